@@ -1,0 +1,43 @@
+/* vcm-error: registers the org.vc.Mount.Error.* D-Bus error domain once. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <gio/gio.h>
+
+#include "vcm-error.h"
+
+static const GDBusErrorEntry vcm_error_entries[] = {
+  { VCM_ERROR_INVALID_ARGUMENT, "org.vc.Mount.Error.InvalidArgument" },
+  { VCM_ERROR_NOT_AUTHORIZED,   "org.vc.Mount.Error.NotAuthorized" },
+  { VCM_ERROR_NOT_FOUND,        "org.vc.Mount.Error.NotFound" },
+  { VCM_ERROR_ALREADY_MOUNTED,  "org.vc.Mount.Error.AlreadyMounted" },
+  { VCM_ERROR_NOT_MOUNTED,      "org.vc.Mount.Error.NotMounted" },
+  { VCM_ERROR_FAILED,           "org.vc.Mount.Error.Failed" },
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (vcm_error_entries) == VCM_ERROR_N_ERRORS);
+
+GQuark
+vcm_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("vcm-error-quark",
+                                      &quark,
+                                      vcm_error_entries,
+                                      G_N_ELEMENTS (vcm_error_entries));
+  return (GQuark) quark;
+}
+
+gboolean
+vcm_error_set_errno (GError    **error,
+                     int         errsv,
+                     const char *what,
+                     const char *path)
+{
+  g_set_error (error, VCM_ERROR,
+               errsv == ENOENT ? VCM_ERROR_NOT_FOUND : VCM_ERROR_FAILED,
+               "%s %s: %s", what, path, g_strerror (errsv));
+  return FALSE;
+}

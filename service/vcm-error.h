@@ -1,0 +1,28 @@
+/* vcm-error: the org.vc.Mount.Error.* error domain, shared by every layer. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VCM_ERROR_INVALID_ARGUMENT,
+  VCM_ERROR_NOT_AUTHORIZED,
+  VCM_ERROR_NOT_FOUND,
+  VCM_ERROR_ALREADY_MOUNTED,
+  VCM_ERROR_NOT_MOUNTED,
+  VCM_ERROR_FAILED,
+  VCM_ERROR_N_ERRORS /*< skip >*/
+} VcmError;
+
+#define VCM_ERROR (vcm_error_quark ())
+GQuark vcm_error_quark (void);
+
+/* Sets @error to VCM_ERROR_FAILED (or NOT_FOUND for ENOENT) with strerror(@errsv),
+ * naming @what and @path. Always returns FALSE. */
+gboolean vcm_error_set_errno (GError   **error,
+                              int        errsv,
+                              const char *what,
+                              const char *path);
+
+G_END_DECLS

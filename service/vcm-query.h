@@ -1,0 +1,98 @@
+/* vcm-query: device and filesystem queries about paths and mounts
+ * (GetDeviceForPath, GetDevicePathAndFsType, IsDeviceMapper, IsSystemMount,
+ * IsHostDevice, DescribePath). No D-Bus here. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "vcm-mounttable.h"
+
+G_BEGIN_DECLS
+
+/* Whose view a path is resolved with: a query from an unprivileged caller
+ * must not tell it about paths it could not reach itself. */
+typedef struct {
+  uid_t  uid;
+  gid_t  gid;
+  guint  n_groups;
+  gid_t *groups;
+} VcmCredentials;
+
+/* Credentials of @uid from the user database (primary gid + supplementary groups). */
+VcmCredentials *vcm_credentials_new_for_uid (uid_t uid, GError **error);
+void            vcm_credentials_free        (VcmCredentials *creds);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCredentials, vcm_credentials_free)
+
+/* Opens @path (absolute, normalized) O_PATH following symlinks, with the
+ * filesystem credentials of @creds (NULL or uid 0: the service's own). A path
+ * the caller could not reach gives VCM_ERROR_NOT_FOUND, like a missing one.
+ * @arg_name names the argument in errors. Returns the fd or -1. */
+int vcm_open_path_as (const char           *arg_name,
+                      const char           *path,
+                      const VcmCredentials *creds,
+                      GError              **error);
+
+typedef struct _VcmQuery VcmQuery;
+
+typedef struct {
+  guint    major;
+  guint    minor;
+  guint64  mount_id;
+  char    *mount_point;
+  char    *device;
+  char    *fs_type;
+  gboolean read_only;
+  const char *propagation;
+  gboolean device_mapper;
+  gboolean system_mount;
+  gboolean host_device;
+} VcmPathInfo;
+
+void vcm_path_info_free (VcmPathInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmPathInfo, vcm_path_info_free)
+
+/* @sysfs_root: normally "/sys"; tests point it at a fake tree. */
+VcmQuery *vcm_query_new  (const char          *sysfs_root,
+                          VcmMountTableSource  source,
+                          gpointer             source_data);
+void      vcm_query_free (VcmQuery *query);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmQuery, vcm_query_free)
+
+/* Every query validates its path argument (VCM_ERROR_INVALID_ARGUMENT naming
+ * @arg_name ... i.e. "path"/"mount_point") and normalizes it first. */
+gboolean vcm_query_device_for_path (VcmQuery             *query,
+                                    const char           *path,
+                                    const VcmCredentials *creds,
+                                    guint                *out_major,
+                                    guint                *out_minor,
+                                    char                **out_mount_point,
+                                    GError              **error);
+
+/* VCM_ERROR_NOT_MOUNTED when @mount_point is not the root of a mount. */
+gboolean vcm_query_device_path_and_fs_type (VcmQuery             *query,
+                                            const char           *mount_point,
+                                            const VcmCredentials *creds,
+                                            char                **out_device,
+                                            char                **out_fs_type,
+                                            GError              **error);
+
+gboolean vcm_query_is_device_mapper (VcmQuery *query,
+                                     guint     major,
+                                     guint     minor);
+
+gboolean vcm_query_is_system_mount (const char *path,
+                                    gboolean   *out_result,
+                                    GError    **error);
+
+gboolean vcm_query_is_host_device (const char           *path,
+                                   const VcmCredentials *creds,
+                                   gboolean             *out_result,
+                                   GError              **error);
+
+VcmPathInfo *vcm_query_describe_path (VcmQuery             *query,
+                                      const char           *path,
+                                      const VcmCredentials *creds,
+                                      GError              **error);
+
+G_END_DECLS

@@ -1,0 +1,31 @@
+/* vcm-sys: thin wrappers for the syscalls glibc 2.36 or the distribution's
+ * kernel headers may lack (openat2, open_tree, move_mount, mount_setattr,
+ * statx mount IDs). Each returns -1 with errno set, like the syscall. */
+#pragma once
+
+#include <glib.h>
+#include <fcntl.h>
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
+#include <linux/openat2.h>
+
+G_BEGIN_DECLS
+
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+
+int vcm_sys_openat2 (int dirfd, const char *path, guint64 flags, guint64 mode, guint64 resolve);
+
+/* statx(@dirfd, @path, @flags, STATX_MNT_ID|STATX_TYPE): mount ID, device and
+ * whether the path is the root of a mount. Returns 0 or -1 with errno. */
+int vcm_sys_stat_mount (int dirfd, const char *path, int flags,
+                        guint64 *out_mnt_id, guint *out_major, guint *out_minor,
+                        gboolean *out_mount_root, mode_t *out_mode);
+
+G_END_DECLS
