@@ -38,4 +38,15 @@ gboolean vcm_path_is_system_mount (const char *path);
  * a path that cannot be stat'ed is FALSE. @path normalized. */
 gboolean vcm_path_is_host_device (const char *path);
 
+/* The rule behind vcm_path_is_host_device for a path whose stat is already
+ * known: @exists FALSE when it could not be stat'ed, else @mode is its st_mode.
+ * @path normalized. */
+gboolean vcm_path_host_device_rule (const char *path,
+                                    gboolean    exists,
+                                    guint       mode);
+
+/* @text made fit for an error message: valid UTF-8, at most 64 characters
+ * (longer input is cut and ends in "..."). Free with g_free. */
+char *vcm_validate_quote (const char *text);
+
 G_END_DECLS

@@ -1,0 +1,227 @@
+/* vcm-fdpath: resolving (and creating) paths beneath the shared dir by fd,
+ * component by component, never following a symlink and never leaving it. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "vcm-error.h"
+#include "vcm-fd.h"
+#include "vcm-fdpath.h"
+#include "vcm-sys.h"
+
+#define VCM_RESOLVE_RULES (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+typedef struct {
+  int      parent_fd;
+  char    *name;
+  gboolean is_dir;
+} CreatedEntry;
+
+struct _VcmCreated {
+  GArray *entries;   /* of CreatedEntry, in creation order */
+};
+
+static void
+created_entry_clear (gpointer data)
+{
+  CreatedEntry *e = data;
+
+  vcm_clear_fd (&e->parent_fd);
+  g_clear_pointer (&e->name, g_free);
+}
+
+VcmCreated *
+vcm_created_new (void)
+{
+  VcmCreated *created = g_new0 (VcmCreated, 1);
+
+  created->entries = g_array_new (FALSE, TRUE, sizeof (CreatedEntry));
+  g_array_set_clear_func (created->entries, created_entry_clear);
+  return created;
+}
+
+void
+vcm_created_free (VcmCreated *created)
+{
+  if (created == NULL)
+    return;
+  g_array_unref (created->entries);
+  g_free (created);
+}
+
+void
+vcm_created_rollback (VcmCreated *created)
+{
+  for (guint i = created->entries->len; i > 0; i--)
+    {
+      CreatedEntry *e = &g_array_index (created->entries, CreatedEntry, i - 1);
+
+      if (unlinkat (e->parent_fd, e->name, e->is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
+        g_warning ("Rollback: could not remove %s '%s': %s",
+                   e->is_dir ? "directory" : "file", e->name, g_strerror (errno));
+    }
+  g_array_set_size (created->entries, 0);
+}
+
+static void
+created_record (VcmCreated *created, int parent_fd, const char *name, gboolean is_dir)
+{
+  CreatedEntry e = { .parent_fd = fcntl (parent_fd, F_DUPFD_CLOEXEC, 3),
+                     .name = g_strdup (name), .is_dir = is_dir };
+
+  if (e.parent_fd < 0)
+    g_error ("Out of file descriptors duplicating a directory fd: %s", g_strerror (errno));
+  g_array_append_val (created->entries, e);
+}
+
+static gboolean
+set_resolve_error (GError    **error,
+                   int         errsv,
+                   const char *arg_name,
+                   const char *root_path,
+                   const char *done_so_far)
+{
+  g_autofree char *where = g_build_filename (root_path, done_so_far, NULL);
+
+  switch (errsv)
+    {
+    case ENOENT:
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
+                   "%s: '%s' does not exist", arg_name, where);
+      break;
+    case ELOOP:
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' is a symlink; symlinks are not followed beneath the shared dir",
+                   arg_name, where);
+      break;
+    case EXDEV:
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' leads out of the shared dir", arg_name, where);
+      break;
+    case ENOTDIR:
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' is not a directory", arg_name, where);
+      break;
+    default:
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot resolve '%s': %s", arg_name, where, g_strerror (errsv));
+      break;
+    }
+  return FALSE;
+}
+
+/* Opens the existing component @name beneath @dir_fd as O_PATH, or creates it
+ * (directory, or file when @as_file) and opens it. */
+static int
+open_component (int              dir_fd,
+                const char      *name,
+                gboolean         must_be_dir,
+                gboolean         create,
+                gboolean         as_file,
+                VcmCreated      *created)
+{
+  int o_flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (must_be_dir ? O_DIRECTORY : 0);
+  int fd;
+
+  fd = vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);
+  if (fd >= 0 || errno != ENOENT || !create)
+    return fd;
+
+  if (as_file)
+    {
+      fd = vcm_sys_openat2 (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
+                            0644, VCM_RESOLVE_RULES);
+      if (fd < 0)
+        return -1;
+      close (fd);
+    }
+  else if (mkdirat (dir_fd, name, 0755) < 0)
+    {
+      if (errno != EEXIST)
+        return -1;
+      /* somebody made it meanwhile: not ours to record or remove */
+      return vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);
+    }
+
+  if (created != NULL)
+    created_record (created, dir_fd, name, !as_file);
+  return vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);
+}
+
+int
+vcm_fdpath_resolve (int              root_fd,
+                    const char      *root_path,
+                    const char      *relpath,
+                    VcmResolveFlags  flags,
+                    const char      *arg_name,
+                    VcmCreated      *created,
+                    int             *out_parent_fd,
+                    GError         **error)
+{
+  g_auto(GStrv) parts = g_strsplit (relpath, "/", -1);
+  g_autoptr(GString) done = g_string_new (NULL);
+  vcm_autofd int dir_fd = -1;
+  vcm_autofd int cur_fd = -1;
+  guint n = g_strv_length (parts);
+
+  g_return_val_if_fail (n > 0, -1);
+
+  cur_fd = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
+  if (cur_fd < 0)
+    {
+      vcm_error_set_errno (error, errno, "cannot duplicate the fd of", root_path);
+      return -1;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean leaf = (i == n - 1);
+      const char *name = parts[i];
+
+      if (*name == '\0' || g_str_equal (name, ".") || g_str_equal (name, ".."))
+        {
+          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                       "%s: '%s' is not a normalized relative path", arg_name, relpath);
+          return -1;
+        }
+
+      vcm_clear_fd (&dir_fd);
+      dir_fd = g_steal_fd (&cur_fd);
+      if (done->len > 0)
+        g_string_append_c (done, '/');
+      g_string_append (done, name);
+
+      cur_fd = open_component (dir_fd, name,
+                               !leaf,
+                               (flags & VCM_RESOLVE_CREATE) != 0,
+                               leaf && (flags & VCM_RESOLVE_LEAF_FILE),
+                               created);
+      if (cur_fd < 0)
+        {
+          set_resolve_error (error, errno, arg_name, root_path, done->str);
+          return -1;
+        }
+    }
+
+  if (out_parent_fd != NULL)
+    *out_parent_fd = g_steal_fd (&dir_fd);
+  return g_steal_fd (&cur_fd);
+}
+
+char *
+vcm_fdpath_proc_path (int fd)
+{
+  return g_strdup_printf ("/proc/self/fd/%d", fd);
+}
+
+void
+vcm_fdpath_rmdir_if_empty (int dir_fd, const char *name)
+{
+  if (unlinkat (dir_fd, name, AT_REMOVEDIR) < 0 &&
+      errno != ENOTEMPTY && errno != EEXIST && errno != EBUSY && errno != ENOENT)
+    g_debug ("Could not remove directory '%s': %s", name, g_strerror (errno));
+}

@@ -1,0 +1,47 @@
+/* vcm-fdpath: resolving (and creating) paths beneath the shared dir by fd,
+ * component by component, never following a symlink and never leaving it. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VCM_RESOLVE_EXISTING    = 0,       /* everything must exist */
+  VCM_RESOLVE_CREATE      = 1 << 0,  /* create missing directories (and the leaf) */
+  VCM_RESOLVE_LEAF_FILE   = 1 << 1,  /* with CREATE: a missing leaf is created as an empty file */
+} VcmResolveFlags;
+
+/* What a call created, so that a failure can undo it and in reverse order. */
+typedef struct _VcmCreated VcmCreated;
+VcmCreated *vcm_created_new      (void);
+void        vcm_created_free     (VcmCreated *created);
+/* Removes everything recorded (files unlinked, directories removed when empty). */
+void        vcm_created_rollback (VcmCreated *created);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
+
+/* Resolves @relpath (relative to @root_fd, normalized: no "", "." or ".."
+ * components) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS) one component at a time, and returns an O_PATH fd of
+ * the last component (or -1). @root_path and @arg_name are for messages.
+ * A symlink or escape gives VCM_ERROR_INVALID_ARGUMENT, a missing component
+ * (without CREATE) VCM_ERROR_NOT_FOUND. With @out_parent_fd the fd of the
+ * leaf's parent directory is returned too (caller closes it). */
+int vcm_fdpath_resolve (int              root_fd,
+                        const char      *root_path,
+                        const char      *relpath,
+                        VcmResolveFlags  flags,
+                        const char      *arg_name,
+                        VcmCreated      *created,
+                        int             *out_parent_fd,
+                        GError         **error);
+
+/* "/proc/self/fd/N" for @fd, to hand an fd to path-only syscalls (umount2). */
+char *vcm_fdpath_proc_path (int fd);
+
+/* Removes the directory @name beneath @dir_fd if it is empty; silent when it
+ * is not empty, busy or already gone (the caller's cleanup is best effort by
+ * design: another mount or file there is somebody else's). */
+void vcm_fdpath_rmdir_if_empty (int dir_fd, const char *name);
+
+G_END_DECLS

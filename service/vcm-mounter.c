@@ -1,0 +1,553 @@
+/* vcm-mounter: the mount operations (rootfs and general bind mounts, lazy
+ * unmounts) confined beneath the shared dir, and the rootfs layout read back
+ * from a mount table. Knows nothing of D-Bus.
+ *
+ * Every destination is resolved by fd beneath the shared dir (vcm-fdpath), a
+ * mount is attached with the kernel's fd-based mount API so that it is
+ * read-only and private before it becomes visible, and an unmount goes through
+ * an fd pinning the very mount that was checked. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "vcm-error.h"
+#include "vcm-fd.h"
+#include "vcm-fdpath.h"
+#include "vcm-mounter.h"
+#include "vcm-sys.h"
+#include "vcm-validate.h"
+
+#define ROOTFS_DIR "rootfs"
+
+struct _VcmMounter {
+  char               *shared_dir;
+  int                 shared_fd;
+  VcmMountTableSource source;
+  gpointer            source_data;
+  gboolean            legacy_api;     /* the kernel lacks open_tree & co. */
+};
+
+VcmRootfs *
+vcm_rootfs_new (const char *sandbox_id, const char *container_id,
+                const char *mount_point, guint64 mount_id, gboolean read_only)
+{
+  VcmRootfs *r = g_new0 (VcmRootfs, 1);
+
+  r->sandbox_id = g_strdup (sandbox_id);
+  r->container_id = g_strdup (container_id);
+  r->mount_point = g_strdup (mount_point);
+  r->mount_id = mount_id;
+  r->read_only = read_only;
+  return r;
+}
+
+void
+vcm_rootfs_free (VcmRootfs *rootfs)
+{
+  if (rootfs == NULL)
+    return;
+  g_free (rootfs->sandbox_id);
+  g_free (rootfs->container_id);
+  g_free (rootfs->mount_point);
+  g_free (rootfs);
+}
+
+VcmMounter *
+vcm_mounter_new (const char          *shared_dir,
+                 VcmMountTableSource  source,
+                 gpointer             source_data,
+                 GError             **error)
+{
+  g_autoptr(VcmMounter) self = g_new0 (VcmMounter, 1);
+
+  self->shared_fd = -1;
+  if (!vcm_validate_absolute_path ("shared-dir", shared_dir, error))
+    return NULL;
+  self->shared_dir = vcm_path_normalize (shared_dir);
+  if (g_str_equal (self->shared_dir, "/"))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "shared-dir: '/' cannot be the shared dir");
+      return NULL;
+    }
+  if (g_mkdir_with_parents (self->shared_dir, 0755) < 0)
+    {
+      vcm_error_set_errno (error, errno, "cannot create the shared dir", self->shared_dir);
+      return NULL;
+    }
+  self->shared_fd = open (self->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (self->shared_fd < 0)
+    {
+      vcm_error_set_errno (error, errno, "cannot open the shared dir", self->shared_dir);
+      return NULL;
+    }
+  self->source = source;
+  self->source_data = source_data;
+  self->legacy_api = g_strcmp0 (g_getenv ("VCM_FORCE_LEGACY_MOUNT_API"), "1") == 0;
+  if (self->legacy_api)
+    g_message ("Using the classic mount(2) API (forced by VCM_FORCE_LEGACY_MOUNT_API)");
+  return g_steal_pointer (&self);
+}
+
+void
+vcm_mounter_free (VcmMounter *self)
+{
+  if (self == NULL)
+    return;
+  vcm_clear_fd (&self->shared_fd);
+  g_free (self->shared_dir);
+  g_free (self);
+}
+
+const char *
+vcm_mounter_get_shared_dir (VcmMounter *self)
+{
+  return self->shared_dir;
+}
+
+/* ---- the rootfs layout --------------------------------------------------- */
+
+static char *
+rootfs_relpath (const char *sandbox_id, const char *container_id)
+{
+  return g_strdup_printf ("%s/%s/" ROOTFS_DIR, sandbox_id, container_id);
+}
+
+static gint
+rootfs_compare (gconstpointer a, gconstpointer b)
+{
+  const VcmRootfs *ra = *(const VcmRootfs **) a;
+  const VcmRootfs *rb = *(const VcmRootfs **) b;
+  int c = strcmp (ra->sandbox_id, rb->sandbox_id);
+
+  return c != 0 ? c : strcmp (ra->container_id, rb->container_id);
+}
+
+GPtrArray *
+vcm_mounter_list_rootfs_in (const char    *shared_dir,
+                            VcmMountTable *table,
+                            const char    *sandbox_id)
+{
+  g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autofree char *prefix = NULL;
+  g_autoptr(GPtrArray) beneath = NULL;
+
+  if (sandbox_id != NULL && *sandbox_id != '\0')
+    prefix = g_build_filename (shared_dir, sandbox_id, NULL);
+  else
+    prefix = g_strdup (shared_dir);
+
+  beneath = vcm_mount_table_get_beneath (table, prefix);
+  for (guint i = 0; i < beneath->len; i++)
+    {
+      const VcmMountEntry *e = beneath->pdata[i];
+      const char *rel = vcm_path_relative_to (e->target, shared_dir);
+      g_auto(GStrv) parts = NULL;
+
+      if (rel == NULL || *rel == '\0')
+        continue;
+      parts = g_strsplit (rel, "/", -1);
+      if (g_strv_length (parts) != 3 || !g_str_equal (parts[2], ROOTFS_DIR) ||
+          !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
+          !vcm_validate_id ("container_id", parts[1], NULL))
+        continue;
+      if (vcm_mount_table_lookup_target (table, e->target) != e)
+        continue;   /* stacked below another mount: the top one counts */
+      g_ptr_array_add (result, vcm_rootfs_new (parts[0], parts[1], e->target, e->id, e->read_only));
+    }
+  g_ptr_array_sort (result, rootfs_compare);
+  return g_steal_pointer (&result);
+}
+
+/* ---- attaching and detaching ---------------------------------------------- */
+
+static gboolean
+detach_fd (int fd, const char *what, GError **error)
+{
+  g_autofree char *proc = vcm_fdpath_proc_path (fd);
+
+  /* The magic link resolves to exactly the mount the fd pins, whatever
+   * happened to the path meanwhile. */
+  if (umount2 (proc, MNT_DETACH) < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "cannot unmount %s: %s", what, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Classic mount(2) path for kernels without open_tree()/move_mount():
+ * the same fd-resolved target, reached through its /proc/self/fd magic link;
+ * read-only is applied with a remount before anyone but root can reach it
+ * (the destination's fd was resolved by us, its directory is ours). */
+static gboolean
+attach_bind_legacy (int src_fd, int dst_fd, const char *dst_path, gboolean ro,
+                    guint64 *out_id, GError **error)
+{
+  g_autofree char *src = vcm_fdpath_proc_path (src_fd);
+  g_autofree char *dst = vcm_fdpath_proc_path (dst_fd);
+  vcm_autofd int mnt_fd = -1;
+
+  if (mount (src, dst, NULL, MS_BIND, NULL) < 0)
+    return vcm_error_set_errno (error, errno, "cannot bind mount onto", dst_path);
+  mnt_fd = open (dst, O_PATH | O_CLOEXEC);
+  if (mnt_fd < 0)
+    {
+      int errsv = errno;
+      umount2 (dst, MNT_DETACH);
+      return vcm_error_set_errno (error, errsv, "cannot open the new mount at", dst_path);
+    }
+  g_autofree char *mnt = vcm_fdpath_proc_path (mnt_fd);
+  if ((ro && mount (NULL, mnt, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) ||
+      mount (NULL, mnt, NULL, MS_PRIVATE, NULL) < 0 ||
+      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
+    {
+      int errsv = errno;
+      umount2 (mnt, MNT_DETACH);
+      return vcm_error_set_errno (error, errsv, "cannot set up the mount at", dst_path);
+    }
+  return TRUE;
+}
+
+/* Clones the mount at @src_fd, makes it read-only (if asked) and private while
+ * it is still detached, then attaches it onto @dst_fd. */
+static gboolean
+attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
+             gboolean ro, guint64 *out_id, GError **error)
+{
+  vcm_autofd int tree_fd = -1;
+  struct mount_attr attr = { 0 };
+
+  if (self->legacy_api)
+    return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, error);
+
+  tree_fd = open_tree (src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (tree_fd < 0 && errno == ENOSYS)
+    {
+      g_message ("The kernel lacks open_tree(); using the classic mount(2) API from now on");
+      self->legacy_api = TRUE;
+      return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, error);
+    }
+  if (tree_fd < 0)
+    return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
+
+  attr.attr_set = ro ? MOUNT_ATTR_RDONLY : 0;
+  attr.propagation = MS_PRIVATE;
+  if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return vcm_error_set_errno (error, errno, "cannot set the mount attributes for", dst_path);
+
+  if (move_mount (tree_fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
+
+  /* Attached beneath a shared parent, the kernel makes it shared again. */
+  memset (&attr, 0, sizeof attr);
+  attr.propagation = MS_PRIVATE;
+  if (mount_setattr (tree_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0 ||
+      vcm_sys_stat_mount (tree_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
+    {
+      int errsv = errno;
+      detach_fd (tree_fd, dst_path, NULL);
+      return vcm_error_set_errno (error, errsv, "cannot make private the mount at", dst_path);
+    }
+  return TRUE;
+}
+
+/* Opens a source path (symlinks followed, as the caller named it). */
+static int
+open_source (const char *arg_name, const char *path, gboolean must_be_dir,
+             gboolean *out_is_dir, GError **error)
+{
+  vcm_autofd int fd = -1;
+  struct stat st;
+
+  if (!vcm_validate_absolute_path (arg_name, path, error))
+    return -1;
+  fd = open (path, O_PATH | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0)
+    {
+      if (errno == ENOENT || errno == ENOTDIR)
+        g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
+                     "%s: '%s' does not exist", arg_name, path);
+      else
+        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                     "%s: cannot open '%s': %s", arg_name, path, g_strerror (errno));
+      return -1;
+    }
+  if (must_be_dir && !S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' is not a directory", arg_name, path);
+      return -1;
+    }
+  if (out_is_dir)
+    *out_is_dir = S_ISDIR (st.st_mode);
+  return g_steal_fd (&fd);
+}
+
+/* Checks that @fd is the root of a mount; returns its mount ID. */
+static gboolean
+fd_is_mount_root (int fd, guint64 *out_id, GError **error)
+{
+  gboolean root = FALSE;
+
+  if (vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, &root, NULL) < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "statx: %s", g_strerror (errno));
+      return FALSE;
+    }
+  return root;
+}
+
+/* The targets detached with the mount @id: itself, then its descendants. */
+static GStrv
+detached_targets (VcmMounter *self, guint64 id, const char *fallback_target)
+{
+  g_autoptr(VcmMountTable) table = self->source (self->source_data, FALSE);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const VcmMountEntry *top;
+  g_autoptr(GPtrArray) below = NULL;
+
+  top = vcm_mount_table_lookup_id (table, id);
+  if (top == NULL)
+    {
+      g_clear_pointer (&table, vcm_mount_table_unref);
+      table = self->source (self->source_data, TRUE);
+      top = vcm_mount_table_lookup_id (table, id);
+    }
+  g_strv_builder_add (builder, top ? top->target : fallback_target);
+  below = vcm_mount_table_get_descendants (table, id);
+  for (guint i = 0; i < below->len; i++)
+    g_strv_builder_add (builder, ((const VcmMountEntry *) below->pdata[i])->target);
+  return g_strv_builder_end (builder);
+}
+
+/* ---- MountRootfs / UnmountRootfs ------------------------------------------ */
+
+VcmRootfs *
+vcm_mounter_mount_rootfs (VcmMounter  *self,
+                          const char  *sandbox_id,
+                          const char  *container_id,
+                          const char  *rootfs,
+                          gboolean     read_only,
+                          GError     **error)
+{
+  g_autofree char *rel = NULL;
+  g_autofree char *mount_point = NULL;
+  g_autoptr(VcmCreated) created = vcm_created_new ();
+  vcm_autofd int src_fd = -1;
+  vcm_autofd int dst_fd = -1;
+  g_autoptr(GError) local_error = NULL;
+  guint64 id = 0;
+
+  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
+      !vcm_validate_id ("container_id", container_id, error))
+    return NULL;
+  src_fd = open_source ("rootfs", rootfs, TRUE, NULL, error);
+  if (src_fd < 0)
+    return NULL;
+
+  rel = rootfs_relpath (sandbox_id, container_id);
+  mount_point = g_build_filename (self->shared_dir, rel, NULL);
+  dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_CREATE,
+                               "sandbox_id/container_id", created, NULL, error);
+  if (dst_fd < 0)
+    goto fail;
+
+  if (fd_is_mount_root (dst_fd, NULL, &local_error))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_ALREADY_MOUNTED,
+                   "sandbox_id/container_id: the rootfs of %s/%s is already mounted at '%s'",
+                   sandbox_id, container_id, mount_point);
+      goto fail;
+    }
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      goto fail;
+    }
+
+  if (!attach_bind (self, src_fd, dst_fd, mount_point, read_only, &id, error))
+    goto fail;
+
+  return vcm_rootfs_new (sandbox_id, container_id, mount_point, id, read_only);
+
+fail:
+  vcm_created_rollback (created);
+  return NULL;
+}
+
+/* Resolves an existing mount point beneath the shared dir and checks it is one. */
+static int
+open_mount_point (VcmMounter *self, const char *rel, const char *arg_name,
+                  const char *display, guint64 *out_id, int *out_parent_fd, GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  vcm_autofd int fd = -1;
+
+  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
+                           arg_name, NULL, out_parent_fd, &local_error);
+  if (fd >= 0 && !fd_is_mount_root (fd, out_id, &local_error) && local_error == NULL)
+    g_set_error (&local_error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
+                 "%s: nothing is mounted at '%s'", arg_name, display);
+  if (local_error != NULL)
+    {
+      if (g_error_matches (local_error, VCM_ERROR, VCM_ERROR_NOT_FOUND))
+        g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
+                     "%s: nothing is mounted at '%s' (it does not exist)", arg_name, display);
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      if (out_parent_fd != NULL)
+        vcm_clear_fd (out_parent_fd);
+      return -1;
+    }
+  return g_steal_fd (&fd);
+}
+
+GStrv
+vcm_mounter_unmount_rootfs (VcmMounter  *self,
+                            const char  *sandbox_id,
+                            const char  *container_id,
+                            GError     **error)
+{
+  g_autofree char *rel = NULL;
+  g_autofree char *mount_point = NULL;
+  g_autofree char *cid_rel = NULL;
+  g_auto(GStrv) detached = NULL;
+  vcm_autofd int fd = -1;
+  vcm_autofd int cid_fd = -1;
+  vcm_autofd int sbx_fd = -1;
+  guint64 id = 0;
+
+  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
+      !vcm_validate_id ("container_id", container_id, error))
+    return NULL;
+
+  rel = rootfs_relpath (sandbox_id, container_id);
+  mount_point = g_build_filename (self->shared_dir, rel, NULL);
+  fd = open_mount_point (self, rel, "sandbox_id/container_id", mount_point, &id, &cid_fd, error);
+  if (fd < 0)
+    return NULL;
+
+  detached = detached_targets (self, id, mount_point);
+  if (!detach_fd (fd, mount_point, error))
+    return NULL;
+  vcm_clear_fd (&fd);
+
+  /* The layout beneath the shared dir is the service's: remove what is empty. */
+  vcm_fdpath_rmdir_if_empty (cid_fd, ROOTFS_DIR);
+  sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, sandbox_id,
+                               VCM_RESOLVE_EXISTING, "sandbox_id", NULL, NULL, NULL);
+  if (sbx_fd >= 0)
+    {
+      vcm_fdpath_rmdir_if_empty (sbx_fd, container_id);
+      vcm_fdpath_rmdir_if_empty (self->shared_fd, sandbox_id);
+    }
+  return g_steal_pointer (&detached);
+}
+
+/* ---- BindMount / Unmount --------------------------------------------------- */
+
+/* Normalizes @path and returns it relative to the shared dir (never empty). */
+static char *
+relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *path,
+                         char **out_normalized, GError **error)
+{
+  g_autofree char *norm = NULL;
+  const char *rel;
+
+  if (!vcm_validate_absolute_path (arg_name, path, error))
+    return NULL;
+  norm = vcm_path_normalize (path);
+  rel = vcm_path_relative_to (norm, self->shared_dir);
+  if (rel == NULL || *rel == '\0')
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' %s the shared dir '%s'", arg_name, norm,
+                   rel == NULL ? "does not lie beneath" : "is", self->shared_dir);
+      return NULL;
+    }
+  if (out_normalized)
+    *out_normalized = g_strdup (norm);
+  return g_strdup (rel);
+}
+
+char *
+vcm_mounter_bind_mount (VcmMounter  *self,
+                        const char  *source,
+                        const char  *destination,
+                        gboolean     read_only,
+                        GError     **error)
+{
+  g_autofree char *rel = NULL;
+  g_autofree char *norm = NULL;
+  g_autoptr(VcmCreated) created = vcm_created_new ();
+  vcm_autofd int src_fd = -1;
+  vcm_autofd int dst_fd = -1;
+  gboolean src_is_dir = FALSE;
+  struct stat st;
+
+  if (!vcm_validate_absolute_path ("source", source, error))
+    return NULL;
+  rel = relative_beneath_shared (self, "destination", destination, &norm, error);
+  if (rel == NULL)
+    return NULL;
+  src_fd = open_source ("source", source, FALSE, &src_is_dir, error);
+  if (src_fd < 0)
+    return NULL;
+
+  dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel,
+                               VCM_RESOLVE_CREATE | (src_is_dir ? 0 : VCM_RESOLVE_LEAF_FILE),
+                               "destination", created, NULL, error);
+  if (dst_fd < 0)
+    goto fail;
+  if (fstat (dst_fd, &st) < 0)
+    {
+      vcm_error_set_errno (error, errno, "cannot stat", norm);
+      goto fail;
+    }
+  if (src_is_dir != S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "destination: '%s' is %s but source '%s' is %s", norm,
+                   S_ISDIR (st.st_mode) ? "a directory" : "not a directory", source,
+                   src_is_dir ? "a directory" : "not a directory");
+      goto fail;
+    }
+
+  if (!attach_bind (self, src_fd, dst_fd, norm, read_only, NULL, error))
+    goto fail;
+  return g_steal_pointer (&norm);
+
+fail:
+  vcm_created_rollback (created);
+  return NULL;
+}
+
+GStrv
+vcm_mounter_unmount (VcmMounter  *self,
+                     const char  *mount_point,
+                     GError     **error)
+{
+  g_autofree char *rel = NULL;
+  g_autofree char *norm = NULL;
+  g_auto(GStrv) detached = NULL;
+  vcm_autofd int fd = -1;
+  guint64 id = 0;
+
+  rel = relative_beneath_shared (self, "mount_point", mount_point, &norm, error);
+  if (rel == NULL)
+    return NULL;
+  fd = open_mount_point (self, rel, "mount_point", norm, &id, NULL, error);
+  if (fd < 0)
+    return NULL;
+  detached = detached_targets (self, id, norm);
+  if (!detach_fd (fd, norm, error))
+    return NULL;
+  return g_steal_pointer (&detached);
+}

@@ -1,0 +1,360 @@
+/* vcm-mounttable: an immutable, refcounted snapshot of a mount table in
+ * /proc/self/mountinfo format. libmount parses it (decoding the \040-style
+ * escapes); every string is copied out and the libmount table is freed at
+ * once. Indexed by mount ID, by target (top-most mount) and parent -> children. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+#include <libmount/libmount.h>
+
+#include "vcm-error.h"
+#include "vcm-mounttable.h"
+#include "vcm-validate.h"
+
+#define KERNEL_MOUNTINFO "/proc/self/mountinfo"
+
+struct _VcmMountTable {
+  gatomicrefcount ref_count;
+  GPtrArray  *entries;   /* VcmMountEntry*, table order, owns them */
+  GHashTable *by_id;     /* guint64* -> VcmMountEntry* (borrowed) */
+  GHashTable *by_target; /* const char* -> top-most VcmMountEntry* (borrowed) */
+  GHashTable *children;  /* guint64* -> GPtrArray of VcmMountEntry*, table order */
+};
+
+static void
+mount_entry_free (gpointer data)
+{
+  VcmMountEntry *e = data;
+
+  g_free (e->root);
+  g_free (e->target);
+  g_free (e->source);
+  g_free (e->fstype);
+  g_free (e->vfs_options);
+  g_free (e->fs_options);
+  g_free (e);
+}
+
+/* propagation from the optional fields: "shared:N" -> shared, "master:N" ->
+ * slave, "unbindable" -> unbindable, nothing -> private. A mount that is both
+ * shared and a slave ("shared:1 master:2") is reported as shared. */
+static const char *
+propagation_from_optional_fields (const char *fields)
+{
+  g_auto(GStrv) tokens = NULL;
+  gboolean shared = FALSE, slave = FALSE, unbindable = FALSE;
+
+  if (fields == NULL)
+    return "private";
+
+  tokens = g_strsplit_set (fields, " \t", -1);
+  for (guint i = 0; tokens[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (tokens[i], "shared:"))
+        shared = TRUE;
+      else if (g_str_has_prefix (tokens[i], "master:"))
+        slave = TRUE;
+      else if (g_str_equal (tokens[i], "unbindable"))
+        unbindable = TRUE;
+    }
+
+  if (shared)
+    return "shared";
+  if (slave)
+    return "slave";
+  if (unbindable)
+    return "unbindable";
+  return "private";
+}
+
+static VcmMountEntry *
+mount_entry_new_from_fs (struct libmnt_fs *fs)
+{
+  VcmMountEntry *e = g_new0 (VcmMountEntry, 1);
+  dev_t devno = mnt_fs_get_devno (fs);
+  const char *source = mnt_fs_get_source (fs);
+  const char *vfs_options = mnt_fs_get_vfs_options (fs);
+
+  e->id = (guint64) (guint) mnt_fs_get_id (fs);
+  e->parent_id = (guint64) (guint) mnt_fs_get_parent_id (fs);
+  e->major = major (devno);
+  e->minor = minor (devno);
+  e->root = g_strdup (mnt_fs_get_root (fs));
+  e->target = g_strdup (mnt_fs_get_target (fs));
+  e->source = g_strdup (source != NULL && source[0] != '\0' ? source : "none");
+  e->fstype = g_strdup (mnt_fs_get_fstype (fs));
+  e->vfs_options = g_strdup (vfs_options != NULL ? vfs_options : "");
+  e->fs_options = g_strdup (mnt_fs_get_fs_options (fs) ? mnt_fs_get_fs_options (fs) : "");
+  e->read_only = mnt_optstr_get_option (e->vfs_options, "ro", NULL, NULL) == 0;
+  e->propagation = propagation_from_optional_fields (mnt_fs_get_optional_fields (fs));
+
+  if (e->root == NULL)
+    e->root = g_strdup ("/");
+  if (e->target == NULL)
+    e->target = g_strdup ("");
+  if (e->fstype == NULL)
+    e->fstype = g_strdup ("");
+
+  return e;
+}
+
+/* libmount calls this for a line it cannot parse; the line number goes to the
+ * table's userdata and the negative return makes the error fatal: a table that
+ * silently lacks an entry would give wrong answers. */
+static int
+parser_error_cb (struct libmnt_table *tb,
+                 const char          *filename,
+                 int                  line)
+{
+  int *bad_line = mnt_table_get_userdata (tb);
+
+  if (bad_line != NULL && *bad_line == 0)
+    *bad_line = line;
+  return -EINVAL;
+}
+
+static void
+build_indexes (VcmMountTable *table)
+{
+  table->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  table->by_target = g_hash_table_new (g_str_hash, g_str_equal);
+  table->children = g_hash_table_new_full (g_int64_hash, g_int64_equal,
+                                           NULL, (GDestroyNotify) g_ptr_array_unref);
+
+  for (guint i = 0; i < table->entries->len; i++)
+    {
+      VcmMountEntry *e = g_ptr_array_index (table->entries, i);
+      GPtrArray *kids;
+
+      g_hash_table_insert (table->by_id, &e->id, e);
+
+      if (e->parent_id == e->id)
+        continue;
+      kids = g_hash_table_lookup (table->children, &e->parent_id);
+      if (kids == NULL)
+        {
+          kids = g_ptr_array_new ();
+          g_hash_table_insert (table->children, &e->parent_id, kids);
+        }
+      g_ptr_array_add (kids, e);
+    }
+
+  /* The top-most mount on a target is one that no other mount on the same
+   * target sits on (stacked mounts: the later one's parent is the earlier
+   * one). Should several qualify, the last in table order wins. */
+  for (guint i = 0; i < table->entries->len; i++)
+    {
+      VcmMountEntry *e = g_ptr_array_index (table->entries, i);
+      GPtrArray *kids = g_hash_table_lookup (table->children, &e->id);
+      gboolean covered = FALSE;
+
+      for (guint k = 0; kids != NULL && k < kids->len; k++)
+        {
+          const VcmMountEntry *kid = g_ptr_array_index (kids, k);
+          if (g_str_equal (kid->target, e->target))
+            {
+              covered = TRUE;
+              break;
+            }
+        }
+      if (!covered)
+        g_hash_table_insert (table->by_target, e->target, e);
+    }
+}
+
+VcmMountTable *
+vcm_mount_table_new_from_file (const char *path,
+                               GError    **error)
+{
+  struct libmnt_table *tb;
+  struct libmnt_iter *itr;
+  struct libmnt_fs *fs = NULL;
+  g_autoptr(VcmMountTable) table = NULL;
+  int bad_line = 0;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  tb = mnt_new_table ();
+  if (tb == NULL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "mount table %s: cannot allocate a libmount table", path);
+      return NULL;
+    }
+  mnt_table_set_userdata (tb, &bad_line);
+  mnt_table_set_parser_errcb (tb, parser_error_cb);
+
+  rc = mnt_table_parse_file (tb, path);
+  if (rc != 0)
+    {
+      if (bad_line > 0)
+        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                     "mount table %s: cannot parse line %d", path, bad_line);
+      else
+        vcm_error_set_errno (error, rc < 0 ? -rc : EINVAL, "mount table", path);
+      mnt_unref_table (tb);
+      return NULL;
+    }
+
+  table = g_new0 (VcmMountTable, 1);
+  g_atomic_ref_count_init (&table->ref_count);
+  table->entries = g_ptr_array_new_full ((guint) mnt_table_get_nents (tb), mount_entry_free);
+
+  itr = mnt_new_iter (MNT_ITER_FORWARD);
+  if (itr == NULL)
+    {
+      mnt_unref_table (tb);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "mount table %s: cannot allocate a libmount iterator", path);
+      return NULL;
+    }
+  while (mnt_table_next_fs (tb, itr, &fs) == 0)
+    g_ptr_array_add (table->entries, mount_entry_new_from_fs (fs));
+  mnt_free_iter (itr);
+  mnt_unref_table (tb);
+
+  build_indexes (table);
+  return g_steal_pointer (&table);
+}
+
+VcmMountTable *
+vcm_mount_table_new_from_kernel (GError **error)
+{
+  return vcm_mount_table_new_from_file (KERNEL_MOUNTINFO, error);
+}
+
+VcmMountTable *
+vcm_mount_table_ref (VcmMountTable *table)
+{
+  g_return_val_if_fail (table != NULL, NULL);
+
+  g_atomic_ref_count_inc (&table->ref_count);
+  return table;
+}
+
+void
+vcm_mount_table_unref (VcmMountTable *table)
+{
+  g_return_if_fail (table != NULL);
+
+  if (!g_atomic_ref_count_dec (&table->ref_count))
+    return;
+
+  g_clear_pointer (&table->by_id, g_hash_table_unref);
+  g_clear_pointer (&table->by_target, g_hash_table_unref);
+  g_clear_pointer (&table->children, g_hash_table_unref);
+  g_clear_pointer (&table->entries, g_ptr_array_unref);
+  g_free (table);
+}
+
+guint
+vcm_mount_table_get_size (VcmMountTable *table)
+{
+  g_return_val_if_fail (table != NULL, 0);
+
+  return table->entries->len;
+}
+
+const VcmMountEntry *
+vcm_mount_table_get_nth (VcmMountTable *table,
+                         guint          n)
+{
+  g_return_val_if_fail (table != NULL, NULL);
+  g_return_val_if_fail (n < table->entries->len, NULL);
+
+  return g_ptr_array_index (table->entries, n);
+}
+
+const VcmMountEntry *
+vcm_mount_table_lookup_id (VcmMountTable *table,
+                           guint64        id)
+{
+  g_return_val_if_fail (table != NULL, NULL);
+
+  return g_hash_table_lookup (table->by_id, &id);
+}
+
+const VcmMountEntry *
+vcm_mount_table_lookup_target (VcmMountTable *table,
+                               const char    *target)
+{
+  g_return_val_if_fail (table != NULL, NULL);
+  g_return_val_if_fail (target != NULL, NULL);
+
+  return g_hash_table_lookup (table->by_target, target);
+}
+
+GPtrArray *
+vcm_mount_table_get_descendants (VcmMountTable *table,
+                                 guint64        id)
+{
+  g_autoptr(GPtrArray) result = NULL;
+  g_autoptr(GPtrArray) stack = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  GPtrArray *kids;
+
+  g_return_val_if_fail (table != NULL, NULL);
+
+  /* Depth-first pre-order, children in table order: every mount comes
+   * before the mounts below it. @seen guards against a malformed table
+   * whose parent links form a cycle. */
+  result = g_ptr_array_new ();
+  stack = g_ptr_array_new ();
+  seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_hash_table_add (seen, &id);
+
+  kids = g_hash_table_lookup (table->children, &id);
+  for (guint k = kids != NULL ? kids->len : 0; k > 0; k--)
+    g_ptr_array_add (stack, g_ptr_array_index (kids, k - 1));
+
+  while (stack->len > 0)
+    {
+      VcmMountEntry *e = g_ptr_array_steal_index (stack, stack->len - 1);
+
+      if (!g_hash_table_add (seen, &e->id))
+        continue;
+      g_ptr_array_add (result, e);
+
+      kids = g_hash_table_lookup (table->children, &e->id);
+      for (guint k = kids != NULL ? kids->len : 0; k > 0; k--)
+        g_ptr_array_add (stack, g_ptr_array_index (kids, k - 1));
+    }
+
+  return g_steal_pointer (&result);
+}
+
+GPtrArray *
+vcm_mount_table_get_beneath (VcmMountTable *table,
+                             const char    *prefix)
+{
+  GPtrArray *result;
+
+  g_return_val_if_fail (table != NULL, NULL);
+  g_return_val_if_fail (prefix != NULL, NULL);
+
+  result = g_ptr_array_new ();
+  for (guint i = 0; i < table->entries->len; i++)
+    {
+      VcmMountEntry *e = g_ptr_array_index (table->entries, i);
+
+      if (vcm_path_has_prefix (e->target, prefix))
+        g_ptr_array_add (result, e);
+    }
+  return result;
+}
+
+VcmMountTable *
+vcm_mount_table_source_kernel (gpointer user_data,
+                               gboolean force_refresh)
+{
+  g_autoptr(GError) error = NULL;
+  VcmMountTable *table;
+
+  table = vcm_mount_table_new_from_kernel (&error);
+  if (table == NULL)
+    g_warning ("Cannot read the kernel's mount table: %s", error->message);
+  return table;
+}

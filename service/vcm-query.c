@@ -1,0 +1,583 @@
+/* vcm-query: device and filesystem queries about paths and mounts
+ * (GetDeviceForPath, GetDevicePathAndFsType, IsDeviceMapper, IsSystemMount,
+ * IsHostDevice, DescribePath), resolving paths with the caller's filesystem
+ * credentials. No D-Bus here. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+
+#include "vcm-error.h"
+#include "vcm-query.h"
+#include "vcm-sys.h"
+#include "vcm-validate.h"
+
+struct _VcmQuery {
+  char                *sysfs_root;
+  VcmMountTableSource  source;
+  gpointer             source_data;
+};
+
+/* ---- credentials ------------------------------------------------------ */
+
+VcmCredentials *
+vcm_credentials_new_for_uid (uid_t    uid,
+                             GError **error)
+{
+  g_autoptr(VcmCredentials) creds = NULL;
+  g_autofree char *buf = NULL;
+  struct passwd pw, *result = NULL;
+  long size_hint;
+  gsize buf_size;
+  int ngroups;
+  int rc;
+
+  size_hint = sysconf (_SC_GETPW_R_SIZE_MAX);
+  buf_size = size_hint > 0 ? (gsize) size_hint : 1024;
+
+  for (;;)
+    {
+      buf = g_malloc (buf_size);
+      rc = getpwuid_r (uid, &pw, buf, buf_size, &result);
+      if (rc != ERANGE)
+        break;
+      g_clear_pointer (&buf, g_free);
+      if (buf_size >= 1024 * 1024)
+        break;
+      buf_size *= 2;
+    }
+
+  if (rc != 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "uid %u: cannot read the user database: %s",
+                   (guint) uid, g_strerror (rc));
+      return NULL;
+    }
+  if (result == NULL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "uid %u: no such user in the user database", (guint) uid);
+      return NULL;
+    }
+
+  creds = g_new0 (VcmCredentials, 1);
+  creds->uid = uid;
+  creds->gid = pw.pw_gid;
+
+  ngroups = 16;
+  for (;;)
+    {
+      int n = ngroups;
+
+      creds->groups = g_renew (gid_t, creds->groups, (gsize) n);
+      if (getgrouplist (pw.pw_name, pw.pw_gid, creds->groups, &n) >= 0)
+        {
+          ngroups = n;
+          break;
+        }
+      /* On -1, @n holds the number needed. */
+      if (n <= ngroups || n > 65536)
+        {
+          g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                       "uid %u: cannot read the group list of '%s'",
+                       (guint) uid, pw.pw_name);
+          return NULL;
+        }
+      ngroups = n;
+    }
+  creds->n_groups = (guint) ngroups;
+
+  return g_steal_pointer (&creds);
+}
+
+void
+vcm_credentials_free (VcmCredentials *creds)
+{
+  if (creds == NULL)
+    return;
+  g_free (creds->groups);
+  g_free (creds);
+}
+
+/* ---- opening a path as the caller ------------------------------------- */
+
+/* This thread's filesystem credentials, to put back after a switch. The raw
+ * syscalls act on the calling thread only; glibc's wrappers of setgroups()
+ * (and setfsuid on some libcs) would change every thread of the process. */
+typedef struct {
+  uid_t  fsuid;
+  gid_t  fsgid;
+  int    n_groups;
+  gid_t *groups;
+} SavedFsCreds;
+
+static uid_t
+current_fsuid (void)
+{
+  return (uid_t) syscall (SYS_setfsuid, (uid_t) -1);
+}
+
+static gid_t
+current_fsgid (void)
+{
+  return (gid_t) syscall (SYS_setfsgid, (gid_t) -1);
+}
+
+static gboolean
+save_fs_creds (SavedFsCreds *saved,
+               GError      **error)
+{
+  int n;
+
+  saved->fsuid = current_fsuid ();
+  saved->fsgid = current_fsgid ();
+  saved->groups = NULL;
+
+  n = getgroups (0, NULL);
+  if (n < 0)
+    return vcm_error_set_errno (error, errno, "getgroups", "(credentials)");
+  saved->groups = g_new0 (gid_t, (gsize) n + 1);
+  n = getgroups (n, saved->groups);
+  if (n < 0)
+    {
+      int errsv = errno;
+      g_clear_pointer (&saved->groups, g_free);
+      return vcm_error_set_errno (error, errsv, "getgroups", "(credentials)");
+    }
+  saved->n_groups = n;
+  return TRUE;
+}
+
+/* Puts this thread's credentials back. Failing to do so would leave a
+ * thread of a root daemon running with a caller's identity: abort. */
+static void
+restore_fs_creds (SavedFsCreds *saved)
+{
+  syscall (SYS_setfsuid, saved->fsuid);
+  if (current_fsuid () != saved->fsuid)
+    g_error ("Cannot restore the filesystem uid %u", (guint) saved->fsuid);
+
+  syscall (SYS_setfsgid, saved->fsgid);
+  if (current_fsgid () != saved->fsgid)
+    g_error ("Cannot restore the filesystem gid %u", (guint) saved->fsgid);
+
+  if (syscall (SYS_setgroups, (size_t) saved->n_groups, saved->groups) != 0)
+    g_error ("Cannot restore the supplementary groups: %s", g_strerror (errno));
+
+  g_clear_pointer (&saved->groups, g_free);
+}
+
+static gboolean
+switch_fs_creds (const VcmCredentials *creds,
+                 GError              **error)
+{
+  if (syscall (SYS_setgroups, (size_t) creds->n_groups, creds->groups) != 0)
+    return vcm_error_set_errno (error, errno, "setgroups", "(caller credentials)");
+
+  syscall (SYS_setfsgid, creds->gid);
+  if (current_fsgid () != creds->gid)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "cannot switch the filesystem gid to %u", (guint) creds->gid);
+      return FALSE;
+    }
+
+  syscall (SYS_setfsuid, creds->uid);
+  if (current_fsuid () != creds->uid)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "cannot switch the filesystem uid to %u", (guint) creds->uid);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+errno_is_unreachable (int errsv)
+{
+  return errsv == EACCES || errsv == ENOENT || errsv == ENOTDIR || errsv == ELOOP;
+}
+
+int
+vcm_open_path_as (const char           *arg_name,
+                  const char           *path,
+                  const VcmCredentials *creds,
+                  GError              **error)
+{
+  SavedFsCreds saved = { 0, };
+  gboolean switched = FALSE;
+  int fd;
+  int errsv;
+
+  g_return_val_if_fail (arg_name != NULL, -1);
+  g_return_val_if_fail (path != NULL, -1);
+
+  if (creds != NULL && creds->uid != 0)
+    {
+      if (!save_fs_creds (&saved, error))
+        return -1;
+      if (!switch_fs_creds (creds, error))
+        {
+          restore_fs_creds (&saved);
+          return -1;
+        }
+      switched = TRUE;
+    }
+
+  fd = open (path, O_PATH | O_CLOEXEC);
+  errsv = errno;
+
+  if (switched)
+    restore_fs_creds (&saved);
+
+  if (fd >= 0)
+    return fd;
+
+  if (errno_is_unreachable (errsv))
+    {
+      /* The same answer for missing and unreachable: an unprivileged caller
+       * must not learn about paths it could not reach itself. */
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
+                   "%s: no such file or directory: '%s'", arg_name, quoted);
+    }
+  else
+    {
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot open '%s': %s", arg_name, quoted, g_strerror (errsv));
+    }
+  return -1;
+}
+
+/* ---- the query object ------------------------------------------------- */
+
+VcmQuery *
+vcm_query_new (const char          *sysfs_root,
+               VcmMountTableSource  source,
+               gpointer             source_data)
+{
+  VcmQuery *query;
+
+  g_return_val_if_fail (sysfs_root != NULL, NULL);
+  g_return_val_if_fail (source != NULL, NULL);
+
+  query = g_new0 (VcmQuery, 1);
+  query->sysfs_root = g_strdup (sysfs_root);
+  query->source = source;
+  query->source_data = source_data;
+  return query;
+}
+
+void
+vcm_query_free (VcmQuery *query)
+{
+  if (query == NULL)
+    return;
+  g_free (query->sysfs_root);
+  g_free (query);
+}
+
+void
+vcm_path_info_free (VcmPathInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->mount_point);
+  g_free (info->device);
+  g_free (info->fs_type);
+  g_free (info);
+}
+
+/* What one statx of a path (as the caller) says. */
+typedef struct {
+  guint64  mount_id;
+  guint    major;
+  guint    minor;
+  gboolean mount_root;
+  mode_t   mode;
+} PathStat;
+
+/* Validates and normalizes @path, opens it as the caller and statx()es it. */
+static gboolean
+stat_path_as (const char           *arg_name,
+              const char           *path,
+              const VcmCredentials *creds,
+              char                **out_normalized,
+              PathStat             *out_stat,
+              GError              **error)
+{
+  g_autofree char *normalized = NULL;
+  int fd;
+  int rc;
+  int errsv;
+
+  if (!vcm_validate_absolute_path (arg_name, path, error))
+    return FALSE;
+  normalized = vcm_path_normalize (path);
+
+  fd = vcm_open_path_as (arg_name, normalized, creds, error);
+  if (fd < 0)
+    return FALSE;
+
+  rc = vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH,
+                           &out_stat->mount_id, &out_stat->major, &out_stat->minor,
+                           &out_stat->mount_root, &out_stat->mode);
+  errsv = errno;
+  close (fd);
+  if (rc != 0)
+    {
+      g_autofree char *quoted = vcm_validate_quote (normalized);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot statx '%s': %s", arg_name, quoted, g_strerror (errsv));
+      return FALSE;
+    }
+
+  if (out_normalized != NULL)
+    *out_normalized = g_steal_pointer (&normalized);
+  return TRUE;
+}
+
+/* The mount table entry with @mount_id, re-reading the table once if it is
+ * not there (the mount may be newer than the provider's table). The entry is
+ * borrowed from *@out_table, which the caller unrefs. */
+static const VcmMountEntry *
+lookup_mount (VcmQuery       *query,
+              const char     *arg_name,
+              const char     *path,
+              guint64         mount_id,
+              VcmMountTable **out_table,
+              GError        **error)
+{
+  g_autoptr(VcmMountTable) table = NULL;
+  const VcmMountEntry *entry = NULL;
+
+  table = query->source (query->source_data, FALSE);
+  if (table != NULL)
+    entry = vcm_mount_table_lookup_id (table, mount_id);
+
+  if (entry == NULL)
+    {
+      g_clear_pointer (&table, vcm_mount_table_unref);
+      table = query->source (query->source_data, TRUE);
+      if (table != NULL)
+        entry = vcm_mount_table_lookup_id (table, mount_id);
+    }
+
+  if (table == NULL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot read the mount table", arg_name);
+      return NULL;
+    }
+  if (entry == NULL)
+    {
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: mount %" G_GUINT64_FORMAT " of '%s' is not in the mount table",
+                   arg_name, mount_id, quoted);
+      return NULL;
+    }
+
+  *out_table = g_steal_pointer (&table);
+  return entry;
+}
+
+gboolean
+vcm_query_device_for_path (VcmQuery             *query,
+                           const char           *path,
+                           const VcmCredentials *creds,
+                           guint                *out_major,
+                           guint                *out_minor,
+                           char                **out_mount_point,
+                           GError              **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autoptr(VcmMountTable) table = NULL;
+  const VcmMountEntry *entry;
+  PathStat st;
+
+  g_return_val_if_fail (query != NULL, FALSE);
+
+  if (!stat_path_as ("path", path, creds, &normalized, &st, error))
+    return FALSE;
+
+  entry = lookup_mount (query, "path", normalized, st.mount_id, &table, error);
+  if (entry == NULL)
+    return FALSE;
+
+  if (out_major != NULL)
+    *out_major = st.major;
+  if (out_minor != NULL)
+    *out_minor = st.minor;
+  if (out_mount_point != NULL)
+    *out_mount_point = g_strdup (entry->target);
+  return TRUE;
+}
+
+gboolean
+vcm_query_device_path_and_fs_type (VcmQuery             *query,
+                                   const char           *mount_point,
+                                   const VcmCredentials *creds,
+                                   char                **out_device,
+                                   char                **out_fs_type,
+                                   GError              **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autoptr(VcmMountTable) table = NULL;
+  const VcmMountEntry *entry;
+  PathStat st;
+
+  g_return_val_if_fail (query != NULL, FALSE);
+
+  if (!stat_path_as ("mount_point", mount_point, creds, &normalized, &st, error))
+    return FALSE;
+
+  if (!st.mount_root)
+    {
+      g_autofree char *quoted = vcm_validate_quote (normalized);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
+                   "mount_point: nothing is mounted at '%s'", quoted);
+      return FALSE;
+    }
+
+  /* statx resolves through stacked mounts: this is the top one. */
+  entry = lookup_mount (query, "mount_point", normalized, st.mount_id, &table, error);
+  if (entry == NULL)
+    return FALSE;
+
+  if (out_device != NULL)
+    *out_device = g_strdup (entry->source);
+  if (out_fs_type != NULL)
+    *out_fs_type = g_strdup (entry->fstype);
+  return TRUE;
+}
+
+gboolean
+vcm_query_is_device_mapper (VcmQuery *query,
+                            guint     major,
+                            guint     minor)
+{
+  g_autofree char *dm = NULL;
+
+  g_return_val_if_fail (query != NULL, FALSE);
+
+  dm = g_strdup_printf ("%s/dev/block/%u:%u/dm", query->sysfs_root, major, minor);
+  return g_file_test (dm, G_FILE_TEST_EXISTS);
+}
+
+gboolean
+vcm_query_is_system_mount (const char *path,
+                           gboolean   *out_result,
+                           GError    **error)
+{
+  g_autofree char *normalized = NULL;
+
+  if (!vcm_validate_absolute_path ("path", path, error))
+    return FALSE;
+  normalized = vcm_path_normalize (path);
+
+  if (out_result != NULL)
+    *out_result = vcm_path_is_system_mount (normalized);
+  return TRUE;
+}
+
+gboolean
+vcm_query_is_host_device (const char           *path,
+                          const VcmCredentials *creds,
+                          gboolean             *out_result,
+                          GError              **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gboolean result;
+  struct stat st;
+  int fd;
+
+  if (!vcm_validate_absolute_path ("path", path, error))
+    return FALSE;
+  normalized = vcm_path_normalize (path);
+
+  if (!vcm_path_has_prefix (normalized, "/dev") || g_str_equal (normalized, "/dev"))
+    {
+      result = vcm_path_host_device_rule (normalized, TRUE, S_IFDIR);
+    }
+  else
+    {
+      fd = vcm_open_path_as ("path", normalized, creds, &local_error);
+      if (fd < 0)
+        {
+          /* Missing or unreachable: not a host device, not an error. */
+          if (!g_error_matches (local_error, VCM_ERROR, VCM_ERROR_NOT_FOUND))
+            {
+              g_propagate_error (error, g_steal_pointer (&local_error));
+              return FALSE;
+            }
+          result = vcm_path_host_device_rule (normalized, FALSE, 0);
+        }
+      else
+        {
+          int rc = fstat (fd, &st);
+          int errsv = errno;
+
+          close (fd);
+          if (rc != 0)
+            {
+              g_autofree char *quoted = vcm_validate_quote (normalized);
+              g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                           "path: cannot stat '%s': %s", quoted, g_strerror (errsv));
+              return FALSE;
+            }
+          result = vcm_path_host_device_rule (normalized, TRUE, st.st_mode);
+        }
+    }
+
+  if (out_result != NULL)
+    *out_result = result;
+  return TRUE;
+}
+
+VcmPathInfo *
+vcm_query_describe_path (VcmQuery             *query,
+                         const char           *path,
+                         const VcmCredentials *creds,
+                         GError              **error)
+{
+  g_autofree char *normalized = NULL;
+  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr(VcmPathInfo) info = NULL;
+  const VcmMountEntry *entry;
+  PathStat st;
+
+  g_return_val_if_fail (query != NULL, NULL);
+
+  if (!stat_path_as ("path", path, creds, &normalized, &st, error))
+    return NULL;
+
+  entry = lookup_mount (query, "path", normalized, st.mount_id, &table, error);
+  if (entry == NULL)
+    return NULL;
+
+  info = g_new0 (VcmPathInfo, 1);
+  info->major = st.major;
+  info->minor = st.minor;
+  info->mount_id = st.mount_id;
+  info->mount_point = g_strdup (entry->target);
+  info->device = g_strdup (entry->source);
+  info->fs_type = g_strdup (entry->fstype);
+  info->read_only = entry->read_only;
+  info->propagation = entry->propagation;
+  info->device_mapper = vcm_query_is_device_mapper (query, st.major, st.minor);
+  info->system_mount = vcm_path_is_system_mount (normalized);
+  info->host_device = vcm_path_host_device_rule (normalized, TRUE, st.mode);
+  return g_steal_pointer (&info);
+}

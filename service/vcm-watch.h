@@ -1,0 +1,61 @@
+/* vcm-watch: the service's view of the kernel's mount table. Owns the cached
+ * table (refreshed only when libmount's monitor says the kernel's changed),
+ * the rootfs snapshot that changes are diffed against, and the Generation
+ * counter: every rootfs change, made by the service or not, bumps it once. */
+#pragma once
+
+#include <glib.h>
+
+#include "vcm-mounter.h"
+#include "vcm-mounttable.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  VCM_CHANGE_MOUNTED,            /* a rootfs appeared (made by the service or not) */
+  VCM_CHANGE_UNMOUNTED,          /* the service detached a rootfs */
+  VCM_CHANGE_SUBMOUNT_ADDED,     /* the rest: changes the service did not make */
+  VCM_CHANGE_SUBMOUNT_REMOVED,
+  VCM_CHANGE_REMOUNTED,
+  VCM_CHANGE_VANISHED,
+} VcmChangeKind;
+
+const char *vcm_change_kind_to_string (VcmChangeKind kind);
+
+typedef struct {
+  guint64          generation;
+  VcmChangeKind    kind;
+  const VcmRootfs *rootfs;
+  const char * const *detached;  /* VCM_CHANGE_UNMOUNTED only */
+} VcmChange;
+
+typedef void (*VcmWatchFunc) (const VcmChange *change, gpointer user_data);
+
+typedef struct _VcmWatch VcmWatch;
+
+/* Starts watching; the initial rootfs set is read from the kernel's table
+ * (no signals for it). @func is called for every change, in order. */
+VcmWatch *vcm_watch_new  (const char   *shared_dir,
+                          VcmWatchFunc  func,
+                          gpointer      user_data,
+                          GError      **error);
+void      vcm_watch_free (VcmWatch *watch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmWatch, vcm_watch_free)
+
+/* A VcmMountTableSource: the cached table, first brought up to date if the
+ * kernel reported changes not yet processed (which emits their signals). */
+VcmMountTable *vcm_watch_get_table (gpointer watch,
+                                    gboolean force_refresh);
+
+guint64 vcm_watch_get_generation (VcmWatch *watch);
+
+/* The service made these changes: bump the generation, update the snapshot,
+ * call the watch func once. The monitor will not report them again. */
+void vcm_watch_note_mounted   (VcmWatch *watch, const VcmRootfs *rootfs);
+void vcm_watch_note_unmounted (VcmWatch *watch, const char *sandbox_id,
+                               const char *container_id, const char * const *detached);
+
+/* Number of full table reads so far (for tests and benchmarks). */
+guint vcm_watch_get_refresh_count (VcmWatch *watch);
+
+G_END_DECLS

@@ -1,0 +1,154 @@
+/* vcmountd: the daemon's entry point. Options and configuration, the bus
+ * name, signals and exit codes; the service itself is vcm-service. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <glib-unix.h>
+#include <gio/gio.h>
+
+#include "vcm-config.h"
+#include "vcm-error.h"
+#include "vcm-service.h"
+
+typedef struct {
+  GMainLoop  *loop;
+  VcmConfig  *config;
+  VcmService *service;
+  int         exit_code;
+} Daemon;
+
+static void
+quit (Daemon *d, int code)
+{
+  d->exit_code = code;
+  g_main_loop_quit (d->loop);
+}
+
+static void
+on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *d = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* GLib's default on a closed bus is to raise SIGTERM, which would look
+   * like a clean stop; a lost bus is a failure. */
+  g_dbus_connection_set_exit_on_close (connection, FALSE);
+  d->service = vcm_service_new (connection, d->config, &error);
+  if (d->service == NULL)
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      quit (d, EXIT_FAILURE);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_message ("vcmountd %s serving %s, shared dir %s", VCM_VERSION, name, d->config->shared_dir);
+}
+
+static void
+on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  if (connection == NULL || g_dbus_connection_is_closed (connection))
+    g_printerr ("vcmountd: lost the connection to the bus\n");
+  else
+    g_printerr ("vcmountd: the name %s was taken or could not be owned\n", name);
+  quit (d, EXIT_FAILURE);   /* non-zero: a supervisor restarts us */
+}
+
+static gboolean
+on_terminate (gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_message ("Terminating on signal");
+  quit (d, EXIT_SUCCESS);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *config_file = NULL;
+  g_autofree char *shared_dir = NULL;
+  g_autofree char *sysfs_root = NULL;
+  gboolean replace = FALSE, session = FALSE, verbose = FALSE, version = FALSE;
+  const GOptionEntry entries[] = {
+    { "shared-dir", 0, 0, G_OPTION_ARG_FILENAME, &shared_dir, "Directory beneath which every mount is made (default " VCM_DEFAULT_SHARED_DIR ")", "DIR" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file (default " VCM_DEFAULT_CONFIG ")", "FILE" },
+    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root, "Root of sysfs for device-mapper queries (default /sys)", "DIR" },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running instance", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Use the session bus (for demos)", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmConfig) config = vcm_config_new ();
+  Daemon d = { 0 };
+  guint owner_id;
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new ("- container rootfs mount service");
+  g_option_context_set_summary (context, "Serves org.vc.Mount on the system bus.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("vcmountd %s\n", VCM_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("vcmountd: unexpected argument '%s'\n", argv[1]);
+      return 2;
+    }
+
+  if (!vcm_config_load (config, config_file ? config_file : VCM_DEFAULT_CONFIG, &error))
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+  if (shared_dir != NULL)
+    {
+      g_free (config->shared_dir);
+      config->shared_dir = g_steal_pointer (&shared_dir);
+    }
+  if (sysfs_root != NULL)
+    {
+      g_free (config->sysfs_root);
+      config->sysfs_root = g_steal_pointer (&sysfs_root);
+    }
+  config->verbose = config->verbose || verbose;
+  if (config->verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  vcm_error_quark ();   /* register the D-Bus error names before any call */
+
+  d.loop = g_main_loop_new (NULL, FALSE);
+  d.config = config;
+  g_unix_signal_add (SIGTERM, on_terminate, &d);
+  g_unix_signal_add (SIGINT, on_terminate, &d);
+
+  owner_id = g_bus_own_name (session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, VCM_BUS_NAME,
+                             G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+                             (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                             on_bus_acquired, on_name_acquired, on_name_lost, &d, NULL);
+  g_main_loop_run (d.loop);
+
+  g_bus_unown_name (owner_id);
+  g_clear_pointer (&d.service, vcm_service_free);
+  g_main_loop_unref (d.loop);
+  return d.exit_code;
+}
