@@ -304,15 +304,64 @@ fd_is_mount_root (int fd, guint64 *out_id, GError **error)
   return root;
 }
 
-/* The targets detached with the mount @id: itself, then its descendants. */
-static GStrv
-detached_targets (VcmMounter *self, guint64 id, const char *fallback_target)
+/* The mounts below the mount pinned by @fd, parents before children, with
+ * listmount()/statmount(): the cost follows the number of submounts, not the
+ * size of the host's mount table. FALSE when the kernel lacks them. */
+static gboolean
+detached_by_listmount (int fd, GStrvBuilder *builder)
 {
-  g_autoptr(VcmMountTable) table = self->source (self->source_data, FALSE);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 root = 0;
+
+  if (vcm_sys_unique_mount_id (fd, &root) < 0)
+    return FALSE;
+  g_array_append_val (ids, root);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      guint64 batch[64];
+      guint64 last = 0;
+      gssize n;
+
+      do
+        {
+          n = vcm_sys_listmount (g_array_index (ids, guint64, i), last, batch, G_N_ELEMENTS (batch));
+          if (n < 0)
+            return FALSE;
+          g_array_append_vals (ids, batch, (guint) n);
+          if (n > 0)
+            last = batch[n - 1];
+        }
+      while (n == G_N_ELEMENTS (batch));
+    }
+  for (guint i = 0; i < ids->len; i++)
+    {
+      int errsv = 0;
+      g_autofree char *point = vcm_sys_statmount_point (g_array_index (ids, guint64, i), &errsv);
+
+      if (point != NULL)
+        g_strv_builder_add (builder, point);
+      else if (errsv != ENOENT)   /* ENOENT: gone meanwhile, nothing to report */
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The targets detached with the mount @id pinned by @fd: itself, then its
+ * descendants. */
+static GStrv
+detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_target)
+{
+  g_autoptr(VcmMountTable) table = NULL;
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   const VcmMountEntry *top;
   g_autoptr(GPtrArray) below = NULL;
 
+  if (detached_by_listmount (fd, builder))
+    return g_strv_builder_end (builder);
+
+  g_clear_pointer (&builder, g_strv_builder_unref);
+  builder = g_strv_builder_new ();
+  table = self->source (self->source_data, FALSE);
   top = vcm_mount_table_lookup_id (table, id);
   if (top == NULL)
     {
@@ -417,7 +466,6 @@ vcm_mounter_unmount_rootfs (VcmMounter  *self,
 {
   g_autofree char *rel = NULL;
   g_autofree char *mount_point = NULL;
-  g_autofree char *cid_rel = NULL;
   g_auto(GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   vcm_autofd int cid_fd = -1;
@@ -434,7 +482,7 @@ vcm_mounter_unmount_rootfs (VcmMounter  *self,
   if (fd < 0)
     return NULL;
 
-  detached = detached_targets (self, id, mount_point);
+  detached = detached_targets (self, fd, id, mount_point);
   if (!detach_fd (fd, mount_point, error))
     return NULL;
   vcm_clear_fd (&fd);
@@ -546,7 +594,7 @@ vcm_mounter_unmount (VcmMounter  *self,
   fd = open_mount_point (self, rel, "mount_point", norm, &id, NULL, error);
   if (fd < 0)
     return NULL;
-  detached = detached_targets (self, id, norm);
+  detached = detached_targets (self, fd, id, norm);
   if (!detach_fd (fd, norm, error))
     return NULL;
   return g_steal_pointer (&detached);

@@ -29,3 +29,20 @@ int vcm_sys_stat_mount (int dirfd, const char *path, int flags,
                         gboolean *out_mount_root, mode_t *out_mode);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* listmount(2)/statmount(2) (Linux 6.8): the children of a mount, and a
+ * mount's point, without reading the whole mount table. IDs here are the
+ * unique 64-bit mount IDs (statx STATX_MNT_ID_UNIQUE). -1/ENOSYS on older kernels. */
+
+/* The unique mount ID of the mount holding @fd. */
+int vcm_sys_unique_mount_id (int fd, guint64 *out_id);
+
+/* Up to @n child mount IDs of @parent_id after @last_id (0 = from the start). */
+gssize vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n);
+
+/* The mount point of mount @id (as seen from this process's root). */
+char *vcm_sys_statmount_point (guint64 id, int *out_errno);
+
+G_END_DECLS
