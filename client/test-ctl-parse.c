@@ -1,0 +1,131 @@
+/* test-ctl-parse: unit tests of vcmountctl's pure helpers: MAJOR:MINOR and
+ * --timeout parsing, and the mapping of D-Bus errors to exit codes. */
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "vcm-ctl-parse.h"
+
+static void
+test_devnum_good (void)
+{
+  static const struct {
+    const char *text;
+    guint32 major, minor;
+  } cases[] = {
+    { "8:1", 8, 1 },
+    { "0:0", 0, 0 },
+    { "253:0", 253, 0 },
+    { "4096:1048576", 4096, 1048576 },
+    { "4294967295:4294967295", G_MAXUINT32, G_MAXUINT32 },
+    { "007:010", 7, 10 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      guint32 major = 12345, minor = 12345;
+
+      g_assert_true (vcm_ctl_parse_devnum (cases[i].text, &major, &minor, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (major, ==, cases[i].major);
+      g_assert_cmpuint (minor, ==, cases[i].minor);
+    }
+}
+
+static void
+test_devnum_bad (void)
+{
+  static const char *const cases[] = {
+    "", ":", "8", "8:", ":1", "8:1:2", "-1:0", "8:-1", "+8:1", " 8:1", "8:1 ",
+    "a:b", "0x8:1", "8.0:1", "4294967296:0", "0:4294967296", "99999999999:0", "8：1",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      guint32 major = 12345, minor = 54321;
+
+      g_test_message ("case '%s'", cases[i]);
+      g_assert_false (vcm_ctl_parse_devnum (cases[i], &major, &minor, &error));
+      g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      g_assert_nonnull (strstr (error->message, cases[i]));
+      /* Outputs untouched on failure. */
+      g_assert_cmpuint (major, ==, 12345);
+      g_assert_cmpuint (minor, ==, 54321);
+    }
+}
+
+static void
+test_timeout (void)
+{
+  g_autoptr(GError) error = NULL;
+  int msec = 0;
+
+  g_assert_true (vcm_ctl_parse_timeout ("5", &msec, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (msec, ==, 5000);
+  g_assert_true (vcm_ctl_parse_timeout ("0", &msec, &error));
+  g_assert_cmpint (msec, ==, G_MAXINT);
+  g_assert_true (vcm_ctl_parse_timeout ("2147483", &msec, &error));
+  g_assert_cmpint (msec, ==, 2147483000);
+
+  for (gsize i = 0; i < 5; i++)
+    {
+      static const char *const bad[] = { "", "-1", "1.5", "2147484", "ten" };
+      g_clear_error (&error);
+      msec = 77;
+      g_assert_false (vcm_ctl_parse_timeout (bad[i], &msec, &error));
+      g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      g_assert_cmpint (msec, ==, 77);
+    }
+}
+
+static void
+test_exit_for_name (void)
+{
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotAuthorized"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.AccessDenied"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFound"), ==, VCM_CTL_EXIT_NOT_FOUND);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotMounted"), ==, VCM_CTL_EXIT_NOT_FOUND);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.InvalidArgument"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.AlreadyMounted"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.Failed"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.ServiceUnknown"), ==, VCM_CTL_EXIT_FAILED);
+  /* Prefixes and look-alikes do not count. */
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFoundX"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name (NULL), ==, VCM_CTL_EXIT_FAILED);
+}
+
+static void
+test_exit_for_error (void)
+{
+  g_autoptr(GError) remote = NULL;
+  g_autoptr(GError) denied = NULL;
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GError) not_mounted = NULL;
+
+  remote = g_dbus_error_new_for_dbus_error ("org.vc.Mount.Error.NotAuthorized", "polkit said no");
+  g_assert_cmpint (vcm_ctl_exit_for_error (remote), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  not_mounted = g_dbus_error_new_for_dbus_error ("org.vc.Mount.Error.NotMounted", "nothing at /x");
+  g_assert_cmpint (vcm_ctl_exit_for_error (not_mounted), ==, VCM_CTL_EXIT_NOT_FOUND);
+  denied = g_dbus_error_new_for_dbus_error ("org.freedesktop.DBus.Error.AccessDenied", "bus policy");
+  g_assert_cmpint (vcm_ctl_exit_for_error (denied), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  local = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
+  g_assert_cmpint (vcm_ctl_exit_for_error (local), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error (NULL), ==, VCM_CTL_EXIT_OK);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/ctl/devnum/good", test_devnum_good);
+  g_test_add_func ("/ctl/devnum/bad", test_devnum_bad);
+  g_test_add_func ("/ctl/timeout", test_timeout);
+  g_test_add_func ("/ctl/exit/name", test_exit_for_name);
+  g_test_add_func ("/ctl/exit/error", test_exit_for_error);
+  return g_test_run ();
+}

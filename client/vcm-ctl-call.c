@@ -1,0 +1,145 @@
+/* vcm-ctl-call: how vcmountctl calls the service: call flags (interactive
+ * authorization only when the user can be asked), the polkit agent around the
+ * call, the timeout, and turning a D-Bus error into one line and an exit code. */
+#include <stdio.h>
+
+#include "vcm-ctl.h"
+#include "vcm-ctl-agent.h"
+
+VcmCtlExit
+vcm_ctl_report_error (GError *error, const char *what)
+{
+  VcmCtlExit code = vcm_ctl_exit_for_error (error);
+
+  g_dbus_error_strip_remote_error (error);
+  g_printerr ("vcmountctl: %s: %s\n", what, error->message);
+  return code;
+}
+
+VcmCtlExit
+vcm_ctl_usage_error (const char *command, const char *problem_format, ...)
+{
+  va_list ap;
+  g_autofree char *problem = NULL;
+
+  va_start (ap, problem_format);
+  problem = g_strdup_vprintf (problem_format, ap);
+  va_end (ap);
+  if (command != NULL)
+    g_printerr ("vcmountctl: %s; see 'vcmountctl %s --help'\n", problem, command);
+  else
+    g_printerr ("vcmountctl: %s; see 'vcmountctl --help'\n", problem);
+  return VCM_CTL_EXIT_USAGE;
+}
+
+/* Runs one call on the bus with the right flags, with the agent around it. */
+static GVariant *
+call_with_auth (VcmCtl             *ctl,
+                const char         *interface,
+                const char         *method,
+                GVariant           *parameters,
+                const GVariantType *reply_type,
+                GError            **error)
+{
+  g_autoptr(VcmCtlAgent) agent = NULL;
+  GDBusCallFlags flags = G_DBUS_CALL_FLAGS_NONE;
+  int timeout = ctl->timeout_msec;
+
+  if (vcm_ctl_agent_wanted (ctl->no_ask_password))
+    {
+      g_autoptr(GError) agent_error = NULL;
+
+      flags |= G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
+      /* Typing a password takes longer than the default D-Bus timeout. */
+      if (timeout < 0)
+        timeout = G_MAXINT;
+      agent = vcm_ctl_agent_start (&agent_error);
+      if (agent_error != NULL)
+        g_printerr ("vcmountctl: warning: %s\n", agent_error->message);
+    }
+
+  return g_dbus_connection_call_sync (ctl->bus,
+                                      g_dbus_proxy_get_name (G_DBUS_PROXY (ctl->proxy)),
+                                      g_dbus_proxy_get_object_path (G_DBUS_PROXY (ctl->proxy)),
+                                      interface, method, parameters, reply_type,
+                                      flags, timeout, NULL, error);
+}
+
+/* The reply signature of @method, from the interface's introspection data. */
+static const GVariantType *
+reply_type_for (const char *method)
+{
+  static GHashTable *types; /* method name → GVariantType, lives until exit */
+  GDBusInterfaceInfo *info = vcm_dbus_mount_interface_info ();
+
+  if (types == NULL)
+    {
+      types = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                     (GDestroyNotify) g_variant_type_free);
+      for (guint i = 0; info->methods[i] != NULL; i++)
+        {
+          GDBusMethodInfo *m = info->methods[i];
+          g_autoptr(GString) sig = g_string_new ("(");
+
+          for (guint j = 0; m->out_args != NULL && m->out_args[j] != NULL; j++)
+            g_string_append (sig, m->out_args[j]->signature);
+          g_string_append_c (sig, ')');
+          g_hash_table_insert (types, m->name, g_variant_type_new (sig->str));
+        }
+    }
+  return g_hash_table_lookup (types, method);
+}
+
+GVariant *
+vcm_ctl_call (VcmCtl     *ctl,
+              const char *method,
+              GVariant   *parameters,
+              VcmCtlExit *exit_out,
+              const char *what_format,
+              ...)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) params = g_variant_ref_sink (parameters);
+  const char *interface = g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->proxy));
+  const GVariantType *reply_type = reply_type_for (method);
+  GVariant *reply;
+
+  *exit_out = VCM_CTL_EXIT_FAILED;
+  g_return_val_if_fail (reply_type != NULL, NULL);
+
+  reply = call_with_auth (ctl, interface, method, params, reply_type, &error);
+  if (reply == NULL)
+    {
+      va_list ap;
+      g_autofree char *what = NULL;
+
+      va_start (ap, what_format);
+      what = g_strdup_vprintf (what_format, ap);
+      va_end (ap);
+      *exit_out = vcm_ctl_report_error (error, what);
+      return NULL;
+    }
+  *exit_out = VCM_CTL_EXIT_OK;
+  return reply;
+}
+
+GVariant *
+vcm_ctl_get_all_properties (VcmCtl *ctl, VcmCtlExit *exit_out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  const char *interface = g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->proxy));
+  GVariant *props;
+
+  reply = call_with_auth (ctl, "org.freedesktop.DBus.Properties", "GetAll",
+                          g_variant_new ("(s)", interface),
+                          G_VARIANT_TYPE ("(a{sv})"), &error);
+  if (reply == NULL)
+    {
+      *exit_out = vcm_ctl_report_error (error, "cannot read the service's properties");
+      return NULL;
+    }
+  g_variant_get (reply, "(@a{sv})", &props);
+  *exit_out = VCM_CTL_EXIT_OK;
+  return props;
+}

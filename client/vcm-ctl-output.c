@@ -1,0 +1,256 @@
+/* vcm-ctl-output: how vcmountctl prints answers: aligned columns and
+ * "Key: value" blocks for people, JSON documents (json-glib) for programs. */
+#include "vcm-ctl-output.h"
+
+#include <stdio.h>
+#include <string.h>
+
+struct _VcmCtlTable {
+  guint      n_columns;
+  GPtrArray *cells;   /* row-major, header row first, owned strings */
+};
+
+VcmCtlTable *
+vcm_ctl_table_new (const char *first_header, ...)
+{
+  VcmCtlTable *table = g_new0 (VcmCtlTable, 1);
+  va_list ap;
+
+  table->cells = g_ptr_array_new_with_free_func (g_free);
+  va_start (ap, first_header);
+  for (const char *h = first_header; h != NULL; h = va_arg (ap, const char *))
+    {
+      g_ptr_array_add (table->cells, g_strdup (h));
+      table->n_columns++;
+    }
+  va_end (ap);
+  return table;
+}
+
+void
+vcm_ctl_table_add_row (VcmCtlTable *table, const char *first_cell, ...)
+{
+  va_list ap;
+  const char *cell = first_cell;
+
+  va_start (ap, first_cell);
+  for (guint i = 0; i < table->n_columns; i++)
+    {
+      g_ptr_array_add (table->cells, g_strdup (cell != NULL ? cell : ""));
+      if (i + 1 < table->n_columns)
+        cell = va_arg (ap, const char *);
+    }
+  va_end (ap);
+}
+
+/* The width of @text in characters (bytes when it is not UTF-8). */
+static gsize
+text_width (const char *text)
+{
+  if (g_utf8_validate (text, -1, NULL))
+    return (gsize) g_utf8_strlen (text, -1);
+  return strlen (text);
+}
+
+/* Prints @text and pads it to @width characters. */
+static void
+print_padded (const char *text, gsize width)
+{
+  gsize len = text_width (text);
+
+  fputs (text, stdout);
+  for (; len < width; len++)
+    fputc (' ', stdout);
+}
+
+void
+vcm_ctl_table_print (VcmCtlTable *table)
+{
+  g_autofree gsize *widths = g_new0 (gsize, table->n_columns);
+  guint n_rows = table->cells->len / table->n_columns;
+
+  for (guint i = 0; i < table->cells->len; i++)
+    {
+      const char *cell = g_ptr_array_index (table->cells, i);
+      gsize len = text_width (cell);
+      widths[i % table->n_columns] = MAX (widths[i % table->n_columns], len);
+    }
+
+  for (guint r = 0; r < n_rows; r++)
+    {
+      for (guint c = 0; c < table->n_columns; c++)
+        {
+          const char *cell = g_ptr_array_index (table->cells, r * table->n_columns + c);
+          if (c + 1 < table->n_columns)
+            {
+              print_padded (cell, widths[c]);
+              fputs ("  ", stdout);
+            }
+          else
+            fputs (cell, stdout);
+        }
+      fputc ('\n', stdout);
+    }
+  fflush (stdout);
+}
+
+void
+vcm_ctl_table_free (VcmCtlTable *table)
+{
+  if (table == NULL)
+    return;
+  g_ptr_array_unref (table->cells);
+  g_free (table);
+}
+
+void
+vcm_ctl_print_fields (const char *const *pairs)
+{
+  gsize width = 0;
+
+  for (gsize i = 0; pairs[i] != NULL && pairs[i + 1] != NULL; i += 2)
+    width = MAX (width, text_width (pairs[i]) + 1);
+  for (gsize i = 0; pairs[i] != NULL && pairs[i + 1] != NULL; i += 2)
+    {
+      g_autofree char *label = g_strconcat (pairs[i], ":", NULL);
+      print_padded (label, width);
+      printf (" %s\n", pairs[i + 1]);
+    }
+  fflush (stdout);
+}
+
+void
+vcm_ctl_print_json (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *text = NULL;
+
+  json_generator_set_pretty (generator, FALSE);
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, NULL);
+  printf ("%s\n", text);
+  fflush (stdout);
+}
+
+JsonNode *
+vcm_ctl_json_from_variant (GVariant *value)
+{
+  JsonNode *node;
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARIANT))
+    {
+      g_autoptr(GVariant) inner = g_variant_get_variant (value);
+      return vcm_ctl_json_from_variant (inner);
+    }
+
+  switch (g_variant_classify (value))
+    {
+    case G_VARIANT_CLASS_BOOLEAN:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_boolean (node, g_variant_get_boolean (value));
+      return node;
+    case G_VARIANT_CLASS_BYTE:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, g_variant_get_byte (value));
+      return node;
+    case G_VARIANT_CLASS_INT16:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, g_variant_get_int16 (value));
+      return node;
+    case G_VARIANT_CLASS_UINT16:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, g_variant_get_uint16 (value));
+      return node;
+    case G_VARIANT_CLASS_INT32:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, g_variant_get_int32 (value));
+      return node;
+    case G_VARIANT_CLASS_UINT32:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, g_variant_get_uint32 (value));
+      return node;
+    case G_VARIANT_CLASS_INT64:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, g_variant_get_int64 (value));
+      return node;
+    case G_VARIANT_CLASS_UINT64:
+      /* JSON numbers are signed 64-bit in json-glib; values above that are
+       * not produced by this interface (generations, mount IDs). */
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_int (node, (gint64) MIN (g_variant_get_uint64 (value), (guint64) G_MAXINT64));
+      return node;
+    case G_VARIANT_CLASS_DOUBLE:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_double (node, g_variant_get_double (value));
+      return node;
+    case G_VARIANT_CLASS_STRING:
+    case G_VARIANT_CLASS_OBJECT_PATH:
+    case G_VARIANT_CLASS_SIGNATURE:
+      node = json_node_new (JSON_NODE_VALUE);
+      json_node_set_string (node, g_variant_get_string (value, NULL));
+      return node;
+    case G_VARIANT_CLASS_ARRAY:
+      if (g_variant_type_is_dict_entry (g_variant_type_element (g_variant_get_type (value))))
+        {
+          JsonObject *object = json_object_new ();
+          GVariantIter iter;
+          g_autoptr(GVariant) key = NULL;
+          g_autoptr(GVariant) item = NULL;
+
+          g_variant_iter_init (&iter, value);
+          while (g_variant_iter_next (&iter, "{@*@*}", &key, &item))
+            {
+              g_autofree char *name = g_variant_is_of_type (key, G_VARIANT_TYPE_STRING)
+                                      ? g_variant_dup_string (key, NULL)
+                                      : g_variant_print (key, FALSE);
+              json_object_set_member (object, name, vcm_ctl_json_from_variant (item));
+              g_clear_pointer (&key, g_variant_unref);
+              g_clear_pointer (&item, g_variant_unref);
+            }
+          node = json_node_new (JSON_NODE_OBJECT);
+          json_node_take_object (node, object);
+          return node;
+        }
+      G_GNUC_FALLTHROUGH;
+    case G_VARIANT_CLASS_TUPLE:
+      {
+        JsonArray *array = json_array_new ();
+        GVariantIter iter;
+        GVariant *child;
+
+        g_variant_iter_init (&iter, value);
+        while ((child = g_variant_iter_next_value (&iter)) != NULL)
+          {
+            json_array_add_element (array, vcm_ctl_json_from_variant (child));
+            g_variant_unref (child);
+          }
+        node = json_node_new (JSON_NODE_ARRAY);
+        json_node_take_array (node, array);
+        return node;
+      }
+    case G_VARIANT_CLASS_MAYBE:
+      {
+        g_autoptr(GVariant) child = g_variant_get_maybe (value);
+        if (child == NULL)
+          return json_node_new (JSON_NODE_NULL);
+        return vcm_ctl_json_from_variant (child);
+      }
+    case G_VARIANT_CLASS_HANDLE:
+    case G_VARIANT_CLASS_VARIANT:
+    case G_VARIANT_CLASS_DICT_ENTRY:
+    default:
+      {
+        g_autofree char *text = g_variant_print (value, FALSE);
+        node = json_node_new (JSON_NODE_VALUE);
+        json_node_set_string (node, text);
+        return node;
+      }
+    }
+}
+
+const char *
+vcm_ctl_yes_no (gboolean value)
+{
+  return value ? "yes" : "no";
+}

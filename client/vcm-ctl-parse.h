@@ -1,0 +1,39 @@
+/* vcm-ctl-parse: the client's pure helpers (no bus): exit codes, the mapping
+ * of D-Bus error names to them, and the parsing of MAJOR:MINOR arguments. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit codes of vcmountctl; documented in --help and vcmountctl(1). */
+typedef enum {
+  VCM_CTL_EXIT_OK = 0,
+  VCM_CTL_EXIT_FAILED = 1,
+  VCM_CTL_EXIT_USAGE = 2,
+  VCM_CTL_EXIT_NOT_AUTHORIZED = 3,
+  VCM_CTL_EXIT_NOT_FOUND = 4,
+} VcmCtlExit;
+
+/* The exit code for a D-Bus error name (NULL = not a remote error): 3 for
+ * NotAuthorized and the bus's AccessDenied / InteractiveAuthorizationRequired,
+ * 4 for NotFound and NotMounted, 1 for everything else. */
+VcmCtlExit vcm_ctl_exit_for_error_name (const char *error_name);
+
+/* The exit code for an error returned by a D-Bus call. */
+VcmCtlExit vcm_ctl_exit_for_error (const GError *error);
+
+/* Parses "MAJOR:MINOR" (decimal, each fitting in 32 bits, nothing else).
+ * Returns FALSE and sets @error (G_OPTION_ERROR_BAD_VALUE) when malformed. */
+gboolean vcm_ctl_parse_devnum (const char *text,
+                               guint32    *major_out,
+                               guint32    *minor_out,
+                               GError    **error);
+
+/* Parses a --timeout value in seconds: 0 = no timeout (G_MAXINT ms);
+ * 1..2147483 seconds become milliseconds. Anything else is an error. */
+gboolean vcm_ctl_parse_timeout (const char *text,
+                                int        *timeout_msec_out,
+                                GError    **error);
+
+G_END_DECLS

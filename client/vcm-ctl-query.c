@@ -1,0 +1,319 @@
+/* vcm-ctl-query: vcmountctl's read-only commands: device, fs, is-devicemapper,
+ * is-system-mount, is-host-device, describe and status. */
+#include <stdio.h>
+
+#include "vcm-ctl.h"
+#include "vcm-ctl-output.h"
+
+VcmCtlExit
+vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
+{
+  g_autoptr(GVariant) reply = NULL;
+  guint32 major, minor;
+  const char *mount_point;
+  VcmCtlExit code;
+
+  reply = vcm_ctl_call (ctl, "GetDeviceForPath", g_variant_new ("(s)", args[0]),
+                        &code, "cannot find the device of %s", args[0]);
+  if (reply == NULL)
+    return code;
+  g_variant_get (reply, "(uu&s)", &major, &minor, &mount_point);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "path");
+      json_builder_add_string_value (b, args[0]);
+      json_builder_set_member_name (b, "major");
+      json_builder_add_int_value (b, major);
+      json_builder_set_member_name (b, "minor");
+      json_builder_add_int_value (b, minor);
+      json_builder_set_member_name (b, "mount-point");
+      json_builder_add_string_value (b, mount_point);
+      json_builder_end_object (b);
+      vcm_ctl_print_json (b);
+    }
+  else
+    {
+      printf ("%u:%u %s\n", major, minor, mount_point);
+      fflush (stdout);
+    }
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
+{
+  g_autoptr(GVariant) reply = NULL;
+  const char *device, *fs_type;
+  VcmCtlExit code;
+
+  reply = vcm_ctl_call (ctl, "GetDevicePathAndFsType", g_variant_new ("(s)", args[0]),
+                        &code, "cannot find the filesystem mounted at %s", args[0]);
+  if (reply == NULL)
+    return code;
+  g_variant_get (reply, "(&s&s)", &device, &fs_type);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "mount-point");
+      json_builder_add_string_value (b, args[0]);
+      json_builder_set_member_name (b, "device");
+      json_builder_add_string_value (b, device);
+      json_builder_set_member_name (b, "fs-type");
+      json_builder_add_string_value (b, fs_type);
+      json_builder_end_object (b);
+      vcm_ctl_print_json (b);
+    }
+  else
+    {
+      printf ("%s %s\n", device, fs_type);
+      fflush (stdout);
+    }
+  return VCM_CTL_EXIT_OK;
+}
+
+/* Prints a yes/no answer, or {"SUBJECT_KEY": SUBJECT, "KEY": bool}. */
+static void
+print_bool_answer (VcmCtl     *ctl,
+                   const char *subject_key,
+                   const char *subject,
+                   const char *key,
+                   gboolean    value)
+{
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, subject_key);
+      json_builder_add_string_value (b, subject);
+      json_builder_set_member_name (b, key);
+      json_builder_add_boolean_value (b, value);
+      json_builder_end_object (b);
+      vcm_ctl_print_json (b);
+    }
+  else
+    {
+      printf ("%s\n", vcm_ctl_yes_no (value));
+      fflush (stdout);
+    }
+}
+
+VcmCtlExit
+vcm_ctl_check_is_device_mapper (char **args)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 major, minor;
+
+  if (!vcm_ctl_parse_devnum (args[0], &major, &minor, &error))
+    return vcm_ctl_usage_error ("is-devicemapper", "%s", error->message);
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *canonical = NULL;
+  guint32 major, minor;
+  gboolean answer;
+  VcmCtlExit code;
+
+  if (!vcm_ctl_parse_devnum (args[0], &major, &minor, &error))
+    return vcm_ctl_usage_error ("is-devicemapper", "%s", error->message);
+
+  canonical = g_strdup_printf ("%u:%u", major, minor);
+  reply = vcm_ctl_call (ctl, "IsDeviceMapper", g_variant_new ("(uu)", major, minor),
+                        &code, "cannot tell whether %s is a device-mapper device", canonical);
+  if (reply == NULL)
+    return code;
+  g_variant_get (reply, "(b)", &answer);
+  print_bool_answer (ctl, "device", canonical, "device-mapper", answer);
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
+{
+  g_autoptr(GVariant) reply = NULL;
+  gboolean answer;
+  VcmCtlExit code;
+
+  reply = vcm_ctl_call (ctl, "IsSystemMount", g_variant_new ("(s)", args[0]),
+                        &code, "cannot tell whether %s is a system mount", args[0]);
+  if (reply == NULL)
+    return code;
+  g_variant_get (reply, "(b)", &answer);
+  print_bool_answer (ctl, "path", args[0], "system-mount", answer);
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_is_host_device (VcmCtl *ctl, char **args)
+{
+  g_autoptr(GVariant) reply = NULL;
+  gboolean answer;
+  VcmCtlExit code;
+
+  reply = vcm_ctl_call (ctl, "IsHostDevice", g_variant_new ("(s)", args[0]),
+                        &code, "cannot tell whether %s is a host device", args[0]);
+  if (reply == NULL)
+    return code;
+  g_variant_get (reply, "(b)", &answer);
+  print_bool_answer (ctl, "path", args[0], "host-device", answer);
+  return VCM_CTL_EXIT_OK;
+}
+
+/* A value of the description in words: booleans as yes/no, strings bare. */
+static char *
+describe_value_text (GVariant *value)
+{
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+    return g_strdup (vcm_ctl_yes_no (g_variant_get_boolean (value)));
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_variant_dup_string (value, NULL);
+  return g_variant_print (value, FALSE);
+}
+
+VcmCtlExit
+vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
+{
+  /* The contract's keys in its order, with their labels for people. */
+  static const struct {
+    const char *key;
+    const char *label;
+  } known[] = {
+    { "major", "Major" },
+    { "minor", "Minor" },
+    { "mount-point", "Mount point" },
+    { "device", "Device" },
+    { "fs-type", "Filesystem type" },
+    { "mount-id", "Mount ID" },
+    { "read-only", "Read-only" },
+    { "device-mapper", "Device mapper" },
+    { "system-mount", "System mount" },
+    { "host-device", "Host device" },
+    { "propagation", "Propagation" },
+  };
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) description = NULL;
+  VcmCtlExit code;
+
+  reply = vcm_ctl_call (ctl, "DescribePath", g_variant_new ("(s)", args[0]),
+                        &code, "cannot describe %s", args[0]);
+  if (reply == NULL)
+    return code;
+  g_variant_get (reply, "(@a{sv})", &description);
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "path");
+      json_builder_add_string_value (b, args[0]);
+      g_variant_iter_init (&iter, description);
+      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+        {
+          if (g_str_equal (key, "path"))
+            continue;
+          json_builder_set_member_name (b, key);
+          json_builder_add_value (b, vcm_ctl_json_from_variant (value));
+        }
+      json_builder_end_object (b);
+      vcm_ctl_print_json (b);
+    }
+  else
+    {
+      g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      g_ptr_array_add (pairs, g_strdup ("Path"));
+      g_ptr_array_add (pairs, g_strdup (args[0]));
+      for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
+        {
+          g_autoptr(GVariant) v = g_variant_lookup_value (description, known[i].key, NULL);
+          if (v == NULL)
+            continue;
+          g_ptr_array_add (pairs, g_strdup (known[i].label));
+          g_ptr_array_add (pairs, describe_value_text (v));
+        }
+      /* Keys this client does not know yet, by their own names. */
+      g_variant_iter_init (&iter, description);
+      while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+        {
+          gboolean is_known = FALSE;
+          for (gsize i = 0; i < G_N_ELEMENTS (known) && !is_known; i++)
+            is_known = g_str_equal (key, known[i].key);
+          if (is_known)
+            continue;
+          g_ptr_array_add (pairs, g_strdup (key));
+          g_ptr_array_add (pairs, describe_value_text (value));
+        }
+      g_ptr_array_add (pairs, NULL);
+      vcm_ctl_print_fields ((const char *const *) pairs->pdata);
+    }
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
+{
+  g_autoptr(GVariant) props = NULL;
+  const char *version = "", *shared_dir = "";
+  guint64 shm_size = 0, generation = 0;
+  VcmCtlExit code;
+
+  props = vcm_ctl_get_all_properties (ctl, &code);
+  if (props == NULL)
+    return code;
+  if (!g_variant_lookup (props, "Version", "&s", &version) ||
+      !g_variant_lookup (props, "SharedDir", "&s", &shared_dir) ||
+      !g_variant_lookup (props, "DefaultShmSize", "t", &shm_size) ||
+      !g_variant_lookup (props, "Generation", "t", &generation))
+    {
+      g_printerr ("vcmountctl: the service's properties are incomplete or of the wrong type\n");
+      return VCM_CTL_EXIT_FAILED;
+    }
+
+  if (ctl->json)
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "version");
+      json_builder_add_string_value (b, version);
+      json_builder_set_member_name (b, "shared-dir");
+      json_builder_add_string_value (b, shared_dir);
+      json_builder_set_member_name (b, "default-shm-size");
+      json_builder_add_int_value (b, (gint64) shm_size);
+      json_builder_set_member_name (b, "generation");
+      json_builder_add_int_value (b, (gint64) generation);
+      json_builder_end_object (b);
+      vcm_ctl_print_json (b);
+    }
+  else
+    {
+      g_autofree char *shm_size_bytes = g_strdup_printf ("%" G_GUINT64_FORMAT, shm_size);
+      g_autofree char *shm_size_words = g_format_size_full (shm_size, G_FORMAT_SIZE_IEC_UNITS);
+      g_autofree char *shm_text = g_strdup_printf ("%s (%s)", shm_size_bytes, shm_size_words);
+      g_autofree char *generation_text = g_strdup_printf ("%" G_GUINT64_FORMAT, generation);
+      const char *pairs[] = {
+        "Version", version,
+        "Shared dir", shared_dir,
+        "Default shm size", shm_text,
+        "Generation", generation_text,
+        NULL,
+      };
+      vcm_ctl_print_fields (pairs);
+    }
+  return VCM_CTL_EXIT_OK;
+}
