@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <libmount/libmount.h>
 #include <glib-unix.h>
+#include <gio/gio.h>
 
 #include "vcm-error.h"
 #include "vcm-watch.h"
@@ -24,6 +25,15 @@ typedef struct {
   GHashTable *submounts;   /* mount ID (guint64 *) set */
 } Tracked;
 
+/* One read of the kernel's table and what it says about the rootfs set:
+ * computed in a worker thread (it only reads), applied in the main thread. */
+typedef struct {
+  guint64        seq;
+  VcmMountTable *table;
+  GPtrArray     *rootfs;      /* VcmRootfs, sorted */
+  GPtrArray     *submounts;   /* parallel to rootfs: GHashTable sets of mount IDs */
+} Reading;
+
 struct _VcmWatch {
   char                 *shared_dir;
   VcmWatchFunc          func;
@@ -32,7 +42,11 @@ struct _VcmWatch {
   int                   monitor_fd;
   guint                 monitor_source;
   guint                 refresh_source;
-  gboolean              stale;
+  gboolean              stale;            /* the kernel changed since the last read began */
+  gboolean              read_in_flight;
+  guint64               read_seq;         /* sequence of the last read begun */
+  guint64               applied_seq;      /* of the last reading applied */
+  guint64               local_change_seq; /* read_seq when the service last changed a rootfs */
   VcmMountTable        *table;
   GHashTable           *tracked;     /* "sbx/cid" -> Tracked */
   guint64               generation;
@@ -85,6 +99,37 @@ submount_set (VcmMountTable *table, guint64 id)
 }
 
 static void
+reading_free (gpointer data)
+{
+  Reading *r = data;
+
+  g_clear_pointer (&r->table, vcm_mount_table_unref);
+  g_clear_pointer (&r->rootfs, g_ptr_array_unref);
+  g_clear_pointer (&r->submounts, g_ptr_array_unref);
+  g_free (r);
+}
+
+/* Reads the kernel's table and derives the rootfs set. Thread-safe. */
+static Reading *
+reading_take (const char *shared_dir, guint64 seq, GError **error)
+{
+  Reading *r;
+  VcmMountTable *table = vcm_mount_table_new_from_kernel (error);
+
+  if (table == NULL)
+    return NULL;
+  r = g_new0 (Reading, 1);
+  r->seq = seq;
+  r->table = table;
+  r->rootfs = vcm_mounter_list_rootfs_in (shared_dir, table, NULL);
+  r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) g_hash_table_unref);
+  for (guint i = 0; i < r->rootfs->len; i++)
+    g_ptr_array_add (r->submounts,
+                     submount_set (table, ((VcmRootfs *) r->rootfs->pdata[i])->mount_id));
+  return r;
+}
+
+static void
 emit (VcmWatch *self, VcmChangeKind kind, const VcmRootfs *rootfs, const char * const *detached)
 {
   VcmChange change = { .generation = ++self->generation, .kind = kind,
@@ -104,20 +149,20 @@ track (VcmWatch *self, VcmRootfs *rootfs, GHashTable *submounts)
   g_hash_table_replace (self->tracked, rootfs_key (rootfs->sandbox_id, rootfs->container_id), t);
 }
 
-/* Emits one change per difference between the snapshot and @table. */
+/* Emits one change per difference between the snapshot and @r, and takes
+ * @r's rootfs set as the new snapshot. */
 static void
-diff_against (VcmWatch *self, VcmMountTable *table, gboolean emit_changes)
+diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
 {
-  g_autoptr(GPtrArray) now = vcm_mounter_list_rootfs_in (self->shared_dir, table, NULL);
   g_autoptr(GHashTable) now_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer key, value;
 
-  for (guint i = 0; i < now->len; i++)
+  for (guint i = 0; i < r->rootfs->len; i++)
     {
-      VcmRootfs *r = now->pdata[i];
-      g_hash_table_insert (now_by_key, rootfs_key (r->sandbox_id, r->container_id), r);
+      VcmRootfs *rootfs = r->rootfs->pdata[i];
+      g_hash_table_insert (now_by_key, rootfs_key (rootfs->sandbox_id, rootfs->container_id), rootfs);
     }
 
   /* vanished (or replaced by another mount) first */
@@ -125,9 +170,9 @@ diff_against (VcmWatch *self, VcmMountTable *table, gboolean emit_changes)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       Tracked *t = value;
-      VcmRootfs *r = g_hash_table_lookup (now_by_key, key);
+      VcmRootfs *now = g_hash_table_lookup (now_by_key, key);
 
-      if (r == NULL || r->mount_id != t->rootfs->mount_id)
+      if (now == NULL || now->mount_id != t->rootfs->mount_id)
         g_ptr_array_add (gone, g_strdup (key));
     }
   g_ptr_array_sort (gone, (GCompareFunc) g_strcmp0);   /* deterministic order */
@@ -140,25 +185,26 @@ diff_against (VcmWatch *self, VcmMountTable *table, gboolean emit_changes)
       g_hash_table_remove (self->tracked, gone->pdata[i]);
     }
 
-  for (guint i = 0; i < now->len; i++)
+  for (guint i = 0; i < r->rootfs->len; i++)
     {
-      VcmRootfs *r = now->pdata[i];
-      g_autofree char *k = rootfs_key (r->sandbox_id, r->container_id);
+      VcmRootfs *now = r->rootfs->pdata[i];
+      g_autofree char *k = rootfs_key (now->sandbox_id, now->container_id);
       Tracked *t = g_hash_table_lookup (self->tracked, k);
-      g_autoptr(GHashTable) subs = submount_set (table, r->mount_id);
+      GHashTable *subs = r->submounts->pdata[i];
 
       if (t == NULL)
         {
-          now->pdata[i] = NULL;   /* ownership moves to the snapshot */
-          track (self, r, g_steal_pointer (&subs));
+          track (self, vcm_rootfs_new (now->sandbox_id, now->container_id, now->mount_point,
+                                       now->mount_id, now->read_only),
+                 g_hash_table_ref (subs));
           if (emit_changes)
-            emit (self, VCM_CHANGE_MOUNTED, r, NULL);
+            emit (self, VCM_CHANGE_MOUNTED, now, NULL);
           continue;
         }
 
-      if (t->rootfs->read_only != r->read_only)
+      if (t->rootfs->read_only != now->read_only)
         {
-          t->rootfs->read_only = r->read_only;
+          t->rootfs->read_only = now->read_only;
           if (emit_changes)
             emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
         }
@@ -172,40 +218,132 @@ diff_against (VcmWatch *self, VcmMountTable *table, gboolean emit_changes)
         if (!g_hash_table_contains (subs, key) && emit_changes)
           emit (self, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, NULL);
       g_hash_table_unref (t->submounts);
-      t->submounts = g_steal_pointer (&subs);
+      t->submounts = g_hash_table_ref (subs);
     }
 }
 
-static gboolean
-refresh (VcmWatch *self, GError **error)
+static void
+apply (VcmWatch *self, Reading *r)
 {
-  VcmMountTable *table;
+  g_clear_pointer (&self->table, vcm_mount_table_unref);
+  self->table = vcm_mount_table_ref (r->table);
+  self->applied_seq = r->seq;
+  self->refresh_count++;
+  diff_against (self, r, TRUE);
+}
 
+/* Begins a read: events drained first, so a change after this point raises a new one. */
+static guint64
+begin_read (VcmWatch *self)
+{
   g_clear_handle_id (&self->refresh_source, g_source_remove);
-  /* Drain first: a change after this point raises a new event. */
   if (self->monitor != NULL)
     mnt_monitor_event_cleanup (self->monitor);
-  table = vcm_mount_table_new_from_kernel (error);
-  if (table == NULL)
-    return FALSE;
-  self->refresh_count++;
-  g_clear_pointer (&self->table, vcm_mount_table_unref);
-  self->table = table;
   self->stale = FALSE;
-  diff_against (self, table, TRUE);
+  return ++self->read_seq;
+}
+
+/* A reading is applied only if nothing newer was, and the service changed
+ * no rootfs after it began (it would be missing that change). */
+static gboolean
+reading_is_current (VcmWatch *self, Reading *r)
+{
+  return r->seq > self->applied_seq && r->seq > self->local_change_seq;
+}
+
+static gboolean
+refresh_now (VcmWatch *self, GError **error)
+{
+  Reading *r = reading_take (self->shared_dir, begin_read (self), error);
+
+  if (r == NULL)
+    return FALSE;
+  apply (self, r);
+  reading_free (r);
   return TRUE;
+}
+
+static void schedule_refresh (VcmWatch *self);
+
+typedef struct {
+  char   *shared_dir;
+  guint64 seq;
+} ReadArgs;
+
+static void
+read_args_free (gpointer data)
+{
+  ReadArgs *args = data;
+
+  g_free (args->shared_dir);
+  g_free (args);
+}
+
+static void
+read_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  const ReadArgs *args = task_data;
+  GError *error = NULL;
+  Reading *r = reading_take (args->shared_dir, args->seq, &error);
+
+  if (r == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, r, reading_free);
+}
+
+static void
+on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VcmWatch *self = user_data;
+  g_autoptr(GError) error = NULL;
+  Reading *r = g_task_propagate_pointer (G_TASK (result), &error);
+
+  self->read_in_flight = FALSE;
+  if (r == NULL)
+    g_warning ("Cannot re-read the mount table: %s", error->message);
+  else if (reading_is_current (self, r))
+    apply (self, r);
+  else if (r->seq > self->applied_seq)
+    self->stale = TRUE;   /* overtaken by one of our own changes: read again */
+  g_clear_pointer (&r, reading_free);
+  if (self->stale)
+    schedule_refresh (self);
+}
+
+static void
+start_async_read (VcmWatch *self)
+{
+  GTask *task;
+  ReadArgs *args;
+
+  if (self->read_in_flight)
+    return;   /* its completion looks at self->stale */
+  args = g_new0 (ReadArgs, 1);
+  args->shared_dir = g_strdup (self->shared_dir);
+  args->seq = begin_read (self);
+  self->read_in_flight = TRUE;
+  task = g_task_new (NULL, NULL, on_read_done, self);
+  g_task_set_task_data (task, args, read_args_free);
+  g_task_run_in_thread (task, read_in_thread);
+  g_object_unref (task);
 }
 
 static gboolean
 on_refresh_timeout (gpointer user_data)
 {
   VcmWatch *self = user_data;
-  g_autoptr(GError) error = NULL;
 
   self->refresh_source = 0;
-  if (!refresh (self, &error))
-    g_warning ("Cannot re-read the mount table: %s", error->message);
+  start_async_read (self);
   return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_refresh (VcmWatch *self)
+{
+  if (self->refresh_source == 0 && !self->read_in_flight)
+    self->refresh_source = g_timeout_add (COALESCE_MS, on_refresh_timeout, self);
 }
 
 static gboolean
@@ -215,8 +353,7 @@ on_monitor_event (int fd, GIOCondition condition, gpointer user_data)
 
   mnt_monitor_event_cleanup (self->monitor);
   self->stale = TRUE;
-  if (self->refresh_source == 0)
-    self->refresh_source = g_timeout_add (COALESCE_MS, on_refresh_timeout, self);
+  schedule_refresh (self);
   return G_SOURCE_CONTINUE;
 }
 
@@ -235,6 +372,7 @@ vcm_watch_new (const char   *shared_dir,
                GError      **error)
 {
   g_autoptr(VcmWatch) self = g_new0 (VcmWatch, 1);
+  Reading *first;
   int r;
 
   self->shared_dir = g_strdup (shared_dir);
@@ -261,11 +399,14 @@ vcm_watch_new (const char   *shared_dir,
     }
   self->monitor_source = g_unix_fd_add (self->monitor_fd, G_IO_IN, on_monitor_event, self);
 
-  self->table = vcm_mount_table_new_from_kernel (error);
-  if (self->table == NULL)
+  first = reading_take (self->shared_dir, begin_read (self), error);
+  if (first == NULL)
     return NULL;
+  self->table = vcm_mount_table_ref (first->table);
+  self->applied_seq = first->seq;
   self->refresh_count = 1;
-  diff_against (self, self->table, FALSE);   /* what is mounted at start is known, not news */
+  diff_against (self, first, FALSE);   /* what is mounted at start is known, not news */
+  reading_free (first);
   return g_steal_pointer (&self);
 }
 
@@ -274,6 +415,9 @@ vcm_watch_free (VcmWatch *self)
 {
   if (self == NULL)
     return;
+  /* a read in a worker thread calls back into us: let it land first */
+  while (self->read_in_flight)
+    g_main_context_iteration (NULL, TRUE);
   g_clear_handle_id (&self->monitor_source, g_source_remove);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_pointer (&self->monitor, mnt_unref_monitor);
@@ -289,7 +433,7 @@ vcm_watch_get_table (gpointer watch, gboolean force_refresh)
   VcmWatch *self = watch;
   g_autoptr(GError) error = NULL;
 
-  if ((force_refresh || self->stale || monitor_pending (self)) && !refresh (self, &error))
+  if ((force_refresh || self->stale || monitor_pending (self)) && !refresh_now (self, &error))
     g_warning ("Cannot re-read the mount table, answering from the last one: %s", error->message);
   return vcm_mount_table_ref (self->table);
 }
@@ -322,6 +466,7 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
   copy = vcm_rootfs_new (rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point,
                          rootfs->mount_id, rootfs->read_only);
   track (self, copy, g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL));
+  self->local_change_seq = self->read_seq;
   emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
 }
 
@@ -341,5 +486,6 @@ vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
     }
   else
     gone = vcm_rootfs_new (sandbox_id, container_id, detached[0], 0, FALSE);
+  self->local_change_seq = self->read_seq;
   emit (self, VCM_CHANGE_UNMOUNTED, gone, detached);
 }
