@@ -124,7 +124,9 @@ open_component (int              dir_fd,
                 gboolean         as_file,
                 VcmCreated      *created)
 {
-  int o_flags = O_PATH | O_CLOEXEC | O_NOFOLLOW | (must_be_dir ? O_DIRECTORY : 0);
+  /* No O_NOFOLLOW: with it, O_PATH would open a trailing symlink itself;
+   * without it, RESOLVE_NO_SYMLINKS refuses any symlink, the last one too. */
+  int o_flags = O_PATH | O_CLOEXEC | (must_be_dir ? O_DIRECTORY : 0);
   int fd;
 
   fd = vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);

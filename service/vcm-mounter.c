@@ -188,7 +188,7 @@ detach_fd (int fd, const char *what, GError **error)
  * (the destination's fd was resolved by us, its directory is ours). */
 static gboolean
 attach_bind_legacy (int src_fd, int dst_fd, const char *dst_path, gboolean ro,
-                    guint64 *out_id, GError **error)
+                    guint64 *out_id, guint64 *out_unique, GError **error)
 {
   g_autofree char *src = vcm_fdpath_proc_path (src_fd);
   g_autofree char *dst = vcm_fdpath_proc_path (dst_fd);
@@ -212,6 +212,8 @@ attach_bind_legacy (int src_fd, int dst_fd, const char *dst_path, gboolean ro,
       umount2 (mnt, MNT_DETACH);
       return vcm_error_set_errno (error, errsv, "cannot set up the mount at", dst_path);
     }
+  if (out_unique != NULL && vcm_sys_unique_mount_id (mnt_fd, out_unique) < 0)
+    *out_unique = 0;
   return TRUE;
 }
 
@@ -219,20 +221,20 @@ attach_bind_legacy (int src_fd, int dst_fd, const char *dst_path, gboolean ro,
  * it is still detached, then attaches it onto @dst_fd. */
 static gboolean
 attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
-             gboolean ro, guint64 *out_id, GError **error)
+             gboolean ro, guint64 *out_id, guint64 *out_unique, GError **error)
 {
   vcm_autofd int tree_fd = -1;
   struct mount_attr attr = { 0 };
 
   if (self->legacy_api)
-    return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, error);
+    return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
 
   tree_fd = open_tree (src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree_fd < 0 && errno == ENOSYS)
     {
       g_message ("The kernel lacks open_tree(); using the classic mount(2) API from now on");
       self->legacy_api = TRUE;
-      return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, error);
+      return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
     }
   if (tree_fd < 0)
     return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
@@ -255,6 +257,8 @@ attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
       detach_fd (tree_fd, dst_path, NULL);
       return vcm_error_set_errno (error, errsv, "cannot make private the mount at", dst_path);
     }
+  if (out_unique != NULL && vcm_sys_unique_mount_id (tree_fd, out_unique) < 0)
+    *out_unique = 0;
   return TRUE;
 }
 
@@ -304,18 +308,18 @@ fd_is_mount_root (int fd, guint64 *out_id, GError **error)
   return root;
 }
 
-/* The mounts below the mount pinned by @fd, parents before children, with
- * listmount()/statmount(): the cost follows the number of submounts, not the
- * size of the host's mount table. FALSE when the kernel lacks them. */
-static gboolean
-detached_by_listmount (int fd, GStrvBuilder *builder)
+/* The unique IDs of the mount @root and of every mount below it, parents
+ * before children, walking down with listmount(); NULL if the kernel cannot.
+ * (A kernel whose listmount() also returned grandchildren would list some
+ * mounts twice: each is kept once.) */
+static GArray *
+listmount_subtree (guint64 root)
 {
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
-  guint64 root = 0;
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
-  if (vcm_sys_unique_mount_id (fd, &root) < 0)
-    return FALSE;
   g_array_append_val (ids, root);
+  g_hash_table_add (seen, g_memdup2 (&root, sizeof root));
   for (guint i = 0; i < ids->len; i++)
     {
       guint64 batch[64];
@@ -326,13 +330,32 @@ detached_by_listmount (int fd, GStrvBuilder *builder)
         {
           n = vcm_sys_listmount (g_array_index (ids, guint64, i), last, batch, G_N_ELEMENTS (batch));
           if (n < 0)
-            return FALSE;
-          g_array_append_vals (ids, batch, (guint) n);
+            return NULL;
+          for (gssize j = 0; j < n; j++)
+            if (!g_hash_table_contains (seen, &batch[j]))
+              {
+                g_array_append_val (ids, batch[j]);
+                g_hash_table_add (seen, g_memdup2 (&batch[j], sizeof (guint64)));
+              }
           if (n > 0)
             last = batch[n - 1];
         }
       while (n == G_N_ELEMENTS (batch));
     }
+  return g_steal_pointer (&ids);
+}
+
+/* The mount points of the mount pinned by @fd and of the mounts below it,
+ * with listmount()/statmount(): the cost follows the number of submounts, not
+ * the size of the host's mount table. FALSE when the kernel lacks them. */
+static gboolean
+detached_by_listmount (int fd, GStrvBuilder *builder)
+{
+  g_autoptr(GArray) ids = NULL;
+  guint64 root = 0;
+
+  if (vcm_sys_unique_mount_id (fd, &root) < 0 || (ids = listmount_subtree (root)) == NULL)
+    return FALSE;
   for (guint i = 0; i < ids->len; i++)
     {
       int errsv = 0;
@@ -376,6 +399,88 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
   return g_strv_builder_end (builder);
 }
 
+/* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
+ * kernel cannot say. */
+static GHashTable *
+submount_ids_live (guint64 unique_id)
+{
+  g_autoptr(GHashTable) result = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr(GArray) ids = listmount_subtree (unique_id);
+
+  if (ids == NULL)
+    return NULL;
+  for (guint i = 1; i < ids->len; i++)
+    {
+      VcmSysMount m;
+      int errsv = 0;
+
+      if (!vcm_sys_statmount (g_array_index (ids, guint64, i), &m, &errsv))
+        {
+          if (errsv == ENOENT)
+            continue;   /* gone meanwhile */
+          return NULL;
+        }
+      g_hash_table_add (result, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old));
+      vcm_sys_mount_clear (&m);
+    }
+  return g_steal_pointer (&result);
+}
+
+gboolean
+vcm_mounter_probe_rootfs (VcmMounter  *self,
+                          const char  *sandbox_id,
+                          const char  *container_id,
+                          VcmRootfs  **out_rootfs,
+                          GHashTable **out_submounts)
+{
+  g_autofree char *rel = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmRootfs) rootfs = NULL;
+  vcm_autofd int fd = -1;
+  guint64 id = 0, unique = 0;
+  VcmSysMount m;
+  int errsv = 0;
+
+  *out_rootfs = NULL;
+  *out_submounts = NULL;
+  if (!vcm_validate_id ("sandbox_id", sandbox_id, NULL) ||
+      !vcm_validate_id ("container_id", container_id, NULL))
+    return FALSE;
+  rel = rootfs_relpath (sandbox_id, container_id);
+  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
+                           "rootfs", NULL, NULL, &error);
+  if (fd < 0)
+    return g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_FOUND);   /* nothing there */
+  if (!fd_is_mount_root (fd, &id, NULL))
+    return TRUE;
+  if (vcm_sys_unique_mount_id (fd, &unique) < 0 || !vcm_sys_statmount (unique, &m, &errsv))
+    return FALSE;
+  rootfs = vcm_rootfs_new (sandbox_id, container_id, m.mnt_point, id, m.read_only);
+  rootfs->unique_id = unique;
+  vcm_sys_mount_clear (&m);
+  *out_submounts = submount_ids_live (unique);
+  if (*out_submounts == NULL)
+    return FALSE;
+  *out_rootfs = g_steal_pointer (&rootfs);
+  return TRUE;
+}
+
+void
+vcm_mounter_fill_unique_ids (GPtrArray *rootfs)
+{
+  for (guint i = 0; i < rootfs->len; i++)
+    {
+      VcmRootfs *r = rootfs->pdata[i];
+      vcm_autofd int fd = open (r->mount_point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      guint64 id = 0;
+
+      r->unique_id = 0;
+      if (fd >= 0 && vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) == 0 &&
+          id == r->mount_id && vcm_sys_unique_mount_id (fd, &r->unique_id) < 0)
+        r->unique_id = 0;
+    }
+}
+
 /* ---- MountRootfs / UnmountRootfs ------------------------------------------ */
 
 VcmRootfs *
@@ -392,7 +497,7 @@ vcm_mounter_mount_rootfs (VcmMounter  *self,
   vcm_autofd int src_fd = -1;
   vcm_autofd int dst_fd = -1;
   g_autoptr(GError) local_error = NULL;
-  guint64 id = 0;
+  guint64 id = 0, unique = 0;
 
   if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
       !vcm_validate_id ("container_id", container_id, error))
@@ -421,10 +526,15 @@ vcm_mounter_mount_rootfs (VcmMounter  *self,
       goto fail;
     }
 
-  if (!attach_bind (self, src_fd, dst_fd, mount_point, read_only, &id, error))
+  if (!attach_bind (self, src_fd, dst_fd, mount_point, read_only, &id, &unique, error))
     goto fail;
 
-  return vcm_rootfs_new (sandbox_id, container_id, mount_point, id, read_only);
+  {
+    VcmRootfs *r = vcm_rootfs_new (sandbox_id, container_id, mount_point, id, read_only);
+
+    r->unique_id = unique;
+    return r;
+  }
 
 fail:
   vcm_created_rollback (created);
@@ -568,7 +678,7 @@ vcm_mounter_bind_mount (VcmMounter  *self,
       goto fail;
     }
 
-  if (!attach_bind (self, src_fd, dst_fd, norm, read_only, NULL, error))
+  if (!attach_bind (self, src_fd, dst_fd, norm, read_only, NULL, NULL, error))
     goto fail;
   return g_steal_pointer (&norm);
 

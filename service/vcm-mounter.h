@@ -14,6 +14,7 @@ typedef struct {
   char    *container_id;
   char    *mount_point;
   guint64  mount_id;
+  guint64  unique_id;   /* statx STATX_MNT_ID_UNIQUE, never reused; 0 = unknown */
   gboolean read_only;
 } VcmRootfs;
 
@@ -49,6 +50,23 @@ VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter  *mounter,
                                      const char  *rootfs,
                                      gboolean     read_only,
                                      GError     **error);
+
+/* What is mounted at the rootfs mount point of @sandbox_id/@container_id right
+ * now, read live from the kernel (statx, listmount, statmount: a cost that
+ * does not grow with the mount table). Returns FALSE when the kernel cannot
+ * say so cheaply (the caller then reads the whole table) or the IDs are
+ * invalid. *@out_rootfs is NULL when nothing is mounted there; else
+ * *@out_submounts is the set of mountinfo IDs below it (guint64 keys). */
+gboolean vcm_mounter_probe_rootfs (VcmMounter  *mounter,
+                                   const char  *sandbox_id,
+                                   const char  *container_id,
+                                   VcmRootfs  **out_rootfs,
+                                   GHashTable **out_submounts);
+
+/* The unique mount IDs of the rootfs in @rootfs (a list from
+ * vcm_mounter_list_rootfs_in), looked up by path; left 0 where the path no
+ * longer leads to the listed mount. */
+void vcm_mounter_fill_unique_ids (GPtrArray *rootfs);
 
 /* UnmountRootfs: returns the mount points detached, the rootfs first. */
 GStrv vcm_mounter_unmount_rootfs (VcmMounter  *mounter,

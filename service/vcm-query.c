@@ -23,6 +23,7 @@ struct _VcmQuery {
   char                *sysfs_root;
   VcmMountTableSource  source;
   gpointer             source_data;
+  gboolean             live;          /* statmount(2) first */
 };
 
 /* ---- credentials ------------------------------------------------------ */
@@ -275,7 +276,15 @@ vcm_query_new (const char          *sysfs_root,
   query->sysfs_root = g_strdup (sysfs_root);
   query->source = source;
   query->source_data = source_data;
+  query->live = TRUE;
   return query;
+}
+
+void
+vcm_query_set_live (VcmQuery *query,
+                    gboolean  live)
+{
+  query->live = live;
 }
 
 void
@@ -301,6 +310,7 @@ vcm_path_info_free (VcmPathInfo *info)
 /* What one statx of a path (as the caller) says. */
 typedef struct {
   guint64  mount_id;
+  guint64  unique_id;   /* 0 where the kernel has no STATX_MNT_ID_UNIQUE */
   guint    major;
   guint    minor;
   gboolean mount_root;
@@ -333,6 +343,8 @@ stat_path_as (const char           *arg_name,
                            &out_stat->mount_id, &out_stat->major, &out_stat->minor,
                            &out_stat->mount_root, &out_stat->mode);
   errsv = errno;
+  if (rc != 0 || vcm_sys_unique_mount_id (fd, &out_stat->unique_id) != 0)
+    out_stat->unique_id = 0;
   close (fd);
   if (rc != 0)
     {
@@ -347,49 +359,107 @@ stat_path_as (const char           *arg_name,
   return TRUE;
 }
 
-/* The mount table entry with @mount_id, re-reading the table once if it is
- * not there (the mount may be newer than the provider's table). The entry is
- * borrowed from *@out_table, which the caller unrefs. */
-static const VcmMountEntry *
-lookup_mount (VcmQuery       *query,
-              const char     *arg_name,
-              const char     *path,
-              guint64         mount_id,
-              VcmMountTable **out_table,
-              GError        **error)
+/* What the queries report of the mount holding a path. */
+typedef struct {
+  char       *target;
+  char       *source;
+  char       *fs_type;
+  gboolean    read_only;
+  const char *propagation;
+} MountFacts;
+
+static void
+mount_facts_clear (MountFacts *facts)
+{
+  g_clear_pointer (&facts->target, g_free);
+  g_clear_pointer (&facts->source, g_free);
+  g_clear_pointer (&facts->fs_type, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MountFacts, mount_facts_clear)
+
+/* Live from the kernel with statmount(2), by the unique mount ID: exact at
+ * the moment of the call and independent of the mount table's size. */
+static gboolean
+lookup_mount_live (const PathStat *st, MountFacts *facts)
+{
+  VcmSysMount m;
+  int errsv = 0;
+
+  if (st->unique_id == 0 || !vcm_sys_statmount (st->unique_id, &m, &errsv))
+    return FALSE;
+  if (m.sb_source == NULL)
+    {
+      vcm_sys_mount_clear (&m);
+      return FALSE;   /* the kernel predates sb_source: ask the table */
+    }
+  facts->target = g_steal_pointer (&m.mnt_point);
+  facts->source = g_steal_pointer (&m.sb_source);
+  facts->fs_type = g_steal_pointer (&m.fs_type);
+  facts->read_only = m.read_only;
+  facts->propagation = m.propagation;
+  vcm_sys_mount_clear (&m);
+  return TRUE;
+}
+
+/* From the mount table, for kernels without statmount(2): the entry with the
+ * path's mount ID, re-reading the table once if it is not there. */
+static gboolean
+lookup_mount_in_table (VcmQuery       *query,
+                       const char     *arg_name,
+                       const char     *path,
+                       const PathStat *st,
+                       MountFacts     *facts,
+                       GError        **error)
 {
   g_autoptr(VcmMountTable) table = NULL;
   const VcmMountEntry *entry = NULL;
 
   table = query->source (query->source_data, FALSE);
   if (table != NULL)
-    entry = vcm_mount_table_lookup_id (table, mount_id);
+    entry = vcm_mount_table_lookup_id (table, st->mount_id);
 
   if (entry == NULL)
     {
       g_clear_pointer (&table, vcm_mount_table_unref);
       table = query->source (query->source_data, TRUE);
       if (table != NULL)
-        entry = vcm_mount_table_lookup_id (table, mount_id);
+        entry = vcm_mount_table_lookup_id (table, st->mount_id);
     }
 
   if (table == NULL)
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
                    "%s: cannot read the mount table", arg_name);
-      return NULL;
+      return FALSE;
     }
   if (entry == NULL)
     {
       g_autofree char *quoted = vcm_validate_quote (path);
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
                    "%s: mount %" G_GUINT64_FORMAT " of '%s' is not in the mount table",
-                   arg_name, mount_id, quoted);
-      return NULL;
+                   arg_name, st->mount_id, quoted);
+      return FALSE;
     }
 
-  *out_table = g_steal_pointer (&table);
-  return entry;
+  facts->target = g_strdup (entry->target);
+  facts->source = g_strdup (entry->source);
+  facts->fs_type = g_strdup (entry->fstype);
+  facts->read_only = entry->read_only;
+  facts->propagation = entry->propagation;
+  return TRUE;
+}
+
+static gboolean
+lookup_mount (VcmQuery       *query,
+              const char     *arg_name,
+              const char     *path,
+              const PathStat *st,
+              MountFacts     *facts,
+              GError        **error)
+{
+  return (query->live && lookup_mount_live (st, facts)) ||
+         lookup_mount_in_table (query, arg_name, path, st, facts, error);
 }
 
 gboolean
@@ -402,8 +472,7 @@ vcm_query_device_for_path (VcmQuery             *query,
                            GError              **error)
 {
   g_autofree char *normalized = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
-  const VcmMountEntry *entry;
+  g_auto(MountFacts) facts = { 0 };
   PathStat st;
 
   g_return_val_if_fail (query != NULL, FALSE);
@@ -411,8 +480,7 @@ vcm_query_device_for_path (VcmQuery             *query,
   if (!stat_path_as ("path", path, creds, &normalized, &st, error))
     return FALSE;
 
-  entry = lookup_mount (query, "path", normalized, st.mount_id, &table, error);
-  if (entry == NULL)
+  if (!lookup_mount (query, "path", normalized, &st, &facts, error))
     return FALSE;
 
   if (out_major != NULL)
@@ -420,7 +488,7 @@ vcm_query_device_for_path (VcmQuery             *query,
   if (out_minor != NULL)
     *out_minor = st.minor;
   if (out_mount_point != NULL)
-    *out_mount_point = g_strdup (entry->target);
+    *out_mount_point = g_steal_pointer (&facts.target);
   return TRUE;
 }
 
@@ -433,8 +501,7 @@ vcm_query_device_path_and_fs_type (VcmQuery             *query,
                                    GError              **error)
 {
   g_autofree char *normalized = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
-  const VcmMountEntry *entry;
+  g_auto(MountFacts) facts = { 0 };
   PathStat st;
 
   g_return_val_if_fail (query != NULL, FALSE);
@@ -451,14 +518,13 @@ vcm_query_device_path_and_fs_type (VcmQuery             *query,
     }
 
   /* statx resolves through stacked mounts: this is the top one. */
-  entry = lookup_mount (query, "mount_point", normalized, st.mount_id, &table, error);
-  if (entry == NULL)
+  if (!lookup_mount (query, "mount_point", normalized, &st, &facts, error))
     return FALSE;
 
   if (out_device != NULL)
-    *out_device = g_strdup (entry->source);
+    *out_device = g_steal_pointer (&facts.source);
   if (out_fs_type != NULL)
-    *out_fs_type = g_strdup (entry->fstype);
+    *out_fs_type = g_steal_pointer (&facts.fs_type);
   return TRUE;
 }
 
@@ -553,9 +619,8 @@ vcm_query_describe_path (VcmQuery             *query,
                          GError              **error)
 {
   g_autofree char *normalized = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
   g_autoptr(VcmPathInfo) info = NULL;
-  const VcmMountEntry *entry;
+  g_auto(MountFacts) facts = { 0 };
   PathStat st;
 
   g_return_val_if_fail (query != NULL, NULL);
@@ -563,19 +628,18 @@ vcm_query_describe_path (VcmQuery             *query,
   if (!stat_path_as ("path", path, creds, &normalized, &st, error))
     return NULL;
 
-  entry = lookup_mount (query, "path", normalized, st.mount_id, &table, error);
-  if (entry == NULL)
+  if (!lookup_mount (query, "path", normalized, &st, &facts, error))
     return NULL;
 
   info = g_new0 (VcmPathInfo, 1);
   info->major = st.major;
   info->minor = st.minor;
   info->mount_id = st.mount_id;
-  info->mount_point = g_strdup (entry->target);
-  info->device = g_strdup (entry->source);
-  info->fs_type = g_strdup (entry->fstype);
-  info->read_only = entry->read_only;
-  info->propagation = entry->propagation;
+  info->mount_point = g_steal_pointer (&facts.target);
+  info->device = g_steal_pointer (&facts.source);
+  info->fs_type = g_steal_pointer (&facts.fs_type);
+  info->read_only = facts.read_only;
+  info->propagation = facts.propagation;
   info->device_mapper = vcm_query_is_device_mapper (query, st.major, st.minor);
   info->system_mount = vcm_path_is_system_mount (normalized);
   info->host_device = vcm_path_host_device_rule (normalized, TRUE, st.mode);

@@ -56,6 +56,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmPathInfo, vcm_path_info_free)
 VcmQuery *vcm_query_new  (const char          *sysfs_root,
                           VcmMountTableSource  source,
                           gpointer             source_data);
+
+/* Whether mounts are looked up live with statmount(2) where the kernel has it
+ * (the default) or always in the table from the source (older kernels; tests). */
+void      vcm_query_set_live (VcmQuery *query,
+                              gboolean  live);
 void      vcm_query_free (VcmQuery *query);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmQuery, vcm_query_free)
 

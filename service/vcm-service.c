@@ -303,6 +303,22 @@ connect_handlers (VcmService *self)
 
 /* ---- methods -------------------------------------------------------------- */
 
+/* Reports what changed at one rootfs behind the service's back before the
+ * service acts on it. Where the kernel cannot be asked cheaply, the whole
+ * table is brought up to date instead. */
+static void
+sync_rootfs (VcmService *self, const char *sandbox_id, const char *container_id)
+{
+  g_autoptr(VcmRootfs) now = NULL;
+  g_autoptr(GHashTable) submounts = NULL;
+
+  if (vcm_mounter_probe_rootfs (self->mounter, sandbox_id, container_id, &now, &submounts))
+    vcm_watch_sync_rootfs (self->watch, sandbox_id, container_id, now, submounts);
+  else if (vcm_validate_id ("sandbox_id", sandbox_id, NULL) &&
+           vcm_validate_id ("container_id", container_id, NULL))
+    vcm_mount_table_unref (vcm_watch_get_table (self->watch, FALSE));
+}
+
 static void
 impl_mount_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
 {
@@ -312,6 +328,7 @@ impl_mount_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant
   g_autoptr(VcmRootfs) mounted = NULL;
 
   g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
+  sync_rootfs (self, sandbox_id, container_id);
   mounted = vcm_mounter_mount_rootfs (self->mounter, sandbox_id, container_id, rootfs, read_only, &error);
   if (mounted == NULL)
     {
@@ -328,7 +345,10 @@ static gboolean
 unmount_one_rootfs (VcmService *self, VcmCaller *caller, const char *sandbox_id,
                     const char *container_id, GStrv *out_detached, GError **error)
 {
-  g_auto(GStrv) detached = vcm_mounter_unmount_rootfs (self->mounter, sandbox_id, container_id, error);
+  g_auto(GStrv) detached = NULL;
+
+  sync_rootfs (self, sandbox_id, container_id);
+  detached = vcm_mounter_unmount_rootfs (self->mounter, sandbox_id, container_id, error);
 
   if (detached == NULL)
     return FALSE;

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/sysmacros.h>
 
 #include "vcm-sys.h"
@@ -64,7 +66,12 @@ struct vcm_mnt_id_req {
   guint64 param;
 };
 
-/* The head of the kernel's struct statmount up to the string offsets we use. */
+#define VCM_STATMOUNT_SB_BASIC  0x00000001U
+#define VCM_STATMOUNT_MNT_BASIC 0x00000002U
+#define VCM_STATMOUNT_FS_TYPE   0x00000020U
+#define VCM_STATMOUNT_SB_SOURCE 0x00000200U
+
+/* The kernel's struct statmount, up to the string offsets used here. */
 struct vcm_statmount {
   guint32 size;
   guint32 mnt_opts;
@@ -85,9 +92,14 @@ struct vcm_statmount {
   guint64 propagate_from;
   guint32 mnt_root;
   guint32 mnt_point;
-  guint64 spare2[50];
+  guint64 mnt_ns_id;
+  guint32 fs_subtype;
+  guint32 sb_source;
+  guint64 spare2[48];
   char    str[];
 };
+
+G_STATIC_ASSERT (sizeof (struct vcm_statmount) == 512);   /* the kernel's, fixed since 6.8 */
 
 int
 vcm_sys_unique_mount_id (int fd, guint64 *out_id)
@@ -113,28 +125,80 @@ vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n)
   return syscall (__NR_listmount, &req, ids, n, 0);
 }
 
-char *
-vcm_sys_statmount_point (guint64 id, int *out_errno)
+/* statmount(2) into a buffer large enough for the strings; NULL with errno. */
+static struct vcm_statmount *
+statmount_alloc (guint64 id, guint64 mask)
 {
-  struct vcm_mnt_id_req req = { .size = sizeof req, .mnt_id = id, .param = VCM_STATMOUNT_MNT_POINT };
+  struct vcm_mnt_id_req req = { .size = sizeof req, .mnt_id = id, .param = mask };
   gsize size = sizeof (struct vcm_statmount) + 512;
 
   for (int tries = 0; tries < 8; tries++, size *= 4)
     {
-      g_autofree struct vcm_statmount *sm = g_malloc0 (size);
+      struct vcm_statmount *sm = g_malloc0 (size);
 
       if (syscall (__NR_statmount, &req, sm, size, 0) == 0)
-        {
-          if (!(sm->mask & VCM_STATMOUNT_MNT_POINT))
-            break;
-          return g_strdup (sm->str + sm->mnt_point);
-        }
+        return sm;
+      g_free (sm);
       if (errno != EOVERFLOW)
-        {
-          *out_errno = errno;
-          return NULL;
-        }
+        return NULL;
     }
-  *out_errno = ENOSYS;
+  errno = EOVERFLOW;
   return NULL;
+}
+
+char *
+vcm_sys_statmount_point (guint64 id, int *out_errno)
+{
+  g_autofree struct vcm_statmount *sm = statmount_alloc (id, VCM_STATMOUNT_MNT_POINT);
+
+  if (sm == NULL || !(sm->mask & VCM_STATMOUNT_MNT_POINT))
+    {
+      *out_errno = sm == NULL ? errno : ENOSYS;
+      return NULL;
+    }
+  return g_strdup (sm->str + sm->mnt_point);
+}
+
+static const char *
+propagation_name (guint64 flags)
+{
+  if (flags & MS_SHARED)
+    return "shared";
+  if (flags & MS_SLAVE)
+    return "slave";
+  if (flags & MS_UNBINDABLE)
+    return "unbindable";
+  return "private";
+}
+
+gboolean
+vcm_sys_statmount (guint64 id, VcmSysMount *out, int *out_errno)
+{
+  const guint64 basic = VCM_STATMOUNT_MNT_BASIC | VCM_STATMOUNT_MNT_POINT | VCM_STATMOUNT_FS_TYPE;
+  g_autofree struct vcm_statmount *sm = statmount_alloc (id, basic | VCM_STATMOUNT_SB_SOURCE);
+
+  if (sm == NULL && errno == EINVAL)   /* a kernel that predates sb_source */
+    sm = statmount_alloc (id, basic);
+  if (sm == NULL || (sm->mask & basic) != basic)
+    {
+      *out_errno = sm == NULL ? errno : ENOSYS;
+      return FALSE;
+    }
+  memset (out, 0, sizeof *out);
+  out->mnt_id_old = sm->mnt_id_old;
+  out->mnt_point = g_strdup (sm->str + sm->mnt_point);
+  out->fs_type = g_strdup (sm->str + sm->fs_type);
+  if (sm->mask & VCM_STATMOUNT_SB_SOURCE)
+    out->sb_source = g_strdup (sm->str + sm->sb_source);
+  out->read_only = (sm->mnt_attr & MOUNT_ATTR_RDONLY) != 0;
+  out->propagation = propagation_name (sm->mnt_propagation);
+  return TRUE;
+}
+
+void
+vcm_sys_mount_clear (VcmSysMount *mount)
+{
+  g_clear_pointer (&mount->mnt_point, g_free);
+  g_clear_pointer (&mount->fs_type, g_free);
+  g_clear_pointer (&mount->sb_source, g_free);
 }

@@ -45,4 +45,17 @@ gssize vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsiz
 /* The mount point of mount @id (as seen from this process's root). */
 char *vcm_sys_statmount_point (guint64 id, int *out_errno);
 
+/* What statmount(2) says of mount @id, read live from the kernel. */
+typedef struct {
+  guint64 mnt_id_old;       /* the ID in mountinfo and statx STATX_MNT_ID */
+  char   *mnt_point;
+  char   *fs_type;
+  char   *sb_source;        /* NULL where the kernel predates STATMOUNT_SB_SOURCE (6.14) */
+  gboolean read_only;
+  const char *propagation;  /* "shared", "slave", "unbindable" or "private" */
+} VcmSysMount;
+
+gboolean vcm_sys_statmount (guint64 id, VcmSysMount *out, int *out_errno);
+void     vcm_sys_mount_clear (VcmSysMount *mount);
+
 G_END_DECLS

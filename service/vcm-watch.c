@@ -122,6 +122,7 @@ reading_take (const char *shared_dir, guint64 seq, GError **error)
   r->seq = seq;
   r->table = table;
   r->rootfs = vcm_mounter_list_rootfs_in (shared_dir, table, NULL);
+  vcm_mounter_fill_unique_ids (r->rootfs);
   r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) g_hash_table_unref);
   for (guint i = 0; i < r->rootfs->len; i++)
     g_ptr_array_add (r->submounts,
@@ -149,8 +150,69 @@ track (VcmWatch *self, VcmRootfs *rootfs, GHashTable *submounts)
   g_hash_table_replace (self->tracked, rootfs_key (rootfs->sandbox_id, rootfs->container_id), t);
 }
 
-/* Emits one change per difference between the snapshot and @r, and takes
- * @r's rootfs set as the new snapshot. */
+static gboolean
+same_mount (const VcmRootfs *a, const VcmRootfs *b)
+{
+  /* mountinfo IDs are reused at once; the unique ones never are */
+  if (a->unique_id != 0 && b->unique_id != 0)
+    return a->unique_id == b->unique_id;
+  return a->mount_id == b->mount_id;
+}
+
+/* Emits one change per difference between what is tracked at @key and what
+ * is mounted there now (@now NULL: nothing), and tracks the latter. */
+static void
+diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *subs,
+          gboolean emit_changes)
+{
+  Tracked *t = g_hash_table_lookup (self->tracked, key);
+  GHashTableIter iter;
+  gpointer id;
+
+  if (t != NULL && (now == NULL || !same_mount (t->rootfs, now)))
+    {
+      if (emit_changes)
+        emit (self, VCM_CHANGE_VANISHED, t->rootfs, NULL);
+      g_hash_table_remove (self->tracked, key);
+      t = NULL;
+    }
+  if (now == NULL)
+    return;
+
+  if (t == NULL)
+    {
+      VcmRootfs *copy = vcm_rootfs_new (now->sandbox_id, now->container_id, now->mount_point,
+                                        now->mount_id, now->read_only);
+
+      copy->unique_id = now->unique_id;
+      track (self, copy, g_hash_table_ref (subs));
+      if (emit_changes)
+        emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
+      return;
+    }
+
+  if (t->rootfs->unique_id == 0)
+    t->rootfs->unique_id = now->unique_id;
+  if (t->rootfs->read_only != now->read_only)
+    {
+      t->rootfs->read_only = now->read_only;
+      if (emit_changes)
+        emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
+    }
+  g_hash_table_iter_init (&iter, subs);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    if (!g_hash_table_contains (t->submounts, id) && emit_changes)
+      emit (self, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, NULL);
+  g_hash_table_iter_init (&iter, t->submounts);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    if (!g_hash_table_contains (subs, id) && emit_changes)
+      emit (self, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, NULL);
+  g_hash_table_unref (t->submounts);
+  t->submounts = g_hash_table_ref (subs);
+}
+
+/* Emits one change per difference between the snapshot and @r (vanished
+ * ones first), and takes @r's rootfs set as the new snapshot. */
 static void
 diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
 {
@@ -165,60 +227,24 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
       g_hash_table_insert (now_by_key, rootfs_key (rootfs->sandbox_id, rootfs->container_id), rootfs);
     }
 
-  /* vanished (or replaced by another mount) first */
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      Tracked *t = value;
       VcmRootfs *now = g_hash_table_lookup (now_by_key, key);
 
-      if (now == NULL || now->mount_id != t->rootfs->mount_id)
+      if (now == NULL || !same_mount (((Tracked *) value)->rootfs, now))
         g_ptr_array_add (gone, g_strdup (key));
     }
   g_ptr_array_sort (gone, (GCompareFunc) g_strcmp0);   /* deterministic order */
   for (guint i = 0; i < gone->len; i++)
-    {
-      Tracked *t = g_hash_table_lookup (self->tracked, gone->pdata[i]);
-
-      if (emit_changes)
-        emit (self, VCM_CHANGE_VANISHED, t->rootfs, NULL);
-      g_hash_table_remove (self->tracked, gone->pdata[i]);
-    }
+    diff_one (self, gone->pdata[i], NULL, NULL, emit_changes);
 
   for (guint i = 0; i < r->rootfs->len; i++)
     {
       VcmRootfs *now = r->rootfs->pdata[i];
       g_autofree char *k = rootfs_key (now->sandbox_id, now->container_id);
-      Tracked *t = g_hash_table_lookup (self->tracked, k);
-      GHashTable *subs = r->submounts->pdata[i];
 
-      if (t == NULL)
-        {
-          track (self, vcm_rootfs_new (now->sandbox_id, now->container_id, now->mount_point,
-                                       now->mount_id, now->read_only),
-                 g_hash_table_ref (subs));
-          if (emit_changes)
-            emit (self, VCM_CHANGE_MOUNTED, now, NULL);
-          continue;
-        }
-
-      if (t->rootfs->read_only != now->read_only)
-        {
-          t->rootfs->read_only = now->read_only;
-          if (emit_changes)
-            emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
-        }
-
-      g_hash_table_iter_init (&iter, subs);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (!g_hash_table_contains (t->submounts, key) && emit_changes)
-          emit (self, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, NULL);
-      g_hash_table_iter_init (&iter, t->submounts);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (!g_hash_table_contains (subs, key) && emit_changes)
-          emit (self, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, NULL);
-      g_hash_table_unref (t->submounts);
-      t->submounts = g_hash_table_ref (subs);
+      diff_one (self, k, now, r->submounts->pdata[i], emit_changes);
     }
 }
 
@@ -433,7 +459,10 @@ vcm_watch_get_table (gpointer watch, gboolean force_refresh)
   VcmWatch *self = watch;
   g_autoptr(GError) error = NULL;
 
-  if ((force_refresh || self->stale || monitor_pending (self)) && !refresh_now (self, &error))
+  /* A read in flight began before this call but has not landed: the cached
+   * table may miss a change the caller has seen, so read now. */
+  if ((force_refresh || self->stale || self->read_in_flight || monitor_pending (self)) &&
+      !refresh_now (self, &error))
     g_warning ("Cannot re-read the mount table, answering from the last one: %s", error->message);
   return vcm_mount_table_ref (self->table);
 }
@@ -457,14 +486,17 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
   Tracked *old = g_hash_table_lookup (self->tracked, k);
   VcmRootfs *copy;
 
-  /* One that vanished behind our back and was not yet seen: report it first. */
-  if (old != NULL && old->rootfs->mount_id != rootfs->mount_id)
+  /* One that vanished behind our back and was not yet seen: report it first.
+   * (The service mounts only where nothing is mounted, so a tracked rootfs
+   * here is gone, even if the kernel gave the new mount its reused ID.) */
+  if (old != NULL)
     {
       emit (self, VCM_CHANGE_VANISHED, old->rootfs, NULL);
       g_hash_table_remove (self->tracked, k);
     }
   copy = vcm_rootfs_new (rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point,
                          rootfs->mount_id, rootfs->read_only);
+  copy->unique_id = rootfs->unique_id;
   track (self, copy, g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL));
   self->local_change_seq = self->read_seq;
   emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
@@ -488,4 +520,17 @@ vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
     gone = vcm_rootfs_new (sandbox_id, container_id, detached[0], 0, FALSE);
   self->local_change_seq = self->read_seq;
   emit (self, VCM_CHANGE_UNMOUNTED, gone, detached);
+}
+
+void
+vcm_watch_sync_rootfs (VcmWatch   *self,
+                       const char *sandbox_id,
+                       const char *container_id,
+                       const VcmRootfs *now,
+                       GHashTable *submounts)
+{
+  g_autofree char *k = rootfs_key (sandbox_id, container_id);
+
+  diff_one (self, k, now, submounts, TRUE);
+  self->local_change_seq = self->read_seq;   /* readings begun before this are older */
 }

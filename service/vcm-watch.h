@@ -55,6 +55,16 @@ void vcm_watch_note_mounted   (VcmWatch *watch, const VcmRootfs *rootfs);
 void vcm_watch_note_unmounted (VcmWatch *watch, const char *sandbox_id,
                                const char *container_id, const char * const *detached);
 
+/* Brings one rootfs up to date from a live probe of the kernel
+ * (vcm_mounter_probe_rootfs: @now NULL when nothing is mounted there),
+ * emitting what changed behind the service's back. The service calls it
+ * before it acts on that rootfs, so those changes are reported first. */
+void vcm_watch_sync_rootfs (VcmWatch        *watch,
+                            const char      *sandbox_id,
+                            const char      *container_id,
+                            const VcmRootfs *now,
+                            GHashTable      *submounts);
+
 /* Number of full table reads so far (for tests and benchmarks). */
 guint vcm_watch_get_refresh_count (VcmWatch *watch);
 

@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+# test_faults: vcmountd when the world around it fails. polkitd gone or hung
+# (unprivileged callers are refused within a bounded time, root is still
+# served, and service resumes when polkitd is back), the bus going away (the
+# daemon exits non-zero), kill -9 in the middle of a load (after a restart the
+# kernel's table and ListRootfs agree and everything can be cleaned up), and a
+# rootfs source removed or moved while mounted (it can still be unmounted).
+
+import os
+import shutil
+import signal
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import vcmtest  # noqa: E402
+from vcmtest import DBusCallError, World  # noqa: E402
+
+NOT_AUTHORIZED = vcmtest.ERROR_PREFIX + 'NotAuthorized'
+AUTH_TIMEOUT_S = 2
+BOUND_S = 10          # an unprivileged call must be answered within this much
+
+
+def world_with_auth_timeout(**kw):
+    """A World whose daemon gives up on polkit after AUTH_TIMEOUT_S; the
+    caller starts the daemon (see start())."""
+    return World(start_daemon=False, **kw)
+
+
+def start(w):
+    with open(w.config_file, 'w') as f:
+        f.write(f'[vcmountd]\nAuthTimeoutSeconds={AUTH_TIMEOUT_S}\n')
+    w.start_daemon()
+
+
+def make_rootfs(w, name):
+    d = os.path.join(w.tmp, 'src', name)
+    os.makedirs(os.path.join(d, 'etc'))
+    with open(os.path.join(d, 'etc', 'hostname'), 'w') as f:
+        f.write(name + '\n')
+    os.chmod(os.path.join(w.tmp, 'src'), 0o755)
+    return d
+
+
+def rootfs_mounts(w):
+    """(sandbox, container, mount point) of every mount at SHARED/S/C/rootfs."""
+    out = set()
+    for m in w.mounts_beneath(w.shared_dir, inclusive=False):
+        rel = os.path.relpath(m['mount_point'], w.shared_dir).split('/')
+        if len(rel) == 3 and rel[2] == 'rootfs':
+            out.add((rel[0], rel[1], m['mount_point']))
+    return out
+
+
+class PolkitFaults(unittest.TestCase):
+
+    def timed_call_as(self, w, uid, method, *args):
+        t0 = time.monotonic()
+        res = w.call_as(uid, method, *args)
+        return res, time.monotonic() - t0
+
+    def assert_refused_in_time(self, w, method, *args):
+        (ok, name, message), elapsed = self.timed_call_as(w, vcmtest.TEST_UID, method, *args)
+        self.assertFalse(ok, f'{method} as uid {vcmtest.TEST_UID} succeeded: {name!r}')
+        self.assertEqual(name, NOT_AUTHORIZED, message)
+        self.assertLess(elapsed, BOUND_S, f'{method} took {elapsed:.1f} s to be refused')
+        return elapsed
+
+    def assert_root_served(self, w, rootfs):
+        mp = w.call('MountRootfs', 'rootsbx', 'c0', rootfs, True)
+        self.assertEqual(mp, w.rootfs_mount_point('rootsbx', 'c0'))
+        self.assertEqual(w.call('UnmountSandbox', 'rootsbx'), ['c0'])
+        self.assertEqual(w.mounts_beneath(w.shared_dir), [])
+
+    def wait_for_service(self, w, timeout=15):
+        """Until an unprivileged query is answered again."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ok, res, message = w.call_as(vcmtest.TEST_UID, 'ListRootfs', '')
+            if ok:
+                return
+            if time.monotonic() > deadline:
+                self.fail(f'unprivileged ListRootfs still refused after polkitd came back: {res} {message}')
+            time.sleep(0.2)
+
+    def test_polkitd_absent(self):
+        with world_with_auth_timeout() as w:
+            start(w)
+            rootfs = make_rootfs(w, 'r')
+            self.assertTrue(w.call_as(vcmtest.TEST_UID, 'ListRootfs', '')[0])
+            w.stop_polkitd()
+            self.assert_refused_in_time(w, 'MountRootfs', 'nr', 'c0', rootfs, False)
+            self.assert_refused_in_time(w, 'UnmountSandbox', 'nr')
+            self.assert_refused_in_time(w, 'BindMount', rootfs, w.shared_dir + '/b', False)
+            self.assertEqual(w.mounts_beneath(w.shared_dir), [])
+            self.assert_root_served(w, rootfs)
+            self.assertTrue(w.daemon_running())
+            w.start_polkitd()
+            self.wait_for_service(w)
+            self.assert_refused_in_time(w, 'MountRootfs', 'nr', 'c0', rootfs, False)  # polkit says no
+
+    def test_polkitd_hung(self):
+        with world_with_auth_timeout() as w:
+            start(w)
+            rootfs = make_rootfs(w, 'r')
+            self.assertTrue(w.call_as(vcmtest.TEST_UID, 'ListRootfs', '')[0])
+            pid = w.polkitd_pid
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                # several at once: each bounded, none blocks the others or root
+                results = []
+
+                def refused():
+                    try:
+                        results.append(self.assert_refused_in_time(w, 'MountRootfs', 'nr', 'c0',
+                                                                   rootfs, False))
+                    except BaseException as e:
+                        results.append(e)
+
+                threads = [threading.Thread(target=refused) for _ in range(4)]
+                for t in threads:
+                    t.start()
+                time.sleep(0.5)
+                t0 = time.monotonic()
+                self.assert_root_served(w, rootfs)
+                self.assertLess(time.monotonic() - t0, 2, 'root was kept waiting by a hung polkitd')
+                for t in threads:
+                    t.join()
+                for r in results:
+                    if isinstance(r, BaseException):
+                        raise r
+                self.assertEqual(len(results), 4)
+                self.assert_refused_in_time(w, 'UnmountRootfs', 'nr', 'c0')
+                self.assertTrue(w.daemon_running())
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            self.wait_for_service(w)
+            self.assertEqual(w.mounts_beneath(w.shared_dir), [])
+
+
+class BusFaults(unittest.TestCase):
+
+    def test_bus_goes_away(self):
+        with World() as w:
+            daemon = w._daemon
+            rootfs = make_rootfs(w, 'r')
+            w.call('MountRootfs', 's', 'c', rootfs, False)
+            w._dbus.kill()
+            w._dbus.wait()
+            try:
+                status = daemon.wait(timeout=5)
+            except Exception:
+                self.fail('vcmountd still runs 5 s after the bus went away')
+            self.assertNotEqual(status, 0, 'vcmountd exited 0 after losing the bus')
+            self.assertGreater(status, 0, f'vcmountd died of signal {-status}, not a clean failure exit')
+            w._daemon = None
+
+
+class KillDuringLoad(unittest.TestCase):
+
+    SANDBOXES = 24
+    CONTAINERS = 3
+
+    def test_kill9_during_load(self):
+        with World(verbose=False) as w:
+            sources = [make_rootfs(w, f'r{i}') for i in range(4)]
+            stop = threading.Event()
+            counts = {'ok': 0, 'err': 0}
+
+            def worker(k):
+                conn = w.new_connection()
+                n = 0
+                try:
+                    while not stop.is_set():
+                        s = f'sbx{(k * 7 + n) % self.SANDBOXES}'
+                        c = f'c{n % self.CONTAINERS}'
+                        try:
+                            if n % 3 == 2:
+                                w.call_raw('UnmountRootfs', s, c, connection=conn, timeout_ms=5000)
+                            elif n % 7 == 6:
+                                w.call_raw('UnmountSandbox', s, connection=conn, timeout_ms=5000)
+                            else:
+                                w.call_raw('MountRootfs', s, c, sources[n % 4], n % 2 == 0,
+                                           connection=conn, timeout_ms=5000)
+                            counts['ok'] += 1
+                        except DBusCallError:
+                            counts['err'] += 1
+                            if not w.daemon_running():
+                                time.sleep(0.01)
+                        n += 1
+                finally:
+                    conn.close_sync(None)
+
+            threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(6)]
+            for t in threads:
+                t.start()
+            for _ in range(3):
+                time.sleep(0.7)
+                before = counts['ok']
+                w.restart_daemon(kill9=True)
+                time.sleep(0.5)
+                self.assertGreater(counts['ok'], before, 'no call succeeded around the restart')
+            time.sleep(0.5)
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+            self.assertTrue(w.daemon_running())
+
+            listed = w.call('ListRootfs', '')[1]
+            in_kernel = rootfs_mounts(w)
+            self.assertEqual({(s, c, mp) for s, c, mp, ro in listed}, in_kernel,
+                             'ListRootfs and the kernel disagree after kill -9 and restart')
+            for s, c, mp, ro in listed:
+                m = vcmtest.top_mount(mp)
+                self.assertEqual(ro, 'ro' in m['options'], mp)
+            sandboxes = sorted({s for s, _, _, _ in listed})
+            for s in sandboxes:
+                want = sorted(c for s2, c, _, _ in listed if s2 == s)
+                self.assertEqual(sorted(w.call('UnmountSandbox', s)), want, s)
+            self.assertEqual(w.mounts_beneath(w.shared_dir), [], 'mounts left after the cleanup')
+            self.assertEqual(w.call('ListRootfs', '')[1], [])
+            sys.stderr.write(f'kill -9 x3 under load: {counts["ok"]} calls ok, {counts["err"]} '
+                             f'failed around the kills; {len(listed)} rootfs left, cleaned up\n')
+
+
+class SourceFaults(unittest.TestCase):
+
+    def test_source_removed_or_moved_while_mounted(self):
+        with World() as w:
+            parent = os.path.join(w.tmp, 'parent')
+            src = os.path.join(parent, 'rootfs')
+            os.makedirs(os.path.join(src, 'etc'))
+            with open(os.path.join(src, 'etc', 'hostname'), 'w') as f:
+                f.write('x\n')
+            gone = make_rootfs(w, 'gone')
+
+            mp1 = w.call('MountRootfs', 's', 'moved', src, False)
+            mp2 = w.call('MountRootfs', 's', 'removed', gone, True)
+
+            os.rename(parent, parent + '.renamed')        # the source's parent moves away
+            shutil.rmtree(os.path.join(gone, 'etc'))       # the source is emptied ...
+            os.rmdir(gone)                                 # ... and removed
+            self.assertIsNotNone(vcmtest.top_mount(mp2))
+
+            listed = sorted((c, mp, ro) for s, c, mp, ro in w.call('ListRootfs', 's')[1])
+            self.assertEqual(listed, [('moved', mp1, False), ('removed', mp2, True)])
+            w.call('DescribePath', mp2)
+            w.call('GetDevicePathAndFsType', mp2)
+
+            self.assertEqual(w.call('UnmountRootfs', 's', 'removed')[:1], [mp2])
+            self.assertEqual(w.call('UnmountRootfs', 's', 'moved')[:1], [mp1])
+            self.assertEqual(w.mounts_beneath(w.shared_dir), [])
+            self.assertEqual(w.call('ListRootfs', '')[1], [])
+            self.assertTrue(w.daemon_running())
+
+
+if __name__ == '__main__':
+    unittest.main()
