@@ -30,6 +30,8 @@ struct _VcmMounter {
   VcmMountTableSource source;
   gpointer            source_data;
   gboolean            legacy_api;     /* the kernel lacks open_tree & co. */
+  int                 staging_fd;     /* legacy: the private staging tmpfs */
+  guint               staging_counter;
 };
 
 VcmRootfs *
@@ -66,6 +68,7 @@ vcm_mounter_new (const char          *shared_dir,
   g_autoptr(VcmMounter) self = g_new0 (VcmMounter, 1);
 
   self->shared_fd = -1;
+  self->staging_fd = -1;
   if (!vcm_validate_absolute_path ("shared-dir", shared_dir, error))
     return NULL;
   self->shared_dir = vcm_path_normalize (shared_dir);
@@ -99,6 +102,7 @@ vcm_mounter_free (VcmMounter *self)
 {
   if (self == NULL)
     return;
+  vcm_clear_fd (&self->staging_fd);
   vcm_clear_fd (&self->shared_fd);
   g_free (self->shared_dir);
   g_free (self);
@@ -182,39 +186,146 @@ detach_fd (int fd, const char *what, GError **error)
   return TRUE;
 }
 
-/* Classic mount(2) path for kernels without open_tree()/move_mount():
- * the same fd-resolved target, reached through its /proc/self/fd magic link;
- * read-only is applied with a remount before anyone but root can reach it
- * (the destination's fd was resolved by us, its directory is ours). */
+#define STAGING_DIR ".vcm-staging"
+
+/* The classic path stages each mount on a private tmpfs of its own beneath
+ * the shared dir (mode 0700, root only), where it is made read-only and
+ * private before MS_MOVE puts it in place. The tmpfs lives for one call. */
 static gboolean
-attach_bind_legacy (int src_fd, int dst_fd, const char *dst_path, gboolean ro,
+ensure_staging (VcmMounter *self, GError **error)
+{
+  vcm_autofd int dir_fd = -1;
+  g_autofree char *proc = NULL;
+  gboolean root = FALSE;
+
+  if (self->staging_fd >= 0)
+    return TRUE;
+  if (mkdirat (self->shared_fd, STAGING_DIR, 0700) < 0 && errno != EEXIST)
+    return vcm_error_set_errno (error, errno, "cannot create the staging dir in", self->shared_dir);
+  dir_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, STAGING_DIR, VCM_RESOLVE_EXISTING,
+                               "staging", NULL, NULL, error);
+  if (dir_fd < 0)
+    return FALSE;
+  if (vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, &root, NULL) < 0)
+    return vcm_error_set_errno (error, errno, "cannot stat the staging dir in", self->shared_dir);
+  proc = vcm_fdpath_proc_path (dir_fd);
+  if (!root && mount ("vcm-staging", proc, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "mode=0700,size=64k") < 0)
+    return vcm_error_set_errno (error, errno, "cannot mount the staging tmpfs in", self->shared_dir);
+  self->staging_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, STAGING_DIR,
+                                         VCM_RESOLVE_EXISTING, "staging", NULL, NULL, error);
+  if (self->staging_fd < 0)
+    return FALSE;
+  g_free (proc);
+  proc = vcm_fdpath_proc_path (self->staging_fd);
+  if (mount (NULL, proc, NULL, MS_PRIVATE, NULL) < 0)
+    {
+      vcm_clear_fd (&self->staging_fd);
+      return vcm_error_set_errno (error, errno, "cannot make private the staging tmpfs in",
+                                  self->shared_dir);
+    }
+  return TRUE;
+}
+
+/* Classic mount(2) path for kernels without open_tree()/move_mount(): the
+ * same fd-resolved target, reached through its /proc/self/fd magic link. The
+ * bind is made in the staging area, made read-only and private there, and
+ * only then moved onto the target: nobody ever sees it writable. */
+/* An empty directory or file named @name beneath @dir_fd; FALSE with errno. */
+static gboolean
+make_mount_point (int dir_fd, const char *name, gboolean is_dir)
+{
+  int fd;
+
+  if (is_dir)
+    return mkdirat (dir_fd, name, 0700) == 0;
+  fd = openat (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return TRUE;
+}
+
+static void
+drop_staging (VcmMounter *self)
+{
+  g_autofree char *proc = NULL;
+
+  if (self->staging_fd < 0)
+    return;
+  proc = vcm_fdpath_proc_path (self->staging_fd);
+  if (umount2 (proc, MNT_DETACH) < 0)
+    g_warning ("Cannot unmount the staging tmpfs in %s: %s", self->shared_dir, g_strerror (errno));
+  vcm_clear_fd (&self->staging_fd);
+  vcm_fdpath_rmdir_if_empty (self->shared_fd, STAGING_DIR);
+}
+
+static gboolean
+attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
                     guint64 *out_id, guint64 *out_unique, GError **error)
 {
   g_autofree char *src = vcm_fdpath_proc_path (src_fd);
   g_autofree char *dst = vcm_fdpath_proc_path (dst_fd);
+  g_autofree char *name = NULL;
+  g_autofree char *stage = NULL;
+  g_autofree char *mnt = NULL;
   vcm_autofd int mnt_fd = -1;
+  int errsv;
 
-  if (mount (src, dst, NULL, MS_BIND, NULL) < 0)
-    return vcm_error_set_errno (error, errno, "cannot bind mount onto", dst_path);
-  mnt_fd = open (dst, O_PATH | O_CLOEXEC);
-  if (mnt_fd < 0)
+  struct stat st;
+  int rm_flags;
+
+  if (fstat (src_fd, &st) < 0)
+    return vcm_error_set_errno (error, errno, "cannot stat the source for", dst_path);
+  if (!ensure_staging (self, error))
+    return FALSE;
+  name = g_strdup_printf ("m%u", ++self->staging_counter);
+  stage = g_strdup_printf ("/proc/self/fd/%d/%s", self->staging_fd, name);
+  /* the staging mount point is of the source's kind: a directory or a file */
+  rm_flags = S_ISDIR (st.st_mode) ? AT_REMOVEDIR : 0;
+  if (!make_mount_point (self->staging_fd, name, S_ISDIR (st.st_mode)))
+    return vcm_error_set_errno (error, errno, "cannot create a staging mount point for", dst_path);
+
+  if (mount (src, stage, NULL, MS_BIND, NULL) < 0)
     {
-      int errsv = errno;
-      umount2 (dst, MNT_DETACH);
-      return vcm_error_set_errno (error, errsv, "cannot open the new mount at", dst_path);
+      errsv = errno;
+      unlinkat (self->staging_fd, name, rm_flags);
+      return vcm_error_set_errno (error, errsv, "cannot bind mount for", dst_path);
     }
-  g_autofree char *mnt = vcm_fdpath_proc_path (mnt_fd);
-  if ((ro && mount (NULL, mnt, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) ||
-      mount (NULL, mnt, NULL, MS_PRIVATE, NULL) < 0 ||
-      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
+  mnt_fd = open (stage, O_PATH | O_CLOEXEC);
+  mnt = mnt_fd >= 0 ? vcm_fdpath_proc_path (mnt_fd) : NULL;
+  if (mnt_fd < 0 ||
+      (ro && mount (NULL, stage, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) ||
+      mount (NULL, stage, NULL, MS_PRIVATE, NULL) < 0 ||
+      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0 ||
+      mount (stage, dst, NULL, MS_MOVE, NULL) < 0)
     {
-      int errsv = errno;
-      umount2 (mnt, MNT_DETACH);
+      errsv = errno;
+      umount2 (stage, MNT_DETACH);
+      unlinkat (self->staging_fd, name, rm_flags);
       return vcm_error_set_errno (error, errsv, "cannot set up the mount at", dst_path);
+    }
+  unlinkat (self->staging_fd, name, rm_flags);
+  /* Moved beneath a shared parent, it became shared: private again. */
+  if (mount (NULL, mnt, NULL, MS_PRIVATE, NULL) < 0)
+    {
+      errsv = errno;
+      umount2 (mnt, MNT_DETACH);
+      return vcm_error_set_errno (error, errsv, "cannot make private the mount at", dst_path);
     }
   if (out_unique != NULL && vcm_sys_unique_mount_id (mnt_fd, out_unique) < 0)
     *out_unique = 0;
   return TRUE;
+}
+
+static gboolean
+attach_bind_legacy (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
+                    guint64 *out_id, guint64 *out_unique, GError **error)
+{
+  gboolean ok = attach_bind_legacy_staged (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
+
+  drop_staging (self);
+  return ok;
 }
 
 /* Clones the mount at @src_fd, makes it read-only (if asked) and private while
@@ -227,14 +338,14 @@ attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
   struct mount_attr attr = { 0 };
 
   if (self->legacy_api)
-    return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
+    return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
 
   tree_fd = open_tree (src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree_fd < 0 && errno == ENOSYS)
     {
       g_message ("The kernel lacks open_tree(); using the classic mount(2) API from now on");
       self->legacy_api = TRUE;
-      return attach_bind_legacy (src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
+      return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
     }
   if (tree_fd < 0)
     return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
