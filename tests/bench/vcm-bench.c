@@ -80,7 +80,7 @@ static GOptionEntry entries[] = {
   { "worker-sandbox", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_worker_sandbox, NULL, NULL },
   { "worker-iterations", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_worker_iterations, NULL, NULL },
   { "worker-warmup", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_worker_warmup, NULL, NULL },
-  { NULL }
+  G_OPTION_ENTRY_NULL
 };
 
 /* Iteration counts: (warm-up, measured). */

@@ -391,7 +391,7 @@ LONG = os.environ.get('VCM_LONG_TESTS', '') not in ('', '0')
 TOTAL_CALLS = int(os.environ.get('VCM_FUZZ_CALLS', '300000' if LONG else '100000'))
 ROOT_THREADS = 4
 UNPRIVILEGED_SHARE = 0.2      # of the calls, made by the unprivileged child
-WARMUP_CALLS = 5000
+WARMUP_CALLS = 10000
 RSS_SLACK_KIB = 2048
 
 
@@ -523,20 +523,6 @@ class FuzzTest(unittest.TestCase):
             per_thread = (n_root - n_warm) // ROOT_THREADS
             n_root = n_warm + per_thread * ROOT_THREADS
 
-            # warm-up (root), then the RSS baseline
-            t0 = time.monotonic()
-            stats = [new_stats() for _ in range(ROOT_THREADS)]
-            warm = new_stats()
-            fuzz_loop(w.connection, Fuzzer(random.Random(self.seed), methods, w.shared_dir, scratch),
-                      n_warm, warm)
-            # the first unprivileged calls set up the daemon's polkit client
-            for method, args in [('ListRootfs', ('',)), ('IsSystemMount', ('/proc',)),
-                                 ('MountRootfs', ('fz0', 'c0', scratch + '/src', False))]:
-                w.call_as(vcmtest.TEST_UID, method, *args)
-            self.clean_shared(w)
-            w.call('ListRootfs', '')
-            rss_before = vm_rss_kib(pid)
-
             # the unprivileged child: a copy of this file the user can read
             child_script = os.path.join(w.tmp, 'fuzz-child.py')
             shutil.copy(os.path.abspath(__file__), child_script)
@@ -544,11 +530,55 @@ class FuzzTest(unittest.TestCase):
             config = json.dumps({'methods': methods, 'shared_dir': w.shared_dir, 'scratch': scratch,
                                  'sandbox_prefix': 'nr'})
             uid = vcmtest.TEST_UID
-            child = subprocess.Popen(
-                ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', vcmtest.PYTHON,
-                 child_script, '--child', w.bus_address, str(self.seed + 1000), str(n_child), config],
-                cwd='/', stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=w._child_env(), text=True)
+
+            def spawn_child(seed, count):
+                return subprocess.Popen(
+                    ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', vcmtest.PYTHON,
+                     child_script, '--child', w.bus_address, str(seed), str(count), config],
+                    cwd='/', stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                    env=w._child_env(), text=True)
+
+            def child_result(child):
+                out, err = child.communicate(timeout=600)
+                self.assertEqual(child.returncode, 0, f'unprivileged fuzz child failed:\n{err[-3000:]}')
+                return json.loads(out.strip().splitlines()[-1])
+
+            # warm-up (root and unprivileged), then the RSS baseline
+            t0 = time.monotonic()
+            stats = [new_stats() for _ in range(ROOT_THREADS)]
+            warm = new_stats()
+            warm_parts = [new_stats() for _ in range(ROOT_THREADS)]
+
+            def warm_worker(i):
+                # concurrent like the run itself, so the allocator's arenas are warm too
+                conn = w.new_connection()
+                try:
+                    fuzz_loop(conn, Fuzzer(random.Random(self.seed - 1 - i), methods, w.shared_dir,
+                                           scratch), n_warm // ROOT_THREADS, warm_parts[i])
+                finally:
+                    conn.close_sync(None)
+
+            n_child_warm = min(2000, n_child // 4)
+            n_child -= n_child_warm
+            warm_child = spawn_child(self.seed + 999, n_child_warm)
+            warmers = [threading.Thread(target=warm_worker, args=(i,)) for i in range(ROOT_THREADS)]
+            for t in warmers:
+                t.start()
+            fuzz_loop(w.connection, Fuzzer(random.Random(self.seed), methods, w.shared_dir, scratch),
+                      n_warm - (n_warm // ROOT_THREADS) * ROOT_THREADS, warm)
+            for t in warmers:
+                t.join()
+            for part in warm_parts + [child_result(warm_child)]:
+                part['outcomes'] = collections.Counter(part['outcomes'])
+                warm['calls'] += part['calls']
+                warm['bad'] += part['bad']
+                warm['outcomes'].update(part['outcomes'])
+                warm['ok_by_method'].update(part['ok_by_method'])
+                warm['max_latency'] = max(warm['max_latency'], part['max_latency'])
+            self.clean_shared(w)
+            w.call('ListRootfs', '')
+            rss_before = vm_rss_kib(pid)
+            child = spawn_child(self.seed + 1000, n_child)
 
             # root threads, each with its own connection and stream
             lock = threading.Lock()
@@ -583,9 +613,7 @@ class FuzzTest(unittest.TestCase):
                     self.clean_shared(w)
             for t in threads:
                 t.join()
-            out, err = child.communicate(timeout=600)
-            self.assertEqual(child.returncode, 0, f'unprivileged fuzz child failed:\n{err[-3000:]}')
-            child_stats = json.loads(out.strip().splitlines()[-1])
+            child_stats = child_result(child)
 
             # invalid UTF-8 and NUL in strings: the bus drops such senders
             dropped = send_raw_invalid_strings(w.bus_address)
@@ -625,7 +653,7 @@ class FuzzTest(unittest.TestCase):
                     sys.stderr.write(f'slow call: {s["max_latency"]:.2f} s: {s["slowest"]}\n')
                     if os.environ.get('VCM_FUZZ_DEBUG'):
                         sys.stderr.write(open(w.polkit_log).read()[-5000:])
-            self.assertEqual(calls, n_root + n_child)
+            self.assertEqual(calls, n_root + n_child + n_child_warm)
             self.assertEqual(bad, [], 'calls with unexpected errors (or timeouts)')
             self.assertEqual(problems, [])
             self.assertEqual(vcmtest.mounts_beneath(w.shared_dir), [])
