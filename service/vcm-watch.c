@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <libmount/libmount.h>
 #include <glib-unix.h>
@@ -248,10 +249,18 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
     }
 }
 
+/* Tables of this many entries and more are worth giving back to the system
+ * when they are dropped (glibc keeps freed heap otherwise). */
+#define TRIM_ENTRIES 1024
+
 static void
 apply (VcmWatch *self, Reading *r)
 {
+  gboolean was_large = self->table != NULL && vcm_mount_table_get_size (self->table) >= TRIM_ENTRIES;
+
   g_clear_pointer (&self->table, vcm_mount_table_unref);
+  if (was_large)
+    malloc_trim (0);
   self->table = vcm_mount_table_ref (r->table);
   self->applied_seq = r->seq;
   self->refresh_count++;
