@@ -23,7 +23,7 @@
 
 typedef struct {
   VcmRootfs  *rootfs;
-  GHashTable *submounts;   /* mount ID (guint64 *) set */
+  GHashTable *submounts;   /* mount ID (guint64 *) set; NULL when empty (the usual case) */
 } Tracked;
 
 /* One read of the kernel's table and what it says about the rootfs set:
@@ -32,7 +32,7 @@ typedef struct {
   guint64        seq;
   VcmMountTable *table;
   GPtrArray     *rootfs;      /* VcmRootfs, sorted */
-  GPtrArray     *submounts;   /* parallel to rootfs: GHashTable sets of mount IDs */
+  GPtrArray     *submounts;   /* parallel to rootfs: GHashTable sets of mount IDs, or NULL */
 } Reading;
 
 struct _VcmWatch {
@@ -75,7 +75,7 @@ tracked_free (gpointer data)
   Tracked *t = data;
 
   vcm_rootfs_free (t->rootfs);
-  g_hash_table_unref (t->submounts);
+  g_clear_pointer (&t->submounts, g_hash_table_unref);
   g_free (t);
 }
 
@@ -85,18 +85,36 @@ rootfs_key (const char *sandbox_id, const char *container_id)
   return g_strconcat (sandbox_id, "/", container_id, NULL);
 }
 
+/* The IDs of the mounts below mount @id, or NULL when there are none: with
+ * thousands of rootfs, empty sets would cost more than the table itself. */
 static GHashTable *
 submount_set (VcmMountTable *table, guint64 id)
 {
   g_autoptr(GPtrArray) below = vcm_mount_table_get_descendants (table, id);
-  GHashTable *set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  GHashTable *set;
 
+  if (below->len == 0)
+    return NULL;
+  set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   for (guint i = 0; i < below->len; i++)
     {
       const VcmMountEntry *e = below->pdata[i];
       g_hash_table_add (set, g_memdup2 (&e->id, sizeof e->id));
     }
   return set;
+}
+
+static void
+set_unref (gpointer set)
+{
+  if (set != NULL)
+    g_hash_table_unref (set);
+}
+
+static GHashTable *
+set_ref (GHashTable *set)
+{
+  return set != NULL ? g_hash_table_ref (set) : NULL;
 }
 
 static void
@@ -124,7 +142,7 @@ reading_take (const char *shared_dir, guint64 seq, GError **error)
   r->table = table;
   r->rootfs = vcm_mounter_list_rootfs_in (shared_dir, table, NULL);
   vcm_mounter_fill_unique_ids (r->rootfs);
-  r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) g_hash_table_unref);
+  r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) set_unref);
   for (guint i = 0; i < r->rootfs->len; i++)
     g_ptr_array_add (r->submounts,
                      submount_set (table, ((VcmRootfs *) r->rootfs->pdata[i])->mount_id));
@@ -139,6 +157,22 @@ emit (VcmWatch *self, VcmChangeKind kind, const VcmRootfs *rootfs, const char * 
 
   if (self->func)
     self->func (&change, self->user_data);
+}
+
+/* Emits @kind once for each ID in @a that is not in @b (either may be NULL). */
+static void
+emit_difference (VcmWatch *self, GHashTable *a, GHashTable *b, VcmChangeKind kind,
+                 const VcmRootfs *rootfs, gboolean emit_changes)
+{
+  GHashTableIter iter;
+  gpointer id;
+
+  if (a == NULL || !emit_changes)
+    return;
+  g_hash_table_iter_init (&iter, a);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    if (b == NULL || !g_hash_table_contains (b, id))
+      emit (self, kind, rootfs, NULL);
 }
 
 static void
@@ -167,8 +201,6 @@ diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *sub
           gboolean emit_changes)
 {
   Tracked *t = g_hash_table_lookup (self->tracked, key);
-  GHashTableIter iter;
-  gpointer id;
 
   if (t != NULL && (now == NULL || !same_mount (t->rootfs, now)))
     {
@@ -186,7 +218,7 @@ diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *sub
                                         now->mount_id, now->read_only);
 
       copy->unique_id = now->unique_id;
-      track (self, copy, g_hash_table_ref (subs));
+      track (self, copy, set_ref (subs));
       if (emit_changes)
         emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
       return;
@@ -200,16 +232,10 @@ diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *sub
       if (emit_changes)
         emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
     }
-  g_hash_table_iter_init (&iter, subs);
-  while (g_hash_table_iter_next (&iter, &id, NULL))
-    if (!g_hash_table_contains (t->submounts, id) && emit_changes)
-      emit (self, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, NULL);
-  g_hash_table_iter_init (&iter, t->submounts);
-  while (g_hash_table_iter_next (&iter, &id, NULL))
-    if (!g_hash_table_contains (subs, id) && emit_changes)
-      emit (self, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, NULL);
-  g_hash_table_unref (t->submounts);
-  t->submounts = g_hash_table_ref (subs);
+  emit_difference (self, subs, t->submounts, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, emit_changes);
+  emit_difference (self, t->submounts, subs, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, emit_changes);
+  set_unref (t->submounts);
+  t->submounts = set_ref (subs);
 }
 
 /* Emits one change per difference between the snapshot and @r (vanished
@@ -506,7 +532,7 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
   copy = vcm_rootfs_new (rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point,
                          rootfs->mount_id, rootfs->read_only);
   copy->unique_id = rootfs->unique_id;
-  track (self, copy, g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL));
+  track (self, copy, NULL);   /* cloned without its submounts: none */
   self->local_change_seq = self->read_seq;
   emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
 }
