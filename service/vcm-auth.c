@@ -7,6 +7,7 @@
 #include "vcm-error.h"
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
+#define MAX_CACHED_CALLERS 4096
 
 struct _VcmAuth {
   GDBusConnection *connection;
@@ -261,6 +262,10 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
   caller->uid = uid;
   caller->pid = (pid_t) pid;
   d->caller = vcm_caller_ref (caller);
+  /* A caller that left before this answer came is never removed by
+   * NameOwnerChanged: bound the cache so such entries cannot pile up. */
+  if (g_hash_table_size (d->auth->callers) >= MAX_CACHED_CALLERS)
+    g_hash_table_remove_all (d->auth->callers);
   g_hash_table_replace (d->auth->callers, caller->sender, caller);
   decide (g_steal_pointer (&task));
 }
