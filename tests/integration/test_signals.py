@@ -14,7 +14,6 @@
 # when strace is not installed). Run under `unshare -m --propagation private`
 # (meson test does, through taprunner.py).
 
-import contextlib
 import os
 import random
 import re
@@ -22,14 +21,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
-from vcmtest import DBusCallError, World, mountinfo  # noqa: E402
+from vcmtest import WorldCase, DBusCallError, mountinfo  # noqa: E402
 
 MS_RDONLY = 1
 MS_REMOUNT = 32
@@ -101,23 +99,11 @@ def describe(signals):
     return '\n'.join(f'  {member}{args!r}' for member, args in signals)
 
 
-class SignalsCase(unittest.TestCase):
+class SignalsCase(WorldCase):
     """One World per class; every test starts and ends with nothing beneath the
     shared dir and no signal pending."""
 
     maxDiff = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls._stack = contextlib.ExitStack()
-        cls.addClassCleanup(cls._stack.close)
-        cls.w = cls._stack.enter_context(World())
-        cls.shared = cls.w.shared_dir
-
-    def setUp(self):
-        self.scratch = tempfile.mkdtemp(prefix='case.', dir=self.w.tmp)
-        os.chmod(self.scratch, 0o755)
-        self.addCleanup(self._clean)
 
     def _clean(self):
         self.w.unmount_all_beneath(self.shared)

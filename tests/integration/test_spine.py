@@ -6,7 +6,6 @@
 # unprivileged callers by polkit and by the bus policy, and the introspection.
 # Every failing call is checked to leave the mount table as it was.
 
-import contextlib
 import errno
 import os
 import re
@@ -15,7 +14,6 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import xml.etree.ElementTree as ET
@@ -23,7 +21,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
-from vcmtest import DBusCallError, World, mountinfo, top_mount  # noqa: E402
+from vcmtest import WorldCase, DBusCallError, top_mount  # noqa: E402
 
 E = vcmtest.ERROR_PREFIX
 INVALID, NOT_AUTHORIZED, NOT_FOUND = E + 'InvalidArgument', E + 'NotAuthorized', E + 'NotFound'
@@ -62,20 +60,8 @@ def project_version():
     return m.group(1) if m else None
 
 
-class SpineCase(unittest.TestCase):
+class SpineCase(WorldCase):
     """One World for each class; each test leaves nothing mounted behind it."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls._stack = contextlib.ExitStack()
-        cls.addClassCleanup(cls._stack.close)
-        cls.w = cls._stack.enter_context(World())
-        cls.shared = cls.w.shared_dir
-
-    def setUp(self):
-        self.scratch = tempfile.mkdtemp(prefix='case.', dir=self.w.tmp)
-        os.chmod(self.scratch, 0o755)
-        self.addCleanup(self._clean)
 
     def _clean(self):
         # Rootfs mounts go through the service (a foreign unmount would make it
@@ -896,6 +882,7 @@ class TestAuthorization(SpineCase):
         for uid in (NOBODY, TEST_UID):
             with self.subTest(uid=uid):
                 msg = self.assertError(NOT_AUTHORIZED, 'MountRootfs', 'sba', 'c1', rootfs, False, uid=uid)
+                self.assertIn('org.vc.mount.manage-rootfs', msg)   # the refusal names the action
                 self.assertError(NOT_AUTHORIZED, 'UnmountRootfs', 'sbr', 'c1', uid=uid)
                 self.assertError(NOT_AUTHORIZED, 'UnmountSandbox', 'sbr', uid=uid)
                 self.assertError(NOT_AUTHORIZED, 'BindMount', rootfs, dest, False, uid=uid)

@@ -8,6 +8,7 @@
 # Environment (set by meson): VCM_SOURCE_ROOT (the source tree, for the policy
 # and introspection files), VCM_DAEMON (the built vcmountd).
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import xml.etree.ElementTree as ET
 
 from gi.repository import Gio, GLib
@@ -946,3 +948,24 @@ def failure_diagnostics():
     for w in _live_worlds:
         texts.append(w.logs_text(since_mark=True))
     return ''.join(texts)
+
+
+class WorldCase(unittest.TestCase):
+    """A test class sharing one World among its tests (cls.w, cls.shared), with
+    a scratch directory per test (self.scratch) and self._clean() run after
+    each test; subclasses say in _clean() how they leave the world clean."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._stack = contextlib.ExitStack()
+        cls.addClassCleanup(cls._stack.close)
+        cls.w = cls._stack.enter_context(World())
+        cls.shared = cls.w.shared_dir
+
+    def setUp(self):
+        self.scratch = tempfile.mkdtemp(prefix='case.', dir=self.w.tmp)
+        os.chmod(self.scratch, 0o755)
+        self.addCleanup(self._clean)
+
+    def _clean(self):
+        raise NotImplementedError('a WorldCase says how it cleans up')
