@@ -480,23 +480,17 @@ impl_unmount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *par
   vcm_dbus_mount_complete_unmount (self->skeleton, invocation, (const char * const *) detached);
 }
 
-/* The credentials path queries resolve with: the caller's own, unless root. */
-static VcmCredentials *
-query_credentials (VcmCaller *caller, GError **error)
+/* The credentials path queries resolve with: the caller's own (NULL for
+ * root: the service's). FALSE when the caller's cannot be looked up. */
+static gboolean
+query_credentials (VcmCaller *caller, VcmCredentials **out_creds, GError **error)
 {
+  *out_creds = NULL;
   if (caller->uid == 0)
-    return NULL;
-  return vcm_credentials_new_for_uid (caller->uid, error);
+    return TRUE;
+  *out_creds = vcm_credentials_new_for_uid (caller->uid, error);
+  return *out_creds != NULL;
 }
-
-#define WITH_CREDENTIALS(creds, caller, invocation)                     \
-  g_autoptr(GError) error = NULL;                                       \
-  g_autoptr(VcmCredentials) creds = query_credentials (caller, &error); \
-  if (error != NULL)                                                    \
-    {                                                                   \
-      return_error (invocation, caller, error);                         \
-      return;                                                           \
-    }
 
 static void
 impl_get_device_for_path (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
@@ -504,10 +498,12 @@ impl_get_device_for_path (VcmService *self, GDBusMethodInvocation *invocation, G
   const char *path;
   guint major = 0, minor = 0;
   g_autofree char *mount_point = NULL;
-  WITH_CREDENTIALS (creds, caller, invocation);
+  g_autoptr(VcmCredentials) creds = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_variant_get (params, "(&s)", &path);
-  if (!vcm_query_device_for_path (self->query, path, creds, &major, &minor, &mount_point, &error))
+  if (!query_credentials (caller, &creds, &error) ||
+      !vcm_query_device_for_path (self->query, path, creds, &major, &minor, &mount_point, &error))
     return_error (invocation, caller, error);
   else
     vcm_dbus_mount_complete_get_device_for_path (self->skeleton, invocation, major, minor, mount_point);
@@ -519,10 +515,12 @@ impl_get_device_path_and_fs_type (VcmService *self, GDBusMethodInvocation *invoc
   const char *mount_point;
   g_autofree char *device = NULL;
   g_autofree char *fs_type = NULL;
-  WITH_CREDENTIALS (creds, caller, invocation);
+  g_autoptr(VcmCredentials) creds = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_variant_get (params, "(&s)", &mount_point);
-  if (!vcm_query_device_path_and_fs_type (self->query, mount_point, creds, &device, &fs_type, &error))
+  if (!query_credentials (caller, &creds, &error) ||
+      !vcm_query_device_path_and_fs_type (self->query, mount_point, creds, &device, &fs_type, &error))
     return_error (invocation, caller, error);
   else
     vcm_dbus_mount_complete_get_device_path_and_fs_type (self->skeleton, invocation, device, fs_type);
@@ -557,10 +555,12 @@ impl_is_host_device (VcmService *self, GDBusMethodInvocation *invocation, GVaria
 {
   const char *path;
   gboolean result = FALSE;
-  WITH_CREDENTIALS (creds, caller, invocation);
+  g_autoptr(VcmCredentials) creds = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_variant_get (params, "(&s)", &path);
-  if (!vcm_query_is_host_device (path, creds, &result, &error))
+  if (!query_credentials (caller, &creds, &error) ||
+      !vcm_query_is_host_device (path, creds, &result, &error))
     return_error (invocation, caller, error);
   else
     vcm_dbus_mount_complete_is_host_device (self->skeleton, invocation, result);
@@ -572,10 +572,12 @@ impl_describe_path (VcmService *self, GDBusMethodInvocation *invocation, GVarian
   const char *path;
   g_autoptr(VcmPathInfo) info = NULL;
   GVariantDict dict;
-  WITH_CREDENTIALS (creds, caller, invocation);
+  g_autoptr(VcmCredentials) creds = NULL;
+  g_autoptr(GError) error = NULL;
 
   g_variant_get (params, "(&s)", &path);
-  info = vcm_query_describe_path (self->query, path, creds, &error);
+  if (query_credentials (caller, &creds, &error))
+    info = vcm_query_describe_path (self->query, path, creds, &error);
   if (info == NULL)
     {
       return_error (invocation, caller, error);
