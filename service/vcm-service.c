@@ -335,7 +335,7 @@ impl_mount_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant
       return_error (invocation, caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_INFO, MSGID_MOUNTED, caller, "Mounted rootfs %s at %s%s",
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, caller, "Mounted rootfs %s at %s%s",
           rootfs, mounted->mount_point, read_only ? " read-only" : "");
   vcm_watch_note_mounted (self->watch, mounted);
   vcm_dbus_mount_complete_mount_rootfs (self->skeleton, invocation, mounted->mount_point);
@@ -352,7 +352,7 @@ unmount_one_rootfs (VcmService *self, VcmCaller *caller, const char *sandbox_id,
 
   if (detached == NULL)
     return FALSE;
-  log_op (G_LOG_LEVEL_INFO, MSGID_UNMOUNTED, caller, "Unmounted rootfs %s/%s at %s (%u mounts detached)",
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted rootfs %s/%s at %s (%u mounts detached)",
           sandbox_id, container_id, detached[0], g_strv_length (detached));
   vcm_watch_note_unmounted (self->watch, sandbox_id, container_id, (const char * const *) detached);
   if (out_detached)
@@ -456,7 +456,7 @@ impl_bind_mount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *
       return_error (invocation, caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_INFO, MSGID_MOUNTED, caller, "Bind-mounted %s at %s%s",
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, caller, "Bind-mounted %s at %s%s",
           source, mount_point, read_only ? " read-only" : "");
   vcm_dbus_mount_complete_bind_mount (self->skeleton, invocation, mount_point);
 }
@@ -475,7 +475,7 @@ impl_unmount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *par
       return_error (invocation, caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_INFO, MSGID_UNMOUNTED, caller, "Unmounted %s (%u mounts detached)",
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted %s (%u mounts detached)",
           detached[0], g_strv_length (detached));
   vcm_dbus_mount_complete_unmount (self->skeleton, invocation, (const char * const *) detached);
 }

@@ -982,5 +982,20 @@ polkit.addRule(function(action, subject) {
         self.assertIsNone(top_mount(self.mp('sbh', 'c1')))
 
 
+class TestLogging(SpineCase):
+    def test_mutating_calls_and_refusals_name_the_caller(self):
+        rootfs = self.make_rootfs()
+        self.w.mark_logs()
+        mp = self.mount_rootfs('sblog', 'c1', rootfs)
+        self.assertError(NOT_AUTHORIZED, 'UnmountRootfs', 'sblog', 'c1', uid=TEST_UID)
+        self.assertEqual(self.w.call('UnmountRootfs', 'sblog', 'c1'), [mp])
+        log = self.w.logs_text(since_mark=True)
+        self.assertRegex(log, rf'Mounted rootfs {re.escape(rootfs)} at {re.escape(mp)} '
+                              r'\(caller uid 0 pid [1-9][0-9]* :[0-9.]+\)')
+        self.assertRegex(log, rf'UnmountRootfs refused: .*\(caller uid {TEST_UID} pid [1-9][0-9]* :[0-9.]+\)')
+        self.assertRegex(log, rf'Unmounted rootfs sblog/c1 at {re.escape(mp)} \(1 mounts detached\) '
+                              r'\(caller uid 0 pid [1-9][0-9]* :[0-9.]+\)')
+
+
 if __name__ == '__main__':
     unittest.main()
