@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
+#include "vcm-creds.h"
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
@@ -373,25 +374,25 @@ attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
   return TRUE;
 }
 
-/* Opens a source path (symlinks followed, as the caller named it). */
+/* Opens a source path (symlinks followed, as the caller named it) with the
+ * caller's filesystem credentials (@creds; NULL: the service's own), so a
+ * caller cannot have mounted what it could not reach itself. */
 static int
-open_source (const char *arg_name, const char *path, gboolean must_be_dir,
-             gboolean *out_is_dir, GError **error)
+open_source (const char *arg_name, const char *path, const VcmCredentials *creds,
+             gboolean must_be_dir, gboolean *out_is_dir, GError **error)
 {
   vcm_autofd int fd = -1;
   struct stat st;
 
   if (!vcm_validate_absolute_path (arg_name, path, error))
     return -1;
-  fd = open (path, O_PATH | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0)
+  fd = vcm_open_path_as (arg_name, path, creds, error);
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0)
     {
-      if (errno == ENOENT || errno == ENOTDIR)
-        g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
-                     "%s: '%s' does not exist", arg_name, path);
-      else
-        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                     "%s: cannot open '%s': %s", arg_name, path, g_strerror (errno));
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot stat '%s': %s", arg_name, path, g_strerror (errno));
       return -1;
     }
   if (must_be_dir && !S_ISDIR (st.st_mode))
@@ -600,6 +601,7 @@ vcm_mounter_mount_rootfs (VcmMounter  *self,
                           const char  *container_id,
                           const char  *rootfs,
                           gboolean     read_only,
+                          const VcmCredentials *creds,
                           GError     **error)
 {
   g_autofree char *rel = NULL;
@@ -613,7 +615,7 @@ vcm_mounter_mount_rootfs (VcmMounter  *self,
   if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
       !vcm_validate_id ("container_id", container_id, error))
     return NULL;
-  src_fd = open_source ("rootfs", rootfs, TRUE, NULL, error);
+  src_fd = open_source ("rootfs", rootfs, creds, TRUE, NULL, error);
   if (src_fd < 0)
     return NULL;
 
@@ -751,6 +753,7 @@ vcm_mounter_bind_mount (VcmMounter  *self,
                         const char  *source,
                         const char  *destination,
                         gboolean     read_only,
+                        const VcmCredentials *creds,
                         GError     **error)
 {
   g_autofree char *rel = NULL;
@@ -766,7 +769,7 @@ vcm_mounter_bind_mount (VcmMounter  *self,
   rel = relative_beneath_shared (self, "destination", destination, &norm, error);
   if (rel == NULL)
     return NULL;
-  src_fd = open_source ("source", source, FALSE, &src_is_dir, error);
+  src_fd = open_source ("source", source, creds, FALSE, &src_is_dir, error);
   if (src_fd < 0)
     return NULL;
 

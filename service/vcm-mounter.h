@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "vcm-creds.h"
 #include "vcm-mounttable.h"
 
 G_BEGIN_DECLS
@@ -43,13 +44,15 @@ GPtrArray *vcm_mounter_list_rootfs_in (const char    *shared_dir,
                                        VcmMountTable *table,
                                        const char    *sandbox_id);
 
-/* MountRootfs: returns the new mount (its mount_point and mount_id). */
-VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter  *mounter,
-                                     const char  *sandbox_id,
-                                     const char  *container_id,
-                                     const char  *rootfs,
-                                     gboolean     read_only,
-                                     GError     **error);
+/* MountRootfs: returns the new mount (its mount_point and mount_id).
+ * @rootfs is opened with @creds (the caller's; NULL: the service's own). */
+VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter           *mounter,
+                                     const char           *sandbox_id,
+                                     const char           *container_id,
+                                     const char           *rootfs,
+                                     gboolean              read_only,
+                                     const VcmCredentials *creds,
+                                     GError              **error);
 
 /* What is mounted at the rootfs mount point of @sandbox_id/@container_id right
  * now, read live from the kernel (statx, listmount, statmount: a cost that
@@ -74,12 +77,14 @@ GStrv vcm_mounter_unmount_rootfs (VcmMounter  *mounter,
                                   const char  *container_id,
                                   GError     **error);
 
-/* BindMount: returns the (normalized) mount point. */
-char *vcm_mounter_bind_mount (VcmMounter  *mounter,
-                              const char  *source,
-                              const char  *destination,
-                              gboolean     read_only,
-                              GError     **error);
+/* BindMount: returns the (normalized) mount point. @source is opened with
+ * @creds (the caller's; NULL: the service's own). */
+char *vcm_mounter_bind_mount (VcmMounter           *mounter,
+                              const char           *source,
+                              const char           *destination,
+                              gboolean              read_only,
+                              const VcmCredentials *creds,
+                              GError              **error);
 
 /* Unmount: returns the mount points detached, @mount_point first. */
 GStrv vcm_mounter_unmount (VcmMounter  *mounter,

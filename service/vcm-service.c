@@ -303,6 +303,18 @@ connect_handlers (VcmService *self)
 
 /* ---- methods -------------------------------------------------------------- */
 
+/* The credentials the paths a caller names are resolved with: the caller's
+ * own (NULL for root: the service's). FALSE when the caller's cannot be looked up. */
+static gboolean
+query_credentials (VcmCaller *caller, VcmCredentials **out_creds, GError **error)
+{
+  *out_creds = NULL;
+  if (caller->uid == 0)
+    return TRUE;
+  *out_creds = vcm_credentials_new_for_uid (caller->uid, error);
+  return *out_creds != NULL;
+}
+
 /* Reports what changed at one rootfs behind the service's back before the
  * service acts on it. Where the kernel cannot be asked cheaply, the whole
  * table is brought up to date instead. */
@@ -326,10 +338,13 @@ impl_mount_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant
   gboolean read_only;
   g_autoptr(GError) error = NULL;
   g_autoptr(VcmRootfs) mounted = NULL;
+  g_autoptr(VcmCredentials) creds = NULL;
 
   g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
   sync_rootfs (self, sandbox_id, container_id);
-  mounted = vcm_mounter_mount_rootfs (self->mounter, sandbox_id, container_id, rootfs, read_only, &error);
+  if (query_credentials (caller, &creds, &error))
+    mounted = vcm_mounter_mount_rootfs (self->mounter, sandbox_id, container_id, rootfs, read_only,
+                                        creds, &error);
   if (mounted == NULL)
     {
       return_error (invocation, caller, error);
@@ -448,9 +463,11 @@ impl_bind_mount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *
   gboolean read_only;
   g_autoptr(GError) error = NULL;
   g_autofree char *mount_point = NULL;
+  g_autoptr(VcmCredentials) creds = NULL;
 
   g_variant_get (params, "(&s&sb)", &source, &destination, &read_only);
-  mount_point = vcm_mounter_bind_mount (self->mounter, source, destination, read_only, &error);
+  if (query_credentials (caller, &creds, &error))
+    mount_point = vcm_mounter_bind_mount (self->mounter, source, destination, read_only, creds, &error);
   if (mount_point == NULL)
     {
       return_error (invocation, caller, error);
@@ -478,18 +495,6 @@ impl_unmount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *par
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted %s (%u mounts detached)",
           detached[0], g_strv_length (detached));
   vcm_dbus_mount_complete_unmount (self->skeleton, invocation, (const char * const *) detached);
-}
-
-/* The credentials path queries resolve with: the caller's own (NULL for
- * root: the service's). FALSE when the caller's cannot be looked up. */
-static gboolean
-query_credentials (VcmCaller *caller, VcmCredentials **out_creds, GError **error)
-{
-  *out_creds = NULL;
-  if (caller->uid == 0)
-    return TRUE;
-  *out_creds = vcm_credentials_new_for_uid (caller->uid, error);
-  return *out_creds != NULL;
 }
 
 static void

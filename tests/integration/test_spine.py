@@ -932,6 +932,39 @@ polkit.addRule(function(action, subject) {
         self.assertEqual(res, ([mp],))
         self.assertNothingBeneath(self.shared)
 
+    def test_allowed_caller_cannot_mount_what_it_cannot_reach(self):
+        rule = self.w.add_rule('''
+polkit.addRule(function(action, subject) {
+    if ((action.id == "org.vc.mount.manage-rootfs" || action.id == "org.vc.mount.bind") &&
+        subject.user == "nobody")
+        return polkit.Result.YES;
+});
+''')
+        self.addCleanup(self.w.remove_rule, rule)
+        self.w.wait_for_rule(NOBODY, 'org.vc.mount.manage-rootfs')
+        self.w.wait_for_rule(NOBODY, 'org.vc.mount.bind')
+        secret = os.path.join(self.scratch, 'secret')         # root's, 0700
+        os.makedirs(os.path.join(secret, 'rootfs', 'etc'))
+        with open(os.path.join(secret, 'key'), 'w') as f:
+            f.write('root only\n')
+        os.chmod(secret, 0o700)
+        hidden_rootfs = os.path.join(secret, 'rootfs')
+        # The same answer as for a path that does not exist: nothing learnt, nothing mounted.
+        msg = self.assertError(NOT_FOUND, 'MountRootfs', 'sbs', 'c1', hidden_rootfs, True,
+                               uid=NOBODY, arg='rootfs')
+        _, _, missing = self.w.call_as(NOBODY, 'MountRootfs', 'sbs', 'c1',
+                                       os.path.join(self.scratch, 'nope', 'rootfs'), True)
+        self.assertEqual(msg.replace(hidden_rootfs, 'P'),
+                         missing.replace(os.path.join(self.scratch, 'nope', 'rootfs'), 'P'))
+        self.assertError(NOT_FOUND, 'BindMount', os.path.join(secret, 'key'),
+                         os.path.join(self.shared, 'k'), True, uid=NOBODY, arg='source')
+        self.assertNothingBeneath(self.shared)
+        self.assertFalse(os.path.exists(os.path.join(self.shared, 'sbs')))
+        # Root may, and so may nobody for what it can reach.
+        self.assertEqual(self.mount_rootfs('sbs', 'c1', hidden_rootfs), self.mp('sbs', 'c1'))
+        ok, res, msg = self.w.call_as(NOBODY, 'MountRootfs', 'sbs', 'c2', self.make_rootfs('open'), True)
+        self.assertTrue(ok, f'{res}: {msg}')
+
     def test_polkit_rule_for_bind_sees_the_destination(self):
         rule = self.w.add_rule('''
 polkit.addRule(function(action, subject) {

@@ -138,7 +138,7 @@ refused_rootfs (Fixture *f, const char *sbx, const char *cid, const char *rootfs
 {
   g_autoptr(Snap) before = snap_take (f);
   g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, &error);
+  g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, NULL, &error);
   g_autofree char *call = g_strdup_printf ("MountRootfs(%s, %s, %s)", sbx, cid, rootfs);
 
   g_test_message ("%s: %s", call, error ? error->message : "OK");
@@ -156,7 +156,7 @@ refused_bind (Fixture *f, const char *source, const char *dest, int code, const 
     {
       g_autoptr(Snap) before = snap_take (f);
       g_autoptr(GError) error = NULL;
-      g_autofree char *p = vcm_mounter_bind_mount (f->m, source, dest, ro, &error);
+      g_autofree char *p = vcm_mounter_bind_mount (f->m, source, dest, ro, NULL, &error);
       g_autofree char *call = g_strdup_printf ("BindMount(%s, %s, ro=%d)", source, dest, ro);
 
       g_test_message ("%s: %s", call, error ? error->message : "OK");
@@ -338,7 +338,7 @@ test_bind_dotdot_inside (Fixture *f, gconstpointer data)
   g_auto(GStrv) detached = NULL;
 
   (void) data;
-  p = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, &error);
+  p = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
   g_assert_cmpstr (p, ==, want);
   g_assert_true (vcm_test_is_mount_root (want));
@@ -549,7 +549,7 @@ rootfs_cycle (Fixture *f, gboolean ro)
   g_autoptr(VcmRootfs) r = NULL;
   g_auto(GStrv) detached = NULL;
 
-  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, ro, &error);
+  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, ro, NULL, &error);
   vcm_test_require_no_error (error);
   g_assert_nonnull (r);
   g_assert_cmpstr (r->sandbox_id, ==, "sbx");
@@ -601,7 +601,7 @@ test_bind_dir (Fixture *f, gconstpointer data)
   (void) data;
   for (int ro = 0; ro <= 1; ro++)
     {
-      g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src, dest, ro, &error);
+      g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src, dest, ro, NULL, &error);
       g_auto(GStrv) detached = NULL;
 
       vcm_test_require_no_error (error);
@@ -628,7 +628,7 @@ test_bind_file (Fixture *f, gconstpointer data)
   g_assert_false (vcm_test_exists (dest));
   for (int ro = 0; ro <= 1; ro++)
     {
-      g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src_file, dest, ro, &error);
+      g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src_file, dest, ro, NULL, &error);
       g_autofree char *contents = NULL;
       g_auto(GStrv) detached = NULL;
       int fd;
@@ -673,12 +673,12 @@ test_rootfs_stacked (Fixture *f, gconstpointer data)
   g_auto(GStrv) detached = NULL;
 
   (void) data;
-  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, FALSE, &error);
+  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
   before = snap_take (f);
   for (int ro = 0; ro <= 1; ro++)
     {
-      r2 = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, ro, &error);
+      r2 = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, ro, NULL, &error);
       g_assert_null (r2);
       vcm_test_assert_error (error, VCM_ERROR_ALREADY_MOUNTED, "sandbox_id/container_id");
       g_clear_error (&error);
@@ -708,14 +708,14 @@ test_rootfs_submounts (Fixture *f, gconstpointer data)
   g_autoptr(GPtrArray) left = NULL;
 
   (void) data;
-  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, &error);
+  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
   /* Into the read-only rootfs: the mount points exist in the source. */
-  p1 = vcm_mounter_bind_mount (f->m, f->w->src, sub, TRUE, &error);
+  p1 = vcm_mounter_bind_mount (f->m, f->w->src, sub, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
-  p2 = vcm_mounter_bind_mount (f->m, f->w->src_file, hostname, FALSE, &error);
+  p2 = vcm_mounter_bind_mount (f->m, f->w->src_file, hostname, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
-  p3 = vcm_mounter_bind_mount (f->m, f->w->src_file, deep, TRUE, &error);   /* a grandchild */
+  p3 = vcm_mounter_bind_mount (f->m, f->w->src_file, deep, TRUE, NULL, &error);   /* a grandchild */
   vcm_test_require_no_error (error);
   g_assert_true (vcm_test_is_mount_root (sub));
   g_assert_true (vcm_test_is_mount_root (hostname));
@@ -772,9 +772,9 @@ test_rootfs_busy_sandbox (Fixture *f, gconstpointer data)
   g_auto(GStrv) d2 = NULL;
 
   (void) data;
-  r1 = vcm_mounter_mount_rootfs (f->m, "sbx", "c1", f->w->src, TRUE, &error);
+  r1 = vcm_mounter_mount_rootfs (f->m, "sbx", "c1", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
-  r2 = vcm_mounter_mount_rootfs (f->m, "sbx", "c2", f->w->src, FALSE, &error);
+  r2 = vcm_mounter_mount_rootfs (f->m, "sbx", "c2", f->w->src, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
   d1 = vcm_mounter_unmount_rootfs (f->m, "sbx", "c1", &error);
   vcm_test_require_no_error (error);
@@ -800,7 +800,7 @@ test_rootfs_keeps_foreign_files (Fixture *f, gconstpointer data)
   (void) data;
   vcm_test_make_dir (cdir);
   vcm_test_make_file (note, "{}\n");
-  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, &error);
+  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
   d = vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error);
   vcm_test_require_no_error (error);
@@ -848,9 +848,9 @@ test_source_removed (Fixture *f, gconstpointer data)
   vcm_test_make_file (gone_file, "x");
   vcm_test_make_dir (moved);
 
-  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", gone, FALSE, &error);
+  r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", gone, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
-  p = vcm_mounter_bind_mount (f->m, moved, bind_dest, TRUE, &error);
+  p = vcm_mounter_bind_mount (f->m, moved, bind_dest, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
 
   /* Emptied and removed, and renamed away, while mounted. */
@@ -916,7 +916,7 @@ test_rollback_leaf_fails (Fixture *f, gconstpointer data)
       g_autofree char *p = NULL;
 
       before = snap_take (f);
-      p = vcm_mounter_bind_mount (f->m, file ? f->w->src_file : f->w->src, dest, TRUE, &error);
+      p = vcm_mounter_bind_mount (f->m, file ? f->w->src_file : f->w->src, dest, TRUE, NULL, &error);
       g_test_message ("BindMount(%s): %s", dest, error ? error->message : "OK");
       g_assert_null (p);
       g_assert_nonnull (error);
@@ -953,7 +953,7 @@ test_rollback_attach_fails (Fixture *f, gconstpointer data)
   refused_bind (f, unb, dest, VCM_ERROR_FAILED, NULL);
   refused_rootfs (f, "sbx", "c", unb, VCM_ERROR_FAILED, NULL);
   /* With the sandbox dir in use by another container: it stays, "c" goes. */
-  r = vcm_mounter_mount_rootfs (f->m, "sbx", "other", f->w->src, TRUE, &error);
+  r = vcm_mounter_mount_rootfs (f->m, "sbx", "other", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
   refused_rootfs (f, "sbx", "c", unb, VCM_ERROR_FAILED, NULL);
   g_assert_true (vcm_test_is_mount_root (r->mount_point));
@@ -1050,7 +1050,7 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
   for (guint i = 0; i < n; i++)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, &error);
+      g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
       g_auto(GStrv) d = NULL;
 
       if (r != NULL)

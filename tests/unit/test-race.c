@@ -292,13 +292,13 @@ test_race (void)
         case 1:   /* a file, through it too (the leaf is created as a file) */
           op = i % 6 == 0 ? "BindMount(dir, race/real/dN)" : "BindMount(file, race/real/fN)";
           dest = g_strdup_printf ("%s/real/%c%u", race, i % 6 == 0 ? 'd' : 'f', (i / 6) % 8);
-          got = vcm_mounter_bind_mount (m, i % 6 == 0 ? w->src : w->src_file, dest, i & 1, &err);
+          got = vcm_mounter_bind_mount (m, i % 6 == 0 ? w->src : w->src_file, dest, i & 1, NULL, &err);
           mounted = got != NULL;
           break;
         case 2:   /* a directory onto the swapped leaf */
           op = "BindMount(dir, leaf/x)";
           dest = g_build_filename (leafp, "x", NULL);
-          got = vcm_mounter_bind_mount (m, w->src, dest, (i / 6) & 1, &err);
+          got = vcm_mounter_bind_mount (m, w->src, dest, (i / 6) & 1, NULL, &err);
           mounted = got != NULL;
           break;
         default:  /* MountRootfs through the sandbox, container or rootfs level */
@@ -309,7 +309,7 @@ test_race (void)
             op = i % 6 == 3 ? "MountRootfs(rsbx, cN)" : i % 6 == 4 ? "MountRootfs(csbx, c)" :
                  "MountRootfs(lsbx, c)";
             dest = g_strdup (sbx);
-            rootfs = vcm_mounter_mount_rootfs (m, sbx, cid, w->src, (i / 6) & 1, &err);
+            rootfs = vcm_mounter_mount_rootfs (m, sbx, cid, w->src, (i / 6) & 1, NULL, &err);
             mounted = rootfs != NULL;
             if (mounted)
               got = g_strdup (rootfs->mount_point);
