@@ -166,19 +166,22 @@ lookup_mount_live (const PathStat *st, MountFacts *facts)
 }
 
 /* From the mount table, for kernels without statmount(2): the entry with the
- * path's mount ID, re-reading the table once if it is not there. */
+ * path's mount ID, re-reading the table once if it is not there. With
+ * @need_propagation the table is read afresh: a change of propagation raises
+ * no mount-table event, so a cached table may not know it. */
 static gboolean
 lookup_mount_in_table (VcmQuery       *query,
                        const char     *arg_name,
                        const char     *path,
                        const PathStat *st,
+                       gboolean        need_propagation,
                        MountFacts     *facts,
                        GError        **error)
 {
   g_autoptr(VcmMountTable) table = NULL;
   const VcmMountEntry *entry = NULL;
 
-  table = query->source (query->source_data, FALSE);
+  table = query->source (query->source_data, need_propagation);
   if (table != NULL)
     entry = vcm_mount_table_lookup_id (table, st->mount_id);
 
@@ -218,11 +221,12 @@ lookup_mount (VcmQuery       *query,
               const char     *arg_name,
               const char     *path,
               const PathStat *st,
+              gboolean        need_propagation,
               MountFacts     *facts,
               GError        **error)
 {
   return (query->live && lookup_mount_live (st, facts)) ||
-         lookup_mount_in_table (query, arg_name, path, st, facts, error);
+         lookup_mount_in_table (query, arg_name, path, st, need_propagation, facts, error);
 }
 
 gboolean
@@ -243,7 +247,7 @@ vcm_query_device_for_path (VcmQuery             *query,
   if (!stat_path_as ("path", path, creds, &normalized, &st, error))
     return FALSE;
 
-  if (!lookup_mount (query, "path", normalized, &st, &facts, error))
+  if (!lookup_mount (query, "path", normalized, &st, FALSE, &facts, error))
     return FALSE;
 
   if (out_major != NULL)
@@ -281,7 +285,7 @@ vcm_query_device_path_and_fs_type (VcmQuery             *query,
     }
 
   /* statx resolves through stacked mounts: this is the top one. */
-  if (!lookup_mount (query, "mount_point", normalized, &st, &facts, error))
+  if (!lookup_mount (query, "mount_point", normalized, &st, FALSE, &facts, error))
     return FALSE;
 
   if (out_device != NULL)
@@ -391,7 +395,7 @@ vcm_query_describe_path (VcmQuery             *query,
   if (!stat_path_as ("path", path, creds, &normalized, &st, error))
     return NULL;
 
-  if (!lookup_mount (query, "path", normalized, &st, &facts, error))
+  if (!lookup_mount (query, "path", normalized, &st, TRUE, &facts, error))
     return NULL;
 
   info = g_new0 (VcmPathInfo, 1);
