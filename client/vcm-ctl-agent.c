@@ -68,13 +68,16 @@ vcm_ctl_agent_start (GError **error)
   pid_arg = g_strdup_printf ("%d", (int) getpid ());
   fd_arg = g_strdup_printf ("%d", AGENT_NOTIFY_FD);
 
+  /* Not --fallback, unlike systemctl: polkitd consults a fallback agent only
+   * when the subject has a login session, so without logind (containers,
+   * logins without pam_systemd) nobody would be asked. A plain agent for this
+   * process is asked for the calls of this process (and its bus names) only. */
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   /* The launcher owns the write end from here on and closes it when freed. */
   g_subprocess_launcher_take_fd (launcher, fds[1], AGENT_NOTIFY_FD);
   process = g_subprocess_launcher_spawn (launcher, error,
                                          "pkttyagent",
                                          "--notify-fd", fd_arg,
-                                         "--fallback",
                                          "--process", pid_arg,
                                          NULL);
   /* Drop our copy of the write end, so that EOF means the agent closed it. */

@@ -12,7 +12,7 @@ typedef struct _VcmCtlAgent VcmCtlAgent;
  * not say --no-ask-password. */
 gboolean vcm_ctl_agent_wanted (gboolean no_ask_password);
 
-/* Spawns `pkttyagent --notify-fd 3 --fallback --process PID` for this process
+/* Spawns `pkttyagent --notify-fd 3 --process PID` for this process
  * and waits until it has registered (it closes fd 3) or exited. Returns NULL
  * with no error when no agent is needed (the caller is root: root is always
  * authorized); NULL with @error set when it cannot be started. */

@@ -446,6 +446,9 @@ class World:
   </policy>
   <policy user="polkitd">
     <allow own="{POLKIT_NAME}"/>
+    <!-- As the distribution's polkit bus config does: polkitd may call the
+         authentication agents (pkttyagent) it asks for a password. -->
+    <allow send_interface="org.freedesktop.PolicyKit1.AuthenticationAgent"/>
   </policy>
   <policy user="root">
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
