@@ -587,8 +587,10 @@ vcm_mounter_fill_unique_ids (GPtrArray *rootfs)
       guint64 id = 0;
 
       r->unique_id = 0;
-      if (fd >= 0 && vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) == 0 &&
-          id == r->mount_id && vcm_sys_unique_mount_id (fd, &r->unique_id) < 0)
+      if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
+          id != r->mount_id)
+        continue;   /* the path leads elsewhere by now: compared by mountinfo ID */
+      if (vcm_sys_unique_mount_id (fd, &r->unique_id) < 0)
         r->unique_id = 0;
     }
 }
