@@ -190,6 +190,14 @@ lookup_method (const char *method)
   return NULL;
 }
 
+const char *
+vcm_service_action_for_method (const char *method)
+{
+  const MethodEntry *entry = lookup_method (method);
+
+  return entry != NULL ? entry->action : NULL;
+}
+
 /* The polkit details and message of a call, from its argument names. */
 static PolkitDetails *
 details_for (GDBusMethodInvocation *invocation, const MethodEntry *entry, char **out_message)

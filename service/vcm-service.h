@@ -15,6 +15,10 @@ VcmService *vcm_service_new  (GDBusConnection *connection,
                               const VcmConfig *config,
                               GError         **error);
 void        vcm_service_free (VcmService *service);
+
+/* The polkit action that guards @method, from the one method→action table;
+ * NULL for a method that is not in it (such a call is refused). */
+const char *vcm_service_action_for_method (const char *method);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmService, vcm_service_free)
 
 G_END_DECLS
