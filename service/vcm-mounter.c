@@ -496,15 +496,10 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
 
   g_clear_pointer (&builder, g_strv_builder_unref);
   builder = g_strv_builder_new ();
-  table = self->source (self->source_data, FALSE);
-  top = vcm_mount_table_lookup_id (table, id);
-  if (top == NULL)
-    {
-      g_clear_pointer (&table, vcm_mount_table_unref);
-      table = self->source (self->source_data, TRUE);
-      top = vcm_mount_table_lookup_id (table, id);
-    }
+  top = vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table);
   g_strv_builder_add (builder, top ? top->target : fallback_target);
+  if (table == NULL)
+    return g_strv_builder_end (builder);   /* no table to name the submounts from */
   below = vcm_mount_table_get_descendants (table, id);
   for (guint i = 0; i < below->len; i++)
     g_strv_builder_add (builder, ((const VcmMountEntry *) below->pdata[i])->target);

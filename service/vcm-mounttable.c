@@ -358,3 +358,23 @@ vcm_mount_table_source_kernel (gpointer user_data,
     g_warning ("Cannot read the kernel's mount table: %s", error->message);
   return table;
 }
+
+const VcmMountEntry *
+vcm_mount_table_source_lookup_id (VcmMountTableSource source,
+                                  gpointer            source_data,
+                                  guint64             id,
+                                  gboolean            refresh_first,
+                                  VcmMountTable     **out_table)
+{
+  VcmMountTable *table = source (source_data, refresh_first);
+  const VcmMountEntry *entry = table != NULL ? vcm_mount_table_lookup_id (table, id) : NULL;
+
+  if (entry == NULL && !refresh_first)
+    {
+      g_clear_pointer (&table, vcm_mount_table_unref);
+      table = source (source_data, TRUE);
+      entry = table != NULL ? vcm_mount_table_lookup_id (table, id) : NULL;
+    }
+  *out_table = table;
+  return entry;
+}

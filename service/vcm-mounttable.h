@@ -70,6 +70,17 @@ G_BEGIN_DECLS
 typedef VcmMountTable *(*VcmMountTableSource) (gpointer user_data,
                                                gboolean force_refresh);
 
+/* The entry with mount ID @id from @source, asking @source once more with
+ * force_refresh when the first table lacks it (the mount may be newer than
+ * the table). *@out_table is the table the entry borrows from, NULL when the
+ * source could not read one; the entry is NULL when it is not in it. With
+ * @refresh_first the first table is already a fresh one. */
+const VcmMountEntry *vcm_mount_table_source_lookup_id (VcmMountTableSource source,
+                                                       gpointer            source_data,
+                                                       guint64             id,
+                                                       gboolean            refresh_first,
+                                                       VcmMountTable     **out_table);
+
 /* A source that reads /proc/self/mountinfo on every call (tests, tools). */
 VcmMountTable *vcm_mount_table_source_kernel (gpointer user_data,
                                               gboolean force_refresh);

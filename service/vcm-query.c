@@ -179,19 +179,10 @@ lookup_mount_in_table (VcmQuery       *query,
                        GError        **error)
 {
   g_autoptr(VcmMountTable) table = NULL;
-  const VcmMountEntry *entry = NULL;
+  const VcmMountEntry *entry;
 
-  table = query->source (query->source_data, need_propagation);
-  if (table != NULL)
-    entry = vcm_mount_table_lookup_id (table, st->mount_id);
-
-  if (entry == NULL)
-    {
-      g_clear_pointer (&table, vcm_mount_table_unref);
-      table = query->source (query->source_data, TRUE);
-      if (table != NULL)
-        entry = vcm_mount_table_lookup_id (table, st->mount_id);
-    }
+  entry = vcm_mount_table_source_lookup_id (query->source, query->source_data, st->mount_id,
+                                            need_propagation, &table);
 
   if (table == NULL)
     {
