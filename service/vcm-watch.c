@@ -47,7 +47,9 @@ struct _VcmWatch {
   gboolean              read_in_flight;
   guint64               read_seq;         /* sequence of the last read begun */
   guint64               applied_seq;      /* of the last reading applied */
-  guint64               local_change_seq; /* read_seq when the service last changed a rootfs */
+  GHashTable           *local_changes;    /* "sbx/cid" -> read_seq (guint64 *) when the service
+                                           * last changed or probed that rootfs: a reading
+                                           * begun no later is older than that, for that key */
   VcmMountTable        *table;
   GHashTable           *tracked;     /* "sbx/cid" -> Tracked */
   guint64               generation;
@@ -238,8 +240,39 @@ diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *sub
   t->submounts = set_ref (subs);
 }
 
+/* Whether the service changed (or probed) the rootfs at @key after @r began:
+ * then it knows better than @r, which must leave that key alone. */
+static gboolean
+changed_since (VcmWatch *self, const char *key, const Reading *r)
+{
+  const guint64 *seq = g_hash_table_lookup (self->local_changes, key);
+
+  return seq != NULL && r->seq <= *seq;
+}
+
+static void
+record_local_change (VcmWatch *self, const char *key)
+{
+  g_hash_table_replace (self->local_changes, g_strdup (key),
+                        g_memdup2 (&self->read_seq, sizeof self->read_seq));
+}
+
+/* Forgets the local changes every reading from now on includes. */
+static void
+prune_local_changes (VcmWatch *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->local_changes);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (*(guint64 *) value < self->applied_seq)
+      g_hash_table_iter_remove (&iter);
+}
+
 /* Emits one change per difference between the snapshot and @r (vanished
- * ones first), and takes @r's rootfs set as the new snapshot. */
+ * ones first), and takes @r's rootfs set as the new snapshot, except for the
+ * rootfs the service changed after @r began. */
 static void
 diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
 {
@@ -259,6 +292,8 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
     {
       VcmRootfs *now = g_hash_table_lookup (now_by_key, key);
 
+      if (changed_since (self, key, r))
+        continue;
       if (now == NULL || !same_mount (((Tracked *) value)->rootfs, now))
         g_ptr_array_add (gone, g_strdup (key));
     }
@@ -271,7 +306,8 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
       VcmRootfs *now = r->rootfs->pdata[i];
       g_autofree char *k = rootfs_key (now->sandbox_id, now->container_id);
 
-      diff_one (self, k, now, r->submounts->pdata[i], emit_changes);
+      if (!changed_since (self, k, r))
+        diff_one (self, k, now, r->submounts->pdata[i], emit_changes);
     }
 }
 
@@ -291,6 +327,7 @@ apply (VcmWatch *self, Reading *r)
   self->applied_seq = r->seq;
   self->refresh_count++;
   diff_against (self, r, TRUE);
+  prune_local_changes (self);
 }
 
 /* Begins a read: events drained first, so a change after this point raises a new one. */
@@ -304,12 +341,12 @@ begin_read (VcmWatch *self)
   return ++self->read_seq;
 }
 
-/* A reading is applied only if nothing newer was, and the service changed
- * no rootfs after it began (it would be missing that change). */
+/* A reading is applied only if nothing newer was (the rootfs the service
+ * changed after it began are left alone by the diff). */
 static gboolean
 reading_is_current (VcmWatch *self, Reading *r)
 {
-  return r->seq > self->applied_seq && r->seq > self->local_change_seq;
+  return r->seq > self->applied_seq;
 }
 
 static gboolean
@@ -365,8 +402,6 @@ on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
     g_warning ("Cannot re-read the mount table: %s", error->message);
   else if (reading_is_current (self, r))
     apply (self, r);
-  else if (r->seq > self->applied_seq)
-    self->stale = TRUE;   /* overtaken by one of our own changes: read again */
   g_clear_pointer (&r, reading_free);
   if (self->stale)
     schedule_refresh (self);
@@ -441,6 +476,7 @@ vcm_watch_new (const char   *shared_dir,
   self->user_data = user_data;
   self->monitor_fd = -1;
   self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, tracked_free);
+  self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   self->monitor = mnt_new_monitor ();
   if (self->monitor == NULL)
@@ -484,6 +520,7 @@ vcm_watch_free (VcmWatch *self)
   g_clear_pointer (&self->monitor, mnt_unref_monitor);
   g_clear_pointer (&self->table, vcm_mount_table_unref);
   g_clear_pointer (&self->tracked, g_hash_table_unref);
+  g_clear_pointer (&self->local_changes, g_hash_table_unref);
   g_free (self->shared_dir);
   g_free (self);
 }
@@ -533,7 +570,7 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
                          rootfs->mount_id, rootfs->read_only);
   copy->unique_id = rootfs->unique_id;
   track (self, copy, NULL);   /* cloned without its submounts: none */
-  self->local_change_seq = self->read_seq;
+  record_local_change (self, k);
   emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
 }
 
@@ -553,7 +590,7 @@ vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
     }
   else
     gone = vcm_rootfs_new (sandbox_id, container_id, detached[0], 0, FALSE);
-  self->local_change_seq = self->read_seq;
+  record_local_change (self, k);
   emit (self, VCM_CHANGE_UNMOUNTED, gone, detached);
 }
 
@@ -567,5 +604,5 @@ vcm_watch_sync_rootfs (VcmWatch   *self,
   g_autofree char *k = rootfs_key (sandbox_id, container_id);
 
   diff_one (self, k, now, submounts, TRUE);
-  self->local_change_seq = self->read_seq;   /* readings begun before this are older */
+  record_local_change (self, k);   /* readings begun before this are older, for this rootfs */
 }

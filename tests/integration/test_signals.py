@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -767,6 +768,58 @@ def count_table_opens(log):
     except FileNotFoundError:
         return 0
 
+
+class TestBusyService(SignalsCase):
+    """A foreign change is reported while the service is kept busy with its
+    own changes: table readings overtaken by service calls must not starve
+    the watch (the mount table is made large, so each reading takes a while)."""
+
+    EXTRA_MOUNTS = 3000
+
+    def test_foreign_change_reported_under_sustained_load(self):
+        many = self.path('many')
+        os.makedirs(many)
+        vcmtest.mount('vcmtest-many', many, 'tmpfs')
+        self.addCleanup(vcmtest.umount, many)           # lazy: takes the binds with it
+        for i in range(self.EXTRA_MOUNTS):
+            d = os.path.join(many, str(i))
+            os.mkdir(d)
+            vcmtest.mount(many, d, flags=MS_BIND)
+        target = self.make_tree('target')
+        mp = self.w.call('MountRootfs', 'sbb', 'c1', target, False)
+        busy_src = self.make_tree('busy')
+        stop = threading.Event()
+        errors, pairs = [], [0]
+
+        def churn():
+            conn = self.w.new_connection()
+            try:
+                while not stop.is_set():
+                    self.w.call_raw('MountRootfs', 'sbl', 'c1', busy_src, False, connection=conn)
+                    self.w.call_raw('UnmountRootfs', 'sbl', 'c1', connection=conn)
+                    pairs[0] += 1
+            except Exception as e:   # noqa: BLE001 - reported by the test
+                errors.append(e)
+            finally:
+                conn.close_sync(None)
+
+        with self.w.subscribe('RootfsChanged') as sigs:
+            worker = threading.Thread(target=churn)
+            worker.start()
+            try:
+                time.sleep(0.5)
+                before = pairs[0]
+                vcmtest.mount(self.make_tree('vol'), os.path.join(mp, 'sub'), flags=MS_BIND)
+                # only signals are pumped here: nothing that would force a table read
+                got = sigs.wait_for(lambda member, args: args[1:3] == ('sbb', 'c1') and
+                                    args[4] == 'submount-added', timeout=SIGNAL_TIMEOUT)
+                self.assertEqual(len(got), 1)
+                during = pairs[0] - before
+            finally:
+                stop.set()
+                worker.join(timeout=30)
+        self.assertEqual(errors, [])
+        self.assertGreater(during, 0, 'the service calls did not go on while waiting')
 
 class TestRestart(SignalsCase):
     def test_kill9_and_restart_forgets_nothing(self):
