@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -39,11 +40,13 @@ VcmRootfs *
 vcm_rootfs_new (const char *sandbox_id, const char *container_id,
                 const char *mount_point, guint64 mount_id, gboolean read_only)
 {
-  VcmRootfs *r = g_new0 (VcmRootfs, 1);
+  gsize ls = strlen (sandbox_id) + 1, lc = strlen (container_id) + 1, lm = strlen (mount_point) + 1;
+  VcmRootfs *r = g_malloc0 (sizeof *r + ls + lc + lm);
+  char *p = (char *) (r + 1);
 
-  r->sandbox_id = g_strdup (sandbox_id);
-  r->container_id = g_strdup (container_id);
-  r->mount_point = g_strdup (mount_point);
+  r->sandbox_id = memcpy (p, sandbox_id, ls);
+  r->container_id = memcpy (p + ls, container_id, lc);
+  r->mount_point = memcpy (p + ls + lc, mount_point, lm);
   r->mount_id = mount_id;
   r->read_only = read_only;
   return r;
@@ -52,11 +55,6 @@ vcm_rootfs_new (const char *sandbox_id, const char *container_id,
 void
 vcm_rootfs_free (VcmRootfs *rootfs)
 {
-  if (rootfs == NULL)
-    return;
-  g_free (rootfs->sandbox_id);
-  g_free (rootfs->container_id);
-  g_free (rootfs->mount_point);
   g_free (rootfs);
 }
 

@@ -10,10 +10,11 @@
 
 G_BEGIN_DECLS
 
+/* One allocation: the strings follow the struct (thousands are kept). */
 typedef struct {
-  char    *sandbox_id;
-  char    *container_id;
-  char    *mount_point;
+  const char *sandbox_id;
+  const char *container_id;
+  const char *mount_point;
   guint64  mount_id;
   guint64  unique_id;   /* statx STATX_MNT_ID_UNIQUE, never reused; 0 = unknown */
   gboolean read_only;

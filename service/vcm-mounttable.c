@@ -1,7 +1,14 @@
 /* vcm-mounttable: an immutable, refcounted snapshot of a mount table in
  * /proc/self/mountinfo format. libmount parses it (decoding the \040-style
  * escapes); every string is copied out and the libmount table is freed at
- * once. Indexed by mount ID, by target (top-most mount) and parent -> children. */
+ * once. Indexed by mount ID, by target (top-most mount) and parent -> children.
+ *
+ * Laid out for tables of tens of thousands of mounts: the entries are one
+ * array, their strings live in one string chunk (sources, types, options and
+ * roots, which repeat, are stored once), and the children index is one array
+ * of entry numbers sorted by parent. A table is a handful of large blocks, not
+ * seven small allocations per mount: less memory, and what it frees when it
+ * is dropped can go back to the system. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,25 +24,16 @@
 
 struct _VcmMountTable {
   gatomicrefcount ref_count;
-  GPtrArray  *entries;   /* VcmMountEntry*, table order, owns them */
-  GHashTable *by_id;     /* guint64* -> VcmMountEntry* (borrowed) */
-  GHashTable *by_target; /* const char* -> top-most VcmMountEntry* (borrowed) */
-  GHashTable *children;  /* guint64* -> GPtrArray of VcmMountEntry*, table order */
+  VcmMountEntry *entries;     /* n_entries, table order */
+  guint          n_entries;
+  GStringChunk  *strings;     /* every string of every entry */
+  GHashTable    *by_id;       /* guint64* (&entry->id) -> VcmMountEntry* (borrowed) */
+  GHashTable    *by_target;   /* const char* -> top-most VcmMountEntry* (borrowed) */
+  guint         *child_order; /* entry numbers of every entry with a parent in the
+                               * table, sorted by parent ID, table order within one */
+  guint          n_children;
+  GHashTable    *first_child; /* guint64* (a parent ID) -> position in child_order + 1 */
 };
-
-static void
-mount_entry_free (gpointer data)
-{
-  VcmMountEntry *e = data;
-
-  g_free (e->root);
-  g_free (e->target);
-  g_free (e->source);
-  g_free (e->fstype);
-  g_free (e->vfs_options);
-  g_free (e->fs_options);
-  g_free (e);
-}
 
 /* propagation from the optional fields: "shared:N" -> shared, "master:N" ->
  * slave, "unbindable" -> unbindable, nothing -> private. A mount that is both
@@ -69,35 +67,35 @@ propagation_from_optional_fields (const char *fields)
   return "private";
 }
 
-static VcmMountEntry *
-mount_entry_new_from_fs (struct libmnt_fs *fs)
+/* A string of the table: @value, or @fallback where libmount has none. Only
+ * targets are mostly unique; the rest repeat and are stored once. */
+static char *
+table_string (VcmMountTable *table, const char *value, const char *fallback, gboolean repeats)
 {
-  VcmMountEntry *e = g_new0 (VcmMountEntry, 1);
+  if (value == NULL)
+    value = fallback;
+  return repeats ? g_string_chunk_insert_const (table->strings, value)
+                 : g_string_chunk_insert (table->strings, value);
+}
+
+static void
+mount_entry_fill (VcmMountTable *table, VcmMountEntry *e, struct libmnt_fs *fs)
+{
   dev_t devno = mnt_fs_get_devno (fs);
   const char *source = mnt_fs_get_source (fs);
-  const char *vfs_options = mnt_fs_get_vfs_options (fs);
 
   e->id = (guint64) (guint) mnt_fs_get_id (fs);
   e->parent_id = (guint64) (guint) mnt_fs_get_parent_id (fs);
   e->major = major (devno);
   e->minor = minor (devno);
-  e->root = g_strdup (mnt_fs_get_root (fs));
-  e->target = g_strdup (mnt_fs_get_target (fs));
-  e->source = g_strdup (source != NULL && source[0] != '\0' ? source : "none");
-  e->fstype = g_strdup (mnt_fs_get_fstype (fs));
-  e->vfs_options = g_strdup (vfs_options != NULL ? vfs_options : "");
-  e->fs_options = g_strdup (mnt_fs_get_fs_options (fs) ? mnt_fs_get_fs_options (fs) : "");
+  e->root = table_string (table, mnt_fs_get_root (fs), "/", TRUE);
+  e->target = table_string (table, mnt_fs_get_target (fs), "", FALSE);
+  e->source = table_string (table, source != NULL && source[0] != '\0' ? source : NULL, "none", TRUE);
+  e->fstype = table_string (table, mnt_fs_get_fstype (fs), "", TRUE);
+  e->vfs_options = table_string (table, mnt_fs_get_vfs_options (fs), "", TRUE);
+  e->fs_options = table_string (table, mnt_fs_get_fs_options (fs), "", TRUE);
   e->read_only = mnt_optstr_get_option (e->vfs_options, "ro", NULL, NULL) == 0;
   e->propagation = propagation_from_optional_fields (mnt_fs_get_optional_fields (fs));
-
-  if (e->root == NULL)
-    e->root = g_strdup ("/");
-  if (e->target == NULL)
-    e->target = g_strdup ("");
-  if (e->fstype == NULL)
-    e->fstype = g_strdup ("");
-
-  return e;
 }
 
 /* libmount calls this for a line it cannot parse; the line number goes to the
@@ -115,45 +113,77 @@ parser_error_cb (struct libmnt_table *tb,
   return -EINVAL;
 }
 
+static int
+compare_by_parent (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  const VcmMountEntry *entries = user_data;
+  guint ia = *(const guint *) a, ib = *(const guint *) b;
+  guint64 pa = entries[ia].parent_id, pb = entries[ib].parent_id;
+
+  if (pa != pb)
+    return pa < pb ? -1 : 1;
+  return ia < ib ? -1 : (ia > ib ? 1 : 0);
+}
+
+/* The children of mount @id: *@n_out entry numbers in table order, borrowed. */
+static const guint *
+children_of (VcmMountTable *table, guint64 id, guint *n_out)
+{
+  guint pos = GPOINTER_TO_UINT (g_hash_table_lookup (table->first_child, &id));
+  guint n = 0;
+
+  *n_out = 0;
+  if (pos == 0)
+    return NULL;
+  pos--;
+  while (pos + n < table->n_children &&
+         table->entries[table->child_order[pos + n]].parent_id == id)
+    n++;
+  *n_out = n;
+  return table->child_order + pos;
+}
+
 static void
 build_indexes (VcmMountTable *table)
 {
+  guint n = 0;
+
   table->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   table->by_target = g_hash_table_new (g_str_hash, g_str_equal);
-  table->children = g_hash_table_new_full (g_int64_hash, g_int64_equal,
-                                           NULL, (GDestroyNotify) g_ptr_array_unref);
+  table->first_child = g_hash_table_new (g_int64_hash, g_int64_equal);
+  table->child_order = g_new (guint, MAX (table->n_entries, 1));
 
-  for (guint i = 0; i < table->entries->len; i++)
+  for (guint i = 0; i < table->n_entries; i++)
     {
-      VcmMountEntry *e = g_ptr_array_index (table->entries, i);
-      GPtrArray *kids;
+      VcmMountEntry *e = &table->entries[i];
 
       g_hash_table_insert (table->by_id, &e->id, e);
+      if (e->parent_id != e->id)
+        table->child_order[n++] = i;
+    }
+  table->n_children = n;
+  g_qsort_with_data (table->child_order, (gint) n, sizeof (guint), compare_by_parent, table->entries);
+  for (guint k = 0; k < n; k++)
+    {
+      VcmMountEntry *kid = &table->entries[table->child_order[k]];
 
-      if (e->parent_id == e->id)
-        continue;
-      kids = g_hash_table_lookup (table->children, &e->parent_id);
-      if (kids == NULL)
-        {
-          kids = g_ptr_array_new ();
-          g_hash_table_insert (table->children, &e->parent_id, kids);
-        }
-      g_ptr_array_add (kids, e);
+      if (k == 0 || table->entries[table->child_order[k - 1]].parent_id != kid->parent_id)
+        g_hash_table_insert (table->first_child, &kid->parent_id, GUINT_TO_POINTER (k + 1));
     }
 
   /* The top-most mount on a target is one that no other mount on the same
    * target sits on (stacked mounts: the later one's parent is the earlier
    * one). Should several qualify, the last in table order wins. */
-  for (guint i = 0; i < table->entries->len; i++)
+  for (guint i = 0; i < table->n_entries; i++)
     {
-      VcmMountEntry *e = g_ptr_array_index (table->entries, i);
-      GPtrArray *kids = g_hash_table_lookup (table->children, &e->id);
+      VcmMountEntry *e = &table->entries[i];
+      guint n_kids;
+      const guint *kids = children_of (table, e->id, &n_kids);
       gboolean covered = FALSE;
 
-      for (guint k = 0; kids != NULL && k < kids->len; k++)
+      for (guint k = 0; k < n_kids; k++)
         {
-          const VcmMountEntry *kid = g_ptr_array_index (kids, k);
-          if (g_str_equal (kid->target, e->target))
+          if (g_str_equal (table->entries[kids[k]].target, e->target))
             {
               covered = TRUE;
               break;
@@ -173,6 +203,7 @@ vcm_mount_table_new_from_file (const char *path,
   struct libmnt_fs *fs = NULL;
   g_autoptr(VcmMountTable) table = NULL;
   int bad_line = 0;
+  guint nents;
   int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -201,7 +232,10 @@ vcm_mount_table_new_from_file (const char *path,
 
   table = g_new0 (VcmMountTable, 1);
   g_atomic_ref_count_init (&table->ref_count);
-  table->entries = g_ptr_array_new_full ((guint) mnt_table_get_nents (tb), mount_entry_free);
+  nents = (guint) MAX (mnt_table_get_nents (tb), 0);
+  table->entries = g_new0 (VcmMountEntry, MAX (nents, 1));
+  /* blocks sized to the table: a few large ones for a large table */
+  table->strings = g_string_chunk_new (CLAMP (nents * 64, 1024, 64 * 1024));
 
   itr = mnt_new_iter (MNT_ITER_FORWARD);
   if (itr == NULL)
@@ -211,8 +245,8 @@ vcm_mount_table_new_from_file (const char *path,
                    "mount table %s: cannot allocate a libmount iterator", path);
       return NULL;
     }
-  while (mnt_table_next_fs (tb, itr, &fs) == 0)
-    g_ptr_array_add (table->entries, mount_entry_new_from_fs (fs));
+  while (table->n_entries < nents && mnt_table_next_fs (tb, itr, &fs) == 0)
+    mount_entry_fill (table, &table->entries[table->n_entries++], fs);
   mnt_free_iter (itr);
   mnt_unref_table (tb);
 
@@ -245,8 +279,10 @@ vcm_mount_table_unref (VcmMountTable *table)
 
   g_clear_pointer (&table->by_id, g_hash_table_unref);
   g_clear_pointer (&table->by_target, g_hash_table_unref);
-  g_clear_pointer (&table->children, g_hash_table_unref);
-  g_clear_pointer (&table->entries, g_ptr_array_unref);
+  g_clear_pointer (&table->first_child, g_hash_table_unref);
+  g_clear_pointer (&table->child_order, g_free);
+  g_clear_pointer (&table->entries, g_free);
+  g_clear_pointer (&table->strings, g_string_chunk_free);
   g_free (table);
 }
 
@@ -255,7 +291,7 @@ vcm_mount_table_get_size (VcmMountTable *table)
 {
   g_return_val_if_fail (table != NULL, 0);
 
-  return table->entries->len;
+  return table->n_entries;
 }
 
 const VcmMountEntry *
@@ -263,9 +299,9 @@ vcm_mount_table_get_nth (VcmMountTable *table,
                          guint          n)
 {
   g_return_val_if_fail (table != NULL, NULL);
-  g_return_val_if_fail (n < table->entries->len, NULL);
+  g_return_val_if_fail (n < table->n_entries, NULL);
 
-  return g_ptr_array_index (table->entries, n);
+  return &table->entries[n];
 }
 
 const VcmMountEntry *
@@ -294,7 +330,8 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
   g_autoptr(GPtrArray) result = NULL;
   g_autoptr(GPtrArray) stack = NULL;
   g_autoptr(GHashTable) seen = NULL;
-  GPtrArray *kids;
+  const guint *kids;
+  guint n_kids;
 
   g_return_val_if_fail (table != NULL, NULL);
 
@@ -306,9 +343,9 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
   seen = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_hash_table_add (seen, &id);
 
-  kids = g_hash_table_lookup (table->children, &id);
-  for (guint k = kids != NULL ? kids->len : 0; k > 0; k--)
-    g_ptr_array_add (stack, g_ptr_array_index (kids, k - 1));
+  kids = children_of (table, id, &n_kids);
+  for (guint k = n_kids; k > 0; k--)
+    g_ptr_array_add (stack, &table->entries[kids[k - 1]]);
 
   while (stack->len > 0)
     {
@@ -318,9 +355,9 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
         continue;
       g_ptr_array_add (result, e);
 
-      kids = g_hash_table_lookup (table->children, &e->id);
-      for (guint k = kids != NULL ? kids->len : 0; k > 0; k--)
-        g_ptr_array_add (stack, g_ptr_array_index (kids, k - 1));
+      kids = children_of (table, e->id, &n_kids);
+      for (guint k = n_kids; k > 0; k--)
+        g_ptr_array_add (stack, &table->entries[kids[k - 1]]);
     }
 
   return g_steal_pointer (&result);
@@ -336,9 +373,9 @@ vcm_mount_table_get_beneath (VcmMountTable *table,
   g_return_val_if_fail (prefix != NULL, NULL);
 
   result = g_ptr_array_new ();
-  for (guint i = 0; i < table->entries->len; i++)
+  for (guint i = 0; i < table->n_entries; i++)
     {
-      VcmMountEntry *e = g_ptr_array_index (table->entries, i);
+      VcmMountEntry *e = &table->entries[i];
 
       if (vcm_path_has_prefix (e->target, prefix))
         g_ptr_array_add (result, e);

@@ -10,6 +10,7 @@
 #include "vcm-auth.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
+#include "vcm-memory.h"
 #include "vcm-mounter.h"
 #include "vcm-query.h"
 #include "vcm-service.h"
@@ -468,6 +469,8 @@ impl_list_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant 
   vcm_dbus_mount_complete_list_rootfs (self->skeleton, invocation,
                                        vcm_watch_get_generation (self->watch),
                                        g_variant_builder_end (&builder));
+  if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
+    vcm_memory_trim_soon ();   /* the reply was built and sent: megabytes freed */
 }
 
 static void

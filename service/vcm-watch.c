@@ -10,13 +10,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <poll.h>
+#include <string.h>
 #include <libmount/libmount.h>
 #include <glib-unix.h>
 #include <gio/gio.h>
 
 #include "vcm-error.h"
+#include "vcm-memory.h"
 #include "vcm-watch.h"
 
 #define COALESCE_MS 10
@@ -24,6 +25,7 @@
 typedef struct {
   VcmRootfs  *rootfs;
   GHashTable *submounts;   /* mount ID (guint64 *) set; NULL when empty (the usual case) */
+  char        key[];       /* "sbx/cid", the key in VcmWatch.tracked */
 } Tracked;
 
 /* One read of the kernel's table and what it says about the rootfs set:
@@ -180,11 +182,16 @@ emit_difference (VcmWatch *self, GHashTable *a, GHashTable *b, VcmChangeKind kin
 static void
 track (VcmWatch *self, VcmRootfs *rootfs, GHashTable *submounts)
 {
-  Tracked *t = g_new0 (Tracked, 1);
+  gsize ls = strlen (rootfs->sandbox_id), lc = strlen (rootfs->container_id);
+  Tracked *t = g_malloc (sizeof *t + ls + lc + 2);
 
   t->rootfs = rootfs;
   t->submounts = submounts;
-  g_hash_table_replace (self->tracked, rootfs_key (rootfs->sandbox_id, rootfs->container_id), t);
+  memcpy (t->key, rootfs->sandbox_id, ls);
+  t->key[ls] = '/';
+  memcpy (t->key + ls + 1, rootfs->container_id, lc + 1);
+  /* replace, not insert: the key lives in @t, the entry it replaces is freed */
+  g_hash_table_replace (self->tracked, t->key, t);
 }
 
 static gboolean
@@ -311,18 +318,14 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
     }
 }
 
-/* Tables of this many entries and more are worth giving back to the system
- * when they are dropped (glibc keeps freed heap otherwise). */
-#define TRIM_ENTRIES 1024
-
 static void
 apply (VcmWatch *self, Reading *r)
 {
-  gboolean was_large = self->table != NULL && vcm_mount_table_get_size (self->table) >= TRIM_ENTRIES;
-
+  /* a large reading leaves megabytes of freed heap behind (its parse, the
+   * table it replaces): given back once the burst is over */
+  if (vcm_mount_table_get_size (r->table) >= VCM_MEMORY_LARGE_WORK)
+    vcm_memory_trim_soon ();
   g_clear_pointer (&self->table, vcm_mount_table_unref);
-  if (was_large)
-    malloc_trim (0);
   self->table = vcm_mount_table_ref (r->table);
   self->applied_seq = r->seq;
   self->refresh_count++;
@@ -475,7 +478,7 @@ vcm_watch_new (const char   *shared_dir,
   self->func = func;
   self->user_data = user_data;
   self->monitor_fd = -1;
-  self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, tracked_free);
+  self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, tracked_free);
   self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 
   self->monitor = mnt_new_monitor ();

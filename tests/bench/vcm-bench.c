@@ -356,8 +356,10 @@ machine_ticks (guint64 *busy, guint64 *total)
     }
 }
 
-/* Lets the daemon catch up with mount-table changes: a call that reads the
- * table, then wait until it has used no CPU for 200 ms (at most 60 s). */
+/* Lets the daemon catch up with mount-table changes and come to rest: a call
+ * that reads the table, then wait until it has used no CPU in two 200 ms
+ * windows in a row (at most 60 s), so that what it does a moment after its
+ * last call (table re-read, heap trim) is done. */
 static void
 settle (Bench *b)
 {
@@ -366,18 +368,18 @@ settle (Bench *b)
   guint64 gen = 0;
   gint64 deadline = vcm_bench_now_ns () + G_GINT64_CONSTANT (60000000000);
   guint64 before;
+  guint quiet = 0;
 
   if (!vcm_dbus_mount_call_list_rootfs_sync (b->proxy, "", &gen, &list, NULL, &error))
     die ("ListRootfs", error);
   before = cpu_ticks (opt_daemon_pid);
-  while (vcm_bench_now_ns () < deadline)
+  while (vcm_bench_now_ns () < deadline && quiet < 2)
     {
       guint64 now;
 
       g_usleep (200000);
       now = cpu_ticks (opt_daemon_pid);
-      if (now == before)
-        break;
+      quiet = now == before ? quiet + 1 : 0;
       before = now;
     }
 }

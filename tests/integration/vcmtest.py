@@ -14,6 +14,7 @@ import errno
 import os
 import re
 import shutil
+import shlex
 import signal
 import subprocess
 import sys
@@ -240,6 +241,20 @@ def _remote_error(err):
     else:
         name = f'local.{err.domain}.{err.code}'
     return name, message
+
+
+def unit_environment():
+    """The environment vcmountd's systemd unit gives it (its Environment=
+    lines), so that tests and benchmarks run the daemon as installed."""
+    env = {}
+    with open(os.path.join(source_root(), 'policy', 'vcmountd.service.in')) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith('Environment='):
+                for assignment in shlex.split(line[len('Environment='):]):
+                    key, _, value = assignment.partition('=')
+                    env[key] = value
+    return env
 
 
 def wait_until(predicate, timeout, what, interval=0.01):
@@ -575,7 +590,8 @@ class World:
             log.flush()
             self._daemon = subprocess.Popen(self.daemon_command(), stdin=subprocess.DEVNULL,
                                             stdout=log, stderr=subprocess.STDOUT,
-                                            env=self._child_env({'G_DEBUG': 'fatal-criticals'}))
+                                            env=self._child_env({**unit_environment(),
+                                                                 'G_DEBUG': 'fatal-criticals'}))
         finally:
             log.close()
         self._wait_for_name(BUS_NAME, self._daemon, self.daemon_log, 'vcmountd')
