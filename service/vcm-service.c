@@ -440,6 +440,8 @@ impl_unmount_sandbox (VcmService *self, GDBusMethodInvocation *invocation, GVari
     }
   result = g_strv_builder_end (done);
   vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, invocation, (const char * const *) result);
+  if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
+    vcm_memory_trim_soon ();   /* a signal and a log line per rootfs: megabytes freed */
 }
 
 static void

@@ -321,9 +321,10 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
 static void
 apply (VcmWatch *self, Reading *r)
 {
-  /* a large reading leaves megabytes of freed heap behind (its parse, the
-   * table it replaces): given back once the burst is over */
-  if (vcm_mount_table_get_size (r->table) >= VCM_MEMORY_LARGE_WORK)
+  /* a large reading, or the large table it replaces, leaves megabytes of
+   * freed heap behind: given back once the burst is over */
+  if (vcm_mount_table_get_size (r->table) >= VCM_MEMORY_LARGE_WORK ||
+      (self->table != NULL && vcm_mount_table_get_size (self->table) >= VCM_MEMORY_LARGE_WORK))
     vcm_memory_trim_soon ();
   g_clear_pointer (&self->table, vcm_mount_table_unref);
   self->table = vcm_mount_table_ref (r->table);
