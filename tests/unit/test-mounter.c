@@ -1089,6 +1089,81 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
     g_assert_cmpuint (wr.erofs + wr.ro_root_seen, >, 0);
 }
 
+/* ---- unique mount IDs of the listed rootfs ---------------------------------------- */
+
+/* @n rootfs are mounted; the table is read; three of them are unmounted
+ * behind its back; vcm_mounter_fill_unique_ids must give every listed rootfs
+ * the unique ID of the mount now at its mount point, and 0 to those gone.
+ * With many rootfs on one mount it lists that mount's children (listmount,
+ * statmount); with few it looks each up by path: both ways are run. */
+static void
+check_unique_ids (Fixture *f, guint n)
+{
+  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  guint checked = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *cid = g_strdup_printf ("c%03u", i);
+      g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, "uniq", cid, f->w->src, FALSE, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (r);
+    }
+  table = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  listed = vcm_mounter_list_rootfs_in (f->w->shared, table, "uniq");
+  g_assert_cmpuint (listed->len, ==, n);
+
+  for (guint i = 0; i < n; i += n / 2 - 1)
+    {
+      const VcmRootfs *r = listed->pdata[i];
+
+      g_assert_cmpint (umount2 (r->mount_point, MNT_DETACH), ==, 0);
+      g_hash_table_add (gone, g_strdup (r->mount_point));
+    }
+  g_assert_cmpuint (g_hash_table_size (gone), ==, 3);
+
+  vcm_mounter_fill_unique_ids (f->w->shared, table, listed);
+  for (guint i = 0; i < listed->len; i++)
+    {
+      const VcmRootfs *r = listed->pdata[i];
+      vcm_autofd int fd = -1;
+      guint64 expected = 0;
+
+      if (g_hash_table_contains (gone, r->mount_point))
+        {
+          g_assert_cmpuint (r->unique_id, ==, 0);
+          continue;
+        }
+      fd = open (r->mount_point, O_PATH | O_CLOEXEC);
+      g_assert_cmpint (fd, >=, 0);
+      if (vcm_sys_unique_mount_id (fd, &expected) < 0)
+        {
+          g_test_skip ("the kernel has no unique mount IDs (Linux < 6.8)");
+          return;
+        }
+      g_assert_cmpuint (r->unique_id, ==, expected);
+      checked++;
+    }
+  g_assert_cmpuint (checked, ==, n - 3);
+}
+
+static void
+test_unique_ids_by_listing (Fixture *f, gconstpointer data)
+{
+  check_unique_ids (f, 200);   /* most children of their mount are rootfs: listed */
+}
+
+static void
+test_unique_ids_by_path (Fixture *f, gconstpointer data)
+{
+  check_unique_ids (f, 8);     /* few: looked up by path */
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 typedef void (*FixtureFunc) (Fixture *, gconstpointer);
@@ -1127,6 +1202,8 @@ main (int argc, char **argv)
   add ("/attack/unmount-leaf-symlink", test_attack_unmount_leaf_symlink);
   add ("/attack/unmount-rootfs-symlink", test_attack_unmount_rootfs_symlink);
   add ("/attack/ids", test_attack_ids);
+  add ("/rootfs/unique-ids-by-listing", test_unique_ids_by_listing);
+  add ("/rootfs/unique-ids-by-path", test_unique_ids_by_path);
 
   add ("/ok/bind-dotdot-inside", test_bind_dotdot_inside);
   add ("/ok/rootfs-rw", test_rootfs_rw);
