@@ -570,108 +570,20 @@ vcm_mounter_probe_rootfs (VcmMounter  *self,
   return TRUE;
 }
 
-/* Unique IDs of the rootfs whose parent mount is @parent_id, from the list
- * of that mount's children: one listmount() per batch and one statmount() of
- * basic fields per child, no path walk. FALSE if the kernel cannot. */
-static gboolean
-unique_ids_by_parent (const VcmMountEntry *parent, GHashTable *by_old_id)
-{
-  const int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
-  guint64 old = 0, unique = 0, last = 0;
-  guint64 batch[256];
-  gssize n;
-
-  /* the parent's unique ID, where it is the top mount on its target */
-  if (vcm_sys_stat_mount (AT_FDCWD, parent->target, flags, &old, NULL, NULL, NULL, NULL) < 0 ||
-      old != parent->id || vcm_sys_unique_mount_id_at (AT_FDCWD, parent->target, flags, &unique) < 0)
-    return FALSE;
-  do
-    {
-      n = vcm_sys_listmount (unique, last, batch, G_N_ELEMENTS (batch));
-      if (n < 0)
-        return FALSE;
-      for (gssize i = 0; i < n; i++)
-        {
-          VcmRootfs *r;
-
-          if (vcm_sys_statmount_old_id (batch[i], &old) < 0)
-            {
-              if (errno == ENOENT)
-                continue;   /* gone meanwhile */
-              return FALSE;
-            }
-          r = g_hash_table_lookup (by_old_id, &old);
-          if (r != NULL)
-            r->unique_id = batch[i];   /* the mount with that mountinfo ID now */
-        }
-      if (n > 0)
-        last = batch[n - 1];
-    }
-  while (n == G_N_ELEMENTS (batch));
-  return TRUE;
-}
-
 void
-vcm_mounter_fill_unique_ids (const char    *shared_dir,
-                             VcmMountTable *table,
-                             GPtrArray     *rootfs)
+vcm_mounter_fill_unique_ids (GPtrArray *rootfs)
 {
-  g_autoptr(GHashTable) by_old_id = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr(GHashTable) per_parent = g_hash_table_new (g_int64_hash, g_int64_equal);
-  GHashTableIter iter;
-  gpointer key, value;
-  vcm_autofd int dir_fd = -1;
-  gsize prefix_len = strlen (shared_dir);
-  const int flags = AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT;
-
   for (guint i = 0; i < rootfs->len; i++)
     {
       VcmRootfs *r = rootfs->pdata[i];
-      const VcmMountEntry *e = vcm_mount_table_lookup_id (table, r->mount_id);
-
-      r->unique_id = 0;
-      g_hash_table_insert (by_old_id, &r->mount_id, r);
-      if (e != NULL && e->parent_id != e->id)
-        g_hash_table_insert (per_parent, (gpointer) &e->parent_id,
-                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (per_parent, &e->parent_id)) + 1));
-    }
-
-  /* Listing a parent's children pays where most of them are rootfs (the
-   * usual layout: every rootfs on the shared dir's mount). */
-  g_hash_table_iter_init (&iter, per_parent);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const VcmMountEntry *parent = vcm_mount_table_lookup_id (table, *(const guint64 *) key);
-      guint n_rootfs = GPOINTER_TO_UINT (value);
-
-      if (parent != NULL && n_rootfs >= 64 &&
-          vcm_mount_table_get_n_children (table, parent->id) <= 2 * n_rootfs)
-        unique_ids_by_parent (parent, by_old_id);
-    }
-
-  /* The rest by path, from an fd of the shared dir (a short walk, no
-   * open/close per rootfs). */
-  for (guint i = 0; i < rootfs->len; i++)
-    {
-      VcmRootfs *r = rootfs->pdata[i];
-      gboolean beneath;
-      int at;
-      const char *path;
+      vcm_autofd int fd = open (r->mount_point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       guint64 id = 0;
 
-      if (r->unique_id != 0)
-        continue;
-      if (dir_fd < 0)
-        dir_fd = open (shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-      beneath = dir_fd >= 0 && strncmp (r->mount_point, shared_dir, prefix_len) == 0 &&
-                r->mount_point[prefix_len] == '/';
-      at = beneath ? dir_fd : AT_FDCWD;
-      path = beneath ? r->mount_point + prefix_len + 1 : r->mount_point;
-      if (vcm_sys_stat_mount (at, path, flags, &id, NULL, NULL, NULL, NULL) < 0 || id != r->mount_id)
+      r->unique_id = 0;
+      if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
+          id != r->mount_id)
         continue;   /* the path leads elsewhere by now: compared by mountinfo ID */
-      /* (a swap between the two calls gives a unique ID that matches no
-       * tracked mount: reported as a new mount, which it is, at worst) */
-      if (vcm_sys_unique_mount_id_at (at, path, flags, &r->unique_id) < 0)
+      if (vcm_sys_unique_mount_id (fd, &r->unique_id) < 0)
         r->unique_id = 0;
     }
 }

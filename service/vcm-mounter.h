@@ -67,13 +67,10 @@ gboolean vcm_mounter_probe_rootfs (VcmMounter  *mounter,
                                    VcmRootfs  **out_rootfs,
                                    GHashTable **out_submounts);
 
-/* The unique mount IDs of the rootfs in @rootfs (a list read from @table
- * for @shared_dir): where many rootfs hang on one mount, by listing its
- * children (listmount, statmount); otherwise by path (two statx each,
- * relative to the shared dir). Left 0 where the listed mount is gone. */
-void vcm_mounter_fill_unique_ids (const char    *shared_dir,
-                                  VcmMountTable *table,
-                                  GPtrArray     *rootfs);
+/* The unique mount IDs of the rootfs in @rootfs (a list from
+ * vcm_mounter_list_rootfs_in), looked up by path; left 0 where the path no
+ * longer leads to the listed mount. */
+void vcm_mounter_fill_unique_ids (GPtrArray *rootfs);
 
 /* UnmountRootfs: returns the mount points detached, the rootfs first. */
 GStrv vcm_mounter_unmount_rootfs (VcmMounter  *mounter,

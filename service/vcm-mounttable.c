@@ -323,18 +323,6 @@ vcm_mount_table_lookup_target (VcmMountTable *table,
   return g_hash_table_lookup (table->by_target, target);
 }
 
-guint
-vcm_mount_table_get_n_children (VcmMountTable *table,
-                                guint64        id)
-{
-  guint n;
-
-  g_return_val_if_fail (table != NULL, 0);
-
-  children_of (table, id, &n);
-  return n;
-}
-
 GPtrArray *
 vcm_mount_table_get_descendants (VcmMountTable *table,
                                  guint64        id)

@@ -48,10 +48,6 @@ const VcmMountEntry *vcm_mount_table_lookup_id (VcmMountTable *table,
 const VcmMountEntry *vcm_mount_table_lookup_target (VcmMountTable *table,
                                                     const char    *target);
 
-/* How many mounts sit directly on the mount @id. O(1). */
-guint vcm_mount_table_get_n_children (VcmMountTable *table,
-                                      guint64        id);
-
 /* Every mount below the mount @id (children, grandchildren, ...), parents
  * before children; @id itself not included. Borrowed pointers. */
 GPtrArray *vcm_mount_table_get_descendants (VcmMountTable *table,

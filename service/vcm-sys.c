@@ -102,11 +102,11 @@ struct vcm_statmount {
 G_STATIC_ASSERT (sizeof (struct vcm_statmount) == 512);   /* the kernel's, fixed since 6.8 */
 
 int
-vcm_sys_unique_mount_id_at (int dirfd, const char *path, int flags, guint64 *out_id)
+vcm_sys_unique_mount_id (int fd, guint64 *out_id)
 {
   struct statx stx = { 0 };
 
-  if (statx (dirfd, path, flags, STATX_MNT_ID_UNIQUE, &stx) < 0)
+  if (statx (fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) < 0)
     return -1;
   if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE))
     {
@@ -115,12 +115,6 @@ vcm_sys_unique_mount_id_at (int dirfd, const char *path, int flags, guint64 *out
     }
   *out_id = stx.stx_mnt_id;
   return 0;
-}
-
-int
-vcm_sys_unique_mount_id (int fd, guint64 *out_id)
-{
-  return vcm_sys_unique_mount_id_at (fd, "", AT_EMPTY_PATH, out_id);
 }
 
 /* VCM_FORCE_NO_STATMOUNT=1 makes the service behave as on a kernel older
@@ -151,28 +145,6 @@ vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n)
       return -1;
     }
   return syscall (__NR_listmount, &req, ids, n, 0);
-}
-
-int
-vcm_sys_statmount_old_id (guint64 id, guint64 *out_old_id)
-{
-  struct vcm_mnt_id_req req = { .size = sizeof req, .mnt_id = id, .param = VCM_STATMOUNT_MNT_BASIC };
-  struct vcm_statmount sm = { 0 };
-
-  if (statmount_disabled ())
-    {
-      errno = ENOSYS;
-      return -1;
-    }
-  if (syscall (__NR_statmount, &req, &sm, sizeof sm, 0) < 0)
-    return -1;
-  if (!(sm.mask & VCM_STATMOUNT_MNT_BASIC))
-    {
-      errno = ENOSYS;
-      return -1;
-    }
-  *out_old_id = sm.mnt_id_old;
-  return 0;
 }
 
 /* statmount(2) into a buffer large enough for the strings; NULL with errno. */

@@ -38,15 +38,10 @@ G_BEGIN_DECLS
 
 /* The unique mount ID of the mount holding @fd. */
 int vcm_sys_unique_mount_id (int fd, guint64 *out_id);
-/* The same for the mount at @path relative to @dirfd (statx @flags). */
-int vcm_sys_unique_mount_id_at (int dirfd, const char *path, int flags, guint64 *out_id);
 
 /* Up to @n child mount IDs of @parent_id after @last_id (0 = from the start). */
 gssize vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n);
 
-/* The mountinfo ID of mount @id: statmount(2) of its basic fields only (no
- * strings, nothing allocated). */
-int vcm_sys_statmount_old_id (guint64 id, guint64 *out_old_id);
 /* The mount point of mount @id (as seen from this process's root). */
 char *vcm_sys_statmount_point (guint64 id, int *out_errno);
 

@@ -145,7 +145,7 @@ reading_take (const char *shared_dir, guint64 seq, GError **error)
   r->seq = seq;
   r->table = table;
   r->rootfs = vcm_mounter_list_rootfs_in (shared_dir, table, NULL);
-  vcm_mounter_fill_unique_ids (shared_dir, table, r->rootfs);
+  vcm_mounter_fill_unique_ids (r->rootfs);
   r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) set_unref);
   for (guint i = 0; i < r->rootfs->len; i++)
     g_ptr_array_add (r->submounts,
