@@ -10,7 +10,9 @@
 #
 # Checked: the daemon stays up; every call gets a valid answer or a D-Bus error
 # of an expected family, never a timeout; its RSS stays flat after warm-up;
-# nothing is ever mounted or unmounted outside the shared dir.
+# nothing is ever mounted or unmounted outside the shared dir, and nothing
+# created in the host directories it binds into the shared dir (/, /etc, /dev:
+# read-only in the test's mount namespace, see World(read_only_host=True)).
 #
 # Size: 100,000 calls by default, about a minute (VCM_FUZZ_CALLS overrides;
 # VCM_LONG_TESTS=1 runs 300,000). The RSS bound is not checked when the
@@ -408,6 +410,14 @@ def vm_rss_kib(pid):
     raise RuntimeError(f'no VmRSS for {pid}')
 
 
+HOST_DIRS = ('/', '/etc', '/dev')     # bind sources of the fuzz: never written to
+
+
+def host_entries():
+    """The names in the host directories the fuzz binds into the shared dir."""
+    return {d: sorted(os.listdir(d)) for d in HOST_DIRS}
+
+
 def outside(world):
     """The mount table outside the shared dir, as lines: must never change."""
     return sorted(m['line'] for m in vcmtest.mountinfo()
@@ -503,7 +513,11 @@ class FuzzTest(unittest.TestCase):
         return True
 
     def test_fuzz(self):
-        with World(verbose=False, start_daemon=False) as w:
+        # The fuzz binds /, /etc and /dev into the shared dir and creates
+        # directories and files beneath its mounts: in this namespace every
+        # mount but the world's is read-only, so that those binds are too.
+        host_before = host_entries()
+        with World(verbose=False, start_daemon=False, read_only_host=True) as w:
             w.add_rule('''polkit.addRule(function(action, subject) {
     if (subject.user == "%s" && action.id == "org.vc.mount.manage-rootfs" &&
         String(action.lookup("sandbox_id")).indexOf("nr") == 0)
@@ -657,6 +671,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(bad, [], 'calls with unexpected errors (or timeouts)')
             self.assertEqual(problems, [])
             self.assertEqual(vcmtest.mounts_beneath(w.shared_dir), [])
+            self.assertEqual(host_entries(), host_before, 'the fuzz created or removed host files')
             if not daemon_has_asan():
                 self.assertLessEqual(rss_after - rss_before, RSS_SLACK_KIB,
                                      f'RSS grew from {rss_before} to {rss_after} KiB')

@@ -55,6 +55,20 @@ UMOUNT_NOFOLLOW = 8
 MS_BIND = 4096
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MS_RDONLY = 1
+MS_REMOUNT = 32
+AT_FDCWD = -100
+AT_RECURSIVE = 0x8000
+MOUNT_ATTR_RDONLY = 0x1
+SYS_mount_setattr = 442      # the same number on every architecture
+# per-mount flags as mountinfo shows them, kept when remounting read-only
+_MOUNT_FLAG_OPTIONS = {'nosuid': 2, 'nodev': 4, 'noexec': 8, 'noatime': 1024,
+                       'nodiratime': 2048, 'relatime': 1 << 21}
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [('attr_set', ctypes.c_uint64), ('attr_clr', ctypes.c_uint64),
+                ('propagation', ctypes.c_uint64), ('userns_fd', ctypes.c_uint64)]
 
 # Worlds alive in this process, and the logs of worlds that closed since the
 # runner last asked (see failure_diagnostics()).
@@ -149,6 +163,28 @@ def mountinfo():
                 'line': line.rstrip('\n'),
             })
     return mounts
+
+
+def set_read_only(path, read_only, recursive=False):
+    """Makes the mount at @path (and, with @recursive, every mount below it)
+    read-only or writable, in this mount namespace only: mount_setattr(2), or
+    a bind remount on kernels without it (then never recursive). Raises OSError."""
+    attr = _MountAttr(MOUNT_ATTR_RDONLY if read_only else 0, 0 if read_only else MOUNT_ATTR_RDONLY, 0, 0)
+    r = _libc.syscall(ctypes.c_long(SYS_mount_setattr), ctypes.c_int(AT_FDCWD), path.encode(),
+                      ctypes.c_uint(AT_RECURSIVE if recursive else 0), ctypes.byref(attr),
+                      ctypes.c_size_t(ctypes.sizeof(attr)))
+    if r == 0:
+        return
+    e = ctypes.get_errno()
+    if e != errno.ENOSYS:
+        raise OSError(e, f'mount_setattr {path}: {os.strerror(e)}')
+    if recursive:
+        raise OSError(e, f'mount_setattr {path}: {os.strerror(e)} (no recursive fallback)')
+    mine = [m for m in mountinfo() if m['mount_point'] == path]
+    flags = MS_BIND | MS_REMOUNT | (MS_RDONLY if read_only else 0)
+    for opt in (mine[-1]['options'] if mine else []):
+        flags |= _MOUNT_FLAG_OPTIONS.get(opt, 0)
+    mount(None, path, flags=flags)
 
 
 def is_beneath(path, directory, inclusive=True):
@@ -316,10 +352,19 @@ class World:
     environment: DBUS_SYSTEM_BUS_ADDRESS), daemon_log, polkit_log, bus_log,
     rules_dir, test_uid (the extra user, gid = uid)."""
 
-    def __init__(self, start_daemon=True, daemon_args=(), verbose=True, defaults=False):
+    def __init__(self, start_daemon=True, daemon_args=(), verbose=True, defaults=False,
+                 read_only_host=False):
         """@defaults: start vcmountd with its built-in defaults (no --shared-dir,
         --sysfs-root or --config): its shared dir is then the default one, which
-        the caller has made safe (e.g. a tmpfs on /run/vc in this namespace)."""
+        the caller has made safe (e.g. a tmpfs on /run/vc in this namespace).
+        @read_only_host: in this mount namespace, every mount but the world's
+        tmp dir is read-only while the world lives, and so is every bind of it
+        the daemon makes: a test that binds host directories (/, /etc, /dev)
+        into the shared dir and then has directories or files created beneath
+        them cannot write to the host's files (as it would, on the same
+        filesystems, through a writable bind)."""
+        self.read_only_host = read_only_host
+        self._host_writable = []    # mount points made read-only, made writable at teardown
         self.start_daemon_on_enter = start_daemon
         self.daemon_args = list(daemon_args)
         self.verbose = verbose
@@ -374,6 +419,8 @@ class World:
         self.polkit_log = os.path.join(self.tmp, 'polkitd.log')
         self.bus_log = os.path.join(self.tmp, 'dbus-daemon.log')
         self.config_file = os.path.join(self.tmp, 'vcmountd.conf')   # never created: defaults
+        if self.read_only_host:
+            self._make_host_read_only()
 
         self._setup_users()
         self._start_bus()
@@ -392,6 +439,36 @@ class World:
                 os.mkdir(os.path.join(d, 'dm'))
                 with open(os.path.join(d, 'dm', 'name'), 'w') as f:
                     f.write(f'vcmtest-{major}-{minor}\n')
+
+    def _make_host_read_only(self):
+        writable = [m['mount_point'] for m in mountinfo() if 'rw' in m['options']]
+        self._bind(self.tmp, self.tmp)        # a mount of its own, to stay writable
+        self._host_writable = writable
+        try:
+            set_read_only('/', True, recursive=True)
+        except OSError as e:
+            if e.errno != errno.ENOSYS:
+                raise
+            for path in writable:
+                set_read_only(path, True)
+        set_read_only(self.tmp, False, recursive=True)
+        probe = os.path.join(os.path.dirname(self.tmp), f'.vcmtest-probe-{os.getpid()}')
+        try:
+            os.mkdir(probe)
+        except OSError as e:
+            if e.errno != errno.EROFS:
+                raise
+        else:
+            os.rmdir(probe)
+            raise HarnessError(f'{os.path.dirname(self.tmp)} is still writable')
+
+    def _restore_host_writable(self, problems):
+        for path in self._host_writable:
+            try:
+                set_read_only(path, False)
+            except OSError as e:
+                problems.append(str(e))
+        self._host_writable = []
 
     def _bind(self, source, target):
         mount(source, target, flags=MS_BIND)
@@ -783,18 +860,34 @@ class World:
         return os.path.join(self.shared_dir, sandbox_id, container_id, 'rootfs')
 
     def unmount_all_beneath(self, path):
-        """Lazily unmounts every mount at or below @path, deepest first."""
+        """Lazily unmounts every mount at or below @path, deepest first, in
+        rounds (others may mount and unmount meanwhile); raises HarnessError
+        when a round could unmount nothing of a set that did not change."""
+        last_ids = None
         for _ in range(100):
             ms = mounts_beneath(path)
             if not ms:
                 return
             ms.sort(key=lambda m: (-m['mount_point'].count('/'), -m['id']))
+            done = 0
+            failures = []
             for m in ms:
                 try:
                     umount(m['mount_point'], MNT_DETACH)
+                    done += 1
                 except OSError as e:
-                    if e.errno not in (errno.EINVAL, errno.ENOENT):
+                    # EINVAL, ENOENT: gone with a mount detached before it.
+                    # ENOTDIR, ENOENT, ELOOP: its path leads elsewhere while a
+                    # mount stacked on one of its parents covers it; reachable
+                    # again once that one is gone (this round or the next).
+                    if e.errno not in (errno.EINVAL, errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
                         raise
+                    failures.append(str(e))
+            ids = {m['id'] for m in ms}
+            if done == 0 and ids == last_ids:
+                raise HarnessError(f'could not unmount what is left beneath {path}: '
+                                   + '; '.join(failures[:5]))
+            last_ids = ids
         raise HarnessError(f'could not unmount everything beneath {path}')
 
     # logs --------------------------------------------------------------------
@@ -863,6 +956,7 @@ class World:
             except OSError as e:
                 problems.append(str(e))
         self._bind_mounts = []
+        self._restore_host_writable(problems)
         if self.tmp is not None:
             # Never delete through a mount that is still there.
             left = mounts_beneath(self.tmp)
