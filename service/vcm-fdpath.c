@@ -106,6 +106,13 @@ set_resolve_error (GError    **error,
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
                    "%s: '%s' is not a directory", arg_name, where);
       break;
+    case EROFS:     /* what it would create lies on a read-only mount */
+    case ENOSPC:
+    case EDQUOT:
+    case EMLINK:
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot create '%s': %s", arg_name, where, g_strerror (errsv));
+      break;
     default:
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
                    "%s: cannot resolve '%s': %s", arg_name, where, g_strerror (errsv));

@@ -618,6 +618,41 @@ test_bind_dir (Fixture *f, gconstpointer data)
     }
 }
 
+/* A destination beneath a read-only mount (a read-only rootfs) cannot be
+ * created: refused with the reason, nothing created or mounted anywhere. */
+static void
+test_bind_beneath_read_only (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmRootfs) r = NULL;
+  g_autoptr(Snap) before = NULL;
+  g_auto(GStrv) detached = NULL;
+  g_autofree char *new_in_src = NULL;
+
+  (void) data;
+  r = vcm_mounter_mount_rootfs (f->m, "rosb", "c1", f->w->src, TRUE, NULL, &error);
+  vcm_test_require_no_error (error);
+  before = snap_take (f);
+  for (int as_file = 0; as_file <= 1; as_file++)
+    {
+      g_autofree char *dest = g_build_filename (r->mount_point, "new", "dir", NULL);
+      g_autofree char *p = vcm_mounter_bind_mount (f->m, as_file ? f->w->src_file : f->w->src,
+                                                   dest, FALSE, NULL, &error);
+
+      if (p != NULL)
+        unexpected_success (f, before, "BindMount beneath a read-only rootfs");
+      g_assert_error (error, VCM_ERROR, VCM_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "destination: cannot create"));
+      g_assert_nonnull (strstr (error->message, g_strerror (EROFS)));
+      g_clear_error (&error);
+      snap_assert_same (f, before);
+    }
+  new_in_src = g_build_filename (f->w->src, "new", NULL);
+  g_assert_false (vcm_test_exists (new_in_src));
+  detached = vcm_mounter_unmount_rootfs (f->m, "rosb", "c1", &error);
+  vcm_test_require_no_error (error);
+}
+
 static void
 test_bind_file (Fixture *f, gconstpointer data)
 {
@@ -1196,6 +1231,7 @@ main (int argc, char **argv)
   add ("/attack/ids", test_attack_ids);
   add ("/rootfs/unique-ids", test_unique_ids);
 
+  add ("/refuse/bind-beneath-read-only", test_bind_beneath_read_only);
   add ("/ok/bind-dotdot-inside", test_bind_dotdot_inside);
   add ("/ok/rootfs-rw", test_rootfs_rw);
   add ("/ok/rootfs-ro", test_rootfs_ro);
