@@ -85,7 +85,8 @@ static const MethodEntry method_table[] = {
   { "DescribePath",   ACTION_QUERY, "Query $(path)", impl_describe_path },
 };
 
-/* String arguments passed to polkit as details, so rules can decide on them. */
+/* Arguments passed to polkit as details, so rules can decide on them: these
+ * strings as they are, and read_only as "true" or "false". */
 static const char * const detail_args[] = {
   "sandbox_id", "container_id", "source", "destination", "rootfs", "mount_point", "path", NULL
 };
@@ -214,6 +215,11 @@ details_for (GDBusMethodInvocation *invocation, const MethodEntry *entry, char *
       g_autoptr(GVariant) v = g_variant_get_child_value (params, i);
       g_autofree char *token = g_strdup_printf ("$(%s)", name);
 
+      if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN) && g_str_equal (name, "read_only"))
+        {
+          polkit_details_insert (details, name, g_variant_get_boolean (v) ? "true" : "false");
+          continue;
+        }
       if (!g_variant_is_of_type (v, G_VARIANT_TYPE_STRING) ||
           !g_strv_contains (detail_args, name))
         continue;

@@ -983,6 +983,25 @@ polkit.addRule(function(action, subject) {
         self.assertError(NOT_AUTHORIZED, 'BindMount', src, os.path.join(self.shared, 'other'), False,
                          uid=TEST_UID)
 
+    def test_polkit_rule_for_bind_sees_read_only(self):
+        rule = self.w.add_rule('''
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.bind" && subject.user == "vcmtest" &&
+        action.lookup("read_only") == "true")
+        return polkit.Result.YES;
+});
+''')
+        self.addCleanup(self.w.remove_rule, rule)
+        dest = os.path.join(self.shared, 'ro-only')
+        self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'read_only': 'true'})
+        src = self.make_rootfs('src')
+        self.assertError(NOT_AUTHORIZED, 'BindMount', src, dest, False, uid=TEST_UID)
+        self.assertNothingBeneath(self.shared)
+        ok, res, msg = self.w.call_as(TEST_UID, 'BindMount', src, dest, True)
+        self.assertTrue(ok, f'{res}: {msg}')
+        self.assertMounted(dest)
+        self.assertIn('ro', top_mount(dest)['options'])
+
     def test_root_needs_no_polkit_and_others_fail_closed(self):
         self.w.stop_polkitd()
         self.addCleanup(self.w.start_polkitd)
