@@ -121,6 +121,69 @@ set_resolve_error (GError    **error,
   return FALSE;
 }
 
+/* Whether openat2(2) can be used. A kernel before 5.6 lacks it, and a
+ * seccomp filter may refuse it: systemd's RestrictSUIDSGID= answers ENOSYS on
+ * purpose (it cannot inspect the flags behind the struct), others EPERM.
+ * Asked once, with a harmless call. */
+static gboolean
+openat2_usable (void)
+{
+  static gsize once = 0;
+  static gboolean usable;
+
+  if (g_once_init_enter (&once))
+    {
+      int fd = vcm_sys_openat2 (AT_FDCWD, "/", O_PATH | O_CLOEXEC, 0, 0);
+      int errsv = errno;
+
+      usable = fd >= 0 || (errsv != ENOSYS && errsv != EPERM);
+      if (fd >= 0)
+        close (fd);
+      if (!usable)
+        g_message ("openat2() is refused (%s): resolving paths with openat() and fstat()",
+                   g_strerror (errsv));
+      g_once_init_leave (&once, 1);
+    }
+  return usable;
+}
+
+/* Opens the single component @name (no '/', never "." or "..") beneath
+ * @dir_fd with @o_flags, refusing a symlink (ELOOP), also a trailing one and
+ * a /proc magic link: what openat2() does with RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS for one component, done with
+ * openat(O_NOFOLLOW) and fstat() where openat2() is refused. */
+static int
+open_one_beneath (int dir_fd, const char *name, int o_flags, mode_t mode)
+{
+  struct stat st;
+  int fd;
+
+  /* No O_NOFOLLOW for openat2: with it, O_PATH would open a trailing symlink
+   * itself; without it, RESOLVE_NO_SYMLINKS refuses any symlink. */
+  if (openat2_usable ())
+    return vcm_sys_openat2 (dir_fd, name, (guint64) o_flags, mode, VCM_RESOLVE_RULES);
+
+  /* O_NOFOLLOW opens a trailing symlink itself (O_PATH) or fails with ELOOP;
+   * O_DIRECTORY is checked by hand so that a symlink says ELOOP, as above. */
+  fd = openat (dir_fd, name, (o_flags & ~O_DIRECTORY) | O_NOFOLLOW, mode);
+  if (fd < 0 || (o_flags & O_CREAT))
+    return fd;
+  if (fstat (fd, &st) < 0)
+    {
+      int errsv = errno;
+      close (fd);
+      errno = errsv;
+      return -1;
+    }
+  if (S_ISLNK (st.st_mode) || ((o_flags & O_DIRECTORY) && !S_ISDIR (st.st_mode)))
+    {
+      close (fd);
+      errno = S_ISLNK (st.st_mode) ? ELOOP : ENOTDIR;
+      return -1;
+    }
+  return fd;
+}
+
 /* Opens the existing component @name beneath @dir_fd as O_PATH, or creates it
  * (directory, or file when @as_file) and opens it. */
 static int
@@ -131,19 +194,16 @@ open_component (int              dir_fd,
                 gboolean         as_file,
                 VcmCreated      *created)
 {
-  /* No O_NOFOLLOW: with it, O_PATH would open a trailing symlink itself;
-   * without it, RESOLVE_NO_SYMLINKS refuses any symlink, the last one too. */
   int o_flags = O_PATH | O_CLOEXEC | (must_be_dir ? O_DIRECTORY : 0);
   int fd;
 
-  fd = vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);
+  fd = open_one_beneath (dir_fd, name, o_flags, 0);
   if (fd >= 0 || errno != ENOENT || !create)
     return fd;
 
   if (as_file)
     {
-      fd = vcm_sys_openat2 (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-                            0644, VCM_RESOLVE_RULES);
+      fd = open_one_beneath (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
       if (fd < 0)
         return -1;
       close (fd);
@@ -153,12 +213,12 @@ open_component (int              dir_fd,
       if (errno != EEXIST)
         return -1;
       /* somebody made it meanwhile: not ours to record or remove */
-      return vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);
+      return open_one_beneath (dir_fd, name, o_flags, 0);
     }
 
   if (created != NULL)
     created_record (created, dir_fd, name, !as_file);
-  return vcm_sys_openat2 (dir_fd, name, o_flags, 0, VCM_RESOLVE_RULES);
+  return open_one_beneath (dir_fd, name, o_flags, 0);
 }
 
 int

@@ -21,9 +21,10 @@ void        vcm_created_rollback (VcmCreated *created);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
 
 /* Resolves @relpath (relative to @root_fd, normalized: no "", "." or ".."
- * components) with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
- * RESOLVE_NO_MAGICLINKS) one component at a time, and returns an O_PATH fd of
- * the last component (or -1). @root_path and @arg_name are for messages.
+ * components) one component at a time, with openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or openat(O_NOFOLLOW) and
+ * fstat() where openat2 is refused (old kernel, seccomp filter), and returns
+ * an O_PATH fd of the last component (or -1). @root_path and @arg_name are for messages.
  * A symlink or escape gives VCM_ERROR_INVALID_ARGUMENT, a missing component
  * (without CREATE) VCM_ERROR_NOT_FOUND. With @out_parent_fd the fd of the
  * leaf's parent directory is returned too (caller closes it). */

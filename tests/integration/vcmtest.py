@@ -651,6 +651,11 @@ class World:
 
     def daemon_command(self):
         cmd = [daemon_path()]
+        refuse = os.environ.get('VCM_TEST_REFUSE_SYSCALLS')
+        if refuse:
+            # under a seccomp filter, as a unit's SystemCallFilter= and
+            # RestrictSUIDSGID= confine it (the helper execs vcmountd)
+            cmd = [os.environ['VCM_REFUSE_SYSCALLS_HELPER'], refuse] + cmd
         if not self.defaults:
             cmd += ['--shared-dir', self.shared_dir, '--sysfs-root', self.sysfs_root,
                     '--config', self.config_file]

@@ -17,6 +17,7 @@
 
 #include "vcm-error.h"
 #include "vcm-sys.h"
+#include "vcm-seccomp.h"
 #include "vcm-test-util.h"
 
 int
@@ -36,6 +37,16 @@ vcm_test_enter_private_mount_ns (const char *prog)
     {
       fprintf (stderr, "cannot make the mount namespace private: %s\n", g_strerror (errno));
       return 1;
+    }
+  if (g_getenv (VCM_SECCOMP_ENV) != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!vcm_seccomp_refuse_spec (g_getenv (VCM_SECCOMP_ENV), &error))
+        {
+          fprintf (stderr, "%s: %s\n", VCM_SECCOMP_ENV, error->message);
+          return 1;
+        }
     }
   return -1;
 }

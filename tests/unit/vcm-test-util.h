@@ -10,7 +10,9 @@ G_BEGIN_DECLS
 /* Call first in main(), before any thread exists: enters a new mount
  * namespace whose mounts are all private. Returns -1 to go on, or the exit
  * code main() must return at once (0 after printing a TAP skip plan when not
- * root or when namespaces are unavailable). */
+ * root or when namespaces are unavailable). With VCM_TEST_REFUSE_SYSCALLS
+ * set (see vcm-seccomp.h) it then installs that seccomp filter, so every
+ * test of the program runs as under a unit that refuses those syscalls. */
 int vcm_test_enter_private_mount_ns (const char *prog);
 
 /* Call after g_test_init(): the mounter's "Rollback: could not remove ..."
