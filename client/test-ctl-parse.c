@@ -92,6 +92,7 @@ test_exit_for_name (void)
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.InvalidArgument"), ==, VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.AlreadyMounted"), ==, VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.Failed"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.LimitsExceeded"), ==, VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.ServiceUnknown"), ==, VCM_CTL_EXIT_FAILED);
   /* Prefixes and look-alikes do not count. */
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFoundX"), ==, VCM_CTL_EXIT_FAILED);

@@ -1,6 +1,7 @@
 /* vcm-auth: who is calling (credentials from the bus, cached per connection)
  * and whether polkit lets them: asynchronous checks, root allowed without a
- * round trip, interaction only when the message asks for it, bounded time. */
+ * round trip, interaction only when the message asks for it, bounded time,
+ * and a bounded number of checks pending per caller and in all. */
 #include "config.h"
 
 #include "vcm-auth.h"
@@ -15,31 +16,74 @@ struct _VcmAuth {
   guint            name_owner_sub;
   GHashTable      *callers;        /* unique name -> VcmCaller */
   PolkitAuthority *authority;
+  gboolean         fetching;       /* a polkit_authority_get_async() is under way */
+  GCancellable    *fetch_cancellable;
+  guint            fetch_timeout;
+  GQueue           waiting;        /* GTask of checks waiting for the authority */
   guint            polkit_checks;
+  guint            pending;        /* polkit checks waiting */
+  guint            pending_interactive;
+  GHashTable      *pending_by_uid; /* uid -> count (non-interactive + interactive) */
+  GHashTable      *interactive_by_uid;
+  GHashTable      *checks;         /* set of CheckData in flight, for shutdown */
 };
 
 typedef struct {
-  VcmAuth               *auth;
-  GDBusMethodInvocation *invocation;
-  char                  *action_id;
-  char                  *message;
-  PolkitDetails         *details;
-  VcmCaller             *caller;
-  GCancellable          *cancellable;
-  guint                  timeout_source;
-  gboolean               timed_out;
+  VcmAuth      *auth;           /* a reference */
+  char         *sender;
+  char         *action_id;
+  char         *message;
+  PolkitDetails *details;
+  VcmCaller    *caller;
+  GCancellable *cancellable;    /* cancelled on time-out */
+  GTask        *task;           /* the check's task (its reference is held by the work in flight) */
+  guint         timeout_source;
+  gboolean      timed_out;
+  gboolean      answered;       /* the task has returned (on time-out, before polkit did) */
+  gboolean      interactive;
+  gboolean      counted;        /* holds a place among the pending checks */
 } CheckData;
+
+static void
+count_add (GHashTable *table, uid_t uid, int delta)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (table, GUINT_TO_POINTER (uid)));
+
+  n = (guint) ((int) n + delta);
+  if (n == 0)
+    g_hash_table_remove (table, GUINT_TO_POINTER (uid));
+  else
+    g_hash_table_insert (table, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (n));
+}
+
+static guint
+count_get (GHashTable *table, uid_t uid)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (table, GUINT_TO_POINTER (uid)));
+}
 
 static void
 check_data_free (gpointer data)
 {
   CheckData *d = data;
 
+  if (d->counted)
+    {
+      d->auth->pending--;
+      count_add (d->auth->pending_by_uid, d->caller->uid, -1);
+      if (d->interactive)
+        {
+          d->auth->pending_interactive--;
+          count_add (d->auth->interactive_by_uid, d->caller->uid, -1);
+        }
+    }
+  g_hash_table_remove (d->auth->checks, d);
   g_clear_handle_id (&d->timeout_source, g_source_remove);
-  g_clear_object (&d->invocation);
   g_clear_object (&d->details);
   g_clear_object (&d->cancellable);
   g_clear_pointer (&d->caller, vcm_caller_unref);
+  g_clear_pointer (&d->auth, vcm_auth_unref);
+  g_free (d->sender);
   g_free (d->action_id);
   g_free (d->message);
   g_free (d);
@@ -51,6 +95,7 @@ caller_clear (gpointer data)
   VcmCaller *c = data;
 
   g_free (c->sender);
+  vcm_credentials_free (c->creds);
 }
 
 VcmCaller *
@@ -84,32 +129,128 @@ on_name_owner_changed (GDBusConnection *connection,
     g_hash_table_remove (self->callers, name);   /* unique names are never reused */
 }
 
+/* ---- the authority: asked for at start, and again while it is missing ---- */
+
+static void ask_polkit (GTask *task, PolkitAuthority *authority);
+static void return_refused (GTask *task, const char *why);
+
+static gboolean
+on_fetch_timeout (gpointer user_data)
+{
+  VcmAuth *self = user_data;
+
+  self->fetch_timeout = 0;
+  g_cancellable_cancel (self->fetch_cancellable);   /* polkit may not heed it: see fetching */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_authority_fetched (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(VcmAuth) self = user_data;
+  g_autoptr(GError) error = NULL;
+  PolkitAuthority *authority = polkit_authority_get_finish (res, &error);
+  GTask *task;
+
+  self->fetching = FALSE;
+  g_clear_handle_id (&self->fetch_timeout, g_source_remove);
+  g_clear_object (&self->fetch_cancellable);
+  if (authority != NULL && self->authority == NULL)
+    self->authority = g_object_ref (authority);
+  while ((task = g_queue_pop_head (&self->waiting)) != NULL)
+    {
+      if (self->authority != NULL)
+        ask_polkit (task, self->authority);
+      else
+        {
+          g_autofree char *why =
+            g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+              ? g_strdup ("polkit did not answer in time")
+              : g_strdup_printf ("polkit could not be asked: %s", error->message);
+          return_refused (task, why);
+          g_object_unref (task);
+        }
+    }
+  if (authority == NULL)
+    g_debug ("polkit's authority is not there (%s): the next check asks again", error->message);
+  g_clear_object (&authority);
+}
+
+/* Asks for the authority unless a request is under way. The request lasts
+ * until polkit answers, also past its time-out (a check's own time-out
+ * answers the caller meanwhile). */
+static void
+fetch_authority (VcmAuth *self)
+{
+  if (self->fetching || self->authority != NULL)
+    return;
+  self->fetching = TRUE;
+  self->fetch_cancellable = g_cancellable_new ();
+  self->fetch_timeout = g_timeout_add (self->timeout_ms, on_fetch_timeout, self);
+  polkit_authority_get_async (self->fetch_cancellable, on_authority_fetched, vcm_auth_ref (self));
+}
+
 VcmAuth *
 vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
 {
-  VcmAuth *self = g_new0 (VcmAuth, 1);
+  VcmAuth *self = g_rc_box_new0 (VcmAuth);
 
   self->connection = g_object_ref (connection);
   self->timeout_ms = timeout_ms;
   self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                          (GDestroyNotify) vcm_caller_unref);
+  self->pending_by_uid = g_hash_table_new (NULL, NULL);
+  self->interactive_by_uid = g_hash_table_new (NULL, NULL);
+  self->checks = g_hash_table_new (NULL, NULL);
   self->name_owner_sub =
     g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
                                         "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
                                         G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
+  /* Asked for now, so that the first caller need not wait for it. */
+  fetch_authority (self);
   return self;
 }
 
-void
-vcm_auth_free (VcmAuth *self)
+VcmAuth *
+vcm_auth_ref (VcmAuth *self)
 {
-  if (self == NULL)
-    return;
+  return g_rc_box_acquire (self);
+}
+
+static void
+auth_clear (gpointer data)
+{
+  VcmAuth *self = data;
+
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_sub);
+  g_clear_handle_id (&self->fetch_timeout, g_source_remove);
+  g_clear_object (&self->fetch_cancellable);
+  g_clear_pointer (&self->checks, g_hash_table_unref);
   g_clear_pointer (&self->callers, g_hash_table_unref);
+  g_clear_pointer (&self->pending_by_uid, g_hash_table_unref);
+  g_clear_pointer (&self->interactive_by_uid, g_hash_table_unref);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
-  g_free (self);
+}
+
+void
+vcm_auth_unref (VcmAuth *self)
+{
+  if (self != NULL)
+    g_rc_box_release_full (self, auth_clear);
+}
+
+void
+vcm_auth_shutdown (VcmAuth *self)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (self->fetch_cancellable != NULL)
+    g_cancellable_cancel (self->fetch_cancellable);
+  g_hash_table_iter_init (&iter, self->checks);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_cancellable_cancel (((CheckData *) key)->cancellable);
 }
 
 guint
@@ -118,19 +259,141 @@ vcm_auth_get_polkit_checks (VcmAuth *self)
   return self->polkit_checks;
 }
 
-static void
-fail_not_authorized (GTask *task, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-fail_not_authorized (GTask *task, const char *fmt, ...)
+guint
+vcm_auth_get_pending (VcmAuth *self)
 {
-  va_list ap;
-  g_autofree char *msg = NULL;
+  return self->pending;
+}
 
-  va_start (ap, fmt);
-  msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s", msg);
+/* ---- who is calling ----------------------------------------------------------- */
+
+static void
+on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  VcmAuth *self = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  g_autoptr(GVariant) groups = NULL;
+  g_autoptr(VcmCaller) caller = NULL;
+  const char *sender;
+  guint32 uid, pid;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+  if (reply == NULL)
+    {
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                               "cannot tell who is calling: %s", error->message);
+      return;
+    }
+  g_variant_get (reply, "(@a{sv})", &dict);
+  if (!g_variant_lookup (dict, "UnixUserID", "u", &uid))
+    {
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                               "the bus did not give the caller's uid");
+      return;
+    }
+  if (!g_variant_lookup (dict, "ProcessID", "u", &pid))
+    pid = 0;
+  groups = g_variant_lookup_value (dict, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
+
+  caller = g_rc_box_new0 (VcmCaller);
+  sender = g_task_get_name (task);
+  caller->sender = g_strdup (sender);
+  caller->uid = uid;
+  caller->pid = (pid_t) pid;
+  if (uid != 0)
+    {
+      gsize n = 0;
+      const guint32 *gids = groups ? g_variant_get_fixed_array (groups, &n, sizeof (guint32)) : NULL;
+      g_autofree gid_t *list = NULL;
+
+      /* The caller's own view of the filesystem needs its groups as the
+       * kernel knew them when it connected, not the user database's. */
+      if (n == 0)
+        {
+          g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                                   "the bus did not give the caller's groups");
+          return;
+        }
+      list = g_new (gid_t, n);
+      for (gsize i = 0; i < n; i++)
+        list[i] = gids[i];
+      caller->creds = vcm_credentials_new (uid, list, (guint) n);
+    }
+  /* A caller that left before this answer came is never removed by
+   * NameOwnerChanged: bound the cache so such entries cannot pile up. */
+  if (g_hash_table_size (self->callers) >= MAX_CACHED_CALLERS)
+    g_hash_table_remove_all (self->callers);
+  g_hash_table_replace (self->callers, caller->sender, vcm_caller_ref (caller));
+  g_task_return_pointer (task, g_steal_pointer (&caller), (GDestroyNotify) vcm_caller_unref);
+}
+
+void
+vcm_auth_identify_async (VcmAuth               *self,
+                         GDBusMethodInvocation *invocation,
+                         GCancellable          *cancellable,
+                         GAsyncReadyCallback    callback,
+                         gpointer               user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  VcmCaller *cached;
+
+  g_task_set_source_tag (task, vcm_auth_identify_async);
+  g_task_set_task_data (task, vcm_auth_ref (self), (GDestroyNotify) vcm_auth_unref);
+  if (sender == NULL)
+    {
+      /* a peer-to-peer connection: no bus to ask; not supported */
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "the caller has no bus name");
+      return;
+    }
+  g_task_set_name (task, sender);
+  cached = g_hash_table_lookup (self->callers, sender);
+  if (cached != NULL)
+    {
+      g_task_return_pointer (task, vcm_caller_ref (cached), (GDestroyNotify) vcm_caller_unref);
+      return;
+    }
+  g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "GetConnectionCredentials",
+                          g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
+                          G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_credentials,
+                          g_steal_pointer (&task));
+}
+
+VcmCaller *
+vcm_auth_identify_finish (VcmAuth *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == vcm_auth_identify_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- may they? ------------------------------------------------------------------ */
+
+/* Answers the check once: on time-out the caller is answered at once, and
+ * polkit's late answer (the work still holds the task) is dropped. */
+static void
+return_refused (GTask *task, const char *why)
+{
+  CheckData *d = g_task_get_task_data (task);
+
+  if (d->answered)
+    return;
+  d->answered = TRUE;
+  g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s: %s", d->action_id, why);
+}
+
+static void
+return_allowed (GTask *task)
+{
+  CheckData *d = g_task_get_task_data (task);
+
+  if (d->answered)
+    return;
+  d->answered = TRUE;
+  g_task_return_boolean (task, TRUE);
 }
 
 static gboolean
@@ -140,7 +403,10 @@ on_check_timeout (gpointer user_data)
 
   d->timeout_source = 0;
   d->timed_out = TRUE;
+  /* polkit's own calls may not heed the cancellable (its authority's
+   * set-up does not): the caller is answered now all the same */
   g_cancellable_cancel (d->cancellable);
+  return_refused (d->task, "polkit did not answer in time");
   return G_SOURCE_REMOVE;
 }
 
@@ -155,174 +421,123 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
   result = polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
   if (result == NULL)
     {
-      if (d->timed_out)
-        fail_not_authorized (task, "%s: polkit did not answer in time", d->action_id);
-      else
-        fail_not_authorized (task, "%s: polkit could not be asked: %s", d->action_id, error->message);
-      return;
+      g_autofree char *why = d->timed_out ? g_strdup ("polkit did not answer in time")
+                                          : g_strdup_printf ("polkit could not be asked: %s", error->message);
+      return_refused (task, why);
     }
-  if (polkit_authorization_result_get_is_authorized (result))
-    g_task_return_boolean (task, TRUE);
+  else if (polkit_authorization_result_get_is_authorized (result))
+    return_allowed (task);
   else if (polkit_authorization_result_get_is_challenge (result))
-    fail_not_authorized (task, "%s: authentication is required (call with interactive "
-                               "authorization allowed, e.g. from a terminal)", d->action_id);
+    return_refused (task, "authentication is required (call with interactive "
+                          "authorization allowed, e.g. from a terminal)");
   else
-    fail_not_authorized (task, "%s: not authorized", d->action_id);
+    return_refused (task, "not authorized");
 }
 
 static void
-ask_polkit (GTask *task)
+ask_polkit (GTask *task, PolkitAuthority *authority)
 {
   CheckData *d = g_task_get_task_data (task);
-  GDBusMessage *msg = g_dbus_method_invocation_get_message (d->invocation);
-  gboolean interactive = (g_dbus_message_get_flags (msg) &
-                          G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
-  g_autoptr(PolkitSubject) subject = polkit_system_bus_name_new (d->caller->sender);
 
-  if (d->details == NULL)
-    d->details = polkit_details_new ();
-  if (d->message != NULL)
-    polkit_details_insert (d->details, "polkit.message", d->message);
+  if (d->answered)
+    {
+      g_object_unref (task);   /* timed out while the authority was fetched */
+      return;
+    }
+  g_autoptr(PolkitSubject) subject = polkit_system_bus_name_new (d->sender);
 
-  d->cancellable = g_cancellable_new ();
-  d->timeout_source = g_timeout_add (interactive ? INTERACTIVE_TIMEOUT_MS : d->auth->timeout_ms,
-                                     on_check_timeout, d);
   d->auth->polkit_checks++;
-  polkit_authority_check_authorization (d->auth->authority, subject, d->action_id, d->details,
-                                        interactive ? POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION
-                                                    : POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE,
+  polkit_authority_check_authorization (authority, subject, d->action_id, d->details,
+                                        d->interactive ? POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION
+                                                       : POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE,
                                         d->cancellable, on_check_done, task);
-}
-
-static void
-on_authority (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  CheckData *d = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  PolkitAuthority *authority = polkit_authority_get_finish (res, &error);
-
-  if (authority == NULL)
-    {
-      fail_not_authorized (task, "%s: polkit could not be asked: %s", d->action_id, error->message);
-      return;
-    }
-  if (d->auth->authority == NULL)
-    d->auth->authority = authority;
-  else
-    g_object_unref (authority);
-  ask_polkit (g_steal_pointer (&task));
-}
-
-static void
-decide (GTask *task)
-{
-  CheckData *d = g_task_get_task_data (task);
-
-  if (d->caller->uid == 0)
-    {
-      g_task_return_boolean (task, TRUE);   /* polkit always allows root: skip the round trip */
-      g_object_unref (task);
-      return;
-    }
-  if (d->auth->authority == NULL)
-    polkit_authority_get_async (NULL, on_authority, task);
-  else
-    ask_polkit (task);
-}
-
-static void
-on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  CheckData *d = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) dict = NULL;
-  VcmCaller *caller;
-  guint32 uid, pid;
-
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
-  if (reply == NULL)
-    {
-      fail_not_authorized (task, "%s: cannot tell who is calling: %s", d->action_id, error->message);
-      return;
-    }
-  g_variant_get (reply, "(@a{sv})", &dict);
-  if (!g_variant_lookup (dict, "UnixUserID", "u", &uid))
-    {
-      fail_not_authorized (task, "%s: the bus did not give the caller's uid", d->action_id);
-      return;
-    }
-  if (!g_variant_lookup (dict, "ProcessID", "u", &pid))
-    pid = 0;
-
-  caller = g_rc_box_new0 (VcmCaller);
-  caller->sender = g_strdup (g_dbus_method_invocation_get_sender (d->invocation));
-  caller->uid = uid;
-  caller->pid = (pid_t) pid;
-  d->caller = vcm_caller_ref (caller);
-  /* A caller that left before this answer came is never removed by
-   * NameOwnerChanged: bound the cache so such entries cannot pile up. */
-  if (g_hash_table_size (d->auth->callers) >= MAX_CACHED_CALLERS)
-    g_hash_table_remove_all (d->auth->callers);
-  g_hash_table_replace (d->auth->callers, caller->sender, caller);
-  decide (g_steal_pointer (&task));
 }
 
 void
 vcm_auth_check_async (VcmAuth               *self,
                       GDBusMethodInvocation *invocation,
+                      VcmCaller             *caller,
                       const char            *action_id,
                       const char            *message,
-                      PolkitDetails         *details,
+                      GHashTable            *details,
+                      GCancellable          *cancellable,
                       GAsyncReadyCallback    callback,
                       gpointer               user_data)
 {
-  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  GDBusMessage *msg = g_dbus_method_invocation_get_message (invocation);
   CheckData *d = g_new0 (CheckData, 1);
-  const char *sender = g_dbus_method_invocation_get_sender (invocation);
-  VcmCaller *cached;
+  guint mine;
 
   g_task_set_source_tag (task, vcm_auth_check_async);
-  d->auth = self;
-  d->invocation = g_object_ref (invocation);
+  d->auth = vcm_auth_ref (self);
+  d->sender = g_strdup (caller->sender);
+  d->caller = vcm_caller_ref (caller);
   d->action_id = g_strdup (action_id);
-  d->message = g_strdup (message);
-  d->details = details ? g_object_ref (details) : NULL;
+  d->cancellable = g_cancellable_new ();
+  d->task = task;
+  d->interactive = (g_dbus_message_get_flags (msg) &
+                    G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
   g_task_set_task_data (task, d, check_data_free);
 
-  if (sender == NULL)
+  if (caller->uid == 0)
     {
-      /* a peer-to-peer connection: no bus to ask; not supported */
-      fail_not_authorized (task, "%s: the caller has no bus name", action_id);
-      g_object_unref (task);
+      return_allowed (task);   /* polkit always allows root: skip the round trip */
       return;
     }
-  cached = g_hash_table_lookup (self->callers, sender);
-  if (cached != NULL)
+
+  mine = count_get (self->pending_by_uid, caller->uid);
+  if (self->pending >= VCM_AUTH_MAX_PENDING || mine >= VCM_AUTH_MAX_PENDING_PER_UID ||
+      (d->interactive && (self->pending_interactive >= VCM_AUTH_MAX_INTERACTIVE ||
+                          count_get (self->interactive_by_uid, caller->uid) >=
+                            VCM_AUTH_MAX_INTERACTIVE_PER_UID)))
     {
-      d->caller = vcm_caller_ref (cached);
-      decide (task);
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                               "%s: too many authorizations are waiting (%u of this user's, %u in all, "
+                               "%u interactive); try again when one has been answered",
+                               action_id, mine, self->pending, self->pending_interactive);
       return;
     }
-  g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetConnectionCredentials",
-                          g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_credentials, task);
+  d->counted = TRUE;
+  self->pending++;
+  count_add (self->pending_by_uid, caller->uid, +1);
+  if (d->interactive)
+    {
+      self->pending_interactive++;
+      count_add (self->interactive_by_uid, caller->uid, +1);
+    }
+  g_hash_table_add (self->checks, d);
+
+  d->details = polkit_details_new ();
+  if (details != NULL)
+    {
+      GHashTableIter iter;
+      gpointer k, v;
+
+      g_hash_table_iter_init (&iter, details);
+      while (g_hash_table_iter_next (&iter, &k, &v))
+        polkit_details_insert (d->details, k, v);
+    }
+  if (message != NULL)
+    polkit_details_insert (d->details, "polkit.message", message);
+
+  /* One bound for all of it, asking for the authority included. */
+  d->timeout_source = g_timeout_add (d->interactive ? INTERACTIVE_TIMEOUT_MS : self->timeout_ms,
+                                     on_check_timeout, d);
+  if (self->authority != NULL)
+    ask_polkit (g_steal_pointer (&task), self->authority);
+  else
+    {
+      /* one fetch at a time: a second polkit_authority_get_async() while
+       * the first is setting up blocks on polkit's lock, main loop and all */
+      g_queue_push_tail (&self->waiting, g_steal_pointer (&task));
+      fetch_authority (self);
+    }
 }
 
 gboolean
-vcm_auth_check_finish (VcmAuth       *self,
-                       GAsyncResult  *result,
-                       VcmCaller    **out_caller,
-                       GError       **error)
+vcm_auth_check_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 {
-  GTask *task = G_TASK (result);
-  CheckData *d = g_task_get_task_data (task);
-
-  g_return_val_if_fail (g_task_get_source_tag (task) == vcm_auth_check_async, FALSE);
-  if (out_caller != NULL)
-    *out_caller = d->caller ? vcm_caller_ref (d->caller) : NULL;
-  return g_task_propagate_boolean (task, error);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == vcm_auth_check_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -1,50 +1,85 @@
 /* vcm-auth: who is calling (credentials from the bus, cached per connection)
  * and whether polkit lets them: asynchronous checks, root allowed without a
- * round trip, interaction only when the message asks for it, bounded time. */
+ * round trip, interaction only when the message asks for it, bounded time,
+ * and a bounded number of checks pending per caller and in all. */
 #pragma once
 
 #include <gio/gio.h>
 #include <polkit/polkit.h>
 #include <sys/types.h>
 
+#include "vcm-creds.h"
+
 G_BEGIN_DECLS
 
 typedef struct {
-  char  *sender;   /* unique bus name */
-  uid_t  uid;
-  pid_t  pid;      /* 0 when the bus did not say */
+  char           *sender;   /* unique bus name */
+  uid_t           uid;
+  pid_t           pid;      /* 0 when the bus did not say */
+  VcmCredentials *creds;    /* uid and every group, from the bus */
 } VcmCaller;
 
 VcmCaller *vcm_caller_ref   (VcmCaller *caller);
 void       vcm_caller_unref (VcmCaller *caller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 
+/* How many polkit checks may wait at once: above a bound a call is refused
+ * at once with VCM_ERROR_LIMITS_EXCEEDED. The totals stay well below the
+ * bus's limit of replies one connection may wait for (128 on a system bus),
+ * so the service can always still ask polkit for other callers; an
+ * interactive check (which may wait minutes for a password) has a smaller
+ * share. Per caller means per uid: a user's many connections share it. */
+#define VCM_AUTH_MAX_PENDING              64
+#define VCM_AUTH_MAX_PENDING_PER_UID       8
+#define VCM_AUTH_MAX_INTERACTIVE          16
+#define VCM_AUTH_MAX_INTERACTIVE_PER_UID   2
+
 typedef struct _VcmAuth VcmAuth;
 
-/* @timeout_ms bounds a non-interactive check (an interactive one gets 5 minutes). */
-VcmAuth *vcm_auth_new  (GDBusConnection *connection,
-                        guint            timeout_ms);
-void     vcm_auth_free (VcmAuth *auth);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmAuth, vcm_auth_free)
+/* @timeout_ms bounds a non-interactive check, asking for the authority
+ * included (an interactive one gets 5 minutes). The authority is asked for
+ * at once, bounded the same way. */
+VcmAuth *vcm_auth_new   (GDBusConnection *connection,
+                         guint            timeout_ms);
+VcmAuth *vcm_auth_ref   (VcmAuth *auth);
+void     vcm_auth_unref (VcmAuth *auth);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmAuth, vcm_auth_unref)
 
-/* Checks @action_id for the sender of @invocation. @details (may be NULL)
- * are passed to polkit; @message is the polkit.message shown to the user. */
-void vcm_auth_check_async (VcmAuth               *auth,
-                           GDBusMethodInvocation *invocation,
-                           const char            *action_id,
-                           const char            *message,
-                           PolkitDetails         *details,
-                           GAsyncReadyCallback    callback,
-                           gpointer               user_data);
+/* Cancels the authority's fetch and every check in flight (they end as
+ * refused): the service is going away. */
+void     vcm_auth_shutdown (VcmAuth *auth);
 
-/* TRUE if allowed. @out_caller is set whenever the caller is known, also on
- * refusal (for the log). Refusals are VCM_ERROR_NOT_AUTHORIZED. */
-gboolean vcm_auth_check_finish (VcmAuth       *auth,
-                                GAsyncResult  *result,
-                                VcmCaller    **out_caller,
-                                GError       **error);
+/* Who sent @invocation: uid, pid and groups from the bus, cached per unique
+ * name. Failures are VCM_ERROR_NOT_AUTHORIZED. */
+void       vcm_auth_identify_async  (VcmAuth               *auth,
+                                     GDBusMethodInvocation *invocation,
+                                     GCancellable          *cancellable,
+                                     GAsyncReadyCallback    callback,
+                                     gpointer               user_data);
+VcmCaller *vcm_auth_identify_finish (VcmAuth               *auth,
+                                     GAsyncResult          *result,
+                                     GError               **error);
+
+/* Checks @action_id for @caller, the sender of @invocation (whose flags say
+ * whether interaction is allowed). @details (string to string, may be NULL)
+ * and the prompt @message are passed to polkit. */
+void     vcm_auth_check_async  (VcmAuth               *auth,
+                                GDBusMethodInvocation *invocation,
+                                VcmCaller             *caller,
+                                const char            *action_id,
+                                const char            *message,
+                                GHashTable            *details,
+                                GCancellable          *cancellable,
+                                GAsyncReadyCallback    callback,
+                                gpointer               user_data);
+/* TRUE if allowed; refusals are VCM_ERROR_NOT_AUTHORIZED, too many pending
+ * checks VCM_ERROR_LIMITS_EXCEEDED. */
+gboolean vcm_auth_check_finish (VcmAuth               *auth,
+                                GAsyncResult          *result,
+                                GError               **error);
 
 /* Counters for tests and benchmarks. */
 guint vcm_auth_get_polkit_checks (VcmAuth *auth);
+guint vcm_auth_get_pending       (VcmAuth *auth);
 
 G_END_DECLS

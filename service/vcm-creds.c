@@ -1,92 +1,54 @@
-/* vcm-creds: whose view a path is resolved with. A path named by an
- * unprivileged caller is opened with that caller's filesystem credentials
- * (per-thread fsuid, fsgid and groups), so the service never reaches, for
- * them, what they could not reach themselves. */
+/* vcm-creds: who a caller is on the filesystem, and doing things as that
+ * caller. The credentials come from the bus (GetConnectionCredentials:
+ * UnixUserID and UnixGroupIDs), never from the user database: a caller that
+ * dropped a group does not get its access back, and nothing blocks on NSS.
+ * Each operation switches this thread's filesystem credentials (fsuid,
+ * fsgid, groups, with the raw per-thread syscalls) to the caller's for the
+ * call and back, so the kernel's own permission checks decide. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 #include "vcm-creds.h"
 #include "vcm-error.h"
+#include "vcm-fd.h"
+#include "vcm-fdpath.h"
 #include "vcm-validate.h"
 
+#ifndef __NR_faccessat2
+#define __NR_faccessat2 439
+#endif
+
 VcmCredentials *
-vcm_credentials_new_for_uid (uid_t    uid,
-                             GError **error)
+vcm_credentials_new (uid_t uid, const gid_t *groups, guint n_groups)
 {
-  g_autoptr(VcmCredentials) creds = NULL;
-  g_autofree char *buf = NULL;
-  struct passwd pw, *result = NULL;
-  long size_hint;
-  gsize buf_size;
-  int ngroups;
-  int rc;
+  VcmCredentials *creds = g_new0 (VcmCredentials, 1);
 
-  size_hint = sysconf (_SC_GETPW_R_SIZE_MAX);
-  buf_size = size_hint > 0 ? (gsize) size_hint : 1024;
-
-  for (;;)
-    {
-      buf = g_malloc (buf_size);
-      rc = getpwuid_r (uid, &pw, buf, buf_size, &result);
-      if (rc != ERANGE)
-        break;
-      g_clear_pointer (&buf, g_free);
-      if (buf_size >= 1024 * 1024)
-        break;
-      buf_size *= 2;
-    }
-
-  if (rc != 0)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "uid %u: cannot read the user database: %s",
-                   (guint) uid, g_strerror (rc));
-      return NULL;
-    }
-  if (result == NULL)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "uid %u: no such user in the user database", (guint) uid);
-      return NULL;
-    }
-
-  creds = g_new0 (VcmCredentials, 1);
+  g_return_val_if_fail (n_groups > 0, NULL);
   creds->uid = uid;
-  creds->gid = pw.pw_gid;
+  creds->gid = groups[0];
+  creds->n_groups = n_groups;
+  creds->groups = g_memdup2 (groups, sizeof (gid_t) * n_groups);
+  return creds;
+}
 
-  ngroups = 16;
-  for (;;)
-    {
-      int n = ngroups;
+VcmCredentials *
+vcm_credentials_copy (const VcmCredentials *creds)
+{
+  VcmCredentials *copy;
 
-      creds->groups = g_renew (gid_t, creds->groups, (gsize) n);
-      if (getgrouplist (pw.pw_name, pw.pw_gid, creds->groups, &n) >= 0)
-        {
-          ngroups = n;
-          break;
-        }
-      /* On -1, @n holds the number needed. */
-      if (n <= ngroups || n > 65536)
-        {
-          g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                       "uid %u: cannot read the group list of '%s'",
-                       (guint) uid, pw.pw_name);
-          return NULL;
-        }
-      ngroups = n;
-    }
-  creds->n_groups = (guint) ngroups;
-
-  return g_steal_pointer (&creds);
+  if (creds == NULL)
+    return NULL;
+  copy = vcm_credentials_new (creds->uid, creds->groups, creds->n_groups);
+  copy->gid = creds->gid;
+  return copy;
 }
 
 void
@@ -98,16 +60,23 @@ vcm_credentials_free (VcmCredentials *creds)
   g_free (creds);
 }
 
-/* ---- opening a path as the caller ------------------------------------- */
+gboolean
+vcm_credentials_is_root (const VcmCredentials *creds)
+{
+  return creds == NULL || creds->uid == 0;
+}
+
+/* ---- switching this thread's filesystem credentials -------------------- */
 
 /* This thread's filesystem credentials, to put back after a switch. The raw
  * syscalls act on the calling thread only; glibc's wrappers of setgroups()
  * (and setfsuid on some libcs) would change every thread of the process. */
 typedef struct {
-  uid_t  fsuid;
-  gid_t  fsgid;
-  int    n_groups;
-  gid_t *groups;
+  gboolean switched;
+  uid_t    fsuid;
+  gid_t    fsgid;
+  int      n_groups;
+  gid_t   *groups;
 } SavedFsCreds;
 
 static uid_t
@@ -122,80 +91,90 @@ current_fsgid (void)
   return (gid_t) syscall (SYS_setfsgid, (gid_t) -1);
 }
 
-static gboolean
-save_fs_creds (SavedFsCreds *saved,
-               GError      **error)
-{
-  int n;
-
-  saved->fsuid = current_fsuid ();
-  saved->fsgid = current_fsgid ();
-  saved->groups = NULL;
-
-  n = getgroups (0, NULL);
-  if (n < 0)
-    return vcm_error_set_errno (error, errno, "getgroups", "(credentials)");
-  saved->groups = g_new0 (gid_t, (gsize) n + 1);
-  n = getgroups (n, saved->groups);
-  if (n < 0)
-    {
-      int errsv = errno;
-      g_clear_pointer (&saved->groups, g_free);
-      return vcm_error_set_errno (error, errsv, "getgroups", "(credentials)");
-    }
-  saved->n_groups = n;
-  return TRUE;
-}
-
 /* Puts this thread's credentials back. Failing to do so would leave a
- * thread of a root daemon running with a caller's identity: abort. */
+ * thread of a root daemon running with a caller's identity: abort. errno is
+ * kept. */
 static void
 restore_fs_creds (SavedFsCreds *saved)
 {
+  int errsv = errno;
+
+  if (!saved->switched)
+    return;
   syscall (SYS_setfsuid, saved->fsuid);
   if (current_fsuid () != saved->fsuid)
     g_error ("Cannot restore the filesystem uid %u", (guint) saved->fsuid);
-
   syscall (SYS_setfsgid, saved->fsgid);
   if (current_fsgid () != saved->fsgid)
     g_error ("Cannot restore the filesystem gid %u", (guint) saved->fsgid);
-
   if (syscall (SYS_setgroups, (size_t) saved->n_groups, saved->groups) != 0)
     g_error ("Cannot restore the supplementary groups: %s", g_strerror (errno));
-
   g_clear_pointer (&saved->groups, g_free);
+  saved->switched = FALSE;
+  errno = errsv;
 }
 
+/* Switches to @creds (nothing to do for root). FALSE with errno set. */
 static gboolean
-switch_fs_creds (const VcmCredentials *creds,
-                 GError              **error)
+switch_fs_creds (SavedFsCreds *saved, const VcmCredentials *creds)
 {
-  if (syscall (SYS_setgroups, (size_t) creds->n_groups, creds->groups) != 0)
-    return vcm_error_set_errno (error, errno, "setgroups", "(caller credentials)");
+  int n;
 
+  memset (saved, 0, sizeof *saved);
+  if (vcm_credentials_is_root (creds))
+    return TRUE;
+
+  saved->fsuid = current_fsuid ();
+  saved->fsgid = current_fsgid ();
+  n = getgroups (0, NULL);
+  if (n < 0)
+    return FALSE;
+  saved->groups = g_new0 (gid_t, (gsize) n + 1);
+  saved->n_groups = getgroups (n, saved->groups);
+  if (saved->n_groups < 0)
+    {
+      g_clear_pointer (&saved->groups, g_free);
+      return FALSE;
+    }
+  saved->switched = TRUE;
+
+  if (syscall (SYS_setgroups, (size_t) creds->n_groups, creds->groups) != 0)
+    goto fail;
   syscall (SYS_setfsgid, creds->gid);
   if (current_fsgid () != creds->gid)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot switch the filesystem gid to %u", (guint) creds->gid);
-      return FALSE;
-    }
-
+    goto fail;
   syscall (SYS_setfsuid, creds->uid);
   if (current_fsuid () != creds->uid)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot switch the filesystem uid to %u", (guint) creds->uid);
-      return FALSE;
-    }
-
+    goto fail;
   return TRUE;
+
+fail:
+  restore_fs_creds (saved);
+  errno = EPERM;
+  return FALSE;
 }
 
 static gboolean
 errno_is_unreachable (int errsv)
 {
-  return errsv == EACCES || errsv == ENOENT || errsv == ENOTDIR || errsv == ELOOP;
+  return errsv == EACCES || errsv == EPERM || errsv == ENOENT || errsv == ENOTDIR ||
+         errsv == ELOOP || errsv == ENAMETOOLONG;
+}
+
+/* The error for @path that could not be reached: missing and unreachable
+ * look the same, so an unprivileged caller learns nothing about paths it
+ * could not reach itself. */
+static void
+set_unreachable_error (GError **error, int errsv, const char *arg_name, const char *path)
+{
+  g_autofree char *quoted = vcm_validate_quote (path);
+
+  if (errno_is_unreachable (errsv))
+    g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
+                 "%s: no such file or directory: '%s'", arg_name, quoted);
+  else
+    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                 "%s: cannot open '%s': %s", arg_name, quoted, g_strerror (errsv));
 }
 
 int
@@ -204,49 +183,179 @@ vcm_open_path_as (const char           *arg_name,
                   const VcmCredentials *creds,
                   GError              **error)
 {
-  SavedFsCreds saved = { 0, };
-  gboolean switched = FALSE;
-  int fd;
+  SavedFsCreds saved;
+  int fd = -1;
   int errsv;
 
   g_return_val_if_fail (arg_name != NULL, -1);
   g_return_val_if_fail (path != NULL, -1);
 
-  if (creds != NULL && creds->uid != 0)
-    {
-      if (!save_fs_creds (&saved, error))
-        return -1;
-      if (!switch_fs_creds (creds, error))
-        {
-          restore_fs_creds (&saved);
-          return -1;
-        }
-      switched = TRUE;
-    }
-
-  fd = open (path, O_PATH | O_CLOEXEC);
+  if (switch_fs_creds (&saved, creds))
+    fd = vcm_fdpath_open_following (path);
   errsv = errno;
-
-  if (switched)
-    restore_fs_creds (&saved);
-
-  if (fd >= 0)
-    return fd;
-
-  if (errno_is_unreachable (errsv))
-    {
-      /* The same answer for missing and unreachable: an unprivileged caller
-       * must not learn about paths it could not reach itself. */
-      g_autofree char *quoted = vcm_validate_quote (path);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
-                   "%s: no such file or directory: '%s'", arg_name, quoted);
-    }
-  else
-    {
-      g_autofree char *quoted = vcm_validate_quote (path);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: cannot open '%s': %s", arg_name, quoted, g_strerror (errsv));
-    }
-  return -1;
+  restore_fs_creds (&saved);
+  if (fd < 0)
+    set_unreachable_error (error, errsv, arg_name, path);
+  return fd;
 }
 
+/* 0 if the caller (whose credentials are in force) may read @fd, else -1
+ * with errno. */
+static int
+check_readable (int fd, mode_t mode)
+{
+  g_autofree char *proc = NULL;
+  int rfd;
+
+  if (S_ISDIR (mode))
+    rfd = openat (fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  else if (S_ISREG (mode))
+    {
+      /* reopening through the magic link of our own fd checks the
+       * caller's permission on the inode, as open(2) of the path would */
+      proc = vcm_fdpath_proc_path (fd);
+      rfd = open (proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    }
+  else   /* a device, FIFO or socket: never opened, only asked */
+    return (int) syscall (__NR_faccessat2, fd, "", R_OK, AT_EMPTY_PATH | AT_EACCESS);
+  if (rfd < 0)
+    return -1;
+  close (rfd);
+  return 0;
+}
+
+int
+vcm_open_source_as (const char           *arg_name,
+                    const char           *path,
+                    const VcmCredentials *creds,
+                    char                **out_canonical,
+                    gboolean             *out_is_dir,
+                    GError              **error)
+{
+  g_autofree char *proc = NULL;
+  g_autofree char *canonical = NULL;
+  vcm_autofd int fd = -1;
+  SavedFsCreds saved;
+  struct stat st;
+  int errsv;
+  int rc = -1;
+
+  if (switch_fs_creds (&saved, creds))
+    {
+      fd = vcm_fdpath_open_following (path);
+      if (fd >= 0 && fstat (fd, &st) == 0)
+        rc = vcm_credentials_is_root (creds) ? 0 : check_readable (fd, st.st_mode);
+    }
+  errsv = errno;
+  restore_fs_creds (&saved);
+  if (rc < 0)
+    {
+      set_unreachable_error (error, errsv, arg_name, path);
+      return -1;
+    }
+
+  proc = vcm_fdpath_proc_path (fd);
+  canonical = g_file_read_link (proc, NULL);
+  if (canonical == NULL || canonical[0] != '/')
+    {
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' has no path in the service's view", arg_name, quoted);
+      return -1;
+    }
+  if (out_canonical)
+    *out_canonical = g_steal_pointer (&canonical);
+  if (out_is_dir)
+    *out_is_dir = S_ISDIR (st.st_mode);
+  return g_steal_fd (&fd);
+}
+
+int
+vcm_create_as (const VcmCredentials *creds,
+               int                   dir_fd,
+               const char           *name,
+               gboolean              as_file,
+               mode_t                mode)
+{
+  SavedFsCreds saved;
+  int rc = -1;
+
+  if (switch_fs_creds (&saved, creds))
+    {
+      if (as_file)
+        {
+          int fd = openat (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+
+          if (fd >= 0)
+            {
+              close (fd);
+              rc = 0;
+            }
+        }
+      else
+        rc = mkdirat (dir_fd, name, mode);
+    }
+  restore_fs_creds (&saved);
+  return rc;
+}
+
+/* The mode bits alone, for where faccessat2 is refused: writable when the
+ * caller's class has w, or when the directory carries an ACL (which the
+ * bits do not tell; counted as writable to stay on the safe side). */
+static gboolean
+writable_by_mode (const VcmCredentials *creds, int dir_fd, gboolean *out_writable)
+{
+  g_autofree char *proc = vcm_fdpath_proc_path (dir_fd);
+  struct stat st;
+  gboolean member = FALSE;
+
+  if (fstat (dir_fd, &st) < 0)
+    return FALSE;
+  for (guint i = 0; i < creds->n_groups; i++)
+    member = member || creds->groups[i] == st.st_gid;
+  if (st.st_uid == creds->uid)
+    *out_writable = (st.st_mode & S_IWUSR) != 0;
+  else if (member)
+    *out_writable = (st.st_mode & S_IWGRP) != 0;
+  else
+    *out_writable = (st.st_mode & S_IWOTH) != 0;
+  if (!*out_writable && getxattr (proc, "system.posix_acl_access", NULL, 0) >= 0)
+    *out_writable = TRUE;
+  return TRUE;
+}
+
+gboolean
+vcm_can_write_as (const VcmCredentials *creds,
+                  int                   dir_fd,
+                  gboolean             *out_writable,
+                  GError              **error)
+{
+  SavedFsCreds saved;
+  int rc = -1;
+  int errsv;
+
+  if (vcm_credentials_is_root (creds))
+    {
+      *out_writable = TRUE;
+      return TRUE;
+    }
+  if (switch_fs_creds (&saved, creds))
+    rc = (int) syscall (__NR_faccessat2, dir_fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS);
+  errsv = errno;
+  restore_fs_creds (&saved);
+  if (rc == 0 || errsv == EACCES)
+    {
+      *out_writable = rc == 0;
+      return TRUE;
+    }
+  /* EROFS: read-only here, but the same directory may be writable through
+   * another mount of its filesystem, where a rename moves it just as well;
+   * ENOSYS or EPERM: a filter refused the call (or the directory is
+   * immutable): the inode's own permission bits decide. */
+  if ((errsv == EROFS || errsv == ENOSYS || errsv == EPERM) &&
+      writable_by_mode (creds, dir_fd, out_writable))
+    return TRUE;
+  g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+               "cannot tell whether the caller may write a directory: %s", g_strerror (errsv));
+  return FALSE;
+}

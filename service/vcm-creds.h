@@ -1,5 +1,9 @@
-/* vcm-creds: whose view a path is resolved with: the caller's filesystem
- * credentials, for paths named by unprivileged callers. */
+/* vcm-creds: who a caller is on the filesystem, and doing things as that
+ * caller: its credentials as the bus reports them (uid and every group, not
+ * what the user database says), and the few filesystem operations the
+ * service makes on a caller's behalf with them (resolving a path, proving a
+ * source readable, creating a directory or file, asking whether a directory
+ * is writable). */
 #pragma once
 
 #include <glib.h>
@@ -7,27 +11,64 @@
 
 G_BEGIN_DECLS
 
-/* Whose view a path is resolved with: a query from an unprivileged caller
- * must not tell it about paths it could not reach itself. */
 typedef struct {
   uid_t  uid;
-  gid_t  gid;
+  gid_t  gid;        /* the filesystem gid: new files get it */
   guint  n_groups;
-  gid_t *groups;
+  gid_t *groups;     /* every group of the caller, @gid among them */
 } VcmCredentials;
 
-/* Credentials of @uid from the user database (primary gid + supplementary groups). */
-VcmCredentials *vcm_credentials_new_for_uid (uid_t uid, GError **error);
-void            vcm_credentials_free        (VcmCredentials *creds);
+/* @uid with @groups (at least one; the bus's UnixGroupIDs, which hold the
+ * primary group and the supplementary ones, in no order that tells which is
+ * which: the first becomes the filesystem gid). */
+VcmCredentials *vcm_credentials_new  (uid_t        uid,
+                                      const gid_t *groups,
+                                      guint        n_groups);
+VcmCredentials *vcm_credentials_copy (const VcmCredentials *creds);
+void            vcm_credentials_free (VcmCredentials *creds);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCredentials, vcm_credentials_free)
 
-/* Opens @path (absolute, normalized) O_PATH following symlinks, with the
- * filesystem credentials of @creds (NULL or uid 0: the service's own). A path
- * the caller could not reach gives VCM_ERROR_NOT_FOUND, like a missing one.
- * @arg_name names the argument in errors. Returns the fd or -1. */
+/* NULL (the service itself) or uid 0: no switch, no check. */
+gboolean vcm_credentials_is_root (const VcmCredentials *creds);
+
+/* Opens @path (absolute) with the filesystem credentials of @creds (NULL or
+ * uid 0: the service's own), following symlinks by their text and never a
+ * /proc magic link (vcm_fdpath_open_following). A path the caller could not
+ * reach gives VCM_ERROR_NOT_FOUND, like a missing one. @arg_name names the
+ * argument in errors. Returns an O_PATH fd or -1. */
 int vcm_open_path_as (const char           *arg_name,
                       const char           *path,
                       const VcmCredentials *creds,
                       GError              **error);
+
+/* Opens the source of a mount as vcm_open_path_as() does, and proves that
+ * the caller may read it: a directory or a regular file is opened for
+ * reading with the caller's credentials, anything else is checked with
+ * faccessat2(R_OK). Unreadable is VCM_ERROR_NOT_FOUND, like missing.
+ * *@out_canonical is the path the kernel gives the opened object (what a
+ * polkit rule is shown); *@out_is_dir its kind. Returns an O_PATH fd or -1. */
+int vcm_open_source_as (const char           *arg_name,
+                        const char           *path,
+                        const VcmCredentials *creds,
+                        char                **out_canonical,
+                        gboolean             *out_is_dir,
+                        GError              **error);
+
+/* mkdirat(@dir_fd, @name, @mode), or with @as_file an empty file made with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, as @creds. 0, or -1 with errno. */
+int vcm_create_as (const VcmCredentials *creds,
+                   int                   dir_fd,
+                   const char           *name,
+                   gboolean              as_file,
+                   mode_t                mode);
+
+/* Whether @creds may write the directory @dir_fd (so could create, rename or
+ * remove entries in it). faccessat2(W_OK) as the caller; where that is
+ * refused, the mode bits, counting any ACL as writable. FALSE with @error
+ * when it cannot be told. */
+gboolean vcm_can_write_as (const VcmCredentials *creds,
+                           int                   dir_fd,
+                           gboolean             *out_writable,
+                           GError              **error);
 
 G_END_DECLS

@@ -14,6 +14,7 @@ static const GDBusErrorEntry vcm_error_entries[] = {
   { VCM_ERROR_ALREADY_MOUNTED,  "org.vc.Mount.Error.AlreadyMounted" },
   { VCM_ERROR_NOT_MOUNTED,      "org.vc.Mount.Error.NotMounted" },
   { VCM_ERROR_FAILED,           "org.vc.Mount.Error.Failed" },
+  { VCM_ERROR_LIMITS_EXCEEDED,  "org.vc.Mount.Error.LimitsExceeded" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (vcm_error_entries) == VCM_ERROR_N_ERRORS);

@@ -12,6 +12,7 @@ typedef enum {
   VCM_ERROR_ALREADY_MOUNTED,
   VCM_ERROR_NOT_MOUNTED,
   VCM_ERROR_FAILED,
+  VCM_ERROR_LIMITS_EXCEEDED,   /* too many authorizations waiting: refused at once */
   VCM_ERROR_N_ERRORS /*< skip >*/
 } VcmError;
 

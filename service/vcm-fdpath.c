@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <glib/gstdio.h>
 
@@ -184,15 +185,30 @@ open_one_beneath (int dir_fd, const char *name, int o_flags, mode_t mode)
   return fd;
 }
 
+/* Who makes a missing component beneath @dir_fd: the service on the root's
+ * own mount (its layout), else the caller (@creator). */
+static const VcmCredentials *
+maker_for (int dir_fd, guint64 root_mnt_id, const VcmCredentials *creator)
+{
+  guint64 id = 0;
+
+  if (creator == NULL)
+    return NULL;
+  if (vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0)
+    return creator;   /* cannot tell: the stricter choice */
+  return id == root_mnt_id ? NULL : creator;
+}
+
 /* Opens the existing component @name beneath @dir_fd as O_PATH, or creates it
- * (directory, or file when @as_file) and opens it. */
+ * (directory, or file when @as_file) as @maker and opens it. */
 static int
-open_component (int              dir_fd,
-                const char      *name,
-                gboolean         must_be_dir,
-                gboolean         create,
-                gboolean         as_file,
-                VcmCreated      *created)
+open_component (int                   dir_fd,
+                const char           *name,
+                gboolean              must_be_dir,
+                gboolean              create,
+                gboolean              as_file,
+                const VcmCredentials *maker,
+                VcmCreated           *created)
 {
   int o_flags = O_PATH | O_CLOEXEC | (must_be_dir ? O_DIRECTORY : 0);
   int fd;
@@ -201,16 +217,9 @@ open_component (int              dir_fd,
   if (fd >= 0 || errno != ENOENT || !create)
     return fd;
 
-  if (as_file)
+  if (vcm_create_as (maker, dir_fd, name, as_file, as_file ? 0644 : 0755) < 0)
     {
-      fd = open_one_beneath (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-      if (fd < 0)
-        return -1;
-      close (fd);
-    }
-  else if (mkdirat (dir_fd, name, 0755) < 0)
-    {
-      if (errno != EEXIST)
+      if (errno != EEXIST || as_file)
         return -1;
       /* somebody made it meanwhile: not ours to record or remove */
       return open_one_beneath (dir_fd, name, o_flags, 0);
@@ -222,22 +231,33 @@ open_component (int              dir_fd,
 }
 
 int
-vcm_fdpath_resolve (int              root_fd,
-                    const char      *root_path,
-                    const char      *relpath,
-                    VcmResolveFlags  flags,
-                    const char      *arg_name,
-                    VcmCreated      *created,
-                    int             *out_parent_fd,
-                    GError         **error)
+vcm_fdpath_resolve (int                   root_fd,
+                    const char           *root_path,
+                    const char           *relpath,
+                    VcmResolveFlags       flags,
+                    const char           *arg_name,
+                    const VcmCredentials *creator,
+                    VcmCreated           *created,
+                    int                  *out_parent_fd,
+                    GError              **error)
 {
   g_auto(GStrv) parts = g_strsplit (relpath, "/", -1);
   g_autoptr(GString) done = g_string_new (NULL);
   vcm_autofd int dir_fd = -1;
   vcm_autofd int cur_fd = -1;
   guint n = g_strv_length (parts);
+  guint64 root_mnt_id = 0;
 
   g_return_val_if_fail (n > 0, -1);
+
+  if (vcm_credentials_is_root (creator))
+    creator = NULL;
+  if ((flags & VCM_RESOLVE_CREATE) && creator != NULL &&
+      vcm_sys_stat_mount (root_fd, "", AT_EMPTY_PATH, &root_mnt_id, NULL, NULL, NULL, NULL) < 0)
+    {
+      vcm_error_set_errno (error, errno, "cannot stat", root_path);
+      return -1;
+    }
 
   cur_fd = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
   if (cur_fd < 0)
@@ -268,6 +288,7 @@ vcm_fdpath_resolve (int              root_fd,
                                !leaf,
                                (flags & VCM_RESOLVE_CREATE) != 0,
                                leaf && (flags & VCM_RESOLVE_LEAF_FILE),
+                               maker_for (dir_fd, root_mnt_id, creator),
                                created);
       if (cur_fd < 0)
         {
@@ -279,6 +300,154 @@ vcm_fdpath_resolve (int              root_fd,
   if (out_parent_fd != NULL)
     *out_parent_fd = g_steal_fd (&dir_fd);
   return g_steal_fd (&cur_fd);
+}
+
+gboolean
+vcm_fdpath_check_immovable (int                   root_fd,
+                            const char           *root_path,
+                            const char           *relpath,
+                            const VcmCredentials *creds,
+                            const char           *arg_name,
+                            GError              **error)
+{
+  g_auto(GStrv) parts = NULL;
+  g_autoptr(GString) done = g_string_new (NULL);
+  vcm_autofd int dir_fd = -1;
+  guint n;
+
+  if (vcm_credentials_is_root (creds))
+    return TRUE;
+  parts = g_strsplit (relpath, "/", -1);
+  n = g_strv_length (parts);
+  dir_fd = fcntl (root_fd, F_DUPFD_CLOEXEC, 3);
+  if (dir_fd < 0)
+    return vcm_error_set_errno (error, errno, "cannot duplicate the fd of", root_path);
+
+  /* the root, then each directory down to the leaf's parent */
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean writable = FALSE;
+      int next;
+
+      if (!vcm_can_write_as (creds, dir_fd, &writable, error))
+        return FALSE;
+      if (writable)
+        {
+          g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
+          g_autofree char *full = g_build_filename (root_path, relpath, NULL);
+
+          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                       "%s: '%s' lies in '%s', which the caller may write: it could move "
+                       "the mount out of sight", arg_name, full, dir);
+          return FALSE;
+        }
+      if (i == n - 1)
+        break;
+      next = open_one_beneath (dir_fd, parts[i], O_PATH | O_CLOEXEC | O_DIRECTORY, 0);
+      if (done->len > 0)
+        g_string_append_c (done, '/');
+      g_string_append (done, parts[i]);
+      if (next < 0)
+        return set_resolve_error (error, errno, arg_name, root_path, done->str);
+      vcm_clear_fd (&dir_fd);
+      dir_fd = next;
+    }
+  return TRUE;
+}
+
+/* Pushes the components of @path onto @stack so that the first is popped
+ * first; "" and "." are dropped. */
+static void
+push_components (GPtrArray *stack, const char *path)
+{
+  g_auto(GStrv) parts = g_strsplit (path, "/", -1);
+
+  for (guint i = g_strv_length (parts); i > 0; i--)
+    if (*parts[i - 1] != '\0' && !g_str_equal (parts[i - 1], "."))
+      g_ptr_array_add (stack, g_strdup (parts[i - 1]));
+}
+
+#define MAX_SYMLINKS 40
+
+int
+vcm_fdpath_open_following (const char *path)
+{
+  g_autoptr(GPtrArray) stack = g_ptr_array_new_with_free_func (g_free);
+  vcm_autofd int cur = -1;
+  gboolean want_dir = g_str_has_suffix (path, "/");
+  guint links = 0;
+  struct stat st;
+
+  if (path[0] != '/')
+    {
+      errno = EINVAL;
+      return -1;
+    }
+  cur = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cur < 0)
+    return -1;
+  push_components (stack, path);
+  while (stack->len > 0)
+    {
+      g_autofree char *name = g_ptr_array_steal_index (stack, stack->len - 1);
+      vcm_autofd int next = -1;
+
+      next = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0 || fstat (next, &st) < 0)
+        return -1;
+      if (S_ISLNK (st.st_mode))
+        {
+          char target[PATH_MAX + 1];
+          ssize_t len;
+
+          if (++links > MAX_SYMLINKS)
+            {
+              errno = ELOOP;
+              return -1;
+            }
+          len = readlinkat (next, "", target, sizeof target);
+          if (len < 0)
+            return -1;
+          if ((gsize) len >= sizeof target)
+            {
+              errno = ENAMETOOLONG;
+              return -1;
+            }
+          if (len == 0)
+            {
+              errno = ENOENT;
+              return -1;
+            }
+          target[len] = '\0';
+          if (target[0] == '/')
+            {
+              vcm_clear_fd (&cur);
+              cur = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+              if (cur < 0)
+                return -1;
+            }
+          push_components (stack, target);
+          continue;
+        }
+      if (stack->len > 0 && !S_ISDIR (st.st_mode))
+        {
+          errno = ENOTDIR;
+          return -1;
+        }
+      vcm_clear_fd (&cur);
+      cur = g_steal_fd (&next);
+    }
+  if (want_dir)
+    {
+      if (fstat (cur, &st) < 0)
+        return -1;
+      if (!S_ISDIR (st.st_mode))
+        {
+          errno = ENOTDIR;
+          return -1;
+        }
+    }
+  return g_steal_fd (&cur);
 }
 
 char *

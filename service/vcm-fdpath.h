@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "vcm-creds.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -24,18 +26,43 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
  * components) one component at a time, with openat2(RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS), or openat(O_NOFOLLOW) and
  * fstat() where openat2 is refused (old kernel, seccomp filter), and returns
- * an O_PATH fd of the last component (or -1). @root_path and @arg_name are for messages.
+ * an O_PATH fd of the last component (or -1).
+ * @root_path and @arg_name are for messages.
  * A symlink or escape gives VCM_ERROR_INVALID_ARGUMENT, a missing component
- * (without CREATE) VCM_ERROR_NOT_FOUND. With @out_parent_fd the fd of the
- * leaf's parent directory is returned too (caller closes it). */
-int vcm_fdpath_resolve (int              root_fd,
-                        const char      *root_path,
-                        const char      *relpath,
-                        VcmResolveFlags  flags,
-                        const char      *arg_name,
-                        VcmCreated      *created,
-                        int             *out_parent_fd,
-                        GError         **error);
+ * (without CREATE) VCM_ERROR_NOT_FOUND. With CREATE, a missing component on
+ * @root_fd's own mount (the service's layout) is made by the service, and
+ * one inside any mount below it with @creator's credentials (NULL: by the
+ * service), so a caller never has made what it could not make itself. With
+ * @out_parent_fd the fd of the leaf's parent directory is returned too
+ * (caller closes it). */
+int vcm_fdpath_resolve (int                   root_fd,
+                        const char           *root_path,
+                        const char           *relpath,
+                        VcmResolveFlags       flags,
+                        const char           *arg_name,
+                        const VcmCredentials *creator,
+                        VcmCreated           *created,
+                        int                  *out_parent_fd,
+                        GError              **error);
+
+/* Checks that nobody with @creds could move the leaf of @relpath (an
+ * existing path beneath @root_fd) elsewhere: @creds may write none of the
+ * directories from @root_fd down to the leaf's parent, so it can rename no
+ * component of the path. VCM_ERROR_INVALID_ARGUMENT naming @arg_name if it
+ * could. Nothing to check for root (@creds NULL or uid 0). */
+gboolean vcm_fdpath_check_immovable (int                   root_fd,
+                                     const char           *root_path,
+                                     const char           *relpath,
+                                     const VcmCredentials *creds,
+                                     const char           *arg_name,
+                                     GError              **error);
+
+/* Opens the absolute @path with O_PATH as the calling thread's filesystem
+ * credentials allow, one component at a time from "/", following symlinks
+ * (the last one too) by their text, at most 40. A /proc magic link is thus
+ * never followed as a jump to the object it stands for, only as the path it
+ * reads as, which the same credentials must reach. -1 with errno. */
+int vcm_fdpath_open_following (const char *path);
 
 /* "/proc/self/fd/N" for @fd, to hand an fd to path-only syscalls (umount2). */
 char *vcm_fdpath_proc_path (int fd);

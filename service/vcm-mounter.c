@@ -187,6 +187,11 @@ detach_fd (int fd, const char *what, GError **error)
 
 #define STAGING_DIR ".vcm-staging"
 
+/* The filesystem type of a bind, move, remount or propagation change: the
+ * kernel ignores it; a string rather than NULL keeps memory checkers (which
+ * read it as a string) quiet. */
+#define NO_FSTYPE "none"
+
 /* The classic path stages each mount on a private tmpfs of its own beneath
  * the shared dir (mode 0700, root only), where it is made read-only and
  * private before MS_MOVE puts it in place. The tmpfs lives for one call. */
@@ -202,7 +207,7 @@ ensure_staging (VcmMounter *self, GError **error)
   if (mkdirat (self->shared_fd, STAGING_DIR, 0700) < 0 && errno != EEXIST)
     return vcm_error_set_errno (error, errno, "cannot create the staging dir in", self->shared_dir);
   dir_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, STAGING_DIR, VCM_RESOLVE_EXISTING,
-                               "staging", NULL, NULL, error);
+                               "staging", NULL, NULL, NULL, error);
   if (dir_fd < 0)
     return FALSE;
   if (vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, &root, NULL) < 0)
@@ -212,12 +217,12 @@ ensure_staging (VcmMounter *self, GError **error)
                       "mode=0700,size=64k") < 0)
     return vcm_error_set_errno (error, errno, "cannot mount the staging tmpfs in", self->shared_dir);
   self->staging_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, STAGING_DIR,
-                                         VCM_RESOLVE_EXISTING, "staging", NULL, NULL, error);
+                                         VCM_RESOLVE_EXISTING, "staging", NULL, NULL, NULL, error);
   if (self->staging_fd < 0)
     return FALSE;
   g_free (proc);
   proc = vcm_fdpath_proc_path (self->staging_fd);
-  if (mount (NULL, proc, NULL, MS_PRIVATE, NULL) < 0)
+  if (mount (NULL, proc, NO_FSTYPE, MS_PRIVATE, NULL) < 0)
     {
       vcm_clear_fd (&self->staging_fd);
       return vcm_error_set_errno (error, errno, "cannot make private the staging tmpfs in",
@@ -261,7 +266,7 @@ drop_staging (VcmMounter *self)
 
 static gboolean
 attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
-                    guint64 *out_id, guint64 *out_unique, GError **error)
+                    guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
 {
   g_autofree char *src = vcm_fdpath_proc_path (src_fd);
   g_autofree char *dst = vcm_fdpath_proc_path (dst_fd);
@@ -285,7 +290,7 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
   if (!make_mount_point (self->staging_fd, name, S_ISDIR (st.st_mode)))
     return vcm_error_set_errno (error, errno, "cannot create a staging mount point for", dst_path);
 
-  if (mount (src, stage, NULL, MS_BIND, NULL) < 0)
+  if (mount (src, stage, NO_FSTYPE, MS_BIND, NULL) < 0)
     {
       errsv = errno;
       unlinkat (self->staging_fd, name, rm_flags);
@@ -294,10 +299,10 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
   mnt_fd = open (stage, O_PATH | O_CLOEXEC);
   mnt = mnt_fd >= 0 ? vcm_fdpath_proc_path (mnt_fd) : NULL;
   if (mnt_fd < 0 ||
-      (ro && mount (NULL, stage, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) ||
-      mount (NULL, stage, NULL, MS_PRIVATE, NULL) < 0 ||
+      (ro && mount (NULL, stage, NO_FSTYPE, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) ||
+      mount (NULL, stage, NO_FSTYPE, MS_PRIVATE, NULL) < 0 ||
       vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0 ||
-      mount (stage, dst, NULL, MS_MOVE, NULL) < 0)
+      mount (stage, dst, NO_FSTYPE, MS_MOVE, NULL) < 0)
     {
       errsv = errno;
       umount2 (stage, MNT_DETACH);
@@ -306,7 +311,7 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
     }
   unlinkat (self->staging_fd, name, rm_flags);
   /* Moved beneath a shared parent, it became shared: private again. */
-  if (mount (NULL, mnt, NULL, MS_PRIVATE, NULL) < 0)
+  if (mount (NULL, mnt, NO_FSTYPE, MS_PRIVATE, NULL) < 0)
     {
       errsv = errno;
       umount2 (mnt, MNT_DETACH);
@@ -314,48 +319,79 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
     }
   if (out_unique != NULL && vcm_sys_unique_mount_id (mnt_fd, out_unique) < 0)
     *out_unique = 0;
+  *out_mnt_fd = g_steal_fd (&mnt_fd);
   return TRUE;
 }
 
 static gboolean
 attach_bind_legacy (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
-                    guint64 *out_id, guint64 *out_unique, GError **error)
+                    guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
 {
-  gboolean ok = attach_bind_legacy_staged (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
+  gboolean ok = attach_bind_legacy_staged (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
 
   drop_staging (self);
   return ok;
 }
 
+/* A refusal of the fd-based mount API as a whole: a kernel before 5.12
+ * (ENOSYS), or a seccomp filter that refuses these calls (ENOSYS or EPERM). */
+static gboolean
+fd_api_refused (int errsv)
+{
+  return errsv == ENOSYS || errsv == EPERM;
+}
+
+/* @syscall_name was refused with @errsv: the classic path from now on. */
+static gboolean
+attach_bind_legacy_from_now (VcmMounter *self, const char *syscall_name, int errsv,
+                             int src_fd, int dst_fd, const char *dst_path, gboolean ro,
+                             guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
+{
+  g_message ("%s() is refused (%s); using the classic mount(2) API from now on",
+             syscall_name, g_strerror (errsv));
+  self->legacy_api = TRUE;
+  return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
+}
+
 /* Clones the mount at @src_fd, makes it read-only (if asked) and private while
- * it is still detached, then attaches it onto @dst_fd. */
+ * it is still detached, then attaches it onto @dst_fd. Where the kernel or a
+ * filter refuses a call of that API before anything is attached, the classic
+ * path takes over. */
 static gboolean
 attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
-             gboolean ro, guint64 *out_id, guint64 *out_unique, GError **error)
+             gboolean ro, guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
 {
   vcm_autofd int tree_fd = -1;
   struct mount_attr attr = { 0 };
 
   if (self->legacy_api)
-    return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
+    return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
 
   tree_fd = open_tree (src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-  if (tree_fd < 0 && errno == ENOSYS)
-    {
-      g_message ("The kernel lacks open_tree(); using the classic mount(2) API from now on");
-      self->legacy_api = TRUE;
-      return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, error);
-    }
+  if (tree_fd < 0 && fd_api_refused (errno))
+    return attach_bind_legacy_from_now (self, "open_tree", errno, src_fd, dst_fd, dst_path, ro,
+                                        out_id, out_unique, out_mnt_fd, error);
   if (tree_fd < 0)
     return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
 
   attr.attr_set = ro ? MOUNT_ATTR_RDONLY : 0;
   attr.propagation = MS_PRIVATE;
   if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
-    return vcm_error_set_errno (error, errno, "cannot set the mount attributes for", dst_path);
+    {
+      /* the clone is still detached: closing it drops it */
+      if (fd_api_refused (errno))
+        return attach_bind_legacy_from_now (self, "mount_setattr", errno, src_fd, dst_fd, dst_path,
+                                            ro, out_id, out_unique, out_mnt_fd, error);
+      return vcm_error_set_errno (error, errno, "cannot set the mount attributes for", dst_path);
+    }
 
   if (move_mount (tree_fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
+    {
+      if (fd_api_refused (errno))
+        return attach_bind_legacy_from_now (self, "move_mount", errno, src_fd, dst_fd, dst_path,
+                                            ro, out_id, out_unique, out_mnt_fd, error);
+      return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
+    }
 
   /* Attached beneath a shared parent, the kernel makes it shared again. */
   memset (&attr, 0, sizeof attr);
@@ -369,39 +405,8 @@ attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
     }
   if (out_unique != NULL && vcm_sys_unique_mount_id (tree_fd, out_unique) < 0)
     *out_unique = 0;
+  *out_mnt_fd = g_steal_fd (&tree_fd);
   return TRUE;
-}
-
-/* Opens a source path (symlinks followed, as the caller named it) with the
- * caller's filesystem credentials (@creds; NULL: the service's own), so a
- * caller cannot have mounted what it could not reach itself. */
-static int
-open_source (const char *arg_name, const char *path, const VcmCredentials *creds,
-             gboolean must_be_dir, gboolean *out_is_dir, GError **error)
-{
-  vcm_autofd int fd = -1;
-  struct stat st;
-
-  if (!vcm_validate_absolute_path (arg_name, path, error))
-    return -1;
-  fd = vcm_open_path_as (arg_name, path, creds, error);
-  if (fd < 0)
-    return -1;
-  if (fstat (fd, &st) < 0)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: cannot stat '%s': %s", arg_name, path, g_strerror (errno));
-      return -1;
-    }
-  if (must_be_dir && !S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' is not a directory", arg_name, path);
-      return -1;
-    }
-  if (out_is_dir)
-    *out_is_dir = S_ISDIR (st.st_mode);
-  return g_steal_fd (&fd);
 }
 
 /* Checks that @fd is the root of a mount; returns its mount ID. */
@@ -553,7 +558,7 @@ vcm_mounter_probe_rootfs (VcmMounter  *self,
     return FALSE;
   rel = rootfs_relpath (sandbox_id, container_id);
   fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
-                           "rootfs", NULL, NULL, &error);
+                           "rootfs", NULL, NULL, NULL, &error);
   if (fd < 0)
     return g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_FOUND);   /* nothing there */
   if (!fd_is_mount_root (fd, &id, NULL))
@@ -588,44 +593,232 @@ vcm_mounter_fill_unique_ids (GPtrArray *rootfs)
     }
 }
 
-/* ---- MountRootfs / UnmountRootfs ------------------------------------------ */
+/* ---- requests: what a call will do, resolved before it is authorized ---- */
 
-VcmRootfs *
-vcm_mounter_mount_rootfs (VcmMounter  *self,
-                          const char  *sandbox_id,
-                          const char  *container_id,
-                          const char  *rootfs,
-                          gboolean     read_only,
-                          const VcmCredentials *creds,
-                          GError     **error)
+void
+vcm_mount_request_free (VcmMountRequest *req)
+{
+  if (req == NULL)
+    return;
+  vcm_clear_fd (&req->source_fd);
+  g_free (req->sandbox_id);
+  g_free (req->container_id);
+  g_free (req->source);
+  g_free (req->mount_point);
+  g_free (req->relpath);
+  vcm_credentials_free (req->creds);
+  g_free (req);
+}
+
+static VcmMountRequest *
+request_new (VcmMounter *self, VcmMountOp op, const char *relpath, const VcmCredentials *creds)
+{
+  VcmMountRequest *req = g_new0 (VcmMountRequest, 1);
+  g_auto(GStrv) parts = g_strsplit (relpath, "/", 3);
+
+  req->op = op;
+  req->source_fd = -1;
+  req->relpath = g_strdup (relpath);
+  req->mount_point = g_build_filename (self->shared_dir, relpath, NULL);
+  req->creds = vcm_credentials_is_root (creds) ? NULL : vcm_credentials_copy (creds);
+  /* the layout SHARED/SANDBOX/CONTAINER/...: where the mount point lies */
+  if (parts[0] != NULL && vcm_validate_id ("sandbox_id", parts[0], NULL))
+    {
+      req->sandbox_id = g_strdup (parts[0]);
+      if (parts[1] != NULL && vcm_validate_id ("container_id", parts[1], NULL))
+        req->container_id = g_strdup (parts[1]);
+    }
+  return req;
+}
+
+/* Normalizes @path and returns it relative to the shared dir (never empty,
+ * never the service's own staging dir). */
+static char *
+relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *path, GError **error)
+{
+  g_autofree char *norm = NULL;
+  const char *rel;
+
+  if (!vcm_validate_absolute_path (arg_name, path, error))
+    return NULL;
+  norm = vcm_path_normalize (path);
+  rel = vcm_path_relative_to (norm, self->shared_dir);
+  if (rel == NULL || *rel == '\0')
+    {
+      g_autofree char *quoted = vcm_validate_quote (norm);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' %s the shared dir '%s'", arg_name, quoted,
+                   rel == NULL ? "does not lie beneath" : "is", self->shared_dir);
+      return NULL;
+    }
+  if (g_str_equal (rel, STAGING_DIR) || g_str_has_prefix (rel, STAGING_DIR "/"))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s/%s' is the service's own", arg_name, self->shared_dir, STAGING_DIR);
+      return NULL;
+    }
+  return g_strdup (rel);
+}
+
+/* The source of a mount, opened as the caller (who must be able to read it). */
+static gboolean
+request_open_source (VcmMountRequest *req, const char *arg_name, const char *path,
+                     gboolean must_be_dir, GError **error)
+{
+  if (!vcm_validate_absolute_path (arg_name, path, error))
+    return FALSE;
+  req->source_fd = vcm_open_source_as (arg_name, path, req->creds, &req->source,
+                                       &req->source_is_dir, error);
+  if (req->source_fd < 0)
+    return FALSE;
+  if (must_be_dir && !req->source_is_dir)
+    {
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' is not a directory", arg_name, quoted);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+VcmMountRequest *
+vcm_mounter_prepare_mount_rootfs (VcmMounter           *self,
+                                  const char           *sandbox_id,
+                                  const char           *container_id,
+                                  const char           *rootfs,
+                                  gboolean              read_only,
+                                  const VcmCredentials *creds,
+                                  GError              **error)
+{
+  g_autoptr(VcmMountRequest) req = NULL;
+  g_autofree char *rel = NULL;
+
+  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
+      !vcm_validate_id ("container_id", container_id, error) ||
+      !vcm_validate_absolute_path ("rootfs", rootfs, error))
+    return NULL;
+  rel = rootfs_relpath (sandbox_id, container_id);
+  req = request_new (self, VCM_MOUNT_OP_MOUNT_ROOTFS, rel, creds);
+  req->read_only = read_only;
+  if (!request_open_source (req, "rootfs", rootfs, TRUE, error))
+    return NULL;
+  return g_steal_pointer (&req);
+}
+
+VcmMountRequest *
+vcm_mounter_prepare_unmount_rootfs (VcmMounter           *self,
+                                    const char           *sandbox_id,
+                                    const char           *container_id,
+                                    const VcmCredentials *creds,
+                                    GError              **error)
 {
   g_autofree char *rel = NULL;
-  g_autofree char *mount_point = NULL;
-  g_autoptr(VcmCreated) created = vcm_created_new ();
-  vcm_autofd int src_fd = -1;
-  vcm_autofd int dst_fd = -1;
-  g_autoptr(GError) local_error = NULL;
-  guint64 id = 0, unique = 0;
 
   if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
       !vcm_validate_id ("container_id", container_id, error))
     return NULL;
-  src_fd = open_source ("rootfs", rootfs, creds, TRUE, NULL, error);
-  if (src_fd < 0)
-    return NULL;
-
   rel = rootfs_relpath (sandbox_id, container_id);
-  mount_point = g_build_filename (self->shared_dir, rel, NULL);
-  dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_CREATE,
-                               "sandbox_id/container_id", created, NULL, error);
+  return request_new (self, VCM_MOUNT_OP_UNMOUNT_ROOTFS, rel, creds);
+}
+
+VcmMountRequest *
+vcm_mounter_prepare_bind (VcmMounter           *self,
+                          const char           *source,
+                          const char           *destination,
+                          gboolean              read_only,
+                          const VcmCredentials *creds,
+                          GError              **error)
+{
+  g_autoptr(VcmMountRequest) req = NULL;
+  g_autofree char *rel = NULL;
+
+  if (!vcm_validate_absolute_path ("source", source, error))
+    return NULL;
+  rel = relative_beneath_shared (self, "destination", destination, error);
+  if (rel == NULL)
+    return NULL;
+  req = request_new (self, VCM_MOUNT_OP_BIND, rel, creds);
+  req->read_only = read_only;
+  if (!request_open_source (req, "source", source, FALSE, error))
+    return NULL;
+  return g_steal_pointer (&req);
+}
+
+VcmMountRequest *
+vcm_mounter_prepare_unmount (VcmMounter           *self,
+                             const char           *mount_point,
+                             const VcmCredentials *creds,
+                             GError              **error)
+{
+  g_autofree char *rel = relative_beneath_shared (self, "mount_point", mount_point, error);
+
+  if (rel == NULL)
+    return NULL;
+  return request_new (self, VCM_MOUNT_OP_UNMOUNT, rel, creds);
+}
+
+/* After the attach: the mount at @mnt_fd must be the one that the path
+ * reported leads to, beneath the shared dir, now. Anything else (a
+ * component renamed or replaced meanwhile) is undone. */
+static gboolean
+verify_attached (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, const char *arg_name,
+                 GError **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  vcm_autofd int fd = -1;
+  guint64 want = 0, got = 0;
+  gboolean root = FALSE;
+
+  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->relpath, VCM_RESOLVE_EXISTING,
+                           arg_name, NULL, NULL, NULL, &local_error);
+  if (fd >= 0 &&
+      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &want, NULL, NULL, NULL, NULL) == 0 &&
+      vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &got, NULL, NULL, &root, NULL) == 0 &&
+      root && got == want)
+    return TRUE;
+  detach_fd (mnt_fd, req->mount_point, NULL);
+  g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+               "%s: the path to '%s' changed while it was being mounted (a component was "
+               "renamed or replaced); nothing was mounted", arg_name, req->mount_point);
+  return FALSE;
+}
+
+/* Resolves (making what is missing, as the caller inside mounts) the mount
+ * point of @req, checks it, attaches the source, and checks the result. */
+static gboolean
+run_attach (VcmMounter *self, const VcmMountRequest *req, const char *arg_name, gboolean rootfs,
+            guint64 *out_id, guint64 *out_unique, GError **error)
+{
+  g_autoptr(VcmCreated) created = vcm_created_new ();
+  g_autoptr(GError) local_error = NULL;
+  vcm_autofd int dst_fd = -1;
+  vcm_autofd int mnt_fd = -1;
+  struct stat st;
+
+  g_return_val_if_fail (req->source_fd >= 0, FALSE);
+  dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->relpath,
+                               VCM_RESOLVE_CREATE | (req->source_is_dir ? 0 : VCM_RESOLVE_LEAF_FILE),
+                               arg_name, req->creds, created, NULL, error);
   if (dst_fd < 0)
     goto fail;
-
-  if (fd_is_mount_root (dst_fd, NULL, &local_error))
+  if (fstat (dst_fd, &st) < 0)
+    {
+      vcm_error_set_errno (error, errno, "cannot stat", req->mount_point);
+      goto fail;
+    }
+  if (req->source_is_dir != S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' is %s but the source '%s' is %s", arg_name, req->mount_point,
+                   S_ISDIR (st.st_mode) ? "a directory" : "not a directory", req->source,
+                   req->source_is_dir ? "a directory" : "not a directory");
+      goto fail;
+    }
+  if (rootfs && fd_is_mount_root (dst_fd, NULL, &local_error))
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_ALREADY_MOUNTED,
                    "sandbox_id/container_id: the rootfs of %s/%s is already mounted at '%s'",
-                   sandbox_id, container_id, mount_point);
+                   req->sandbox_id, req->container_id, req->mount_point);
       goto fail;
     }
   if (local_error != NULL)
@@ -633,20 +826,52 @@ vcm_mounter_mount_rootfs (VcmMounter  *self,
       g_propagate_error (error, g_steal_pointer (&local_error));
       goto fail;
     }
-
-  if (!attach_bind (self, src_fd, dst_fd, mount_point, read_only, &id, &unique, error))
+  if (!vcm_fdpath_check_immovable (self->shared_fd, self->shared_dir, req->relpath, req->creds,
+                                   arg_name, error))
     goto fail;
-
-  {
-    VcmRootfs *r = vcm_rootfs_new (sandbox_id, container_id, mount_point, id, read_only);
-
-    r->unique_id = unique;
-    return r;
-  }
+  if (!attach_bind (self, req->source_fd, dst_fd, req->mount_point, req->read_only,
+                    out_id, out_unique, &mnt_fd, error))
+    goto fail;
+  if (!verify_attached (self, req, mnt_fd, arg_name, error))
+    goto fail;
+  return TRUE;
 
 fail:
   vcm_created_rollback (created);
-  return NULL;
+  return FALSE;
+}
+
+/* ---- MountRootfs / UnmountRootfs ------------------------------------------ */
+
+VcmRootfs *
+vcm_mounter_run_mount_rootfs (VcmMounter            *self,
+                              const VcmMountRequest *req,
+                              GError               **error)
+{
+  guint64 id = 0, unique = 0;
+  VcmRootfs *r;
+
+  g_return_val_if_fail (req->op == VCM_MOUNT_OP_MOUNT_ROOTFS, NULL);
+  if (!run_attach (self, req, "sandbox_id/container_id", TRUE, &id, &unique, error))
+    return NULL;
+  r = vcm_rootfs_new (req->sandbox_id, req->container_id, req->mount_point, id, req->read_only);
+  r->unique_id = unique;
+  return r;
+}
+
+VcmRootfs *
+vcm_mounter_mount_rootfs (VcmMounter           *self,
+                          const char           *sandbox_id,
+                          const char           *container_id,
+                          const char           *rootfs,
+                          gboolean              read_only,
+                          const VcmCredentials *creds,
+                          GError              **error)
+{
+  g_autoptr(VcmMountRequest) req =
+    vcm_mounter_prepare_mount_rootfs (self, sandbox_id, container_id, rootfs, read_only, creds, error);
+
+  return req != NULL ? vcm_mounter_run_mount_rootfs (self, req, error) : NULL;
 }
 
 /* Resolves an existing mount point beneath the shared dir and checks it is one. */
@@ -658,7 +883,7 @@ open_mount_point (VcmMounter *self, const char *rel, const char *arg_name,
   vcm_autofd int fd = -1;
 
   fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
-                           arg_name, NULL, out_parent_fd, &local_error);
+                           arg_name, NULL, NULL, out_parent_fd, &local_error);
   if (fd >= 0 && !fd_is_mount_root (fd, out_id, &local_error) && local_error == NULL)
     g_set_error (&local_error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
                  "%s: nothing is mounted at '%s'", arg_name, display);
@@ -677,123 +902,95 @@ open_mount_point (VcmMounter *self, const char *rel, const char *arg_name,
 }
 
 GStrv
-vcm_mounter_unmount_rootfs (VcmMounter  *self,
-                            const char  *sandbox_id,
-                            const char  *container_id,
-                            GError     **error)
+vcm_mounter_run_unmount_rootfs (VcmMounter            *self,
+                                const VcmMountRequest *req,
+                                GError               **error)
 {
-  g_autofree char *rel = NULL;
-  g_autofree char *mount_point = NULL;
   g_auto(GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   vcm_autofd int cid_fd = -1;
   vcm_autofd int sbx_fd = -1;
   guint64 id = 0;
 
-  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
-      !vcm_validate_id ("container_id", container_id, error))
-    return NULL;
-
-  rel = rootfs_relpath (sandbox_id, container_id);
-  mount_point = g_build_filename (self->shared_dir, rel, NULL);
-  fd = open_mount_point (self, rel, "sandbox_id/container_id", mount_point, &id, &cid_fd, error);
+  g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS, NULL);
+  fd = open_mount_point (self, req->relpath, "sandbox_id/container_id", req->mount_point, &id,
+                         &cid_fd, error);
   if (fd < 0)
     return NULL;
 
-  detached = detached_targets (self, fd, id, mount_point);
-  if (!detach_fd (fd, mount_point, error))
+  detached = detached_targets (self, fd, id, req->mount_point);
+  if (!detach_fd (fd, req->mount_point, error))
     return NULL;
   vcm_clear_fd (&fd);
 
   /* The layout beneath the shared dir is the service's: remove what is empty. */
   vcm_fdpath_rmdir_if_empty (cid_fd, ROOTFS_DIR);
-  sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, sandbox_id,
-                               VCM_RESOLVE_EXISTING, "sandbox_id", NULL, NULL, NULL);
+  sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->sandbox_id,
+                               VCM_RESOLVE_EXISTING, "sandbox_id", NULL, NULL, NULL, NULL);
   if (sbx_fd >= 0)
     {
-      vcm_fdpath_rmdir_if_empty (sbx_fd, container_id);
-      vcm_fdpath_rmdir_if_empty (self->shared_fd, sandbox_id);
+      vcm_fdpath_rmdir_if_empty (sbx_fd, req->container_id);
+      vcm_fdpath_rmdir_if_empty (self->shared_fd, req->sandbox_id);
     }
   return g_steal_pointer (&detached);
 }
 
+GStrv
+vcm_mounter_unmount_rootfs (VcmMounter  *self,
+                            const char  *sandbox_id,
+                            const char  *container_id,
+                            GError     **error)
+{
+  g_autoptr(VcmMountRequest) req =
+    vcm_mounter_prepare_unmount_rootfs (self, sandbox_id, container_id, NULL, error);
+
+  return req != NULL ? vcm_mounter_run_unmount_rootfs (self, req, error) : NULL;
+}
+
 /* ---- BindMount / Unmount --------------------------------------------------- */
 
-/* Normalizes @path and returns it relative to the shared dir (never empty). */
-static char *
-relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *path,
-                         char **out_normalized, GError **error)
+char *
+vcm_mounter_run_bind (VcmMounter            *self,
+                      const VcmMountRequest *req,
+                      GError               **error)
 {
-  g_autofree char *norm = NULL;
-  const char *rel;
-
-  if (!vcm_validate_absolute_path (arg_name, path, error))
+  g_return_val_if_fail (req->op == VCM_MOUNT_OP_BIND, NULL);
+  if (!run_attach (self, req, "destination", FALSE, NULL, NULL, error))
     return NULL;
-  norm = vcm_path_normalize (path);
-  rel = vcm_path_relative_to (norm, self->shared_dir);
-  if (rel == NULL || *rel == '\0')
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' %s the shared dir '%s'", arg_name, norm,
-                   rel == NULL ? "does not lie beneath" : "is", self->shared_dir);
-      return NULL;
-    }
-  if (out_normalized)
-    *out_normalized = g_strdup (norm);
-  return g_strdup (rel);
+  return g_strdup (req->mount_point);
 }
 
 char *
-vcm_mounter_bind_mount (VcmMounter  *self,
-                        const char  *source,
-                        const char  *destination,
-                        gboolean     read_only,
+vcm_mounter_bind_mount (VcmMounter           *self,
+                        const char           *source,
+                        const char           *destination,
+                        gboolean              read_only,
                         const VcmCredentials *creds,
-                        GError     **error)
+                        GError              **error)
 {
-  g_autofree char *rel = NULL;
-  g_autofree char *norm = NULL;
-  g_autoptr(VcmCreated) created = vcm_created_new ();
-  vcm_autofd int src_fd = -1;
-  vcm_autofd int dst_fd = -1;
-  gboolean src_is_dir = FALSE;
-  struct stat st;
+  g_autoptr(VcmMountRequest) req =
+    vcm_mounter_prepare_bind (self, source, destination, read_only, creds, error);
 
-  if (!vcm_validate_absolute_path ("source", source, error))
+  return req != NULL ? vcm_mounter_run_bind (self, req, error) : NULL;
+}
+
+GStrv
+vcm_mounter_run_unmount (VcmMounter            *self,
+                         const VcmMountRequest *req,
+                         GError               **error)
+{
+  g_auto(GStrv) detached = NULL;
+  vcm_autofd int fd = -1;
+  guint64 id = 0;
+
+  g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT, NULL);
+  fd = open_mount_point (self, req->relpath, "mount_point", req->mount_point, &id, NULL, error);
+  if (fd < 0)
     return NULL;
-  rel = relative_beneath_shared (self, "destination", destination, &norm, error);
-  if (rel == NULL)
+  detached = detached_targets (self, fd, id, req->mount_point);
+  if (!detach_fd (fd, req->mount_point, error))
     return NULL;
-  src_fd = open_source ("source", source, creds, FALSE, &src_is_dir, error);
-  if (src_fd < 0)
-    return NULL;
-
-  dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel,
-                               VCM_RESOLVE_CREATE | (src_is_dir ? 0 : VCM_RESOLVE_LEAF_FILE),
-                               "destination", created, NULL, error);
-  if (dst_fd < 0)
-    goto fail;
-  if (fstat (dst_fd, &st) < 0)
-    {
-      vcm_error_set_errno (error, errno, "cannot stat", norm);
-      goto fail;
-    }
-  if (src_is_dir != S_ISDIR (st.st_mode))
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "destination: '%s' is %s but source '%s' is %s", norm,
-                   S_ISDIR (st.st_mode) ? "a directory" : "not a directory", source,
-                   src_is_dir ? "a directory" : "not a directory");
-      goto fail;
-    }
-
-  if (!attach_bind (self, src_fd, dst_fd, norm, read_only, NULL, NULL, error))
-    goto fail;
-  return g_steal_pointer (&norm);
-
-fail:
-  vcm_created_rollback (created);
-  return NULL;
+  return g_steal_pointer (&detached);
 }
 
 GStrv
@@ -801,20 +998,7 @@ vcm_mounter_unmount (VcmMounter  *self,
                      const char  *mount_point,
                      GError     **error)
 {
-  g_autofree char *rel = NULL;
-  g_autofree char *norm = NULL;
-  g_auto(GStrv) detached = NULL;
-  vcm_autofd int fd = -1;
-  guint64 id = 0;
+  g_autoptr(VcmMountRequest) req = vcm_mounter_prepare_unmount (self, mount_point, NULL, error);
 
-  rel = relative_beneath_shared (self, "mount_point", mount_point, &norm, error);
-  if (rel == NULL)
-    return NULL;
-  fd = open_mount_point (self, rel, "mount_point", norm, &id, NULL, error);
-  if (fd < 0)
-    return NULL;
-  detached = detached_targets (self, fd, id, norm);
-  if (!detach_fd (fd, norm, error))
-    return NULL;
-  return g_steal_pointer (&detached);
+  return req != NULL ? vcm_mounter_run_unmount (self, req, error) : NULL;
 }

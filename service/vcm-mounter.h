@@ -45,16 +45,6 @@ GPtrArray *vcm_mounter_list_rootfs_in (const char    *shared_dir,
                                        VcmMountTable *table,
                                        const char    *sandbox_id);
 
-/* MountRootfs: returns the new mount (its mount_point and mount_id).
- * @rootfs is opened with @creds (the caller's; NULL: the service's own). */
-VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter           *mounter,
-                                     const char           *sandbox_id,
-                                     const char           *container_id,
-                                     const char           *rootfs,
-                                     gboolean              read_only,
-                                     const VcmCredentials *creds,
-                                     GError              **error);
-
 /* What is mounted at the rootfs mount point of @sandbox_id/@container_id right
  * now, read live from the kernel (statx, listmount, statmount: a cost that
  * does not grow with the mount table). Returns FALSE when the kernel cannot
@@ -71,6 +61,74 @@ gboolean vcm_mounter_probe_rootfs (VcmMounter  *mounter,
  * vcm_mounter_list_rootfs_in), looked up by path; left 0 where the path no
  * longer leads to the listed mount. */
 void vcm_mounter_fill_unique_ids (GPtrArray *rootfs);
+
+/* ---- requests --------------------------------------------------------------
+ * A mutating call is split in two: prepare resolves what the call will act on
+ * (validated IDs and paths, the source opened as the caller, the normalized
+ * mount point and the sandbox and container it lies in), so that what polkit
+ * is asked is computed from it; run then acts on exactly those objects. */
+
+typedef enum {
+  VCM_MOUNT_OP_MOUNT_ROOTFS,
+  VCM_MOUNT_OP_UNMOUNT_ROOTFS,
+  VCM_MOUNT_OP_BIND,
+  VCM_MOUNT_OP_UNMOUNT,
+} VcmMountOp;
+
+typedef struct {
+  VcmMountOp      op;
+  char           *sandbox_id;    /* the sandbox the mount point lies in (NULL: none) */
+  char           *container_id;  /* the container it lies in (NULL: none) */
+  char           *source;        /* mounts: the path of source_fd, as the kernel names it */
+  int             source_fd;     /* mounts: O_PATH, opened as the caller (else -1) */
+  gboolean        source_is_dir;
+  char           *mount_point;   /* normalized, absolute, beneath the shared dir */
+  char           *relpath;       /* mount_point relative to the shared dir */
+  gboolean        read_only;
+  VcmCredentials *creds;         /* the caller's; NULL: root */
+} VcmMountRequest;
+
+void vcm_mount_request_free (VcmMountRequest *req);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountRequest, vcm_mount_request_free)
+
+/* Each returns NULL with VCM_ERROR_INVALID_ARGUMENT or _NOT_FOUND naming the
+ * argument. @creds: the caller's (NULL: the service's own). */
+VcmMountRequest *vcm_mounter_prepare_mount_rootfs   (VcmMounter *mounter, const char *sandbox_id,
+                                                     const char *container_id, const char *rootfs,
+                                                     gboolean read_only, const VcmCredentials *creds,
+                                                     GError **error);
+VcmMountRequest *vcm_mounter_prepare_unmount_rootfs (VcmMounter *mounter, const char *sandbox_id,
+                                                     const char *container_id,
+                                                     const VcmCredentials *creds, GError **error);
+VcmMountRequest *vcm_mounter_prepare_bind           (VcmMounter *mounter, const char *source,
+                                                     const char *destination, gboolean read_only,
+                                                     const VcmCredentials *creds, GError **error);
+VcmMountRequest *vcm_mounter_prepare_unmount        (VcmMounter *mounter, const char *mount_point,
+                                                     const VcmCredentials *creds, GError **error);
+
+/* MountRootfs and BindMount: the mount point is made if missing (by the
+ * service in its own layout on the shared dir's mount, as the caller inside
+ * any other mount), must lie where the caller can rename no component of
+ * its path, and is checked after the attach to hold the new mount. */
+VcmRootfs *vcm_mounter_run_mount_rootfs   (VcmMounter *mounter, const VcmMountRequest *req,
+                                           GError **error);
+/* Returns the (normalized) mount point. */
+char      *vcm_mounter_run_bind           (VcmMounter *mounter, const VcmMountRequest *req,
+                                           GError **error);
+/* Return the mount points detached, the mount point itself first. */
+GStrv      vcm_mounter_run_unmount_rootfs (VcmMounter *mounter, const VcmMountRequest *req,
+                                           GError **error);
+GStrv      vcm_mounter_run_unmount        (VcmMounter *mounter, const VcmMountRequest *req,
+                                           GError **error);
+
+/* prepare + run in one, for callers that authorize nothing (tests). */
+VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter           *mounter,
+                                     const char           *sandbox_id,
+                                     const char           *container_id,
+                                     const char           *rootfs,
+                                     gboolean              read_only,
+                                     const VcmCredentials *creds,
+                                     GError              **error);
 
 /* UnmountRootfs: returns the mount points detached, the rootfs first. */
 GStrv vcm_mounter_unmount_rootfs (VcmMounter  *mounter,

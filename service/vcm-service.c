@@ -12,6 +12,7 @@
 #include "vcm-generated.h"
 #include "vcm-memory.h"
 #include "vcm-mounter.h"
+#include "vcm-prompt.h"
 #include "vcm-query.h"
 #include "vcm-service.h"
 #include "vcm-validate.h"
@@ -37,58 +38,77 @@ struct _VcmService {
   VcmWatch        *watch;
   VcmQuery        *query;
   VcmAuth         *auth;
+  GCancellable    *cancellable;   /* cancelled when the service goes away */
+  GHashTable      *calls;         /* set of Call in flight */
 };
 
-typedef void (*MethodImpl) (VcmService            *self,
-                            GDBusMethodInvocation *invocation,
-                            GVariant              *params,
-                            VcmCaller             *caller);
+typedef struct _MethodEntry MethodEntry;
 
+/* One call on its way: validated, identified, prepared (what it will do,
+ * resolved as the caller), authorized, run. */
 typedef struct {
-  const char *method;
-  const char *action;
-  const char *message;   /* polkit.message; $(arg) is replaced by that argument */
-  MethodImpl  impl;
-} MethodEntry;
+  VcmService            *self;         /* NULL once the service has gone away */
+  const MethodEntry     *entry;
+  GDBusMethodInvocation *invocation;
+  VcmCaller             *caller;
+  VcmMountRequest       *req;          /* mount and unmount methods */
+  char                  *path;         /* path queries: normalized */
+  GHashTable            *details;      /* what polkit is shown */
+  char                  *message;
+} Call;
 
-static void impl_mount_rootfs      (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_unmount_rootfs    (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_unmount_sandbox   (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_list_rootfs       (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_bind_mount        (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_unmount           (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_get_device_for_path (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_get_device_path_and_fs_type (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_is_device_mapper  (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_is_system_mount   (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_is_host_device    (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
-static void impl_describe_path     (VcmService *, GDBusMethodInvocation *, GVariant *, VcmCaller *);
+/* Checks the arguments' size and syntax, before anything else is done. */
+typedef gboolean (*ValidateFunc) (GVariant *params, GError **error);
+/* Resolves what the call will do into @call (its request, the details and
+ * the prompt), as the caller. */
+typedef gboolean (*PrepareFunc)  (VcmService *self, Call *call, GVariant *params, GError **error);
+/* Does it, authorized, and replies. */
+typedef void     (*RunFunc)      (VcmService *self, Call *call, GVariant *params);
 
-/* The one table: each method, the polkit action that guards it. A method of
- * the interface that is not here is refused. */
-static const MethodEntry method_table[] = {
-  { "MountRootfs",   ACTION_MANAGE_ROOTFS,
-    "Mount a root filesystem for container $(container_id) of sandbox $(sandbox_id)", impl_mount_rootfs },
-  { "UnmountRootfs", ACTION_MANAGE_ROOTFS,
-    "Unmount the root filesystem of container $(container_id) of sandbox $(sandbox_id)", impl_unmount_rootfs },
-  { "UnmountSandbox", ACTION_MANAGE_ROOTFS,
-    "Unmount every container root filesystem of sandbox $(sandbox_id)", impl_unmount_sandbox },
-  { "ListRootfs",    ACTION_QUERY, "List container root filesystems", impl_list_rootfs },
-  { "BindMount",     ACTION_BIND,
-    "Bind-mount $(source) at $(destination)", impl_bind_mount },
-  { "Unmount",       ACTION_BIND, "Unmount $(mount_point)", impl_unmount },
-  { "GetDeviceForPath",       ACTION_QUERY, "Query the device holding $(path)", impl_get_device_for_path },
-  { "GetDevicePathAndFsType", ACTION_QUERY, "Query the mount at $(mount_point)", impl_get_device_path_and_fs_type },
-  { "IsDeviceMapper", ACTION_QUERY, "Query a device", impl_is_device_mapper },
-  { "IsSystemMount",  ACTION_QUERY, "Query $(path)", impl_is_system_mount },
-  { "IsHostDevice",   ACTION_QUERY, "Query $(path)", impl_is_host_device },
-  { "DescribePath",   ACTION_QUERY, "Query $(path)", impl_describe_path },
+struct _MethodEntry {
+  const char  *method;
+  const char  *action;
+  ValidateFunc validate;
+  PrepareFunc  prepare;
+  RunFunc      run;
 };
 
-/* Arguments passed to polkit as details, so rules can decide on them: these
- * strings as they are, and read_only as "true" or "false". */
-static const char * const detail_args[] = {
-  "sandbox_id", "container_id", "source", "destination", "rootfs", "mount_point", "path", NULL
+#define DECLARE_METHOD(name) \
+  static gboolean validate_##name (GVariant *, GError **); \
+  static gboolean prepare_##name  (VcmService *, Call *, GVariant *, GError **); \
+  static void     run_##name      (VcmService *, Call *, GVariant *);
+
+DECLARE_METHOD (mount_rootfs)
+DECLARE_METHOD (unmount_rootfs)
+DECLARE_METHOD (unmount_sandbox)
+DECLARE_METHOD (list_rootfs)
+DECLARE_METHOD (bind_mount)
+DECLARE_METHOD (unmount)
+DECLARE_METHOD (get_device_for_path)
+DECLARE_METHOD (get_device_path_and_fs_type)
+DECLARE_METHOD (is_device_mapper)
+DECLARE_METHOD (is_system_mount)
+DECLARE_METHOD (is_host_device)
+DECLARE_METHOD (describe_path)
+
+#define METHOD(Name, action, name) { Name, action, validate_##name, prepare_##name, run_##name }
+
+/* The one table: each method, the polkit action that guards it, and how its
+ * call is checked, resolved and run. A method of the interface that is not
+ * here is refused. */
+static const MethodEntry method_table[] = {
+  METHOD ("MountRootfs",            ACTION_MANAGE_ROOTFS, mount_rootfs),
+  METHOD ("UnmountRootfs",          ACTION_MANAGE_ROOTFS, unmount_rootfs),
+  METHOD ("UnmountSandbox",         ACTION_MANAGE_ROOTFS, unmount_sandbox),
+  METHOD ("ListRootfs",             ACTION_QUERY,         list_rootfs),
+  METHOD ("BindMount",              ACTION_BIND,          bind_mount),
+  METHOD ("Unmount",                ACTION_BIND,          unmount),
+  METHOD ("GetDeviceForPath",       ACTION_QUERY,         get_device_for_path),
+  METHOD ("GetDevicePathAndFsType", ACTION_QUERY,         get_device_path_and_fs_type),
+  METHOD ("IsDeviceMapper",         ACTION_QUERY,         is_device_mapper),
+  METHOD ("IsSystemMount",          ACTION_QUERY,         is_system_mount),
+  METHOD ("IsHostDevice",           ACTION_QUERY,         is_host_device),
+  METHOD ("DescribePath",           ACTION_QUERY,         describe_path),
 };
 
 /* ---- logging --------------------------------------------------------------- */
@@ -177,12 +197,6 @@ on_change (const VcmChange *change, gpointer user_data)
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
-typedef struct {
-  VcmService            *self;
-  const MethodEntry     *entry;
-  GDBusMethodInvocation *invocation;
-} PendingCall;
-
 static const MethodEntry *
 lookup_method (const char *method)
 {
@@ -200,50 +214,67 @@ vcm_service_action_for_method (const char *method)
   return entry != NULL ? entry->action : NULL;
 }
 
-/* The polkit details and message of a call, from its argument names. */
-static PolkitDetails *
-details_for (GDBusMethodInvocation *invocation, const MethodEntry *entry, char **out_message)
+static void
+call_free (Call *call)
 {
-  const GDBusMethodInfo *info = g_dbus_method_invocation_get_method_info (invocation);
-  GVariant *params = g_dbus_method_invocation_get_parameters (invocation);
-  PolkitDetails *details = polkit_details_new ();
-  g_autoptr(GString) message = g_string_new (entry->message);
+  if (call->self != NULL)
+    g_hash_table_remove (call->self->calls, call);
+  g_clear_object (&call->invocation);
+  g_clear_pointer (&call->caller, vcm_caller_unref);
+  g_clear_pointer (&call->req, vcm_mount_request_free);
+  g_clear_pointer (&call->details, g_hash_table_unref);
+  g_free (call->path);
+  g_free (call->message);
+  g_free (call);
+}
 
-  for (guint i = 0; info->in_args != NULL && info->in_args[i] != NULL; i++)
-    {
-      const char *name = info->in_args[i]->name;
-      g_autoptr(GVariant) v = g_variant_get_child_value (params, i);
-      g_autofree char *token = g_strdup_printf ("$(%s)", name);
-
-      if (g_variant_is_of_type (v, G_VARIANT_TYPE_BOOLEAN) && g_str_equal (name, "read_only"))
-        {
-          polkit_details_insert (details, name, g_variant_get_boolean (v) ? "true" : "false");
-          continue;
-        }
-      if (!g_variant_is_of_type (v, G_VARIANT_TYPE_STRING) ||
-          !g_strv_contains (detail_args, name))
-        continue;
-      polkit_details_insert (details, name, g_variant_get_string (v, NULL));
-      g_string_replace (message, token, g_variant_get_string (v, NULL), 0);
-    }
-  *out_message = g_string_free (g_steal_pointer (&message), FALSE);
-  return details;
+/* FALSE (and the call answered and freed) when the service went away. */
+static gboolean
+call_still_served (Call *call)
+{
+  if (call->self != NULL)
+    return TRUE;
+  g_dbus_method_invocation_return_error (call->invocation, VCM_ERROR, VCM_ERROR_FAILED,
+                                         "the service is stopping");
+  call_free (call);
+  return FALSE;
 }
 
 static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  PendingCall *call = user_data;
+  Call *call = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(VcmCaller) caller = NULL;
 
-  if (!vcm_auth_check_finish (call->self->auth, result, &caller, &error))
-    return_error (call->invocation, caller, error);
+  if (!call_still_served (call))
+    return;
+  if (!vcm_auth_check_finish (call->self->auth, result, &error))
+    return_error (call->invocation, call->caller, error);
   else
-    call->entry->impl (call->self, call->invocation,
-                       g_dbus_method_invocation_get_parameters (call->invocation), caller);
-  g_object_unref (call->invocation);
-  g_free (call);
+    call->entry->run (call->self, call, g_dbus_method_invocation_get_parameters (call->invocation));
+  call_free (call);
+}
+
+static void
+on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  g_autoptr(GError) error = NULL;
+
+  if (!call_still_served (call))
+    return;
+  call->caller = vcm_auth_identify_finish (self->auth, result, &error);
+  if (call->caller == NULL ||
+      !call->entry->prepare (self, call, g_dbus_method_invocation_get_parameters (call->invocation),
+                             &error))
+    {
+      return_error (call->invocation, call->caller, error);
+      call_free (call);
+      return;
+    }
+  vcm_auth_check_async (self->auth, call->invocation, call->caller, call->entry->action,
+                        call->message, call->details, self->cancellable, on_authorized, call);
 }
 
 static void
@@ -251,9 +282,8 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
   const MethodEntry *entry = lookup_method (method);
-  g_autoptr(PolkitDetails) details = NULL;
-  g_autofree char *message = NULL;
-  PendingCall *call;
+  g_autoptr(GError) error = NULL;
+  Call *call;
 
   if (entry == NULL)
     {
@@ -261,12 +291,18 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
                                              "%s: no authorization is defined for this method", method);
       return;
     }
-  details = details_for (invocation, entry, &message);
-  call = g_new0 (PendingCall, 1);
+  /* Size and syntax first: nothing of a malformed call is kept or sent on. */
+  if (!entry->validate (g_dbus_method_invocation_get_parameters (invocation), &error))
+    {
+      return_error (invocation, NULL, error);
+      return;
+    }
+  call = g_new0 (Call, 1);
   call->self = self;
   call->entry = entry;
   call->invocation = g_object_ref (invocation);
-  vcm_auth_check_async (self->auth, invocation, entry->action, message, details, on_authorized, call);
+  g_hash_table_add (self->calls, call);
+  vcm_auth_identify_async (self->auth, invocation, self->cancellable, on_identified, call);
 }
 
 /* One marshaller serves every handle-* signal of the generated skeleton: it
@@ -316,19 +352,229 @@ connect_handlers (VcmService *self)
     }
 }
 
-/* ---- methods -------------------------------------------------------------- */
+/* ---- validation and preparation ------------------------------------------------ */
 
-/* The credentials the paths a caller names are resolved with: the caller's
- * own (NULL for root: the service's). FALSE when the caller's cannot be looked up. */
 static gboolean
-query_credentials (VcmCaller *caller, VcmCredentials **out_creds, GError **error)
+validate_id_arg (GVariant *params, gsize i, const char *name, gboolean empty_ok, GError **error)
 {
-  *out_creds = NULL;
-  if (caller->uid == 0)
-    return TRUE;
-  *out_creds = vcm_credentials_new_for_uid (caller->uid, error);
-  return *out_creds != NULL;
+  const char *s;
+
+  g_variant_get_child (params, i, "&s", &s);
+  return (empty_ok && *s == '\0') || vcm_validate_id (name, s, error);
 }
+
+static gboolean
+validate_path_arg (GVariant *params, gsize i, const char *name, GError **error)
+{
+  const char *s;
+
+  g_variant_get_child (params, i, "&s", &s);
+  return vcm_validate_absolute_path (name, s, error);
+}
+
+static gboolean
+validate_mount_rootfs (GVariant *params, GError **error)
+{
+  return validate_id_arg (params, 0, "sandbox_id", FALSE, error) &&
+         validate_id_arg (params, 1, "container_id", FALSE, error) &&
+         validate_path_arg (params, 2, "rootfs", error);
+}
+
+static gboolean
+validate_unmount_rootfs (GVariant *params, GError **error)
+{
+  return validate_id_arg (params, 0, "sandbox_id", FALSE, error) &&
+         validate_id_arg (params, 1, "container_id", FALSE, error);
+}
+
+static gboolean
+validate_unmount_sandbox (GVariant *params, GError **error)
+{
+  return validate_id_arg (params, 0, "sandbox_id", FALSE, error);
+}
+
+static gboolean
+validate_list_rootfs (GVariant *params, GError **error)
+{
+  return validate_id_arg (params, 0, "sandbox_id", TRUE, error);
+}
+
+static gboolean
+validate_bind_mount (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "source", error) &&
+         validate_path_arg (params, 1, "destination", error);
+}
+
+static gboolean
+validate_unmount (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "mount_point", error);
+}
+
+static gboolean
+validate_get_device_for_path (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "path", error);
+}
+
+static gboolean
+validate_get_device_path_and_fs_type (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "mount_point", error);
+}
+
+static gboolean
+validate_is_device_mapper (GVariant *params, GError **error)
+{
+  return TRUE;   /* two numbers: nothing to check */
+}
+
+static gboolean
+validate_is_system_mount (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "path", error);
+}
+
+static gboolean
+validate_is_host_device (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "path", error);
+}
+
+static gboolean
+validate_describe_path (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 0, "path", error);
+}
+
+/* A mount request, with its details and prompt. */
+static gboolean
+prepared (Call *call, VcmMountRequest *req)
+{
+  if (req == NULL)
+    return FALSE;
+  call->req = req;
+  call->details = vcm_prompt_request (req, &call->message);
+  return TRUE;
+}
+
+static gboolean
+prepare_mount_rootfs (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  const char *sandbox_id, *container_id, *rootfs;
+  gboolean read_only;
+
+  g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
+  return prepared (call, vcm_mounter_prepare_mount_rootfs (self->mounter, sandbox_id, container_id,
+                                                           rootfs, read_only, call->caller->creds,
+                                                           error));
+}
+
+static gboolean
+prepare_unmount_rootfs (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  const char *sandbox_id, *container_id;
+
+  g_variant_get (params, "(&s&s)", &sandbox_id, &container_id);
+  return prepared (call, vcm_mounter_prepare_unmount_rootfs (self->mounter, sandbox_id, container_id,
+                                                             call->caller->creds, error));
+}
+
+static gboolean
+prepare_bind_mount (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  const char *source, *destination;
+  gboolean read_only;
+
+  g_variant_get (params, "(&s&sb)", &source, &destination, &read_only);
+  return prepared (call, vcm_mounter_prepare_bind (self->mounter, source, destination, read_only,
+                                                   call->caller->creds, error));
+}
+
+static gboolean
+prepare_unmount (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  const char *mount_point;
+
+  g_variant_get (params, "(&s)", &mount_point);
+  return prepared (call, vcm_mounter_prepare_unmount (self->mounter, mount_point,
+                                                      call->caller->creds, error));
+}
+
+static gboolean
+prepare_unmount_sandbox (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  const char *sandbox_id;
+
+  g_variant_get (params, "(&s)", &sandbox_id);
+  call->details = vcm_prompt_sandbox (sandbox_id, &call->message);
+  return TRUE;
+}
+
+/* A query without a path. */
+static gboolean
+prepare_query (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  call->details = vcm_prompt_query (NULL, &call->message);
+  return TRUE;
+}
+
+/* A path query: the path normalized, as the query will use it. */
+static gboolean
+prepare_path_query (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  const char *path;
+
+  g_variant_get_child (params, 0, "&s", &path);
+  call->path = vcm_path_normalize (path);
+  call->details = vcm_prompt_query (call->path, &call->message);
+  return TRUE;
+}
+
+static gboolean
+prepare_list_rootfs (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_query (self, call, params, error);
+}
+
+static gboolean
+prepare_is_device_mapper (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_query (self, call, params, error);
+}
+
+static gboolean
+prepare_get_device_for_path (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_path_query (self, call, params, error);
+}
+
+static gboolean
+prepare_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_path_query (self, call, params, error);
+}
+
+static gboolean
+prepare_is_system_mount (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_path_query (self, call, params, error);
+}
+
+static gboolean
+prepare_is_host_device (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_path_query (self, call, params, error);
+}
+
+static gboolean
+prepare_describe_path (VcmService *self, Call *call, GVariant *params, GError **error)
+{
+  return prepare_path_query (self, call, params, error);
+}
+
+/* ---- methods -------------------------------------------------------------- */
 
 /* Reports what changed at one rootfs behind the service's back before the
  * service acts on it. Where the kernel cannot be asked cheaply, the whole
@@ -347,65 +593,59 @@ sync_rootfs (VcmService *self, const char *sandbox_id, const char *container_id)
 }
 
 static void
-impl_mount_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  const char *sandbox_id, *container_id, *rootfs;
-  gboolean read_only;
+  const VcmMountRequest *req = call->req;
   g_autoptr(GError) error = NULL;
   g_autoptr(VcmRootfs) mounted = NULL;
-  g_autoptr(VcmCredentials) creds = NULL;
 
-  g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
-  sync_rootfs (self, sandbox_id, container_id);
-  if (query_credentials (caller, &creds, &error))
-    mounted = vcm_mounter_mount_rootfs (self->mounter, sandbox_id, container_id, rootfs, read_only,
-                                        creds, &error);
+  sync_rootfs (self, req->sandbox_id, req->container_id);
+  mounted = vcm_mounter_run_mount_rootfs (self->mounter, req, &error);
   if (mounted == NULL)
     {
-      return_error (invocation, caller, error);
+      return_error (call->invocation, call->caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, caller, "Mounted rootfs %s at %s%s",
-          rootfs, mounted->mount_point, read_only ? " read-only" : "");
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s",
+          req->source, mounted->mount_point, req->read_only ? " read-only" : "");
   vcm_watch_note_mounted (self->watch, mounted);
-  vcm_dbus_mount_complete_mount_rootfs (self->skeleton, invocation, mounted->mount_point);
+  vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, mounted->mount_point);
 }
 
 static gboolean
-unmount_one_rootfs (VcmService *self, VcmCaller *caller, const char *sandbox_id,
-                    const char *container_id, GStrv *out_detached, GError **error)
+unmount_one_rootfs (VcmService *self, VcmCaller *caller, const VcmMountRequest *req,
+                    GStrv *out_detached, GError **error)
 {
   g_auto(GStrv) detached = NULL;
 
-  sync_rootfs (self, sandbox_id, container_id);
-  detached = vcm_mounter_unmount_rootfs (self->mounter, sandbox_id, container_id, error);
-
+  sync_rootfs (self, req->sandbox_id, req->container_id);
+  detached = vcm_mounter_run_unmount_rootfs (self->mounter, req, error);
   if (detached == NULL)
     return FALSE;
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted rootfs %s/%s at %s (%u mounts detached)",
-          sandbox_id, container_id, detached[0], g_strv_length (detached));
-  vcm_watch_note_unmounted (self->watch, sandbox_id, container_id, (const char * const *) detached);
+          req->sandbox_id, req->container_id, detached[0], g_strv_length (detached));
+  vcm_watch_note_unmounted (self->watch, req->sandbox_id, req->container_id,
+                            (const char * const *) detached);
   if (out_detached)
     *out_detached = g_steal_pointer (&detached);
   return TRUE;
 }
 
 static void
-impl_unmount_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  const char *sandbox_id, *container_id;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) detached = NULL;
 
-  g_variant_get (params, "(&s&s)", &sandbox_id, &container_id);
-  if (!unmount_one_rootfs (self, caller, sandbox_id, container_id, &detached, &error))
-    return_error (invocation, caller, error);
+  if (!unmount_one_rootfs (self, call->caller, call->req, &detached, &error))
+    return_error (call->invocation, call->caller, error);
   else
-    vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, invocation, (const char * const *) detached);
+    vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
+                                            (const char * const *) detached);
 }
 
 static void
-impl_unmount_sandbox (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
   g_autoptr(GError) error = NULL;
@@ -415,18 +655,16 @@ impl_unmount_sandbox (VcmService *self, GDBusMethodInvocation *invocation, GVari
   g_auto(GStrv) result = NULL;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  if (!vcm_validate_id ("sandbox_id", sandbox_id, &error))
-    {
-      return_error (invocation, caller, error);
-      return;
-    }
   table = vcm_watch_get_table (self->watch, FALSE);
   rootfs = vcm_mounter_list_rootfs_in (vcm_mounter_get_shared_dir (self->mounter), table, sandbox_id);
   for (guint i = 0; i < rootfs->len; i++)
     {
       const VcmRootfs *r = rootfs->pdata[i];
+      g_autoptr(VcmMountRequest) req =
+        vcm_mounter_prepare_unmount_rootfs (self->mounter, r->sandbox_id, r->container_id,
+                                            call->caller->creds, &error);
 
-      if (!unmount_one_rootfs (self, caller, r->sandbox_id, r->container_id, NULL, &error) &&
+      if (req != NULL && !unmount_one_rootfs (self, call->caller, req, NULL, &error) &&
           g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
         {
           g_clear_error (&error);   /* gone since the table was read: already as asked */
@@ -439,32 +677,26 @@ impl_unmount_sandbox (VcmService *self, GDBusMethodInvocation *invocation, GVari
 
           g_prefix_error (&error, "container %s (unmounted before it: %s): ", r->container_id,
                           *list ? list : "none");
-          return_error (invocation, caller, error);
+          return_error (call->invocation, call->caller, error);
           return;
         }
       g_strv_builder_add (done, r->container_id);
     }
   result = g_strv_builder_end (done);
-  vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, invocation, (const char * const *) result);
+  vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, call->invocation, (const char * const *) result);
   if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
     vcm_memory_trim_soon ();   /* a signal and a log line per rootfs: megabytes freed */
 }
 
 static void
-impl_list_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_list_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
-  g_autoptr(GError) error = NULL;
   g_autoptr(VcmMountTable) table = NULL;
   g_autoptr(GPtrArray) rootfs = NULL;
   GVariantBuilder builder;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  if (*sandbox_id != '\0' && !vcm_validate_id ("sandbox_id", sandbox_id, &error))
-    {
-      return_error (invocation, caller, error);
-      return;
-    }
   table = vcm_watch_get_table (self->watch, FALSE);   /* brings Generation up to date */
   rootfs = vcm_mounter_list_rootfs_in (vcm_mounter_get_shared_dir (self->mounter), table, sandbox_id);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssb)"));
@@ -474,7 +706,7 @@ impl_list_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant 
       g_variant_builder_add (&builder, "(sssb)", r->sandbox_id, r->container_id,
                              r->mount_point, r->read_only);
     }
-  vcm_dbus_mount_complete_list_rootfs (self->skeleton, invocation,
+  vcm_dbus_mount_complete_list_rootfs (self->skeleton, call->invocation,
                                        vcm_watch_get_generation (self->watch),
                                        g_variant_builder_end (&builder));
   if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
@@ -482,135 +714,113 @@ impl_list_rootfs (VcmService *self, GDBusMethodInvocation *invocation, GVariant 
 }
 
 static void
-impl_bind_mount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_bind_mount (VcmService *self, Call *call, GVariant *params)
 {
-  const char *source, *destination;
-  gboolean read_only;
+  const VcmMountRequest *req = call->req;
   g_autoptr(GError) error = NULL;
-  g_autofree char *mount_point = NULL;
-  g_autoptr(VcmCredentials) creds = NULL;
+  g_autofree char *mount_point = vcm_mounter_run_bind (self->mounter, req, &error);
 
-  g_variant_get (params, "(&s&sb)", &source, &destination, &read_only);
-  if (query_credentials (caller, &creds, &error))
-    mount_point = vcm_mounter_bind_mount (self->mounter, source, destination, read_only, creds, &error);
   if (mount_point == NULL)
     {
-      return_error (invocation, caller, error);
+      return_error (call->invocation, call->caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, caller, "Bind-mounted %s at %s%s",
-          source, mount_point, read_only ? " read-only" : "");
-  vcm_dbus_mount_complete_bind_mount (self->skeleton, invocation, mount_point);
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s",
+          req->source, mount_point, req->read_only ? " read-only" : "");
+  vcm_dbus_mount_complete_bind_mount (self->skeleton, call->invocation, mount_point);
 }
 
 static void
-impl_unmount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_unmount (VcmService *self, Call *call, GVariant *params)
 {
-  const char *mount_point;
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_auto(GStrv) detached = vcm_mounter_run_unmount (self->mounter, call->req, &error);
 
-  g_variant_get (params, "(&s)", &mount_point);
-  detached = vcm_mounter_unmount (self->mounter, mount_point, &error);
   if (detached == NULL)
     {
-      return_error (invocation, caller, error);
+      return_error (call->invocation, call->caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted %s (%u mounts detached)",
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
           detached[0], g_strv_length (detached));
-  vcm_dbus_mount_complete_unmount (self->skeleton, invocation, (const char * const *) detached);
+  vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation, (const char * const *) detached);
 }
 
 static void
-impl_get_device_for_path (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_get_device_for_path (VcmService *self, Call *call, GVariant *params)
 {
-  const char *path;
   guint major = 0, minor = 0;
   g_autofree char *mount_point = NULL;
-  g_autoptr(VcmCredentials) creds = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_variant_get (params, "(&s)", &path);
-  if (!query_credentials (caller, &creds, &error) ||
-      !vcm_query_device_for_path (self->query, path, creds, &major, &minor, &mount_point, &error))
-    return_error (invocation, caller, error);
+  if (!vcm_query_device_for_path (self->query, call->path, call->caller->creds, &major, &minor,
+                                  &mount_point, &error))
+    return_error (call->invocation, call->caller, error);
   else
-    vcm_dbus_mount_complete_get_device_for_path (self->skeleton, invocation, major, minor, mount_point);
+    vcm_dbus_mount_complete_get_device_for_path (self->skeleton, call->invocation, major, minor,
+                                                 mount_point);
 }
 
 static void
-impl_get_device_path_and_fs_type (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params)
 {
-  const char *mount_point;
   g_autofree char *device = NULL;
   g_autofree char *fs_type = NULL;
-  g_autoptr(VcmCredentials) creds = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_variant_get (params, "(&s)", &mount_point);
-  if (!query_credentials (caller, &creds, &error) ||
-      !vcm_query_device_path_and_fs_type (self->query, mount_point, creds, &device, &fs_type, &error))
-    return_error (invocation, caller, error);
+  if (!vcm_query_device_path_and_fs_type (self->query, call->path, call->caller->creds, &device,
+                                          &fs_type, &error))
+    return_error (call->invocation, call->caller, error);
   else
-    vcm_dbus_mount_complete_get_device_path_and_fs_type (self->skeleton, invocation, device, fs_type);
+    vcm_dbus_mount_complete_get_device_path_and_fs_type (self->skeleton, call->invocation, device,
+                                                         fs_type);
 }
 
 static void
-impl_is_device_mapper (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_is_device_mapper (VcmService *self, Call *call, GVariant *params)
 {
   guint major, minor;
 
   g_variant_get (params, "(uu)", &major, &minor);
-  vcm_dbus_mount_complete_is_device_mapper (self->skeleton, invocation,
+  vcm_dbus_mount_complete_is_device_mapper (self->skeleton, call->invocation,
                                             vcm_query_is_device_mapper (self->query, major, minor));
 }
 
 static void
-impl_is_system_mount (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_is_system_mount (VcmService *self, Call *call, GVariant *params)
 {
-  const char *path;
   gboolean result = FALSE;
   g_autoptr(GError) error = NULL;
 
-  g_variant_get (params, "(&s)", &path);
-  if (!vcm_query_is_system_mount (path, &result, &error))
-    return_error (invocation, caller, error);
+  if (!vcm_query_is_system_mount (call->path, &result, &error))
+    return_error (call->invocation, call->caller, error);
   else
-    vcm_dbus_mount_complete_is_system_mount (self->skeleton, invocation, result);
+    vcm_dbus_mount_complete_is_system_mount (self->skeleton, call->invocation, result);
 }
 
 static void
-impl_is_host_device (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_is_host_device (VcmService *self, Call *call, GVariant *params)
 {
-  const char *path;
   gboolean result = FALSE;
-  g_autoptr(VcmCredentials) creds = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_variant_get (params, "(&s)", &path);
-  if (!query_credentials (caller, &creds, &error) ||
-      !vcm_query_is_host_device (path, creds, &result, &error))
-    return_error (invocation, caller, error);
+  if (!vcm_query_is_host_device (call->path, call->caller->creds, &result, &error))
+    return_error (call->invocation, call->caller, error);
   else
-    vcm_dbus_mount_complete_is_host_device (self->skeleton, invocation, result);
+    vcm_dbus_mount_complete_is_host_device (self->skeleton, call->invocation, result);
 }
 
 static void
-impl_describe_path (VcmService *self, GDBusMethodInvocation *invocation, GVariant *params, VcmCaller *caller)
+run_describe_path (VcmService *self, Call *call, GVariant *params)
 {
-  const char *path;
   g_autoptr(VcmPathInfo) info = NULL;
   GVariantDict dict;
-  g_autoptr(VcmCredentials) creds = NULL;
   g_autoptr(GError) error = NULL;
 
-  g_variant_get (params, "(&s)", &path);
-  if (query_credentials (caller, &creds, &error))
-    info = vcm_query_describe_path (self->query, path, creds, &error);
+  info = vcm_query_describe_path (self->query, call->path, call->caller->creds, &error);
   if (info == NULL)
     {
-      return_error (invocation, caller, error);
+      return_error (call->invocation, call->caller, error);
       return;
     }
   g_variant_dict_init (&dict, NULL);
@@ -625,7 +835,7 @@ impl_describe_path (VcmService *self, GDBusMethodInvocation *invocation, GVarian
   g_variant_dict_insert (&dict, "system-mount", "b", info->system_mount);
   g_variant_dict_insert (&dict, "host-device", "b", info->host_device);
   g_variant_dict_insert (&dict, "propagation", "s", info->propagation);
-  vcm_dbus_mount_complete_describe_path (self->skeleton, invocation, g_variant_dict_end (&dict));
+  vcm_dbus_mount_complete_describe_path (self->skeleton, call->invocation, g_variant_dict_end (&dict));
 }
 
 /* ---- life cycle -------------------------------------------------------------- */
@@ -654,6 +864,8 @@ vcm_service_new (GDBusConnection *connection,
     return NULL;
   self->query = vcm_query_new (config->sysfs_root, vcm_watch_get_table, self->watch);
   self->auth = vcm_auth_new (connection, config->auth_timeout_ms);
+  self->cancellable = g_cancellable_new ();
+  self->calls = g_hash_table_new (NULL, NULL);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
   vcm_dbus_mount_set_shared_dir (self->skeleton, shared_dir);
@@ -676,7 +888,23 @@ vcm_service_free (VcmService *self)
       g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
   g_clear_object (&self->skeleton);
-  g_clear_pointer (&self->auth, vcm_auth_free);
+  if (self->calls != NULL)
+    {
+      GHashTableIter iter;
+      gpointer call;
+
+      /* calls in flight end as "stopping" when their callbacks come */
+      g_hash_table_iter_init (&iter, self->calls);
+      while (g_hash_table_iter_next (&iter, &call, NULL))
+        ((Call *) call)->self = NULL;
+      g_clear_pointer (&self->calls, g_hash_table_unref);
+    }
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->auth != NULL)
+    vcm_auth_shutdown (self->auth);
+  g_clear_pointer (&self->auth, vcm_auth_unref);
   g_clear_pointer (&self->query, vcm_query_free);
   g_clear_pointer (&self->mounter, vcm_mounter_free);
   g_clear_pointer (&self->watch, vcm_watch_free);

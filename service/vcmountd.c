@@ -9,6 +9,7 @@
 
 #include "vcm-config.h"
 #include "vcm-error.h"
+#include "vcm-privileges.h"
 #include "vcm-service.h"
 
 typedef struct {
@@ -135,6 +136,13 @@ main (int argc, char **argv)
     g_log_set_debug_enabled (TRUE);
 
   vcm_error_quark ();   /* register the D-Bus error names before any call */
+
+  /* Whoever started us, with whatever capabilities: only those needed. */
+  if (!vcm_privileges_drop (&error))
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
 
   d.loop = g_main_loop_new (NULL, FALSE);
   d.config = config;

@@ -965,17 +965,17 @@ polkit.addRule(function(action, subject) {
         ok, res, msg = self.w.call_as(NOBODY, 'MountRootfs', 'sbs', 'c2', self.make_rootfs('open'), True)
         self.assertTrue(ok, f'{res}: {msg}')
 
-    def test_polkit_rule_for_bind_sees_the_destination(self):
+    def test_polkit_rule_for_bind_sees_the_mount_point(self):
         rule = self.w.add_rule('''
 polkit.addRule(function(action, subject) {
     if (action.id == "org.vc.mount.bind" && subject.user == "vcmtest" &&
-        action.lookup("destination") == "%s")
+        action.lookup("mount_point") == "%s")
         return polkit.Result.YES;
 });
 ''' % os.path.join(self.shared, 'allowed'))
         self.addCleanup(self.w.remove_rule, rule)
         allowed = os.path.join(self.shared, 'allowed')
-        self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'destination': allowed})
+        self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'mount_point': allowed})
         src = self.make_rootfs('src')
         ok, res, msg = self.w.call_as(TEST_UID, 'BindMount', src, allowed, False)
         self.assertTrue(ok, f'{res}: {msg}')

@@ -22,6 +22,17 @@
 
 #define NOBODY_UID 65534
 
+/* The credentials the bus reports for a process of @uid started with
+ * setpriv --clear-groups: the uid and its one group. */
+static VcmCredentials *
+creds_of (uid_t uid, GError **error)
+{
+  const gid_t gid = uid;
+
+  (void) error;
+  return vcm_credentials_new (uid, &gid, 1);
+}
+
 /* The mounts and files every test uses; made once in main(). */
 static struct {
   char *tmp;        /* the temp dir, 0755 */
@@ -444,7 +455,7 @@ host_device (const char *path, const VcmCredentials *creds)
 static void
 test_host_device (void)
 {
-  g_autoptr(VcmCredentials) nobody = vcm_credentials_new_for_uid (NOBODY_UID, NULL);
+  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
 
   g_assert_true (host_device ("/dev", NULL));
   g_assert_true (host_device ("/dev/", NULL));
@@ -485,32 +496,27 @@ test_host_device (void)
 static void
 test_credentials_new (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmCredentials) root = vcm_credentials_new_for_uid (0, &error);
-  g_autoptr(VcmCredentials) nobody = NULL;
-  gboolean found = FALSE;
+  const gid_t groups[] = { 4321, 100, 200 };
+  g_autoptr(VcmCredentials) c = vcm_credentials_new (4242, groups, G_N_ELEMENTS (groups));
+  g_autoptr(VcmCredentials) copy = vcm_credentials_copy (c);
 
-  g_assert_no_error (error);
-  g_assert_cmpuint (root->uid, ==, 0);
-  g_assert_cmpuint (root->gid, ==, 0);
-  g_assert_cmpuint (root->n_groups, >=, 1);
-
-  nobody = vcm_credentials_new_for_uid (NOBODY_UID, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (nobody->uid, ==, NOBODY_UID);
-  for (guint i = 0; i < nobody->n_groups; i++)
-    if (nobody->groups[i] == nobody->gid)
-      found = TRUE;
-  g_assert_true (found);
-  for (guint i = 0; i < nobody->n_groups; i++)
-    g_assert_cmpuint (nobody->groups[i], !=, 0);
+  /* as the bus reports them: the first group is the filesystem gid */
+  g_assert_cmpuint (c->uid, ==, 4242);
+  g_assert_cmpuint (c->gid, ==, 4321);
+  g_assert_cmpuint (c->n_groups, ==, 3);
+  g_assert_cmpuint (c->groups[2], ==, 200);
+  g_assert_cmpuint (copy->uid, ==, 4242);
+  g_assert_cmpuint (copy->n_groups, ==, 3);
+  g_assert_true (copy->groups != c->groups);
+  g_assert_false (vcm_credentials_is_root (c));
+  g_assert_true (vcm_credentials_is_root (NULL));
 }
 
 static void
 test_credentials_open (void)
 {
-  g_autoptr(VcmCredentials) nobody = vcm_credentials_new_for_uid (NOBODY_UID, NULL);
-  g_autoptr(VcmCredentials) root = vcm_credentials_new_for_uid (0, NULL);
+  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
+  g_autoptr(VcmCredentials) root = creds_of (0, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
   g_autofree char *missing = g_build_filename (fx.t, "secret-not-there", NULL);
   g_autofree char *pub = g_build_filename (fx.t, "sub", "f", NULL);
@@ -567,7 +573,7 @@ static void
 test_credentials_queries (void)
 {
   g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(VcmCredentials) nobody = vcm_credentials_new_for_uid (NOBODY_UID, NULL);
+  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
   g_autofree char *secret_dir = g_build_filename (fx.t, "secret", NULL);
   g_autoptr(GError) e1 = NULL;
@@ -608,7 +614,7 @@ switching_thread (gpointer data)
 static void
 test_credentials_per_thread (void)
 {
-  g_autoptr(VcmCredentials) nobody = vcm_credentials_new_for_uid (NOBODY_UID, NULL);
+  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
   GThread *thread = g_thread_new ("switcher", switching_thread, nobody);
 

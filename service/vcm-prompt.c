@@ -1,0 +1,151 @@
+/* vcm-prompt: what polkit is shown of a call, computed from the resolved
+ * request: the details a rule reads and the authentication prompt. */
+#include "config.h"
+
+#include <string.h>
+
+#include "vcm-prompt.h"
+
+static void
+append_escaped_char (GString *out, gunichar c)
+{
+  GUnicodeType type = g_unichar_type (c);
+
+  if (c == '\\' || c == '\'')
+    {
+      g_string_append_c (out, '\\');
+      g_string_append_unichar (out, c);
+    }
+  else if (c == '$')   /* polkit expands $(name) in a message: never the caller's */
+    g_string_append (out, "\\x24");
+  else if (c < 0x20 || c == 0x7f)
+    g_string_append_printf (out, "\\x%02x", c);
+  else if (g_unichar_iscntrl (c) || type == G_UNICODE_FORMAT || type == G_UNICODE_LINE_SEPARATOR ||
+           type == G_UNICODE_PARAGRAPH_SEPARATOR || type == G_UNICODE_UNASSIGNED ||
+           type == G_UNICODE_SURROGATE || type == G_UNICODE_PRIVATE_USE)
+    g_string_append_printf (out, "\\u{%04x}", c);   /* bidi overrides and the like */
+  else
+    g_string_append_unichar (out, c);
+}
+
+/* @n characters of @s (valid UTF-8) from character @from, escaped. */
+static void
+append_escaped (GString *out, const char *s, glong from, glong n)
+{
+  const char *p = g_utf8_offset_to_pointer (s, from);
+
+  for (glong i = 0; i < n && *p != '\0'; i++, p = g_utf8_next_char (p))
+    append_escaped_char (out, g_utf8_get_char (p));
+}
+
+char *
+vcm_prompt_quote (const char *value)
+{
+  g_autofree char *valid = g_utf8_make_valid (value, -1);
+  g_autoptr(GString) out = g_string_new ("'");
+  glong len = g_utf8_strlen (valid, -1);
+
+  if (len <= VCM_PROMPT_MAX_VALUE)
+    append_escaped (out, valid, 0, len);
+  else
+    {
+      glong head = (VCM_PROMPT_MAX_VALUE - 1) / 2;
+      glong tail = VCM_PROMPT_MAX_VALUE - 1 - head;
+
+      append_escaped (out, valid, 0, head);
+      g_string_append (out, "\u2026");
+      append_escaped (out, valid, len - tail, tail);
+    }
+  g_string_append_c (out, '\'');
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static GHashTable *
+details_new (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+}
+
+static void
+add_line (GString *message, const char *label, const char *value)
+{
+  g_autofree char *quoted = vcm_prompt_quote (value);
+
+  g_string_append_printf (message, "\n%s: %s", label, quoted);
+}
+
+GHashTable *
+vcm_prompt_request (const VcmMountRequest *req, char **out_message)
+{
+  GHashTable *details = details_new ();
+  g_autoptr(GString) message = NULL;
+  gboolean mounts = req->op == VCM_MOUNT_OP_MOUNT_ROOTFS || req->op == VCM_MOUNT_OP_BIND;
+
+  switch (req->op)
+    {
+    case VCM_MOUNT_OP_MOUNT_ROOTFS:
+      message = g_string_new ("Mount the root filesystem of a container");
+      break;
+    case VCM_MOUNT_OP_UNMOUNT_ROOTFS:
+      message = g_string_new ("Unmount the root filesystem of a container, "
+                              "with everything mounted below it");
+      break;
+    case VCM_MOUNT_OP_BIND:
+      message = g_string_new ("Bind-mount a file or directory");
+      break;
+    case VCM_MOUNT_OP_UNMOUNT:
+    default:
+      message = g_string_new ("Unmount a mount, with everything mounted below it");
+      break;
+    }
+
+  g_hash_table_insert (details, VCM_DETAIL_SANDBOX_ID, g_strdup (req->sandbox_id ? req->sandbox_id : ""));
+  g_hash_table_insert (details, VCM_DETAIL_CONTAINER_ID,
+                       g_strdup (req->container_id ? req->container_id : ""));
+  g_hash_table_insert (details, VCM_DETAIL_MOUNT_POINT, g_strdup (req->mount_point));
+  if (mounts)
+    {
+      g_hash_table_insert (details, VCM_DETAIL_SOURCE, g_strdup (req->source));
+      g_hash_table_insert (details, VCM_DETAIL_READ_ONLY, g_strdup (req->read_only ? "true" : "false"));
+      add_line (message, "Source", req->source);
+    }
+  add_line (message, "Mount point", req->mount_point);
+  if (req->sandbox_id != NULL)
+    add_line (message, "Sandbox", req->sandbox_id);
+  if (req->container_id != NULL)
+    add_line (message, "Container", req->container_id);
+  if (mounts)
+    g_string_append (message, req->read_only ? "\nAccess: read-only" : "\nAccess: writable");
+
+  *out_message = g_string_free (g_steal_pointer (&message), FALSE);
+  return details;
+}
+
+GHashTable *
+vcm_prompt_sandbox (const char *sandbox_id, char **out_message)
+{
+  GHashTable *details = details_new ();
+  g_autoptr(GString) message =
+    g_string_new ("Unmount the root filesystems of every container of a sandbox");
+
+  g_hash_table_insert (details, VCM_DETAIL_SANDBOX_ID, g_strdup (sandbox_id));
+  g_hash_table_insert (details, VCM_DETAIL_CONTAINER_ID, g_strdup (""));
+  add_line (message, "Sandbox", sandbox_id);
+  *out_message = g_string_free (g_steal_pointer (&message), FALSE);
+  return details;
+}
+
+GHashTable *
+vcm_prompt_query (const char *path, char **out_message)
+{
+  GHashTable *details = details_new ();
+  g_autoptr(GString) message = g_string_new ("Query mounts and devices");
+
+  if (path != NULL)
+    {
+      g_hash_table_insert (details, VCM_DETAIL_PATH, g_strdup (path));
+      add_line (message, "Path", path);
+    }
+  *out_message = g_string_free (g_steal_pointer (&message), FALSE);
+  return details;
+}

@@ -1,0 +1,39 @@
+/* vcm-prompt: what polkit is shown of a call, computed from what the call
+ * will do (the resolved request), never from its raw arguments: the details
+ * a rule reads (one name per concept in every method) and the
+ * authentication prompt (one line per value, each quoted, escaped and
+ * shortened, so a caller cannot write text of its own into it). No D-Bus,
+ * no polkit types: a detail table is string -> string. */
+#pragma once
+
+#include <glib.h>
+
+#include "vcm-mounter.h"
+
+G_BEGIN_DECLS
+
+/* The detail names (see README, "Security model"). */
+#define VCM_DETAIL_SANDBOX_ID   "sandbox_id"    /* the sandbox concerned ("" for none) */
+#define VCM_DETAIL_CONTAINER_ID "container_id"  /* the container concerned ("" for none) */
+#define VCM_DETAIL_SOURCE       "source"        /* what is mounted: the opened object's path */
+#define VCM_DETAIL_MOUNT_POINT  "mount_point"   /* where: normalized, beneath the shared dir */
+#define VCM_DETAIL_READ_ONLY    "read_only"     /* "true" or "false" */
+#define VCM_DETAIL_PATH         "path"          /* a query's path, normalized */
+
+/* The longest value a prompt shows whole; longer ones keep their start and
+ * end around an ellipsis. */
+#define VCM_PROMPT_MAX_VALUE 96
+
+/* A mount or unmount request (MountRootfs, UnmountRootfs, BindMount, Unmount). */
+GHashTable *vcm_prompt_request (const VcmMountRequest *req, char **out_message);
+/* UnmountSandbox of @sandbox_id (validated). */
+GHashTable *vcm_prompt_sandbox (const char *sandbox_id, char **out_message);
+/* A query; @path (normalized) for those that name one, else NULL. */
+GHashTable *vcm_prompt_query   (const char *path, char **out_message);
+
+/* @value as a prompt shows it: in single quotes, valid UTF-8, with control
+ * and format characters, quotes, backslashes and '$' escaped, at most
+ * VCM_PROMPT_MAX_VALUE characters of it. */
+char *vcm_prompt_quote (const char *value);
+
+G_END_DECLS

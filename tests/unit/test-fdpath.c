@@ -1,0 +1,163 @@
+/* test-fdpath: resolving a caller's path by its text (vcm_fdpath_open_following):
+ * symlinks followed by what they say, "..", loops, trailing slashes, and
+ * /proc magic links never followed as jumps. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
+
+#include "vcm-fd.h"
+#include "vcm-fdpath.h"
+
+static char *
+fd_path (int fd)
+{
+  g_autofree char *proc = vcm_fdpath_proc_path (fd);
+
+  return g_file_read_link (proc, NULL);
+}
+
+typedef struct {
+  char *dir;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("vcm-fdpath-XXXXXX", NULL);
+  g_autofree char *p = NULL;
+
+  f->dir = realpath (tmp, NULL);
+  p = g_build_filename (f->dir, "a", "b", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (p, 0755), ==, 0);
+  g_free (p);
+  p = g_build_filename (f->dir, "a", "file", NULL);
+  g_assert_true (g_file_set_contents (p, "x", -1, NULL));
+  g_free (p);
+  p = g_build_filename (f->dir, "rel", NULL);
+  g_assert_cmpint (symlink ("a/b", p), ==, 0);
+  g_free (p);
+  p = g_build_filename (f->dir, "abs", NULL);
+  {
+    g_autofree char *target = g_build_filename (f->dir, "a", NULL);
+    g_assert_cmpint (symlink (target, p), ==, 0);
+  }
+  g_free (p);
+  p = g_build_filename (f->dir, "loop", NULL);
+  g_assert_cmpint (symlink ("loop", p), ==, 0);
+  g_free (p);
+  p = g_build_filename (f->dir, "up", NULL);
+  g_assert_cmpint (symlink ("a/b/..", p), ==, 0);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL));
+  free (f->dir);
+}
+
+static void
+expect_path (Fixture *f, const char *rel, const char *want_rel)
+{
+  g_autofree char *path = g_build_filename (f->dir, rel, NULL);
+  g_autofree char *want = g_build_filename (f->dir, want_rel, NULL);
+  vcm_autofd int fd = vcm_fdpath_open_following (path);
+  g_autofree char *got = NULL;
+
+  g_assert_cmpint (fd, >=, 0);
+  got = fd_path (fd);
+  g_assert_cmpstr (got, ==, want);
+}
+
+static void
+expect_errno (Fixture *f, const char *rel, int errsv)
+{
+  g_autofree char *path = g_build_filename (f->dir, rel, NULL);
+  int fd = vcm_fdpath_open_following (path);
+
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_cmpint (errno, ==, errsv);
+}
+
+static void
+test_follows_symlinks_by_text (Fixture *f, gconstpointer data)
+{
+  expect_path (f, "rel", "a/b");
+  expect_path (f, "abs/b", "a/b");
+  expect_path (f, "rel/../file", "a/file");   /* ".." after a symlink: of its target */
+  expect_path (f, "up", "a");
+  expect_path (f, "a/./b//", "a/b");
+}
+
+static void
+test_refusals (Fixture *f, gconstpointer data)
+{
+  expect_errno (f, "loop", ELOOP);
+  expect_errno (f, "missing", ENOENT);
+  expect_errno (f, "a/file/x", ENOTDIR);
+  expect_errno (f, "a/file/", ENOTDIR);
+  g_assert_cmpint (vcm_fdpath_open_following ("relative"), ==, -1);
+  g_assert_cmpint (errno, ==, EINVAL);
+}
+
+static void
+test_magic_links_by_text (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dir_b = g_build_filename (f->dir, "a", "b", NULL);
+  vcm_autofd int held = open (dir_b, O_PATH | O_CLOEXEC);
+  g_autofree char *via_proc = g_strdup_printf ("/proc/self/fd/%d", held);
+  vcm_autofd int fd = -1;
+  int pipe_fds[2] = { -1, -1 };
+  g_autofree char *got = NULL;
+  g_autofree char *via_pipe = NULL;
+
+  /* an fd's link reads as the path of what it holds: that path is opened */
+  g_assert_cmpint (held, >=, 0);
+  fd = vcm_fdpath_open_following (via_proc);
+  g_assert_cmpint (fd, >=, 0);
+  got = fd_path (fd);
+  g_assert_cmpstr (got, ==, dir_b);
+
+  /* a pipe's link reads "pipe:[N]": no path, nothing opened */
+  g_assert_cmpint (pipe (pipe_fds), ==, 0);
+  via_pipe = g_strdup_printf ("/proc/self/fd/%d", pipe_fds[0]);
+  g_assert_cmpint (vcm_fdpath_open_following (via_pipe), ==, -1);
+  g_assert_cmpint (errno, ==, ENOENT);
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
+}
+
+static void
+test_deleted_target_by_text (Fixture *f, gconstpointer data)
+{
+  g_autofree char *victim = g_build_filename (f->dir, "gone", NULL);
+  vcm_autofd int held = -1;
+  g_autofree char *via_proc = NULL;
+
+  g_assert_cmpint (g_mkdir (victim, 0755), ==, 0);
+  held = open (victim, O_PATH | O_CLOEXEC);
+  g_assert_cmpint (g_rmdir (victim), ==, 0);
+  via_proc = g_strdup_printf ("/proc/self/fd/%d", held);
+  /* "…/gone (deleted)": the text leads nowhere; the deleted directory is not reached */
+  g_assert_cmpint (vcm_fdpath_open_following (via_proc), ==, -1);
+  g_assert_cmpint (errno, ==, ENOENT);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/fdpath/follows-by-text", Fixture, NULL, setup, test_follows_symlinks_by_text, teardown);
+  g_test_add ("/fdpath/refusals", Fixture, NULL, setup, test_refusals, teardown);
+  g_test_add ("/fdpath/magic-links-by-text", Fixture, NULL, setup, test_magic_links_by_text, teardown);
+  g_test_add ("/fdpath/deleted-target", Fixture, NULL, setup, test_deleted_target_by_text, teardown);
+  return g_test_run ();
+}
