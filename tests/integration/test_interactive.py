@@ -319,6 +319,31 @@ class TestInteractiveAuthorization(WorldCase):
         self.assertIn(f'FAILED to authenticate to gain authorization for action {ACTION}',
                       self.polkit_log_since(log_at))
 
+    def test_prompt_shows_the_resolved_request_escaped(self):
+        # The caller names its rootfs through a symlink and puts text of its
+        # own in the name: the administrator's prompt shows the resolved path,
+        # the text escaped on the Source line, and the real access.
+        rootfs = os.path.join(self.scratch, 'r\nAccess: read-only, approved by the administrator')
+        os.makedirs(rootfs)
+        link = os.path.join(self.scratch, 'link')
+        os.symlink(rootfs, link)
+        run = self.start_client('mount-rootfs', 'sbp', 'c1', link + '/.')
+        try:
+            run.wait_for_prompt()
+            text = run.text()
+        finally:
+            run.kill()
+        lines = text.splitlines()
+        self.assertIn('Mount the root filesystem of a container', lines)
+        self.assertIn('Access: writable', lines)
+        self.assertFalse([l for l in lines if l.startswith('Access: read-only')], text)
+        source = [l for l in lines if l.startswith('Source: ')]
+        self.assertEqual(source, [f"Source: '{os.path.dirname(rootfs)}/r\\x0aAccess: read-only, "
+                                  "approved by the administrator'"], text)
+        self.assertIn(f"Mount point: '{self.w.rootfs_mount_point('sbp', 'c1')}'", lines)
+        self.assertIn("Sandbox: 'sbp'", lines)
+        self.assertIsNone(vcmtest.top_mount(self.w.rootfs_mount_point('sbp', 'c1')))
+
     def test_no_ask_password_does_not_prompt(self):
         rootfs = self.make_rootfs()
         mp = self.w.rootfs_mount_point('sbn', 'c1')

@@ -35,6 +35,10 @@ PYTHON = '/usr/bin/python3'
 
 TEST_USER = 'vcmtest'
 TEST_UID = 4242
+# A group the test user is a member of in the user database (the attack
+# tests check that a caller that dropped it does not get its access).
+TEST_GROUP = 'vcmgroup'
+TEST_GROUP_GID = 4343
 NOBODY_UID = 65534
 
 START_TIMEOUT = 10.0      # seconds for a name to appear on the bus
@@ -479,7 +483,8 @@ class World:
         etc = os.path.join(self.tmp, 'etc')
         os.mkdir(etc, 0o755)
         for name, line in (('passwd', f'{TEST_USER}:x:{TEST_UID}:{TEST_UID}:vc-mount test user:/nonexistent:/usr/sbin/nologin\n'),
-                           ('group', f'{TEST_USER}:x:{TEST_UID}:\n')):
+                           ('group', f'{TEST_USER}:x:{TEST_UID}:\n'
+                                     f'{TEST_GROUP}:x:{TEST_GROUP_GID}:{TEST_USER}\n')):
             copy = os.path.join(etc, name)
             with open(f'/etc/{name}') as f:
                 text = f.read()
@@ -825,17 +830,24 @@ class World:
     def gid_of(uid):
         return {0: 0, NOBODY_UID: 65534, TEST_UID: TEST_UID}.get(uid, uid)
 
+    def setpriv(self, uid, gid=None, groups=None):
+        """The setpriv command line to run as @uid (and @gid) with the
+        supplementary @groups (none by default)."""
+        gid = self.gid_of(uid) if gid is None else gid
+        grp = [f'--groups={",".join(str(g) for g in groups)}'] if groups else ['--clear-groups']
+        return ['setpriv', f'--reuid={uid}', f'--regid={gid}'] + grp
+
     def call_as(self, uid, method, *args, signature=None, destination=BUS_NAME,
-                object_path=OBJECT_PATH, interface=INTERFACE, gid=None, timeout_ms=CALL_TIMEOUT_MS):
-        """Makes one D-Bus call from a process running as @uid (setpriv, no
-        supplementary groups). Returns (ok, result_or_error_name, message): on
-        success (True, unpacked out tuple, ''), on error (False, error name,
-        error message)."""
+                object_path=OBJECT_PATH, interface=INTERFACE, gid=None, groups=None,
+                timeout_ms=CALL_TIMEOUT_MS):
+        """Makes one D-Bus call from a process running as @uid (setpriv, with
+        the supplementary @groups, none by default). Returns (ok,
+        result_or_error_name, message): on success (True, unpacked out tuple,
+        ''), on error (False, error name, error message)."""
         if signature is None:
             signature = in_signature(method) if interface == INTERFACE else ''
         args_text = GLib.Variant(f'({signature})', tuple(args)).print_(True) if signature else ''
-        gid = self.gid_of(uid) if gid is None else gid
-        cmd = ['setpriv', f'--reuid={uid}', f'--regid={gid}', '--clear-groups',
+        cmd = self.setpriv(uid, gid, groups) + [
                PYTHON, '-c', _CALL_AS_PROGRAM, self.bus_address, destination, object_path,
                interface, method, signature, args_text, str(timeout_ms)]
         p = subprocess.run(cmd, env=self._child_env(), stdin=subprocess.DEVNULL, cwd='/',

@@ -1,0 +1,181 @@
+#!/usr/bin/python3
+# attacker: what the attack tests (test_attacks.py) run as an unprivileged
+# user (started under setpriv by the test). One process, one bus connection,
+# many calls, so that thousands of attempts fit in a test run.
+#
+#   attacker.py ADDRESS calls JSON|@FILE calls in turn; JSON: a list of
+#                                        [method, signature, args-text]; prints
+#                                        one JSON line per call: [ok, result-or-
+#                                        error-name, message]
+#   attacker.py ADDRESS flood N JSON [--interactive] [--agent]
+#                                        sends N copies of one call without
+#                                        waiting, then collects every reply; with
+#                                        --agent registers a polkit
+#                                        authentication agent for itself that
+#                                        never answers; prints a JSON object
+#                                        {error name or "ok": count}
+#   attacker.py - swap DIR A B STOPFILE  exchanges DIR/A and DIR/B (renameat2
+#                                        RENAME_EXCHANGE) until STOPFILE exists;
+#                                        prints the number of exchanges
+import ctypes
+import json
+import os
+import sys
+
+from gi.repository import Gio, GLib
+
+DEST, PATH, IFACE = 'org.vc.Mount', '/org/vc/Mount', 'org.vc.Mount'
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+AGENT_XML = '''
+<node>
+  <interface name="org.freedesktop.PolicyKit1.AuthenticationAgent">
+    <method name="BeginAuthentication">
+      <arg type="s" name="action_id" direction="in"/>
+      <arg type="s" name="message" direction="in"/>
+      <arg type="s" name="icon_name" direction="in"/>
+      <arg type="a{ss}" name="details" direction="in"/>
+      <arg type="s" name="cookie" direction="in"/>
+      <arg type="a(sa{sv})" name="identities" direction="in"/>
+    </method>
+    <method name="CancelAuthentication">
+      <arg type="s" name="cookie" direction="in"/>
+    </method>
+  </interface>
+</node>
+'''
+
+
+def connect(address):
+    return Gio.DBusConnection.new_for_address_sync(
+        address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+        Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+
+def error_name(e):
+    name = Gio.DBusError.get_remote_error(e)
+    message = e.message
+    if name and message.startswith('GDBus.Error:%s: ' % name):
+        message = message[len('GDBus.Error:%s: ' % name):]
+    return name or 'local.%s.%d' % (e.domain, e.code), message
+
+
+def message_for(method, sig, args_text, interactive):
+    msg = Gio.DBusMessage.new_method_call(DEST, PATH, IFACE, method)
+    msg.set_body(GLib.Variant.parse(GLib.VariantType.new('(' + sig + ')'), args_text, None, None))
+    if interactive:
+        msg.set_flags(Gio.DBusMessageFlags.ALLOW_INTERACTIVE_AUTHORIZATION)
+    return msg
+
+
+def load_spec(spec):
+    """A JSON spec, given inline or as @FILE (for arguments larger than a
+    command line may be)."""
+    if spec.startswith('@'):
+        with open(spec[1:]) as f:
+            return json.load(f)
+    return json.loads(spec)
+
+
+def cmd_calls(conn, spec):
+    for method, sig, args_text in load_spec(spec):
+        try:
+            res = conn.call_sync(DEST, PATH, IFACE, method,
+                                 GLib.Variant.parse(GLib.VariantType.new('(' + sig + ')'), args_text,
+                                                    None, None),
+                                 None, Gio.DBusCallFlags.NO_AUTO_START, 60000, None)
+            print(json.dumps([True, res.unpack(), '']), flush=True)
+        except GLib.Error as e:
+            name, message = error_name(e)
+            print(json.dumps([False, name, message]), flush=True)
+
+
+def register_silent_agent(conn):
+    """An authentication agent for this process that never answers: every
+    interactive check for it waits until it times out."""
+    held = []
+
+    def on_call(c, sender, path, iface, method, params, invocation):
+        if method == 'BeginAuthentication':
+            held.append(invocation)          # never answered
+        else:
+            invocation.return_value(None)
+
+    info = Gio.DBusNodeInfo.new_for_xml(AGENT_XML).interfaces[0]
+    conn.register_object('/vcmtest/agent', info, on_call, None, None)
+    with open('/proc/self/stat') as f:
+        start_time = int(f.read().rsplit(')', 1)[1].split()[19])
+    subject = ('unix-process', {'pid': GLib.Variant('u', os.getpid()),
+                                'start-time': GLib.Variant('t', start_time),
+                                'uid': GLib.Variant('i', os.getuid())})
+    conn.call_sync('org.freedesktop.PolicyKit1', '/org/freedesktop/PolicyKit1/Authority',
+                   'org.freedesktop.PolicyKit1.Authority', 'RegisterAuthenticationAgent',
+                   GLib.Variant('((sa{sv})ss)', (subject, 'C', '/vcmtest/agent')),
+                   None, Gio.DBusCallFlags.NONE, 10000, None)
+    return held
+
+
+def cmd_flood(conn, n, spec, interactive, agent):
+    held = register_silent_agent(conn) if agent else None
+    method, sig, args_text = json.loads(spec)
+    loop = GLib.MainLoop()
+    outcomes = {}
+    left = [n]
+
+    def on_reply(c, res, _data):
+        try:
+            reply = c.send_message_with_reply_finish(res)
+            if reply.get_message_type() == Gio.DBusMessageType.ERROR:
+                name = reply.get_error_name()
+            else:
+                name = 'ok'
+        except GLib.Error as e:
+            name, _ = error_name(e)
+        outcomes[name] = outcomes.get(name, 0) + 1
+        left[0] -= 1
+        if left[0] == 0:
+            loop.quit()
+
+    for _ in range(n):
+        msg = message_for(method, sig, args_text, interactive)
+        conn.send_message_with_reply(msg, Gio.DBusSendMessageFlags.NONE, 600000, None,
+                                     on_reply, None)
+    # Replies that are refusals come at once; the rest wait on polkit. Print
+    # what came within the first moments, then everything once all are in.
+    GLib.timeout_add(int(os.environ.get('VCM_FLOOD_SETTLE_MS', '3000')),
+                     lambda: (print(json.dumps({'settled': dict(outcomes)}), flush=True), False)[1])
+    loop.run()
+    print(json.dumps({'final': outcomes}), flush=True)
+    del held
+
+
+def cmd_swap(directory, a, b, stopfile):
+    libc = ctypes.CDLL(None, use_errno=True)
+    dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    ba, bb = a.encode(), b.encode()
+    n = 0
+    while not os.path.exists(stopfile):
+        for _ in range(64):
+            if libc.renameat2(dfd, ba, dfd, bb, RENAME_EXCHANGE) == 0:
+                n += 1
+    print(n, flush=True)
+
+
+def main():
+    address, command = sys.argv[1], sys.argv[2]
+    if command == 'swap':
+        cmd_swap(*sys.argv[3:7])
+        return
+    conn = connect(address)
+    if command == 'calls':
+        cmd_calls(conn, sys.argv[3])
+    elif command == 'flood':
+        cmd_flood(conn, int(sys.argv[3]), sys.argv[4], '--interactive' in sys.argv[5:],
+                  '--agent' in sys.argv[5:])
+    else:
+        raise SystemExit(f'unknown command {command}')
+
+
+if __name__ == '__main__':
+    main()

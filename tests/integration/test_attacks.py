@@ -1,0 +1,701 @@
+#!/usr/bin/python3
+# test_attacks: the promises of the threat model, each tried by an
+# unprivileged caller out to get more than a narrow polkit rule grants, against
+# the real vcmountd, the real polkitd and a private system bus (vcmtest.World).
+#
+# The rules are the README's: the test user ("alice" below: vcmtest) may manage
+# the rootfs of sandbox "alice", make read-only binds of what lies under her
+# own directory SRV into SHARED/alice/, and unmount there. Every attack ends in
+# the documented error with the mount table and the host's files unchanged,
+# the service still on the bus and other callers served.
+#
+# Promise 1 (what polkit is asked is what is done): TestWhatIsAsked.
+# Promise 2 (no reach beyond the caller's own):     TestReach.
+# Promise 3 (nothing invisible):                    TestNothingInvisible.
+# Promise 4, 5 (bounded cost, no denial):           TestBounds.
+# Promise 6 (honest prompts):                       TestWhatIsAsked.test_prompt_*,
+#                                                   and test_interactive.py.
+# Promise 7 (least privilege):                      TestPrivileges.
+
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import vcmtest  # noqa: E402
+from vcmtest import WorldCase, DBusCallError, top_mount  # noqa: E402
+
+E = vcmtest.ERROR_PREFIX
+INVALID, NOT_AUTHORIZED, NOT_FOUND = E + 'InvalidArgument', E + 'NotAuthorized', E + 'NotFound'
+FAILED, LIMITS = E + 'Failed', E + 'LimitsExceeded'
+ALICE = vcmtest.TEST_UID
+BOB = vcmtest.NOBODY_UID
+ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'attacker.py')
+DETAIL_KEYS = ['sandbox_id', 'container_id', 'source', 'mount_point', 'read_only', 'path',
+               'polkit.message']
+
+# The README's narrow rules, and one that logs what every check carries.
+LOG_RULE = '''
+polkit.addRule(function(action, subject) {
+    if (action.id.indexOf("org.vc.mount.") == 0) {
+        var d = {};
+        %s.forEach(function(k) { var v = action.lookup(k); if (v !== undefined) d[k] = v; });
+        polkit.log("VCMDETAILS " + action.id + " " + subject.user + " " + JSON.stringify(d));
+    }
+});
+''' % json.dumps(DETAIL_KEYS)
+
+ALICE_RULES = '''
+polkit.addRule(function(action, subject) {
+    if (subject.user != "vcmtest")
+        return polkit.Result.NOT_HANDLED;
+    if (action.id == "org.vc.mount.manage-rootfs" && action.lookup("sandbox_id") == "alice")
+        return polkit.Result.YES;
+    var mp = action.lookup("mount_point") || "";
+    var src = action.lookup("source");
+    if (action.id == "org.vc.mount.bind" && mp.indexOf("%(shared)s/alice/") == 0 &&
+        (src === undefined ||                                   /* Unmount */
+         (action.lookup("read_only") == "true" && src.indexOf("%(srv)s/") == 0)))
+        return polkit.Result.YES;
+    return polkit.Result.NOT_HANDLED;
+});
+'''
+
+
+def listmount_count():
+    """The number of mounts in this mount namespace as listmount(2) counts
+    them: every mount, also one whose mount point lies out of reach and that
+    /proc/self/mountinfo therefore leaves out. None if the kernel lacks it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    class Req(ctypes.Structure):
+        _fields_ = [('size', ctypes.c_uint32), ('spare', ctypes.c_uint32),
+                    ('mnt_id', ctypes.c_uint64), ('param', ctypes.c_uint64)]
+    total, last = 0, 0
+    buf = (ctypes.c_uint64 * 4096)()
+    while True:
+        req = Req(ctypes.sizeof(Req), 0, 0xffffffffffffffff, last)
+        n = libc.syscall(458, ctypes.byref(req), buf, len(buf), 0)
+        if n < 0:
+            return None
+        total += n
+        if n < len(buf):
+            return total
+        last = buf[n - 1]
+
+
+def invisible_mounts():
+    n = listmount_count()
+    return None if n is None else n - len(vcmtest.mountinfo())
+
+
+class AttackCase(WorldCase):
+    """One World for the class, the rules in force, alice's own directory SRV."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.w
+        cls.srv = os.path.join(w.tmp, 'srv-alice')
+        os.makedirs(os.path.join(cls.srv, 'data', 'sub'))
+        with open(os.path.join(cls.srv, 'data', 'hello'), 'w') as f:
+            f.write('alice\n')
+        for dirpath, dirnames, filenames in os.walk(cls.srv):
+            for n in [dirpath] + [os.path.join(dirpath, f) for f in filenames]:
+                os.chown(n, ALICE, ALICE)
+        os.chmod(cls.srv, 0o755)
+        cls.log_rule = w.add_rule(LOG_RULE, name='00-vcmtest-log.rules')
+        cls.alice_rule = w.add_rule(ALICE_RULES % {'shared': cls.shared, 'srv': cls.srv},
+                                    name='50-vcmtest-alice.rules')
+        w.wait_for_rule(ALICE, 'org.vc.mount.manage-rootfs', {'sandbox_id': 'alice'})
+        os.makedirs(os.path.join(cls.shared, 'alice'), exist_ok=True)
+
+    def _clean(self):
+        if self.w.daemon_running():
+            try:
+                for sandbox_id, container_id, _, _ in self.w.call('ListRootfs', '')[1]:
+                    try:
+                        self.w.call('UnmountRootfs', sandbox_id, container_id)
+                    except DBusCallError:
+                        pass
+            except DBusCallError:
+                pass
+        self.w.unmount_all_beneath(self.shared)
+        self.w.unmount_all_beneath(self.scratch)
+        for name in os.listdir(self.shared):
+            if name != 'alice':
+                p = os.path.join(self.shared, name)
+                shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+        os.makedirs(os.path.join(self.shared, 'alice'), exist_ok=True)
+        for name in os.listdir(os.path.join(self.shared, 'alice')):
+            p = os.path.join(self.shared, 'alice', name)
+            shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
+        shutil.rmtree(self.scratch)
+        if not self.w.daemon_running():
+            log = self.w.logs_text(since_mark=True)
+            self.w.stop_daemon(check=False)
+            self.w.start_daemon()
+            self.fail('vcmountd died during the test:\n' + log)
+
+    # -- helpers ----------------------------------------------------------
+
+    def path(self, *parts):
+        return os.path.join(self.scratch, *parts)
+
+    def alice_path(self, *parts):
+        return os.path.join(self.shared, 'alice', *parts)
+
+    def refused(self, name, method, *args, uid=ALICE, arg=None, **kw):
+        """@method as @uid fails with @name; the mount table and the shared
+        dir's tree are as before. Returns the message."""
+        table = vcmtest.mount_table()
+        tree = self.tree(self.shared)
+        ok, got, message = self.calls_as(uid, [(method,) + args], **kw)[0]
+        self.assertFalse(ok, f'{method}{args!r} as {uid} succeeded ({got!r}); expected {name}')
+        self.assertEqual(got, name, f'{method}{args!r}: {message}')
+        self.assertEqual(vcmtest.mount_table(), table, f'{method}{args!r} changed the mount table')
+        self.assertEqual(self.tree(self.shared), tree, f'{method}{args!r} changed the shared dir')
+        if arg is not None:
+            self.assertIn(arg, message)
+        return message
+
+    def allowed(self, method, *args, uid=ALICE, **kw):
+        ok, res, message = self.calls_as(uid, [(method,) + args], **kw)[0]
+        self.assertTrue(ok, f'{method}{args!r} as {uid}: {res}: {message}')
+        return res
+
+    @staticmethod
+    def tree(top):
+        """Every name beneath @top (not descending into mounts), with its kind."""
+        out = []
+        top_dev = os.lstat(top).st_dev
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames[:] = [d for d in dirnames
+                           if os.lstat(os.path.join(dirpath, d)).st_dev == top_dev and
+                           not os.path.ismount(os.path.join(dirpath, d))]
+            for n in dirnames + filenames:
+                out.append(os.path.relpath(os.path.join(dirpath, n), top))
+        return sorted(out)
+
+    def details_logged(self, since, action=None):
+        """The details polkit was asked with since log offset @since."""
+        with open(self.w.polkit_log, errors='replace') as f:
+            f.seek(since)
+            text = f.read()
+        out = []
+        for m in re.finditer(r'VCMDETAILS (\S+) (\S+) (\{.*\})', text):
+            if action is None or m.group(1) == action:
+                out.append(json.loads(m.group(3)))
+        return out
+
+    def log_offset(self):
+        return os.path.getsize(self.w.polkit_log)
+
+    def wait_for_details(self, since, action, count=1):
+        vcmtest.wait_until(lambda: len(self.details_logged(since, action)) >= count, 10.0,
+                           f'{count} polkit check(s) of {action} in the polkit log')
+        return self.details_logged(since, action)
+
+    def attacker(self, uid, *args, groups=None, timeout=300):
+        cmd = self.w.setpriv(uid, groups=groups) + [vcmtest.PYTHON, ATTACKER, self.w.bus_address] + \
+            [str(a) for a in args]
+        p = subprocess.run(cmd, env=self.w._child_env(), stdin=subprocess.DEVNULL, cwd='/',
+                           capture_output=True, text=True, timeout=timeout)
+        if p.returncode != 0:
+            self.fail(f'attacker {args[0]} failed: {p.stderr}')
+        return p.stdout
+
+    def calls_as(self, uid, calls, groups=None):
+        """Many calls on one connection of @uid (with the supplementary
+        @groups): [(ok, result, message)], results as JSON gives them."""
+        spec = json.dumps([[m, vcmtest.in_signature(m),
+                            vcmtest.GLib.Variant(f'({vcmtest.in_signature(m)})', tuple(a)).print_(True)]
+                           for m, *a in calls])
+        with tempfile.NamedTemporaryFile('w', dir=self.w.tmp, suffix='.json', delete=False) as f:
+            f.write(spec)
+        os.chmod(f.name, 0o644)
+        try:
+            out = self.attacker(uid, 'calls', '@' + f.name, groups=groups)
+        finally:
+            os.unlink(f.name)
+        return [json.loads(line) for line in out.splitlines()]
+
+
+class TestWhatIsAsked(AttackCase):
+    """Promise 1 and 6: details from resolved values, acted on as resolved."""
+
+    def test_source_with_dotdot_is_asked_as_resolved(self):
+        # /srv-alice/../<outside> matched "source under SRV/" when the rule saw
+        # the raw string; the service asks with the resolved path.
+        outside = self.path('readable-elsewhere')
+        os.makedirs(outside, 0o755)
+        raw = os.path.join(self.srv, '..', os.path.relpath(outside, self.w.tmp))
+        self.refused(NOT_AUTHORIZED, 'BindMount', raw, self.alice_path('x'), True)
+        self.assertFalse(os.path.exists(self.alice_path('x')))
+
+    def test_source_through_own_symlink_is_asked_as_resolved(self):
+        link = os.path.join(self.srv, 'to-etc')
+        os.symlink('/etc', link)
+        self.addCleanup(os.unlink, link)
+        at = self.log_offset()
+        self.refused(NOT_AUTHORIZED, 'BindMount', link, self.alice_path('etc'), True)
+        self.assertEqual(self.details_logged(at, 'org.vc.mount.bind')[0]['source'], '/etc')
+
+    def test_destination_with_dotdot_into_another_sandbox(self):
+        victim = self.mp_of_root('sb2', 'c1')
+        os.makedirs(os.path.join(victim, 'usr', 'bin'), exist_ok=True)
+        dest = self.alice_path('..', 'sb2', 'c1', 'rootfs', 'usr', 'bin')
+        at = self.log_offset()
+        self.refused(NOT_AUTHORIZED, 'BindMount', os.path.join(self.srv, 'data'), dest, True)
+        d = self.details_logged(at, 'org.vc.mount.bind')[0]
+        self.assertEqual(d['mount_point'], os.path.join(self.shared, 'sb2', 'c1', 'rootfs', 'usr', 'bin'))
+        self.assertEqual((d['sandbox_id'], d['container_id']), ('sb2', 'c1'))
+
+    def test_unmount_of_another_sandbox_with_dotdot(self):
+        victim = self.mp_of_root('sb2', 'c1')
+        self.refused(NOT_AUTHORIZED, 'Unmount', self.alice_path('..', 'sb2', 'c1', 'rootfs'))
+        self.assertIsNotNone(top_mount(victim))
+
+    def test_preempting_another_sandboxs_rootfs(self):
+        dest = self.alice_path('..', 'sb3', 'c1', 'rootfs')
+        self.refused(NOT_AUTHORIZED, 'BindMount', os.path.join(self.srv, 'data'), dest, True)
+        # the runtime's MountRootfs then finds the place as it should
+        self.assertEqual(self.mp_of_root('sb3', 'c1'), os.path.join(self.shared, 'sb3', 'c1', 'rootfs'))
+
+    def test_details_are_the_resolved_values_with_one_name_each(self):
+        src = os.path.join(self.srv, 'data')
+        at = self.log_offset()
+        mp = self.allowed('BindMount', self.srv + '//./data/', self.alice_path('') + '/./d1//', True)[0]
+        self.assertEqual(mp, self.alice_path('d1'))
+        d = self.wait_for_details(at, 'org.vc.mount.bind')[0]
+        self.assertEqual({k: d.get(k) for k in ('sandbox_id', 'container_id', 'source', 'mount_point',
+                                                'read_only')},
+                         {'sandbox_id': 'alice', 'container_id': 'd1', 'source': src,
+                          'mount_point': mp, 'read_only': 'true'})
+        self.assertNotIn('destination', d)
+        self.allowed('Unmount', mp + '/')
+        # MountRootfs names its source "source" too, and its place "mount_point".
+        at = self.log_offset()
+        self.allowed('MountRootfs', 'alice', 'c1', src + '/', True)
+        d = self.wait_for_details(at, 'org.vc.mount.manage-rootfs')[0]
+        self.assertEqual(d['source'], src)
+        self.assertEqual(d['mount_point'], os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
+        self.assertNotIn('rootfs', d)
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+
+    def test_magic_links_are_not_followed(self):
+        # /proc/self is the service: its fds and root must not be reachable.
+        for raw in ('/proc/self/fd/0', '/proc/self/root/etc', '/proc/thread-self/cwd',
+                    f'/proc/{os.getpid()}/root/etc'):
+            with self.subTest(raw=raw):
+                at = self.log_offset()
+                ok, res, message = self.w.call_as(ALICE, 'BindMount', raw, self.alice_path('m'), True)
+                self.assertFalse(ok, f'{raw}: mounted {res}')
+                self.assertIn(res, (NOT_FOUND, NOT_AUTHORIZED), message)
+                for d in self.details_logged(at, 'org.vc.mount.bind'):
+                    self.assertFalse(d['source'].startswith('/proc'), d)
+        self.assertIsNone(top_mount(self.alice_path('m')))
+
+    def test_prompt_states_the_real_effect_and_escapes_the_callers_text(self):
+        name = 'x\nroutine read-only mount, approved by the administrator $(read_only)\u202e'
+        src = os.path.join(self.srv, name)
+        os.mkdir(src)
+        os.chown(src, ALICE, ALICE)
+        self.addCleanup(os.rmdir, src)
+        at = self.log_offset()
+        self.refused(NOT_AUTHORIZED, 'BindMount', src, self.alice_path('p'), False)
+        msg = self.wait_for_details(at, 'org.vc.mount.bind')[0]['polkit.message']
+        lines = msg.split('\n')
+        self.assertEqual(lines[0], 'Bind-mount a file or directory')
+        self.assertIn('Access: writable', lines)
+        self.assertFalse(any(l.startswith('routine') for l in lines), msg)
+        self.assertNotIn('$(', msg)
+        self.assertNotIn('\u202e', msg)
+        source_line = [l for l in lines if l.startswith('Source: ')][0]
+        self.assertIn('x\\x0aroutine', source_line)
+        self.assertIn('\\x24(read_only)', source_line)
+        self.assertIn('\\u{202e}', source_line)
+
+    def test_prompt_shortens_long_values(self):
+        deep = os.path.join(self.srv, *(['d' * 60] * 8))
+        os.makedirs(deep)
+        self.addCleanup(shutil.rmtree, os.path.join(self.srv, 'd' * 60))
+        at = self.log_offset()
+        self.refused(NOT_AUTHORIZED, 'BindMount', deep, self.alice_path('q'), False)
+        msg = self.wait_for_details(at, 'org.vc.mount.bind')[0]['polkit.message']
+        source_line = [l for l in msg.split('\n') if l.startswith('Source: ')][0]
+        self.assertLessEqual(len(source_line), len('Source: ') + 2 + 96)
+        self.assertIn('\u2026', source_line)
+
+    def mp_of_root(self, sandbox_id, container_id):
+        root = self.path(f'root-{sandbox_id}-{container_id}')
+        os.makedirs(os.path.join(root, 'usr', 'bin'))
+        return self.w.call('MountRootfs', sandbox_id, container_id, root, False)
+
+
+class TestReach(AttackCase):
+    """Promise 2: nothing the caller could not read, nothing made where it could not."""
+
+    def secret_tree(self):
+        secret = self.path('root-only')
+        os.makedirs(os.path.join(secret, 'etc'))
+        with open(os.path.join(secret, 'shadow'), 'w') as f:
+            f.write('root only\n')
+        os.chmod(os.path.join(secret, 'shadow'), 0o600)
+        os.chmod(secret, 0o700)
+        return secret
+
+    def test_unreadable_sources_are_not_found(self):
+        # Search permission on the parents was all O_PATH needed; now the
+        # caller must be able to read what it mounts.
+        secret = self.secret_tree()
+        shadow_like = self.path('shadow-like')
+        with open(shadow_like, 'w') as f:
+            f.write('root only\n')
+        os.chmod(shadow_like, 0o600)
+        unreadable_dir = self.path('no-read')
+        os.makedirs(unreadable_dir, 0o711)
+        os.chmod(unreadable_dir, 0o711)
+        for src in (shadow_like, unreadable_dir, secret, os.path.join(secret, 'shadow')):
+            with self.subTest(src=src):
+                self.refused(NOT_FOUND, 'MountRootfs', 'alice', 'c1', src, True, arg='rootfs')
+        # the same answer as for a path that does not exist
+        _, _, m1 = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1', shadow_like, True)
+        _, _, m2 = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1', shadow_like + '-nope', True)
+        self.assertEqual(m1.replace(shadow_like, 'P'), m2.replace(shadow_like + '-nope', 'P'))
+
+    def test_a_writable_mount_of_the_host_gives_nothing_more(self):
+        # alice may mount "/" (she can read it) writable for her sandbox; through
+        # it she can write nothing she could not write anyway, and the service
+        # makes nothing in the host's directories for her.
+        before = sorted(os.listdir('/etc'))
+        mp = self.allowed('MountRootfs', 'alice', 'c1', '/', False)[0]
+        self.assertNotIn('ro', top_mount(mp)['options'])
+        ok, res, message = self.w.call_as(ALICE, 'BindMount', os.path.join(self.srv, 'data'),
+                                          os.path.join(mp, 'etc', 'vcm-attack'), True)
+        self.assertFalse(ok, 'a mount point was made in the host\'s /etc')
+        probe = subprocess.run(self.w.setpriv(ALICE) + ['touch', os.path.join(mp, 'etc', 'vcm-attack')],
+                               capture_output=True)
+        self.assertNotEqual(probe.returncode, 0)
+        self.assertEqual(sorted(os.listdir('/etc')), before)
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+
+    def test_another_sandboxs_private_rootfs(self):
+        victim_src = self.secret_tree()
+        mp = self.w.call('MountRootfs', 'sb2', 'c1', victim_src, False)
+        self.refused(NOT_FOUND, 'MountRootfs', 'alice', 'c1', mp, True)
+
+    def test_groups_come_from_the_bus_not_the_user_database(self):
+        # alice is in TEST_GROUP per /etc/group; a process of hers that
+        # dropped it does not get the group's access through the service.
+        gsrc = self.path('group-only')
+        os.makedirs(gsrc)
+        os.chown(gsrc, 0, vcmtest.TEST_GROUP_GID)
+        os.chmod(gsrc, 0o750)
+        self.refused(NOT_FOUND, 'MountRootfs', 'alice', 'c1', gsrc, True)
+        res = self.allowed('MountRootfs', 'alice', 'c1', gsrc, True, groups=[vcmtest.TEST_GROUP_GID])
+        self.assertEqual(res[0], os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+
+    def test_nothing_is_made_in_a_tree_the_caller_cannot_write(self):
+        # Root put a root-only host directory and a root-owned 0755 one in
+        # alice's part of the shared dir.
+        secret = self.secret_tree()
+        pub = self.path('root-0755')
+        os.makedirs(pub)
+        self.w.call('BindMount', secret, self.alice_path('host'), False)
+        self.w.call('BindMount', pub, self.alice_path('pub'), False)
+        before_secret, before_pub = self.tree(secret), self.tree(pub)
+        data = os.path.join(self.srv, 'data')
+        for dest in (self.alice_path('host', 'newdir'), self.alice_path('host', 'etc', 'newdir'),
+                     self.alice_path('pub', 'newdir', 'deeper')):
+            with self.subTest(dest=dest):
+                ok, res, message = self.w.call_as(ALICE, 'BindMount', data, dest, True)
+                self.assertFalse(ok, f'{dest}: mounted')
+                self.assertIn(res, (FAILED, NOT_FOUND, INVALID), message)
+        file_src = os.path.join(self.srv, 'data', 'hello')
+        ok, res, message = self.w.call_as(ALICE, 'BindMount', file_src, self.alice_path('pub', 'f'), True)
+        self.assertFalse(ok)
+        self.assertEqual(self.tree(secret), before_secret)
+        self.assertEqual(self.tree(pub), before_pub)
+
+    def test_nothing_is_made_in_the_callers_own_tree_either(self):
+        # Inside a mount alice can write, what the service makes would be hers
+        # to move: refused (promise 3), and what it made is gone again.
+        self.w.call('BindMount', self.srv, self.alice_path('own'), False)
+        before = self.tree(self.srv)
+        message = self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'),
+                               self.alice_path('own', 'newdir'), True, arg='destination')
+        self.assertIn('may write', message)
+        self.assertEqual(self.tree(self.srv), before)
+
+
+class TestNothingInvisible(AttackCase):
+    """Promise 3: a mount lies where it is reported, visible, beneath the shared dir."""
+
+    def test_mount_points_in_a_tree_the_caller_can_rename_are_refused(self):
+        self.w.call('BindMount', self.srv, self.alice_path('own'), False)
+        os.makedirs(os.path.join(self.srv, 'x'), exist_ok=True)
+        os.chown(os.path.join(self.srv, 'x'), ALICE, ALICE)
+        self.addCleanup(shutil.rmtree, os.path.join(self.srv, 'x'), True)
+        self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'), self.alice_path('own', 'x'),
+                     True, arg='destination')
+
+    def test_destination_rename_race(self):
+        # alice exchanges two directories of her own tree, bound into her part
+        # of the shared dir, as fast as she can while she asks for mounts in
+        # them: thousands of attempts, nothing mounted out of sight.
+        self.w.call('BindMount', self.srv, self.alice_path('own'), False)
+        for d in ('a', 'b'):
+            os.makedirs(os.path.join(self.srv, d, 'm'), exist_ok=True)
+            for p in (os.path.join(self.srv, d), os.path.join(self.srv, d, 'm')):
+                os.chown(p, ALICE, ALICE)
+        self.addCleanup(lambda: [shutil.rmtree(os.path.join(self.srv, d), True) for d in 'ab'])
+        stop = os.path.join(self.w.tmp, 'stop-swap')
+        swapper = subprocess.Popen(self.w.setpriv(ALICE) + [vcmtest.PYTHON, ATTACKER, '-', 'swap',
+                                                           self.srv, 'a', 'b', stop],
+                                   stdout=subprocess.PIPE, text=True, env=self.w._child_env())
+        invisible_before = invisible_mounts()
+        try:
+            n = 2000
+            results = self.calls_as(ALICE, [('BindMount', os.path.join(self.srv, 'data'),
+                                             self.alice_path('own', 'a', 'm'), True)] * n)
+        finally:
+            open(stop, 'w').close()
+            swaps = int(swapper.communicate(timeout=60)[0] or 0)
+            os.unlink(stop)
+        ok = [r for r in results if r[0]]
+        self.assertEqual(len(results), n)
+        self.assertGreater(swaps, 0)
+        self.assertEqual(ok, [], f'{len(ok)} of {n} mounts were made in a tree alice can rename')
+        self.assertEqual({r[1] for r in results} - {INVALID, NOT_FOUND}, set(), results[:3])
+        self.assertEqual(self.w.mounts_beneath(self.alice_path('own'), inclusive=False), [])
+        if invisible_before is not None:
+            self.assertEqual(invisible_mounts(), invisible_before, 'a mount went out of sight')
+        print(f'# destination race: {n} attempts, {swaps} exchanges, 0 mounts, 0 escapes')
+
+    def test_source_swap_race(self):
+        # alice exchanges her source with a symlink to a root-only tree while
+        # asking for read-only binds of it: what is mounted is always hers.
+        secret = self.path('secret')
+        os.makedirs(secret)
+        with open(os.path.join(secret, 'hello'), 'w') as f:
+            f.write('root only\n')
+        os.chmod(secret, 0o700)
+        src_dir = os.path.join(self.srv, 'race')
+        os.makedirs(src_dir, exist_ok=True)
+        os.chown(src_dir, ALICE, ALICE)
+        real = os.path.join(src_dir, 'src')
+        os.makedirs(real, exist_ok=True)
+        with open(os.path.join(real, 'hello'), 'w') as f:
+            f.write('alice\n')
+        os.symlink(secret, os.path.join(src_dir, 'evil'))
+        for p in (real, os.path.join(real, 'hello')):
+            os.chown(p, ALICE, ALICE)
+        os.lchown(os.path.join(src_dir, 'evil'), ALICE, ALICE)
+        self.addCleanup(shutil.rmtree, src_dir, True)
+        stop = os.path.join(self.w.tmp, 'stop-swap-src')
+        swapper = subprocess.Popen(self.w.setpriv(ALICE) + [vcmtest.PYTHON, ATTACKER, '-', 'swap',
+                                                           src_dir, 'src', 'evil', stop],
+                                   stdout=subprocess.PIPE, text=True, env=self.w._child_env())
+        n, mounted, escapes = 1000, 0, 0
+        try:
+            for i in range(0, n, 100):
+                calls = []
+                for j in range(i, i + 100):
+                    calls.append(('BindMount', real, self.alice_path(f's{j}'), True))
+                for j, r in enumerate(self.calls_as(ALICE, calls), i):
+                    if r[0]:
+                        mounted += 1
+                        with open(os.path.join(self.alice_path(f's{j}'), 'hello')) as f:
+                            if f.read() != 'alice\n':
+                                escapes += 1
+                    else:
+                        self.assertIn(r[1], (NOT_FOUND, NOT_AUTHORIZED), r)
+                self.w.unmount_all_beneath(self.alice_path(''))
+        finally:
+            open(stop, 'w').close()
+            swaps = int(swapper.communicate(timeout=60)[0] or 0)
+            os.unlink(stop)
+        self.assertGreater(swaps, 0)
+        self.assertGreater(mounted, 0, 'the race never let a call through')
+        self.assertEqual(escapes, 0, f'{escapes} of {mounted} mounts showed the root-only tree')
+        print(f'# source race: {n} attempts, {swaps} exchanges, {mounted} mounted, {escapes} escapes')
+
+    def test_staging_dir_is_the_services_own(self):
+        for dest in (os.path.join(self.shared, '.vcm-staging'),
+                     os.path.join(self.shared, '.vcm-staging', 'm1')):
+            with self.subTest(dest=dest):
+                with self.assertRaises(DBusCallError) as cm:
+                    self.w.call('BindMount', self.path(), dest, False)
+                self.assertEqual(cm.exception.name, INVALID)
+
+
+class TestBounds(AttackCase):
+    """Promises 4 and 5: bounded cost before authorization; nobody holds up others."""
+
+    def test_oversized_arguments_are_refused_before_polkit(self):
+        at = self.log_offset()
+        rss = self.daemon_rss_kib()
+        for big in ('/' + 'a' * 4096, '/' + 'b/' * 300000):
+            with self.subTest(size=len(big)):
+                self.refused(INVALID, 'BindMount', big, self.alice_path('o'), True, uid=BOB)
+                self.refused(INVALID, 'MountRootfs', 'alice', 'c1', big, True, uid=BOB)
+        self.refused(INVALID, 'MountRootfs', 'x' * 200000, 'c1', '/', True, uid=BOB)
+        # nothing of them reached polkit (the log rule sees every check)
+        self.assertEqual(self.details_logged(at), [])
+        self.assertLess(self.daemon_rss_kib() - rss, 16 * 1024)
+        self.assertTrue(self.w.daemon_running())
+
+    def daemon_rss_kib(self):
+        with open(f'/proc/{self.w.daemon_pid}/status') as f:
+            return int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1))
+
+    def flood(self, uid, n, call, interactive=False, agent=False, settle_ms=3000):
+        method, *args = call
+        sig = vcmtest.in_signature(method)
+        spec = json.dumps([method, sig, vcmtest.GLib.Variant(f'({sig})', tuple(args)).print_(True)])
+        extra = (['--interactive'] if interactive else []) + (['--agent'] if agent else [])
+        cmd = self.w.setpriv(uid) + [vcmtest.PYTHON, ATTACKER, self.w.bus_address, 'flood', str(n),
+                                     spec] + extra
+        env = self.w._child_env({'VCM_FLOOD_SETTLE_MS': str(settle_ms)})
+        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, cwd='/', text=True)
+
+    @staticmethod
+    def read_json_line(proc, key, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            obj = json.loads(line)
+            if key in obj:
+                return obj[key]
+        raise AssertionError(f'no {key} line from the attacker: {proc.stderr.read()}')
+
+    def test_pending_checks_are_bounded_per_caller(self):
+        # polkitd hangs: every check waits. bob sends 40 calls at once.
+        pid = self.w.polkitd_pid
+        os.kill(pid, signal.SIGSTOP)
+        resumed = [False]
+
+        def resume():
+            if not resumed[0]:
+                os.kill(pid, signal.SIGCONT)
+                resumed[0] = True
+        self.addCleanup(resume)
+        call = ('MountRootfs', 'bob', 'c1', self.path(), True)
+        bob = self.flood(BOB, 40, call)
+        settled = self.read_json_line(bob, 'settled')
+        self.assertEqual(settled.get(LIMITS), 40 - 8, settled)
+        # alice is another caller: her checks are still taken (and wait too)
+        alice = self.flood(ALICE, 3, ('MountRootfs', 'alice', 'c1', self.path(), True))
+        settled = self.read_json_line(alice, 'settled')
+        self.assertNotIn(LIMITS, settled)
+        # root is never held up
+        self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
+        resume()
+        final = self.read_json_line(bob, 'final')
+        self.assertEqual(sum(final.values()), 40)
+        self.assertEqual(final.get(LIMITS), 32, final)
+        final = self.read_json_line(alice, 'final')
+        self.assertEqual(sum(final.values()), 3)
+        for p in (bob, alice):
+            p.wait(timeout=60)
+        self.assertTrue(self.w.daemon_running())
+
+    def test_a_silent_agent_holds_up_nobody_else(self):
+        # bob registers an authentication agent that never answers and sends
+        # interactive calls: at most two of them wait; the rest are refused at
+        # once, and alice's calls are decided as usual meanwhile.
+        bob = self.flood(BOB, 30, ('MountRootfs', 'bob', 'c1', self.path(), True),
+                         interactive=True, agent=True)
+        settled = self.read_json_line(bob, 'settled')
+        self.assertEqual(settled.get(LIMITS), 28, settled)
+        started = time.monotonic()
+        res = self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
+        self.assertEqual(res[0], os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+        self.refused(NOT_AUTHORIZED, 'MountRootfs', 'sb9', 'c1', os.path.join(self.srv, 'data'), True)
+        print(f'# alice served in {time.monotonic() - started:.2f} s while bob\'s agent stayed silent')
+        bob.kill()
+        bob.wait(timeout=30)
+        self.assertTrue(self.w.daemon_running())
+
+
+class TestPrivileges(AttackCase):
+    """Promise 7: only the capabilities needed, whoever started the service."""
+
+    KEPT = {21, 1, 2, 0, 3, 7, 6}   # SYS_ADMIN, DAC_OVERRIDE, DAC_READ_SEARCH, CHOWN, FOWNER, SETUID, SETGID
+
+    def test_capabilities_are_dropped_at_start(self):
+        # The harness starts vcmountd as root with every capability, as bus
+        # activation without systemd or a start by hand would.
+        with open(f'/proc/{self.w.daemon_pid}/status') as f:
+            status = f.read()
+        caps = {k: int(v, 16) for k, v in re.findall(r'^(Cap\w+):\s+([0-9a-f]+)$', status, re.M)}
+        want = sum(1 << c for c in self.KEPT)
+        self.assertEqual(caps['CapEff'], want, status)
+        self.assertEqual(caps['CapPrm'], want)
+        self.assertEqual(caps['CapBnd'], want)
+        self.assertEqual(caps['CapInh'], 0)
+        self.assertEqual(caps['CapAmb'], 0)
+        self.assertRegex(status, r'NoNewPrivs:\s+1')
+
+    def test_proc_links_of_other_users_are_not_followed(self):
+        # bob's process sits in a directory only bob may enter; alice names
+        # its /proc/PID/cwd. Without CAP_SYS_PTRACE the kernel refuses the
+        # service, switched to alice's credentials, as it would refuse alice.
+        private = self.path('bobs')
+        os.makedirs(os.path.join(private, 'inside'))
+        os.chown(private, BOB, BOB)
+        os.chmod(private, 0o700)
+        sleeper = subprocess.Popen(self.w.setpriv(BOB) + ['sleep', '600'], cwd=os.path.join(private, 'inside'))
+        self.addCleanup(sleeper.wait)
+        self.addCleanup(sleeper.kill)
+        cwd = f'/proc/{sleeper.pid}/cwd'
+        vcmtest.wait_until(lambda: os.path.exists(cwd) and os.readlink(cwd).endswith('inside'), 10,
+                           'the sleeper to start')
+        ok, res, message = self.w.call_as(ALICE, 'DescribePath', cwd)
+        self.assertEqual((ok, res), (False, NOT_FOUND), message)
+        ok, res, message = self.w.call_as(ALICE, 'GetDeviceForPath', cwd + '/')
+        self.assertEqual((ok, res), (False, NOT_FOUND), message)
+        self.refused(NOT_FOUND, 'MountRootfs', 'alice', 'c1', cwd, True)
+        # bob himself may
+        ok, res, message = self.w.call_as(BOB, 'DescribePath', cwd)
+        self.assertTrue(ok, message)
+
+
+class TestFirstCheck(unittest.TestCase):
+    """Item 6: the first check after start keeps to AuthTimeoutSeconds too."""
+
+    def test_first_check_with_polkitd_hung_is_bounded(self):
+        with vcmtest.World(start_daemon=False) as w:
+            with open(w.config_file, 'w') as f:
+                f.write('[vcmountd]\nAuthTimeoutSeconds=2\n')
+            os.kill(w.polkitd_pid, signal.SIGSTOP)
+            try:
+                w.start_daemon()
+                started = time.monotonic()
+                ok, res, message = w.call_as(BOB, 'MountRootfs', 'sbt', 'c1', '/', True)
+                elapsed = time.monotonic() - started
+            finally:
+                os.kill(w.polkitd_pid, signal.SIGCONT)
+        self.assertEqual((ok, res), (False, NOT_AUTHORIZED), message)
+        self.assertIn('did not answer in time', message)
+        # 2 s and the start of a process, far from the 25 s of D-Bus's default
+        self.assertLess(elapsed, 12, message)
+
+
+if __name__ == '__main__':
+    unittest.main()
