@@ -120,31 +120,7 @@ class AttackCase(WorldCase):
         os.makedirs(os.path.join(cls.shared, 'alice'), exist_ok=True)
 
     def _clean(self):
-        if self.w.daemon_running():
-            try:
-                for sandbox_id, container_id, _, _ in self.w.call('ListRootfs', '')[1]:
-                    try:
-                        self.w.call('UnmountRootfs', sandbox_id, container_id)
-                    except DBusCallError:
-                        pass
-            except DBusCallError:
-                pass
-        self.w.unmount_all_beneath(self.shared)
-        self.w.unmount_all_beneath(self.scratch)
-        for name in os.listdir(self.shared):
-            if name != 'alice':
-                p = os.path.join(self.shared, name)
-                shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
-        os.makedirs(os.path.join(self.shared, 'alice'), exist_ok=True)
-        for name in os.listdir(os.path.join(self.shared, 'alice')):
-            p = os.path.join(self.shared, 'alice', name)
-            shutil.rmtree(p) if os.path.isdir(p) and not os.path.islink(p) else os.unlink(p)
-        shutil.rmtree(self.scratch)
-        if not self.w.daemon_running():
-            log = self.w.logs_text(since_mark=True)
-            self.w.stop_daemon(check=False)
-            self.w.start_daemon()
-            self.fail('vcmountd died during the test:\n' + log)
+        self.clean_world(empty_dirs=('alice',))
 
     # -- helpers ----------------------------------------------------------
 

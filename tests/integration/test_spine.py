@@ -64,31 +64,7 @@ class SpineCase(WorldCase):
     """One World for each class; each test leaves nothing mounted behind it."""
 
     def _clean(self):
-        # Rootfs mounts go through the service (a foreign unmount would make it
-        # emit RootfsChanged into the next test); the rest is unmounted here.
-        if self.w.daemon_running():
-            try:
-                for sandbox_id, container_id, _, _ in self.w.call('ListRootfs', '')[1]:
-                    try:
-                        self.w.call('UnmountRootfs', sandbox_id, container_id)
-                    except DBusCallError:
-                        pass
-            except DBusCallError:
-                pass
-        self.w.unmount_all_beneath(self.shared)
-        self.w.unmount_all_beneath(self.scratch)
-        for name in os.listdir(self.shared):
-            p = os.path.join(self.shared, name)
-            if os.path.isdir(p) and not os.path.islink(p):
-                shutil.rmtree(p)
-            else:
-                os.unlink(p)
-        shutil.rmtree(self.scratch)
-        if not self.w.daemon_running():
-            log = self.w.logs_text(since_mark=True)
-            self.w.stop_daemon(check=False)
-            self.w.start_daemon()
-            self.fail('vcmountd died during the test:\n' + log)
+        self.clean_world()
 
     # -- helpers ----------------------------------------------------------
 

@@ -1099,3 +1099,38 @@ class WorldCase(unittest.TestCase):
 
     def _clean(self):
         raise NotImplementedError('a WorldCase says how it cleans up')
+
+    def clean_world(self, empty_dirs=()):
+        """Leaves nothing mounted beneath the shared dir and the scratch dir,
+        empties the shared dir (the directories @empty_dirs in it are kept,
+        emptied) and removes the scratch dir; fails the test if vcmountd died
+        meanwhile (and starts it again). Rootfs mounts go through the service:
+        a foreign unmount would make it emit RootfsChanged into the next test."""
+        if self.w.daemon_running():
+            try:
+                for sandbox_id, container_id, _, _ in self.w.call('ListRootfs', '')[1]:
+                    try:
+                        self.w.call('UnmountRootfs', sandbox_id, container_id)
+                    except DBusCallError:
+                        pass
+            except DBusCallError:
+                pass
+        self.w.unmount_all_beneath(self.shared)
+        self.w.unmount_all_beneath(self.scratch)
+        for d in empty_dirs:
+            os.makedirs(os.path.join(self.shared, d), exist_ok=True)
+        for top in [self.shared] + [os.path.join(self.shared, d) for d in empty_dirs]:
+            for name in os.listdir(top):
+                p = os.path.join(top, name)
+                if top == self.shared and name in empty_dirs:
+                    continue
+                if os.path.isdir(p) and not os.path.islink(p):
+                    shutil.rmtree(p)
+                else:
+                    os.unlink(p)
+        shutil.rmtree(self.scratch)
+        if not self.w.daemon_running():
+            log = self.w.logs_text(since_mark=True)
+            self.w.stop_daemon(check=False)
+            self.w.start_daemon()
+            self.fail('vcmountd died during the test:\n' + log)
