@@ -64,7 +64,7 @@ vcm_mounter_new (const char          *shared_dir,
                  gpointer             source_data,
                  GError             **error)
 {
-  g_autoptr(VcmMounter) self = g_new0 (VcmMounter, 1);
+  g_autoptr(VcmMounter) self = g_atomic_rc_box_new0 (VcmMounter);
 
   self->shared_fd = -1;
   self->staging_fd = -1;
@@ -96,15 +96,27 @@ vcm_mounter_new (const char          *shared_dir,
   return g_steal_pointer (&self);
 }
 
-void
-vcm_mounter_free (VcmMounter *self)
+static void
+mounter_clear (gpointer data)
 {
-  if (self == NULL)
-    return;
+  VcmMounter *self = data;
+
   vcm_clear_fd (&self->staging_fd);
   vcm_clear_fd (&self->shared_fd);
   g_free (self->shared_dir);
-  g_free (self);
+}
+
+VcmMounter *
+vcm_mounter_ref (VcmMounter *self)
+{
+  return g_atomic_rc_box_acquire (self);
+}
+
+void
+vcm_mounter_unref (VcmMounter *self)
+{
+  if (self != NULL)
+    g_atomic_rc_box_release_full (self, mounter_clear);
 }
 
 const char *

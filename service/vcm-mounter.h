@@ -33,8 +33,10 @@ VcmMounter *vcm_mounter_new  (const char          *shared_dir,
                               VcmMountTableSource  source,
                               gpointer             source_data,
                               GError             **error);
-void        vcm_mounter_free (VcmMounter *mounter);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMounter, vcm_mounter_free)
+/* Refcounted: the work of a call in a worker thread holds a reference. */
+VcmMounter *vcm_mounter_ref   (VcmMounter *mounter);
+void        vcm_mounter_unref (VcmMounter *mounter);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMounter, vcm_mounter_unref)
 
 const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 
@@ -92,7 +94,9 @@ void vcm_mount_request_free (VcmMountRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountRequest, vcm_mount_request_free)
 
 /* Each returns NULL with VCM_ERROR_INVALID_ARGUMENT or _NOT_FOUND naming the
- * argument. @creds: the caller's (NULL: the service's own). */
+ * argument. @creds: the caller's (NULL: the service's own). They read only
+ * what never changes (the shared dir's path) and may run in a worker thread:
+ * a source on a filesystem that does not answer holds up only that thread. */
 VcmMountRequest *vcm_mounter_prepare_mount_rootfs   (VcmMounter *mounter, const char *sandbox_id,
                                                      const char *container_id, const char *rootfs,
                                                      gboolean read_only, const VcmCredentials *creds,

@@ -70,37 +70,41 @@ vcm_path_info_free (VcmPathInfo *info)
   g_free (info);
 }
 
-/* What one statx of a path (as the caller) says. */
-typedef struct {
-  guint64  mount_id;
-  guint64  unique_id;   /* 0 where the kernel has no STATX_MNT_ID_UNIQUE */
-  guint    major;
-  guint    minor;
-  gboolean mount_root;
-  mode_t   mode;
-} PathStat;
 
-/* Validates and normalizes @path, opens it as the caller and statx()es it. */
-static gboolean
-stat_path_as (const char           *arg_name,
-              const char           *path,
-              const VcmCredentials *creds,
-              char                **out_normalized,
-              PathStat             *out_stat,
-              GError              **error)
+
+gboolean
+vcm_query_stat_path (const char           *arg_name,
+                     const char           *path,
+                     const VcmCredentials *creds,
+                     gboolean              missing_ok,
+                     char                **out_normalized,
+                     VcmPathStat          *out_stat,
+                     GError              **error)
 {
   g_autofree char *normalized = NULL;
+  g_autoptr(GError) local_error = NULL;
   int fd;
   int rc;
   int errsv;
 
+  memset (out_stat, 0, sizeof *out_stat);
   if (!vcm_validate_absolute_path (arg_name, path, error))
     return FALSE;
   normalized = vcm_path_normalize (path);
 
-  fd = vcm_open_path_as (arg_name, normalized, creds, error);
+  fd = vcm_open_path_as (arg_name, normalized, creds, &local_error);
   if (fd < 0)
-    return FALSE;
+    {
+      if (!missing_ok || !g_error_matches (local_error, VCM_ERROR, VCM_ERROR_NOT_FOUND))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      out_stat->exists = FALSE;   /* missing or unreachable: the same */
+      if (out_normalized != NULL)
+        *out_normalized = g_steal_pointer (&normalized);
+      return TRUE;
+    }
 
   rc = vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH,
                            &out_stat->mount_id, &out_stat->major, &out_stat->minor,
@@ -116,7 +120,7 @@ stat_path_as (const char           *arg_name,
                    "%s: cannot statx '%s': %s", arg_name, quoted, g_strerror (errsv));
       return FALSE;
     }
-
+  out_stat->exists = TRUE;
   if (out_normalized != NULL)
     *out_normalized = g_steal_pointer (&normalized);
   return TRUE;
@@ -144,7 +148,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (MountFacts, mount_facts_clear)
 /* Live from the kernel with statmount(2), by the unique mount ID: exact at
  * the moment of the call and independent of the mount table's size. */
 static gboolean
-lookup_mount_live (const PathStat *st, MountFacts *facts)
+lookup_mount_live (const VcmPathStat *st, MountFacts *facts)
 {
   VcmSysMount m;
   int errsv = 0;
@@ -173,7 +177,7 @@ static gboolean
 lookup_mount_in_table (VcmQuery       *query,
                        const char     *arg_name,
                        const char     *path,
-                       const PathStat *st,
+                       const VcmPathStat *st,
                        gboolean        need_propagation,
                        MountFacts     *facts,
                        GError        **error)
@@ -211,13 +215,38 @@ static gboolean
 lookup_mount (VcmQuery       *query,
               const char     *arg_name,
               const char     *path,
-              const PathStat *st,
+              const VcmPathStat *st,
               gboolean        need_propagation,
               MountFacts     *facts,
               GError        **error)
 {
   return (query->live && lookup_mount_live (st, facts)) ||
          lookup_mount_in_table (query, arg_name, path, st, need_propagation, facts, error);
+}
+
+gboolean
+vcm_query_device_for_stat (VcmQuery           *query,
+                           const char         *normalized,
+                           const VcmPathStat  *st,
+                           guint              *out_major,
+                           guint              *out_minor,
+                           char              **out_mount_point,
+                           GError            **error)
+{
+  g_auto(MountFacts) facts = { 0 };
+
+  g_return_val_if_fail (query != NULL, FALSE);
+
+  if (!lookup_mount (query, "path", normalized, st, FALSE, &facts, error))
+    return FALSE;
+
+  if (out_major != NULL)
+    *out_major = st->major;
+  if (out_minor != NULL)
+    *out_minor = st->minor;
+  if (out_mount_point != NULL)
+    *out_mount_point = g_steal_pointer (&facts.target);
+  return TRUE;
 }
 
 gboolean
@@ -230,23 +259,41 @@ vcm_query_device_for_path (VcmQuery             *query,
                            GError              **error)
 {
   g_autofree char *normalized = NULL;
+  VcmPathStat st;
+
+  return vcm_query_stat_path ("path", path, creds, FALSE, &normalized, &st, error) &&
+         vcm_query_device_for_stat (query, normalized, &st, out_major, out_minor, out_mount_point,
+                                    error);
+}
+
+gboolean
+vcm_query_device_path_and_fs_type_for_stat (VcmQuery           *query,
+                                            const char         *normalized,
+                                            const VcmPathStat  *st,
+                                            char              **out_device,
+                                            char              **out_fs_type,
+                                            GError            **error)
+{
   g_auto(MountFacts) facts = { 0 };
-  PathStat st;
 
   g_return_val_if_fail (query != NULL, FALSE);
 
-  if (!stat_path_as ("path", path, creds, &normalized, &st, error))
+  if (!st->mount_root)
+    {
+      g_autofree char *quoted = vcm_validate_quote (normalized);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
+                   "mount_point: nothing is mounted at '%s'", quoted);
+      return FALSE;
+    }
+
+  /* statx resolves through stacked mounts: this is the top one. */
+  if (!lookup_mount (query, "mount_point", normalized, st, FALSE, &facts, error))
     return FALSE;
 
-  if (!lookup_mount (query, "path", normalized, &st, FALSE, &facts, error))
-    return FALSE;
-
-  if (out_major != NULL)
-    *out_major = st.major;
-  if (out_minor != NULL)
-    *out_minor = st.minor;
-  if (out_mount_point != NULL)
-    *out_mount_point = g_steal_pointer (&facts.target);
+  if (out_device != NULL)
+    *out_device = g_steal_pointer (&facts.source);
+  if (out_fs_type != NULL)
+    *out_fs_type = g_steal_pointer (&facts.fs_type);
   return TRUE;
 }
 
@@ -259,31 +306,11 @@ vcm_query_device_path_and_fs_type (VcmQuery             *query,
                                    GError              **error)
 {
   g_autofree char *normalized = NULL;
-  g_auto(MountFacts) facts = { 0 };
-  PathStat st;
+  VcmPathStat st;
 
-  g_return_val_if_fail (query != NULL, FALSE);
-
-  if (!stat_path_as ("mount_point", mount_point, creds, &normalized, &st, error))
-    return FALSE;
-
-  if (!st.mount_root)
-    {
-      g_autofree char *quoted = vcm_validate_quote (normalized);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
-                   "mount_point: nothing is mounted at '%s'", quoted);
-      return FALSE;
-    }
-
-  /* statx resolves through stacked mounts: this is the top one. */
-  if (!lookup_mount (query, "mount_point", normalized, &st, FALSE, &facts, error))
-    return FALSE;
-
-  if (out_device != NULL)
-    *out_device = g_steal_pointer (&facts.source);
-  if (out_fs_type != NULL)
-    *out_fs_type = g_steal_pointer (&facts.fs_type);
-  return TRUE;
+  return vcm_query_stat_path ("mount_point", mount_point, creds, FALSE, &normalized, &st, error) &&
+         vcm_query_device_path_and_fs_type_for_stat (query, normalized, &st, out_device, out_fs_type,
+                                                     error);
 }
 
 gboolean
@@ -316,58 +343,68 @@ vcm_query_is_system_mount (const char *path,
 }
 
 gboolean
+vcm_query_host_device_needs_stat (const char *normalized)
+{
+  return vcm_path_has_prefix (normalized, "/dev") && !g_str_equal (normalized, "/dev");
+}
+
+gboolean
+vcm_query_host_device_for_stat (const char        *normalized,
+                                const VcmPathStat *st)
+{
+  if (!vcm_query_host_device_needs_stat (normalized))
+    return vcm_path_host_device_rule (normalized, TRUE, S_IFDIR);
+  return vcm_path_host_device_rule (normalized, st->exists, st->mode);
+}
+
+gboolean
 vcm_query_is_host_device (const char           *path,
                           const VcmCredentials *creds,
                           gboolean             *out_result,
                           GError              **error)
 {
   g_autofree char *normalized = NULL;
-  g_autoptr(GError) local_error = NULL;
-  gboolean result;
-  struct stat st;
-  int fd;
+  VcmPathStat st = { 0 };
 
   if (!vcm_validate_absolute_path ("path", path, error))
     return FALSE;
   normalized = vcm_path_normalize (path);
-
-  if (!vcm_path_has_prefix (normalized, "/dev") || g_str_equal (normalized, "/dev"))
-    {
-      result = vcm_path_host_device_rule (normalized, TRUE, S_IFDIR);
-    }
-  else
-    {
-      fd = vcm_open_path_as ("path", normalized, creds, &local_error);
-      if (fd < 0)
-        {
-          /* Missing or unreachable: not a host device, not an error. */
-          if (!g_error_matches (local_error, VCM_ERROR, VCM_ERROR_NOT_FOUND))
-            {
-              g_propagate_error (error, g_steal_pointer (&local_error));
-              return FALSE;
-            }
-          result = vcm_path_host_device_rule (normalized, FALSE, 0);
-        }
-      else
-        {
-          int rc = fstat (fd, &st);
-          int errsv = errno;
-
-          close (fd);
-          if (rc != 0)
-            {
-              g_autofree char *quoted = vcm_validate_quote (normalized);
-              g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                           "path: cannot stat '%s': %s", quoted, g_strerror (errsv));
-              return FALSE;
-            }
-          result = vcm_path_host_device_rule (normalized, TRUE, st.st_mode);
-        }
-    }
-
+  /* missing or unreachable: not a host device, not an error */
+  if (vcm_query_host_device_needs_stat (normalized) &&
+      !vcm_query_stat_path ("path", normalized, creds, TRUE, NULL, &st, error))
+    return FALSE;
   if (out_result != NULL)
-    *out_result = result;
+    *out_result = vcm_query_host_device_for_stat (normalized, &st);
   return TRUE;
+}
+
+VcmPathInfo *
+vcm_query_describe_stat (VcmQuery          *query,
+                         const char        *normalized,
+                         const VcmPathStat *st,
+                         GError           **error)
+{
+  g_autoptr(VcmPathInfo) info = NULL;
+  g_auto(MountFacts) facts = { 0 };
+
+  g_return_val_if_fail (query != NULL, NULL);
+
+  if (!lookup_mount (query, "path", normalized, st, TRUE, &facts, error))
+    return NULL;
+
+  info = g_new0 (VcmPathInfo, 1);
+  info->major = st->major;
+  info->minor = st->minor;
+  info->mount_id = st->mount_id;
+  info->mount_point = g_steal_pointer (&facts.target);
+  info->device = g_steal_pointer (&facts.source);
+  info->fs_type = g_steal_pointer (&facts.fs_type);
+  info->read_only = facts.read_only;
+  info->propagation = facts.propagation;
+  info->device_mapper = vcm_query_is_device_mapper (query, st->major, st->minor);
+  info->system_mount = vcm_path_is_system_mount (normalized);
+  info->host_device = vcm_path_host_device_rule (normalized, TRUE, st->mode);
+  return g_steal_pointer (&info);
 }
 
 VcmPathInfo *
@@ -377,29 +414,9 @@ vcm_query_describe_path (VcmQuery             *query,
                          GError              **error)
 {
   g_autofree char *normalized = NULL;
-  g_autoptr(VcmPathInfo) info = NULL;
-  g_auto(MountFacts) facts = { 0 };
-  PathStat st;
+  VcmPathStat st;
 
-  g_return_val_if_fail (query != NULL, NULL);
-
-  if (!stat_path_as ("path", path, creds, &normalized, &st, error))
+  if (!vcm_query_stat_path ("path", path, creds, FALSE, &normalized, &st, error))
     return NULL;
-
-  if (!lookup_mount (query, "path", normalized, &st, TRUE, &facts, error))
-    return NULL;
-
-  info = g_new0 (VcmPathInfo, 1);
-  info->major = st.major;
-  info->minor = st.minor;
-  info->mount_id = st.mount_id;
-  info->mount_point = g_steal_pointer (&facts.target);
-  info->device = g_steal_pointer (&facts.source);
-  info->fs_type = g_steal_pointer (&facts.fs_type);
-  info->read_only = facts.read_only;
-  info->propagation = facts.propagation;
-  info->device_mapper = vcm_query_is_device_mapper (query, st.major, st.minor);
-  info->system_mount = vcm_path_is_system_mount (normalized);
-  info->host_device = vcm_path_host_device_rule (normalized, TRUE, st.mode);
-  return g_steal_pointer (&info);
+  return vcm_query_describe_stat (query, normalized, &st, error);
 }

@@ -30,6 +30,29 @@ typedef struct {
 void vcm_path_info_free (VcmPathInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmPathInfo, vcm_path_info_free)
 
+/* What one statx of a path, opened as the caller, says. */
+typedef struct {
+  gboolean exists;      /* FALSE: missing or unreachable (only where that was allowed) */
+  guint64  mount_id;
+  guint64  unique_id;   /* 0 where the kernel has no STATX_MNT_ID_UNIQUE */
+  guint    major;
+  guint    minor;
+  gboolean mount_root;
+  mode_t   mode;
+} VcmPathStat;
+
+/* Validates and normalizes @path, opens it with @creds and statx()es it.
+ * Touches no shared state: it may run in a worker thread (a path on a
+ * filesystem that does not answer then holds up only that thread). With
+ * @missing_ok a missing or unreachable path is ->exists FALSE, not an error. */
+gboolean vcm_query_stat_path (const char           *arg_name,
+                              const char           *path,
+                              const VcmCredentials *creds,
+                              gboolean              missing_ok,
+                              char                **out_normalized,
+                              VcmPathStat          *out_stat,
+                              GError              **error);
+
 /* @sysfs_root: normally "/sys"; tests point it at a fake tree. */
 VcmQuery *vcm_query_new  (const char          *sysfs_root,
                           VcmMountTableSource  source,
@@ -77,5 +100,21 @@ VcmPathInfo *vcm_query_describe_path (VcmQuery             *query,
                                       const char           *path,
                                       const VcmCredentials *creds,
                                       GError              **error);
+
+/* The same queries for a path already looked at (vcm_query_stat_path):
+ * @normalized is its normalized form. These read the mount table, not the
+ * path, and belong to the main thread. */
+gboolean     vcm_query_device_for_stat                  (VcmQuery *query, const char *normalized,
+                                                         const VcmPathStat *st, guint *out_major,
+                                                         guint *out_minor, char **out_mount_point,
+                                                         GError **error);
+gboolean     vcm_query_device_path_and_fs_type_for_stat (VcmQuery *query, const char *normalized,
+                                                         const VcmPathStat *st, char **out_device,
+                                                         char **out_fs_type, GError **error);
+VcmPathInfo *vcm_query_describe_stat                    (VcmQuery *query, const char *normalized,
+                                                         const VcmPathStat *st, GError **error);
+/* IsHostDevice looks at the path only beneath /dev. */
+gboolean     vcm_query_host_device_needs_stat           (const char *normalized);
+gboolean     vcm_query_host_device_for_stat             (const char *normalized, const VcmPathStat *st);
 
 G_END_DECLS

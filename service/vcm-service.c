@@ -40,34 +40,54 @@ struct _VcmService {
   VcmAuth         *auth;
   GCancellable    *cancellable;   /* cancelled when the service goes away */
   GHashTable      *calls;         /* set of Call in flight */
+  GHashTable      *preparing_by_uid;   /* uid -> calls being prepared */
+  guint            preparing;
 };
+
+/* Calls being prepared (their paths resolved in worker threads) at once,
+ * per uid and in all; above that a call is refused with LimitsExceeded, so
+ * that one user's paths on a filesystem that never answers hold up at most
+ * that many threads. Root is not counted. */
+#define MAX_PREPARING_PER_UID  4
+#define MAX_PREPARING         32
 
 typedef struct _MethodEntry MethodEntry;
 
-/* One call on its way: validated, identified, prepared (what it will do,
- * resolved as the caller), authorized, run. */
+/* What a call will do, resolved before it is authorized: in a worker
+ * thread, with the caller's credentials, so that a path on a filesystem that
+ * does not answer holds up that thread, not the service. */
+typedef struct {
+  VcmMountRequest *req;       /* mount and unmount methods */
+  char            *path;      /* path queries: normalized */
+  VcmPathStat      stat;      /* path queries: the path as the caller sees it */
+  GHashTable      *details;   /* what polkit is shown */
+  char            *message;
+} Prepared;
+
+/* One call on its way: validated, identified, prepared, authorized, run. */
 typedef struct {
   VcmService            *self;         /* NULL once the service has gone away */
   const MethodEntry     *entry;
   GDBusMethodInvocation *invocation;
   VcmCaller             *caller;
-  VcmMountRequest       *req;          /* mount and unmount methods */
-  char                  *path;         /* path queries: normalized */
-  GHashTable            *details;      /* what polkit is shown */
-  char                  *message;
+  Prepared              *prep;
+  gboolean               preparing;    /* counted in preparing_by_uid */
 } Call;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
 typedef gboolean (*ValidateFunc) (GVariant *params, GError **error);
-/* Resolves what the call will do into @call (its request, the details and
- * the prompt), as the caller. */
-typedef gboolean (*PrepareFunc)  (VcmService *self, Call *call, GVariant *params, GError **error);
+/* Resolves what the call will do into @out (its request or path, the
+ * details and the prompt) with the caller's credentials @creds (NULL: root).
+ * Runs in a worker thread: reads only what never changes. */
+typedef gboolean (*PrepareFunc)  (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                                  Prepared *out, GError **error);
 /* Does it, authorized, and replies. */
 typedef void     (*RunFunc)      (VcmService *self, Call *call, GVariant *params);
 
 struct _MethodEntry {
   const char  *method;
   const char  *action;
+  gboolean     resolves;   /* prepare resolves a caller's path: in a worker thread, counted */
   ValidateFunc validate;
   PrepareFunc  prepare;
   RunFunc      run;
@@ -75,7 +95,8 @@ struct _MethodEntry {
 
 #define DECLARE_METHOD(name) \
   static gboolean validate_##name (GVariant *, GError **); \
-  static gboolean prepare_##name  (VcmService *, Call *, GVariant *, GError **); \
+  static gboolean prepare_##name  (VcmMounter *, GVariant *, const VcmCredentials *, Prepared *, \
+                                   GError **); \
   static void     run_##name      (VcmService *, Call *, GVariant *);
 
 DECLARE_METHOD (mount_rootfs)
@@ -91,24 +112,26 @@ DECLARE_METHOD (is_system_mount)
 DECLARE_METHOD (is_host_device)
 DECLARE_METHOD (describe_path)
 
-#define METHOD(Name, action, name) { Name, action, validate_##name, prepare_##name, run_##name }
+#define METHOD(Name, action, resolves, name) \
+  { Name, action, resolves, validate_##name, prepare_##name, run_##name }
 
 /* The one table: each method, the polkit action that guards it, and how its
  * call is checked, resolved and run. A method of the interface that is not
  * here is refused. */
 static const MethodEntry method_table[] = {
-  METHOD ("MountRootfs",            ACTION_MANAGE_ROOTFS, mount_rootfs),
-  METHOD ("UnmountRootfs",          ACTION_MANAGE_ROOTFS, unmount_rootfs),
-  METHOD ("UnmountSandbox",         ACTION_MANAGE_ROOTFS, unmount_sandbox),
-  METHOD ("ListRootfs",             ACTION_QUERY,         list_rootfs),
-  METHOD ("BindMount",              ACTION_BIND,          bind_mount),
-  METHOD ("Unmount",                ACTION_BIND,          unmount),
-  METHOD ("GetDeviceForPath",       ACTION_QUERY,         get_device_for_path),
-  METHOD ("GetDevicePathAndFsType", ACTION_QUERY,         get_device_path_and_fs_type),
-  METHOD ("IsDeviceMapper",         ACTION_QUERY,         is_device_mapper),
-  METHOD ("IsSystemMount",          ACTION_QUERY,         is_system_mount),
-  METHOD ("IsHostDevice",           ACTION_QUERY,         is_host_device),
-  METHOD ("DescribePath",           ACTION_QUERY,         describe_path),
+  /*       method                    action                resolves  */
+  METHOD ("MountRootfs",            ACTION_MANAGE_ROOTFS, TRUE,  mount_rootfs),
+  METHOD ("UnmountRootfs",          ACTION_MANAGE_ROOTFS, FALSE, unmount_rootfs),
+  METHOD ("UnmountSandbox",         ACTION_MANAGE_ROOTFS, FALSE, unmount_sandbox),
+  METHOD ("ListRootfs",             ACTION_QUERY,         FALSE, list_rootfs),
+  METHOD ("BindMount",              ACTION_BIND,          TRUE,  bind_mount),
+  METHOD ("Unmount",                ACTION_BIND,          FALSE, unmount),
+  METHOD ("GetDeviceForPath",       ACTION_QUERY,         TRUE,  get_device_for_path),
+  METHOD ("GetDevicePathAndFsType", ACTION_QUERY,         TRUE,  get_device_path_and_fs_type),
+  METHOD ("IsDeviceMapper",         ACTION_QUERY,         FALSE, is_device_mapper),
+  METHOD ("IsSystemMount",          ACTION_QUERY,         FALSE, is_system_mount),
+  METHOD ("IsHostDevice",           ACTION_QUERY,         TRUE,  is_host_device),
+  METHOD ("DescribePath",           ACTION_QUERY,         TRUE,  describe_path),
 };
 
 /* ---- logging --------------------------------------------------------------- */
@@ -215,16 +238,25 @@ vcm_service_action_for_method (const char *method)
 }
 
 static void
+prepared_free (Prepared *prep)
+{
+  g_clear_pointer (&prep->req, vcm_mount_request_free);
+  g_clear_pointer (&prep->details, g_hash_table_unref);
+  g_free (prep->path);
+  g_free (prep->message);
+  g_free (prep);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prepared, prepared_free)
+
+static void
 call_free (Call *call)
 {
   if (call->self != NULL)
     g_hash_table_remove (call->self->calls, call);
   g_clear_object (&call->invocation);
   g_clear_pointer (&call->caller, vcm_caller_unref);
-  g_clear_pointer (&call->req, vcm_mount_request_free);
-  g_clear_pointer (&call->details, g_hash_table_unref);
-  g_free (call->path);
-  g_free (call->message);
+  g_clear_pointer (&call->prep, prepared_free);
   g_free (call);
 }
 
@@ -255,26 +287,135 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
   call_free (call);
 }
 
+typedef struct {
+  const MethodEntry *entry;
+  VcmMounter        *mounter;   /* a reference */
+  GVariant          *params;    /* a reference */
+  VcmCredentials    *creds;     /* a copy; NULL for root */
+} PrepareJob;
+
+static void
+prepare_job_free (PrepareJob *job)
+{
+  vcm_mounter_unref (job->mounter);
+  g_variant_unref (job->params);
+  vcm_credentials_free (job->creds);
+  g_free (job);
+}
+
+static void
+prepare_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  PrepareJob *job = task_data;
+  Prepared *prep = g_new0 (Prepared, 1);
+  GError *error = NULL;
+
+  if (!job->entry->prepare (job->mounter, job->params, job->creds, prep, &error))
+    {
+      prepared_free (prep);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, prep, (GDestroyNotify) prepared_free);
+}
+
+static void
+count_preparing (VcmService *self, Call *call, int delta)
+{
+  gpointer key = GUINT_TO_POINTER (call->caller->uid);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->preparing_by_uid, key));
+
+  n = (guint) ((int) n + delta);
+  self->preparing = (guint) ((int) self->preparing + delta);
+  if (n == 0)
+    g_hash_table_remove (self->preparing_by_uid, key);
+  else
+    g_hash_table_insert (self->preparing_by_uid, key, GUINT_TO_POINTER (n));
+  call->preparing = delta > 0;
+}
+
+static void
+on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (call->self != NULL && call->preparing)
+    count_preparing (call->self, call, -1);
+  call->prep = g_task_propagate_pointer (G_TASK (result), &error);
+  if (!call_still_served (call))
+    return;
+  if (call->prep == NULL)
+    {
+      return_error (call->invocation, call->caller, error);
+      call_free (call);
+      return;
+    }
+  vcm_auth_check_async (call->self->auth, call->invocation, call->caller, call->entry->action,
+                        call->prep->message, call->prep->details, call->self->cancellable,
+                        on_authorized, call);
+}
+
 static void
 on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
   VcmService *self = call->self;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GTask) task = NULL;
+  PrepareJob *job;
 
   if (!call_still_served (call))
     return;
   call->caller = vcm_auth_identify_finish (self->auth, result, &error);
-  if (call->caller == NULL ||
-      !call->entry->prepare (self, call, g_dbus_method_invocation_get_parameters (call->invocation),
-                             &error))
+  if (call->caller == NULL)
     {
-      return_error (call->invocation, call->caller, error);
+      return_error (call->invocation, NULL, error);
       call_free (call);
       return;
     }
-  vcm_auth_check_async (self->auth, call->invocation, call->caller, call->entry->action,
-                        call->message, call->details, self->cancellable, on_authorized, call);
+  if (!call->entry->resolves)
+    {
+      /* nothing of the caller's to look at: prepared here and now */
+      g_autoptr(Prepared) prep = g_new0 (Prepared, 1);
+
+      if (!call->entry->prepare (self->mounter, g_dbus_method_invocation_get_parameters (call->invocation),
+                                 call->caller->creds, prep, &error))
+        {
+          return_error (call->invocation, call->caller, error);
+          call_free (call);
+          return;
+        }
+      call->prep = g_steal_pointer (&prep);
+      vcm_auth_check_async (self->auth, call->invocation, call->caller, call->entry->action,
+                            call->prep->message, call->prep->details, self->cancellable,
+                            on_authorized, call);
+      return;
+    }
+  if (call->caller->uid != 0)
+    {
+      guint mine = GPOINTER_TO_UINT (g_hash_table_lookup (self->preparing_by_uid,
+                                                          GUINT_TO_POINTER (call->caller->uid)));
+
+      if (mine >= MAX_PREPARING_PER_UID || self->preparing >= MAX_PREPARING)
+        {
+          g_set_error (&error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                       "too many calls are having their paths resolved (%u of this user's, %u in "
+                       "all); try again when one has been answered", mine, self->preparing);
+          return_error (call->invocation, call->caller, error);
+          call_free (call);
+          return;
+        }
+      count_preparing (self, call, +1);
+    }
+  job = g_new0 (PrepareJob, 1);
+  job->entry = call->entry;
+  job->mounter = vcm_mounter_ref (self->mounter);
+  job->params = g_variant_ref (g_dbus_method_invocation_get_parameters (call->invocation));
+  job->creds = vcm_credentials_copy (call->caller->creds);
+  task = g_task_new (NULL, NULL, on_prepared, call);
+  g_task_set_task_data (task, job, (GDestroyNotify) prepare_job_free);
+  g_task_run_in_thread (task, prepare_in_thread);
 }
 
 static void
@@ -450,128 +591,153 @@ validate_describe_path (GVariant *params, GError **error)
 
 /* A mount request, with its details and prompt. */
 static gboolean
-prepared (Call *call, VcmMountRequest *req)
+prepared (Prepared *out, VcmMountRequest *req)
 {
   if (req == NULL)
     return FALSE;
-  call->req = req;
-  call->details = vcm_prompt_request (req, &call->message);
+  out->req = req;
+  out->details = vcm_prompt_request (req, &out->message);
   return TRUE;
 }
 
 static gboolean
-prepare_mount_rootfs (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_mount_rootfs (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                      Prepared *out, GError **error)
 {
   const char *sandbox_id, *container_id, *rootfs;
   gboolean read_only;
 
   g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
-  return prepared (call, vcm_mounter_prepare_mount_rootfs (self->mounter, sandbox_id, container_id,
-                                                           rootfs, read_only, call->caller->creds,
-                                                           error));
+  return prepared (out, vcm_mounter_prepare_mount_rootfs (mounter, sandbox_id, container_id, rootfs,
+                                                          read_only, creds, error));
 }
 
 static gboolean
-prepare_unmount_rootfs (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_unmount_rootfs (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                        Prepared *out, GError **error)
 {
   const char *sandbox_id, *container_id;
 
   g_variant_get (params, "(&s&s)", &sandbox_id, &container_id);
-  return prepared (call, vcm_mounter_prepare_unmount_rootfs (self->mounter, sandbox_id, container_id,
-                                                             call->caller->creds, error));
+  return prepared (out, vcm_mounter_prepare_unmount_rootfs (mounter, sandbox_id, container_id,
+                                                            creds, error));
 }
 
 static gboolean
-prepare_bind_mount (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_bind_mount (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                    Prepared *out, GError **error)
 {
   const char *source, *destination;
   gboolean read_only;
 
   g_variant_get (params, "(&s&sb)", &source, &destination, &read_only);
-  return prepared (call, vcm_mounter_prepare_bind (self->mounter, source, destination, read_only,
-                                                   call->caller->creds, error));
+  return prepared (out, vcm_mounter_prepare_bind (mounter, source, destination, read_only, creds,
+                                                  error));
 }
 
 static gboolean
-prepare_unmount (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_unmount (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                 Prepared *out, GError **error)
 {
   const char *mount_point;
 
   g_variant_get (params, "(&s)", &mount_point);
-  return prepared (call, vcm_mounter_prepare_unmount (self->mounter, mount_point,
-                                                      call->caller->creds, error));
+  return prepared (out, vcm_mounter_prepare_unmount (mounter, mount_point, creds, error));
 }
 
 static gboolean
-prepare_unmount_sandbox (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_unmount_sandbox (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                         Prepared *out, GError **error)
 {
   const char *sandbox_id;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  call->details = vcm_prompt_sandbox (sandbox_id, &call->message);
+  out->details = vcm_prompt_sandbox (sandbox_id, &out->message);
   return TRUE;
 }
 
 /* A query without a path. */
 static gboolean
-prepare_query (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_query (Prepared *out)
 {
-  call->details = vcm_prompt_query (NULL, &call->message);
+  out->details = vcm_prompt_query (NULL, &out->message);
   return TRUE;
 }
 
-/* A path query: the path normalized, as the query will use it. */
+/* A path query: the path normalized and looked at as the caller (@stat:
+ * whether it must be, and whether it may be missing). */
 static gboolean
-prepare_path_query (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_path_query (GVariant *params, const char *arg_name, const VcmCredentials *creds,
+                    gboolean stat, gboolean missing_ok, Prepared *out, GError **error)
 {
   const char *path;
 
   g_variant_get_child (params, 0, "&s", &path);
-  call->path = vcm_path_normalize (path);
-  call->details = vcm_prompt_query (call->path, &call->message);
+  if (stat)
+    {
+      if (!vcm_query_stat_path (arg_name, path, creds, missing_ok, &out->path, &out->stat, error))
+        return FALSE;
+    }
+  else
+    out->path = vcm_path_normalize (path);
+  out->details = vcm_prompt_query (out->path, &out->message);
   return TRUE;
 }
 
 static gboolean
-prepare_list_rootfs (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_list_rootfs (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                     Prepared *out, GError **error)
 {
-  return prepare_query (self, call, params, error);
+  return prepare_query (out);
 }
 
 static gboolean
-prepare_is_device_mapper (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_is_device_mapper (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                          Prepared *out, GError **error)
 {
-  return prepare_query (self, call, params, error);
+  return prepare_query (out);
 }
 
 static gboolean
-prepare_get_device_for_path (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_get_device_for_path (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                             Prepared *out, GError **error)
 {
-  return prepare_path_query (self, call, params, error);
+  return prepare_path_query (params, "path", creds, TRUE, FALSE, out, error);
 }
 
 static gboolean
-prepare_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_get_device_path_and_fs_type (VcmMounter *mounter, GVariant *params,
+                                     const VcmCredentials *creds, Prepared *out, GError **error)
 {
-  return prepare_path_query (self, call, params, error);
+  return prepare_path_query (params, "mount_point", creds, TRUE, FALSE, out, error);
 }
 
 static gboolean
-prepare_is_system_mount (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_is_system_mount (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                         Prepared *out, GError **error)
 {
-  return prepare_path_query (self, call, params, error);
+  return prepare_path_query (params, "path", creds, FALSE, FALSE, out, error);
 }
 
 static gboolean
-prepare_is_host_device (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_is_host_device (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                        Prepared *out, GError **error)
 {
-  return prepare_path_query (self, call, params, error);
+  const char *path;
+  g_autofree char *normalized = NULL;
+
+  g_variant_get_child (params, 0, "&s", &path);
+  normalized = vcm_path_normalize (path);
+  /* only a path beneath /dev is looked at; missing is "no", not an error */
+  return prepare_path_query (params, "path", creds, vcm_query_host_device_needs_stat (normalized),
+                             TRUE, out, error);
 }
 
 static gboolean
-prepare_describe_path (VcmService *self, Call *call, GVariant *params, GError **error)
+prepare_describe_path (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
+                       Prepared *out, GError **error)
 {
-  return prepare_path_query (self, call, params, error);
+  return prepare_path_query (params, "path", creds, TRUE, FALSE, out, error);
 }
 
 /* ---- methods -------------------------------------------------------------- */
@@ -595,7 +761,7 @@ sync_rootfs (VcmService *self, const char *sandbox_id, const char *container_id)
 static void
 run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->req;
+  const VcmMountRequest *req = call->prep->req;
   g_autoptr(GError) error = NULL;
   g_autoptr(VcmRootfs) mounted = NULL;
 
@@ -637,7 +803,7 @@ run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) detached = NULL;
 
-  if (!unmount_one_rootfs (self, call->caller, call->req, &detached, &error))
+  if (!unmount_one_rootfs (self, call->caller, call->prep->req, &detached, &error))
     return_error (call->invocation, call->caller, error);
   else
     vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
@@ -716,7 +882,7 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
 static void
 run_bind_mount (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->req;
+  const VcmMountRequest *req = call->prep->req;
   g_autoptr(GError) error = NULL;
   g_autofree char *mount_point = vcm_mounter_run_bind (self->mounter, req, &error);
 
@@ -734,7 +900,7 @@ static void
 run_unmount (VcmService *self, Call *call, GVariant *params)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = vcm_mounter_run_unmount (self->mounter, call->req, &error);
+  g_auto(GStrv) detached = vcm_mounter_run_unmount (self->mounter, call->prep->req, &error);
 
   if (detached == NULL)
     {
@@ -753,7 +919,7 @@ run_get_device_for_path (VcmService *self, Call *call, GVariant *params)
   g_autofree char *mount_point = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!vcm_query_device_for_path (self->query, call->path, call->caller->creds, &major, &minor,
+  if (!vcm_query_device_for_stat (self->query, call->prep->path, &call->prep->stat, &major, &minor,
                                   &mount_point, &error))
     return_error (call->invocation, call->caller, error);
   else
@@ -768,8 +934,8 @@ run_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params)
   g_autofree char *fs_type = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!vcm_query_device_path_and_fs_type (self->query, call->path, call->caller->creds, &device,
-                                          &fs_type, &error))
+  if (!vcm_query_device_path_and_fs_type_for_stat (self->query, call->prep->path, &call->prep->stat,
+                                                   &device, &fs_type, &error))
     return_error (call->invocation, call->caller, error);
   else
     vcm_dbus_mount_complete_get_device_path_and_fs_type (self->skeleton, call->invocation, device,
@@ -792,7 +958,7 @@ run_is_system_mount (VcmService *self, Call *call, GVariant *params)
   gboolean result = FALSE;
   g_autoptr(GError) error = NULL;
 
-  if (!vcm_query_is_system_mount (call->path, &result, &error))
+  if (!vcm_query_is_system_mount (call->prep->path, &result, &error))
     return_error (call->invocation, call->caller, error);
   else
     vcm_dbus_mount_complete_is_system_mount (self->skeleton, call->invocation, result);
@@ -801,13 +967,9 @@ run_is_system_mount (VcmService *self, Call *call, GVariant *params)
 static void
 run_is_host_device (VcmService *self, Call *call, GVariant *params)
 {
-  gboolean result = FALSE;
-  g_autoptr(GError) error = NULL;
-
-  if (!vcm_query_is_host_device (call->path, call->caller->creds, &result, &error))
-    return_error (call->invocation, call->caller, error);
-  else
-    vcm_dbus_mount_complete_is_host_device (self->skeleton, call->invocation, result);
+  vcm_dbus_mount_complete_is_host_device (self->skeleton, call->invocation,
+                                          vcm_query_host_device_for_stat (call->prep->path,
+                                                                          &call->prep->stat));
 }
 
 static void
@@ -817,7 +979,7 @@ run_describe_path (VcmService *self, Call *call, GVariant *params)
   GVariantDict dict;
   g_autoptr(GError) error = NULL;
 
-  info = vcm_query_describe_path (self->query, call->path, call->caller->creds, &error);
+  info = vcm_query_describe_stat (self->query, call->prep->path, &call->prep->stat, &error);
   if (info == NULL)
     {
       return_error (call->invocation, call->caller, error);
@@ -866,6 +1028,7 @@ vcm_service_new (GDBusConnection *connection,
   self->auth = vcm_auth_new (connection, config->auth_timeout_ms);
   self->cancellable = g_cancellable_new ();
   self->calls = g_hash_table_new (NULL, NULL);
+  self->preparing_by_uid = g_hash_table_new (NULL, NULL);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
   vcm_dbus_mount_set_shared_dir (self->skeleton, shared_dir);
@@ -899,6 +1062,7 @@ vcm_service_free (VcmService *self)
         ((Call *) call)->self = NULL;
       g_clear_pointer (&self->calls, g_hash_table_unref);
     }
+  g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
   if (self->cancellable != NULL)
     g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -906,7 +1070,7 @@ vcm_service_free (VcmService *self)
     vcm_auth_shutdown (self->auth);
   g_clear_pointer (&self->auth, vcm_auth_unref);
   g_clear_pointer (&self->query, vcm_query_free);
-  g_clear_pointer (&self->mounter, vcm_mounter_free);
+  g_clear_pointer (&self->mounter, vcm_mounter_unref);
   g_clear_pointer (&self->watch, vcm_watch_free);
   g_clear_object (&self->connection);
   g_free (self);

@@ -40,6 +40,7 @@ FAILED, LIMITS = E + 'Failed', E + 'LimitsExceeded'
 ALICE = vcmtest.TEST_UID
 BOB = vcmtest.NOBODY_UID
 ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'attacker.py')
+FUSE_HANG = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_hang.py')
 DETAIL_KEYS = ['sandbox_id', 'container_id', 'source', 'mount_point', 'read_only', 'path',
                'polkit.message']
 
@@ -606,6 +607,42 @@ class TestBounds(AttackCase):
         print(f'# alice served in {time.monotonic() - started:.2f} s while bob\'s agent stayed silent')
         bob.kill()
         bob.wait(timeout=30)
+        self.assertTrue(self.w.daemon_running())
+
+
+    def test_a_hung_filesystem_holds_up_nobody_else(self):
+        # alice names paths on a filesystem that never answers (a FUSE server
+        # of hers, or a hung network mount): resolving them as alice holds up
+        # a worker thread each, at most 4 of hers; the rest of her calls are
+        # refused at once, and everyone else is served meanwhile.
+        mnt = self.path('hung')
+        os.makedirs(mnt)
+        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: vcmtest.umount(mnt))
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        alice = self.flood(ALICE, 6, ('DescribePath', os.path.join(mnt, 'x')), settle_ms=2000)
+        settled = self.read_json_line(alice, 'settled')
+        self.assertEqual(settled, {LIMITS: 2})
+        # root, bob and alice's calls that name no path go through; alice's
+        # next path is refused at once
+        self.assertIs(self.w.call('IsSystemMount', '/proc', timeout_ms=10000), True)
+        self.assertEqual(self.w.call('ListRootfs', '', timeout_ms=10000)[1], [])
+        ok, res, message = self.w.call_as(BOB, 'DescribePath', '/', timeout_ms=10000)
+        self.assertTrue(ok, message)
+        ok, res, message = self.w.call_as(ALICE, 'IsDeviceMapper', 1, 1, timeout_ms=10000)
+        self.assertTrue(ok, message)
+        self.refused(LIMITS, 'MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
+        # the server goes away: the held lookups fail, the calls are answered
+        server.kill()
+        final = self.read_json_line(alice, 'final')
+        self.assertEqual(sum(final.values()), 6, final)
+        self.assertNotIn('ok', final)
+        alice.wait(timeout=60)
+        mp = self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)[0]
+        self.assertEqual(mp, os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
+        self.allowed('UnmountRootfs', 'alice', 'c1')
         self.assertTrue(self.w.daemon_running())
 
 
