@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/xattr.h>
@@ -71,13 +73,6 @@ vcm_credentials_is_root (const VcmCredentials *creds)
 /* This thread's filesystem credentials, to put back after a switch. The raw
  * syscalls act on the calling thread only; glibc's wrappers of setgroups()
  * (and setfsuid on some libcs) would change every thread of the process. */
-typedef struct {
-  gboolean switched;
-  uid_t    fsuid;
-  gid_t    fsgid;
-  int      n_groups;
-  gid_t   *groups;
-} SavedFsCreds;
 
 static uid_t
 current_fsuid (void)
@@ -94,8 +89,8 @@ current_fsgid (void)
 /* Puts this thread's credentials back. Failing to do so would leave a
  * thread of a root daemon running with a caller's identity: abort. errno is
  * kept. */
-static void
-restore_fs_creds (SavedFsCreds *saved)
+void
+vcm_credentials_leave (VcmSavedCreds *saved)
 {
   int errsv = errno;
 
@@ -115,8 +110,8 @@ restore_fs_creds (SavedFsCreds *saved)
 }
 
 /* Switches to @creds (nothing to do for root). FALSE with errno set. */
-static gboolean
-switch_fs_creds (SavedFsCreds *saved, const VcmCredentials *creds)
+gboolean
+vcm_credentials_enter (const VcmCredentials *creds, VcmSavedCreds *saved)
 {
   int n;
 
@@ -149,7 +144,7 @@ switch_fs_creds (SavedFsCreds *saved, const VcmCredentials *creds)
   return TRUE;
 
 fail:
-  restore_fs_creds (saved);
+  vcm_credentials_leave (saved);
   errno = EPERM;
   return FALSE;
 }
@@ -183,17 +178,17 @@ vcm_open_path_as (const char           *arg_name,
                   const VcmCredentials *creds,
                   GError              **error)
 {
-  SavedFsCreds saved;
+  VcmSavedCreds saved;
   int fd = -1;
   int errsv;
 
   g_return_val_if_fail (arg_name != NULL, -1);
   g_return_val_if_fail (path != NULL, -1);
 
-  if (switch_fs_creds (&saved, creds))
+  if (vcm_credentials_enter (creds, &saved))
     fd = vcm_fdpath_open_following (path);
   errsv = errno;
-  restore_fs_creds (&saved);
+  vcm_credentials_leave (&saved);
   if (fd < 0)
     set_unreachable_error (error, errsv, arg_name, path);
   return fd;
@@ -235,19 +230,20 @@ vcm_open_source_as (const char           *arg_name,
   g_autofree char *proc = NULL;
   g_autofree char *canonical = NULL;
   vcm_autofd int fd = -1;
-  SavedFsCreds saved;
+  VcmSavedCreds saved;
   struct stat st;
+  struct statfs sfs;
   int errsv;
   int rc = -1;
 
-  if (switch_fs_creds (&saved, creds))
+  if (vcm_credentials_enter (creds, &saved))
     {
       fd = vcm_fdpath_open_following (path);
       if (fd >= 0 && fstat (fd, &st) == 0)
         rc = vcm_credentials_is_root (creds) ? 0 : check_readable (fd, st.st_mode);
     }
   errsv = errno;
-  restore_fs_creds (&saved);
+  vcm_credentials_leave (&saved);
   if (rc < 0)
     {
       set_unreachable_error (error, errsv, arg_name, path);
@@ -261,6 +257,22 @@ vcm_open_source_as (const char           *arg_name,
       g_autofree char *quoted = vcm_validate_quote (path);
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
                    "%s: '%s' has no path in the service's view", arg_name, quoted);
+      return -1;
+    }
+  if (!g_utf8_validate (canonical, -1, NULL))
+    {
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' leads to a path that is not valid UTF-8 (a rule could not be "
+                   "shown it)", arg_name, quoted);
+      return -1;
+    }
+  if (!vcm_credentials_is_root (creds) && fstatfs (fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+    {
+      /* /proc/self is the service: its fds and maps are not a caller's to mount */
+      g_autofree char *quoted = vcm_validate_quote (path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' lies on /proc, which only root may mount", arg_name, quoted);
       return -1;
     }
   if (out_canonical)
@@ -277,10 +289,10 @@ vcm_create_as (const VcmCredentials *creds,
                gboolean              as_file,
                mode_t                mode)
 {
-  SavedFsCreds saved;
+  VcmSavedCreds saved;
   int rc = -1;
 
-  if (switch_fs_creds (&saved, creds))
+  if (vcm_credentials_enter (creds, &saved))
     {
       if (as_file)
         {
@@ -295,67 +307,23 @@ vcm_create_as (const VcmCredentials *creds,
       else
         rc = mkdirat (dir_fd, name, mode);
     }
-  restore_fs_creds (&saved);
+  vcm_credentials_leave (&saved);
   return rc;
 }
 
-/* The mode bits alone, for where faccessat2 is refused: writable when the
- * caller's class has w, or when the directory carries an ACL (which the
- * bits do not tell; counted as writable to stay on the safe side). */
-static gboolean
-writable_by_mode (const VcmCredentials *creds, int dir_fd, gboolean *out_writable)
+gboolean
+vcm_dir_is_roots_alone (int       dir_fd,
+                        gboolean *out_fixed,
+                        GError  **error)
 {
   g_autofree char *proc = vcm_fdpath_proc_path (dir_fd);
   struct stat st;
-  gboolean member = FALSE;
 
   if (fstat (dir_fd, &st) < 0)
-    return FALSE;
-  for (guint i = 0; i < creds->n_groups; i++)
-    member = member || creds->groups[i] == st.st_gid;
-  if (st.st_uid == creds->uid)
-    *out_writable = (st.st_mode & S_IWUSR) != 0;
-  else if (member)
-    *out_writable = (st.st_mode & S_IWGRP) != 0;
-  else
-    *out_writable = (st.st_mode & S_IWOTH) != 0;
-  if (!*out_writable && getxattr (proc, "system.posix_acl_access", NULL, 0) >= 0)
-    *out_writable = TRUE;
+    return vcm_error_set_errno (error, errno, "cannot stat", "a directory of the mount point's path");
+  /* Not the caller's own permissions now: an owner can chmod, another
+   * process of the same user may hold a group the caller dropped. */
+  *out_fixed = st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
+               getxattr (proc, "system.posix_acl_access", NULL, 0) < 0;
   return TRUE;
-}
-
-gboolean
-vcm_can_write_as (const VcmCredentials *creds,
-                  int                   dir_fd,
-                  gboolean             *out_writable,
-                  GError              **error)
-{
-  SavedFsCreds saved;
-  int rc = -1;
-  int errsv;
-
-  if (vcm_credentials_is_root (creds))
-    {
-      *out_writable = TRUE;
-      return TRUE;
-    }
-  if (switch_fs_creds (&saved, creds))
-    rc = (int) syscall (__NR_faccessat2, dir_fd, "", W_OK, AT_EMPTY_PATH | AT_EACCESS);
-  errsv = errno;
-  restore_fs_creds (&saved);
-  if (rc == 0 || errsv == EACCES)
-    {
-      *out_writable = rc == 0;
-      return TRUE;
-    }
-  /* EROFS: read-only here, but the same directory may be writable through
-   * another mount of its filesystem, where a rename moves it just as well;
-   * ENOSYS or EPERM: a filter refused the call (or the directory is
-   * immutable): the inode's own permission bits decide. */
-  if ((errsv == EROFS || errsv == ENOSYS || errsv == EPERM) &&
-      writable_by_mode (creds, dir_fd, out_writable))
-    return TRUE;
-  g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-               "cannot tell whether the caller may write a directory: %s", g_strerror (errsv));
-  return FALSE;
 }

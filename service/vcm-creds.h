@@ -31,6 +31,23 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCredentials, vcm_credentials_free)
 /* NULL (the service itself) or uid 0: no switch, no check. */
 gboolean vcm_credentials_is_root (const VcmCredentials *creds);
 
+/* This thread's filesystem credentials switched to @creds's (fsuid, fsgid,
+ * groups; nothing for root) until vcm_credentials_leave(), which puts them
+ * back (and aborts if it cannot: a thread of a root daemon must never keep
+ * a caller's identity). Only this thread is affected. FALSE with errno. */
+typedef struct {
+  gboolean switched;
+  uid_t    fsuid;
+  gid_t    fsgid;
+  int      n_groups;
+  gid_t   *groups;
+} VcmSavedCreds;
+
+gboolean vcm_credentials_enter (const VcmCredentials *creds,
+                                VcmSavedCreds        *saved);
+/* Keeps errno. */
+void     vcm_credentials_leave (VcmSavedCreds        *saved);
+
 /* Opens @path (absolute) with the filesystem credentials of @creds (NULL or
  * uid 0: the service's own), following symlinks by their text and never a
  * /proc magic link (vcm_fdpath_open_following). A path the caller could not
@@ -62,13 +79,13 @@ int vcm_create_as (const VcmCredentials *creds,
                    gboolean              as_file,
                    mode_t                mode);
 
-/* Whether @creds may write the directory @dir_fd (so could create, rename or
- * remove entries in it). faccessat2(W_OK) as the caller; where that is
- * refused, the mode bits, counting any ACL as writable. FALSE with @error
- * when it cannot be told. */
-gboolean vcm_can_write_as (const VcmCredentials *creds,
-                           int                   dir_fd,
-                           gboolean             *out_writable,
-                           GError              **error);
+/* Whether only root can ever change the entries of the directory @dir_fd:
+ * it is root's, without group or other write permission and without an
+ * ACL. (Whether a caller may write it now is not enough: an owner can chmod,
+ * and another process of the same user may hold a group the caller dropped.)
+ * FALSE with @error when it cannot be told. */
+gboolean vcm_dir_is_roots_alone (int       dir_fd,
+                                 gboolean *out_fixed,
+                                 GError  **error);
 
 G_END_DECLS

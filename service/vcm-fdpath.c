@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <glib/gstdio.h>
 
 #include "vcm-error.h"
@@ -199,21 +201,36 @@ maker_for (int dir_fd, guint64 root_mnt_id, const VcmCredentials *creator)
   return id == root_mnt_id ? NULL : creator;
 }
 
-/* Opens the existing component @name beneath @dir_fd as O_PATH, or creates it
- * (directory, or file when @as_file) as @maker and opens it. */
+/* open_one_beneath() with @creds's filesystem credentials (none: as is). */
+static int
+open_one_as (const VcmCredentials *creds, int dir_fd, const char *name, int o_flags)
+{
+  VcmSavedCreds saved;
+  int fd = -1;
+
+  if (vcm_credentials_enter (creds, &saved))
+    fd = open_one_beneath (dir_fd, name, o_flags, 0);
+  vcm_credentials_leave (&saved);
+  return fd;
+}
+
+/* Opens the existing component @name beneath @dir_fd as O_PATH, looked up
+ * as @looker, or creates it (directory, or file when @as_file) as @maker
+ * and opens it. */
 static int
 open_component (int                   dir_fd,
                 const char           *name,
                 gboolean              must_be_dir,
                 gboolean              create,
                 gboolean              as_file,
+                const VcmCredentials *looker,
                 const VcmCredentials *maker,
                 VcmCreated           *created)
 {
   int o_flags = O_PATH | O_CLOEXEC | (must_be_dir ? O_DIRECTORY : 0);
   int fd;
 
-  fd = open_one_beneath (dir_fd, name, o_flags, 0);
+  fd = open_one_as (looker, dir_fd, name, o_flags);
   if (fd >= 0 || errno != ENOENT || !create)
     return fd;
 
@@ -222,12 +239,12 @@ open_component (int                   dir_fd,
       if (errno != EEXIST || as_file)
         return -1;
       /* somebody made it meanwhile: not ours to record or remove */
-      return open_one_beneath (dir_fd, name, o_flags, 0);
+      return open_one_as (looker, dir_fd, name, o_flags);
     }
 
   if (created != NULL)
     created_record (created, dir_fd, name, !as_file);
-  return open_one_beneath (dir_fd, name, o_flags, 0);
+  return open_one_as (looker, dir_fd, name, o_flags);
 }
 
 int
@@ -252,7 +269,7 @@ vcm_fdpath_resolve (int                   root_fd,
 
   if (vcm_credentials_is_root (creator))
     creator = NULL;
-  if ((flags & VCM_RESOLVE_CREATE) && creator != NULL &&
+  if (creator != NULL && (flags & VCM_RESOLVE_CREATE) &&
       vcm_sys_stat_mount (root_fd, "", AT_EMPTY_PATH, &root_mnt_id, NULL, NULL, NULL, NULL) < 0)
     {
       vcm_error_set_errno (error, errno, "cannot stat", root_path);
@@ -288,7 +305,8 @@ vcm_fdpath_resolve (int                   root_fd,
                                !leaf,
                                (flags & VCM_RESOLVE_CREATE) != 0,
                                leaf && (flags & VCM_RESOLVE_LEAF_FILE),
-                               maker_for (dir_fd, root_mnt_id, creator),
+                               creator,
+                               (flags & VCM_RESOLVE_CREATE) ? maker_for (dir_fd, root_mnt_id, creator) : NULL,
                                created);
       if (cur_fd < 0)
         {
@@ -326,19 +344,19 @@ vcm_fdpath_check_immovable (int                   root_fd,
   /* the root, then each directory down to the leaf's parent */
   for (guint i = 0; i < n; i++)
     {
-      gboolean writable = FALSE;
+      gboolean fixed = FALSE;
       int next;
 
-      if (!vcm_can_write_as (creds, dir_fd, &writable, error))
+      if (!vcm_dir_is_roots_alone (dir_fd, &fixed, error))
         return FALSE;
-      if (writable)
+      if (!fixed)
         {
           g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
           g_autofree char *full = g_build_filename (root_path, relpath, NULL);
 
           g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                       "%s: '%s' lies in '%s', which the caller may write: it could move "
-                       "the mount out of sight", arg_name, full, dir);
+                       "%s: '%s' lies in '%s', which others than root may write: the mount "
+                       "could be moved out of sight", arg_name, full, dir);
           return FALSE;
         }
       if (i == n - 1)
@@ -368,6 +386,35 @@ push_components (GPtrArray *stack, const char *path)
 }
 
 #define MAX_SYMLINKS 40
+/* Components looked up for one path, symlink expansions included: the
+ * kernel's own bound is 40 expansions; without a bound of steps as well, a
+ * link to "../d/../d/..." repeated would cost a caller's 30 bytes tens of
+ * thousands of lookups. */
+#define MAX_STEPS 4096
+
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000
+#endif
+
+/* What the kernel would refuse to follow for the thread's filesystem uid:
+ * a link on a nosymfollow mount, or (fs.protected_symlinks) another user's
+ * link in a sticky world-writable directory not owned by the link's owner. */
+static gboolean
+may_follow (int dir_fd, int link_fd, const struct stat *link_st)
+{
+  struct statvfs sv;
+  struct stat dir_st;
+  uid_t fsuid = (uid_t) syscall (SYS_setfsuid, (uid_t) -1);
+
+  if (fstatvfs (link_fd, &sv) == 0 && (sv.f_flag & ST_NOSYMFOLLOW))
+    return FALSE;
+  if (fstat (dir_fd, &dir_st) < 0)
+    return FALSE;
+  if ((dir_st.st_mode & (S_ISVTX | S_IWOTH)) == (S_ISVTX | S_IWOTH) &&
+      link_st->st_uid != fsuid && dir_st.st_uid != link_st->st_uid)
+    return FALSE;
+  return TRUE;
+}
 
 int
 vcm_fdpath_open_following (const char *path)
@@ -376,6 +423,7 @@ vcm_fdpath_open_following (const char *path)
   vcm_autofd int cur = -1;
   gboolean want_dir = g_str_has_suffix (path, "/");
   guint links = 0;
+  guint steps = 0;
   struct stat st;
 
   if (path[0] != '/')
@@ -392,6 +440,11 @@ vcm_fdpath_open_following (const char *path)
       g_autofree char *name = g_ptr_array_steal_index (stack, stack->len - 1);
       vcm_autofd int next = -1;
 
+      if (++steps > MAX_STEPS)
+        {
+          errno = ELOOP;
+          return -1;
+        }
       next = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
       if (next < 0 || fstat (next, &st) < 0)
         return -1;
@@ -403,6 +456,11 @@ vcm_fdpath_open_following (const char *path)
           if (++links > MAX_SYMLINKS)
             {
               errno = ELOOP;
+              return -1;
+            }
+          if (!may_follow (cur, next, &st))
+            {
+              errno = EACCES;
               return -1;
             }
           len = readlinkat (next, "", target, sizeof target);

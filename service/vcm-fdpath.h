@@ -29,10 +29,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
  * an O_PATH fd of the last component (or -1).
  * @root_path and @arg_name are for messages.
  * A symlink or escape gives VCM_ERROR_INVALID_ARGUMENT, a missing component
- * (without CREATE) VCM_ERROR_NOT_FOUND. With CREATE, a missing component on
- * @root_fd's own mount (the service's layout) is made by the service, and
- * one inside any mount below it with @creator's credentials (NULL: by the
- * service), so a caller never has made what it could not make itself. With
+ * (without CREATE) VCM_ERROR_NOT_FOUND. Each component is looked up with
+ * @creator's credentials (NULL: the service's), so nothing is found for a
+ * caller where it could not look itself. With CREATE, a missing component
+ * on @root_fd's own mount (the service's layout) is made by the service,
+ * and one inside any mount below it with @creator's credentials, so a
+ * caller never has made what it could not make itself. With
  * @out_parent_fd the fd of the leaf's parent directory is returned too
  * (caller closes it). */
 int vcm_fdpath_resolve (int                   root_fd,
@@ -45,11 +47,12 @@ int vcm_fdpath_resolve (int                   root_fd,
                         int                  *out_parent_fd,
                         GError              **error);
 
-/* Checks that nobody with @creds could move the leaf of @relpath (an
- * existing path beneath @root_fd) elsewhere: @creds may write none of the
- * directories from @root_fd down to the leaf's parent, so it can rename no
- * component of the path. VCM_ERROR_INVALID_ARGUMENT naming @arg_name if it
- * could. Nothing to check for root (@creds NULL or uid 0). */
+/* For a caller that is not root (@creds), checks that it could never move
+ * the leaf of @relpath (an existing path beneath @root_fd) elsewhere: every
+ * directory from @root_fd down to the leaf's parent is root's alone
+ * (vcm_dir_is_roots_alone), so no component of the path can be renamed but
+ * by root. VCM_ERROR_INVALID_ARGUMENT naming @arg_name otherwise. Nothing to
+ * check for root (@creds NULL or uid 0). */
 gboolean vcm_fdpath_check_immovable (int                   root_fd,
                                      const char           *root_path,
                                      const char           *relpath,
@@ -59,7 +62,9 @@ gboolean vcm_fdpath_check_immovable (int                   root_fd,
 
 /* Opens the absolute @path with O_PATH as the calling thread's filesystem
  * credentials allow, one component at a time from "/", following symlinks
- * (the last one too) by their text, at most 40. A /proc magic link is thus
+ * (the last one too) by their text, at most 40 (and 4096 lookups in all),
+ * none the kernel would refuse to follow (nosymfollow mounts,
+ * fs.protected_symlinks) for the thread's filesystem uid. A /proc magic link is thus
  * never followed as a jump to the object it stands for, only as the path it
  * reads as, which the same credentials must reach. -1 with errno. */
 int vcm_fdpath_open_following (const char *path);

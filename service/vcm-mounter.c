@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <glib/gstdio.h>
 
 #include "vcm-creds.h"
@@ -197,6 +198,13 @@ detach_fd (int fd, const char *what, GError **error)
   return TRUE;
 }
 
+#ifndef ST_NOSYMFOLLOW
+#define ST_NOSYMFOLLOW 0x2000
+#endif
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
 #define STAGING_DIR ".vcm-staging"
 
 /* The filesystem type of a bind, move, remount or propagation change: the
@@ -276,6 +284,29 @@ drop_staging (VcmMounter *self)
   vcm_fdpath_rmdir_if_empty (self->shared_fd, STAGING_DIR);
 }
 
+/* The per-mount flags a bind keeps from its source, as a read-only remount
+ * must repeat them: MS_REMOUNT|MS_BIND sets all of them at once, and would
+ * otherwise drop the source's nosuid, nodev and noexec (a setuid file of a
+ * nosuid mount would work again through the bind). */
+static gboolean
+kept_mount_flags (int mnt_fd, unsigned long *out_flags)
+{
+  static const struct { unsigned long st, ms; } map[] = {
+    { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+    { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+    { ST_NOSYMFOLLOW, MS_NOSYMFOLLOW },
+  };
+  struct statvfs sv;
+
+  if (fstatvfs (mnt_fd, &sv) < 0)
+    return FALSE;
+  *out_flags = 0;
+  for (gsize i = 0; i < G_N_ELEMENTS (map); i++)
+    if (sv.f_flag & map[i].st)
+      *out_flags |= map[i].ms;
+  return TRUE;
+}
+
 static gboolean
 attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
                     guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
@@ -286,6 +317,7 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
   g_autofree char *stage = NULL;
   g_autofree char *mnt = NULL;
   vcm_autofd int mnt_fd = -1;
+  unsigned long kept = 0;
   int errsv;
 
   struct stat st;
@@ -310,8 +342,8 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
     }
   mnt_fd = open (stage, O_PATH | O_CLOEXEC);
   mnt = mnt_fd >= 0 ? vcm_fdpath_proc_path (mnt_fd) : NULL;
-  if (mnt_fd < 0 ||
-      (ro && mount (NULL, stage, NO_FSTYPE, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0) ||
+  if (mnt_fd < 0 || (ro && !kept_mount_flags (mnt_fd, &kept)) ||
+      (ro && mount (NULL, stage, NO_FSTYPE, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) < 0) ||
       mount (NULL, stage, NO_FSTYPE, MS_PRIVATE, NULL) < 0 ||
       vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0 ||
       mount (stage, dst, NO_FSTYPE, MS_MOVE, NULL) < 0)
@@ -496,6 +528,35 @@ detached_by_listmount (int fd, GStrvBuilder *builder)
   return TRUE;
 }
 
+/* What a reply and a signal carry of the mounts detached: their points as
+ * valid UTF-8 (the kernel's names are bytes), at most about a megabyte of
+ * them (a caller could stack thousands of mounts with long names, and a
+ * message over the bus's limit would take the service off the bus); where
+ * the list is cut, it ends with an empty string. */
+#define MAX_DETACHED_BYTES (1024 * 1024)
+
+static GStrv
+detached_list (GStrv targets)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  gsize bytes = 0;
+
+  for (guint i = 0; targets[i] != NULL; i++)
+    {
+      g_autofree char *valid = g_utf8_make_valid (targets[i], -1);
+
+      bytes += strlen (valid) + 5;   /* a string's length, its NUL, alignment */
+      if (bytes > MAX_DETACHED_BYTES)
+        {
+          g_strv_builder_add (builder, "");
+          break;
+        }
+      g_strv_builder_add (builder, valid);
+    }
+  g_strfreev (targets);
+  return g_strv_builder_end (builder);
+}
+
 /* The targets detached with the mount @id pinned by @fd: itself, then its
  * descendants. */
 static GStrv
@@ -507,18 +568,18 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
   g_autoptr(GPtrArray) below = NULL;
 
   if (detached_by_listmount (fd, builder))
-    return g_strv_builder_end (builder);
+    return detached_list (g_strv_builder_end (builder));
 
   g_clear_pointer (&builder, g_strv_builder_unref);
   builder = g_strv_builder_new ();
   top = vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table);
   g_strv_builder_add (builder, top ? top->target : fallback_target);
   if (table == NULL)
-    return g_strv_builder_end (builder);   /* no table to name the submounts from */
+    return detached_list (g_strv_builder_end (builder));   /* no table to name the submounts from */
   below = vcm_mount_table_get_descendants (table, id);
   for (guint i = 0; i < below->len; i++)
     g_strv_builder_add (builder, ((const VcmMountEntry *) below->pdata[i])->target);
-  return g_strv_builder_end (builder);
+  return detached_list (g_strv_builder_end (builder));
 }
 
 /* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
@@ -888,14 +949,15 @@ vcm_mounter_mount_rootfs (VcmMounter           *self,
 
 /* Resolves an existing mount point beneath the shared dir and checks it is one. */
 static int
-open_mount_point (VcmMounter *self, const char *rel, const char *arg_name,
-                  const char *display, guint64 *out_id, int *out_parent_fd, GError **error)
+open_mount_point (VcmMounter *self, const char *rel, const char *arg_name, const char *display,
+                  const VcmCredentials *creds, guint64 *out_id, int *out_parent_fd, GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   vcm_autofd int fd = -1;
 
+  /* looked up as the caller: nothing is unmounted where it could not look */
   fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
-                           arg_name, NULL, NULL, out_parent_fd, &local_error);
+                           arg_name, creds, NULL, out_parent_fd, &local_error);
   if (fd >= 0 && !fd_is_mount_root (fd, out_id, &local_error) && local_error == NULL)
     g_set_error (&local_error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
                  "%s: nothing is mounted at '%s'", arg_name, display);
@@ -925,8 +987,8 @@ vcm_mounter_run_unmount_rootfs (VcmMounter            *self,
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS, NULL);
-  fd = open_mount_point (self, req->relpath, "sandbox_id/container_id", req->mount_point, &id,
-                         &cid_fd, error);
+  fd = open_mount_point (self, req->relpath, "sandbox_id/container_id", req->mount_point,
+                         req->creds, &id, &cid_fd, error);
   if (fd < 0)
     return NULL;
 
@@ -986,6 +1048,64 @@ vcm_mounter_bind_mount (VcmMounter           *self,
   return req != NULL ? vcm_mounter_run_bind (self, req, error) : NULL;
 }
 
+/* After an unmount at @relpath: what it leaves empty of the layout on the
+ * shared dir's own mount (directories, and an empty file of root's that was
+ * a mount point) goes, from the mount point up to the shared dir (kept), so
+ * that a caller's binds and unmounts leave nothing behind. Anything that is
+ * not empty, is mounted on, or lies in another mount stays. */
+static void
+close_fd_at (gpointer data)
+{
+  vcm_clear_fd (data);
+}
+
+static void
+remove_emptied_layout (VcmMounter *self, const char *relpath)
+{
+  g_auto(GStrv) parts = g_strsplit (relpath, "/", -1);
+  guint n = g_strv_length (parts);
+  g_autoptr(GArray) dirs = g_array_new (FALSE, FALSE, sizeof (int));
+  guint64 root_id = 0, id = 0;
+  int fd;
+
+  g_array_set_clear_func (dirs, close_fd_at);
+  if (vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &root_id, NULL, NULL, NULL, NULL) < 0)
+    return;
+  fd = fcntl (self->shared_fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return;
+  g_array_append_val (dirs, fd);
+  for (guint i = 0; i + 1 < n; i++)   /* parts[i] lives in dirs[i] */
+    {
+      fd = openat (g_array_index (dirs, int, i), parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0)
+        return;
+      g_array_append_val (dirs, fd);
+    }
+  for (guint k = n; k > 0; k--)
+    {
+      int parent = g_array_index (dirs, int, k - 1);
+      const char *name = parts[k - 1];
+      struct stat st;
+
+      if (vcm_sys_stat_mount (parent, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
+          id != root_id || fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return;
+      if (S_ISDIR (st.st_mode))
+        {
+          if (unlinkat (parent, name, AT_REMOVEDIR) < 0)
+            return;
+        }
+      else if (k == n && S_ISREG (st.st_mode) && st.st_size == 0 && st.st_uid == 0)
+        {
+          if (unlinkat (parent, name, 0) < 0)
+            return;
+        }
+      else
+        return;
+    }
+}
+
 GStrv
 vcm_mounter_run_unmount (VcmMounter            *self,
                          const VcmMountRequest *req,
@@ -996,12 +1116,15 @@ vcm_mounter_run_unmount (VcmMounter            *self,
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT, NULL);
-  fd = open_mount_point (self, req->relpath, "mount_point", req->mount_point, &id, NULL, error);
+  fd = open_mount_point (self, req->relpath, "mount_point", req->mount_point, req->creds, &id,
+                         NULL, error);
   if (fd < 0)
     return NULL;
   detached = detached_targets (self, fd, id, req->mount_point);
   if (!detach_fd (fd, req->mount_point, error))
     return NULL;
+  vcm_clear_fd (&fd);
+  remove_emptied_layout (self, req->relpath);
   return g_steal_pointer (&detached);
 }
 

@@ -6,11 +6,13 @@
 
 #include "vcm-prompt.h"
 
+/* Printable ASCII stays; everything else is written as an escape: control
+ * characters, but also every character beyond ASCII, since many look like
+ * others or like nothing (spaces, fillers, slashes of other scripts, bidi
+ * controls) and would let a caller lay out text of its own in the prompt. */
 static void
 append_escaped_char (GString *out, gunichar c)
 {
-  GUnicodeType type = g_unichar_type (c);
-
   if (c == '\\' || c == '\'')
     {
       g_string_append_c (out, '\\');
@@ -20,12 +22,10 @@ append_escaped_char (GString *out, gunichar c)
     g_string_append (out, "\\x24");
   else if (c < 0x20 || c == 0x7f)
     g_string_append_printf (out, "\\x%02x", c);
-  else if (g_unichar_iscntrl (c) || type == G_UNICODE_FORMAT || type == G_UNICODE_LINE_SEPARATOR ||
-           type == G_UNICODE_PARAGRAPH_SEPARATOR || type == G_UNICODE_UNASSIGNED ||
-           type == G_UNICODE_SURROGATE || type == G_UNICODE_PRIVATE_USE)
-    g_string_append_printf (out, "\\u{%04x}", c);   /* bidi overrides and the like */
+  else if (c > 0x7e)
+    g_string_append_printf (out, "\\u{%04x}", c);
   else
-    g_string_append_unichar (out, c);
+    g_string_append_c (out, (char) c);
 }
 
 /* @n characters of @s (valid UTF-8) from character @from, escaped. */

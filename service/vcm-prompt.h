@@ -31,9 +31,10 @@ GHashTable *vcm_prompt_sandbox (const char *sandbox_id, char **out_message);
 /* A query; @path (normalized) for those that name one, else NULL. */
 GHashTable *vcm_prompt_query   (const char *path, char **out_message);
 
-/* @value as a prompt shows it: in single quotes, valid UTF-8, with control
- * and format characters, quotes, backslashes and '$' escaped, at most
- * VCM_PROMPT_MAX_VALUE characters of it. */
+/* @value as a prompt shows it: in single quotes, printable ASCII as it is,
+ * everything else (control characters, any character beyond ASCII, invalid
+ * UTF-8 as U+FFFD), quotes, backslashes and '$' escaped, at most
+ * VCM_PROMPT_MAX_VALUE characters of the value (start ... end). */
 char *vcm_prompt_quote (const char *value);
 
 G_END_DECLS

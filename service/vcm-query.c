@@ -220,8 +220,21 @@ lookup_mount (VcmQuery       *query,
               MountFacts     *facts,
               GError        **error)
 {
-  return (query->live && lookup_mount_live (st, facts)) ||
-         lookup_mount_in_table (query, arg_name, path, st, need_propagation, facts, error);
+  char **strings[] = { &facts->target, &facts->source, &facts->fs_type };
+
+  if (!(query->live && lookup_mount_live (st, facts)) &&
+      !lookup_mount_in_table (query, arg_name, path, st, need_propagation, facts, error))
+    return FALSE;
+  /* The kernel's names are bytes; what the bus carries must be UTF-8. */
+  for (gsize i = 0; i < G_N_ELEMENTS (strings); i++)
+    if (*strings[i] != NULL && !g_utf8_validate (*strings[i], -1, NULL))
+      {
+        char *valid = g_utf8_make_valid (*strings[i], -1);
+
+        g_free (*strings[i]);
+        *strings[i] = valid;
+      }
+  return TRUE;
 }
 
 gboolean

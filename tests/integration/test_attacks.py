@@ -366,6 +366,48 @@ class TestReach(AttackCase):
         self.assertEqual(sorted(os.listdir('/etc')), before)
         self.allowed('UnmountRootfs', 'alice', 'c1')
 
+    def test_nothing_learnt_or_covered_in_a_tree_the_caller_cannot_look_into(self):
+        # root bound a root-only tree into alice's part; she cannot list it,
+        # and the service looks into it as she would: existing and missing
+        # names answer alike, and she covers nothing in it.
+        secret = self.secret_tree()
+        self.w.call('BindMount', secret, self.alice_path('host'), False)
+        data = os.path.join(self.srv, 'data')
+        hello = os.path.join(data, 'hello')
+        answers = set()
+        for name, src in (('etc', data), ('shadow', hello), ('missing', data), ('missing', hello)):
+            ok, res, message = self.w.call_as(ALICE, 'BindMount', src, self.alice_path('host', name), True)
+            self.assertFalse(ok, f'{name}: mounted in a tree alice cannot look into')
+            answers.add((res, message.replace(name, 'NAME')))
+        self.assertEqual(len(answers), 1, answers)
+        self.assertEqual(self.w.mounts_beneath(self.alice_path('host'), inclusive=False), [])
+
+    def test_the_services_own_proc_entries_are_not_a_source(self):
+        # /proc/self is vcmountd: its fds and maps pass a read check that
+        # exempts the process itself, and are not a caller's to mount.
+        for raw in ('/proc/self/fd', '/proc/self/fdinfo', '/proc/thread-self/fd',
+                    f'/proc/{self.w.daemon_pid}/fd', '/proc/self/map_files'):
+            with self.subTest(raw=raw):
+                ok, res, message = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1', raw, True)
+                self.assertFalse(ok, f'{raw}: mounted')
+                self.assertIn(res, (INVALID, NOT_FOUND), message)
+        self.assertEqual(self.w.call('ListRootfs', '')[1], [])
+
+    def test_a_source_whose_path_is_not_utf8(self):
+        # alice's UTF-8 link leads to a directory whose name is not UTF-8:
+        # refused (a rule could not be shown it), and the service lives on.
+        raw = os.path.join(self.srv.encode(), b'bad-\xff')
+        os.mkdir(raw)
+        os.chown(raw, ALICE, ALICE)
+        self.addCleanup(os.rmdir, raw)
+        link = os.path.join(self.srv, 'to-bad')
+        os.symlink(raw, link.encode())
+        self.addCleanup(os.unlink, link)
+        message = self.refused(INVALID, 'MountRootfs', 'alice', 'c1', link, True, arg='rootfs')
+        self.assertIn('UTF-8', message)
+        self.refused(INVALID, 'MountRootfs', 'sb9', 'c1', link, True, uid=BOB, arg='rootfs')
+        self.assertTrue(self.w.daemon_running())
+
     def test_another_sandboxs_private_rootfs(self):
         victim_src = self.secret_tree()
         mp = self.w.call('MountRootfs', 'sb2', 'c1', victim_src, False)
@@ -412,7 +454,7 @@ class TestReach(AttackCase):
         before = self.tree(self.srv)
         message = self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'),
                                self.alice_path('own', 'newdir'), True, arg='destination')
-        self.assertIn('may write', message)
+        self.assertIn('others than root may write', message)
         self.assertEqual(self.tree(self.srv), before)
 
 
@@ -425,6 +467,33 @@ class TestNothingInvisible(AttackCase):
         os.chown(os.path.join(self.srv, 'x'), ALICE, ALICE)
         self.addCleanup(shutil.rmtree, os.path.join(self.srv, 'x'), True)
         self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'), self.alice_path('own', 'x'),
+                     True, arg='destination')
+
+    def test_a_tree_the_caller_owns_is_refused_even_read_only(self):
+        # alice makes her own directories read-only before she asks, then
+        # would make them writable again and rename: what she owns never
+        # counts as fixed, whatever its mode at the time of the call.
+        self.w.call('BindMount', os.path.join(self.srv, 'data'), self.alice_path('own'), True)
+        a = os.path.join(self.srv, 'data', 'a')
+        os.makedirs(a, exist_ok=True)
+        os.chown(a, ALICE, ALICE)
+        self.addCleanup(shutil.rmtree, a, True)
+        for d in (os.path.join(self.srv, 'data'), a):
+            os.chmod(d, 0o555)
+        self.addCleanup(os.chmod, os.path.join(self.srv, 'data'), 0o755)
+        self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data', 'sub'),
+                     self.alice_path('own', 'a'), True, arg='destination')
+
+    def test_a_tree_writable_through_a_group_is_refused_without_it(self):
+        # root's directory, writable by a group alice is in; alice asks from a
+        # process without the group (so it cannot write it now), and could
+        # rename from another that has it.
+        gdir = self.path('group-writable')
+        os.makedirs(os.path.join(gdir, 'm'))
+        os.chown(gdir, 0, vcmtest.TEST_GROUP_GID)
+        os.chmod(gdir, 0o775)
+        self.w.call('BindMount', gdir, self.alice_path('grp'), False)
+        self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'), self.alice_path('grp', 'm'),
                      True, arg='destination')
 
     def test_destination_rename_race(self):

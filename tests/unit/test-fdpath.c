@@ -151,6 +151,48 @@ test_deleted_target_by_text (Fixture *f, gconstpointer data)
   g_assert_cmpint (errno, ==, ENOENT);
 }
 
+/* A link that expands to thousands of components is refused after a bound
+ * number of lookups, not walked. */
+static void
+test_bounded_steps (Fixture *f, gconstpointer data)
+{
+  g_autofree char *d = g_build_filename (f->dir, "d", NULL);
+  g_autofree char *link = g_build_filename (d, "l", NULL);
+  g_autoptr(GString) target = g_string_new (NULL);
+
+  g_assert_cmpint (g_mkdir (d, 0755), ==, 0);
+  for (int i = 0; i < 800; i++)
+    g_string_append (target, "../d/");
+  g_string_append (target, "l");
+  g_assert_cmpint (symlink (target->str, link), ==, 0);
+  expect_errno (f, "d/l", ELOOP);
+}
+
+/* As the kernel's fs.protected_symlinks: another user's link in a sticky
+ * world-writable directory of a third is not followed. */
+static void
+test_protected_symlinks (Fixture *f, gconstpointer data)
+{
+  g_autofree char *tmp = g_build_filename (f->dir, "tmp", NULL);
+  g_autofree char *link = g_build_filename (tmp, "planted", NULL);
+  g_autofree char *own = g_build_filename (tmp, "own", NULL);
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("needs root to plant another user's link");
+      return;
+    }
+  g_assert_cmpint (g_mkdir (tmp, 0755), ==, 0);
+  g_assert_cmpint (chmod (tmp, 01777), ==, 0);
+  g_assert_cmpint (symlink ("../a", link), ==, 0);
+  g_assert_cmpint (lchown (link, 65534, 65534), ==, 0);
+  g_assert_cmpint (symlink ("../a", own), ==, 0);
+  expect_errno (f, "tmp/planted", EACCES);
+  expect_path (f, "tmp/own", "a");            /* the link of the walker's own uid */
+  g_assert_cmpint (chmod (tmp, 0777), ==, 0);  /* not sticky: followed */
+  expect_path (f, "tmp/planted", "a");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -159,5 +201,7 @@ main (int argc, char **argv)
   g_test_add ("/fdpath/refusals", Fixture, NULL, setup, test_refusals, teardown);
   g_test_add ("/fdpath/magic-links-by-text", Fixture, NULL, setup, test_magic_links_by_text, teardown);
   g_test_add ("/fdpath/deleted-target", Fixture, NULL, setup, test_deleted_target_by_text, teardown);
+  g_test_add ("/fdpath/bounded-steps", Fixture, NULL, setup, test_bounded_steps, teardown);
+  g_test_add ("/fdpath/protected-symlinks", Fixture, NULL, setup, test_protected_symlinks, teardown);
   return g_test_run ();
 }

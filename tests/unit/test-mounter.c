@@ -50,7 +50,7 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   (void) data;
-  g_clear_pointer (&f->m, vcm_mounter_free);
+  g_clear_pointer (&f->m, vcm_mounter_unref);
   g_clear_pointer (&f->w, vcm_test_world_free);
 }
 
@@ -591,6 +591,77 @@ test_rootfs_ro (Fixture *f, gconstpointer data)
   rootfs_cycle (f, TRUE);
 }
 
+/* A read-only bind keeps what the source's mount forbids: with the classic
+ * API the read-only remount must repeat nosuid, nodev and noexec, or a
+ * setuid file of a nosuid mount (a USB stick) would work again through it. */
+static void
+test_rootfs_ro_keeps_source_flags (Fixture *f, gconstpointer data)
+{
+  g_autofree char *src = in (f->w->root, "nosuid-src");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmRootfs) r = NULL;
+  g_auto(GStrv) detached = NULL;
+  struct statvfs sv;
+
+  (void) data;
+  vcm_test_make_dir (src);
+  vcm_test_mount ("vcm-test", src, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755");
+  for (int ro = 0; ro <= 1; ro++)
+    {
+      r = vcm_mounter_mount_rootfs (f->m, "sbf", "c", src, ro, NULL, &error);
+      vcm_test_require_no_error (error);
+      g_assert_cmpint (statvfs (r->mount_point, &sv), ==, 0);
+      g_assert_cmpint ((sv.f_flag & ST_RDONLY) != 0, ==, ro);
+      g_assert_true (sv.f_flag & ST_NOSUID);
+      g_assert_true (sv.f_flag & ST_NODEV);
+      g_assert_true (sv.f_flag & ST_NOEXEC);
+      detached = vcm_mounter_unmount_rootfs (f->m, "sbf", "c", &error);
+      vcm_test_require_no_error (error);
+      g_clear_pointer (&detached, g_strfreev);
+      g_clear_pointer (&r, vcm_rootfs_free);
+    }
+}
+
+/* However many mounts an unmount detaches, and however long their names,
+ * the list it returns stays under a megabyte (a bus message has a limit),
+ * cut where it ends with "". */
+static void
+test_detached_list_bounded (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GString) dest = g_string_new (f->w->shared);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) detached = NULL;
+  g_autofree char *sub = NULL;
+  gsize bytes = 0;
+  guint n;
+
+  (void) data;
+  while (dest->len < 3900)
+    g_string_append (dest, "/0123456789abcdef0123456789abcdef");
+  sub = in (dest->str, "sub");
+  {
+    g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src, dest->str, TRUE, NULL, &error);
+    vcm_test_require_no_error (error);
+  }
+  for (int i = 0; i < 300; i++)   /* 300 binds below it on one long path: 1.2 MB of names */
+    {
+      vcm_test_mount (f->w->src, sub, NULL, MS_BIND, NULL);
+      vcm_test_mount (NULL, sub, NULL, MS_PRIVATE, NULL);   /* no propagation among them */
+    }
+  detached = vcm_mounter_unmount (f->m, dest->str, &error);
+  vcm_test_require_no_error (error);
+  n = g_strv_length (detached);
+  for (guint i = 0; i < n; i++)
+    bytes += strlen (detached[i]);
+  g_assert_cmpuint (bytes, <=, 1024 * 1024);
+  g_assert_cmpuint (n, >, 200);
+  g_assert_cmpuint (n, <, 301);
+  g_assert_cmpstr (detached[n - 1], ==, "");
+  g_assert_cmpstr (detached[0], ==, dest->str);
+  while (vcm_test_is_mount_root (dest->str))
+    g_assert_cmpint (umount2 (dest->str, MNT_DETACH), ==, 0);
+}
+
 static void
 test_bind_dir (Fixture *f, gconstpointer data)
 {
@@ -614,7 +685,13 @@ test_bind_dir (Fixture *f, gconstpointer data)
       g_assert_cmpuint (g_strv_length (detached), ==, 1);
       g_assert_cmpstr (detached[0], ==, dest);
       g_assert_false (vcm_test_is_mount_root (dest));
-      g_assert_true (g_file_test (dest, G_FILE_TEST_IS_DIR));   /* BindMount's dirs stay */
+      /* what the unmount left empty of the layout goes, up to the shared dir */
+      g_assert_false (vcm_test_exists (dest));
+      g_assert_true (g_file_test (f->w->shared, G_FILE_TEST_IS_DIR));
+      {
+        g_autofree char *x = g_build_filename (f->w->shared, "x", NULL);
+        g_assert_false (vcm_test_exists (x));
+      }
     }
 }
 
@@ -688,12 +765,8 @@ test_bind_file (Fixture *f, gconstpointer data)
       vcm_test_require_no_error (error);
       g_assert_cmpstrv (detached, ((const char * const[]) { dest, NULL }));
       g_assert_false (vcm_test_is_mount_root (dest));
-      /* The empty file BindMount created stays as the mount point of later calls. */
-      g_assert_true (g_file_test (dest, G_FILE_TEST_IS_REGULAR));
-      g_free (contents);
-      contents = NULL;
-      g_assert_true (g_file_get_contents (dest, &contents, NULL, NULL));
-      g_assert_cmpstr (contents, ==, "");
+      /* The empty file BindMount created as the mount point goes with it. */
+      g_assert_false (vcm_test_exists (dest));
     }
 }
 
@@ -1235,6 +1308,8 @@ main (int argc, char **argv)
   add ("/ok/bind-dotdot-inside", test_bind_dotdot_inside);
   add ("/ok/rootfs-rw", test_rootfs_rw);
   add ("/ok/rootfs-ro", test_rootfs_ro);
+  add ("/ok/rootfs-ro-keeps-source-flags", test_rootfs_ro_keeps_source_flags);
+  add ("/ok/detached-list-bounded", test_detached_list_bounded);
   add ("/ok/bind-dir", test_bind_dir);
   add ("/ok/bind-file", test_bind_file);
   add ("/ok/rootfs-stacked", test_rootfs_stacked);

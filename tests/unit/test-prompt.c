@@ -30,8 +30,11 @@ test_quote_escapes (void)
     { "a\u202eb", "'a\\u{202e}b'" },          /* right-to-left override */
     { "a\u2028b", "'a\\u{2028}b'" },          /* line separator */
     { "a\u200bb", "'a\\u{200b}b'" },          /* zero-width space (format) */
-    { "caf\u00e9", "'caf\u00e9'" },           /* ordinary letters stay */
-    { "\xff\xfe", "'\ufffd\ufffd'" },          /* not UTF-8: replacement characters */
+    { "a\u3164b", "'a\\u{3164}b'" },          /* Hangul filler: a letter that shows nothing */
+    { "a\u2003b", "'a\\u{2003}b'" },          /* em space */
+    { "etc\u2044passwd", "'etc\\u{2044}passwd'" }, /* fraction slash, a look-alike of '/' */
+    { "caf\u00e9", "'caf\\u{00e9}'" },          /* every character beyond ASCII */
+    { "\xff\xfe", "'\\u{fffd}\\u{fffd}'" },  /* not UTF-8: replacement characters */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
