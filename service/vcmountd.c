@@ -9,6 +9,7 @@
 
 #include "vcm-config.h"
 #include "vcm-error.h"
+#include "vcm-notify.h"
 #include "vcm-privileges.h"
 #include "vcm-service.h"
 
@@ -153,6 +154,8 @@ main (int argc, char **argv)
                              G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
                              (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
                              on_bus_acquired, on_name_acquired, on_name_lost, &d, NULL);
+  /* Pings come from this main loop: if it stops turning, they stop. */
+  vcm_notify_watchdog_start ();
   g_main_loop_run (d.loop);
 
   g_bus_unown_name (owner_id);
