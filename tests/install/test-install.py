@@ -16,6 +16,7 @@ import argparse
 import configparser
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -31,7 +32,7 @@ import xml.etree.ElementTree as ET
 # must land in the host's namespace, so its unit must use none of them.
 MOUNT_NAMESPACE_DIRECTIVES = [
     'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices',
-    'PrivateMounts', 'PrivateNetwork', 'PrivateIPC', 'PrivateUsers',
+    'PrivateIPC', 'PrivateUsers',
     'PrivatePIDs', 'PrivateBPF',
     'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectKernelLogs',
     'ProtectControlGroups', 'ProtectProc', 'ProcSubset',
@@ -43,6 +44,13 @@ MOUNT_NAMESPACE_DIRECTIVES = [
     # Deprecated spellings of the above.
     'ReadOnlyDirectories', 'ReadWriteDirectories', 'InaccessibleDirectories',
 ]
+# PrivateNetwork= implies PrivateMounts=yes unless PrivateMounts=no is set
+# explicitly; PrivateMounts= may only ever be "no".
+
+# The name the activation file hands to systemd: the unit's alias, which
+# exists only while the unit is enabled (so `systemctl disable` stops
+# activation, as for hostnamed and timedated).
+UNIT_ALIAS = 'dbus-org.vc.Mount.service'
 
 # The contract's Authorization table.
 POLKIT_DEFAULTS = {
@@ -157,8 +165,22 @@ def check_unit(tap, args, destdir):
             if line and not line.startswith(('#', ';', '[')) and '=' in line:
                 keys.add(line.split('=', 1)[0].strip())
     bad = sorted(keys & set(MOUNT_NAMESPACE_DIRECTIVES))
+    private_mounts = svc.get('PrivateMounts')
+    if private_mounts is not None and private_mounts != 'no':
+        bad.append('PrivateMounts=' + private_mounts)
+    if 'PrivateNetwork' in keys and private_mounts != 'no':
+        bad.append('PrivateNetwork= without PrivateMounts=no')
     tap.ok(not bad, 'unit uses no setting that gives the service its own mount namespace',
            'found: ' + ', '.join(bad))
+
+    inst = dict(cp['Install']) if cp.has_section('Install') else {}
+    tap.ok(inst == {'Alias': UNIT_ALIAS},
+           'unit [Install] has only Alias=%s (activation, no start at boot)' % UNIT_ALIAS,
+           'got %r' % inst)
+    tap.ok(svc.get('WatchdogSec', '') not in ('', '0', 'infinity') and
+           svc.get('Restart') == 'on-failure',
+           'unit has WatchdogSec= and Restart=on-failure',
+           'WatchdogSec=%r Restart=%r' % (svc.get('WatchdogSec'), svc.get('Restart')))
 
     caps = set(svc.get('CapabilityBoundingSet', '').split())
     want_caps = {'CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_CHOWN',
@@ -222,9 +244,28 @@ def check_activation(tap, args, destdir):
     cp = read_unit(path)
     sec = dict(cp['D-BUS Service']) if cp.has_section('D-BUS Service') else {}
     want = {'Name': 'org.vc.Mount', 'Exec': args.daemon, 'User': 'root',
-            'SystemdService': os.path.basename(args.unit)}
+            'SystemdService': UNIT_ALIAS}
     tap.ok(sec == want, 'activation file names the service, daemon, root and the unit',
            'got %r, expected %r' % (sec, want))
+
+
+def check_configured_comments(tap, args, destdir):
+    """meson substitutes @VAR@ anywhere in a configured file: the comments of
+    the unit and the activation file must not name a substituted path nor
+    keep an @VAR@ of their own."""
+    for label, path in (('unit', args.unit), ('activation file', args.activation)):
+        real = under(destdir, path)
+        if not os.path.isfile(real):
+            continue
+        bad = []
+        with open(real) as f:
+            for n, line in enumerate(f, 1):
+                if line.lstrip().startswith(('#', ';')) and \
+                        (os.path.dirname(args.daemon) in line or
+                         re.search(r'@[A-Za-z_]+@', line)):
+                    bad.append('%d: %s' % (n, line.rstrip()))
+        tap.ok(not bad, 'the %s\'s comments read as written (nothing substituted)' % label,
+               '\n'.join(bad))
 
 
 def check_polkit(tap, args, destdir):
@@ -414,6 +455,7 @@ def main():
         check_layout(tap, args, destdir, planned)
         check_unit(tap, args, destdir)
         check_activation(tap, args, destdir)
+        check_configured_comments(tap, args, destdir)
         check_polkit(tap, args, destdir)
         check_bus_conf(tap, args, destdir)
     finally:
