@@ -12,6 +12,11 @@ VCM_PACKAGES=(
   libxml2-utils scdoc
   systemd
   valgrind
+  # The Debian package and the booted-systemd suite: dpkg-buildpackage and
+  # debhelper build it, lintian checks it, systemd-nspawn boots the container
+  # it is installed in (installed without recommends: libnss-mymachines
+  # would change nsswitch.conf).
+  dpkg-dev debhelper lintian systemd-container
 )
 
 vcm_log() {

@@ -1,0 +1,531 @@
+#!/usr/bin/python3
+# test_booted: vc-mount as it runs in production. Builds the Debian package,
+# checks it with lintian, boots a real systemd in a container made from this
+# machine's OS tree, installs the package there with `apt install ./DEB`, and
+# checks the service that systemd starts under the shipped unit: activation,
+# every method (so a hardening setting that breaks one fails here), signals,
+# visibility of its mounts to other units, restart, kill and watchdog
+# recovery, polkit, the journal, mount propagation, disable, stop and purge.
+#
+# The cases run in order and share one container (numbered names): each
+# leaves the service as the next expects it. Run by meson under
+# `unshare -m --propagation private` and reported as TAP by taprunner.py.
+
+import json
+import os
+import queue
+import re
+import shutil
+import tempfile
+import threading
+import time
+import unittest
+
+from gi.repository import GLib
+
+from container import Container
+from debpkg import Package
+from waiting import wait_until
+
+UNIT = 'vcmountd.service'
+ALIAS = 'dbus-org.vc.Mount.service'
+SHARED = '/run/vc/shared'
+SRC = '/srv/vcm'
+ERR = 'org.vc.Mount.Error.'
+NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
+MSGID = {
+    'mounted': '8c1e4b7f0a3d4c52b1f9e2a6d7c30511',
+    'unmounted': '8c1e4b7f0a3d4c52b1f9e2a6d7c30512',
+    'refused': '8c1e4b7f0a3d4c52b1f9e2a6d7c30513',
+}
+# systemd's own catalog IDs: unit deactivated successfully, unit failed,
+# a unit's process exited.
+SD_UNIT_SUCCESS = '7ad2d189f7e94e70a38c781354912448'
+SD_UNIT_FAILURE = 'd9b373ed55a64feb8242e02dbe79a49c'
+SD_UNIT_PROCESS_EXIT = '98e322203f7a4ed290d09fe03c09fe15'
+RULE_FILE = '/etc/polkit-1/rules.d/50-vcm-booted-test.rules'
+RULE = '''// booted test: nobody may manage the rootfs mounts of sandbox sbn.
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "nobody" &&
+        action.lookup("sandbox_id") == "sbn")
+        return polkit.Result.YES;
+});
+'''
+WATCHDOG_DROPIN = '/run/systemd/system/vcmountd.service.d/50-vcm-test-watchdog.conf'
+
+pkg = None
+box = None
+_tmp = None
+
+
+def setUpModule():
+    global pkg, box, _tmp
+    src = os.environ.get('VCM_SOURCE_ROOT') or os.path.normpath(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+    _tmp = tempfile.mkdtemp(prefix='vcm-booted-')
+    pkg = Package(src, _tmp)
+    if pkg.build():
+        box = Container()
+        box.__enter__()
+
+
+def tearDownModule():
+    if box is not None:
+        box.__exit__(None, None, None)
+    if _tmp is not None:
+        shutil.rmtree(_tmp, ignore_errors=True)
+
+
+class CallError(Exception):
+    def __init__(self, name, message):
+        super().__init__('%s: %s' % (name, message))
+        self.name = name
+
+
+def sh(cmd, **kw):
+    """Runs @cmd in the container; fails the test when it fails."""
+    r = box.run(cmd, **kw)
+    if r.returncode != 0:
+        raise AssertionError('%s: exit %d\n%s%s' % (' '.join(cmd), r.returncode,
+                                                    r.stdout, r.stderr))
+    return r.stdout
+
+
+def call(method, *args, user=None, iface='org.vc.Mount'):
+    """Calls @method of org.vc.Mount in the container with gdbus (as root,
+    or as nobody); returns the unpacked reply tuple or raises CallError."""
+    texts = [a.print_(True) if isinstance(a, GLib.Variant) else
+             GLib.Variant('b' if isinstance(a, bool) else 's', a).print_(True)
+             for a in args]
+    cmd = ['gdbus', 'call', '--system', '--dest', 'org.vc.Mount', '--object-path',
+           '/org/vc/Mount', '--timeout', '30', '--method', '%s.%s' % (iface, method)] + texts
+    r = box.run((NOBODY if user == 'nobody' else []) + cmd, timeout=60)
+    if r.returncode != 0:
+        m = re.search(r'GDBus\.Error:([\w.]+):\s*(.*)', r.stderr, re.S)
+        if m:
+            raise CallError(m.group(1), m.group(2).strip())
+        raise AssertionError('gdbus %s: exit %d: %s' % (method, r.returncode, r.stderr))
+    return GLib.Variant.parse(None, r.stdout.strip(), None, None).unpack()
+
+
+def prop(name):
+    return call('Get', 'org.vc.Mount', name, iface='org.freedesktop.DBus.Properties')[0]
+
+
+def show(*props):
+    out = sh(['systemctl', 'show', UNIT, '-p', ','.join(props)])
+    return dict(l.split('=', 1) for l in out.splitlines() if '=' in l)
+
+
+def main_pid():
+    return int(show('MainPID')['MainPID'])
+
+
+def wait_active(old_pid=None, timeout=60):
+    """Waits until the unit is active with a main PID other than @old_pid."""
+    def ready():
+        s = show('ActiveState', 'SubState', 'MainPID')
+        pid = int(s['MainPID'])
+        return pid if s['ActiveState'] == 'active' and pid not in (0, old_pid) else None
+    return wait_until(ready, timeout=timeout, what='%s to be active again' % UNIT)
+
+
+def wait_inactive(timeout=60):
+    wait_until(lambda: show('ActiveState')['ActiveState'] in ('inactive', 'failed'),
+               timeout=timeout, what='%s to stop' % UNIT)
+
+
+def listed(sandbox=''):
+    return {(s, c): (mp, ro) for s, c, mp, ro in call('ListRootfs', sandbox)[1]}
+
+
+def mountinfo_of(pid):
+    """Mount points in the mount namespace of container process @pid."""
+    with open(box.live_path('/proc/%d/mountinfo' % pid)) as f:
+        return {l.split()[4] for l in f}
+
+
+def journal(message_id, since_cursor=None):
+    cmd = ['journalctl', '--no-pager', '-o', 'json', 'MESSAGE_ID=' + message_id]
+    return [json.loads(l) for l in sh(cmd).splitlines() if l.strip()]
+
+
+class SignalMonitor:
+    """`gdbus monitor` of org.vc.Mount in the container; lines on a queue."""
+
+    def __init__(self):
+        self.p = box.popen(['gdbus', 'monitor', '--system', '--dest', 'org.vc.Mount',
+                            '--object-path', '/org/vc/Mount'])
+        self.q = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        # gdbus subscribes, then watches the name: once it says who owns the
+        # name, the bus has the subscription.
+        self.next(lambda l: 'is owned by' in l, 'gdbus monitor to subscribe')
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.q.put(line.rstrip('\n'))
+
+    def next(self, pred, what, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError('timed out waiting for ' + what)
+            try:
+                line = self.q.get(timeout=left)
+            except queue.Empty:
+                continue
+            if pred(line):
+                return line
+
+    def signal(self, member, timeout=20):
+        line = self.next(lambda l: re.match(r'/org/vc/Mount: org\.vc\.Mount\.%s ' % member, l),
+                         'signal ' + member, timeout)
+        return GLib.Variant.parse(None, line.split(' ', 2)[2], None, None).unpack()
+
+    def close(self):
+        self.p.terminate()
+        self.p.wait(timeout=10)
+
+
+class Booted(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        if box is None and not self._testMethodName.startswith('test_00'):
+            self.skipTest('no package, no container: see the package build case')
+
+    def assertError(self, name, method, *args, user=None):
+        with self.assertRaises(CallError, msg='%s%r' % (method, args)) as cm:
+            call(method, *args, user=user)
+        self.assertEqual(cm.exception.name, name, str(cm.exception))
+
+    # -- the package ---------------------------------------------------------------
+
+    def test_00_package_builds(self):
+        self.assertTrue(pkg is not None and pkg.returncode == 0 and pkg.deb,
+                        'dpkg-buildpackage -us -uc -b failed:\n' + (pkg.log[-6000:] if pkg else ''))
+        print('# dpkg-buildpackage took %.1f s: %s' % (pkg.seconds, os.path.basename(pkg.deb)))
+
+    def test_01_lintian_clean(self):
+        rc, out, bad = pkg.lintian()
+        for line in out.splitlines():
+            if line.startswith(('E:', 'W:', 'I:', 'P:')):
+                print('# lintian: ' + line)
+        self.assertEqual(bad, [], out)
+        self.assertEqual(rc, 0, out)
+
+    def test_02_apt_install(self):
+        for src in ('r1', 'r2', 'b1', 'rn'):
+            sh(['mkdir', '-p', '%s/%s' % (SRC, src)])
+        sh(['sh', '-c', 'echo vcm > %s/r1/marker' % SRC])
+        # A build machine's image may forbid maintainer scripts to start
+        # services (policy-rc.d exit 101); a host the package is made for
+        # does not.
+        if os.path.lexists(box.path('/usr/sbin/policy-rc.d')):
+            os.unlink(box.path('/usr/sbin/policy-rc.d'))
+        shutil.copy(pkg.deb, box.path('/var/tmp/'))
+        deb = '/var/tmp/' + os.path.basename(pkg.deb)
+        r = box.run(['apt', 'install', '-y', '--no-install-recommends', deb], timeout=300,
+                    env={'DEBIAN_FRONTEND': 'noninteractive'})
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
+        self.assertEqual(sh(['dpkg-query', '-W', '-f=${Status}', 'vc-mount']),
+                         'install ok installed')
+        # Enabled: the alias that the activation file names exists.
+        self.assertEqual(box.run(['systemctl', 'is-enabled', UNIT]).stdout.strip(), 'enabled')
+        self.assertEqual(sh(['readlink', '/etc/systemd/system/' + ALIAS]).strip(),
+                         '/lib/systemd/system/' + UNIT)
+        # Nothing pulls it in at boot. The postinst started it once, at the
+        # first attempt (the bus already had the package's policy).
+        self.assertEqual(show('WantedBy')['WantedBy'], '')
+        self.assertEqual(show('ActiveState', 'NRestarts'),
+                         {'ActiveState': 'active', 'NRestarts': '0'},
+                         r.stdout[-2000:] + box.run(['journalctl', '--no-pager', '-u', UNIT]).stdout)
+
+    # -- activation and the service as shipped --------------------------------------
+
+    def test_03_activated_by_first_call(self):
+        sh(['systemctl', 'stop', UNIT])
+        wait_inactive()
+        self.assertEqual(main_pid(), 0)
+        self.assertEqual(prop('SharedDir'), SHARED)
+        pid = wait_active()
+        s = show('ActiveState', 'FragmentPath', 'Names')
+        self.assertEqual(s['FragmentPath'], '/lib/systemd/system/' + UNIT)
+        self.assertIn(ALIAS, s['Names'].split())
+        self.assertEqual(sh(['readlink', '/proc/%d/exe' % pid]).strip(), '/usr/libexec/vcmountd')
+
+    def test_04_confined_in_the_hosts_mount_namespace(self):
+        pid = main_pid()
+        with open(box.live_path('/proc/%d/status' % pid)) as f:
+            status = dict(l.split(':', 1) for l in f if ':' in l)
+        self.assertEqual(status['NoNewPrivs'].strip(), '1')
+        self.assertEqual(status['Seccomp'].strip(), '2')
+        caps = int(status['CapBnd'].strip(), 16)
+        want = sum(1 << n for n in (0, 1, 2, 3, 6, 7, 21))  # CHOWN DAC_OVERRIDE
+        self.assertEqual(caps, want, 'CapBnd %x' % caps)    # DAC_READ_SEARCH FOWNER
+        #                                                     SETGID SETUID SYS_ADMIN
+        ns = lambda p, k: os.readlink(box.live_path('/proc/%d/ns/%s' % (p, k)))
+        self.assertEqual(ns(pid, 'mnt'), ns(1, 'mnt'), 'vcmountd has a mount namespace of its own')
+        self.assertNotEqual(ns(pid, 'net'), ns(1, 'net'), 'PrivateNetwork= not in effect')
+        r = box.run(['systemd-analyze', 'security', '--no-pager', UNIT])
+        for line in r.stdout.splitlines():
+            if 'Overall exposure' in line:
+                print('# ' + line.strip())
+
+    # -- every method: a success and a failure --------------------------------------
+
+    def test_05_methods(self):
+        mp = '%s/sbm/c1/rootfs' % SHARED
+        with self.subTest('MountRootfs'):
+            self.assertEqual(call('MountRootfs', 'sbm', 'c1', SRC + '/r1', True), (mp,))
+            self.assertError(ERR + 'NotFound', 'MountRootfs', 'sbm', 'c2', SRC + '/missing', False)
+            self.assertError(ERR + 'AlreadyMounted', 'MountRootfs', 'sbm', 'c1', SRC + '/r1', True)
+        with self.subTest('ListRootfs'):
+            gen, rootfs = call('ListRootfs', 'sbm')
+            self.assertEqual(rootfs, [('sbm', 'c1', mp, True)])
+            self.assertEqual(gen, prop('Generation'))
+            self.assertError(ERR + 'InvalidArgument', 'ListRootfs', '../x')
+        with self.subTest('GetDeviceForPath'):
+            dev = int(sh(['stat', '-c', '%d', mp + '/marker']))
+            self.assertEqual(call('GetDeviceForPath', mp + '/marker'),
+                             (os.major(dev), os.minor(dev), mp))
+            self.assertError(ERR + 'NotFound', 'GetDeviceForPath', '/nonexistent/vcm')
+        with self.subTest('GetDevicePathAndFsType'):
+            self.assertEqual(call('GetDevicePathAndFsType', mp)[1], 'overlay')
+            self.assertError(ERR + 'NotMounted', 'GetDevicePathAndFsType', SRC + '/r1')
+        with self.subTest('DescribePath'):
+            d = call('DescribePath', mp)[0]
+            self.assertEqual((d['mount-point'], d['read-only'], d['fs-type']), (mp, True, 'overlay'))
+            self.assertError(ERR + 'InvalidArgument', 'DescribePath', 'relative')
+        with self.subTest('IsDeviceMapper'):
+            self.assertEqual(call('IsDeviceMapper', GLib.Variant('u', 1), GLib.Variant('u', 3)),
+                             (False,))
+            r = box.run(['dbus-send', '--system', '--print-reply', '--dest=org.vc.Mount',
+                         '/org/vc/Mount', 'org.vc.Mount.IsDeviceMapper', 'string:1'])
+            self.assertIn('org.freedesktop.DBus.Error.InvalidArgs', r.stderr + r.stdout)
+        with self.subTest('IsSystemMount'):
+            self.assertEqual(call('IsSystemMount', '/proc/self'), (True,))
+            self.assertEqual(call('IsSystemMount', '/procfoo'), (False,))
+            self.assertError(ERR + 'InvalidArgument', 'IsSystemMount', 'proc')
+        with self.subTest('IsHostDevice'):
+            self.assertEqual(call('IsHostDevice', '/dev/null'), (True,))
+            self.assertError(ERR + 'InvalidArgument', 'IsHostDevice', '')
+        bind = '%s/sbm/bind1' % SHARED
+        with self.subTest('BindMount'):
+            self.assertEqual(call('BindMount', SRC + '/b1', bind, False), (bind,))
+            self.assertError(ERR + 'InvalidArgument', 'BindMount', SRC + '/b1', '/var/tmp/x', False)
+            sh(['touch', bind + '/written'])   # writable, as asked
+            self.assertTrue(os.path.exists(box.path(SRC + '/b1/written')))
+        with self.subTest('Unmount'):
+            self.assertEqual(call('Unmount', bind), ([bind],))
+            self.assertError(ERR + 'NotMounted', 'Unmount', bind)
+        with self.subTest('UnmountRootfs'):
+            self.assertEqual(call('UnmountRootfs', 'sbm', 'c1'), ([mp],))
+            self.assertError(ERR + 'NotMounted', 'UnmountRootfs', 'sbm', 'c1')
+        with self.subTest('UnmountSandbox'):
+            call('MountRootfs', 'sbm', 'c1', SRC + '/r1', False)
+            call('MountRootfs', 'sbm', 'c2', SRC + '/r2', True)
+            self.assertEqual(sorted(call('UnmountSandbox', 'sbm')[0]), ['c1', 'c2'])
+            self.assertError(ERR + 'InvalidArgument', 'UnmountSandbox', 'a/b')
+            self.assertEqual(listed('sbm'), {})
+        self.assertNotIn(mp, mountinfo_of(1))
+
+    def test_06_signals(self):
+        mon = SignalMonitor()
+        try:
+            gen = prop('Generation')
+            mp = call('MountRootfs', 'sbs', 'c1', SRC + '/r1', True)[0]
+            self.assertEqual(mon.signal('RootfsMounted'), (gen + 1, 'sbs', 'c1', mp, True))
+            call('UnmountRootfs', 'sbs', 'c1')
+            self.assertEqual(mon.signal('RootfsUnmounted'), (gen + 2, 'sbs', 'c1', mp, [mp]))
+        finally:
+            mon.close()
+
+    def test_07_visible_and_read_only_from_another_unit(self):
+        mp = call('MountRootfs', 'sbv', 'c1', SRC + '/r1', True)[0]
+        r = box.run(['systemd-run', '--wait', '--pipe', '--quiet', '--unit=vcm-reader',
+                     '/bin/sh', '-c',
+                     'readlink /proc/self/ns/mnt; findmnt -n -o OPTIONS --mountpoint "$0"; '
+                     'cat "$0/marker"; touch "$0/new" 2>&1; echo "touch=$?"', mp], timeout=60)
+        out = r.stdout.splitlines()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(out[0], os.readlink(box.live_path('/proc/1/ns/mnt')))
+        self.assertIn('ro', out[1].split(','), out)
+        self.assertEqual(out[2], 'vcm')
+        self.assertIn('Read-only file system', '\n'.join(out[3:]))
+        self.assertEqual(out[-1], 'touch=1')
+
+    # -- restarts -------------------------------------------------------------------------
+
+    def test_08_restart_keeps_it_listed(self):
+        pid = main_pid()
+        sh(['systemctl', 'restart', UNIT])
+        wait_active(pid)
+        self.assertEqual(listed('sbv'), {('sbv', 'c1'): ('%s/sbv/c1/rootfs' % SHARED, True)})
+
+    def test_09_kill_is_recovered_by_restart(self):
+        pid = main_pid()
+        n = int(show('NRestarts')['NRestarts'])
+        sh(['systemctl', 'kill', '-s', 'KILL', UNIT])
+        wait_active(pid)
+        self.assertEqual(int(show('NRestarts')['NRestarts']), n + 1)
+        self.assertIn(('sbv', 'c1'), listed())
+
+    def test_10_watchdog_restarts_a_stopped_main_loop(self):
+        self.assertNotEqual(show('WatchdogUSec')['WatchdogUSec'], '0')
+        # The shipped interval (30 s) shortened, so the case stays short.
+        os.makedirs(os.path.dirname(box.live_path(WATCHDOG_DROPIN)), exist_ok=True)
+        with open(box.live_path(WATCHDOG_DROPIN), 'w') as f:
+            f.write('[Service]\nWatchdogSec=2s\n')
+        try:
+            sh(['systemctl', 'daemon-reload'])
+            pid = main_pid()
+            sh(['systemctl', 'restart', UNIT])
+            pid = wait_active(pid)
+            self.assertEqual(show('WatchdogUSec')['WatchdogUSec'], '2s')
+            # The pings arrive: systemd's record of the last one moves on.
+            stamps = set()
+            wait_until(lambda: stamps.add(show('WatchdogTimestampMonotonic')
+                                          ['WatchdogTimestampMonotonic']) or len(stamps) >= 3,
+                       timeout=10, what='three watchdog pings')
+            self.assertEqual(main_pid(), pid)
+            n = int(show('NRestarts')['NRestarts'])
+            sh(['kill', '-STOP', str(pid)])
+            wait_active(pid, timeout=30)
+            self.assertEqual(int(show('NRestarts')['NRestarts']), n + 1)
+            self.assertIn('Watchdog timeout', sh(['journalctl', '--no-pager', '-u', UNIT]))
+            self.assertIn(('sbv', 'c1'), listed())
+        finally:
+            os.unlink(box.live_path(WATCHDOG_DROPIN))
+            sh(['systemctl', 'daemon-reload'])
+            pid = main_pid()
+            sh(['systemctl', 'restart', UNIT])
+            wait_active(pid)
+        call('UnmountRootfs', 'sbv', 'c1')
+
+    # -- polkit, the journal, propagation ----------------------------------------------
+
+    def test_11_unprivileged_refused_then_allowed_by_rule(self):
+        self.assertError(ERR + 'NotAuthorized', 'MountRootfs', 'sbn', 'c1', SRC + '/rn', True,
+                         user='nobody')
+        self.assertEqual(listed('sbn'), {})
+        with open(box.live_path(RULE_FILE), 'w') as f:
+            f.write(RULE)
+        try:
+            def allowed():
+                try:
+                    return call('MountRootfs', 'sbn', 'c1', SRC + '/rn', True, user='nobody')
+                except CallError as e:
+                    if e.name != ERR + 'NotAuthorized':
+                        raise
+                    return None
+            wait_until(allowed, timeout=30, interval=0.1, what='polkitd to apply the rule')
+            self.assertIn(('sbn', 'c1'), listed('sbn'))
+            self.assertError(ERR + 'NotAuthorized', 'MountRootfs', 'sbx', 'c1', SRC + '/rn', True,
+                             user='nobody')
+            call('UnmountRootfs', 'sbn', 'c1', user='nobody')
+        finally:
+            os.unlink(box.live_path(RULE_FILE))
+
+    def test_12_journal_message_ids(self):
+        for what in ('mounted', 'unmounted', 'refused'):
+            with self.subTest(what):
+                recs = wait_until(lambda: [j for j in journal(MSGID[what])
+                                           if j.get('_SYSTEMD_UNIT') == UNIT],
+                                  timeout=20, what='a %s record in the journal' % what)
+                self.assertEqual((recs[0].get('GLIB_DOMAIN'), recs[0].get('_COMM')),
+                                 ('vcmountd', 'vcmountd'))
+        refused = [j['MESSAGE'] for j in journal(MSGID['refused'])]
+        self.assertTrue(any('MountRootfs' in m and 'uid 65534' in m for m in refused), refused)
+
+    def test_13_unmount_leaves_no_copy_in_another_namespace(self):
+        # A service with a mount namespace of its own (a slave of the host's,
+        # as systemd makes them) gets a copy of every mount the service makes.
+        sh(['systemd-run', '--quiet', '--unit=vcm-witness', '-p', 'PrivateMounts=yes',
+            '-p', 'PrivateTmp=yes', 'sleep', 'infinity'])
+        try:
+            witness = int(sh(['systemctl', 'show', '-p', 'MainPID', '--value',
+                              'vcm-witness.service']))
+            self.assertNotEqual(os.readlink(box.live_path('/proc/%d/ns/mnt' % witness)),
+                                os.readlink(box.live_path('/proc/1/ns/mnt')))
+            mp = call('MountRootfs', 'sbp', 'c1', SRC + '/r1', True)[0]
+            wait_until(lambda: mp in mountinfo_of(witness), timeout=10,
+                       what='the rootfs to propagate to the witness')
+            call('UnmountRootfs', 'sbp', 'c1')
+            self.assertNotIn(mp, mountinfo_of(1))
+            wait_until(lambda: mp not in mountinfo_of(witness), timeout=10,
+                       what='the unmount to reach the witness\'s namespace')
+        finally:
+            box.run(['systemctl', 'stop', 'vcm-witness.service'])
+
+    # -- disable, stop, purge ------------------------------------------------------------
+
+    def test_14_disable_stops_activation(self):
+        sh(['systemctl', 'disable', '--quiet', UNIT])
+        try:
+            self.assertFalse(os.path.lexists(box.path('/etc/systemd/system/' + ALIAS)))
+            sh(['systemctl', 'stop', UNIT])
+            wait_inactive()
+            with self.assertRaises(CallError):
+                prop('Version')
+            self.assertEqual(show('ActiveState')['ActiveState'], 'inactive')
+        finally:
+            sh(['systemctl', 'enable', '--quiet', UNIT])
+        self.assertEqual(prop('Version'), sh(['dpkg-query', '-W', '-f=${Version}',
+                                              'vc-mount']).split('-')[0])
+        wait_active()
+
+    def test_15_stop_is_clean(self):
+        s = show('MainPID', 'InvocationID')
+        pid = int(s['MainPID'])
+        self.assertNotEqual(pid, 0)
+        sh(['systemctl', 'stop', UNIT])
+        wait_inactive()
+        self.assertEqual(show('ActiveState', 'Result'),
+                         {'ActiveState': 'inactive', 'Result': 'success'})
+        self.assertFalse(os.path.exists(box.live_path('/proc/%d' % pid)))
+        # What systemd logged about this run: deactivated successfully, and
+        # the main process exited on its own with status 0 (not killed).
+        def records():
+            out = sh(['journalctl', '--no-pager', '-o', 'json', '_PID=1', 'UNIT=' + UNIT,
+                      'INVOCATION_ID=' + s['InvocationID']])
+            recs = [json.loads(l) for l in out.splitlines() if l.strip()]
+            return recs if any(r.get('MESSAGE_ID') == SD_UNIT_SUCCESS for r in recs) else None
+        recs = wait_until(records, timeout=20, what='systemd to log the stop')
+        exits = [r for r in recs if r.get('MESSAGE_ID') == SD_UNIT_PROCESS_EXIT]
+        self.assertTrue(all(r.get('EXIT_CODE') == 'exited' and r.get('EXIT_STATUS') == '0'
+                            for r in exits), exits)
+        self.assertFalse(any(r.get('MESSAGE_ID') == SD_UNIT_FAILURE for r in recs), recs)
+        self.assertIn('Terminating on signal', sh(['journalctl', '--no-pager', '-u', UNIT,
+                                                   '_PID=%d' % pid]))
+
+    def test_16_purge_leaves_nothing(self):
+        r = box.run(['apt-get', 'purge', '-y', 'vc-mount'], timeout=300,
+                    env={'DEBIAN_FRONTEND': 'noninteractive'})
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
+        self.assertNotEqual(box.run(['dpkg-query', '-W', '-f=${Status}', 'vc-mount'])
+                            .stdout, 'install ok installed')
+        # Everything the container changed is in the overlay's upper layer.
+        # Logs may name the package; nothing else may be left of it.
+        logs = ('var/log/', 'var/lib/dpkg/status', 'var/lib/dpkg/status-old',
+                'var/cache/debconf/', 'var/lib/apt/extended_states', 'var/cache/apt/',
+                'var/tmp/' + os.path.basename(pkg.deb))
+        left = []
+        for dirpath, dirnames, files in os.walk(box.upper):
+            for n in dirnames + files:
+                rel = os.path.relpath(os.path.join(dirpath, n), box.upper)
+                if re.search(r'vc-mount|vcmount|org\.vc\.Mount', n) and not rel.startswith(logs):
+                    left.append(rel)
+        for f in ('var/lib/dpkg/status',):
+            path = os.path.join(box.upper, f)
+            if os.path.exists(path):
+                with open(path) as fh:
+                    self.assertNotIn('Package: vc-mount\n', fh.read())
+        self.assertEqual(left, [])
+        self.assertIn(show('LoadState')['LoadState'], ('not-found',))
+
+
+if __name__ == '__main__':
+    unittest.main()
