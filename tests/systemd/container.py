@@ -9,6 +9,7 @@
 # `unshare -m --propagation private`): the overlay, the tmpfs and everything
 # the container changes vanish with it; nothing is installed on the host.
 
+import ctypes
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ from waiting import wait_until
 NSPAWN = '/usr/bin/systemd-nspawn'
 CGROUP_V1 = '/sys/fs/cgroup/systemd'
 CGROUP_V2 = '/sys/fs/cgroup/unified'
+PR_SET_PDEATHSIG = 1
 INNER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
 # Units of the host image that have nothing to do with the tests and would
@@ -157,7 +159,10 @@ class Container:
 
     def _enter_cgroups(self):
         # Runs in the child between fork and exec: nspawn starts in a
-        # cgroup of its own, so its /payload and /supervisor land below it.
+        # cgroup of its own, so its /payload and /supervisor land below it;
+        # and should the test die (a timeout), nspawn gets SIGTERM and
+        # halts the container instead of leaving it running.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
         for path in self.cgroups:
             with open(os.path.join(path, 'cgroup.procs'), 'w') as f:
                 f.write(str(os.getpid()))
