@@ -30,10 +30,16 @@ notify_send (const char *state)
   int fd;
 
   if (path == NULL || (path[0] != '/' && path[0] != '@'))
-    return FALSE;
+    {
+      errno = EINVAL;
+      return FALSE;
+    }
   len = strlen (path);
   if (len < 2 || len > sizeof sa.sun_path)
-    return FALSE;
+    {
+      errno = len < 2 ? EINVAL : ENAMETOOLONG;
+      return FALSE;
+    }
   memcpy (sa.sun_path, path, len);
   if (sa.sun_path[0] == '@')
     sa.sun_path[0] = '\0';
