@@ -145,7 +145,7 @@ def mountinfo_of(pid):
         return {l.split()[4] for l in f}
 
 
-def journal(message_id, since_cursor=None):
+def journal(message_id):
     cmd = ['journalctl', '--no-pager', '-o', 'json', 'MESSAGE_ID=' + message_id]
     return [json.loads(l) for l in sh(cmd).splitlines() if l.strip()]
 
