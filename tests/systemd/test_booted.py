@@ -474,8 +474,11 @@ class Booted(unittest.TestCase):
             self.assertFalse(os.path.lexists(box.path('/etc/systemd/system/' + ALIAS)))
             sh(['systemctl', 'stop', UNIT])
             wait_inactive()
-            with self.assertRaises(CallError):
+            with self.assertRaises(CallError) as cm:
                 prop('Version')
+            # The bus asked systemd for the alias, which is gone.
+            self.assertEqual(cm.exception.name, 'org.freedesktop.systemd1.NoSuchUnit',
+                             str(cm.exception))
             self.assertEqual(show('ActiveState')['ActiveState'], 'inactive')
         finally:
             sh(['systemctl', 'enable', '--quiet', UNIT])
