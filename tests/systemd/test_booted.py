@@ -217,7 +217,7 @@ class Booted(unittest.TestCase):
         self.assertEqual(rc, 0, out)
 
     def test_02_apt_install(self):
-        for src in ('r1', 'r2', 'b1', 'rn'):
+        for src in ('r1', 'r1/sub', 'r2', 'b1', 'rn'):
             sh(['mkdir', '-p', '%s/%s' % (SRC, src)])
         sh(['sh', '-c', 'echo vcm > %s/r1/marker' % SRC])
         # A build machine's image may forbid maintainer scripts to start
@@ -344,8 +344,13 @@ class Booted(unittest.TestCase):
             gen = prop('Generation')
             mp = call('MountRootfs', 'sbs', 'c1', SRC + '/r1', True)[0]
             self.assertEqual(mon.signal('RootfsMounted'), (gen + 1, 'sbs', 'c1', mp, True))
+            # A change behind the service's back: it watches the mount table.
+            sh(['mount', '-t', 'tmpfs', 'vcm-sub', mp + '/sub'])
+            self.assertEqual(mon.signal('RootfsChanged'),
+                             (gen + 2, 'sbs', 'c1', mp, 'submount-added'))
             call('UnmountRootfs', 'sbs', 'c1')
-            self.assertEqual(mon.signal('RootfsUnmounted'), (gen + 2, 'sbs', 'c1', mp, [mp]))
+            self.assertEqual(mon.signal('RootfsUnmounted'),
+                             (gen + 3, 'sbs', 'c1', mp, [mp, mp + '/sub']))
         finally:
             mon.close()
 
