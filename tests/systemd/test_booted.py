@@ -422,6 +422,11 @@ class Booted(unittest.TestCase):
     # -- polkit, the journal, propagation ----------------------------------------------
 
     def test_11_unprivileged_refused_then_allowed_by_rule(self):
+        # Queries are allowed to anyone; paths resolve with the caller's
+        # credentials (setfsuid and friends, under the unit's filter).
+        self.assertEqual(call('IsHostDevice', SRC + '/rn', user='nobody'), (False,))
+        self.assertEqual(call('DescribePath', SRC + '/rn', user='nobody')[0]['fs-type'],
+                         'overlay')
         self.assertError(ERR + 'NotAuthorized', 'MountRootfs', 'sbn', 'c1', SRC + '/rn', True,
                          user='nobody')
         self.assertEqual(listed('sbn'), {})
