@@ -16,6 +16,7 @@ import os
 import queue
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -195,6 +196,15 @@ class Booted(unittest.TestCase):
     def setUp(self):
         if box is None and not self._testMethodName.startswith('test_00'):
             self.skipTest('no package, no container: see the package build case')
+
+    def tearDown(self):
+        # After a failure, what the container logged about the service (to
+        # stderr, which meson keeps next to the TAP output).
+        outcome = getattr(self, '_outcome', None)
+        if box is not None and outcome is not None and not outcome.success:
+            r = box.run(['journalctl', '--no-pager', '-n', '60', '-u', UNIT, '-u', 'polkit.service'])
+            sys.stderr.write('--- %s failed; the journal of %s and polkit:\n%s\n'
+                             % (self._testMethodName, UNIT, r.stdout))
 
     def assertError(self, name, method, *args, user=None):
         with self.assertRaises(CallError, msg='%s%r' % (method, args)) as cm:
