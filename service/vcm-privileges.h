@@ -7,8 +7,8 @@
 G_BEGIN_DECLS
 
 /* Keeps only the capabilities the service uses (SYS_ADMIN to mount;
- * DAC_OVERRIDE, DAC_READ_SEARCH, CHOWN and FOWNER for its own work beneath
- * the shared dir; SETUID and SETGID to take a caller's filesystem
+ * DAC_OVERRIDE, DAC_READ_SEARCH and FOWNER for its own work beneath the
+ * shared dir; SETUID and SETGID to take a caller's filesystem
  * credentials) in the effective, permitted and bounding sets, clears the
  * inheritable and ambient ones, and sets no_new_privs. Without CAP_SYS_PTRACE
  * the kernel no longer lets the service follow /proc links of other users'
