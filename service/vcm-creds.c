@@ -48,8 +48,9 @@ vcm_credentials_copy (const VcmCredentials *creds)
 
   if (creds == NULL)
     return NULL;
-  copy = vcm_credentials_new (creds->uid, creds->groups, creds->n_groups);
-  copy->gid = creds->gid;
+  copy = g_new0 (VcmCredentials, 1);
+  *copy = *creds;
+  copy->groups = g_memdup2 (creds->groups, sizeof (gid_t) * creds->n_groups);
   return copy;
 }
 
