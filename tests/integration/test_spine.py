@@ -545,7 +545,10 @@ class TestBindMount(SpineCase):
             self.assertEqual(f.read(), 'content\n')
         self.assertEqual(self.w.call('Unmount', dest), [dest])
         self.assertIsNone(top_mount(dest))
-        # Onto an existing file.
+        # what the unmount left empty of the layout is gone again
+        self.assertFalse(os.path.exists(os.path.join(self.shared, 'files')))
+        # Onto an existing file (not empty: it stays after the unmount).
+        os.makedirs(os.path.dirname(dest))
         with open(dest, 'w') as f:
             f.write('placeholder\n')
         self.assertEqual(self.w.call('BindMount', src, dest, True), dest)
@@ -555,6 +558,8 @@ class TestBindMount(SpineCase):
             open(dest, 'a')
         self.assertEqual(cm.exception.errno, errno.EROFS)
         self.assertEqual(self.w.call('Unmount', dest), [dest])
+        with open(dest) as f:
+            self.assertEqual(f.read(), 'placeholder\n')
 
     def test_bind_read_only(self):
         src = self.make_rootfs('srcdir')
