@@ -222,6 +222,25 @@ vcm_sys_statmount (guint64 id, VcmSysMount *out, int *out_errno)
   return TRUE;
 }
 
+gboolean
+vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, int *out_errno)
+{
+  guint64 mask = VCM_STATMOUNT_MNT_BASIC | (out_point != NULL ? VCM_STATMOUNT_MNT_POINT : 0);
+  g_autofree struct vcm_statmount *sm = statmount_alloc (id, mask);
+
+  if (sm == NULL || (sm->mask & mask) != mask)
+    {
+      *out_errno = sm == NULL ? errno : ENOSYS;
+      return FALSE;
+    }
+  out->parent_id = sm->mnt_parent_id;
+  out->mnt_id_old = sm->mnt_id_old;
+  out->read_only = (sm->mnt_attr & MOUNT_ATTR_RDONLY) != 0;
+  if (out_point != NULL)
+    *out_point = g_strdup (sm->str + sm->mnt_point);
+  return TRUE;
+}
+
 void
 vcm_sys_mount_clear (VcmSysMount *mount)
 {

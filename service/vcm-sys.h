@@ -58,4 +58,16 @@ typedef struct {
 gboolean vcm_sys_statmount (guint64 id, VcmSysMount *out, int *out_errno);
 void     vcm_sys_mount_clear (VcmSysMount *mount);
 
+/* The little the mount watch needs of mount @id per mount event: where it
+ * is, its parent (a unique ID) and its mountinfo ID; one statmount(2) call
+ * with one string. @out_point is NULL or receives a new string. */
+typedef struct {
+  guint64  parent_id;       /* unique ID of the parent mount */
+  guint64  mnt_id_old;
+  gboolean read_only;
+} VcmSysMountBrief;
+
+gboolean vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point,
+                                  int *out_errno);
+
 G_END_DECLS

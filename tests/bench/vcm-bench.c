@@ -32,6 +32,7 @@
 #include "vcm-generated.h"
 #include "vcm-mounttable.h"
 #include "vcm-query.h"
+#include "vcm-sys.h"
 #include "vcm-watch.h"
 
 extern char **environ;
@@ -74,7 +75,7 @@ static GOptionEntry entries[] = {
   { "max-mounts", 0, 0, G_OPTION_ARG_INT, &opt_max_mounts, "Largest mount count (default 10000)", "N" },
   { "quick", 0, 0, G_OPTION_ARG_NONE, &opt_quick, "Fewer iterations, at most 1000 mounts", NULL },
   { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only,
-    "Run only these cases, e.g. raw,ping,root,user,concurrent,queries,many (no summary)", "LIST" },
+    "Run only these cases, e.g. raw,ping,root,user,concurrent,queries,cpu,many (no summary)", "LIST" },
   { "worker", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_worker, NULL, NULL },
   { "worker-uid", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_worker_uid, NULL, NULL },
   { "worker-sandbox", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_worker_sandbox, NULL, NULL },
@@ -101,6 +102,8 @@ typedef struct {
   Iter parse_small;  /* findmnt, full table parses */
   Iter parse_big;
   Iter pair_big;     /* pairs with max_mounts rootfs */
+  Iter cpu_rounds;   /* case 9: rounds (warm, measured) of cpu_pairs pairs */
+  guint cpu_pairs;
 } Plan;
 
 static Plan
@@ -111,13 +114,13 @@ make_plan (gboolean quick)
       .raw = { 50, 300 }, .spawn = { 5, 30 }, .ping = { 50, 300 }, .pair_root = { 20, 200 },
       .polkit = { 10, 100 }, .pair_user = { 10, 60 }, .concurrent = { 5, 30 },
       .query_small = { 30, 200 }, .query_big = { 20, 100 }, .parse_small = { 5, 30 },
-      .parse_big = { 3, 15 }, .pair_big = { 10, 60 },
+      .parse_big = { 3, 15 }, .pair_big = { 10, 60 }, .cpu_rounds = { 1, 3 }, .cpu_pairs = 50,
     };
   return (Plan) {
     .raw = { 200, 3000 }, .spawn = { 10, 200 }, .ping = { 200, 3000 }, .pair_root = { 50, 1000 },
     .polkit = { 20, 500 }, .pair_user = { 20, 300 }, .concurrent = { 10, 250 },
     .query_small = { 100, 1000 }, .query_big = { 50, 300 }, .parse_small = { 10, 100 },
-    .parse_big = { 3, 25 }, .pair_big = { 20, 500 },
+    .parse_big = { 3, 25 }, .pair_big = { 20, 500 }, .cpu_rounds = { 1, 5 }, .cpu_pairs = 200,
   };
 }
 
@@ -1317,6 +1320,219 @@ bench_many_rootfs (Bench *b, guint small, guint big)
   }
 }
 
+static gboolean want (const char *name);
+static void target_row (VcmBenchTable *t, const char *what, double value, const char *value_fmt_unit,
+                        const char *target_text, gboolean met);
+
+/* ---- case 9: vcmountd's CPU per change ----------------------------------- */
+
+/* Waits until vcmountd has used no CPU in two 200 ms windows in a row (at
+ * most 60 s), without calling it: what it does after the last change (a
+ * table re-read, a check, a heap trim) is done. Returns its CPU ticks then. */
+static guint64
+wait_daemon_quiet (void)
+{
+  gint64 deadline = vcm_bench_now_ns () + G_GINT64_CONSTANT (60000000000);
+  guint64 before = cpu_ticks (opt_daemon_pid), now = before;
+  guint quiet = 0;
+
+  while (vcm_bench_now_ns () < deadline && quiet < 2)
+    {
+      g_usleep (200000);
+      now = cpu_ticks (opt_daemon_pid);
+      quiet = now == before ? quiet + 1 : 0;
+      before = now;
+    }
+  return now;
+}
+
+static void
+mount_binds (const char *dir, guint *mounted, guint level)
+{
+  g_autofree char *src = g_build_filename (dir, "src", NULL);
+
+  for (; *mounted < level; (*mounted)++)
+    {
+      g_autofree char *d = g_strdup_printf ("%s/d%06u", dir, *mounted);
+
+      if (g_mkdir (d, 0755) < 0 || mount (src, d, NULL, MS_BIND, NULL) < 0)
+        die (d, NULL);
+    }
+}
+
+/* Rounds of pairs; per round vcmountd's CPU (utime + stime from
+ * /proc/PID/stat, from a quiet daemon to a quiet daemon) per pair. */
+static void
+cpu_pairs_at (Bench *b, guint level)
+{
+  g_autoptr(GArray) cpu = vcm_bench_samples_new ();
+  g_autoptr(GArray) lat = vcm_bench_samples_new ();
+  double hz = (double) sysconf (_SC_CLK_TCK);
+  g_autofree char *key = NULL;
+  g_autofree char *label = NULL;
+
+  settle (b);
+  for (guint round = 0; round < b->plan.cpu_rounds.warm + b->plan.cpu_rounds.n; round++)
+    {
+      guint64 t0 = wait_daemon_quiet (), t1;
+
+      for (guint i = 0; i < b->plan.cpu_pairs; i++)
+        {
+          g_autoptr(GError) error = NULL;
+          gint64 s = vcm_bench_now_ns ();
+
+          if (!pair (b->proxy, "bench-cpu", "c", NULL, &error))
+            die ("MountRootfs/UnmountRootfs (case 9)", error);
+          if (round >= b->plan.cpu_rounds.warm)
+            vcm_bench_samples_add (lat, (double) (vcm_bench_now_ns () - s));
+        }
+      t1 = wait_daemon_quiet ();
+      if (round >= b->plan.cpu_rounds.warm)
+        vcm_bench_samples_add (cpu, (double) (t1 - t0) / hz * 1e9 / b->plan.cpu_pairs);
+    }
+  key = g_strdup_printf ("cpu_pair@%u", level);
+  label = g_strdup_printf ("(9) vcmountd CPU per pair, %u binds present (per round of %u)",
+                           level, b->plan.cpu_pairs);
+  record (b, key, label, cpu);
+  g_free (key);
+  key = g_strdup_printf ("lat_pair9@%u", level);
+  record (b, key, "    pair latency in those rounds", lat);
+}
+
+/* Case 9: vcmountd's CPU per MountRootfs+UnmountRootfs with few and with
+ * many foreign mounts present, and to follow a burst of foreign mounts,
+ * against what one statmount(2) per mount costs in-process. */
+static void
+bench_cpu (Bench *b, guint small, guint big)
+{
+  g_autofree char *dir = g_build_filename (opt_scratch, "cpu-binds", NULL);
+  g_autofree char *src = g_build_filename (dir, "src", NULL);
+  double hz = (double) sysconf (_SC_CLK_TCK);
+  guint mounted = 0;
+  guint burst = big;
+
+  if (g_mkdir_with_parents (dir, 0755) < 0 ||
+      mount ("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0 ||
+      mount (NULL, dir, NULL, MS_PRIVATE, NULL) < 0 ||
+      g_mkdir (src, 0755) < 0)
+    die ("the tmpfs for case 9", NULL);
+
+  mount_binds (dir, &mounted, small);
+  cpu_pairs_at (b, small);
+
+  /* the burst: @burst foreign bind mounts, as fast as this process makes them */
+  {
+    guint64 t0, t1;
+    gint64 w0, w1;
+    g_autofree char *label = g_strdup_printf ("(9) vcmountd CPU to follow %u foreign mounts (total)", burst);
+    g_autofree char *wall = NULL;
+    g_autofree char *cpu = NULL;
+    g_autofree char *n = g_strdup_printf ("%u", burst);
+
+    settle (b);
+    t0 = wait_daemon_quiet ();
+    w0 = vcm_bench_now_ns ();
+    mount_binds (dir, &mounted, small + burst);
+    w1 = vcm_bench_now_ns ();
+    t1 = wait_daemon_quiet ();
+    set_value (b, "cpu_burst", (double) (t1 - t0) / hz * 1e9);
+    cpu = vcm_bench_format_ns (get_value (b, "cpu_burst"));
+    record_text (b, label, n, cpu);
+    wall = vcm_bench_format_ns ((double) (w1 - w0));
+    record_note (b, "    the burst took (wall, this process)", wall);
+  }
+
+  /* what the same number of statmount(2) calls cost, in this process */
+  {
+    g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+    g_autofree char *label = g_strdup_printf ("(9) %u statmount(2) calls, in-process CPU (total)", burst);
+    g_autofree char *n = g_strdup_printf ("%u", burst);
+    g_autofree char *cpu = NULL;
+    struct timespec c0, c1;
+    int fd = open (dir, O_PATH | O_CLOEXEC);
+    guint64 root = 0, last = 0;
+    gssize got;
+
+    if (fd < 0 || vcm_sys_unique_mount_id (fd, &root) < 0)
+      die ("the unique ID of the case 9 tmpfs", NULL);
+    close (fd);
+    do
+      {
+        guint64 batch[512];
+
+        got = vcm_sys_listmount (root, last, batch, G_N_ELEMENTS (batch));
+        if (got < 0)
+          die ("listmount", NULL);
+        g_array_append_vals (ids, batch, (guint) got);
+        if (got > 0)
+          last = batch[got - 1];
+      }
+    while (got == 512);
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
+    for (guint i = 0; i < MIN (ids->len, burst); i++)
+      {
+        VcmSysMountBrief m;
+        g_autofree char *point = NULL;
+        int errsv = 0;
+
+        if (!vcm_sys_statmount_brief (g_array_index (ids, guint64, i), &m, &point, &errsv))
+          {
+            errno = errsv;
+            die ("statmount", NULL);
+          }
+      }
+    clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+    set_value (b, "cpu_statmount", (double) (c1.tv_sec - c0.tv_sec) * 1e9 + (double) (c1.tv_nsec - c0.tv_nsec));
+    cpu = vcm_bench_format_ns (get_value (b, "cpu_statmount"));
+    record_text (b, label, n, cpu);
+  }
+
+  cpu_pairs_at (b, small + burst);
+
+  /* and all of them detached at once */
+  {
+    guint64 t0 = wait_daemon_quiet (), t1;
+    g_autofree char *label = g_strdup_printf ("    vcmountd CPU to follow %u mounts detached at once", mounted + 1);
+    g_autofree char *cpu = NULL;
+
+    if (umount2 (dir, MNT_DETACH) < 0)
+      die ("unmounting the case 9 binds", NULL);
+    t1 = wait_daemon_quiet ();
+    cpu = vcm_bench_format_ns ((double) (t1 - t0) / hz * 1e9);
+    record_text (b, label, NULL, cpu);
+  }
+  settle (b);
+}
+
+/* The targets of case 9 (and 8's second one), printed when case 9 ran. */
+static void
+print_cpu_summary (Bench *b, guint small, guint big)
+{
+  g_autoptr(VcmBenchTable) t = vcm_bench_table_new (4);
+  g_autofree char *ks = g_strdup_printf ("cpu_pair@%u", small);
+  g_autofree char *kb = g_strdup_printf ("cpu_pair@%u", small + big);
+  g_autofree char *what = g_strdup_printf ("(9) CPU per pair @%u / @%u binds", small + big, small);
+  g_autofree char *what2 = g_strdup_printf ("(9) CPU to follow %u mounts / %u statmount", big, big);
+  double r;
+
+  vcm_bench_table_add (t, "ratio", "value", "target", "");
+  r = median_of (b, kb) / median_of (b, ks);
+  target_row (t, what, r, "", "<= 1.50", r <= 1.5);
+  r = get_value (b, "cpu_burst") / get_value (b, "cpu_statmount");
+  target_row (t, what2, r, "", "<= 2.00", r <= 2);
+  if (want ("many"))
+    {
+      g_autofree char *k_small = g_strdup_printf ("pair8@%u", small);
+      g_autofree char *k_big = g_strdup_printf ("pair8@%u", big);
+      g_autofree char *w = g_strdup_printf ("(8) pair @%u / @%u rootfs (issue 15)", big, small);
+
+      r = median_of (b, k_big) / median_of (b, k_small);
+      target_row (t, w, r, "", "<= 1.20", r <= 1.2);
+    }
+  printf ("\nTargets of case 9 (medians)\n");
+  vcm_bench_table_print (t, stdout);
+}
+
 /* ---- the summary -------------------------------------------------------- */
 
 static void
@@ -1512,6 +1728,11 @@ main (int argc, char **argv)
       g_printerr ("vcm-bench: queries with many mounts (case 7)\n");
       bench_queries (b, small, medium, big);
     }
+  if (want ("cpu"))
+    {
+      g_printerr ("vcm-bench: vcmountd's CPU per change (case 9)\n");
+      bench_cpu (b, small, big);
+    }
   if (want ("many"))
     {
       g_printerr ("vcm-bench: many rootfs (case 8)\n");
@@ -1538,6 +1759,8 @@ main (int argc, char **argv)
   vcm_bench_table_print (b->table, stdout);
   if (opt_only == NULL)
     print_summary (b, small, medium, big);
+  if (want ("cpu"))
+    print_cpu_summary (b, small, big);
 
   g_hash_table_unref (b->stats);
   g_hash_table_unref (b->values);
