@@ -19,12 +19,22 @@
 #define VCM_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-/* The numbers are the same on x86_64 and on the generic table (arm64):
- * every syscall since 424 has one number on all architectures. */
+/* The numbers of the syscalls since 424 are the same on x86_64 and on the
+ * generic table (arm64); older ones differ (fanotify_* below). */
+#if defined(__x86_64__)
+#define VCM_NR_FANOTIFY_INIT 300
+#define VCM_NR_FANOTIFY_MARK 301
+#else
+#define VCM_NR_FANOTIFY_INIT 262
+#define VCM_NR_FANOTIFY_MARK 263
+#endif
+
 static const struct {
   const char *name;
   guint32     nr;
 } known[] = {
+  { "fanotify_init", VCM_NR_FANOTIFY_INIT },
+  { "fanotify_mark", VCM_NR_FANOTIFY_MARK },
   { "open_tree",     428 },
   { "move_mount",    429 },
   { "openat2",       437 },

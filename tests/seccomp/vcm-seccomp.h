@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 /* Installs, for this thread and those it creates later, a filter that fails
  * each syscall of @names (openat2, open_tree, move_mount, mount_setattr,
- * statmount, listmount) with @errsv. FALSE with @error on an unknown name or
+ * statmount, listmount, fanotify_init, fanotify_mark) with @errsv.
+ * FALSE with @error on an unknown name or
  * when the kernel refuses the filter. */
 gboolean vcm_seccomp_refuse (const char * const *names,
                              int                 errsv,
