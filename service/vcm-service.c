@@ -815,14 +815,12 @@ run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
   g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
   g_autoptr(GPtrArray) rootfs = NULL;
   g_autoptr(GStrvBuilder) done = g_strv_builder_new ();
   g_auto(GStrv) result = NULL;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  table = vcm_watch_get_table (self->watch, FALSE);
-  rootfs = vcm_mounter_list_rootfs_in (vcm_mounter_get_shared_dir (self->mounter), table, sandbox_id);
+  rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);
   for (guint i = 0; i < rootfs->len; i++)
     {
       const VcmRootfs *r = rootfs->pdata[i];
@@ -858,13 +856,11 @@ static void
 run_list_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
-  g_autoptr(VcmMountTable) table = NULL;
   g_autoptr(GPtrArray) rootfs = NULL;
   GVariantBuilder builder;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  table = vcm_watch_get_table (self->watch, FALSE);   /* brings Generation up to date */
-  rootfs = vcm_mounter_list_rootfs_in (vcm_mounter_get_shared_dir (self->mounter), table, sandbox_id);
+  rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);   /* brings Generation up to date */
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssb)"));
   for (guint i = 0; i < rootfs->len; i++)
     {

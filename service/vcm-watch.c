@@ -1,12 +1,26 @@
 /* vcm-watch: the service's view of the kernel's mount table. Owns the cached
- * table (refreshed only when libmount's monitor says the kernel's changed),
- * the rootfs snapshot that changes are diffed against, and the Generation
- * counter: every rootfs change, made by the service or not, bumps it once.
+ * table, the rootfs snapshot that changes are diffed against, and the
+ * Generation counter: every rootfs change, made by the service or not, bumps
+ * it once. It follows the kernel in one of two ways, chosen at start:
  *
- * The kernel coalesces mount-table events and so does this file: an event
- * only marks the cache stale and schedules one re-read a few milliseconds
- * later. A caller that needs the table before then gets it re-read at once,
- * so answers are never older than the call. */
+ * With mount notifications (Linux 6.15; vcm-mntnotify), each attach or detach
+ * names one mount by its unique ID. An attach costs one statmount(2) of that
+ * mount (where it is, its parent); only a mount at or below a rootfs mount
+ * point costs more (a submount is added to its rootfs; a rootfs is probed by
+ * path). A detach costs a hash lookup: only tracked rootfs and their
+ * submounts matter. Remounts raise no such event, only libmount's mountinfo
+ * wake-up: a wake-up with no mount event since the last one statmounts the
+ * tracked rootfs at once; one that came with mount events (a remount may hide
+ * among them) does so a little later, at most once per CHECK_MS. Either way
+ * the cost follows the rootfs tracked, not the mount table. The full table is
+ * read at start, after a queue overflow, and when a caller asks for it (the
+ * fallbacks for kernels without statmount use it).
+ *
+ * Without them, every libmount wake-up marks the cached table stale and
+ * schedules one full re-read a few milliseconds later (the kernel coalesces
+ * events and so does this file), diffed against the snapshot. A caller that
+ * needs the table before then gets it re-read at once, so answers are never
+ * older than the call. */
 #include "config.h"
 
 #include <errno.h>
@@ -17,16 +31,32 @@
 #include <gio/gio.h>
 
 #include "vcm-error.h"
+#include "vcm-fd.h"
 #include "vcm-memory.h"
+#include "vcm-mntnotify.h"
+#include "vcm-sys.h"
+#include "vcm-validate.h"
 #include "vcm-watch.h"
 
 #define COALESCE_MS 10
+#define CHECK_MS 200
+#define ROOTFS_DIR "rootfs"
 
-typedef struct {
+typedef struct _Tracked Tracked;
+
+struct _Tracked {
   VcmRootfs  *rootfs;
   GHashTable *submounts;   /* mount ID (guint64 *) set; NULL when empty (the usual case) */
+  VcmWatch   *watch;       /* set while indexed by unique ID (mount notifications) */
+  GHashTable *sub_unique;  /* SubId set of the submounts, by unique ID; NULL when none */
   char        key[];       /* "sbx/cid", the key in VcmWatch.tracked */
-} Tracked;
+};
+
+/* A submount by unique ID (the hash key: the first 64 bits) with its mountinfo ID. */
+typedef struct {
+  guint64 unique;
+  guint64 old;
+} SubId;
 
 /* One read of the kernel's table and what it says about the rootfs set:
  * computed in a worker thread (it only reads), applied in the main thread. */
@@ -56,7 +86,22 @@ struct _VcmWatch {
   GHashTable           *tracked;     /* "sbx/cid" -> Tracked */
   guint64               generation;
   guint                 refresh_count;
+
+  /* mount notifications; NULL: the libmount monitor + full re-read path */
+  VcmMntNotify         *notify;
+  guint                 notify_source;
+  GHashTable           *by_unique;        /* unique ID (guint64 *, borrowed) -> Tracked: every
+                                           * tracked rootfs and submount with a known one */
+  gboolean              reread_wanted;    /* a full read is needed (overflow, lost track) */
+  gboolean              events_seen;      /* mount events since the last mountinfo wake-up */
+  gboolean              check_owed;       /* the tracked rootfs must be statmount'ed */
+  guint                 check_source;
+  GArray               *events;           /* VcmMntEvent, reused */
 };
+
+static void unindex (Tracked *t);
+static void index_subs (VcmWatch *self, Tracked *t);
+static void want_reread (VcmWatch *self, const char *why);
 
 const char *
 vcm_change_kind_to_string (VcmChangeKind kind)
@@ -78,6 +123,7 @@ tracked_free (gpointer data)
 {
   Tracked *t = data;
 
+  unindex (t);
   vcm_rootfs_free (t->rootfs);
   g_clear_pointer (&t->submounts, g_hash_table_unref);
   g_free (t);
@@ -119,6 +165,23 @@ static GHashTable *
 set_ref (GHashTable *set)
 {
   return set != NULL ? g_hash_table_ref (set) : NULL;
+}
+
+/* A private copy of a submount set (mutated in place by mount events). */
+static GHashTable *
+set_copy (GHashTable *set)
+{
+  GHashTable *copy;
+  GHashTableIter iter;
+  gpointer id;
+
+  if (set == NULL || g_hash_table_size (set) == 0)
+    return NULL;
+  copy = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, set);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    g_hash_table_add (copy, g_memdup2 (id, sizeof (guint64)));
+  return copy;
 }
 
 static void
@@ -187,11 +250,31 @@ track (VcmWatch *self, VcmRootfs *rootfs, GHashTable *submounts)
 
   t->rootfs = rootfs;
   t->submounts = submounts;
+  t->watch = NULL;
+  t->sub_unique = NULL;
   memcpy (t->key, rootfs->sandbox_id, ls);
   t->key[ls] = '/';
   memcpy (t->key + ls + 1, rootfs->container_id, lc + 1);
   /* replace, not insert: the key lives in @t, the entry it replaces is freed */
   g_hash_table_replace (self->tracked, t->key, t);
+  if (self->notify != NULL)
+    {
+      t->watch = self;
+      if (rootfs->unique_id != 0)
+        g_hash_table_replace (self->by_unique, &rootfs->unique_id, t);
+      if (submounts != NULL)
+        index_subs (self, t);
+    }
+}
+
+static gint
+rootfs_compare (gconstpointer a, gconstpointer b)
+{
+  const VcmRootfs *ra = *(const VcmRootfs **) a;
+  const VcmRootfs *rb = *(const VcmRootfs **) b;
+  int c = strcmp (ra->sandbox_id, rb->sandbox_id);
+
+  return c != 0 ? c : strcmp (ra->container_id, rb->container_id);
 }
 
 static gboolean
@@ -227,14 +310,18 @@ diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *sub
                                         now->mount_id, now->read_only);
 
       copy->unique_id = now->unique_id;
-      track (self, copy, set_ref (subs));
+      track (self, copy, self->notify != NULL ? set_copy (subs) : set_ref (subs));
       if (emit_changes)
         emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
       return;
     }
 
-  if (t->rootfs->unique_id == 0)
-    t->rootfs->unique_id = now->unique_id;
+  if (t->rootfs->unique_id == 0 && now->unique_id != 0)
+    {
+      t->rootfs->unique_id = now->unique_id;
+      if (t->watch != NULL)
+        g_hash_table_replace (self->by_unique, &t->rootfs->unique_id, t);
+    }
   if (t->rootfs->read_only != now->read_only)
     {
       t->rootfs->read_only = now->read_only;
@@ -244,7 +331,14 @@ diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *sub
   emit_difference (self, subs, t->submounts, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, emit_changes);
   emit_difference (self, t->submounts, subs, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, emit_changes);
   set_unref (t->submounts);
-  t->submounts = set_ref (subs);
+  if (self->notify == NULL)
+    {
+      t->submounts = set_ref (subs);
+      return;
+    }
+  t->submounts = set_copy (subs);
+  if (t->submounts != NULL || t->sub_unique != NULL)
+    index_subs (self, t);
 }
 
 /* Whether the service changed (or probed) the rootfs at @key after @r began:
@@ -342,6 +436,7 @@ begin_read (VcmWatch *self)
   if (self->monitor != NULL)
     mnt_monitor_event_cleanup (self->monitor);
   self->stale = FALSE;
+  self->reread_wanted = FALSE;
   return ++self->read_seq;
 }
 
@@ -407,7 +502,7 @@ on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (reading_is_current (self, r))
     apply (self, r);
   g_clear_pointer (&r, reading_free);
-  if (self->stale)
+  if (self->notify != NULL ? self->reread_wanted : self->stale)
     schedule_refresh (self);
 }
 
@@ -446,12 +541,481 @@ schedule_refresh (VcmWatch *self)
     self->refresh_source = g_timeout_add (COALESCE_MS, on_refresh_timeout, self);
 }
 
+/* ---- mount notifications ------------------------------------------------- */
+
+static void
+want_reread (VcmWatch *self, const char *why)
+{
+  g_debug ("Mount watch: a full read of the mount table: %s", why);
+  self->reread_wanted = TRUE;
+  self->stale = TRUE;
+  schedule_refresh (self);
+}
+
+static void
+unindex (Tracked *t)
+{
+  GHashTableIter iter;
+  gpointer key;
+
+  if (t->watch == NULL)
+    return;
+  if (t->rootfs != NULL && t->rootfs->unique_id != 0 &&
+      g_hash_table_lookup (t->watch->by_unique, &t->rootfs->unique_id) == t)
+    g_hash_table_remove (t->watch->by_unique, &t->rootfs->unique_id);
+  if (t->sub_unique != NULL)
+    {
+      g_hash_table_iter_init (&iter, t->sub_unique);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (g_hash_table_lookup (t->watch->by_unique, key) == t)
+          g_hash_table_remove (t->watch->by_unique, key);
+    }
+  g_clear_pointer (&t->sub_unique, g_hash_table_unref);
+  t->watch = NULL;
+}
+
+static void
+add_sub_unique (VcmWatch *self, Tracked *t, guint64 unique, guint64 old)
+{
+  SubId *sub = g_new (SubId, 1);
+
+  sub->unique = unique;
+  sub->old = old;
+  if (t->sub_unique == NULL)
+    t->sub_unique = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_hash_table_add (t->sub_unique, sub);
+  g_hash_table_replace (self->by_unique, &sub->unique, t);
+}
+
+/* The unique IDs of the mounts below @t's rootfs, walking down with
+ * listmount(2) (only rootfs with submounts come here). */
+static void
+index_subs (VcmWatch *self, Tracked *t)
+{
+  g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GHashTableIter iter;
+  gpointer key;
+
+  if (t->sub_unique != NULL)
+    {
+      g_hash_table_iter_init (&iter, t->sub_unique);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        if (g_hash_table_lookup (self->by_unique, key) == t)
+          g_hash_table_remove (self->by_unique, key);
+      g_clear_pointer (&t->sub_unique, g_hash_table_unref);
+    }
+  if (t->submounts == NULL || t->rootfs->unique_id == 0)
+    return;
+  g_array_append_val (todo, t->rootfs->unique_id);
+  for (guint i = 0; i < todo->len; i++)
+    {
+      guint64 batch[64];
+      guint64 last = 0;
+      gssize n;
+
+      do
+        {
+          n = vcm_sys_listmount (g_array_index (todo, guint64, i), last, batch, G_N_ELEMENTS (batch));
+          if (n < 0)
+            {
+              int e = errno;
+              if (e == ENOENT)
+                break;   /* gone meanwhile: its detach event follows */
+              g_warning ("Mount watch: cannot list the submounts of %s: %s",
+                         t->rootfs->mount_point, g_strerror (e));
+              want_reread (self, "a rootfs's submounts cannot be listed");
+              return;
+            }
+          for (gssize j = 0; j < n; j++)
+            {
+              VcmSysMountBrief m;
+              int errsv = 0;
+
+              if (g_hash_table_contains (self->by_unique, &batch[j]))
+                continue;   /* seen (a kernel that lists grandchildren too) */
+              if (!vcm_sys_statmount_brief (batch[j], &m, NULL, &errsv))
+                continue;   /* gone meanwhile */
+              add_sub_unique (self, t, batch[j], m.mnt_id_old);
+              g_array_append_val (todo, batch[j]);
+            }
+          if (n > 0)
+            last = batch[n - 1];
+        }
+      while (n == G_N_ELEMENTS (batch));
+    }
+}
+
+/* What is mounted at @sandbox_id/@container_id's rootfs mount point now,
+ * from the path (open, statx, statmount) and, when it has submounts, their
+ * IDs (listmount, statmount): emits the differences, as a service-side probe
+ * does. */
+static void
+probe_key (VcmWatch *self, const char *sandbox_id, const char *container_id)
+{
+  g_autofree char *key = rootfs_key (sandbox_id, container_id);
+  g_autofree char *path = g_build_filename (self->shared_dir, sandbox_id, container_id, ROOTFS_DIR, NULL);
+  g_autofree char *point = NULL;
+  g_autoptr(VcmRootfs) now = NULL;
+  g_autoptr(GHashTable) subs = NULL;
+  vcm_autofd int fd = open (path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  guint64 old = 0, unique = 0;
+  gboolean root = FALSE;
+  VcmSysMountBrief m;
+  int errsv = 0;
+
+  if (fd >= 0 && vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &old, NULL, NULL, &root, NULL) == 0 &&
+      root && vcm_sys_unique_mount_id (fd, &unique) == 0)
+    {
+      if (!vcm_sys_statmount_brief (unique, &m, &point, &errsv))
+        {
+          if (errsv != ENOENT)
+            want_reread (self, "statmount of a rootfs failed");
+          return;   /* ENOENT: detached meanwhile, its event follows */
+        }
+      if (g_str_equal (point, path))
+        now = vcm_rootfs_new (sandbox_id, container_id, point, old, m.read_only);
+    }
+  else if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+    {
+      want_reread (self, "a rootfs mount point cannot be opened");
+      return;
+    }
+  if (now != NULL)
+    {
+      guint64 child;
+
+      now->unique_id = unique;
+      /* submounts: the usual rootfs has none, one listmount says so */
+      if (vcm_sys_listmount (unique, 0, &child, 1) > 0)
+        {
+          g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+
+          subs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+          g_array_append_val (todo, unique);
+          for (guint i = 0; i < todo->len; i++)
+            {
+              guint64 batch[64];
+              guint64 last = 0;
+              gssize n;
+
+              do
+                {
+                  n = vcm_sys_listmount (g_array_index (todo, guint64, i), last, batch,
+                                         G_N_ELEMENTS (batch));
+                  for (gssize j = 0; j < n; j++)
+                    if (vcm_sys_statmount_brief (batch[j], &m, NULL, &errsv) &&
+                        !g_hash_table_contains (subs, &m.mnt_id_old))
+                      {
+                        g_hash_table_add (subs, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old));
+                        g_array_append_val (todo, batch[j]);
+                      }
+                  if (n > 0)
+                    last = batch[n - 1];
+                }
+              while (n == G_N_ELEMENTS (batch));
+            }
+        }
+    }
+  diff_one (self, key, now, subs, TRUE);
+  record_local_change (self, key);   /* a full read begun before this is older, for this rootfs */
+}
+
+/* @point relative to the shared dir split in components, or NULL when not beneath it. */
+static GStrv
+split_beneath_shared (VcmWatch *self, const char *point)
+{
+  const char *rel = vcm_path_relative_to (point, self->shared_dir);
+
+  if (rel == NULL)
+    return NULL;
+  if (*rel == '\0')
+    return g_new0 (char *, 1);
+  return g_strsplit (rel, "/", -1);
+}
+
+/* Whether a tracked rootfs lies beneath @point (a mount there may hide it). */
+static gboolean
+tracked_beneath (VcmWatch *self, const char *point)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (vcm_path_has_prefix (((Tracked *) value)->rootfs->mount_point, point))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+on_attached (VcmWatch *self, guint64 id)
+{
+  Tracked *known = g_hash_table_lookup (self->by_unique, &id);
+  g_autofree char *point = NULL;
+  g_auto(GStrv) parts = NULL;
+  VcmSysMountBrief m;
+  int errsv = 0;
+  guint n;
+
+  if (!vcm_sys_statmount_brief (id, &m, &point, &errsv))
+    {
+      if (errsv != ENOENT)
+        want_reread (self, "statmount of an attached mount failed");
+      return;   /* ENOENT: detached again already; nothing to follow */
+    }
+  if (known != NULL && known->rootfs->unique_id == id)
+    {
+      if (!g_str_equal (point, known->rootfs->mount_point))   /* moved away */
+        probe_key (self, known->rootfs->sandbox_id, known->rootfs->container_id);
+      return;   /* the service's own mount, or one seen by a probe */
+    }
+  if (known != NULL)
+    return;   /* a submount already known (a probe came first) */
+
+  /* a mount on the shared dir or above it may hide rootfs: read the table */
+  if (vcm_path_has_prefix (self->shared_dir, point))
+    {
+      if (tracked_beneath (self, self->shared_dir))
+        want_reread (self, "a mount on or above the shared dir");
+      return;
+    }
+  parts = split_beneath_shared (self, point);
+  if (parts == NULL)
+    return;   /* elsewhere: the usual foreign mount, one statmount was all */
+  n = g_strv_length (parts);
+  if (n < 3 || !g_str_equal (parts[2], ROOTFS_DIR) ||
+      !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
+      !vcm_validate_id ("container_id", parts[1], NULL))
+    {
+      /* on a sandbox or container dir it may hide rootfs below it */
+      if (n < 3 && tracked_beneath (self, point))
+        want_reread (self, "a mount above a rootfs");
+      return;
+    }
+  if (n > 3)
+    {
+      g_autofree char *key = rootfs_key (parts[0], parts[1]);
+      Tracked *t = g_hash_table_lookup (self->tracked, key);
+      Tracked *parent = g_hash_table_lookup (self->by_unique, &m.parent_id);
+
+      if (t != NULL && parent == t)
+        {
+          /* a submount of a tracked rootfs (or of one of its submounts) */
+          if (t->submounts == NULL)
+            t->submounts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+          add_sub_unique (self, t, id, m.mnt_id_old);
+          if (g_hash_table_add (t->submounts, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old)))
+            emit (self, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, NULL);
+          return;
+        }
+      /* anything else below a rootfs path (its rootfs not yet seen, a
+       * mount whose parent is unknown): ask the kernel what is there */
+      probe_key (self, parts[0], parts[1]);
+      return;
+    }
+  probe_key (self, parts[0], parts[1]);   /* a rootfs, or one stacked on it */
+}
+
+static void
+on_detached (VcmWatch *self, guint64 id)
+{
+  Tracked *t = g_hash_table_lookup (self->by_unique, &id);
+  SubId *sub;
+  VcmSysMountBrief m;
+  int errsv = 0;
+
+  if (t == NULL)
+    return;   /* not a rootfs or a submount of one: nothing to report */
+  if (t->rootfs->unique_id == id)
+    {
+      g_autofree char *sbx = g_strdup (t->rootfs->sandbox_id);
+      g_autofree char *cid = g_strdup (t->rootfs->container_id);
+
+      probe_key (self, sbx, cid);   /* vanished, or uncovered another */
+      return;
+    }
+  /* a submount: if its rootfs went with it (a lazy unmount of the tree
+   * reports every mount of it), that is one change, reported by the rootfs */
+  if (t->rootfs->unique_id != 0 && !vcm_sys_statmount_brief (t->rootfs->unique_id, &m, NULL, &errsv))
+    {
+      g_autofree char *sbx = g_strdup (t->rootfs->sandbox_id);
+      g_autofree char *cid = g_strdup (t->rootfs->container_id);
+
+      probe_key (self, sbx, cid);
+      return;
+    }
+  sub = g_hash_table_lookup (t->sub_unique, &id);
+  g_hash_table_remove (self->by_unique, &id);
+  if (sub != NULL)
+    {
+      guint64 old = sub->old;
+
+      g_hash_table_remove (t->sub_unique, &id);
+      if (t->submounts != NULL && g_hash_table_remove (t->submounts, &old))
+        emit (self, VCM_CHANGE_SUBMOUNT_REMOVED, t->rootfs, NULL);
+      if (t->submounts != NULL && g_hash_table_size (t->submounts) == 0)
+        g_clear_pointer (&t->submounts, g_hash_table_unref);
+    }
+}
+
+/* Reads and follows every mount event pending. */
+static void
+drain_events (VcmWatch *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->notify == NULL)
+    return;
+  g_array_set_size (self->events, 0);
+  if (!vcm_mnt_notify_read (self->notify, self->events, &error))
+    {
+      /* cannot follow the events any more: the full re-read path from now on */
+      g_warning ("Mount watch: %s; following the mount table with full re-reads from now on",
+                 error->message);
+      g_clear_handle_id (&self->notify_source, g_source_remove);
+      g_clear_handle_id (&self->check_source, g_source_remove);
+      g_clear_pointer (&self->notify, vcm_mnt_notify_free);
+      self->stale = TRUE;
+      schedule_refresh (self);
+      return;
+    }
+  for (guint i = 0; i < self->events->len; i++)
+    {
+      const VcmMntEvent *ev = &g_array_index (self->events, VcmMntEvent, i);
+
+      switch (ev->kind)
+        {
+        case VCM_MNT_OVERFLOW:
+          g_message ("Mount watch: the kernel's mount event queue overflowed; re-reading the mount table");
+          want_reread (self, "queue overflow");
+          break;
+        case VCM_MNT_ATTACHED:
+          on_attached (self, ev->mnt_id);
+          break;
+        case VCM_MNT_DETACHED:
+          on_detached (self, ev->mnt_id);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+    }
+  if (self->events->len > 0)
+    {
+      self->events_seen = TRUE;
+      self->stale = TRUE;
+    }
+}
+
+static gboolean
+on_notify_event (int fd, GIOCondition condition, gpointer user_data)
+{
+  drain_events (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Remounts raise no mount event: statmount every tracked rootfs (one call
+ * each, no string) and report those whose read-only flag changed; those
+ * gone or never identified by unique ID are probed by path. */
+static void
+check_tracked (VcmWatch *self)
+{
+  g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  self->check_owed = FALSE;
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Tracked *t = value;
+      VcmSysMountBrief m;
+      int errsv = 0;
+
+      if (t->rootfs->unique_id == 0 || !vcm_sys_statmount_brief (t->rootfs->unique_id, &m, NULL, &errsv))
+        g_ptr_array_add (probe, g_strdup (t->key));
+      else if (m.read_only != t->rootfs->read_only)
+        {
+          t->rootfs->read_only = m.read_only;
+          emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
+        }
+    }
+  g_ptr_array_sort (probe, (GCompareFunc) g_strcmp0);
+  for (guint i = 0; i < probe->len; i++)
+    {
+      g_auto(GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
+
+      probe_key (self, ids[0], ids[1]);
+    }
+}
+
+static gboolean
+on_check_timeout (gpointer user_data)
+{
+  VcmWatch *self = user_data;
+
+  self->check_source = 0;
+  drain_events (self);
+  check_tracked (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A mountinfo wake-up: something changed. Mount events explain attaches and
+ * detaches; if there were none, it was a remount (or the like): check now.
+ * If there were, a remount may have come with them: check a little later,
+ * at most once per CHECK_MS however many wake-ups come meanwhile. */
+static void
+on_wakeup (VcmWatch *self)
+{
+  drain_events (self);
+  if (self->notify == NULL)
+    return;
+  self->stale = TRUE;
+  if (!self->events_seen)
+    {
+      check_tracked (self);
+      return;
+    }
+  self->events_seen = FALSE;
+  self->check_owed = TRUE;
+  if (self->check_source == 0)
+    self->check_source = g_timeout_add (CHECK_MS, on_check_timeout, self);
+}
+
+/* Whether the kernel answers statmount(2) (and listmount(2)) here: the
+ * notification path needs them. */
+static gboolean
+statmount_works (GError **error)
+{
+  vcm_autofd int fd = open ("/", O_PATH | O_CLOEXEC);
+  guint64 id = 0, child;
+  VcmSysMountBrief m;
+  int errsv = 0;
+
+  if (fd < 0 || vcm_sys_unique_mount_id (fd, &id) < 0)
+    errsv = errno;
+  else if (!vcm_sys_statmount_brief (id, &m, NULL, &errsv))
+    ;
+  else if (vcm_sys_listmount (id, 0, &child, 1) < 0)
+    errsv = errno;
+  if (errsv == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+               "no statmount(2)/listmount(2): %s", g_strerror (errsv));
+  return FALSE;
+}
+
 static gboolean
 on_monitor_event (int fd, GIOCondition condition, gpointer user_data)
 {
   VcmWatch *self = user_data;
 
   mnt_monitor_event_cleanup (self->monitor);
+  if (self->notify != NULL)
+    {
+      on_wakeup (self);
+      return G_SOURCE_CONTINUE;
+    }
   self->stale = TRUE;
   schedule_refresh (self);
   return G_SOURCE_CONTINUE;
@@ -481,6 +1045,29 @@ vcm_watch_new (const char   *shared_dir,
   self->monitor_fd = -1;
   self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, tracked_free);
   self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->by_unique = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->events = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
+
+  /* mount notifications first: nothing that happens during the first read is missed */
+  {
+    g_autoptr(GError) why = NULL;
+
+    if (statmount_works (&why))
+      self->notify = vcm_mnt_notify_new (&why);
+    if (self->notify != NULL)
+      {
+        self->notify_source = g_unix_fd_add (vcm_mnt_notify_get_fd (self->notify), G_IO_IN,
+                                             on_notify_event, self);
+        g_message ("Mount watch: following mount notifications (fanotify), reading only the "
+                   "mounts they name");
+      }
+    else if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+      g_message ("Mount watch: no mount notifications here (%s); re-reading the mount table "
+                 "on every change", why->message);
+    else
+      g_warning ("Mount watch: cannot use mount notifications (%s); re-reading the mount table "
+                 "on every change", why->message);
+  }
 
   self->monitor = mnt_new_monitor ();
   if (self->monitor == NULL)
@@ -519,14 +1106,36 @@ vcm_watch_free (VcmWatch *self)
   /* a read in a worker thread calls back into us: let it land first */
   while (self->read_in_flight)
     g_main_context_iteration (NULL, TRUE);
+  g_clear_handle_id (&self->notify_source, g_source_remove);
+  g_clear_handle_id (&self->check_source, g_source_remove);
   g_clear_handle_id (&self->monitor_source, g_source_remove);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_pointer (&self->monitor, mnt_unref_monitor);
   g_clear_pointer (&self->table, vcm_mount_table_unref);
-  g_clear_pointer (&self->tracked, g_hash_table_unref);
+  g_clear_pointer (&self->tracked, g_hash_table_unref);   /* unindexes: before by_unique */
+  g_clear_pointer (&self->by_unique, g_hash_table_unref);
+  g_clear_pointer (&self->notify, vcm_mnt_notify_free);
+  g_clear_pointer (&self->events, g_array_unref);
   g_clear_pointer (&self->local_changes, g_hash_table_unref);
   g_free (self->shared_dir);
   g_free (self);
+}
+
+/* With mount notifications: follows the events pending and owes no check of
+ * the tracked rootfs, so the snapshot and Generation are as of this call. */
+static void
+bring_up_to_date (VcmWatch *self)
+{
+  if (self->notify == NULL)
+    return;
+  drain_events (self);
+  if (self->notify != NULL && monitor_pending (self))
+    {
+      mnt_monitor_event_cleanup (self->monitor);
+      on_wakeup (self);
+    }
+  if (self->notify != NULL && self->check_owed)
+    check_tracked (self);
 }
 
 VcmMountTable *
@@ -535,6 +1144,7 @@ vcm_watch_get_table (gpointer watch, gboolean force_refresh)
   VcmWatch *self = watch;
   g_autoptr(GError) error = NULL;
 
+  bring_up_to_date (self);
   /* A read in flight began before this call but has not landed: the cached
    * table may miss a change the caller has seen, so read now. */
   if ((force_refresh || self->stale || self->read_in_flight || monitor_pending (self)) &&
@@ -588,6 +1198,7 @@ vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
 
   if (t != NULL)
     {
+      unindex (t);   /* while it still has its rootfs */
       gone = g_steal_pointer (&t->rootfs);
       t->rootfs = NULL;
       g_hash_table_remove (self->tracked, k);
@@ -596,6 +1207,10 @@ vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
     gone = vcm_rootfs_new (sandbox_id, container_id, detached[0], 0, FALSE);
   record_local_change (self, k);
   emit (self, VCM_CHANGE_UNMOUNTED, gone, detached);
+  /* a mount stacked below the one detached is a rootfs now: its mount raised
+   * no event just now, so look (one open(2) when nothing is there) */
+  if (self->notify != NULL)
+    probe_key (self, sandbox_id, container_id);
 }
 
 void
@@ -609,4 +1224,45 @@ vcm_watch_sync_rootfs (VcmWatch   *self,
 
   diff_one (self, k, now, submounts, TRUE);
   record_local_change (self, k);   /* readings begun before this are older, for this rootfs */
+}
+
+GPtrArray *
+vcm_watch_list_rootfs (VcmWatch *self, const char *sandbox_id)
+{
+  g_autoptr(GPtrArray) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->notify == NULL)
+    {
+      g_autoptr(VcmMountTable) table = vcm_watch_get_table (self, FALSE);
+
+      return vcm_mounter_list_rootfs_in (self->shared_dir, table, sandbox_id);
+    }
+  bring_up_to_date (self);
+  /* lost events (an overflow): the snapshot is right only after a full read */
+  if ((self->reread_wanted || self->read_in_flight) && !refresh_now (self, &error))
+    g_warning ("Cannot re-read the mount table, listing from the last one: %s", error->message);
+  result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const VcmRootfs *r = ((Tracked *) value)->rootfs;
+      VcmRootfs *copy;
+
+      if (sandbox_id != NULL && *sandbox_id != '\0' && !g_str_equal (r->sandbox_id, sandbox_id))
+        continue;
+      copy = vcm_rootfs_new (r->sandbox_id, r->container_id, r->mount_point, r->mount_id, r->read_only);
+      copy->unique_id = r->unique_id;
+      g_ptr_array_add (result, copy);
+    }
+  g_ptr_array_sort (result, rootfs_compare);
+  return g_steal_pointer (&result);
+}
+
+gboolean
+vcm_watch_uses_notifications (VcmWatch *self)
+{
+  return self->notify != NULL;
 }

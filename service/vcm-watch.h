@@ -1,5 +1,6 @@
 /* vcm-watch: the service's view of the kernel's mount table. Owns the cached
- * table (refreshed only when libmount's monitor says the kernel's changed),
+ * table (kept current from mount notifications, or re-read when libmount's
+ * monitor says the kernel's changed),
  * the rootfs snapshot that changes are diffed against, and the Generation
  * counter: every rootfs change, made by the service or not, bumps it once. */
 #pragma once
@@ -64,6 +65,16 @@ void vcm_watch_sync_rootfs (VcmWatch        *watch,
                             const char      *container_id,
                             const VcmRootfs *now,
                             GHashTable      *submounts);
+
+/* The rootfs mounts now (VcmRootfs, sorted by sandbox, container), of one
+ * sandbox or of all (NULL or ""); pending changes are reported first, so
+ * Generation is as of this list. With mount notifications it comes from the
+ * snapshot the events keep; without, from the mount table. */
+GPtrArray *vcm_watch_list_rootfs (VcmWatch   *watch,
+                                  const char *sandbox_id);
+
+/* Whether the watch follows mount notifications (else full re-reads). */
+gboolean vcm_watch_uses_notifications (VcmWatch *watch);
 
 /* Number of full table reads so far (for tests and benchmarks). */
 guint vcm_watch_get_refresh_count (VcmWatch *watch);

@@ -5,9 +5,12 @@
 # changes are never echoed; a client that lists once and then follows the
 # signals ends up with the kernel's rootfs set after a random mix of changes;
 # a burst of foreign mounts gives one signal per change from few table
-# re-reads; a service call right after a foreign change, or a mount that
-# reuses a freed mount ID, swallows no signal; and a restart (even kill -9)
-# forgets nothing.
+# re-reads (none when the daemon follows mount notifications); a service call
+# right after a foreign change, or a mount that reuses a freed mount ID,
+# swallows no signal; the daemon follows mount notifications exactly where the
+# kernel has them and no filter refuses them, recovers from a lost event
+# (queue overflow) with one table re-read, and reports a remount that comes
+# among other mount events; and a restart (even kill -9) forgets nothing.
 #
 # The random mix takes its seed from $VCM_TEST_SEED when set (the seed used is
 # printed). The re-read count of the burst test is taken with strace (skipped
@@ -90,6 +93,28 @@ def descendants(table, mount_id):
             result.append(m)
             todo.append(m['id'])
     return result
+
+
+def watch_log_lines(world):
+    """The daemon's "Mount watch:" log lines, oldest first (every start says how it follows the kernel)."""
+    with open(world.daemon_log, errors='replace') as f:
+        return [line for line in f if 'Mount watch: ' in line]
+
+
+def follows_notifications(world):
+    """Whether the running vcmountd said at its start that it follows mount notifications."""
+    starts = [line for line in watch_log_lines(world)
+              if 'following mount notifications' in line or 're-reading the mount table on every' in line]
+    assert starts, 'vcmountd did not say how it follows the mount table'
+    return 'following mount notifications' in starts[-1]
+
+
+def notifications_expected():
+    """Mount notifications need Linux 6.15, statmount(2) and fanotify not refused by the test's filter."""
+    release = tuple(int(x) for x in re.findall(r'\d+', os.uname().release)[:2])
+    refused = os.environ.get('VCM_TEST_REFUSE_SYSCALLS', '')
+    return (release >= (6, 15) and os.environ.get('VCM_FORCE_NO_STATMOUNT') != '1' and
+            'fanotify' not in refused and 'statmount' not in refused and 'listmount' not in refused)
 
 
 def gen_of(sig):
@@ -693,6 +718,7 @@ class TestBurst(SignalsCase):
         if strace is None:
             self.skipTest('strace is not installed: cannot count the table re-reads')
         mp, targets, vol, g = self.prepare('c2', N_BURST + N_PACED)
+        notify = follows_notifications(self.w)
         paced = targets[N_BURST:]
         targets = targets[:N_BURST]
         pid = self.w.daemon_pid
@@ -706,15 +732,18 @@ class TestBurst(SignalsCase):
             if tracer.poll() is not None:
                 self.skipTest('strace cannot attach: ' + tracer.stderr.read().decode(errors='replace'))
             # calibration: one foreign change, one re-read, one open of the table
+            # (with mount notifications: none, the mount is read by itself)
             with self.w.subscribe() as sigs:
                 before = count_table_opens(log)
                 vcmtest.mount(vol, paced[0], flags=MS_BIND)
                 sigs.wait_for(timeout=SIGNAL_TIMEOUT)
-                vcmtest.wait_until(lambda: count_table_opens(log) > before, 10,
-                                   'strace to see the daemon open its mount table')
+                if not notify:
+                    vcmtest.wait_until(lambda: count_table_opens(log) > before, 10,
+                                       'strace to see the daemon open its mount table')
                 sigs.pump(QUIET_S)
-                self.assertEqual(count_table_opens(log) - before, 1,
-                                 'calibration: one foreign mount, one re-read')
+                self.assertEqual(count_table_opens(log) - before, 0 if notify else 1,
+                                 'calibration: one foreign mount, ' +
+                                 ('no re-read (mount notifications)' if notify else 'one re-read'))
                 vcmtest.umount(paced[0])
                 sigs.wait_for(count=2, timeout=SIGNAL_TIMEOUT)
                 g += 2
@@ -740,6 +769,11 @@ class TestBurst(SignalsCase):
                          f'table re-reads (strace attached)\n')
         sys.stderr.write(f'test_burst: {N_PACED} mounts {PACE_S * 1000:.0f} ms apart in '
                          f'{paced_took:.3f} s read from {paced_rereads} table re-reads\n')
+        if notify:
+            self.assertEqual((rereads, paced_rereads), (0, 0),
+                             'table re-reads while following mount notifications')
+            self.unmount_burst('c2', mp, N_BURST + N_PACED)
+            return
         self.assertGreaterEqual(rereads, 1)
         self.assertLessEqual(rereads, MAX_BURST_REREADS,
                              f'{rereads} table re-reads for a burst of {N_BURST} mounts')
@@ -826,6 +860,67 @@ class TestBusyService(SignalsCase):
                 stop.set()
                 worker.join(timeout=30)
         self.assertEqual(errors, [])
+
+class TestMountNotifications(SignalsCase):
+    """How the daemon follows the kernel: mount notifications where the kernel
+    has them (and no filter refuses them), full re-reads elsewhere; a lost
+    event (queue overflow) costs one full re-read and no signal; a remount
+    that comes together with mount events is still reported."""
+
+    def test_follows_the_kernel_as_expected(self):
+        self.assertEqual(follows_notifications(self.w), notifications_expected(),
+                         'the daemon said:\n' + ''.join(watch_log_lines(self.w)))
+
+    def test_remount_among_mount_events_is_reported(self):
+        src = self.make_tree('rm-src')
+        vol = self.make_tree('rm-vol')
+        others = [self.path(f'rm-{i}') for i in range(20)]
+        for d in others:
+            os.makedirs(d)
+        with self.w.subscribe() as sigs:
+            g = self.w.get_property('Generation')
+            mp = self.w.call('MountRootfs', 'sbn', 'c1', src, False)
+            g = self.expect(sigs, [('RootfsMounted', ('sbn', 'c1', mp, False))], g)
+            # foreign mounts elsewhere around the remount: one wake-up may bring all
+            for d in others[:10]:
+                vcmtest.mount(vol, d, flags=MS_BIND)
+            vcmtest.mount(None, mp, flags=MS_REMOUNT | MS_BIND | MS_RDONLY)
+            for d in others[10:]:
+                vcmtest.mount(vol, d, flags=MS_BIND)
+            g = self.expect(sigs, [('RootfsChanged', ('sbn', 'c1', mp, 'remounted'))], g)
+            self.assertEqual(self.list_rootfs()[1][('sbn', 'c1')], (mp, True))
+        self.assert_listed_as_kernel()
+
+    def test_queue_overflow_rereads_the_table_once(self):
+        if not follows_notifications(self.w):
+            self.skipTest('the daemon re-reads the table on every change here (no mount notifications)')
+        with open('/proc/sys/fs/fanotify/max_queued_events') as f:
+            limit = int(f.read())
+        src = self.make_tree('ov-src')
+        vol = self.make_tree('ov-vol')
+        flood = self.path('ov-flood')
+        os.makedirs(flood)
+        pid = self.w.daemon_pid
+        with self.w.subscribe() as sigs:
+            g = self.w.get_property('Generation')
+            mp = self.w.call('MountRootfs', 'sbo', 'c1', src, False)
+            g = self.expect(sigs, [('RootfsMounted', ('sbo', 'c1', mp, False))], g)
+            overflows = sum('overflowed' in line for line in watch_log_lines(self.w))
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                # more mount events than the kernel queues: the later ones are lost ...
+                for _ in range(limit // 2 + 100):
+                    vcmtest.mount(vol, flood, flags=MS_BIND)
+                    vcmtest.umount(flood, 0)
+                # ... among them this one, which must still be reported
+                vcmtest.mount(vol, os.path.join(mp, 'sub'), flags=MS_BIND)
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            g = self.expect(sigs, [('RootfsChanged', ('sbo', 'c1', mp, 'submount-added'))], g)
+        vcmtest.wait_until(lambda: sum('overflowed' in line for line in watch_log_lines(self.w)) > overflows,
+                           SIGNAL_TIMEOUT, 'the daemon to report the queue overflow')
+        self.assert_listed_as_kernel()
+
 
 class TestRestart(SignalsCase):
     def test_kill9_and_restart_forgets_nothing(self):
