@@ -35,6 +35,8 @@ struct _VcmMounter {
   gboolean            legacy_api;     /* the kernel lacks open_tree & co. */
   int                 staging_fd;     /* legacy: the private staging tmpfs */
   guint               staging_counter;
+  VcmSubtreeSource    subtree;        /* optional: who knows a mount's subtree */
+  gpointer            subtree_data;
 };
 
 VcmRootfs *
@@ -118,6 +120,13 @@ vcm_mounter_unref (VcmMounter *self)
 {
   if (self != NULL)
     g_atomic_rc_box_release_full (self, mounter_clear);
+}
+
+void
+vcm_mounter_set_subtree_source (VcmMounter *self, VcmSubtreeSource subtree, gpointer subtree_data)
+{
+  self->subtree = subtree;
+  self->subtree_data = subtree_data;
 }
 
 const char *
@@ -508,12 +517,16 @@ listmount_subtree (guint64 root)
  * with listmount()/statmount(): the cost follows the number of submounts, not
  * the size of the host's mount table. FALSE when the kernel lacks them. */
 static gboolean
-detached_by_listmount (int fd, GStrvBuilder *builder)
+detached_by_listmount (VcmMounter *self, int fd, GStrvBuilder *builder)
 {
   g_autoptr(GArray) ids = NULL;
   guint64 root = 0;
 
-  if (vcm_sys_unique_mount_id (fd, &root) < 0 || (ids = listmount_subtree (root)) == NULL)
+  if (vcm_sys_unique_mount_id (fd, &root) < 0)
+    return FALSE;
+  if (self->subtree != NULL)
+    ids = self->subtree (self->subtree_data, root);
+  if (ids == NULL && (ids = listmount_subtree (root)) == NULL)
     return FALSE;
   for (guint i = 0; i < ids->len; i++)
     {
@@ -567,7 +580,7 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
   const VcmMountEntry *top;
   g_autoptr(GPtrArray) below = NULL;
 
-  if (detached_by_listmount (fd, builder))
+  if (detached_by_listmount (self, fd, builder))
     return detached_list (g_strv_builder_end (builder));
 
   g_clear_pointer (&builder, g_strv_builder_unref);

@@ -38,6 +38,17 @@ VcmMounter *vcm_mounter_ref   (VcmMounter *mounter);
 void        vcm_mounter_unref (VcmMounter *mounter);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMounter, vcm_mounter_unref)
 
+/* Who may know the unique IDs of a mount and of every mount below it (the
+ * mount first, then the others by ascending ID, as listmount(2) gives them)
+ * without listmount(2), which walks the whole mount table: NULL when it does
+ * not know. */
+typedef GArray *(*VcmSubtreeSource) (gpointer user_data, guint64 unique_id);
+
+/* UnmountRootfs and Unmount name what they detached from @subtree first. */
+void vcm_mounter_set_subtree_source (VcmMounter       *mounter,
+                                     VcmSubtreeSource  subtree,
+                                     gpointer          subtree_data);
+
 const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 
 /* The rootfs mounts in @table (top-most mount at SHARED/SBX/CID/rootfs with

@@ -751,6 +751,8 @@ sync_rootfs (VcmService *self, const char *sandbox_id, const char *container_id)
   g_autoptr(VcmRootfs) now = NULL;
   g_autoptr(GHashTable) submounts = NULL;
 
+  if (vcm_watch_sync_live (self->watch, sandbox_id, container_id))
+    return;   /* mount notifications: the watch knows, without listing submounts */
   if (vcm_mounter_probe_rootfs (self->mounter, sandbox_id, container_id, &now, &submounts))
     vcm_watch_sync_rootfs (self->watch, sandbox_id, container_id, now, submounts);
   else if (vcm_validate_id ("sandbox_id", sandbox_id, NULL) &&
@@ -1020,6 +1022,7 @@ vcm_service_new (GDBusConnection *connection,
   self->mounter = vcm_mounter_new (shared_dir, vcm_watch_get_table, self->watch, error);
   if (self->mounter == NULL)
     return NULL;
+  vcm_mounter_set_subtree_source (self->mounter, vcm_watch_get_subtree, self->watch);
   self->query = vcm_query_new (config->sysfs_root, vcm_watch_get_table, self->watch);
   self->auth = vcm_auth_new (connection, config->auth_timeout_ms);
   self->cancellable = g_cancellable_new ();

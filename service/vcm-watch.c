@@ -96,10 +96,18 @@ struct _VcmWatch {
   gboolean              events_seen;      /* mount events since the last mountinfo wake-up */
   gboolean              check_owed;       /* the tracked rootfs must be statmount'ed */
   guint                 check_source;
+  guint                 coalesce_source;  /* events wait this long to be read in a batch */
+  gboolean              check_in_flight;  /* a check of the tracked rootfs in a worker thread */
+  gboolean              check_again;      /* another was asked for meanwhile */
+  guint                 check_epoch;      /* bumped by a check in the main thread: older
+                                           * results from a worker are void */
+  gboolean              wakeup_pending;   /* a mountinfo wake-up not yet handled */
   GArray               *events;           /* VcmMntEvent, reused */
 };
 
 static void unindex (Tracked *t);
+static void forget_local_changes_if_idle (VcmWatch *self);
+static gboolean on_monitor_event (int fd, GIOCondition condition, gpointer user_data);
 static void index_subs (VcmWatch *self, Tracked *t);
 static void want_reread (VcmWatch *self, const char *why);
 
@@ -354,6 +362,9 @@ changed_since (VcmWatch *self, const char *key, const Reading *r)
 static void
 record_local_change (VcmWatch *self, const char *key)
 {
+  /* with mount notifications only a read or a check in flight can be older */
+  if (self->notify != NULL && !self->read_in_flight && !self->check_in_flight)
+    return;
   g_hash_table_replace (self->local_changes, g_strdup (key),
                         g_memdup2 (&self->read_seq, sizeof self->read_seq));
 }
@@ -504,6 +515,7 @@ on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_clear_pointer (&r, reading_free);
   if (self->notify != NULL ? self->reread_wanted : self->stale)
     schedule_refresh (self);
+  forget_local_changes_if_idle (self);
 }
 
 static void
@@ -874,7 +886,11 @@ drain_events (VcmWatch *self)
                  error->message);
       g_clear_handle_id (&self->notify_source, g_source_remove);
       g_clear_handle_id (&self->check_source, g_source_remove);
+      g_clear_handle_id (&self->coalesce_source, g_source_remove);
       g_clear_pointer (&self->notify, vcm_mnt_notify_free);
+      self->wakeup_pending = FALSE;
+      if (self->monitor_source == 0)
+        self->monitor_source = g_unix_fd_add (self->monitor_fd, G_IO_IN, on_monitor_event, self);
       self->stale = TRUE;
       schedule_refresh (self);
       return;
@@ -906,11 +922,48 @@ drain_events (VcmWatch *self)
     }
 }
 
+static gboolean on_notify_event (int fd, GIOCondition condition, gpointer user_data);
+static void on_wakeup (VcmWatch *self);
+
+/* The batch: events and wake-ups of the last COALESCE_MS, handled at once. */
+static gboolean
+on_coalesce_timeout (gpointer user_data)
+{
+  VcmWatch *self = user_data;
+
+  self->coalesce_source = 0;
+  if (self->notify != NULL && self->notify_source == 0)
+    self->notify_source = g_unix_fd_add (vcm_mnt_notify_get_fd (self->notify), G_IO_IN,
+                                         on_notify_event, self);
+  if (self->monitor_source == 0)
+    self->monitor_source = g_unix_fd_add (self->monitor_fd, G_IO_IN, on_monitor_event, self);
+  if (self->wakeup_pending)
+    on_wakeup (self);
+  else
+    drain_events (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Events or a wake-up arrived: read them a moment from now, with whatever
+ * follows meanwhile (a burst is then read in few batches, not one wake-up
+ * per mount). The fd is not watched until then (it stays readable). */
+static void
+coalesce (VcmWatch *self)
+{
+  g_clear_handle_id (&self->notify_source, g_source_remove);
+  g_clear_handle_id (&self->monitor_source, g_source_remove);
+  if (self->coalesce_source == 0)
+    self->coalesce_source = g_timeout_add (COALESCE_MS, on_coalesce_timeout, self);
+}
+
 static gboolean
 on_notify_event (int fd, GIOCondition condition, gpointer user_data)
 {
-  drain_events (user_data);
-  return G_SOURCE_CONTINUE;
+  VcmWatch *self = user_data;
+
+  self->notify_source = 0;
+  coalesce (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* Remounts raise no mount event: statmount every tracked rootfs (one call
@@ -925,6 +978,7 @@ check_tracked (VcmWatch *self)
 
   g_clear_handle_id (&self->check_source, g_source_remove);
   self->check_owed = FALSE;
+  self->check_epoch++;   /* a check in flight began earlier: its results are void */
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -949,6 +1003,148 @@ check_tracked (VcmWatch *self)
     }
 }
 
+/* The same check in a worker thread (statmount only reads): with thousands
+ * of rootfs it takes milliseconds the main loop should not wait for. */
+typedef struct {
+  char   *key;
+  guint64 unique;
+  int     state;     /* from the worker: 0 read-write, 1 read-only, -1 gone, -2 error */
+} CheckItem;
+
+typedef struct {
+  guint64 seq;       /* as a read's: local changes from then on win */
+  guint   epoch;
+  GArray *items;     /* CheckItem */
+} Check;
+
+static void
+check_free (gpointer data)
+{
+  Check *c = data;
+
+  for (guint i = 0; i < c->items->len; i++)
+    g_free (g_array_index (c->items, CheckItem, i).key);
+  g_array_unref (c->items);
+  g_free (c);
+}
+
+static void
+check_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  Check *c = task_data;
+
+  for (guint i = 0; i < c->items->len; i++)
+    {
+      CheckItem *it = &g_array_index (c->items, CheckItem, i);
+      VcmSysMountBrief m;
+      int errsv = 0;
+
+      if (vcm_sys_statmount_brief (it->unique, &m, NULL, &errsv))
+        it->state = m.read_only ? 1 : 0;
+      else
+        it->state = errsv == ENOENT ? -1 : -2;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void start_check (VcmWatch *self);
+
+static void
+forget_local_changes_if_idle (VcmWatch *self)
+{
+  if (self->notify != NULL && !self->read_in_flight && !self->check_in_flight)
+    g_hash_table_remove_all (self->local_changes);
+}
+
+static void
+on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VcmWatch *self = user_data;
+  Check *c = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
+
+  self->check_in_flight = FALSE;
+  if (c->epoch == self->check_epoch && self->notify != NULL)
+    for (guint i = 0; i < c->items->len; i++)
+      {
+        const CheckItem *it = &g_array_index (c->items, CheckItem, i);
+        const guint64 *changed = g_hash_table_lookup (self->local_changes, it->key);
+        Tracked *t = g_hash_table_lookup (self->tracked, it->key);
+
+        if ((changed != NULL && c->seq <= *changed) || t == NULL || t->rootfs->unique_id != it->unique)
+          continue;   /* changed since the check began: the newer knowledge stands */
+        if (it->state == -1)
+          g_ptr_array_add (probe, g_strdup (it->key));
+        else if (it->state == -2)
+          want_reread (self, "statmount of a tracked rootfs failed");
+        else if ((it->state == 1) != t->rootfs->read_only)
+          {
+            t->rootfs->read_only = it->state == 1;
+            emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
+          }
+      }
+  for (guint i = 0; i < probe->len; i++)
+    {
+      g_auto(GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
+
+      probe_key (self, ids[0], ids[1]);
+    }
+  if (c->items->len >= VCM_MEMORY_LARGE_WORK)
+    vcm_memory_trim_soon ();
+  forget_local_changes_if_idle (self);
+  if (self->check_again && self->notify != NULL)
+    {
+      self->check_again = FALSE;
+      start_check (self);
+    }
+}
+
+static void
+start_check (VcmWatch *self)
+{
+  g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+  Check *c;
+  GTask *task;
+
+  if (self->check_in_flight)
+    {
+      self->check_again = TRUE;   /* this one may have begun before the change */
+      return;
+    }
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  self->check_owed = FALSE;
+  c = g_new0 (Check, 1);
+  c->seq = ++self->read_seq;
+  c->epoch = self->check_epoch;
+  c->items = g_array_sized_new (FALSE, FALSE, sizeof (CheckItem), g_hash_table_size (self->tracked));
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Tracked *t = value;
+      CheckItem it = { .key = g_strdup (t->key), .unique = t->rootfs->unique_id, .state = -2 };
+
+      if (t->rootfs->unique_id == 0)
+        {
+          g_ptr_array_add (probe, it.key);   /* never identified: by path, now */
+          continue;
+        }
+      g_array_append_val (c->items, it);
+    }
+  self->check_in_flight = TRUE;
+  task = g_task_new (NULL, NULL, on_check_done, self);
+  g_task_set_task_data (task, c, check_free);
+  g_task_run_in_thread (task, check_in_thread);
+  g_object_unref (task);
+  for (guint i = 0; i < probe->len; i++)
+    {
+      g_auto(GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
+
+      probe_key (self, ids[0], ids[1]);
+    }
+}
+
 static gboolean
 on_check_timeout (gpointer user_data)
 {
@@ -956,7 +1152,8 @@ on_check_timeout (gpointer user_data)
 
   self->check_source = 0;
   drain_events (self);
-  check_tracked (self);
+  if (self->notify != NULL)
+    start_check (self);
   return G_SOURCE_REMOVE;
 }
 
@@ -967,13 +1164,14 @@ on_check_timeout (gpointer user_data)
 static void
 on_wakeup (VcmWatch *self)
 {
+  self->wakeup_pending = FALSE;
   drain_events (self);
   if (self->notify == NULL)
     return;
   self->stale = TRUE;
   if (!self->events_seen)
     {
-      check_tracked (self);
+      start_check (self);
       return;
     }
   self->events_seen = FALSE;
@@ -1013,8 +1211,10 @@ on_monitor_event (int fd, GIOCondition condition, gpointer user_data)
   mnt_monitor_event_cleanup (self->monitor);
   if (self->notify != NULL)
     {
-      on_wakeup (self);
-      return G_SOURCE_CONTINUE;
+      self->wakeup_pending = TRUE;
+      self->monitor_source = 0;   /* watched again once the batch is handled */
+      coalesce (self);
+      return G_SOURCE_REMOVE;
     }
   self->stale = TRUE;
   schedule_refresh (self);
@@ -1104,10 +1304,11 @@ vcm_watch_free (VcmWatch *self)
   if (self == NULL)
     return;
   /* a read in a worker thread calls back into us: let it land first */
-  while (self->read_in_flight)
+  while (self->read_in_flight || self->check_in_flight)
     g_main_context_iteration (NULL, TRUE);
   g_clear_handle_id (&self->notify_source, g_source_remove);
   g_clear_handle_id (&self->check_source, g_source_remove);
+  g_clear_handle_id (&self->coalesce_source, g_source_remove);
   g_clear_handle_id (&self->monitor_source, g_source_remove);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
   g_clear_pointer (&self->monitor, mnt_unref_monitor);
@@ -1132,8 +1333,10 @@ bring_up_to_date (VcmWatch *self)
   if (self->notify != NULL && monitor_pending (self))
     {
       mnt_monitor_event_cleanup (self->monitor);
-      on_wakeup (self);
+      self->wakeup_pending = TRUE;
     }
+  if (self->notify != NULL && self->wakeup_pending)
+    on_wakeup (self);
   if (self->notify != NULL && self->check_owed)
     check_tracked (self);
 }
@@ -1265,4 +1468,78 @@ gboolean
 vcm_watch_uses_notifications (VcmWatch *self)
 {
   return self->notify != NULL;
+}
+
+gboolean
+vcm_watch_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
+{
+  g_autofree char *k = NULL;
+  g_autofree char *point = NULL;
+  Tracked *t;
+  VcmSysMountBrief m;
+  int errsv = 0;
+
+  if (self->notify == NULL ||
+      !vcm_validate_id ("sandbox_id", sandbox_id, NULL) ||
+      !vcm_validate_id ("container_id", container_id, NULL))
+    return FALSE;
+  /* the kernel queues a mount's event before the syscall returns: with the
+   * queue drained, what is known of this rootfs's mounts is current */
+  drain_events (self);
+  if (self->notify == NULL || self->reread_wanted)
+    return FALSE;
+  k = rootfs_key (sandbox_id, container_id);
+  t = g_hash_table_lookup (self->tracked, k);
+  if (t != NULL && t->rootfs->unique_id != 0 &&
+      vcm_sys_statmount_brief (t->rootfs->unique_id, &m, &point, &errsv) &&
+      g_str_equal (point, t->rootfs->mount_point))
+    {
+      /* still there; a remount raises no event: its flag, read now */
+      if (m.read_only != t->rootfs->read_only)
+        {
+          t->rootfs->read_only = m.read_only;
+          emit (self, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
+        }
+      record_local_change (self, k);
+      return TRUE;
+    }
+  probe_key (self, sandbox_id, container_id);
+  return TRUE;
+}
+
+static gint
+compare_u64 (gconstpointer a, gconstpointer b)
+{
+  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
+
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+GArray *
+vcm_watch_get_subtree (gpointer watch, guint64 unique_id)
+{
+  VcmWatch *self = watch;
+  g_autoptr(GArray) ids = NULL;
+  Tracked *t;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (self->notify == NULL)
+    return NULL;
+  drain_events (self);
+  if (self->notify == NULL || self->reread_wanted)
+    return NULL;
+  t = g_hash_table_lookup (self->by_unique, &unique_id);
+  if (t == NULL || t->rootfs->unique_id != unique_id)
+    return NULL;
+  ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  if (t->sub_unique != NULL)
+    {
+      g_hash_table_iter_init (&iter, t->sub_unique);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_array_append_val (ids, ((SubId *) key)->unique);
+      g_array_sort (ids, compare_u64);
+    }
+  g_array_prepend_val (ids, unique_id);
+  return g_steal_pointer (&ids);
 }

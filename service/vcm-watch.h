@@ -76,6 +76,23 @@ GPtrArray *vcm_watch_list_rootfs (VcmWatch   *watch,
 /* Whether the watch follows mount notifications (else full re-reads). */
 gboolean vcm_watch_uses_notifications (VcmWatch *watch);
 
+/* With mount notifications: follows the events pending, then checks the
+ * rootfs of @sandbox_id/@container_id live (one statmount when tracked, a
+ * probe by path when not), emitting what changed behind the service's back,
+ * at a cost that does not grow with the mount table. FALSE when the watch
+ * cannot (no notifications, lost events, invalid IDs): the caller then
+ * probes the kernel itself (vcm_mounter_probe_rootfs). */
+gboolean vcm_watch_sync_live (VcmWatch   *watch,
+                              const char *sandbox_id,
+                              const char *container_id);
+
+/* A VcmSubtreeSource: with mount notifications, the unique IDs of a tracked
+ * rootfs (by its unique ID) and of its submounts, as the events left them
+ * (pending ones followed first); NULL for any other mount, or without
+ * notifications. */
+GArray *vcm_watch_get_subtree (gpointer watch,
+                               guint64  unique_id);
+
 /* Number of full table reads so far (for tests and benchmarks). */
 guint vcm_watch_get_refresh_count (VcmWatch *watch);
 
