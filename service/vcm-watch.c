@@ -5,14 +5,19 @@
  *
  * With mount notifications (Linux 6.15; vcm-mntnotify), each attach or detach
  * names one mount by its unique ID. An attach costs one statmount(2) of that
- * mount (where it is, its parent); only a mount at or below a rootfs mount
- * point costs more (a submount is added to its rootfs; a rootfs is probed by
- * path). A detach costs a hash lookup: only tracked rootfs and their
- * submounts matter. Remounts raise no such event, only libmount's mountinfo
+ * mount: without its path when its parent is tracked (a submount) or lies
+ * neither beneath the shared dir nor on the way to it (the parent's place is
+ * remembered), with it otherwise; only a mount at a rootfs mount point costs
+ * more (the rootfs is probed by path). A detach costs a hash lookup: only
+ * tracked rootfs and their submounts matter. Events are read in batches,
+ * COALESCE_MS after the first. The service's own calls ask the watch (sync_live,
+ * get_subtree) instead of listing submounts with listmount(2), which walks
+ * the whole table. Remounts raise no such event, only libmount's mountinfo
  * wake-up: a wake-up with no mount event since the last one statmounts the
- * tracked rootfs at once; one that came with mount events (a remount may hide
- * among them) does so a little later, at most once per CHECK_MS. Either way
- * the cost follows the rootfs tracked, not the mount table. The full table is
+ * tracked rootfs at once (in a worker thread); one that came with mount
+ * events (a remount may hide among them) does so a little later, at most
+ * every CHECK_MS, or 20 times as long as the last check took. Either way the
+ * cost follows the rootfs tracked, not the mount table. The full table is
  * read at start, after a queue overflow, and when a caller asks for it (the
  * fallbacks for kernels without statmount use it).
  *
@@ -39,7 +44,11 @@
 #include "vcm-watch.h"
 
 #define COALESCE_MS 10
-#define CHECK_MS 200
+#define CHECK_MS 200        /* at least; 20 times as long as the last check took */
+#define CHECK_MAX_MS 2000
+#define MAX_PARENTS 4096   /* parents remembered; forgotten all at once beyond */
+#define PARENT_UNRELATED 1 /* its mount point is neither beneath nor above the shared dir */
+#define PARENT_RELATED   2
 #define ROOTFS_DIR "rootfs"
 
 typedef struct _Tracked Tracked;
@@ -97,8 +106,11 @@ struct _VcmWatch {
   gboolean              check_owed;       /* the tracked rootfs must be statmount'ed */
   guint                 check_source;
   guint                 coalesce_source;  /* events wait this long to be read in a batch */
+  GHashTable           *parents;          /* unique ID (guint64 *) -> PARENT_*: where a parent
+                                           * mount lies, so its children need no path read */
   gboolean              check_in_flight;  /* a check of the tracked rootfs in a worker thread */
   gboolean              check_again;      /* another was asked for meanwhile */
+  guint                 check_interval;   /* ms between checks owed to mount events */
   guint                 check_epoch;      /* bumped by a check in the main thread: older
                                            * results from a worker are void */
   gboolean              wakeup_pending;   /* a mountinfo wake-up not yet handled */
@@ -759,6 +771,31 @@ tracked_beneath (VcmWatch *self, const char *point)
   return FALSE;
 }
 
+/* Whether mount @parent lies neither beneath the shared dir nor on the way
+ * to it: then no mount attached to it can be beneath the shared dir, and
+ * the path of such a mount need not be read. Remembered per parent. */
+static gboolean
+parent_unrelated (VcmWatch *self, guint64 parent)
+{
+  gpointer cls = g_hash_table_lookup (self->parents, &parent);
+  g_autofree char *pp = NULL;
+  int errsv = 0;
+
+  if (cls == NULL)
+    {
+      pp = vcm_sys_statmount_point (parent, &errsv);
+      if (pp == NULL)
+        return FALSE;   /* gone or unknown: read the child's own path */
+      if (g_hash_table_size (self->parents) >= MAX_PARENTS)
+        g_hash_table_remove_all (self->parents);
+      cls = GINT_TO_POINTER (vcm_path_has_prefix (pp, self->shared_dir) ||
+                             vcm_path_has_prefix (self->shared_dir, pp)
+                             ? PARENT_RELATED : PARENT_UNRELATED);
+      g_hash_table_insert (self->parents, g_memdup2 (&parent, sizeof parent), cls);
+    }
+  return GPOINTER_TO_INT (cls) == PARENT_UNRELATED;
+}
+
 static void
 on_attached (VcmWatch *self, guint64 id)
 {
@@ -766,9 +803,48 @@ on_attached (VcmWatch *self, guint64 id)
   g_autofree char *point = NULL;
   g_auto(GStrv) parts = NULL;
   VcmSysMountBrief m;
+  Tracked *owner;
   int errsv = 0;
   guint n;
 
+  if (known == NULL)
+    {
+      /* most mounts are foreign and far from the shared dir: the parent tells */
+      if (!vcm_sys_statmount_brief (id, &m, NULL, &errsv))
+        {
+          if (errsv != ENOENT)
+            want_reread (self, "statmount of an attached mount failed");
+          return;   /* ENOENT: detached again already; nothing to follow */
+        }
+      owner = g_hash_table_lookup (self->by_unique, &m.parent_id);
+      if (owner != NULL && owner->rootfs->unique_id == m.parent_id)
+        {
+          /* on the rootfs itself: stacked on it (a new top: by path) or below it */
+          point = vcm_sys_statmount_point (id, &errsv);
+          if (point == NULL || g_str_equal (point, owner->rootfs->mount_point))
+            {
+              g_autofree char *sbx = g_strdup (owner->rootfs->sandbox_id);
+              g_autofree char *cid = g_strdup (owner->rootfs->container_id);
+
+              probe_key (self, sbx, cid);
+              return;
+            }
+        }
+      if (owner != NULL)
+        {
+          /* below a tracked rootfs or one of its submounts: a submount */
+          if (owner->submounts == NULL)
+            owner->submounts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+          add_sub_unique (self, owner, id, m.mnt_id_old);
+          if (g_hash_table_add (owner->submounts, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old)))
+            emit (self, VCM_CHANGE_SUBMOUNT_ADDED, owner->rootfs, NULL);
+          return;
+        }
+      if (parent_unrelated (self, m.parent_id))
+        return;
+    }
+
+  g_clear_pointer (&point, g_free);
   if (!vcm_sys_statmount_brief (id, &m, &point, &errsv))
     {
       if (errsv != ENOENT)
@@ -804,28 +880,9 @@ on_attached (VcmWatch *self, guint64 id)
         want_reread (self, "a mount above a rootfs");
       return;
     }
-  if (n > 3)
-    {
-      g_autofree char *key = rootfs_key (parts[0], parts[1]);
-      Tracked *t = g_hash_table_lookup (self->tracked, key);
-      Tracked *parent = g_hash_table_lookup (self->by_unique, &m.parent_id);
-
-      if (t != NULL && parent == t)
-        {
-          /* a submount of a tracked rootfs (or of one of its submounts) */
-          if (t->submounts == NULL)
-            t->submounts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-          add_sub_unique (self, t, id, m.mnt_id_old);
-          if (g_hash_table_add (t->submounts, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old)))
-            emit (self, VCM_CHANGE_SUBMOUNT_ADDED, t->rootfs, NULL);
-          return;
-        }
-      /* anything else below a rootfs path (its rootfs not yet seen, a
-       * mount whose parent is unknown): ask the kernel what is there */
-      probe_key (self, parts[0], parts[1]);
-      return;
-    }
-  probe_key (self, parts[0], parts[1]);   /* a rootfs, or one stacked on it */
+  /* a rootfs, one stacked on it, or something below a rootfs path whose
+   * parent is not tracked (its rootfs not yet seen): what is there now */
+  probe_key (self, parts[0], parts[1]);
 }
 
 static void
@@ -836,6 +893,7 @@ on_detached (VcmWatch *self, guint64 id)
   VcmSysMountBrief m;
   int errsv = 0;
 
+  g_hash_table_remove (self->parents, &id);   /* it may come back elsewhere (a move) */
   if (t == NULL)
     return;   /* not a rootfs or a submount of one: nothing to report */
   if (t->rootfs->unique_id == id)
@@ -1014,6 +1072,7 @@ typedef struct {
 typedef struct {
   guint64 seq;       /* as a read's: local changes from then on win */
   guint   epoch;
+  gint64  begun;     /* monotonic, us */
   GArray *items;     /* CheckItem */
 } Check;
 
@@ -1048,6 +1107,7 @@ check_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCance
 }
 
 static void start_check (VcmWatch *self);
+static gboolean on_check_timeout (gpointer user_data);
 
 static void
 forget_local_changes_if_idle (VcmWatch *self)
@@ -1064,6 +1124,10 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
 
   self->check_in_flight = FALSE;
+  /* checks owed to mount events come at most this often: at most ~5 % of
+   * the time goes to them, however many rootfs there are */
+  self->check_interval = (guint) CLAMP ((g_get_monotonic_time () - c->begun) / 1000 * 20,
+                                        CHECK_MS, CHECK_MAX_MS);
   if (c->epoch == self->check_epoch && self->notify != NULL)
     for (guint i = 0; i < c->items->len; i++)
       {
@@ -1095,7 +1159,9 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->check_again && self->notify != NULL)
     {
       self->check_again = FALSE;
-      start_check (self);
+      self->check_owed = TRUE;
+      if (self->check_source == 0)
+        self->check_source = g_timeout_add (self->check_interval, on_check_timeout, self);
     }
 }
 
@@ -1118,6 +1184,7 @@ start_check (VcmWatch *self)
   c = g_new0 (Check, 1);
   c->seq = ++self->read_seq;
   c->epoch = self->check_epoch;
+  c->begun = g_get_monotonic_time ();
   c->items = g_array_sized_new (FALSE, FALSE, sizeof (CheckItem), g_hash_table_size (self->tracked));
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -1176,8 +1243,10 @@ on_wakeup (VcmWatch *self)
     }
   self->events_seen = FALSE;
   self->check_owed = TRUE;
-  if (self->check_source == 0)
-    self->check_source = g_timeout_add (CHECK_MS, on_check_timeout, self);
+  if (self->check_in_flight)
+    self->check_again = TRUE;   /* it may have begun before the change */
+  else if (self->check_source == 0)
+    self->check_source = g_timeout_add (MAX (self->check_interval, CHECK_MS), on_check_timeout, self);
 }
 
 /* Whether the kernel answers statmount(2) (and listmount(2)) here: the
@@ -1246,6 +1315,8 @@ vcm_watch_new (const char   *shared_dir,
   self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, tracked_free);
   self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->by_unique = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->check_interval = CHECK_MS;
+  self->parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->events = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
 
   /* mount notifications first: nothing that happens during the first read is missed */
@@ -1315,6 +1386,7 @@ vcm_watch_free (VcmWatch *self)
   g_clear_pointer (&self->table, vcm_mount_table_unref);
   g_clear_pointer (&self->tracked, g_hash_table_unref);   /* unindexes: before by_unique */
   g_clear_pointer (&self->by_unique, g_hash_table_unref);
+  g_clear_pointer (&self->parents, g_hash_table_unref);
   g_clear_pointer (&self->notify, vcm_mnt_notify_free);
   g_clear_pointer (&self->events, g_array_unref);
   g_clear_pointer (&self->local_changes, g_hash_table_unref);
@@ -1337,7 +1409,8 @@ bring_up_to_date (VcmWatch *self)
     }
   if (self->notify != NULL && self->wakeup_pending)
     on_wakeup (self);
-  if (self->notify != NULL && self->check_owed)
+  /* a check owed or still in a worker: done here, its result is needed now */
+  if (self->notify != NULL && (self->check_owed || self->check_in_flight))
     check_tracked (self);
 }
 
