@@ -571,6 +571,8 @@ static void
 want_reread (VcmWatch *self, const char *why)
 {
   g_debug ("Mount watch: a full read of the mount table: %s", why);
+  /* events may have been lost: where parents lie may have changed unseen */
+  g_hash_table_remove_all (self->parents);
   self->reread_wanted = TRUE;
   self->stale = TRUE;
   schedule_refresh (self);
