@@ -333,6 +333,30 @@ cpu_ticks (int pid)
   return g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10);
 }
 
+/* Nanoseconds on a CPU of all the live threads of @pid, from
+ * /proc/PID/task/TID/schedstat: finer than the clock ticks of
+ * /proc/PID/stat (threads that exited meanwhile are not counted). */
+static guint64
+cpu_ns_threads (int pid)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/task", pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *tid;
+  guint64 sum = 0;
+
+  if (dir == NULL)
+    return 0;
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s/schedstat", dir_path, tid);
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (path, &text, NULL, NULL))
+        sum += g_ascii_strtoull (text, NULL, 10);
+    }
+  return sum;
+}
+
 /* Busy and total jiffies of the whole machine, from /proc/stat. */
 static void
 machine_ticks (guint64 *busy, guint64 *total)
@@ -1429,15 +1453,22 @@ bench_cpu (Bench *b, guint small, guint big)
     g_autofree char *cpu = NULL;
     g_autofree char *n = g_strdup_printf ("%u", burst);
 
+    guint64 s0, s1;
+    g_autofree char *fine = NULL;
+
     settle (b);
     t0 = wait_daemon_quiet ();
+    s0 = cpu_ns_threads (opt_daemon_pid);
     w0 = vcm_bench_now_ns ();
     mount_binds (dir, &mounted, small + burst);
     w1 = vcm_bench_now_ns ();
     t1 = wait_daemon_quiet ();
+    s1 = cpu_ns_threads (opt_daemon_pid);
     set_value (b, "cpu_burst", (double) (t1 - t0) / hz * 1e9);
     cpu = vcm_bench_format_ns (get_value (b, "cpu_burst"));
     record_text (b, label, n, cpu);
+    fine = vcm_bench_format_ns ((double) (s1 - s0));
+    record_note (b, "    the same from /proc/PID/task/*/schedstat (ns, live threads)", fine);
     wall = vcm_bench_format_ns ((double) (w1 - w0));
     record_note (b, "    the burst took (wall, this process)", wall);
   }
