@@ -1,0 +1,49 @@
+/* vcm-client-error: the VCM_CLIENT_ERROR domain, mapped from the service's
+ * org.vc.Mount.Error.* D-Bus errors. */
+#pragma once
+
+#if !defined (VCMOUNT_INSIDE) && !defined (VCMOUNT_COMPILATION)
+#error "Only <vcmount.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * VCM_CLIENT_ERROR:
+ *
+ * The error domain of the errors the vc-mount service returns. Errors that
+ * are not the service's (the bus is gone, a timeout, a cancelled call) keep
+ * their own domains (%G_DBUS_ERROR, %G_IO_ERROR).
+ */
+#define VCM_CLIENT_ERROR (vcm_client_error_quark ())
+
+/**
+ * VcmClientError:
+ * @VCM_CLIENT_ERROR_FAILED: the kernel refused (org.vc.Mount.Error.Failed), or
+ *   an org.vc.Mount.Error this library does not know yet
+ * @VCM_CLIENT_ERROR_INVALID_ARGUMENT: a malformed argument (org.vc.Mount.Error.InvalidArgument)
+ * @VCM_CLIENT_ERROR_NOT_AUTHORIZED: polkit said no (org.vc.Mount.Error.NotAuthorized)
+ * @VCM_CLIENT_ERROR_NOT_FOUND: the source or path does not exist (org.vc.Mount.Error.NotFound)
+ * @VCM_CLIENT_ERROR_ALREADY_MOUNTED: the rootfs is already mounted (org.vc.Mount.Error.AlreadyMounted)
+ * @VCM_CLIENT_ERROR_NOT_MOUNTED: nothing is mounted there (org.vc.Mount.Error.NotMounted)
+ * @VCM_CLIENT_ERROR_LIMITS_EXCEEDED: too many pending authorizations
+ *   (org.vc.Mount.Error.LimitsExceeded); try again later
+ *
+ * The errors of %VCM_CLIENT_ERROR. The message is the service's, without
+ * the D-Bus error name.
+ */
+typedef enum {
+  VCM_CLIENT_ERROR_FAILED,
+  VCM_CLIENT_ERROR_INVALID_ARGUMENT,
+  VCM_CLIENT_ERROR_NOT_AUTHORIZED,
+  VCM_CLIENT_ERROR_NOT_FOUND,
+  VCM_CLIENT_ERROR_ALREADY_MOUNTED,
+  VCM_CLIENT_ERROR_NOT_MOUNTED,
+  VCM_CLIENT_ERROR_LIMITS_EXCEEDED,
+} VcmClientError;
+
+GQuark vcm_client_error_quark (void);
+
+G_END_DECLS
