@@ -216,6 +216,9 @@ vcm_client_class_init (VcmClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  /* Registers the org.vc.Mount.Error names before the first call returns one. */
+  (void) VCM_CLIENT_ERROR;
+
   object_class->dispose = vcm_client_dispose;
   object_class->get_property = vcm_client_get_property;
   object_class->set_property = vcm_client_set_property;

@@ -1,0 +1,446 @@
+/* test-client: VcmClient against the scripted fake service: every method in
+ * its async and sync form decodes the service's answer, the interactive
+ * flag reaches the bus, every org.vc.Mount.Error maps to its VCM_CLIENT_ERROR
+ * code (an unknown one to FAILED, naming it), cancellation, and the service's
+ * owner as a property. */
+#include <vcmount.h>
+
+#include "vcm-fake-service.h"
+
+#define WAIT_SECONDS 30
+
+typedef struct {
+  FakeBus *bus;
+  FakeService *fake;
+  GDBusConnection *conn;
+  VcmClient *client;
+} Fixture;
+
+static gboolean timed_out;
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_UNTIL(cond) \
+  G_STMT_START { \
+    guint _timeout_id = g_timeout_add_seconds (WAIT_SECONDS, on_timeout, NULL); \
+    timed_out = FALSE; \
+    while (!(cond) && !timed_out) \
+      g_main_context_iteration (NULL, TRUE); \
+    if (!timed_out) \
+      g_source_remove (_timeout_id); \
+    if (!(cond)) \
+      g_error ("timed out waiting for %s", #cond); \
+  } G_STMT_END
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  fx->bus = fake_bus_new ();
+  fx->fake = fake_service_new (fx->bus->address);
+  fx->conn = g_dbus_connection_new_for_address_sync (fx->bus->address,
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  fx->client = vcm_client_new_sync (fx->conn, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->client);
+  g_dbus_connection_close_sync (fx->conn, NULL, NULL);
+  g_clear_object (&fx->conn);
+  fake_service_free (fx->fake);
+  fake_bus_free (fx->bus);
+}
+
+static void
+on_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_true (VCM_IS_CLIENT (source));
+  *out = g_object_ref (res);
+}
+
+/* Runs an async call to its end: the result of `call`, finished with `finish`. */
+#define RUN_ASYNC(res, call) \
+  G_STMT_START { \
+    g_clear_object (&res); \
+    call; \
+    WAIT_UNTIL (res != NULL); \
+  } G_STMT_END
+
+static void
+on_new_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (res);
+}
+
+static void
+count_notify (GObject *object, GParamSpec *pspec, guint *count)
+{
+  (*count)++;
+}
+
+static gboolean
+owner_is (VcmClient *client, const char *owner)
+{
+  g_autofree char *now = vcm_client_dup_name_owner (client);
+
+  return g_strcmp0 (now, owner) == 0;
+}
+
+static void
+test_new_and_owner (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmClient) client = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  guint notified = 0;
+
+  vcm_client_new (fx->conn, NULL, on_new_done, &res);
+  WAIT_UNTIL (res != NULL);
+  client = vcm_client_new_finish (res, &error);
+  g_assert_no_error (error);
+  g_assert_true (vcm_client_get_connection (client) == fx->conn);
+  first = g_strdup (g_dbus_connection_get_unique_name (fx->fake->conn));
+  g_assert_true (owner_is (client, first));
+  g_signal_connect (client, "notify::name-owner", G_CALLBACK (count_notify), &notified);
+
+  fake_service_stop (fx->fake);
+  WAIT_UNTIL (owner_is (client, NULL));
+  fake_service_start (fx->fake, FALSE);
+  second = g_strdup (g_dbus_connection_get_unique_name (fx->fake->conn));
+  WAIT_UNTIL (owner_is (client, second));
+  g_assert_cmpstr (first, !=, second);
+  g_assert_cmpuint (notified, ==, 2);
+}
+
+static void
+test_methods_async (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  VcmClient *c = fx->client;
+  VcmCallFlags none = VCM_CALL_FLAGS_NONE;
+
+  {
+    g_autofree char *mp = NULL;
+    RUN_ASYNC (res, vcm_client_mount_rootfs (c, "sb", "c1", "/r", TRUE, none, NULL, on_done, &res));
+    mp = vcm_client_mount_rootfs_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (mp, ==, "/run/fake/shared/sb/c1/rootfs");
+  }
+  {
+    g_autoptr(GPtrArray) list = NULL;
+    guint64 generation = 0;
+    RUN_ASYNC (res, vcm_client_list_rootfs (c, NULL, none, NULL, on_done, &res));
+    list = vcm_client_list_rootfs_finish (c, res, &generation, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (generation, ==, 1);
+    g_assert_cmpuint (list->len, ==, 1);
+    g_assert_cmpstr (vcm_rootfs_get_container_id (list->pdata[0]), ==, "c1");
+    g_assert_true (vcm_rootfs_get_read_only (list->pdata[0]));
+  }
+  {
+    g_auto(GStrv) detached = NULL;
+    RUN_ASYNC (res, vcm_client_unmount_rootfs (c, "sb", "c1", none, NULL, on_done, &res));
+    detached = vcm_client_unmount_rootfs_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstrv (detached, ((const char *[]) { "/run/fake/shared/sb/c1/rootfs", NULL }));
+  }
+  {
+    g_auto(GStrv) ids = NULL;
+    RUN_ASYNC (res, vcm_client_unmount_sandbox (c, "sb", none, NULL, on_done, &res));
+    ids = vcm_client_unmount_sandbox_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstrv (ids, ((const char *[]) { "c1", "c2", NULL }));
+  }
+  {
+    g_autofree char *mp = NULL;
+    RUN_ASYNC (res, vcm_client_bind_mount (c, "/src", "/run/fake/shared/x", FALSE, none, NULL, on_done, &res));
+    mp = vcm_client_bind_mount_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (mp, ==, "/run/fake/shared/x");
+  }
+  {
+    g_auto(GStrv) detached = NULL;
+    RUN_ASYNC (res, vcm_client_unmount (c, "/run/fake/shared/x", none, NULL, on_done, &res));
+    detached = vcm_client_unmount_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstrv (detached, ((const char *[]) { "/run/fake/shared/x", "/run/fake/shared/below", NULL }));
+  }
+  {
+    g_autoptr(VcmDeviceInfo) dev = NULL;
+    RUN_ASYNC (res, vcm_client_get_device_for_path (c, "/mnt/x", none, NULL, on_done, &res));
+    dev = vcm_client_get_device_for_path_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (vcm_device_info_get_major (dev), ==, 4096);
+    g_assert_cmpuint (vcm_device_info_get_minor (dev), ==, 1048576);
+    g_assert_cmpstr (vcm_device_info_get_mount_point (dev), ==, "/mnt");
+  }
+  {
+    g_autoptr(VcmFsInfo) fs = NULL;
+    RUN_ASYNC (res, vcm_client_get_device_path_and_fs_type (c, "/", none, NULL, on_done, &res));
+    fs = vcm_client_get_device_path_and_fs_type_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (vcm_fs_info_get_device (fs), ==, "/dev/sda1");
+    g_assert_cmpstr (vcm_fs_info_get_fs_type (fs), ==, "ext4");
+  }
+  {
+    gboolean yes = FALSE;
+    RUN_ASYNC (res, vcm_client_is_device_mapper (c, 253, 0, none, NULL, on_done, &res));
+    g_assert_true (vcm_client_is_device_mapper_finish (c, res, &yes, &error));
+    g_assert_no_error (error);
+    g_assert_true (yes);
+    RUN_ASYNC (res, vcm_client_is_device_mapper (c, 8, 0, none, NULL, on_done, &res));
+    g_assert_true (vcm_client_is_device_mapper_finish (c, res, &yes, &error));
+    g_assert_false (yes);
+    RUN_ASYNC (res, vcm_client_is_system_mount (c, "/proc/1", none, NULL, on_done, &res));
+    g_assert_true (vcm_client_is_system_mount_finish (c, res, &yes, &error));
+    g_assert_true (yes);
+    RUN_ASYNC (res, vcm_client_is_host_device (c, "/etc", none, NULL, on_done, &res));
+    g_assert_true (vcm_client_is_host_device_finish (c, res, &yes, &error));
+    g_assert_false (yes);
+  }
+  {
+    g_autoptr(VcmPathInfo) info = NULL;
+    RUN_ASYNC (res, vcm_client_describe_path (c, "/dev/null", none, NULL, on_done, &res));
+    info = vcm_client_describe_path_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (vcm_path_info_get_major (info), ==, 8);
+    g_assert_cmpuint (vcm_path_info_get_minor (info), ==, 1);
+    g_assert_cmpstr (vcm_path_info_get_mount_point (info), ==, "/");
+    g_assert_cmpstr (vcm_path_info_get_device (info), ==, "/dev/sda1");
+    g_assert_cmpstr (vcm_path_info_get_fs_type (info), ==, "ext4");
+    g_assert_cmpuint (vcm_path_info_get_mount_id (info), ==, 21);
+    g_assert_cmpstr (vcm_path_info_get_propagation (info), ==, "private");
+    g_assert_cmpuint (vcm_path_info_get_flags (info), ==,
+                      VCM_PATH_FLAGS_READ_ONLY | VCM_PATH_FLAGS_HOST_DEVICE);
+  }
+  {
+    g_autoptr(VcmServiceInfo) info = NULL;
+    RUN_ASYNC (res, vcm_client_get_service_info (c, none, NULL, on_done, &res));
+    info = vcm_client_get_service_info_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (vcm_service_info_get_version (info), ==, "0.0-fake");
+    g_assert_cmpstr (vcm_service_info_get_shared_dir (info), ==, "/run/fake/shared");
+    g_assert_cmpuint (vcm_service_info_get_default_shm_size (info), ==, 67108864);
+    g_assert_cmpuint (vcm_service_info_get_generation (info), ==, 2);
+  }
+}
+
+/* The sync calls block their thread: run them in another one while the main
+ * context (where the fake answers) keeps running. */
+static int sync_calls_done;
+
+static gpointer
+sync_calls (gpointer data)
+{
+  Fixture *fx = data;
+  VcmClient *c = fx->client;
+  VcmCallFlags none = VCM_CALL_FLAGS_NONE;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mp = NULL;
+  g_autofree char *bound = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_auto(GStrv) detached = NULL;
+  g_auto(GStrv) ids = NULL;
+  g_auto(GStrv) unmounted = NULL;
+  g_autoptr(VcmDeviceInfo) dev = NULL;
+  g_autoptr(VcmFsInfo) fs = NULL;
+  g_autoptr(VcmPathInfo) info = NULL;
+  g_autoptr(VcmServiceInfo) service = NULL;
+  guint64 generation = 0;
+  gboolean yes = FALSE;
+
+  mp = vcm_client_mount_rootfs_sync (c, "sb", "c2", "/r", FALSE, none, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mp, ==, "/run/fake/shared/sb/c2/rootfs");
+  list = vcm_client_list_rootfs_sync (c, "sb", none, NULL, &generation, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpuint (generation, ==, 1);
+  g_assert_false (vcm_rootfs_get_read_only (list->pdata[0]));
+  detached = vcm_client_unmount_rootfs_sync (c, "sb", "c2", none, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (detached[0], ==, mp);
+  ids = vcm_client_unmount_sandbox_sync (c, "sb", none, NULL, &error);
+  g_assert_cmpuint (g_strv_length (ids), ==, 2);
+  bound = vcm_client_bind_mount_sync (c, "/s", "/run/fake/shared/y", TRUE, none, NULL, &error);
+  g_assert_cmpstr (bound, ==, "/run/fake/shared/y");
+  unmounted = vcm_client_unmount_sync (c, bound, none, NULL, &error);
+  g_assert_cmpstr (unmounted[0], ==, bound);
+  dev = vcm_client_get_device_for_path_sync (c, "/x", none, NULL, &error);
+  g_assert_cmpuint (vcm_device_info_get_major (dev), ==, 4096);
+  fs = vcm_client_get_device_path_and_fs_type_sync (c, "/", none, NULL, &error);
+  g_assert_cmpstr (vcm_fs_info_get_fs_type (fs), ==, "ext4");
+  g_assert_true (vcm_client_is_device_mapper_sync (c, 253, 1, none, NULL, &yes, &error));
+  g_assert_true (yes);
+  g_assert_true (vcm_client_is_system_mount_sync (c, "/etc", none, NULL, &yes, &error));
+  g_assert_false (yes);
+  g_assert_true (vcm_client_is_host_device_sync (c, "/dev/sda", none, NULL, &yes, &error));
+  g_assert_true (yes);
+  info = vcm_client_describe_path_sync (c, "/proc", none, NULL, &error);
+  g_assert_cmpuint (vcm_path_info_get_flags (info), ==,
+                    VCM_PATH_FLAGS_READ_ONLY | VCM_PATH_FLAGS_SYSTEM_MOUNT);
+  service = vcm_client_get_service_info_sync (c, none, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (vcm_service_info_get_generation (service), ==, 2);
+  g_atomic_int_set (&sync_calls_done, TRUE);
+  g_main_context_wakeup (NULL);
+  return GINT_TO_POINTER (TRUE);
+}
+
+static void
+test_methods_sync (Fixture *fx, gconstpointer data)
+{
+  GThread *thread = g_thread_new ("sync-calls", sync_calls, fx);
+
+  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
+  g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+}
+
+static void
+test_interactive_flag (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean yes;
+
+  RUN_ASYNC (res, vcm_client_is_system_mount (fx->client, "/", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+  g_assert_true (vcm_client_is_system_mount_finish (fx->client, res, &yes, &error));
+  g_assert_false (fx->fake->last_flags & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
+  RUN_ASYNC (res, vcm_client_is_system_mount (fx->client, "/", VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+                                              NULL, on_done, &res));
+  g_assert_true (vcm_client_is_system_mount_finish (fx->client, res, &yes, &error));
+  g_assert_true (fx->fake->last_flags & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
+}
+
+static void
+test_errors (Fixture *fx, gconstpointer data)
+{
+  static const struct {
+    const char *name;
+    int code;
+  } table[] = {
+    { "org.vc.Mount.Error.Failed", VCM_CLIENT_ERROR_FAILED },
+    { "org.vc.Mount.Error.InvalidArgument", VCM_CLIENT_ERROR_INVALID_ARGUMENT },
+    { "org.vc.Mount.Error.NotAuthorized", VCM_CLIENT_ERROR_NOT_AUTHORIZED },
+    { "org.vc.Mount.Error.NotFound", VCM_CLIENT_ERROR_NOT_FOUND },
+    { "org.vc.Mount.Error.AlreadyMounted", VCM_CLIENT_ERROR_ALREADY_MOUNTED },
+    { "org.vc.Mount.Error.NotMounted", VCM_CLIENT_ERROR_NOT_MOUNTED },
+    { "org.vc.Mount.Error.LimitsExceeded", VCM_CLIENT_ERROR_LIMITS_EXCEEDED },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
+    {
+      g_autoptr(GAsyncResult) res = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *mp = NULL;
+      g_autofree char *remote = NULL;
+
+      fx->fake->next_error = g_strdup (table[i].name);
+      RUN_ASYNC (res, vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE,
+                                               NULL, on_done, &res));
+      mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
+      g_assert_null (mp);
+      g_assert_error (error, VCM_CLIENT_ERROR, table[i].code);
+      g_assert_cmpstr (error->message, ==, "scripted error of the fake");
+      /* and the name back, for those who pass the error on over D-Bus */
+      remote = g_dbus_error_encode_gerror (error);
+      g_assert_cmpstr (remote, ==, table[i].name);
+    }
+
+  /* A service newer than the library: still a VCM_CLIENT_ERROR, named. */
+  {
+    g_autoptr(GAsyncResult) res = NULL;
+    g_autoptr(GError) error = NULL;
+    gboolean yes = FALSE;
+
+    fx->fake->next_error = g_strdup ("org.vc.Mount.Error.SomethingNew");
+    RUN_ASYNC (res, vcm_client_is_host_device (fx->client, "/dev", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+    g_assert_false (vcm_client_is_host_device_finish (fx->client, res, &yes, &error));
+    g_assert_error (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_FAILED);
+    g_assert_cmpstr (error->message, ==, "org.vc.Mount.Error.SomethingNew: scripted error of the fake");
+  }
+  /* Not the service's errors: their own domains. */
+  {
+    g_autoptr(GAsyncResult) res = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *mp = NULL;
+
+    fake_service_stop (fx->fake);
+    RUN_ASYNC (res, vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE,
+                                             NULL, on_done, &res));
+    mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
+    g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN);
+  }
+}
+
+static void
+test_cancel (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) list = NULL;
+
+  fx->fake->hold_lists = TRUE;
+  vcm_client_list_rootfs (fx->client, NULL, VCM_CALL_FLAGS_NONE, cancellable, on_done, &res);
+  WAIT_UNTIL (fx->fake->held->len == 1);
+  g_cancellable_cancel (cancellable);
+  WAIT_UNTIL (res != NULL);
+  list = vcm_client_list_rootfs_finish (fx->client, res, NULL, &error);
+  g_assert_null (list);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  fake_service_release_lists (fx->fake, TRUE);
+}
+
+static void
+test_timeout (Fixture *fx, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) res = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+
+  vcm_client_set_timeout_msec (fx->client, 200);
+  g_assert_cmpint (vcm_client_get_timeout_msec (fx->client), ==, 200);
+  fx->fake->hold_lists = TRUE;
+  RUN_ASYNC (res, vcm_client_list_rootfs (fx->client, "sb", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+  list = vcm_client_list_rootfs_finish (fx->client, res, NULL, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  fake_service_release_lists (fx->fake, TRUE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/client/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("new-and-owner", test_new_and_owner);
+  ADD ("methods-async", test_methods_async);
+  ADD ("methods-sync", test_methods_sync);
+  ADD ("interactive-flag", test_interactive_flag);
+  ADD ("errors", test_errors);
+  ADD ("cancel", test_cancel);
+  ADD ("timeout", test_timeout);
+#undef ADD
+  return g_test_run ();
+}

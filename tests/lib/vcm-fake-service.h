@@ -1,0 +1,73 @@
+/* vcm-fake-service: a scripted org.vc.Mount on a private bus, for the unit
+ * tests of libvcmount: it holds a rootfs table and a generation like the
+ * real service, and the test decides which signals go out, when ListRootfs
+ * answers, and when the service restarts. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *address;                /* the bus */
+  GDBusConnection *conn;        /* NULL while "stopped" */
+  guint reg_id;
+  GHashTable *mounts;           /* "sandbox\ncontainer" -> FakeMount */
+  guint64 generation;
+  gboolean hold_lists;          /* keep ListRootfs calls until fake_service_release_lists() */
+  GPtrArray *held;              /* HeldList */
+  guint n_list_calls;
+  guint fail_lists;             /* answer that many ListRootfs calls with Failed */
+  char *next_error;             /* the D-Bus error name the next other call returns */
+  GDBusMessageFlags last_flags; /* of the last method call */
+  char *last_method;
+} FakeService;
+
+typedef struct {
+  char *sandbox_id;
+  char *container_id;
+  char *mount_point;
+  gboolean read_only;
+} FakeMount;
+
+/* A private bus for one test: a dbus-daemon with the session bus's rules,
+ * that dies with the test process even when the test aborts. */
+typedef struct {
+  GSubprocess *daemon;
+  char *address;
+} FakeBus;
+
+FakeBus *fake_bus_new  (void);
+void     fake_bus_free (FakeBus *bus);
+
+/* Connects to @address and owns org.vc.Mount (aborts the test on failure). */
+FakeService *fake_service_new     (const char *address);
+void         fake_service_free    (FakeService *fake);
+/* Leaves the bus (the name goes away); the table stays, like the kernel's. */
+void         fake_service_stop    (FakeService *fake);
+/* A new instance: a new connection owns the name, the generation is 0.
+ * With @replace, it takes the name from the running instance (which is
+ * stopped right after) instead of waiting for it to be free. */
+void         fake_service_start   (FakeService *fake, gboolean replace);
+
+/* Changes of the table: each bumps the generation by one and emits the
+ * signal only when @emit (else the signal is "lost"). */
+void fake_service_mount   (FakeService *fake, const char *sandbox_id, const char *container_id,
+                           gboolean read_only, gboolean emit);
+void fake_service_unmount (FakeService *fake, const char *sandbox_id, const char *container_id,
+                           gboolean emit);
+/* RootfsChanged: "remounted" flips read-only, "vanished" removes the rootfs,
+ * the submount changes leave the table as it is. */
+void fake_service_change  (FakeService *fake, const char *sandbox_id, const char *container_id,
+                           const char *change, gboolean emit);
+/* Bumps the generation by @n without any signal. */
+void fake_service_skip    (FakeService *fake, guint n);
+
+/* Answers the held ListRootfs calls: with the table as it was when each was
+ * asked (@as_asked), or as it is now. */
+void fake_service_release_lists (FakeService *fake, gboolean as_asked);
+
+/* ListRootfs's answer "(ta(sssb))" for @sandbox_id ("" = all), sorted. */
+GVariant *fake_service_list (FakeService *fake, const char *sandbox_id);
+
+G_END_DECLS
