@@ -17,6 +17,8 @@ VCM_PACKAGES=(
   # it is installed in (installed without recommends: libnss-mymachines
   # would change nsswitch.conf).
   dpkg-dev debhelper lintian systemd-container
+  # libvcmount's introspection data, its GJS test and its API reference.
+  gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gjs gi-docgen
 )
 
 vcm_log() {

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+# test_examples: the examples of libvcmount against the real vcmountd, polkitd
+# and a private system bus (the harness World). The Python agent
+# (examples/vcmount-agent.py, on the VcMount typelib) must log each mount,
+# unmount and foreign change, and after a restart of the service with a change
+# made while it was down, resync to exactly what ListRootfs answers. The C
+# example lists once and follows. Each session's transcript goes to stderr
+# (the test log).
+#
+# Environment (set by meson): VCM_EXAMPLE_AGENT, VCM_EXAMPLE_LIST,
+# VCM_LIB_DIR (the built libvcmount-1.so and VcMount-1.typelib).
+
+import contextlib
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from vcmtest import PYTHON, World, set_read_only, umount  # noqa: E402
+
+TIMEOUT = 30
+
+
+class Reader:
+    """Lines of a child's stdout with a deadline."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.buf = b''
+        self.lines = []
+
+    def readline(self, timeout=TIMEOUT):
+        deadline = time.monotonic() + timeout
+        sel = selectors.DefaultSelector()
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        try:
+            while b'\n' not in self.buf:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    raise AssertionError(f'no line within {timeout} s; so far: {self.lines}')
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise AssertionError(f'the example exited ({self.proc.wait()}); so far: {self.lines}')
+                self.buf += chunk
+        finally:
+            sel.close()
+        line, _, self.buf = self.buf.partition(b'\n')
+        line = line.decode()
+        self.lines.append(line)
+        return line
+
+    def until(self, pattern, timeout=TIMEOUT):
+        """Reads lines until one matches @pattern; returns its match."""
+        while True:
+            m = re.search(pattern, self.readline(timeout))
+            if m:
+                return m
+
+
+def fields(line):
+    return dict(kv.split('=', 1) for kv in line.split()[2:] if '=' in kv)
+
+
+class ExamplesTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        for var in ('VCM_EXAMPLE_AGENT', 'VCM_EXAMPLE_LIST', 'VCM_LIB_DIR'):
+            if not os.environ.get(var):
+                raise unittest.SkipTest(f'{var} is not set')
+        cls._stack = contextlib.ExitStack()
+        cls.addClassCleanup(cls._stack.close)
+        cls.w = cls._stack.enter_context(World())
+        cls.env = dict(os.environ)
+        cls.env.update(cls.w.env)
+        lib = os.environ['VCM_LIB_DIR']
+        cls.env['GI_TYPELIB_PATH'] = lib
+        cls.env['LD_LIBRARY_PATH'] = lib
+        cls.env['PYTHONUNBUFFERED'] = '1'
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='case.', dir=self.w.tmp)
+        os.chmod(self.dir, 0o755)
+        self.addCleanup(self.w.unmount_all_beneath, self.w.shared_dir)
+
+    def rootfs(self, name):
+        path = os.path.join(self.dir, name)
+        os.makedirs(path)
+        return path
+
+    def start(self, *cmd):
+        p = subprocess.Popen(list(cmd), env=self.env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(self.stop, p)
+        return p, Reader(p)
+
+    def stop(self, p):
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+    def listed(self):
+        generation, rootfs = self.w.call('ListRootfs', '')
+        return generation, {(s, c): (mp, ro) for s, c, mp, ro in rootfs}
+
+    def test_python_agent(self):
+        p, r = self.start(PYTHON, os.environ['VCM_EXAMPLE_AGENT'])
+        mirror = {}
+
+        def follow(pattern):
+            """Reads agent lines until @pattern, applying each to the mirror."""
+            while True:
+                line = r.readline()
+                f = fields(line)
+                what = line.split()[1]
+                key = (f.get('sandbox'), f.get('container'))
+                if what == 'added':
+                    self.assertNotIn(key, mirror, line)
+                    mirror[key] = (f['mount-point'], f['read-only'] == 'yes')
+                elif what == 'removed':
+                    self.assertIn(key, mirror, line)
+                    del mirror[key]
+                elif what == 'changed':
+                    mirror[key] = (f['mount-point'], f['read-only'] == 'yes')
+                if re.search(pattern, line):
+                    return f
+
+        def assert_mirror_is_service():
+            generation, rootfs = self.listed()
+            self.assertEqual(mirror, rootfs)
+            return generation
+
+        r.until(r'^\S+ started')
+        f = follow(r' resynced ')
+        self.assertEqual(f['count'], '0')
+        assert_mirror_is_service()
+
+        mp1 = self.w.call('MountRootfs', 'sbx1', 'ctr1', self.rootfs('r1'), False)
+        follow(r' added .*container=ctr1 ')
+        mp2 = self.w.call('MountRootfs', 'sbx1', 'ctr2', self.rootfs('r2'), True)
+        f = follow(r' added .*container=ctr2 ')
+        self.assertEqual((f['mount-point'], f['read-only']), (mp2, 'yes'))
+        self.assertEqual(int(f['generation']), assert_mirror_is_service())
+
+        # A change behind the service's back: remounted read-only.
+        set_read_only(mp1, True)
+        f = follow(r' changed .*container=ctr1 ')
+        self.assertEqual((f['change'], f['read-only']), ('remounted', 'yes'))
+        assert_mirror_is_service()
+
+        detached = self.w.call('UnmountRootfs', 'sbx1', 'ctr2')
+        f = follow(r' removed .*container=ctr2 ')
+        self.assertEqual(f['detached'], ','.join(detached))
+        assert_mirror_is_service()
+
+        # The service goes; a rootfs goes while it is down; a new instance
+        # (counting from 0) comes: the agent resyncs to exactly its answer.
+        mp3 = self.w.call('MountRootfs', 'sbx2', 'ctr3', self.rootfs('r3'), False)
+        follow(r' added .*container=ctr3 ')
+        self.w.stop_daemon()
+        follow(r' service-gone ')
+        umount(mp3)
+        self.w.start_daemon()
+        f = follow(r' removed .*container=ctr3 ')
+        self.assertEqual(f['detached'], '-')
+        f = follow(r' resynced ')
+        self.assertEqual(f['count'], '1')
+        self.assertEqual(int(f['generation']), assert_mirror_is_service())
+
+        # And it follows the new instance.
+        self.w.call('UnmountSandbox', 'sbx1')
+        follow(r' removed .*container=ctr1 ')
+        assert_mirror_is_service()
+        self.assertEqual(mirror, {})
+
+        self.stop(p)
+        r.until(r' stopped count=0')
+        self.assertEqual(p.returncode, 0)
+        err = p.stderr.read().decode()
+        self.assertEqual(err, '', 'the agent wrote to stderr')
+        sys.stderr.write('--- the Python agent\'s session ---\n' + '\n'.join(r.lines) + '\n')
+
+    def test_c_example(self):
+        mp = self.w.call('MountRootfs', 'sbc', 'c1', self.rootfs('c1'), True)
+        self.w.call('MountRootfs', 'sbc', 'c2', self.rootfs('c2'), False)
+        self.w.call('MountRootfs', 'other', 'c3', self.rootfs('c3'), False)
+        p = subprocess.run([os.environ['VCM_EXAMPLE_LIST'], '--once', 'sbc'], env=self.env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, '')
+        lines = p.stdout.splitlines()
+        generation = self.listed()[0]
+        self.assertEqual(lines[0], f'listed generation={generation} count=2')
+        self.assertEqual(lines[1:3], [f'  sbc/c1 {mp}', f'  sbc/c2 {os.path.dirname(mp)[:-2]}c2/rootfs'])
+        self.assertEqual(lines[3], f'added generation={generation} sandbox=sbc container=c1 '
+                                   f'mount-point={mp} read-only=yes')
+        self.assertTrue(lines[4].startswith(f'added generation={generation} sandbox=sbc container=c2 '))
+        self.assertEqual(lines[5:], [f'resynced generation={generation} count=2'])
+        sys.stderr.write('--- the C example ---\n' + p.stdout)
+
+
+if __name__ == '__main__':
+    unittest.main()
