@@ -5,6 +5,8 @@
 
 #include "vcm-ctl.h"
 #include "vcm-ctl-agent.h"
+#include "config.h"
+#include "vcm-generated.h"   /* introspection data only; the types are libvcmount's */
 
 VcmCtlExit
 vcm_ctl_report_error (GError *error, const char *what)
@@ -58,9 +60,7 @@ call_with_auth (VcmCtl             *ctl,
         g_printerr ("vcmountctl: warning: %s\n", agent_error->message);
     }
 
-  return g_dbus_connection_call_sync (ctl->bus,
-                                      g_dbus_proxy_get_name (G_DBUS_PROXY (ctl->proxy)),
-                                      g_dbus_proxy_get_object_path (G_DBUS_PROXY (ctl->proxy)),
+  return g_dbus_connection_call_sync (ctl->bus, VCM_BUS_NAME, VCM_OBJECT_PATH,
                                       interface, method, parameters, reply_type,
                                       flags, timeout, NULL, error);
 }
@@ -100,7 +100,7 @@ vcm_ctl_call (VcmCtl     *ctl,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) params = g_variant_ref_sink (parameters);
-  const char *interface = g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->proxy));
+  const char *interface = VCM_CTL_INTERFACE;
   const GVariantType *reply_type = reply_type_for (method);
   GVariant *reply;
 
@@ -128,7 +128,7 @@ vcm_ctl_get_all_properties (VcmCtl *ctl, VcmCtlExit *exit_out)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
-  const char *interface = g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->proxy));
+  const char *interface = VCM_CTL_INTERFACE;
   GVariant *props;
 
   reply = call_with_auth (ctl, "org.freedesktop.DBus.Properties", "GetAll",

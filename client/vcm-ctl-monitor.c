@@ -1,5 +1,7 @@
-/* vcm-ctl-monitor: `vcmountctl monitor`: one line per org.vc.Mount signal
- * (text or JSON lines) until SIGINT or SIGTERM. */
+/* vcm-ctl-monitor: `vcmountctl monitor`: one line per change of the rootfs
+ * set (text or JSON lines, in the form of the service's signals) until SIGINT
+ * or SIGTERM. It follows a VcmRootfsSet, so a lost signal or a restart of the
+ * service shows as the changes it hid, not as nothing. */
 #include <signal.h>
 #include <stdio.h>
 
@@ -9,9 +11,12 @@
 #include "vcm-ctl-output.h"
 
 typedef struct {
-  VcmCtl    *ctl;
-  GMainLoop *loop;
-  VcmCtlExit code;
+  VcmCtl       *ctl;
+  GMainLoop    *loop;
+  VcmRootfsSet *set;
+  gboolean      listed;           /* the first listing is in */
+  gboolean      said_monitoring;
+  VcmCtlExit    code;
 } Monitor;
 
 /* Starts a JSON line {"signal": NAME, "generation": N, "sandbox-id": …,
@@ -40,14 +45,14 @@ json_begin_signal (const char *name,
 }
 
 static void
-on_rootfs_mounted (VcmDBusMount *proxy,
-                   guint64       generation,
-                   const char   *sandbox_id,
-                   const char   *container_id,
-                   const char   *mount_point,
-                   gboolean      read_only,
-                   Monitor      *m)
+print_mounted (Monitor *m, VcmRootfs *rootfs)
 {
+  guint64 generation = vcm_rootfs_set_get_generation (m->set);
+  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
+  const char *container_id = vcm_rootfs_get_container_id (rootfs);
+  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
+  gboolean read_only = vcm_rootfs_get_read_only (rootfs);
+
   if (m->ctl->json)
     {
       g_autoptr(JsonBuilder) b = json_begin_signal ("RootfsMounted", generation,
@@ -64,14 +69,13 @@ on_rootfs_mounted (VcmDBusMount *proxy,
 }
 
 static void
-on_rootfs_unmounted (VcmDBusMount      *proxy,
-                     guint64            generation,
-                     const char        *sandbox_id,
-                     const char        *container_id,
-                     const char        *mount_point,
-                     const char *const *detached,
-                     Monitor           *m)
+print_unmounted (Monitor *m, VcmRootfs *rootfs, const char *const *detached)
 {
+  guint64 generation = vcm_rootfs_set_get_generation (m->set);
+  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
+  const char *container_id = vcm_rootfs_get_container_id (rootfs);
+  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
+
   if (m->ctl->json)
     {
       g_autoptr(JsonBuilder) b = json_begin_signal ("RootfsUnmounted", generation,
@@ -94,14 +98,13 @@ on_rootfs_unmounted (VcmDBusMount      *proxy,
 }
 
 static void
-on_rootfs_changed (VcmDBusMount *proxy,
-                   guint64       generation,
-                   const char   *sandbox_id,
-                   const char   *container_id,
-                   const char   *mount_point,
-                   const char   *change,
-                   Monitor      *m)
+print_changed (Monitor *m, VcmRootfs *rootfs, const char *change)
 {
+  guint64 generation = vcm_rootfs_set_get_generation (m->set);
+  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
+  const char *container_id = vcm_rootfs_get_container_id (rootfs);
+  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
+
   if (m->ctl->json)
     {
       g_autoptr(JsonBuilder) b = json_begin_signal ("RootfsChanged", generation,
@@ -117,11 +120,63 @@ on_rootfs_changed (VcmDBusMount *proxy,
   fflush (stdout);
 }
 
+/* The set's changes, as the service's signals: a rootfs that left the set
+ * without an unmount by the service (gone behind its back, or missing from a
+ * new listing) is a RootfsChanged "vanished". Nothing is printed for the
+ * first listing: it is the state, not a change. */
+static void
+on_added (VcmRootfsSet *set, VcmRootfs *rootfs, Monitor *m)
+{
+  if (m->listed)
+    print_mounted (m, rootfs);
+}
+
+static void
+on_removed (VcmRootfsSet *set, VcmRootfs *rootfs, const char *const *detached, Monitor *m)
+{
+  if (!m->listed)
+    return;
+  if (detached != NULL)
+    print_unmounted (m, rootfs, detached);
+  else
+    print_changed (m, rootfs, "vanished");
+}
+
+static void
+on_changed (VcmRootfsSet *set, VcmRootfs *rootfs, const char *change, Monitor *m)
+{
+  if (m->listed)
+    print_changed (m, rootfs, change);
+}
+
+static void
+say_monitoring (Monitor *m)
+{
+  g_printerr ("Monitoring %s signals. Press Ctrl+C to stop.\n", VCM_CTL_INTERFACE);
+}
+
+static void
+on_resynced (VcmRootfsSet *set, Monitor *m)
+{
+  if (!m->listed)
+    {
+      m->listed = TRUE;
+      if (!m->said_monitoring)
+        {
+          m->said_monitoring = TRUE;
+          say_monitoring (m);
+        }
+      return;
+    }
+  g_printerr ("vcmountctl: in step with the service again (generation %" G_GUINT64_FORMAT ")\n",
+              vcm_rootfs_set_get_generation (set));
+}
+
 /* The service came or went: said on stderr, so stdout keeps one line per signal. */
 static void
 on_name_owner (GObject *object, GParamSpec *pspec, Monitor *m)
 {
-  g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (object));
+  g_autofree char *owner = vcm_client_dup_name_owner (VCM_CLIENT (object));
 
   if (owner != NULL)
     g_printerr ("vcmountctl: the service is running (%s)\n", owner);
@@ -154,47 +209,41 @@ VcmCtlExit
 vcm_ctl_cmd_monitor (VcmCtl *ctl, char **args)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(GVariant) round_trip = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmRootfsSet) set = NULL;
   g_autofree char *owner = NULL;
-  Monitor m = { ctl, loop, VCM_CTL_EXIT_OK };
+  Monitor m = { ctl, loop, NULL, FALSE, FALSE, VCM_CTL_EXIT_OK };
   guint sigint_id, sigterm_id;
-  gulong handlers[5];
+  gulong owner_handler, closed_handler;
 
-  handlers[0] = g_signal_connect (ctl->proxy, "rootfs-mounted", G_CALLBACK (on_rootfs_mounted), &m);
-  handlers[1] = g_signal_connect (ctl->proxy, "rootfs-unmounted", G_CALLBACK (on_rootfs_unmounted), &m);
-  handlers[2] = g_signal_connect (ctl->proxy, "rootfs-changed", G_CALLBACK (on_rootfs_changed), &m);
-  handlers[3] = g_signal_connect (ctl->proxy, "notify::g-name-owner", G_CALLBACK (on_name_owner), &m);
-  handlers[4] = g_signal_connect (ctl->bus, "closed", G_CALLBACK (on_bus_closed), &m);
+  /* The set subscribes, then lists; "Monitoring" is said once the first
+   * listing is in (or at once when the service is not running), so that
+   * every change after it is printed. */
+  set = vcm_rootfs_set_new (ctl->client, NULL);
+  m.set = set;
+  g_signal_connect (set, "added", G_CALLBACK (on_added), &m);
+  g_signal_connect (set, "removed", G_CALLBACK (on_removed), &m);
+  g_signal_connect (set, "changed", G_CALLBACK (on_changed), &m);
+  g_signal_connect (set, "resynced", G_CALLBACK (on_resynced), &m);
+  owner_handler = g_signal_connect (ctl->client, "notify::name-owner", G_CALLBACK (on_name_owner), &m);
+  closed_handler = g_signal_connect (ctl->bus, "closed", G_CALLBACK (on_bus_closed), &m);
   g_dbus_connection_set_exit_on_close (ctl->bus, FALSE);
   sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, &m);
   sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, &m);
 
-  /* The proxy sent its AddMatch when it was made; one round trip to the bus
-   * makes sure the bus has applied it before we say we are listening. */
-  round_trip = g_dbus_connection_call_sync (ctl->bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                            "org.freedesktop.DBus", "GetId", NULL,
-                                            G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
-                                            ctl->timeout_msec, NULL, &error);
-  if (round_trip == NULL)
-    {
-      m.code = vcm_ctl_report_error (error, "cannot subscribe to the service's signals");
-      goto out;
-    }
-
-  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (ctl->proxy));
+  owner = vcm_client_dup_name_owner (ctl->client);
   if (owner == NULL)
-    g_printerr ("vcmountctl: the service is not running; waiting for it\n");
-  g_printerr ("Monitoring %s signals. Press Ctrl+C to stop.\n",
-              g_dbus_proxy_get_interface_name (G_DBUS_PROXY (ctl->proxy)));
+    {
+      g_printerr ("vcmountctl: the service is not running; waiting for it\n");
+      m.said_monitoring = TRUE;
+      say_monitoring (&m);
+    }
 
   g_main_loop_run (loop);
 
-out:
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
-  for (gsize i = 0; i < 4; i++)
-    g_signal_handler_disconnect (ctl->proxy, handlers[i]);
-  g_signal_handler_disconnect (ctl->bus, handlers[4]);
+  g_signal_handlers_disconnect_by_data (set, &m);
+  g_signal_handler_disconnect (ctl->client, owner_handler);
+  g_signal_handler_disconnect (ctl->bus, closed_handler);
   return m.code;
 }

@@ -1,17 +1,19 @@
-/* vcm-ctl: the state shared by vcmountctl's commands (bus connection, proxy,
+/* vcm-ctl: the state shared by vcmountctl's commands (bus connection, client,
  * output mode) and the one way they call the service and report its errors. */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "vcm-ctl-parse.h"
-#include "vcm-generated.h"
+#include <vcmount.h>
 
 G_BEGIN_DECLS
 
+#define VCM_CTL_INTERFACE "org.vc.Mount"
+
 typedef struct {
   GDBusConnection *bus;
-  VcmDBusMount    *proxy;
+  VcmClient       *client;        /* libvcmount: the service, its owner, the rootfs set */
   gboolean         json;
   gboolean         no_ask_password;
   int              timeout_msec;   /* -1: the D-Bus default */

@@ -251,7 +251,7 @@ main (int argc, char **argv)
   g_autoptr(GOptionContext) cmd_ctx = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(VcmDBusMount) proxy = NULL;
+  g_autoptr(VcmClient) client = NULL;
   const Command *c;
   VcmCtl ctl = { 0 };
   int cmd_argc;
@@ -327,16 +327,13 @@ main (int argc, char **argv)
       g_autofree char *what = g_strdup_printf ("cannot connect to %s", bus_description ());
       return vcm_ctl_report_error (error, what);
     }
-  proxy = vcm_dbus_mount_proxy_new_sync (bus,
-                                         G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                         (c->needs_signals ? 0 : G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS),
-                                         VCM_BUS_NAME, VCM_OBJECT_PATH, NULL, &error);
-  if (proxy == NULL)
+  client = vcm_client_new_sync (bus, NULL, &error);
+  if (client == NULL)
     return vcm_ctl_report_error (error, "cannot reach the service");
   if (ctl.timeout_msec >= 0)
-    g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), ctl.timeout_msec);
+    vcm_client_set_timeout_msec (client, ctl.timeout_msec);
 
   ctl.bus = bus;
-  ctl.proxy = proxy;
+  ctl.client = client;
   return c->func (&ctl, cmd_argv + 1);
 }
