@@ -300,7 +300,7 @@ apply_signal (VcmRootfsSet *self, const ServiceSignal *s)
 static void
 receive_signal (VcmRootfsSet *self, ServiceSignal *s)
 {
-  g_autoptr(VcmRootfsSet) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(VcmRootfsSet) hold = g_object_ref (self);  /* handlers may drop the last ref */
 
   if (self->list_cancellable != NULL)
     {
@@ -409,7 +409,7 @@ static void
 on_name_owner (GObject *client, GParamSpec *pspec, gpointer user_data)
 {
   VcmRootfsSet *self = user_data;
-  g_autoptr(VcmRootfsSet) hold = g_object_ref (self);
+  G_GNUC_UNUSED g_autoptr(VcmRootfsSet) hold = g_object_ref (self);  /* handlers may drop the last ref */
   g_autofree char *owner = vcm_client_dup_name_owner (self->client);
 
   if (g_strcmp0 (owner, self->owner) == 0)
