@@ -1,0 +1,47 @@
+// test-gi.js: libvcmount through GObject-Introspection in GJS (TAP output):
+// the namespace loads, its classes, enums and error domain are there, and a
+// VcMount.Rootfs can be made and read.
+imports.gi.versions.VcMount = '1';
+const VcMount = imports.gi.VcMount;
+const GLib = imports.gi.GLib;
+
+const checks = [
+    ['the classes are there', () =>
+        ['Client', 'RootfsSet', 'Rootfs', 'DeviceInfo', 'FsInfo', 'PathInfo', 'ServiceInfo']
+            .every(n => typeof VcMount[n] === 'function')],
+    ['every method has its async, finish and sync forms', () =>
+        ['mount_rootfs', 'unmount_rootfs', 'unmount_sandbox', 'list_rootfs', 'bind_mount',
+         'unmount', 'get_device_for_path', 'get_device_path_and_fs_type', 'is_device_mapper',
+         'is_system_mount', 'is_host_device', 'describe_path', 'get_service_info']
+            .every(m => ['', '_finish', '_sync']
+                .every(s => typeof VcMount.Client.prototype[m + s] === 'function'))],
+    ['a rootfs is made and read', () => {
+        const r = VcMount.Rootfs.new('sb', 'c1', '/run/vc/shared/sb/c1/rootfs', true);
+        return r.sandbox_id === 'sb' && r.container_id === 'c1' &&
+            r.get_mount_point() === '/run/vc/shared/sb/c1/rootfs' && r.read_only === true;
+    }],
+    ['the error domain has LimitsExceeded', () =>
+        VcMount.ClientError.LIMITS_EXCEEDED === 6 &&
+        GLib.quark_to_string(VcMount.ClientError.quark()) === 'vcm-client-error-quark'],
+    ['the call flags', () =>
+        VcMount.CallFlags.ALLOW_INTERACTIVE_AUTHORIZATION === 1],
+    ['the rootfs set is a list model of rootfs', () =>
+        VcMount.RootfsSet.$gtype.name === 'VcmRootfsSet' &&
+        imports.gi.GObject.type_is_a(VcMount.RootfsSet.$gtype, imports.gi.Gio.ListModel.$gtype)],
+];
+
+print(`1..${checks.length}`);
+let failed = 0;
+checks.forEach(([what, check], i) => {
+    let ok = false;
+    try {
+        ok = check();
+    } catch (e) {
+        print(`# ${e}`);
+    }
+    if (!ok)
+        failed++;
+    print(`${ok ? 'ok' : 'not ok'} ${i + 1} - ${what}`);
+});
+if (failed)
+    imports.system.exit(1);
