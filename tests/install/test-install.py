@@ -136,12 +136,29 @@ def check_layout(tap, args, destdir, planned):
                'is %s with mode %04o' % ('a regular file' if stat.S_ISREG(st.st_mode)
                                          else 'not a regular file', got))
 
-    # Nothing but the expected files (no static libraries, headers, ...).
+    # Symbolic links (the library's soname and development links).
+    for label, path, target in args.link:
+        real = under(destdir, path)
+        name = '%s installed at %s -> %s' % (label, path, target)
+        tap.ok(os.path.islink(real) and os.readlink(real) == target, name,
+               'missing or pointing elsewhere: %s' % path)
+        expected[path] = (label, 0, True)
+
+    # Directories installed as a whole (generated documentation): each must
+    # hold its INDEX file, and every file in it is expected.
+    for label, directory, index in args.tree:
+        tap.ok(os.path.isfile(under(destdir, os.path.join(directory, index))),
+               '%s installed in %s' % (label, directory), 'no %s in %s' % (index, directory))
+
+    def in_tree(rel):
+        return any(rel.startswith(d.rstrip('/') + '/') for _l, d, _i in args.tree)
+
+    # Nothing but the expected files (no static libraries, ...).
     stray = []
     for root, _dirs, files in os.walk(destdir):
         for f in files:
             rel = '/' + os.path.relpath(os.path.join(root, f), destdir)
-            if rel not in expected:
+            if rel not in expected and not in_tree(rel):
                 stray.append(rel)
     tap.ok(not stray, 'nothing else is installed',
            'unexpected files:\n' + '\n'.join(sorted(stray)))
@@ -435,6 +452,10 @@ def main():
     ap.add_argument('--maybe', nargs=3, action='append', default=[],
                     metavar=('LABEL', 'PATH', 'MODE'),
                     help='a file that must be installed if the build installs it')
+    ap.add_argument('--link', nargs=3, action='append', default=[],
+                    metavar=('LABEL', 'PATH', 'TARGET'), help='a symbolic link that must be installed')
+    ap.add_argument('--tree', nargs=3, action='append', default=[],
+                    metavar=('LABEL', 'DIR', 'INDEX'), help='a directory installed as a whole')
     ap.add_argument('--daemon', required=True, help='installed path of vcmountd')
     ap.add_argument('--unit', required=True)
     ap.add_argument('--activation', required=True)
