@@ -164,6 +164,34 @@ def check_layout(tap, args, destdir, planned):
            'unexpected files:\n' + '\n'.join(sorted(stray)))
 
 
+def check_library_use(tap, args, destdir):
+    """The installed library is usable as installed: the C example builds
+    with nothing but the installed pkg-config file and headers, links to the
+    installed library and runs."""
+    pcdir = os.path.dirname(under(destdir, args.pkgconfig))
+    # The sysroot puts vcmount-1's own directories under DESTDIR; those of
+    # the packages it requires (GLib) are the host's, asked for as usual.
+    env = dict(os.environ, PKG_CONFIG_PATH=pcdir, PKG_CONFIG_SYSROOT_DIR=destdir)
+    r = run(['pkg-config', '--cflags', '--libs', 'vcmount-1'], env=env)
+    if not tap.ok(r.returncode == 0, 'pkg-config knows vcmount-1', r.stderr):
+        return
+    flags = [f for f in r.stdout.split() if destdir in f or f == '-lvcmount-1']
+    requires = run(['pkg-config', '--print-requires', 'vcmount-1'], env=env).stdout.split()
+    r = run(['pkg-config', '--cflags', '--libs'] + requires)
+    if not tap.ok(r.returncode == 0 and requires, 'the packages vcmount-1 requires are known',
+                  r.stderr):
+        return
+    flags += r.stdout.split()
+    out = os.path.join(destdir, 'vcmount-list')
+    r = run(['cc', '-o', out, args.example] + flags)
+    if not tap.ok(r.returncode == 0, 'the C example builds against the installed library',
+                  r.stdout[-4000:] + r.stderr[-4000:]):
+        return
+    r = run([out, '--help'], env=dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(pcdir)))
+    tap.ok(r.returncode == 0 and 'follow the rootfs mounts' in r.stdout,
+           'the C example runs with the installed library', r.stdout + r.stderr)
+
+
 def check_unit(tap, args, destdir):
     unit = under(destdir, args.unit)
     if not tap.ok(os.path.isfile(unit), 'unit file installed'):
@@ -462,6 +490,8 @@ def main():
     ap.add_argument('--bus-conf', required=True)
     ap.add_argument('--policy', required=True)
     ap.add_argument('--mandir', required=True)
+    ap.add_argument('--pkgconfig', help='installed path of vcmount-1.pc')
+    ap.add_argument('--example', help='a C program to build against the installed library')
     args = ap.parse_args()
 
     tap = Tap()
@@ -483,6 +513,8 @@ def main():
         check_configured_comments(tap, args, destdir)
         check_polkit(tap, args, destdir)
         check_bus_conf(tap, args, destdir)
+        if args.pkgconfig and args.example:
+            check_library_use(tap, args, destdir)
     finally:
         shutil.rmtree(destdir, ignore_errors=True)
     return tap.done()
