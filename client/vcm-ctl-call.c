@@ -18,6 +18,60 @@ vcm_ctl_report_error (GError *error, const char *what)
   return code;
 }
 
+VcmCallFlags
+vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth)
+{
+  g_autoptr(GError) agent_error = NULL;
+
+  auth->agent = NULL;
+  auth->saved_timeout_msec = vcm_client_get_timeout_msec (ctl->client);
+  if (!vcm_ctl_agent_wanted (ctl->no_ask_password))
+    return VCM_CALL_FLAGS_NONE;
+  /* Typing a password takes longer than the default D-Bus timeout. */
+  if (ctl->timeout_msec < 0)
+    vcm_client_set_timeout_msec (ctl->client, G_MAXINT);
+  auth->agent = vcm_ctl_agent_start (&agent_error);
+  if (agent_error != NULL)
+    g_printerr ("vcmountctl: warning: %s\n", agent_error->message);
+  return VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
+}
+
+void
+vcm_ctl_auth_end (VcmCtl *ctl, VcmCtlAuth *auth)
+{
+  vcm_ctl_agent_stop (auth->agent);
+  auth->agent = NULL;
+  vcm_client_set_timeout_msec (ctl->client, auth->saved_timeout_msec);
+}
+
+VcmCtlExit
+vcm_ctl_report_call_error (GError *error, const char *what_format, ...)
+{
+  va_list ap;
+  g_autofree char *what = NULL;
+  VcmCtlExit code = VCM_CTL_EXIT_FAILED;
+
+  va_start (ap, what_format);
+  what = g_strdup_vprintf (what_format, ap);
+  va_end (ap);
+  if (error->domain != VCM_CLIENT_ERROR)
+    return vcm_ctl_report_error (error, what);
+  switch (error->code)
+    {
+    case VCM_CLIENT_ERROR_NOT_AUTHORIZED:
+      code = VCM_CTL_EXIT_NOT_AUTHORIZED;
+      break;
+    case VCM_CLIENT_ERROR_NOT_FOUND:
+    case VCM_CLIENT_ERROR_NOT_MOUNTED:
+      code = VCM_CTL_EXIT_NOT_FOUND;
+      break;
+    default:
+      code = VCM_CTL_EXIT_FAILED;
+    }
+  g_printerr ("vcmountctl: %s: %s\n", what, error->message);
+  return code;
+}
+
 VcmCtlExit
 vcm_ctl_usage_error (const char *command, const char *problem_format, ...)
 {

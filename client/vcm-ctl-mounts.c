@@ -1,5 +1,6 @@
 /* vcm-ctl-mounts: vcmountctl's commands that make, remove and list mounts:
- * mount-rootfs, unmount-rootfs, unmount-sandbox, list, bind, unmount. */
+ * mount-rootfs, unmount-rootfs, unmount-sandbox, list, bind, unmount, each
+ * one typed call of libvcmount's client. */
 #include <stdio.h>
 
 #include "vcm-ctl.h"
@@ -54,16 +55,16 @@ print_strv_answer (VcmCtl *ctl, const char *key, const char *const *values)
 VcmCtlExit
 vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  const char *mount_point;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mount_point = NULL;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "MountRootfs",
-                        g_variant_new ("(sssb)", args[0], args[1], args[2], vcm_ctl_opt_read_only),
-                        &code, "cannot mount the rootfs of %s/%s", args[0], args[1]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(&s)", &mount_point);
+  mount_point = vcm_client_mount_rootfs_sync (ctl->client, args[0], args[1], args[2],
+                                              vcm_ctl_opt_read_only, flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (mount_point == NULL)
+    return vcm_ctl_report_call_error (error, "cannot mount the rootfs of %s/%s", args[0], args[1]);
   print_string_answer (ctl, "mount-point", mount_point);
   return VCM_CTL_EXIT_OK;
 }
@@ -71,55 +72,51 @@ vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree const char **detached = NULL;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) detached = NULL;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "UnmountRootfs", g_variant_new ("(ss)", args[0], args[1]),
-                        &code, "cannot unmount the rootfs of %s/%s", args[0], args[1]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(^a&s)", &detached);
-  print_strv_answer (ctl, "detached", detached);
+  detached = vcm_client_unmount_rootfs_sync (ctl->client, args[0], args[1], flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (detached == NULL)
+    return vcm_ctl_report_call_error (error, "cannot unmount the rootfs of %s/%s", args[0], args[1]);
+  print_strv_answer (ctl, "detached", (const char *const *) detached);
   return VCM_CTL_EXIT_OK;
 }
 
 VcmCtlExit
 vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree const char **containers = NULL;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) containers = NULL;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "UnmountSandbox", g_variant_new ("(s)", args[0]),
-                        &code, "cannot unmount sandbox %s", args[0]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(^a&s)", &containers);
-  print_strv_answer (ctl, "container-ids", containers);
+  containers = vcm_client_unmount_sandbox_sync (ctl->client, args[0], flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (containers == NULL)
+    return vcm_ctl_report_call_error (error, "cannot unmount sandbox %s", args[0]);
+  print_strv_answer (ctl, "container-ids", (const char *const *) containers);
   return VCM_CTL_EXIT_OK;
 }
 
 VcmCtlExit
 vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariantIter) iter = NULL;
-  const char *sandbox_filter = args[0] != NULL ? args[0] : "";
-  const char *sandbox, *container, *mount_point;
-  gboolean read_only;
-  guint64 generation;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rootfs = NULL;
+  const char *sandbox_filter = args[0] != NULL && args[0][0] != '\0' ? args[0] : NULL;
+  guint64 generation = 0;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  if (sandbox_filter[0] != '\0')
-    reply = vcm_ctl_call (ctl, "ListRootfs", g_variant_new ("(s)", sandbox_filter),
-                          &code, "cannot list the rootfs mounts of sandbox %s", sandbox_filter);
-  else
-    reply = vcm_ctl_call (ctl, "ListRootfs", g_variant_new ("(s)", ""),
-                          &code, "cannot list the rootfs mounts");
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(ta(sssb))", &generation, &iter);
+  rootfs = vcm_client_list_rootfs_sync (ctl->client, sandbox_filter, flags, NULL, &generation, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (rootfs == NULL && sandbox_filter != NULL)
+    return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts of sandbox %s", sandbox_filter);
+  if (rootfs == NULL)
+    return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts");
 
   if (ctl->json)
     {
@@ -130,17 +127,19 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
       json_builder_add_int_value (b, (gint64) generation);
       json_builder_set_member_name (b, "rootfs");
       json_builder_begin_array (b);
-      while (g_variant_iter_next (iter, "(&s&s&sb)", &sandbox, &container, &mount_point, &read_only))
+      for (guint i = 0; i < rootfs->len; i++)
         {
+          VcmRootfs *r = rootfs->pdata[i];
+
           json_builder_begin_object (b);
           json_builder_set_member_name (b, "sandbox-id");
-          json_builder_add_string_value (b, sandbox);
+          json_builder_add_string_value (b, vcm_rootfs_get_sandbox_id (r));
           json_builder_set_member_name (b, "container-id");
-          json_builder_add_string_value (b, container);
+          json_builder_add_string_value (b, vcm_rootfs_get_container_id (r));
           json_builder_set_member_name (b, "mount-point");
-          json_builder_add_string_value (b, mount_point);
+          json_builder_add_string_value (b, vcm_rootfs_get_mount_point (r));
           json_builder_set_member_name (b, "read-only");
-          json_builder_add_boolean_value (b, read_only);
+          json_builder_add_boolean_value (b, vcm_rootfs_get_read_only (r));
           json_builder_end_object (b);
         }
       json_builder_end_array (b);
@@ -151,8 +150,14 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
     {
       g_autoptr(VcmCtlTable) table = vcm_ctl_table_new ("SANDBOX", "CONTAINER", "MOUNT-POINT", "RO", NULL);
 
-      while (g_variant_iter_next (iter, "(&s&s&sb)", &sandbox, &container, &mount_point, &read_only))
-        vcm_ctl_table_add_row (table, sandbox, container, mount_point, vcm_ctl_yes_no (read_only));
+      for (guint i = 0; i < rootfs->len; i++)
+        {
+          VcmRootfs *r = rootfs->pdata[i];
+
+          vcm_ctl_table_add_row (table, vcm_rootfs_get_sandbox_id (r), vcm_rootfs_get_container_id (r),
+                                 vcm_rootfs_get_mount_point (r),
+                                 vcm_ctl_yes_no (vcm_rootfs_get_read_only (r)));
+        }
       vcm_ctl_table_print (table);
     }
   return VCM_CTL_EXIT_OK;
@@ -161,16 +166,16 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  const char *mount_point;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mount_point = NULL;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "BindMount",
-                        g_variant_new ("(ssb)", args[0], args[1], vcm_ctl_opt_read_only),
-                        &code, "cannot bind-mount %s at %s", args[0], args[1]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(&s)", &mount_point);
+  mount_point = vcm_client_bind_mount_sync (ctl->client, args[0], args[1], vcm_ctl_opt_read_only,
+                                            flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (mount_point == NULL)
+    return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
   print_string_answer (ctl, "mount-point", mount_point);
   return VCM_CTL_EXIT_OK;
 }
@@ -178,15 +183,15 @@ vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_unmount (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree const char **detached = NULL;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) detached = NULL;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "Unmount", g_variant_new ("(s)", args[0]),
-                        &code, "cannot unmount %s", args[0]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(^a&s)", &detached);
-  print_strv_answer (ctl, "detached", detached);
+  detached = vcm_client_unmount_sync (ctl->client, args[0], flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (detached == NULL)
+    return vcm_ctl_report_call_error (error, "cannot unmount %s", args[0]);
+  print_strv_answer (ctl, "detached", (const char *const *) detached);
   return VCM_CTL_EXIT_OK;
 }

@@ -30,6 +30,21 @@ GVariant *vcm_ctl_call (VcmCtl     *ctl,
                         const char *what_format,
                         ...) G_GNUC_PRINTF (5, 6);
 
+/* Around one call through libvcmount: vcm_ctl_auth_begin() says whether
+ * the call may ask for a password (then it starts the agent and lifts the
+ * client's timeout, unless the user gave one), vcm_ctl_auth_end() undoes it. */
+typedef struct {
+  gpointer agent;
+  int      saved_timeout_msec;
+} VcmCtlAuth;
+
+VcmCallFlags vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth);
+void         vcm_ctl_auth_end   (VcmCtl *ctl, VcmCtlAuth *auth);
+
+/* Prints `vcmountctl: WHAT: MESSAGE` for the error of a library call and
+ * returns its exit code. */
+VcmCtlExit vcm_ctl_report_call_error (GError *error, const char *what_format, ...) G_GNUC_PRINTF (2, 3);
+
 /* Reads every property of org.vc.Mount (Properties.GetAll, not the cache),
  * as an a{sv}; errors as for vcm_ctl_call(). */
 GVariant *vcm_ctl_get_all_properties (VcmCtl *ctl, VcmCtlExit *exit_out);
