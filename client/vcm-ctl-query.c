@@ -1,5 +1,7 @@
 /* vcm-ctl-query: vcmountctl's read-only commands: device, fs, is-devicemapper,
- * is-system-mount, is-host-device, describe and status. */
+ * is-system-mount, is-host-device (typed calls of libvcmount's client),
+ * describe and status (generic calls: they show keys and properties this
+ * client does not know yet, and status insists on every property). */
 #include <stdio.h>
 
 #include "vcm-ctl.h"
@@ -8,16 +10,20 @@
 VcmCtlExit
 vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  guint32 major, minor;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmDeviceInfo) info = NULL;
+  guint major, minor;
   const char *mount_point;
-  VcmCtlExit code;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "GetDeviceForPath", g_variant_new ("(s)", args[0]),
-                        &code, "cannot find the device of %s", args[0]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(uu&s)", &major, &minor, &mount_point);
+  info = vcm_client_get_device_for_path_sync (ctl->client, args[0], flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (info == NULL)
+    return vcm_ctl_report_call_error (error, "cannot find the device of %s", args[0]);
+  major = vcm_device_info_get_major (info);
+  minor = vcm_device_info_get_minor (info);
+  mount_point = vcm_device_info_get_mount_point (info);
 
   if (ctl->json)
     {
@@ -45,15 +51,18 @@ vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmFsInfo) info = NULL;
   const char *device, *fs_type;
-  VcmCtlExit code;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  reply = vcm_ctl_call (ctl, "GetDevicePathAndFsType", g_variant_new ("(s)", args[0]),
-                        &code, "cannot find the filesystem mounted at %s", args[0]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(&s&s)", &device, &fs_type);
+  info = vcm_client_get_device_path_and_fs_type_sync (ctl->client, args[0], flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (info == NULL)
+    return vcm_ctl_report_call_error (error, "cannot find the filesystem mounted at %s", args[0]);
+  device = vcm_fs_info_get_device (info);
+  fs_type = vcm_fs_info_get_fs_type (info);
 
   if (ctl->json)
     {
@@ -116,22 +125,25 @@ vcm_ctl_check_is_device_mapper (char **args)
 VcmCtlExit
 vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *canonical = NULL;
   guint32 major, minor;
-  gboolean answer;
-  VcmCtlExit code;
+  gboolean answer = FALSE;
+  VcmCtlAuth auth;
+  VcmCallFlags flags;
 
   if (!vcm_ctl_parse_devnum (args[0], &major, &minor, &error))
     return vcm_ctl_usage_error ("is-devicemapper", "%s", error->message);
 
   canonical = g_strdup_printf ("%u:%u", major, minor);
-  reply = vcm_ctl_call (ctl, "IsDeviceMapper", g_variant_new ("(uu)", major, minor),
-                        &code, "cannot tell whether %s is a device-mapper device", canonical);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(b)", &answer);
+  flags = vcm_ctl_auth_begin (ctl, &auth);
+  if (!vcm_client_is_device_mapper_sync (ctl->client, major, minor, flags, NULL, &answer, &error))
+    {
+      vcm_ctl_auth_end (ctl, &auth);
+      return vcm_ctl_report_call_error (error, "cannot tell whether %s is a device-mapper device",
+                                        canonical);
+    }
+  vcm_ctl_auth_end (ctl, &auth);
   print_bool_answer (ctl, "device", canonical, "device-mapper", answer);
   return VCM_CTL_EXIT_OK;
 }
@@ -139,15 +151,15 @@ vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  gboolean answer;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  gboolean answer = FALSE;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  gboolean ok = vcm_client_is_system_mount_sync (ctl->client, args[0], flags, NULL, &answer, &error);
 
-  reply = vcm_ctl_call (ctl, "IsSystemMount", g_variant_new ("(s)", args[0]),
-                        &code, "cannot tell whether %s is a system mount", args[0]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(b)", &answer);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (!ok)
+    return vcm_ctl_report_call_error (error, "cannot tell whether %s is a system mount", args[0]);
   print_bool_answer (ctl, "path", args[0], "system-mount", answer);
   return VCM_CTL_EXIT_OK;
 }
@@ -155,15 +167,15 @@ vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_is_host_device (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) reply = NULL;
-  gboolean answer;
-  VcmCtlExit code;
+  g_autoptr(GError) error = NULL;
+  gboolean answer = FALSE;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  gboolean ok = vcm_client_is_host_device_sync (ctl->client, args[0], flags, NULL, &answer, &error);
 
-  reply = vcm_ctl_call (ctl, "IsHostDevice", g_variant_new ("(s)", args[0]),
-                        &code, "cannot tell whether %s is a host device", args[0]);
-  if (reply == NULL)
-    return code;
-  g_variant_get (reply, "(b)", &answer);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (!ok)
+    return vcm_ctl_report_call_error (error, "cannot tell whether %s is a host device", args[0]);
   print_bool_answer (ctl, "path", args[0], "host-device", answer);
   return VCM_CTL_EXIT_OK;
 }
