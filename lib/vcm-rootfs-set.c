@@ -23,7 +23,8 @@
  * owner of `org.vc.Mount`) it starts over. A new listing is applied as the
  * difference to what the set held, so a restart of the service that changed
  * nothing changes nothing in the set. While the service is not running the
- * set keeps what it last knew and #VcmRootfsSet:synced is %FALSE.
+ * set keeps what it last knew and #VcmRootfsSet:synced is %FALSE; so it does
+ * for good when the client's bus connection is closed.
  *
  * Each change is reported as #GListModel::items-changed and as one of
  * #VcmRootfsSet::added, #VcmRootfsSet::removed and #VcmRootfsSet::changed;
@@ -65,6 +66,8 @@ struct _VcmRootfsSet {
   guint retry_id;
   gulong proxy_handlers[3];
   gulong owner_handler;
+  gulong closed_handler;
+  GDBusConnection *connection;  /* the client's, watched for closing */
 };
 
 static void vcm_rootfs_set_list_model_init (GListModelInterface *iface);
@@ -422,6 +425,21 @@ on_name_owner (GObject *client, GParamSpec *pspec, gpointer user_data)
   start_listing (self);
 }
 
+/* The bus connection is gone: nothing more will come; the set keeps what it
+ * knew and says it no longer follows. */
+static void
+on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished, GError *error,
+                      gpointer user_data)
+{
+  VcmRootfsSet *self = user_data;
+  G_GNUC_UNUSED g_autoptr(VcmRootfsSet) hold = g_object_ref (self);  /* handlers may drop the last ref */
+
+  g_debug ("vcm-rootfs-set: the bus connection was closed");
+  g_clear_pointer (&self->owner, g_free);
+  stop_listing (self);
+  set_synced (self, FALSE);
+}
+
 static void
 on_rootfs_mounted (VcmDBusMount *proxy, guint64 generation, const char *sandbox_id,
                    const char *container_id, const char *mount_point, gboolean read_only,
@@ -519,7 +537,11 @@ vcm_rootfs_set_constructed (GObject *object)
                                               G_CALLBACK (on_rootfs_changed), self);
   self->owner_handler = g_signal_connect (self->client, "notify::name-owner",
                                           G_CALLBACK (on_name_owner), self);
-  self->owner = vcm_client_dup_name_owner (self->client);
+  self->connection = g_object_ref (vcm_client_get_connection (self->client));
+  self->closed_handler = g_signal_connect (self->connection, "closed",
+                                           G_CALLBACK (on_connection_closed), self);
+  if (!g_dbus_connection_is_closed (self->connection))
+    self->owner = vcm_client_dup_name_owner (self->client);
   start_listing (self);
 }
 
@@ -538,6 +560,11 @@ vcm_rootfs_set_dispose (GObject *object)
           g_clear_signal_handler (&self->proxy_handlers[i], proxy);
       g_clear_signal_handler (&self->owner_handler, self->client);
       g_clear_object (&self->client);
+    }
+  if (self->connection != NULL)
+    {
+      g_clear_signal_handler (&self->closed_handler, self->connection);
+      g_clear_object (&self->connection);
     }
   G_OBJECT_CLASS (vcm_rootfs_set_parent_class)->dispose (object);
 }

@@ -386,6 +386,20 @@ test_service_absent (Fixture *fx, gconstpointer data)
 }
 
 static void
+test_connection_closed (Fixture *fx, gconstpointer data)
+{
+  fake_service_mount (fx->fake, "sb", "c1", FALSE, TRUE);
+  fixture_follow (fx, NULL);
+  assert_set_is_service (fx);
+  g_dbus_connection_close_sync (fx->conn, NULL, NULL);
+  WAIT_UNTIL (!vcm_rootfs_set_get_synced (fx->set));
+  /* what it knew stays; nothing more comes */
+  fake_service_mount (fx->fake, "sb", "c2", FALSE, TRUE);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fx->set)), ==, 1);
+  g_assert_false (vcm_rootfs_set_get_synced (fx->set));
+}
+
+static void
 test_sandbox_filter (Fixture *fx, gconstpointer data)
 {
   fake_service_mount (fx->fake, "sbA", "c1", FALSE, TRUE);
@@ -465,6 +479,7 @@ main (int argc, char **argv)
   ADD ("restart/owner-replaced", test_restart, GINT_TO_POINTER (TRUE));
   ADD ("service-absent", test_service_absent, NULL);
   ADD ("sandbox-filter", test_sandbox_filter, NULL);
+  ADD ("connection-closed", test_connection_closed, NULL);
   ADD ("burst/1000", test_burst, GINT_TO_POINTER (FALSE));
   ADD ("burst/1000-lossy", test_burst, GINT_TO_POINTER (TRUE));
 #undef ADD
