@@ -14,7 +14,8 @@ import time
 _SKIP_TOP = ('.git', '__pycache__')
 _SKIP_PREFIX = ('build', 'obj-')
 _SKIP_DEBIAN = ('.debhelper', 'files', 'debhelper-build-stamp', 'tmp', 'vc-mount',
-                'vc-mount-dbgsym')
+                'vc-mount-dbgsym', 'libvcmount-1-0', 'libvcmount-1-0-dbgsym', 'libvcmount-1-dev',
+                'gir1.2-vcmount-1', 'libvcmount-1-doc')
 
 
 class Package:
@@ -25,7 +26,8 @@ class Package:
         self.returncode = None
         self.log = ''
         self.seconds = None
-        self.deb = None
+        self.deb = None        # the service's package, vc-mount
+        self.runtime = []      # what a host installs: vc-mount and the library it links
         self.changes = None
 
     def _ignore(self, directory, names):
@@ -52,10 +54,12 @@ class Package:
         self.returncode = r.returncode
         self.log = r.stdout
         debs = [d for d in glob.glob(os.path.join(self.workdir, 'vc-mount_*.deb'))]
+        libs = glob.glob(os.path.join(self.workdir, 'libvcmount-1-0_*.deb'))
         changes = glob.glob(os.path.join(self.workdir, 'vc-mount_*.changes'))
         self.deb = debs[0] if len(debs) == 1 else None
+        self.runtime = debs + libs if len(debs) == 1 and len(libs) == 1 else []
         self.changes = changes[0] if len(changes) == 1 else None
-        return self.returncode == 0 and self.deb is not None
+        return self.returncode == 0 and self.deb is not None and bool(self.runtime)
 
     def lintian(self, timeout=300):
         """Runs lintian on the .changes (the binary packages and the

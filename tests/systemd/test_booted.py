@@ -235,9 +235,11 @@ class Booted(unittest.TestCase):
         # does not.
         if os.path.lexists(box.path('/usr/sbin/policy-rc.d')):
             os.unlink(box.path('/usr/sbin/policy-rc.d'))
-        shutil.copy(pkg.deb, box.path('/var/tmp/'))
-        deb = '/var/tmp/' + os.path.basename(pkg.deb)
-        r = box.run(['apt', 'install', '-y', '--no-install-recommends', deb], timeout=300,
+        debs = []
+        for d in pkg.runtime:   # vc-mount and libvcmount-1-0, which vcmountctl links
+            shutil.copy(d, box.path('/var/tmp/'))
+            debs.append('/var/tmp/' + os.path.basename(d))
+        r = box.run(['apt', 'install', '-y', '--no-install-recommends'] + debs, timeout=300,
                     env={'DEBIAN_FRONTEND': 'noninteractive'})
         self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
         self.assertEqual(sh(['dpkg-query', '-W', '-f=${Status}', 'vc-mount']),
@@ -534,7 +536,7 @@ class Booted(unittest.TestCase):
                                                    '_PID=%d' % pid]))
 
     def test_16_purge_leaves_nothing(self):
-        r = box.run(['apt-get', 'purge', '-y', 'vc-mount'], timeout=300,
+        r = box.run(['apt-get', 'purge', '-y', 'vc-mount', 'libvcmount-1-0'], timeout=300,
                     env={'DEBIAN_FRONTEND': 'noninteractive'})
         self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr[-3000:])
         self.assertNotEqual(box.run(['dpkg-query', '-W', '-f=${Status}', 'vc-mount'])
@@ -542,8 +544,8 @@ class Booted(unittest.TestCase):
         # Everything the container changed is in the overlay's upper layer.
         # Logs may name the package; nothing else may be left of it.
         logs = ('var/log/', 'var/lib/dpkg/status', 'var/lib/dpkg/status-old',
-                'var/cache/debconf/', 'var/lib/apt/extended_states', 'var/cache/apt/',
-                'var/tmp/' + os.path.basename(pkg.deb))
+                'var/cache/debconf/', 'var/lib/apt/extended_states', 'var/cache/apt/') + \
+            tuple('var/tmp/' + os.path.basename(d) for d in pkg.runtime)
         left = []
         for dirpath, dirnames, files in os.walk(box.upper):
             for n in dirnames + files:
@@ -554,7 +556,9 @@ class Booted(unittest.TestCase):
             path = os.path.join(box.upper, f)
             if os.path.exists(path):
                 with open(path) as fh:
-                    self.assertNotIn('Package: vc-mount\n', fh.read())
+                    text = fh.read()
+                    self.assertNotIn('Package: vc-mount\n', text)
+                    self.assertNotIn('Package: libvcmount-1-0\n', text)
         self.assertEqual(left, [])
         self.assertIn(show('LoadState')['LoadState'], ('not-found',))
 
