@@ -12,8 +12,9 @@
 #                                        waiting, then collects every reply; with
 #                                        --agent registers a polkit
 #                                        authentication agent for itself that
-#                                        never answers; prints a JSON object
-#                                        {error name or "ok": count}
+#                                        never answers; prints {"reply": NAME}
+#                                        as each reply comes (an error name or
+#                                        "ok"), then {"final": {NAME: count}}
 #   attacker.py - swap DIR A B STOPFILE  exchanges DIR/A and DIR/B (renameat2
 #                                        RENAME_EXCHANGE) until STOPFILE exists;
 #                                        prints the number of exchanges
@@ -133,6 +134,7 @@ def cmd_flood(conn, n, spec, interactive, agent):
         except GLib.Error as e:
             name, _ = error_name(e)
         outcomes[name] = outcomes.get(name, 0) + 1
+        print(json.dumps({'reply': name}), flush=True)
         left[0] -= 1
         if left[0] == 0:
             loop.quit()
@@ -141,10 +143,6 @@ def cmd_flood(conn, n, spec, interactive, agent):
         msg = message_for(method, sig, args_text, interactive)
         conn.send_message_with_reply(msg, Gio.DBusSendMessageFlags.NONE, 600000, None,
                                      on_reply, None)
-    # Replies that are refusals come at once; the rest wait on polkit. Print
-    # what came within the first moments, then everything once all are in.
-    GLib.timeout_add(int(os.environ.get('VCM_FLOOD_SETTLE_MS', '3000')),
-                     lambda: (print(json.dumps({'settled': dict(outcomes)}), flush=True), False)[1])
     loop.run()
     print(json.dumps({'final': outcomes}), flush=True)
     del held

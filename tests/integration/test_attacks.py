@@ -606,28 +606,41 @@ class TestBounds(AttackCase):
         with open(f'/proc/{self.w.daemon_pid}/status') as f:
             return int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1))
 
-    def flood(self, uid, n, call, interactive=False, agent=False, settle_ms=3000):
+    def flood(self, uid, n, call, interactive=False, agent=False):
         method, *args = call
         sig = vcmtest.in_signature(method)
         spec = json.dumps([method, sig, vcmtest.GLib.Variant(f'({sig})', tuple(args)).print_(True)])
         extra = (['--interactive'] if interactive else []) + (['--agent'] if agent else [])
         cmd = self.w.setpriv(uid) + [vcmtest.PYTHON, ATTACKER, self.w.bus_address, 'flood', str(n),
                                      spec] + extra
-        env = self.w._child_env({'VCM_FLOOD_SETTLE_MS': str(settle_ms)})
-        return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, cwd='/', text=True)
+        return subprocess.Popen(cmd, env=self.w._child_env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd='/', text=True)
 
     @staticmethod
-    def read_json_line(proc, key, timeout=120):
+    def _next(proc, what):
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f'the attacker ended before {what}: {proc.stderr.read()}')
+        return json.loads(line)
+
+    def replies_until(self, proc, name, count, timeout=120):
+        """Reads the attacker's replies until @count of them are @name (the
+        event the test needs); returns every reply seen so far, counted."""
+        seen = {}
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            obj = json.loads(line)
-            if key in obj:
-                return obj[key]
-        raise AssertionError(f'no {key} line from the attacker: {proc.stderr.read()}')
+        while seen.get(name, 0) < count:
+            self.assertLess(time.monotonic(), deadline, f'waiting for {count} x {name}: {seen}')
+            obj = self._next(proc, f'{count} x {name} (seen {seen})')
+            self.assertIn('reply', obj, obj)
+            seen[obj['reply']] = seen.get(obj['reply'], 0) + 1
+        return seen
+
+    def final(self, proc):
+        """Every reply of the attacker, counted, once all are in."""
+        while True:
+            obj = self._next(proc, 'its final line')
+            if 'final' in obj:
+                return obj['final']
 
     def test_pending_checks_are_bounded_per_caller(self):
         # polkitd hangs: every check waits. bob sends 40 calls at once.
@@ -640,22 +653,22 @@ class TestBounds(AttackCase):
                 os.kill(pid, signal.SIGCONT)
                 resumed[0] = True
         self.addCleanup(resume)
-        call = ('MountRootfs', 'bob', 'c1', self.path(), True)
-        bob = self.flood(BOB, 40, call)
-        settled = self.read_json_line(bob, 'settled')
-        self.assertEqual(settled.get(LIMITS), 40 - 8, settled)
+        # (a call that names no path of the caller's: only the bound on
+        # waiting checks applies, not the one on paths being resolved)
+        bob = self.flood(BOB, 40, ('UnmountRootfs', 'bob', 'c1'))
+        seen = self.replies_until(bob, LIMITS, 40 - 8)
+        self.assertEqual(seen, {LIMITS: 32})
         # alice is another caller: her checks are still taken (and wait too)
-        alice = self.flood(ALICE, 3, ('MountRootfs', 'alice', 'c1', self.path(), True))
-        settled = self.read_json_line(alice, 'settled')
-        self.assertNotIn(LIMITS, settled)
+        alice = self.flood(ALICE, 3, ('UnmountRootfs', 'sb9', 'c1'))
         # root is never held up
         self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
         resume()
-        final = self.read_json_line(bob, 'final')
+        final = self.final(bob)
         self.assertEqual(sum(final.values()), 40)
         self.assertEqual(final.get(LIMITS), 32, final)
-        final = self.read_json_line(alice, 'final')
+        final = self.final(alice)
         self.assertEqual(sum(final.values()), 3)
+        self.assertNotIn(LIMITS, final)
         for p in (bob, alice):
             p.wait(timeout=60)
         self.assertTrue(self.w.daemon_running())
@@ -664,10 +677,8 @@ class TestBounds(AttackCase):
         # bob registers an authentication agent that never answers and sends
         # interactive calls: at most two of them wait; the rest are refused at
         # once, and alice's calls are decided as usual meanwhile.
-        bob = self.flood(BOB, 30, ('MountRootfs', 'bob', 'c1', self.path(), True),
-                         interactive=True, agent=True)
-        settled = self.read_json_line(bob, 'settled')
-        self.assertEqual(settled.get(LIMITS), 28, settled)
+        bob = self.flood(BOB, 30, ('UnmountRootfs', 'bob', 'c1'), interactive=True, agent=True)
+        self.assertEqual(self.replies_until(bob, LIMITS, 28), {LIMITS: 28})
         started = time.monotonic()
         res = self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
         self.assertEqual(res[0], os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
@@ -691,9 +702,8 @@ class TestBounds(AttackCase):
         self.addCleanup(server.wait)
         self.addCleanup(server.kill)
         self.assertEqual(server.stdout.readline().strip(), 'ready')
-        alice = self.flood(ALICE, 6, ('DescribePath', os.path.join(mnt, 'x')), settle_ms=2000)
-        settled = self.read_json_line(alice, 'settled')
-        self.assertEqual(settled, {LIMITS: 2})
+        alice = self.flood(ALICE, 6, ('DescribePath', os.path.join(mnt, 'x')))
+        self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})
         # root, bob and alice's calls that name no path go through; alice's
         # next path is refused at once
         self.assertIs(self.w.call('IsSystemMount', '/proc', timeout_ms=10000), True)
@@ -705,7 +715,7 @@ class TestBounds(AttackCase):
         self.refused(LIMITS, 'MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
         # the server goes away: the held lookups fail, the calls are answered
         server.kill()
-        final = self.read_json_line(alice, 'final')
+        final = self.final(alice)
         self.assertEqual(sum(final.values()), 6, final)
         self.assertNotIn('ok', final)
         alice.wait(timeout=60)
