@@ -4,6 +4,7 @@
 
 #include <locale.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <glib-unix.h>
 #include <gio/gio.h>
 
@@ -137,6 +138,12 @@ main (int argc, char **argv)
     g_log_set_debug_enabled (TRUE);
 
   vcm_error_quark ();   /* register the D-Bus error names before any call */
+
+  /* Whoever started us, with whatever umask: the directories the service
+   * makes in the shared dir's layout are 0755, so that callers can look
+   * their mount points up with their own credentials (a umask of 077 would
+   * make them 0700), and root's alone. */
+  umask (0022);
 
   /* Whoever started us, with whatever capabilities: only those needed. */
   if (!vcm_privileges_drop (&error))

@@ -768,6 +768,30 @@ class TestPrivileges(AttackCase):
         self.assertTrue(ok, message)
 
 
+class TestLayoutModes(unittest.TestCase):
+    """The layout the service makes is 0755 whatever umask it was started
+    with: a caller looks its mount point up with its own credentials (0700
+    would refuse it), and relies on the layout being root's alone."""
+
+    def test_layout_is_0755_under_a_tight_umask(self):
+        with vcmtest.World(start_daemon=False) as w:
+            old = os.umask(0o077)        # what vcmountd is started with
+            try:
+                w.start_daemon()
+            finally:
+                os.umask(old)
+            src = os.path.join(w.tmp, 'src')
+            os.makedirs(src, 0o755)
+            w.add_rule('polkit.addRule(function(a, s) { if (s.user == "nobody" && '
+                       'a.id == "org.vc.mount.bind") return polkit.Result.YES; });')
+            w.wait_for_rule(BOB, 'org.vc.mount.bind')
+            dest = os.path.join(w.shared_dir, 'lay', 'out')
+            ok, res, message = w.call_as(BOB, 'BindMount', src, dest, True)
+            self.assertTrue(ok, message)
+            self.assertEqual(os.stat(os.path.join(w.shared_dir, 'lay')).st_mode & 0o7777, 0o755)
+            w.unmount_all_beneath(w.shared_dir)
+
+
 class TestFirstCheck(unittest.TestCase):
     """Item 6: the first check after start keeps to AuthTimeoutSeconds too."""
 
