@@ -25,7 +25,6 @@
 #include "vcm-sys.h"
 #include "vcm-validate.h"
 
-#define ROOTFS_DIR "rootfs"
 
 struct _VcmMounter {
   char               *shared_dir;
@@ -38,28 +37,6 @@ struct _VcmMounter {
   VcmSubtreeSource    subtree;        /* optional: who knows a mount's subtree */
   gpointer            subtree_data;
 };
-
-VcmRootfs *
-vcm_rootfs_new (const char *sandbox_id, const char *container_id,
-                const char *mount_point, guint64 mount_id, gboolean read_only)
-{
-  gsize ls = strlen (sandbox_id) + 1, lc = strlen (container_id) + 1, lm = strlen (mount_point) + 1;
-  VcmRootfs *r = g_malloc0 (sizeof *r + ls + lc + lm);
-  char *p = (char *) (r + 1);
-
-  r->sandbox_id = memcpy (p, sandbox_id, ls);
-  r->container_id = memcpy (p + ls, container_id, lc);
-  r->mount_point = memcpy (p + ls + lc, mount_point, lm);
-  r->mount_id = mount_id;
-  r->read_only = read_only;
-  return r;
-}
-
-void
-vcm_rootfs_free (VcmRootfs *rootfs)
-{
-  g_free (rootfs);
-}
 
 VcmMounter *
 vcm_mounter_new (const char          *shared_dir,
@@ -133,60 +110,6 @@ const char *
 vcm_mounter_get_shared_dir (VcmMounter *self)
 {
   return self->shared_dir;
-}
-
-/* ---- the rootfs layout --------------------------------------------------- */
-
-static char *
-rootfs_relpath (const char *sandbox_id, const char *container_id)
-{
-  return g_strdup_printf ("%s/%s/" ROOTFS_DIR, sandbox_id, container_id);
-}
-
-static gint
-rootfs_compare (gconstpointer a, gconstpointer b)
-{
-  const VcmRootfs *ra = *(const VcmRootfs **) a;
-  const VcmRootfs *rb = *(const VcmRootfs **) b;
-  int c = strcmp (ra->sandbox_id, rb->sandbox_id);
-
-  return c != 0 ? c : strcmp (ra->container_id, rb->container_id);
-}
-
-GPtrArray *
-vcm_mounter_list_rootfs_in (const char    *shared_dir,
-                            VcmMountTable *table,
-                            const char    *sandbox_id)
-{
-  g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
-  g_autofree char *prefix = NULL;
-  g_autoptr(GPtrArray) beneath = NULL;
-
-  if (sandbox_id != NULL && *sandbox_id != '\0')
-    prefix = g_build_filename (shared_dir, sandbox_id, NULL);
-  else
-    prefix = g_strdup (shared_dir);
-
-  beneath = vcm_mount_table_get_beneath (table, prefix);
-  for (guint i = 0; i < beneath->len; i++)
-    {
-      const VcmMountEntry *e = beneath->pdata[i];
-      const char *rel = vcm_path_relative_to (e->target, shared_dir);
-      g_auto(GStrv) parts = NULL;
-
-      if (rel == NULL || *rel == '\0')
-        continue;
-      parts = g_strsplit (rel, "/", -1);
-      if (g_strv_length (parts) != 3 || !g_str_equal (parts[2], ROOTFS_DIR) ||
-          !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
-          !vcm_validate_id ("container_id", parts[1], NULL))
-        continue;
-      if (vcm_mount_table_lookup_target (table, e->target) != e)
-        continue;   /* stacked below another mount: the top one counts */
-      g_ptr_array_add (result, vcm_rootfs_new (parts[0], parts[1], e->target, e->id, e->read_only));
-    }
-  g_ptr_array_sort (result, rootfs_compare);
-  return g_steal_pointer (&result);
 }
 
 /* ---- attaching and detaching ---------------------------------------------- */
@@ -642,7 +565,7 @@ vcm_mounter_probe_rootfs (VcmMounter  *self,
   if (!vcm_validate_id ("sandbox_id", sandbox_id, NULL) ||
       !vcm_validate_id ("container_id", container_id, NULL))
     return FALSE;
-  rel = rootfs_relpath (sandbox_id, container_id);
+  rel = vcm_rootfs_relpath (sandbox_id, container_id);
   fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
                            "rootfs", NULL, NULL, NULL, &error);
   if (fd < 0)
@@ -659,24 +582,6 @@ vcm_mounter_probe_rootfs (VcmMounter  *self,
     return FALSE;
   *out_rootfs = g_steal_pointer (&rootfs);
   return TRUE;
-}
-
-void
-vcm_mounter_fill_unique_ids (GPtrArray *rootfs)
-{
-  for (guint i = 0; i < rootfs->len; i++)
-    {
-      VcmRootfs *r = rootfs->pdata[i];
-      vcm_autofd int fd = open (r->mount_point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      guint64 id = 0;
-
-      r->unique_id = 0;
-      if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
-          id != r->mount_id)
-        continue;   /* the path leads elsewhere by now: compared by mountinfo ID */
-      if (vcm_sys_unique_mount_id (fd, &r->unique_id) < 0)
-        r->unique_id = 0;
-    }
 }
 
 /* ---- requests: what a call will do, resolved before it is authorized ---- */
@@ -783,7 +688,7 @@ vcm_mounter_prepare_mount_rootfs (VcmMounter           *self,
       !vcm_validate_id ("container_id", container_id, error) ||
       !vcm_validate_absolute_path ("rootfs", rootfs, error))
     return NULL;
-  rel = rootfs_relpath (sandbox_id, container_id);
+  rel = vcm_rootfs_relpath (sandbox_id, container_id);
   req = request_new (self, VCM_MOUNT_OP_MOUNT_ROOTFS, rel, creds);
   req->read_only = read_only;
   if (!request_open_source (req, "rootfs", rootfs, TRUE, error))
@@ -803,7 +708,7 @@ vcm_mounter_prepare_unmount_rootfs (VcmMounter           *self,
   if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
       !vcm_validate_id ("container_id", container_id, error))
     return NULL;
-  rel = rootfs_relpath (sandbox_id, container_id);
+  rel = vcm_rootfs_relpath (sandbox_id, container_id);
   return request_new (self, VCM_MOUNT_OP_UNMOUNT_ROOTFS, rel, creds);
 }
 
@@ -1011,7 +916,7 @@ vcm_mounter_run_unmount_rootfs (VcmMounter            *self,
   vcm_clear_fd (&fd);
 
   /* The layout beneath the shared dir is the service's: remove what is empty. */
-  vcm_fdpath_rmdir_if_empty (cid_fd, ROOTFS_DIR);
+  vcm_fdpath_rmdir_if_empty (cid_fd, VCM_ROOTFS_DIR);
   sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->sandbox_id,
                                VCM_RESOLVE_EXISTING, "sandbox_id", NULL, NULL, NULL, NULL);
   if (sbx_fd >= 0)

@@ -7,23 +7,9 @@
 
 #include "vcm-creds.h"
 #include "vcm-mounttable.h"
+#include "vcm-rootfs.h"
 
 G_BEGIN_DECLS
-
-/* One allocation: the strings follow the struct (thousands are kept). */
-typedef struct {
-  const char *sandbox_id;
-  const char *container_id;
-  const char *mount_point;
-  guint64  mount_id;
-  guint64  unique_id;   /* statx STATX_MNT_ID_UNIQUE, never reused; 0 = unknown */
-  gboolean read_only;
-} VcmRootfs;
-
-VcmRootfs *vcm_rootfs_new  (const char *sandbox_id, const char *container_id,
-                            const char *mount_point, guint64 mount_id, gboolean read_only);
-void       vcm_rootfs_free (VcmRootfs *rootfs);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmRootfs, vcm_rootfs_free)
 
 typedef struct _VcmMounter VcmMounter;
 
@@ -51,13 +37,6 @@ void vcm_mounter_set_subtree_source (VcmMounter       *mounter,
 
 const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 
-/* The rootfs mounts in @table (top-most mount at SHARED/SBX/CID/rootfs with
- * valid IDs), optionally of one sandbox (NULL or "" = all). Sorted by
- * sandbox, container. Element type VcmRootfs. */
-GPtrArray *vcm_mounter_list_rootfs_in (const char    *shared_dir,
-                                       VcmMountTable *table,
-                                       const char    *sandbox_id);
-
 /* What is mounted at the rootfs mount point of @sandbox_id/@container_id right
  * now, read live from the kernel (statx, listmount, statmount: a cost that
  * does not grow with the mount table). Returns FALSE when the kernel cannot
@@ -69,11 +48,6 @@ gboolean vcm_mounter_probe_rootfs (VcmMounter  *mounter,
                                    const char  *container_id,
                                    VcmRootfs  **out_rootfs,
                                    GHashTable **out_submounts);
-
-/* The unique mount IDs of the rootfs in @rootfs (a list from
- * vcm_mounter_list_rootfs_in), looked up by path; left 0 where the path no
- * longer leads to the listed mount. */
-void vcm_mounter_fill_unique_ids (GPtrArray *rootfs);
 
 /* ---- requests --------------------------------------------------------------
  * A mutating call is split in two: prepare resolves what the call will act on

@@ -49,7 +49,6 @@
 #define MAX_PARENTS 4096   /* parents remembered; forgotten all at once beyond */
 #define PARENT_UNRELATED 1 /* its mount point is neither beneath nor above the shared dir */
 #define PARENT_RELATED   2
-#define ROOTFS_DIR "rootfs"
 
 typedef struct _Tracked Tracked;
 
@@ -227,8 +226,8 @@ reading_take (const char *shared_dir, guint64 seq, GError **error)
   r = g_new0 (Reading, 1);
   r->seq = seq;
   r->table = table;
-  r->rootfs = vcm_mounter_list_rootfs_in (shared_dir, table, NULL);
-  vcm_mounter_fill_unique_ids (r->rootfs);
+  r->rootfs = vcm_rootfs_list_in_table (shared_dir, table, NULL);
+  vcm_rootfs_fill_unique_ids (r->rootfs);
   r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) set_unref);
   for (guint i = 0; i < r->rootfs->len; i++)
     g_ptr_array_add (r->submounts,
@@ -285,16 +284,6 @@ track (VcmWatch *self, VcmRootfs *rootfs, GHashTable *submounts)
       if (submounts != NULL)
         index_subs (self, t);
     }
-}
-
-static gint
-rootfs_compare (gconstpointer a, gconstpointer b)
-{
-  const VcmRootfs *ra = *(const VcmRootfs **) a;
-  const VcmRootfs *rb = *(const VcmRootfs **) b;
-  int c = strcmp (ra->sandbox_id, rb->sandbox_id);
-
-  return c != 0 ? c : strcmp (ra->container_id, rb->container_id);
 }
 
 static gboolean
@@ -679,7 +668,7 @@ static void
 probe_key (VcmWatch *self, const char *sandbox_id, const char *container_id)
 {
   g_autofree char *key = rootfs_key (sandbox_id, container_id);
-  g_autofree char *path = g_build_filename (self->shared_dir, sandbox_id, container_id, ROOTFS_DIR, NULL);
+  g_autofree char *path = g_build_filename (self->shared_dir, sandbox_id, container_id, VCM_ROOTFS_DIR, NULL);
   g_autofree char *point = NULL;
   g_autoptr(VcmRootfs) now = NULL;
   g_autoptr(GHashTable) subs = NULL;
@@ -873,7 +862,7 @@ on_attached (VcmWatch *self, guint64 id)
   if (parts == NULL)
     return;   /* elsewhere: the usual foreign mount, one statmount was all */
   n = g_strv_length (parts);
-  if (n < 3 || !g_str_equal (parts[2], ROOTFS_DIR) ||
+  if (n < 3 || !g_str_equal (parts[2], VCM_ROOTFS_DIR) ||
       !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
       !vcm_validate_id ("container_id", parts[1], NULL))
     {
@@ -1516,7 +1505,7 @@ vcm_watch_list_rootfs (VcmWatch *self, const char *sandbox_id)
     {
       g_autoptr(VcmMountTable) table = vcm_watch_get_table (self, FALSE);
 
-      return vcm_mounter_list_rootfs_in (self->shared_dir, table, sandbox_id);
+      return vcm_rootfs_list_in_table (self->shared_dir, table, sandbox_id);
     }
   bring_up_to_date (self);
   /* lost events (an overflow): the snapshot is right only after a full read */
@@ -1535,7 +1524,7 @@ vcm_watch_list_rootfs (VcmWatch *self, const char *sandbox_id)
       copy->unique_id = r->unique_id;
       g_ptr_array_add (result, copy);
     }
-  g_ptr_array_sort (result, rootfs_compare);
+  g_ptr_array_sort (result, vcm_rootfs_compare);
   return g_steal_pointer (&result);
 }
 

@@ -7,8 +7,8 @@
 
 #include <glib.h>
 
-#include "vcm-mounter.h"
 #include "vcm-mounttable.h"
+#include "vcm-rootfs.h"
 
 G_BEGIN_DECLS
 

@@ -1201,7 +1201,7 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
 /* ---- unique mount IDs of the listed rootfs ---------------------------------------- */
 
 /* @n rootfs are mounted; the table is read; three of them are unmounted
- * behind its back; vcm_mounter_fill_unique_ids must give every listed rootfs
+ * behind its back; vcm_rootfs_fill_unique_ids must give every listed rootfs
  * the unique ID of the mount now at its mount point, and 0 to those gone. */
 static void
 check_unique_ids (Fixture *f, guint n)
@@ -1222,7 +1222,7 @@ check_unique_ids (Fixture *f, guint n)
     }
   table = vcm_mount_table_new_from_kernel (&error);
   g_assert_no_error (error);
-  listed = vcm_mounter_list_rootfs_in (f->w->shared, table, "uniq");
+  listed = vcm_rootfs_list_in_table (f->w->shared, table, "uniq");
   g_assert_cmpuint (listed->len, ==, n);
 
   for (guint i = 0; i < n; i += n / 2 - 1)
@@ -1234,7 +1234,7 @@ check_unique_ids (Fixture *f, guint n)
     }
   g_assert_cmpuint (g_hash_table_size (gone), ==, 3);
 
-  vcm_mounter_fill_unique_ids (listed);
+  vcm_rootfs_fill_unique_ids (listed);
   for (guint i = 0; i < listed->len; i++)
     {
       const VcmRootfs *r = listed->pdata[i];
