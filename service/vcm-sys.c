@@ -117,33 +117,11 @@ vcm_sys_unique_mount_id (int fd, guint64 *out_id)
   return 0;
 }
 
-/* VCM_FORCE_NO_STATMOUNT=1 makes the service behave as on a kernel older
- * than 6.8 (or under a syscall filter that refuses these): the tests run the
- * mount-table fallbacks with it. */
-static gboolean
-statmount_disabled (void)
-{
-  static gsize once = 0;
-  static gboolean disabled;
-
-  if (g_once_init_enter (&once))
-    {
-      disabled = g_strcmp0 (g_getenv ("VCM_FORCE_NO_STATMOUNT"), "1") == 0;
-      g_once_init_leave (&once, 1);
-    }
-  return disabled;
-}
-
 gssize
 vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n)
 {
   struct vcm_mnt_id_req req = { .size = sizeof req, .mnt_id = parent_id, .param = last_id };
 
-  if (statmount_disabled ())
-    {
-      errno = ENOSYS;
-      return -1;
-    }
   return syscall (__NR_listmount, &req, ids, n, 0);
 }
 
@@ -154,11 +132,6 @@ statmount_alloc (guint64 id, guint64 mask)
   struct vcm_mnt_id_req req = { .size = sizeof req, .mnt_id = id, .param = mask };
   gsize size = sizeof (struct vcm_statmount) + 512;
 
-  if (statmount_disabled ())
-    {
-      errno = ENOSYS;
-      return NULL;
-    }
   for (int tries = 0; tries < 8; tries++, size *= 4)
     {
       struct vcm_statmount *sm = g_malloc0 (size);
