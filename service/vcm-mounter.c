@@ -27,27 +27,52 @@
 
 
 struct _VcmMounter {
+  GObject             parent;
   char               *shared_dir;
   int                 shared_fd;
   VcmMountTableSource source;
   gpointer            source_data;
-  gboolean            legacy_api;     /* the kernel lacks open_tree & co. */
+  gboolean            legacy_api;     /* the kernel lacks open_tree & co., or asked */
   int                 staging_fd;     /* legacy: the private staging tmpfs */
   guint               staging_counter;
   VcmSubtreeSource    subtree;        /* optional: who knows a mount's subtree */
   gpointer            subtree_data;
 };
 
-VcmMounter *
-vcm_mounter_new (const char          *shared_dir,
-                 VcmMountTableSource  source,
-                 gpointer             source_data,
-                 GError             **error)
-{
-  g_autoptr(VcmMounter) self = g_atomic_rc_box_new0 (VcmMounter);
+G_DEFINE_FINAL_TYPE (VcmMounter, vcm_mounter, G_TYPE_OBJECT)
 
+static void
+vcm_mounter_finalize (GObject *object)
+{
+  VcmMounter *self = VCM_MOUNTER (object);
+
+  vcm_clear_fd (&self->staging_fd);
+  vcm_clear_fd (&self->shared_fd);
+  g_free (self->shared_dir);
+  G_OBJECT_CLASS (vcm_mounter_parent_class)->finalize (object);
+}
+
+static void
+vcm_mounter_class_init (VcmMounterClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vcm_mounter_finalize;
+}
+
+static void
+vcm_mounter_init (VcmMounter *self)
+{
   self->shared_fd = -1;
   self->staging_fd = -1;
+  self->source = vcm_mount_table_source_kernel;
+}
+
+VcmMounter *
+vcm_mounter_new (const char      *shared_dir,
+                 VcmMounterFlags  flags,
+                 GError         **error)
+{
+  g_autoptr(VcmMounter) self = g_object_new (VCM_TYPE_MOUNTER, NULL);
+
   if (!vcm_validate_absolute_path ("shared-dir", shared_dir, error))
     return NULL;
   self->shared_dir = vcm_path_normalize (shared_dir);
@@ -68,42 +93,24 @@ vcm_mounter_new (const char          *shared_dir,
       vcm_error_set_errno (error, errno, "cannot open the shared dir", self->shared_dir);
       return NULL;
     }
-  self->source = source;
-  self->source_data = source_data;
-  self->legacy_api = g_strcmp0 (g_getenv ("VCM_FORCE_LEGACY_MOUNT_API"), "1") == 0;
+  self->legacy_api = (flags & VCM_MOUNTER_FLAGS_LEGACY_API) != 0;
   if (self->legacy_api)
-    g_message ("Using the classic mount(2) API (forced by VCM_FORCE_LEGACY_MOUNT_API)");
+    g_message ("Using the classic mount(2) API (asked for)");
   return g_steal_pointer (&self);
 }
 
-static void
-mounter_clear (gpointer data)
-{
-  VcmMounter *self = data;
-
-  vcm_clear_fd (&self->staging_fd);
-  vcm_clear_fd (&self->shared_fd);
-  g_free (self->shared_dir);
-}
-
-VcmMounter *
-vcm_mounter_ref (VcmMounter *self)
-{
-  return g_atomic_rc_box_acquire (self);
-}
-
 void
-vcm_mounter_unref (VcmMounter *self)
+vcm_mounter_set_table_source (VcmMounter *self, VcmMountTableSource source, gpointer source_data)
 {
-  if (self != NULL)
-    g_atomic_rc_box_release_full (self, mounter_clear);
+  self->source = source != NULL ? source : vcm_mount_table_source_kernel;
+  self->source_data = source != NULL ? source_data : NULL;
 }
 
 void
 vcm_mounter_set_subtree_source (VcmMounter *self, VcmSubtreeSource subtree, gpointer subtree_data)
 {
   self->subtree = subtree;
-  self->subtree_data = subtree_data;
+  self->subtree_data = subtree != NULL ? subtree_data : NULL;
 }
 
 const char *

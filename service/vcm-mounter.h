@@ -3,7 +3,7 @@
  * from a mount table. Knows nothing of D-Bus. */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include "vcm-creds.h"
 #include "vcm-mounttable.h"
@@ -11,18 +11,29 @@
 
 G_BEGIN_DECLS
 
-typedef struct _VcmMounter VcmMounter;
+#define VCM_TYPE_MOUNTER (vcm_mounter_get_type ())
+G_DECLARE_FINAL_TYPE (VcmMounter, vcm_mounter, VCM, MOUNTER, GObject)
+
+typedef enum {
+  VCM_MOUNTER_FLAGS_NONE       = 0,
+  /* the classic mount(2) path even where open_tree(2) and move_mount(2)
+   * work (the tests run every case on both) */
+  VCM_MOUNTER_FLAGS_LEGACY_API = 1 << 0,
+} VcmMounterFlags;
 
 /* Creates @shared_dir if missing (absolute path, from the administrator's
- * configuration) and opens it; every later path operation works beneath that fd. */
-VcmMounter *vcm_mounter_new  (const char          *shared_dir,
-                              VcmMountTableSource  source,
-                              gpointer             source_data,
-                              GError             **error);
-/* Refcounted: the work of a call in a worker thread holds a reference. */
-VcmMounter *vcm_mounter_ref   (VcmMounter *mounter);
-void        vcm_mounter_unref (VcmMounter *mounter);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMounter, vcm_mounter_unref)
+ * configuration) and opens it; every later path operation works beneath that
+ * fd. A GObject: the work of a call in a worker thread holds a reference. */
+VcmMounter *vcm_mounter_new (const char      *shared_dir,
+                             VcmMounterFlags  flags,
+                             GError         **error);
+
+/* Where the mounter reads the mount table when the kernel cannot be asked
+ * about one mount (NULL: /proc/self/mountinfo each time, the default). The
+ * owner of @source_data unsets it before it goes. */
+void vcm_mounter_set_table_source (VcmMounter          *mounter,
+                                   VcmMountTableSource  source,
+                                   gpointer             source_data);
 
 /* Who may know the unique IDs of a mount and of every mount below it (the
  * mount first, then the others by ascending ID, as listmount(2) gives them)

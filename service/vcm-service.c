@@ -11,12 +11,11 @@
 #include "vcm-error.h"
 #include "vcm-generated.h"
 #include "vcm-memory.h"
-#include "vcm-mounter.h"
 #include "vcm-prompt.h"
 #include "vcm-query.h"
+#include "vcm-rootfs-manager.h"
 #include "vcm-service.h"
 #include "vcm-validate.h"
-#include "vcm-watch.h"
 
 #define DEFAULT_SHM_SIZE (G_GUINT64_CONSTANT (65536) * 1024)
 
@@ -32,14 +31,16 @@
 #define MSGID_FOREIGN    "8c1e4b7f0a3d4c52b1f9e2a6d7c30515"
 
 struct _VcmService {
-  GDBusConnection *connection;
-  VcmDBusMount    *skeleton;
-  VcmMounter      *mounter;
-  VcmWatch        *watch;
-  VcmQuery        *query;
-  VcmAuth         *auth;
-  GCancellable    *cancellable;   /* cancelled when the service goes away */
-  GHashTable      *calls;         /* set of Call in flight */
+  GObject           parent;
+  GDBusConnection  *connection;
+  VcmDBusMount     *skeleton;
+  VcmRootfsManager *rootfs;        /* the rootfs domain: mounter, watch, bookkeeping */
+  gulong            changed_id;
+  VcmQuery         *query;
+  VcmAuth          *auth;
+  gboolean          stopping;      /* shut down: calls still in flight are refused */
+  GCancellable     *cancellable;   /* cancelled at shutdown */
+  GHashTable       *calls;         /* set of Call in flight */
   GHashTable      *preparing_by_uid;   /* uid -> calls being prepared */
   guint            preparing;
 };
@@ -64,9 +65,11 @@ typedef struct {
   char            *message;
 } Prepared;
 
+G_DEFINE_FINAL_TYPE (VcmService, vcm_service, G_TYPE_OBJECT)
+
 /* One call on its way: validated, identified, prepared, authorized, run. */
 typedef struct {
-  VcmService            *self;         /* NULL once the service has gone away */
+  VcmService            *self;         /* a reference */
   const MethodEntry     *entry;
   GDBusMethodInvocation *invocation;
   VcmCaller             *caller;
@@ -188,7 +191,7 @@ return_error (GDBusMethodInvocation *invocation, VcmCaller *caller, GError *erro
 /* ---- changes → signals -------------------------------------------------------- */
 
 static void
-on_change (const VcmChange *change, gpointer user_data)
+on_change (VcmRootfsManager *rootfs, const VcmChange *change, gpointer user_data)
 {
   VcmService *self = user_data;
   const VcmRootfs *r = change->rootfs;
@@ -252,19 +255,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prepared, prepared_free)
 static void
 call_free (Call *call)
 {
-  if (call->self != NULL)
-    g_hash_table_remove (call->self->calls, call);
+  g_hash_table_remove (call->self->calls, call);
+  g_object_unref (call->self);
   g_clear_object (&call->invocation);
   g_clear_pointer (&call->caller, vcm_caller_unref);
   g_clear_pointer (&call->prep, prepared_free);
   g_free (call);
 }
 
-/* FALSE (and the call answered and freed) when the service went away. */
+/* FALSE (and the call answered and freed) when the service was shut down
+ * meanwhile: its parts are gone. */
 static gboolean
 call_still_served (Call *call)
 {
-  if (call->self != NULL)
+  if (!call->self->stopping)
     return TRUE;
   g_dbus_method_invocation_return_error (call->invocation, VCM_ERROR, VCM_ERROR_FAILED,
                                          "the service is stopping");
@@ -289,7 +293,7 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 
 typedef struct {
   const MethodEntry *entry;
-  VcmMounter        *mounter;   /* a reference */
+  VcmMounter        *mounter;   /* a reference: the service may stop meanwhile */
   GVariant          *params;    /* a reference */
   VcmCredentials    *creds;     /* a copy; NULL for root */
 } PrepareJob;
@@ -297,7 +301,7 @@ typedef struct {
 static void
 prepare_job_free (PrepareJob *job)
 {
-  vcm_mounter_unref (job->mounter);
+  g_object_unref (job->mounter);
   g_variant_unref (job->params);
   vcm_credentials_free (job->creds);
   g_free (job);
@@ -340,7 +344,7 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
   Call *call = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (call->self != NULL && call->preparing)
+  if (call->preparing)
     count_preparing (call->self, call, -1);
   call->prep = g_task_propagate_pointer (G_TASK (result), &error);
   if (!call_still_served (call))
@@ -379,7 +383,8 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
       /* nothing of the caller's to look at: prepared here and now */
       g_autoptr(Prepared) prep = g_new0 (Prepared, 1);
 
-      if (!call->entry->prepare (self->mounter, g_dbus_method_invocation_get_parameters (call->invocation),
+      if (!call->entry->prepare (vcm_rootfs_manager_get_mounter (self->rootfs),
+                                 g_dbus_method_invocation_get_parameters (call->invocation),
                                  call->caller->creds, prep, &error))
         {
           return_error (call->invocation, call->caller, error);
@@ -410,10 +415,10 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   job = g_new0 (PrepareJob, 1);
   job->entry = call->entry;
-  job->mounter = vcm_mounter_ref (self->mounter);
+  job->mounter = g_object_ref (vcm_rootfs_manager_get_mounter (self->rootfs));
   job->params = g_variant_ref (g_dbus_method_invocation_get_parameters (call->invocation));
   job->creds = vcm_credentials_copy (call->caller->creds);
-  task = g_task_new (NULL, NULL, on_prepared, call);
+  task = g_task_new (self, self->cancellable, on_prepared, call);
   g_task_set_task_data (task, job, (GDestroyNotify) prepare_job_free);
   g_task_run_in_thread (task, prepare_in_thread);
 }
@@ -438,8 +443,14 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
       return_error (invocation, NULL, error);
       return;
     }
+  if (self->stopping)
+    {
+      g_dbus_method_invocation_return_error (invocation, VCM_ERROR, VCM_ERROR_FAILED,
+                                             "the service is stopping");
+      return;
+    }
   call = g_new0 (Call, 1);
-  call->self = self;
+  call->self = g_object_ref (self);
   call->entry = entry;
   call->invocation = g_object_ref (invocation);
   g_hash_table_add (self->calls, call);
@@ -742,33 +753,13 @@ prepare_describe_path (VcmMounter *mounter, GVariant *params, const VcmCredentia
 
 /* ---- methods -------------------------------------------------------------- */
 
-/* Reports what changed at one rootfs behind the service's back before the
- * service acts on it. Where the kernel cannot be asked cheaply, the whole
- * table is brought up to date instead. */
-static void
-sync_rootfs (VcmService *self, const char *sandbox_id, const char *container_id)
-{
-  g_autoptr(VcmRootfs) now = NULL;
-  g_autoptr(GHashTable) submounts = NULL;
-
-  if (vcm_watch_sync_live (self->watch, sandbox_id, container_id))
-    return;   /* mount notifications: the watch knows, without listing submounts */
-  if (vcm_mounter_probe_rootfs (self->mounter, sandbox_id, container_id, &now, &submounts))
-    vcm_watch_sync_rootfs (self->watch, sandbox_id, container_id, now, submounts);
-  else if (vcm_validate_id ("sandbox_id", sandbox_id, NULL) &&
-           vcm_validate_id ("container_id", container_id, NULL))
-    vcm_mount_table_unref (vcm_watch_get_table (self->watch, FALSE));
-}
-
 static void
 run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const VcmMountRequest *req = call->prep->req;
   g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) mounted = NULL;
+  g_autoptr(VcmRootfs) mounted = vcm_rootfs_manager_mount_rootfs (self->rootfs, req, &error);
 
-  sync_rootfs (self, req->sandbox_id, req->container_id);
-  mounted = vcm_mounter_run_mount_rootfs (self->mounter, req, &error);
   if (mounted == NULL)
     {
       return_error (call->invocation, call->caller, error);
@@ -776,40 +767,32 @@ run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
     }
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s",
           req->source, mounted->mount_point, req->read_only ? " read-only" : "");
-  vcm_watch_note_mounted (self->watch, mounted);
   vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, mounted->mount_point);
 }
 
-static gboolean
-unmount_one_rootfs (VcmService *self, VcmCaller *caller, const VcmMountRequest *req,
-                    GStrv *out_detached, GError **error)
+static void
+log_unmounted_rootfs (VcmCaller *caller, const char *sandbox_id, const char *container_id,
+                      GStrv detached)
 {
-  g_auto(GStrv) detached = NULL;
-
-  sync_rootfs (self, req->sandbox_id, req->container_id);
-  detached = vcm_mounter_run_unmount_rootfs (self->mounter, req, error);
-  if (detached == NULL)
-    return FALSE;
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted rootfs %s/%s at %s (%u mounts detached)",
-          req->sandbox_id, req->container_id, detached[0], g_strv_length (detached));
-  vcm_watch_note_unmounted (self->watch, req->sandbox_id, req->container_id,
-                            (const char * const *) detached);
-  if (out_detached)
-    *out_detached = g_steal_pointer (&detached);
-  return TRUE;
+          sandbox_id, container_id, detached[0], g_strv_length (detached));
 }
 
 static void
 run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
+  const VcmMountRequest *req = call->prep->req;
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_auto(GStrv) detached = vcm_rootfs_manager_unmount_rootfs (self->rootfs, req, &error);
 
-  if (!unmount_one_rootfs (self, call->caller, call->prep->req, &detached, &error))
-    return_error (call->invocation, call->caller, error);
-  else
-    vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
-                                            (const char * const *) detached);
+  if (detached == NULL)
+    {
+      return_error (call->invocation, call->caller, error);
+      return;
+    }
+  log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, detached);
+  vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
+                                          (const char * const *) detached);
 }
 
 static void
@@ -817,40 +800,29 @@ run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rootfs = NULL;
-  g_autoptr(GStrvBuilder) done = g_strv_builder_new ();
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
   g_auto(GStrv) result = NULL;
+  gboolean ok;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);
-  for (guint i = 0; i < rootfs->len; i++)
+  ok = vcm_rootfs_manager_unmount_sandbox (self->rootfs, sandbox_id, call->caller->creds, done,
+                                           &error);
+  for (guint i = 0; i < done->len; i++)
     {
-      const VcmRootfs *r = rootfs->pdata[i];
-      g_autoptr(VcmMountRequest) req =
-        vcm_mounter_prepare_unmount_rootfs (self->mounter, r->sandbox_id, r->container_id,
-                                            call->caller->creds, &error);
+      const VcmUnmounted *u = done->pdata[i];
 
-      if (req != NULL && !unmount_one_rootfs (self, call->caller, req, NULL, &error) &&
-          g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
-        {
-          g_clear_error (&error);   /* gone since the table was read: already as asked */
-          continue;
-        }
-      if (error != NULL)
-        {
-          g_auto(GStrv) so_far = g_strv_builder_end (done);
-          g_autofree char *list = g_strjoinv (", ", so_far);
-
-          g_prefix_error (&error, "container %s (unmounted before it: %s): ", r->container_id,
-                          *list ? list : "none");
-          return_error (call->invocation, call->caller, error);
-          return;
-        }
-      g_strv_builder_add (done, r->container_id);
+      log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
+      g_strv_builder_add (ids, u->container_id);
     }
-  result = g_strv_builder_end (done);
+  if (!ok)
+    {
+      return_error (call->invocation, call->caller, error);
+      return;
+    }
+  result = g_strv_builder_end (ids);
   vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, call->invocation, (const char * const *) result);
-  if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
+  if (done->len >= VCM_MEMORY_LARGE_WORK)
     vcm_memory_trim_soon ();   /* a signal and a log line per rootfs: megabytes freed */
 }
 
@@ -859,10 +831,11 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
   g_autoptr(GPtrArray) rootfs = NULL;
+  guint64 generation = 0;
   GVariantBuilder builder;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);   /* brings Generation up to date */
+  rootfs = vcm_rootfs_manager_list_rootfs (self->rootfs, sandbox_id, &generation);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssb)"));
   for (guint i = 0; i < rootfs->len; i++)
     {
@@ -870,8 +843,7 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
       g_variant_builder_add (&builder, "(sssb)", r->sandbox_id, r->container_id,
                              r->mount_point, r->read_only);
     }
-  vcm_dbus_mount_complete_list_rootfs (self->skeleton, call->invocation,
-                                       vcm_watch_get_generation (self->watch),
+  vcm_dbus_mount_complete_list_rootfs (self->skeleton, call->invocation, generation,
                                        g_variant_builder_end (&builder));
   if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
     vcm_memory_trim_soon ();   /* the reply was built and sent: megabytes freed */
@@ -882,7 +854,7 @@ run_bind_mount (VcmService *self, Call *call, GVariant *params)
 {
   const VcmMountRequest *req = call->prep->req;
   g_autoptr(GError) error = NULL;
-  g_autofree char *mount_point = vcm_mounter_run_bind (self->mounter, req, &error);
+  g_autofree char *mount_point = vcm_rootfs_manager_bind (self->rootfs, req, &error);
 
   if (mount_point == NULL)
     {
@@ -898,7 +870,7 @@ static void
 run_unmount (VcmService *self, Call *call, GVariant *params)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = vcm_mounter_run_unmount (self->mounter, call->prep->req, &error);
+  g_auto(GStrv) detached = vcm_rootfs_manager_unmount (self->rootfs, call->prep->req, &error);
 
   if (detached == NULL)
     {
@@ -1000,39 +972,63 @@ run_describe_path (VcmService *self, Call *call, GVariant *params)
 
 /* ---- life cycle -------------------------------------------------------------- */
 
+static void
+vcm_service_dispose (GObject *object)
+{
+  vcm_service_shutdown (VCM_SERVICE (object));
+  G_OBJECT_CLASS (vcm_service_parent_class)->dispose (object);
+}
+
+static void
+vcm_service_finalize (GObject *object)
+{
+  VcmService *self = VCM_SERVICE (object);
+
+  g_clear_pointer (&self->calls, g_hash_table_unref);
+  g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (vcm_service_parent_class)->finalize (object);
+}
+
+static void
+vcm_service_class_init (VcmServiceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = vcm_service_dispose;
+  object_class->finalize = vcm_service_finalize;
+}
+
+static void
+vcm_service_init (VcmService *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->calls = g_hash_table_new (NULL, NULL);
+  self->preparing_by_uid = g_hash_table_new (NULL, NULL);
+}
+
 VcmService *
 vcm_service_new (GDBusConnection *connection,
                  const VcmConfig *config,
                  GError         **error)
 {
-  g_autoptr(VcmService) self = g_new0 (VcmService, 1);
-  g_autofree char *shared_dir = NULL;
+  g_autoptr(VcmService) self = g_object_new (VCM_TYPE_SERVICE, NULL);
+  const char *shared_dir;
 
   self->connection = g_object_ref (connection);
   self->skeleton = vcm_dbus_mount_skeleton_new ();
-
-  if (!vcm_validate_absolute_path ("shared-dir", config->shared_dir, error))
+  self->rootfs = vcm_rootfs_manager_new (config->shared_dir, VCM_MOUNTER_FLAGS_NONE, error);
+  if (self->rootfs == NULL)
     return NULL;
-  shared_dir = vcm_path_normalize (config->shared_dir);
-
-  /* the watch first: the mounter and the queries read the table through it */
-  self->watch = vcm_watch_new (shared_dir, on_change, self, error);
-  if (self->watch == NULL)
-    return NULL;
-  self->mounter = vcm_mounter_new (shared_dir, vcm_watch_get_table, self->watch, error);
-  if (self->mounter == NULL)
-    return NULL;
-  vcm_mounter_set_subtree_source (self->mounter, vcm_watch_get_subtree, self->watch);
-  self->query = vcm_query_new (config->sysfs_root, vcm_watch_get_table, self->watch);
+  self->changed_id = g_signal_connect (self->rootfs, "changed", G_CALLBACK (on_change), self);
+  shared_dir = vcm_rootfs_manager_get_shared_dir (self->rootfs);
+  self->query = vcm_query_new (config->sysfs_root, vcm_rootfs_manager_get_table, self->rootfs);
   self->auth = vcm_auth_new (connection, config->auth_timeout_ms);
-  self->cancellable = g_cancellable_new ();
-  self->calls = g_hash_table_new (NULL, NULL);
-  self->preparing_by_uid = g_hash_table_new (NULL, NULL);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
   vcm_dbus_mount_set_shared_dir (self->skeleton, shared_dir);
   vcm_dbus_mount_set_default_shm_size (self->skeleton, DEFAULT_SHM_SIZE);
-  vcm_dbus_mount_set_generation (self->skeleton, vcm_watch_get_generation (self->watch));
+  vcm_dbus_mount_set_generation (self->skeleton, vcm_rootfs_manager_get_generation (self->rootfs));
   connect_handlers (self);
 
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
@@ -1042,35 +1038,29 @@ vcm_service_new (GDBusConnection *connection,
 }
 
 void
-vcm_service_free (VcmService *self)
+vcm_service_shutdown (VcmService *self)
 {
-  if (self == NULL)
+  if (self->stopping)
     return;
+  self->stopping = TRUE;
   if (self->skeleton != NULL &&
       g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
-  g_clear_object (&self->skeleton);
-  if (self->calls != NULL)
-    {
-      GHashTableIter iter;
-      gpointer call;
-
-      /* calls in flight end as "stopping" when their callbacks come */
-      g_hash_table_iter_init (&iter, self->calls);
-      while (g_hash_table_iter_next (&iter, &call, NULL))
-        ((Call *) call)->self = NULL;
-      g_clear_pointer (&self->calls, g_hash_table_unref);
-    }
-  g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  /* calls in flight hold the service: they are answered "stopping" as their
+   * callbacks land, cancelled */
+  g_cancellable_cancel (self->cancellable);
   if (self->auth != NULL)
     vcm_auth_shutdown (self->auth);
   g_clear_pointer (&self->auth, vcm_auth_unref);
-  g_clear_pointer (&self->query, vcm_query_free);
-  g_clear_pointer (&self->mounter, vcm_mounter_unref);
-  g_clear_pointer (&self->watch, vcm_watch_free);
+  g_clear_pointer (&self->query, vcm_query_free);   /* reads tables through the manager */
+  g_clear_signal_handler (&self->changed_id, self->rootfs);
+  g_clear_object (&self->rootfs);
+  g_clear_object (&self->skeleton);
   g_clear_object (&self->connection);
-  g_free (self);
+}
+
+guint
+vcm_service_get_calls_in_flight (VcmService *self)
+{
+  return g_hash_table_size (self->calls);
 }

@@ -76,9 +76,11 @@ typedef struct {
 } Reading;
 
 struct _VcmWatch {
+  GObject               parent;
   char                 *shared_dir;
-  VcmWatchFunc          func;
-  gpointer              user_data;
+  GCancellable         *cancellable;      /* cancelled at dispose: work in threads is void */
+  guint                 hold;             /* vcm_watch_hold() depth */
+  GPtrArray            *held;             /* HeldChange told at the last vcm_watch_release() */
   struct libmnt_monitor *monitor;
   int                   monitor_fd;
   guint                 monitor_source;
@@ -115,6 +117,28 @@ struct _VcmWatch {
   gboolean              wakeup_pending;   /* a mountinfo wake-up not yet handled */
   GArray               *events;           /* VcmMntEvent, reused */
 };
+
+G_DEFINE_FINAL_TYPE (VcmWatch, vcm_watch, G_TYPE_OBJECT)
+
+enum { SIGNAL_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+/* A change told later: the change and copies of what it points to. */
+typedef struct {
+  VcmChange  change;
+  VcmRootfs *rootfs;
+  GStrv      detached;
+} HeldChange;
+
+static void
+held_change_free (gpointer data)
+{
+  HeldChange *h = data;
+
+  vcm_rootfs_free (h->rootfs);
+  g_strfreev (h->detached);
+  g_free (h);
+}
 
 static void unindex (Tracked *t);
 static void forget_local_changes_if_idle (VcmWatch *self);
@@ -240,9 +264,40 @@ emit (VcmWatch *self, VcmChangeKind kind, const VcmRootfs *rootfs, const char * 
 {
   VcmChange change = { .generation = ++self->generation, .kind = kind,
                        .rootfs = rootfs, .detached = detached };
+  HeldChange *h;
 
-  if (self->func)
-    self->func (&change, self->user_data);
+  if (self->hold == 0)
+    {
+      g_signal_emit (self, signals[SIGNAL_CHANGED], 0, &change);
+      return;
+    }
+  h = g_new0 (HeldChange, 1);
+  h->rootfs = vcm_rootfs_copy (rootfs);
+  h->detached = g_strdupv ((char **) detached);
+  h->change = change;
+  h->change.rootfs = h->rootfs;
+  h->change.detached = (const char * const *) h->detached;
+  g_ptr_array_add (self->held, h);
+}
+
+void
+vcm_watch_hold (VcmWatch *self)
+{
+  self->hold++;
+}
+
+void
+vcm_watch_release (VcmWatch *self)
+{
+  g_autoptr(GPtrArray) held = NULL;
+
+  g_return_if_fail (self->hold > 0);
+  if (--self->hold > 0 || self->held->len == 0)
+    return;
+  held = g_steal_pointer (&self->held);
+  self->held = g_ptr_array_new_with_free_func (held_change_free);
+  for (guint i = 0; i < held->len; i++)
+    g_signal_emit (self, signals[SIGNAL_CHANGED], 0, &((HeldChange *) held->pdata[i])->change);
 }
 
 /* Emits @kind once for each ID in @a that is not in @b (either may be NULL). */
@@ -504,11 +559,16 @@ read_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancel
 static void
 on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  VcmWatch *self = user_data;
+  VcmWatch *self = VCM_WATCH (source);
   g_autoptr(GError) error = NULL;
   Reading *r = g_task_propagate_pointer (G_TASK (result), &error);
 
   self->read_in_flight = FALSE;
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_clear_pointer (&r, reading_free);
+      return;   /* disposed meanwhile */
+    }
   if (r == NULL)
     g_warning ("Cannot re-read the mount table: %s", error->message);
   else if (reading_is_current (self, r))
@@ -531,7 +591,7 @@ start_async_read (VcmWatch *self)
   args->shared_dir = g_strdup (self->shared_dir);
   args->seq = begin_read (self);
   self->read_in_flight = TRUE;
-  task = g_task_new (NULL, NULL, on_read_done, self);
+  task = g_task_new (self, self->cancellable, on_read_done, NULL);   /* holds self */
   g_task_set_task_data (task, args, read_args_free);
   g_task_run_in_thread (task, read_in_thread);
   g_object_unref (task);
@@ -1110,11 +1170,13 @@ forget_local_changes_if_idle (VcmWatch *self)
 static void
 on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  VcmWatch *self = user_data;
+  VcmWatch *self = VCM_WATCH (source);
   Check *c = g_task_get_task_data (G_TASK (result));
   g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
 
   self->check_in_flight = FALSE;
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;   /* disposed meanwhile */
   /* checks owed to mount events come at most this often: at most ~5 % of
    * the time goes to them, however many rootfs there are */
   self->check_interval = (guint) CLAMP ((g_get_monotonic_time () - c->begun) / 1000 * 20,
@@ -1191,7 +1253,7 @@ start_check (VcmWatch *self)
       g_array_append_val (c->items, it);
     }
   self->check_in_flight = TRUE;
-  task = g_task_new (NULL, NULL, on_check_done, self);
+  task = g_task_new (self, self->cancellable, on_check_done, NULL);   /* holds self */
   g_task_set_task_data (task, c, check_free);
   g_task_run_in_thread (task, check_in_thread);
   g_object_unref (task);
@@ -1289,26 +1351,82 @@ monitor_pending (VcmWatch *self)
   return poll (&pfd, 1, 0) > 0;
 }
 
-VcmWatch *
-vcm_watch_new (const char   *shared_dir,
-               VcmWatchFunc  func,
-               gpointer      user_data,
-               GError      **error)
+static void
+vcm_watch_dispose (GObject *object)
 {
-  g_autoptr(VcmWatch) self = g_new0 (VcmWatch, 1);
-  Reading *first;
-  int r;
+  VcmWatch *self = VCM_WATCH (object);
 
-  self->shared_dir = g_strdup (shared_dir);
-  self->func = func;
-  self->user_data = user_data;
+  /* work in worker threads holds a reference: it lands after this and does
+   * nothing, the cancellable being cancelled; the object goes after it */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->notify_source, g_source_remove);
+  g_clear_handle_id (&self->check_source, g_source_remove);
+  g_clear_handle_id (&self->coalesce_source, g_source_remove);
+  g_clear_handle_id (&self->monitor_source, g_source_remove);
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  G_OBJECT_CLASS (vcm_watch_parent_class)->dispose (object);
+}
+
+static void
+vcm_watch_finalize (GObject *object)
+{
+  VcmWatch *self = VCM_WATCH (object);
+
+  g_clear_pointer (&self->monitor, mnt_unref_monitor);
+  g_clear_pointer (&self->table, vcm_mount_table_unref);
+  g_clear_pointer (&self->tracked, g_hash_table_unref);   /* unindexes: before by_unique */
+  g_clear_pointer (&self->by_unique, g_hash_table_unref);
+  g_clear_pointer (&self->parents, g_hash_table_unref);
+  g_clear_pointer (&self->notify, vcm_mnt_notify_free);
+  g_clear_pointer (&self->events, g_array_unref);
+  g_clear_pointer (&self->local_changes, g_hash_table_unref);
+  g_clear_pointer (&self->held, g_ptr_array_unref);
+  g_clear_object (&self->cancellable);
+  g_free (self->shared_dir);
+  G_OBJECT_CLASS (vcm_watch_parent_class)->finalize (object);
+}
+
+static void
+vcm_watch_class_init (VcmWatchClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = vcm_watch_dispose;
+  object_class->finalize = vcm_watch_finalize;
+
+  /**
+   * VcmWatch::changed:
+   * @change: (type gpointer): the VcmChange, valid during the emission
+   *
+   * A rootfs change, made by the service or not: every one, in order.
+   */
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
+
+static void
+vcm_watch_init (VcmWatch *self)
+{
   self->monitor_fd = -1;
+  self->cancellable = g_cancellable_new ();
+  self->held = g_ptr_array_new_with_free_func (held_change_free);
   self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, tracked_free);
   self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->by_unique = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->check_interval = CHECK_MS;
   self->parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->events = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
+}
+
+VcmWatch *
+vcm_watch_new (const char *shared_dir,
+               GError    **error)
+{
+  g_autoptr(VcmWatch) self = g_object_new (VCM_TYPE_WATCH, NULL);
+  Reading *first;
+  int r;
+
+  self->shared_dir = g_strdup (shared_dir);
 
   /* mount notifications first: nothing that happens during the first read is missed */
   {
@@ -1358,31 +1476,6 @@ vcm_watch_new (const char   *shared_dir,
   diff_against (self, first, FALSE);   /* what is mounted at start is known, not news */
   reading_free (first);
   return g_steal_pointer (&self);
-}
-
-void
-vcm_watch_free (VcmWatch *self)
-{
-  if (self == NULL)
-    return;
-  /* a read in a worker thread calls back into us: let it land first */
-  while (self->read_in_flight || self->check_in_flight)
-    g_main_context_iteration (NULL, TRUE);
-  g_clear_handle_id (&self->notify_source, g_source_remove);
-  g_clear_handle_id (&self->check_source, g_source_remove);
-  g_clear_handle_id (&self->coalesce_source, g_source_remove);
-  g_clear_handle_id (&self->monitor_source, g_source_remove);
-  g_clear_handle_id (&self->refresh_source, g_source_remove);
-  g_clear_pointer (&self->monitor, mnt_unref_monitor);
-  g_clear_pointer (&self->table, vcm_mount_table_unref);
-  g_clear_pointer (&self->tracked, g_hash_table_unref);   /* unindexes: before by_unique */
-  g_clear_pointer (&self->by_unique, g_hash_table_unref);
-  g_clear_pointer (&self->parents, g_hash_table_unref);
-  g_clear_pointer (&self->notify, vcm_mnt_notify_free);
-  g_clear_pointer (&self->events, g_array_unref);
-  g_clear_pointer (&self->local_changes, g_hash_table_unref);
-  g_free (self->shared_dir);
-  g_free (self);
 }
 
 /* With mount notifications: follows the events pending and owes no check of

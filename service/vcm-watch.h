@@ -5,7 +5,7 @@
  * counter: every rootfs change, made by the service or not, bumps it once. */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 
 #include "vcm-mounttable.h"
 #include "vcm-rootfs.h"
@@ -30,18 +30,22 @@ typedef struct {
   const char * const *detached;  /* VCM_CHANGE_UNMOUNTED only */
 } VcmChange;
 
-typedef void (*VcmWatchFunc) (const VcmChange *change, gpointer user_data);
-
-typedef struct _VcmWatch VcmWatch;
+#define VCM_TYPE_WATCH (vcm_watch_get_type ())
+G_DECLARE_FINAL_TYPE (VcmWatch, vcm_watch, VCM, WATCH, GObject)
 
 /* Starts watching; the initial rootfs set is read from the kernel's table
- * (no signals for it). @func is called for every change, in order. */
-VcmWatch *vcm_watch_new  (const char   *shared_dir,
-                          VcmWatchFunc  func,
-                          gpointer      user_data,
-                          GError      **error);
-void      vcm_watch_free (VcmWatch *watch);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmWatch, vcm_watch_free)
+ * (no signals for it). The signal "changed" (a const VcmChange *) tells
+ * every change, in order. Work in worker threads holds a reference; the
+ * last unref cancels it (it lands, does nothing, and drops its reference). */
+VcmWatch *vcm_watch_new (const char *shared_dir,
+                         GError    **error);
+
+/* Between hold and release (they nest), changes are kept and told at the
+ * last release, in order: an owner holds the watch while it works, so that
+ * no change is told in the middle of its work (a table read by the work may
+ * bring changes up to date). */
+void vcm_watch_hold    (VcmWatch *watch);
+void vcm_watch_release (VcmWatch *watch);
 
 /* A VcmMountTableSource: the cached table, first brought up to date if the
  * kernel reported changes not yet processed (which emits their signals). */

@@ -18,6 +18,7 @@ typedef struct {
   GMainLoop  *loop;
   VcmConfig  *config;
   VcmService *service;
+  GDBusConnection *connection;
   int         exit_code;
 } Daemon;
 
@@ -37,6 +38,7 @@ on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_da
   /* GLib's default on a closed bus is to raise SIGTERM, which would look
    * like a clean stop; a lost bus is a failure. */
   g_dbus_connection_set_exit_on_close (connection, FALSE);
+  g_set_object (&d->connection, connection);
   d->service = vcm_service_new (connection, d->config, &error);
   if (d->service == NULL)
     {
@@ -73,6 +75,29 @@ on_terminate (gpointer user_data)
   g_message ("Terminating on signal");
   quit (d, EXIT_SUCCESS);
   return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_finish_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Stops serving, and lets the calls in flight (cancelled now) land and be
+ * answered "stopping", for a few seconds at most: a worker thread held up by
+ * a filesystem that does not answer is not waited for. */
+static void
+finish_calls (VcmService *service)
+{
+  gboolean timed_out = FALSE;
+  guint timeout = g_timeout_add_seconds (5, on_finish_timeout, &timed_out);
+
+  vcm_service_shutdown (service);
+  while (vcm_service_get_calls_in_flight (service) > 0 && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout);
 }
 
 int
@@ -166,7 +191,13 @@ main (int argc, char **argv)
   g_main_loop_run (d.loop);
 
   g_bus_unown_name (owner_id);
-  g_clear_pointer (&d.service, vcm_service_free);
+  if (d.service != NULL)
+    finish_calls (d.service);
+  g_clear_object (&d.service);
+  /* the last replies ("stopping") go out before the process does */
+  if (d.connection != NULL && !g_dbus_connection_is_closed (d.connection))
+    g_dbus_connection_flush_sync (d.connection, NULL, NULL);
+  g_clear_object (&d.connection);
   g_main_loop_unref (d.loop);
   return d.exit_code;
 }

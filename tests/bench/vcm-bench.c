@@ -1230,7 +1230,7 @@ bench_queries (Bench *b, guint small, guint medium, guint big)
       g_mkdir (src, 0755) < 0)
     die ("the tmpfs for the bind mounts", NULL);
 
-  watch = vcm_watch_new (opt_shared_dir, NULL, NULL, &error);
+  watch = vcm_watch_new (opt_shared_dir, &error);
   if (watch == NULL)
     die ("vcm_watch_new", error);
   cached = vcm_query_new (opt_sysfs_root, vcm_watch_get_table, watch);

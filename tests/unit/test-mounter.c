@@ -24,7 +24,8 @@
 #include "vcm-sys.h"
 #include "vcm-test-util.h"
 
-#define LEGACY_ENV "VCM_FORCE_LEGACY_MOUNT_API"
+/* set by meson for the run of every case on the classic mount(2) path */
+#define LEGACY_ENV "VCM_TEST_LEGACY_MOUNT_API"
 
 typedef struct {
   VcmTestWorld *w;
@@ -39,9 +40,10 @@ fixture_setup (Fixture *f, gconstpointer data)
 
   f->legacy = GPOINTER_TO_INT (data);
   f->w = vcm_test_world_new ();
-  /* vcm_mounter_new reads LEGACY_ENV: main() registered the tests under the
-   * API that the environment selects (meson runs this binary once per API). */
-  f->m = vcm_mounter_new (f->w->shared, vcm_mount_table_source_kernel, NULL, &error);
+  /* main() registered the tests under the API that LEGACY_ENV selects
+   * (meson runs this binary once per API) */
+  f->m = vcm_mounter_new (f->w->shared,
+                          f->legacy ? VCM_MOUNTER_FLAGS_LEGACY_API : VCM_MOUNTER_FLAGS_NONE, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->m);
 }
@@ -50,7 +52,7 @@ static void
 fixture_teardown (Fixture *f, gconstpointer data)
 {
   (void) data;
-  g_clear_pointer (&f->m, vcm_mounter_unref);
+  g_clear_object (&f->m);
   g_clear_pointer (&f->w, vcm_test_world_free);
 }
 
@@ -1287,7 +1289,7 @@ main (int argc, char **argv)
   if (rc >= 0)
     return rc;
   g_test_init (&argc, &argv, NULL);
-  /* VCM_FORCE_LEGACY_MOUNT_API=1: every test runs on the classic mount(2) path. */
+  /* VCM_TEST_LEGACY_MOUNT_API=1: every test runs on the classic mount(2) path. */
   legacy_api = g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0;
   vcm_test_tolerate_rollback_warnings ();
 

@@ -6,7 +6,7 @@
  * MountRootfs. After every call: no mount outside the shared dir, nothing new
  * in the outside dir, and every failure a refusal (INVALID_ARGUMENT,
  * NOT_FOUND, NOT_MOUNTED). VCM_RACE_ITERATIONS sets the number of mount calls
- * (default 5000). Runs on the API that VCM_FORCE_LEGACY_MOUNT_API selects.
+ * (default 5000). Runs on the API that VCM_TEST_LEGACY_MOUNT_API selects.
  * Enters a private mount namespace first; needs root. */
 #include "config.h"
 
@@ -25,7 +25,7 @@
 #include "vcm-mounttable.h"
 #include "vcm-test-util.h"
 
-#define LEGACY_ENV "VCM_FORCE_LEGACY_MOUNT_API"
+#define LEGACY_ENV "VCM_TEST_LEGACY_MOUNT_API"
 
 /* A real directory and a symlink to the outside side by side in @parent,
  * exchanged over and over. */
@@ -249,7 +249,8 @@ test_race (void)
   g_autoptr(GList) keys = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  m = vcm_mounter_new (w->shared, vcm_mount_table_source_kernel, NULL, &error);
+  m = vcm_mounter_new (w->shared, g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ?
+                       VCM_MOUNTER_FLAGS_LEGACY_API : VCM_MOUNTER_FLAGS_NONE, &error);
   g_assert_no_error (error);
 
   vcm_test_make_dir (race);
