@@ -26,6 +26,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -723,6 +724,56 @@ class TestBounds(AttackCase):
         self.assertEqual(mp, os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
         self.allowed('UnmountRootfs', 'alice', 'c1')
         self.assertTrue(self.w.daemon_running())
+
+
+    def test_stopping_with_checks_and_reads_in_flight(self):
+        # Every check waits (polkitd hangs) while a rootfs made behind the
+        # service's back keeps changing, so the watch reads in worker threads;
+        # then the service is stopped. Every call in flight is answered, the
+        # daemon exits 0, and (in the sanitizer build) clean: no use of what
+        # shutdown freed, no leak.
+        self.w.mark_logs()
+        pid = self.w.polkitd_pid
+        os.kill(pid, signal.SIGSTOP)
+        resumed = [False]
+
+        def resume():
+            if not resumed[0]:
+                os.kill(pid, signal.SIGCONT)
+                resumed[0] = True
+        self.addCleanup(lambda: self.w.daemon_running() or self.w.start_daemon())
+        self.addCleanup(resume)
+        stop = threading.Event()
+        rootfs = os.path.join(self.shared, 'alice', 'churn', 'rootfs')
+        os.makedirs(rootfs, exist_ok=True)
+        churned = [0]
+
+        def churn():
+            while not stop.is_set():
+                vcmtest.mount('tmpfs', rootfs, 'tmpfs')
+                vcmtest.umount(rootfs)
+                churned[0] += 1
+        t = threading.Thread(target=churn)
+        t.start()
+        self.addCleanup(t.join)
+        self.addCleanup(stop.set)
+        bob = self.flood(BOB, 12, ('UnmountRootfs', 'bob', 'c1'))
+        self.assertEqual(self.replies_until(bob, LIMITS, 4), {LIMITS: 4})   # 8 checks wait
+        alice = self.flood(ALICE, 10, ('UnmountRootfs', 'alice', 'c1'))
+        self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})   # 8 more wait
+        # the watch has followed changes meanwhile: the service answers root
+        # with what it knows while the checks wait
+        vcmtest.wait_until(lambda: churned[0] >= 20, 60, 'the foreign rootfs to change 20 times')
+        self.assertEqual(self.w.call('ListRootfs', 'nobody', timeout_ms=10000)[1], [])
+        status = self.w.stop_daemon(check=False)
+        stop.set()
+        self.assertEqual(status, 0, '\n'.join(vcmtest._tail(self.w.daemon_log)))
+        stopping = 'org.vc.Mount.Error.Failed'
+        self.assertEqual(self.final(bob), {LIMITS: 4, stopping: 8})
+        self.assertEqual(self.final(alice), {LIMITS: 2, stopping: 8})
+        log = self.w.logs_text(since_mark=True)
+        self.assertNotIn('Sanitizer', log)
+        self.assertNotIn('CRITICAL', log)
 
 
 class TestPrivileges(AttackCase):

@@ -1,0 +1,278 @@
+/* test-rootfs-manager: the rootfs domain without a bus: real mounts in a
+ * private mount namespace, the changes the manager tells (their order,
+ * their generations, that none is told in the middle of a table read), the
+ * bookkeeping around its own mounts and those made behind its back, and its
+ * lifetime while the watch has work in worker threads. Runs on the
+ * notification path and (variant) with fanotify refused. */
+#include "config.h"
+
+#include <sys/mount.h>
+
+#include "vcm-error.h"
+#include "vcm-rootfs-manager.h"
+#include "vcm-test-util.h"
+
+#define TIMEOUT_S 30   /* generous: a busy machine, a sanitizer build */
+
+typedef struct {
+  VcmTestWorld     *w;
+  VcmRootfsManager *m;
+  GPtrArray        *seen;   /* HeldChange-like copies: "KIND sbx/cid gen" */
+  guint64           last_generation;
+} Fixture;
+
+static void
+on_changed (VcmRootfsManager *m, const VcmChange *change, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  /* one at a time, each one more than the last */
+  g_assert_cmpuint (change->generation, ==, f->last_generation + 1);
+  f->last_generation = change->generation;
+  g_ptr_array_add (f->seen, g_strdup_printf ("%s %s/%s", vcm_change_kind_to_string (change->kind),
+                                             change->rootfs->sandbox_id,
+                                             change->rootfs->container_id));
+}
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->w = vcm_test_world_new ();
+  f->seen = g_ptr_array_new_with_free_func (g_free);
+  f->m = vcm_rootfs_manager_new (f->w->shared, VCM_MOUNTER_FLAGS_NONE, &error);
+  g_assert_no_error (error);
+  f->last_generation = vcm_rootfs_manager_get_generation (f->m);
+  g_signal_connect (f->m, "changed", G_CALLBACK (on_changed), f);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->m);
+  g_clear_pointer (&f->seen, g_ptr_array_unref);
+  g_clear_pointer (&f->w, vcm_test_world_free);
+}
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until @f has seen @n changes (or the timeout). */
+static void
+wait_for_changes (Fixture *f, guint n)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (TIMEOUT_S, on_timeout, &timed_out);
+
+  while (f->seen->len < n && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_cmpuint (f->seen->len, >=, n);
+}
+
+static char *
+seen_text (Fixture *f)
+{
+  g_ptr_array_add (f->seen, NULL);
+  g_autofree char *s = g_strjoinv ("; ", (char **) f->seen->pdata);
+  g_ptr_array_remove_index (f->seen, f->seen->len - 1);
+  return g_steal_pointer (&s);
+}
+
+static VcmRootfs *
+mount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
+{
+  g_autoptr(VcmMountRequest) req =
+    vcm_mounter_prepare_mount_rootfs (vcm_rootfs_manager_get_mounter (f->m), sbx, cid, f->w->src,
+                                      FALSE, NULL, error);
+
+  return req != NULL ? vcm_rootfs_manager_mount_rootfs (f->m, req, error) : NULL;
+}
+
+static GStrv
+unmount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
+{
+  g_autoptr(VcmMountRequest) req =
+    vcm_mounter_prepare_unmount_rootfs (vcm_rootfs_manager_get_mounter (f->m), sbx, cid, NULL,
+                                        error);
+
+  return req != NULL ? vcm_rootfs_manager_unmount_rootfs (f->m, req, error) : NULL;
+}
+
+/* Its own mount and unmount: one change each, told by the time the call
+ * returns, listed with the Generation they reached. */
+static void
+test_own_changes (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 gen0 = f->last_generation, gen = 0;
+  g_autoptr(VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
+  g_autoptr(GPtrArray) list = NULL;
+  g_auto(GStrv) detached = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (f->seen->len, ==, 1);
+  list = vcm_rootfs_manager_list_rootfs (f->m, "s1", &gen);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((VcmRootfs *) list->pdata[0])->mount_point, ==, r->mount_point);
+  g_assert_cmpuint (gen, ==, gen0 + 1);
+  detached = unmount_rootfs (f, "s1", "c1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (detached[0], ==, r->mount_point);
+  text = seen_text (f);
+  g_assert_cmpstr (text, ==, "mounted s1/c1; unmounted s1/c1");
+  g_assert_cmpuint (vcm_rootfs_manager_get_generation (f->m), ==, gen0 + 2);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = vcm_rootfs_manager_list_rootfs (f->m, NULL, &gen);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_assert_cmpuint (gen, ==, gen0 + 2);
+}
+
+/* A rootfs detached behind the service's back is reported before the
+ * service's own mount there, in that order, without the main loop running. */
+static void
+test_foreign_change_reported_first (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
+  g_autoptr(VcmRootfs) again = NULL;
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (umount2 (r->mount_point, MNT_DETACH), ==, 0);
+  again = mount_rootfs (f, "s1", "c1", &error);
+  g_assert_no_error (error);
+  text = seen_text (f);
+  g_assert_cmpstr (text, ==, "mounted s1/c1; vanished s1/c1; mounted s1/c1");
+}
+
+/* A table read (the queries' source) in the middle of someone's work tells
+ * nothing then: what it brought up to date is told from the main loop. */
+static void
+test_table_read_tells_nothing_at_once (Fixture *f, gconstpointer data)
+{
+  g_autofree char *rootfs = g_build_filename (f->w->shared, "s2", "c9", "rootfs", NULL);
+  g_autoptr(VcmMountTable) table = NULL;
+  g_autofree char *text = NULL;
+
+  vcm_test_make_dir (rootfs);
+  vcm_test_mount ("foreign", rootfs, "tmpfs", 0, NULL);   /* made behind its back */
+  table = vcm_rootfs_manager_get_table (f->m, TRUE);
+  g_assert_nonnull (vcm_mount_table_lookup_target (table, rootfs));
+  g_assert_cmpuint (f->seen->len, ==, 0);
+  wait_for_changes (f, 1);
+  text = seen_text (f);
+  g_assert_cmpstr (text, ==, "mounted s2/c9");
+}
+
+/* UnmountSandbox: each rootfs of the sandbox, in order, another sandbox's
+ * left alone; one detached meanwhile is skipped, not an error. */
+static void
+test_unmount_sandbox (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
+  g_autoptr(VcmRootfs) a = mount_rootfs (f, "s1", "a", &error);
+  g_autoptr(VcmRootfs) b = mount_rootfs (f, "s1", "b", &error);
+  g_autoptr(VcmRootfs) c = mount_rootfs (f, "s1", "c", &error);
+  g_autoptr(VcmRootfs) other = mount_rootfs (f, "s2", "a", &error);
+  g_autoptr(GPtrArray) left = NULL;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (umount2 (b->mount_point, MNT_DETACH), ==, 0);
+  g_assert_true (vcm_rootfs_manager_unmount_sandbox (f->m, "s1", NULL, done, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (done->len, ==, 2);
+  g_assert_cmpstr (((VcmUnmounted *) done->pdata[0])->container_id, ==, "a");
+  g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->container_id, ==, "c");
+  g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->detached[0], ==, c->mount_point);
+  left = vcm_rootfs_manager_list_rootfs (f->m, NULL, NULL);
+  g_assert_cmpuint (left->len, ==, 1);
+  g_assert_cmpstr (((VcmRootfs *) left->pdata[0])->sandbox_id, ==, "s2");
+  g_assert_cmpuint (vcm_test_count_mounts_at (other->mount_point), ==, 1);
+}
+
+/* Bad input leaves the table as it was and tells nothing. */
+static void
+test_failures_change_nothing (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = vcm_test_mountinfo_beneath (f->w->root);
+  g_autofree char *after = NULL;
+  g_auto(GStrv) detached = unmount_rootfs (f, "s1", "none", &error);
+  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
+  g_autoptr(VcmRootfs) r = NULL;
+
+  g_assert_null (detached);
+  g_assert_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED);
+  g_clear_error (&error);
+  r = mount_rootfs (f, "s1", "../x", &error);
+  g_assert_null (r);
+  vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "container_id");
+  g_clear_error (&error);
+  g_assert_true (vcm_rootfs_manager_unmount_sandbox (f->m, "empty", NULL, done, &error));
+  g_assert_cmpuint (done->len, ==, 0);
+  after = vcm_test_mountinfo_beneath (f->w->root);
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (f->seen->len, ==, 0);
+}
+
+/* The last unref returns at once, whatever the watch has in worker threads:
+ * that work holds the watch, lands (doing nothing) and lets it go. */
+static void
+test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
+{
+  g_autofree char *rootfs = g_build_filename (f->w->shared, "s3", "c1", "rootfs", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmRootfs) r = mount_rootfs (f, "s3", "c0", &error);
+  VcmWatch *watch = vcm_rootfs_manager_get_watch (f->m);
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_assert_no_error (error);
+  g_object_add_weak_pointer (G_OBJECT (watch), (gpointer *) &watch);
+  vcm_test_make_dir (rootfs);
+  for (guint i = 0; i < 50; i++)   /* changes the watch follows, some in its threads */
+    {
+      vcm_test_mount ("foreign", rootfs, "tmpfs", 0, NULL);
+      g_main_context_iteration (NULL, FALSE);
+      g_assert_cmpint (umount2 (rootfs, MNT_DETACH), ==, 0);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  g_clear_object (&f->m);
+  id = g_timeout_add_seconds (TIMEOUT_S, on_timeout, &timed_out);
+  while (watch != NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_null (watch);
+}
+
+int
+main (int argc, char **argv)
+{
+  int rc = vcm_test_enter_private_mount_ns ("test-rootfs-manager");
+
+  if (rc >= 0)
+    return rc;
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/rootfs-manager/own-changes", Fixture, NULL, setup, test_own_changes, teardown);
+  g_test_add ("/rootfs-manager/foreign-change-reported-first", Fixture, NULL, setup,
+              test_foreign_change_reported_first, teardown);
+  g_test_add ("/rootfs-manager/table-read-tells-nothing-at-once", Fixture, NULL, setup,
+              test_table_read_tells_nothing_at_once, teardown);
+  g_test_add ("/rootfs-manager/unmount-sandbox", Fixture, NULL, setup, test_unmount_sandbox,
+              teardown);
+  g_test_add ("/rootfs-manager/failures-change-nothing", Fixture, NULL, setup,
+              test_failures_change_nothing, teardown);
+  g_test_add ("/rootfs-manager/unref-with-work-in-flight", Fixture, NULL, setup,
+              test_unref_with_work_in_flight, teardown);
+  return g_test_run ();
+}
