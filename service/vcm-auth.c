@@ -11,6 +11,7 @@
 #define MAX_CACHED_CALLERS 4096
 
 struct _VcmAuth {
+  GObject          parent;
   GDBusConnection *connection;
   guint            timeout_ms;
   guint            name_owner_sub;
@@ -27,6 +28,8 @@ struct _VcmAuth {
   GHashTable      *interactive_by_uid;
   GHashTable      *checks;         /* set of CheckData in flight, for shutdown */
 };
+
+G_DEFINE_FINAL_TYPE (VcmAuth, vcm_auth, G_TYPE_OBJECT)
 
 typedef struct {
   VcmAuth      *auth;           /* a reference */
@@ -82,7 +85,7 @@ check_data_free (gpointer data)
   g_clear_object (&d->details);
   g_clear_object (&d->cancellable);
   g_clear_pointer (&d->caller, vcm_caller_unref);
-  g_clear_pointer (&d->auth, vcm_auth_unref);
+  g_clear_object (&d->auth);
   g_free (d->sender);
   g_free (d->action_id);
   g_free (d->message);
@@ -187,40 +190,13 @@ fetch_authority (VcmAuth *self)
   self->fetching = TRUE;
   self->fetch_cancellable = g_cancellable_new ();
   self->fetch_timeout = g_timeout_add (self->timeout_ms, on_fetch_timeout, self);
-  polkit_authority_get_async (self->fetch_cancellable, on_authority_fetched, vcm_auth_ref (self));
-}
-
-VcmAuth *
-vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
-{
-  VcmAuth *self = g_rc_box_new0 (VcmAuth);
-
-  self->connection = g_object_ref (connection);
-  self->timeout_ms = timeout_ms;
-  self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) vcm_caller_unref);
-  self->pending_by_uid = g_hash_table_new (NULL, NULL);
-  self->interactive_by_uid = g_hash_table_new (NULL, NULL);
-  self->checks = g_hash_table_new (NULL, NULL);
-  self->name_owner_sub =
-    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
-                                        "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
-  /* Asked for now, so that the first caller need not wait for it. */
-  fetch_authority (self);
-  return self;
-}
-
-VcmAuth *
-vcm_auth_ref (VcmAuth *self)
-{
-  return g_rc_box_acquire (self);
+  polkit_authority_get_async (self->fetch_cancellable, on_authority_fetched, g_object_ref (self));
 }
 
 static void
-auth_clear (gpointer data)
+vcm_auth_finalize (GObject *object)
 {
-  VcmAuth *self = data;
+  VcmAuth *self = VCM_AUTH (object);
 
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_sub);
   g_clear_handle_id (&self->fetch_timeout, g_source_remove);
@@ -231,13 +207,39 @@ auth_clear (gpointer data)
   g_clear_pointer (&self->interactive_by_uid, g_hash_table_unref);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
+  G_OBJECT_CLASS (vcm_auth_parent_class)->finalize (object);
 }
 
-void
-vcm_auth_unref (VcmAuth *self)
+static void
+vcm_auth_class_init (VcmAuthClass *klass)
 {
-  if (self != NULL)
-    g_rc_box_release_full (self, auth_clear);
+  G_OBJECT_CLASS (klass)->finalize = vcm_auth_finalize;
+}
+
+static void
+vcm_auth_init (VcmAuth *self)
+{
+  self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                         (GDestroyNotify) vcm_caller_unref);
+  self->pending_by_uid = g_hash_table_new (NULL, NULL);
+  self->interactive_by_uid = g_hash_table_new (NULL, NULL);
+  self->checks = g_hash_table_new (NULL, NULL);
+}
+
+VcmAuth *
+vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
+{
+  VcmAuth *self = g_object_new (VCM_TYPE_AUTH, NULL);
+
+  self->connection = g_object_ref (connection);
+  self->timeout_ms = timeout_ms;
+  self->name_owner_sub =
+    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
+                                        "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
+  /* Asked for now, so that the first caller need not wait for it. */
+  fetch_authority (self);
+  return self;
 }
 
 void
@@ -271,7 +273,7 @@ static void
 on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr(GTask) task = user_data;
-  VcmAuth *self = g_task_get_task_data (task);
+  VcmAuth *self = g_task_get_source_object (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) dict = NULL;
@@ -337,12 +339,11 @@ vcm_auth_identify_async (VcmAuth               *self,
                          GAsyncReadyCallback    callback,
                          gpointer               user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);   /* holds self */
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
   VcmCaller *cached;
 
   g_task_set_source_tag (task, vcm_auth_identify_async);
-  g_task_set_task_data (task, vcm_auth_ref (self), (GDestroyNotify) vcm_auth_unref);
   if (sender == NULL)
     {
       /* a peer-to-peer connection: no bus to ask; not supported */
@@ -464,13 +465,13 @@ vcm_auth_check_async (VcmAuth               *self,
                       GAsyncReadyCallback    callback,
                       gpointer               user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   GDBusMessage *msg = g_dbus_method_invocation_get_message (invocation);
   CheckData *d = g_new0 (CheckData, 1);
   guint mine;
 
   g_task_set_source_tag (task, vcm_auth_check_async);
-  d->auth = vcm_auth_ref (self);
+  d->auth = g_object_ref (self);
   d->sender = g_strdup (caller->sender);
   d->caller = vcm_caller_ref (caller);
   d->action_id = g_strdup (action_id);

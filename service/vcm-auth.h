@@ -34,16 +34,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 #define VCM_AUTH_MAX_INTERACTIVE          16
 #define VCM_AUTH_MAX_INTERACTIVE_PER_UID   2
 
-typedef struct _VcmAuth VcmAuth;
+#define VCM_TYPE_AUTH (vcm_auth_get_type ())
+G_DECLARE_FINAL_TYPE (VcmAuth, vcm_auth, VCM, AUTH, GObject)
 
 /* @timeout_ms bounds a non-interactive check, asking for the authority
  * included (an interactive one gets 5 minutes). The authority is asked for
- * at once, bounded the same way. */
-VcmAuth *vcm_auth_new   (GDBusConnection *connection,
-                         guint            timeout_ms);
-VcmAuth *vcm_auth_ref   (VcmAuth *auth);
-void     vcm_auth_unref (VcmAuth *auth);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmAuth, vcm_auth_unref)
+ * at once, bounded the same way. Work in flight (the authority's fetch, each
+ * check) holds a reference. */
+VcmAuth *vcm_auth_new (GDBusConnection *connection,
+                       guint            timeout_ms);
 
 /* Cancels the authority's fetch and every check in flight (they end as
  * refused): the service is going away. */

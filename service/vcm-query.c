@@ -17,29 +17,57 @@
 #include "vcm-validate.h"
 
 struct _VcmQuery {
+  GObject              parent;
   char                *sysfs_root;
   VcmMountTableSource  source;
   gpointer             source_data;
+  GDestroyNotify       source_destroy;
   gboolean             live;          /* statmount(2) first */
 };
 
 /* ---- the query object ------------------------------------------------- */
 
+G_DEFINE_FINAL_TYPE (VcmQuery, vcm_query, G_TYPE_OBJECT)
+
+static void
+vcm_query_finalize (GObject *object)
+{
+  VcmQuery *query = VCM_QUERY (object);
+
+  if (query->source_destroy != NULL)
+    query->source_destroy (query->source_data);
+  g_free (query->sysfs_root);
+  G_OBJECT_CLASS (vcm_query_parent_class)->finalize (object);
+}
+
+static void
+vcm_query_class_init (VcmQueryClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = vcm_query_finalize;
+}
+
+static void
+vcm_query_init (VcmQuery *query)
+{
+  query->live = TRUE;
+}
+
 VcmQuery *
 vcm_query_new (const char          *sysfs_root,
                VcmMountTableSource  source,
-               gpointer             source_data)
+               gpointer             source_data,
+               GDestroyNotify       source_destroy)
 {
   VcmQuery *query;
 
   g_return_val_if_fail (sysfs_root != NULL, NULL);
   g_return_val_if_fail (source != NULL, NULL);
 
-  query = g_new0 (VcmQuery, 1);
+  query = g_object_new (VCM_TYPE_QUERY, NULL);
   query->sysfs_root = g_strdup (sysfs_root);
   query->source = source;
   query->source_data = source_data;
-  query->live = TRUE;
+  query->source_destroy = source_destroy;
   return query;
 }
 
@@ -48,15 +76,6 @@ vcm_query_set_live (VcmQuery *query,
                     gboolean  live)
 {
   query->live = live;
-}
-
-void
-vcm_query_free (VcmQuery *query)
-{
-  if (query == NULL)
-    return;
-  g_free (query->sysfs_root);
-  g_free (query);
 }
 
 void

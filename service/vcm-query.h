@@ -3,7 +3,7 @@
  * IsHostDevice, DescribePath). No D-Bus here. */
 #pragma once
 
-#include <glib.h>
+#include <glib-object.h>
 #include <sys/types.h>
 
 #include "vcm-creds.h"
@@ -11,7 +11,8 @@
 
 G_BEGIN_DECLS
 
-typedef struct _VcmQuery VcmQuery;
+#define VCM_TYPE_QUERY (vcm_query_get_type ())
+G_DECLARE_FINAL_TYPE (VcmQuery, vcm_query, VCM, QUERY, GObject)
 
 typedef struct {
   guint    major;
@@ -53,17 +54,20 @@ gboolean vcm_query_stat_path (const char           *arg_name,
                               VcmPathStat          *out_stat,
                               GError              **error);
 
-/* @sysfs_root: normally "/sys"; tests point it at a fake tree. */
-VcmQuery *vcm_query_new  (const char          *sysfs_root,
-                          VcmMountTableSource  source,
-                          gpointer             source_data);
+/* @sysfs_root: normally "/sys"; tests point it at a fake tree. Tables come
+ * from @source; @source_destroy (may be NULL) lets @source_data go with the
+ * query (e.g. g_object_unref of the object that provides them). */
+VcmQuery *vcm_query_new (const char          *sysfs_root,
+                         VcmMountTableSource  source,
+                         gpointer             source_data,
+                         GDestroyNotify       source_destroy);
 
-/* Whether mounts are looked up live with statmount(2) where the kernel has it
- * (the default) or always in the table from the source (older kernels; tests). */
+/* An option: whether mounts are looked up live with statmount(2) where the
+ * kernel has it (the default) or always in the table from the source (the
+ * tests of that path set it; the service takes the table path by itself
+ * where statmount fails). */
 void      vcm_query_set_live (VcmQuery *query,
                               gboolean  live);
-void      vcm_query_free (VcmQuery *query);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmQuery, vcm_query_free)
 
 /* Every query validates its path argument (VCM_ERROR_INVALID_ARGUMENT naming
  * @arg_name ... i.e. "path"/"mount_point") and normalizes it first. */

@@ -1022,7 +1022,8 @@ vcm_service_new (GDBusConnection *connection,
     return NULL;
   self->changed_id = g_signal_connect (self->rootfs, "changed", G_CALLBACK (on_change), self);
   shared_dir = vcm_rootfs_manager_get_shared_dir (self->rootfs);
-  self->query = vcm_query_new (config->sysfs_root, vcm_rootfs_manager_get_table, self->rootfs);
+  self->query = vcm_query_new (config->sysfs_root, vcm_rootfs_manager_get_table,
+                               g_object_ref (self->rootfs), g_object_unref);
   self->auth = vcm_auth_new (connection, config->auth_timeout_ms);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
@@ -1051,8 +1052,8 @@ vcm_service_shutdown (VcmService *self)
   g_cancellable_cancel (self->cancellable);
   if (self->auth != NULL)
     vcm_auth_shutdown (self->auth);
-  g_clear_pointer (&self->auth, vcm_auth_unref);
-  g_clear_pointer (&self->query, vcm_query_free);   /* reads tables through the manager */
+  g_clear_object (&self->auth);
+  g_clear_object (&self->query);
   g_clear_signal_handler (&self->changed_id, self->rootfs);
   g_clear_object (&self->rootfs);
   g_clear_object (&self->skeleton);

@@ -1233,8 +1233,8 @@ bench_queries (Bench *b, guint small, guint medium, guint big)
   watch = vcm_watch_new (opt_shared_dir, &error);
   if (watch == NULL)
     die ("vcm_watch_new", error);
-  cached = vcm_query_new (opt_sysfs_root, vcm_watch_get_table, watch);
-  kernel = vcm_query_new (opt_sysfs_root, vcm_mount_table_source_kernel, NULL);
+  cached = vcm_query_new (opt_sysfs_root, vcm_watch_get_table, watch, NULL);
+  kernel = vcm_query_new (opt_sysfs_root, vcm_mount_table_source_kernel, NULL, NULL);
   q.path = path;
   q.cached = cached;
   q.kernel = kernel;

@@ -115,7 +115,7 @@ findmnt (const char *columns, const char *path)
 static VcmQuery *
 kernel_query (void)
 {
-  return vcm_query_new (fx.sysfs, vcm_mount_table_source_kernel, NULL);
+  return vcm_query_new (fx.sysfs, vcm_mount_table_source_kernel, NULL, NULL);
 }
 
 static void
@@ -312,7 +312,7 @@ test_device_for_path_refresh (void)
   src.stale_path = g_build_filename (fx.tmp, "stale-mountinfo", NULL);
   g_assert_true (g_file_set_contents (src.stale_path,
                                       "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", -1, NULL));
-  query = vcm_query_new (fx.sysfs, stale_source, &src);
+  query = vcm_query_new (fx.sysfs, stale_source, &src, NULL);
   vcm_query_set_live (query, FALSE);   /* the table path, as on kernels without statmount */
 
   g_assert_true (vcm_query_device_for_path (query, f, NULL, &maj, &min, &mount_point, &error));
@@ -329,7 +329,7 @@ test_device_for_path_refresh (void)
   g_assert_false (vcm_query_device_for_path (query, f, NULL, &maj, &min, NULL, &error3));
   assert_error_names (error3, VCM_ERROR_FAILED, "path");
 
-  vcm_query_free (query);
+  g_object_unref (query);
   g_unlink (src.stale_path);
   g_free (src.stale_path);
 }
@@ -404,7 +404,7 @@ static void
 test_device_mapper (void)
 {
   g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(VcmQuery) elsewhere = vcm_query_new (fx.tmp, vcm_mount_table_source_kernel, NULL);
+  g_autoptr(VcmQuery) elsewhere = vcm_query_new (fx.tmp, vcm_mount_table_source_kernel, NULL, NULL);
 
   g_assert_true (vcm_query_is_device_mapper (query, 253, 0));
   g_assert_false (vcm_query_is_device_mapper (query, 8, 0));
