@@ -191,6 +191,7 @@ test_unmount_sandbox (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (done->len, ==, 2);
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[0])->container_id, ==, "a");
+  g_assert_cmpstr (((VcmUnmounted *) done->pdata[0])->detached[0], ==, a->mount_point);
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->container_id, ==, "c");
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->detached[0], ==, c->mount_point);
   left = vcm_rootfs_manager_list_rootfs (f->m, NULL, NULL);
@@ -237,6 +238,7 @@ test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
   guint id;
 
   g_assert_no_error (error);
+  g_assert_nonnull (r);
   g_object_add_weak_pointer (G_OBJECT (watch), (gpointer *) &watch);
   vcm_test_make_dir (rootfs);
   for (guint i = 0; i < 50; i++)   /* changes the watch follows, some in its threads */
