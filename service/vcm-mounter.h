@@ -1,6 +1,7 @@
 /* vcm-mounter: the mount operations (rootfs and general bind mounts, lazy
- * unmounts) confined beneath the shared dir, and the rootfs layout read back
- * from a mount table. Knows nothing of D-Bus. */
+ * unmounts) confined beneath the shared dir: requests prepared as the caller,
+ * then run on exactly what was prepared. Knows nothing of D-Bus, nor of the
+ * watch (tables and subtrees come through callbacks its owner sets). */
 #pragma once
 
 #include <glib-object.h>
