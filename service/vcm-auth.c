@@ -376,14 +376,20 @@ vcm_auth_identify_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 /* Answers the check once: on time-out the caller is answered at once, and
  * polkit's late answer (the work still holds the task) is dropped. */
 static void
-return_refused (GTask *task, const char *why)
+return_refusal (GTask *task, VcmError code, const char *why)
 {
   CheckData *d = g_task_get_task_data (task);
 
   if (d->answered)
     return;
   d->answered = TRUE;
-  g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s: %s", d->action_id, why);
+  g_task_return_new_error (task, VCM_ERROR, code, "%s: %s", d->action_id, why);
+}
+
+static void
+return_refused (GTask *task, const char *why)
+{
+  return_refusal (task, VCM_ERROR_NOT_AUTHORIZED, why);
 }
 
 static void
@@ -428,9 +434,15 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   else if (polkit_authorization_result_get_is_authorized (result))
     return_allowed (task);
+  else if (polkit_authorization_result_get_is_challenge (result) && !d->interactive)
+    /* The D-Bus specification's answer (and systemd's): the caller may call
+     * again allowing interactive authorization. */
+    return_refusal (task, VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                    "authentication is required: call again with interactive "
+                    "authorization allowed");
   else if (polkit_authorization_result_get_is_challenge (result))
-    return_refused (task, "authentication is required (call with interactive "
-                          "authorization allowed, e.g. from a terminal)");
+    return_refused (task, "authentication is required, and no polkit "
+                          "authentication agent of the caller's answered");
   else
     return_refused (task, "not authorized");
 }

@@ -71,8 +71,10 @@ void     vcm_auth_check_async  (VcmAuth               *auth,
                                 GCancellable          *cancellable,
                                 GAsyncReadyCallback    callback,
                                 gpointer               user_data);
-/* TRUE if allowed; refusals are VCM_ERROR_NOT_AUTHORIZED, too many pending
- * checks VCM_ERROR_LIMITS_EXCEEDED. */
+/* TRUE if allowed; refusals are VCM_ERROR_NOT_AUTHORIZED, except that a
+ * check polkit would grant after authentication, of a call that did not allow
+ * interactive authorization, is VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED;
+ * too many pending checks VCM_ERROR_LIMITS_EXCEEDED. */
 gboolean vcm_auth_check_finish (VcmAuth               *auth,
                                 GAsyncResult          *result,
                                 GError               **error);

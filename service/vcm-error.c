@@ -1,4 +1,5 @@
-/* vcm-error: registers the org.vc.Mount.Error.* D-Bus error domain once. */
+/* vcm-error: registers the org.vc.Mount.Error.* D-Bus error domain once
+ * (with the bus's InteractiveAuthorizationRequired in it). */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +16,10 @@ static const GDBusErrorEntry vcm_error_entries[] = {
   { VCM_ERROR_NOT_MOUNTED,      "org.vc.Mount.Error.NotMounted" },
   { VCM_ERROR_FAILED,           "org.vc.Mount.Error.Failed" },
   { VCM_ERROR_LIMITS_EXCEEDED,  "org.vc.Mount.Error.LimitsExceeded" },
+  /* the D-Bus specification's name, as systemd replies it: clients retry
+   * with ALLOW_INTERACTIVE_AUTHORIZATION */
+  { VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+    "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (vcm_error_entries) == VCM_ERROR_N_ERRORS);

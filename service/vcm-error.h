@@ -1,4 +1,6 @@
-/* vcm-error: the org.vc.Mount.Error.* error domain, shared by every layer. */
+/* vcm-error: the org.vc.Mount.Error.* error domain, shared by every layer,
+ * and the bus's InteractiveAuthorizationRequired, which GLib 2.74's
+ * G_DBUS_ERROR does not have. */
 #pragma once
 
 #include <glib.h>
@@ -13,6 +15,9 @@ typedef enum {
   VCM_ERROR_NOT_MOUNTED,
   VCM_ERROR_FAILED,
   VCM_ERROR_LIMITS_EXCEEDED,   /* too many authorizations waiting: refused at once */
+  /* polkit would allow it after authentication, and the call did not allow
+   * interactive authorization: org.freedesktop.DBus.Error.InteractiveAuthorizationRequired */
+  VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
   VCM_ERROR_N_ERRORS /*< skip >*/
 } VcmError;
 

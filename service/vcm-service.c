@@ -181,7 +181,8 @@ return_error (GDBusMethodInvocation *invocation, VcmCaller *caller, GError *erro
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
 
-  if (g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED))
+  if (g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED) ||
+      g_error_matches (error, VCM_ERROR, VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
     log_op (G_LOG_LEVEL_MESSAGE, MSGID_REFUSED, caller, "%s refused: %s", method, error->message);
   else
     log_op (G_LOG_LEVEL_DEBUG, MSGID_FAILED, caller, "%s failed: %s", method, error->message);
