@@ -1,7 +1,11 @@
 /* vcm-client-error: the one table from org.vc.Mount.Error.* names to
  * VcmClientError codes, registered with GDBus so that remote errors arrive in
  * the VCM_CLIENT_ERROR domain. A new error of the service is one line here and
- * one enum value in vcm-client-error.h. */
+ * one enum value in vcm-client-error.h. The bus's
+ * InteractiveAuthorizationRequired, which the service also replies, is mapped
+ * in _vcm_client_error_fixup() only, for the service's replies: registering
+ * it would move every such error of the process (systemd's too) into this
+ * domain. */
 #include "vcm-client-private.h"
 
 #include <string.h>
@@ -9,6 +13,7 @@
 #include <gio/gio.h>
 
 #define VCM_ERROR_PREFIX "org.vc.Mount.Error."
+#define INTERACTIVE_AUTHORIZATION_REQUIRED "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 
 static const GDBusErrorEntry error_entries[] = {
   { VCM_CLIENT_ERROR_FAILED,           VCM_ERROR_PREFIX "Failed" },
@@ -42,8 +47,16 @@ _vcm_client_error_fixup (GError *error)
       g_dbus_error_strip_remote_error (error);
       return;
     }
-  /* An org.vc.Mount.Error this version does not list: still the service's. */
   remote = g_dbus_error_get_remote_error (error);
+  if (g_strcmp0 (remote, INTERACTIVE_AUTHORIZATION_REQUIRED) == 0)
+    {
+      /* Whatever domain GLib (or another library) gave it. */
+      g_dbus_error_strip_remote_error (error);
+      error->domain = VCM_CLIENT_ERROR;
+      error->code = VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED;
+      return;
+    }
+  /* An org.vc.Mount.Error this version does not list: still the service's. */
   if (remote != NULL && g_str_has_prefix (remote, VCM_ERROR_PREFIX))
     {
       /* Keep the name in the message: "org.vc.Mount.Error.X: text". */

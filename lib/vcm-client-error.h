@@ -1,5 +1,6 @@
 /* vcm-client-error: the VCM_CLIENT_ERROR domain, mapped from the service's
- * org.vc.Mount.Error.* D-Bus errors. */
+ * org.vc.Mount.Error.* D-Bus errors and its
+ * org.freedesktop.DBus.Error.InteractiveAuthorizationRequired. */
 #pragma once
 
 #if !defined (VCMOUNT_INSIDE) && !defined (VCMOUNT_COMPILATION)
@@ -30,6 +31,11 @@ G_BEGIN_DECLS
  * @VCM_CLIENT_ERROR_NOT_MOUNTED: nothing is mounted there (org.vc.Mount.Error.NotMounted)
  * @VCM_CLIENT_ERROR_LIMITS_EXCEEDED: too many pending authorizations
  *   (org.vc.Mount.Error.LimitsExceeded); try again later
+ * @VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED: polkit would allow
+ *   the call after authentication, and the call did not allow interactive
+ *   authorization (org.freedesktop.DBus.Error.InteractiveAuthorizationRequired):
+ *   call again with %VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, with an
+ *   authentication agent running, to let polkit ask the user
  *
  * The errors of %VCM_CLIENT_ERROR. The message is the service's, without
  * the D-Bus error name.
@@ -42,6 +48,7 @@ typedef enum {
   VCM_CLIENT_ERROR_ALREADY_MOUNTED,
   VCM_CLIENT_ERROR_NOT_MOUNTED,
   VCM_CLIENT_ERROR_LIMITS_EXCEEDED,
+  VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
 } VcmClientError;
 
 GQuark vcm_client_error_quark (void);

@@ -18,8 +18,9 @@ G_BEGIN_DECLS
  * @VCM_CALL_FLAGS_NONE: no flags
  * @VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION: polkit may ask the user
  *   (a password, through an authentication agent) before it answers; without
- *   it a call that needs authentication fails with
- *   %VCM_CLIENT_ERROR_NOT_AUTHORIZED. Give the call a long timeout (see
+ *   it a call that polkit would allow after authentication fails with
+ *   %VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED (call again with
+ *   this flag to let polkit ask). Give the call a long timeout (see
  *   #VcmClient:timeout-msec): a person types the password.
  *
  * Flags of a call to the service.

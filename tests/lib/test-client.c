@@ -366,6 +366,31 @@ test_errors (Fixture *fx, gconstpointer data)
       g_assert_cmpstr (remote, ==, table[i].name);
     }
 
+  /* The bus's error for "polkit would ask": its own code, for the service's
+   * calls only (the library does not register the bus's name process-wide,
+   * so it is not encoded back). */
+  {
+    g_autoptr(GAsyncResult) res = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *mp = NULL;
+
+    fx->fake->next_error = g_strdup ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired");
+    RUN_ASYNC (res, vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE,
+                                             NULL, on_done, &res));
+    mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
+    g_assert_null (mp);
+    g_assert_error (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
+    g_assert_cmpstr (error->message, ==, "scripted error of the fake");
+    g_assert_false (g_dbus_error_is_remote_error (error));
+  }
+  /* ...and other callers' errors of that name in the process keep theirs. */
+  {
+    g_autoptr(GError) other = g_dbus_error_new_for_dbus_error (
+      "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", "someone else's");
+
+    g_assert_false (other->domain == VCM_CLIENT_ERROR);
+  }
+
   /* A service newer than the library: still a VCM_CLIENT_ERROR, named. */
   {
     g_autoptr(GAsyncResult) res = NULL;
