@@ -86,7 +86,8 @@ test_exit_for_name (void)
 {
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotAuthorized"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.AccessDenied"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"), ==,
+                   VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFound"), ==, VCM_CTL_EXIT_NOT_FOUND);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotMounted"), ==, VCM_CTL_EXIT_NOT_FOUND);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.InvalidArgument"), ==, VCM_CTL_EXIT_FAILED);
@@ -107,6 +108,7 @@ test_exit_for_error (void)
   g_autoptr(GError) denied = NULL;
   g_autoptr(GError) local = NULL;
   g_autoptr(GError) not_mounted = NULL;
+  g_autoptr(GError) challenge = NULL;
 
   remote = g_dbus_error_new_for_dbus_error ("org.vc.Mount.Error.NotAuthorized", "polkit said no");
   g_assert_cmpint (vcm_ctl_exit_for_error (remote), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
@@ -114,9 +116,26 @@ test_exit_for_error (void)
   g_assert_cmpint (vcm_ctl_exit_for_error (not_mounted), ==, VCM_CTL_EXIT_NOT_FOUND);
   denied = g_dbus_error_new_for_dbus_error ("org.freedesktop.DBus.Error.AccessDenied", "bus policy");
   g_assert_cmpint (vcm_ctl_exit_for_error (denied), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
+  challenge = g_dbus_error_new_for_dbus_error ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+                                               "authentication is required");
+  g_assert_cmpint (vcm_ctl_exit_for_error (challenge), ==, VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
   local = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
   g_assert_cmpint (vcm_ctl_exit_for_error (local), ==, VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error (NULL), ==, VCM_CTL_EXIT_OK);
+}
+
+static void
+test_hint_for_exit (void)
+{
+  const char *hint = vcm_ctl_hint_for_exit (VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
+
+  /* It names the option that forbids asking, and where asking happens. */
+  g_assert_nonnull (hint);
+  g_assert_nonnull (strstr (hint, "--no-ask-password"));
+  g_assert_nonnull (strstr (hint, "terminal"));
+  g_assert_null (vcm_ctl_hint_for_exit (VCM_CTL_EXIT_NOT_AUTHORIZED));
+  g_assert_null (vcm_ctl_hint_for_exit (VCM_CTL_EXIT_FAILED));
+  g_assert_null (vcm_ctl_hint_for_exit (VCM_CTL_EXIT_OK));
 }
 
 int
@@ -128,5 +147,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ctl/timeout", test_timeout);
   g_test_add_func ("/ctl/exit/name", test_exit_for_name);
   g_test_add_func ("/ctl/exit/error", test_exit_for_error);
+  g_test_add_func ("/ctl/exit/hint", test_hint_for_exit);
   return g_test_run ();
 }

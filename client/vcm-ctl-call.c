@@ -8,13 +8,23 @@
 #include "config.h"
 #include "vcm-generated.h"   /* introspection data only; the types are libvcmount's */
 
+static void
+print_error (const char *what, const char *message, VcmCtlExit code)
+{
+  const char *hint = vcm_ctl_hint_for_exit (code);
+
+  g_printerr ("vcmountctl: %s: %s\n", what, message);
+  if (hint != NULL)
+    g_printerr ("vcmountctl: %s\n", hint);
+}
+
 VcmCtlExit
 vcm_ctl_report_error (GError *error, const char *what)
 {
   VcmCtlExit code = vcm_ctl_exit_for_error (error);
 
   g_dbus_error_strip_remote_error (error);
-  g_printerr ("vcmountctl: %s: %s\n", what, error->message);
+  print_error (what, error->message, code);
   return code;
 }
 
@@ -61,6 +71,9 @@ vcm_ctl_report_call_error (GError *error, const char *what_format, ...)
     case VCM_CLIENT_ERROR_NOT_AUTHORIZED:
       code = VCM_CTL_EXIT_NOT_AUTHORIZED;
       break;
+    case VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED:
+      code = VCM_CTL_EXIT_AUTHENTICATION_REQUIRED;
+      break;
     case VCM_CLIENT_ERROR_NOT_FOUND:
     case VCM_CLIENT_ERROR_NOT_MOUNTED:
       code = VCM_CTL_EXIT_NOT_FOUND;
@@ -68,7 +81,7 @@ vcm_ctl_report_call_error (GError *error, const char *what_format, ...)
     default:
       code = VCM_CTL_EXIT_FAILED;
     }
-  g_printerr ("vcmountctl: %s: %s\n", what, error->message);
+  print_error (what, error->message, code);
   return code;
 }
 

@@ -15,7 +15,7 @@ vcm_ctl_exit_for_error_name (const char *error_name)
   } map[] = {
     { "org.vc.Mount.Error.NotAuthorized", VCM_CTL_EXIT_NOT_AUTHORIZED },
     { "org.freedesktop.DBus.Error.AccessDenied", VCM_CTL_EXIT_NOT_AUTHORIZED },
-    { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", VCM_CTL_EXIT_NOT_AUTHORIZED },
+    { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", VCM_CTL_EXIT_AUTHENTICATION_REQUIRED },
     { "org.vc.Mount.Error.NotFound", VCM_CTL_EXIT_NOT_FOUND },
     { "org.vc.Mount.Error.NotMounted", VCM_CTL_EXIT_NOT_FOUND },
   };
@@ -44,6 +44,17 @@ vcm_ctl_exit_for_error (const GError *error)
   if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED))
     return VCM_CTL_EXIT_NOT_AUTHORIZED;
   return VCM_CTL_EXIT_FAILED;
+}
+
+const char *
+vcm_ctl_hint_for_exit (VcmCtlExit code)
+{
+  /* The call allowed no interaction: --no-ask-password, or standard input
+   * is not a terminal (see vcm_ctl_agent_wanted()). */
+  if (code == VCM_CTL_EXIT_AUTHENTICATION_REQUIRED)
+    return "polkit allows this after authentication: run the command again from a "
+           "terminal, without --no-ask-password, to be asked for a password";
+  return NULL;
 }
 
 static gboolean

@@ -13,15 +13,21 @@ typedef enum {
   VCM_CTL_EXIT_USAGE = 2,
   VCM_CTL_EXIT_NOT_AUTHORIZED = 3,
   VCM_CTL_EXIT_NOT_FOUND = 4,
+  VCM_CTL_EXIT_AUTHENTICATION_REQUIRED = 5,   /* polkit would ask: call again interactively */
 } VcmCtlExit;
 
 /* The exit code for a D-Bus error name (NULL = not a remote error): 3 for
- * NotAuthorized and the bus's AccessDenied / InteractiveAuthorizationRequired,
- * 4 for NotFound and NotMounted, 1 for everything else. */
+ * NotAuthorized and the bus's AccessDenied, 5 for the bus's
+ * InteractiveAuthorizationRequired, 4 for NotFound and NotMounted, 1 for
+ * everything else. */
 VcmCtlExit vcm_ctl_exit_for_error_name (const char *error_name);
 
 /* The exit code for an error returned by a D-Bus call. */
 VcmCtlExit vcm_ctl_exit_for_error (const GError *error);
+
+/* What the user can do about an error of exit code @code, as a line to
+ * print after the error; NULL when there is nothing to add. */
+const char *vcm_ctl_hint_for_exit (VcmCtlExit code);
 
 /* Parses "MAJOR:MINOR" (decimal, each fitting in 32 bits, nothing else).
  * Returns FALSE and sets @error (G_OPTION_ERROR_BAD_VALUE) when malformed. */

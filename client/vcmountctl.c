@@ -128,7 +128,9 @@ static const char exit_status_text[] =
   "  1  failure\n"
   "  2  usage error\n"
   "  3  not authorized\n"
-  "  4  not found, or not mounted\n";
+  "  4  not found, or not mounted\n"
+  "  5  authentication required: run it again from a terminal, without\n"
+  "     --no-ask-password\n";
 
 static const char command_description[] =
   "The global options (see --help-global) may also follow the command.\n\n"
@@ -137,7 +139,9 @@ static const char command_description[] =
   "  1  failure\n"
   "  2  usage error\n"
   "  3  not authorized\n"
-  "  4  not found, or not mounted\n";
+  "  4  not found, or not mounted\n"
+  "  5  authentication required: run it again from a terminal, without\n"
+  "     --no-ask-password\n";
 
 static const Command *
 find_command (const char *name)
