@@ -116,6 +116,13 @@ main (int argc, char **argv)
   if (rootfs == NULL)
     {
       g_printerr ("vcmount-list: cannot list the rootfs mounts: %s\n", error->message);
+      /* polkit would allow it after authentication: a program that can ask
+       * calls again with VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION */
+      if (g_error_matches (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+        {
+          g_printerr ("vcmount-list: polkit wants you to authenticate, and this example never lets it ask\n");
+          return 3;
+        }
       return g_error_matches (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_NOT_AUTHORIZED) ? 3 : 1;
     }
   printf ("listed generation=%" G_GUINT64_FORMAT " count=%u\n", generation, rootfs->len);

@@ -25,7 +25,9 @@ G_BEGIN_DECLS
  * @VCM_CLIENT_ERROR_FAILED: the kernel refused (org.vc.Mount.Error.Failed), or
  *   an org.vc.Mount.Error this library does not know yet
  * @VCM_CLIENT_ERROR_INVALID_ARGUMENT: a malformed argument (org.vc.Mount.Error.InvalidArgument)
- * @VCM_CLIENT_ERROR_NOT_AUTHORIZED: polkit said no (org.vc.Mount.Error.NotAuthorized)
+ * @VCM_CLIENT_ERROR_NOT_AUTHORIZED: polkit said no, no authentication agent
+ *   answered an interactive check, or polkit could not be asked in time
+ *   (org.vc.Mount.Error.NotAuthorized)
  * @VCM_CLIENT_ERROR_NOT_FOUND: the source or path does not exist (org.vc.Mount.Error.NotFound)
  * @VCM_CLIENT_ERROR_ALREADY_MOUNTED: the rootfs is already mounted (org.vc.Mount.Error.AlreadyMounted)
  * @VCM_CLIENT_ERROR_NOT_MOUNTED: nothing is mounted there (org.vc.Mount.Error.NotMounted)
