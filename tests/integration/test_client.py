@@ -23,10 +23,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import vcmtest  # noqa: E402
 from vcmtest import FAKE_BLOCK_DEVICES, World  # noqa: E402
 
 NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_AUTHORIZED, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
+EXIT_AUTH_REQUIRED = 5   # polkit would ask, and the call did not allow it
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
 ALL_COMMANDS = ['mount-rootfs', 'unmount-rootfs', 'unmount-sandbox', 'list', 'bind', 'unmount',
                 'device', 'fs', 'is-devicemapper', 'is-system-mount', 'is-host-device',
@@ -130,6 +132,21 @@ class ClientTestCase(unittest.TestCase):
         self.assertNotIn('GDBus.Error', lines[0])
         return lines[0]
 
+    def needs_auth(self, *args, **kw):
+        """Runs the client expecting exit 5 (polkit would ask for a password):
+        the error and a second line saying how to be asked; nothing on stdout.
+        Returns the first line."""
+        p = self.run_client(*args, check=EXIT_AUTH_REQUIRED, **kw)
+        self.assertEqual(p.stdout, '', f'{args}: stdout on failure')
+        lines = p.stderr.splitlines()
+        self.assertEqual(len(lines), 2, f'{args}: not two lines on stderr: {p.stderr!r}')
+        self.assertTrue(all(l.startswith('vcmountctl: ') for l in lines), lines)
+        self.assertNotIn('GDBus.Error', lines[0])
+        self.assertIn('authentication is required', lines[0])
+        self.assertIn('terminal', lines[1])
+        self.assertIn('without --no-ask-password', lines[1])
+        return lines[0]
+
     def make_rootfs(self, name='rootfs'):
         path = os.path.join(self.dir, name)
         os.makedirs(os.path.join(path, 'etc'))
@@ -156,7 +173,7 @@ class TestCommandLine(ClientTestCase):
                         '--timeout'):
                 self.assertIn(opt, out)
             self.assertIn('Exit status', out)
-            for code in ('0', '1', '2', '3', '4'):
+            for code in ('0', '1', '2', '3', '4', '5'):
                 self.assertRegex(out, rf'(?m)^  {code}  \S')
 
     def test_help_of_each_command(self):
@@ -354,28 +371,49 @@ class TestRootfs(ClientTestCase):
         self.fails(EXIT_FAILED, 'unmount-sandbox', 'bad/id')
         self.fails(EXIT_FAILED, 'list', 'bad/id')
 
-    def test_not_authorized_as_nobody(self):
+    def test_authentication_required_as_nobody(self):
+        # No rule: polkit's default wants an administrator's password.
         rootfs = self.make_rootfs()
-        line = self.fails(EXIT_NOT_AUTHORIZED, '--no-ask-password', 'mount-rootfs', 'sbn', 'c1',
-                          rootfs, as_nobody=True)
+        line = self.needs_auth('--no-ask-password', 'mount-rootfs', 'sbn', 'c1',
+                               rootfs, as_nobody=True)
         self.assertTrue(line.startswith('vcmountctl: cannot mount the rootfs of sbn/c1: '), line)
         self.assertIsNone(top_mount(self.rootfs_mount_point('sbn', 'c1')))
         # stdin is not a terminal: no prompt even without --no-ask-password.
-        self.fails(EXIT_NOT_AUTHORIZED, 'mount-rootfs', 'sbn', 'c1', rootfs, as_nobody=True)
+        self.needs_auth('mount-rootfs', 'sbn', 'c1', rootfs, as_nobody=True)
 
         self.ok('mount-rootfs', 'sbn', 'c1', rootfs)
-        self.fails(EXIT_NOT_AUTHORIZED, '--no-ask-password', 'unmount-rootfs', 'sbn', 'c1',
-                   as_nobody=True)
-        self.fails(EXIT_NOT_AUTHORIZED, '--no-ask-password', 'unmount-sandbox', 'sbn',
-                   as_nobody=True)
-        self.fails(EXIT_NOT_AUTHORIZED, '--no-ask-password', 'bind', rootfs,
-                   os.path.join(self.shared, 'nobody-bind'), as_nobody=True)
-        self.fails(EXIT_NOT_AUTHORIZED, '--no-ask-password', 'unmount',
-                   self.rootfs_mount_point('sbn', 'c1'), as_nobody=True)
+        self.needs_auth('--no-ask-password', 'unmount-rootfs', 'sbn', 'c1', as_nobody=True)
+        self.needs_auth('--no-ask-password', 'unmount-sandbox', 'sbn', as_nobody=True)
+        self.needs_auth('--no-ask-password', 'bind', rootfs,
+                        os.path.join(self.shared, 'nobody-bind'), as_nobody=True)
+        self.needs_auth('--no-ask-password', 'unmount',
+                        self.rootfs_mount_point('sbn', 'c1'), as_nobody=True)
         self.assertIsNotNone(top_mount(self.rootfs_mount_point('sbn', 'c1')))
         # Queries are open to everyone.
         doc = self.ok_json('--no-ask-password', 'list', 'sbn', as_nobody=True)
         self.assertEqual([r['container-id'] for r in doc['rootfs']], ['c1'])
+
+    def test_not_authorized_as_nobody(self):
+        # A rule that says no: exit 3, one line, no hint to try again.
+        rule = self.w.add_rule('''
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "nobody")
+        return polkit.Result.NO;
+});''')
+        self.addCleanup(self.w.remove_rule, rule)
+        vcmtest.wait_until(lambda: 'Not authorized' in self.w.pkcheck(65534, 'org.vc.mount.manage-rootfs')[1],
+                           10.0, 'polkit to say no to nobody')
+        rootfs = self.make_rootfs()
+        for opts in (['--no-ask-password'], []):
+            with self.subTest(opts=opts):
+                line = self.fails(EXIT_NOT_AUTHORIZED, *opts, 'mount-rootfs', 'sbno', 'c1', rootfs,
+                                  as_nobody=True)
+                self.assertTrue(line.startswith('vcmountctl: cannot mount the rootfs of sbno/c1: '), line)
+                self.assertIn('not authorized', line)
+        self.assertIsNone(top_mount(self.rootfs_mount_point('sbno', 'c1')))
+        # bind is another action: still polkit's default there
+        self.needs_auth('--no-ask-password', 'bind', rootfs, os.path.join(self.shared, 'nobody-bind'),
+                        as_nobody=True)
 
     def test_polkit_rule_allows_nobody(self):
         rule = self.w.add_rule('''
@@ -391,14 +429,13 @@ polkit.addRule(function(action, subject) {
         while True:  # polkitd reloads rules by itself, within moments
             p = self.run_client('--no-ask-password', '--json', 'mount-rootfs', 'sb-nobody', 'c1',
                                 rootfs, as_nobody=True)
-            if p.returncode != EXIT_NOT_AUTHORIZED or time.monotonic() > deadline:
+            if p.returncode != EXIT_AUTH_REQUIRED or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
         self.assertEqual(p.returncode, EXIT_OK, p.stderr)
         self.assertEqual(json.loads(p.stdout), {'mount-point': mp})
         # The rule names one sandbox only.
-        self.fails(EXIT_NOT_AUTHORIZED, '--no-ask-password', 'mount-rootfs', 'sb-other', 'c1',
-                   rootfs, as_nobody=True)
+        self.needs_auth('--no-ask-password', 'mount-rootfs', 'sb-other', 'c1', rootfs, as_nobody=True)
         self.assertEqual(self.ok('--no-ask-password', 'unmount-rootfs', 'sb-nobody', 'c1',
                                  as_nobody=True).splitlines()[0], mp)
 

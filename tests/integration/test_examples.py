@@ -15,6 +15,7 @@ import contextlib
 import os
 import re
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import vcmtest  # noqa: E402
 from vcmtest import PYTHON, World, set_read_only, umount  # noqa: E402
 
 TIMEOUT = 30
@@ -211,6 +213,44 @@ class ExamplesTest(unittest.TestCase):
         self.assertTrue(lines[4].startswith(f'added generation={generation} sandbox=sbc container=c2 '))
         self.assertEqual(lines[5:], [f'resynced generation={generation} count=2'])
         sys.stderr.write('--- the C example ---\n' + p.stdout)
+
+    def test_c_example_refused(self):
+        # Queries made to want a password from one user and refused to the
+        # other: the library tells the two apart, and so does the example.
+        rule = self.w.add_rule('''
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.query" && subject.user == "nobody")
+        return polkit.Result.AUTH_ADMIN;
+    if (action.id == "org.vc.mount.query" && subject.user == "%s")
+        return polkit.Result.NO;
+});''' % vcmtest.TEST_USER)
+
+        def back_to_default():
+            self.w.remove_rule(rule)
+            self.w.wait_for_rule(vcmtest.TEST_UID, 'org.vc.mount.query')
+        self.addCleanup(back_to_default)
+        self.w.wait_for_rule(vcmtest.TEST_UID, 'org.vc.mount.query', authorized=False)
+        # a copy the other users can run, whatever the build dir's permissions
+        example = os.path.join(self.dir, 'vcmount-list')
+        shutil.copy(os.environ['VCM_EXAMPLE_LIST'], example)
+        os.chmod(example, 0o755)
+
+        def run_as(uid):
+            return subprocess.run(self.w.setpriv(uid) + [example, '--once'], env=self.env,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=TIMEOUT, cwd='/')
+
+        p = run_as(vcmtest.NOBODY_UID)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout, '')
+        self.assertIn('authentication is required', p.stderr)
+        self.assertIn('polkit wants you to authenticate', p.stderr)
+        self.assertNotIn('GDBus.Error', p.stderr)
+        p = run_as(vcmtest.TEST_UID)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertEqual(p.stdout, '')
+        self.assertIn('not authorized', p.stderr)
+        self.assertNotIn('polkit wants you to authenticate', p.stderr)
 
 
 if __name__ == '__main__':

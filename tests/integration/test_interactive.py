@@ -3,7 +3,8 @@
 # run as the unprivileged test user on a pseudo-terminal, starts pkttyagent,
 # polkitd asks that agent for the user's password (a rule answers AUTH_SELF),
 # the test types it on the terminal, and the call goes through; a wrong
-# password and --no-ask-password are refused with exit 3 and mount nothing.
+# password is refused with exit 3, --no-ask-password with exit 5 (polkit would
+# have asked) and a line saying how to be asked; neither mounts anything.
 #
 # What this needs beyond the World (all inside this test's private mount
 # namespace, undone on teardown; the real files are never touched):
@@ -39,7 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vcmtest  # noqa: E402
 from vcmtest import MS_BIND, MS_PRIVATE, TEST_UID, TEST_USER, WorldCase  # noqa: E402
 
-EXIT_OK, EXIT_NOT_AUTHORIZED = 0, 3
+EXIT_OK, EXIT_NOT_AUTHORIZED, EXIT_AUTH_REQUIRED = 0, 3, 5
 ACTION = 'org.vc.mount.manage-rootfs'
 PTY_TIMEOUT = 20.0          # seconds for one client run on the terminal
 PROMPT = re.compile(rb'Password:\s*$')
@@ -356,10 +357,11 @@ class TestInteractiveAuthorization(WorldCase):
         finally:
             run.kill()
         elapsed = time.monotonic() - started
-        self.assertEqual(status, EXIT_NOT_AUTHORIZED, f'the terminal said:\n{run.text()}')
+        self.assertEqual(status, EXIT_AUTH_REQUIRED, f'the terminal said:\n{run.text()}')
         self.assertNotIn('Password', run.text())
         self.assertNotIn('AUTHENTICATING', run.text())
         self.assertRegex(run.text(), r'(?m)^vcmountctl: .*authentication is required')
+        self.assertRegex(run.text(), r'(?m)^vcmountctl: .*from a terminal, without --no-ask-password')
         self.assertLess(elapsed, 5.0, 'the refusal took too long')
         self.assertIsNone(vcmtest.top_mount(mp))
         self.assertEqual(vcmtest.mount_table(), table, 'the mount table changed')

@@ -26,6 +26,7 @@ from vcmtest import WorldCase, DBusCallError, top_mount  # noqa: E402
 E = vcmtest.ERROR_PREFIX
 INVALID, NOT_AUTHORIZED, NOT_FOUND = E + 'InvalidArgument', E + 'NotAuthorized', E + 'NotFound'
 ALREADY_MOUNTED, NOT_MOUNTED, FAILED = E + 'AlreadyMounted', E + 'NotMounted', E + 'Failed'
+AUTH_REQUIRED = vcmtest.INTERACTIVE_AUTHORIZATION_REQUIRED
 NOBODY = vcmtest.NOBODY_UID
 TEST_UID = vcmtest.TEST_UID
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
@@ -476,7 +477,7 @@ class TestSignals(SpineCase):
             self.assertError(ALREADY_MOUNTED, 'MountRootfs', 'sbn', 'c1', self.make_rootfs('x'), False)
             self.assertError(NOT_MOUNTED, 'UnmountRootfs', 'sbn', 'c2')
             self.assertError(INVALID, 'MountRootfs', '..', 'c1', mp, False)
-            self.assertError(NOT_AUTHORIZED, 'UnmountRootfs', 'sbn', 'c1', uid=NOBODY)
+            self.assertError(AUTH_REQUIRED, 'UnmountRootfs', 'sbn', 'c1', uid=NOBODY)
             sigs.pump(0.3)
             self.assertEqual(sigs.signals, [])
             self.assertEqual(self.w.get_property('Generation'), g0)
@@ -862,15 +863,51 @@ class TestAuthorization(SpineCase):
         dest = os.path.join(self.shared, 'bound')
         for uid in (NOBODY, TEST_UID):
             with self.subTest(uid=uid):
-                msg = self.assertError(NOT_AUTHORIZED, 'MountRootfs', 'sba', 'c1', rootfs, False, uid=uid)
+                msg = self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sba', 'c1', rootfs, False, uid=uid)
                 self.assertIn('org.vc.mount.manage-rootfs', msg)   # the refusal names the action
-                self.assertError(NOT_AUTHORIZED, 'UnmountRootfs', 'sbr', 'c1', uid=uid)
-                self.assertError(NOT_AUTHORIZED, 'UnmountSandbox', 'sbr', uid=uid)
-                self.assertError(NOT_AUTHORIZED, 'BindMount', rootfs, dest, False, uid=uid)
-                self.assertError(NOT_AUTHORIZED, 'Unmount', mp, uid=uid)
+                self.assertError(AUTH_REQUIRED, 'UnmountRootfs', 'sbr', 'c1', uid=uid)
+                self.assertError(AUTH_REQUIRED, 'UnmountSandbox', 'sbr', uid=uid)
+                self.assertError(AUTH_REQUIRED, 'BindMount', rootfs, dest, False, uid=uid)
+                self.assertError(AUTH_REQUIRED, 'Unmount', mp, uid=uid)
         self.assertMounted(mp)
         self.assertFalse(os.path.exists(os.path.join(self.shared, 'sba')))
         self.assertFalse(os.path.exists(dest))
+
+    def test_authentication_required_and_no_are_told_apart(self):
+        # A rule that wants a password from one user and says no to the other.
+        rule = self.w.add_rule('''
+polkit.addRule(function(action, subject) {
+    if (action.id != "org.vc.mount.manage-rootfs")
+        return polkit.Result.NOT_HANDLED;
+    if (subject.user == "vcmtest")
+        return polkit.Result.AUTH_ADMIN;
+    if (subject.user == "nobody")
+        return polkit.Result.NO;
+});
+''')
+        self.addCleanup(self.w.remove_rule, rule)
+        # polkit's default is a challenge too: wait for the "no" to be live
+        vcmtest.wait_until(lambda: 'Not authorized' in self.w.pkcheck(NOBODY, 'org.vc.mount.manage-rootfs')[1],
+                           10.0, 'polkit to say no to nobody')
+        rootfs = self.make_rootfs()
+        self.w.mark_logs()
+        # Without the flag: the one who could authenticate is told to call
+        # again allowing it; the one polkit refuses is refused.
+        msg = self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sbt', 'c1', rootfs, False, uid=TEST_UID)
+        self.assertIn('org.vc.mount.manage-rootfs', msg)
+        self.assertError(NOT_AUTHORIZED, 'MountRootfs', 'sbt', 'c1', rootfs, False, uid=NOBODY)
+        # With the flag and no agent to ask: both refused, neither told to retry.
+        for uid in (TEST_UID, NOBODY):
+            with self.subTest(uid=uid):
+                ok, got, msg = self.w.call_as(uid, 'MountRootfs', 'sbt', 'c1', rootfs, False,
+                                              interactive=True)
+                self.assertEqual((ok, got), (False, NOT_AUTHORIZED), msg)
+                self.assertIn('org.vc.mount.manage-rootfs', msg)
+        self.assertFalse(os.path.exists(os.path.join(self.shared, 'sbt')))
+        # Every refusal is in the journal, naming its caller.
+        log = self.w.logs_text(since_mark=True)
+        for uid in (TEST_UID, NOBODY):
+            self.assertEqual(len(re.findall(rf'MountRootfs refused: .*\(caller uid {uid} pid ', log)), 2, log)
 
     def test_queries_are_open_to_everyone(self):
         mp = self.mount_rootfs('sbq', 'c1')
@@ -904,9 +941,9 @@ polkit.addRule(function(action, subject) {
         self.assertEqual(res, (mp,))
         self.assertMounted(mp)
         # Not another sandbox, not another user, not another action.
-        self.assertError(NOT_AUTHORIZED, 'MountRootfs', 'sb-other', 'c1', rootfs, False, uid=NOBODY)
-        self.assertError(NOT_AUTHORIZED, 'MountRootfs', 'sb-nobody', 'c2', rootfs, False, uid=TEST_UID)
-        self.assertError(NOT_AUTHORIZED, 'BindMount', rootfs, os.path.join(self.shared, 'b'), False,
+        self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sb-other', 'c1', rootfs, False, uid=NOBODY)
+        self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sb-nobody', 'c2', rootfs, False, uid=TEST_UID)
+        self.assertError(AUTH_REQUIRED, 'BindMount', rootfs, os.path.join(self.shared, 'b'), False,
                          uid=NOBODY)
         ok, res, msg = self.w.call_as(NOBODY, 'UnmountRootfs', 'sb-nobody', 'c1')
         self.assertTrue(ok, f'{res}: {msg}')
@@ -961,7 +998,7 @@ polkit.addRule(function(action, subject) {
         ok, res, msg = self.w.call_as(TEST_UID, 'BindMount', src, allowed, False)
         self.assertTrue(ok, f'{res}: {msg}')
         self.assertMounted(allowed)
-        self.assertError(NOT_AUTHORIZED, 'BindMount', src, os.path.join(self.shared, 'other'), False,
+        self.assertError(AUTH_REQUIRED, 'BindMount', src, os.path.join(self.shared, 'other'), False,
                          uid=TEST_UID)
 
     def test_polkit_rule_for_bind_sees_read_only(self):
@@ -976,7 +1013,7 @@ polkit.addRule(function(action, subject) {
         dest = os.path.join(self.shared, 'ro-only')
         self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'read_only': 'true'})
         src = self.make_rootfs('src')
-        self.assertError(NOT_AUTHORIZED, 'BindMount', src, dest, False, uid=TEST_UID)
+        self.assertError(AUTH_REQUIRED, 'BindMount', src, dest, False, uid=TEST_UID)
         self.assertNothingBeneath(self.shared)
         ok, res, msg = self.w.call_as(TEST_UID, 'BindMount', src, dest, True)
         self.assertTrue(ok, f'{res}: {msg}')
@@ -1020,7 +1057,7 @@ class TestLogging(SpineCase):
         rootfs = self.make_rootfs()
         self.w.mark_logs()
         mp = self.mount_rootfs('sblog', 'c1', rootfs)
-        self.assertError(NOT_AUTHORIZED, 'UnmountRootfs', 'sblog', 'c1', uid=TEST_UID)
+        self.assertError(AUTH_REQUIRED, 'UnmountRootfs', 'sblog', 'c1', uid=TEST_UID)
         self.assertEqual(self.w.call('UnmountRootfs', 'sblog', 'c1'), [mp])
         log = self.w.logs_text(since_mark=True)
         self.assertRegex(log, rf'Mounted rootfs {re.escape(rootfs)} at {re.escape(mp)} '

@@ -29,6 +29,9 @@ BUS_NAME = 'org.vc.Mount'
 OBJECT_PATH = '/org/vc/Mount'
 INTERFACE = 'org.vc.Mount'
 ERROR_PREFIX = 'org.vc.Mount.Error.'
+# polkit would allow the call after authentication, and the call did not allow
+# interactive authorization (the bus's name, not an org.vc.Mount.Error)
+INTERACTIVE_AUTHORIZATION_REQUIRED = 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired'
 POLKIT_NAME = 'org.freedesktop.PolicyKit1'
 POLKITD = '/usr/lib/polkit-1/polkitd'
 PYTHON = '/usr/bin/python3'
@@ -325,14 +328,16 @@ def _tail(path, offset=0, max_lines=200):
 _CALL_AS_PROGRAM = r'''
 import sys
 from gi.repository import Gio, GLib
-address, dest, path, iface, method, sig, args, timeout = sys.argv[1:9]
+address, dest, path, iface, method, sig, args, timeout, interactive = sys.argv[1:10]
 try:
     conn = Gio.DBusConnection.new_for_address_sync(
         address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
         Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
     params = GLib.Variant.parse(GLib.VariantType.new('(' + sig + ')'), args, None, None) if sig else None
-    res = conn.call_sync(dest, path, iface, method, params, None,
-                         Gio.DBusCallFlags.NO_AUTO_START, int(timeout), None)
+    flags = Gio.DBusCallFlags.NO_AUTO_START
+    if interactive == 'interactive':
+        flags |= Gio.DBusCallFlags.ALLOW_INTERACTIVE_AUTHORIZATION
+    res = conn.call_sync(dest, path, iface, method, params, None, flags, int(timeout), None)
     print('ok')
     print(res.print_(True))
 except GLib.Error as e:
@@ -839,9 +844,10 @@ class World:
 
     def call_as(self, uid, method, *args, signature=None, destination=BUS_NAME,
                 object_path=OBJECT_PATH, interface=INTERFACE, gid=None, groups=None,
-                timeout_ms=CALL_TIMEOUT_MS):
+                timeout_ms=CALL_TIMEOUT_MS, interactive=False):
         """Makes one D-Bus call from a process running as @uid (setpriv, with
-        the supplementary @groups, none by default). Returns (ok,
+        the supplementary @groups, none by default), with the
+        allow-interactive-authorization flag if @interactive. Returns (ok,
         result_or_error_name, message): on success (True, unpacked out tuple,
         ''), on error (False, error name, error message)."""
         if signature is None:
@@ -849,7 +855,8 @@ class World:
         args_text = GLib.Variant(f'({signature})', tuple(args)).print_(True) if signature else ''
         cmd = self.setpriv(uid, gid, groups) + [
                PYTHON, '-c', _CALL_AS_PROGRAM, self.bus_address, destination, object_path,
-               interface, method, signature, args_text, str(timeout_ms)]
+               interface, method, signature, args_text, str(timeout_ms),
+               'interactive' if interactive else 'plain']
         p = subprocess.run(cmd, env=self._child_env(), stdin=subprocess.DEVNULL, cwd='/',
                            capture_output=True, text=True, timeout=timeout_ms / 1000 + 30)
         lines = p.stdout.split('\n', 2)
