@@ -25,10 +25,6 @@ void vcm_ctl_print_fields (const char *const *pairs);
  * stdout and flushes it. */
 void vcm_ctl_print_json (JsonBuilder *builder);
 
-/* A GVariant as a JSON node: booleans, numbers, strings, arrays and
- * dictionaries as their JSON kin; variants unboxed. */
-JsonNode *vcm_ctl_json_from_variant (GVariant *value);
-
 /* "yes" or "no". */
 const char *vcm_ctl_yes_no (gboolean value);
 

@@ -237,7 +237,11 @@ vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
           if (g_str_equal (key, "path"))
             continue;
           json_builder_set_member_name (b, key);
-          json_builder_add_value (b, vcm_ctl_json_from_variant (value));
+          /* json-glib's mapping, variants unboxed: booleans, integers
+           * (a uint64 above G_MAXINT64 would wrap; mount IDs never get
+           * there), strings, arrays, objects; client/test-ctl-json.c
+           * holds it to the shape --json documents. */
+          json_builder_add_value (b, json_gvariant_serialize (value));
         }
       json_builder_end_object (b);
       vcm_ctl_print_json (b);
