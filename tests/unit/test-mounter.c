@@ -1084,6 +1084,7 @@ typedef struct {
   guint64     erofs;
   guint64     rw_root_seen; /* the mount point was a mount root and not read-only */
   guint64     ro_root_seen;
+  gint        rounds;       /* write + look rounds completed (atomic) */
 } Writer;
 
 static gpointer
@@ -1134,6 +1135,7 @@ writer_thread (gpointer data)
             }
           close (fd);
         }
+      g_atomic_int_inc (&wr->rounds);
     }
   return NULL;
 }
@@ -1157,13 +1159,21 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
   wr.src_fd = open (f->w->src, O_PATH | O_DIRECTORY | O_CLOEXEC);
   g_assert_cmpint (wr.src_fd, >=, 0);
   thread = g_thread_new ("writer", writer_thread, &wr);
+  /* The writer is running before the first mount. */
+  vcm_test_wait_for_count (&wr.rounds, 1, 60, "the writer's first round");
 
-  for (guint i = 0; i < n; i++)
+  for (guint i = 0; i <= n; i++)
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
       g_auto(GStrv) d = NULL;
 
+      /* The last cycle holds the mount until the writer has done a whole
+       * round on it, so that it meets the mount however the threads were
+       * scheduled in the cycles before. */
+      if (r != NULL && i == n)
+        vcm_test_wait_for_count (&wr.rounds, g_atomic_int_get (&wr.rounds) + 2, 60,
+                                 "a round of the writer on the mounted rootfs");
       if (r != NULL)
         d = vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error);
       if (error != NULL)
@@ -1180,7 +1190,7 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
                   "%" G_GUINT64_FORMAT " EROFS, %" G_GUINT64_FORMAT " created beneath the mount point "
                   "(not in the source), %" G_GUINT64_FORMAT " written INTO THE SOURCE; mount root seen "
                   "read-only %" G_GUINT64_FORMAT " times, WRITABLE %" G_GUINT64_FORMAT " times",
-                  f->legacy ? "legacy mount(2)" : "fd-based", n, wr.attempts, wr.erofs, wr.elsewhere,
+                  f->legacy ? "legacy mount(2)" : "fd-based", n + 1, wr.attempts, wr.erofs, wr.elsewhere,
                   wr.in_source, wr.ro_root_seen, wr.rw_root_seen);
   close (wr.src_fd);
   g_free (wr.probe);
@@ -1189,13 +1199,14 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
   outside_after = vcm_test_list_tree (f->w->outside);
   g_assert_cmpstr (outside_after, ==, outside_before);
   vcm_test_check (failed_cycles == 0, "%u of %u read-only MountRootfs/UnmountRootfs cycles failed",
-                  failed_cycles, n);
+                  failed_cycles, n + 1);
   vcm_test_check (!vcm_test_exists (probe_in_src), "a probe file is left in the source");
   vcm_test_check (wr.in_source == 0, "%" G_GUINT64_FORMAT " files were written into the source "
                   "through a read-only MountRootfs", wr.in_source);
   vcm_test_check (wr.rw_root_seen == 0, "the read-only rootfs was seen mounted writable %"
                   G_GUINT64_FORMAT " times", wr.rw_root_seen);
-  /* The writer must actually have met the mount, or the test proves nothing. */
+  /* The writer must actually have met the mount, or the test proves nothing
+   * (the last cycle waited for it to). */
   if (!g_test_failed ())
     g_assert_cmpuint (wr.erofs + wr.ro_root_seen, >, 0);
 }

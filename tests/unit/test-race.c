@@ -46,6 +46,7 @@ typedef struct {
   gboolean paused;
   guint64 swaps;
   guint64 swap_errors;
+  gint    rounds;   /* batches of exchanges done (atomic) */
 } Swapper;
 
 static gpointer
@@ -75,6 +76,7 @@ swapper_thread (gpointer data)
           else
             sw->swap_errors++;
         }
+      g_atomic_int_inc (&sw->rounds);
     }
   return NULL;
 }
@@ -274,6 +276,8 @@ test_race (void)
   g_mutex_init (&sw.lock);
   g_cond_init (&sw.cond);
   thread = g_thread_new ("swapper", swapper_thread, &sw);
+  /* The attacker is at work before the first call. */
+  vcm_test_wait_for_count (&sw.rounds, 1, 60, "the swapper's first exchanges");
 
   for (guint i = 0; i < n; i++)
     {
@@ -378,7 +382,8 @@ test_race (void)
     g_test_message ("  %-45s %zu", (const char *) l->data,
                     GPOINTER_TO_SIZE (g_hash_table_lookup (r.outcomes, l->data)));
 
-  /* The attacker really raced, and the calls really got through sometimes. */
+  /* The attacker really raced (it was exchanging before the first call), and
+   * the calls really got through sometimes. */
   g_assert_cmpuint (sw.swaps, >, 0);
   vcm_test_check (r.failures == 0, "%" G_GUINT64_FORMAT " calls failed with an error other than "
                   "InvalidArgument, NotFound or NotMounted", r.failures);

@@ -458,3 +458,26 @@ vcm_test_iterations (const char *env_var, guint dflt)
     g_error ("%s: '%s' is not a positive integer", env_var, s);
   return (guint) v;
 }
+
+gint64
+vcm_test_timeout_us (guint seconds)
+{
+  const char *m = g_getenv ("VCM_TEST_TIMEOUT_MULTIPLIER");
+  double f = m != NULL ? g_ascii_strtod (m, NULL) : 1.0;
+
+  return (gint64) (seconds * G_USEC_PER_SEC * (f > 1.0 ? f : 1.0));
+}
+
+void
+vcm_test_wait_for_count (const gint *counter, gint target, guint seconds, const char *what)
+{
+  gint64 limit = vcm_test_timeout_us (seconds);
+  gint64 deadline = g_get_monotonic_time () + limit;
+
+  while (g_atomic_int_get (counter) < target)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("timed out after %.0f s waiting for %s", limit / 1e6, what);
+      g_usleep (1000);
+    }
+}

@@ -100,4 +100,13 @@ void vcm_test_assert_error_impl (const char *file, int line, const GError *error
 /* The iteration count from @env_var (a positive integer), else @dflt. */
 guint vcm_test_iterations (const char *env_var, guint dflt);
 
+/* A generous bound, in microseconds, for waiting on something another thread
+ * must do: @seconds times VCM_TEST_TIMEOUT_MULTIPLIER (when set and above 1;
+ * the sanitizer build sets it). */
+gint64 vcm_test_timeout_us (guint seconds);
+
+/* Waits until *@counter (read atomically) is at least @target, for at most
+ * vcm_test_timeout_us(@seconds); aborts the test naming @what if it is not. */
+void vcm_test_wait_for_count (const gint *counter, gint target, guint seconds, const char *what);
+
 G_END_DECLS
