@@ -30,6 +30,8 @@ E = vcmtest.ERROR_PREFIX
 class ValgrindWorld(World):
     """A World whose daemon runs under valgrind memcheck."""
 
+    daemon_slowdown = 10
+
     def daemon_command(self):
         self.valgrind_log = os.path.join(self.tmp, 'valgrind.log')
         cmd = [VALGRIND, '--tool=memcheck', '--leak-check=full',
@@ -145,11 +147,11 @@ class LeakCase(unittest.TestCase):
             w.call('ListRootfs', 'vg')
             if not self.enosys:
                 vcmtest.mount(rootfs, os.path.join(mp, 'sub'), flags=vcmtest.MS_BIND)
-                sigs.wait_for(lambda m, a: m == 'RootfsChanged', timeout=20)
+                sigs.wait_for(lambda m, a: m == 'RootfsChanged', timeout=120)
             self.ok(w, 'UnmountRootfs', 'vg', 'c1')
             self.ok(w, 'UnmountSandbox', 'vg')
             if not self.enosys:
-                sigs.wait_for(lambda m, a: m == 'RootfsUnmounted', count=2, timeout=20)
+                sigs.wait_for(lambda m, a: m == 'RootfsUnmounted', count=2, timeout=120)
             # bind mounts of a directory and a file
             self.ok(w, 'BindMount', rootfs, shared + '/b/d', True)
             self.ok(w, 'BindMount', os.path.join(tmp, 'file'), shared + '/b/f', False)

@@ -44,9 +44,21 @@ TEST_GROUP = 'vcmgroup'
 TEST_GROUP_GID = 4343
 NOBODY_UID = 65534
 
-START_TIMEOUT = 10.0      # seconds for a name to appear on the bus
-STOP_TIMEOUT = 10.0       # seconds for a process to exit after SIGTERM
-CALL_TIMEOUT_MS = 25000   # per D-Bus call
+# Every wait of the tests is for an event, bounded by a generous timeout; the
+# sanitizer build (slower, and on a loaded machine slower still) sets
+# VCM_TEST_TIMEOUT_MULTIPLIER to stretch all of those bounds at once.
+TIMEOUT_SCALE = max(1.0, float(os.environ.get('VCM_TEST_TIMEOUT_MULTIPLIER') or 1))
+
+
+def scaled(seconds):
+    """@seconds, a bound on a wait, stretched by TIMEOUT_SCALE."""
+    return seconds * TIMEOUT_SCALE
+
+
+START_TIMEOUT = scaled(30.0)             # seconds for a name to appear on the bus
+STOP_TIMEOUT = scaled(30.0)              # seconds for a process to exit after SIGTERM
+CALL_TIMEOUT_MS = int(scaled(60) * 1000)  # per D-Bus call (the daemon gives polkit 25 s)
+WAIT_TIMEOUT = 30.0                      # for wait_until() and signals, before scaling
 
 # Device numbers the fake sysfs tree knows: (major, minor) -> is device-mapper.
 FAKE_BLOCK_DEVICES = {
@@ -301,7 +313,9 @@ def unit_environment():
 
 
 def wait_until(predicate, timeout, what, interval=0.01):
-    """Poll @predicate until it is true; raises HarnessError after @timeout s."""
+    """Poll @predicate until it is true; raises HarnessError after @timeout s
+    (stretched by TIMEOUT_SCALE)."""
+    timeout = scaled(timeout)
     deadline = time.monotonic() + timeout
     while True:
         if predicate():
@@ -360,6 +374,10 @@ class World:
     path), sysfs_root, bus_address, env (a dict to add to a child's
     environment: DBUS_SYSTEM_BUS_ADDRESS), daemon_log, polkit_log, bus_log,
     rules_dir, test_uid (the extra user, gid = uid)."""
+
+    # How many times slower than usual the daemon starts and stops (a
+    # subclass that runs it under valgrind says so).
+    daemon_slowdown = 1
 
     def __init__(self, start_daemon=True, daemon_args=(), verbose=True, defaults=False,
                  read_only_host=False):
@@ -617,7 +635,7 @@ class World:
         if self._polkitd is not None:
             _stop(self._polkitd, signal.SIGTERM)
             self._polkitd = None
-        wait_until(lambda: not self.name_has_owner(POLKIT_NAME), STOP_TIMEOUT,
+        wait_until(lambda: not self.name_has_owner(POLKIT_NAME), WAIT_TIMEOUT,
                    f'{POLKIT_NAME} to leave the bus')
 
     def start_polkitd(self):
@@ -636,17 +654,25 @@ class World:
         res = self._conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
                                    'org.freedesktop.DBus', 'NameHasOwner',
                                    GLib.Variant('(s)', (name,)), GLib.VariantType('(b)'),
-                                   Gio.DBusCallFlags.NONE, 5000, None)
+                                   Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, None)
         return res.unpack()[0]
+
+    def bus_connections(self):
+        """The unique names on the bus: one per connection."""
+        res = self._conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                   'org.freedesktop.DBus', 'ListNames', None, GLib.VariantType('(as)'),
+                                   Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, None)
+        return [n for n in res.unpack()[0] if n.startswith(':')]
 
     def name_owner_pid(self, name):
         res = self._conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
                                    'org.freedesktop.DBus', 'GetConnectionUnixProcessID',
                                    GLib.Variant('(s)', (name,)), GLib.VariantType('(u)'),
-                                   Gio.DBusCallFlags.NONE, 5000, None)
+                                   Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, None)
         return res.unpack()[0]
 
-    def _wait_for_name(self, name, proc, log, what, timeout=START_TIMEOUT):
+    def _wait_for_name(self, name, proc, log, what, timeout=None):
+        timeout = timeout or START_TIMEOUT * self.daemon_slowdown
         deadline = time.monotonic() + timeout
         while not self.name_has_owner(name):
             if proc.poll() is not None:
@@ -705,9 +731,10 @@ class World:
         if self._daemon is None:
             return None
         died = self._daemon.poll() is not None
-        status = _stop(self._daemon, signal.SIGKILL if kill9 else signal.SIGTERM)
+        status = _stop(self._daemon, signal.SIGKILL if kill9 else signal.SIGTERM,
+                       STOP_TIMEOUT * self.daemon_slowdown)
         self._daemon = None
-        wait_until(lambda: not self.name_has_owner(BUS_NAME), STOP_TIMEOUT,
+        wait_until(lambda: not self.name_has_owner(BUS_NAME), WAIT_TIMEOUT,
                    f'{BUS_NAME} to leave the bus')
         if check and (died or (not kill9 and status != 0)):
             raise HarnessError(f'vcmountd {"had died" if died else "stopped"} with exit status '
@@ -753,7 +780,7 @@ class World:
             for k, v in (details or {}).items():
                 cmd += ['--detail', k, v]
             p = subprocess.run(cmd, env=self._child_env(), stdin=subprocess.DEVNULL,
-                               capture_output=True, text=True, timeout=30)
+                               capture_output=True, text=True, timeout=scaled(30))
             return p.returncode == 0, p.stdout + p.stderr
         finally:
             if subject is not None:
@@ -768,7 +795,7 @@ class World:
         subject.stdout.readline()   # it runs as @uid now
         return subject
 
-    def wait_for_rule(self, uid, action, details=None, authorized=True, timeout=10.0):
+    def wait_for_rule(self, uid, action, details=None, authorized=True, timeout=WAIT_TIMEOUT):
         """Polls pkcheck until @uid is (not) authorized for @action: the rule is live."""
         subject = self._subject(uid)
         try:
@@ -994,12 +1021,12 @@ class World:
             raise HarnessError('teardown: ' + '; '.join(problems))
 
 
-def _stop(proc, sig):
-    """Signals @proc and waits for it (SIGKILL after STOP_TIMEOUT)."""
+def _stop(proc, sig, timeout=STOP_TIMEOUT):
+    """Signals @proc and waits for it (SIGKILL after @timeout s)."""
     if proc.poll() is None:
         try:
             proc.send_signal(sig)
-            proc.wait(timeout=STOP_TIMEOUT)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -1023,13 +1050,15 @@ class SignalCollector:
             self._ctx.pop_thread_default()
         # A round trip to the bus makes sure the match rule is in place.
         self.conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
-                            'GetId', None, None, Gio.DBusCallFlags.NONE, 5000, None)
+                            'GetId', None, None, Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, None)
 
     def _on_signal(self, conn, sender, path, iface, member, params):
         self.signals.append((member, params.unpack()))
 
     def pump(self, seconds=0.0):
-        """Dispatches what has arrived, and keeps doing so for @seconds."""
+        """Dispatches what has arrived, and keeps doing so for @seconds. To
+        wait for a signal use wait_for(); to make sure none is still on its
+        way, sync()."""
         deadline = time.monotonic() + seconds
         while True:
             while self._ctx.iteration(False):
@@ -1038,10 +1067,23 @@ class SignalCollector:
                 return
             time.sleep(0.005)
 
-    def wait_for(self, predicate=None, count=1, timeout=10.0):
+    def sync(self):
+        """Returns once every signal of a change made before the call has been
+        collected: a ListRootfs on this collector's own connection makes the
+        daemon report the changes the kernel told it of first (see
+        org.vc.Mount.md), and its reply comes after those signals on this
+        connection. Mind that it is a query like any other (with no mount
+        notifications it may read the mount table)."""
+        self.conn.call_sync(BUS_NAME, OBJECT_PATH, INTERFACE, 'ListRootfs', GLib.Variant('(s)', ('',)),
+                            None, Gio.DBusCallFlags.NO_AUTO_START, CALL_TIMEOUT_MS, None)
+        self.pump()
+
+    def wait_for(self, predicate=None, count=1, timeout=WAIT_TIMEOUT):
         """Waits until @count collected signals satisfy @predicate(member, args);
-        returns them. Raises AssertionError on timeout."""
+        returns them. Raises AssertionError after @timeout s (stretched by
+        TIMEOUT_SCALE)."""
         predicate = predicate or (lambda member, args: True)
+        timeout = scaled(timeout)
         deadline = time.monotonic() + timeout
         while True:
             while self._ctx.iteration(False):
@@ -1050,7 +1092,8 @@ class SignalCollector:
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f'timed out waiting for signals; got {self.signals!r}')
+                raise AssertionError(f'timed out after {timeout:.0f} s waiting for signals; '
+                                     f'got {self.signals!r}')
             time.sleep(0.005)
 
     def close(self):
