@@ -142,8 +142,8 @@ class LoadTest(unittest.TestCase):
             calls = sum(c.calls for c in clients)
 
             expected_signals = SANDBOXES * CONTAINERS * 2
-            collector.wait_for(count=expected_signals, timeout=30)
-            collector.pump(0.2)
+            collector.wait_for(count=expected_signals, timeout=60)
+            collector.sync()   # and nothing more after them
             sys.stderr.write(f'load: {SANDBOXES} sandboxes x {CONTAINERS} containers, '
                              f'{CLIENTS} clients, {calls} calls in {elapsed:.1f} s '
                              f'({calls / elapsed:.0f} calls/s)\n')
