@@ -17,7 +17,8 @@
 #                                        "ok"), then {"final": {NAME: count}}
 #   attacker.py - swap DIR A B STOPFILE  exchanges DIR/A and DIR/B (renameat2
 #                                        RENAME_EXCHANGE) until STOPFILE exists;
-#                                        prints the number of exchanges
+#                                        prints "started" after its first
+#                                        exchanges, the number of them at the end
 import ctypes
 import json
 import os
@@ -153,10 +154,14 @@ def cmd_swap(directory, a, b, stopfile):
     dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     ba, bb = a.encode(), b.encode()
     n = 0
+    started = False
     while not os.path.exists(stopfile):
         for _ in range(64):
             if libc.renameat2(dfd, ba, dfd, bb, RENAME_EXCHANGE) == 0:
                 n += 1
+        if not started:
+            print('started', flush=True)
+            started = True
     print(n, flush=True)
 
 

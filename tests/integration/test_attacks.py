@@ -181,7 +181,7 @@ class AttackCase(WorldCase):
         return os.path.getsize(self.w.polkit_log)
 
     def wait_for_details(self, since, action, count=1):
-        vcmtest.wait_until(lambda: len(self.details_logged(since, action)) >= count, 10.0,
+        vcmtest.wait_until(lambda: len(self.details_logged(since, action)) >= count, 30,
                            f'{count} polkit check(s) of {action} in the polkit log')
         return self.details_logged(since, action)
 
@@ -499,6 +499,25 @@ class TestNothingInvisible(AttackCase):
         self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'), self.alice_path('grp', 'm'),
                      True, arg='destination')
 
+    def start_swapper(self, directory, a, b, stopfile):
+        """alice's swapper (attacker.py swap), once it is exchanging: the
+        race starts with the attacker at work, however it was scheduled."""
+        swapper = subprocess.Popen(self.w.setpriv(ALICE) + [vcmtest.PYTHON, ATTACKER, '-', 'swap',
+                                                           directory, a, b, stopfile],
+                                   stdout=subprocess.PIPE, text=True, env=self.w._child_env())
+        line = swapper.stdout.readline()
+        if line != 'started\n':
+            swapper.kill()
+            swapper.wait()
+            self.fail(f'the swapper did not start: {line!r}')
+        return swapper
+
+    @staticmethod
+    def swaps_of(swapper):
+        """The number of exchanges the swapper made (it stops at its stop file)."""
+        out = swapper.communicate(timeout=vcmtest.scaled(60))[0]
+        return int(out.split()[-1]) if out.split() else 0
+
     def test_destination_rename_race(self):
         # alice exchanges two directories of her own tree, bound into her part
         # of the shared dir, as fast as she can while she asks for mounts in
@@ -510,9 +529,7 @@ class TestNothingInvisible(AttackCase):
                 os.chown(p, ALICE, ALICE)
         self.addCleanup(lambda: [shutil.rmtree(os.path.join(self.srv, d), True) for d in 'ab'])
         stop = os.path.join(self.w.tmp, 'stop-swap')
-        swapper = subprocess.Popen(self.w.setpriv(ALICE) + [vcmtest.PYTHON, ATTACKER, '-', 'swap',
-                                                           self.srv, 'a', 'b', stop],
-                                   stdout=subprocess.PIPE, text=True, env=self.w._child_env())
+        swapper = self.start_swapper(self.srv, 'a', 'b', stop)
         invisible_before = invisible_mounts()
         try:
             n = 2000
@@ -520,7 +537,7 @@ class TestNothingInvisible(AttackCase):
                                              self.alice_path('own', 'a', 'm'), True)] * n)
         finally:
             open(stop, 'w').close()
-            swaps = int(swapper.communicate(timeout=60)[0] or 0)
+            swaps = self.swaps_of(swapper)
             os.unlink(stop)
         ok = [r for r in results if r[0]]
         self.assertEqual(len(results), n)
@@ -553,9 +570,7 @@ class TestNothingInvisible(AttackCase):
         os.lchown(os.path.join(src_dir, 'evil'), ALICE, ALICE)
         self.addCleanup(shutil.rmtree, src_dir, True)
         stop = os.path.join(self.w.tmp, 'stop-swap-src')
-        swapper = subprocess.Popen(self.w.setpriv(ALICE) + [vcmtest.PYTHON, ATTACKER, '-', 'swap',
-                                                           src_dir, 'src', 'evil', stop],
-                                   stdout=subprocess.PIPE, text=True, env=self.w._child_env())
+        swapper = self.start_swapper(src_dir, 'src', 'evil', stop)
         n, mounted, escapes = 1000, 0, 0
         try:
             for i in range(0, n, 100):
@@ -573,7 +588,7 @@ class TestNothingInvisible(AttackCase):
                 self.w.unmount_all_beneath(self.alice_path(''))
         finally:
             open(stop, 'w').close()
-            swaps = int(swapper.communicate(timeout=60)[0] or 0)
+            swaps = self.swaps_of(swapper)
             os.unlink(stop)
         self.assertGreater(swaps, 0)
         self.assertGreater(mounted, 0, 'the race never let a call through')
@@ -630,7 +645,7 @@ class TestBounds(AttackCase):
         """Reads the attacker's replies until @count of them are @name (the
         event the test needs); returns every reply seen so far, counted."""
         seen = {}
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + vcmtest.scaled(timeout)
         while seen.get(name, 0) < count:
             self.assertLess(time.monotonic(), deadline, f'waiting for {count} x {name}: {seen}')
             obj = self._next(proc, f'{count} x {name} (seen {seen})')
@@ -673,7 +688,7 @@ class TestBounds(AttackCase):
         self.assertEqual(sum(final.values()), 3)
         self.assertNotIn(LIMITS, final)
         for p in (bob, alice):
-            p.wait(timeout=60)
+            p.wait(timeout=vcmtest.scaled(60))
         self.assertTrue(self.w.daemon_running())
 
     def test_a_silent_agent_holds_up_nobody_else(self):
@@ -689,7 +704,7 @@ class TestBounds(AttackCase):
         self.refused(AUTH_REQUIRED, 'MountRootfs', 'sb9', 'c1', os.path.join(self.srv, 'data'), True)
         print(f'# alice served in {time.monotonic() - started:.2f} s while bob\'s agent stayed silent')
         bob.kill()
-        bob.wait(timeout=30)
+        bob.wait(timeout=vcmtest.scaled(30))
         self.assertTrue(self.w.daemon_running())
 
 
@@ -709,11 +724,11 @@ class TestBounds(AttackCase):
         self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})
         # root, bob and alice's calls that name no path go through; alice's
         # next path is refused at once
-        self.assertIs(self.w.call('IsSystemMount', '/proc', timeout_ms=10000), True)
-        self.assertEqual(self.w.call('ListRootfs', '', timeout_ms=10000)[1], [])
-        ok, res, message = self.w.call_as(BOB, 'DescribePath', '/', timeout_ms=10000)
+        self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
+        self.assertEqual(self.w.call('ListRootfs', '')[1], [])
+        ok, res, message = self.w.call_as(BOB, 'DescribePath', '/')
         self.assertTrue(ok, message)
-        ok, res, message = self.w.call_as(ALICE, 'IsDeviceMapper', 1, 1, timeout_ms=10000)
+        ok, res, message = self.w.call_as(ALICE, 'IsDeviceMapper', 1, 1)
         self.assertTrue(ok, message)
         self.refused(LIMITS, 'MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
         # the server goes away: the held lookups fail, the calls are answered
@@ -721,7 +736,7 @@ class TestBounds(AttackCase):
         final = self.final(alice)
         self.assertEqual(sum(final.values()), 6, final)
         self.assertNotIn('ok', final)
-        alice.wait(timeout=60)
+        alice.wait(timeout=vcmtest.scaled(60))
         mp = self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)[0]
         self.assertEqual(mp, os.path.join(self.shared, 'alice', 'c1', 'rootfs'))
         self.allowed('UnmountRootfs', 'alice', 'c1')
@@ -862,8 +877,10 @@ class TestFirstCheck(unittest.TestCase):
                 os.kill(w.polkitd_pid, signal.SIGCONT)
         self.assertEqual((ok, res), (False, NOT_AUTHORIZED), message)
         self.assertIn('did not answer in time', message)
-        # 2 s and the start of a process, far from the 25 s of D-Bus's default
-        self.assertLess(elapsed, 12, message)
+        # The promise is a bound: 2 s and the start of a process, far from the
+        # 25 s of the daemon's default (and of D-Bus's), however loaded the
+        # machine; 20 s tells the two apart with room.
+        self.assertLess(elapsed, 20, message)
 
 
 if __name__ == '__main__':

@@ -33,7 +33,7 @@ DEFAULT_SHM_SIZE = 64 * 1024 * 1024
 ALL_COMMANDS = ['mount-rootfs', 'unmount-rootfs', 'unmount-sandbox', 'list', 'bind', 'unmount',
                 'device', 'fs', 'is-devicemapper', 'is-system-mount', 'is-host-device',
                 'describe', 'monitor', 'status']
-TIMEOUT = 30
+TIMEOUT = vcmtest.scaled(30)   # for one run of the client, or one line of it
 
 
 def mountinfo():
@@ -425,7 +425,7 @@ polkit.addRule(function(action, subject) {
         self.addCleanup(self.w.remove_rule, rule)
         rootfs = self.make_rootfs()
         mp = self.rootfs_mount_point('sb-nobody', 'c1')
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + vcmtest.scaled(30)
         while True:  # polkitd reloads rules by itself, within moments
             p = self.run_client('--no-ask-password', '--json', 'mount-rootfs', 'sb-nobody', 'c1',
                                 rootfs, as_nobody=True)
@@ -606,7 +606,7 @@ class LineReader:
             return line.decode() if line else ''
         return line.decode() + '\n'
 
-    def rest(self, timeout=10):
+    def rest(self, timeout=TIMEOUT):
         """Everything until EOF."""
         out = []
         while True:
@@ -636,16 +636,16 @@ class TestMonitor(ClientTestCase):
         self.assertIn('Monitoring', line)
         return p
 
-    def read_line(self, p, reader, timeout=10):
+    def read_line(self, p, reader, timeout=TIMEOUT):
         line = reader.readline(timeout)
         if line is None:
-            self.fail(f'no line from the monitor within {timeout} s')
+            self.fail(f'no line from the monitor within {timeout:.0f} s')
         self.assertTrue(line.endswith('\n'), f'monitor ended: {line!r} (exit {p.poll()})')
         return line
 
     def stop_monitor(self, p, sig):
         p.send_signal(sig)
-        self.assertEqual(p.wait(timeout=10), 0)
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
         self.assertEqual(p.out.rest(), '', 'extra lines from the monitor')
 
     def test_monitor_json(self):

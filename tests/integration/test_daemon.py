@@ -10,13 +10,13 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from vcmtest import BUS_NAME, World, daemon_path, wait_until  # noqa: E402
+from vcmtest import BUS_NAME, World, daemon_path, scaled, wait_until  # noqa: E402
 
-TIMEOUT = 10
+TIMEOUT = 30   # seconds, before scaled() (wait_until scales by itself)
 
 
 def run(args, env=None):
-    return subprocess.run([daemon_path()] + args, capture_output=True, text=True, timeout=TIMEOUT,
+    return subprocess.run([daemon_path()] + args, capture_output=True, text=True, timeout=scaled(TIMEOUT),
                           env=env)
 
 
@@ -61,7 +61,7 @@ class LifeCycle(unittest.TestCase):
     def stop(p):
         if p.poll() is None:
             p.kill()
-        p.communicate(timeout=TIMEOUT)
+        p.communicate(timeout=scaled(TIMEOUT))
 
     def wait_owner(self, p):
         wait_until(lambda: self.w.name_has_owner(BUS_NAME) and
@@ -71,30 +71,30 @@ class LifeCycle(unittest.TestCase):
         p = self.start()
         self.wait_owner(p)
         p.send_signal(signal.SIGTERM)
-        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(p.wait(timeout=scaled(TIMEOUT)), 0)
         wait_until(lambda: not self.w.name_has_owner(BUS_NAME), TIMEOUT, f'{BUS_NAME} to be released')
 
     def test_second_instance_without_replace_exits_1(self):
         first = self.start()
         self.wait_owner(first)
         second = self.start()
-        self.assertEqual(second.wait(timeout=TIMEOUT), 1)
+        self.assertEqual(second.wait(timeout=scaled(TIMEOUT)), 1)
         self.assertIn('org.vc.Mount', second.stderr.read())
         self.assertIsNone(first.poll())
         self.assertEqual(self.w.name_owner_pid(BUS_NAME), first.pid)
         first.send_signal(signal.SIGTERM)
-        self.assertEqual(first.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(first.wait(timeout=scaled(TIMEOUT)), 0)
 
     def test_replace_takes_the_name_and_the_old_one_exits_1(self):
         first = self.start()
         self.wait_owner(first)
         second = self.start('--replace')
         self.wait_owner(second)
-        self.assertEqual(first.wait(timeout=TIMEOUT), 1)   # lost its name: not a clean stop
+        self.assertEqual(first.wait(timeout=scaled(TIMEOUT)), 1)   # lost its name: not a clean stop
         self.assertIsNone(second.poll())
         self.assertEqual(self.w.get_property('SharedDir'), self.w.shared_dir)
         second.send_signal(signal.SIGTERM)
-        self.assertEqual(second.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(second.wait(timeout=scaled(TIMEOUT)), 0)
 
     def test_bad_configuration_exits_1_naming_the_file(self):
         bad = os.path.join(self.w.tmp, 'bad.conf')
@@ -105,7 +105,7 @@ class LifeCycle(unittest.TestCase):
                 with open(bad, 'w') as f:
                     f.write(text)
                 p = self.start(config=bad)
-                self.assertEqual(p.wait(timeout=TIMEOUT), 1)
+                self.assertEqual(p.wait(timeout=scaled(TIMEOUT)), 1)
                 err = p.stderr.read()
                 self.assertIn(bad, err)
                 self.assertIn(key, err)
@@ -124,11 +124,11 @@ class LifeCycle(unittest.TestCase):
         self.assertEqual(self.w.get_property('SharedDir'), other)
         self.assertTrue(os.path.isdir(other))   # created at start
         p.send_signal(signal.SIGTERM)
-        self.assertEqual(p.wait(timeout=TIMEOUT), 0)
+        self.assertEqual(p.wait(timeout=scaled(TIMEOUT)), 0)
 
     def test_relative_shared_dir_is_refused(self):
         p = self.start('--shared-dir', 'relative/dir')
-        self.assertEqual(p.wait(timeout=TIMEOUT), 1)
+        self.assertEqual(p.wait(timeout=scaled(TIMEOUT)), 1)
         self.assertIn('shared-dir', p.stderr.read())
 
 

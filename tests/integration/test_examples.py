@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vcmtest  # noqa: E402
 from vcmtest import PYTHON, World, set_read_only, umount  # noqa: E402
 
-TIMEOUT = 30
+TIMEOUT = vcmtest.scaled(30)   # for a line of an example, or a run of one
 
 
 class Reader:
@@ -108,7 +108,7 @@ class ExamplesTest(unittest.TestCase):
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
             try:
-                p.wait(timeout=10)
+                p.wait(timeout=TIMEOUT)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()

@@ -21,8 +21,11 @@ from vcmtest import DBusCallError, World  # noqa: E402
 
 NOT_AUTHORIZED = vcmtest.ERROR_PREFIX + 'NotAuthorized'
 AUTH_REQUIRED = vcmtest.INTERACTIVE_AUTHORIZATION_REQUIRED
-AUTH_TIMEOUT_S = 2
-BOUND_S = 10          # an unprivileged call must be answered within this much
+AUTH_TIMEOUT_S = 5
+# An unprivileged call must be answered within this much: the promise is the
+# configured AUTH_TIMEOUT_S, not the 25 s of the daemon's default (nor D-Bus's);
+# the bound lies between the two, so that a loaded machine still keeps to it.
+BOUND_S = 20
 
 
 def world_with_auth_timeout(**kw):
@@ -76,9 +79,10 @@ class PolkitFaults(unittest.TestCase):
         self.assertEqual(w.call('UnmountSandbox', 'rootsbx'), ['c0'])
         self.assertEqual(w.mounts_beneath(w.shared_dir), [])
 
-    def wait_for_service(self, w, timeout=15):
-        """Until an unprivileged query is answered again."""
-        deadline = time.monotonic() + timeout
+    def wait_for_service(self, w, timeout=30):
+        """Until an unprivileged query is answered again (polkitd takes a
+        moment to serve after it is back on the bus)."""
+        deadline = time.monotonic() + vcmtest.scaled(timeout)
         while True:
             ok, res, message = w.call_as(vcmtest.TEST_UID, 'ListRootfs', '')
             if ok:
@@ -122,13 +126,19 @@ class PolkitFaults(unittest.TestCase):
                     except BaseException as e:
                         results.append(e)
 
+                connected = len(w.bus_connections())
                 threads = [threading.Thread(target=refused) for _ in range(4)]
                 for t in threads:
                     t.start()
-                time.sleep(0.5)
+                # the four callers are on the bus, their calls on their way
+                vcmtest.wait_until(lambda: len(w.bus_connections()) >= connected + 4, 30,
+                                   'the unprivileged callers to connect')
                 t0 = time.monotonic()
                 self.assert_root_served(w, rootfs)
-                self.assertLess(time.monotonic() - t0, 2, 'root was kept waiting by a hung polkitd')
+                # root's calls never ask polkit: they do not wait for its
+                # timeout (the callers' refusals come after AUTH_TIMEOUT_S)
+                self.assertLess(time.monotonic() - t0, AUTH_TIMEOUT_S,
+                                'root was kept waiting by a hung polkitd')
                 for t in threads:
                     t.join()
                 for r in results:
@@ -153,9 +163,9 @@ class BusFaults(unittest.TestCase):
             w._dbus.kill()
             w._dbus.wait()
             try:
-                status = daemon.wait(timeout=5)
+                status = daemon.wait(timeout=vcmtest.scaled(30))
             except Exception:
-                self.fail('vcmountd still runs 5 s after the bus went away')
+                self.fail('vcmountd still runs 30 s after the bus went away')
             self.assertNotEqual(status, 0, 'vcmountd exited 0 after losing the bus')
             self.assertGreater(status, 0, f'vcmountd died of signal {-status}, not a clean failure exit')
             w._daemon = None
@@ -200,15 +210,18 @@ class KillDuringLoad(unittest.TestCase):
             for t in threads:
                 t.start()
             for _ in range(3):
-                time.sleep(0.7)
+                # the load is on (some calls went through) when the daemon is killed
                 before = counts['ok']
+                vcmtest.wait_until(lambda: counts['ok'] >= before + 20, 60,
+                                   'calls to succeed before the kill')
                 w.restart_daemon(kill9=True)
-                time.sleep(0.5)
-                self.assertGreater(counts['ok'], before, 'no call succeeded around the restart')
-            time.sleep(0.5)
+                # and the new daemon serves it
+                after = counts['ok']
+                vcmtest.wait_until(lambda: counts['ok'] > after, 60,
+                                   'a call to succeed after the restart')
             stop.set()
             for t in threads:
-                t.join(timeout=30)
+                t.join(timeout=vcmtest.scaled(60))
             self.assertTrue(w.daemon_running())
 
             listed = w.call('ListRootfs', '')[1]

@@ -42,7 +42,7 @@ from vcmtest import MS_BIND, MS_PRIVATE, TEST_UID, TEST_USER, WorldCase  # noqa:
 
 EXIT_OK, EXIT_NOT_AUTHORIZED, EXIT_AUTH_REQUIRED = 0, 3, 5
 ACTION = 'org.vc.mount.manage-rootfs'
-PTY_TIMEOUT = 20.0          # seconds for one client run on the terminal
+PTY_TIMEOUT = vcmtest.scaled(30)   # seconds for one client run on the terminal
 PROMPT = re.compile(rb'Password:\s*$')
 AS_TEST_USER = ['setpriv', f'--reuid={TEST_UID}', f'--regid={TEST_UID}', '--clear-groups']
 
@@ -350,19 +350,18 @@ class TestInteractiveAuthorization(WorldCase):
         mp = self.w.rootfs_mount_point('sbn', 'c1')
         table = vcmtest.mount_table()
         log_at = self.polkit_log_size()
-        started = time.monotonic()
+        # (a prompt would wait for an answer that never comes: the wait is
+        # then bounded by the terminal's timeout and the test fails)
         run = self.start_client('--no-ask-password', 'mount-rootfs', 'sbn', 'c1', rootfs)
         try:
             status = run.wait()
         finally:
             run.kill()
-        elapsed = time.monotonic() - started
         self.assertEqual(status, EXIT_AUTH_REQUIRED, f'the terminal said:\n{run.text()}')
         self.assertNotIn('Password', run.text())
         self.assertNotIn('AUTHENTICATING', run.text())
         self.assertRegex(run.text(), r'(?m)^vcmountctl: .*authentication is required')
         self.assertRegex(run.text(), r'(?m)^vcmountctl: .*from a terminal, without --no-ask-password')
-        self.assertLess(elapsed, 5.0, 'the refusal took too long')
         self.assertIsNone(vcmtest.top_mount(mp))
         self.assertEqual(vcmtest.mount_table(), table, 'the mount table changed')
         log = self.polkit_log_since(log_at)
