@@ -269,15 +269,19 @@ class Container:
     @staticmethod
     def _remove_cgroup(path):
         # Children first (nspawn's /payload and /supervisor); wait for the
-        # last processes to be gone from each.
+        # last processes to be gone from each (a cgroup with processes in it
+        # cannot be removed), for 30 s at most in all.
+        deadline = time.monotonic() + 30
         for dirpath, dirnames, _files in sorted(os.walk(path), key=lambda w: -w[0].count('/')):
-            for _ in range(200):
+            while True:
                 try:
                     os.rmdir(dirpath)
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
+                    if time.monotonic() > deadline:
+                        break
                     time.sleep(0.05)
 
     def __enter__(self):

@@ -169,7 +169,7 @@ class SignalMonitor:
         for line in self.p.stdout:
             self.q.put(line.rstrip('\n'))
 
-    def next(self, pred, what, timeout=20):
+    def next(self, pred, what, timeout=60):
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -182,7 +182,7 @@ class SignalMonitor:
             if pred(line):
                 return line
 
-    def signal(self, member, timeout=20):
+    def signal(self, member, timeout=60):
         line = self.next(lambda l: re.match(r'/org/vc/Mount: org\.vc\.Mount\.%s ' % member, l),
                          'signal ' + member, timeout)
         return GLib.Variant.parse(None, line.split(' ', 2)[2], None, None).unpack()
@@ -417,7 +417,7 @@ class Booted(unittest.TestCase):
             stamps = set()
             wait_until(lambda: stamps.add(show('WatchdogTimestampMonotonic')
                                           ['WatchdogTimestampMonotonic']) or len(stamps) >= 3,
-                       timeout=10, what='three watchdog pings')
+                       timeout=30, what='three watchdog pings')
             self.assertEqual(main_pid(), pid)
             n = int(show('NRestarts')['NRestarts'])
             sh(['kill', '-STOP', str(pid)])
@@ -484,11 +484,11 @@ class Booted(unittest.TestCase):
             self.assertNotEqual(os.readlink(box.live_path('/proc/%d/ns/mnt' % witness)),
                                 os.readlink(box.live_path('/proc/1/ns/mnt')))
             mp = call('MountRootfs', 'sbp', 'c1', SRC + '/r1', True)[0]
-            wait_until(lambda: mp in mountinfo_of(witness), timeout=10,
+            wait_until(lambda: mp in mountinfo_of(witness), timeout=30,
                        what='the rootfs to propagate to the witness')
             call('UnmountRootfs', 'sbp', 'c1')
             self.assertNotIn(mp, mountinfo_of(1))
-            wait_until(lambda: mp not in mountinfo_of(witness), timeout=10,
+            wait_until(lambda: mp not in mountinfo_of(witness), timeout=30,
                        what='the unmount to reach the witness\'s namespace')
         finally:
             box.run(['systemctl', 'stop', 'vcm-witness.service'])
