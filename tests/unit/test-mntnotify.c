@@ -22,7 +22,7 @@
 #include "vcm-sys.h"
 #include "vcm-test-util.h"
 
-#define EVENT_TIMEOUT_MS 10000
+#define EVENT_TIMEOUT_S 30   /* times VCM_TEST_TIMEOUT_MULTIPLIER */
 
 /* Whether mount notifications must work here: Linux 6.15 or later and no
  * filter of this test's refusing fanotify. */
@@ -51,11 +51,12 @@ unique_id_of (const char *path)
 }
 
 /* Reads events until one of @kind naming @id is in @seen (every event read
- * so far, in order), waiting for the fd at most EVENT_TIMEOUT_MS in all. */
+ * so far, in order), waiting for the fd at most EVENT_TIMEOUT_S in all. */
 static void
 wait_for_event (VcmMntNotify *n, VcmMntEventKind kind, guint64 id, GArray *seen)
 {
-  gint64 deadline = g_get_monotonic_time () + EVENT_TIMEOUT_MS * 1000;
+  gint64 limit = vcm_test_timeout_us (EVENT_TIMEOUT_S);
+  gint64 deadline = g_get_monotonic_time () + limit;
 
   for (;;)
     {
@@ -80,8 +81,8 @@ wait_for_event (VcmMntNotify *n, VcmMntEventKind kind, guint64 id, GArray *seen)
                             g_array_index (seen, VcmMntEvent, i).mnt_id);
         }
       if (left <= 0)
-        g_error ("no %s event for mount %" G_GUINT64_FORMAT " within %d ms",
-                 kind == VCM_MNT_ATTACHED ? "attach" : "detach", id, EVENT_TIMEOUT_MS);
+        g_error ("no %s event for mount %" G_GUINT64_FORMAT " within %.0f s",
+                 kind == VCM_MNT_ATTACHED ? "attach" : "detach", id, limit / 1e6);
       g_assert_cmpint (poll (&pfd, 1, (int) left), >=, 0);
     }
 }
