@@ -7,7 +7,18 @@
 
 #include "vcm-fake-service.h"
 
+/* The bound on a wait for the service's answer or a signal: 30 s times
+ * VCM_TEST_TIMEOUT_MULTIPLIER (valgrind and sanitizer builds set it). */
 #define WAIT_SECONDS 30
+
+static guint
+wait_seconds (void)
+{
+  const char *m = g_getenv ("VCM_TEST_TIMEOUT_MULTIPLIER");
+  double f = m != NULL ? g_ascii_strtod (m, NULL) : 1.0;
+
+  return (guint) (WAIT_SECONDS * (f > 1.0 ? f : 1.0));
+}
 
 typedef struct {
   FakeBus *bus;
@@ -27,7 +38,7 @@ on_timeout (gpointer user_data)
 
 #define WAIT_UNTIL(cond) \
   G_STMT_START { \
-    guint _timeout_id = g_timeout_add_seconds (WAIT_SECONDS, on_timeout, NULL); \
+    guint _timeout_id = g_timeout_add_seconds (wait_seconds (), on_timeout, NULL); \
     timed_out = FALSE; \
     while (!(cond) && !timed_out) \
       g_main_context_iteration (NULL, TRUE); \
