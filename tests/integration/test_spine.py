@@ -1028,7 +1028,7 @@ polkit.addRule(function(action, subject) {
         self.addCleanup(os.kill, pid, signal.SIGCONT)
         rootfs = self.make_rootfs()
         # A caller waiting on polkit...
-        connected = len(self.w.bus_connections())
+        before = set(self.w.bus_connections())
         waiter = subprocess.Popen(
             ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'gdbus', 'call', '--system',
              '--dest', 'org.vc.Mount', '--object-path', '/org/vc/Mount', '--method',
@@ -1036,7 +1036,7 @@ polkit.addRule(function(action, subject) {
             env=dict(os.environ, **self.w.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.addCleanup(waiter.wait)
         self.addCleanup(waiter.kill)
-        vcmtest.wait_until(lambda: len(self.w.bus_connections()) > connected, 30,
+        vcmtest.wait_until(lambda: set(self.w.bus_connections()) - before, 30,
                            'the waiting caller to be on the bus')
         # ...does not stop the main loop from serving others: they are served
         # while it still waits (its check is answered only when polkit is or

@@ -658,7 +658,8 @@ class World:
         return res.unpack()[0]
 
     def bus_connections(self):
-        """The unique names on the bus: one per connection."""
+        """The unique names on the bus: one per connection (never reused,
+        so the names not in an earlier list are the connections made since)."""
         res = self._conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus',
                                    'org.freedesktop.DBus', 'ListNames', None, GLib.VariantType('(as)'),
                                    Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, None)
