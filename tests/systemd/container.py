@@ -107,7 +107,7 @@ class Container:
     halt(). run() executes a command inside; root is the container's / as
     seen from here (writes go to the overlay)."""
 
-    def __init__(self, name='vcmtest', boot_timeout=60.0):
+    def __init__(self, name='vcmtest', boot_timeout=180.0):
         self.name = name
         self.boot_timeout = boot_timeout
         self.tmp = None

@@ -38,7 +38,7 @@ class Package:
             return [n for n in names if n in _SKIP_DEBIAN or n.endswith(('.substvars', '.log'))]
         return [n for n in names if n == '__pycache__']
 
-    def build(self, timeout=600):
+    def build(self, timeout=1200):
         shutil.copytree(self.source_root, self.src, symlinks=True, ignore=self._ignore)
         env = dict(os.environ)
         for k in ('MESON_TESTTHREADS', 'DESTDIR', 'CFLAGS', 'CPPFLAGS', 'LDFLAGS'):
@@ -61,7 +61,7 @@ class Package:
         self.changes = changes[0] if len(changes) == 1 else None
         return self.returncode == 0 and self.deb is not None and bool(self.runtime)
 
-    def lintian(self, timeout=300):
+    def lintian(self, timeout=600):
         """Runs lintian on the .changes (the binary packages and the
         .buildinfo); returns (exit status, output, [error and warning lines])."""
         r = subprocess.run(['lintian', '--pedantic', '--display-info',
