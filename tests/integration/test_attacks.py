@@ -780,8 +780,8 @@ class TestBounds(AttackCase):
         self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})   # 8 more wait
         # the watch has followed changes meanwhile: the service answers root
         # with what it knows while the checks wait
-        vcmtest.wait_until(lambda: churned[0] >= 20, 60, 'the foreign rootfs to change 20 times')
-        self.assertEqual(self.w.call('ListRootfs', 'nobody', timeout_ms=10000)[1], [])
+        vcmtest.wait_until(lambda: churned[0] >= 20, vcmtest.scaled(60), 'the foreign rootfs to change 20 times')
+        self.assertEqual(self.w.call('ListRootfs', 'nobody')[1], [])
         status = self.w.stop_daemon(check=False)
         stop.set()
         self.assertEqual(status, 0, '\n'.join(vcmtest._tail(self.w.daemon_log)))
