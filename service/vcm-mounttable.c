@@ -18,21 +18,23 @@
 
 #include "vcm-error.h"
 #include "vcm-mounttable.h"
+#include "vcm-sys.h"
 #include "vcm-validate.h"
 
 #define KERNEL_MOUNTINFO "/proc/self/mountinfo"
 
 struct _VcmMountTable {
   gatomicrefcount ref_count;
-  VcmMountEntry *entries;     /* n_entries, table order */
-  guint          n_entries;
+  VcmMountEntry *block;       /* n_block entries of the read the table began with */
+  guint          n_block;
+  GPtrArray     *order;       /* VcmMountEntry*, table order: in the block or, when
+                               * added by a patch, allocated one by one */
   GStringChunk  *strings;     /* every string of every entry */
+  guint          n_dead;      /* entries dropped by patches (their strings stay) */
   GHashTable    *by_id;       /* guint64* (&entry->id) -> VcmMountEntry* (borrowed) */
   GHashTable    *by_target;   /* const char* -> top-most VcmMountEntry* (borrowed) */
-  guint         *child_order; /* entry numbers of every entry with a parent in the
-                               * table, sorted by parent ID, table order within one */
-  guint          n_children;
-  GHashTable    *first_child; /* guint64* (a parent ID) -> position in child_order + 1 */
+  GHashTable    *children;    /* guint64* (a parent ID) -> GPtrArray of its children,
+                               * table order; only parents with children */
 };
 
 /* propagation from the optional fields: "shared:N" -> shared, "master:N" ->
@@ -113,85 +115,86 @@ parser_error_cb (struct libmnt_table *tb,
   return -EINVAL;
 }
 
-static int
-compare_by_parent (gconstpointer a, gconstpointer b, gpointer user_data)
+static gboolean
+entry_in_block (VcmMountTable *table, const VcmMountEntry *e)
 {
-  const VcmMountEntry *entries = user_data;
-  guint ia = *(const guint *) a, ib = *(const guint *) b;
-  guint64 pa = entries[ia].parent_id, pb = entries[ib].parent_id;
-
-  if (pa != pb)
-    return pa < pb ? -1 : 1;
-  return ia < ib ? -1 : (ia > ib ? 1 : 0);
+  return e >= table->block && e < table->block + table->n_block;
 }
 
-/* The children of mount @id: *@n_out entry numbers in table order, borrowed. */
-static const guint *
-children_of (VcmMountTable *table, guint64 id, guint *n_out)
+/* The children of mount @id in table order (borrowed), or NULL when none. */
+static GPtrArray *
+children_of (VcmMountTable *table, guint64 id)
 {
-  guint pos = GPOINTER_TO_UINT (g_hash_table_lookup (table->first_child, &id));
-  guint n = 0;
+  return g_hash_table_lookup (table->children, &id);
+}
 
-  *n_out = 0;
-  if (pos == 0)
-    return NULL;
-  pos--;
-  while (pos + n < table->n_children &&
-         table->entries[table->child_order[pos + n]].parent_id == id)
-    n++;
-  *n_out = n;
-  return table->child_order + pos;
+static void
+add_child (VcmMountTable *table, VcmMountEntry *e)
+{
+  GPtrArray *kids;
+
+  if (e->parent_id == e->id)
+    return;
+  kids = g_hash_table_lookup (table->children, &e->parent_id);
+  if (kids == NULL)
+    {
+      kids = g_ptr_array_new ();
+      g_hash_table_insert (table->children, g_memdup2 (&e->parent_id, sizeof e->parent_id), kids);
+    }
+  g_ptr_array_add (kids, e);
+}
+
+/* Whether @e is the top-most mount on its target: no child of it on the same target. */
+static gboolean
+is_top (VcmMountTable *table, const VcmMountEntry *e)
+{
+  GPtrArray *kids = children_of (table, e->id);
+
+  for (guint k = 0; kids != NULL && k < kids->len; k++)
+    if (g_str_equal (((VcmMountEntry *) kids->pdata[k])->target, e->target))
+      return FALSE;
+  return TRUE;
 }
 
 static void
 build_indexes (VcmMountTable *table)
 {
-  guint n = 0;
-
   table->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   table->by_target = g_hash_table_new (g_str_hash, g_str_equal);
-  table->first_child = g_hash_table_new (g_int64_hash, g_int64_equal);
-  table->child_order = g_new (guint, MAX (table->n_entries, 1));
+  table->children = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                           (GDestroyNotify) g_ptr_array_unref);
 
-  for (guint i = 0; i < table->n_entries; i++)
+  for (guint i = 0; i < table->order->len; i++)
     {
-      VcmMountEntry *e = &table->entries[i];
+      VcmMountEntry *e = table->order->pdata[i];
 
       g_hash_table_insert (table->by_id, &e->id, e);
-      if (e->parent_id != e->id)
-        table->child_order[n++] = i;
-    }
-  table->n_children = n;
-  g_qsort_with_data (table->child_order, (gint) n, sizeof (guint), compare_by_parent, table->entries);
-  for (guint k = 0; k < n; k++)
-    {
-      VcmMountEntry *kid = &table->entries[table->child_order[k]];
-
-      if (k == 0 || table->entries[table->child_order[k - 1]].parent_id != kid->parent_id)
-        g_hash_table_insert (table->first_child, &kid->parent_id, GUINT_TO_POINTER (k + 1));
+      add_child (table, e);
     }
 
   /* The top-most mount on a target is one that no other mount on the same
    * target sits on (stacked mounts: the later one's parent is the earlier
    * one). Should several qualify, the last in table order wins. */
-  for (guint i = 0; i < table->n_entries; i++)
+  for (guint i = 0; i < table->order->len; i++)
     {
-      VcmMountEntry *e = &table->entries[i];
-      guint n_kids;
-      const guint *kids = children_of (table, e->id, &n_kids);
-      gboolean covered = FALSE;
+      VcmMountEntry *e = table->order->pdata[i];
 
-      for (guint k = 0; k < n_kids; k++)
-        {
-          if (g_str_equal (table->entries[kids[k]].target, e->target))
-            {
-              covered = TRUE;
-              break;
-            }
-        }
-      if (!covered)
+      if (is_top (table, e))
         g_hash_table_insert (table->by_target, e->target, e);
     }
+}
+
+static VcmMountTable *
+table_alloc (guint n)
+{
+  VcmMountTable *table = g_new0 (VcmMountTable, 1);
+
+  g_atomic_ref_count_init (&table->ref_count);
+  table->block = g_new0 (VcmMountEntry, MAX (n, 1));
+  table->order = g_ptr_array_sized_new (MAX (n, 1));
+  /* blocks sized to the table: a few large ones for a large table */
+  table->strings = g_string_chunk_new (CLAMP (n * 64, 1024, 64 * 1024));
+  return table;
 }
 
 VcmMountTable *
@@ -230,12 +233,8 @@ vcm_mount_table_new_from_file (const char *path,
       return NULL;
     }
 
-  table = g_new0 (VcmMountTable, 1);
-  g_atomic_ref_count_init (&table->ref_count);
   nents = (guint) MAX (mnt_table_get_nents (tb), 0);
-  table->entries = g_new0 (VcmMountEntry, MAX (nents, 1));
-  /* blocks sized to the table: a few large ones for a large table */
-  table->strings = g_string_chunk_new (CLAMP (nents * 64, 1024, 64 * 1024));
+  table = table_alloc (nents);
 
   itr = mnt_new_iter (MNT_ITER_FORWARD);
   if (itr == NULL)
@@ -245,8 +244,13 @@ vcm_mount_table_new_from_file (const char *path,
                    "mount table %s: cannot allocate a libmount iterator", path);
       return NULL;
     }
-  while (table->n_entries < nents && mnt_table_next_fs (tb, itr, &fs) == 0)
-    mount_entry_fill (table, &table->entries[table->n_entries++], fs);
+  while (table->n_block < nents && mnt_table_next_fs (tb, itr, &fs) == 0)
+    {
+      VcmMountEntry *e = &table->block[table->n_block++];
+
+      mount_entry_fill (table, e, fs);
+      g_ptr_array_add (table->order, e);
+    }
   mnt_free_iter (itr);
   mnt_unref_table (tb);
 
@@ -279,9 +283,12 @@ vcm_mount_table_unref (VcmMountTable *table)
 
   g_clear_pointer (&table->by_id, g_hash_table_unref);
   g_clear_pointer (&table->by_target, g_hash_table_unref);
-  g_clear_pointer (&table->first_child, g_hash_table_unref);
-  g_clear_pointer (&table->child_order, g_free);
-  g_clear_pointer (&table->entries, g_free);
+  g_clear_pointer (&table->children, g_hash_table_unref);
+  for (guint i = 0; i < table->order->len; i++)
+    if (!entry_in_block (table, table->order->pdata[i]))
+      g_free (table->order->pdata[i]);
+  g_clear_pointer (&table->order, g_ptr_array_unref);
+  g_clear_pointer (&table->block, g_free);
   g_clear_pointer (&table->strings, g_string_chunk_free);
   g_free (table);
 }
@@ -291,7 +298,7 @@ vcm_mount_table_get_size (VcmMountTable *table)
 {
   g_return_val_if_fail (table != NULL, 0);
 
-  return table->n_entries;
+  return table->order->len;
 }
 
 const VcmMountEntry *
@@ -299,9 +306,9 @@ vcm_mount_table_get_nth (VcmMountTable *table,
                          guint          n)
 {
   g_return_val_if_fail (table != NULL, NULL);
-  g_return_val_if_fail (n < table->n_entries, NULL);
+  g_return_val_if_fail (n < table->order->len, NULL);
 
-  return &table->entries[n];
+  return table->order->pdata[n];
 }
 
 const VcmMountEntry *
@@ -330,8 +337,7 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
   g_autoptr(GPtrArray) result = NULL;
   g_autoptr(GPtrArray) stack = NULL;
   g_autoptr(GHashTable) seen = NULL;
-  const guint *kids;
-  guint n_kids;
+  GPtrArray *kids;
 
   g_return_val_if_fail (table != NULL, NULL);
 
@@ -343,9 +349,9 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
   seen = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_hash_table_add (seen, &id);
 
-  kids = children_of (table, id, &n_kids);
-  for (guint k = n_kids; k > 0; k--)
-    g_ptr_array_add (stack, &table->entries[kids[k - 1]]);
+  kids = children_of (table, id);
+  for (guint k = kids != NULL ? kids->len : 0; k > 0; k--)
+    g_ptr_array_add (stack, kids->pdata[k - 1]);
 
   while (stack->len > 0)
     {
@@ -355,9 +361,9 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
         continue;
       g_ptr_array_add (result, e);
 
-      kids = children_of (table, e->id, &n_kids);
-      for (guint k = n_kids; k > 0; k--)
-        g_ptr_array_add (stack, &table->entries[kids[k - 1]]);
+      kids = children_of (table, e->id);
+      for (guint k = kids != NULL ? kids->len : 0; k > 0; k--)
+        g_ptr_array_add (stack, kids->pdata[k - 1]);
     }
 
   return g_steal_pointer (&result);
@@ -373,9 +379,9 @@ vcm_mount_table_get_beneath (VcmMountTable *table,
   g_return_val_if_fail (prefix != NULL, NULL);
 
   result = g_ptr_array_new ();
-  for (guint i = 0; i < table->n_entries; i++)
+  for (guint i = 0; i < table->order->len; i++)
     {
-      VcmMountEntry *e = &table->entries[i];
+      VcmMountEntry *e = table->order->pdata[i];
 
       if (vcm_path_has_prefix (e->target, prefix))
         g_ptr_array_add (result, e);
@@ -414,4 +420,370 @@ vcm_mount_table_source_lookup_id (VcmMountTableSource source,
     }
   *out_table = table;
   return entry;
+}
+
+/* ---- patches: the table kept up to date mount by mount ------------------- */
+
+#ifndef MOUNT_ATTR_NOSYMFOLLOW
+#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+#endif
+#define VCM_SB_RDONLY      0x00000001u
+#define VCM_SB_SYNCHRONOUS 0x00000010u
+#define VCM_SB_DIRSYNC     0x00000080u
+#define VCM_SB_LAZYTIME    0x02000000u
+
+/* The per-mount options as mountinfo shows them (fs/proc_namespace.c). */
+static char *
+vfs_options_of (guint64 attr)
+{
+  GString *s = g_string_new ((attr & MOUNT_ATTR_RDONLY) ? "ro" : "rw");
+
+  if (attr & MOUNT_ATTR_NOSUID)
+    g_string_append (s, ",nosuid");
+  if (attr & MOUNT_ATTR_NODEV)
+    g_string_append (s, ",nodev");
+  if (attr & MOUNT_ATTR_NOEXEC)
+    g_string_append (s, ",noexec");
+  if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME)
+    g_string_append (s, ",noatime");
+  if (attr & MOUNT_ATTR_NODIRATIME)
+    g_string_append (s, ",nodiratime");
+  if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_RELATIME)
+    g_string_append (s, ",relatime");
+  if (attr & MOUNT_ATTR_NOSYMFOLLOW)
+    g_string_append (s, ",nosymfollow");
+  if (attr & MOUNT_ATTR_IDMAP)
+    g_string_append (s, ",idmapped");
+  return g_string_free (s, FALSE);
+}
+
+/* The superblock options as mountinfo shows them: its flags, then the
+ * filesystem's own options. */
+static char *
+fs_options_of (guint32 sb_flags, const char *mnt_opts)
+{
+  GString *s = g_string_new ((sb_flags & VCM_SB_RDONLY) ? "ro" : "rw");
+
+  if (sb_flags & VCM_SB_SYNCHRONOUS)
+    g_string_append (s, ",sync");
+  if (sb_flags & VCM_SB_DIRSYNC)
+    g_string_append (s, ",dirsync");
+  if (sb_flags & VCM_SB_LAZYTIME)
+    g_string_append (s, ",lazytime");
+  while (*mnt_opts == ',')
+    mnt_opts++;
+  if (*mnt_opts != '\0')
+    g_string_append_printf (s, ",%s", mnt_opts);
+  return g_string_free (s, FALSE);
+}
+
+/* @e from what statmount(2) says of a mount, strings in @table. */
+static void
+entry_from_statmount (VcmMountTable *table, VcmMountEntry *e, const VcmSysMountFull *m)
+{
+  g_autofree char *vfs = vfs_options_of (m->mnt_attr);
+  g_autofree char *fs = fs_options_of (m->sb_flags, m->mnt_opts);
+
+  e->id = m->mnt_id_old;
+  e->parent_id = m->parent_id_old;
+  e->major = m->dev_major;
+  e->minor = m->dev_minor;
+  e->root = table_string (table, m->root, "/", TRUE);
+  e->target = table_string (table, m->point, "", FALSE);
+  e->source = table_string (table, m->sb_source[0] != '\0' ? m->sb_source : NULL, "none", TRUE);
+  e->fstype = table_string (table, m->fs_type, "", TRUE);
+  e->vfs_options = table_string (table, vfs, "", TRUE);
+  e->fs_options = table_string (table, fs, "", TRUE);
+  e->read_only = (m->mnt_attr & MOUNT_ATTR_RDONLY) != 0;
+  e->propagation = m->propagation;
+}
+
+static gboolean
+entry_equal (const VcmMountEntry *a, const VcmMountEntry *b)
+{
+  return a->id == b->id && a->parent_id == b->parent_id && a->major == b->major &&
+         a->minor == b->minor && a->read_only == b->read_only &&
+         g_str_equal (a->propagation, b->propagation) && g_str_equal (a->root, b->root) &&
+         g_str_equal (a->target, b->target) && g_str_equal (a->source, b->source) &&
+         g_str_equal (a->fstype, b->fstype) && g_str_equal (a->vfs_options, b->vfs_options) &&
+         g_str_equal (a->fs_options, b->fs_options);
+}
+
+/* A copy of @src with strings of its own (none dropped), one block of entries. */
+static VcmMountTable *
+table_copy (VcmMountTable *src)
+{
+  VcmMountTable *table = table_alloc (src->order->len);
+
+  for (guint i = 0; i < src->order->len; i++)
+    {
+      const VcmMountEntry *from = src->order->pdata[i];
+      VcmMountEntry *e = &table->block[table->n_block++];
+
+      *e = *from;
+      e->root = table_string (table, from->root, "/", TRUE);
+      e->target = table_string (table, from->target, "", FALSE);
+      e->source = table_string (table, from->source, "none", TRUE);
+      e->fstype = table_string (table, from->fstype, "", TRUE);
+      e->vfs_options = table_string (table, from->vfs_options, "", TRUE);
+      e->fs_options = table_string (table, from->fs_options, "", TRUE);
+      g_ptr_array_add (table->order, e);
+    }
+  build_indexes (table);
+  return table;
+}
+
+static void
+remove_child (VcmMountTable *table, VcmMountEntry *e)
+{
+  GPtrArray *kids = children_of (table, e->parent_id);
+
+  if (kids == NULL || e->parent_id == e->id)
+    return;
+  g_ptr_array_remove (kids, e);   /* keeps the order of the others */
+  if (kids->len == 0)
+    g_hash_table_remove (table->children, &e->parent_id);
+}
+
+static void
+remove_target (gpointer key, gpointer value, gpointer by_target)
+{
+  g_hash_table_remove (by_target, key);
+}
+
+typedef struct {
+  guint64         unique;
+  guint64         old;      /* its ID in the table, 0 when unknown */
+  gboolean        present;  /* statmount found it */
+  VcmSysMountFull m;
+} PatchItem;
+
+static gint
+compare_positions (gconstpointer a, gconstpointer b, gpointer pos)
+{
+  guint x = GPOINTER_TO_UINT (g_hash_table_lookup (pos, *(gpointer const *) a));
+  guint y = GPOINTER_TO_UINT (g_hash_table_lookup (pos, *(gpointer const *) b));
+
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static gint
+compare_items (gconstpointer a, gconstpointer b)
+{
+  guint64 x = ((const PatchItem *) a)->unique, y = ((const PatchItem *) b)->unique;
+
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+VcmMountTable *
+vcm_mount_table_patch (VcmMountTable        *table,
+                       const VcmMountChange *changes,
+                       guint                 n_changes,
+                       GError              **error)
+{
+  g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (PatchItem));
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GHashTable) dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GHashTable) dropped = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GHashTable) reparented = g_hash_table_new (g_direct_hash, g_direct_equal);
+  VcmMountTable *result = NULL;
+
+  g_return_val_if_fail (table != NULL, NULL);
+
+  /* 1. read each mount named (once), before anything changes: IDs in the
+   *    table are reused at once, so every drop comes before every add */
+  for (guint i = 0; i < n_changes; i++)
+    {
+      PatchItem it = { .unique = changes[i].unique_id, .old = changes[i].old_id };
+      int errsv = 0;
+
+      if (!g_hash_table_add (seen, GSIZE_TO_POINTER (it.unique)))
+        continue;
+      it.present = vcm_sys_statmount_full (it.unique, &it.m, &errsv);
+      if (!it.present && errsv != ENOENT)
+        {
+          vcm_error_set_errno (error, errsv, "statmount", "a mount named by a mount event");
+          goto out;
+        }
+      if (!it.present && it.old == 0 && !changes[i].not_in_table)
+        {
+          g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                       "a detached mount (unique ID %" G_GUINT64_FORMAT ") that the table cannot place",
+                       it.unique);
+          goto out;
+        }
+      g_array_append_val (items, it);
+    }
+  /* a mount moved: the paths of those below it changed without an event */
+  for (guint i = 0; i < items->len; i++)
+    {
+      PatchItem *it = &g_array_index (items, PatchItem, i);
+      const VcmMountEntry *e = it->present ? vcm_mount_table_lookup_id (table, it->m.mnt_id_old) : NULL;
+
+      if (e != NULL && !g_str_equal (e->target, it->m.point))
+        {
+          g_autoptr(GArray) below = NULL;
+          guint64 last = 0;
+          gssize n;
+
+          below = g_array_new (FALSE, FALSE, sizeof (guint64));
+          do
+            {
+              guint64 batch[128];
+
+              n = vcm_sys_listmount (it->unique, last, batch, G_N_ELEMENTS (batch));
+              if (n < 0)
+                {
+                  vcm_error_set_errno (error, errno, "listmount", "a moved mount");
+                  goto out;
+                }
+              g_array_append_vals (below, batch, (guint) n);
+              if (n > 0)
+                last = batch[n - 1];
+            }
+          while (n == 128);
+          for (guint k = 0; k < below->len; k++)
+            {
+              PatchItem sub = { .unique = g_array_index (below, guint64, k) };
+              int errsv = 0;
+
+              if (!g_hash_table_add (seen, GSIZE_TO_POINTER (sub.unique)))
+                continue;
+              sub.present = vcm_sys_statmount_full (sub.unique, &sub.m, &errsv);
+              if (sub.present)
+                {
+                  g_array_append_val (items, sub);
+                  it = &g_array_index (items, PatchItem, i);   /* the array may have moved */
+                }
+            }
+        }
+    }
+
+  /* 2. patch in place when nobody else holds the table, else a copy */
+  if (g_atomic_ref_count_compare (&table->ref_count, 1))
+    result = vcm_mount_table_ref (table);
+  else
+    result = table_copy (table);
+
+  /* 3. drops: the mounts gone and those that now have another ID */
+  for (guint i = 0; i < items->len; i++)
+    {
+      PatchItem *it = &g_array_index (items, PatchItem, i);
+      guint64 old = it->present ? 0 : it->old;
+      VcmMountEntry *e;
+
+      if (old == 0)
+        continue;
+      e = g_hash_table_lookup (result->by_id, &old);
+      if (e == NULL)
+        continue;
+      g_hash_table_remove (result->by_id, &e->id);
+      remove_child (result, e);
+      g_hash_table_add (dropped, e);
+      if (g_hash_table_lookup (result->by_target, e->target) == e)
+        g_hash_table_remove (result->by_target, e->target);
+      g_hash_table_add (dirty, g_strdup (e->target));
+    }
+  if (g_hash_table_size (dropped) > 0)
+    {
+      guint kept = 0;
+
+      for (guint i = 0; i < result->order->len; i++)
+        {
+          VcmMountEntry *e = result->order->pdata[i];
+
+          if (!g_hash_table_contains (dropped, e))
+            result->order->pdata[kept++] = e;
+          else if (!entry_in_block (result, e))
+            g_free (e);
+        }
+      result->n_dead += result->order->len - kept;
+      g_ptr_array_set_size (result->order, kept);
+    }
+
+  /* 4. the mounts there: changed in place (their place in the table stays),
+   *    or new ones at the end in the order made (the kernel lists mounts by
+   *    unique ID, which only grows; events of propagated copies may come in
+   *    another order) */
+  g_array_sort (items, compare_items);
+  for (guint i = 0; i < items->len; i++)
+    {
+      PatchItem *it = &g_array_index (items, PatchItem, i);
+      VcmMountEntry fresh, *e;
+
+      if (!it->present)
+        continue;
+      entry_from_statmount (result, &fresh, &it->m);
+      e = g_hash_table_lookup (result->by_id, &fresh.id);
+      if (e != NULL && entry_equal (e, &fresh))
+        continue;
+      if (e != NULL)
+        {
+          if (g_hash_table_lookup (result->by_target, e->target) == e)
+            g_hash_table_remove (result->by_target, e->target);
+          g_hash_table_add (dirty, g_strdup (e->target));
+          remove_child (result, e);
+          *e = fresh;
+          result->n_dead++;
+          g_hash_table_add (reparented, GSIZE_TO_POINTER (e->parent_id));
+        }
+      else
+        {
+          e = g_new (VcmMountEntry, 1);
+          *e = fresh;
+          g_ptr_array_add (result->order, e);
+          g_hash_table_insert (result->by_id, &e->id, e);
+        }
+      add_child (result, e);
+      g_hash_table_add (dirty, g_strdup (e->target));
+    }
+
+  /* a mount changed in place went last among its parent's children: they
+   * are listed in table order */
+  if (g_hash_table_size (reparented) > 0)
+    {
+      g_autoptr(GHashTable) pos = g_hash_table_new (g_direct_hash, g_direct_equal);
+      GHashTableIter iter;
+      gpointer parent;
+
+      for (guint i = 0; i < result->order->len; i++)
+        g_hash_table_insert (pos, result->order->pdata[i], GUINT_TO_POINTER (i));
+      g_hash_table_iter_init (&iter, reparented);
+      while (g_hash_table_iter_next (&iter, &parent, NULL))
+        {
+          GPtrArray *kids = children_of (result, GPOINTER_TO_SIZE (parent));
+
+          if (kids != NULL)
+            g_ptr_array_sort_with_data (kids, compare_positions, pos);
+        }
+    }
+
+  /* 5. the top-most mount of every target touched, as build_indexes decides it */
+  g_hash_table_foreach (dirty, remove_target, result->by_target);
+  if (g_hash_table_size (dirty) > 0)
+    for (guint i = 0; i < result->order->len; i++)
+      {
+        VcmMountEntry *e = result->order->pdata[i];
+
+        if (g_hash_table_contains (dirty, e->target))
+          {
+            if (is_top (result, e))
+              g_hash_table_insert (result->by_target, e->target, e);
+          }
+      }
+
+  /* strings of dropped entries stay in the chunk: start afresh now and then */
+  if (result->n_dead > result->order->len + 1024)
+    {
+      VcmMountTable *fresh = table_copy (result);
+
+      vcm_mount_table_unref (result);
+      result = fresh;
+    }
+
+out:
+  for (guint i = 0; i < items->len; i++)
+    vcm_sys_mount_full_clear (&g_array_index (items, PatchItem, i).m);
+  vcm_mount_table_unref (table);
+  return result;
 }

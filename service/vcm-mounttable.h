@@ -57,6 +57,29 @@ GPtrArray *vcm_mount_table_get_descendants (VcmMountTable *table,
 GPtrArray *vcm_mount_table_get_beneath (VcmMountTable *table,
                                         const char    *prefix);
 
+/* A mount attached, detached or moved since the table was read, named by
+ * its unique ID (statmount(2)); @old_id is its ID in the table when known
+ * (needed to drop a mount already gone), @not_in_table says it was attached
+ * after the table was read (gone again, there is nothing to drop). */
+typedef struct {
+  guint64  unique_id;
+  guint64  old_id;
+  gboolean not_in_table;
+} VcmMountChange;
+
+/* Brings @table up to date for the mounts @changes name: each is read with
+ * statmount(2) and added, changed in place or dropped (a moved mount's
+ * submounts are read again too); the top-most mount of every target touched
+ * is decided again. The rest of the table is not read again: the cost
+ * follows the changes, not the table. @table is patched in place when the
+ * caller holds its only reference, else copied first. Consumes the caller's
+ * reference to @table and returns one to the result; NULL with @error when a
+ * mount cannot be read or placed (the caller then reads the whole table). */
+VcmMountTable *vcm_mount_table_patch (VcmMountTable        *table,
+                                      const VcmMountChange *changes,
+                                      guint                 n_changes,
+                                      GError              **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountTable, vcm_mount_table_unref)
 
 G_END_DECLS

@@ -68,7 +68,10 @@ struct vcm_mnt_id_req {
 
 #define VCM_STATMOUNT_SB_BASIC  0x00000001U
 #define VCM_STATMOUNT_MNT_BASIC 0x00000002U
+#define VCM_STATMOUNT_MNT_ROOT  0x00000008U
 #define VCM_STATMOUNT_FS_TYPE   0x00000020U
+#define VCM_STATMOUNT_MNT_OPTS  0x00000080U
+#define VCM_STATMOUNT_FS_SUBTYPE 0x00000100U
 #define VCM_STATMOUNT_SB_SOURCE 0x00000200U
 
 /* The kernel's struct statmount, up to the string offsets used here. */
@@ -212,6 +215,50 @@ vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, in
   if (out_point != NULL)
     *out_point = g_strdup (sm->str + sm->mnt_point);
   return TRUE;
+}
+
+gboolean
+vcm_sys_statmount_full (guint64 id, VcmSysMountFull *out, int *out_errno)
+{
+  const guint64 need = VCM_STATMOUNT_SB_BASIC | VCM_STATMOUNT_MNT_BASIC | VCM_STATMOUNT_MNT_ROOT |
+                       VCM_STATMOUNT_MNT_POINT | VCM_STATMOUNT_FS_TYPE | VCM_STATMOUNT_SB_SOURCE;
+  g_autofree struct vcm_statmount *sm =
+    statmount_alloc (id, need | VCM_STATMOUNT_MNT_OPTS | VCM_STATMOUNT_FS_SUBTYPE);
+
+  if (sm == NULL && errno == EINVAL)   /* a kernel without fs_subtype or sb_source */
+    sm = statmount_alloc (id, need | VCM_STATMOUNT_MNT_OPTS);
+  if (sm == NULL || (sm->mask & need) != need)
+    {
+      *out_errno = sm == NULL ? errno : ENOSYS;
+      return FALSE;
+    }
+  memset (out, 0, sizeof *out);
+  out->mnt_id_old = sm->mnt_id_old;
+  out->parent_id_old = sm->mnt_parent_id_old;
+  out->dev_major = sm->sb_dev_major;
+  out->dev_minor = sm->sb_dev_minor;
+  out->sb_flags = sm->sb_flags;
+  out->mnt_attr = sm->mnt_attr;
+  out->propagation = propagation_name (sm->mnt_propagation);
+  out->root = g_strdup (sm->str + sm->mnt_root);
+  out->point = g_strdup (sm->str + sm->mnt_point);
+  if ((sm->mask & VCM_STATMOUNT_FS_SUBTYPE) && sm->str[sm->fs_subtype] != '\0')
+    out->fs_type = g_strconcat (sm->str + sm->fs_type, ".", sm->str + sm->fs_subtype, NULL);
+  else
+    out->fs_type = g_strdup (sm->str + sm->fs_type);
+  out->sb_source = g_strdup (sm->str + sm->sb_source);
+  out->mnt_opts = g_strdup ((sm->mask & VCM_STATMOUNT_MNT_OPTS) ? sm->str + sm->mnt_opts : "");
+  return TRUE;
+}
+
+void
+vcm_sys_mount_full_clear (VcmSysMountFull *mount)
+{
+  g_clear_pointer (&mount->root, g_free);
+  g_clear_pointer (&mount->point, g_free);
+  g_clear_pointer (&mount->fs_type, g_free);
+  g_clear_pointer (&mount->sb_source, g_free);
+  g_clear_pointer (&mount->mnt_opts, g_free);
 }
 
 void

@@ -70,4 +70,25 @@ typedef struct {
 gboolean vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point,
                                   int *out_errno);
 
+/* Everything a mountinfo line says of mount @id (for a mount table entry),
+ * raw: the options as the kernel's flags and its fs-specific option string.
+ * Fails with ENOSYS where the kernel lacks a field (sb_source before 6.14). */
+typedef struct {
+  guint64  mnt_id_old;
+  guint64  parent_id_old;
+  guint    dev_major;
+  guint    dev_minor;
+  guint32  sb_flags;        /* SB_RDONLY, SB_SYNCHRONOUS, SB_DIRSYNC, SB_LAZYTIME */
+  guint64  mnt_attr;        /* MOUNT_ATTR_* */
+  const char *propagation;  /* as VcmSysMount's */
+  char    *root;
+  char    *point;
+  char    *fs_type;         /* "type" or "type.subtype", as in mountinfo */
+  char    *sb_source;
+  char    *mnt_opts;        /* the filesystem's own options, "" when none */
+} VcmSysMountFull;
+
+gboolean vcm_sys_statmount_full (guint64 id, VcmSysMountFull *out, int *out_errno);
+void     vcm_sys_mount_full_clear (VcmSysMountFull *mount);
+
 G_END_DECLS

@@ -17,8 +17,10 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-mntnotify.h"
+#include "vcm-mounttable.h"
 #include "vcm-sys.h"
 #include "vcm-test-util.h"
 
@@ -139,6 +141,218 @@ test_attach_and_detach (void)
   wait_for_event (n, VCM_MNT_DETACHED, sub_id, seen);
 }
 
+
+/* ---- the mount table patched from the events ------------------------------ */
+
+/* unique ID -> mountinfo ID of the mounts the test knows, as the watch keeps them */
+static void
+remember_old_id (GHashTable *olds, guint64 unique)
+{
+  VcmSysMountBrief m;
+  int errsv = 0;
+
+  if (vcm_sys_statmount_brief (unique, &m, NULL, &errsv))
+    g_hash_table_insert (olds, GSIZE_TO_POINTER (unique), GSIZE_TO_POINTER (m.mnt_id_old));
+}
+
+/* Reads every event pending (waiting for @until to be detached, when not 0)
+ * and turns them into the changes the patch takes: the first event of a
+ * mount since the table was read says whether the table has it. */
+static void
+collect_changes (VcmMntNotify *n, GHashTable *olds, GArray *changes, GHashTable *first,
+                 guint64 until)
+{
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
+
+  if (until != 0)
+    wait_for_event (n, VCM_MNT_DETACHED, until, seen);
+  else
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (vcm_mnt_notify_read (n, seen, &error));
+    }
+  for (guint i = 0; i < seen->len; i++)
+    {
+      const VcmMntEvent *ev = &g_array_index (seen, VcmMntEvent, i);
+      VcmMountChange c = { .unique_id = ev->mnt_id };
+
+      g_assert_cmpint (ev->kind, !=, VCM_MNT_OVERFLOW);
+      if (!g_hash_table_contains (first, GSIZE_TO_POINTER (ev->mnt_id)))
+        g_hash_table_insert (first, GSIZE_TO_POINTER (ev->mnt_id), GINT_TO_POINTER (ev->kind + 1));
+      c.not_in_table = GPOINTER_TO_INT (g_hash_table_lookup (first, GSIZE_TO_POINTER (ev->mnt_id))) ==
+                       VCM_MNT_ATTACHED + 1;
+      if (ev->kind == VCM_MNT_ATTACHED)
+        remember_old_id (olds, ev->mnt_id);
+      c.old_id = GPOINTER_TO_SIZE (g_hash_table_lookup (olds, GSIZE_TO_POINTER (ev->mnt_id)));
+      g_array_append_val (changes, c);
+    }
+}
+
+static void
+assert_entry_equal (const VcmMountEntry *a, const VcmMountEntry *b)
+{
+  g_assert_nonnull (a);
+  g_assert_nonnull (b);
+  g_assert_cmpuint (a->id, ==, b->id);
+  g_assert_cmpuint (a->parent_id, ==, b->parent_id);
+  g_assert_cmpuint (a->major, ==, b->major);
+  g_assert_cmpuint (a->minor, ==, b->minor);
+  g_assert_cmpstr (a->root, ==, b->root);
+  g_assert_cmpstr (a->target, ==, b->target);
+  g_assert_cmpstr (a->source, ==, b->source);
+  g_assert_cmpstr (a->fstype, ==, b->fstype);
+  g_assert_cmpstr (a->vfs_options, ==, b->vfs_options);
+  g_assert_cmpstr (a->fs_options, ==, b->fs_options);
+  g_assert_cmpint (a->read_only, ==, b->read_only);
+  g_assert_cmpstr (a->propagation, ==, b->propagation);
+}
+
+/* @patched answers every question as @fresh does: the same entries in the
+ * same order, the same top-most mount per target, the same descendants. */
+static void
+assert_table_equal (VcmMountTable *patched, VcmMountTable *fresh)
+{
+  g_assert_cmpuint (vcm_mount_table_get_size (patched), ==, vcm_mount_table_get_size (fresh));
+  for (guint i = 0; i < vcm_mount_table_get_size (fresh); i++)
+    {
+      const VcmMountEntry *f = vcm_mount_table_get_nth (fresh, i);
+      g_autoptr(GPtrArray) df = vcm_mount_table_get_descendants (fresh, f->id);
+      g_autoptr(GPtrArray) dp = vcm_mount_table_get_descendants (patched, f->id);
+
+      assert_entry_equal (vcm_mount_table_get_nth (patched, i), f);
+      assert_entry_equal (vcm_mount_table_lookup_id (patched, f->id), f);
+      g_assert_cmpuint (vcm_mount_table_lookup_target (patched, f->target)->id, ==,
+                        vcm_mount_table_lookup_target (fresh, f->target)->id);
+      g_assert_cmpuint (dp->len, ==, df->len);
+      for (guint k = 0; k < df->len; k++)
+        g_assert_cmpuint (((const VcmMountEntry *) dp->pdata[k])->id, ==,
+                          ((const VcmMountEntry *) df->pdata[k])->id);
+    }
+}
+
+/* Attaches, detaches, stacked mounts, a tree detached at once, a move, mounts
+ * with options: the table patched from the events equals a fresh read. */
+static void
+test_table_patched (void)
+{
+  g_autoptr(VcmTestWorld) w = vcm_test_world_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmMntNotify) n = NULL;
+  g_autoptr(GHashTable) olds = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GHashTable) first = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
+  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr(VcmMountTable) held = NULL;
+  g_autoptr(VcmMountTable) fresh = NULL;
+  g_autofree char *a = g_build_filename (w->root, "a", NULL);
+  g_autofree char *a_sub = g_build_filename (a, "sub", NULL);
+  g_autofree char *b = g_build_filename (w->root, "b", NULL);
+  g_autofree char *c = g_build_filename (w->root, "c", NULL);
+  g_autofree char *moved = g_build_filename (w->root, "moved", NULL);
+  g_autofree char *t = g_build_filename (w->root, "tmp", NULL);
+  guint64 old_b, gone;
+  guint size_before;
+
+  if (!notifications_expected ())
+    {
+      g_test_skip ("no mount notifications here (Linux before 6.15, or refused by the test's filter)");
+      return;
+    }
+  n = vcm_mnt_notify_new (&error);
+  g_assert_no_error (error);
+  for (const char *const *d = (const char *const[]) { a, b, c, moved, t, NULL }; *d; d++)
+    vcm_test_make_dir (*d);
+
+  /* before the table is read (a change of propagation raises no event): the
+   * world private (a mount under a shared one cannot move), b mounted (to
+   * be unmounted: the table has it) */
+  vcm_test_mount (NULL, w->root, NULL, MS_PRIVATE, NULL);
+  vcm_test_mount (w->src, b, NULL, MS_BIND, NULL);
+  g_assert_cmpint (vcm_sys_stat_mount (AT_FDCWD, b, 0, &old_b, NULL, NULL, NULL, NULL), ==, 0);
+  g_hash_table_insert (olds, GSIZE_TO_POINTER (unique_id_of (b)), GSIZE_TO_POINTER (old_b));
+  collect_changes (n, olds, changes, first, 0);
+  g_array_set_size (changes, 0);
+  g_hash_table_remove_all (first);
+  table = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  size_before = vcm_mount_table_get_size (table);
+
+  /* a tree on a (a bind with a submount), two stacked on c, options, a tmpfs */
+  vcm_test_mount (w->src, a, NULL, MS_BIND, NULL);
+  vcm_test_mount (w->src, a_sub, NULL, MS_BIND, NULL);
+  vcm_test_mount (w->src, c, NULL, MS_BIND, NULL);
+  vcm_test_mount (w->src, c, NULL, MS_BIND, NULL);
+  vcm_test_mount (NULL, c, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  vcm_test_mount ("vcm-test-tmp", t, "tmpfs", MS_NOATIME, "size=1m,mode=0711");
+  /* b goes (the table had it), a mount comes and goes again at once */
+  g_assert_cmpint (umount2 (b, 0), ==, 0);
+  vcm_test_mount (w->src, b, NULL, MS_BIND, NULL);
+  gone = unique_id_of (b);
+  g_assert_cmpint (umount2 (b, 0), ==, 0);
+  collect_changes (n, olds, changes, first, gone);
+
+  /* patched while another holds the table: a copy, the old one unchanged */
+  held = vcm_mount_table_ref (table);
+  table = vcm_mount_table_patch (table, (const VcmMountChange *) changes->data, changes->len, &error);
+  g_assert_no_error (error);
+  g_assert_true (table != held);
+  g_assert_cmpuint (vcm_mount_table_get_size (held), ==, size_before);
+  fresh = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  assert_table_equal (table, fresh);
+
+  /* the tree on a moves (its submount's path changes without an event of
+   * its own), the upper mount on c goes: patched in place this time */
+  g_array_set_size (changes, 0);
+  g_clear_pointer (&held, vcm_mount_table_unref);
+  vcm_test_mount (a, moved, NULL, MS_MOVE, NULL);
+  gone = unique_id_of (c);
+  g_assert_cmpint (umount2 (c, 0), ==, 0);
+  collect_changes (n, olds, changes, first, gone);
+  held = table;
+  table = vcm_mount_table_patch (vcm_mount_table_ref (table), (const VcmMountChange *) changes->data,
+                                 changes->len, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&fresh, vcm_mount_table_unref);
+  fresh = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  assert_table_equal (table, fresh);
+  g_clear_pointer (&held, vcm_mount_table_unref);
+
+  /* the moved tree detached at once: every mount of it goes */
+  g_array_set_size (changes, 0);
+  gone = unique_id_of (moved);
+  g_assert_cmpint (umount2 (moved, MNT_DETACH), ==, 0);
+  collect_changes (n, olds, changes, first, gone);
+  table = vcm_mount_table_patch (g_steal_pointer (&table), (const VcmMountChange *) changes->data,
+                                 changes->len, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&fresh, vcm_mount_table_unref);
+  fresh = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  assert_table_equal (table, fresh);
+}
+
+/* A detached mount the table cannot place (no ID known, not attached since
+ * the read) is an error: the caller then reads the whole table. */
+static void
+test_table_patch_unplaceable (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
+  VcmMountChange c = { .unique_id = G_MAXUINT64 - 1 };
+
+  g_assert_no_error (error);
+  if (!notifications_expected ())
+    {
+      g_test_skip ("no statmount here");
+      return;
+    }
+  g_assert_null (vcm_mount_table_patch (g_steal_pointer (&table), &c, 1, &error));
+  g_assert_error (error, VCM_ERROR, VCM_ERROR_FAILED);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +363,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/mntnotify/unsupported-is-said", test_unsupported_is_said);
   g_test_add_func ("/mntnotify/attach-and-detach", test_attach_and_detach);
+  g_test_add_func ("/mntnotify/table-patched", test_table_patched);
+  g_test_add_func ("/mntnotify/table-patch-unplaceable", test_table_patch_unplaceable);
   return g_test_run ();
 }
