@@ -554,6 +554,7 @@ remove_target (gpointer key, gpointer value, gpointer by_target)
 typedef struct {
   guint64         unique;
   guint64         old;      /* its ID in the table, 0 when unknown */
+  gboolean        not_in_table;
   gboolean        present;  /* statmount found it */
   VcmSysMountFull m;
 } PatchItem;
@@ -590,29 +591,47 @@ vcm_mount_table_patch (VcmMountTable        *table,
 
   g_return_val_if_fail (table != NULL, NULL);
 
-  /* 1. read each mount named (once), before anything changes: IDs in the
-   *    table are reused at once, so every drop comes before every add */
+  /* 1. read each mount named (once; its first change says whether the
+   *    table can have it, any says its ID), before anything changes: IDs in
+   *    the table are reused at once, so every drop comes before every add */
   for (guint i = 0; i < n_changes; i++)
     {
-      PatchItem it = { .unique = changes[i].unique_id, .old = changes[i].old_id };
+      gpointer at;
+
+      if (g_hash_table_lookup_extended (seen, GSIZE_TO_POINTER (changes[i].unique_id), NULL, &at))
+        {
+          PatchItem *it = &g_array_index (items, PatchItem, GPOINTER_TO_UINT (at));
+
+          if (it->old == 0)
+            it->old = changes[i].old_id;
+          continue;
+        }
+      {
+        PatchItem it = { .unique = changes[i].unique_id, .old = changes[i].old_id,
+                         .not_in_table = changes[i].not_in_table };
+
+        g_hash_table_insert (seen, GSIZE_TO_POINTER (it.unique), GUINT_TO_POINTER (items->len));
+        g_array_append_val (items, it);
+      }
+    }
+  for (guint i = 0; i < items->len; i++)
+    {
+      PatchItem *it = &g_array_index (items, PatchItem, i);
       int errsv = 0;
 
-      if (!g_hash_table_add (seen, GSIZE_TO_POINTER (it.unique)))
-        continue;
-      it.present = vcm_sys_statmount_full (it.unique, &it.m, &errsv);
-      if (!it.present && errsv != ENOENT)
+      it->present = vcm_sys_statmount_full (it->unique, &it->m, &errsv);
+      if (!it->present && errsv != ENOENT)
         {
           vcm_error_set_errno (error, errsv, "statmount", "a mount named by a mount event");
           goto out;
         }
-      if (!it.present && it.old == 0 && !changes[i].not_in_table)
+      if (!it->present && it->old == 0 && !it->not_in_table)
         {
           g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
                        "a detached mount (unique ID %" G_GUINT64_FORMAT ") that the table cannot place",
-                       it.unique);
+                       it->unique);
           goto out;
         }
-      g_array_append_val (items, it);
     }
   /* a mount moved: the paths of those below it changed without an event */
   for (guint i = 0; i < items->len; i++)
@@ -647,8 +666,9 @@ vcm_mount_table_patch (VcmMountTable        *table,
               PatchItem sub = { .unique = g_array_index (below, guint64, k) };
               int errsv = 0;
 
-              if (!g_hash_table_add (seen, GSIZE_TO_POINTER (sub.unique)))
+              if (g_hash_table_contains (seen, GSIZE_TO_POINTER (sub.unique)))
                 continue;
+              g_hash_table_insert (seen, GSIZE_TO_POINTER (sub.unique), GUINT_TO_POINTER (items->len));
               sub.present = vcm_sys_statmount_full (sub.unique, &sub.m, &errsv);
               if (sub.present)
                 {
@@ -784,6 +804,7 @@ vcm_mount_table_patch (VcmMountTable        *table,
 out:
   for (guint i = 0; i < items->len; i++)
     vcm_sys_mount_full_clear (&g_array_index (items, PatchItem, i).m);
-  vcm_mount_table_unref (table);
+  if (result != NULL)
+    vcm_mount_table_unref (table);
   return result;
 }

@@ -73,8 +73,11 @@ typedef struct {
  * is decided again. The rest of the table is not read again: the cost
  * follows the changes, not the table. @table is patched in place when the
  * caller holds its only reference, else copied first. Consumes the caller's
- * reference to @table and returns one to the result; NULL with @error when a
- * mount cannot be read or placed (the caller then reads the whole table). */
+ * reference to @table and returns one to the result. NULL with @error when a
+ * mount cannot be read or placed (the caller then reads the whole table):
+ * then @table is unchanged and the caller keeps its reference. A mount named
+ * several times counts once: its first change says whether the table can
+ * have it, any that knows its ID gives it. */
 VcmMountTable *vcm_mount_table_patch (VcmMountTable        *table,
                                       const VcmMountChange *changes,
                                       guint                 n_changes,

@@ -17,9 +17,13 @@
  * tracked rootfs at once (in a worker thread); one that came with mount
  * events (a remount may hide among them) does so a little later, at most
  * every CHECK_MS, or 20 times as long as the last check took. Either way the
- * cost follows the rootfs tracked, not the mount table. The full table is
- * read at start, after a queue overflow, and when a caller asks for it (the
- * fallbacks for kernels without statmount use it).
+ * cost follows the rootfs tracked, not the mount table. The table cache
+ * follows the events too: the mounts they name are kept, and when a caller
+ * asks for the table it is patched with those alone (vcm_mount_table_patch:
+ * one statmount per mount named). It is read in full at start, after a queue
+ * overflow, after a change no event explains (a wake-up without mount
+ * events: a remount, a change of propagation), after more changes than a
+ * quarter of the table, and when a caller forces it.
  *
  * Without them, every libmount wake-up marks the cached table stale and
  * schedules one full re-read a few milliseconds later (the kernel coalesces
@@ -116,6 +120,12 @@ struct _VcmWatch {
                                            * results from a worker are void */
   gboolean              wakeup_pending;   /* a mountinfo wake-up not yet handled */
   GArray               *events;           /* VcmMntEvent, reused */
+  GArray               *table_changes;    /* VcmMountChange: the mounts attached or detached
+                                           * since the table was read, to patch it with */
+  GHashTable           *old_ids;          /* unique ID -> mountinfo ID (both direct) of the
+                                           * mounts seen attached: what a detach drops */
+  gboolean              events_uncertain; /* the next batch may hold changes a read saw */
+  guint                 patch_count;
 };
 
 G_DEFINE_FINAL_TYPE (VcmWatch, vcm_watch, G_TYPE_OBJECT)
@@ -504,6 +514,11 @@ begin_read (VcmWatch *self)
     mnt_monitor_event_cleanup (self->monitor);
   self->stale = FALSE;
   self->reread_wanted = FALSE;
+  /* the read has what the events so far say; those of changes made while it
+   * reads may or may not be in it */
+  if (self->table_changes != NULL)
+    g_array_set_size (self->table_changes, 0);
+  self->events_uncertain = TRUE;
   return ++self->read_seq;
 }
 
@@ -528,6 +543,7 @@ refresh_now (VcmWatch *self, GError **error)
 }
 
 static void schedule_refresh (VcmWatch *self);
+static void drain_events (VcmWatch *self);
 
 typedef struct {
   char   *shared_dir;
@@ -587,6 +603,7 @@ start_async_read (VcmWatch *self)
 
   if (self->read_in_flight)
     return;   /* its completion looks at self->stale */
+  drain_events (self);   /* what the events said so far is in the read */
   args = g_new0 (ReadArgs, 1);
   args->shared_dir = g_strdup (self->shared_dir);
   args->seq = begin_read (self);
@@ -622,9 +639,17 @@ want_reread (VcmWatch *self, const char *why)
   g_debug ("Mount watch: a full read of the mount table: %s", why);
   /* events may have been lost: where parents lie may have changed unseen */
   g_hash_table_remove_all (self->parents);
+  g_hash_table_remove_all (self->old_ids);
   self->reread_wanted = TRUE;
   self->stale = TRUE;
   schedule_refresh (self);
+}
+
+/* A mount's mountinfo ID, learnt from a statmount of it (for the table's patches). */
+static void
+note_old_id (VcmWatch *self, guint64 unique, guint64 old)
+{
+  g_hash_table_insert (self->old_ids, GSIZE_TO_POINTER (unique), GSIZE_TO_POINTER (old));
 }
 
 static void
@@ -867,6 +892,7 @@ on_attached (VcmWatch *self, guint64 id)
             want_reread (self, "statmount of an attached mount failed");
           return;   /* ENOENT: detached again already; nothing to follow */
         }
+      note_old_id (self, id, m.mnt_id_old);
       owner = g_hash_table_lookup (self->by_unique, &m.parent_id);
       if (owner != NULL && owner->rootfs->unique_id == m.parent_id)
         {
@@ -902,6 +928,7 @@ on_attached (VcmWatch *self, guint64 id)
         want_reread (self, "statmount of an attached mount failed");
       return;   /* ENOENT: detached again already; nothing to follow */
     }
+  note_old_id (self, id, m.mnt_id_old);
   if (known != NULL && known->rootfs->unique_id == id)
     {
       if (!g_str_equal (point, known->rootfs->mount_point))   /* moved away */
@@ -979,6 +1006,38 @@ on_detached (VcmWatch *self, guint64 id)
     }
 }
 
+/* The table cache follows the events: each attach or detach is kept to
+ * patch the table with when it is next asked for (one statmount(2) per
+ * mount then, none now). Beyond a quarter of the table a full read is
+ * cheaper: the changes are dropped and the table marked stale. */
+static void
+note_table_change (VcmWatch *self, const VcmMntEvent *ev)
+{
+  gpointer id = GSIZE_TO_POINTER (ev->mnt_id);
+  VcmMountChange c = { .unique_id = ev->mnt_id };
+
+  if (ev->kind == VCM_MNT_DETACHED)
+    {
+      c.old_id = GPOINTER_TO_SIZE (g_hash_table_lookup (self->old_ids, id));
+      g_hash_table_remove (self->old_ids, id);
+    }
+  else
+    {
+      c.old_id = GPOINTER_TO_SIZE (g_hash_table_lookup (self->old_ids, id));
+      /* attached after the table was read: it cannot be in it (unless a read
+       * in flight, or just landed, saw it) */
+      c.not_in_table = !self->events_uncertain && !self->read_in_flight;
+    }
+  if (self->stale || self->table_changes == NULL)
+    return;   /* a full read comes anyway */
+  g_array_append_val (self->table_changes, c);
+  if (self->table_changes->len > MAX (256, vcm_mount_table_get_size (self->table) / 4))
+    {
+      g_array_set_size (self->table_changes, 0);
+      self->stale = TRUE;
+    }
+}
+
 /* Reads and follows every mount event pending. */
 static void
 drain_events (VcmWatch *self)
@@ -1016,8 +1075,10 @@ drain_events (VcmWatch *self)
           break;
         case VCM_MNT_ATTACHED:
           on_attached (self, ev->mnt_id);
+          note_table_change (self, ev);
           break;
         case VCM_MNT_DETACHED:
+          note_table_change (self, ev);
           on_detached (self, ev->mnt_id);
           break;
         default:
@@ -1025,10 +1086,9 @@ drain_events (VcmWatch *self)
         }
     }
   if (self->events->len > 0)
-    {
-      self->events_seen = TRUE;
-      self->stale = TRUE;
-    }
+    self->events_seen = TRUE;
+  if (!self->read_in_flight)
+    self->events_uncertain = FALSE;
 }
 
 static gboolean on_notify_event (int fd, GIOCondition condition, gpointer user_data);
@@ -1288,9 +1348,12 @@ on_wakeup (VcmWatch *self)
   drain_events (self);
   if (self->notify == NULL)
     return;
-  self->stale = TRUE;
   if (!self->events_seen)
     {
+      /* a change no attach or detach explains (a remount, a change of
+       * propagation): which mount it touched is unknown, the table is
+       * read in full when next asked for */
+      self->stale = TRUE;
       start_check (self);
       return;
     }
@@ -1379,6 +1442,8 @@ vcm_watch_finalize (GObject *object)
   g_clear_pointer (&self->parents, g_hash_table_unref);
   g_clear_pointer (&self->notify, vcm_mnt_notify_free);
   g_clear_pointer (&self->events, g_array_unref);
+  g_clear_pointer (&self->table_changes, g_array_unref);
+  g_clear_pointer (&self->old_ids, g_hash_table_unref);
   g_clear_pointer (&self->local_changes, g_hash_table_unref);
   g_clear_pointer (&self->held, g_ptr_array_unref);
   g_clear_object (&self->cancellable);
@@ -1416,6 +1481,8 @@ vcm_watch_init (VcmWatch *self)
   self->check_interval = CHECK_MS;
   self->parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->events = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
+  self->table_changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
+  self->old_ids = g_hash_table_new (g_direct_hash, g_direct_equal);
 }
 
 VcmWatch *
@@ -1505,6 +1572,29 @@ vcm_watch_get_table (gpointer watch, gboolean force_refresh)
   g_autoptr(GError) error = NULL;
 
   bring_up_to_date (self);
+  /* With mount notifications the table follows the events: patched with
+   * the mounts they named since, read in full only when they cannot say
+   * (an overflow, a change no event explains, too many changes). */
+  if (self->notify != NULL && !force_refresh && !self->stale && !self->reread_wanted &&
+      !self->read_in_flight && self->table_changes->len > 0)
+    {
+      VcmMountTable *patched = vcm_mount_table_patch (self->table,
+                                                      (const VcmMountChange *) self->table_changes->data,
+                                                      self->table_changes->len, &error);
+
+      g_array_set_size (self->table_changes, 0);
+      if (patched != NULL)
+        {
+          self->table = patched;
+          self->patch_count++;
+        }
+      else
+        {
+          g_debug ("Mount watch: reading the whole table: %s", error->message);
+          g_clear_error (&error);
+          self->stale = TRUE;
+        }
+    }
   /* A read in flight began before this call but has not landed: the cached
    * table may miss a change the caller has seen, so read now. */
   if ((force_refresh || self->stale || self->read_in_flight || monitor_pending (self)) &&

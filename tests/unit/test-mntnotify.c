@@ -22,6 +22,7 @@
 #include "vcm-mntnotify.h"
 #include "vcm-mounttable.h"
 #include "vcm-sys.h"
+#include "vcm-watch.h"
 #include "vcm-test-util.h"
 
 #define EVENT_TIMEOUT_S 30   /* times VCM_TEST_TIMEOUT_MULTIPLIER */
@@ -349,8 +350,69 @@ test_table_patch_unplaceable (void)
       g_test_skip ("no statmount here");
       return;
     }
-  g_assert_null (vcm_mount_table_patch (g_steal_pointer (&table), &c, 1, &error));
+  g_assert_null (vcm_mount_table_patch (table, &c, 1, &error));
   g_assert_error (error, VCM_ERROR, VCM_ERROR_FAILED);
+  g_assert_cmpuint (vcm_mount_table_get_size (table), >, 0);   /* still ours, unchanged */
+}
+
+/* The watch's table cache follows the events: after attaches and detaches a
+ * caller gets a table equal to a fresh read without a full read; a change no
+ * event explains (a remount) makes it read the whole table once. */
+static void
+test_watch_table_follows_events (void)
+{
+  g_autoptr(VcmTestWorld) w = vcm_test_world_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VcmWatch) watch = NULL;
+  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr(VcmMountTable) fresh = NULL;
+  g_autofree char *first = g_build_filename (w->root, "m0", NULL);
+  guint reads;
+
+  if (!notifications_expected ())
+    {
+      g_test_skip ("no mount notifications here (Linux before 6.15, or refused by the test's filter)");
+      return;
+    }
+  watch = vcm_watch_new (w->shared, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (vcm_watch_uses_notifications (watch));
+  vcm_mount_table_unref (vcm_watch_get_table (watch, FALSE));
+  reads = vcm_watch_get_refresh_count (watch);
+
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *d = g_strdup_printf ("%s/m%u", w->root, i);
+
+      vcm_test_make_dir (d);
+      vcm_test_mount (w->src, d, NULL, MS_BIND, NULL);
+      if (i % 5 == 4)
+        {
+          g_autofree char *prev = g_strdup_printf ("%s/m%u", w->root, i - 1);
+
+          g_assert_cmpint (umount2 (prev, 0), ==, 0);
+        }
+      if (i % 10 == 9)
+        {
+          /* asked for now and then: each time patched, never read again */
+          table = vcm_watch_get_table (watch, FALSE);
+          fresh = vcm_mount_table_new_from_kernel (&error);
+          g_assert_no_error (error);
+          assert_table_equal (table, fresh);
+          g_assert_cmpuint (vcm_watch_get_refresh_count (watch), ==, reads);
+          g_clear_pointer (&table, vcm_mount_table_unref);
+          g_clear_pointer (&fresh, vcm_mount_table_unref);
+        }
+    }
+
+  /* a remount raises no mount event: the table is read in full */
+  vcm_test_mount (NULL, first, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL);
+  table = vcm_watch_get_table (watch, FALSE);
+  fresh = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  assert_table_equal (table, fresh);
+  g_assert_cmpuint (vcm_watch_get_refresh_count (watch), ==, reads + 1);
+  g_assert_true (vcm_mount_table_lookup_target (table, first)->read_only);
 }
 
 int
@@ -365,5 +427,6 @@ main (int argc, char **argv)
   g_test_add_func ("/mntnotify/attach-and-detach", test_attach_and_detach);
   g_test_add_func ("/mntnotify/table-patched", test_table_patched);
   g_test_add_func ("/mntnotify/table-patch-unplaceable", test_table_patch_unplaceable);
+  g_test_add_func ("/mntnotify/watch-table-follows-events", test_watch_table_follows_events);
   return g_test_run ();
 }
