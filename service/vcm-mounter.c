@@ -30,6 +30,7 @@ struct _VcmMounter {
   GObject             parent;
   char               *shared_dir;
   int                 shared_fd;
+  gboolean            shared_dir_covered;   /* its path leads elsewhere now (logged once) */
   VcmMountTableSource source;
   gpointer            source_data;
   gboolean            legacy_api;     /* the kernel lacks open_tree & co., or asked */
@@ -783,6 +784,46 @@ verify_attached (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, const
 
 /* Resolves (making what is missing, as the caller inside mounts) the mount
  * point of @req, checks it, attaches the source, and checks the result. */
+/* Whether the shared dir's path still leads to the directory opened at
+ * start, on the same mount. A mount made since on the shared dir or on a
+ * directory above it covers it: the service would still mount beneath the
+ * directory it holds open, but the path it hands out (and every client
+ * uses) would lead into that mount instead. New mounts are refused while
+ * it is there (unmounts go on: they only remove what the service made);
+ * said once in the log when it begins and when it ends. */
+static gboolean
+shared_dir_reachable (VcmMounter *self, GError **error)
+{
+  vcm_autofd int fd = open (self->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  struct stat now, opened;
+  guint64 now_id = 0, opened_id = 0;
+  gboolean ok;
+
+  ok = fd >= 0 && fstat (fd, &now) == 0 && fstat (self->shared_fd, &opened) == 0 &&
+       now.st_dev == opened.st_dev && now.st_ino == opened.st_ino &&
+       vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &now_id, NULL, NULL, NULL, NULL) == 0 &&
+       vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) == 0 &&
+       now_id == opened_id;
+  if (ok != !self->shared_dir_covered)
+    {
+      self->shared_dir_covered = !ok;
+      if (ok)
+        g_message ("The shared dir %s leads to the directory opened at start again: "
+                   "mounting again", self->shared_dir);
+      else
+        g_warning ("The shared dir %s no longer leads to the directory opened at start: "
+                   "a mount made since covers it (on it or on a directory above it). "
+                   "MountRootfs and BindMount are refused until that mount is gone or the "
+                   "service is restarted", self->shared_dir);
+    }
+  if (!ok)
+    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                 "the shared dir %s is covered by a mount made after the service started "
+                 "(on it or on a directory above it): a mount made now could not be reached "
+                 "by its path; remove that mount or restart the service", self->shared_dir);
+  return ok;
+}
+
 static gboolean
 run_attach (VcmMounter *self, const VcmMountRequest *req, const char *arg_name, gboolean rootfs,
             guint64 *out_id, guint64 *out_unique, GError **error)
@@ -794,6 +835,8 @@ run_attach (VcmMounter *self, const VcmMountRequest *req, const char *arg_name, 
   struct stat st;
 
   g_return_val_if_fail (req->source_fd >= 0, FALSE);
+  if (!shared_dir_reachable (self, error))
+    return FALSE;
   dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->relpath,
                                VCM_RESOLVE_CREATE | (req->source_is_dir ? 0 : VCM_RESOLVE_LEAF_FILE),
                                arg_name, req->creds, created, NULL, error);

@@ -941,6 +941,9 @@ on_attached (VcmWatch *self, guint64 id)
   /* a mount on the shared dir or above it may hide rootfs: read the table */
   if (vcm_path_has_prefix (self->shared_dir, point))
     {
+      /* the shared dir's path leads into this mount now: the service
+       * refuses new mounts while it is there (vcm-mounter) */
+      g_warning ("Mount watch: a mount on %s covers the shared dir %s", point, self->shared_dir);
       if (tracked_beneath (self, self->shared_dir))
         want_reread (self, "a mount on or above the shared dir");
       return;

@@ -272,5 +272,57 @@ class SourceFaults(unittest.TestCase):
             self.assertTrue(w.daemon_running())
 
 
+class SharedDirCovered(unittest.TestCase):
+    """A mount made over the shared dir, or over a directory above it, after
+    the daemon started and before any rootfs exists: the shared dir's path
+    then leads into that mount, so a rootfs mounted now beneath the directory
+    the daemon opened at start could not be reached by the path it hands out.
+    MountRootfs and BindMount are refused with a clear error and mount
+    nothing, the daemon says so in its log, ListRootfs answers; once the
+    covering mount is gone, mounting works again."""
+
+    FAILED = vcmtest.ERROR_PREFIX + 'Failed'
+
+    def check_covered(self, w, cover):
+        src = make_rootfs(w, 'covered')
+        w.call('ListRootfs', '')
+        vcmtest.mount('tmpfs', cover, 'tmpfs', 0, 'mode=0755')
+        try:
+            for call in (('MountRootfs', 'sbc', 'c1', src, False),
+                         ('BindMount', src, os.path.join(w.shared_dir, 'b'), False)):
+                with self.assertRaises(DBusCallError, msg=call) as cm:
+                    w.call(*call)
+                self.assertEqual(cm.exception.name, self.FAILED, call)
+                self.assertIn('shared dir', cm.exception.message)
+                self.assertIn('covered', cm.exception.message)
+            # nothing mounted: not beneath the covered directory, not in the cover
+            self.assertEqual(rootfs_mounts(w), set())
+            self.assertEqual([m['mount_point'] for m in w.mounts_beneath(w.shared_dir)
+                              if m['mount_point'] != cover], [])
+            self.assertEqual(w.call('ListRootfs', '')[1], [])
+            vcmtest.wait_until(lambda: 'no longer leads to the directory opened at start'
+                               in w.logs_text(), 10, 'the daemon to log the covered shared dir')
+            self.assertTrue(w.daemon_running())
+        finally:
+            vcmtest.umount(cover)
+        mp = w.call('MountRootfs', 'sbc', 'c1', src, False)
+        self.assertEqual(mp, w.rootfs_mount_point('sbc', 'c1'))
+        with open(os.path.join(mp, 'etc', 'hostname')) as f:
+            self.assertEqual(f.read(), 'covered\n')
+        self.assertEqual(w.call('UnmountRootfs', 'sbc', 'c1')[:1], [mp])
+        self.assertEqual(w.mounts_beneath(w.shared_dir), [])
+
+    def test_mount_over_the_shared_dir(self):
+        with World() as w:
+            self.check_covered(w, w.shared_dir)
+
+    def test_mount_over_a_directory_above_the_shared_dir(self):
+        with World(start_daemon=False) as w:
+            w.shared_dir = os.path.join(w.tmp, 'run', 'vc', 'shared')
+            os.makedirs(w.shared_dir, 0o755)
+            w.start_daemon()
+            self.check_covered(w, os.path.join(w.tmp, 'run'))
+
+
 if __name__ == '__main__':
     unittest.main()
