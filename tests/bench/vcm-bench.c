@@ -1413,32 +1413,41 @@ process_cpu_ns (clockid_t clock)
   return (guint64) ts.tv_sec * G_GUINT64_CONSTANT (1000000000) + (guint64) ts.tv_nsec;
 }
 
-/* The unique IDs of the last @n children of mount @parent (the mounts just
- * made under it; listmount lists them in the order they were made), after
- * *@cursor, which moves on. Returns how many. */
-static gssize
-burst_last_children (guint64 parent, guint n, guint64 *out, guint64 *cursor)
+/* The baseline of the burst: a thread that, as the daemon does, follows the
+ * mounts from beside the one making them: it takes each batch of unique IDs
+ * the burst made and statmount(2)s each (with the mount point) while the
+ * burst goes on, contending for the namespace lock as the daemon does. Only
+ * the CPU of its statmount calls is counted. */
+#define BURST_END GINT_TO_POINTER (1)
+
+static gpointer
+burst_follower (gpointer queue)
 {
-  gssize got = 0;
+  guint64 *ns = g_new0 (guint64, 1);
+  GArray *ids;
 
-  for (;;)
+  while ((ids = g_async_queue_pop (queue)) != BURST_END)
     {
-      guint64 batch[512];
-      gssize k = vcm_sys_listmount (parent, *cursor, batch, G_N_ELEMENTS (batch));
+      struct timespec c0, c1;
 
-      if (k < 0)
-        die ("listmount", NULL);
-      for (gssize i = 0; i < k; i++)
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
+      for (guint i = 0; i < ids->len; i++)
         {
-          if ((guint) got == n)
-            memmove (out, out + 1, (n - 1) * sizeof *out), got--;
-          out[got++] = batch[i];
+          VcmSysMountBrief m;
+          g_autofree char *point = NULL;
+          int errsv = 0;
+
+          if (!vcm_sys_statmount_brief (g_array_index (ids, guint64, i), &m, &point, &errsv))
+            {
+              errno = errsv;
+              die ("statmount", NULL);
+            }
         }
-      if (k < (gssize) G_N_ELEMENTS (batch))
-        break;
-      *cursor = batch[k - 1];
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+      *ns += (guint64) ((c1.tv_sec - c0.tv_sec) * G_GINT64_CONSTANT (1000000000) + (c1.tv_nsec - c0.tv_nsec));
+      g_array_unref (ids);
     }
-  return got;
+  return ns;
 }
 
 /* Case 9: vcmountd's CPU per MountRootfs+UnmountRootfs with few and with
@@ -1465,28 +1474,29 @@ bench_cpu (Bench *b, guint small, guint big)
   /* The burst, BURST_REPS times: @burst foreign bind mounts, as fast as
    * this process makes them, under the same conditions for both sides: the
    * daemon's CPU (all its threads, those that exited too, in ns: the process
-   * CPU clock) from a quiet daemon to a quiet daemon, against the CPU this
-   * process spends on one statmount(2) with the mount point of each mount,
-   * made in batches of BURST_BATCH while the burst goes on (the table grows,
-   * the namespace lock is contended as the daemon sees it). Between
-   * repetitions the tmpfs is detached and made again. */
+   * CPU clock) from a quiet daemon to a quiet daemon, against the CPU a
+   * thread of this process spends on one statmount(2) with the mount point
+   * of each mount, following the burst in batches of BURST_BATCH from beside
+   * it as the daemon does (the table grows, the namespace lock is contended
+   * by the mounts being made). Between repetitions the tmpfs is detached
+   * and made again. */
   {
     g_autoptr(GArray) daemon_ns = vcm_bench_samples_new ();
     g_autoptr(GArray) stat_ns = vcm_bench_samples_new ();
     g_autoptr(GArray) ratio = vcm_bench_samples_new ();
     g_autoptr(GArray) wall_ns = vcm_bench_samples_new ();
     g_autofree char *label = g_strdup_printf ("(9) vcmountd CPU to follow %u foreign mounts (per burst)", burst);
-    g_autofree char *label2 = g_strdup_printf ("(9) %u statmount(2), in-process, during the burst", burst);
+    g_autofree char *label2 = g_strdup_printf ("(9) %u statmount(2), a thread following the burst", burst);
     clockid_t daemon_clock;
 
     if (clock_getcpuclockid (opt_daemon_pid, &daemon_clock) != 0)
       die ("clock_getcpuclockid of vcmountd", NULL);
     for (guint rep = 0; rep < BURST_REPS; rep++)
       {
-        guint64 d0, d1, st = 0;
+        guint64 d0, d1, st = 0, *st_ns;
         gint64 w0, w1;
-        int dfd;
-        guint64 dir_id = 0;
+        GAsyncQueue *queue;
+        GThread *follower;
 
         if (rep > 0)
           {
@@ -1500,40 +1510,38 @@ bench_cpu (Bench *b, guint small, guint big)
             mounted = 0;
             mount_binds (dir, &mounted, small);
           }
-        dfd = open (dir, O_PATH | O_CLOEXEC);
-        if (dfd < 0 || vcm_sys_unique_mount_id (dfd, &dir_id) < 0)
-          die ("the unique ID of the case 9 tmpfs", NULL);
-        close (dfd);
         settle (b);
         wait_daemon_quiet ();
+        queue = g_async_queue_new ();
+        follower = g_thread_new ("burst-follower", burst_follower, queue);
         d0 = process_cpu_ns (daemon_clock);
         w0 = vcm_bench_now_ns ();
         while (mounted < small + burst)
           {
-            guint64 last_before = 0, batch[BURST_BATCH];
             guint want = MIN (BURST_BATCH, small + burst - mounted);
-            struct timespec c0, c1;
-            gssize got;
+            GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (guint64), want);
 
-            mount_binds (dir, &mounted, mounted + want);
-            /* the IDs of the mounts just made: the last children of the tmpfs */
-            got = burst_last_children (dir_id, want, batch, &last_before);
-            clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
-            for (gssize i = 0; i < got; i++)
+            for (guint end = mounted + want; mounted < end; mounted++)
               {
-                VcmSysMountBrief m;
-                g_autofree char *point = NULL;
-                int errsv = 0;
+                g_autofree char *d = g_strdup_printf ("%s/d%06u", dir, mounted);
+                guint64 id = 0;
+                int fd;
 
-                if (!vcm_sys_statmount_brief (batch[i], &m, &point, &errsv))
-                  {
-                    errno = errsv;
-                    die ("statmount", NULL);
-                  }
+                if (g_mkdir (d, 0755) < 0 || mount (src, d, NULL, MS_BIND, NULL) < 0 ||
+                    (fd = open (d, O_PATH | O_CLOEXEC)) < 0)
+                  die (d, NULL);
+                if (vcm_sys_unique_mount_id (fd, &id) < 0)
+                  die ("the unique ID of a burst mount", NULL);
+                close (fd);
+                g_array_append_val (ids, id);
               }
-            clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
-            st += (guint64) ((c1.tv_sec - c0.tv_sec) * G_GINT64_CONSTANT (1000000000) + (c1.tv_nsec - c0.tv_nsec));
+            g_async_queue_push (queue, ids);
           }
+        g_async_queue_push (queue, BURST_END);
+        st_ns = g_thread_join (follower);
+        st = *st_ns;
+        g_free (st_ns);
+        g_async_queue_unref (queue);
         w1 = vcm_bench_now_ns ();
         wait_daemon_quiet ();
         d1 = process_cpu_ns (daemon_clock);
