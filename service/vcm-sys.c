@@ -202,8 +202,30 @@ gboolean
 vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, int *out_errno)
 {
   guint64 mask = VCM_STATMOUNT_MNT_BASIC | (out_point != NULL ? VCM_STATMOUNT_MNT_POINT : 0);
-  g_autofree struct vcm_statmount *sm = statmount_alloc (id, mask);
+  struct vcm_mnt_id_req req = { .size = sizeof req, .mnt_id = id, .param = mask };
+  /* called per mount event: on the stack, not zeroed (the kernel writes the
+   * whole struct), the heap only for a mount point too long for it */
+  union {
+    struct vcm_statmount sm;
+    char                 bytes[sizeof (struct vcm_statmount) + 1024];
+  } buf;
+  g_autofree struct vcm_statmount *large = NULL;
+  struct vcm_statmount *sm = &buf.sm;
 
+  if (statmount_disabled ())
+    {
+      *out_errno = ENOSYS;
+      return FALSE;
+    }
+  if (syscall (__NR_statmount, &req, sm, sizeof buf, 0) != 0)
+    {
+      if (errno != EOVERFLOW)
+        {
+          *out_errno = errno;
+          return FALSE;
+        }
+      sm = large = statmount_alloc (id, mask);
+    }
   if (sm == NULL || (sm->mask & mask) != mask)
     {
       *out_errno = sm == NULL ? errno : ENOSYS;

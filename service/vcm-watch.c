@@ -10,7 +10,7 @@
  * remembered), with it otherwise; only a mount at a rootfs mount point costs
  * more (the rootfs is probed by path). A detach costs a hash lookup: only
  * tracked rootfs and their submounts matter. Events are read in batches,
- * COALESCE_MS after the first. The service's own calls ask the watch (sync_live,
+ * COALESCE_MS after the first (up to COALESCE_MAX_MS in a burst). The service's own calls ask the watch (sync_live,
  * get_subtree) instead of listing submounts with listmount(2), which walks
  * the whole table. Remounts raise no such event, only libmount's mountinfo
  * wake-up: a wake-up with no mount event since the last one statmounts the
@@ -48,8 +48,11 @@
 #include "vcm-watch.h"
 
 #define COALESCE_MS 10
+#define COALESCE_MAX_MS 40   /* in a burst: a batch of BATCH_LARGE events or more doubles it */
+#define BATCH_LARGE 16
 #define CHECK_MS 200        /* at least; 20 times as long as the last check took */
 #define CHECK_MAX_MS 2000
+#define CHECK_SYNC_MAX 64   /* fewer tracked rootfs are checked in the main thread */
 #define MAX_PARENTS 4096   /* parents remembered; forgotten all at once beyond */
 #define PARENT_UNRELATED 1 /* its mount point is neither beneath nor above the shared dir */
 #define PARENT_RELATED   2
@@ -120,6 +123,8 @@ struct _VcmWatch {
                                            * results from a worker are void */
   gboolean              wakeup_pending;   /* a mountinfo wake-up not yet handled */
   GArray               *events;           /* VcmMntEvent, reused */
+  guint                 batch_events;     /* events read since the batch began */
+  guint                 coalesce_ms;      /* the batch's delay now */
   GArray               *table_changes;    /* VcmMountChange: the mounts attached or detached
                                            * since the table was read, to patch it with */
   GHashTable           *old_ids;          /* unique ID -> mountinfo ID (both direct) of the
@@ -1088,6 +1093,7 @@ drain_events (VcmWatch *self)
           g_assert_not_reached ();
         }
     }
+  self->batch_events += self->events->len;
   if (self->events->len > 0)
     self->events_seen = TRUE;
   if (!self->read_in_flight)
@@ -1097,7 +1103,12 @@ drain_events (VcmWatch *self)
 static gboolean on_notify_event (int fd, GIOCondition condition, gpointer user_data);
 static void on_wakeup (VcmWatch *self);
 
-/* The batch: events and wake-ups of the last COALESCE_MS, handled at once. */
+/* The batch: events and wake-ups of the last COALESCE_MS, handled at once.
+ * Each batch costs a few wake-ups and thread switches whatever its size: in
+ * a burst (a batch of BATCH_LARGE events or more) the next one waits twice
+ * as long, up to COALESCE_MAX_MS; a smaller batch brings it back to
+ * COALESCE_MS. The service's own calls read the events pending first, so
+ * only the signals of foreign changes may come that much later. */
 static gboolean
 on_coalesce_timeout (gpointer user_data)
 {
@@ -1113,6 +1124,9 @@ on_coalesce_timeout (gpointer user_data)
     on_wakeup (self);
   else
     drain_events (self);
+  self->coalesce_ms = self->batch_events >= BATCH_LARGE ? MIN (self->coalesce_ms * 2, COALESCE_MAX_MS)
+                                                        : COALESCE_MS;
+  self->batch_events = 0;
   return G_SOURCE_REMOVE;
 }
 
@@ -1125,7 +1139,7 @@ coalesce (VcmWatch *self)
   g_clear_handle_id (&self->notify_source, g_source_remove);
   g_clear_handle_id (&self->monitor_source, g_source_remove);
   if (self->coalesce_source == 0)
-    self->coalesce_source = g_timeout_add (COALESCE_MS, on_coalesce_timeout, self);
+    self->coalesce_source = g_timeout_add (self->coalesce_ms, on_coalesce_timeout, self);
 }
 
 static gboolean
@@ -1293,6 +1307,12 @@ start_check (VcmWatch *self)
   if (self->check_in_flight)
     {
       self->check_again = TRUE;   /* this one may have begun before the change */
+      return;
+    }
+  if (g_hash_table_size (self->tracked) < CHECK_SYNC_MAX)
+    {
+      /* a few statmounts: cheaper here than two thread switches */
+      check_tracked (self);
       return;
     }
   g_clear_handle_id (&self->check_source, g_source_remove);
@@ -1482,6 +1502,7 @@ vcm_watch_init (VcmWatch *self)
   self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->by_unique = g_hash_table_new (g_int64_hash, g_int64_equal);
   self->check_interval = CHECK_MS;
+  self->coalesce_ms = COALESCE_MS;
   self->parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->events = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
   self->table_changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
