@@ -16,7 +16,7 @@
  * wake-up: a wake-up with no mount event since the last one statmounts the
  * tracked rootfs at once (in a worker thread); one that came with mount
  * events (a remount may hide among them) does so a little later, at most
- * every CHECK_MS, or 20 times as long as the last check took. Either way the
+ * every CHECK_MS, or CHECK_FACTOR times as long as the last check took. Either way the
  * cost follows the rootfs tracked, not the mount table. The table cache
  * follows the events too: the mounts they name are kept, and when a caller
  * asks for the table it is patched with those alone (vcm_mount_table_patch:
@@ -50,7 +50,8 @@
 #define COALESCE_MS 10
 #define COALESCE_MAX_MS 40   /* in a burst: a batch of BATCH_LARGE events or more doubles it */
 #define BATCH_LARGE 16
-#define CHECK_MS 200        /* at least; 20 times as long as the last check took */
+#define CHECK_MS 200        /* at least; CHECK_FACTOR times as long as the last check took */
+#define CHECK_FACTOR 50     /* ~2 % of a core at most, however many rootfs */
 #define CHECK_MAX_MS 2000
 #define CHECK_SYNC_MAX 64   /* fewer tracked rootfs are checked in the main thread */
 #define MAX_PARENTS 4096   /* parents remembered; forgotten all at once beyond */
@@ -1254,9 +1255,9 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   self->check_in_flight = FALSE;
   if (g_cancellable_is_cancelled (self->cancellable))
     return;   /* disposed meanwhile */
-  /* checks owed to mount events come at most this often: at most ~5 % of
+  /* checks owed to mount events come at most this often: at most ~2 % of
    * the time goes to them, however many rootfs there are */
-  self->check_interval = (guint) CLAMP ((g_get_monotonic_time () - c->begun) / 1000 * 20,
+  self->check_interval = (guint) CLAMP ((g_get_monotonic_time () - c->begun) / 1000 * CHECK_FACTOR,
                                         CHECK_MS, CHECK_MAX_MS);
   if (c->epoch == self->check_epoch && self->notify != NULL)
     for (guint i = 0; i < c->items->len; i++)
