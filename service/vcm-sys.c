@@ -212,11 +212,6 @@ vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, in
   g_autofree struct vcm_statmount *large = NULL;
   struct vcm_statmount *sm = &buf.sm;
 
-  if (statmount_disabled ())
-    {
-      *out_errno = ENOSYS;
-      return FALSE;
-    }
   if (syscall (__NR_statmount, &req, sm, sizeof buf, 0) != 0)
     {
       if (errno != EOVERFLOW)

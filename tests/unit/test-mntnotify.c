@@ -374,7 +374,7 @@ test_watch_table_follows_events (void)
       g_test_skip ("no mount notifications here (Linux before 6.15, or refused by the test's filter)");
       return;
     }
-  watch = vcm_watch_new (w->shared, NULL, NULL, &error);
+  watch = vcm_watch_new (w->shared, &error);
   g_assert_no_error (error);
   g_assert_true (vcm_watch_uses_notifications (watch));
   vcm_mount_table_unref (vcm_watch_get_table (watch, FALSE));
