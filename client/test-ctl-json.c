@@ -9,9 +9,9 @@
 static char *
 to_json (const char *variant_text)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) value = g_variant_parse (NULL, variant_text, NULL, NULL, &error);
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) value = g_variant_parse (NULL, variant_text, NULL, NULL, &error);
+  g_autoptr (JsonNode) node = NULL;
 
   g_assert_no_error (error);
   node = json_gvariant_serialize (value);
@@ -19,10 +19,12 @@ to_json (const char *variant_text)
 }
 
 #define ASSERT_JSON(variant_text, json) \
-  G_STMT_START { \
+  G_STMT_START \
+  { \
     g_autofree char *got_ = to_json (variant_text); \
     g_assert_cmpstr (got_, ==, json); \
-  } G_STMT_END
+  } \
+  G_STMT_END
 
 static void
 test_describe_values (void)
@@ -58,12 +60,12 @@ static void
 test_document (void)
 {
   /* the object describe builds: "path" first, then the answer's keys */
-  g_autoptr(JsonBuilder) b = json_builder_new ();
-  g_autoptr(GVariant) answer = g_variant_parse (G_VARIANT_TYPE_VARDICT,
-                                                "{'major': <uint32 0>, 'mount-id': <uint64 30>, "
-                                                "'read-only': <true>, 'fs-type': <'tmpfs'>}",
-                                                NULL, NULL, NULL);
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GVariant) answer = g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                                                 "{'major': <uint32 0>, 'mount-id': <uint64 30>, "
+                                                 "'read-only': <true>, 'fs-type': <'tmpfs'>}",
+                                                 NULL, NULL, NULL);
+  g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
   GVariantIter iter;
   const char *key;
@@ -81,8 +83,8 @@ test_document (void)
   json_builder_end_object (b);
   root = json_builder_get_root (b);
   text = json_to_string (root, FALSE);
-  g_assert_cmpstr (text, ==,
-                   "{\"path\":\"/x\",\"major\":0,\"mount-id\":30,\"read-only\":true,\"fs-type\":\"tmpfs\"}");
+  g_assert_cmpstr (
+    text, ==, "{\"path\":\"/x\",\"major\":0,\"mount-id\":30,\"read-only\":true,\"fs-type\":\"tmpfs\"}");
 }
 
 int

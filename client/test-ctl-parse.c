@@ -23,7 +23,7 @@ test_devnum_good (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       guint32 major = 12345, minor = 12345;
 
       g_assert_true (vcm_ctl_parse_devnum (cases[i].text, &major, &minor, &error));
@@ -37,13 +37,13 @@ static void
 test_devnum_bad (void)
 {
   static const char *const cases[] = {
-    "", ":", "8", "8:", ":1", "8:1:2", "-1:0", "8:-1", "+8:1", " 8:1", "8:1 ",
-    "a:b", "0x8:1", "8.0:1", "4294967296:0", "0:4294967296", "99999999999:0", "8：1",
+    "",     ":",    "8",   "8:",    ":1",    "8:1:2",        "-1:0",         "8:-1",          "+8:1",
+    " 8:1", "8:1 ", "a:b", "0x8:1", "8.0:1", "4294967296:0", "0:4294967296", "99999999999:0", "8：1",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       guint32 major = 12345, minor = 54321;
 
       g_test_message ("case '%s'", cases[i]);
@@ -59,7 +59,7 @@ test_devnum_bad (void)
 static void
 test_timeout (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   int msec = 0;
 
   g_assert_true (vcm_ctl_parse_timeout ("5", &msec, &error));
@@ -84,19 +84,29 @@ test_timeout (void)
 static void
 test_exit_for_name (void)
 {
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotAuthorized"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.AccessDenied"), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"), ==,
-                   VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFound"), ==, VCM_CTL_EXIT_NOT_FOUND);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotMounted"), ==, VCM_CTL_EXIT_NOT_FOUND);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.InvalidArgument"), ==, VCM_CTL_EXIT_FAILED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.AlreadyMounted"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotAuthorized"), ==,
+                   VCM_CTL_EXIT_NOT_AUTHORIZED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.AccessDenied"), ==,
+                   VCM_CTL_EXIT_NOT_AUTHORIZED);
+  g_assert_cmpint (
+    vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"), ==,
+    VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFound"), ==,
+                   VCM_CTL_EXIT_NOT_FOUND);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotMounted"), ==,
+                   VCM_CTL_EXIT_NOT_FOUND);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.InvalidArgument"), ==,
+                   VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.AlreadyMounted"), ==,
+                   VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.Failed"), ==, VCM_CTL_EXIT_FAILED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.LimitsExceeded"), ==, VCM_CTL_EXIT_FAILED);
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.ServiceUnknown"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.LimitsExceeded"), ==,
+                   VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.freedesktop.DBus.Error.ServiceUnknown"), ==,
+                   VCM_CTL_EXIT_FAILED);
   /* Prefixes and look-alikes do not count. */
-  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFoundX"), ==, VCM_CTL_EXIT_FAILED);
+  g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotFoundX"), ==,
+                   VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error"), ==, VCM_CTL_EXIT_FAILED);
   g_assert_cmpint (vcm_ctl_exit_for_error_name (NULL), ==, VCM_CTL_EXIT_FAILED);
 }
@@ -104,11 +114,11 @@ test_exit_for_name (void)
 static void
 test_exit_for_error (void)
 {
-  g_autoptr(GError) remote = NULL;
-  g_autoptr(GError) denied = NULL;
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GError) not_mounted = NULL;
-  g_autoptr(GError) challenge = NULL;
+  g_autoptr (GError) remote = NULL;
+  g_autoptr (GError) denied = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GError) not_mounted = NULL;
+  g_autoptr (GError) challenge = NULL;
 
   remote = g_dbus_error_new_for_dbus_error ("org.vc.Mount.Error.NotAuthorized", "polkit said no");
   g_assert_cmpint (vcm_ctl_exit_for_error (remote), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
@@ -116,8 +126,8 @@ test_exit_for_error (void)
   g_assert_cmpint (vcm_ctl_exit_for_error (not_mounted), ==, VCM_CTL_EXIT_NOT_FOUND);
   denied = g_dbus_error_new_for_dbus_error ("org.freedesktop.DBus.Error.AccessDenied", "bus policy");
   g_assert_cmpint (vcm_ctl_exit_for_error (denied), ==, VCM_CTL_EXIT_NOT_AUTHORIZED);
-  challenge = g_dbus_error_new_for_dbus_error ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
-                                               "authentication is required");
+  challenge = g_dbus_error_new_for_dbus_error (
+    "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", "authentication is required");
   g_assert_cmpint (vcm_ctl_exit_for_error (challenge), ==, VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
   local = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "timed out");
   g_assert_cmpint (vcm_ctl_exit_for_error (local), ==, VCM_CTL_EXIT_FAILED);

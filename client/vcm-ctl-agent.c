@@ -51,8 +51,8 @@ wait_for_eof (int fd, GError **error)
 VcmCtlAgent *
 vcm_ctl_agent_start (GError **error)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) process = NULL;
   g_autofree char *pid_arg = NULL;
   g_autofree char *fd_arg = NULL;
   int fds[2];
@@ -75,11 +75,8 @@ vcm_ctl_agent_start (GError **error)
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   /* The launcher owns the write end from here on and closes it when freed. */
   g_subprocess_launcher_take_fd (launcher, fds[1], AGENT_NOTIFY_FD);
-  process = g_subprocess_launcher_spawn (launcher, error,
-                                         "pkttyagent",
-                                         "--notify-fd", fd_arg,
-                                         "--process", pid_arg,
-                                         NULL);
+  process = g_subprocess_launcher_spawn (launcher, error, "pkttyagent", "--notify-fd", fd_arg,
+                                         "--process", pid_arg, NULL);
   /* Drop our copy of the write end, so that EOF means the agent closed it. */
   g_clear_object (&launcher);
   if (process == NULL)

@@ -6,7 +6,7 @@
 #include "vcm-ctl.h"
 #include "vcm-ctl-agent.h"
 #include "config.h"
-#include "vcm-generated.h"   /* introspection data only; the types are libvcmount's */
+#include "vcm-generated.h" /* introspection data only; the types are libvcmount's */
 
 static void
 print_error (const char *what, const char *message, VcmCtlExit code)
@@ -31,7 +31,7 @@ vcm_ctl_report_error (GError *error, const char *what)
 VcmCallFlags
 vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth)
 {
-  g_autoptr(GError) agent_error = NULL;
+  g_autoptr (GError) agent_error = NULL;
 
   auth->agent = NULL;
   auth->saved_timeout_msec = vcm_client_get_timeout_msec (ctl->client);
@@ -103,20 +103,20 @@ vcm_ctl_usage_error (const char *command, const char *problem_format, ...)
 
 /* Runs one call on the bus with the right flags, with the agent around it. */
 static GVariant *
-call_with_auth (VcmCtl             *ctl,
-                const char         *interface,
-                const char         *method,
-                GVariant           *parameters,
+call_with_auth (VcmCtl *ctl,
+                const char *interface,
+                const char *method,
+                GVariant *parameters,
                 const GVariantType *reply_type,
-                GError            **error)
+                GError **error)
 {
-  g_autoptr(VcmCtlAgent) agent = NULL;
+  g_autoptr (VcmCtlAgent) agent = NULL;
   GDBusCallFlags flags = G_DBUS_CALL_FLAGS_NONE;
   int timeout = ctl->timeout_msec;
 
   if (vcm_ctl_agent_wanted (ctl->no_ask_password))
     {
-      g_autoptr(GError) agent_error = NULL;
+      g_autoptr (GError) agent_error = NULL;
 
       flags |= G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
       /* Typing a password takes longer than the default D-Bus timeout. */
@@ -127,9 +127,8 @@ call_with_auth (VcmCtl             *ctl,
         g_printerr ("vcmountctl: warning: %s\n", agent_error->message);
     }
 
-  return g_dbus_connection_call_sync (ctl->bus, VCM_BUS_NAME, VCM_OBJECT_PATH,
-                                      interface, method, parameters, reply_type,
-                                      flags, timeout, NULL, error);
+  return g_dbus_connection_call_sync (ctl->bus, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method,
+                                      parameters, reply_type, flags, timeout, NULL, error);
 }
 
 /* The reply signature of @method, from the interface's introspection data. */
@@ -141,12 +140,12 @@ reply_type_for (const char *method)
 
   if (types == NULL)
     {
-      types = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                     (GDestroyNotify) g_variant_type_free);
+      types =
+        g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_variant_type_free);
       for (guint i = 0; info->methods[i] != NULL; i++)
         {
           GDBusMethodInfo *m = info->methods[i];
-          g_autoptr(GString) sig = g_string_new ("(");
+          g_autoptr (GString) sig = g_string_new ("(");
 
           for (guint j = 0; m->out_args != NULL && m->out_args[j] != NULL; j++)
             g_string_append (sig, m->out_args[j]->signature);
@@ -158,15 +157,15 @@ reply_type_for (const char *method)
 }
 
 GVariant *
-vcm_ctl_call (VcmCtl     *ctl,
+vcm_ctl_call (VcmCtl *ctl,
               const char *method,
-              GVariant   *parameters,
+              GVariant *parameters,
               VcmCtlExit *exit_out,
               const char *what_format,
               ...)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) params = g_variant_ref_sink (parameters);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) params = g_variant_ref_sink (parameters);
   const char *interface = VCM_CTL_INTERFACE;
   const GVariantType *reply_type = reply_type_for (method);
   GVariant *reply;
@@ -193,14 +192,13 @@ vcm_ctl_call (VcmCtl     *ctl,
 GVariant *
 vcm_ctl_get_all_properties (VcmCtl *ctl, VcmCtlExit *exit_out)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
   const char *interface = VCM_CTL_INTERFACE;
   GVariant *props;
 
   reply = call_with_auth (ctl, "org.freedesktop.DBus.Properties", "GetAll",
-                          g_variant_new ("(s)", interface),
-                          G_VARIANT_TYPE ("(a{sv})"), &error);
+                          g_variant_new ("(s)", interface), G_VARIANT_TYPE ("(a{sv})"), &error);
   if (reply == NULL)
     {
       *exit_out = vcm_ctl_report_error (error, "cannot read the service's properties");

@@ -11,19 +11,19 @@
 #include "vcm-ctl-output.h"
 
 typedef struct {
-  VcmCtl       *ctl;
-  GMainLoop    *loop;
+  VcmCtl *ctl;
+  GMainLoop *loop;
   VcmRootfsSet *set;
-  gboolean      listed;           /* the first listing is in */
-  gboolean      said_monitoring;
-  VcmCtlExit    code;
+  gboolean listed; /* the first listing is in */
+  gboolean said_monitoring;
+  VcmCtlExit code;
 } Monitor;
 
 /* Starts a JSON line {"signal": NAME, "generation": N, "sandbox-id": …,
  * "container-id": …, "mount-point": …, leaving the object open. */
 static JsonBuilder *
 json_begin_signal (const char *name,
-                   guint64     generation,
+                   guint64 generation,
                    const char *sandbox_id,
                    const char *container_id,
                    const char *mount_point)
@@ -55,15 +55,16 @@ print_mounted (Monitor *m, VcmRootfs *rootfs)
 
   if (m->ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_begin_signal ("RootfsMounted", generation,
-                                                    sandbox_id, container_id, mount_point);
+      g_autoptr (JsonBuilder) b =
+        json_begin_signal ("RootfsMounted", generation, sandbox_id, container_id, mount_point);
       json_builder_set_member_name (b, "read-only");
       json_builder_add_boolean_value (b, read_only);
       json_builder_end_object (b);
       vcm_ctl_print_json (b);
       return;
     }
-  printf ("RootfsMounted generation=%" G_GUINT64_FORMAT " sandbox=%s container=%s mount-point=%s read-only=%s\n",
+  printf ("RootfsMounted generation=%" G_GUINT64_FORMAT
+          " sandbox=%s container=%s mount-point=%s read-only=%s\n",
           generation, sandbox_id, container_id, mount_point, vcm_ctl_yes_no (read_only));
   fflush (stdout);
 }
@@ -78,8 +79,8 @@ print_unmounted (Monitor *m, VcmRootfs *rootfs, const char *const *detached)
 
   if (m->ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_begin_signal ("RootfsUnmounted", generation,
-                                                    sandbox_id, container_id, mount_point);
+      g_autoptr (JsonBuilder) b =
+        json_begin_signal ("RootfsUnmounted", generation, sandbox_id, container_id, mount_point);
       json_builder_set_member_name (b, "detached");
       json_builder_begin_array (b);
       for (gsize i = 0; detached != NULL && detached[i] != NULL; i++)
@@ -91,7 +92,8 @@ print_unmounted (Monitor *m, VcmRootfs *rootfs, const char *const *detached)
     }
   {
     g_autofree char *list = g_strjoinv (",", (char **) detached);
-    printf ("RootfsUnmounted generation=%" G_GUINT64_FORMAT " sandbox=%s container=%s mount-point=%s detached=%s\n",
+    printf ("RootfsUnmounted generation=%" G_GUINT64_FORMAT
+            " sandbox=%s container=%s mount-point=%s detached=%s\n",
             generation, sandbox_id, container_id, mount_point, list);
     fflush (stdout);
   }
@@ -107,15 +109,16 @@ print_changed (Monitor *m, VcmRootfs *rootfs, const char *change)
 
   if (m->ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_begin_signal ("RootfsChanged", generation,
-                                                    sandbox_id, container_id, mount_point);
+      g_autoptr (JsonBuilder) b =
+        json_begin_signal ("RootfsChanged", generation, sandbox_id, container_id, mount_point);
       json_builder_set_member_name (b, "change");
       json_builder_add_string_value (b, change);
       json_builder_end_object (b);
       vcm_ctl_print_json (b);
       return;
     }
-  printf ("RootfsChanged generation=%" G_GUINT64_FORMAT " sandbox=%s container=%s mount-point=%s change=%s\n",
+  printf ("RootfsChanged generation=%" G_GUINT64_FORMAT
+          " sandbox=%s container=%s mount-point=%s change=%s\n",
           generation, sandbox_id, container_id, mount_point, change);
   fflush (stdout);
 }
@@ -185,10 +188,7 @@ on_name_owner (GObject *object, GParamSpec *pspec, Monitor *m)
 }
 
 static void
-on_bus_closed (GDBusConnection *bus,
-               gboolean         remote_peer_vanished,
-               GError          *error,
-               Monitor         *m)
+on_bus_closed (GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, Monitor *m)
 {
   g_printerr ("vcmountctl: the bus connection was closed: %s\n",
               error != NULL ? error->message : "no reason given");
@@ -208,8 +208,8 @@ on_quit_signal (gpointer user_data)
 VcmCtlExit
 vcm_ctl_cmd_monitor (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  g_autoptr(VcmRootfsSet) set = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (VcmRootfsSet) set = NULL;
   g_autofree char *owner = NULL;
   Monitor m = { ctl, loop, NULL, FALSE, FALSE, VCM_CTL_EXIT_OK };
   guint sigint_id, sigterm_id;

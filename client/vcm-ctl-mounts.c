@@ -14,7 +14,7 @@ print_string_answer (VcmCtl *ctl, const char *key, const char *value)
 {
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, key);
       json_builder_add_string_value (b, value);
@@ -34,7 +34,7 @@ print_strv_answer (VcmCtl *ctl, const char *key, const char *const *values)
 {
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, key);
       json_builder_begin_array (b);
@@ -55,7 +55,7 @@ print_strv_answer (VcmCtl *ctl, const char *key, const char *const *values)
 VcmCtlExit
 vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *mount_point = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
@@ -72,8 +72,8 @@ vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) detached = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
@@ -88,8 +88,8 @@ vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) containers = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) containers = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
@@ -104,8 +104,8 @@ vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) rootfs = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rootfs = NULL;
   const char *sandbox_filter = args[0] != NULL && args[0][0] != '\0' ? args[0] : NULL;
   guint64 generation = 0;
   VcmCtlAuth auth;
@@ -114,13 +114,14 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
   rootfs = vcm_client_list_rootfs_sync (ctl->client, sandbox_filter, flags, NULL, &generation, &error);
   vcm_ctl_auth_end (ctl, &auth);
   if (rootfs == NULL && sandbox_filter != NULL)
-    return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts of sandbox %s", sandbox_filter);
+    return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts of sandbox %s",
+                                      sandbox_filter);
   if (rootfs == NULL)
     return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts");
 
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "generation");
@@ -148,7 +149,8 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
     }
   else
     {
-      g_autoptr(VcmCtlTable) table = vcm_ctl_table_new ("SANDBOX", "CONTAINER", "MOUNT-POINT", "RO", NULL);
+      g_autoptr (VcmCtlTable) table =
+        vcm_ctl_table_new ("SANDBOX", "CONTAINER", "MOUNT-POINT", "RO", NULL);
 
       for (guint i = 0; i < rootfs->len; i++)
         {
@@ -166,13 +168,13 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *mount_point = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  mount_point = vcm_client_bind_mount_sync (ctl->client, args[0], args[1], vcm_ctl_opt_read_only,
-                                            flags, NULL, &error);
+  mount_point = vcm_client_bind_mount_sync (ctl->client, args[0], args[1], vcm_ctl_opt_read_only, flags,
+                                            NULL, &error);
   vcm_ctl_auth_end (ctl, &auth);
   if (mount_point == NULL)
     return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
@@ -183,8 +185,8 @@ vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_unmount (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) detached = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 

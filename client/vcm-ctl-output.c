@@ -6,8 +6,8 @@
 #include <string.h>
 
 struct _VcmCtlTable {
-  guint      n_columns;
-  GPtrArray *cells;   /* row-major, header row first, owned strings */
+  guint n_columns;
+  GPtrArray *cells; /* row-major, header row first, owned strings */
 };
 
 VcmCtlTable *
@@ -122,8 +122,8 @@ vcm_ctl_print_fields (const char *const *pairs)
 void
 vcm_ctl_print_json (JsonBuilder *builder)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = NULL;
 
   json_generator_set_pretty (generator, FALSE);

@@ -15,7 +15,8 @@ vcm_ctl_exit_for_error_name (const char *error_name)
   } map[] = {
     { "org.vc.Mount.Error.NotAuthorized", VCM_CTL_EXIT_NOT_AUTHORIZED },
     { "org.freedesktop.DBus.Error.AccessDenied", VCM_CTL_EXIT_NOT_AUTHORIZED },
-    { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", VCM_CTL_EXIT_AUTHENTICATION_REQUIRED },
+    { "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
+      VCM_CTL_EXIT_AUTHENTICATION_REQUIRED },
     { "org.vc.Mount.Error.NotFound", VCM_CTL_EXIT_NOT_FOUND },
     { "org.vc.Mount.Error.NotMounted", VCM_CTL_EXIT_NOT_FOUND },
   };
@@ -77,10 +78,7 @@ parse_u32 (const char *text, gsize len, guint32 *out)
 }
 
 gboolean
-vcm_ctl_parse_devnum (const char *text,
-                      guint32    *major_out,
-                      guint32    *minor_out,
-                      GError    **error)
+vcm_ctl_parse_devnum (const char *text, guint32 *major_out, guint32 *minor_out, GError **error)
 {
   const char *colon;
   guint32 major, minor;
@@ -88,13 +86,11 @@ vcm_ctl_parse_devnum (const char *text,
   g_return_val_if_fail (text != NULL, FALSE);
 
   colon = strchr (text, ':');
-  if (colon == NULL ||
-      !parse_u32 (text, (gsize) (colon - text), &major) ||
+  if (colon == NULL || !parse_u32 (text, (gsize) (colon - text), &major) ||
       !parse_u32 (colon + 1, strlen (colon + 1), &minor))
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "malformed device number '%s' (expected MAJOR:MINOR, two decimal numbers)",
-                   text);
+                   "malformed device number '%s' (expected MAJOR:MINOR, two decimal numbers)", text);
       return FALSE;
     }
   *major_out = major;
@@ -103,9 +99,7 @@ vcm_ctl_parse_devnum (const char *text,
 }
 
 gboolean
-vcm_ctl_parse_timeout (const char *text,
-                       int        *timeout_msec_out,
-                       GError    **error)
+vcm_ctl_parse_timeout (const char *text, int *timeout_msec_out, GError **error)
 {
   guint32 seconds;
 

@@ -13,7 +13,7 @@ typedef enum {
   VCM_CTL_EXIT_USAGE = 2,
   VCM_CTL_EXIT_NOT_AUTHORIZED = 3,
   VCM_CTL_EXIT_NOT_FOUND = 4,
-  VCM_CTL_EXIT_AUTHENTICATION_REQUIRED = 5,   /* polkit would ask: call again interactively */
+  VCM_CTL_EXIT_AUTHENTICATION_REQUIRED = 5, /* polkit would ask: call again interactively */
 } VcmCtlExit;
 
 /* The exit code for a D-Bus error name (NULL = not a remote error): 3 for
@@ -31,15 +31,10 @@ const char *vcm_ctl_hint_for_exit (VcmCtlExit code);
 
 /* Parses "MAJOR:MINOR" (decimal, each fitting in 32 bits, nothing else).
  * Returns FALSE and sets @error (G_OPTION_ERROR_BAD_VALUE) when malformed. */
-gboolean vcm_ctl_parse_devnum (const char *text,
-                               guint32    *major_out,
-                               guint32    *minor_out,
-                               GError    **error);
+gboolean vcm_ctl_parse_devnum (const char *text, guint32 *major_out, guint32 *minor_out, GError **error);
 
 /* Parses a --timeout value in seconds: 0 = no timeout (G_MAXINT ms);
  * 1..2147483 seconds become milliseconds. Anything else is an error. */
-gboolean vcm_ctl_parse_timeout (const char *text,
-                                int        *timeout_msec_out,
-                                GError    **error);
+gboolean vcm_ctl_parse_timeout (const char *text, int *timeout_msec_out, GError **error);
 
 G_END_DECLS

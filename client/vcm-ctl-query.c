@@ -10,8 +10,8 @@
 VcmCtlExit
 vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmDeviceInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmDeviceInfo) info = NULL;
   guint major, minor;
   const char *mount_point;
   VcmCtlAuth auth;
@@ -27,7 +27,7 @@ vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "path");
       json_builder_add_string_value (b, args[0]);
@@ -51,8 +51,8 @@ vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmFsInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmFsInfo) info = NULL;
   const char *device, *fs_type;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
@@ -66,7 +66,7 @@ vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
 
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "mount-point");
       json_builder_add_string_value (b, args[0]);
@@ -87,15 +87,12 @@ vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
 
 /* Prints a yes/no answer, or {"SUBJECT_KEY": SUBJECT, "KEY": bool}. */
 static void
-print_bool_answer (VcmCtl     *ctl,
-                   const char *subject_key,
-                   const char *subject,
-                   const char *key,
-                   gboolean    value)
+print_bool_answer (
+  VcmCtl *ctl, const char *subject_key, const char *subject, const char *key, gboolean value)
 {
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, subject_key);
       json_builder_add_string_value (b, subject);
@@ -114,7 +111,7 @@ print_bool_answer (VcmCtl     *ctl,
 VcmCtlExit
 vcm_ctl_check_is_device_mapper (char **args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   guint32 major, minor;
 
   if (!vcm_ctl_parse_devnum (args[0], &major, &minor, &error))
@@ -125,7 +122,7 @@ vcm_ctl_check_is_device_mapper (char **args)
 VcmCtlExit
 vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *canonical = NULL;
   guint32 major, minor;
   gboolean answer = FALSE;
@@ -151,7 +148,7 @@ vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean answer = FALSE;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
@@ -167,7 +164,7 @@ vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_is_host_device (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean answer = FALSE;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
@@ -211,19 +208,19 @@ vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
     { "host-device", "Host device" },
     { "propagation", "Propagation" },
   };
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) description = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) description = NULL;
   VcmCtlExit code;
 
-  reply = vcm_ctl_call (ctl, "DescribePath", g_variant_new ("(s)", args[0]),
-                        &code, "cannot describe %s", args[0]);
+  reply = vcm_ctl_call (ctl, "DescribePath", g_variant_new ("(s)", args[0]), &code, "cannot describe %s",
+                        args[0]);
   if (reply == NULL)
     return code;
   g_variant_get (reply, "(@a{sv})", &description);
 
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       GVariantIter iter;
       const char *key;
       GVariant *value;
@@ -248,7 +245,7 @@ vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
     }
   else
     {
-      g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
+      g_autoptr (GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
       GVariantIter iter;
       const char *key;
       GVariant *value;
@@ -257,7 +254,7 @@ vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
       g_ptr_array_add (pairs, g_strdup (args[0]));
       for (gsize i = 0; i < G_N_ELEMENTS (known); i++)
         {
-          g_autoptr(GVariant) v = g_variant_lookup_value (description, known[i].key, NULL);
+          g_autoptr (GVariant) v = g_variant_lookup_value (description, known[i].key, NULL);
           if (v == NULL)
             continue;
           g_ptr_array_add (pairs, g_strdup (known[i].label));
@@ -284,7 +281,7 @@ vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
 VcmCtlExit
 vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
 {
-  g_autoptr(GVariant) props = NULL;
+  g_autoptr (GVariant) props = NULL;
   const char *version = "", *shared_dir = "";
   guint64 shm_size = 0, generation = 0;
   VcmCtlExit code;
@@ -303,7 +300,7 @@ vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
 
   if (ctl->json)
     {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonBuilder) b = json_builder_new ();
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "version");
       json_builder_add_string_value (b, version);
@@ -323,11 +320,8 @@ vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
       g_autofree char *shm_text = g_strdup_printf ("%s (%s)", shm_size_bytes, shm_size_words);
       g_autofree char *generation_text = g_strdup_printf ("%" G_GUINT64_FORMAT, generation);
       const char *pairs[] = {
-        "Version", version,
-        "Shared dir", shared_dir,
-        "Default shm size", shm_text,
-        "Generation", generation_text,
-        NULL,
+        "Version", version,      "Shared dir",    shared_dir, "Default shm size",
+        shm_text,  "Generation", generation_text, NULL,
       };
       vcm_ctl_print_fields (pairs);
     }

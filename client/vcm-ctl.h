@@ -13,19 +13,19 @@ G_BEGIN_DECLS
 
 typedef struct {
   GDBusConnection *bus;
-  VcmClient       *client;        /* libvcmount: the service, its owner, the rootfs set */
-  gboolean         json;
-  gboolean         no_ask_password;
-  int              timeout_msec;   /* -1: the D-Bus default */
+  VcmClient *client; /* libvcmount: the service, its owner, the rootfs set */
+  gboolean json;
+  gboolean no_ask_password;
+  int timeout_msec; /* -1: the D-Bus default */
 } VcmCtl;
 
 /* Calls @method of org.vc.Mount with @parameters (floating refs are sunk),
  * allowing interactive authorization (and running pkttyagent) when the user
  * can be asked. On failure prints `vcmountctl: WHAT: MESSAGE` to stderr,
  * stores the exit code in @exit_out and returns NULL. */
-GVariant *vcm_ctl_call (VcmCtl     *ctl,
+GVariant *vcm_ctl_call (VcmCtl *ctl,
                         const char *method,
-                        GVariant   *parameters,
+                        GVariant *parameters,
                         VcmCtlExit *exit_out,
                         const char *what_format,
                         ...) G_GNUC_PRINTF (5, 6);
@@ -35,11 +35,11 @@ GVariant *vcm_ctl_call (VcmCtl     *ctl,
  * client's timeout, unless the user gave one), vcm_ctl_auth_end() undoes it. */
 typedef struct {
   gpointer agent;
-  int      saved_timeout_msec;
+  int saved_timeout_msec;
 } VcmCtlAuth;
 
 VcmCallFlags vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth);
-void         vcm_ctl_auth_end   (VcmCtl *ctl, VcmCtlAuth *auth);
+void vcm_ctl_auth_end (VcmCtl *ctl, VcmCtlAuth *auth);
 
 /* Prints `vcmountctl: WHAT: MESSAGE` for the error of a library call and
  * returns its exit code. */
@@ -54,7 +54,8 @@ GVariant *vcm_ctl_get_all_properties (VcmCtl *ctl, VcmCtlExit *exit_out);
 VcmCtlExit vcm_ctl_report_error (GError *error, const char *what);
 
 /* Prints `vcmountctl: PROBLEM; see 'vcmountctl [CMD ]--help'` and returns 2. */
-VcmCtlExit vcm_ctl_usage_error (const char *command, const char *problem_format, ...) G_GNUC_PRINTF (2, 3);
+VcmCtlExit vcm_ctl_usage_error (const char *command, const char *problem_format, ...)
+  G_GNUC_PRINTF (2, 3);
 
 /* The commands: each gets the positional arguments after its name (already
  * counted) and returns an exit code. */

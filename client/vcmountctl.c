@@ -22,23 +22,21 @@ static gboolean opt_version;
 static const GOptionEntry global_entries[] = {
   { "system", 0, 0, G_OPTION_ARG_NONE, &opt_system,
     "Talk to the service on the system bus (the default)", NULL },
-  { "session", 0, 0, G_OPTION_ARG_NONE, &opt_session,
-    "Talk to the service on the session bus", NULL },
-  { "address", 0, 0, G_OPTION_ARG_STRING, &opt_address,
-    "Talk to the service on the bus at ADDRESS", "ADDRESS" },
+  { "session", 0, 0, G_OPTION_ARG_NONE, &opt_session, "Talk to the service on the session bus", NULL },
+  { "address", 0, 0, G_OPTION_ARG_STRING, &opt_address, "Talk to the service on the bus at ADDRESS",
+    "ADDRESS" },
   { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
     "Print each answer as one JSON document (monitor: one per line)", NULL },
   { "no-ask-password", 0, 0, G_OPTION_ARG_NONE, &opt_no_ask_password,
     "Never ask for a password to authorize a call", NULL },
-  { "timeout", 0, 0, G_OPTION_ARG_STRING, &opt_timeout,
-    "Give up on a call after SECONDS (0: never)", "SECONDS" },
+  { "timeout", 0, 0, G_OPTION_ARG_STRING, &opt_timeout, "Give up on a call after SECONDS (0: never)",
+    "SECONDS" },
   G_OPTION_ENTRY_NULL
 };
 
-static const GOptionEntry version_entries[] = {
-  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version and exit", NULL },
-  G_OPTION_ENTRY_NULL
-};
+static const GOptionEntry version_entries[] = { { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
+                                                  "Print the version and exit", NULL },
+                                                G_OPTION_ENTRY_NULL };
 
 static const GOptionEntry read_only_entries[] = {
   { "read-only", 'r', 0, G_OPTION_ARG_NONE, &vcm_ctl_opt_read_only,
@@ -48,78 +46,64 @@ static const GOptionEntry read_only_entries[] = {
 
 typedef struct {
   const char *name;
-  const char *params;          /* positional arguments, for the usage line */
-  const char *brief;           /* one line, for the list of commands */
-  const char *summary;         /* for the command's own --help */
+  const char *params;  /* positional arguments, for the usage line */
+  const char *brief;   /* one line, for the list of commands */
+  const char *summary; /* for the command's own --help */
   guint min_args;
   guint max_args;
   const GOptionEntry *entries; /* the command's own options, or NULL */
   gboolean needs_signals;
   VcmCtlCommandFunc func;
-  VcmCtlCheckFunc check;       /* checks the arguments before connecting, or NULL */
+  VcmCtlCheckFunc check; /* checks the arguments before connecting, or NULL */
 } Command;
 
 static const Command commands[] = {
-  { "mount-rootfs", "SANDBOX CONTAINER ROOTFS",
-    "Mount a container's root filesystem",
+  { "mount-rootfs", "SANDBOX CONTAINER ROOTFS", "Mount a container's root filesystem",
     "Bind-mount ROOTFS as the root filesystem of container CONTAINER of sandbox SANDBOX,\n"
     "at SHARED_DIR/SANDBOX/CONTAINER/rootfs, and print that mount point.",
     3, 3, read_only_entries, FALSE, vcm_ctl_cmd_mount_rootfs, NULL },
-  { "unmount-rootfs", "SANDBOX CONTAINER",
-    "Unmount a container's root filesystem",
+  { "unmount-rootfs", "SANDBOX CONTAINER", "Unmount a container's root filesystem",
     "Lazily unmount the container's rootfs and everything mounted below it;\n"
     "print the mount points detached, the rootfs first.",
     2, 2, NULL, FALSE, vcm_ctl_cmd_unmount_rootfs, NULL },
-  { "unmount-sandbox", "SANDBOX",
-    "Unmount the root filesystems of a sandbox",
-    "Unmount the rootfs of every container of SANDBOX; print the container IDs.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_unmount_sandbox, NULL },
-  { "list", "[SANDBOX]",
-    "List the mounted root filesystems",
-    "List the rootfs mounts (of SANDBOX only, if given), as the kernel's mount table has them.",
-    0, 1, NULL, FALSE, vcm_ctl_cmd_list, NULL },
-  { "bind", "SOURCE DEST",
-    "Bind-mount a file or directory beneath the shared directory",
+  { "unmount-sandbox", "SANDBOX", "Unmount the root filesystems of a sandbox",
+    "Unmount the rootfs of every container of SANDBOX; print the container IDs.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_unmount_sandbox, NULL },
+  { "list", "[SANDBOX]", "List the mounted root filesystems",
+    "List the rootfs mounts (of SANDBOX only, if given), as the kernel's mount table has them.", 0, 1,
+    NULL, FALSE, vcm_ctl_cmd_list, NULL },
+  { "bind", "SOURCE DEST", "Bind-mount a file or directory beneath the shared directory",
     "Bind-mount SOURCE at DEST, which must lie beneath the service's shared directory;\n"
     "print the mount point.",
     2, 2, read_only_entries, FALSE, vcm_ctl_cmd_bind, NULL },
-  { "unmount", "MOUNTPOINT",
-    "Unmount a mount beneath the shared directory",
-    "Lazily unmount a mount beneath the shared directory; print the mount points detached.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_unmount, NULL },
-  { "device", "PATH",
-    "Show the device holding a path",
-    "Print the device holding PATH and the mount point it is on, as MAJOR:MINOR MOUNTPOINT.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_device, NULL },
-  { "fs", "MOUNTPOINT",
-    "Show the device and filesystem type of a mount",
-    "Print the source device and filesystem type of the mount at MOUNTPOINT.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_fs, NULL },
-  { "is-devicemapper", "MAJOR:MINOR",
-    "Tell whether a block device is a device-mapper device",
-    "Print yes if the block device MAJOR:MINOR is a device-mapper device, else no.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_is_device_mapper, vcm_ctl_check_is_device_mapper },
-  { "is-system-mount", "PATH",
-    "Tell whether a path is /proc, /sys or below them",
-    "Print yes if PATH is /proc, /sys or below them, else no.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_is_system_mount, NULL },
-  { "is-host-device", "PATH",
-    "Tell whether a path is a host device",
-    "Print yes if PATH is /dev, or below it and not a regular file, else no.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_is_host_device, NULL },
-  { "describe", "PATH",
-    "Show all the service knows about a path",
-    "Print everything the service knows about PATH: device, mount, flags, propagation.",
-    1, 1, NULL, FALSE, vcm_ctl_cmd_describe, NULL },
-  { "monitor", "",
-    "Follow the service's signals",
+  { "unmount", "MOUNTPOINT", "Unmount a mount beneath the shared directory",
+    "Lazily unmount a mount beneath the shared directory; print the mount points detached.", 1, 1, NULL,
+    FALSE, vcm_ctl_cmd_unmount, NULL },
+  { "device", "PATH", "Show the device holding a path",
+    "Print the device holding PATH and the mount point it is on, as MAJOR:MINOR MOUNTPOINT.", 1, 1, NULL,
+    FALSE, vcm_ctl_cmd_device, NULL },
+  { "fs", "MOUNTPOINT", "Show the device and filesystem type of a mount",
+    "Print the source device and filesystem type of the mount at MOUNTPOINT.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_fs, NULL },
+  { "is-devicemapper", "MAJOR:MINOR", "Tell whether a block device is a device-mapper device",
+    "Print yes if the block device MAJOR:MINOR is a device-mapper device, else no.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_is_device_mapper, vcm_ctl_check_is_device_mapper },
+  { "is-system-mount", "PATH", "Tell whether a path is /proc, /sys or below them",
+    "Print yes if PATH is /proc, /sys or below them, else no.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_is_system_mount, NULL },
+  { "is-host-device", "PATH", "Tell whether a path is a host device",
+    "Print yes if PATH is /dev, or below it and not a regular file, else no.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_is_host_device, NULL },
+  { "describe", "PATH", "Show all the service knows about a path",
+    "Print everything the service knows about PATH: device, mount, flags, propagation.", 1, 1, NULL,
+    FALSE, vcm_ctl_cmd_describe, NULL },
+  { "monitor", "", "Follow the service's signals",
     "Print one line per signal of the service (mounts, unmounts, foreign changes)\n"
     "until interrupted.",
     0, 0, NULL, TRUE, vcm_ctl_cmd_monitor, NULL },
-  { "status", "",
-    "Show the service's properties",
-    "Print the service's properties: Version, SharedDir, DefaultShmSize, Generation.",
-    0, 0, NULL, FALSE, vcm_ctl_cmd_status, NULL },
+  { "status", "", "Show the service's properties",
+    "Print the service's properties: Version, SharedDir, DefaultShmSize, Generation.", 0, 0, NULL, FALSE,
+    vcm_ctl_cmd_status, NULL },
 };
 
 static const char exit_status_text[] =
@@ -156,23 +140,24 @@ static GOptionContext *
 global_context_new (void)
 {
   GOptionContext *ctx = g_option_context_new ("COMMAND [ARGUMENT…]");
-  g_autoptr(GString) text = g_string_new ("Commands:\n");
+  g_autoptr (GString) text = g_string_new ("Commands:\n");
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
       const Command *c = &commands[i];
-      g_string_append_printf (text, "  %s%s%s%s\n      %s\n", c->name,
-                              c->params[0] != '\0' ? " " : "", c->params,
-                              c->entries == read_only_entries ? " [--read-only]" : "",
+      g_string_append_printf (text, "  %s%s%s%s\n      %s\n", c->name, c->params[0] != '\0' ? " " : "",
+                              c->params, c->entries == read_only_entries ? " [--read-only]" : "",
                               c->brief);
     }
   g_string_append (text, "  help [COMMAND]\n      Show the help of vcmountctl or of COMMAND.\n\n");
-  g_string_append (text, "Global options go before the command (or after it).\n"
-                         "See 'vcmountctl COMMAND --help' for each command.\n\n");
+  g_string_append (text,
+                   "Global options go before the command (or after it).\n"
+                   "See 'vcmountctl COMMAND --help' for each command.\n\n");
   g_string_append (text, exit_status_text);
 
-  g_option_context_set_summary (ctx, "Mount container root filesystems through the vc-mount service\n"
-                                     "(org.vc.Mount) and ask it about devices and mounts.");
+  g_option_context_set_summary (ctx,
+                                "Mount container root filesystems through the vc-mount service\n"
+                                "(org.vc.Mount) and ask it about devices and mounts.");
   g_option_context_set_description (ctx, text->str);
   g_option_context_set_strict_posix (ctx, TRUE);
   g_option_context_add_main_entries (ctx, global_entries, NULL);
@@ -183,11 +168,11 @@ global_context_new (void)
 static GOptionContext *
 command_context_new (const Command *c)
 {
-  g_autofree char *params = g_strdup_printf ("%s%s%s", c->name,
-                                             c->params[0] != '\0' ? " " : "", c->params);
+  g_autofree char *params =
+    g_strdup_printf ("%s%s%s", c->name, c->params[0] != '\0' ? " " : "", c->params);
   GOptionContext *ctx = g_option_context_new (params);
-  GOptionGroup *global = g_option_group_new ("global", "Global options:",
-                                             "Show the global options", NULL, NULL);
+  GOptionGroup *global =
+    g_option_group_new ("global", "Global options:", "Show the global options", NULL, NULL);
 
   g_option_context_set_summary (ctx, c->summary);
   g_option_context_set_description (ctx, command_description);
@@ -212,7 +197,7 @@ static VcmCtlExit
 run_help (GOptionContext *global_ctx, int argc, char **argv)
 {
   const Command *c;
-  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr (GOptionContext) ctx = NULL;
 
   if (argc == 1)
     {
@@ -235,7 +220,7 @@ connect_bus (GError **error)
   if (opt_address != NULL)
     return g_dbus_connection_new_for_address_sync (opt_address,
                                                    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                    NULL, NULL, error);
   return g_bus_get_sync (opt_session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, error);
 }
@@ -251,11 +236,11 @@ bus_description (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) global_ctx = NULL;
-  g_autoptr(GOptionContext) cmd_ctx = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(VcmClient) client = NULL;
+  g_autoptr (GOptionContext) global_ctx = NULL;
+  g_autoptr (GOptionContext) cmd_ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (VcmClient) client = NULL;
   const Command *c;
   VcmCtl ctl = { 0 };
   int cmd_argc;

@@ -24,7 +24,8 @@ static const GOptionEntry entries[] = {
 static void
 print_rootfs (const char *what, VcmRootfsSet *set, VcmRootfs *rootfs, const char *extra)
 {
-  printf ("%s generation=%" G_GUINT64_FORMAT " sandbox=%s container=%s mount-point=%s read-only=%s%s%s\n",
+  printf ("%s generation=%" G_GUINT64_FORMAT
+          " sandbox=%s container=%s mount-point=%s read-only=%s%s%s\n",
           what, vcm_rootfs_set_get_generation (set), vcm_rootfs_get_sandbox_id (rootfs),
           vcm_rootfs_get_container_id (rootfs), vcm_rootfs_get_mount_point (rootfs),
           vcm_rootfs_get_read_only (rootfs) ? "yes" : "no", extra ? " " : "", extra ? extra : "");
@@ -57,8 +58,8 @@ on_changed (VcmRootfsSet *set, VcmRootfs *rootfs, const char *change, gpointer u
 static void
 on_resynced (VcmRootfsSet *set, GMainLoop *loop)
 {
-  printf ("resynced generation=%" G_GUINT64_FORMAT " count=%u\n",
-          vcm_rootfs_set_get_generation (set), g_list_model_get_n_items (G_LIST_MODEL (set)));
+  printf ("resynced generation=%" G_GUINT64_FORMAT " count=%u\n", vcm_rootfs_set_get_generation (set),
+          g_list_model_get_n_items (G_LIST_MODEL (set)));
   fflush (stdout);
   if (opt_once)
     g_main_loop_quit (loop);
@@ -74,13 +75,14 @@ on_quit (gpointer user_data)
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("[SANDBOX] - follow the rootfs mounts of vc-mount");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(VcmClient) client = NULL;
-  g_autoptr(VcmRootfsSet) set = NULL;
-  g_autoptr(GPtrArray) rootfs = NULL;
-  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr (GOptionContext) ctx =
+    g_option_context_new ("[SANDBOX] - follow the rootfs mounts of vc-mount");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) bus = NULL;
+  g_autoptr (VcmClient) client = NULL;
+  g_autoptr (VcmRootfsSet) set = NULL;
+  g_autoptr (GPtrArray) rootfs = NULL;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   const char *sandbox = NULL;
   guint64 generation = 0;
   guint sigint_id, sigterm_id;
@@ -96,7 +98,7 @@ main (int argc, char **argv)
     {
       bus = g_dbus_connection_new_for_address_sync (opt_address,
                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                     NULL, NULL, &error);
       if (bus == NULL)
         {
@@ -120,7 +122,8 @@ main (int argc, char **argv)
        * calls again with VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION */
       if (g_error_matches (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
         {
-          g_printerr ("vcmount-list: polkit wants you to authenticate, and this example never lets it ask\n");
+          g_printerr (
+            "vcmount-list: polkit wants you to authenticate, and this example never lets it ask\n");
           return 3;
         }
       return g_error_matches (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_NOT_AUTHORIZED) ? 3 : 1;

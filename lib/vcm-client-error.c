@@ -12,17 +12,17 @@
 
 #include <gio/gio.h>
 
-#define VCM_ERROR_PREFIX "org.vc.Mount.Error."
+#define VCM_ERROR_PREFIX                   "org.vc.Mount.Error."
 #define INTERACTIVE_AUTHORIZATION_REQUIRED "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired"
 
 static const GDBusErrorEntry error_entries[] = {
-  { VCM_CLIENT_ERROR_FAILED,           VCM_ERROR_PREFIX "Failed" },
+  { VCM_CLIENT_ERROR_FAILED, VCM_ERROR_PREFIX "Failed" },
   { VCM_CLIENT_ERROR_INVALID_ARGUMENT, VCM_ERROR_PREFIX "InvalidArgument" },
-  { VCM_CLIENT_ERROR_NOT_AUTHORIZED,   VCM_ERROR_PREFIX "NotAuthorized" },
-  { VCM_CLIENT_ERROR_NOT_FOUND,        VCM_ERROR_PREFIX "NotFound" },
-  { VCM_CLIENT_ERROR_ALREADY_MOUNTED,  VCM_ERROR_PREFIX "AlreadyMounted" },
-  { VCM_CLIENT_ERROR_NOT_MOUNTED,      VCM_ERROR_PREFIX "NotMounted" },
-  { VCM_CLIENT_ERROR_LIMITS_EXCEEDED,  VCM_ERROR_PREFIX "LimitsExceeded" },
+  { VCM_CLIENT_ERROR_NOT_AUTHORIZED, VCM_ERROR_PREFIX "NotAuthorized" },
+  { VCM_CLIENT_ERROR_NOT_FOUND, VCM_ERROR_PREFIX "NotFound" },
+  { VCM_CLIENT_ERROR_ALREADY_MOUNTED, VCM_ERROR_PREFIX "AlreadyMounted" },
+  { VCM_CLIENT_ERROR_NOT_MOUNTED, VCM_ERROR_PREFIX "NotMounted" },
+  { VCM_CLIENT_ERROR_LIMITS_EXCEEDED, VCM_ERROR_PREFIX "LimitsExceeded" },
 };
 
 GQuark
@@ -30,8 +30,8 @@ vcm_client_error_quark (void)
 {
   static gsize quark = 0;
 
-  g_dbus_error_register_error_domain ("vcm-client-error-quark", &quark,
-                                      error_entries, G_N_ELEMENTS (error_entries));
+  g_dbus_error_register_error_domain ("vcm-client-error-quark", &quark, error_entries,
+                                      G_N_ELEMENTS (error_entries));
   return (GQuark) quark;
 }
 

@@ -3,7 +3,7 @@
  * org.freedesktop.DBus.Error.InteractiveAuthorizationRequired. */
 #pragma once
 
-#if !defined (VCMOUNT_INSIDE) && !defined (VCMOUNT_COMPILATION)
+#if !defined(VCMOUNT_INSIDE) && !defined(VCMOUNT_COMPILATION)
 #error "Only <vcmount.h> can be included directly."
 #endif
 

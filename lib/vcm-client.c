@@ -31,9 +31,12 @@ struct _VcmClient {
 static void async_initable_iface_init (GAsyncInitableIface *iface);
 static void initable_iface_init (GInitableIface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (VcmClient, vcm_client, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (VcmClient,
+                               vcm_client,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_INITABLE, initable_iface_init)
-                               G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_INITABLE, async_initable_iface_init))
+                                 G_IMPLEMENT_INTERFACE (G_TYPE_ASYNC_INITABLE,
+                                                        async_initable_iface_init))
 
 enum {
   PROP_0,
@@ -58,8 +61,7 @@ set_proxy (VcmClient *self, VcmDBusMount *proxy)
 {
   self->proxy = proxy;
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), self->timeout_msec);
-  g_signal_connect_object (proxy, "notify::g-name-owner", G_CALLBACK (on_name_owner_notify),
-                           self, 0);
+  g_signal_connect_object (proxy, "notify::g-name-owner", G_CALLBACK (on_name_owner_notify), self, 0);
 }
 
 static gboolean
@@ -91,7 +93,7 @@ initable_iface_init (GInitableIface *iface)
 static void
 on_proxy_ready (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   VcmClient *self = g_task_get_source_object (task);
   GError *error = NULL;
   VcmDBusMount *proxy = vcm_dbus_mount_proxy_new_finish (res, &error);
@@ -110,9 +112,8 @@ make_proxy (GTask *task)
 {
   VcmClient *self = g_task_get_source_object (task);
 
-  vcm_dbus_mount_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
-                            VCM_BUS_NAME, VCM_OBJECT_PATH, g_task_get_cancellable (task),
-                            on_proxy_ready, task);
+  vcm_dbus_mount_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES, VCM_BUS_NAME,
+                            VCM_OBJECT_PATH, g_task_get_cancellable (task), on_proxy_ready, task);
 }
 
 static void
@@ -133,11 +134,11 @@ on_bus_ready (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-async_initable_init_async (GAsyncInitable      *initable,
-                           int                  io_priority,
-                           GCancellable        *cancellable,
-                           GAsyncReadyCallback  callback,
-                           gpointer             user_data)
+async_initable_init_async (GAsyncInitable *initable,
+                           int io_priority,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   VcmClient *self = VCM_CLIENT (initable);
   GTask *task = g_task_new (self, cancellable, callback, user_data);
@@ -240,8 +241,7 @@ vcm_client_class_init (VcmClientClass *klass)
    * the service.
    */
   props[PROP_NAME_OWNER] =
-    g_param_spec_string ("name-owner", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    g_param_spec_string ("name-owner", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * VcmClient:timeout-msec:
    *
@@ -271,14 +271,14 @@ vcm_client_init (VcmClient *self)
  * need not be running.
  */
 void
-vcm_client_new (GDBusConnection     *connection,
-                GCancellable        *cancellable,
-                GAsyncReadyCallback  callback,
-                gpointer             user_data)
+vcm_client_new (GDBusConnection *connection,
+                GCancellable *cancellable,
+                GAsyncReadyCallback callback,
+                gpointer user_data)
 {
   g_return_if_fail (connection == NULL || G_IS_DBUS_CONNECTION (connection));
-  g_async_initable_new_async (VCM_TYPE_CLIENT, G_PRIORITY_DEFAULT, cancellable, callback,
-                              user_data, "connection", connection, NULL);
+  g_async_initable_new_async (VCM_TYPE_CLIENT, G_PRIORITY_DEFAULT, cancellable, callback, user_data,
+                              "connection", connection, NULL);
 }
 
 /**
@@ -293,7 +293,7 @@ vcm_client_new (GDBusConnection     *connection,
 VcmClient *
 vcm_client_new_finish (GAsyncResult *result, GError **error)
 {
-  g_autoptr(GObject) source = g_async_result_get_source_object (result);
+  g_autoptr (GObject) source = g_async_result_get_source_object (result);
   GObject *object = g_async_initable_new_finish (G_ASYNC_INITABLE (source), result, error);
 
   return object != NULL ? VCM_CLIENT (object) : NULL;
@@ -398,7 +398,7 @@ dbus_call_flags (VcmCallFlags flags)
 static void
 on_call_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   GError *error = NULL;
   GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
 
@@ -412,24 +412,24 @@ on_call_done (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-_vcm_client_call (VcmClient           *self,
-                  const char          *interface,
-                  const char          *method,
-                  GVariant            *parameters,
-                  const char          *reply_type,
-                  VcmCallFlags         flags,
-                  GCancellable        *cancellable,
-                  GAsyncReadyCallback  callback,
-                  gpointer             user_data,
-                  gpointer             source_tag)
+_vcm_client_call (VcmClient *self,
+                  const char *interface,
+                  const char *method,
+                  GVariant *parameters,
+                  const char *reply_type,
+                  VcmCallFlags flags,
+                  GCancellable *cancellable,
+                  GAsyncReadyCallback callback,
+                  gpointer user_data,
+                  gpointer source_tag)
 {
   /* The task holds the client until the call is done. */
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, source_tag);
-  g_dbus_connection_call (self->connection, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method,
-                          parameters, G_VARIANT_TYPE (reply_type), dbus_call_flags (flags),
-                          self->timeout_msec, cancellable, on_call_done, task);
+  g_dbus_connection_call (self->connection, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method, parameters,
+                          G_VARIANT_TYPE (reply_type), dbus_call_flags (flags), self->timeout_msec,
+                          cancellable, on_call_done, task);
 }
 
 GVariant *
@@ -442,22 +442,21 @@ _vcm_client_call_finish (VcmClient *self, GAsyncResult *result, gpointer source_
 }
 
 GVariant *
-_vcm_client_call_sync (VcmClient    *self,
-                       const char   *interface,
-                       const char   *method,
-                       GVariant     *parameters,
-                       const char   *reply_type,
-                       VcmCallFlags  flags,
+_vcm_client_call_sync (VcmClient *self,
+                       const char *interface,
+                       const char *method,
+                       GVariant *parameters,
+                       const char *reply_type,
+                       VcmCallFlags flags,
                        GCancellable *cancellable,
-                       GError      **error)
+                       GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   GVariant *reply;
 
-  reply = g_dbus_connection_call_sync (self->connection, VCM_BUS_NAME, VCM_OBJECT_PATH, interface,
-                                       method, parameters, G_VARIANT_TYPE (reply_type),
-                                       dbus_call_flags (flags), self->timeout_msec, cancellable,
-                                       &local_error);
+  reply = g_dbus_connection_call_sync (
+    self->connection, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method, parameters,
+    G_VARIANT_TYPE (reply_type), dbus_call_flags (flags), self->timeout_msec, cancellable, &local_error);
   if (reply == NULL)
     {
       _vcm_client_error_fixup (local_error);
@@ -469,8 +468,8 @@ _vcm_client_call_sync (VcmClient    *self,
 static int
 compare_rootfs_ptr (gconstpointer a, gconstpointer b)
 {
-  VcmRootfs *ra = *(VcmRootfs * const *) a;
-  VcmRootfs *rb = *(VcmRootfs * const *) b;
+  VcmRootfs *ra = *(VcmRootfs *const *) a;
+  VcmRootfs *rb = *(VcmRootfs *const *) b;
 
   return _vcm_rootfs_compare_key (ra, vcm_rootfs_get_sandbox_id (rb), vcm_rootfs_get_container_id (rb));
 }
@@ -478,7 +477,7 @@ compare_rootfs_ptr (gconstpointer a, gconstpointer b)
 GPtrArray *
 _vcm_rootfs_array_from_variant (GVariant *reply, guint64 *out_generation)
 {
-  g_autoptr(GVariantIter) iter = NULL;
+  g_autoptr (GVariantIter) iter = NULL;
   GPtrArray *items = g_ptr_array_new_with_free_func (g_object_unref);
   const char *sandbox_id, *container_id, *mount_point;
   gboolean read_only;
@@ -493,9 +492,9 @@ _vcm_rootfs_array_from_variant (GVariant *reply, guint64 *out_generation)
     {
       VcmRootfs *r = items->pdata[i];
 
-      if (kept > 0 && _vcm_rootfs_compare_key (items->pdata[kept - 1],
-                                               vcm_rootfs_get_sandbox_id (r),
-                                               vcm_rootfs_get_container_id (r)) == 0)
+      if (kept > 0 &&
+          _vcm_rootfs_compare_key (items->pdata[kept - 1], vcm_rootfs_get_sandbox_id (r),
+                                   vcm_rootfs_get_container_id (r)) == 0)
         {
           g_object_unref (r);
           continue;
@@ -545,8 +544,8 @@ vcm_client_mount_rootfs (VcmClient *self,
   g_return_if_fail (container_id != NULL);
   g_return_if_fail (rootfs != NULL);
   _vcm_client_call (self, VCM_INTERFACE, "MountRootfs",
-                    g_variant_new ("(sssb)", sandbox_id, container_id, rootfs, read_only),
-                    "(s)", flags, cancellable, callback, user_data, vcm_client_mount_rootfs);
+                    g_variant_new ("(sssb)", sandbox_id, container_id, rootfs, read_only), "(s)", flags,
+                    cancellable, callback, user_data, vcm_client_mount_rootfs);
 }
 
 static char *
@@ -569,11 +568,9 @@ decode_mount_rootfs (GVariant *reply)
  * Returns: (transfer full): the mount point, or %NULL on error
  */
 char *
-vcm_client_mount_rootfs_finish (VcmClient *self,
-                                GAsyncResult *result,
-                                GError **error)
+vcm_client_mount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_mount_rootfs, error);
   if (reply == NULL)
@@ -608,7 +605,7 @@ vcm_client_mount_rootfs_sync (VcmClient *self,
                               GCancellable *cancellable,
                               GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (sandbox_id != NULL, NULL);
@@ -650,8 +647,8 @@ vcm_client_unmount_rootfs (VcmClient *self,
   g_return_if_fail (sandbox_id != NULL);
   g_return_if_fail (container_id != NULL);
   _vcm_client_call (self, VCM_INTERFACE, "UnmountRootfs",
-                    g_variant_new ("(ss)", sandbox_id, container_id),
-                    "(as)", flags, cancellable, callback, user_data, vcm_client_unmount_rootfs);
+                    g_variant_new ("(ss)", sandbox_id, container_id), "(as)", flags, cancellable,
+                    callback, user_data, vcm_client_unmount_rootfs);
 }
 
 static char **
@@ -674,11 +671,9 @@ decode_unmount_rootfs (GVariant *reply)
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, the rootfs first, or %NULL on error
  */
 char **
-vcm_client_unmount_rootfs_finish (VcmClient *self,
-                                  GAsyncResult *result,
-                                  GError **error)
+vcm_client_unmount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_unmount_rootfs, error);
   if (reply == NULL)
@@ -709,14 +704,14 @@ vcm_client_unmount_rootfs_sync (VcmClient *self,
                                 GCancellable *cancellable,
                                 GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (sandbox_id != NULL, NULL);
   g_return_val_if_fail (container_id != NULL, NULL);
   reply = _vcm_client_call_sync (self, VCM_INTERFACE, "UnmountRootfs",
-                                 g_variant_new ("(ss)", sandbox_id, container_id),
-                                 "(as)", flags, cancellable, error);
+                                 g_variant_new ("(ss)", sandbox_id, container_id), "(as)", flags,
+                                 cancellable, error);
   if (reply == NULL)
     return NULL;
   return decode_unmount_rootfs (reply);
@@ -746,9 +741,8 @@ vcm_client_unmount_sandbox (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (sandbox_id != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "UnmountSandbox",
-                    g_variant_new ("(s)", sandbox_id),
-                    "(as)", flags, cancellable, callback, user_data, vcm_client_unmount_sandbox);
+  _vcm_client_call (self, VCM_INTERFACE, "UnmountSandbox", g_variant_new ("(s)", sandbox_id), "(as)",
+                    flags, cancellable, callback, user_data, vcm_client_unmount_sandbox);
 }
 
 static char **
@@ -771,11 +765,9 @@ decode_unmount_sandbox (GVariant *reply)
  * Returns: (transfer full) (array zero-terminated=1): the container IDs whose rootfs was unmounted, or %NULL on error
  */
 char **
-vcm_client_unmount_sandbox_finish (VcmClient *self,
-                                   GAsyncResult *result,
-                                   GError **error)
+vcm_client_unmount_sandbox_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_unmount_sandbox, error);
   if (reply == NULL)
@@ -798,19 +790,15 @@ vcm_client_unmount_sandbox_finish (VcmClient *self,
  * Returns: (transfer full) (array zero-terminated=1): the container IDs whose rootfs was unmounted, or %NULL on error
  */
 char **
-vcm_client_unmount_sandbox_sync (VcmClient *self,
-                                 const char *sandbox_id,
-                                 VcmCallFlags flags,
-                                 GCancellable *cancellable,
-                                 GError **error)
+vcm_client_unmount_sandbox_sync (
+  VcmClient *self, const char *sandbox_id, VcmCallFlags flags, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (sandbox_id != NULL, NULL);
   reply = _vcm_client_call_sync (self, VCM_INTERFACE, "UnmountSandbox",
-                                 g_variant_new ("(s)", sandbox_id),
-                                 "(as)", flags, cancellable, error);
+                                 g_variant_new ("(s)", sandbox_id), "(as)", flags, cancellable, error);
   if (reply == NULL)
     return NULL;
   return decode_unmount_sandbox (reply);
@@ -840,8 +828,8 @@ vcm_client_list_rootfs (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   _vcm_client_call (self, VCM_INTERFACE, "ListRootfs",
-                    g_variant_new ("(s)", sandbox_id != NULL ? sandbox_id : ""),
-                    "(ta(sssb))", flags, cancellable, callback, user_data, vcm_client_list_rootfs);
+                    g_variant_new ("(s)", sandbox_id != NULL ? sandbox_id : ""), "(ta(sssb))", flags,
+                    cancellable, callback, user_data, vcm_client_list_rootfs);
 }
 
 static GPtrArray *
@@ -867,7 +855,7 @@ vcm_client_list_rootfs_finish (VcmClient *self,
                                guint64 *out_generation,
                                GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_list_rootfs, error);
   if (reply == NULL)
@@ -898,7 +886,7 @@ vcm_client_list_rootfs_sync (VcmClient *self,
                              guint64 *out_generation,
                              GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   reply = _vcm_client_call_sync (self, VCM_INTERFACE, "ListRootfs",
@@ -939,8 +927,8 @@ vcm_client_bind_mount (VcmClient *self,
   g_return_if_fail (source != NULL);
   g_return_if_fail (destination != NULL);
   _vcm_client_call (self, VCM_INTERFACE, "BindMount",
-                    g_variant_new ("(ssb)", source, destination, read_only),
-                    "(s)", flags, cancellable, callback, user_data, vcm_client_bind_mount);
+                    g_variant_new ("(ssb)", source, destination, read_only), "(s)", flags, cancellable,
+                    callback, user_data, vcm_client_bind_mount);
 }
 
 static char *
@@ -963,11 +951,9 @@ decode_bind_mount (GVariant *reply)
  * Returns: (transfer full): the mount point, or %NULL on error
  */
 char *
-vcm_client_bind_mount_finish (VcmClient *self,
-                              GAsyncResult *result,
-                              GError **error)
+vcm_client_bind_mount_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_bind_mount, error);
   if (reply == NULL)
@@ -1000,14 +986,14 @@ vcm_client_bind_mount_sync (VcmClient *self,
                             GCancellable *cancellable,
                             GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (source != NULL, NULL);
   g_return_val_if_fail (destination != NULL, NULL);
   reply = _vcm_client_call_sync (self, VCM_INTERFACE, "BindMount",
-                                 g_variant_new ("(ssb)", source, destination, read_only),
-                                 "(s)", flags, cancellable, error);
+                                 g_variant_new ("(ssb)", source, destination, read_only), "(s)", flags,
+                                 cancellable, error);
   if (reply == NULL)
     return NULL;
   return decode_bind_mount (reply);
@@ -1037,9 +1023,8 @@ vcm_client_unmount (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (mount_point != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "Unmount",
-                    g_variant_new ("(s)", mount_point),
-                    "(as)", flags, cancellable, callback, user_data, vcm_client_unmount);
+  _vcm_client_call (self, VCM_INTERFACE, "Unmount", g_variant_new ("(s)", mount_point), "(as)", flags,
+                    cancellable, callback, user_data, vcm_client_unmount);
 }
 
 static char **
@@ -1062,11 +1047,9 @@ decode_unmount (GVariant *reply)
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, @mount_point first, or %NULL on error
  */
 char **
-vcm_client_unmount_finish (VcmClient *self,
-                           GAsyncResult *result,
-                           GError **error)
+vcm_client_unmount_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_unmount, error);
   if (reply == NULL)
@@ -1095,12 +1078,11 @@ vcm_client_unmount_sync (VcmClient *self,
                          GCancellable *cancellable,
                          GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (mount_point != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "Unmount",
-                                 g_variant_new ("(s)", mount_point),
+  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "Unmount", g_variant_new ("(s)", mount_point),
                                  "(as)", flags, cancellable, error);
   if (reply == NULL)
     return NULL;
@@ -1131,9 +1113,8 @@ vcm_client_get_device_for_path (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "GetDeviceForPath",
-                    g_variant_new ("(s)", path),
-                    "(uus)", flags, cancellable, callback, user_data, vcm_client_get_device_for_path);
+  _vcm_client_call (self, VCM_INTERFACE, "GetDeviceForPath", g_variant_new ("(s)", path), "(uus)", flags,
+                    cancellable, callback, user_data, vcm_client_get_device_for_path);
 }
 
 static VcmDeviceInfo *
@@ -1153,11 +1134,9 @@ decode_get_device_for_path (GVariant *reply)
  * Returns: (transfer full): the device and mount point, or %NULL on error
  */
 VcmDeviceInfo *
-vcm_client_get_device_for_path_finish (VcmClient *self,
-                                       GAsyncResult *result,
-                                       GError **error)
+vcm_client_get_device_for_path_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_get_device_for_path, error);
   if (reply == NULL)
@@ -1180,18 +1159,14 @@ vcm_client_get_device_for_path_finish (VcmClient *self,
  * Returns: (transfer full): the device and mount point, or %NULL on error
  */
 VcmDeviceInfo *
-vcm_client_get_device_for_path_sync (VcmClient *self,
-                                     const char *path,
-                                     VcmCallFlags flags,
-                                     GCancellable *cancellable,
-                                     GError **error)
+vcm_client_get_device_for_path_sync (
+  VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (path != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "GetDeviceForPath",
-                                 g_variant_new ("(s)", path),
+  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "GetDeviceForPath", g_variant_new ("(s)", path),
                                  "(uus)", flags, cancellable, error);
   if (reply == NULL)
     return NULL;
@@ -1222,9 +1197,9 @@ vcm_client_get_device_path_and_fs_type (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (mount_point != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "GetDevicePathAndFsType",
-                    g_variant_new ("(s)", mount_point),
-                    "(ss)", flags, cancellable, callback, user_data, vcm_client_get_device_path_and_fs_type);
+  _vcm_client_call (self, VCM_INTERFACE, "GetDevicePathAndFsType", g_variant_new ("(s)", mount_point),
+                    "(ss)", flags, cancellable, callback, user_data,
+                    vcm_client_get_device_path_and_fs_type);
 }
 
 static VcmFsInfo *
@@ -1244,11 +1219,9 @@ decode_get_device_path_and_fs_type (GVariant *reply)
  * Returns: (transfer full): the device and filesystem type, or %NULL on error
  */
 VcmFsInfo *
-vcm_client_get_device_path_and_fs_type_finish (VcmClient *self,
-                                               GAsyncResult *result,
-                                               GError **error)
+vcm_client_get_device_path_and_fs_type_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_get_device_path_and_fs_type, error);
   if (reply == NULL)
@@ -1277,13 +1250,12 @@ vcm_client_get_device_path_and_fs_type_sync (VcmClient *self,
                                              GCancellable *cancellable,
                                              GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (mount_point != NULL, NULL);
   reply = _vcm_client_call_sync (self, VCM_INTERFACE, "GetDevicePathAndFsType",
-                                 g_variant_new ("(s)", mount_point),
-                                 "(ss)", flags, cancellable, error);
+                                 g_variant_new ("(s)", mount_point), "(ss)", flags, cancellable, error);
   if (reply == NULL)
     return NULL;
   return decode_get_device_path_and_fs_type (reply);
@@ -1314,9 +1286,8 @@ vcm_client_is_device_mapper (VcmClient *self,
                              gpointer user_data)
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
-  _vcm_client_call (self, VCM_INTERFACE, "IsDeviceMapper",
-                    g_variant_new ("(uu)", major, minor),
-                    "(b)", flags, cancellable, callback, user_data, vcm_client_is_device_mapper);
+  _vcm_client_call (self, VCM_INTERFACE, "IsDeviceMapper", g_variant_new ("(uu)", major, minor), "(b)",
+                    flags, cancellable, callback, user_data, vcm_client_is_device_mapper);
 }
 
 static gboolean
@@ -1343,7 +1314,7 @@ vcm_client_is_device_mapper_finish (VcmClient *self,
                                     gboolean *out_result,
                                     GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_is_device_mapper, error);
   if (reply == NULL)
@@ -1376,12 +1347,11 @@ vcm_client_is_device_mapper_sync (VcmClient *self,
                                   gboolean *out_result,
                                   GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), FALSE);
   reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsDeviceMapper",
-                                 g_variant_new ("(uu)", major, minor),
-                                 "(b)", flags, cancellable, error);
+                                 g_variant_new ("(uu)", major, minor), "(b)", flags, cancellable, error);
   if (reply == NULL)
     return FALSE;
   return decode_is_device_mapper (reply, out_result);
@@ -1411,9 +1381,8 @@ vcm_client_is_system_mount (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "IsSystemMount",
-                    g_variant_new ("(s)", path),
-                    "(b)", flags, cancellable, callback, user_data, vcm_client_is_system_mount);
+  _vcm_client_call (self, VCM_INTERFACE, "IsSystemMount", g_variant_new ("(s)", path), "(b)", flags,
+                    cancellable, callback, user_data, vcm_client_is_system_mount);
 }
 
 static gboolean
@@ -1440,7 +1409,7 @@ vcm_client_is_system_mount_finish (VcmClient *self,
                                    gboolean *out_result,
                                    GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_is_system_mount, error);
   if (reply == NULL)
@@ -1471,12 +1440,11 @@ vcm_client_is_system_mount_sync (VcmClient *self,
                                  gboolean *out_result,
                                  GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsSystemMount",
-                                 g_variant_new ("(s)", path),
+  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsSystemMount", g_variant_new ("(s)", path),
                                  "(b)", flags, cancellable, error);
   if (reply == NULL)
     return FALSE;
@@ -1507,9 +1475,8 @@ vcm_client_is_host_device (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "IsHostDevice",
-                    g_variant_new ("(s)", path),
-                    "(b)", flags, cancellable, callback, user_data, vcm_client_is_host_device);
+  _vcm_client_call (self, VCM_INTERFACE, "IsHostDevice", g_variant_new ("(s)", path), "(b)", flags,
+                    cancellable, callback, user_data, vcm_client_is_host_device);
 }
 
 static gboolean
@@ -1536,7 +1503,7 @@ vcm_client_is_host_device_finish (VcmClient *self,
                                   gboolean *out_result,
                                   GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_is_host_device, error);
   if (reply == NULL)
@@ -1567,13 +1534,12 @@ vcm_client_is_host_device_sync (VcmClient *self,
                                 gboolean *out_result,
                                 GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsHostDevice",
-                                 g_variant_new ("(s)", path),
-                                 "(b)", flags, cancellable, error);
+  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsHostDevice", g_variant_new ("(s)", path), "(b)",
+                                 flags, cancellable, error);
   if (reply == NULL)
     return FALSE;
   return decode_is_host_device (reply, out_result);
@@ -1603,9 +1569,8 @@ vcm_client_describe_path (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "DescribePath",
-                    g_variant_new ("(s)", path),
-                    "(a{sv})", flags, cancellable, callback, user_data, vcm_client_describe_path);
+  _vcm_client_call (self, VCM_INTERFACE, "DescribePath", g_variant_new ("(s)", path), "(a{sv})", flags,
+                    cancellable, callback, user_data, vcm_client_describe_path);
 }
 
 static VcmPathInfo *
@@ -1625,11 +1590,9 @@ decode_describe_path (GVariant *reply)
  * Returns: (transfer full): what the service knows, or %NULL on error
  */
 VcmPathInfo *
-vcm_client_describe_path_finish (VcmClient *self,
-                                 GAsyncResult *result,
-                                 GError **error)
+vcm_client_describe_path_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_describe_path, error);
   if (reply == NULL)
@@ -1652,18 +1615,14 @@ vcm_client_describe_path_finish (VcmClient *self,
  * Returns: (transfer full): what the service knows, or %NULL on error
  */
 VcmPathInfo *
-vcm_client_describe_path_sync (VcmClient *self,
-                               const char *path,
-                               VcmCallFlags flags,
-                               GCancellable *cancellable,
-                               GError **error)
+vcm_client_describe_path_sync (
+  VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
   g_return_val_if_fail (path != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "DescribePath",
-                                 g_variant_new ("(s)", path),
+  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "DescribePath", g_variant_new ("(s)", path),
                                  "(a{sv})", flags, cancellable, error);
   if (reply == NULL)
     return NULL;
@@ -1692,8 +1651,8 @@ vcm_client_get_service_info (VcmClient *self,
 {
   g_return_if_fail (VCM_IS_CLIENT (self));
   _vcm_client_call (self, "org.freedesktop.DBus.Properties", "GetAll",
-                    g_variant_new ("(s)", VCM_INTERFACE),
-                    "(a{sv})", flags, cancellable, callback, user_data, vcm_client_get_service_info);
+                    g_variant_new ("(s)", VCM_INTERFACE), "(a{sv})", flags, cancellable, callback,
+                    user_data, vcm_client_get_service_info);
 }
 
 static VcmServiceInfo *
@@ -1713,11 +1672,9 @@ decode_get_service_info (GVariant *reply)
  * Returns: (transfer full): the properties, or %NULL on error
  */
 VcmServiceInfo *
-vcm_client_get_service_info_finish (VcmClient *self,
-                                    GAsyncResult *result,
-                                    GError **error)
+vcm_client_get_service_info_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   reply = _vcm_client_call_finish (self, result, vcm_client_get_service_info, error);
   if (reply == NULL)
@@ -1744,12 +1701,12 @@ vcm_client_get_service_info_sync (VcmClient *self,
                                   GCancellable *cancellable,
                                   GError **error)
 {
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GVariant) reply = NULL;
 
   g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  reply = _vcm_client_call_sync (self, "org.freedesktop.DBus.Properties", "GetAll",
-                                 g_variant_new ("(s)", VCM_INTERFACE),
-                                 "(a{sv})", flags, cancellable, error);
+  reply =
+    _vcm_client_call_sync (self, "org.freedesktop.DBus.Properties", "GetAll",
+                           g_variant_new ("(s)", VCM_INTERFACE), "(a{sv})", flags, cancellable, error);
   if (reply == NULL)
     return NULL;
   return decode_get_service_info (reply);

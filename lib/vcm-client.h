@@ -2,7 +2,7 @@
  * synchronous and asynchronous, with its errors in VCM_CLIENT_ERROR. */
 #pragma once
 
-#if !defined (VCMOUNT_INSIDE) && !defined (VCMOUNT_COMPILATION)
+#if !defined(VCMOUNT_INSIDE) && !defined(VCMOUNT_COMPILATION)
 #error "Only <vcmount.h> can be included directly."
 #endif
 
@@ -33,21 +33,17 @@ typedef enum /*< flags >*/ {
 #define VCM_TYPE_CLIENT (vcm_client_get_type ())
 G_DECLARE_FINAL_TYPE (VcmClient, vcm_client, VCM, CLIENT, GObject)
 
-void             vcm_client_new             (GDBusConnection     *connection,
-                                             GCancellable        *cancellable,
-                                             GAsyncReadyCallback  callback,
-                                             gpointer             user_data);
-VcmClient       *vcm_client_new_finish      (GAsyncResult        *result,
-                                             GError             **error);
-VcmClient       *vcm_client_new_sync        (GDBusConnection     *connection,
-                                             GCancellable        *cancellable,
-                                             GError             **error);
+void vcm_client_new (GDBusConnection *connection,
+                     GCancellable *cancellable,
+                     GAsyncReadyCallback callback,
+                     gpointer user_data);
+VcmClient *vcm_client_new_finish (GAsyncResult *result, GError **error);
+VcmClient *vcm_client_new_sync (GDBusConnection *connection, GCancellable *cancellable, GError **error);
 
-GDBusConnection *vcm_client_get_connection  (VcmClient           *self);
-char            *vcm_client_dup_name_owner  (VcmClient           *self);
-int              vcm_client_get_timeout_msec (VcmClient          *self);
-void             vcm_client_set_timeout_msec (VcmClient          *self,
-                                              int                 timeout_msec);
+GDBusConnection *vcm_client_get_connection (VcmClient *self);
+char *vcm_client_dup_name_owner (VcmClient *self);
+int vcm_client_get_timeout_msec (VcmClient *self);
+void vcm_client_set_timeout_msec (VcmClient *self, int timeout_msec);
 
 void vcm_client_mount_rootfs (VcmClient *self,
                               const char *sandbox_id,
@@ -58,9 +54,7 @@ void vcm_client_mount_rootfs (VcmClient *self,
                               GCancellable *cancellable,
                               GAsyncReadyCallback callback,
                               gpointer user_data);
-char *vcm_client_mount_rootfs_finish (VcmClient *self,
-                                      GAsyncResult *result,
-                                      GError **error);
+char *vcm_client_mount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error);
 char *vcm_client_mount_rootfs_sync (VcmClient *self,
                                     const char *sandbox_id,
                                     const char *container_id,
@@ -77,9 +71,7 @@ void vcm_client_unmount_rootfs (VcmClient *self,
                                 GCancellable *cancellable,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
-char **vcm_client_unmount_rootfs_finish (VcmClient *self,
-                                         GAsyncResult *result,
-                                         GError **error);
+char **vcm_client_unmount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error);
 char **vcm_client_unmount_rootfs_sync (VcmClient *self,
                                        const char *sandbox_id,
                                        const char *container_id,
@@ -93,9 +85,7 @@ void vcm_client_unmount_sandbox (VcmClient *self,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
-char **vcm_client_unmount_sandbox_finish (VcmClient *self,
-                                          GAsyncResult *result,
-                                          GError **error);
+char **vcm_client_unmount_sandbox_finish (VcmClient *self, GAsyncResult *result, GError **error);
 char **vcm_client_unmount_sandbox_sync (VcmClient *self,
                                         const char *sandbox_id,
                                         VcmCallFlags flags,
@@ -127,9 +117,7 @@ void vcm_client_bind_mount (VcmClient *self,
                             GCancellable *cancellable,
                             GAsyncReadyCallback callback,
                             gpointer user_data);
-char *vcm_client_bind_mount_finish (VcmClient *self,
-                                    GAsyncResult *result,
-                                    GError **error);
+char *vcm_client_bind_mount_finish (VcmClient *self, GAsyncResult *result, GError **error);
 char *vcm_client_bind_mount_sync (VcmClient *self,
                                   const char *source,
                                   const char *destination,
@@ -144,9 +132,7 @@ void vcm_client_unmount (VcmClient *self,
                          GCancellable *cancellable,
                          GAsyncReadyCallback callback,
                          gpointer user_data);
-char **vcm_client_unmount_finish (VcmClient *self,
-                                  GAsyncResult *result,
-                                  GError **error);
+char **vcm_client_unmount_finish (VcmClient *self, GAsyncResult *result, GError **error);
 char **vcm_client_unmount_sync (VcmClient *self,
                                 const char *mount_point,
                                 VcmCallFlags flags,
@@ -159,14 +145,10 @@ void vcm_client_get_device_for_path (VcmClient *self,
                                      GCancellable *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
-VcmDeviceInfo *vcm_client_get_device_for_path_finish (VcmClient *self,
-                                                      GAsyncResult *result,
-                                                      GError **error);
-VcmDeviceInfo *vcm_client_get_device_for_path_sync (VcmClient *self,
-                                                    const char *path,
-                                                    VcmCallFlags flags,
-                                                    GCancellable *cancellable,
-                                                    GError **error);
+VcmDeviceInfo *
+vcm_client_get_device_for_path_finish (VcmClient *self, GAsyncResult *result, GError **error);
+VcmDeviceInfo *vcm_client_get_device_for_path_sync (
+  VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error);
 
 void vcm_client_get_device_path_and_fs_type (VcmClient *self,
                                              const char *mount_point,
@@ -174,9 +156,8 @@ void vcm_client_get_device_path_and_fs_type (VcmClient *self,
                                              GCancellable *cancellable,
                                              GAsyncReadyCallback callback,
                                              gpointer user_data);
-VcmFsInfo *vcm_client_get_device_path_and_fs_type_finish (VcmClient *self,
-                                                          GAsyncResult *result,
-                                                          GError **error);
+VcmFsInfo *
+vcm_client_get_device_path_and_fs_type_finish (VcmClient *self, GAsyncResult *result, GError **error);
 VcmFsInfo *vcm_client_get_device_path_and_fs_type_sync (VcmClient *self,
                                                         const char *mount_point,
                                                         VcmCallFlags flags,
@@ -242,23 +223,17 @@ void vcm_client_describe_path (VcmClient *self,
                                GCancellable *cancellable,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
-VcmPathInfo *vcm_client_describe_path_finish (VcmClient *self,
-                                              GAsyncResult *result,
-                                              GError **error);
-VcmPathInfo *vcm_client_describe_path_sync (VcmClient *self,
-                                            const char *path,
-                                            VcmCallFlags flags,
-                                            GCancellable *cancellable,
-                                            GError **error);
+VcmPathInfo *vcm_client_describe_path_finish (VcmClient *self, GAsyncResult *result, GError **error);
+VcmPathInfo *vcm_client_describe_path_sync (
+  VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error);
 
 void vcm_client_get_service_info (VcmClient *self,
                                   VcmCallFlags flags,
                                   GCancellable *cancellable,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
-VcmServiceInfo *vcm_client_get_service_info_finish (VcmClient *self,
-                                                    GAsyncResult *result,
-                                                    GError **error);
+VcmServiceInfo *
+vcm_client_get_service_info_finish (VcmClient *self, GAsyncResult *result, GError **error);
 VcmServiceInfo *vcm_client_get_service_info_sync (VcmClient *self,
                                                   VcmCallFlags flags,
                                                   GCancellable *cancellable,

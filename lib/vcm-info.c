@@ -218,8 +218,8 @@ VcmPathInfo *
 _vcm_path_info_new_from_variant (GVariant *reply)
 {
   VcmPathInfo *self = g_object_new (VCM_TYPE_PATH_INFO, NULL);
-  g_autoptr(GVariant) description = g_variant_get_child_value (reply, 0);
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (description);
+  g_autoptr (GVariant) description = g_variant_get_child_value (reply, 0);
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (description);
 
   g_variant_dict_lookup (&dict, "major", "u", &self->major);
   g_variant_dict_lookup (&dict, "minor", "u", &self->minor);
@@ -229,9 +229,9 @@ _vcm_path_info_new_from_variant (GVariant *reply)
   self->fs_type = dict_dup_string (&dict, "fs-type");
   self->propagation = dict_dup_string (&dict, "propagation");
   self->flags = dict_flag (&dict, "read-only", VCM_PATH_FLAGS_READ_ONLY) |
-                dict_flag (&dict, "device-mapper", VCM_PATH_FLAGS_DEVICE_MAPPER) |
-                dict_flag (&dict, "system-mount", VCM_PATH_FLAGS_SYSTEM_MOUNT) |
-                dict_flag (&dict, "host-device", VCM_PATH_FLAGS_HOST_DEVICE);
+    dict_flag (&dict, "device-mapper", VCM_PATH_FLAGS_DEVICE_MAPPER) |
+    dict_flag (&dict, "system-mount", VCM_PATH_FLAGS_SYSTEM_MOUNT) |
+    dict_flag (&dict, "host-device", VCM_PATH_FLAGS_HOST_DEVICE);
   return self;
 }
 
@@ -380,8 +380,8 @@ VcmServiceInfo *
 _vcm_service_info_new_from_variant (GVariant *reply)
 {
   VcmServiceInfo *self = g_object_new (VCM_TYPE_SERVICE_INFO, NULL);
-  g_autoptr(GVariant) props = g_variant_get_child_value (reply, 0);
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (props);
+  g_autoptr (GVariant) props = g_variant_get_child_value (reply, 0);
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (props);
 
   self->version = dict_dup_string (&dict, "Version");
   self->shared_dir = dict_dup_string (&dict, "SharedDir");

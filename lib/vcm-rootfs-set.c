@@ -55,24 +55,26 @@ typedef struct {
 struct _VcmRootfsSet {
   GObject parent_instance;
   VcmClient *client;
-  char *sandbox_id;             /* the filter, or NULL for all */
-  GPtrArray *items;             /* VcmRootfs, sorted by key */
-  char *owner;                  /* the service instance the set follows */
+  char *sandbox_id; /* the filter, or NULL for all */
+  GPtrArray *items; /* VcmRootfs, sorted by key */
+  char *owner;      /* the service instance the set follows */
   guint64 generation;
   gboolean synced;
   GCancellable *list_cancellable; /* non-NULL while a ListRootfs is under way */
-  GQueue pending;               /* ServiceSignal received during the listing */
-  GHashTable *remounted;        /* keys reported remounted, announced by the next listing */
+  GQueue pending;                 /* ServiceSignal received during the listing */
+  GHashTable *remounted;          /* keys reported remounted, announced by the next listing */
   guint retry_id;
   gulong proxy_handlers[3];
   gulong owner_handler;
   gulong closed_handler;
-  GDBusConnection *connection;  /* the client's, watched for closing */
+  GDBusConnection *connection; /* the client's, watched for closing */
 };
 
 static void vcm_rootfs_set_list_model_init (GListModelInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (VcmRootfsSet, vcm_rootfs_set, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (VcmRootfsSet,
+                               vcm_rootfs_set,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, vcm_rootfs_set_list_model_init))
 
 enum {
@@ -176,7 +178,7 @@ insert_at (VcmRootfsSet *self, guint pos, VcmRootfs *rootfs)
 static void
 remove_at (VcmRootfsSet *self, guint pos, const char *const *detached)
 {
-  g_autoptr(VcmRootfs) rootfs = g_ptr_array_steal_index (self->items, pos);
+  g_autoptr (VcmRootfs) rootfs = g_ptr_array_steal_index (self->items, pos);
 
   g_list_model_items_changed (G_LIST_MODEL (self), pos, 1, 0);
   g_signal_emit (self, signals[SIG_REMOVED], 0, rootfs, detached);
@@ -220,8 +222,8 @@ apply_listing (VcmRootfsSet *self, GPtrArray *listed)
         }
       else
         {
-          g_autofree char *key = key_of (vcm_rootfs_get_sandbox_id (have),
-                                         vcm_rootfs_get_container_id (have));
+          g_autofree char *key =
+            key_of (vcm_rootfs_get_sandbox_id (have), vcm_rootfs_get_container_id (have));
 
           if (strcmp (vcm_rootfs_get_mount_point (have), vcm_rootfs_get_mount_point (want)) != 0)
             {
@@ -248,11 +250,12 @@ apply_signal (VcmRootfsSet *self, const ServiceSignal *s)
   gboolean found;
 
   if (s->generation <= self->generation)
-    return;                     /* already in the listing */
+    return; /* already in the listing */
   if (s->generation != self->generation + 1)
     {
       g_debug ("vcm-rootfs-set: generation %" G_GUINT64_FORMAT " after %" G_GUINT64_FORMAT
-               ": a signal was lost, listing again", s->generation, self->generation);
+               ": a signal was lost, listing again",
+               s->generation, self->generation);
       start_listing (self);
       return;
     }
@@ -264,8 +267,8 @@ apply_signal (VcmRootfsSet *self, const ServiceSignal *s)
     {
     case SIGNAL_MOUNTED:
       {
-        g_autoptr(VcmRootfs) rootfs = vcm_rootfs_new (s->sandbox_id, s->container_id,
-                                                      s->mount_point, s->read_only);
+        g_autoptr (VcmRootfs) rootfs =
+          vcm_rootfs_new (s->sandbox_id, s->container_id, s->mount_point, s->read_only);
         if (!found)
           insert_at (self, pos, rootfs);
         else if (strcmp (vcm_rootfs_get_mount_point (self->items->pdata[pos]), s->mount_point) != 0 ||
@@ -303,7 +306,7 @@ apply_signal (VcmRootfsSet *self, const ServiceSignal *s)
 static void
 receive_signal (VcmRootfsSet *self, ServiceSignal *s)
 {
-  G_GNUC_UNUSED g_autoptr(VcmRootfsSet) hold = g_object_ref (self);  /* handlers may drop the last ref */
+  G_GNUC_UNUSED g_autoptr (VcmRootfsSet) hold = g_object_ref (self); /* handlers may drop the last ref */
 
   if (self->list_cancellable != NULL)
     {
@@ -317,7 +320,7 @@ receive_signal (VcmRootfsSet *self, ServiceSignal *s)
 }
 
 typedef struct {
-  VcmRootfsSet *self;           /* held while the call is under way */
+  VcmRootfsSet *self; /* held while the call is under way */
   GCancellable *cancellable;
 } Listing;
 
@@ -344,16 +347,16 @@ on_retry (gpointer user_data)
 static void
 on_listed (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(Listing) l = user_data;
+  g_autoptr (Listing) l = user_data;
   VcmRootfsSet *self = l->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) listed = NULL;
   guint64 generation = 0;
   ServiceSignal *s;
 
   listed = vcm_client_list_rootfs_finish (VCM_CLIENT (source), res, &generation, &error);
   if (g_cancellable_is_cancelled (l->cancellable))
-    return;                     /* superseded by a newer listing or a new owner */
+    return; /* superseded by a newer listing or a new owner */
   g_clear_object (&self->list_cancellable);
   if (listed == NULL)
     {
@@ -367,13 +370,13 @@ on_listed (GObject *source, GAsyncResult *res, gpointer user_data)
   set_generation (self, generation);
   apply_listing (self, listed);
   if (self->list_cancellable != NULL)
-    return;                     /* a handler asked for a refresh */
+    return; /* a handler asked for a refresh */
   while ((s = g_queue_pop_head (&self->pending)) != NULL)
     {
       apply_signal (self, s);
       service_signal_free (s);
       if (self->list_cancellable != NULL)
-        return;                 /* a gap: listing again (which dropped the queue) */
+        return; /* a gap: listing again (which dropped the queue) */
     }
   set_synced (self, TRUE);
   g_signal_emit (self, signals[SIG_RESYNCED], 0);
@@ -404,15 +407,15 @@ start_listing (VcmRootfsSet *self)
   l = g_new0 (Listing, 1);
   l->self = g_object_ref (self);
   l->cancellable = g_object_ref (self->list_cancellable);
-  vcm_client_list_rootfs (self->client, self->sandbox_id, VCM_CALL_FLAGS_NONE, l->cancellable,
-                          on_listed, l);
+  vcm_client_list_rootfs (self->client, self->sandbox_id, VCM_CALL_FLAGS_NONE, l->cancellable, on_listed,
+                          l);
 }
 
 static void
 on_name_owner (GObject *client, GParamSpec *pspec, gpointer user_data)
 {
   VcmRootfsSet *self = user_data;
-  G_GNUC_UNUSED g_autoptr(VcmRootfsSet) hold = g_object_ref (self);  /* handlers may drop the last ref */
+  G_GNUC_UNUSED g_autoptr (VcmRootfsSet) hold = g_object_ref (self); /* handlers may drop the last ref */
   g_autofree char *owner = vcm_client_dup_name_owner (self->client);
 
   if (g_strcmp0 (owner, self->owner) == 0)
@@ -428,11 +431,13 @@ on_name_owner (GObject *client, GParamSpec *pspec, gpointer user_data)
 /* The bus connection is gone: nothing more will come; the set keeps what it
  * knew and says it no longer follows. */
 static void
-on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished, GError *error,
+on_connection_closed (GDBusConnection *connection,
+                      gboolean remote_peer_vanished,
+                      GError *error,
                       gpointer user_data)
 {
   VcmRootfsSet *self = user_data;
-  G_GNUC_UNUSED g_autoptr(VcmRootfsSet) hold = g_object_ref (self);  /* handlers may drop the last ref */
+  G_GNUC_UNUSED g_autoptr (VcmRootfsSet) hold = g_object_ref (self); /* handlers may drop the last ref */
 
   g_debug ("vcm-rootfs-set: the bus connection was closed");
   g_clear_pointer (&self->owner, g_free);
@@ -441,8 +446,12 @@ on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished
 }
 
 static void
-on_rootfs_mounted (VcmDBusMount *proxy, guint64 generation, const char *sandbox_id,
-                   const char *container_id, const char *mount_point, gboolean read_only,
+on_rootfs_mounted (VcmDBusMount *proxy,
+                   guint64 generation,
+                   const char *sandbox_id,
+                   const char *container_id,
+                   const char *mount_point,
+                   gboolean read_only,
                    gpointer user_data)
 {
   ServiceSignal *s = g_new0 (ServiceSignal, 1);
@@ -457,9 +466,13 @@ on_rootfs_mounted (VcmDBusMount *proxy, guint64 generation, const char *sandbox_
 }
 
 static void
-on_rootfs_unmounted (VcmDBusMount *proxy, guint64 generation, const char *sandbox_id,
-                     const char *container_id, const char *mount_point,
-                     const char *const *detached, gpointer user_data)
+on_rootfs_unmounted (VcmDBusMount *proxy,
+                     guint64 generation,
+                     const char *sandbox_id,
+                     const char *container_id,
+                     const char *mount_point,
+                     const char *const *detached,
+                     gpointer user_data)
 {
   ServiceSignal *s = g_new0 (ServiceSignal, 1);
 
@@ -473,8 +486,12 @@ on_rootfs_unmounted (VcmDBusMount *proxy, guint64 generation, const char *sandbo
 }
 
 static void
-on_rootfs_changed (VcmDBusMount *proxy, guint64 generation, const char *sandbox_id,
-                   const char *container_id, const char *mount_point, const char *change,
+on_rootfs_changed (VcmDBusMount *proxy,
+                   guint64 generation,
+                   const char *sandbox_id,
+                   const char *container_id,
+                   const char *mount_point,
+                   const char *change,
                    gpointer user_data)
 {
   ServiceSignal *s = g_new0 (ServiceSignal, 1);
@@ -529,17 +546,17 @@ vcm_rootfs_set_constructed (GObject *object)
   proxy = _vcm_client_get_proxy (self->client);
   /* Subscribed (the proxy's match rules were sent when it was made) before
    * the first ListRootfs goes out. */
-  self->proxy_handlers[0] = g_signal_connect (proxy, "rootfs-mounted",
-                                              G_CALLBACK (on_rootfs_mounted), self);
-  self->proxy_handlers[1] = g_signal_connect (proxy, "rootfs-unmounted",
-                                              G_CALLBACK (on_rootfs_unmounted), self);
-  self->proxy_handlers[2] = g_signal_connect (proxy, "rootfs-changed",
-                                              G_CALLBACK (on_rootfs_changed), self);
-  self->owner_handler = g_signal_connect (self->client, "notify::name-owner",
-                                          G_CALLBACK (on_name_owner), self);
+  self->proxy_handlers[0] =
+    g_signal_connect (proxy, "rootfs-mounted", G_CALLBACK (on_rootfs_mounted), self);
+  self->proxy_handlers[1] =
+    g_signal_connect (proxy, "rootfs-unmounted", G_CALLBACK (on_rootfs_unmounted), self);
+  self->proxy_handlers[2] =
+    g_signal_connect (proxy, "rootfs-changed", G_CALLBACK (on_rootfs_changed), self);
+  self->owner_handler =
+    g_signal_connect (self->client, "notify::name-owner", G_CALLBACK (on_name_owner), self);
   self->connection = g_object_ref (vcm_client_get_connection (self->client));
-  self->closed_handler = g_signal_connect (self->connection, "closed",
-                                           G_CALLBACK (on_connection_closed), self);
+  self->closed_handler =
+    g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
   if (!g_dbus_connection_is_closed (self->connection))
     self->owner = vcm_client_dup_name_owner (self->client);
   start_listing (self);
@@ -651,9 +668,8 @@ vcm_rootfs_set_class_init (VcmRootfsSetClass *klass)
    *
    * The sandbox whose rootfs the set holds, or %NULL for every sandbox.
    */
-  props[PROP_SANDBOX_ID] =
-    g_param_spec_string ("sandbox-id", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_SANDBOX_ID] = g_param_spec_string (
+    "sandbox-id", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * VcmRootfsSet:generation:
    *
@@ -670,9 +686,8 @@ vcm_rootfs_set_class_init (VcmRootfsSetClass *klass)
    * %FALSE before the first listing, while the set lists again, and while the
    * service is not running (the set then keeps what it last knew).
    */
-  props[PROP_SYNCED] =
-    g_param_spec_boolean ("synced", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_SYNCED] = g_param_spec_boolean (
+    "synced", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 
   /**
@@ -682,9 +697,8 @@ vcm_rootfs_set_class_init (VcmRootfsSetClass *klass)
    *
    * A rootfs was mounted (or found by a new listing).
    */
-  signals[SIG_ADDED] =
-    g_signal_new ("added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 1, VCM_TYPE_ROOTFS);
+  signals[SIG_ADDED] = g_signal_new ("added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                     NULL, NULL, G_TYPE_NONE, 1, VCM_TYPE_ROOTFS);
   /**
    * VcmRootfsSet::removed:
    * @self: the set
@@ -696,9 +710,8 @@ vcm_rootfs_set_class_init (VcmRootfsSetClass *klass)
    *
    * A rootfs was unmounted.
    */
-  signals[SIG_REMOVED] =
-    g_signal_new ("removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, VCM_TYPE_ROOTFS, G_TYPE_STRV);
+  signals[SIG_REMOVED] = g_signal_new ("removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                       NULL, NULL, G_TYPE_NONE, 2, VCM_TYPE_ROOTFS, G_TYPE_STRV);
   /**
    * VcmRootfsSet::changed:
    * @self: the set
@@ -709,9 +722,8 @@ vcm_rootfs_set_class_init (VcmRootfsSetClass *klass)
    *
    * A rootfs in the set changed without leaving it.
    */
-  signals[SIG_CHANGED] =
-    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, VCM_TYPE_ROOTFS, G_TYPE_STRING);
+  signals[SIG_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                                       NULL, NULL, G_TYPE_NONE, 2, VCM_TYPE_ROOTFS, G_TYPE_STRING);
   /**
    * VcmRootfsSet::resynced:
    * @self: the set
@@ -720,9 +732,8 @@ vcm_rootfs_set_class_init (VcmRootfsSetClass *klass)
    * after the service restarted) and is up to date again: the differences
    * were emitted just before as added, removed and changed.
    */
-  signals[SIG_RESYNCED] =
-    g_signal_new ("resynced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 0);
+  signals[SIG_RESYNCED] = g_signal_new ("resynced", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                        NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

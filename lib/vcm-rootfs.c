@@ -107,34 +107,30 @@ vcm_rootfs_class_init (VcmRootfsClass *klass)
    *
    * The sandbox the container belongs to.
    */
-  props[PROP_SANDBOX_ID] =
-    g_param_spec_string ("sandbox-id", NULL, NULL, "",
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_SANDBOX_ID] = g_param_spec_string (
+    "sandbox-id", NULL, NULL, "", G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * VcmRootfs:container-id:
    *
    * The container whose root filesystem this is.
    */
-  props[PROP_CONTAINER_ID] =
-    g_param_spec_string ("container-id", NULL, NULL, "",
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_CONTAINER_ID] = g_param_spec_string (
+    "container-id", NULL, NULL, "", G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * VcmRootfs:mount-point:
    *
    * The absolute path the root filesystem is mounted at.
    */
-  props[PROP_MOUNT_POINT] =
-    g_param_spec_string ("mount-point", NULL, NULL, "",
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  props[PROP_MOUNT_POINT] = g_param_spec_string (
+    "mount-point", NULL, NULL, "", G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   /**
    * VcmRootfs:read-only:
    *
    * Whether the mount is read-only. In a #VcmRootfsSet it follows remounts.
    */
-  props[PROP_READ_ONLY] =
-    g_param_spec_boolean ("read-only", NULL, NULL, FALSE,
-                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                          G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  props[PROP_READ_ONLY] = g_param_spec_boolean ("read-only", NULL, NULL, FALSE,
+                                                G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                                                  G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 
@@ -159,7 +155,7 @@ VcmRootfs *
 vcm_rootfs_new (const char *sandbox_id,
                 const char *container_id,
                 const char *mount_point,
-                gboolean    read_only)
+                gboolean read_only)
 {
   g_return_val_if_fail (sandbox_id != NULL, NULL);
   g_return_val_if_fail (container_id != NULL, NULL);

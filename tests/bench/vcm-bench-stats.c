@@ -8,8 +8,8 @@
 #include "vcm-bench-stats.h"
 
 struct _VcmBenchTable {
-  guint      n_columns;
-  GPtrArray *rows;   /* GStrv of n_columns cells, or a 1-element strv with a leading '\1' for titles */
+  guint n_columns;
+  GPtrArray *rows; /* GStrv of n_columns cells, or a 1-element strv with a leading '\1' for titles */
 };
 
 gint64
@@ -45,7 +45,7 @@ VcmBenchStats
 vcm_bench_stats_of (GArray *samples)
 {
   VcmBenchStats st = { 0 };
-  g_autoptr(GArray) sorted = NULL;
+  g_autoptr (GArray) sorted = NULL;
   guint n;
 
   if (samples == NULL || samples->len == 0)
@@ -149,7 +149,7 @@ vcm_bench_table_print (VcmBenchTable *t, FILE *out)
   for (guint r = 0; r < t->rows->len; r++)
     {
       char **row = t->rows->pdata[r];
-      g_autoptr(GString) line = g_string_new (NULL);
+      g_autoptr (GString) line = g_string_new (NULL);
 
       if (row[0][0] == '\1')
         {

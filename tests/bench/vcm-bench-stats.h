@@ -13,10 +13,10 @@ gint64 vcm_bench_now_ns (void);
 
 /* A series of samples in nanoseconds (doubles). */
 GArray *vcm_bench_samples_new (void);
-void    vcm_bench_samples_add (GArray *samples, double ns);
+void vcm_bench_samples_add (GArray *samples, double ns);
 
 typedef struct {
-  guint  n;
+  guint n;
   double median;
   double min;
   double max;
@@ -30,16 +30,16 @@ char *vcm_bench_format_ns (double ns);
 
 typedef struct _VcmBenchTable VcmBenchTable;
 
-VcmBenchTable *vcm_bench_table_new   (guint n_columns);
-void           vcm_bench_table_free  (VcmBenchTable *table);
+VcmBenchTable *vcm_bench_table_new (guint n_columns);
+void vcm_bench_table_free (VcmBenchTable *table);
 /* Adds a row of n_columns cells (copied; NULL prints empty). */
-void           vcm_bench_table_add   (VcmBenchTable *table, ...);
+void vcm_bench_table_add (VcmBenchTable *table, ...);
 /* Replaces cell @column of the last row added. */
-void           vcm_bench_table_set_last (VcmBenchTable *table, guint column, const char *text);
+void vcm_bench_table_set_last (VcmBenchTable *table, guint column, const char *text);
 /* A line of its own (a section title) in the table. */
-void           vcm_bench_table_add_title (VcmBenchTable *table, const char *title);
+void vcm_bench_table_add_title (VcmBenchTable *table, const char *title);
 /* Column 0 left-aligned, the others right-aligned, two spaces apart. */
-void           vcm_bench_table_print (VcmBenchTable *table, FILE *out);
+void vcm_bench_table_print (VcmBenchTable *table, FILE *out);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmBenchTable, vcm_bench_table_free)
 

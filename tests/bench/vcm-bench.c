@@ -38,7 +38,7 @@
 extern char **environ;
 
 #define ACTION_MANAGE_ROOTFS "org.vc.mount.manage-rootfs"
-#define LONG_TIMEOUT_MS (30 * 60 * 1000)
+#define LONG_TIMEOUT_MS      (30 * 60 * 1000)
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -66,7 +66,8 @@ static GOptionEntry entries[] = {
   { "shared-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_shared_dir, "vcmountd's shared dir", "DIR" },
   { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &opt_sysfs_root, "vcmountd's sysfs root", "DIR" },
   { "rootfs", 0, 0, G_OPTION_ARG_FILENAME, &opt_rootfs, "A directory to mount as rootfs", "DIR" },
-  { "scratch", 0, 0, G_OPTION_ARG_FILENAME, &opt_scratch, "An empty directory outside the shared dir", "DIR" },
+  { "scratch", 0, 0, G_OPTION_ARG_FILENAME, &opt_scratch, "An empty directory outside the shared dir",
+    "DIR" },
   { "daemon-pid", 0, 0, G_OPTION_ARG_INT, &opt_daemon_pid, "vcmountd's pid (for its RSS)", "PID" },
   { "polkitd-pid", 0, 0, G_OPTION_ARG_INT, &opt_polkitd_pid, "polkitd's pid (for its CPU use)", "PID" },
   { "bus-pid", 0, 0, G_OPTION_ARG_INT, &opt_busd_pid, "dbus-daemon's pid (for its CPU use)", "PID" },
@@ -90,19 +91,19 @@ typedef struct {
 } Iter;
 
 typedef struct {
-  Iter raw;          /* syscall pairs */
-  Iter spawn;        /* mount/umount processes */
+  Iter raw;   /* syscall pairs */
+  Iter spawn; /* mount/umount processes */
   Iter ping;
   Iter pair_root;
   Iter polkit;
   Iter pair_user;
-  Iter concurrent;   /* per client */
-  Iter query_small;  /* queries at the small mount counts */
-  Iter query_big;    /* queries at the largest mount count */
-  Iter parse_small;  /* findmnt, full table parses */
+  Iter concurrent;  /* per client */
+  Iter query_small; /* queries at the small mount counts */
+  Iter query_big;   /* queries at the largest mount count */
+  Iter parse_small; /* findmnt, full table parses */
   Iter parse_big;
-  Iter pair_big;     /* pairs with max_mounts rootfs */
-  Iter cpu_rounds;   /* case 9: rounds (warm, measured) of cpu_pairs pairs */
+  Iter pair_big;   /* pairs with max_mounts rootfs */
+  Iter cpu_rounds; /* case 9: rounds (warm, measured) of cpu_pairs pairs */
   guint cpu_pairs;
 } Plan;
 
@@ -110,32 +111,52 @@ static Plan
 make_plan (gboolean quick)
 {
   if (quick)
-    return (Plan) {
-      .raw = { 50, 300 }, .spawn = { 5, 30 }, .ping = { 50, 300 }, .pair_root = { 20, 200 },
-      .polkit = { 10, 100 }, .pair_user = { 10, 60 }, .concurrent = { 5, 30 },
-      .query_small = { 30, 200 }, .query_big = { 20, 100 }, .parse_small = { 5, 30 },
-      .parse_big = { 3, 15 }, .pair_big = { 10, 60 }, .cpu_rounds = { 1, 3 }, .cpu_pairs = 50,
+    return (Plan){
+      .raw = { 50, 300 },
+      .spawn = { 5, 30 },
+      .ping = { 50, 300 },
+      .pair_root = { 20, 200 },
+      .polkit = { 10, 100 },
+      .pair_user = { 10, 60 },
+      .concurrent = { 5, 30 },
+      .query_small = { 30, 200 },
+      .query_big = { 20, 100 },
+      .parse_small = { 5, 30 },
+      .parse_big = { 3, 15 },
+      .pair_big = { 10, 60 },
+      .cpu_rounds = { 1, 3 },
+      .cpu_pairs = 50,
     };
-  return (Plan) {
-    .raw = { 200, 3000 }, .spawn = { 10, 200 }, .ping = { 200, 3000 }, .pair_root = { 50, 1000 },
-    .polkit = { 20, 500 }, .pair_user = { 20, 300 }, .concurrent = { 10, 250 },
-    .query_small = { 100, 1000 }, .query_big = { 50, 300 }, .parse_small = { 10, 100 },
-    .parse_big = { 3, 25 }, .pair_big = { 20, 500 }, .cpu_rounds = { 1, 5 }, .cpu_pairs = 200,
+  return (Plan){
+    .raw = { 200, 3000 },
+    .spawn = { 10, 200 },
+    .ping = { 200, 3000 },
+    .pair_root = { 50, 1000 },
+    .polkit = { 20, 500 },
+    .pair_user = { 20, 300 },
+    .concurrent = { 10, 250 },
+    .query_small = { 100, 1000 },
+    .query_big = { 50, 300 },
+    .parse_small = { 10, 100 },
+    .parse_big = { 3, 25 },
+    .pair_big = { 20, 500 },
+    .cpu_rounds = { 1, 5 },
+    .cpu_pairs = 200,
   };
 }
 
 /* ---- results ------------------------------------------------------------ */
 
 typedef struct {
-  Plan            plan;
-  VcmBenchTable  *table;
-  GHashTable     *stats;        /* key -> VcmBenchStats* */
-  GHashTable     *values;       /* key -> double* (rates, RSS, totals) */
+  Plan plan;
+  VcmBenchTable *table;
+  GHashTable *stats;  /* key -> VcmBenchStats* */
+  GHashTable *values; /* key -> double* (rates, RSS, totals) */
   GDBusConnection *conn;
-  VcmDBusMount   *proxy;
-  char           *self_exe;
-  char           *mount_prog, *umount_prog, *findmnt_prog;
-  char           *rss_idle_breakdown, *rss_big_breakdown;
+  VcmDBusMount *proxy;
+  char *self_exe;
+  char *mount_prog, *umount_prog, *findmnt_prog;
+  char *rss_idle_breakdown, *rss_big_breakdown;
 } Bench;
 
 static void
@@ -239,7 +260,7 @@ read_full (int fd, void *buf, gsize len)
 
 /* posix_spawn + waitpid, output to /dev/null: the cost of running a tool. */
 static gboolean
-spawn_wait (char * const argv[])
+spawn_wait (char *const argv[])
 {
   posix_spawn_file_actions_t fa;
   pid_t pid;
@@ -318,7 +339,7 @@ cpu_ticks (int pid)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
   g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
+  g_auto (GStrv) fields = NULL;
   const char *p;
 
   if (pid <= 0 || !g_file_get_contents (path, &text, NULL, NULL))
@@ -338,7 +359,7 @@ static void
 machine_ticks (guint64 *busy, guint64 *total)
 {
   g_autofree char *text = NULL;
-  g_auto(GStrv) f = NULL;
+  g_auto (GStrv) f = NULL;
 
   *busy = *total = 0;
   if (!g_file_get_contents ("/proc/stat", &text, NULL, NULL) || !g_str_has_prefix (text, "cpu "))
@@ -353,7 +374,7 @@ machine_ticks (guint64 *busy, guint64 *total)
         continue;
       v = g_ascii_strtoull (f[i], NULL, 10);
       *total += v;
-      if (col != 3 && col != 4)   /* idle, iowait */
+      if (col != 3 && col != 4) /* idle, iowait */
         *busy += v;
       col++;
     }
@@ -366,8 +387,8 @@ machine_ticks (guint64 *busy, guint64 *total)
 static void
 settle (Bench *b)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) list = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) list = NULL;
   guint64 gen = 0;
   gint64 deadline = vcm_bench_now_ns () + G_GINT64_CONSTANT (60000000000);
   guint64 before;
@@ -397,7 +418,7 @@ parse_mountinfo_plain (void)
   g_autofree char *text = NULL;
   gsize len = 0;
   guint lines = 0, fields = 0;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_file_get_contents ("/proc/self/mountinfo", &text, &len, &error))
     die ("reading /proc/self/mountinfo", error);
@@ -452,9 +473,9 @@ raw_child (Bench *b, int out_fd)
 {
   g_autofree char *src = g_build_filename (opt_scratch, "raw-src", NULL);
   g_autofree char *dst = g_build_filename (opt_scratch, "raw-dst", NULL);
-  g_autoptr(GArray) classic = vcm_bench_samples_new ();
-  g_autoptr(GArray) newapi = vcm_bench_samples_new ();
-  g_autoptr(GArray) spawned = vcm_bench_samples_new ();
+  g_autoptr (GArray) classic = vcm_bench_samples_new ();
+  g_autoptr (GArray) newapi = vcm_bench_samples_new ();
+  g_autoptr (GArray) spawned = vcm_bench_samples_new ();
   char *mount_argv[] = { b->mount_prog, (char *) "--bind", src, dst, NULL };
   char *umount_argv[] = { b->umount_prog, (char *) "-l", dst, NULL };
   Iter it = b->plan.raw, sp = b->plan.spawn;
@@ -555,7 +576,7 @@ connect_bus (GError **error)
 {
   return g_dbus_connection_new_for_address_sync (opt_bus,
                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                 G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                  NULL, NULL, error);
 }
 
@@ -564,8 +585,8 @@ new_proxy (GDBusConnection *conn, GError **error)
 {
   VcmDBusMount *proxy = vcm_dbus_mount_proxy_new_sync (conn,
                                                        G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
-                                                       G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-                                                       G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                                         G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+                                                         G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
                                                        VCM_BUS_NAME, VCM_OBJECT_PATH, NULL, error);
   if (proxy != NULL)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), LONG_TIMEOUT_MS);
@@ -574,14 +595,15 @@ new_proxy (GDBusConnection *conn, GError **error)
 
 /* One MountRootfs + UnmountRootfs; the time of the mount alone in @out_mount_ns. */
 static gboolean
-pair (VcmDBusMount *proxy, const char *sandbox, const char *container, double *out_mount_ns,
-      GError **error)
+pair (
+  VcmDBusMount *proxy, const char *sandbox, const char *container, double *out_mount_ns, GError **error)
 {
   g_autofree char *mp = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_auto (GStrv) detached = NULL;
   gint64 t0 = vcm_bench_now_ns ();
 
-  if (!vcm_dbus_mount_call_mount_rootfs_sync (proxy, sandbox, container, opt_rootfs, FALSE, &mp, NULL, error))
+  if (!vcm_dbus_mount_call_mount_rootfs_sync (proxy, sandbox, container, opt_rootfs, FALSE, &mp, NULL,
+                                              error))
     return FALSE;
   if (out_mount_ns)
     *out_mount_ns = (double) (vcm_bench_now_ns () - t0);
@@ -605,11 +627,11 @@ drop_privileges (uid_t uid)
 static int
 worker_main (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) conn = NULL;
-  g_autoptr(VcmDBusMount) proxy = NULL;
-  g_autoptr(GArray) pairs = vcm_bench_samples_new ();
-  g_autoptr(GArray) mounts = vcm_bench_samples_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDBusConnection) conn = NULL;
+  g_autoptr (VcmDBusMount) proxy = NULL;
+  g_autoptr (GArray) pairs = vcm_bench_samples_new ();
+  g_autoptr (GArray) mounts = vcm_bench_samples_new ();
   gint64 start, end;
   char go;
 
@@ -664,25 +686,36 @@ worker_main (void)
 }
 
 typedef struct {
-  GPid  pid;
-  int   in_fd;
+  GPid pid;
+  int in_fd;
   FILE *out;
   char *ready_line;
 } Worker;
 
 static void
-worker_spawn (Bench *b, Worker *w, const char *mode, guint uid, const char *sandbox,
-              guint iterations, guint warmup)
+worker_spawn (
+  Bench *b, Worker *w, const char *mode, guint uid, const char *sandbox, guint iterations, guint warmup)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *uid_s = g_strdup_printf ("%u", uid);
   g_autofree char *n_s = g_strdup_printf ("%u", iterations);
   g_autofree char *w_s = g_strdup_printf ("%u", warmup);
-  const char *argv[] = {
-    b->self_exe, "--worker", mode, "--bus", opt_bus, "--rootfs", opt_rootfs,
-    "--worker-uid", uid_s, "--worker-sandbox", sandbox ? sandbox : "none",
-    "--worker-iterations", n_s, "--worker-warmup", w_s, NULL
-  };
+  const char *argv[] = { b->self_exe,
+                         "--worker",
+                         mode,
+                         "--bus",
+                         opt_bus,
+                         "--rootfs",
+                         opt_rootfs,
+                         "--worker-uid",
+                         uid_s,
+                         "--worker-sandbox",
+                         sandbox ? sandbox : "none",
+                         "--worker-iterations",
+                         n_s,
+                         "--worker-warmup",
+                         w_s,
+                         NULL };
   int out_fd = -1;
 
   memset (w, 0, sizeof *w);
@@ -753,8 +786,8 @@ worker_finish (Worker *w, GArray *pairs, GArray *mounts, gint64 *start, gint64 *
 /* @n_clients workers as @uid, started together; returns pairs per second
  * over the whole run (first start to last end). */
 static double
-run_clients (Bench *b, guint uid, guint n_clients, Iter it, const char *prefix,
-             GArray *pairs, GArray *mounts)
+run_clients (
+  Bench *b, guint uid, guint n_clients, Iter it, const char *prefix, GArray *pairs, GArray *mounts)
 {
   g_autofree Worker *w = g_new0 (Worker, n_clients);
   gint64 first = G_MAXINT64, last = 0;
@@ -786,18 +819,18 @@ run_clients (Bench *b, guint uid, guint n_clients, Iter it, const char *prefix,
     }
   {
     double secs = (double) (vcm_bench_now_ns () - t0) / 1e9;
-    g_autofree char *label = g_strdup_printf ("    CPU use, %u %s client(s)", n_clients,
-                                              uid == 0 ? "root" : "unprivileged");
+    g_autofree char *label =
+      g_strdup_printf ("    CPU use, %u %s client(s)", n_clients, uid == 0 ? "root" : "unprivileged");
     g_autofree char *v = NULL;
 
     machine_ticks (&m_busy2, &m_total2);
-    v = g_strdup_printf ("vcmountd %.0f%%, polkitd %.0f%%, dbus-daemon %.0f%% of a core; "
-                         "all %ld cores %.0f%% busy",
-                         (double) (cpu_ticks (pids[0]) - ticks[0]) / hz / secs * 100,
-                         (double) (cpu_ticks (pids[1]) - ticks[1]) / hz / secs * 100,
-                         (double) (cpu_ticks (pids[2]) - ticks[2]) / hz / secs * 100,
-                         sysconf (_SC_NPROCESSORS_ONLN),
-                         m_total2 > m_total ? (double) (m_busy2 - m_busy) / (double) (m_total2 - m_total) * 100 : 0.0);
+    v = g_strdup_printf (
+      "vcmountd %.0f%%, polkitd %.0f%%, dbus-daemon %.0f%% of a core; "
+      "all %ld cores %.0f%% busy",
+      (double) (cpu_ticks (pids[0]) - ticks[0]) / hz / secs * 100,
+      (double) (cpu_ticks (pids[1]) - ticks[1]) / hz / secs * 100,
+      (double) (cpu_ticks (pids[2]) - ticks[2]) / hz / secs * 100, sysconf (_SC_NPROCESSORS_ONLN),
+      m_total2 > m_total ? (double) (m_busy2 - m_busy) / (double) (m_total2 - m_total) * 100 : 0.0);
     record_note (b, label, v);
   }
   return (double) n_clients * it.n / ((double) (last - first) / 1e9);
@@ -808,18 +841,19 @@ run_clients (Bench *b, guint uid, guint n_clients, Iter it, const char *prefix,
 static void
 bench_ping (Bench *b)
 {
-  g_autoptr(GArray) ping = vcm_bench_samples_new ();
-  g_autoptr(GArray) getid = vcm_bench_samples_new ();
+  g_autoptr (GArray) ping = vcm_bench_samples_new ();
+  g_autoptr (GArray) getid = vcm_bench_samples_new ();
   Iter it = b->plan.ping;
 
   for (guint i = 0; i < it.warm + it.n; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) r = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) r = NULL;
       gint64 t0 = vcm_bench_now_ns ();
 
-      r = g_dbus_connection_call_sync (b->conn, VCM_BUS_NAME, VCM_OBJECT_PATH, "org.freedesktop.DBus.Peer",
-                                       "Ping", NULL, NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
+      r = g_dbus_connection_call_sync (b->conn, VCM_BUS_NAME, VCM_OBJECT_PATH,
+                                       "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, &error);
       if (r == NULL)
         die ("Peer.Ping", error);
       if (i >= it.warm)
@@ -827,23 +861,23 @@ bench_ping (Bench *b)
     }
   for (guint i = 0; i < it.warm + it.n; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GVariant) r = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) r = NULL;
       gint64 t0 = vcm_bench_now_ns ();
 
       r = g_dbus_connection_call_sync (b->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                        "org.freedesktop.DBus", "GetConnectionCredentials",
-                                       g_variant_new ("(s)", VCM_BUS_NAME), NULL,
-                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+                                       g_variant_new ("(s)", VCM_BUS_NAME), NULL, G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
       if (r == NULL)
         die ("GetConnectionCredentials", error);
       if (i >= it.warm)
         vcm_bench_samples_add (getid, (double) (vcm_bench_now_ns () - t0));
     }
-  g_autoptr(GArray) noop = vcm_bench_samples_new ();
+  g_autoptr (GArray) noop = vcm_bench_samples_new ();
   for (guint i = 0; i < it.warm + it.n; i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gboolean res = FALSE;
       gint64 t0 = vcm_bench_now_ns ();
 
@@ -860,14 +894,14 @@ bench_ping (Bench *b)
 static void
 bench_pairs_root (Bench *b)
 {
-  g_autoptr(GArray) pairs = vcm_bench_samples_new ();
-  g_autoptr(GArray) mounts = vcm_bench_samples_new ();
-  g_autoptr(GArray) unmounts = vcm_bench_samples_new ();
+  g_autoptr (GArray) pairs = vcm_bench_samples_new ();
+  g_autoptr (GArray) mounts = vcm_bench_samples_new ();
+  g_autoptr (GArray) unmounts = vcm_bench_samples_new ();
   Iter it = b->plan.pair_root;
 
   for (guint i = 0; i < it.warm + it.n; i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       double m = 0;
       gint64 t0 = vcm_bench_now_ns ();
 
@@ -892,14 +926,14 @@ bench_pairs_root (Bench *b)
 static void
 bench_polkit (Bench *b)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PolkitAuthority) authority = NULL;
-  g_autoptr(PolkitSubject) by_name = NULL;
-  g_autoptr(PolkitSubject) by_pid = NULL;
-  g_autoptr(PolkitDetails) details = polkit_details_new ();
-  g_autoptr(GArray) s_name = vcm_bench_samples_new ();
-  g_autoptr(GArray) s_pid = vcm_bench_samples_new ();
-  g_auto(GStrv) parts = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PolkitAuthority) authority = NULL;
+  g_autoptr (PolkitSubject) by_name = NULL;
+  g_autoptr (PolkitSubject) by_pid = NULL;
+  g_autoptr (PolkitDetails) details = polkit_details_new ();
+  g_autoptr (GArray) s_name = vcm_bench_samples_new ();
+  g_autoptr (GArray) s_pid = vcm_bench_samples_new ();
+  g_auto (GStrv) parts = NULL;
   Worker w;
   Iter it = b->plan.polkit;
   int status = 0;
@@ -917,17 +951,18 @@ bench_polkit (Bench *b)
   by_pid = polkit_unix_process_new_for_owner ((int) g_ascii_strtoll (parts[2], NULL, 10), 0, opt_uid);
   polkit_details_insert (details, "sandbox_id", "bench-user");
   polkit_details_insert (details, "container_id", "c");
-  polkit_details_insert (details, "polkit.message", "Mount a root filesystem for container c of sandbox bench-user");
+  polkit_details_insert (details, "polkit.message",
+                         "Mount a root filesystem for container c of sandbox bench-user");
 
   for (int which = 0; which < 2; which++)
     for (guint i = 0; i < it.warm + it.n; i++)
       {
-        g_autoptr(PolkitAuthorizationResult) res = NULL;
+        g_autoptr (PolkitAuthorizationResult) res = NULL;
         gint64 t0 = vcm_bench_now_ns ();
 
-        res = polkit_authority_check_authorization_sync (authority, which == 0 ? by_name : by_pid,
-                                                         ACTION_MANAGE_ROOTFS, details,
-                                                         POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE, NULL, &error);
+        res = polkit_authority_check_authorization_sync (
+          authority, which == 0 ? by_name : by_pid, ACTION_MANAGE_ROOTFS, details,
+          POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE, NULL, &error);
         if (res == NULL)
           die ("CheckAuthorization", error);
         if (!polkit_authorization_result_get_is_authorized (res))
@@ -950,14 +985,15 @@ bench_polkit (Bench *b)
 static void
 bench_pairs_user (Bench *b)
 {
-  g_autoptr(GArray) pairs = vcm_bench_samples_new ();
-  g_autoptr(GArray) mounts = vcm_bench_samples_new ();
-  g_autoptr(GArray) unmounts = NULL;
+  g_autoptr (GArray) pairs = vcm_bench_samples_new ();
+  g_autoptr (GArray) mounts = vcm_bench_samples_new ();
+  g_autoptr (GArray) unmounts = NULL;
   double rate = run_clients (b, (guint) opt_uid, 1, b->plan.pair_user, "bench-user", pairs, mounts);
 
   unmounts = vcm_bench_samples_new ();
   for (guint i = 0; i < pairs->len; i++)
-    vcm_bench_samples_add (unmounts, g_array_index (pairs, double, i) - g_array_index (mounts, double, i));
+    vcm_bench_samples_add (unmounts,
+                           g_array_index (pairs, double, i) - g_array_index (mounts, double, i));
   record (b, "pair_user", "(4) MountRootfs+UnmountRootfs, unprivileged (polkit rule)", pairs);
   record (b, "mount_user", "    of which MountRootfs", mounts);
   record (b, "unmount_user", "    of which UnmountRootfs", unmounts);
@@ -970,14 +1006,15 @@ bench_concurrent (Bench *b)
   for (int which = 0; which < 2; which++)
     {
       guint uid = which == 0 ? 0 : (guint) opt_uid;
-      g_autoptr(GArray) pairs = vcm_bench_samples_new ();
-      g_autoptr(GArray) one = vcm_bench_samples_new ();
+      g_autoptr (GArray) pairs = vcm_bench_samples_new ();
+      g_autoptr (GArray) one = vcm_bench_samples_new ();
       double seq, conc;
       g_autofree char *label = NULL;
       g_autofree char *v = NULL;
       g_autofree char *n = NULL;
 
-      seq = run_clients (b, uid, 1, b->plan.concurrent, which == 0 ? "bench-seqr" : "bench-sequ", one, NULL);
+      seq =
+        run_clients (b, uid, 1, b->plan.concurrent, which == 0 ? "bench-seqr" : "bench-sequ", one, NULL);
       conc = run_clients (b, uid, (guint) opt_clients, b->plan.concurrent,
                           which == 0 ? "bench-concr" : "bench-concu", pairs, NULL);
       set_value (b, which == 0 ? "rate_root_seq" : "rate_user_seq1", seq);
@@ -990,8 +1027,8 @@ bench_concurrent (Bench *b)
       g_free (label);
       g_free (n);
       g_free (v);
-      label = g_strdup_printf ("(5) %s: %d concurrent clients, pairs/s", which == 0 ? "root" : "unprivileged",
-                               opt_clients);
+      label = g_strdup_printf ("(5) %s: %d concurrent clients, pairs/s",
+                               which == 0 ? "root" : "unprivileged", opt_clients);
       n = g_strdup_printf ("%u", pairs->len);
       v = g_strdup_printf ("%.0f /s", conc);
       record_text (b, label, n, v);
@@ -1024,15 +1061,15 @@ time_op (Bench *b, Iter it, OpFunc fn, gpointer data)
 
 typedef struct {
   const char *path;
-  VcmQuery   *cached;
-  VcmQuery   *kernel;
+  VcmQuery *cached;
+  VcmQuery *kernel;
 } QueryCtx;
 
 static gboolean
 op_dbus_device (Bench *b, gpointer data)
 {
   QueryCtx *q = data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *mp = NULL;
   guint maj, min;
 
@@ -1045,8 +1082,8 @@ static gboolean
 op_dbus_describe (Bench *b, gpointer data)
 {
   QueryCtx *q = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) v = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) v = NULL;
 
   if (!vcm_dbus_mount_call_describe_path_sync (b->proxy, q->path, &v, NULL, &error))
     die ("DescribePath", error);
@@ -1056,7 +1093,7 @@ op_dbus_describe (Bench *b, gpointer data)
 static gboolean
 query_device (VcmQuery *query, const char *path)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *mp = NULL;
   guint maj, min;
 
@@ -1068,8 +1105,8 @@ query_device (VcmQuery *query, const char *path)
 static gboolean
 query_describe (VcmQuery *query, const char *path)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmPathInfo) info = vcm_query_describe_path (query, path, NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmPathInfo) info = vcm_query_describe_path (query, path, NULL, &error);
 
   if (info == NULL)
     die ("vcm_query_describe_path", error);
@@ -1117,8 +1154,8 @@ op_parse_plain (Bench *b, gpointer data)
 static gboolean
 op_parse_table (Bench *b, gpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMountTable) t = vcm_mount_table_new_from_kernel (&error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountTable) t = vcm_mount_table_new_from_kernel (&error);
 
   if (t == NULL)
     die ("vcm_mount_table_new_from_kernel", error);
@@ -1128,8 +1165,8 @@ op_parse_table (Bench *b, gpointer data)
 /* Case 7: mounts @level - (already mounted) binds of one dir under a tmpfs,
  * then times every query. */
 static void
-bench_queries_at (Bench *b, QueryCtx *q, const char *binds_dir, guint *mounted, guint level,
-                  gboolean biggest)
+bench_queries_at (
+  Bench *b, QueryCtx *q, const char *binds_dir, guint *mounted, guint level, gboolean biggest)
 {
   g_autofree char *src = g_build_filename (binds_dir, "src", NULL);
   Iter iq = biggest ? b->plan.query_big : b->plan.query_small;
@@ -1141,8 +1178,10 @@ bench_queries_at (Bench *b, QueryCtx *q, const char *binds_dir, guint *mounted, 
   } ops[] = {
     { "q_dbus_dev", "(7) GetDeviceForPath over D-Bus", op_dbus_device, FALSE },
     { "q_dbus_desc", "(7) DescribePath over D-Bus", op_dbus_describe, FALSE },
-    { "q_inproc_dev", "(7) vcm_query_device_for_path in-process (cached table)", op_inproc_device, FALSE },
-    { "q_inproc_desc", "(7) vcm_query_describe_path in-process (cached table)", op_inproc_describe, FALSE },
+    { "q_inproc_dev", "(7) vcm_query_device_for_path in-process (cached table)", op_inproc_device,
+      FALSE },
+    { "q_inproc_desc", "(7) vcm_query_describe_path in-process (cached table)", op_inproc_describe,
+      FALSE },
     { "q_kernel_dev", "    vcm_query_device_for_path, table read per call", op_kernel_device, TRUE },
     { "q_findmnt", "(7) findmnt -T PATH (spawned)", op_findmnt, TRUE },
     { "q_parse_plain", "(7) read+split /proc/self/mountinfo in-process", op_parse_plain, TRUE },
@@ -1159,13 +1198,14 @@ bench_queries_at (Bench *b, QueryCtx *q, const char *binds_dir, guint *mounted, 
     }
   settle (b);
   title = g_strdup_printf ("-- (7) queries of SCRATCH/binds/d000005 (a bind mount) with %u bind mounts "
-                           "present (%u lines in mountinfo)", level, parse_mountinfo_plain ());
+                           "present (%u lines in mountinfo)",
+                           level, parse_mountinfo_plain ());
   vcm_bench_table_add_title (b->table, title);
   g_printerr ("%s\n", title);
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     struct mallinfo2 before = mallinfo2 (), after;
-    g_autoptr(VcmMountTable) t = vcm_mount_table_new_from_kernel (&error);
+    g_autoptr (VcmMountTable) t = vcm_mount_table_new_from_kernel (&error);
     g_autofree char *note = NULL;
     guint n;
 
@@ -1181,7 +1221,7 @@ bench_queries_at (Bench *b, QueryCtx *q, const char *binds_dir, guint *mounted, 
   for (gsize i = 0; i < G_N_ELEMENTS (ops); i++)
     {
       g_autofree char *key = g_strdup_printf ("%s@%u", ops[i].key, level);
-      g_autoptr(GArray) s = time_op (b, ops[i].parse ? ip : iq, ops[i].fn, q);
+      g_autoptr (GArray) s = time_op (b, ops[i].parse ? ip : iq, ops[i].fn, q);
 
       record (b, key, ops[i].label, s);
     }
@@ -1193,17 +1233,16 @@ bench_queries (Bench *b, guint small, guint medium, guint big)
   g_autofree char *binds_dir = g_build_filename (opt_scratch, "binds", NULL);
   g_autofree char *src = g_build_filename (binds_dir, "src", NULL);
   g_autofree char *path = g_build_filename (binds_dir, "d000005", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmWatch) watch = NULL;
-  g_autoptr(VcmQuery) cached = NULL;
-  g_autoptr(VcmQuery) kernel = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmWatch) watch = NULL;
+  g_autoptr (VcmQuery) cached = NULL;
+  g_autoptr (VcmQuery) kernel = NULL;
   QueryCtx q = { 0 };
   guint mounted = 0;
 
   if (g_mkdir_with_parents (binds_dir, 0755) < 0 ||
       mount ("tmpfs", binds_dir, "tmpfs", 0, "mode=0755") < 0 ||
-      mount (NULL, binds_dir, NULL, MS_PRIVATE, NULL) < 0 ||
-      g_mkdir (src, 0755) < 0)
+      mount (NULL, binds_dir, NULL, MS_PRIVATE, NULL) < 0 || g_mkdir (src, 0755) < 0)
     die ("the tmpfs for the bind mounts", NULL);
 
   watch = vcm_watch_new (opt_shared_dir, &error);
@@ -1219,7 +1258,8 @@ bench_queries (Bench *b, guint small, guint medium, guint big)
   bench_queries_at (b, &q, binds_dir, &mounted, medium, FALSE);
   bench_queries_at (b, &q, binds_dir, &mounted, big, TRUE);
 
-  g_printerr ("  (in-process cached table: %u full reads in all)\n", vcm_watch_get_refresh_count (watch));
+  g_printerr ("  (in-process cached table: %u full reads in all)\n",
+              vcm_watch_get_refresh_count (watch));
   /* Detaches the tmpfs and every bind beneath it at once. */
   if (umount2 (binds_dir, MNT_DETACH) < 0)
     die ("unmounting the bind mounts", NULL);
@@ -1230,7 +1270,7 @@ bench_queries (Bench *b, guint small, guint medium, guint big)
 static void
 bench_many_rootfs (Bench *b, guint small, guint big)
 {
-  g_autoptr(GArray) builds = vcm_bench_samples_new ();
+  g_autoptr (GArray) builds = vcm_bench_samples_new ();
   guint mounted = 0;
   gint64 t_build0 = 0, t_build = 0;
 
@@ -1238,16 +1278,16 @@ bench_many_rootfs (Bench *b, guint small, guint big)
     {
       guint level = phase == 0 ? small : big;
       Iter it = phase == 0 ? b->plan.pair_root : b->plan.pair_big;
-      g_autoptr(GArray) pairs = vcm_bench_samples_new ();
-      g_autoptr(GArray) mounts = vcm_bench_samples_new ();
-      g_autoptr(GArray) unmounts = vcm_bench_samples_new ();
+      g_autoptr (GArray) pairs = vcm_bench_samples_new ();
+      g_autoptr (GArray) mounts = vcm_bench_samples_new ();
+      g_autoptr (GArray) unmounts = vcm_bench_samples_new ();
       g_autofree char *key = NULL;
       g_autofree char *label = NULL;
 
       t_build0 = vcm_bench_now_ns ();
       for (; mounted < level; mounted++)
         {
-          g_autoptr(GError) error = NULL;
+          g_autoptr (GError) error = NULL;
           g_autofree char *cid = g_strdup_printf ("c%05u", mounted);
           g_autofree char *mp = NULL;
           gint64 t0 = vcm_bench_now_ns ();
@@ -1265,9 +1305,11 @@ bench_many_rootfs (Bench *b, guint small, guint big)
       settle (b);
       if (phase == 1)
         {
-          g_autofree char *l = g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (each)", small, big);
+          g_autofree char *l =
+            g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (each)", small, big);
           g_autofree char *total = vcm_bench_format_ns ((double) t_build);
-          g_autofree char *lt = g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (total)", small, big);
+          g_autofree char *lt =
+            g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (total)", small, big);
 
           record (b, "build", l, builds);
           record_text (b, lt, NULL, total);
@@ -1276,7 +1318,7 @@ bench_many_rootfs (Bench *b, guint small, guint big)
         }
       for (guint i = 0; i < it.warm + it.n; i++)
         {
-          g_autoptr(GError) error = NULL;
+          g_autoptr (GError) error = NULL;
           double m = 0;
           gint64 t0 = vcm_bench_now_ns ();
 
@@ -1302,8 +1344,8 @@ bench_many_rootfs (Bench *b, guint small, guint big)
     }
 
   {
-    g_autoptr(GError) error = NULL;
-    g_auto(GStrv) ids = NULL;
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv) ids = NULL;
     gint64 t0 = vcm_bench_now_ns ();
     g_autofree char *total = NULL;
     g_autofree char *label = NULL;
@@ -1321,8 +1363,12 @@ bench_many_rootfs (Bench *b, guint small, guint big)
 }
 
 static gboolean want (const char *name);
-static void target_row (VcmBenchTable *t, const char *what, double value, const char *value_fmt_unit,
-                        const char *target_text, gboolean met);
+static void target_row (VcmBenchTable *t,
+                        const char *what,
+                        double value,
+                        const char *value_fmt_unit,
+                        const char *target_text,
+                        gboolean met);
 
 /* ---- case 9: vcmountd's CPU per change ----------------------------------- */
 
@@ -1365,8 +1411,8 @@ mount_binds (const char *dir, guint *mounted, guint level)
 static void
 cpu_pairs_at (Bench *b, guint level)
 {
-  g_autoptr(GArray) cpu = vcm_bench_samples_new ();
-  g_autoptr(GArray) lat = vcm_bench_samples_new ();
+  g_autoptr (GArray) cpu = vcm_bench_samples_new ();
+  g_autoptr (GArray) lat = vcm_bench_samples_new ();
   double hz = (double) sysconf (_SC_CLK_TCK);
   g_autofree char *key = NULL;
   g_autofree char *label = NULL;
@@ -1378,7 +1424,7 @@ cpu_pairs_at (Bench *b, guint level)
 
       for (guint i = 0; i < b->plan.cpu_pairs; i++)
         {
-          g_autoptr(GError) error = NULL;
+          g_autoptr (GError) error = NULL;
           gint64 s = vcm_bench_now_ns ();
 
           if (!pair (b->proxy, "bench-cpu", "c", NULL, &error))
@@ -1391,15 +1437,15 @@ cpu_pairs_at (Bench *b, guint level)
         vcm_bench_samples_add (cpu, (double) (t1 - t0) / hz * 1e9 / b->plan.cpu_pairs);
     }
   key = g_strdup_printf ("cpu_pair@%u", level);
-  label = g_strdup_printf ("(9) vcmountd CPU per pair, %u binds present (per round of %u)",
-                           level, b->plan.cpu_pairs);
+  label = g_strdup_printf ("(9) vcmountd CPU per pair, %u binds present (per round of %u)", level,
+                           b->plan.cpu_pairs);
   record (b, key, label, cpu);
   g_free (key);
   key = g_strdup_printf ("lat_pair9@%u", level);
   record (b, key, "    pair latency in those rounds", lat);
 }
 
-#define BURST_REPS 3
+#define BURST_REPS  3
 #define BURST_BATCH 64
 
 /* CPU time of the process behind @clock (clock_getcpuclockid), in ns. */
@@ -1444,7 +1490,8 @@ burst_follower (gpointer queue)
             }
         }
       clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
-      *ns += (guint64) ((c1.tv_sec - c0.tv_sec) * G_GINT64_CONSTANT (1000000000) + (c1.tv_nsec - c0.tv_nsec));
+      *ns +=
+        (guint64) ((c1.tv_sec - c0.tv_sec) * G_GINT64_CONSTANT (1000000000) + (c1.tv_nsec - c0.tv_nsec));
       g_array_unref (ids);
     }
   return ns;
@@ -1462,10 +1509,8 @@ bench_cpu (Bench *b, guint small, guint big)
   guint mounted = 0;
   guint burst = big;
 
-  if (g_mkdir_with_parents (dir, 0755) < 0 ||
-      mount ("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0 ||
-      mount (NULL, dir, NULL, MS_PRIVATE, NULL) < 0 ||
-      g_mkdir (src, 0755) < 0)
+  if (g_mkdir_with_parents (dir, 0755) < 0 || mount ("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0 ||
+      mount (NULL, dir, NULL, MS_PRIVATE, NULL) < 0 || g_mkdir (src, 0755) < 0)
     die ("the tmpfs for case 9", NULL);
 
   mount_binds (dir, &mounted, small);
@@ -1481,12 +1526,14 @@ bench_cpu (Bench *b, guint small, guint big)
    * by the mounts being made). Between repetitions the tmpfs is detached
    * and made again. */
   {
-    g_autoptr(GArray) daemon_ns = vcm_bench_samples_new ();
-    g_autoptr(GArray) stat_ns = vcm_bench_samples_new ();
-    g_autoptr(GArray) ratio = vcm_bench_samples_new ();
-    g_autoptr(GArray) wall_ns = vcm_bench_samples_new ();
-    g_autofree char *label = g_strdup_printf ("(9) vcmountd CPU to follow %u foreign mounts (per burst)", burst);
-    g_autofree char *label2 = g_strdup_printf ("(9) %u statmount(2), a thread following the burst", burst);
+    g_autoptr (GArray) daemon_ns = vcm_bench_samples_new ();
+    g_autoptr (GArray) stat_ns = vcm_bench_samples_new ();
+    g_autoptr (GArray) ratio = vcm_bench_samples_new ();
+    g_autoptr (GArray) wall_ns = vcm_bench_samples_new ();
+    g_autofree char *label =
+      g_strdup_printf ("(9) vcmountd CPU to follow %u foreign mounts (per burst)", burst);
+    g_autofree char *label2 =
+      g_strdup_printf ("(9) %u statmount(2), a thread following the burst", burst);
     clockid_t daemon_clock;
 
     if (clock_getcpuclockid (opt_daemon_pid, &daemon_clock) != 0)
@@ -1502,10 +1549,8 @@ bench_cpu (Bench *b, guint small, guint big)
           {
             /* back to @small binds on a fresh tmpfs */
             wait_daemon_quiet ();
-            if (umount2 (dir, MNT_DETACH) < 0 ||
-                mount ("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0 ||
-                mount (NULL, dir, NULL, MS_PRIVATE, NULL) < 0 ||
-                g_mkdir (src, 0755) < 0)
+            if (umount2 (dir, MNT_DETACH) < 0 || mount ("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0 ||
+                mount (NULL, dir, NULL, MS_PRIVATE, NULL) < 0 || g_mkdir (src, 0755) < 0)
               die ("the tmpfs for case 9 (again)", NULL);
             mounted = 0;
             mount_binds (dir, &mounted, small);
@@ -1558,7 +1603,8 @@ bench_cpu (Bench *b, guint small, guint big)
 
       for (guint i = 0; i < ratio->len; i++)
         {
-          char *more = g_strdup_printf ("%s%s%.2f", each, i ? " " : "", g_array_index (ratio, double, i));
+          char *more =
+            g_strdup_printf ("%s%s%.2f", each, i ? " " : "", g_array_index (ratio, double, i));
           g_free (each);
           each = more;
         }
@@ -1570,7 +1616,7 @@ bench_cpu (Bench *b, guint small, guint big)
 
   /* the same statmount(2) calls on a quiet table, in a tight loop, for comparison */
   {
-    g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+    g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
     g_autofree char *n = g_strdup_printf ("%u", burst);
     g_autofree char *cpu = NULL;
     struct timespec c0, c1;
@@ -1611,9 +1657,12 @@ bench_cpu (Bench *b, guint small, guint big)
           }
         clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
         g_free (cpu);
-        cpu = vcm_bench_format_ns ((double) (c1.tv_sec - c0.tv_sec) * 1e9 + (double) (c1.tv_nsec - c0.tv_nsec));
-        record_text (b, with_point ? "    the same statmount(2) on a quiet table, tight loop"
-                                   : "    the same without the mount point (MNT_BASIC only)", n, cpu);
+        cpu = vcm_bench_format_ns ((double) (c1.tv_sec - c0.tv_sec) * 1e9 +
+                                   (double) (c1.tv_nsec - c0.tv_nsec));
+        record_text (b,
+                     with_point ? "    the same statmount(2) on a quiet table, tight loop"
+                                : "    the same without the mount point (MNT_BASIC only)",
+                     n, cpu);
       }
   }
 
@@ -1622,7 +1671,8 @@ bench_cpu (Bench *b, guint small, guint big)
   /* and all of them detached at once */
   {
     guint64 t0 = wait_daemon_quiet (), t1;
-    g_autofree char *label = g_strdup_printf ("    vcmountd CPU to follow %u mounts detached at once", mounted + 1);
+    g_autofree char *label =
+      g_strdup_printf ("    vcmountd CPU to follow %u mounts detached at once", mounted + 1);
     g_autofree char *cpu = NULL;
 
     if (umount2 (dir, MNT_DETACH) < 0)
@@ -1638,7 +1688,7 @@ bench_cpu (Bench *b, guint small, guint big)
 static void
 print_cpu_summary (Bench *b, guint small, guint big)
 {
-  g_autoptr(VcmBenchTable) t = vcm_bench_table_new (4);
+  g_autoptr (VcmBenchTable) t = vcm_bench_table_new (4);
   g_autofree char *ks = g_strdup_printf ("cpu_pair@%u", small);
   g_autofree char *kb = g_strdup_printf ("cpu_pair@%u", small + big);
   g_autofree char *what = g_strdup_printf ("(9) CPU per pair @%u / @%u binds", small + big, small);
@@ -1666,8 +1716,12 @@ print_cpu_summary (Bench *b, guint small, guint big)
 /* ---- the summary -------------------------------------------------------- */
 
 static void
-target_row (VcmBenchTable *t, const char *what, double value, const char *value_fmt_unit,
-            const char *target_text, gboolean met)
+target_row (VcmBenchTable *t,
+            const char *what,
+            double value,
+            const char *value_fmt_unit,
+            const char *target_text,
+            gboolean met)
 {
   g_autofree char *v = g_strdup_printf ("%.2f%s", value, value_fmt_unit);
 
@@ -1677,7 +1731,7 @@ target_row (VcmBenchTable *t, const char *what, double value, const char *value_
 static void
 print_summary (Bench *b, guint small, guint medium, guint big)
 {
-  g_autoptr(VcmBenchTable) t = vcm_bench_table_new (4);
+  g_autoptr (VcmBenchTable) t = vcm_bench_table_new (4);
   double raw = median_of (b, "raw_classic");
   double ping = median_of (b, "ping");
   double p3 = median_of (b, "pair_root");
@@ -1757,28 +1811,28 @@ print_summary (Bench *b, guint small, guint medium, guint big)
 static gboolean
 want (const char *name)
 {
-  g_auto(GStrv) names = NULL;
+  g_auto (GStrv) names = NULL;
 
   if (opt_only == NULL)
     return TRUE;
   names = g_strsplit (opt_only, ",", 0);
-  return g_strv_contains ((const char * const *) names, name);
+  return g_strv_contains ((const char *const *) names, name);
 }
 
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) ctx = g_option_context_new ("- benchmark vcmountd");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GArray) classic = NULL;
-  g_autoptr(GArray) newapi = NULL;
-  g_autoptr(GArray) spawned = NULL;
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- benchmark vcmountd");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) classic = NULL;
+  g_autoptr (GArray) newapi = NULL;
+  g_autoptr (GArray) spawned = NULL;
   Bench bench = { 0 }, *b = &bench;
   guint small = 10, medium = 1000, big;
   gint64 t_start = vcm_bench_now_ns ();
   g_autofree char *rss = NULL;
   g_autofree char *now = NULL;
-  g_autoptr(GDateTime) dt = NULL;
+  g_autoptr (GDateTime) dt = NULL;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
@@ -1793,14 +1847,15 @@ main (int argc, char **argv)
   if (opt_shared_dir == NULL || opt_sysfs_root == NULL || opt_rootfs == NULL || opt_scratch == NULL ||
       opt_daemon_pid <= 0)
     {
-      g_printerr ("vcm-bench: --shared-dir, --sysfs-root, --rootfs, --scratch and --daemon-pid are required\n");
+      g_printerr (
+        "vcm-bench: --shared-dir, --sysfs-root, --rootfs, --scratch and --daemon-pid are required\n");
       return 2;
     }
   if (opt_quick && opt_max_mounts > 1000)
     opt_max_mounts = 1000;
   big = (guint) MAX (opt_max_mounts, 20);
   medium = MIN (medium, big / 2);
-  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", opt_bus, TRUE);   /* polkit's authority uses the system bus */
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", opt_bus, TRUE); /* polkit's authority uses the system bus */
 
   b->plan = make_plan (opt_quick);
   b->table = vcm_bench_table_new (5);
@@ -1882,8 +1937,8 @@ main (int argc, char **argv)
       record_note (b, "    of which", b->rss_big_breakdown);
     }
 
-  printf ("vc-mount benchmark, %s%s; %u..%u mounts; %d concurrent clients; run took %.0f s\n",
-          now, opt_quick ? " (--quick)" : "", small, big, opt_clients,
+  printf ("vc-mount benchmark, %s%s; %u..%u mounts; %d concurrent clients; run took %.0f s\n", now,
+          opt_quick ? " (--quick)" : "", small, big, opt_clients,
           (double) (vcm_bench_now_ns () - t_start) / 1e9);
   printf ("Times per operation, after warm-up; (n) = measured iterations.\n\n");
   vcm_bench_table_print (b->table, stdout);

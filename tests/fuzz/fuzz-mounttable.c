@@ -16,29 +16,31 @@
 #include "vcm-mounttable.h"
 #include "vcm-validate.h"
 
-#define CHECK(cond)                                                         \
-  do {                                                                      \
-    if (!(cond))                                                            \
-      {                                                                     \
-        g_printerr ("fuzz-mounttable: invariant failed: %s\n", #cond);      \
-        abort ();                                                           \
-      }                                                                     \
-  } while (0)
+#define CHECK(cond) \
+  do \
+    { \
+      if (!(cond)) \
+        { \
+          g_printerr ("fuzz-mounttable: invariant failed: %s\n", #cond); \
+          abort (); \
+        } \
+    } \
+  while (0)
 
 static void
 walk (VcmMountTable *table, const uint8_t *data, size_t size)
 {
   guint n = vcm_mount_table_get_size (table);
-  g_autoptr(GPtrArray) all = vcm_mount_table_get_beneath (table, "/");
+  g_autoptr (GPtrArray) all = vcm_mount_table_get_beneath (table, "/");
 
   CHECK (all->len <= n);
   for (guint i = 0; i < n; i++)
     {
       const VcmMountEntry *e = vcm_mount_table_get_nth (table, i);
       const VcmMountEntry *by_id, *by_target;
-      g_autoptr(GPtrArray) descendants = NULL;
-      g_autoptr(GPtrArray) beneath = NULL;
-      g_autoptr(GHashTable) ids = g_hash_table_new (g_int64_hash, g_int64_equal);
+      g_autoptr (GPtrArray) descendants = NULL;
+      g_autoptr (GPtrArray) beneath = NULL;
+      g_autoptr (GHashTable) ids = g_hash_table_new (g_int64_hash, g_int64_equal);
 
       CHECK (e != NULL && e->root != NULL && e->target != NULL && e->source != NULL &&
              e->fstype != NULL && e->vfs_options != NULL && e->fs_options != NULL &&
@@ -59,7 +61,7 @@ walk (VcmMountTable *table, const uint8_t *data, size_t size)
           const VcmMountEntry *d = descendants->pdata[k];
 
           CHECK (d->id != e->id);
-          CHECK (g_hash_table_add (ids, (gpointer) &d->id));   /* each once */
+          CHECK (g_hash_table_add (ids, (gpointer) &d->id)); /* each once */
         }
 
       beneath = vcm_mount_table_get_beneath (table, e->target);
@@ -67,7 +69,7 @@ walk (VcmMountTable *table, const uint8_t *data, size_t size)
       if (e->target[0] == '/')
         {
           g_autofree char *norm = vcm_path_normalize (e->target);
-          g_autoptr(GPtrArray) beneath_norm = vcm_mount_table_get_beneath (table, norm);
+          g_autoptr (GPtrArray) beneath_norm = vcm_mount_table_get_beneath (table, norm);
           CHECK (beneath_norm->len <= n);
         }
     }
@@ -76,9 +78,9 @@ walk (VcmMountTable *table, const uint8_t *data, size_t size)
   (void) vcm_mount_table_lookup_id (table, G_MAXUINT64);
   (void) vcm_mount_table_lookup_target (table, "");
   {
-    g_autoptr(GPtrArray) none = vcm_mount_table_get_descendants (table, G_MAXUINT64 - 1);
+    g_autoptr (GPtrArray) none = vcm_mount_table_get_descendants (table, G_MAXUINT64 - 1);
     g_autofree char *prefix = g_strndup ((const char *) data, MIN (size, 64));
-    g_autoptr(GPtrArray) some = NULL;
+    g_autoptr (GPtrArray) some = NULL;
 
     CHECK (none->len == 0);
     if (g_utf8_validate (prefix, -1, NULL))
@@ -96,8 +98,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
   vcm_autofd int fd = memfd_create ("fuzz-mountinfo", MFD_CLOEXEC);
   g_autofree char *path = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
   size_t done = 0;
 
   CHECK (fd >= 0);

@@ -12,15 +12,16 @@
 #include "vcm-error.h"
 #include "vcm-validate.h"
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond))                                                           \
-      {                                                                    \
-        g_printerr ("fuzz-validate: invariant failed: %s (input '%s')\n",  \
-                    #cond, input);                                         \
-        abort ();                                                          \
-      }                                                                    \
-  } while (0)
+#define CHECK(cond) \
+  do \
+    { \
+      if (!(cond)) \
+        { \
+          g_printerr ("fuzz-validate: invariant failed: %s (input '%s')\n", #cond, input); \
+          abort (); \
+        } \
+    } \
+  while (0)
 
 static gboolean
 id_matches_rule (const char *id)
@@ -66,9 +67,9 @@ check_normalized (const char *input, const char *norm)
 static char *
 reference_normalize (const char *path)
 {
-  g_auto(GStrv) parts = g_strsplit (path, "/", -1);
-  g_autoptr(GPtrArray) stack = g_ptr_array_new ();
-  g_autoptr(GString) out = g_string_new ("");
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  g_autoptr (GPtrArray) stack = g_ptr_array_new ();
+  g_autoptr (GString) out = g_string_new ("");
 
   for (guint i = 0; parts[i] != NULL; i++)
     {
@@ -94,8 +95,8 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  g_autofree char *input = g_strndup ((const char *) data, size);   /* stops at a NUL */
-  g_autoptr(GError) error = NULL;
+  g_autofree char *input = g_strndup ((const char *) data, size); /* stops at a NUL */
+  g_autoptr (GError) error = NULL;
   gboolean id_ok, path_ok;
 
   id_ok = vcm_validate_id ("id", input, &error);
@@ -121,20 +122,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   }
 
   /* a relative path is normalized as if rooted at "/" */
-    {
-      g_autofree char *norm = vcm_path_normalize (input);
-      g_autofree char *again = NULL;
-      g_autofree char *expected = reference_normalize (input);
+  {
+    g_autofree char *norm = vcm_path_normalize (input);
+    g_autofree char *again = NULL;
+    g_autofree char *expected = reference_normalize (input);
 
-      CHECK (norm != NULL);
-      CHECK (strcmp (norm, expected) == 0);
-      check_normalized (input, norm);
-      again = vcm_path_normalize (norm);
-      CHECK (strcmp (norm, again) == 0);
-      (void) vcm_path_is_system_mount (norm);
-      (void) vcm_path_host_device_rule (norm, size % 2 == 0, size % 3 == 0 ? 0100644 : 020644);
-      CHECK (vcm_path_is_system_mount (norm) ==
-             (vcm_path_has_prefix (norm, "/proc") || vcm_path_has_prefix (norm, "/sys")));
-    }
+    CHECK (norm != NULL);
+    CHECK (strcmp (norm, expected) == 0);
+    check_normalized (input, norm);
+    again = vcm_path_normalize (norm);
+    CHECK (strcmp (norm, again) == 0);
+    (void) vcm_path_is_system_mount (norm);
+    (void) vcm_path_host_device_rule (norm, size % 2 == 0, size % 3 == 0 ? 0100644 : 020644);
+    CHECK (vcm_path_is_system_mount (norm) ==
+           (vcm_path_has_prefix (norm, "/proc") || vcm_path_has_prefix (norm, "/sys")));
+  }
   return 0;
 }

@@ -37,7 +37,8 @@ on_timeout (gpointer user_data)
 }
 
 #define WAIT_UNTIL(cond) \
-  G_STMT_START { \
+  G_STMT_START \
+  { \
     guint _timeout_id = g_timeout_add_seconds (wait_seconds (), on_timeout, NULL); \
     timed_out = FALSE; \
     while (!(cond) && !timed_out) \
@@ -46,18 +47,19 @@ on_timeout (gpointer user_data)
       g_source_remove (_timeout_id); \
     if (!(cond)) \
       g_error ("timed out waiting for %s", #cond); \
-  } G_STMT_END
+  } \
+  G_STMT_END
 
 static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   fx->bus = fake_bus_new ();
   fx->fake = fake_service_new (fx->bus->address);
   fx->conn = g_dbus_connection_new_for_address_sync (fx->bus->address,
                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                      NULL, NULL, &error);
   g_assert_no_error (error);
   fx->client = vcm_client_new_sync (fx->conn, NULL, &error);
@@ -85,11 +87,13 @@ on_done (GObject *source, GAsyncResult *res, gpointer user_data)
 
 /* Runs an async call to its end: the result of `call`, finished with `finish`. */
 #define RUN_ASYNC(res, call) \
-  G_STMT_START { \
+  G_STMT_START \
+  { \
     g_clear_object (&res); \
     call; \
     WAIT_UNTIL (res != NULL); \
-  } G_STMT_END
+  } \
+  G_STMT_END
 
 static void
 on_new_done (GObject *source, GAsyncResult *res, gpointer user_data)
@@ -116,9 +120,9 @@ owner_is (VcmClient *client, const char *owner)
 static void
 test_new_and_owner (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmClient) client = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmClient) client = NULL;
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
   guint notified = 0;
@@ -144,8 +148,8 @@ test_new_and_owner (Fixture *fx, gconstpointer data)
 static void
 test_methods_async (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
   VcmClient *c = fx->client;
   VcmCallFlags none = VCM_CALL_FLAGS_NONE;
 
@@ -157,7 +161,7 @@ test_methods_async (Fixture *fx, gconstpointer data)
     g_assert_cmpstr (mp, ==, "/run/fake/shared/sb/c1/rootfs");
   }
   {
-    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr (GPtrArray) list = NULL;
     guint64 generation = 0;
     RUN_ASYNC (res, vcm_client_list_rootfs (c, NULL, none, NULL, on_done, &res));
     list = vcm_client_list_rootfs_finish (c, res, &generation, &error);
@@ -168,35 +172,37 @@ test_methods_async (Fixture *fx, gconstpointer data)
     g_assert_true (vcm_rootfs_get_read_only (list->pdata[0]));
   }
   {
-    g_auto(GStrv) detached = NULL;
+    g_auto (GStrv) detached = NULL;
     RUN_ASYNC (res, vcm_client_unmount_rootfs (c, "sb", "c1", none, NULL, on_done, &res));
     detached = vcm_client_unmount_rootfs_finish (c, res, &error);
     g_assert_no_error (error);
-    g_assert_cmpstrv (detached, ((const char *[]) { "/run/fake/shared/sb/c1/rootfs", NULL }));
+    g_assert_cmpstrv (detached, ((const char *[]){ "/run/fake/shared/sb/c1/rootfs", NULL }));
   }
   {
-    g_auto(GStrv) ids = NULL;
+    g_auto (GStrv) ids = NULL;
     RUN_ASYNC (res, vcm_client_unmount_sandbox (c, "sb", none, NULL, on_done, &res));
     ids = vcm_client_unmount_sandbox_finish (c, res, &error);
     g_assert_no_error (error);
-    g_assert_cmpstrv (ids, ((const char *[]) { "c1", "c2", NULL }));
+    g_assert_cmpstrv (ids, ((const char *[]){ "c1", "c2", NULL }));
   }
   {
     g_autofree char *mp = NULL;
-    RUN_ASYNC (res, vcm_client_bind_mount (c, "/src", "/run/fake/shared/x", FALSE, none, NULL, on_done, &res));
+    RUN_ASYNC (
+      res, vcm_client_bind_mount (c, "/src", "/run/fake/shared/x", FALSE, none, NULL, on_done, &res));
     mp = vcm_client_bind_mount_finish (c, res, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (mp, ==, "/run/fake/shared/x");
   }
   {
-    g_auto(GStrv) detached = NULL;
+    g_auto (GStrv) detached = NULL;
     RUN_ASYNC (res, vcm_client_unmount (c, "/run/fake/shared/x", none, NULL, on_done, &res));
     detached = vcm_client_unmount_finish (c, res, &error);
     g_assert_no_error (error);
-    g_assert_cmpstrv (detached, ((const char *[]) { "/run/fake/shared/x", "/run/fake/shared/below", NULL }));
+    g_assert_cmpstrv (detached,
+                      ((const char *[]){ "/run/fake/shared/x", "/run/fake/shared/below", NULL }));
   }
   {
-    g_autoptr(VcmDeviceInfo) dev = NULL;
+    g_autoptr (VcmDeviceInfo) dev = NULL;
     RUN_ASYNC (res, vcm_client_get_device_for_path (c, "/mnt/x", none, NULL, on_done, &res));
     dev = vcm_client_get_device_for_path_finish (c, res, &error);
     g_assert_no_error (error);
@@ -205,7 +211,7 @@ test_methods_async (Fixture *fx, gconstpointer data)
     g_assert_cmpstr (vcm_device_info_get_mount_point (dev), ==, "/mnt");
   }
   {
-    g_autoptr(VcmFsInfo) fs = NULL;
+    g_autoptr (VcmFsInfo) fs = NULL;
     RUN_ASYNC (res, vcm_client_get_device_path_and_fs_type (c, "/", none, NULL, on_done, &res));
     fs = vcm_client_get_device_path_and_fs_type_finish (c, res, &error);
     g_assert_no_error (error);
@@ -229,7 +235,7 @@ test_methods_async (Fixture *fx, gconstpointer data)
     g_assert_false (yes);
   }
   {
-    g_autoptr(VcmPathInfo) info = NULL;
+    g_autoptr (VcmPathInfo) info = NULL;
     RUN_ASYNC (res, vcm_client_describe_path (c, "/dev/null", none, NULL, on_done, &res));
     info = vcm_client_describe_path_finish (c, res, &error);
     g_assert_no_error (error);
@@ -244,7 +250,7 @@ test_methods_async (Fixture *fx, gconstpointer data)
                       VCM_PATH_FLAGS_READ_ONLY | VCM_PATH_FLAGS_HOST_DEVICE);
   }
   {
-    g_autoptr(VcmServiceInfo) info = NULL;
+    g_autoptr (VcmServiceInfo) info = NULL;
     RUN_ASYNC (res, vcm_client_get_service_info (c, none, NULL, on_done, &res));
     info = vcm_client_get_service_info_finish (c, res, &error);
     g_assert_no_error (error);
@@ -265,17 +271,17 @@ sync_calls (gpointer data)
   Fixture *fx = data;
   VcmClient *c = fx->client;
   VcmCallFlags none = VCM_CALL_FLAGS_NONE;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *mp = NULL;
   g_autofree char *bound = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  g_auto(GStrv) detached = NULL;
-  g_auto(GStrv) ids = NULL;
-  g_auto(GStrv) unmounted = NULL;
-  g_autoptr(VcmDeviceInfo) dev = NULL;
-  g_autoptr(VcmFsInfo) fs = NULL;
-  g_autoptr(VcmPathInfo) info = NULL;
-  g_autoptr(VcmServiceInfo) service = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_auto (GStrv) detached = NULL;
+  g_auto (GStrv) ids = NULL;
+  g_auto (GStrv) unmounted = NULL;
+  g_autoptr (VcmDeviceInfo) dev = NULL;
+  g_autoptr (VcmFsInfo) fs = NULL;
+  g_autoptr (VcmPathInfo) info = NULL;
+  g_autoptr (VcmServiceInfo) service = NULL;
   guint64 generation = 0;
   gboolean yes = FALSE;
 
@@ -329,15 +335,17 @@ test_methods_sync (Fixture *fx, gconstpointer data)
 static void
 test_interactive_flag (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean yes;
 
-  RUN_ASYNC (res, vcm_client_is_system_mount (fx->client, "/", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+  RUN_ASYNC (res,
+             vcm_client_is_system_mount (fx->client, "/", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
   g_assert_true (vcm_client_is_system_mount_finish (fx->client, res, &yes, &error));
   g_assert_false (fx->fake->last_flags & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
-  RUN_ASYNC (res, vcm_client_is_system_mount (fx->client, "/", VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
-                                              NULL, on_done, &res));
+  RUN_ASYNC (res,
+             vcm_client_is_system_mount (fx->client, "/", VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
+                                         NULL, on_done, &res));
   g_assert_true (vcm_client_is_system_mount_finish (fx->client, res, &yes, &error));
   g_assert_true (fx->fake->last_flags & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION);
 }
@@ -360,14 +368,15 @@ test_errors (Fixture *fx, gconstpointer data)
 
   for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
     {
-      g_autoptr(GAsyncResult) res = NULL;
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GAsyncResult) res = NULL;
+      g_autoptr (GError) error = NULL;
       g_autofree char *mp = NULL;
       g_autofree char *remote = NULL;
 
       fx->fake->next_error = g_strdup (table[i].name);
-      RUN_ASYNC (res, vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE,
-                                               NULL, on_done, &res));
+      RUN_ASYNC (res,
+                 vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE, NULL,
+                                          on_done, &res));
       mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
       g_assert_null (mp);
       g_assert_error (error, VCM_CLIENT_ERROR, table[i].code);
@@ -381,13 +390,14 @@ test_errors (Fixture *fx, gconstpointer data)
    * calls only (the library does not register the bus's name process-wide,
    * so it is not encoded back). */
   {
-    g_autoptr(GAsyncResult) res = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GError) error = NULL;
     g_autofree char *mp = NULL;
 
     fx->fake->next_error = g_strdup ("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired");
-    RUN_ASYNC (res, vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE,
-                                             NULL, on_done, &res));
+    RUN_ASYNC (res,
+               vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE, NULL,
+                                        on_done, &res));
     mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
     g_assert_null (mp);
     g_assert_error (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED);
@@ -396,7 +406,7 @@ test_errors (Fixture *fx, gconstpointer data)
   }
   /* ...and other callers' errors of that name in the process keep theirs. */
   {
-    g_autoptr(GError) other = g_dbus_error_new_for_dbus_error (
+    g_autoptr (GError) other = g_dbus_error_new_for_dbus_error (
       "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired", "someone else's");
 
     g_assert_false (other->domain == VCM_CLIENT_ERROR);
@@ -404,25 +414,27 @@ test_errors (Fixture *fx, gconstpointer data)
 
   /* A service newer than the library: still a VCM_CLIENT_ERROR, named. */
   {
-    g_autoptr(GAsyncResult) res = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GError) error = NULL;
     gboolean yes = FALSE;
 
     fx->fake->next_error = g_strdup ("org.vc.Mount.Error.SomethingNew");
-    RUN_ASYNC (res, vcm_client_is_host_device (fx->client, "/dev", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+    RUN_ASYNC (res,
+               vcm_client_is_host_device (fx->client, "/dev", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
     g_assert_false (vcm_client_is_host_device_finish (fx->client, res, &yes, &error));
     g_assert_error (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_FAILED);
     g_assert_cmpstr (error->message, ==, "org.vc.Mount.Error.SomethingNew: scripted error of the fake");
   }
   /* Not the service's errors: their own domains. */
   {
-    g_autoptr(GAsyncResult) res = NULL;
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GError) error = NULL;
     g_autofree char *mp = NULL;
 
     fake_service_stop (fx->fake);
-    RUN_ASYNC (res, vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE,
-                                             NULL, on_done, &res));
+    RUN_ASYNC (res,
+               vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE, NULL,
+                                        on_done, &res));
     mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
     g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN);
   }
@@ -431,10 +443,10 @@ test_errors (Fixture *fx, gconstpointer data)
 static void
 test_cancel (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GPtrArray) list = NULL;
 
   fx->fake->hold_lists = TRUE;
   vcm_client_list_rootfs (fx->client, NULL, VCM_CALL_FLAGS_NONE, cancellable, on_done, &res);
@@ -450,9 +462,9 @@ test_cancel (Fixture *fx, gconstpointer data)
 static void
 test_timeout (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = NULL;
 
   vcm_client_set_timeout_msec (fx->client, 200);
   g_assert_cmpint (vcm_client_get_timeout_msec (fx->client), ==, 200);

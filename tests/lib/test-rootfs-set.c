@@ -28,10 +28,10 @@ typedef struct {
   GDBusConnection *conn;
   VcmClient *client;
   VcmRootfsSet *set;
-  GHashTable *by_signals;       /* key -> "mount_point ro|rw", from added/removed/changed */
-  GPtrArray *by_items_changed;  /* VcmRootfs, from items-changed */
+  GHashTable *by_signals;      /* key -> "mount_point ro|rw", from added/removed/changed */
+  GPtrArray *by_items_changed; /* VcmRootfs, from items-changed */
   guint n_added, n_removed, n_changed, n_resynced;
-  GString *log;                 /* "added sb/c rw; changed sb/c remounted; ..." */
+  GString *log; /* "added sb/c rw; changed sb/c remounted; ..." */
 } Fixture;
 
 static gboolean timed_out;
@@ -45,7 +45,8 @@ on_timeout (gpointer user_data)
 
 /* Runs the main context until @cond holds, at most wait_seconds(). */
 #define WAIT_UNTIL(cond) \
-  G_STMT_START { \
+  G_STMT_START \
+  { \
     guint _timeout_id = g_timeout_add_seconds (wait_seconds (), on_timeout, NULL); \
     timed_out = FALSE; \
     while (!(cond) && !timed_out) \
@@ -54,7 +55,8 @@ on_timeout (gpointer user_data)
       g_source_remove (_timeout_id); \
     if (!(cond)) \
       g_error ("timed out waiting for %s", #cond); \
-  } G_STMT_END
+  } \
+  G_STMT_END
 
 static char *
 key_of (VcmRootfs *r)
@@ -76,8 +78,8 @@ on_added (VcmRootfsSet *set, VcmRootfs *r, Fixture *fx)
 
   g_assert_false (g_hash_table_contains (fx->by_signals, key));
   g_hash_table_insert (fx->by_signals, key, value_of (r));
-  g_assert_true (vcm_rootfs_set_lookup (set, vcm_rootfs_get_sandbox_id (r),
-                                        vcm_rootfs_get_container_id (r)) == r);
+  g_assert_true (
+    vcm_rootfs_set_lookup (set, vcm_rootfs_get_sandbox_id (r), vcm_rootfs_get_container_id (r)) == r);
   g_string_append_printf (fx->log, "added %s; ", key);
   fx->n_added++;
 }
@@ -88,8 +90,8 @@ on_removed (VcmRootfsSet *set, VcmRootfs *r, const char *const *detached, Fixtur
   g_autofree char *key = key_of (r);
 
   g_assert_true (g_hash_table_remove (fx->by_signals, key));
-  g_assert_null (vcm_rootfs_set_lookup (set, vcm_rootfs_get_sandbox_id (r),
-                                        vcm_rootfs_get_container_id (r)));
+  g_assert_null (
+    vcm_rootfs_set_lookup (set, vcm_rootfs_get_sandbox_id (r), vcm_rootfs_get_container_id (r)));
   if (detached != NULL)
     g_assert_cmpstr (detached[0], ==, vcm_rootfs_get_mount_point (r));
   g_string_append_printf (fx->log, "removed %s%s; ", key, detached != NULL ? " detached" : "");
@@ -128,13 +130,13 @@ on_items_changed (GListModel *model, guint position, guint removed, guint added,
 static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   fx->bus = fake_bus_new ();
   fx->fake = fake_service_new (fx->bus->address);
   fx->conn = g_dbus_connection_new_for_address_sync (fx->bus->address,
                                                      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                      NULL, NULL, &error);
   g_assert_no_error (error);
   fx->client = vcm_client_new_sync (fx->conn, NULL, &error);
@@ -189,11 +191,11 @@ on_listed (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 assert_set_is_service (Fixture *fx)
 {
-  g_autoptr(GAsyncResult) res = NULL;
-  g_autoptr(GPtrArray) listed = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) table = NULL;
-  g_autoptr(GVariant) table_items = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GPtrArray) listed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) table = NULL;
+  g_autoptr (GVariant) table_items = NULL;
   const char *filter = vcm_rootfs_set_get_sandbox_id (fx->set);
   guint64 generation = 0;
   guint n;
@@ -217,7 +219,7 @@ assert_set_is_service (Fixture *fx)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(VcmRootfs) item = g_list_model_get_item (G_LIST_MODEL (fx->set), i);
+      g_autoptr (VcmRootfs) item = g_list_model_get_item (G_LIST_MODEL (fx->set), i);
       VcmRootfs *want = listed->pdata[i];
       g_autofree char *key = key_of (item);
       g_autofree char *value = value_of (item);
@@ -243,7 +245,7 @@ test_initial (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (fx->n_added, ==, 3);
   g_assert_cmpuint (fx->n_resynced, ==, 1);
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 3);
-  g_assert_cmpuint (fx->fake->n_list_calls, ==, 2);     /* the set's and the check's */
+  g_assert_cmpuint (fx->fake->n_list_calls, ==, 2); /* the set's and the check's */
 }
 
 static void
@@ -422,7 +424,7 @@ test_sandbox_filter (Fixture *fx, gconstpointer data)
   fake_service_change (fx->fake, "sbB", "c1", "remounted", TRUE);
   fake_service_unmount (fx->fake, "sbB", "c1", TRUE);
   assert_set_is_service (fx);
-  fake_service_unmount (fx->fake, "sbB", "c2", FALSE);   /* lost, in another sandbox */
+  fake_service_unmount (fx->fake, "sbB", "c2", FALSE); /* lost, in another sandbox */
   fake_service_unmount (fx->fake, "sbA", "c1", TRUE);
   assert_set_is_service (fx);
   g_assert_cmpstr (fx->log->str, ==, "added sbA/c1; added sbA/c2; removed sbA/c1; ");
@@ -435,7 +437,7 @@ static void
 test_burst (Fixture *fx, gconstpointer data)
 {
   gboolean lossy = GPOINTER_TO_INT (data);
-  g_autoptr(GRand) rand = g_rand_new_with_seed (lossy ? 16 : 61);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (lossy ? 16 : 61);
   guint lists;
 
   fixture_follow (fx, NULL);
@@ -470,7 +472,7 @@ test_burst (Fixture *fx, gconstpointer data)
   fake_service_mount (fx->fake, "last", "c", FALSE, TRUE);
   assert_set_is_service (fx);
   if (!lossy)
-    g_assert_cmpuint (fx->fake->n_list_calls, ==, lists + 1);   /* the check's own */
+    g_assert_cmpuint (fx->fake->n_list_calls, ==, lists + 1); /* the check's own */
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 1001);
 }
 

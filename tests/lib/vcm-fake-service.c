@@ -9,10 +9,10 @@
 
 #include "vcm-generated.h"
 
-#define BUS_NAME "org.vc.Mount"
+#define BUS_NAME    "org.vc.Mount"
 #define OBJECT_PATH "/org/vc/Mount"
-#define INTERFACE "org.vc.Mount"
-#define SHARED_DIR "/run/fake/shared"
+#define INTERFACE   "org.vc.Mount"
+#define SHARED_DIR  "/run/fake/shared"
 
 static void
 die_with_parent (gpointer user_data)
@@ -23,10 +23,10 @@ die_with_parent (gpointer user_data)
 FakeBus *
 fake_bus_new (void)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
   FakeBus *bus = g_new0 (FakeBus, 1);
 
   g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
@@ -52,7 +52,7 @@ fake_bus_free (FakeBus *bus)
 
 typedef struct {
   GDBusMethodInvocation *invocation;
-  GVariant *answer;             /* the table when asked */
+  GVariant *answer; /* the table when asked */
   char *sandbox_id;
 } HeldList;
 
@@ -83,8 +83,8 @@ key_of (const char *sandbox_id, const char *container_id)
 static int
 compare_mounts (gconstpointer a, gconstpointer b)
 {
-  const FakeMount *ma = *(FakeMount * const *) a;
-  const FakeMount *mb = *(FakeMount * const *) b;
+  const FakeMount *ma = *(FakeMount *const *) a;
+  const FakeMount *mb = *(FakeMount *const *) b;
   int r = g_strcmp0 (ma->sandbox_id, mb->sandbox_id);
 
   return r != 0 ? r : g_strcmp0 (ma->container_id, mb->container_id);
@@ -93,7 +93,7 @@ compare_mounts (gconstpointer a, gconstpointer b)
 GVariant *
 fake_service_list (FakeService *fake, const char *sandbox_id)
 {
-  g_autoptr(GPtrArray) all = g_ptr_array_new ();
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
   GVariantBuilder b;
   GHashTableIter iter;
   gpointer value;
@@ -111,18 +111,17 @@ fake_service_list (FakeService *fake, const char *sandbox_id)
   for (guint i = 0; i < all->len; i++)
     {
       FakeMount *m = all->pdata[i];
-      g_variant_builder_add (&b, "(sssb)", m->sandbox_id, m->container_id, m->mount_point,
-                             m->read_only);
+      g_variant_builder_add (&b, "(sssb)", m->sandbox_id, m->container_id, m->mount_point, m->read_only);
     }
-  return g_variant_ref_sink (g_variant_new ("(t@a(sssb))", fake->generation,
-                                            g_variant_builder_end (&b)));
+  return g_variant_ref_sink (
+    g_variant_new ("(t@a(sssb))", fake->generation, g_variant_builder_end (&b)));
 }
 
 static void
 emit (FakeService *fake, const char *name, GVariant *params)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) sunk = g_variant_ref_sink (params);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) sunk = g_variant_ref_sink (params);
 
   g_assert_nonnull (fake->conn);
   if (!g_dbus_connection_emit_signal (fake->conn, NULL, OBJECT_PATH, INTERFACE, name, sunk, &error))
@@ -136,8 +135,11 @@ mount_point_of (const char *sandbox_id, const char *container_id)
 }
 
 void
-fake_service_mount (FakeService *fake, const char *sandbox_id, const char *container_id,
-                    gboolean read_only, gboolean emit_signal)
+fake_service_mount (FakeService *fake,
+                    const char *sandbox_id,
+                    const char *container_id,
+                    gboolean read_only,
+                    gboolean emit_signal)
 {
   FakeMount *m = g_new0 (FakeMount, 1);
 
@@ -148,12 +150,15 @@ fake_service_mount (FakeService *fake, const char *sandbox_id, const char *conta
   g_hash_table_replace (fake->mounts, key_of (sandbox_id, container_id), m);
   fake->generation++;
   if (emit_signal)
-    emit (fake, "RootfsMounted", g_variant_new ("(tsssb)", fake->generation, sandbox_id,
-                                                container_id, m->mount_point, read_only));
+    emit (
+      fake, "RootfsMounted",
+      g_variant_new ("(tsssb)", fake->generation, sandbox_id, container_id, m->mount_point, read_only));
 }
 
 void
-fake_service_unmount (FakeService *fake, const char *sandbox_id, const char *container_id,
+fake_service_unmount (FakeService *fake,
+                      const char *sandbox_id,
+                      const char *container_id,
                       gboolean emit_signal)
 {
   g_autofree char *key = key_of (sandbox_id, container_id);
@@ -163,13 +168,16 @@ fake_service_unmount (FakeService *fake, const char *sandbox_id, const char *con
   g_assert_true (g_hash_table_remove (fake->mounts, key));
   fake->generation++;
   if (emit_signal)
-    emit (fake, "RootfsUnmounted", g_variant_new ("(tsss^as)", fake->generation, sandbox_id,
-                                                  container_id, mp, detached));
+    emit (fake, "RootfsUnmounted",
+          g_variant_new ("(tsss^as)", fake->generation, sandbox_id, container_id, mp, detached));
 }
 
 void
-fake_service_change (FakeService *fake, const char *sandbox_id, const char *container_id,
-                     const char *change, gboolean emit_signal)
+fake_service_change (FakeService *fake,
+                     const char *sandbox_id,
+                     const char *container_id,
+                     const char *change,
+                     gboolean emit_signal)
 {
   g_autofree char *key = key_of (sandbox_id, container_id);
   g_autofree char *mp = mount_point_of (sandbox_id, container_id);
@@ -182,8 +190,8 @@ fake_service_change (FakeService *fake, const char *sandbox_id, const char *cont
     g_hash_table_remove (fake->mounts, key);
   fake->generation++;
   if (emit_signal)
-    emit (fake, "RootfsChanged", g_variant_new ("(tssss)", fake->generation, sandbox_id,
-                                                container_id, mp, change));
+    emit (fake, "RootfsChanged",
+          g_variant_new ("(tssss)", fake->generation, sandbox_id, container_id, mp, change));
 }
 
 void
@@ -195,14 +203,13 @@ fake_service_skip (FakeService *fake, guint n)
 void
 fake_service_release_lists (FakeService *fake, gboolean as_asked)
 {
-  g_autoptr(GPtrArray) held = g_steal_pointer (&fake->held);
+  g_autoptr (GPtrArray) held = g_steal_pointer (&fake->held);
 
   fake->held = g_ptr_array_new_with_free_func ((GDestroyNotify) held_list_free);
   for (guint i = 0; i < held->len; i++)
     {
       HeldList *h = held->pdata[i];
-      GVariant *answer = as_asked ? g_variant_ref (h->answer)
-                                  : fake_service_list (fake, h->sandbox_id);
+      GVariant *answer = as_asked ? g_variant_ref (h->answer) : fake_service_list (fake, h->sandbox_id);
 
       g_dbus_method_invocation_return_value (g_steal_pointer (&h->invocation), answer);
       g_variant_unref (answer);
@@ -230,8 +237,13 @@ describe (const char *path)
 }
 
 static void
-method_call (GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-             const char *method, GVariant *params, GDBusMethodInvocation *invocation,
+method_call (GDBusConnection *conn,
+             const char *sender,
+             const char *path,
+             const char *iface,
+             const char *method,
+             GVariant *params,
+             GDBusMethodInvocation *invocation,
              gpointer user_data)
 {
   FakeService *fake = user_data;
@@ -257,14 +269,14 @@ method_call (GDBusConnection *conn, const char *sender, const char *path, const 
         {
           HeldList *h = g_new0 (HeldList, 1);
 
-          h->invocation = invocation;     /* the handler owns it; a reply consumes it */
+          h->invocation = invocation; /* the handler owns it; a reply consumes it */
           h->answer = fake_service_list (fake, s1);
           h->sandbox_id = g_strdup (s1);
           g_ptr_array_add (fake->held, h);
           return;
         }
       {
-        g_autoptr(GVariant) answer = fake_service_list (fake, s1);
+        g_autoptr (GVariant) answer = fake_service_list (fake, s1);
 
         g_dbus_method_invocation_return_value (invocation, answer);
       }
@@ -350,8 +362,13 @@ method_call (GDBusConnection *conn, const char *sender, const char *path, const 
 }
 
 static GVariant *
-get_property (GDBusConnection *conn, const char *sender, const char *path, const char *iface,
-              const char *name, GError **error, gpointer user_data)
+get_property (GDBusConnection *conn,
+              const char *sender,
+              const char *path,
+              const char *iface,
+              const char *name,
+              GError **error,
+              gpointer user_data)
 {
   FakeService *fake = user_data;
 
@@ -372,8 +389,8 @@ static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL, { 
 void
 fake_service_start (FakeService *fake, gboolean replace)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
   GDBusConnection *old = NULL;
   guint old_reg = 0;
   guint32 result;
@@ -387,23 +404,21 @@ fake_service_start (FakeService *fake, gboolean replace)
   g_assert_null (fake->conn);
   fake->conn = g_dbus_connection_new_for_address_sync (fake->address,
                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                        NULL, NULL, &error);
   g_assert_no_error (error);
-  fake->reg_id = g_dbus_connection_register_object (fake->conn, OBJECT_PATH,
-                                                    vcm_dbus_mount_interface_info (), &vtable,
-                                                    fake, NULL, &error);
+  fake->reg_id = g_dbus_connection_register_object (
+    fake->conn, OBJECT_PATH, vcm_dbus_mount_interface_info (), &vtable, fake, NULL, &error);
   g_assert_no_error (error);
   fake->generation = 0;
   /* 0x1 allow replacement, 0x2 replace existing, 0x4 do not queue */
   reply = g_dbus_connection_call_sync (fake->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                        "org.freedesktop.DBus", "RequestName",
                                        g_variant_new ("(su)", BUS_NAME, 0x1 | 0x4 | (replace ? 0x2 : 0)),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
-                                       &error);
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(u)", &result);
-  g_assert_cmpuint (result, ==, 1);     /* primary owner */
+  g_assert_cmpuint (result, ==, 1); /* primary owner */
   if (old != NULL)
     {
       /* The old instance is still connected; what it says now must not count. */
@@ -411,8 +426,9 @@ fake_service_start (FakeService *fake, gboolean replace)
 
       ghost.conn = old;
       ghost.generation = G_MAXUINT32;
-      emit (&ghost, "RootfsMounted", g_variant_new ("(tsssb)", (guint64) 1, "ghost", "ghost",
-                                                    SHARED_DIR "/ghost/ghost/rootfs", FALSE));
+      emit (&ghost, "RootfsMounted",
+            g_variant_new ("(tsssb)", (guint64) 1, "ghost", "ghost", SHARED_DIR "/ghost/ghost/rootfs",
+                           FALSE));
       g_dbus_connection_unregister_object (old, old_reg);
       g_dbus_connection_close_sync (old, NULL, NULL);
       g_object_unref (old);
@@ -437,8 +453,8 @@ fake_service_new (const char *address)
   FakeService *fake = g_new0 (FakeService, 1);
 
   fake->address = g_strdup (address);
-  fake->mounts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) fake_mount_free);
+  fake->mounts =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) fake_mount_free);
   fake->held = g_ptr_array_new_with_free_func ((GDestroyNotify) held_list_free);
   fake_service_start (fake, FALSE);
   return fake;

@@ -9,13 +9,13 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *address;                /* the bus */
-  GDBusConnection *conn;        /* NULL while "stopped" */
+  char *address;         /* the bus */
+  GDBusConnection *conn; /* NULL while "stopped" */
   guint reg_id;
-  GHashTable *mounts;           /* "sandbox\ncontainer" -> FakeMount */
+  GHashTable *mounts; /* "sandbox\ncontainer" -> FakeMount */
   guint64 generation;
-  gboolean hold_lists;          /* keep ListRootfs calls until fake_service_release_lists() */
-  GPtrArray *held;              /* HeldList */
+  gboolean hold_lists; /* keep ListRootfs calls until fake_service_release_lists() */
+  GPtrArray *held;     /* HeldList */
   guint n_list_calls;
   guint fail_lists;             /* answer that many ListRootfs calls with Failed */
   char *next_error;             /* the D-Bus error name the next other call returns */
@@ -37,31 +37,39 @@ typedef struct {
   char *address;
 } FakeBus;
 
-FakeBus *fake_bus_new  (void);
-void     fake_bus_free (FakeBus *bus);
+FakeBus *fake_bus_new (void);
+void fake_bus_free (FakeBus *bus);
 
 /* Connects to @address and owns org.vc.Mount (aborts the test on failure). */
-FakeService *fake_service_new     (const char *address);
-void         fake_service_free    (FakeService *fake);
+FakeService *fake_service_new (const char *address);
+void fake_service_free (FakeService *fake);
 /* Leaves the bus (the name goes away); the table stays, like the kernel's. */
-void         fake_service_stop    (FakeService *fake);
+void fake_service_stop (FakeService *fake);
 /* A new instance: a new connection owns the name, the generation is 0.
  * With @replace, it takes the name from the running instance (which is
  * stopped right after) instead of waiting for it to be free. */
-void         fake_service_start   (FakeService *fake, gboolean replace);
+void fake_service_start (FakeService *fake, gboolean replace);
 
 /* Changes of the table: each bumps the generation by one and emits the
  * signal only when @emit (else the signal is "lost"). */
-void fake_service_mount   (FakeService *fake, const char *sandbox_id, const char *container_id,
-                           gboolean read_only, gboolean emit);
-void fake_service_unmount (FakeService *fake, const char *sandbox_id, const char *container_id,
+void fake_service_mount (FakeService *fake,
+                         const char *sandbox_id,
+                         const char *container_id,
+                         gboolean read_only,
+                         gboolean emit);
+void fake_service_unmount (FakeService *fake,
+                           const char *sandbox_id,
+                           const char *container_id,
                            gboolean emit);
 /* RootfsChanged: "remounted" flips read-only, "vanished" removes the rootfs,
  * the submount changes leave the table as it is. */
-void fake_service_change  (FakeService *fake, const char *sandbox_id, const char *container_id,
-                           const char *change, gboolean emit);
+void fake_service_change (FakeService *fake,
+                          const char *sandbox_id,
+                          const char *container_id,
+                          const char *change,
+                          gboolean emit);
 /* Bumps the generation by @n without any signal. */
-void fake_service_skip    (FakeService *fake, guint n);
+void fake_service_skip (FakeService *fake, guint n);
 
 /* Answers the held ListRootfs calls: with the table as it was when each was
  * asked (@as_asked), or as it is now. */

@@ -31,16 +31,16 @@
 
 static const struct {
   const char *name;
-  guint32     nr;
+  guint32 nr;
 } known[] = {
   { "fanotify_init", VCM_NR_FANOTIFY_INIT },
   { "fanotify_mark", VCM_NR_FANOTIFY_MARK },
-  { "open_tree",     428 },
-  { "move_mount",    429 },
-  { "openat2",       437 },
+  { "open_tree", 428 },
+  { "move_mount", 429 },
+  { "openat2", 437 },
   { "mount_setattr", 442 },
-  { "statmount",     457 },
-  { "listmount",     458 },
+  { "statmount", 457 },
+  { "listmount", 458 },
 };
 
 static gboolean
@@ -56,13 +56,13 @@ lookup (const char *name, guint32 *out_nr)
 }
 
 gboolean
-vcm_seccomp_refuse (const char * const *names, int errsv, GError **error)
+vcm_seccomp_refuse (const char *const *names, int errsv, GError **error)
 {
 #ifndef VCM_AUDIT_ARCH
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no seccomp filter for this architecture");
   return FALSE;
 #else
-  g_autoptr(GArray) prog = g_array_new (FALSE, FALSE, sizeof (struct sock_filter));
+  g_autoptr (GArray) prog = g_array_new (FALSE, FALSE, sizeof (struct sock_filter));
   struct sock_fprog fprog;
   const struct sock_filter head[] = {
     BPF_STMT (BPF_LD | BPF_W | BPF_ABS, offsetof (struct seccomp_data, arch)),
@@ -99,8 +99,8 @@ vcm_seccomp_refuse (const char * const *names, int errsv, GError **error)
        prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0))
     {
       int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                   "cannot install the seccomp filter: %s", g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "cannot install the seccomp filter: %s",
+                   g_strerror (e));
       return FALSE;
     }
   return TRUE;
@@ -112,7 +112,7 @@ vcm_seccomp_refuse_spec (const char *spec, GError **error)
 {
   const char *colon = strchr (spec, ':');
   g_autofree char *errname = colon ? g_strndup (spec, (gsize) (colon - spec)) : NULL;
-  g_auto(GStrv) names = NULL;
+  g_auto (GStrv) names = NULL;
   int errsv;
 
   if (g_strcmp0 (errname, "ENOSYS") == 0)
@@ -126,5 +126,5 @@ vcm_seccomp_refuse_spec (const char *spec, GError **error)
       return FALSE;
     }
   names = g_strsplit (colon + 1, ",", -1);
-  return vcm_seccomp_refuse ((const char * const *) names, errsv, error);
+  return vcm_seccomp_refuse ((const char *const *) names, errsv, error);
 }

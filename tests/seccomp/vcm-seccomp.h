@@ -12,14 +12,11 @@ G_BEGIN_DECLS
  * statmount, listmount, fanotify_init, fanotify_mark) with @errsv.
  * FALSE with @error on an unknown name or
  * when the kernel refuses the filter. */
-gboolean vcm_seccomp_refuse (const char * const *names,
-                             int                 errsv,
-                             GError            **error);
+gboolean vcm_seccomp_refuse (const char *const *names, int errsv, GError **error);
 
 /* Parses SPEC "ERRNO:NAME[,NAME...]" (ERRNO is ENOSYS or EPERM), e.g.
  * "ENOSYS:openat2", and installs the filter. */
-gboolean vcm_seccomp_refuse_spec (const char *spec,
-                                  GError    **error);
+gboolean vcm_seccomp_refuse_spec (const char *spec, GError **error);
 
 /* The environment variable the mount unit tests read a SPEC from. */
 #define VCM_SECCOMP_ENV "VCM_TEST_REFUSE_SYSCALLS"

@@ -9,18 +9,18 @@ static const struct {
   const char *method;
   const char *action;
 } contract[] = {
-  { "MountRootfs",            "org.vc.mount.manage-rootfs" },
-  { "UnmountRootfs",          "org.vc.mount.manage-rootfs" },
-  { "UnmountSandbox",         "org.vc.mount.manage-rootfs" },
-  { "ListRootfs",             "org.vc.mount.query" },
-  { "BindMount",              "org.vc.mount.bind" },
-  { "Unmount",                "org.vc.mount.bind" },
-  { "GetDeviceForPath",       "org.vc.mount.query" },
+  { "MountRootfs", "org.vc.mount.manage-rootfs" },
+  { "UnmountRootfs", "org.vc.mount.manage-rootfs" },
+  { "UnmountSandbox", "org.vc.mount.manage-rootfs" },
+  { "ListRootfs", "org.vc.mount.query" },
+  { "BindMount", "org.vc.mount.bind" },
+  { "Unmount", "org.vc.mount.bind" },
+  { "GetDeviceForPath", "org.vc.mount.query" },
   { "GetDevicePathAndFsType", "org.vc.mount.query" },
-  { "IsDeviceMapper",         "org.vc.mount.query" },
-  { "IsSystemMount",          "org.vc.mount.query" },
-  { "IsHostDevice",           "org.vc.mount.query" },
-  { "DescribePath",           "org.vc.mount.query" },
+  { "IsDeviceMapper", "org.vc.mount.query" },
+  { "IsSystemMount", "org.vc.mount.query" },
+  { "IsHostDevice", "org.vc.mount.query" },
+  { "DescribePath", "org.vc.mount.query" },
 };
 
 static void

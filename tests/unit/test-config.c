@@ -16,7 +16,7 @@ typedef struct {
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   f->dir = g_dir_make_tmp ("vcm-config-XXXXXX", &error);
   g_assert_no_error (error);
@@ -35,7 +35,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 static VcmConfig *
 load (Fixture *f, const char *contents, GError **error)
 {
-  g_autoptr(VcmConfig) config = vcm_config_new ();
+  g_autoptr (VcmConfig) config = vcm_config_new ();
 
   if (contents != NULL)
     g_assert_true (g_file_set_contents (f->path, contents, -1, NULL));
@@ -47,8 +47,8 @@ load (Fixture *f, const char *contents, GError **error)
 static void
 test_missing_file_gives_defaults (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmConfig) config = load (f, NULL, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmConfig) config = load (f, NULL, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (config->shared_dir, ==, "/run/vc/shared");
@@ -60,13 +60,15 @@ test_missing_file_gives_defaults (Fixture *f, gconstpointer data)
 static void
 test_every_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmConfig) config =
-    load (f, "# comment\n[vcmountd]\nSharedDir=/srv//vc/shared/\nSysfsRoot=/tmp/fake-sys\n"
-             "Verbose=true\nAuthTimeoutSeconds=3\n", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmConfig) config =
+    load (f,
+          "# comment\n[vcmountd]\nSharedDir=/srv//vc/shared/\nSysfsRoot=/tmp/fake-sys\n"
+          "Verbose=true\nAuthTimeoutSeconds=3\n",
+          &error);
 
   g_assert_no_error (error);
-  g_assert_cmpstr (config->shared_dir, ==, "/srv/vc/shared");   /* normalized */
+  g_assert_cmpstr (config->shared_dir, ==, "/srv/vc/shared"); /* normalized */
   g_assert_cmpstr (config->sysfs_root, ==, "/tmp/fake-sys");
   g_assert_true (config->verbose);
   g_assert_cmpuint (config->auth_timeout_ms, ==, 3000);
@@ -75,8 +77,8 @@ test_every_key (Fixture *f, gconstpointer data)
 static void
 test_other_groups_ignored (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmConfig) config = load (f, "[other]\nSharedDir=relative\n", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmConfig) config = load (f, "[other]\nSharedDir=relative\n", &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (config->shared_dir, ==, "/run/vc/shared");
@@ -85,19 +87,19 @@ test_other_groups_ignored (Fixture *f, gconstpointer data)
 static void
 check_refused (Fixture *f, const char *contents, const char *must_mention)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmConfig) config = load (f, contents, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmConfig) config = load (f, contents, &error);
 
   g_assert_null (config);
   g_assert_nonnull (error);
   g_assert_nonnull (strstr (error->message, must_mention));
-  g_assert_nonnull (strstr (error->message, f->path));   /* names the file */
+  g_assert_nonnull (strstr (error->message, f->path)); /* names the file */
 }
 
 static void
 test_errors (Fixture *f, gconstpointer data)
 {
-  check_refused (f, "[vcmountd\nSharedDir=/x\n", "");                          /* not a key file */
+  check_refused (f, "[vcmountd\nSharedDir=/x\n", ""); /* not a key file */
   check_refused (f, "[vcmountd]\nSharedDir=relative/dir\n", "SharedDir");
   check_refused (f, "[vcmountd]\nSharedDir=\n", "SharedDir");
   check_refused (f, "[vcmountd]\nSysfsRoot=sys\n", "SysfsRoot");
@@ -111,8 +113,8 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add ("/config/missing-file", Fixture, NULL, fixture_set_up,
-              test_missing_file_gives_defaults, fixture_tear_down);
+  g_test_add ("/config/missing-file", Fixture, NULL, fixture_set_up, test_missing_file_gives_defaults,
+              fixture_tear_down);
   g_test_add ("/config/every-key", Fixture, NULL, fixture_set_up, test_every_key, fixture_tear_down);
   g_test_add ("/config/other-groups", Fixture, NULL, fixture_set_up, test_other_groups_ignored,
               fixture_tear_down);

@@ -92,7 +92,7 @@ test_follows_symlinks_by_text (Fixture *f, gconstpointer data)
 {
   expect_path (f, "rel", "a/b");
   expect_path (f, "abs/b", "a/b");
-  expect_path (f, "rel/../file", "a/file");   /* ".." after a symlink: of its target */
+  expect_path (f, "rel/../file", "a/file"); /* ".." after a symlink: of its target */
   expect_path (f, "up", "a");
   expect_path (f, "a/./b//", "a/b");
 }
@@ -158,7 +158,7 @@ test_bounded_steps (Fixture *f, gconstpointer data)
 {
   g_autofree char *d = g_build_filename (f->dir, "d", NULL);
   g_autofree char *link = g_build_filename (d, "l", NULL);
-  g_autoptr(GString) target = g_string_new (NULL);
+  g_autoptr (GString) target = g_string_new (NULL);
 
   g_assert_cmpint (g_mkdir (d, 0755), ==, 0);
   for (int i = 0; i < 800; i++)
@@ -189,7 +189,7 @@ test_protected_symlinks (Fixture *f, gconstpointer data)
   g_assert_cmpint (symlink ("../a", own), ==, 0);
   expect_errno (f, "tmp/planted", EACCES);
   expect_path (f, "tmp/own", "a");            /* the link of the walker's own uid */
-  g_assert_cmpint (chmod (tmp, 0777), ==, 0);  /* not sticky: followed */
+  g_assert_cmpint (chmod (tmp, 0777), ==, 0); /* not sticky: followed */
   expect_path (f, "tmp/planted", "a");
 }
 

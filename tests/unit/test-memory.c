@@ -88,17 +88,17 @@ test_requests_share_one_trim (void)
 
   for (int i = 0; i < 5; i++)
     vcm_memory_trim_soon ();
-  g_assert_cmpuint (vcm_memory_get_trim_count (), ==, before);   /* deferred */
+  g_assert_cmpuint (vcm_memory_get_trim_count (), ==, before); /* deferred */
   g_assert_true (trim_pending ());
   wait_for_trims (before + 1, FALSE);
   g_assert_cmpuint (vcm_memory_get_trim_count (), ==, before + 1);
-  g_assert_false (trim_pending ());   /* nothing more to come */
+  g_assert_false (trim_pending ()); /* nothing more to come */
 }
 
 typedef struct {
-  guint before;      /* the trim count when the requests began */
+  guint before; /* the trim count when the requests began */
   guint requests;
-  guint last_count;  /* the trim count at the last request */
+  guint last_count; /* the trim count at the last request */
   gint64 last_us;
   gint64 max_gap_us; /* between two requests, as this program saw them */
 } Stream;
@@ -131,16 +131,16 @@ test_sustained_requests_still_trim (void)
   /* Let the stream end: its last request comes after that trim. */
   while (g_main_context_find_source_by_user_data (NULL, &s) != NULL)
     g_main_context_iteration (NULL, TRUE);
-  g_test_message ("%u requests, at most %.0f ms apart; %u trims meanwhile",
-                  s.requests, s.max_gap_us / 1000.0, s.last_count - s.before);
+  g_test_message ("%u requests, at most %.0f ms apart; %u trims meanwhile", s.requests,
+                  s.max_gap_us / 1000.0, s.last_count - s.before);
   /* and once more after the last request, for what it freed (then none
    * is left scheduled) */
   wait_for_trims (s.last_count + 1, TRUE);
 }
 
-#define N_CHUNKS (64 * 1024)
-#define CHUNK_SIZE 512          /* below the mmap threshold: from the heap */
-#define KEEP_EVERY 64           /* one chunk in 64 stays: about one per 32 KiB */
+#define N_CHUNKS   (64 * 1024)
+#define CHUNK_SIZE 512 /* below the mmap threshold: from the heap */
+#define KEEP_EVERY 64  /* one chunk in 64 stays: about one per 32 KiB */
 
 static void
 test_trim_gives_memory_back (void)

@@ -25,7 +25,7 @@
 #include "vcm-watch.h"
 #include "vcm-test-util.h"
 
-#define EVENT_TIMEOUT_S 30   /* times VCM_TEST_TIMEOUT_MULTIPLIER */
+#define EVENT_TIMEOUT_S 30 /* times VCM_TEST_TIMEOUT_MULTIPLIER */
 
 /* Whether mount notifications must work here: Linux 6.15 or later and no
  * filter of this test's refusing fanotify. */
@@ -39,7 +39,7 @@ notifications_expected (void)
   if (uname (&u) < 0 || sscanf (u.release, "%u.%u", &major, &minor) != 2)
     return FALSE;
   return (major > 6 || (major == 6 && minor >= 15)) &&
-         (refused == NULL || strstr (refused, "fanotify") == NULL);
+    (refused == NULL || strstr (refused, "fanotify") == NULL);
 }
 
 static guint64
@@ -63,7 +63,7 @@ wait_for_event (VcmMntNotify *n, VcmMntEventKind kind, guint64 id, GArray *seen)
 
   for (;;)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       struct pollfd pfd = { .fd = vcm_mnt_notify_get_fd (n), .events = POLLIN };
       gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
 
@@ -93,8 +93,8 @@ wait_for_event (VcmMntNotify *n, VcmMntEventKind kind, guint64 id, GArray *seen)
 static void
 test_unsupported_is_said (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMntNotify) n = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMntNotify) n = NULL;
 
   if (notifications_expected ())
     {
@@ -109,10 +109,10 @@ test_unsupported_is_said (void)
 static void
 test_attach_and_detach (void)
 {
-  g_autoptr(VcmTestWorld) w = vcm_test_world_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMntNotify) n = NULL;
-  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
+  g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMntNotify) n = NULL;
+  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
   g_autofree char *target = g_build_filename (w->root, "bind", NULL);
   g_autofree char *below = g_build_filename (target, "sub", NULL);
   guint64 id, sub_id;
@@ -142,7 +142,6 @@ test_attach_and_detach (void)
   wait_for_event (n, VCM_MNT_DETACHED, sub_id, seen);
 }
 
-
 /* ---- the mount table patched from the events ------------------------------ */
 
 /* unique ID -> mountinfo ID of the mounts the test knows, as the watch keeps them */
@@ -160,16 +159,15 @@ remember_old_id (GHashTable *olds, guint64 unique)
  * and turns them into the changes the patch takes: the first event of a
  * mount since the table was read says whether the table has it. */
 static void
-collect_changes (VcmMntNotify *n, GHashTable *olds, GArray *changes, GHashTable *first,
-                 guint64 until)
+collect_changes (VcmMntNotify *n, GHashTable *olds, GArray *changes, GHashTable *first, guint64 until)
 {
-  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
+  g_autoptr (GArray) seen = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
 
   if (until != 0)
     wait_for_event (n, VCM_MNT_DETACHED, until, seen);
   else
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       g_assert_true (vcm_mnt_notify_read (n, seen, &error));
     }
@@ -182,7 +180,7 @@ collect_changes (VcmMntNotify *n, GHashTable *olds, GArray *changes, GHashTable 
       if (!g_hash_table_contains (first, GSIZE_TO_POINTER (ev->mnt_id)))
         g_hash_table_insert (first, GSIZE_TO_POINTER (ev->mnt_id), GINT_TO_POINTER (ev->kind + 1));
       c.not_in_table = GPOINTER_TO_INT (g_hash_table_lookup (first, GSIZE_TO_POINTER (ev->mnt_id))) ==
-                       VCM_MNT_ATTACHED + 1;
+        VCM_MNT_ATTACHED + 1;
       if (ev->kind == VCM_MNT_ATTACHED)
         remember_old_id (olds, ev->mnt_id);
       c.old_id = GPOINTER_TO_SIZE (g_hash_table_lookup (olds, GSIZE_TO_POINTER (ev->mnt_id)));
@@ -218,8 +216,8 @@ assert_table_equal (VcmMountTable *patched, VcmMountTable *fresh)
   for (guint i = 0; i < vcm_mount_table_get_size (fresh); i++)
     {
       const VcmMountEntry *f = vcm_mount_table_get_nth (fresh, i);
-      g_autoptr(GPtrArray) df = vcm_mount_table_get_descendants (fresh, f->id);
-      g_autoptr(GPtrArray) dp = vcm_mount_table_get_descendants (patched, f->id);
+      g_autoptr (GPtrArray) df = vcm_mount_table_get_descendants (fresh, f->id);
+      g_autoptr (GPtrArray) dp = vcm_mount_table_get_descendants (patched, f->id);
 
       assert_entry_equal (vcm_mount_table_get_nth (patched, i), f);
       assert_entry_equal (vcm_mount_table_lookup_id (patched, f->id), f);
@@ -237,15 +235,15 @@ assert_table_equal (VcmMountTable *patched, VcmMountTable *fresh)
 static void
 test_table_patched (void)
 {
-  g_autoptr(VcmTestWorld) w = vcm_test_world_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMntNotify) n = NULL;
-  g_autoptr(GHashTable) olds = g_hash_table_new (g_direct_hash, g_direct_equal);
-  g_autoptr(GHashTable) first = g_hash_table_new (g_direct_hash, g_direct_equal);
-  g_autoptr(GArray) changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
-  g_autoptr(VcmMountTable) table = NULL;
-  g_autoptr(VcmMountTable) held = NULL;
-  g_autoptr(VcmMountTable) fresh = NULL;
+  g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMntNotify) n = NULL;
+  g_autoptr (GHashTable) olds = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr (GHashTable) first = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr (GArray) changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (VcmMountTable) held = NULL;
+  g_autoptr (VcmMountTable) fresh = NULL;
   g_autofree char *a = g_build_filename (w->root, "a", NULL);
   g_autofree char *a_sub = g_build_filename (a, "sub", NULL);
   g_autofree char *b = g_build_filename (w->root, "b", NULL);
@@ -262,7 +260,7 @@ test_table_patched (void)
     }
   n = vcm_mnt_notify_new (&error);
   g_assert_no_error (error);
-  for (const char *const *d = (const char *const[]) { a, b, c, moved, t, NULL }; *d; d++)
+  for (const char *const *d = (const char *const[]){ a, b, c, moved, t, NULL }; *d; d++)
     vcm_test_make_dir (*d);
 
   /* before the table is read (a change of propagation raises no event): the
@@ -284,7 +282,8 @@ test_table_patched (void)
   vcm_test_mount (w->src, a_sub, NULL, MS_BIND, NULL);
   vcm_test_mount (w->src, c, NULL, MS_BIND, NULL);
   vcm_test_mount (w->src, c, NULL, MS_BIND, NULL);
-  vcm_test_mount (NULL, c, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  vcm_test_mount (NULL, c, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  NULL);
   vcm_test_mount ("vcm-test-tmp", t, "tmpfs", MS_NOATIME, "size=1m,mode=0711");
   /* b goes (the table had it), a mount comes and goes again at once */
   g_assert_cmpint (umount2 (b, 0), ==, 0);
@@ -340,8 +339,8 @@ test_table_patched (void)
 static void
 test_table_patch_unplaceable (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
   VcmMountChange c = { .unique_id = G_MAXUINT64 - 1 };
 
   g_assert_no_error (error);
@@ -352,7 +351,7 @@ test_table_patch_unplaceable (void)
     }
   g_assert_null (vcm_mount_table_patch (table, &c, 1, &error));
   g_assert_error (error, VCM_ERROR, VCM_ERROR_FAILED);
-  g_assert_cmpuint (vcm_mount_table_get_size (table), >, 0);   /* still ours, unchanged */
+  g_assert_cmpuint (vcm_mount_table_get_size (table), >, 0); /* still ours, unchanged */
 }
 
 /* The watch's table cache follows the events: after attaches and detaches a
@@ -361,11 +360,11 @@ test_table_patch_unplaceable (void)
 static void
 test_watch_table_follows_events (void)
 {
-  g_autoptr(VcmTestWorld) w = vcm_test_world_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmWatch) watch = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
-  g_autoptr(VcmMountTable) fresh = NULL;
+  g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmWatch) watch = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (VcmMountTable) fresh = NULL;
   g_autofree char *first = g_build_filename (w->root, "m0", NULL);
   guint reads;
 

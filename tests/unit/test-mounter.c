@@ -29,14 +29,14 @@
 
 typedef struct {
   VcmTestWorld *w;
-  VcmMounter   *m;
-  gboolean      legacy;
+  VcmMounter *m;
+  gboolean legacy;
 } Fixture;
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   f->legacy = GPOINTER_TO_INT (data);
   f->w = vcm_test_world_new ();
@@ -65,9 +65,9 @@ in (const char *dir, const char *rel)
 /* ---- snapshots: nothing changed outside (and, unless told, inside) ---------- */
 
 typedef struct {
-  char *mounts;   /* mountinfo lines beneath the world */
-  char *outside;  /* the outside dir's tree */
-  char *shared;   /* the shared dir's tree */
+  char *mounts;  /* mountinfo lines beneath the world */
+  char *outside; /* the outside dir's tree */
+  char *shared;  /* the shared dir's tree */
 } Snap;
 
 static Snap *
@@ -104,7 +104,7 @@ soft_same (const char *what, const char *before, const char *after)
 static void
 snap_assert_same (Fixture *f, Snap *before)
 {
-  g_autoptr(Snap) after = snap_take (f);
+  g_autoptr (Snap) after = snap_take (f);
 
   /* Not fatal: every difference is reported, and the world goes away anyway. */
   soft_same ("the mount table beneath the world", before->mounts, after->mounts);
@@ -118,7 +118,7 @@ snap_assert_same (Fixture *f, Snap *before)
 static void
 unexpected_success (Fixture *f, Snap *before, const char *call)
 {
-  g_autoptr(GPtrArray) targets = vcm_test_new_mount_targets (before->mounts, f->w->root);
+  g_autoptr (GPtrArray) targets = vcm_test_new_mount_targets (before->mounts, f->w->root);
 
   g_test_message ("FAIL: %s was not refused; it mounted %u mount(s)", call, targets->len);
   g_test_fail_printf ("%s was not refused; it mounted %u mount(s)", call, targets->len);
@@ -135,12 +135,12 @@ unexpected_success (Fixture *f, Snap *before, const char *call)
 }
 
 static void
-refused_rootfs (Fixture *f, const char *sbx, const char *cid, const char *rootfs,
-                int code, const char *arg)
+refused_rootfs (
+  Fixture *f, const char *sbx, const char *cid, const char *rootfs, int code, const char *arg)
 {
-  g_autoptr(Snap) before = snap_take (f);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, NULL, &error);
+  g_autoptr (Snap) before = snap_take (f);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, NULL, &error);
   g_autofree char *call = g_strdup_printf ("MountRootfs(%s, %s, %s)", sbx, cid, rootfs);
 
   g_test_message ("%s: %s", call, error ? error->message : "OK");
@@ -156,8 +156,8 @@ refused_bind (Fixture *f, const char *source, const char *dest, int code, const 
 {
   for (int ro = 0; ro <= 1; ro++)
     {
-      g_autoptr(Snap) before = snap_take (f);
-      g_autoptr(GError) error = NULL;
+      g_autoptr (Snap) before = snap_take (f);
+      g_autoptr (GError) error = NULL;
       g_autofree char *p = vcm_mounter_bind_mount (f->m, source, dest, ro, NULL, &error);
       g_autofree char *call = g_strdup_printf ("BindMount(%s, %s, ro=%d)", source, dest, ro);
 
@@ -173,9 +173,9 @@ refused_bind (Fixture *f, const char *source, const char *dest, int code, const 
 static void
 refused_unmount (Fixture *f, const char *mount_point, int code)
 {
-  g_autoptr(Snap) before = snap_take (f);
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) d = vcm_mounter_unmount (f->m, mount_point, &error);
+  g_autoptr (Snap) before = snap_take (f);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) d = vcm_mounter_unmount (f->m, mount_point, &error);
 
   g_test_message ("Unmount(%s): %s", mount_point, error ? error->message : "OK");
   if (d != NULL)
@@ -188,9 +188,9 @@ refused_unmount (Fixture *f, const char *mount_point, int code)
 static void
 refused_unmount_rootfs (Fixture *f, const char *sbx, const char *cid, int code, const char *arg)
 {
-  g_autoptr(Snap) before = snap_take (f);
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) d = vcm_mounter_unmount_rootfs (f->m, sbx, cid, &error);
+  g_autoptr (Snap) before = snap_take (f);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) d = vcm_mounter_unmount_rootfs (f->m, sbx, cid, &error);
 
   g_test_message ("UnmountRootfs(%s, %s): %s", sbx, cid, error ? error->message : "OK");
   if (d != NULL)
@@ -232,7 +232,8 @@ test_attack_container_symlink (Fixture *f, gconstpointer data)
   vcm_test_make_symlink (f->w->escape, l1);
   vcm_test_make_symlink (missing, l2);
   refused_rootfs (f, "sbx", "c", f->w->src, VCM_ERROR_INVALID_ARGUMENT, "sandbox_id/container_id");
-  refused_rootfs (f, "sbx", "dangling", f->w->src, VCM_ERROR_INVALID_ARGUMENT, "sandbox_id/container_id");
+  refused_rootfs (f, "sbx", "dangling", f->w->src, VCM_ERROR_INVALID_ARGUMENT,
+                  "sandbox_id/container_id");
 }
 
 static void
@@ -335,9 +336,9 @@ test_bind_dotdot_inside (Fixture *f, gconstpointer data)
   g_autofree char *hello = in (want, "hello");
   g_autofree char *outside_before = vcm_test_list_tree (f->w->outside);
   g_autofree char *outside_after = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *p = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_auto (GStrv) detached = NULL;
 
   (void) data;
   p = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, NULL, &error);
@@ -346,7 +347,7 @@ test_bind_dotdot_inside (Fixture *f, gconstpointer data)
   g_assert_true (vcm_test_is_mount_root (want));
   g_assert_cmpuint (vcm_test_count_mounts_at (want), ==, 1);
   g_assert_true (g_file_test (hello, G_FILE_TEST_IS_REGULAR));
-  g_assert_false (vcm_test_exists (a));   /* ".." is lexical: "a" is never made */
+  g_assert_false (vcm_test_exists (a)); /* ".." is lexical: "a" is never made */
 
   detached = vcm_mounter_unmount (f->m, via, &error);
   vcm_test_require_no_error (error);
@@ -416,9 +417,9 @@ test_attack_unmount_leaf_symlink (Fixture *f, gconstpointer data)
 {
   g_autofree char *esc_mnt = in (f->w->escape, "x");
   g_autofree char *leaf_link = in (f->w->shared, "leaf");
-  g_autoptr(Snap) before = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) d = NULL;
+  g_autoptr (Snap) before = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) d = NULL;
 
   (void) data;
   vcm_test_make_dir (esc_mnt);
@@ -461,9 +462,9 @@ test_attack_unmount_rootfs_symlink (Fixture *f, gconstpointer data)
   refused_unmount_rootfs (f, "sbx2", "c", VCM_ERROR_INVALID_ARGUMENT, "sandbox_id/container_id");
   {
     /* The leaf "rootfs" is a symlink to the mount: refused one way or another. */
-    g_autoptr(Snap) before = snap_take (f);
-    g_autoptr(GError) error = NULL;
-    g_auto(GStrv) d = vcm_mounter_unmount_rootfs (f->m, "sbx3", "c", &error);
+    g_autoptr (Snap) before = snap_take (f);
+    g_autoptr (GError) error = NULL;
+    g_auto (GStrv) d = vcm_mounter_unmount_rootfs (f->m, "sbx3", "c", &error);
 
     g_test_message ("UnmountRootfs(sbx3, c): %s", error ? error->message : "OK");
     g_assert_null (d);
@@ -496,7 +497,8 @@ mnt_id_of (const char *path)
 {
   guint64 id = 0;
 
-  g_assert_cmpint (vcm_sys_stat_mount (AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &id, NULL, NULL, NULL, NULL), ==, 0);
+  g_assert_cmpint (vcm_sys_stat_mount (AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, &id, NULL, NULL, NULL, NULL),
+                   ==, 0);
   return id;
 }
 
@@ -533,7 +535,7 @@ assert_write (const char *dir, const char *name, gboolean ro, const char *src_di
     {
       g_assert_cmpint (fd, >=, 0);
       close (fd);
-      g_assert_true (vcm_test_exists (in_src));   /* a bind mount: it is the source */
+      g_assert_true (vcm_test_exists (in_src)); /* a bind mount: it is the source */
       g_assert_cmpint (g_unlink (in_src), ==, 0);
     }
 }
@@ -547,9 +549,9 @@ rootfs_cycle (Fixture *f, gboolean ro)
   g_autofree char *hello = in (want, "hello");
   g_autofree char *outside_before = vcm_test_list_tree (f->w->outside);
   g_autofree char *outside_after = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
+  g_auto (GStrv) detached = NULL;
 
   r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, ro, NULL, &error);
   vcm_test_require_no_error (error);
@@ -582,7 +584,7 @@ test_rootfs_rw (Fixture *f, gconstpointer data)
 {
   (void) data;
   rootfs_cycle (f, FALSE);
-  rootfs_cycle (f, FALSE);   /* and again, on the same names */
+  rootfs_cycle (f, FALSE); /* and again, on the same names */
 }
 
 static void
@@ -600,9 +602,9 @@ static void
 test_rootfs_ro_keeps_source_flags (Fixture *f, gconstpointer data)
 {
   g_autofree char *src = in (f->w->root, "nosuid-src");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
+  g_auto (GStrv) detached = NULL;
   struct statvfs sv;
 
   (void) data;
@@ -630,9 +632,9 @@ test_rootfs_ro_keeps_source_flags (Fixture *f, gconstpointer data)
 static void
 test_detached_list_bounded (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GString) dest = g_string_new (f->w->shared);
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GString) dest = g_string_new (f->w->shared);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) detached = NULL;
   g_autofree char *sub = NULL;
   gsize bytes = 0;
   guint n;
@@ -646,10 +648,10 @@ test_detached_list_bounded (Fixture *f, gconstpointer data)
     vcm_test_require_no_error (error);
     g_assert_cmpstr (p, ==, dest->str);
   }
-  for (int i = 0; i < 300; i++)   /* 300 binds below it on one long path: 1.2 MB of names */
+  for (int i = 0; i < 300; i++) /* 300 binds below it on one long path: 1.2 MB of names */
     {
       vcm_test_mount (f->w->src, sub, NULL, MS_BIND, NULL);
-      vcm_test_mount (NULL, sub, NULL, MS_PRIVATE, NULL);   /* no propagation among them */
+      vcm_test_mount (NULL, sub, NULL, MS_PRIVATE, NULL); /* no propagation among them */
     }
   detached = vcm_mounter_unmount (f->m, dest->str, &error);
   vcm_test_require_no_error (error);
@@ -670,13 +672,13 @@ test_bind_dir (Fixture *f, gconstpointer data)
 {
   g_autofree char *dest = g_build_filename (f->w->shared, "x", "y", "d", NULL);
   g_autofree char *hello = in (dest, "hello");
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   (void) data;
   for (int ro = 0; ro <= 1; ro++)
     {
       g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src, dest, ro, NULL, &error);
-      g_auto(GStrv) detached = NULL;
+      g_auto (GStrv) detached = NULL;
 
       vcm_test_require_no_error (error);
       g_assert_cmpstr (p, ==, dest);
@@ -703,10 +705,10 @@ test_bind_dir (Fixture *f, gconstpointer data)
 static void
 test_bind_beneath_read_only (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
-  g_autoptr(Snap) before = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (Snap) before = NULL;
+  g_auto (GStrv) detached = NULL;
   g_autofree char *new_in_src = NULL;
 
   (void) data;
@@ -716,8 +718,8 @@ test_bind_beneath_read_only (Fixture *f, gconstpointer data)
   for (int as_file = 0; as_file <= 1; as_file++)
     {
       g_autofree char *dest = g_build_filename (r->mount_point, "new", "dir", NULL);
-      g_autofree char *p = vcm_mounter_bind_mount (f->m, as_file ? f->w->src_file : f->w->src,
-                                                   dest, FALSE, NULL, &error);
+      g_autofree char *p =
+        vcm_mounter_bind_mount (f->m, as_file ? f->w->src_file : f->w->src, dest, FALSE, NULL, &error);
 
       if (p != NULL)
         unexpected_success (f, before, "BindMount beneath a read-only rootfs");
@@ -737,7 +739,7 @@ static void
 test_bind_file (Fixture *f, gconstpointer data)
 {
   g_autofree char *dest = g_build_filename (f->w->shared, "x", "etc", "resolv.conf", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   (void) data;
   g_assert_false (vcm_test_exists (dest));
@@ -745,7 +747,7 @@ test_bind_file (Fixture *f, gconstpointer data)
     {
       g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src_file, dest, ro, NULL, &error);
       g_autofree char *contents = NULL;
-      g_auto(GStrv) detached = NULL;
+      g_auto (GStrv) detached = NULL;
       int fd;
 
       vcm_test_require_no_error (error);
@@ -766,7 +768,7 @@ test_bind_file (Fixture *f, gconstpointer data)
         }
       detached = vcm_mounter_unmount (f->m, dest, &error);
       vcm_test_require_no_error (error);
-      g_assert_cmpstrv (detached, ((const char * const[]) { dest, NULL }));
+      g_assert_cmpstrv (detached, ((const char *const[]){ dest, NULL }));
       g_assert_false (vcm_test_is_mount_root (dest));
       /* The empty file BindMount created as the mount point goes with it. */
       g_assert_false (vcm_test_exists (dest));
@@ -777,11 +779,11 @@ static void
 test_rootfs_stacked (Fixture *f, gconstpointer data)
 {
   g_autofree char *want = g_build_filename (f->w->shared, "sbx", "c", "rootfs", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
-  g_autoptr(VcmRootfs) r2 = NULL;
-  g_autoptr(Snap) before = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfs) r2 = NULL;
+  g_autoptr (Snap) before = NULL;
+  g_auto (GStrv) detached = NULL;
 
   (void) data;
   r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, FALSE, NULL, &error);
@@ -810,13 +812,13 @@ test_rootfs_submounts (Fixture *f, gconstpointer data)
   g_autofree char *sub = in (rootfs, "sub");
   g_autofree char *hostname = g_build_filename (rootfs, "etc", "hostname", NULL);
   g_autofree char *deep = in (sub, "hello");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
   g_autofree char *p1 = NULL;
   g_autofree char *p2 = NULL;
   g_autofree char *p3 = NULL;
-  g_auto(GStrv) detached = NULL;
-  g_autoptr(GPtrArray) left = NULL;
+  g_auto (GStrv) detached = NULL;
+  g_autoptr (GPtrArray) left = NULL;
 
   (void) data;
   r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
@@ -826,7 +828,7 @@ test_rootfs_submounts (Fixture *f, gconstpointer data)
   vcm_test_require_no_error (error);
   p2 = vcm_mounter_bind_mount (f->m, f->w->src_file, hostname, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
-  p3 = vcm_mounter_bind_mount (f->m, f->w->src_file, deep, TRUE, NULL, &error);   /* a grandchild */
+  p3 = vcm_mounter_bind_mount (f->m, f->w->src_file, deep, TRUE, NULL, &error); /* a grandchild */
   vcm_test_require_no_error (error);
   g_assert_true (vcm_test_is_mount_root (sub));
   g_assert_true (vcm_test_is_mount_root (hostname));
@@ -858,9 +860,9 @@ test_rootfs_submounts (Fixture *f, gconstpointer data)
           }
       }
     if (g_strv_length (detached) != G_N_ELEMENTS (want))
-      g_test_fail_printf ("UnmountRootfs reports %u mount points, not %u",
-                          g_strv_length (detached), (guint) G_N_ELEMENTS (want));
-    g_assert_cmpuint (pos[1], <, pos[3]);   /* sub before sub/hello */
+      g_test_fail_printf ("UnmountRootfs reports %u mount points, not %u", g_strv_length (detached),
+                          (guint) G_N_ELEMENTS (want));
+    g_assert_cmpuint (pos[1], <, pos[3]); /* sub before sub/hello */
   }
 
   left = vcm_test_mount_targets_beneath (f->w->shared);
@@ -876,11 +878,11 @@ test_rootfs_busy_sandbox (Fixture *f, gconstpointer data)
   g_autofree char *sbx = in (f->w->shared, "sbx");
   g_autofree char *c1 = in (sbx, "c1");
   g_autofree char *c2 = in (sbx, "c2");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r1 = NULL;
-  g_autoptr(VcmRootfs) r2 = NULL;
-  g_auto(GStrv) d1 = NULL;
-  g_auto(GStrv) d2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r1 = NULL;
+  g_autoptr (VcmRootfs) r2 = NULL;
+  g_auto (GStrv) d1 = NULL;
+  g_auto (GStrv) d2 = NULL;
 
   (void) data;
   r1 = vcm_mounter_mount_rootfs (f->m, "sbx", "c1", f->w->src, TRUE, NULL, &error);
@@ -904,9 +906,9 @@ test_rootfs_keeps_foreign_files (Fixture *f, gconstpointer data)
 {
   g_autofree char *cdir = g_build_filename (f->w->shared, "sbx", "c", NULL);
   g_autofree char *note = in (cdir, "config.json");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
-  g_auto(GStrv) d = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
+  g_auto (GStrv) d = NULL;
 
   (void) data;
   vcm_test_make_dir (cdir);
@@ -947,12 +949,12 @@ test_source_removed (Fixture *f, gconstpointer data)
   g_autofree char *parent2 = in (f->w->root, "parent-renamed");
   g_autofree char *moved = in (parent, "src");
   g_autofree char *bind_dest = g_build_filename (f->w->shared, "b", "moved", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
   g_autofree char *p = NULL;
-  g_auto(GStrv) d1 = NULL;
-  g_auto(GStrv) d2 = NULL;
-  g_autoptr(GPtrArray) left = NULL;
+  g_auto (GStrv) d1 = NULL;
+  g_auto (GStrv) d2 = NULL;
+  g_autoptr (GPtrArray) left = NULL;
 
   (void) data;
   vcm_test_make_dir (gone);
@@ -971,10 +973,10 @@ test_source_removed (Fixture *f, gconstpointer data)
 
   d1 = vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error);
   vcm_test_require_no_error (error);
-  g_assert_cmpstrv (d1, ((const char * const[]) { r->mount_point, NULL }));
+  g_assert_cmpstrv (d1, ((const char *const[]){ r->mount_point, NULL }));
   d2 = vcm_mounter_unmount (f->m, bind_dest, &error);
   vcm_test_require_no_error (error);
-  g_assert_cmpstrv (d2, ((const char * const[]) { bind_dest, NULL }));
+  g_assert_cmpstrv (d2, ((const char *const[]){ bind_dest, NULL }));
   left = vcm_test_mount_targets_beneath (f->w->shared);
   g_assert_cmpuint (left->len, ==, 0);
 }
@@ -1018,12 +1020,12 @@ test_rollback_leaf_fails (Fixture *f, gconstpointer data)
 {
   g_autofree char *long_name = g_strnfill (300, 'x');
   g_autofree char *dest = g_build_filename (f->w->shared, "n1", "n2", long_name, NULL);
-  g_autoptr(Snap) before = NULL;
+  g_autoptr (Snap) before = NULL;
 
   (void) data;
   for (int file = 0; file <= 1; file++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_autofree char *p = NULL;
 
       before = snap_take (f);
@@ -1057,8 +1059,8 @@ test_rollback_attach_fails (Fixture *f, gconstpointer data)
   g_autofree char *unb = make_unbindable_source (f);
   g_autofree char *dest = g_build_filename (f->w->shared, "n1", "n2", "d", NULL);
   g_autofree char *other = g_build_filename (f->w->shared, "sbx", "other", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = NULL;
 
   (void) data;
   refused_bind (f, unb, dest, VCM_ERROR_FAILED, NULL);
@@ -1074,17 +1076,17 @@ test_rollback_attach_fails (Fixture *f, gconstpointer data)
 /* ---- read-only is never writable -------------------------------------------------- */
 
 typedef struct {
-  const char *target;       /* SHARED/sbx/c/rootfs */
-  char       *probe;        /* target/probe */
-  int         src_fd;       /* the source dir */
-  gint        stop;
-  guint64     attempts;
-  guint64     in_source;    /* a file created through the mount point landed in the source */
-  guint64     elsewhere;    /* created in the (unmounted) directory beneath */
-  guint64     erofs;
-  guint64     rw_root_seen; /* the mount point was a mount root and not read-only */
-  guint64     ro_root_seen;
-  gint        rounds;       /* write + look rounds completed (atomic) */
+  const char *target; /* SHARED/sbx/c/rootfs */
+  char *probe;        /* target/probe */
+  int src_fd;         /* the source dir */
+  gint stop;
+  guint64 attempts;
+  guint64 in_source; /* a file created through the mount point landed in the source */
+  guint64 elsewhere; /* created in the (unmounted) directory beneath */
+  guint64 erofs;
+  guint64 rw_root_seen; /* the mount point was a mount root and not read-only */
+  guint64 ro_root_seen;
+  gint rounds; /* write + look rounds completed (atomic) */
 } Writer;
 
 static gpointer
@@ -1104,8 +1106,8 @@ writer_thread (gpointer data)
 
           g_assert_cmpint (fstat (fd, &st), ==, 0);
           close (fd);
-          if (fstatat (wr->src_fd, "probe", &st2, AT_SYMLINK_NOFOLLOW) == 0 &&
-              st2.st_ino == st.st_ino && st2.st_dev == st.st_dev)
+          if (fstatat (wr->src_fd, "probe", &st2, AT_SYMLINK_NOFOLLOW) == 0 && st2.st_ino == st.st_ino &&
+              st2.st_dev == st.st_dev)
             {
               wr->in_source++;
               unlinkat (wr->src_fd, "probe", 0);
@@ -1113,7 +1115,7 @@ writer_thread (gpointer data)
           else
             {
               wr->elsewhere++;
-              unlink (wr->probe);   /* best effort: it may be covered by now */
+              unlink (wr->probe); /* best effort: it may be covered by now */
             }
         }
       else if (errno == EROFS)
@@ -1125,8 +1127,8 @@ writer_thread (gpointer data)
           gboolean root = FALSE;
           struct statvfs sv;
 
-          if (vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, &root, NULL) == 0 &&
-              root && fstatvfs (fd, &sv) == 0)
+          if (vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, &root, NULL) == 0 && root &&
+              fstatvfs (fd, &sv) == 0)
             {
               if (sv.f_flag & ST_RDONLY)
                 wr->ro_root_seen++;
@@ -1149,7 +1151,7 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
   Writer wr = { 0 };
   guint failed_cycles = 0;
   GThread *thread;
-  g_autoptr(GPtrArray) left = NULL;
+  g_autoptr (GPtrArray) left = NULL;
   g_autofree char *outside_before = vcm_test_list_tree (f->w->outside);
   g_autofree char *outside_after = NULL;
 
@@ -1164,9 +1166,10 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
 
   for (guint i = 0; i <= n; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
-      g_auto(GStrv) d = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (VcmRootfs) r =
+        vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
+      g_auto (GStrv) d = NULL;
 
       /* The last cycle holds the mount until the writer has done a whole
        * round on it, so that it meets the mount however the threads were
@@ -1201,10 +1204,13 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
   vcm_test_check (failed_cycles == 0, "%u of %u read-only MountRootfs/UnmountRootfs cycles failed",
                   failed_cycles, n + 1);
   vcm_test_check (!vcm_test_exists (probe_in_src), "a probe file is left in the source");
-  vcm_test_check (wr.in_source == 0, "%" G_GUINT64_FORMAT " files were written into the source "
-                  "through a read-only MountRootfs", wr.in_source);
-  vcm_test_check (wr.rw_root_seen == 0, "the read-only rootfs was seen mounted writable %"
-                  G_GUINT64_FORMAT " times", wr.rw_root_seen);
+  vcm_test_check (wr.in_source == 0,
+                  "%" G_GUINT64_FORMAT " files were written into the source "
+                  "through a read-only MountRootfs",
+                  wr.in_source);
+  vcm_test_check (wr.rw_root_seen == 0,
+                  "the read-only rootfs was seen mounted writable %" G_GUINT64_FORMAT " times",
+                  wr.rw_root_seen);
   /* The writer must actually have met the mount, or the test proves nothing
    * (the last cycle waited for it to). */
   if (!g_test_failed ())
@@ -1219,16 +1225,17 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
 static void
 check_unique_ids (Fixture *f, guint n)
 {
-  g_autoptr(VcmMountTable) table = NULL;
-  g_autoptr(GPtrArray) listed = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GHashTable) gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (GPtrArray) listed = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) gone = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   guint checked = 0;
 
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *cid = g_strdup_printf ("c%03u", i);
-      g_autoptr(VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, "uniq", cid, f->w->src, FALSE, NULL, &error);
+      g_autoptr (VcmRootfs) r =
+        vcm_mounter_mount_rootfs (f->m, "uniq", cid, f->w->src, FALSE, NULL, &error);
 
       g_assert_no_error (error);
       g_assert_nonnull (r);

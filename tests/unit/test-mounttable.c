@@ -13,7 +13,7 @@
 static VcmMountTable *
 load_fixture (const char *name)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", name, NULL);
   VcmMountTable *table = vcm_mount_table_new_from_file (path, &error);
 
@@ -34,7 +34,7 @@ by_id (VcmMountTable *table, guint64 id)
 static void
 test_basic_fields (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e;
 
   g_assert_cmpuint (vcm_mount_table_get_size (table), ==, 23);
@@ -70,7 +70,7 @@ test_basic_fields (void)
 static void
 test_escapes (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e;
 
   e = by_id (table, 30);
@@ -91,7 +91,7 @@ test_escapes (void)
 static void
 test_stacked (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *top = vcm_mount_table_lookup_target (table, "/a");
 
   /* 40 <- 41 <- 42 all on /a: the last one mounted is on top. */
@@ -112,7 +112,7 @@ test_stacked (void)
 static void
 test_bind_same_fs (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *data = vcm_mount_table_lookup_target (table, "/data");
   const VcmMountEntry *bind = vcm_mount_table_lookup_target (table, "/bind");
 
@@ -128,7 +128,7 @@ test_bind_same_fs (void)
 static void
 test_big_devnums (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e;
   dev_t d;
 
@@ -153,11 +153,11 @@ test_big_devnums (void)
 static void
 test_propagation (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
 
   g_assert_cmpstr (by_id (table, 1)->propagation, ==, "shared");
-  g_assert_cmpstr (by_id (table, 21)->propagation, ==, "shared");   /* shared:3 master:2 */
-  g_assert_cmpstr (by_id (table, 22)->propagation, ==, "slave");    /* master:4 */
+  g_assert_cmpstr (by_id (table, 21)->propagation, ==, "shared"); /* shared:3 master:2 */
+  g_assert_cmpstr (by_id (table, 22)->propagation, ==, "slave");  /* master:4 */
   g_assert_cmpstr (by_id (table, 31)->propagation, ==, "unbindable");
   g_assert_cmpstr (by_id (table, 30)->propagation, ==, "private");
   g_assert_cmpstr (by_id (table, 42)->propagation, ==, "shared");
@@ -166,7 +166,7 @@ test_propagation (void)
 static void
 test_long_line (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e = by_id (table, 70);
 
   g_assert_cmpuint (strlen (e->target), ==, 3000);
@@ -179,10 +179,10 @@ test_long_line (void)
 static void
 test_descendants (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
-  g_autoptr(GPtrArray) d = vcm_mount_table_get_descendants (table, 40);
-  g_autoptr(GPtrArray) leaf = vcm_mount_table_get_descendants (table, 47);
-  g_autoptr(GPtrArray) missing = vcm_mount_table_get_descendants (table, 12345);
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (GPtrArray) d = vcm_mount_table_get_descendants (table, 40);
+  g_autoptr (GPtrArray) leaf = vcm_mount_table_get_descendants (table, 47);
+  g_autoptr (GPtrArray) missing = vcm_mount_table_get_descendants (table, 12345);
   const guint64 expected[] = { 41, 42, 43, 44, 47, 48, 45, 46 };
 
   g_assert_cmpuint (d->len, ==, G_N_ELEMENTS (expected));
@@ -204,11 +204,11 @@ test_descendants (void)
 static void
 test_beneath (void)
 {
-  g_autoptr(VcmMountTable) table = load_fixture ("mountinfo-basic");
-  g_autoptr(GPtrArray) ab = vcm_mount_table_get_beneath (table, "/a/b");
-  g_autoptr(GPtrArray) a = vcm_mount_table_get_beneath (table, "/a");
-  g_autoptr(GPtrArray) root = vcm_mount_table_get_beneath (table, "/");
-  g_autoptr(GPtrArray) none = vcm_mount_table_get_beneath (table, "/mnt/with");
+  g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
+  g_autoptr (GPtrArray) ab = vcm_mount_table_get_beneath (table, "/a/b");
+  g_autoptr (GPtrArray) a = vcm_mount_table_get_beneath (table, "/a");
+  g_autoptr (GPtrArray) root = vcm_mount_table_get_beneath (table, "/");
+  g_autoptr (GPtrArray) none = vcm_mount_table_get_beneath (table, "/mnt/with");
   const guint64 expected_ab[] = { 43, 44, 47, 48 };
 
   /* "/a/bc" is not beneath "/a/b"; table order. */
@@ -236,9 +236,9 @@ test_refcount (void)
 static void
 test_malformed (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "mountinfo-malformed", NULL);
-  g_autoptr(VcmMountTable) table = vcm_mount_table_new_from_file (path, &error);
+  g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_file (path, &error);
 
   g_assert_null (table);
   g_assert_error (error, VCM_ERROR, VCM_ERROR_FAILED);
@@ -248,9 +248,9 @@ test_malformed (void)
 static void
 test_missing_file (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "does-not-exist", NULL);
-  g_autoptr(VcmMountTable) table = vcm_mount_table_new_from_file (path, &error);
+  g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_file (path, &error);
 
   g_assert_null (table);
   g_assert_nonnull (error);
@@ -260,9 +260,9 @@ test_missing_file (void)
 static void
 test_kernel (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
-  g_autoptr(VcmMountTable) from_source = vcm_mount_table_source_kernel (NULL, TRUE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
+  g_autoptr (VcmMountTable) from_source = vcm_mount_table_source_kernel (NULL, TRUE);
 
   g_assert_no_error (error);
   g_assert_nonnull (table);

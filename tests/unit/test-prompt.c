@@ -20,21 +20,23 @@ test_quote_plain (void)
 static void
 test_quote_escapes (void)
 {
-  struct { const char *in, *out; } cases[] = {
+  struct {
+    const char *in, *out;
+  } cases[] = {
     { "a\nb", "'a\\x0ab'" },
     { "a\rb\tc", "'a\\x0db\\x09c'" },
     { "it's", "'it\\'s'" },
     { "back\\slash", "'back\\\\slash'" },
     { "$(read_only)", "'\\x24(read_only)'" },
     { "\x7f", "'\\x7f'" },
-    { "a\u202eb", "'a\\u{202e}b'" },          /* right-to-left override */
-    { "a\u2028b", "'a\\u{2028}b'" },          /* line separator */
-    { "a\u200bb", "'a\\u{200b}b'" },          /* zero-width space (format) */
-    { "a\u3164b", "'a\\u{3164}b'" },          /* Hangul filler: a letter that shows nothing */
-    { "a\u2003b", "'a\\u{2003}b'" },          /* em space */
+    { "a\u202eb", "'a\\u{202e}b'" },               /* right-to-left override */
+    { "a\u2028b", "'a\\u{2028}b'" },               /* line separator */
+    { "a\u200bb", "'a\\u{200b}b'" },               /* zero-width space (format) */
+    { "a\u3164b", "'a\\u{3164}b'" },               /* Hangul filler: a letter that shows nothing */
+    { "a\u2003b", "'a\\u{2003}b'" },               /* em space */
     { "etc\u2044passwd", "'etc\\u{2044}passwd'" }, /* fraction slash, a look-alike of '/' */
-    { "caf\u00e9", "'caf\\u{00e9}'" },          /* every character beyond ASCII */
-    { "\xff\xfe", "'\\u{fffd}\\u{fffd}'" },  /* not UTF-8: replacement characters */
+    { "caf\u00e9", "'caf\\u{00e9}'" },             /* every character beyond ASCII */
+    { "\xff\xfe", "'\\u{fffd}\\u{fffd}'" },        /* not UTF-8: replacement characters */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -49,7 +51,7 @@ test_quote_escapes (void)
 static void
 test_quote_shortens (void)
 {
-  g_autoptr(GString) long_value = g_string_new ("/start");
+  g_autoptr (GString) long_value = g_string_new ("/start");
   g_autofree char *q = NULL;
 
   for (int i = 0; i < 100; i++)
@@ -63,8 +65,12 @@ test_quote_shortens (void)
 }
 
 static VcmMountRequest *
-request (VcmMountOp op, const char *sandbox_id, const char *container_id, const char *source,
-         const char *mount_point, gboolean read_only)
+request (VcmMountOp op,
+         const char *sandbox_id,
+         const char *container_id,
+         const char *source,
+         const char *mount_point,
+         gboolean read_only)
 {
   VcmMountRequest *req = g_new0 (VcmMountRequest, 1);
 
@@ -81,16 +87,16 @@ request (VcmMountOp op, const char *sandbox_id, const char *container_id, const 
 static void
 test_request_details (void)
 {
-  g_autoptr(VcmMountRequest) bind =
+  g_autoptr (VcmMountRequest) bind =
     request (VCM_MOUNT_OP_BIND, "alice", "d1", "/srv/alice/data", "/run/vc/shared/alice/d1", TRUE);
-  g_autoptr(VcmMountRequest) rootfs =
-    request (VCM_MOUNT_OP_MOUNT_ROOTFS, "sb1", "c1", "/var/lib/r1", "/run/vc/shared/sb1/c1/rootfs", FALSE);
-  g_autoptr(VcmMountRequest) unmount =
+  g_autoptr (VcmMountRequest) rootfs = request (VCM_MOUNT_OP_MOUNT_ROOTFS, "sb1", "c1", "/var/lib/r1",
+                                                "/run/vc/shared/sb1/c1/rootfs", FALSE);
+  g_autoptr (VcmMountRequest) unmount =
     request (VCM_MOUNT_OP_UNMOUNT, NULL, NULL, NULL, "/run/vc/shared/x y", FALSE);
   g_autofree char *m1 = NULL, *m2 = NULL, *m3 = NULL;
-  g_autoptr(GHashTable) d1 = vcm_prompt_request (bind, &m1);
-  g_autoptr(GHashTable) d2 = vcm_prompt_request (rootfs, &m2);
-  g_autoptr(GHashTable) d3 = vcm_prompt_request (unmount, &m3);
+  g_autoptr (GHashTable) d1 = vcm_prompt_request (bind, &m1);
+  g_autoptr (GHashTable) d2 = vcm_prompt_request (rootfs, &m2);
+  g_autoptr (GHashTable) d3 = vcm_prompt_request (unmount, &m3);
 
   g_assert_cmpstr (g_hash_table_lookup (d1, "source"), ==, "/srv/alice/data");
   g_assert_cmpstr (g_hash_table_lookup (d1, "mount_point"), ==, "/run/vc/shared/alice/d1");
@@ -98,12 +104,13 @@ test_request_details (void)
   g_assert_cmpstr (g_hash_table_lookup (d1, "container_id"), ==, "d1");
   g_assert_cmpstr (g_hash_table_lookup (d1, "read_only"), ==, "true");
   g_assert_cmpuint (g_hash_table_size (d1), ==, 5);
-  g_assert_cmpstr (m1, ==, "Bind-mount a file or directory\n"
-                           "Source: '/srv/alice/data'\n"
-                           "Mount point: '/run/vc/shared/alice/d1'\n"
-                           "Sandbox: 'alice'\n"
-                           "Container: 'd1'\n"
-                           "Access: read-only");
+  g_assert_cmpstr (m1, ==,
+                   "Bind-mount a file or directory\n"
+                   "Source: '/srv/alice/data'\n"
+                   "Mount point: '/run/vc/shared/alice/d1'\n"
+                   "Sandbox: 'alice'\n"
+                   "Container: 'd1'\n"
+                   "Access: read-only");
 
   /* the same names for MountRootfs: its rootfs is the "source" */
   g_assert_cmpstr (g_hash_table_lookup (d2, "source"), ==, "/var/lib/r1");
@@ -116,20 +123,22 @@ test_request_details (void)
   g_assert_false (g_hash_table_contains (d3, "source"));
   g_assert_false (g_hash_table_contains (d3, "read_only"));
   g_assert_cmpstr (g_hash_table_lookup (d3, "sandbox_id"), ==, "");
-  g_assert_cmpstr (m3, ==, "Unmount a mount, with everything mounted below it\n"
-                           "Mount point: '/run/vc/shared/x y'");
+  g_assert_cmpstr (m3, ==,
+                   "Unmount a mount, with everything mounted below it\n"
+                   "Mount point: '/run/vc/shared/x y'");
 }
 
 static void
 test_sandbox_and_query (void)
 {
   g_autofree char *m1 = NULL, *m2 = NULL, *m3 = NULL;
-  g_autoptr(GHashTable) d1 = vcm_prompt_sandbox ("sb1", &m1);
-  g_autoptr(GHashTable) d2 = vcm_prompt_query ("/dev/sda", &m2);
-  g_autoptr(GHashTable) d3 = vcm_prompt_query (NULL, &m3);
+  g_autoptr (GHashTable) d1 = vcm_prompt_sandbox ("sb1", &m1);
+  g_autoptr (GHashTable) d2 = vcm_prompt_query ("/dev/sda", &m2);
+  g_autoptr (GHashTable) d3 = vcm_prompt_query (NULL, &m3);
 
   g_assert_cmpstr (g_hash_table_lookup (d1, "sandbox_id"), ==, "sb1");
-  g_assert_cmpstr (m1, ==, "Unmount the root filesystems of every container of a sandbox\nSandbox: 'sb1'");
+  g_assert_cmpstr (m1, ==,
+                   "Unmount the root filesystems of every container of a sandbox\nSandbox: 'sb1'");
   g_assert_cmpstr (g_hash_table_lookup (d2, "path"), ==, "/dev/sda");
   g_assert_cmpstr (m2, ==, "Query mounts and devices\nPath: '/dev/sda'");
   g_assert_cmpuint (g_hash_table_size (d3), ==, 0);

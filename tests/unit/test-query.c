@@ -49,8 +49,8 @@ static struct {
 /* ---- helpers ----------------------------------------------------------- */
 
 static void
-do_mount (const char *source, const char *target, const char *fstype,
-          unsigned long flags, const char *data)
+do_mount (
+  const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)
 {
   if (mount (source, target, fstype, flags, data) != 0)
     g_error ("mount %s on %s: %s", source ? source : "(null)", target, g_strerror (errno));
@@ -70,7 +70,7 @@ make_dir (const char *path, int mode)
 static void
 make_file (const char *path, int mode)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_file_set_contents (path, "vcm\n", -1, &error))
     g_error ("%s", error->message);
@@ -83,7 +83,8 @@ stat_dev (const char *path, guint *major_out, guint *minor_out, guint64 *mnt_id_
 {
   struct statx stx = { 0 };
 
-  g_assert_cmpint (statx (AT_FDCWD, path, 0, STATX_BASIC_STATS | 0x1000U /* STATX_MNT_ID */, &stx), ==, 0);
+  g_assert_cmpint (statx (AT_FDCWD, path, 0, STATX_BASIC_STATS | 0x1000U /* STATX_MNT_ID */, &stx), ==,
+                   0);
   *major_out = stx.stx_dev_major;
   *minor_out = stx.stx_dev_minor;
   if (mnt_id_out != NULL)
@@ -97,11 +98,11 @@ findmnt (const char *columns, const char *path)
   const char *argv[] = { "findmnt", "-n", "-r", "-v", "-o", columns, "-T", path, NULL };
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                     &out, &err, &status, &error))
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                     &error))
     g_error ("findmnt: %s", error->message);
   g_assert_true (g_spawn_check_wait_status (status, NULL));
   g_strchomp (out);
@@ -130,7 +131,7 @@ static char *
 status_line (const char *key)
 {
   g_autofree char *contents = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_auto (GStrv) lines = NULL;
 
   g_assert_true (g_file_get_contents ("/proc/thread-self/status", &contents, NULL, NULL));
   lines = g_strsplit (contents, "\n", -1);
@@ -145,10 +146,10 @@ assert_thread_fsids_root (void)
 {
   g_autofree char *uid = status_line ("Uid:");
   g_autofree char *gid = status_line ("Gid:");
-  g_auto(GStrv) u = g_strsplit_set (uid, " \t", -1);
-  g_auto(GStrv) g = g_strsplit_set (gid, " \t", -1);
-  g_autoptr(GPtrArray) uf = g_ptr_array_new ();
-  g_autoptr(GPtrArray) gf = g_ptr_array_new ();
+  g_auto (GStrv) u = g_strsplit_set (uid, " \t", -1);
+  g_auto (GStrv) g = g_strsplit_set (gid, " \t", -1);
+  g_autoptr (GPtrArray) uf = g_ptr_array_new ();
+  g_autoptr (GPtrArray) gf = g_ptr_array_new ();
 
   for (guint i = 0; u[i] != NULL; i++)
     if (u[i][0] != '\0')
@@ -169,12 +170,12 @@ assert_thread_fsids_root (void)
 static void
 check_device_for_path (const char *path, const char *expected_mount_point)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (VcmQuery) query = kernel_query ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *mount_point = NULL;
   g_autofree char *normalized = vcm_path_normalize (path);
   g_autofree char *majmin = NULL;
-  g_auto(GStrv) fm = NULL;
+  g_auto (GStrv) fm = NULL;
   guint maj = 0, min = 0, smaj, smin;
 
   g_assert_true (vcm_query_device_for_path (query, path, NULL, &maj, &min, &mount_point, &error));
@@ -241,29 +242,29 @@ test_device_for_path_normalized (void)
 static void
 test_device_for_path_errors (void)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
+  g_autoptr (VcmQuery) query = kernel_query ();
   g_autofree char *missing = g_build_filename (fx.t, "missing", NULL);
   g_autofree char *under_file = g_build_filename (fx.t, "sub", "f", "x", NULL);
   const char *invalid[] = { "", "relative/path", "." };
 
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_assert_false (vcm_query_device_for_path (query, missing, NULL, NULL, NULL, NULL, &error));
     assert_error_names (error, VCM_ERROR_NOT_FOUND, "path");
   }
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_assert_false (vcm_query_device_for_path (query, under_file, NULL, NULL, NULL, NULL, &error));
     assert_error_names (error, VCM_ERROR_NOT_FOUND, "path");
   }
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_assert_false (vcm_query_device_for_path (query, invalid[i], NULL, NULL, NULL, NULL, &error));
       assert_error_names (error, VCM_ERROR_INVALID_ARGUMENT, "path");
     }
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_assert_false (vcm_query_device_for_path (query, NULL, NULL, NULL, NULL, NULL, &error));
     assert_error_names (error, VCM_ERROR_INVALID_ARGUMENT, "path");
   }
@@ -282,7 +283,7 @@ static VcmMountTable *
 stale_source (gpointer user_data, gboolean force_refresh)
 {
   StaleSource *src = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   VcmMountTable *table;
 
   src->calls++;
@@ -300,20 +301,21 @@ stale_source (gpointer user_data, gboolean force_refresh)
 static void
 test_device_for_path_refresh (void)
 {
-  StaleSource src = { 0, };
+  StaleSource src = {
+    0,
+  };
   g_autofree char *mount_point = NULL;
   g_autofree char *f = g_build_filename (fx.t, "sub", "f", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GError) error2 = NULL;
-  g_autoptr(GError) error3 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) error2 = NULL;
+  g_autoptr (GError) error3 = NULL;
   VcmQuery *query;
   guint maj, min;
 
   src.stale_path = g_build_filename (fx.tmp, "stale-mountinfo", NULL);
-  g_assert_true (g_file_set_contents (src.stale_path,
-                                      "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", -1, NULL));
+  g_assert_true (g_file_set_contents (src.stale_path, "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n", -1, NULL));
   query = vcm_query_new (fx.sysfs, stale_source, &src, NULL);
-  vcm_query_set_live (query, FALSE);   /* the table path, as on kernels without statmount */
+  vcm_query_set_live (query, FALSE); /* the table path, as on kernels without statmount */
 
   g_assert_true (vcm_query_device_for_path (query, f, NULL, &maj, &min, &mount_point, &error));
   g_assert_no_error (error);
@@ -339,13 +341,13 @@ test_device_for_path_refresh (void)
 static void
 check_device_and_type (const char *mount_point, const char *device, const char *fs_type)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (VcmQuery) query = kernel_query ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *out_device = NULL;
   g_autofree char *out_type = NULL;
 
-  g_assert_true (vcm_query_device_path_and_fs_type (query, mount_point, NULL,
-                                                    &out_device, &out_type, &error));
+  g_assert_true (
+    vcm_query_device_path_and_fs_type (query, mount_point, NULL, &out_device, &out_type, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (out_device, ==, device);
   g_assert_cmpstr (out_type, ==, fs_type);
@@ -355,7 +357,7 @@ static void
 test_device_path_and_fs_type (void)
 {
   g_autofree char *t_slash = g_strconcat (fx.t, "//", NULL);
-  g_auto(GStrv) fm = findmnt ("SOURCE,FSTYPE", "/proc");
+  g_auto (GStrv) fm = findmnt ("SOURCE,FSTYPE", "/proc");
 
   check_device_and_type (fx.t, "vcmtest-src", "tmpfs");
   check_device_and_type (t_slash, "vcmtest-src", "tmpfs");
@@ -367,32 +369,32 @@ test_device_path_and_fs_type (void)
 static void
 test_device_path_and_fs_type_errors (void)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
+  g_autoptr (VcmQuery) query = kernel_query ();
   g_autofree char *plain = g_build_filename (fx.t, "plain", NULL);
   g_autofree char *file = g_build_filename (fx.t, "sub", "f", NULL);
   g_autofree char *missing = g_build_filename (fx.t, "missing", NULL);
   const char *invalid[] = { "", "relative" };
 
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_autofree char *expected = g_strdup_printf ("mount_point: nothing is mounted at '%s'", plain);
     g_assert_false (vcm_query_device_path_and_fs_type (query, plain, NULL, NULL, NULL, &error));
     assert_error_names (error, VCM_ERROR_NOT_MOUNTED, "mount_point");
     g_assert_cmpstr (error->message, ==, expected);
   }
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_assert_false (vcm_query_device_path_and_fs_type (query, file, NULL, NULL, NULL, &error));
     assert_error_names (error, VCM_ERROR_NOT_MOUNTED, "mount_point");
   }
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_assert_false (vcm_query_device_path_and_fs_type (query, missing, NULL, NULL, NULL, &error));
     assert_error_names (error, VCM_ERROR_NOT_FOUND, "mount_point");
   }
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_assert_false (vcm_query_device_path_and_fs_type (query, invalid[i], NULL, NULL, NULL, &error));
       assert_error_names (error, VCM_ERROR_INVALID_ARGUMENT, "mount_point");
     }
@@ -403,8 +405,8 @@ test_device_path_and_fs_type_errors (void)
 static void
 test_device_mapper (void)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(VcmQuery) elsewhere = vcm_query_new (fx.tmp, vcm_mount_table_source_kernel, NULL, NULL);
+  g_autoptr (VcmQuery) query = kernel_query ();
+  g_autoptr (VcmQuery) elsewhere = vcm_query_new (fx.tmp, vcm_mount_table_source_kernel, NULL, NULL);
 
   g_assert_true (vcm_query_is_device_mapper (query, 253, 0));
   g_assert_false (vcm_query_is_device_mapper (query, 8, 0));
@@ -417,15 +419,18 @@ test_device_mapper (void)
 static void
 test_system_mount (void)
 {
-  const struct { const char *path; gboolean expected; } cases[] = {
-    { "/proc", TRUE }, { "/proc/x", TRUE }, { "/sys//", TRUE }, { "/sys/x", TRUE },
-    { "/procfoo", FALSE }, { "/sysfoo", FALSE }, { "/", FALSE }, { "///", FALSE },
+  const struct {
+    const char *path;
+    gboolean expected;
+  } cases[] = {
+    { "/proc", TRUE },         { "/proc/x", TRUE },   { "/sys//", TRUE }, { "/sys/x", TRUE },
+    { "/procfoo", FALSE },     { "/sysfoo", FALSE },  { "/", FALSE },     { "///", FALSE },
     { "/../proc/self", TRUE }, { "/proc/..", FALSE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gboolean result = !cases[i].expected;
 
       g_assert_true (vcm_query_is_system_mount (cases[i].path, &result, &error));
@@ -434,7 +439,7 @@ test_system_mount (void)
     }
 
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     gboolean result;
     g_assert_false (vcm_query_is_system_mount ("proc", &result, &error));
     assert_error_names (error, VCM_ERROR_INVALID_ARGUMENT, "path");
@@ -444,7 +449,7 @@ test_system_mount (void)
 static gboolean
 host_device (const char *path, const VcmCredentials *creds)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean result = FALSE;
 
   g_assert_true (vcm_query_is_host_device (path, creds, &result, &error));
@@ -455,7 +460,7 @@ host_device (const char *path, const VcmCredentials *creds)
 static void
 test_host_device (void)
 {
-  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
+  g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
 
   g_assert_true (host_device ("/dev", NULL));
   g_assert_true (host_device ("/dev/", NULL));
@@ -484,7 +489,7 @@ test_host_device (void)
     g_test_message ("no /dev/shm: regular-file case not exercised");
 
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     gboolean result;
     g_assert_false (vcm_query_is_host_device ("", NULL, &result, &error));
     assert_error_names (error, VCM_ERROR_INVALID_ARGUMENT, "path");
@@ -497,8 +502,8 @@ static void
 test_credentials_new (void)
 {
   const gid_t groups[] = { 4321, 100, 200 };
-  g_autoptr(VcmCredentials) c = vcm_credentials_new (4242, groups, G_N_ELEMENTS (groups));
-  g_autoptr(VcmCredentials) copy = vcm_credentials_copy (c);
+  g_autoptr (VcmCredentials) c = vcm_credentials_new (4242, groups, G_N_ELEMENTS (groups));
+  g_autoptr (VcmCredentials) copy = vcm_credentials_copy (c);
 
   /* as the bus reports them: the first group is the filesystem gid */
   g_assert_cmpuint (c->uid, ==, 4242);
@@ -515,15 +520,15 @@ test_credentials_new (void)
 static void
 test_credentials_open (void)
 {
-  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
-  g_autoptr(VcmCredentials) root = creds_of (0, NULL);
+  g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
+  g_autoptr (VcmCredentials) root = creds_of (0, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
   g_autofree char *missing = g_build_filename (fx.t, "secret-not-there", NULL);
   g_autofree char *pub = g_build_filename (fx.t, "sub", "f", NULL);
   g_autofree char *groups_before = status_line ("Groups:");
   g_autofree char *groups_after = NULL;
-  g_autoptr(GError) e_secret = NULL;
-  g_autoptr(GError) e_missing = NULL;
+  g_autoptr (GError) e_secret = NULL;
+  g_autoptr (GError) e_missing = NULL;
   g_autofree char *m_secret = NULL;
   g_autofree char *m_missing = NULL;
   int fd;
@@ -572,14 +577,14 @@ test_credentials_open (void)
 static void
 test_credentials_queries (void)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
+  g_autoptr (VcmQuery) query = kernel_query ();
+  g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
   g_autofree char *secret_dir = g_build_filename (fx.t, "secret", NULL);
-  g_autoptr(GError) e1 = NULL;
-  g_autoptr(GError) e2 = NULL;
-  g_autoptr(VcmPathInfo) info = NULL;
-  g_autoptr(VcmPathInfo) info_root = NULL;
+  g_autoptr (GError) e1 = NULL;
+  g_autoptr (GError) e2 = NULL;
+  g_autoptr (VcmPathInfo) info = NULL;
+  g_autoptr (VcmPathInfo) info_root = NULL;
 
   g_assert_false (vcm_query_device_for_path (query, secret, nobody, NULL, NULL, NULL, &e1));
   assert_error_names (e1, VCM_ERROR_NOT_FOUND, "path");
@@ -614,7 +619,7 @@ switching_thread (gpointer data)
 static void
 test_credentials_per_thread (void)
 {
-  g_autoptr(VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
+  g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
   GThread *thread = g_thread_new ("switcher", switching_thread, nobody);
 
@@ -633,17 +638,17 @@ test_credentials_per_thread (void)
 static void
 test_describe (void)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (VcmQuery) query = kernel_query ();
+  g_autoptr (GError) error = NULL;
   g_autofree char *f = g_build_filename (fx.b, "f", NULL);
   g_autofree char *ro_f = g_build_filename (fx.ro, "f", NULL);
   g_autofree char *expected_id = NULL;
   g_autofree char *dm_dir = NULL;
-  g_auto(GStrv) fm = NULL;
-  g_autoptr(VcmPathInfo) info = NULL;
-  g_autoptr(VcmPathInfo) ro = NULL;
-  g_autoptr(VcmPathInfo) proc = NULL;
-  g_autoptr(VcmPathInfo) null = NULL;
+  g_auto (GStrv) fm = NULL;
+  g_autoptr (VcmPathInfo) info = NULL;
+  g_autoptr (VcmPathInfo) ro = NULL;
+  g_autoptr (VcmPathInfo) proc = NULL;
+  g_autoptr (VcmPathInfo) null = NULL;
   guint maj, min;
   guint64 mnt_id;
 
@@ -697,10 +702,10 @@ test_describe (void)
 static void
 test_describe_errors (void)
 {
-  g_autoptr(VcmQuery) query = kernel_query ();
+  g_autoptr (VcmQuery) query = kernel_query ();
   g_autofree char *missing = g_build_filename (fx.t, "missing", NULL);
-  g_autoptr(GError) e1 = NULL;
-  g_autoptr(GError) e2 = NULL;
+  g_autoptr (GError) e1 = NULL;
+  g_autoptr (GError) e2 = NULL;
 
   g_assert_null (vcm_query_describe_path (query, missing, NULL, &e1));
   assert_error_names (e1, VCM_ERROR_NOT_FOUND, "path");
@@ -713,10 +718,10 @@ test_describe_errors (void)
 static void
 test_kernel_table (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
-  g_autoptr(GPtrArray) beneath = NULL;
-  g_autoptr(GPtrArray) below_t = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
+  g_autoptr (GPtrArray) beneath = NULL;
+  g_autoptr (GPtrArray) below_t = NULL;
   const VcmMountEntry *top;
   const VcmMountEntry *t;
 
@@ -753,7 +758,7 @@ remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw
 static void
 setup_fixture (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *sub = NULL;
   char *p;
 
@@ -772,10 +777,18 @@ setup_fixture (void)
   do_mount ("vcmtest-src", fx.t, "tmpfs", 0, "mode=0755");
   sub = g_build_filename (fx.t, "sub", NULL);
   make_dir (sub, 0755);
-  p = g_build_filename (sub, "f", NULL); make_file (p, 0644); g_free (p);
-  p = g_build_filename (fx.t, "plain", NULL); make_dir (p, 0755); g_free (p);
-  p = g_build_filename (fx.t, "secret", NULL); make_dir (p, 0700); g_free (p);
-  p = g_build_filename (fx.t, "secret", "file", NULL); make_file (p, 0644); g_free (p);
+  p = g_build_filename (sub, "f", NULL);
+  make_file (p, 0644);
+  g_free (p);
+  p = g_build_filename (fx.t, "plain", NULL);
+  make_dir (p, 0755);
+  g_free (p);
+  p = g_build_filename (fx.t, "secret", NULL);
+  make_dir (p, 0700);
+  g_free (p);
+  p = g_build_filename (fx.t, "secret", "file", NULL);
+  make_file (p, 0644);
+  g_free (p);
   p = g_build_filename (fx.t, "link", NULL);
   if (symlink (fx.b, p) != 0)
     g_error ("symlink: %s", g_strerror (errno));
@@ -794,8 +807,12 @@ setup_fixture (void)
   stat_dev (fx.s, &fx.stack1_major, &fx.stack1_minor, NULL);
   do_mount ("stack2", fx.s, "tmpfs", 0, "mode=0755");
 
-  p = g_build_filename (fx.sysfs, "dev", "block", "253:0", "dm", NULL); make_dir (p, 0755); g_free (p);
-  p = g_build_filename (fx.sysfs, "dev", "block", "8:0", NULL); make_dir (p, 0755); g_free (p);
+  p = g_build_filename (fx.sysfs, "dev", "block", "253:0", "dm", NULL);
+  make_dir (p, 0755);
+  g_free (p);
+  p = g_build_filename (fx.sysfs, "dev", "block", "8:0", NULL);
+  make_dir (p, 0755);
+  g_free (p);
 
   if (g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR))
     {

@@ -31,22 +31,22 @@
  * exchanged over and over. */
 typedef struct {
   char *parent;
-  int   parent_fd;
-  char *name;       /* the name the main thread's paths go through */
-  char *swap_name;  /* the other one */
+  int parent_fd;
+  char *name;      /* the name the main thread's paths go through */
+  char *swap_name; /* the other one */
 } Pair;
 
 typedef struct {
-  Pair   *pairs;
-  guint   n_pairs;
-  GMutex  lock;
-  GCond   cond;
-  gint    stop;
+  Pair *pairs;
+  guint n_pairs;
+  GMutex lock;
+  GCond cond;
+  gint stop;
   gboolean pause_requested;
   gboolean paused;
   guint64 swaps;
   guint64 swap_errors;
-  gint    rounds;   /* batches of exchanges done (atomic) */
+  gint rounds; /* batches of exchanges done (atomic) */
 } Swapper;
 
 static gpointer
@@ -103,14 +103,14 @@ swapper_resume (Swapper *sw)
 
 typedef struct {
   VcmTestWorld *w;
-  VcmMounter   *m;
-  char         *outside_tree;   /* the outside dir's listing at the start */
-  char         *world_mounts;   /* the mounts beneath the world at the start */
-  guint64       calls, successes, refusals, failures;
-  guint64       landed_elsewhere;  /* a mount landed beneath the shared dir, not at the path returned */
-  guint64       bad_detached;      /* reported mount points not beneath the shared dir */
-  guint64       leftovers;         /* mounts the matching unmount could not find (the path had changed) */
-  GHashTable   *outcomes;          /* "call: code" -> count */
+  VcmMounter *m;
+  char *outside_tree; /* the outside dir's listing at the start */
+  char *world_mounts; /* the mounts beneath the world at the start */
+  guint64 calls, successes, refusals, failures;
+  guint64 landed_elsewhere; /* a mount landed beneath the shared dir, not at the path returned */
+  guint64 bad_detached;     /* reported mount points not beneath the shared dir */
+  guint64 leftovers;        /* mounts the matching unmount could not find (the path had changed) */
+  GHashTable *outcomes;     /* "call: code" -> count */
 } Race;
 
 static void
@@ -131,8 +131,9 @@ count_outcome (Race *r, const char *call, const GError *error)
            g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
     {
       r->refusals++;
-      code = error->code == VCM_ERROR_INVALID_ARGUMENT ? "InvalidArgument" :
-             error->code == VCM_ERROR_NOT_FOUND ? "NotFound" : "NotMounted";
+      code = error->code == VCM_ERROR_INVALID_ARGUMENT ? "InvalidArgument"
+        : error->code == VCM_ERROR_NOT_FOUND           ? "NotFound"
+                                                       : "NotMounted";
     }
   else
     {
@@ -144,7 +145,8 @@ count_outcome (Race *r, const char *call, const GError *error)
     }
   key = g_strdup_printf ("%s: %s", call, code);
   old = g_hash_table_lookup (r->outcomes, key);
-  g_hash_table_replace (r->outcomes, g_steal_pointer (&key), GSIZE_TO_POINTER (GPOINTER_TO_SIZE (old) + 1));
+  g_hash_table_replace (r->outcomes, g_steal_pointer (&key),
+                        GSIZE_TO_POINTER (GPOINTER_TO_SIZE (old) + 1));
 }
 
 static gboolean
@@ -160,7 +162,7 @@ under (const char *path, const char *prefix)
 static void
 check_confined (Race *r, const char *call)
 {
-  g_autoptr(GPtrArray) fresh = vcm_test_new_mount_targets (r->world_mounts, r->w->root);
+  g_autoptr (GPtrArray) fresh = vcm_test_new_mount_targets (r->world_mounts, r->w->root);
   g_autofree char *outside = vcm_test_list_tree (r->w->outside);
 
   for (guint i = 0; i < fresh->len; i++)
@@ -171,8 +173,8 @@ check_confined (Race *r, const char *call)
         g_error ("after %s: a mount at %s, outside the shared dir %s", call, t, r->w->shared);
     }
   if (g_strcmp0 (outside, r->outside_tree) != 0)
-    g_error ("after %s: the outside dir changed:\n--- before\n%s--- after\n%s",
-             call, r->outside_tree, outside);
+    g_error ("after %s: the outside dir changed:\n--- before\n%s--- after\n%s", call, r->outside_tree,
+             outside);
 }
 
 /* A successful mount call: the mounts it added are beneath the shared dir
@@ -181,7 +183,7 @@ check_confined (Race *r, const char *call)
 static void
 check_landed (Race *r, const char *before, const char *returned)
 {
-  g_autoptr(GPtrArray) fresh = vcm_test_new_mount_targets (before, r->w->root);
+  g_autoptr (GPtrArray) fresh = vcm_test_new_mount_targets (before, r->w->root);
   gboolean at_returned = FALSE;
 
   for (guint i = 0; i < fresh->len; i++)
@@ -196,7 +198,7 @@ check_landed (Race *r, const char *before, const char *returned)
 static void
 clean_leftovers (Race *r, Swapper *sw)
 {
-  g_autoptr(GPtrArray) fresh = NULL;
+  g_autoptr (GPtrArray) fresh = NULL;
 
   swapper_pause (sw);
   fresh = vcm_test_new_mount_targets (r->world_mounts, r->w->root);
@@ -237,9 +239,9 @@ static void
 test_race (void)
 {
   guint n = vcm_test_iterations ("VCM_RACE_ITERATIONS", 5000);
-  g_autoptr(VcmTestWorld) w = vcm_test_world_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmMounter) m = NULL;
+  g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMounter) m = NULL;
   g_autofree char *race = g_build_filename (w->shared, "race", NULL);
   g_autofree char *leafp = g_build_filename (w->shared, "leaf", NULL);
   g_autofree char *csbx = g_build_filename (w->shared, "csbx", NULL);
@@ -248,22 +250,24 @@ test_race (void)
   Swapper sw = { 0 };
   Race r = { 0 };
   GThread *thread;
-  g_autoptr(GList) keys = NULL;
+  g_autoptr (GList) keys = NULL;
   gint64 start = g_get_monotonic_time ();
 
-  m = vcm_mounter_new (w->shared, g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ?
-                       VCM_MOUNTER_FLAGS_LEGACY_API : VCM_MOUNTER_FLAGS_NONE, &error);
+  m = vcm_mounter_new (w->shared,
+                       g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ? VCM_MOUNTER_FLAGS_LEGACY_API
+                                                                   : VCM_MOUNTER_FLAGS_NONE,
+                       &error);
   g_assert_no_error (error);
 
   vcm_test_make_dir (race);
   vcm_test_make_dir (leafp);
   vcm_test_make_dir (csbx);
   vcm_test_make_dir (lsbx_c);
-  make_pair (&pairs[0], race, "real", w->escape);        /* BindMount: middle component */
-  make_pair (&pairs[1], leafp, "x", w->escape);          /* BindMount: the leaf */
-  make_pair (&pairs[2], w->shared, "rsbx", w->escape);   /* MountRootfs: sandbox */
-  make_pair (&pairs[3], csbx, "c", w->escape);           /* MountRootfs: container */
-  make_pair (&pairs[4], lsbx_c, "rootfs", w->escape);    /* MountRootfs: rootfs leaf */
+  make_pair (&pairs[0], race, "real", w->escape);      /* BindMount: middle component */
+  make_pair (&pairs[1], leafp, "x", w->escape);        /* BindMount: the leaf */
+  make_pair (&pairs[2], w->shared, "rsbx", w->escape); /* MountRootfs: sandbox */
+  make_pair (&pairs[3], csbx, "c", w->escape);         /* MountRootfs: container */
+  make_pair (&pairs[4], lsbx_c, "rootfs", w->escape);  /* MountRootfs: rootfs leaf */
 
   r.w = w;
   r.m = m;
@@ -282,37 +286,38 @@ test_race (void)
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *before = vcm_test_mountinfo_beneath (w->root);
-      g_autoptr(GError) err = NULL;
-      g_autoptr(GError) err2 = NULL;
+      g_autoptr (GError) err = NULL;
+      g_autoptr (GError) err2 = NULL;
       g_autofree char *dest = NULL;
       g_autofree char *got = NULL;
-      g_autoptr(VcmRootfs) rootfs = NULL;
-      g_auto(GStrv) detached = NULL;
+      g_autoptr (VcmRootfs) rootfs = NULL;
+      g_auto (GStrv) detached = NULL;
       const char *op;
       gboolean mounted;
 
       switch (i % 6)
         {
-        case 0:   /* a directory, through the swapped middle component */
-        case 1:   /* a file, through it too (the leaf is created as a file) */
+        case 0: /* a directory, through the swapped middle component */
+        case 1: /* a file, through it too (the leaf is created as a file) */
           op = i % 6 == 0 ? "BindMount(dir, race/real/dN)" : "BindMount(file, race/real/fN)";
           dest = g_strdup_printf ("%s/real/%c%u", race, i % 6 == 0 ? 'd' : 'f', (i / 6) % 8);
           got = vcm_mounter_bind_mount (m, i % 6 == 0 ? w->src : w->src_file, dest, i & 1, NULL, &err);
           mounted = got != NULL;
           break;
-        case 2:   /* a directory onto the swapped leaf */
+        case 2: /* a directory onto the swapped leaf */
           op = "BindMount(dir, leaf/x)";
           dest = g_build_filename (leafp, "x", NULL);
           got = vcm_mounter_bind_mount (m, w->src, dest, (i / 6) & 1, NULL, &err);
           mounted = got != NULL;
           break;
-        default:  /* MountRootfs through the sandbox, container or rootfs level */
+        default: /* MountRootfs through the sandbox, container or rootfs level */
           {
             const char *sbx = i % 6 == 3 ? "rsbx" : i % 6 == 4 ? "csbx" : "lsbx";
             g_autofree char *cid = i % 6 == 3 ? g_strdup_printf ("c%u", (i / 6) % 4) : g_strdup ("c");
 
-            op = i % 6 == 3 ? "MountRootfs(rsbx, cN)" : i % 6 == 4 ? "MountRootfs(csbx, c)" :
-                 "MountRootfs(lsbx, c)";
+            op = i % 6 == 3 ? "MountRootfs(rsbx, cN)"
+              : i % 6 == 4  ? "MountRootfs(csbx, c)"
+                            : "MountRootfs(lsbx, c)";
             dest = g_strdup (sbx);
             rootfs = vcm_mounter_mount_rootfs (m, sbx, cid, w->src, (i / 6) & 1, NULL, &err);
             mounted = rootfs != NULL;
@@ -350,12 +355,13 @@ test_race (void)
               if (r.bad_detached <= 5)
                 {
                   g_autofree char *all = g_strjoinv ("', '", detached);
-                  g_test_message ("FAIL: %s of %s reported detaching '%s' (of '%s'), not beneath the shared dir",
-                                  rootfs != NULL ? "UnmountRootfs" : "Unmount", got, detached[k], all);
+                  g_test_message (
+                    "FAIL: %s of %s reported detaching '%s' (of '%s'), not beneath the shared dir",
+                    rootfs != NULL ? "UnmountRootfs" : "Unmount", got, detached[k], all);
                 }
             }
       {
-        g_autoptr(GPtrArray) still = vcm_test_new_mount_targets (r.world_mounts, w->root);
+        g_autoptr (GPtrArray) still = vcm_test_new_mount_targets (r.world_mounts, w->root);
         if (still->len > 0)
           clean_leftovers (&r, &sw);
       }
@@ -367,15 +373,16 @@ test_race (void)
 
   g_test_message ("%s API, %u mount calls in %.1f s, %" G_GUINT64_FORMAT " exchanges by the attacker "
                   "(%" G_GUINT64_FORMAT " failed)",
-                  g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ? "legacy mount(2)" : "fd-based",
-                  n, (g_get_monotonic_time () - start) / 1e6, sw.swaps, sw.swap_errors);
-  g_test_message ("calls %" G_GUINT64_FORMAT ", successes %" G_GUINT64_FORMAT ", refusals %"
-                  G_GUINT64_FORMAT ", unexpected failures %" G_GUINT64_FORMAT,
+                  g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ? "legacy mount(2)" : "fd-based", n,
+                  (g_get_monotonic_time () - start) / 1e6, sw.swaps, sw.swap_errors);
+  g_test_message ("calls %" G_GUINT64_FORMAT ", successes %" G_GUINT64_FORMAT
+                  ", refusals %" G_GUINT64_FORMAT ", unexpected failures %" G_GUINT64_FORMAT,
                   r.calls, r.successes, r.refusals, r.failures);
-  g_test_message ("mounts landed beneath the shared dir but not at the returned path: %" G_GUINT64_FORMAT
-                  "; left behind by an unmount that met a symlink (detached by the test): %" G_GUINT64_FORMAT
-                  "; rollback warnings: %u",
-                  r.landed_elsewhere, r.leftovers, vcm_test_rollback_warnings ());
+  g_test_message (
+    "mounts landed beneath the shared dir but not at the returned path: %" G_GUINT64_FORMAT
+    "; left behind by an unmount that met a symlink (detached by the test): %" G_GUINT64_FORMAT
+    "; rollback warnings: %u",
+    r.landed_elsewhere, r.leftovers, vcm_test_rollback_warnings ());
   keys = g_hash_table_get_keys (r.outcomes);
   keys = g_list_sort (keys, (GCompareFunc) strcmp);
   for (GList *l = keys; l != NULL; l = l->next)
@@ -385,10 +392,14 @@ test_race (void)
   /* The attacker really raced (it was exchanging before the first call), and
    * the calls really got through sometimes. */
   g_assert_cmpuint (sw.swaps, >, 0);
-  vcm_test_check (r.failures == 0, "%" G_GUINT64_FORMAT " calls failed with an error other than "
-                  "InvalidArgument, NotFound or NotMounted", r.failures);
-  vcm_test_check (r.bad_detached == 0, "%" G_GUINT64_FORMAT " reported mount points of an unmount "
-                  "were not beneath the shared dir", r.bad_detached);
+  vcm_test_check (r.failures == 0,
+                  "%" G_GUINT64_FORMAT " calls failed with an error other than "
+                  "InvalidArgument, NotFound or NotMounted",
+                  r.failures);
+  vcm_test_check (r.bad_detached == 0,
+                  "%" G_GUINT64_FORMAT " reported mount points of an unmount "
+                  "were not beneath the shared dir",
+                  r.bad_detached);
   vcm_test_check (r.successes > 0, "no call ever succeeded");
 
   for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)

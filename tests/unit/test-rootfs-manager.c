@@ -12,13 +12,13 @@
 #include "vcm-rootfs-manager.h"
 #include "vcm-test-util.h"
 
-#define TIMEOUT_S 30   /* generous: a busy machine, a sanitizer build */
+#define TIMEOUT_S 30 /* generous: a busy machine, a sanitizer build */
 
 typedef struct {
-  VcmTestWorld     *w;
+  VcmTestWorld *w;
   VcmRootfsManager *m;
-  GPtrArray        *seen;   /* HeldChange-like copies: "KIND sbx/cid gen" */
-  guint64           last_generation;
+  GPtrArray *seen; /* HeldChange-like copies: "KIND sbx/cid gen" */
+  guint64 last_generation;
 } Fixture;
 
 static void
@@ -29,15 +29,15 @@ on_changed (VcmRootfsManager *m, const VcmChange *change, gpointer user_data)
   /* one at a time, each one more than the last */
   g_assert_cmpuint (change->generation, ==, f->last_generation + 1);
   f->last_generation = change->generation;
-  g_ptr_array_add (f->seen, g_strdup_printf ("%s %s/%s", vcm_change_kind_to_string (change->kind),
-                                             change->rootfs->sandbox_id,
-                                             change->rootfs->container_id));
+  g_ptr_array_add (f->seen,
+                   g_strdup_printf ("%s %s/%s", vcm_change_kind_to_string (change->kind),
+                                    change->rootfs->sandbox_id, change->rootfs->container_id));
 }
 
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   f->w = vcm_test_world_new ();
   f->seen = g_ptr_array_new_with_free_func (g_free);
@@ -88,9 +88,8 @@ seen_text (Fixture *f)
 static VcmRootfs *
 mount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
 {
-  g_autoptr(VcmMountRequest) req =
-    vcm_mounter_prepare_mount_rootfs (vcm_rootfs_manager_get_mounter (f->m), sbx, cid, f->w->src,
-                                      FALSE, NULL, error);
+  g_autoptr (VcmMountRequest) req = vcm_mounter_prepare_mount_rootfs (
+    vcm_rootfs_manager_get_mounter (f->m), sbx, cid, f->w->src, FALSE, NULL, error);
 
   return req != NULL ? vcm_rootfs_manager_mount_rootfs (f->m, req, error) : NULL;
 }
@@ -98,9 +97,8 @@ mount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
 static GStrv
 unmount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
 {
-  g_autoptr(VcmMountRequest) req =
-    vcm_mounter_prepare_unmount_rootfs (vcm_rootfs_manager_get_mounter (f->m), sbx, cid, NULL,
-                                        error);
+  g_autoptr (VcmMountRequest) req =
+    vcm_mounter_prepare_unmount_rootfs (vcm_rootfs_manager_get_mounter (f->m), sbx, cid, NULL, error);
 
   return req != NULL ? vcm_rootfs_manager_unmount_rootfs (f->m, req, error) : NULL;
 }
@@ -110,11 +108,11 @@ unmount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
 static void
 test_own_changes (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   guint64 gen0 = f->last_generation, gen = 0;
-  g_autoptr(VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
-  g_autoptr(GPtrArray) list = NULL;
-  g_auto(GStrv) detached = NULL;
+  g_autoptr (VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
+  g_autoptr (GPtrArray) list = NULL;
+  g_auto (GStrv) detached = NULL;
   g_autofree char *text = NULL;
 
   g_assert_no_error (error);
@@ -140,9 +138,9 @@ test_own_changes (Fixture *f, gconstpointer data)
 static void
 test_foreign_change_reported_first (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
-  g_autoptr(VcmRootfs) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
+  g_autoptr (VcmRootfs) again = NULL;
   g_autofree char *text = NULL;
 
   g_assert_no_error (error);
@@ -159,11 +157,11 @@ static void
 test_table_read_tells_nothing_at_once (Fixture *f, gconstpointer data)
 {
   g_autofree char *rootfs = g_build_filename (f->w->shared, "s2", "c9", "rootfs", NULL);
-  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
   g_autofree char *text = NULL;
 
   vcm_test_make_dir (rootfs);
-  vcm_test_mount ("foreign", rootfs, "tmpfs", 0, NULL);   /* made behind its back */
+  vcm_test_mount ("foreign", rootfs, "tmpfs", 0, NULL); /* made behind its back */
   table = vcm_rootfs_manager_get_table (f->m, TRUE);
   g_assert_nonnull (vcm_mount_table_lookup_target (table, rootfs));
   g_assert_cmpuint (f->seen->len, ==, 0);
@@ -177,13 +175,13 @@ test_table_read_tells_nothing_at_once (Fixture *f, gconstpointer data)
 static void
 test_unmount_sandbox (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
-  g_autoptr(VcmRootfs) a = mount_rootfs (f, "s1", "a", &error);
-  g_autoptr(VcmRootfs) b = mount_rootfs (f, "s1", "b", &error);
-  g_autoptr(VcmRootfs) c = mount_rootfs (f, "s1", "c", &error);
-  g_autoptr(VcmRootfs) other = mount_rootfs (f, "s2", "a", &error);
-  g_autoptr(GPtrArray) left = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
+  g_autoptr (VcmRootfs) a = mount_rootfs (f, "s1", "a", &error);
+  g_autoptr (VcmRootfs) b = mount_rootfs (f, "s1", "b", &error);
+  g_autoptr (VcmRootfs) c = mount_rootfs (f, "s1", "c", &error);
+  g_autoptr (VcmRootfs) other = mount_rootfs (f, "s2", "a", &error);
+  g_autoptr (GPtrArray) left = NULL;
 
   g_assert_no_error (error);
   g_assert_cmpint (umount2 (b->mount_point, MNT_DETACH), ==, 0);
@@ -204,12 +202,12 @@ test_unmount_sandbox (Fixture *f, gconstpointer data)
 static void
 test_failures_change_nothing (Fixture *f, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *before = vcm_test_mountinfo_beneath (f->w->root);
   g_autofree char *after = NULL;
-  g_auto(GStrv) detached = unmount_rootfs (f, "s1", "none", &error);
-  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
-  g_autoptr(VcmRootfs) r = NULL;
+  g_auto (GStrv) detached = unmount_rootfs (f, "s1", "none", &error);
+  g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
+  g_autoptr (VcmRootfs) r = NULL;
 
   g_assert_null (detached);
   g_assert_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED);
@@ -231,8 +229,8 @@ static void
 test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
 {
   g_autofree char *rootfs = g_build_filename (f->w->shared, "s3", "c1", "rootfs", NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) r = mount_rootfs (f, "s3", "c0", &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) r = mount_rootfs (f, "s3", "c0", &error);
   VcmWatch *watch = vcm_rootfs_manager_get_watch (f->m);
   gboolean timed_out = FALSE;
   guint id;
@@ -241,7 +239,7 @@ test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
   g_assert_nonnull (r);
   g_object_add_weak_pointer (G_OBJECT (watch), (gpointer *) &watch);
   vcm_test_make_dir (rootfs);
-  for (guint i = 0; i < 50; i++)   /* changes the watch follows, some in its threads */
+  for (guint i = 0; i < 50; i++) /* changes the watch follows, some in its threads */
     {
       vcm_test_mount ("foreign", rootfs, "tmpfs", 0, NULL);
       g_main_context_iteration (NULL, FALSE);
@@ -270,8 +268,7 @@ main (int argc, char **argv)
               test_foreign_change_reported_first, teardown);
   g_test_add ("/rootfs-manager/table-read-tells-nothing-at-once", Fixture, NULL, setup,
               test_table_read_tells_nothing_at_once, teardown);
-  g_test_add ("/rootfs-manager/unmount-sandbox", Fixture, NULL, setup, test_unmount_sandbox,
-              teardown);
+  g_test_add ("/rootfs-manager/unmount-sandbox", Fixture, NULL, setup, test_unmount_sandbox, teardown);
   g_test_add ("/rootfs-manager/failures-change-nothing", Fixture, NULL, setup,
               test_failures_change_nothing, teardown);
   g_test_add ("/rootfs-manager/unref-with-work-in-flight", Fixture, NULL, setup,

@@ -11,9 +11,7 @@
 #include "vcm-validate.h"
 
 static void
-assert_invalid (gboolean    ok,
-                GError     *error,
-                const char *arg_name)
+assert_invalid (gboolean ok, GError *error, const char *arg_name)
 {
   g_assert_false (ok);
   g_assert_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT);
@@ -25,12 +23,11 @@ assert_invalid (gboolean    ok,
 static void
 test_id_good (void)
 {
-  const char *good[] = { "a", "A", "0", "abc", "a.b", "a-b", "a_b", "a..", "0-._x",
-                         "sandbox-1234.5_X" };
+  const char *good[] = { "a", "A", "0", "abc", "a.b", "a-b", "a_b", "a..", "0-._x", "sandbox-1234.5_X" };
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_assert_true (vcm_validate_id ("sandbox_id", good[i], &error));
       g_assert_no_error (error);
     }
@@ -39,12 +36,14 @@ test_id_good (void)
 static void
 test_id_bad (void)
 {
-  const char *bad[] = { "", ".", "..", "a/b", "/a", "a/", "-a", ".a", "_a", "a b", " a",
-                        "a\tb", "a\nb", "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9", "a:b", "a*", "\xff" };
+  const char *bad[] = { "",    ".",    "..",   "a/b",         "/a",
+                        "a/",  "-a",   ".a",   "_a",          "a b",
+                        " a",  "a\tb", "a\nb", "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9",
+                        "a:b", "a*",   "\xff" };
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gboolean ok = vcm_validate_id ("container_id", bad[i], &error);
       assert_invalid (ok, error, "container_id");
     }
@@ -53,7 +52,7 @@ test_id_bad (void)
 static void
 test_id_null (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean ok = vcm_validate_id ("sandbox_id", NULL, &error);
   assert_invalid (ok, error, "sandbox_id");
 }
@@ -63,7 +62,7 @@ test_id_length (void)
 {
   g_autofree char *id128 = g_strnfill (128, 'x');
   g_autofree char *id129 = g_strnfill (129, 'x');
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean ok;
 
   g_assert_true (vcm_validate_id ("sandbox_id", id128, &error));
@@ -75,7 +74,7 @@ test_id_length (void)
 static void
 test_id_message (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (vcm_validate_id ("sandbox_id", "x/y", &error));
   g_assert_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT);
@@ -86,7 +85,7 @@ test_id_message (void)
 static void
 test_id_huge_input_truncated (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gsize len = 1024 * 1024;
   g_autofree char *huge = g_strnfill (len, 'y');
 
@@ -103,11 +102,12 @@ test_quote (void)
   g_autofree char *q2 = NULL;
   g_autofree char *q3 = NULL;
   g_autofree char *long_utf8 = NULL;
-  g_autoptr(GString) s = g_string_new (NULL);
+  g_autoptr (GString) s = g_string_new (NULL);
 
   g_assert_cmpstr (q1, ==, "short");
 
-  q2 = vcm_validate_quote ("ab\xff\xfe" "cd");
+  q2 = vcm_validate_quote ("ab\xff\xfe"
+                           "cd");
   g_assert_true (g_utf8_validate (q2, -1, NULL));
   g_assert_true (g_str_has_prefix (q2, "ab"));
   g_assert_true (g_str_has_suffix (q2, "cd"));
@@ -128,7 +128,7 @@ test_path_valid (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (good); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       g_assert_true (vcm_validate_absolute_path ("path", good[i], &error));
       g_assert_no_error (error);
     }
@@ -143,13 +143,13 @@ test_path_invalid (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gboolean ok = vcm_validate_absolute_path ("mount_point", bad[i], &error);
       assert_invalid (ok, error, "mount_point");
     }
 
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     gboolean ok = vcm_validate_absolute_path ("path", NULL, &error);
     assert_invalid (ok, error, "path");
   }
@@ -157,13 +157,13 @@ test_path_invalid (void)
   too_long[0] = '/';
   max_ok[0] = '/';
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     gboolean ok = vcm_validate_absolute_path ("path", too_long, &error);
     assert_invalid (ok, error, "path");
     g_assert_cmpuint (strlen (error->message), <, 256);
   }
   {
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
     g_assert_true (vcm_validate_absolute_path ("path", max_ok, &error));
     g_assert_no_error (error);
   }
@@ -172,7 +172,9 @@ test_path_invalid (void)
 static void
 test_normalize (void)
 {
-  const struct { const char *in, *out; } cases[] = {
+  const struct {
+    const char *in, *out;
+  } cases[] = {
     { "/", "/" },
     { "///", "/" },
     { "/sys//", "/sys" },
@@ -259,7 +261,7 @@ test_host_device_real (void)
 static void
 test_error_domain (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (vcm_validate_absolute_path ("destination", "relative/dir", &error));
   g_assert_true (error->domain == VCM_ERROR);

@@ -40,7 +40,7 @@ vcm_test_enter_private_mount_ns (const char *prog)
     }
   if (g_getenv (VCM_SECCOMP_ENV) != NULL)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       if (!vcm_seccomp_refuse_spec (g_getenv (VCM_SECCOMP_ENV), &error))
         {
@@ -94,7 +94,7 @@ vcm_test_make_dir (const char *path)
 void
 vcm_test_make_file (const char *path, const char *contents)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!g_file_set_contents (path, contents, -1, &error))
     g_error ("%s", error->message);
@@ -108,8 +108,8 @@ vcm_test_make_symlink (const char *target, const char *path)
 }
 
 void
-vcm_test_mount (const char *source, const char *target, const char *fstype,
-                unsigned long flags, const char *data)
+vcm_test_mount (
+  const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)
 {
   if (mount (source, target, fstype, flags, data) != 0)
     g_error ("mount %s on %s: %s", source ? source : "(null)", target, g_strerror (errno));
@@ -208,15 +208,15 @@ static void
 foreach_mount (LineFunc fn, gpointer data)
 {
   g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) lines = NULL;
 
   if (!g_file_get_contents ("/proc/self/mountinfo", &contents, NULL, &error))
     g_error ("%s", error->message);
   lines = g_strsplit (contents, "\n", -1);
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_auto(GStrv) fields = NULL;
+      g_auto (GStrv) fields = NULL;
       g_autofree char *target = NULL;
 
       if (lines[i][0] == '\0')
@@ -230,8 +230,8 @@ foreach_mount (LineFunc fn, gpointer data)
 
 typedef struct {
   const char *prefix;
-  GPtrArray  *out;
-  GString    *text;
+  GPtrArray *out;
+  GString *text;
 } BeneathData;
 
 static void
@@ -269,7 +269,7 @@ vcm_test_mountinfo_beneath (const char *prefix)
 typedef struct {
   const char *prefix;
   GHashTable *before;
-  GPtrArray  *out;
+  GPtrArray *out;
 } NewData;
 
 static void
@@ -285,8 +285,8 @@ collect_new (const char *line, char **fields, const char *target, gpointer data)
 GPtrArray *
 vcm_test_new_mount_targets (const char *before, const char *prefix)
 {
-  g_auto(GStrv) lines = g_strsplit (before, "\n", -1);
-  g_autoptr(GHashTable) set = g_hash_table_new (g_str_hash, g_str_equal);
+  g_auto (GStrv) lines = g_strsplit (before, "\n", -1);
+  g_autoptr (GHashTable) set = g_hash_table_new (g_str_hash, g_str_equal);
   NewData d = { prefix, set, g_ptr_array_new_with_free_func (g_free) };
 
   for (guint i = 0; lines[i] != NULL; i++)
@@ -297,9 +297,9 @@ vcm_test_new_mount_targets (const char *before, const char *prefix)
 
 typedef struct {
   const char *path;
-  guint       count;
-  gboolean    ro;
-  char       *propagation;
+  guint count;
+  gboolean ro;
+  char *propagation;
 } AtData;
 
 static void
@@ -313,7 +313,7 @@ static void
 collect_at (const char *line, char **fields, const char *target, gpointer data)
 {
   AtData *d = data;
-  g_auto(GStrv) opts = NULL;
+  g_auto (GStrv) opts = NULL;
 
   (void) line;
   if (!g_str_equal (target, d->path))
@@ -321,7 +321,7 @@ collect_at (const char *line, char **fields, const char *target, gpointer data)
   d->count++;
   /* Table order: a mount stacked later comes later; keep the last one. */
   opts = g_strsplit (fields[5], ",", -1);
-  d->ro = g_strv_contains ((const char * const *) opts, "ro");
+  d->ro = g_strv_contains ((const char *const *) opts, "ro");
   set_str (&d->propagation, "private");
   for (guint i = 6; fields[i] != NULL && !g_str_equal (fields[i], "-"); i++)
     {
@@ -392,7 +392,7 @@ compare_strings (gconstpointer a, gconstpointer b)
 char *
 vcm_test_list_tree (const char *dir)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr (GString) out = g_string_new (NULL);
 
   /* nftw's callback has no user data: the tests call this from one thread. */
   tree_lines = g_ptr_array_new_with_free_func (g_free);
@@ -425,21 +425,20 @@ vcm_test_exists (const char *path)
 }
 
 void
-vcm_test_assert_error_impl (const char *file, int line, const GError *error,
-                            int code, const char *arg_name)
+vcm_test_assert_error_impl (
+  const char *file, int line, const GError *error, int code, const char *arg_name)
 {
   gsize n = arg_name != NULL ? strlen (arg_name) : 0;
 
   if (error == NULL || error->domain != VCM_ERROR || error->code != code ||
       (arg_name != NULL && (strncmp (error->message, arg_name, n) != 0 || error->message[n] != ':')))
     {
-      g_autofree char *got =
-        error == NULL ? g_strdup ("no error") :
-        g_strdup_printf ("%s code %d: %s", g_quark_to_string (error->domain),
-                         error->code, error->message);
-      g_autofree char *msg =
-        g_strdup_printf ("%s:%d: expected VCM_ERROR code %d naming '%s', got %s",
-                         file, line, code, arg_name ? arg_name : "(any)", got);
+      g_autofree char *got = error == NULL
+        ? g_strdup ("no error")
+        : g_strdup_printf ("%s code %d: %s", g_quark_to_string (error->domain), error->code,
+                           error->message);
+      g_autofree char *msg = g_strdup_printf ("%s:%d: expected VCM_ERROR code %d naming '%s', got %s",
+                                              file, line, code, arg_name ? arg_name : "(any)", got);
       /* Not fatal: the caller goes on to check that nothing was touched. */
       g_test_message ("FAIL: %s", msg);
       g_test_fail_printf ("%s", msg);
