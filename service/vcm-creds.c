@@ -31,9 +31,10 @@
 VcmCredentials *
 vcm_credentials_new (uid_t uid, const gid_t *groups, guint n_groups)
 {
-  VcmCredentials *creds = g_new0 (VcmCredentials, 1);
+  VcmCredentials *creds;
 
   g_return_val_if_fail (n_groups > 0, NULL);
+  creds = g_new0 (VcmCredentials, 1);
   creds->uid = uid;
   creds->gid = groups[0];
   creds->n_groups = n_groups;
