@@ -882,7 +882,6 @@ static void
 on_attached (VcmWatch *self, guint64 id)
 {
   Tracked *known = g_hash_table_lookup (self->by_unique, &id);
-  g_autofree char *point = NULL;
   g_auto(GStrv) parts = NULL;
   VcmSysMountBrief m;
   Tracked *owner;
@@ -903,8 +902,9 @@ on_attached (VcmWatch *self, guint64 id)
       if (owner != NULL && owner->rootfs->unique_id == m.parent_id)
         {
           /* on the rootfs itself: stacked on it (a new top: by path) or below it */
-          point = vcm_sys_statmount_point (id, &errsv);
-          if (point == NULL || g_str_equal (point, owner->rootfs->mount_point))
+          g_autofree char *top = vcm_sys_statmount_point (id, &errsv);
+
+          if (top == NULL || g_str_equal (top, owner->rootfs->mount_point))
             {
               g_autofree char *sbx = g_strdup (owner->rootfs->sandbox_id);
               g_autofree char *cid = g_strdup (owner->rootfs->container_id);
@@ -927,7 +927,10 @@ on_attached (VcmWatch *self, guint64 id)
         return;
     }
 
-  g_clear_pointer (&point, g_free);
+  /* Declared here, where it is first filled: gcc 12's -fanalyzer takes
+   * it for uninitialized in its cleanup on the returns above. */
+  g_autofree char *point = NULL;
+
   if (!vcm_sys_statmount_brief (id, &m, &point, &errsv))
     {
       if (errsv != ENOENT)
