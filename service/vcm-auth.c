@@ -309,7 +309,7 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
     {
       gsize n = 0;
       const guint32 *gids = groups ? g_variant_get_fixed_array (groups, &n, sizeof (guint32)) : NULL;
-      g_autofree gid_t *list = NULL;
+      gid_t *list;
 
       /* The caller's own view of the filesystem needs its groups as the
        * kernel knew them when it connected, not the user database's. */
@@ -323,6 +323,7 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
       for (gsize i = 0; i < n; i++)
         list[i] = gids[i];
       caller->creds = vcm_credentials_new (uid, list, (guint) n);
+      g_free (list);
     }
   /* A caller that left before this answer came is never removed by
    * NameOwnerChanged: bound the cache so such entries cannot pile up. */

@@ -61,11 +61,12 @@ set_error (GError **error, const char *what, int e)
 VcmMntNotify *
 vcm_mnt_notify_new (GError **error)
 {
-  g_autoptr(VcmMntNotify) self = g_new0 (VcmMntNotify, 1);
+  VcmMntNotify *self;
+  vcm_autofd int fd = -1;
   vcm_autofd int ns_fd = -1;
 
-  self->fd = fanotify_init (FAN_REPORT_MNT | FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, 0);
-  if (self->fd < 0)
+  fd = fanotify_init (FAN_REPORT_MNT | FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK, 0);
+  if (fd < 0)
     {
       set_error (error, "fanotify_init(FAN_REPORT_MNT)", errno);
       return NULL;
@@ -78,14 +79,17 @@ vcm_mnt_notify_new (GError **error)
                    "/proc/self/ns/mnt: %s", g_strerror (e));
       return NULL;
     }
-  if (fanotify_mark (self->fd, FAN_MARK_ADD | FAN_MARK_MNTNS, FAN_MNT_ATTACH | FAN_MNT_DETACH,
+  if (fanotify_mark (fd, FAN_MARK_ADD | FAN_MARK_MNTNS, FAN_MNT_ATTACH | FAN_MNT_DETACH,
                      ns_fd, NULL) < 0)
     {
       set_error (error, "fanotify_mark(FAN_MARK_MNTNS)", errno);
       return NULL;
     }
+  /* Allocated last: every failure above has only its fds to close. */
+  self = g_new0 (VcmMntNotify, 1);
+  self->fd = g_steal_fd (&fd);
   self->buf = g_malloc (READ_BUFFER_SIZE);
-  return g_steal_pointer (&self);
+  return self;
 }
 
 void

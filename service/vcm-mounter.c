@@ -689,7 +689,7 @@ vcm_mounter_prepare_mount_rootfs (VcmMounter           *self,
                                   const VcmCredentials *creds,
                                   GError              **error)
 {
-  g_autoptr(VcmMountRequest) req = NULL;
+  VcmMountRequest *req;
   g_autofree char *rel = NULL;
 
   if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
@@ -700,8 +700,11 @@ vcm_mounter_prepare_mount_rootfs (VcmMounter           *self,
   req = request_new (self, VCM_MOUNT_OP_MOUNT_ROOTFS, rel, creds);
   req->read_only = read_only;
   if (!request_open_source (req, "rootfs", rootfs, TRUE, error))
-    return NULL;
-  return g_steal_pointer (&req);
+    {
+      vcm_mount_request_free (req);
+      return NULL;
+    }
+  return req;
 }
 
 VcmMountRequest *
@@ -728,7 +731,7 @@ vcm_mounter_prepare_bind (VcmMounter           *self,
                           const VcmCredentials *creds,
                           GError              **error)
 {
-  g_autoptr(VcmMountRequest) req = NULL;
+  VcmMountRequest *req;
   g_autofree char *rel = NULL;
 
   if (!vcm_validate_absolute_path ("source", source, error))
@@ -739,8 +742,11 @@ vcm_mounter_prepare_bind (VcmMounter           *self,
   req = request_new (self, VCM_MOUNT_OP_BIND, rel, creds);
   req->read_only = read_only;
   if (!request_open_source (req, "source", source, FALSE, error))
-    return NULL;
-  return g_steal_pointer (&req);
+    {
+      vcm_mount_request_free (req);
+      return NULL;
+    }
+  return req;
 }
 
 VcmMountRequest *
@@ -983,10 +989,14 @@ vcm_mounter_unmount_rootfs (VcmMounter  *self,
                             const char  *container_id,
                             GError     **error)
 {
-  g_autoptr(VcmMountRequest) req =
-    vcm_mounter_prepare_unmount_rootfs (self, sandbox_id, container_id, NULL, error);
+  VcmMountRequest *req = vcm_mounter_prepare_unmount_rootfs (self, sandbox_id, container_id, NULL, error);
+  GStrv detached;
 
-  return req != NULL ? vcm_mounter_run_unmount_rootfs (self, req, error) : NULL;
+  if (req == NULL)
+    return NULL;
+  detached = vcm_mounter_run_unmount_rootfs (self, req, error);
+  vcm_mount_request_free (req);
+  return detached;
 }
 
 /* ---- BindMount / Unmount --------------------------------------------------- */
@@ -1101,7 +1111,12 @@ vcm_mounter_unmount (VcmMounter  *self,
                      const char  *mount_point,
                      GError     **error)
 {
-  g_autoptr(VcmMountRequest) req = vcm_mounter_prepare_unmount (self, mount_point, NULL, error);
+  VcmMountRequest *req = vcm_mounter_prepare_unmount (self, mount_point, NULL, error);
+  GStrv detached;
 
-  return req != NULL ? vcm_mounter_run_unmount (self, req, error) : NULL;
+  if (req == NULL)
+    return NULL;
+  detached = vcm_mounter_run_unmount (self, req, error);
+  vcm_mount_request_free (req);
+  return detached;
 }
