@@ -110,8 +110,9 @@ call_with_auth (VcmCtl *ctl,
                 const GVariantType *reply_type,
                 GError **error)
 {
-  g_autoptr (VcmCtlAgent) agent = NULL;
+  VcmCtlAgent *agent = NULL;
   GDBusCallFlags flags = G_DBUS_CALL_FLAGS_NONE;
+  GVariant *reply;
   int timeout = ctl->timeout_msec;
 
   if (vcm_ctl_agent_wanted (ctl->no_ask_password))
@@ -127,8 +128,11 @@ call_with_auth (VcmCtl *ctl,
         g_printerr ("vcmountctl: warning: %s\n", agent_error->message);
     }
 
-  return g_dbus_connection_call_sync (ctl->bus, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method,
-                                      parameters, reply_type, flags, timeout, NULL, error);
+  reply = g_dbus_connection_call_sync (ctl->bus, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method,
+                                       parameters, reply_type, flags, timeout, NULL, error);
+  /* The agent answers polkit during the call, and is no longer needed after it. */
+  vcm_ctl_agent_stop (agent);
+  return reply;
 }
 
 /* The reply signature of @method, from the interface's introspection data. */

@@ -66,7 +66,7 @@ print_padded (const char *text, gsize width)
 void
 vcm_ctl_table_print (VcmCtlTable *table)
 {
-  g_autofree gsize *widths = g_new0 (gsize, table->n_columns);
+  gsize *widths = g_new0 (gsize, table->n_columns);
   guint n_rows = table->cells->len / table->n_columns;
 
   for (guint i = 0; i < table->cells->len; i++)
@@ -92,6 +92,7 @@ vcm_ctl_table_print (VcmCtlTable *table)
       fputc ('\n', stdout);
     }
   fflush (stdout);
+  g_free (widths);
 }
 
 void

@@ -135,7 +135,7 @@ vcm_bench_table_add_title (VcmBenchTable *t, const char *title)
 void
 vcm_bench_table_print (VcmBenchTable *t, FILE *out)
 {
-  g_autofree gsize *width = g_new0 (gsize, t->n_columns);
+  gsize *width = g_new0 (gsize, t->n_columns);
 
   for (guint r = 0; r < t->rows->len; r++)
     {
@@ -180,4 +180,5 @@ vcm_bench_table_print (VcmBenchTable *t, FILE *out)
         g_string_truncate (line, line->len - 1);
       fprintf (out, "%s\n", line->str);
     }
+  g_free (width);
 }

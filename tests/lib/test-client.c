@@ -436,6 +436,7 @@ test_errors (Fixture *fx, gconstpointer data)
                vcm_client_mount_rootfs (fx->client, "sb", "c", "/r", FALSE, VCM_CALL_FLAGS_NONE, NULL,
                                         on_done, &res));
     mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
+    g_assert_null (mp);
     g_assert_error (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN);
   }
 }
@@ -471,6 +472,7 @@ test_timeout (Fixture *fx, gconstpointer data)
   fx->fake->hold_lists = TRUE;
   RUN_ASYNC (res, vcm_client_list_rootfs (fx->client, "sb", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
   list = vcm_client_list_rootfs_finish (fx->client, res, NULL, &error);
+  g_assert_null (list);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
   fake_service_release_lists (fx->fake, TRUE);
 }

@@ -51,6 +51,7 @@ test_missing_file_gives_defaults (Fixture *f, gconstpointer data)
   g_autoptr (VcmConfig) config = load (f, NULL, &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (config);
   g_assert_cmpstr (config->shared_dir, ==, "/run/vc/shared");
   g_assert_cmpstr (config->sysfs_root, ==, "/sys");
   g_assert_false (config->verbose);
@@ -68,6 +69,7 @@ test_every_key (Fixture *f, gconstpointer data)
           &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (config);
   g_assert_cmpstr (config->shared_dir, ==, "/srv/vc/shared"); /* normalized */
   g_assert_cmpstr (config->sysfs_root, ==, "/tmp/fake-sys");
   g_assert_true (config->verbose);
@@ -81,6 +83,7 @@ test_other_groups_ignored (Fixture *f, gconstpointer data)
   g_autoptr (VcmConfig) config = load (f, "[other]\nSharedDir=relative\n", &error);
 
   g_assert_no_error (error);
+  g_assert_nonnull (config);
   g_assert_cmpstr (config->shared_dir, ==, "/run/vc/shared");
 }
 

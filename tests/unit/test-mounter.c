@@ -70,26 +70,27 @@ typedef struct {
   char *shared;  /* the shared dir's tree */
 } Snap;
 
-static Snap *
+/* A snapshot is a value (g_auto(Snap)): its strings are all it owns. */
+static Snap
 snap_take (Fixture *f)
 {
-  Snap *s = g_new0 (Snap, 1);
+  Snap s = {
+    .mounts = vcm_test_mountinfo_beneath (f->w->root),
+    .outside = vcm_test_list_tree (f->w->outside),
+    .shared = vcm_test_list_tree (f->w->shared),
+  };
 
-  s->mounts = vcm_test_mountinfo_beneath (f->w->root);
-  s->outside = vcm_test_list_tree (f->w->outside);
-  s->shared = vcm_test_list_tree (f->w->shared);
   return s;
 }
 
 static void
-snap_free (Snap *s)
+snap_clear (Snap *s)
 {
-  g_free (s->mounts);
-  g_free (s->outside);
-  g_free (s->shared);
-  g_free (s);
+  g_clear_pointer (&s->mounts, g_free);
+  g_clear_pointer (&s->outside, g_free);
+  g_clear_pointer (&s->shared, g_free);
 }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Snap, snap_free)
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Snap, snap_clear)
 
 static void
 soft_same (const char *what, const char *before, const char *after)
@@ -104,13 +105,13 @@ soft_same (const char *what, const char *before, const char *after)
 static void
 snap_assert_same (Fixture *f, Snap *before)
 {
-  g_autoptr (Snap) after = snap_take (f);
+  g_auto (Snap) after = snap_take (f);
 
   /* Not fatal: every difference is reported, and the world goes away anyway. */
-  soft_same ("the mount table beneath the world", before->mounts, after->mounts);
-  soft_same ("the outside dir", before->outside, after->outside);
+  soft_same ("the mount table beneath the world", before->mounts, after.mounts);
+  soft_same ("the outside dir", before->outside, after.outside);
   /* A refused call leaves no directory or file behind it either. */
-  soft_same ("the shared dir", before->shared, after->shared);
+  soft_same ("the shared dir", before->shared, after.shared);
 }
 
 /* A call that should have been refused succeeded: say where it mounted, and
@@ -138,17 +139,17 @@ static void
 refused_rootfs (
   Fixture *f, const char *sbx, const char *cid, const char *rootfs, int code, const char *arg)
 {
-  g_autoptr (Snap) before = snap_take (f);
+  g_auto (Snap) before = snap_take (f);
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, NULL, &error);
   g_autofree char *call = g_strdup_printf ("MountRootfs(%s, %s, %s)", sbx, cid, rootfs);
 
   g_test_message ("%s: %s", call, error ? error->message : "OK");
   if (r != NULL)
-    unexpected_success (f, before, call);
+    unexpected_success (f, &before, call);
   else
     vcm_test_assert_error (error, code, arg);
-  snap_assert_same (f, before);
+  snap_assert_same (f, &before);
 }
 
 static void
@@ -156,24 +157,24 @@ refused_bind (Fixture *f, const char *source, const char *dest, int code, const 
 {
   for (int ro = 0; ro <= 1; ro++)
     {
-      g_autoptr (Snap) before = snap_take (f);
+      g_auto (Snap) before = snap_take (f);
       g_autoptr (GError) error = NULL;
       g_autofree char *p = vcm_mounter_bind_mount (f->m, source, dest, ro, NULL, &error);
       g_autofree char *call = g_strdup_printf ("BindMount(%s, %s, ro=%d)", source, dest, ro);
 
       g_test_message ("%s: %s", call, error ? error->message : "OK");
       if (p != NULL)
-        unexpected_success (f, before, call);
+        unexpected_success (f, &before, call);
       else
         vcm_test_assert_error (error, code, arg);
-      snap_assert_same (f, before);
+      snap_assert_same (f, &before);
     }
 }
 
 static void
 refused_unmount (Fixture *f, const char *mount_point, int code)
 {
-  g_autoptr (Snap) before = snap_take (f);
+  g_auto (Snap) before = snap_take (f);
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) d = vcm_mounter_unmount (f->m, mount_point, &error);
 
@@ -182,13 +183,13 @@ refused_unmount (Fixture *f, const char *mount_point, int code)
     g_test_fail_printf ("Unmount(%s) was not refused", mount_point);
   else
     vcm_test_assert_error (error, code, "mount_point");
-  snap_assert_same (f, before);
+  snap_assert_same (f, &before);
 }
 
 static void
 refused_unmount_rootfs (Fixture *f, const char *sbx, const char *cid, int code, const char *arg)
 {
-  g_autoptr (Snap) before = snap_take (f);
+  g_auto (Snap) before = snap_take (f);
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) d = vcm_mounter_unmount_rootfs (f->m, sbx, cid, &error);
 
@@ -197,7 +198,7 @@ refused_unmount_rootfs (Fixture *f, const char *sbx, const char *cid, int code, 
     g_test_fail_printf ("UnmountRootfs(%s, %s) was not refused", sbx, cid);
   else
     vcm_test_assert_error (error, code, arg);
-  snap_assert_same (f, before);
+  snap_assert_same (f, &before);
 }
 
 /* ---- static attacks --------------------------------------------------------- */
@@ -417,7 +418,7 @@ test_attack_unmount_leaf_symlink (Fixture *f, gconstpointer data)
 {
   g_autofree char *esc_mnt = in (f->w->escape, "x");
   g_autofree char *leaf_link = in (f->w->shared, "leaf");
-  g_autoptr (Snap) before = NULL;
+  g_auto (Snap) before = { 0 };
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) d = NULL;
 
@@ -429,11 +430,12 @@ test_attack_unmount_leaf_symlink (Fixture *f, gconstpointer data)
   d = vcm_mounter_unmount (f->m, leaf_link, &error);
   g_test_message ("Unmount(%s): %s", leaf_link, error ? error->message : "OK");
   g_assert_null (d);
+  g_assert_nonnull (error);
   /* INVALID_ARGUMENT (a symlink) or NOT_MOUNTED (nothing mounted on the link): both refuse. */
   g_assert_true (g_error_matches (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT) ||
                  g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED));
   vcm_test_assert_error (error, error->code, "mount_point");
-  snap_assert_same (f, before);
+  snap_assert_same (f, &before);
   g_assert_true (vcm_test_is_mount_root (esc_mnt));
 }
 
@@ -462,7 +464,7 @@ test_attack_unmount_rootfs_symlink (Fixture *f, gconstpointer data)
   refused_unmount_rootfs (f, "sbx2", "c", VCM_ERROR_INVALID_ARGUMENT, "sandbox_id/container_id");
   {
     /* The leaf "rootfs" is a symlink to the mount: refused one way or another. */
-    g_autoptr (Snap) before = snap_take (f);
+    g_auto (Snap) before = snap_take (f);
     g_autoptr (GError) error = NULL;
     g_auto (GStrv) d = vcm_mounter_unmount_rootfs (f->m, "sbx3", "c", &error);
 
@@ -470,7 +472,7 @@ test_attack_unmount_rootfs_symlink (Fixture *f, gconstpointer data)
     g_assert_null (d);
     g_assert_true (g_error_matches (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT) ||
                    g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED));
-    snap_assert_same (f, before);
+    snap_assert_same (f, &before);
   }
   g_assert_true (vcm_test_is_mount_root (victim_rootfs));
 }
@@ -707,7 +709,7 @@ test_bind_beneath_read_only (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmRootfs) r = NULL;
-  g_autoptr (Snap) before = NULL;
+  g_auto (Snap) before = { 0 };
   g_auto (GStrv) detached = NULL;
   g_autofree char *new_in_src = NULL;
 
@@ -722,17 +724,18 @@ test_bind_beneath_read_only (Fixture *f, gconstpointer data)
         vcm_mounter_bind_mount (f->m, as_file ? f->w->src_file : f->w->src, dest, FALSE, NULL, &error);
 
       if (p != NULL)
-        unexpected_success (f, before, "BindMount beneath a read-only rootfs");
+        unexpected_success (f, &before, "BindMount beneath a read-only rootfs");
       g_assert_error (error, VCM_ERROR, VCM_ERROR_FAILED);
       g_assert_nonnull (strstr (error->message, "destination: cannot create"));
       g_assert_nonnull (strstr (error->message, g_strerror (EROFS)));
       g_clear_error (&error);
-      snap_assert_same (f, before);
+      snap_assert_same (f, &before);
     }
   new_in_src = g_build_filename (f->w->src, "new", NULL);
   g_assert_false (vcm_test_exists (new_in_src));
   detached = vcm_mounter_unmount_rootfs (f->m, "rosb", "c1", &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (detached);
 }
 
 static void
@@ -782,12 +785,13 @@ test_rootfs_stacked (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmRootfs) r = NULL;
   g_autoptr (VcmRootfs) r2 = NULL;
-  g_autoptr (Snap) before = NULL;
+  g_auto (Snap) before = { 0 };
   g_auto (GStrv) detached = NULL;
 
   (void) data;
   r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (r);
   before = snap_take (f);
   for (int ro = 0; ro <= 1; ro++)
     {
@@ -795,7 +799,7 @@ test_rootfs_stacked (Fixture *f, gconstpointer data)
       g_assert_null (r2);
       vcm_test_assert_error (error, VCM_ERROR_ALREADY_MOUNTED, "sandbox_id/container_id");
       g_clear_error (&error);
-      snap_assert_same (f, before);
+      snap_assert_same (f, &before);
     }
   g_assert_cmpuint (vcm_test_count_mounts_at (want), ==, 1);
   detached = vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error);
@@ -823,13 +827,17 @@ test_rootfs_submounts (Fixture *f, gconstpointer data)
   (void) data;
   r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (r);
   /* Into the read-only rootfs: the mount points exist in the source. */
   p1 = vcm_mounter_bind_mount (f->m, f->w->src, sub, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (p1);
   p2 = vcm_mounter_bind_mount (f->m, f->w->src_file, hostname, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (p2);
   p3 = vcm_mounter_bind_mount (f->m, f->w->src_file, deep, TRUE, NULL, &error); /* a grandchild */
   vcm_test_require_no_error (error);
+  g_assert_nonnull (p3);
   g_assert_true (vcm_test_is_mount_root (sub));
   g_assert_true (vcm_test_is_mount_root (hostname));
   g_assert_true (vcm_test_is_mount_root (deep));
@@ -887,15 +895,18 @@ test_rootfs_busy_sandbox (Fixture *f, gconstpointer data)
   (void) data;
   r1 = vcm_mounter_mount_rootfs (f->m, "sbx", "c1", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (r1);
   r2 = vcm_mounter_mount_rootfs (f->m, "sbx", "c2", f->w->src, FALSE, NULL, &error);
   vcm_test_require_no_error (error);
   d1 = vcm_mounter_unmount_rootfs (f->m, "sbx", "c1", &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (d1);
   g_assert_false (vcm_test_exists (c1));
   g_assert_true (g_file_test (sbx, G_FILE_TEST_IS_DIR));
   g_assert_true (vcm_test_is_mount_root (r2->mount_point));
   d2 = vcm_mounter_unmount_rootfs (f->m, "sbx", "c2", &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (d2);
   g_assert_false (vcm_test_exists (c2));
   g_assert_false (vcm_test_exists (sbx));
 }
@@ -917,6 +928,7 @@ test_rootfs_keeps_foreign_files (Fixture *f, gconstpointer data)
   vcm_test_require_no_error (error);
   d = vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (d);
   g_assert_true (g_file_test (note, G_FILE_TEST_IS_REGULAR));
   g_assert_false (vcm_test_exists (r->mount_point));
 }
@@ -965,6 +977,7 @@ test_source_removed (Fixture *f, gconstpointer data)
   vcm_test_require_no_error (error);
   p = vcm_mounter_bind_mount (f->m, moved, bind_dest, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_nonnull (p);
 
   /* Emptied and removed, and renamed away, while mounted. */
   g_assert_cmpint (g_unlink (gone_file), ==, 0);
@@ -1020,7 +1033,7 @@ test_rollback_leaf_fails (Fixture *f, gconstpointer data)
 {
   g_autofree char *long_name = g_strnfill (300, 'x');
   g_autofree char *dest = g_build_filename (f->w->shared, "n1", "n2", long_name, NULL);
-  g_autoptr (Snap) before = NULL;
+  g_auto (Snap) before = { 0 };
 
   (void) data;
   for (int file = 0; file <= 1; file++)
@@ -1034,8 +1047,8 @@ test_rollback_leaf_fails (Fixture *f, gconstpointer data)
       g_assert_null (p);
       g_assert_nonnull (error);
       g_assert_true (error->domain == VCM_ERROR);
-      snap_assert_same (f, before);
-      g_clear_pointer (&before, snap_free);
+      snap_assert_same (f, &before);
+      snap_clear (&before);
     }
 }
 
@@ -1169,7 +1182,6 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
       g_autoptr (GError) error = NULL;
       g_autoptr (VcmRootfs) r =
         vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
-      g_auto (GStrv) d = NULL;
 
       /* The last cycle holds the mount until the writer has done a whole
        * round on it, so that it meets the mount however the threads were
@@ -1178,7 +1190,7 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
         vcm_test_wait_for_count (&wr.rounds, g_atomic_int_get (&wr.rounds) + 2, 60,
                                  "a round of the writer on the mounted rootfs");
       if (r != NULL)
-        d = vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error);
+        g_strfreev (vcm_mounter_unmount_rootfs (f->m, "sbx", "c", &error));
       if (error != NULL)
         {
           /* Go on: the point is what the writer manages meanwhile. */

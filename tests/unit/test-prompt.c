@@ -87,16 +87,21 @@ request (VcmMountOp op,
 static void
 test_request_details (void)
 {
-  g_autoptr (VcmMountRequest) bind =
+  VcmMountRequest *bind =
     request (VCM_MOUNT_OP_BIND, "alice", "d1", "/srv/alice/data", "/run/vc/shared/alice/d1", TRUE);
-  g_autoptr (VcmMountRequest) rootfs = request (VCM_MOUNT_OP_MOUNT_ROOTFS, "sb1", "c1", "/var/lib/r1",
-                                                "/run/vc/shared/sb1/c1/rootfs", FALSE);
-  g_autoptr (VcmMountRequest) unmount =
+  VcmMountRequest *rootfs = request (VCM_MOUNT_OP_MOUNT_ROOTFS, "sb1", "c1", "/var/lib/r1",
+                                     "/run/vc/shared/sb1/c1/rootfs", FALSE);
+  VcmMountRequest *unmount =
     request (VCM_MOUNT_OP_UNMOUNT, NULL, NULL, NULL, "/run/vc/shared/x y", FALSE);
   g_autofree char *m1 = NULL, *m2 = NULL, *m3 = NULL;
   g_autoptr (GHashTable) d1 = vcm_prompt_request (bind, &m1);
   g_autoptr (GHashTable) d2 = vcm_prompt_request (rootfs, &m2);
   g_autoptr (GHashTable) d3 = vcm_prompt_request (unmount, &m3);
+
+  /* Only what the prompt made of them is looked at below. */
+  vcm_mount_request_free (bind);
+  vcm_mount_request_free (rootfs);
+  vcm_mount_request_free (unmount);
 
   g_assert_cmpstr (g_hash_table_lookup (d1, "source"), ==, "/srv/alice/data");
   g_assert_cmpstr (g_hash_table_lookup (d1, "mount_point"), ==, "/run/vc/shared/alice/d1");

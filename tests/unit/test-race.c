@@ -318,12 +318,10 @@ test_race (void)
             op = i % 6 == 3 ? "MountRootfs(rsbx, cN)"
               : i % 6 == 4  ? "MountRootfs(csbx, c)"
                             : "MountRootfs(lsbx, c)";
-            dest = g_strdup (sbx);
             rootfs = vcm_mounter_mount_rootfs (m, sbx, cid, w->src, (i / 6) & 1, NULL, &err);
             mounted = rootfs != NULL;
             if (mounted)
               got = g_strdup (rootfs->mount_point);
-            g_free (dest);
             dest = g_strdup_printf ("%s/%s", sbx, cid);
           }
           break;
