@@ -5,7 +5,11 @@
 # while the tests run (by the tests or their child processes) goes to stderr,
 # so stdout holds TAP only.
 #
-# Usage: taprunner.py TEST_FILE.py [TEST_NAME_PATTERN...]
+# Usage: taprunner.py [--class CLASS] TEST_FILE.py [TEST_NAME_PATTERN...]
+#        taprunner.py --list-classes TEST_FILE.py
+# --class runs the tests of one test class only (meson registers one test per
+# class, so that a failure names its class); --list-classes prints the classes
+# that have tests, one a line (read by meson.build at configure time).
 
 import importlib.util
 import os
@@ -108,12 +112,46 @@ class TapResult(unittest.TestResult):
         self._problems.append('unexpected success of a test marked expectedFailure')
 
 
+def load_module(path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_classes(suite):
+    """The test classes of @suite that have tests, in the order they run."""
+    classes = []
+    for t in suite:
+        for c in (test_classes(t) if isinstance(t, unittest.TestSuite) else [type(t)]):
+            if c not in classes:
+                classes.append(c)
+    return classes
+
+
 def main(argv):
-    if len(argv) < 2:
-        sys.stderr.write('usage: taprunner.py TEST_FILE.py [PATTERN...]\n')
+    args = argv[1:]
+    only_class = None
+    list_classes = False
+    if args[:1] == ['--list-classes']:
+        list_classes = True
+        args = args[1:]
+    elif args[:1] == ['--class'] and len(args) >= 2:
+        only_class = args[1]
+        args = args[2:]
+    if not args:
+        sys.stderr.write('usage: taprunner.py [--class CLASS | --list-classes] TEST_FILE.py [PATTERN...]\n')
         return 2
-    path = os.path.abspath(argv[1])
-    patterns = argv[2:]
+    path = os.path.abspath(args[0])
+    patterns = args[1:]
+    if list_classes:
+        sys.path.insert(0, os.path.dirname(path))
+        suite = unittest.TestLoader().loadTestsFromModule(load_module(path))
+        for c in test_classes(suite):
+            print(c.__name__)
+        return 0
     # TAP goes to the real stdout; everything else written to fd 1 goes to stderr.
     tap = os.fdopen(os.dup(1), 'w', buffering=1)
     sys.stdout.flush()
@@ -121,15 +159,14 @@ def main(argv):
     sys.path.insert(0, os.path.dirname(path))
 
     try:
-        name = os.path.splitext(os.path.basename(path))[0]
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        module = load_module(path)
         loader = unittest.TestLoader()
         if patterns:
             loader.testNamePatterns = [p if '*' in p else f'*{p}*' for p in patterns]
-        suite = loader.loadTestsFromModule(module)
+        if only_class is not None:
+            suite = loader.loadTestsFromTestCase(getattr(module, only_class))
+        else:
+            suite = loader.loadTestsFromModule(module)
     except Exception:
         tap.write('1..1\nnot ok 1 - load ' + os.path.basename(path) + '\n')
         for line in traceback.format_exc().splitlines():
