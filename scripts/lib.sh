@@ -9,6 +9,8 @@ VCM_PACKAGES=(
   dbus-daemon polkitd util-linux
   python3-gi python3-dbus python3-dbusmock
   clang libclang-rt-14-dev
+  # The format check and the static analysis of scripts/test.
+  clang-format clang-tools
   libxml2-utils scdoc
   systemd
   valgrind
