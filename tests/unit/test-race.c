@@ -322,7 +322,6 @@ test_race (void)
             mounted = rootfs != NULL;
             if (mounted)
               got = g_strdup (rootfs->mount_point);
-            dest = g_strdup_printf ("%s/%s", sbx, cid);
           }
           break;
         }
