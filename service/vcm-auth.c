@@ -8,43 +8,43 @@
 #include "vcm-error.h"
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
-#define MAX_CACHED_CALLERS 4096
+#define MAX_CACHED_CALLERS     4096
 
 struct _VcmAuth {
-  GObject          parent;
+  GObject parent;
   GDBusConnection *connection;
-  guint            timeout_ms;
-  guint            name_owner_sub;
-  GHashTable      *callers;        /* unique name -> VcmCaller */
+  guint timeout_ms;
+  guint name_owner_sub;
+  GHashTable *callers; /* unique name -> VcmCaller */
   PolkitAuthority *authority;
-  gboolean         fetching;       /* a polkit_authority_get_async() is under way */
-  GCancellable    *fetch_cancellable;
-  guint            fetch_timeout;
-  GQueue           waiting;        /* GTask of checks waiting for the authority */
-  guint            polkit_checks;
-  guint            pending;        /* polkit checks waiting */
-  guint            pending_interactive;
-  GHashTable      *pending_by_uid; /* uid -> count (non-interactive + interactive) */
-  GHashTable      *interactive_by_uid;
-  GHashTable      *checks;         /* set of CheckData in flight, for shutdown */
+  gboolean fetching; /* a polkit_authority_get_async() is under way */
+  GCancellable *fetch_cancellable;
+  guint fetch_timeout;
+  GQueue waiting; /* GTask of checks waiting for the authority */
+  guint polkit_checks;
+  guint pending; /* polkit checks waiting */
+  guint pending_interactive;
+  GHashTable *pending_by_uid; /* uid -> count (non-interactive + interactive) */
+  GHashTable *interactive_by_uid;
+  GHashTable *checks; /* set of CheckData in flight, for shutdown */
 };
 
 G_DEFINE_FINAL_TYPE (VcmAuth, vcm_auth, G_TYPE_OBJECT)
 
 typedef struct {
-  VcmAuth      *auth;           /* a reference */
-  char         *sender;
-  char         *action_id;
-  char         *message;
+  VcmAuth *auth; /* a reference */
+  char *sender;
+  char *action_id;
+  char *message;
   PolkitDetails *details;
-  VcmCaller    *caller;
-  GCancellable *cancellable;    /* cancelled on time-out */
-  GTask        *task;           /* the check's task (its reference is held by the work in flight) */
-  guint         timeout_source;
-  gboolean      timed_out;
-  gboolean      answered;       /* the task has returned (on time-out, before polkit did) */
-  gboolean      interactive;
-  gboolean      counted;        /* holds a place among the pending checks */
+  VcmCaller *caller;
+  GCancellable *cancellable; /* cancelled on time-out */
+  GTask *task;               /* the check's task (its reference is held by the work in flight) */
+  guint timeout_source;
+  gboolean timed_out;
+  gboolean answered; /* the task has returned (on time-out, before polkit did) */
+  gboolean interactive;
+  gboolean counted; /* holds a place among the pending checks */
 } CheckData;
 
 static void
@@ -115,12 +115,12 @@ vcm_caller_unref (VcmCaller *caller)
 
 static void
 on_name_owner_changed (GDBusConnection *connection,
-                       const char      *sender_name,
-                       const char      *object_path,
-                       const char      *interface_name,
-                       const char      *signal_name,
-                       GVariant        *parameters,
-                       gpointer         user_data)
+                       const char *sender_name,
+                       const char *object_path,
+                       const char *interface_name,
+                       const char *signal_name,
+                       GVariant *parameters,
+                       gpointer user_data)
 {
   VcmAuth *self = user_data;
   const char *name, *old_owner, *new_owner;
@@ -129,7 +129,7 @@ on_name_owner_changed (GDBusConnection *connection,
     return;
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
   if (name[0] == ':' && new_owner[0] == '\0')
-    g_hash_table_remove (self->callers, name);   /* unique names are never reused */
+    g_hash_table_remove (self->callers, name); /* unique names are never reused */
 }
 
 /* ---- the authority: asked for at start, and again while it is missing ---- */
@@ -143,15 +143,15 @@ on_fetch_timeout (gpointer user_data)
   VcmAuth *self = user_data;
 
   self->fetch_timeout = 0;
-  g_cancellable_cancel (self->fetch_cancellable);   /* polkit may not heed it: see fetching */
+  g_cancellable_cancel (self->fetch_cancellable); /* polkit may not heed it: see fetching */
   return G_SOURCE_REMOVE;
 }
 
 static void
 on_authority_fetched (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(VcmAuth) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (VcmAuth) self = user_data;
+  g_autoptr (GError) error = NULL;
   PolkitAuthority *authority = polkit_authority_get_finish (res, &error);
   GTask *task;
 
@@ -166,10 +166,9 @@ on_authority_fetched (GObject *source, GAsyncResult *res, gpointer user_data)
         ask_polkit (task, self->authority);
       else
         {
-          g_autofree char *why =
-            g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-              ? g_strdup ("polkit did not answer in time")
-              : g_strdup_printf ("polkit could not be asked: %s", error->message);
+          g_autofree char *why = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+            ? g_strdup ("polkit did not answer in time")
+            : g_strdup_printf ("polkit could not be asked: %s", error->message);
           return_refused (task, why);
           g_object_unref (task);
         }
@@ -219,8 +218,8 @@ vcm_auth_class_init (VcmAuthClass *klass)
 static void
 vcm_auth_init (VcmAuth *self)
 {
-  self->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify) vcm_caller_unref);
+  self->callers =
+    g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) vcm_caller_unref);
   self->pending_by_uid = g_hash_table_new (NULL, NULL);
   self->interactive_by_uid = g_hash_table_new (NULL, NULL);
   self->checks = g_hash_table_new (NULL, NULL);
@@ -233,10 +232,9 @@ vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
 
   self->connection = g_object_ref (connection);
   self->timeout_ms = timeout_ms;
-  self->name_owner_sub =
-    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
-                                        "NameOwnerChanged", "/org/freedesktop/DBus", NULL,
-                                        G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
+  self->name_owner_sub = g_dbus_connection_signal_subscribe (
+    connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
   /* Asked for now, so that the first caller need not wait for it. */
   fetch_authority (self);
   return self;
@@ -272,13 +270,13 @@ vcm_auth_get_pending (VcmAuth *self)
 static void
 on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   VcmAuth *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) dict = NULL;
-  g_autoptr(GVariant) groups = NULL;
-  g_autoptr(VcmCaller) caller = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) dict = NULL;
+  g_autoptr (GVariant) groups = NULL;
+  g_autoptr (VcmCaller) caller = NULL;
   const char *sender;
   guint32 uid, pid;
 
@@ -334,13 +332,13 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 void
-vcm_auth_identify_async (VcmAuth               *self,
+vcm_auth_identify_async (VcmAuth *self,
                          GDBusMethodInvocation *invocation,
-                         GCancellable          *cancellable,
-                         GAsyncReadyCallback    callback,
-                         gpointer               user_data)
+                         GCancellable *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);   /* holds self */
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data); /* holds self */
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
   VcmCaller *cached;
 
@@ -358,11 +356,10 @@ vcm_auth_identify_async (VcmAuth               *self,
       g_task_return_pointer (task, vcm_caller_ref (cached), (GDestroyNotify) vcm_caller_unref);
       return;
     }
-  g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "GetConnectionCredentials",
-                          g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
-                          G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_credentials,
-                          g_steal_pointer (&task));
+  g_dbus_connection_call (
+    self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+    "GetConnectionCredentials", g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
+    G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_credentials, g_steal_pointer (&task));
 }
 
 VcmCaller *
@@ -421,16 +418,17 @@ on_check_timeout (gpointer user_data)
 static void
 on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   CheckData *d = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(PolkitAuthorizationResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PolkitAuthorizationResult) result = NULL;
 
   result = polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
   if (result == NULL)
     {
-      g_autofree char *why = d->timed_out ? g_strdup ("polkit did not answer in time")
-                                          : g_strdup_printf ("polkit could not be asked: %s", error->message);
+      g_autofree char *why = d->timed_out
+        ? g_strdup ("polkit did not answer in time")
+        : g_strdup_printf ("polkit could not be asked: %s", error->message);
       return_refused (task, why);
     }
   else if (polkit_authorization_result_get_is_authorized (result))
@@ -442,8 +440,9 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
                     "authentication is required: call again with interactive "
                     "authorization allowed");
   else if (polkit_authorization_result_get_is_challenge (result))
-    return_refused (task, "authentication is required, and no polkit "
-                          "authentication agent of the caller's answered");
+    return_refused (task,
+                    "authentication is required, and no polkit "
+                    "authentication agent of the caller's answered");
   else
     return_refused (task, "not authorized");
 }
@@ -455,30 +454,31 @@ ask_polkit (GTask *task, PolkitAuthority *authority)
 
   if (d->answered)
     {
-      g_object_unref (task);   /* timed out while the authority was fetched */
+      g_object_unref (task); /* timed out while the authority was fetched */
       return;
     }
-  g_autoptr(PolkitSubject) subject = polkit_system_bus_name_new (d->sender);
+  g_autoptr (PolkitSubject) subject = polkit_system_bus_name_new (d->sender);
 
   d->auth->polkit_checks++;
   polkit_authority_check_authorization (authority, subject, d->action_id, d->details,
-                                        d->interactive ? POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION
-                                                       : POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE,
+                                        d->interactive
+                                          ? POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION
+                                          : POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE,
                                         d->cancellable, on_check_done, task);
 }
 
 void
-vcm_auth_check_async (VcmAuth               *self,
+vcm_auth_check_async (VcmAuth *self,
                       GDBusMethodInvocation *invocation,
-                      VcmCaller             *caller,
-                      const char            *action_id,
-                      const char            *message,
-                      GHashTable            *details,
-                      GCancellable          *cancellable,
-                      GAsyncReadyCallback    callback,
-                      gpointer               user_data)
+                      VcmCaller *caller,
+                      const char *action_id,
+                      const char *message,
+                      GHashTable *details,
+                      GCancellable *cancellable,
+                      GAsyncReadyCallback callback,
+                      gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   GDBusMessage *msg = g_dbus_method_invocation_get_message (invocation);
   CheckData *d = g_new0 (CheckData, 1);
   guint mine;
@@ -490,21 +490,21 @@ vcm_auth_check_async (VcmAuth               *self,
   d->action_id = g_strdup (action_id);
   d->cancellable = g_cancellable_new ();
   d->task = task;
-  d->interactive = (g_dbus_message_get_flags (msg) &
-                    G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
+  d->interactive =
+    (g_dbus_message_get_flags (msg) & G_DBUS_MESSAGE_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION) != 0;
   g_task_set_task_data (task, d, check_data_free);
 
   if (caller->uid == 0)
     {
-      return_allowed (task);   /* polkit always allows root: skip the round trip */
+      return_allowed (task); /* polkit always allows root: skip the round trip */
       return;
     }
 
   mine = count_get (self->pending_by_uid, caller->uid);
   if (self->pending >= VCM_AUTH_MAX_PENDING || mine >= VCM_AUTH_MAX_PENDING_PER_UID ||
-      (d->interactive && (self->pending_interactive >= VCM_AUTH_MAX_INTERACTIVE ||
-                          count_get (self->interactive_by_uid, caller->uid) >=
-                            VCM_AUTH_MAX_INTERACTIVE_PER_UID)))
+      (d->interactive &&
+       (self->pending_interactive >= VCM_AUTH_MAX_INTERACTIVE ||
+        count_get (self->interactive_by_uid, caller->uid) >= VCM_AUTH_MAX_INTERACTIVE_PER_UID)))
     {
       g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
                                "%s: too many authorizations are waiting (%u of this user's, %u in all, "
@@ -536,8 +536,8 @@ vcm_auth_check_async (VcmAuth               *self,
     polkit_details_insert (d->details, "polkit.message", message);
 
   /* One bound for all of it, asking for the authority included. */
-  d->timeout_source = g_timeout_add (d->interactive ? INTERACTIVE_TIMEOUT_MS : self->timeout_ms,
-                                     on_check_timeout, d);
+  d->timeout_source =
+    g_timeout_add (d->interactive ? INTERACTIVE_TIMEOUT_MS : self->timeout_ms, on_check_timeout, d);
   if (self->authority != NULL)
     ask_polkit (g_steal_pointer (&task), self->authority);
   else

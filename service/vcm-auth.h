@@ -13,14 +13,14 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char           *sender;   /* unique bus name */
-  uid_t           uid;
-  pid_t           pid;      /* 0 when the bus did not say */
-  VcmCredentials *creds;    /* uid and every group, from the bus */
+  char *sender; /* unique bus name */
+  uid_t uid;
+  pid_t pid;             /* 0 when the bus did not say */
+  VcmCredentials *creds; /* uid and every group, from the bus */
 } VcmCaller;
 
-VcmCaller *vcm_caller_ref   (VcmCaller *caller);
-void       vcm_caller_unref (VcmCaller *caller);
+VcmCaller *vcm_caller_ref (VcmCaller *caller);
+void vcm_caller_unref (VcmCaller *caller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 
 /* How many polkit checks may wait at once: above a bound a call is refused
@@ -29,10 +29,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
  * so the service can always still ask polkit for other callers; an
  * interactive check (which may wait minutes for a password) has a smaller
  * share. Per caller means per uid: a user's many connections share it. */
-#define VCM_AUTH_MAX_PENDING              64
-#define VCM_AUTH_MAX_PENDING_PER_UID       8
-#define VCM_AUTH_MAX_INTERACTIVE          16
-#define VCM_AUTH_MAX_INTERACTIVE_PER_UID   2
+#define VCM_AUTH_MAX_PENDING             64
+#define VCM_AUTH_MAX_PENDING_PER_UID     8
+#define VCM_AUTH_MAX_INTERACTIVE         16
+#define VCM_AUTH_MAX_INTERACTIVE_PER_UID 2
 
 #define VCM_TYPE_AUTH (vcm_auth_get_type ())
 G_DECLARE_FINAL_TYPE (VcmAuth, vcm_auth, VCM, AUTH, GObject)
@@ -41,46 +41,41 @@ G_DECLARE_FINAL_TYPE (VcmAuth, vcm_auth, VCM, AUTH, GObject)
  * included (an interactive one gets 5 minutes). The authority is asked for
  * at once, bounded the same way. Work in flight (the authority's fetch, each
  * check) holds a reference. */
-VcmAuth *vcm_auth_new (GDBusConnection *connection,
-                       guint            timeout_ms);
+VcmAuth *vcm_auth_new (GDBusConnection *connection, guint timeout_ms);
 
 /* Cancels the authority's fetch and every check in flight (they end as
  * refused): the service is going away. */
-void     vcm_auth_shutdown (VcmAuth *auth);
+void vcm_auth_shutdown (VcmAuth *auth);
 
 /* Who sent @invocation: uid, pid and groups from the bus, cached per unique
  * name. Failures are VCM_ERROR_NOT_AUTHORIZED. */
-void       vcm_auth_identify_async  (VcmAuth               *auth,
-                                     GDBusMethodInvocation *invocation,
-                                     GCancellable          *cancellable,
-                                     GAsyncReadyCallback    callback,
-                                     gpointer               user_data);
-VcmCaller *vcm_auth_identify_finish (VcmAuth               *auth,
-                                     GAsyncResult          *result,
-                                     GError               **error);
+void vcm_auth_identify_async (VcmAuth *auth,
+                              GDBusMethodInvocation *invocation,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data);
+VcmCaller *vcm_auth_identify_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
 
 /* Checks @action_id for @caller, the sender of @invocation (whose flags say
  * whether interaction is allowed). @details (string to string, may be NULL)
  * and the prompt @message are passed to polkit. */
-void     vcm_auth_check_async  (VcmAuth               *auth,
-                                GDBusMethodInvocation *invocation,
-                                VcmCaller             *caller,
-                                const char            *action_id,
-                                const char            *message,
-                                GHashTable            *details,
-                                GCancellable          *cancellable,
-                                GAsyncReadyCallback    callback,
-                                gpointer               user_data);
+void vcm_auth_check_async (VcmAuth *auth,
+                           GDBusMethodInvocation *invocation,
+                           VcmCaller *caller,
+                           const char *action_id,
+                           const char *message,
+                           GHashTable *details,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data);
 /* TRUE if allowed; refusals are VCM_ERROR_NOT_AUTHORIZED, except that a
  * check polkit would grant after authentication, of a call that did not allow
  * interactive authorization, is VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED;
  * too many pending checks VCM_ERROR_LIMITS_EXCEEDED. */
-gboolean vcm_auth_check_finish (VcmAuth               *auth,
-                                GAsyncResult          *result,
-                                GError               **error);
+gboolean vcm_auth_check_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
 
 /* Counters for tests and benchmarks. */
 guint vcm_auth_get_polkit_checks (VcmAuth *auth);
-guint vcm_auth_get_pending       (VcmAuth *auth);
+guint vcm_auth_get_pending (VcmAuth *auth);
 
 G_END_DECLS

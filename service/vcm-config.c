@@ -7,7 +7,7 @@
 #include "vcm-error.h"
 #include "vcm-validate.h"
 
-#define GROUP "vcmountd"
+#define GROUP                   "vcmountd"
 #define DEFAULT_AUTH_TIMEOUT_MS 25000
 
 VcmConfig *
@@ -34,7 +34,7 @@ vcm_config_free (VcmConfig *config)
 static gboolean
 load_path_key (GKeyFile *kf, const char *key, char **inout, const char *file, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *value = g_key_file_get_string (kf, GROUP, key, &local_error);
 
   if (value == NULL)
@@ -56,12 +56,10 @@ load_path_key (GKeyFile *kf, const char *key, char **inout, const char *file, GE
 }
 
 gboolean
-vcm_config_load (VcmConfig  *config,
-                 const char *path,
-                 GError    **error)
+vcm_config_load (VcmConfig *config, const char *path, GError **error)
 {
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
 
   if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &local_error))
     {

@@ -154,8 +154,8 @@ fail:
 static gboolean
 errno_is_unreachable (int errsv)
 {
-  return errsv == EACCES || errsv == EPERM || errsv == ENOENT || errsv == ENOTDIR ||
-         errsv == ELOOP || errsv == ENAMETOOLONG;
+  return errsv == EACCES || errsv == EPERM || errsv == ENOENT || errsv == ENOTDIR || errsv == ELOOP ||
+    errsv == ENAMETOOLONG;
 }
 
 /* The error for @path that could not be reached: missing and unreachable
@@ -167,18 +167,15 @@ set_unreachable_error (GError **error, int errsv, const char *arg_name, const ch
   g_autofree char *quoted = vcm_validate_quote (path);
 
   if (errno_is_unreachable (errsv))
-    g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
-                 "%s: no such file or directory: '%s'", arg_name, quoted);
+    g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND, "%s: no such file or directory: '%s'", arg_name,
+                 quoted);
   else
-    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                 "%s: cannot open '%s': %s", arg_name, quoted, g_strerror (errsv));
+    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot open '%s': %s", arg_name, quoted,
+                 g_strerror (errsv));
 }
 
 int
-vcm_open_path_as (const char           *arg_name,
-                  const char           *path,
-                  const VcmCredentials *creds,
-                  GError              **error)
+vcm_open_path_as (const char *arg_name, const char *path, const VcmCredentials *creds, GError **error)
 {
   VcmSavedCreds saved;
   int fd = -1;
@@ -213,7 +210,7 @@ check_readable (int fd, mode_t mode)
       proc = vcm_fdpath_proc_path (fd);
       rfd = open (proc, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     }
-  else   /* a device, FIFO or socket: never opened, only asked */
+  else /* a device, FIFO or socket: never opened, only asked */
     return (int) syscall (__NR_faccessat2, fd, "", R_OK, AT_EMPTY_PATH | AT_EACCESS);
   if (rfd < 0)
     return -1;
@@ -222,12 +219,12 @@ check_readable (int fd, mode_t mode)
 }
 
 int
-vcm_open_source_as (const char           *arg_name,
-                    const char           *path,
+vcm_open_source_as (const char *arg_name,
+                    const char *path,
                     const VcmCredentials *creds,
-                    char                **out_canonical,
-                    gboolean             *out_is_dir,
-                    GError              **error)
+                    char **out_canonical,
+                    gboolean *out_is_dir,
+                    GError **error)
 {
   g_autofree char *proc = NULL;
   g_autofree char *canonical = NULL;
@@ -266,7 +263,8 @@ vcm_open_source_as (const char           *arg_name,
       g_autofree char *quoted = vcm_validate_quote (path);
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
                    "%s: '%s' leads to a path that is not valid UTF-8 (a rule could not be "
-                   "shown it)", arg_name, quoted);
+                   "shown it)",
+                   arg_name, quoted);
       return -1;
     }
   if (!vcm_credentials_is_root (creds) && fstatfs (fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
@@ -285,11 +283,7 @@ vcm_open_source_as (const char           *arg_name,
 }
 
 int
-vcm_create_as (const VcmCredentials *creds,
-               int                   dir_fd,
-               const char           *name,
-               gboolean              as_file,
-               mode_t                mode)
+vcm_create_as (const VcmCredentials *creds, int dir_fd, const char *name, gboolean as_file, mode_t mode)
 {
   VcmSavedCreds saved;
   int rc = -1;
@@ -314,9 +308,7 @@ vcm_create_as (const VcmCredentials *creds,
 }
 
 gboolean
-vcm_dir_is_roots_alone (int       dir_fd,
-                        gboolean *out_fixed,
-                        GError  **error)
+vcm_dir_is_roots_alone (int dir_fd, gboolean *out_fixed, GError **error)
 {
   g_autofree char *proc = vcm_fdpath_proc_path (dir_fd);
   struct stat st;
@@ -326,6 +318,6 @@ vcm_dir_is_roots_alone (int       dir_fd,
   /* Not the caller's own permissions now: an owner can chmod, another
    * process of the same user may hold a group the caller dropped. */
   *out_fixed = st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
-               getxattr (proc, "system.posix_acl_access", NULL, 0) < 0;
+    getxattr (proc, "system.posix_acl_access", NULL, 0) < 0;
   return TRUE;
 }

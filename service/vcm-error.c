@@ -10,12 +10,12 @@
 
 static const GDBusErrorEntry vcm_error_entries[] = {
   { VCM_ERROR_INVALID_ARGUMENT, "org.vc.Mount.Error.InvalidArgument" },
-  { VCM_ERROR_NOT_AUTHORIZED,   "org.vc.Mount.Error.NotAuthorized" },
-  { VCM_ERROR_NOT_FOUND,        "org.vc.Mount.Error.NotFound" },
-  { VCM_ERROR_ALREADY_MOUNTED,  "org.vc.Mount.Error.AlreadyMounted" },
-  { VCM_ERROR_NOT_MOUNTED,      "org.vc.Mount.Error.NotMounted" },
-  { VCM_ERROR_FAILED,           "org.vc.Mount.Error.Failed" },
-  { VCM_ERROR_LIMITS_EXCEEDED,  "org.vc.Mount.Error.LimitsExceeded" },
+  { VCM_ERROR_NOT_AUTHORIZED, "org.vc.Mount.Error.NotAuthorized" },
+  { VCM_ERROR_NOT_FOUND, "org.vc.Mount.Error.NotFound" },
+  { VCM_ERROR_ALREADY_MOUNTED, "org.vc.Mount.Error.AlreadyMounted" },
+  { VCM_ERROR_NOT_MOUNTED, "org.vc.Mount.Error.NotMounted" },
+  { VCM_ERROR_FAILED, "org.vc.Mount.Error.Failed" },
+  { VCM_ERROR_LIMITS_EXCEEDED, "org.vc.Mount.Error.LimitsExceeded" },
   /* the D-Bus specification's name, as systemd replies it: clients retry
    * with ALLOW_INTERACTIVE_AUTHORIZATION */
   { VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
@@ -29,21 +29,15 @@ vcm_error_quark (void)
 {
   static gsize quark = 0;
 
-  g_dbus_error_register_error_domain ("vcm-error-quark",
-                                      &quark,
-                                      vcm_error_entries,
+  g_dbus_error_register_error_domain ("vcm-error-quark", &quark, vcm_error_entries,
                                       G_N_ELEMENTS (vcm_error_entries));
   return (GQuark) quark;
 }
 
 gboolean
-vcm_error_set_errno (GError    **error,
-                     int         errsv,
-                     const char *what,
-                     const char *path)
+vcm_error_set_errno (GError **error, int errsv, const char *what, const char *path)
 {
-  g_set_error (error, VCM_ERROR,
-               errsv == ENOENT ? VCM_ERROR_NOT_FOUND : VCM_ERROR_FAILED,
-               "%s %s: %s", what, path, g_strerror (errsv));
+  g_set_error (error, VCM_ERROR, errsv == ENOENT ? VCM_ERROR_NOT_FOUND : VCM_ERROR_FAILED, "%s %s: %s",
+               what, path, g_strerror (errsv));
   return FALSE;
 }

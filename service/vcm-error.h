@@ -14,7 +14,7 @@ typedef enum {
   VCM_ERROR_ALREADY_MOUNTED,
   VCM_ERROR_NOT_MOUNTED,
   VCM_ERROR_FAILED,
-  VCM_ERROR_LIMITS_EXCEEDED,   /* too many authorizations waiting: refused at once */
+  VCM_ERROR_LIMITS_EXCEEDED, /* too many authorizations waiting: refused at once */
   /* polkit would allow it after authentication, and the call did not allow
    * interactive authorization: org.freedesktop.DBus.Error.InteractiveAuthorizationRequired */
   VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
@@ -26,9 +26,6 @@ GQuark vcm_error_quark (void);
 
 /* Sets @error to VCM_ERROR_FAILED (or NOT_FOUND for ENOENT) with strerror(@errsv),
  * naming @what and @path. Always returns FALSE. */
-gboolean vcm_error_set_errno (GError   **error,
-                              int        errsv,
-                              const char *what,
-                              const char *path);
+gboolean vcm_error_set_errno (GError **error, int errsv, const char *what, const char *path);
 
 G_END_DECLS

@@ -19,13 +19,13 @@
 #define VCM_RESOLVE_RULES (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
 typedef struct {
-  int      parent_fd;
-  char    *name;
+  int parent_fd;
+  char *name;
   gboolean is_dir;
 } CreatedEntry;
 
 struct _VcmCreated {
-  GArray *entries;   /* of CreatedEntry, in creation order */
+  GArray *entries; /* of CreatedEntry, in creation order */
 };
 
 static void
@@ -64,8 +64,8 @@ vcm_created_rollback (VcmCreated *created)
       CreatedEntry *e = &g_array_index (created->entries, CreatedEntry, i - 1);
 
       if (unlinkat (e->parent_fd, e->name, e->is_dir ? AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
-        g_warning ("Rollback: could not remove %s '%s': %s",
-                   e->is_dir ? "directory" : "file", e->name, g_strerror (errno));
+        g_warning ("Rollback: could not remove %s '%s': %s", e->is_dir ? "directory" : "file", e->name,
+                   g_strerror (errno));
     }
   g_array_set_size (created->entries, 0);
 }
@@ -74,7 +74,8 @@ static void
 created_record (VcmCreated *created, int parent_fd, const char *name, gboolean is_dir)
 {
   CreatedEntry e = { .parent_fd = fcntl (parent_fd, F_DUPFD_CLOEXEC, 3),
-                     .name = g_strdup (name), .is_dir = is_dir };
+                     .name = g_strdup (name),
+                     .is_dir = is_dir };
 
   if (e.parent_fd < 0)
     g_error ("Out of file descriptors duplicating a directory fd: %s", g_strerror (errno));
@@ -82,43 +83,39 @@ created_record (VcmCreated *created, int parent_fd, const char *name, gboolean i
 }
 
 static gboolean
-set_resolve_error (GError    **error,
-                   int         errsv,
-                   const char *arg_name,
-                   const char *root_path,
-                   const char *done_so_far)
+set_resolve_error (
+  GError **error, int errsv, const char *arg_name, const char *root_path, const char *done_so_far)
 {
   g_autofree char *where = g_build_filename (root_path, done_so_far, NULL);
 
   switch (errsv)
     {
     case ENOENT:
-      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND,
-                   "%s: '%s' does not exist", arg_name, where);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND, "%s: '%s' does not exist", arg_name, where);
       break;
     case ELOOP:
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' is a symlink; symlinks are not followed beneath the shared dir",
-                   arg_name, where);
+                   "%s: '%s' is a symlink; symlinks are not followed beneath the shared dir", arg_name,
+                   where);
       break;
     case EXDEV:
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' leads out of the shared dir", arg_name, where);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s' leads out of the shared dir",
+                   arg_name, where);
       break;
     case ENOTDIR:
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' is not a directory", arg_name, where);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s' is not a directory", arg_name,
+                   where);
       break;
-    case EROFS:     /* what it would create lies on a read-only mount */
+    case EROFS: /* what it would create lies on a read-only mount */
     case ENOSPC:
     case EDQUOT:
     case EMLINK:
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: cannot create '%s': %s", arg_name, where, g_strerror (errsv));
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot create '%s': %s", arg_name, where,
+                   g_strerror (errsv));
       break;
     default:
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: cannot resolve '%s': %s", arg_name, where, g_strerror (errsv));
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot resolve '%s': %s", arg_name, where,
+                   g_strerror (errsv));
       break;
     }
   return FALSE;
@@ -197,7 +194,7 @@ maker_for (int dir_fd, guint64 root_mnt_id, const VcmCredentials *creator)
   if (creator == NULL)
     return NULL;
   if (vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0)
-    return creator;   /* cannot tell: the stricter choice */
+    return creator; /* cannot tell: the stricter choice */
   return id == root_mnt_id ? NULL : creator;
 }
 
@@ -218,14 +215,14 @@ open_one_as (const VcmCredentials *creds, int dir_fd, const char *name, int o_fl
  * as @looker, or creates it (directory, or file when @as_file) as @maker
  * and opens it. */
 static int
-open_component (int                   dir_fd,
-                const char           *name,
-                gboolean              must_be_dir,
-                gboolean              create,
-                gboolean              as_file,
+open_component (int dir_fd,
+                const char *name,
+                gboolean must_be_dir,
+                gboolean create,
+                gboolean as_file,
                 const VcmCredentials *looker,
                 const VcmCredentials *maker,
-                VcmCreated           *created)
+                VcmCreated *created)
 {
   int o_flags = O_PATH | O_CLOEXEC | (must_be_dir ? O_DIRECTORY : 0);
   int fd;
@@ -248,18 +245,18 @@ open_component (int                   dir_fd,
 }
 
 int
-vcm_fdpath_resolve (int                   root_fd,
-                    const char           *root_path,
-                    const char           *relpath,
-                    VcmResolveFlags       flags,
-                    const char           *arg_name,
+vcm_fdpath_resolve (int root_fd,
+                    const char *root_path,
+                    const char *relpath,
+                    VcmResolveFlags flags,
+                    const char *arg_name,
                     const VcmCredentials *creator,
-                    VcmCreated           *created,
-                    int                  *out_parent_fd,
-                    GError              **error)
+                    VcmCreated *created,
+                    int *out_parent_fd,
+                    GError **error)
 {
-  g_auto(GStrv) parts = g_strsplit (relpath, "/", -1);
-  g_autoptr(GString) done = g_string_new (NULL);
+  g_auto (GStrv) parts = g_strsplit (relpath, "/", -1);
+  g_autoptr (GString) done = g_string_new (NULL);
   vcm_autofd int dir_fd = -1;
   vcm_autofd int cur_fd = -1;
   guint n = g_strv_length (parts);
@@ -301,13 +298,10 @@ vcm_fdpath_resolve (int                   root_fd,
         g_string_append_c (done, '/');
       g_string_append (done, name);
 
-      cur_fd = open_component (dir_fd, name,
-                               !leaf,
-                               (flags & VCM_RESOLVE_CREATE) != 0,
-                               leaf && (flags & VCM_RESOLVE_LEAF_FILE),
-                               creator,
-                               (flags & VCM_RESOLVE_CREATE) ? maker_for (dir_fd, root_mnt_id, creator) : NULL,
-                               created);
+      cur_fd = open_component (
+        dir_fd, name, !leaf, (flags & VCM_RESOLVE_CREATE) != 0, leaf && (flags & VCM_RESOLVE_LEAF_FILE),
+        creator, (flags & VCM_RESOLVE_CREATE) ? maker_for (dir_fd, root_mnt_id, creator) : NULL,
+        created);
       if (cur_fd < 0)
         {
           set_resolve_error (error, errno, arg_name, root_path, done->str);
@@ -321,15 +315,15 @@ vcm_fdpath_resolve (int                   root_fd,
 }
 
 gboolean
-vcm_fdpath_check_immovable (int                   root_fd,
-                            const char           *root_path,
-                            const char           *relpath,
+vcm_fdpath_check_immovable (int root_fd,
+                            const char *root_path,
+                            const char *relpath,
                             const VcmCredentials *creds,
-                            const char           *arg_name,
-                            GError              **error)
+                            const char *arg_name,
+                            GError **error)
 {
-  g_auto(GStrv) parts = NULL;
-  g_autoptr(GString) done = g_string_new (NULL);
+  g_auto (GStrv) parts = NULL;
+  g_autoptr (GString) done = g_string_new (NULL);
   vcm_autofd int dir_fd = -1;
   guint n;
 
@@ -356,7 +350,8 @@ vcm_fdpath_check_immovable (int                   root_fd,
 
           g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
                        "%s: '%s' lies in '%s', which others than root may write: the mount "
-                       "could be moved out of sight", arg_name, full, dir);
+                       "could be moved out of sight",
+                       arg_name, full, dir);
           return FALSE;
         }
       if (i == n - 1)
@@ -378,7 +373,7 @@ vcm_fdpath_check_immovable (int                   root_fd,
 static void
 push_components (GPtrArray *stack, const char *path)
 {
-  g_auto(GStrv) parts = g_strsplit (path, "/", -1);
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
 
   for (guint i = g_strv_length (parts); i > 0; i--)
     if (*parts[i - 1] != '\0' && !g_str_equal (parts[i - 1], "."))
@@ -390,7 +385,7 @@ push_components (GPtrArray *stack, const char *path)
  * kernel's own bound is 40 expansions; without a bound of steps as well, a
  * link to "../d/../d/..." repeated would cost a caller's 30 bytes tens of
  * thousands of lookups. */
-#define MAX_STEPS 4096
+#define MAX_STEPS    4096
 
 #ifndef ST_NOSYMFOLLOW
 #define ST_NOSYMFOLLOW 0x2000
@@ -410,8 +405,8 @@ may_follow (int dir_fd, int link_fd, const struct stat *link_st)
     return FALSE;
   if (fstat (dir_fd, &dir_st) < 0)
     return FALSE;
-  if ((dir_st.st_mode & (S_ISVTX | S_IWOTH)) == (S_ISVTX | S_IWOTH) &&
-      link_st->st_uid != fsuid && dir_st.st_uid != link_st->st_uid)
+  if ((dir_st.st_mode & (S_ISVTX | S_IWOTH)) == (S_ISVTX | S_IWOTH) && link_st->st_uid != fsuid &&
+      dir_st.st_uid != link_st->st_uid)
     return FALSE;
   return TRUE;
 }
@@ -419,7 +414,7 @@ may_follow (int dir_fd, int link_fd, const struct stat *link_st)
 int
 vcm_fdpath_open_following (const char *path)
 {
-  g_autoptr(GPtrArray) stack = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) stack = g_ptr_array_new_with_free_func (g_free);
   vcm_autofd int cur = -1;
   gboolean want_dir = g_str_has_suffix (path, "/");
   guint links = 0;
@@ -517,7 +512,7 @@ vcm_fdpath_proc_path (int fd)
 void
 vcm_fdpath_rmdir_if_empty (int dir_fd, const char *name)
 {
-  if (unlinkat (dir_fd, name, AT_REMOVEDIR) < 0 &&
-      errno != ENOTEMPTY && errno != EEXIST && errno != EBUSY && errno != ENOENT)
+  if (unlinkat (dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST &&
+      errno != EBUSY && errno != ENOENT)
     g_debug ("Could not remove directory '%s': %s", name, g_strerror (errno));
 }

@@ -9,17 +9,17 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  VCM_RESOLVE_EXISTING    = 0,       /* everything must exist */
-  VCM_RESOLVE_CREATE      = 1 << 0,  /* create missing directories (and the leaf) */
-  VCM_RESOLVE_LEAF_FILE   = 1 << 1,  /* with CREATE: a missing leaf is created as an empty file */
+  VCM_RESOLVE_EXISTING = 0,       /* everything must exist */
+  VCM_RESOLVE_CREATE = 1 << 0,    /* create missing directories (and the leaf) */
+  VCM_RESOLVE_LEAF_FILE = 1 << 1, /* with CREATE: a missing leaf is created as an empty file */
 } VcmResolveFlags;
 
 /* What a call created, so that a failure can undo it and in reverse order. */
 typedef struct _VcmCreated VcmCreated;
-VcmCreated *vcm_created_new      (void);
-void        vcm_created_free     (VcmCreated *created);
+VcmCreated *vcm_created_new (void);
+void vcm_created_free (VcmCreated *created);
 /* Removes everything recorded (files unlinked, directories removed when empty). */
-void        vcm_created_rollback (VcmCreated *created);
+void vcm_created_rollback (VcmCreated *created);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
 
 /* Resolves @relpath (relative to @root_fd, normalized: no "", "." or ".."
@@ -37,15 +37,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
  * caller never has made what it could not make itself. With
  * @out_parent_fd the fd of the leaf's parent directory is returned too
  * (caller closes it). */
-int vcm_fdpath_resolve (int                   root_fd,
-                        const char           *root_path,
-                        const char           *relpath,
-                        VcmResolveFlags       flags,
-                        const char           *arg_name,
+int vcm_fdpath_resolve (int root_fd,
+                        const char *root_path,
+                        const char *relpath,
+                        VcmResolveFlags flags,
+                        const char *arg_name,
                         const VcmCredentials *creator,
-                        VcmCreated           *created,
-                        int                  *out_parent_fd,
-                        GError              **error);
+                        VcmCreated *created,
+                        int *out_parent_fd,
+                        GError **error);
 
 /* For a caller that is not root (@creds), checks that it could never move
  * the leaf of @relpath (an existing path beneath @root_fd) elsewhere: every
@@ -53,12 +53,12 @@ int vcm_fdpath_resolve (int                   root_fd,
  * (vcm_dir_is_roots_alone), so no component of the path can be renamed but
  * by root. VCM_ERROR_INVALID_ARGUMENT naming @arg_name otherwise. Nothing to
  * check for root (@creds NULL or uid 0). */
-gboolean vcm_fdpath_check_immovable (int                   root_fd,
-                                     const char           *root_path,
-                                     const char           *relpath,
+gboolean vcm_fdpath_check_immovable (int root_fd,
+                                     const char *root_path,
+                                     const char *relpath,
                                      const VcmCredentials *creds,
-                                     const char           *arg_name,
-                                     GError              **error);
+                                     const char *arg_name,
+                                     GError **error);
 
 /* Opens the absolute @path with O_PATH as the calling thread's filesystem
  * credentials allow, one component at a time from "/", following symlinks

@@ -12,12 +12,12 @@
 
 #include "vcm-memory.h"
 
-#define TRIM_DELAY_MS 100                  /* after the last large work ... */
-#define TRIM_MAX_DEFER_US (G_USEC_PER_SEC)  /* ... or at least once a second while it goes on */
+#define TRIM_DELAY_MS     100              /* after the last large work ... */
+#define TRIM_MAX_DEFER_US (G_USEC_PER_SEC) /* ... or at least once a second while it goes on */
 
-static guint  trim_source;
-static guint  trim_count;
-static gint64 first_request_us;   /* of the requests the pending trim serves */
+static guint trim_source;
+static guint trim_count;
+static gint64 first_request_us; /* of the requests the pending trim serves */
 static gint64 last_request_us;
 
 static gboolean
@@ -39,7 +39,7 @@ on_trim (gpointer user_data)
 
   if (recent)
     {
-      first_request_us = now;   /* the latest work's memory: next time */
+      first_request_us = now; /* the latest work's memory: next time */
       return G_SOURCE_CONTINUE;
     }
   trim_source = 0;

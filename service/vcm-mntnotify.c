@@ -36,7 +36,7 @@ typedef struct {
 #define READ_BUFFER_SIZE (64 * 1024)
 
 struct _VcmMntNotify {
-  int   fd;
+  int fd;
   char *buf;
 };
 
@@ -46,8 +46,7 @@ struct _VcmMntNotify {
 static gboolean
 errno_means_unsupported (int e)
 {
-  return e == EINVAL || e == ENOSYS || e == EPERM || e == EACCES || e == ENOTSUP ||
-         e == EOPNOTSUPP;
+  return e == EINVAL || e == ENOSYS || e == EPERM || e == EACCES || e == ENOTSUP || e == EOPNOTSUPP;
 }
 
 static void
@@ -75,12 +74,12 @@ vcm_mnt_notify_new (GError **error)
   if (ns_fd < 0)
     {
       int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                   "/proc/self/ns/mnt: %s", g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "/proc/self/ns/mnt: %s",
+                   g_strerror (e));
       return NULL;
     }
-  if (fanotify_mark (fd, FAN_MARK_ADD | FAN_MARK_MNTNS, FAN_MNT_ATTACH | FAN_MNT_DETACH,
-                     ns_fd, NULL) < 0)
+  if (fanotify_mark (fd, FAN_MARK_ADD | FAN_MARK_MNTNS, FAN_MNT_ATTACH | FAN_MNT_DETACH, ns_fd, NULL) <
+      0)
     {
       set_error (error, "fanotify_mark(FAN_MARK_MNTNS)", errno);
       return NULL;
@@ -125,7 +124,7 @@ parse_event (const struct fanotify_event_metadata *md, GArray *events)
   guint64 id = 0;
 
   if (md->fd >= 0)
-    close (md->fd);   /* mount events carry none; never leak one */
+    close (md->fd); /* mount events carry none; never leak one */
   if (md->mask & FAN_Q_OVERFLOW)
     {
       add_event (events, VCM_MNT_OVERFLOW, 0);
@@ -176,8 +175,8 @@ vcm_mnt_notify_read (VcmMntNotify *self, GArray *events, GError **error)
       if (n < 0)
         {
           int e = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                       "reading mount notifications: %s", g_strerror (e));
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "reading mount notifications: %s",
+                       g_strerror (e));
           return FALSE;
         }
       if (n == 0)
@@ -188,8 +187,8 @@ vcm_mnt_notify_read (VcmMntNotify *self, GArray *events, GError **error)
           if (md->vers != FANOTIFY_METADATA_VERSION)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                           "mount notifications: metadata version %u, expected %u",
-                           md->vers, FANOTIFY_METADATA_VERSION);
+                           "mount notifications: metadata version %u, expected %u", md->vers,
+                           FANOTIFY_METADATA_VERSION);
               return FALSE;
             }
           parse_event (md, events);

@@ -25,19 +25,18 @@
 #include "vcm-sys.h"
 #include "vcm-validate.h"
 
-
 struct _VcmMounter {
-  GObject             parent;
-  char               *shared_dir;
-  int                 shared_fd;
-  gboolean            shared_dir_covered;   /* its path leads elsewhere now (logged once) */
+  GObject parent;
+  char *shared_dir;
+  int shared_fd;
+  gboolean shared_dir_covered; /* its path leads elsewhere now (logged once) */
   VcmMountTableSource source;
-  gpointer            source_data;
-  gboolean            legacy_api;     /* the kernel lacks open_tree & co., or asked */
-  int                 staging_fd;     /* legacy: the private staging tmpfs */
-  guint               staging_counter;
-  VcmSubtreeSource    subtree;        /* optional: who knows a mount's subtree */
-  gpointer            subtree_data;
+  gpointer source_data;
+  gboolean legacy_api; /* the kernel lacks open_tree & co., or asked */
+  int staging_fd;      /* legacy: the private staging tmpfs */
+  guint staging_counter;
+  VcmSubtreeSource subtree; /* optional: who knows a mount's subtree */
+  gpointer subtree_data;
 };
 
 G_DEFINE_FINAL_TYPE (VcmMounter, vcm_mounter, G_TYPE_OBJECT)
@@ -68,11 +67,9 @@ vcm_mounter_init (VcmMounter *self)
 }
 
 VcmMounter *
-vcm_mounter_new (const char      *shared_dir,
-                 VcmMounterFlags  flags,
-                 GError         **error)
+vcm_mounter_new (const char *shared_dir, VcmMounterFlags flags, GError **error)
 {
-  g_autoptr(VcmMounter) self = g_object_new (VCM_TYPE_MOUNTER, NULL);
+  g_autoptr (VcmMounter) self = g_object_new (VCM_TYPE_MOUNTER, NULL);
 
   if (!vcm_validate_absolute_path ("shared-dir", shared_dir, error))
     return NULL;
@@ -131,8 +128,8 @@ detach_fd (int fd, const char *what, GError **error)
    * happened to the path meanwhile. */
   if (umount2 (proc, MNT_DETACH) < 0)
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot unmount %s: %s", what, g_strerror (errno));
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot unmount %s: %s", what,
+                   g_strerror (errno));
       return FALSE;
     }
   return TRUE;
@@ -173,8 +170,8 @@ ensure_staging (VcmMounter *self, GError **error)
   if (vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, &root, NULL) < 0)
     return vcm_error_set_errno (error, errno, "cannot stat the staging dir in", self->shared_dir);
   proc = vcm_fdpath_proc_path (dir_fd);
-  if (!root && mount ("vcm-staging", proc, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "mode=0700,size=64k") < 0)
+  if (!root &&
+      mount ("vcm-staging", proc, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=64k") < 0)
     return vcm_error_set_errno (error, errno, "cannot mount the staging tmpfs in", self->shared_dir);
   self->staging_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, STAGING_DIR,
                                          VCM_RESOLVE_EXISTING, "staging", NULL, NULL, NULL, error);
@@ -231,9 +228,11 @@ drop_staging (VcmMounter *self)
 static gboolean
 kept_mount_flags (int mnt_fd, unsigned long *out_flags)
 {
-  static const struct { unsigned long st, ms; } map[] = {
-    { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
-    { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+  static const struct {
+    unsigned long st, ms;
+  } map[] = {
+    { ST_NOSUID, MS_NOSUID },           { ST_NODEV, MS_NODEV },           { ST_NOEXEC, MS_NOEXEC },
+    { ST_NOATIME, MS_NOATIME },         { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
     { ST_NOSYMFOLLOW, MS_NOSYMFOLLOW },
   };
   struct statvfs sv;
@@ -248,8 +247,15 @@ kept_mount_flags (int mnt_fd, unsigned long *out_flags)
 }
 
 static gboolean
-attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
-                    guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
+attach_bind_legacy_staged (VcmMounter *self,
+                           int src_fd,
+                           int dst_fd,
+                           const char *dst_path,
+                           gboolean ro,
+                           guint64 *out_id,
+                           guint64 *out_unique,
+                           int *out_mnt_fd,
+                           GError **error)
 {
   g_autofree char *src = vcm_fdpath_proc_path (src_fd);
   g_autofree char *dst = vcm_fdpath_proc_path (dst_fd);
@@ -308,10 +314,18 @@ attach_bind_legacy_staged (VcmMounter *self, int src_fd, int dst_fd, const char 
 }
 
 static gboolean
-attach_bind_legacy (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path, gboolean ro,
-                    guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
+attach_bind_legacy (VcmMounter *self,
+                    int src_fd,
+                    int dst_fd,
+                    const char *dst_path,
+                    gboolean ro,
+                    guint64 *out_id,
+                    guint64 *out_unique,
+                    int *out_mnt_fd,
+                    GError **error)
 {
-  gboolean ok = attach_bind_legacy_staged (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
+  gboolean ok = attach_bind_legacy_staged (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique,
+                                           out_mnt_fd, error);
 
   drop_staging (self);
   return ok;
@@ -327,12 +341,20 @@ fd_api_refused (int errsv)
 
 /* @syscall_name was refused with @errsv: the classic path from now on. */
 static gboolean
-attach_bind_legacy_from_now (VcmMounter *self, const char *syscall_name, int errsv,
-                             int src_fd, int dst_fd, const char *dst_path, gboolean ro,
-                             guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
+attach_bind_legacy_from_now (VcmMounter *self,
+                             const char *syscall_name,
+                             int errsv,
+                             int src_fd,
+                             int dst_fd,
+                             const char *dst_path,
+                             gboolean ro,
+                             guint64 *out_id,
+                             guint64 *out_unique,
+                             int *out_mnt_fd,
+                             GError **error)
 {
-  g_message ("%s() is refused (%s); using the classic mount(2) API from now on",
-             syscall_name, g_strerror (errsv));
+  g_message ("%s() is refused (%s); using the classic mount(2) API from now on", syscall_name,
+             g_strerror (errsv));
   self->legacy_api = TRUE;
   return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
 }
@@ -342,19 +364,27 @@ attach_bind_legacy_from_now (VcmMounter *self, const char *syscall_name, int err
  * filter refuses a call of that API before anything is attached, the classic
  * path takes over. */
 static gboolean
-attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
-             gboolean ro, guint64 *out_id, guint64 *out_unique, int *out_mnt_fd, GError **error)
+attach_bind (VcmMounter *self,
+             int src_fd,
+             int dst_fd,
+             const char *dst_path,
+             gboolean ro,
+             guint64 *out_id,
+             guint64 *out_unique,
+             int *out_mnt_fd,
+             GError **error)
 {
   vcm_autofd int tree_fd = -1;
   struct mount_attr attr = { 0 };
 
   if (self->legacy_api)
-    return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
+    return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd,
+                               error);
 
   tree_fd = open_tree (src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (tree_fd < 0 && fd_api_refused (errno))
-    return attach_bind_legacy_from_now (self, "open_tree", errno, src_fd, dst_fd, dst_path, ro,
-                                        out_id, out_unique, out_mnt_fd, error);
+    return attach_bind_legacy_from_now (self, "open_tree", errno, src_fd, dst_fd, dst_path, ro, out_id,
+                                        out_unique, out_mnt_fd, error);
   if (tree_fd < 0)
     return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
 
@@ -364,16 +394,16 @@ attach_bind (VcmMounter *self, int src_fd, int dst_fd, const char *dst_path,
     {
       /* the clone is still detached: closing it drops it */
       if (fd_api_refused (errno))
-        return attach_bind_legacy_from_now (self, "mount_setattr", errno, src_fd, dst_fd, dst_path,
-                                            ro, out_id, out_unique, out_mnt_fd, error);
+        return attach_bind_legacy_from_now (self, "mount_setattr", errno, src_fd, dst_fd, dst_path, ro,
+                                            out_id, out_unique, out_mnt_fd, error);
       return vcm_error_set_errno (error, errno, "cannot set the mount attributes for", dst_path);
     }
 
   if (move_mount (tree_fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     {
       if (fd_api_refused (errno))
-        return attach_bind_legacy_from_now (self, "move_mount", errno, src_fd, dst_fd, dst_path,
-                                            ro, out_id, out_unique, out_mnt_fd, error);
+        return attach_bind_legacy_from_now (self, "move_mount", errno, src_fd, dst_fd, dst_path, ro,
+                                            out_id, out_unique, out_mnt_fd, error);
       return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
     }
 
@@ -414,8 +444,8 @@ fd_is_mount_root (int fd, guint64 *out_id, GError **error)
 static GArray *
 listmount_subtree (guint64 root)
 {
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
   g_array_append_val (ids, root);
   g_hash_table_add (seen, g_memdup2 (&root, sizeof root));
@@ -450,7 +480,7 @@ listmount_subtree (guint64 root)
 static gboolean
 detached_by_listmount (VcmMounter *self, int fd, GStrvBuilder *builder)
 {
-  g_autoptr(GArray) ids = NULL;
+  g_autoptr (GArray) ids = NULL;
   guint64 root = 0;
 
   if (vcm_sys_unique_mount_id (fd, &root) < 0)
@@ -466,7 +496,7 @@ detached_by_listmount (VcmMounter *self, int fd, GStrvBuilder *builder)
 
       if (point != NULL)
         g_strv_builder_add (builder, point);
-      else if (errsv != ENOENT)   /* ENOENT: gone meanwhile, nothing to report */
+      else if (errsv != ENOENT) /* ENOENT: gone meanwhile, nothing to report */
         return FALSE;
     }
   return TRUE;
@@ -482,14 +512,14 @@ detached_by_listmount (VcmMounter *self, int fd, GStrvBuilder *builder)
 static GStrv
 detached_list (GStrv targets)
 {
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   gsize bytes = 0;
 
   for (guint i = 0; targets[i] != NULL; i++)
     {
       g_autofree char *valid = g_utf8_make_valid (targets[i], -1);
 
-      bytes += strlen (valid) + 5;   /* a string's length, its NUL, alignment */
+      bytes += strlen (valid) + 5; /* a string's length, its NUL, alignment */
       if (bytes > MAX_DETACHED_BYTES)
         {
           g_strv_builder_add (builder, "");
@@ -506,10 +536,10 @@ detached_list (GStrv targets)
 static GStrv
 detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_target)
 {
-  g_autoptr(VcmMountTable) table = NULL;
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   const VcmMountEntry *top;
-  g_autoptr(GPtrArray) below = NULL;
+  g_autoptr (GPtrArray) below = NULL;
 
   if (detached_by_listmount (self, fd, builder))
     return detached_list (g_strv_builder_end (builder));
@@ -519,7 +549,7 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
   top = vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table);
   g_strv_builder_add (builder, top ? top->target : fallback_target);
   if (table == NULL)
-    return detached_list (g_strv_builder_end (builder));   /* no table to name the submounts from */
+    return detached_list (g_strv_builder_end (builder)); /* no table to name the submounts from */
   below = vcm_mount_table_get_descendants (table, id);
   for (guint i = 0; i < below->len; i++)
     g_strv_builder_add (builder, ((const VcmMountEntry *) below->pdata[i])->target);
@@ -531,8 +561,8 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
 static GHashTable *
 submount_ids_live (guint64 unique_id)
 {
-  g_autoptr(GHashTable) result = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  g_autoptr(GArray) ids = listmount_subtree (unique_id);
+  g_autoptr (GHashTable) result = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_autoptr (GArray) ids = listmount_subtree (unique_id);
 
   if (ids == NULL)
     return NULL;
@@ -544,7 +574,7 @@ submount_ids_live (guint64 unique_id)
       if (!vcm_sys_statmount (g_array_index (ids, guint64, i), &m, &errsv))
         {
           if (errsv == ENOENT)
-            continue;   /* gone meanwhile */
+            continue; /* gone meanwhile */
           return NULL;
         }
       g_hash_table_add (result, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old));
@@ -554,15 +584,15 @@ submount_ids_live (guint64 unique_id)
 }
 
 gboolean
-vcm_mounter_probe_rootfs (VcmMounter  *self,
-                          const char  *sandbox_id,
-                          const char  *container_id,
-                          VcmRootfs  **out_rootfs,
+vcm_mounter_probe_rootfs (VcmMounter *self,
+                          const char *sandbox_id,
+                          const char *container_id,
+                          VcmRootfs **out_rootfs,
                           GHashTable **out_submounts)
 {
   g_autofree char *rel = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) rootfs = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) rootfs = NULL;
   vcm_autofd int fd = -1;
   guint64 id = 0, unique = 0;
   VcmSysMount m;
@@ -574,10 +604,10 @@ vcm_mounter_probe_rootfs (VcmMounter  *self,
       !vcm_validate_id ("container_id", container_id, NULL))
     return FALSE;
   rel = vcm_rootfs_relpath (sandbox_id, container_id);
-  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
-                           "rootfs", NULL, NULL, NULL, &error);
+  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING, "rootfs", NULL,
+                           NULL, NULL, &error);
   if (fd < 0)
-    return g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_FOUND);   /* nothing there */
+    return g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_FOUND); /* nothing there */
   if (!fd_is_mount_root (fd, &id, NULL))
     return TRUE;
   if (vcm_sys_unique_mount_id (fd, &unique) < 0 || !vcm_sys_statmount (unique, &m, &errsv))
@@ -613,7 +643,7 @@ static VcmMountRequest *
 request_new (VcmMounter *self, VcmMountOp op, const char *relpath, const VcmCredentials *creds)
 {
   VcmMountRequest *req = g_new0 (VcmMountRequest, 1);
-  g_auto(GStrv) parts = g_strsplit (relpath, "/", 3);
+  g_auto (GStrv) parts = g_strsplit (relpath, "/", 3);
 
   req->op = op;
   req->source_fd = -1;
@@ -645,15 +675,14 @@ relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *pat
   if (rel == NULL || *rel == '\0')
     {
       g_autofree char *quoted = vcm_validate_quote (norm);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' %s the shared dir '%s'", arg_name, quoted,
-                   rel == NULL ? "does not lie beneath" : "is", self->shared_dir);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s' %s the shared dir '%s'",
+                   arg_name, quoted, rel == NULL ? "does not lie beneath" : "is", self->shared_dir);
       return NULL;
     }
   if (g_str_equal (rel, STAGING_DIR) || g_str_has_prefix (rel, STAGING_DIR "/"))
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s/%s' is the service's own", arg_name, self->shared_dir, STAGING_DIR);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s/%s' is the service's own",
+                   arg_name, self->shared_dir, STAGING_DIR);
       return NULL;
     }
   return g_strdup (rel);
@@ -661,33 +690,33 @@ relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *pat
 
 /* The source of a mount, opened as the caller (who must be able to read it). */
 static gboolean
-request_open_source (VcmMountRequest *req, const char *arg_name, const char *path,
-                     gboolean must_be_dir, GError **error)
+request_open_source (
+  VcmMountRequest *req, const char *arg_name, const char *path, gboolean must_be_dir, GError **error)
 {
   if (!vcm_validate_absolute_path (arg_name, path, error))
     return FALSE;
-  req->source_fd = vcm_open_source_as (arg_name, path, req->creds, &req->source,
-                                       &req->source_is_dir, error);
+  req->source_fd =
+    vcm_open_source_as (arg_name, path, req->creds, &req->source, &req->source_is_dir, error);
   if (req->source_fd < 0)
     return FALSE;
   if (must_be_dir && !req->source_is_dir)
     {
       g_autofree char *quoted = vcm_validate_quote (path);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: '%s' is not a directory", arg_name, quoted);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s' is not a directory", arg_name,
+                   quoted);
       return FALSE;
     }
   return TRUE;
 }
 
 VcmMountRequest *
-vcm_mounter_prepare_mount_rootfs (VcmMounter           *self,
-                                  const char           *sandbox_id,
-                                  const char           *container_id,
-                                  const char           *rootfs,
-                                  gboolean              read_only,
+vcm_mounter_prepare_mount_rootfs (VcmMounter *self,
+                                  const char *sandbox_id,
+                                  const char *container_id,
+                                  const char *rootfs,
+                                  gboolean read_only,
                                   const VcmCredentials *creds,
-                                  GError              **error)
+                                  GError **error)
 {
   VcmMountRequest *req;
   g_autofree char *rel = NULL;
@@ -708,11 +737,11 @@ vcm_mounter_prepare_mount_rootfs (VcmMounter           *self,
 }
 
 VcmMountRequest *
-vcm_mounter_prepare_unmount_rootfs (VcmMounter           *self,
-                                    const char           *sandbox_id,
-                                    const char           *container_id,
+vcm_mounter_prepare_unmount_rootfs (VcmMounter *self,
+                                    const char *sandbox_id,
+                                    const char *container_id,
                                     const VcmCredentials *creds,
-                                    GError              **error)
+                                    GError **error)
 {
   g_autofree char *rel = NULL;
 
@@ -724,12 +753,12 @@ vcm_mounter_prepare_unmount_rootfs (VcmMounter           *self,
 }
 
 VcmMountRequest *
-vcm_mounter_prepare_bind (VcmMounter           *self,
-                          const char           *source,
-                          const char           *destination,
-                          gboolean              read_only,
+vcm_mounter_prepare_bind (VcmMounter *self,
+                          const char *source,
+                          const char *destination,
+                          gboolean read_only,
                           const VcmCredentials *creds,
-                          GError              **error)
+                          GError **error)
 {
   VcmMountRequest *req;
   g_autofree char *rel = NULL;
@@ -750,10 +779,10 @@ vcm_mounter_prepare_bind (VcmMounter           *self,
 }
 
 VcmMountRequest *
-vcm_mounter_prepare_unmount (VcmMounter           *self,
-                             const char           *mount_point,
+vcm_mounter_prepare_unmount (VcmMounter *self,
+                             const char *mount_point,
                              const VcmCredentials *creds,
-                             GError              **error)
+                             GError **error)
 {
   g_autofree char *rel = relative_beneath_shared (self, "mount_point", mount_point, error);
 
@@ -766,25 +795,25 @@ vcm_mounter_prepare_unmount (VcmMounter           *self,
  * reported leads to, beneath the shared dir, now. Anything else (a
  * component renamed or replaced meanwhile) is undone. */
 static gboolean
-verify_attached (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, const char *arg_name,
-                 GError **error)
+verify_attached (
+  VcmMounter *self, const VcmMountRequest *req, int mnt_fd, const char *arg_name, GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   vcm_autofd int fd = -1;
   guint64 want = 0, got = 0;
   gboolean root = FALSE;
 
   fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->relpath, VCM_RESOLVE_EXISTING,
                            arg_name, NULL, NULL, NULL, &local_error);
-  if (fd >= 0 &&
-      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &want, NULL, NULL, NULL, NULL) == 0 &&
-      vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &got, NULL, NULL, &root, NULL) == 0 &&
-      root && got == want)
+  if (fd >= 0 && vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &want, NULL, NULL, NULL, NULL) == 0 &&
+      vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &got, NULL, NULL, &root, NULL) == 0 && root &&
+      got == want)
     return TRUE;
   detach_fd (mnt_fd, req->mount_point, NULL);
   g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
                "%s: the path to '%s' changed while it was being mounted (a component was "
-               "renamed or replaced); nothing was mounted", arg_name, req->mount_point);
+               "renamed or replaced); nothing was mounted",
+               arg_name, req->mount_point);
   return FALSE;
 }
 
@@ -806,36 +835,44 @@ shared_dir_reachable (VcmMounter *self, GError **error)
   gboolean ok;
 
   ok = fd >= 0 && fstat (fd, &now) == 0 && fstat (self->shared_fd, &opened) == 0 &&
-       now.st_dev == opened.st_dev && now.st_ino == opened.st_ino &&
-       vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &now_id, NULL, NULL, NULL, NULL) == 0 &&
-       vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) == 0 &&
-       now_id == opened_id;
+    now.st_dev == opened.st_dev && now.st_ino == opened.st_ino &&
+    vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &now_id, NULL, NULL, NULL, NULL) == 0 &&
+    vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) == 0 &&
+    now_id == opened_id;
   if (ok != !self->shared_dir_covered)
     {
       self->shared_dir_covered = !ok;
       if (ok)
         g_message ("The shared dir %s leads to the directory opened at start again: "
-                   "mounting again", self->shared_dir);
+                   "mounting again",
+                   self->shared_dir);
       else
         g_warning ("The shared dir %s no longer leads to the directory opened at start: "
                    "a mount made since covers it (on it or on a directory above it). "
                    "MountRootfs and BindMount are refused until that mount is gone or the "
-                   "service is restarted", self->shared_dir);
+                   "service is restarted",
+                   self->shared_dir);
     }
   if (!ok)
     g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
                  "the shared dir %s is covered by a mount made after the service started "
                  "(on it or on a directory above it): a mount made now could not be reached "
-                 "by its path; remove that mount or restart the service", self->shared_dir);
+                 "by its path; remove that mount or restart the service",
+                 self->shared_dir);
   return ok;
 }
 
 static gboolean
-run_attach (VcmMounter *self, const VcmMountRequest *req, const char *arg_name, gboolean rootfs,
-            guint64 *out_id, guint64 *out_unique, GError **error)
+run_attach (VcmMounter *self,
+            const VcmMountRequest *req,
+            const char *arg_name,
+            gboolean rootfs,
+            guint64 *out_id,
+            guint64 *out_unique,
+            GError **error)
 {
-  g_autoptr(VcmCreated) created = vcm_created_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (VcmCreated) created = vcm_created_new ();
+  g_autoptr (GError) local_error = NULL;
   vcm_autofd int dst_fd = -1;
   vcm_autofd int mnt_fd = -1;
   struct stat st;
@@ -873,11 +910,11 @@ run_attach (VcmMounter *self, const VcmMountRequest *req, const char *arg_name, 
       g_propagate_error (error, g_steal_pointer (&local_error));
       goto fail;
     }
-  if (!vcm_fdpath_check_immovable (self->shared_fd, self->shared_dir, req->relpath, req->creds,
-                                   arg_name, error))
+  if (!vcm_fdpath_check_immovable (self->shared_fd, self->shared_dir, req->relpath, req->creds, arg_name,
+                                   error))
     goto fail;
-  if (!attach_bind (self, req->source_fd, dst_fd, req->mount_point, req->read_only,
-                    out_id, out_unique, &mnt_fd, error))
+  if (!attach_bind (self, req->source_fd, dst_fd, req->mount_point, req->read_only, out_id, out_unique,
+                    &mnt_fd, error))
     goto fail;
   if (!verify_attached (self, req, mnt_fd, arg_name, error))
     goto fail;
@@ -891,9 +928,7 @@ fail:
 /* ---- MountRootfs / UnmountRootfs ------------------------------------------ */
 
 VcmRootfs *
-vcm_mounter_run_mount_rootfs (VcmMounter            *self,
-                              const VcmMountRequest *req,
-                              GError               **error)
+vcm_mounter_run_mount_rootfs (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
   guint64 id = 0, unique = 0;
   VcmRootfs *r;
@@ -907,15 +942,15 @@ vcm_mounter_run_mount_rootfs (VcmMounter            *self,
 }
 
 VcmRootfs *
-vcm_mounter_mount_rootfs (VcmMounter           *self,
-                          const char           *sandbox_id,
-                          const char           *container_id,
-                          const char           *rootfs,
-                          gboolean              read_only,
+vcm_mounter_mount_rootfs (VcmMounter *self,
+                          const char *sandbox_id,
+                          const char *container_id,
+                          const char *rootfs,
+                          gboolean read_only,
                           const VcmCredentials *creds,
-                          GError              **error)
+                          GError **error)
 {
-  g_autoptr(VcmMountRequest) req =
+  g_autoptr (VcmMountRequest) req =
     vcm_mounter_prepare_mount_rootfs (self, sandbox_id, container_id, rootfs, read_only, creds, error);
 
   return req != NULL ? vcm_mounter_run_mount_rootfs (self, req, error) : NULL;
@@ -923,18 +958,24 @@ vcm_mounter_mount_rootfs (VcmMounter           *self,
 
 /* Resolves an existing mount point beneath the shared dir and checks it is one. */
 static int
-open_mount_point (VcmMounter *self, const char *rel, const char *arg_name, const char *display,
-                  const VcmCredentials *creds, guint64 *out_id, int *out_parent_fd, GError **error)
+open_mount_point (VcmMounter *self,
+                  const char *rel,
+                  const char *arg_name,
+                  const char *display,
+                  const VcmCredentials *creds,
+                  guint64 *out_id,
+                  int *out_parent_fd,
+                  GError **error)
 {
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   vcm_autofd int fd = -1;
 
   /* looked up as the caller: nothing is unmounted where it could not look */
-  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING,
-                           arg_name, creds, NULL, out_parent_fd, &local_error);
+  fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rel, VCM_RESOLVE_EXISTING, arg_name, creds,
+                           NULL, out_parent_fd, &local_error);
   if (fd >= 0 && !fd_is_mount_root (fd, out_id, &local_error) && local_error == NULL)
-    g_set_error (&local_error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
-                 "%s: nothing is mounted at '%s'", arg_name, display);
+    g_set_error (&local_error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED, "%s: nothing is mounted at '%s'",
+                 arg_name, display);
   if (local_error != NULL)
     {
       if (g_error_matches (local_error, VCM_ERROR, VCM_ERROR_NOT_FOUND))
@@ -950,19 +991,17 @@ open_mount_point (VcmMounter *self, const char *rel, const char *arg_name, const
 }
 
 GStrv
-vcm_mounter_run_unmount_rootfs (VcmMounter            *self,
-                                const VcmMountRequest *req,
-                                GError               **error)
+vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
-  g_auto(GStrv) detached = NULL;
+  g_auto (GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   vcm_autofd int cid_fd = -1;
   vcm_autofd int sbx_fd = -1;
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS, NULL);
-  fd = open_mount_point (self, req->relpath, "sandbox_id/container_id", req->mount_point,
-                         req->creds, &id, &cid_fd, error);
+  fd = open_mount_point (self, req->relpath, "sandbox_id/container_id", req->mount_point, req->creds,
+                         &id, &cid_fd, error);
   if (fd < 0)
     return NULL;
 
@@ -973,8 +1012,8 @@ vcm_mounter_run_unmount_rootfs (VcmMounter            *self,
 
   /* The layout beneath the shared dir is the service's: remove what is empty. */
   vcm_fdpath_rmdir_if_empty (cid_fd, VCM_ROOTFS_DIR);
-  sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->sandbox_id,
-                               VCM_RESOLVE_EXISTING, "sandbox_id", NULL, NULL, NULL, NULL);
+  sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->sandbox_id, VCM_RESOLVE_EXISTING,
+                               "sandbox_id", NULL, NULL, NULL, NULL);
   if (sbx_fd >= 0)
     {
       vcm_fdpath_rmdir_if_empty (sbx_fd, req->container_id);
@@ -984,12 +1023,13 @@ vcm_mounter_run_unmount_rootfs (VcmMounter            *self,
 }
 
 GStrv
-vcm_mounter_unmount_rootfs (VcmMounter  *self,
-                            const char  *sandbox_id,
-                            const char  *container_id,
-                            GError     **error)
+vcm_mounter_unmount_rootfs (VcmMounter *self,
+                            const char *sandbox_id,
+                            const char *container_id,
+                            GError **error)
 {
-  VcmMountRequest *req = vcm_mounter_prepare_unmount_rootfs (self, sandbox_id, container_id, NULL, error);
+  VcmMountRequest *req =
+    vcm_mounter_prepare_unmount_rootfs (self, sandbox_id, container_id, NULL, error);
   GStrv detached;
 
   if (req == NULL)
@@ -1002,9 +1042,7 @@ vcm_mounter_unmount_rootfs (VcmMounter  *self,
 /* ---- BindMount / Unmount --------------------------------------------------- */
 
 char *
-vcm_mounter_run_bind (VcmMounter            *self,
-                      const VcmMountRequest *req,
-                      GError               **error)
+vcm_mounter_run_bind (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_BIND, NULL);
   if (!run_attach (self, req, "destination", FALSE, NULL, NULL, error))
@@ -1013,14 +1051,14 @@ vcm_mounter_run_bind (VcmMounter            *self,
 }
 
 char *
-vcm_mounter_bind_mount (VcmMounter           *self,
-                        const char           *source,
-                        const char           *destination,
-                        gboolean              read_only,
+vcm_mounter_bind_mount (VcmMounter *self,
+                        const char *source,
+                        const char *destination,
+                        gboolean read_only,
                         const VcmCredentials *creds,
-                        GError              **error)
+                        GError **error)
 {
-  g_autoptr(VcmMountRequest) req =
+  g_autoptr (VcmMountRequest) req =
     vcm_mounter_prepare_bind (self, source, destination, read_only, creds, error);
 
   return req != NULL ? vcm_mounter_run_bind (self, req, error) : NULL;
@@ -1040,9 +1078,9 @@ close_fd_at (gpointer data)
 static void
 remove_emptied_layout (VcmMounter *self, const char *relpath)
 {
-  g_auto(GStrv) parts = g_strsplit (relpath, "/", -1);
+  g_auto (GStrv) parts = g_strsplit (relpath, "/", -1);
   guint n = g_strv_length (parts);
-  g_autoptr(GArray) dirs = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GArray) dirs = g_array_new (FALSE, FALSE, sizeof (int));
   guint64 root_id = 0, id = 0;
   int fd;
 
@@ -1053,9 +1091,10 @@ remove_emptied_layout (VcmMounter *self, const char *relpath)
   if (fd < 0)
     return;
   g_array_append_val (dirs, fd);
-  for (guint i = 0; i + 1 < n; i++)   /* parts[i] lives in dirs[i] */
+  for (guint i = 0; i + 1 < n; i++) /* parts[i] lives in dirs[i] */
     {
-      fd = openat (g_array_index (dirs, int, i), parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      fd =
+        openat (g_array_index (dirs, int, i), parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
         return;
       g_array_append_val (dirs, fd);
@@ -1085,17 +1124,15 @@ remove_emptied_layout (VcmMounter *self, const char *relpath)
 }
 
 GStrv
-vcm_mounter_run_unmount (VcmMounter            *self,
-                         const VcmMountRequest *req,
-                         GError               **error)
+vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
-  g_auto(GStrv) detached = NULL;
+  g_auto (GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT, NULL);
-  fd = open_mount_point (self, req->relpath, "mount_point", req->mount_point, req->creds, &id,
-                         NULL, error);
+  fd =
+    open_mount_point (self, req->relpath, "mount_point", req->mount_point, req->creds, &id, NULL, error);
   if (fd < 0)
     return NULL;
   detached = detached_targets (self, fd, id, req->mount_point);
@@ -1107,9 +1144,7 @@ vcm_mounter_run_unmount (VcmMounter            *self,
 }
 
 GStrv
-vcm_mounter_unmount (VcmMounter  *self,
-                     const char  *mount_point,
-                     GError     **error)
+vcm_mounter_unmount (VcmMounter *self, const char *mount_point, GError **error)
 {
   VcmMountRequest *req = vcm_mounter_prepare_unmount (self, mount_point, NULL, error);
   GStrv detached;

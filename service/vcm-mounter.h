@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (VcmMounter, vcm_mounter, VCM, MOUNTER, GObject)
 
 typedef enum {
-  VCM_MOUNTER_FLAGS_NONE       = 0,
+  VCM_MOUNTER_FLAGS_NONE = 0,
   /* the classic mount(2) path even where open_tree(2) and move_mount(2)
    * work (the tests run every case on both) */
   VCM_MOUNTER_FLAGS_LEGACY_API = 1 << 0,
@@ -25,16 +25,13 @@ typedef enum {
 /* Creates @shared_dir if missing (absolute path, from the administrator's
  * configuration) and opens it; every later path operation works beneath that
  * fd. A GObject: the work of a call in a worker thread holds a reference. */
-VcmMounter *vcm_mounter_new (const char      *shared_dir,
-                             VcmMounterFlags  flags,
-                             GError         **error);
+VcmMounter *vcm_mounter_new (const char *shared_dir, VcmMounterFlags flags, GError **error);
 
 /* Where the mounter reads the mount table when the kernel cannot be asked
  * about one mount (NULL: /proc/self/mountinfo each time, the default). The
  * owner of @source_data unsets it before it goes. */
-void vcm_mounter_set_table_source (VcmMounter          *mounter,
-                                   VcmMountTableSource  source,
-                                   gpointer             source_data);
+void
+vcm_mounter_set_table_source (VcmMounter *mounter, VcmMountTableSource source, gpointer source_data);
 
 /* Who may know the unique IDs of a mount and of every mount below it (the
  * mount first, then the others by ascending ID, as listmount(2) gives them)
@@ -43,9 +40,8 @@ void vcm_mounter_set_table_source (VcmMounter          *mounter,
 typedef GArray *(*VcmSubtreeSource) (gpointer user_data, guint64 unique_id);
 
 /* UnmountRootfs and Unmount name what they detached from @subtree first. */
-void vcm_mounter_set_subtree_source (VcmMounter       *mounter,
-                                     VcmSubtreeSource  subtree,
-                                     gpointer          subtree_data);
+void
+vcm_mounter_set_subtree_source (VcmMounter *mounter, VcmSubtreeSource subtree, gpointer subtree_data);
 
 const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 
@@ -55,10 +51,10 @@ const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
  * say so cheaply (the caller then reads the whole table) or the IDs are
  * invalid. *@out_rootfs is NULL when nothing is mounted there; else
  * *@out_submounts is the set of mountinfo IDs below it (guint64 keys). */
-gboolean vcm_mounter_probe_rootfs (VcmMounter  *mounter,
-                                   const char  *sandbox_id,
-                                   const char  *container_id,
-                                   VcmRootfs  **out_rootfs,
+gboolean vcm_mounter_probe_rootfs (VcmMounter *mounter,
+                                   const char *sandbox_id,
+                                   const char *container_id,
+                                   VcmRootfs **out_rootfs,
                                    GHashTable **out_submounts);
 
 /* ---- requests --------------------------------------------------------------
@@ -75,16 +71,16 @@ typedef enum {
 } VcmMountOp;
 
 typedef struct {
-  VcmMountOp      op;
-  char           *sandbox_id;    /* the sandbox the mount point lies in (NULL: none) */
-  char           *container_id;  /* the container it lies in (NULL: none) */
-  char           *source;        /* mounts: the path of source_fd, as the kernel names it */
-  int             source_fd;     /* mounts: O_PATH, opened as the caller (else -1) */
-  gboolean        source_is_dir;
-  char           *mount_point;   /* normalized, absolute, beneath the shared dir */
-  char           *relpath;       /* mount_point relative to the shared dir */
-  gboolean        read_only;
-  VcmCredentials *creds;         /* the caller's; NULL: root */
+  VcmMountOp op;
+  char *sandbox_id;   /* the sandbox the mount point lies in (NULL: none) */
+  char *container_id; /* the container it lies in (NULL: none) */
+  char *source;       /* mounts: the path of source_fd, as the kernel names it */
+  int source_fd;      /* mounts: O_PATH, opened as the caller (else -1) */
+  gboolean source_is_dir;
+  char *mount_point; /* normalized, absolute, beneath the shared dir */
+  char *relpath;     /* mount_point relative to the shared dir */
+  gboolean read_only;
+  VcmCredentials *creds; /* the caller's; NULL: root */
 } VcmMountRequest;
 
 void vcm_mount_request_free (VcmMountRequest *req);
@@ -94,61 +90,66 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountRequest, vcm_mount_request_free)
  * argument. @creds: the caller's (NULL: the service's own). They read only
  * what never changes (the shared dir's path) and may run in a worker thread:
  * a source on a filesystem that does not answer holds up only that thread. */
-VcmMountRequest *vcm_mounter_prepare_mount_rootfs   (VcmMounter *mounter, const char *sandbox_id,
-                                                     const char *container_id, const char *rootfs,
-                                                     gboolean read_only, const VcmCredentials *creds,
-                                                     GError **error);
-VcmMountRequest *vcm_mounter_prepare_unmount_rootfs (VcmMounter *mounter, const char *sandbox_id,
+VcmMountRequest *vcm_mounter_prepare_mount_rootfs (VcmMounter *mounter,
+                                                   const char *sandbox_id,
+                                                   const char *container_id,
+                                                   const char *rootfs,
+                                                   gboolean read_only,
+                                                   const VcmCredentials *creds,
+                                                   GError **error);
+VcmMountRequest *vcm_mounter_prepare_unmount_rootfs (VcmMounter *mounter,
+                                                     const char *sandbox_id,
                                                      const char *container_id,
-                                                     const VcmCredentials *creds, GError **error);
-VcmMountRequest *vcm_mounter_prepare_bind           (VcmMounter *mounter, const char *source,
-                                                     const char *destination, gboolean read_only,
-                                                     const VcmCredentials *creds, GError **error);
-VcmMountRequest *vcm_mounter_prepare_unmount        (VcmMounter *mounter, const char *mount_point,
-                                                     const VcmCredentials *creds, GError **error);
+                                                     const VcmCredentials *creds,
+                                                     GError **error);
+VcmMountRequest *vcm_mounter_prepare_bind (VcmMounter *mounter,
+                                           const char *source,
+                                           const char *destination,
+                                           gboolean read_only,
+                                           const VcmCredentials *creds,
+                                           GError **error);
+VcmMountRequest *vcm_mounter_prepare_unmount (VcmMounter *mounter,
+                                              const char *mount_point,
+                                              const VcmCredentials *creds,
+                                              GError **error);
 
 /* MountRootfs and BindMount: the mount point is made if missing (by the
  * service in its own layout on the shared dir's mount, as the caller inside
  * any other mount), must lie where the caller can rename no component of
  * its path, and is checked after the attach to hold the new mount. */
-VcmRootfs *vcm_mounter_run_mount_rootfs   (VcmMounter *mounter, const VcmMountRequest *req,
-                                           GError **error);
+VcmRootfs *
+vcm_mounter_run_mount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 /* Returns the (normalized) mount point. */
-char      *vcm_mounter_run_bind           (VcmMounter *mounter, const VcmMountRequest *req,
-                                           GError **error);
+char *vcm_mounter_run_bind (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 /* Return the mount points detached, the mount point itself first. */
-GStrv      vcm_mounter_run_unmount_rootfs (VcmMounter *mounter, const VcmMountRequest *req,
-                                           GError **error);
-GStrv      vcm_mounter_run_unmount        (VcmMounter *mounter, const VcmMountRequest *req,
-                                           GError **error);
+GStrv vcm_mounter_run_unmount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
+GStrv vcm_mounter_run_unmount (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 
 /* prepare + run in one, for callers that authorize nothing (tests). */
-VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter           *mounter,
-                                     const char           *sandbox_id,
-                                     const char           *container_id,
-                                     const char           *rootfs,
-                                     gboolean              read_only,
+VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter *mounter,
+                                     const char *sandbox_id,
+                                     const char *container_id,
+                                     const char *rootfs,
+                                     gboolean read_only,
                                      const VcmCredentials *creds,
-                                     GError              **error);
+                                     GError **error);
 
 /* UnmountRootfs: returns the mount points detached, the rootfs first. */
-GStrv vcm_mounter_unmount_rootfs (VcmMounter  *mounter,
-                                  const char  *sandbox_id,
-                                  const char  *container_id,
-                                  GError     **error);
+GStrv vcm_mounter_unmount_rootfs (VcmMounter *mounter,
+                                  const char *sandbox_id,
+                                  const char *container_id,
+                                  GError **error);
 
 /* BindMount: returns the (normalized) mount point. @source is opened with
  * @creds (the caller's; NULL: the service's own). */
-char *vcm_mounter_bind_mount (VcmMounter           *mounter,
-                              const char           *source,
-                              const char           *destination,
-                              gboolean              read_only,
+char *vcm_mounter_bind_mount (VcmMounter *mounter,
+                              const char *source,
+                              const char *destination,
+                              gboolean read_only,
                               const VcmCredentials *creds,
-                              GError              **error);
+                              GError **error);
 
 /* Unmount: returns the mount points detached, @mount_point first. */
-GStrv vcm_mounter_unmount (VcmMounter  *mounter,
-                           const char  *mount_point,
-                           GError     **error);
+GStrv vcm_mounter_unmount (VcmMounter *mounter, const char *mount_point, GError **error);
 
 G_END_DECLS

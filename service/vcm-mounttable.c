@@ -25,15 +25,15 @@
 
 struct _VcmMountTable {
   gatomicrefcount ref_count;
-  VcmMountEntry *block;       /* n_block entries of the read the table began with */
-  guint          n_block;
-  GPtrArray     *order;       /* VcmMountEntry*, table order: in the block or, when
+  VcmMountEntry *block; /* n_block entries of the read the table began with */
+  guint n_block;
+  GPtrArray *order;      /* VcmMountEntry*, table order: in the block or, when
                                * added by a patch, allocated one by one */
-  GStringChunk  *strings;     /* every string of every entry */
-  guint          n_dead;      /* entries dropped by patches (their strings stay) */
-  GHashTable    *by_id;       /* guint64* (&entry->id) -> VcmMountEntry* (borrowed) */
-  GHashTable    *by_target;   /* const char* -> top-most VcmMountEntry* (borrowed) */
-  GHashTable    *children;    /* guint64* (a parent ID) -> GPtrArray of its children,
+  GStringChunk *strings; /* every string of every entry */
+  guint n_dead;          /* entries dropped by patches (their strings stay) */
+  GHashTable *by_id;     /* guint64* (&entry->id) -> VcmMountEntry* (borrowed) */
+  GHashTable *by_target; /* const char* -> top-most VcmMountEntry* (borrowed) */
+  GHashTable *children;  /* guint64* (a parent ID) -> GPtrArray of its children,
                                * table order; only parents with children */
 };
 
@@ -43,7 +43,7 @@ struct _VcmMountTable {
 static const char *
 propagation_from_optional_fields (const char *fields)
 {
-  g_auto(GStrv) tokens = NULL;
+  g_auto (GStrv) tokens = NULL;
   gboolean shared = FALSE, slave = FALSE, unbindable = FALSE;
 
   if (fields == NULL)
@@ -104,9 +104,7 @@ mount_entry_fill (VcmMountTable *table, VcmMountEntry *e, struct libmnt_fs *fs)
  * table's userdata and the negative return makes the error fatal: a table that
  * silently lacks an entry would give wrong answers. */
 static int
-parser_error_cb (struct libmnt_table *tb,
-                 const char          *filename,
-                 int                  line)
+parser_error_cb (struct libmnt_table *tb, const char *filename, int line)
 {
   int *bad_line = mnt_table_get_userdata (tb);
 
@@ -161,8 +159,8 @@ build_indexes (VcmMountTable *table)
 {
   table->by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   table->by_target = g_hash_table_new (g_str_hash, g_str_equal);
-  table->children = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
-                                           (GDestroyNotify) g_ptr_array_unref);
+  table->children =
+    g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
 
   for (guint i = 0; i < table->order->len; i++)
     {
@@ -198,13 +196,12 @@ table_alloc (guint n)
 }
 
 VcmMountTable *
-vcm_mount_table_new_from_file (const char *path,
-                               GError    **error)
+vcm_mount_table_new_from_file (const char *path, GError **error)
 {
   struct libmnt_table *tb;
   struct libmnt_iter *itr;
   struct libmnt_fs *fs = NULL;
-  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
   int bad_line = 0;
   guint nents;
   int rc;
@@ -225,8 +222,8 @@ vcm_mount_table_new_from_file (const char *path,
   if (rc != 0)
     {
       if (bad_line > 0)
-        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                     "mount table %s: cannot parse line %d", path, bad_line);
+        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "mount table %s: cannot parse line %d", path,
+                     bad_line);
       else
         vcm_error_set_errno (error, rc < 0 ? -rc : EINVAL, "mount table", path);
       mnt_unref_table (tb);
@@ -302,8 +299,7 @@ vcm_mount_table_get_size (VcmMountTable *table)
 }
 
 const VcmMountEntry *
-vcm_mount_table_get_nth (VcmMountTable *table,
-                         guint          n)
+vcm_mount_table_get_nth (VcmMountTable *table, guint n)
 {
   g_return_val_if_fail (table != NULL, NULL);
   g_return_val_if_fail (n < table->order->len, NULL);
@@ -312,8 +308,7 @@ vcm_mount_table_get_nth (VcmMountTable *table,
 }
 
 const VcmMountEntry *
-vcm_mount_table_lookup_id (VcmMountTable *table,
-                           guint64        id)
+vcm_mount_table_lookup_id (VcmMountTable *table, guint64 id)
 {
   g_return_val_if_fail (table != NULL, NULL);
 
@@ -321,8 +316,7 @@ vcm_mount_table_lookup_id (VcmMountTable *table,
 }
 
 const VcmMountEntry *
-vcm_mount_table_lookup_target (VcmMountTable *table,
-                               const char    *target)
+vcm_mount_table_lookup_target (VcmMountTable *table, const char *target)
 {
   g_return_val_if_fail (table != NULL, NULL);
   g_return_val_if_fail (target != NULL, NULL);
@@ -331,12 +325,11 @@ vcm_mount_table_lookup_target (VcmMountTable *table,
 }
 
 GPtrArray *
-vcm_mount_table_get_descendants (VcmMountTable *table,
-                                 guint64        id)
+vcm_mount_table_get_descendants (VcmMountTable *table, guint64 id)
 {
-  g_autoptr(GPtrArray) result = NULL;
-  g_autoptr(GPtrArray) stack = NULL;
-  g_autoptr(GHashTable) seen = NULL;
+  g_autoptr (GPtrArray) result = NULL;
+  g_autoptr (GPtrArray) stack = NULL;
+  g_autoptr (GHashTable) seen = NULL;
   GPtrArray *kids;
 
   g_return_val_if_fail (table != NULL, NULL);
@@ -370,8 +363,7 @@ vcm_mount_table_get_descendants (VcmMountTable *table,
 }
 
 GPtrArray *
-vcm_mount_table_get_beneath (VcmMountTable *table,
-                             const char    *prefix)
+vcm_mount_table_get_beneath (VcmMountTable *table, const char *prefix)
 {
   GPtrArray *result;
 
@@ -390,10 +382,9 @@ vcm_mount_table_get_beneath (VcmMountTable *table,
 }
 
 VcmMountTable *
-vcm_mount_table_source_kernel (gpointer user_data,
-                               gboolean force_refresh)
+vcm_mount_table_source_kernel (gpointer user_data, gboolean force_refresh)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   VcmMountTable *table;
 
   table = vcm_mount_table_new_from_kernel (&error);
@@ -404,10 +395,10 @@ vcm_mount_table_source_kernel (gpointer user_data,
 
 const VcmMountEntry *
 vcm_mount_table_source_lookup_id (VcmMountTableSource source,
-                                  gpointer            source_data,
-                                  guint64             id,
-                                  gboolean            refresh_first,
-                                  VcmMountTable     **out_table)
+                                  gpointer source_data,
+                                  guint64 id,
+                                  gboolean refresh_first,
+                                  VcmMountTable **out_table)
 {
   VcmMountTable *table = source (source_data, refresh_first);
   const VcmMountEntry *entry = table != NULL ? vcm_mount_table_lookup_id (table, id) : NULL;
@@ -502,11 +493,11 @@ static gboolean
 entry_equal (const VcmMountEntry *a, const VcmMountEntry *b)
 {
   return a->id == b->id && a->parent_id == b->parent_id && a->major == b->major &&
-         a->minor == b->minor && a->read_only == b->read_only &&
-         g_str_equal (a->propagation, b->propagation) && g_str_equal (a->root, b->root) &&
-         g_str_equal (a->target, b->target) && g_str_equal (a->source, b->source) &&
-         g_str_equal (a->fstype, b->fstype) && g_str_equal (a->vfs_options, b->vfs_options) &&
-         g_str_equal (a->fs_options, b->fs_options);
+    a->minor == b->minor && a->read_only == b->read_only &&
+    g_str_equal (a->propagation, b->propagation) && g_str_equal (a->root, b->root) &&
+    g_str_equal (a->target, b->target) && g_str_equal (a->source, b->source) &&
+    g_str_equal (a->fstype, b->fstype) && g_str_equal (a->vfs_options, b->vfs_options) &&
+    g_str_equal (a->fs_options, b->fs_options);
 }
 
 /* A copy of @src with strings of its own (none dropped), one block of entries. */
@@ -540,7 +531,7 @@ remove_child (VcmMountTable *table, VcmMountEntry *e)
 
   if (kids == NULL || e->parent_id == e->id)
     return;
-  g_ptr_array_remove (kids, e);   /* keeps the order of the others */
+  g_ptr_array_remove (kids, e); /* keeps the order of the others */
   if (kids->len == 0)
     g_hash_table_remove (table->children, &e->parent_id);
 }
@@ -552,10 +543,10 @@ remove_target (gpointer key, gpointer value, gpointer by_target)
 }
 
 typedef struct {
-  guint64         unique;
-  guint64         old;      /* its ID in the table, 0 when unknown */
-  gboolean        not_in_table;
-  gboolean        present;  /* statmount found it */
+  guint64 unique;
+  guint64 old; /* its ID in the table, 0 when unknown */
+  gboolean not_in_table;
+  gboolean present; /* statmount found it */
   VcmSysMountFull m;
 } PatchItem;
 
@@ -577,16 +568,16 @@ compare_items (gconstpointer a, gconstpointer b)
 }
 
 VcmMountTable *
-vcm_mount_table_patch (VcmMountTable        *table,
+vcm_mount_table_patch (VcmMountTable *table,
                        const VcmMountChange *changes,
-                       guint                 n_changes,
-                       GError              **error)
+                       guint n_changes,
+                       GError **error)
 {
-  g_autoptr(GArray) items = g_array_new (FALSE, TRUE, sizeof (PatchItem));
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  g_autoptr(GHashTable) dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GHashTable) dropped = g_hash_table_new (g_direct_hash, g_direct_equal);
-  g_autoptr(GHashTable) reparented = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (PatchItem));
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr (GHashTable) dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) dropped = g_hash_table_new (g_direct_hash, g_direct_equal);
+  g_autoptr (GHashTable) reparented = g_hash_table_new (g_direct_hash, g_direct_equal);
   VcmMountTable *result = NULL;
 
   g_return_val_if_fail (table != NULL, NULL);
@@ -607,7 +598,8 @@ vcm_mount_table_patch (VcmMountTable        *table,
           continue;
         }
       {
-        PatchItem it = { .unique = changes[i].unique_id, .old = changes[i].old_id,
+        PatchItem it = { .unique = changes[i].unique_id,
+                         .old = changes[i].old_id,
                          .not_in_table = changes[i].not_in_table };
 
         g_hash_table_insert (seen, GSIZE_TO_POINTER (it.unique), GUINT_TO_POINTER (items->len));
@@ -641,7 +633,7 @@ vcm_mount_table_patch (VcmMountTable        *table,
 
       if (e != NULL && !g_str_equal (e->target, it->m.point))
         {
-          g_autoptr(GArray) below = NULL;
+          g_autoptr (GArray) below = NULL;
           guint64 last = 0;
           gssize n;
 
@@ -673,7 +665,7 @@ vcm_mount_table_patch (VcmMountTable        *table,
               if (sub.present)
                 {
                   g_array_append_val (items, sub);
-                  it = &g_array_index (items, PatchItem, i);   /* the array may have moved */
+                  it = &g_array_index (items, PatchItem, i); /* the array may have moved */
                 }
             }
         }
@@ -762,7 +754,7 @@ vcm_mount_table_patch (VcmMountTable        *table,
    * are listed in table order */
   if (g_hash_table_size (reparented) > 0)
     {
-      g_autoptr(GHashTable) pos = g_hash_table_new (g_direct_hash, g_direct_equal);
+      g_autoptr (GHashTable) pos = g_hash_table_new (g_direct_hash, g_direct_equal);
       GHashTableIter iter;
       gpointer parent;
 

@@ -51,7 +51,7 @@ vcm_privileges_drop (GError **error)
       if (!is_kept (cap) && prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
         {
           if (errno == EPERM)
-            break;   /* no CAP_SETPCAP: the bounding set stays as it is */
+            break; /* no CAP_SETPCAP: the bounding set stays as it is */
           return vcm_error_set_errno (error, errno, "cannot drop a capability from", "the bounding set");
         }
 

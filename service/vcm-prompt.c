@@ -18,7 +18,7 @@ append_escaped_char (GString *out, gunichar c)
       g_string_append_c (out, '\\');
       g_string_append_unichar (out, c);
     }
-  else if (c == '$')   /* polkit expands $(name) in a message: never the caller's */
+  else if (c == '$') /* polkit expands $(name) in a message: never the caller's */
     g_string_append (out, "\\x24");
   else if (c < 0x20 || c == 0x7f)
     g_string_append_printf (out, "\\x%02x", c);
@@ -42,7 +42,7 @@ char *
 vcm_prompt_quote (const char *value)
 {
   g_autofree char *valid = g_utf8_make_valid (value, -1);
-  g_autoptr(GString) out = g_string_new ("'");
+  g_autoptr (GString) out = g_string_new ("'");
   glong len = g_utf8_strlen (valid, -1);
 
   if (len <= VCM_PROMPT_MAX_VALUE)
@@ -78,7 +78,7 @@ GHashTable *
 vcm_prompt_request (const VcmMountRequest *req, char **out_message)
 {
   GHashTable *details = details_new ();
-  g_autoptr(GString) message = NULL;
+  g_autoptr (GString) message = NULL;
   gboolean mounts = req->op == VCM_MOUNT_OP_MOUNT_ROOTFS || req->op == VCM_MOUNT_OP_BIND;
 
   switch (req->op)
@@ -99,7 +99,8 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
       break;
     }
 
-  g_hash_table_insert (details, VCM_DETAIL_SANDBOX_ID, g_strdup (req->sandbox_id ? req->sandbox_id : ""));
+  g_hash_table_insert (details, VCM_DETAIL_SANDBOX_ID,
+                       g_strdup (req->sandbox_id ? req->sandbox_id : ""));
   g_hash_table_insert (details, VCM_DETAIL_CONTAINER_ID,
                        g_strdup (req->container_id ? req->container_id : ""));
   g_hash_table_insert (details, VCM_DETAIL_MOUNT_POINT, g_strdup (req->mount_point));
@@ -125,7 +126,7 @@ GHashTable *
 vcm_prompt_sandbox (const char *sandbox_id, char **out_message)
 {
   GHashTable *details = details_new ();
-  g_autoptr(GString) message =
+  g_autoptr (GString) message =
     g_string_new ("Unmount the root filesystems of every container of a sandbox");
 
   g_hash_table_insert (details, VCM_DETAIL_SANDBOX_ID, g_strdup (sandbox_id));
@@ -139,7 +140,7 @@ GHashTable *
 vcm_prompt_query (const char *path, char **out_message)
 {
   GHashTable *details = details_new ();
-  g_autoptr(GString) message = g_string_new ("Query mounts and devices");
+  g_autoptr (GString) message = g_string_new ("Query mounts and devices");
 
   if (path != NULL)
     {

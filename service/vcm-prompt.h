@@ -13,12 +13,12 @@
 G_BEGIN_DECLS
 
 /* The detail names (see README, "Security model"). */
-#define VCM_DETAIL_SANDBOX_ID   "sandbox_id"    /* the sandbox concerned ("" for none) */
-#define VCM_DETAIL_CONTAINER_ID "container_id"  /* the container concerned ("" for none) */
-#define VCM_DETAIL_SOURCE       "source"        /* what is mounted: the opened object's path */
-#define VCM_DETAIL_MOUNT_POINT  "mount_point"   /* where: normalized, beneath the shared dir */
-#define VCM_DETAIL_READ_ONLY    "read_only"     /* "true" or "false" */
-#define VCM_DETAIL_PATH         "path"          /* a query's path, normalized */
+#define VCM_DETAIL_SANDBOX_ID   "sandbox_id"   /* the sandbox concerned ("" for none) */
+#define VCM_DETAIL_CONTAINER_ID "container_id" /* the container concerned ("" for none) */
+#define VCM_DETAIL_SOURCE       "source"       /* what is mounted: the opened object's path */
+#define VCM_DETAIL_MOUNT_POINT  "mount_point"  /* where: normalized, beneath the shared dir */
+#define VCM_DETAIL_READ_ONLY    "read_only"    /* "true" or "false" */
+#define VCM_DETAIL_PATH         "path"         /* a query's path, normalized */
 
 /* The longest value a prompt shows whole; longer ones keep their start and
  * end around an ellipsis. */
@@ -29,7 +29,7 @@ GHashTable *vcm_prompt_request (const VcmMountRequest *req, char **out_message);
 /* UnmountSandbox of @sandbox_id (validated). */
 GHashTable *vcm_prompt_sandbox (const char *sandbox_id, char **out_message);
 /* A query; @path (normalized) for those that name one, else NULL. */
-GHashTable *vcm_prompt_query   (const char *path, char **out_message);
+GHashTable *vcm_prompt_query (const char *path, char **out_message);
 
 /* @value as a prompt shows it: in single quotes, printable ASCII as it is,
  * everything else (control characters, any character beyond ASCII, invalid

@@ -17,12 +17,12 @@
 #include "vcm-validate.h"
 
 struct _VcmQuery {
-  GObject              parent;
-  char                *sysfs_root;
-  VcmMountTableSource  source;
-  gpointer             source_data;
-  GDestroyNotify       source_destroy;
-  gboolean             live;          /* statmount(2) first */
+  GObject parent;
+  char *sysfs_root;
+  VcmMountTableSource source;
+  gpointer source_data;
+  GDestroyNotify source_destroy;
+  gboolean live; /* statmount(2) first */
 };
 
 /* ---- the query object ------------------------------------------------- */
@@ -53,10 +53,10 @@ vcm_query_init (VcmQuery *query)
 }
 
 VcmQuery *
-vcm_query_new (const char          *sysfs_root,
-               VcmMountTableSource  source,
-               gpointer             source_data,
-               GDestroyNotify       source_destroy)
+vcm_query_new (const char *sysfs_root,
+               VcmMountTableSource source,
+               gpointer source_data,
+               GDestroyNotify source_destroy)
 {
   VcmQuery *query;
 
@@ -72,8 +72,7 @@ vcm_query_new (const char          *sysfs_root,
 }
 
 void
-vcm_query_set_live (VcmQuery *query,
-                    gboolean  live)
+vcm_query_set_live (VcmQuery *query, gboolean live)
 {
   query->live = live;
 }
@@ -89,19 +88,17 @@ vcm_path_info_free (VcmPathInfo *info)
   g_free (info);
 }
 
-
-
 gboolean
-vcm_query_stat_path (const char           *arg_name,
-                     const char           *path,
+vcm_query_stat_path (const char *arg_name,
+                     const char *path,
                      const VcmCredentials *creds,
-                     gboolean              missing_ok,
-                     char                **out_normalized,
-                     VcmPathStat          *out_stat,
-                     GError              **error)
+                     gboolean missing_ok,
+                     char **out_normalized,
+                     VcmPathStat *out_stat,
+                     GError **error)
 {
   g_autofree char *normalized = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GError) local_error = NULL;
   int fd;
   int rc;
   int errsv;
@@ -119,15 +116,14 @@ vcm_query_stat_path (const char           *arg_name,
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-      out_stat->exists = FALSE;   /* missing or unreachable: the same */
+      out_stat->exists = FALSE; /* missing or unreachable: the same */
       if (out_normalized != NULL)
         *out_normalized = g_steal_pointer (&normalized);
       return TRUE;
     }
 
-  rc = vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH,
-                           &out_stat->mount_id, &out_stat->major, &out_stat->minor,
-                           &out_stat->mount_root, &out_stat->mode);
+  rc = vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &out_stat->mount_id, &out_stat->major,
+                           &out_stat->minor, &out_stat->mount_root, &out_stat->mode);
   errsv = errno;
   if (rc != 0 || vcm_sys_unique_mount_id (fd, &out_stat->unique_id) != 0)
     out_stat->unique_id = 0;
@@ -135,8 +131,8 @@ vcm_query_stat_path (const char           *arg_name,
   if (rc != 0)
     {
       g_autofree char *quoted = vcm_validate_quote (normalized);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: cannot statx '%s': %s", arg_name, quoted, g_strerror (errsv));
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot statx '%s': %s", arg_name, quoted,
+                   g_strerror (errsv));
       return FALSE;
     }
   out_stat->exists = TRUE;
@@ -147,10 +143,10 @@ vcm_query_stat_path (const char           *arg_name,
 
 /* What the queries report of the mount holding a path. */
 typedef struct {
-  char       *target;
-  char       *source;
-  char       *fs_type;
-  gboolean    read_only;
+  char *target;
+  char *source;
+  char *fs_type;
+  gboolean read_only;
   const char *propagation;
 } MountFacts;
 
@@ -177,7 +173,7 @@ lookup_mount_live (const VcmPathStat *st, MountFacts *facts)
   if (m.sb_source == NULL)
     {
       vcm_sys_mount_clear (&m);
-      return FALSE;   /* the kernel predates sb_source: ask the table */
+      return FALSE; /* the kernel predates sb_source: ask the table */
     }
   facts->target = g_steal_pointer (&m.mnt_point);
   facts->source = g_steal_pointer (&m.sb_source);
@@ -193,15 +189,15 @@ lookup_mount_live (const VcmPathStat *st, MountFacts *facts)
  * @need_propagation the table is read afresh: a change of propagation raises
  * no mount-table event, so a cached table may not know it. */
 static gboolean
-lookup_mount_in_table (VcmQuery       *query,
-                       const char     *arg_name,
-                       const char     *path,
+lookup_mount_in_table (VcmQuery *query,
+                       const char *arg_name,
+                       const char *path,
                        const VcmPathStat *st,
-                       gboolean        need_propagation,
-                       MountFacts     *facts,
-                       GError        **error)
+                       gboolean need_propagation,
+                       MountFacts *facts,
+                       GError **error)
 {
-  g_autoptr(VcmMountTable) table = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
   const VcmMountEntry *entry;
 
   entry = vcm_mount_table_source_lookup_id (query->source, query->source_data, st->mount_id,
@@ -209,16 +205,15 @@ lookup_mount_in_table (VcmQuery       *query,
 
   if (table == NULL)
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: cannot read the mount table", arg_name);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot read the mount table", arg_name);
       return FALSE;
     }
   if (entry == NULL)
     {
       g_autofree char *quoted = vcm_validate_quote (path);
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "%s: mount %" G_GUINT64_FORMAT " of '%s' is not in the mount table",
-                   arg_name, st->mount_id, quoted);
+                   "%s: mount %" G_GUINT64_FORMAT " of '%s' is not in the mount table", arg_name,
+                   st->mount_id, quoted);
       return FALSE;
     }
 
@@ -231,13 +226,13 @@ lookup_mount_in_table (VcmQuery       *query,
 }
 
 static gboolean
-lookup_mount (VcmQuery       *query,
-              const char     *arg_name,
-              const char     *path,
+lookup_mount (VcmQuery *query,
+              const char *arg_name,
+              const char *path,
               const VcmPathStat *st,
-              gboolean        need_propagation,
-              MountFacts     *facts,
-              GError        **error)
+              gboolean need_propagation,
+              MountFacts *facts,
+              GError **error)
 {
   char **strings[] = { &facts->target, &facts->source, &facts->fs_type };
 
@@ -257,15 +252,15 @@ lookup_mount (VcmQuery       *query,
 }
 
 gboolean
-vcm_query_device_for_stat (VcmQuery           *query,
-                           const char         *normalized,
-                           const VcmPathStat  *st,
-                           guint              *out_major,
-                           guint              *out_minor,
-                           char              **out_mount_point,
-                           GError            **error)
+vcm_query_device_for_stat (VcmQuery *query,
+                           const char *normalized,
+                           const VcmPathStat *st,
+                           guint *out_major,
+                           guint *out_minor,
+                           char **out_mount_point,
+                           GError **error)
 {
-  g_auto(MountFacts) facts = { 0 };
+  g_auto (MountFacts) facts = { 0 };
 
   g_return_val_if_fail (query != NULL, FALSE);
 
@@ -282,39 +277,38 @@ vcm_query_device_for_stat (VcmQuery           *query,
 }
 
 gboolean
-vcm_query_device_for_path (VcmQuery             *query,
-                           const char           *path,
+vcm_query_device_for_path (VcmQuery *query,
+                           const char *path,
                            const VcmCredentials *creds,
-                           guint                *out_major,
-                           guint                *out_minor,
-                           char                **out_mount_point,
-                           GError              **error)
+                           guint *out_major,
+                           guint *out_minor,
+                           char **out_mount_point,
+                           GError **error)
 {
   g_autofree char *normalized = NULL;
   VcmPathStat st;
 
   return vcm_query_stat_path ("path", path, creds, FALSE, &normalized, &st, error) &&
-         vcm_query_device_for_stat (query, normalized, &st, out_major, out_minor, out_mount_point,
-                                    error);
+    vcm_query_device_for_stat (query, normalized, &st, out_major, out_minor, out_mount_point, error);
 }
 
 gboolean
-vcm_query_device_path_and_fs_type_for_stat (VcmQuery           *query,
-                                            const char         *normalized,
-                                            const VcmPathStat  *st,
-                                            char              **out_device,
-                                            char              **out_fs_type,
-                                            GError            **error)
+vcm_query_device_path_and_fs_type_for_stat (VcmQuery *query,
+                                            const char *normalized,
+                                            const VcmPathStat *st,
+                                            char **out_device,
+                                            char **out_fs_type,
+                                            GError **error)
 {
-  g_auto(MountFacts) facts = { 0 };
+  g_auto (MountFacts) facts = { 0 };
 
   g_return_val_if_fail (query != NULL, FALSE);
 
   if (!st->mount_root)
     {
       g_autofree char *quoted = vcm_validate_quote (normalized);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED,
-                   "mount_point: nothing is mounted at '%s'", quoted);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED, "mount_point: nothing is mounted at '%s'",
+                   quoted);
       return FALSE;
     }
 
@@ -330,25 +324,22 @@ vcm_query_device_path_and_fs_type_for_stat (VcmQuery           *query,
 }
 
 gboolean
-vcm_query_device_path_and_fs_type (VcmQuery             *query,
-                                   const char           *mount_point,
+vcm_query_device_path_and_fs_type (VcmQuery *query,
+                                   const char *mount_point,
                                    const VcmCredentials *creds,
-                                   char                **out_device,
-                                   char                **out_fs_type,
-                                   GError              **error)
+                                   char **out_device,
+                                   char **out_fs_type,
+                                   GError **error)
 {
   g_autofree char *normalized = NULL;
   VcmPathStat st;
 
   return vcm_query_stat_path ("mount_point", mount_point, creds, FALSE, &normalized, &st, error) &&
-         vcm_query_device_path_and_fs_type_for_stat (query, normalized, &st, out_device, out_fs_type,
-                                                     error);
+    vcm_query_device_path_and_fs_type_for_stat (query, normalized, &st, out_device, out_fs_type, error);
 }
 
 gboolean
-vcm_query_is_device_mapper (VcmQuery *query,
-                            guint     major,
-                            guint     minor)
+vcm_query_is_device_mapper (VcmQuery *query, guint major, guint minor)
 {
   g_autofree char *dm = NULL;
 
@@ -359,9 +350,7 @@ vcm_query_is_device_mapper (VcmQuery *query,
 }
 
 gboolean
-vcm_query_is_system_mount (const char *path,
-                           gboolean   *out_result,
-                           GError    **error)
+vcm_query_is_system_mount (const char *path, gboolean *out_result, GError **error)
 {
   g_autofree char *normalized = NULL;
 
@@ -381,8 +370,7 @@ vcm_query_host_device_needs_stat (const char *normalized)
 }
 
 gboolean
-vcm_query_host_device_for_stat (const char        *normalized,
-                                const VcmPathStat *st)
+vcm_query_host_device_for_stat (const char *normalized, const VcmPathStat *st)
 {
   if (!vcm_query_host_device_needs_stat (normalized))
     return vcm_path_host_device_rule (normalized, TRUE, S_IFDIR);
@@ -390,10 +378,10 @@ vcm_query_host_device_for_stat (const char        *normalized,
 }
 
 gboolean
-vcm_query_is_host_device (const char           *path,
+vcm_query_is_host_device (const char *path,
                           const VcmCredentials *creds,
-                          gboolean             *out_result,
-                          GError              **error)
+                          gboolean *out_result,
+                          GError **error)
 {
   g_autofree char *normalized = NULL;
   VcmPathStat st = { 0 };
@@ -411,13 +399,10 @@ vcm_query_is_host_device (const char           *path,
 }
 
 VcmPathInfo *
-vcm_query_describe_stat (VcmQuery          *query,
-                         const char        *normalized,
-                         const VcmPathStat *st,
-                         GError           **error)
+vcm_query_describe_stat (VcmQuery *query, const char *normalized, const VcmPathStat *st, GError **error)
 {
-  g_autoptr(VcmPathInfo) info = NULL;
-  g_auto(MountFacts) facts = { 0 };
+  g_autoptr (VcmPathInfo) info = NULL;
+  g_auto (MountFacts) facts = { 0 };
 
   g_return_val_if_fail (query != NULL, NULL);
 
@@ -440,10 +425,7 @@ vcm_query_describe_stat (VcmQuery          *query,
 }
 
 VcmPathInfo *
-vcm_query_describe_path (VcmQuery             *query,
-                         const char           *path,
-                         const VcmCredentials *creds,
-                         GError              **error)
+vcm_query_describe_path (VcmQuery *query, const char *path, const VcmCredentials *creds, GError **error)
 {
   g_autofree char *normalized = NULL;
   VcmPathStat st;

@@ -8,16 +8,19 @@
 #include "vcm-validate.h"
 
 struct _VcmRootfsManager {
-  GObject     parent;
+  GObject parent;
   VcmMounter *mounter;
-  VcmWatch   *watch;
-  gulong      changed_id;
-  guint       release_source;   /* a hold of the watch taken by a table read, let go when idle */
+  VcmWatch *watch;
+  gulong changed_id;
+  guint release_source; /* a hold of the watch taken by a table read, let go when idle */
 };
 
 G_DEFINE_FINAL_TYPE (VcmRootfsManager, vcm_rootfs_manager, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, N_SIGNALS };
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 static void
@@ -50,8 +53,8 @@ vcm_rootfs_manager_class_init (VcmRootfsManagerClass *klass)
    * A rootfs change, made by the service or not: every one, in order, never
    * in the middle of a call of the manager.
    */
-  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                          NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -66,11 +69,9 @@ on_watch_changed (VcmWatch *watch, const VcmChange *change, gpointer user_data)
 }
 
 VcmRootfsManager *
-vcm_rootfs_manager_new (const char      *shared_dir,
-                        VcmMounterFlags  flags,
-                        GError         **error)
+vcm_rootfs_manager_new (const char *shared_dir, VcmMounterFlags flags, GError **error)
 {
-  g_autoptr(VcmRootfsManager) self = g_object_new (VCM_TYPE_ROOTFS_MANAGER, NULL);
+  g_autoptr (VcmRootfsManager) self = g_object_new (VCM_TYPE_ROOTFS_MANAGER, NULL);
   g_autofree char *normalized = NULL;
 
   if (!vcm_validate_absolute_path ("shared-dir", shared_dir, error))
@@ -164,11 +165,11 @@ hold (VcmRootfsManager *self)
 static void
 sync_rootfs (VcmRootfsManager *self, const char *sandbox_id, const char *container_id)
 {
-  g_autoptr(VcmRootfs) now = NULL;
-  g_autoptr(GHashTable) submounts = NULL;
+  g_autoptr (VcmRootfs) now = NULL;
+  g_autoptr (GHashTable) submounts = NULL;
 
   if (vcm_watch_sync_live (self->watch, sandbox_id, container_id))
-    return;   /* mount notifications: the watch knows, without listing submounts */
+    return; /* mount notifications: the watch knows, without listing submounts */
   if (vcm_mounter_probe_rootfs (self->mounter, sandbox_id, container_id, &now, &submounts))
     vcm_watch_sync_rootfs (self->watch, sandbox_id, container_id, now, submounts);
   else if (vcm_validate_id ("sandbox_id", sandbox_id, NULL) &&
@@ -179,7 +180,7 @@ sync_rootfs (VcmRootfsManager *self, const char *sandbox_id, const char *contain
 VcmRootfs *
 vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
-  g_autoptr(VcmRootfs) mounted = NULL;
+  g_autoptr (VcmRootfs) mounted = NULL;
 
   hold (self);
   sync_rootfs (self, req->sandbox_id, req->container_id);
@@ -194,13 +195,13 @@ vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *self, const VcmMountRequest *
 static GStrv
 unmount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
-  g_auto(GStrv) detached = NULL;
+  g_auto (GStrv) detached = NULL;
 
   sync_rootfs (self, req->sandbox_id, req->container_id);
   detached = vcm_mounter_run_unmount_rootfs (self->mounter, req, error);
   if (detached != NULL)
     vcm_watch_note_unmounted (self->watch, req->sandbox_id, req->container_id,
-                              (const char * const *) detached);
+                              (const char *const *) detached);
   return g_steal_pointer (&detached);
 }
 
@@ -248,28 +249,30 @@ vcm_unmounted_free (VcmUnmounted *unmounted)
 }
 
 static gboolean
-unmount_sandbox (VcmRootfsManager *self, const char *sandbox_id, const VcmCredentials *creds,
-                 GPtrArray *done, GError **error)
+unmount_sandbox (VcmRootfsManager *self,
+                 const char *sandbox_id,
+                 const VcmCredentials *creds,
+                 GPtrArray *done,
+                 GError **error)
 {
-  g_autoptr(GPtrArray) rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);
+  g_autoptr (GPtrArray) rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);
 
   for (guint i = 0; i < rootfs->len; i++)
     {
       const VcmRootfs *r = rootfs->pdata[i];
-      g_autoptr(GError) local = NULL;
-      g_autoptr(VcmMountRequest) req =
-        vcm_mounter_prepare_unmount_rootfs (self->mounter, r->sandbox_id, r->container_id, creds,
-                                            &local);
-      g_auto(GStrv) detached = NULL;
+      g_autoptr (GError) local = NULL;
+      g_autoptr (VcmMountRequest) req = vcm_mounter_prepare_unmount_rootfs (
+        self->mounter, r->sandbox_id, r->container_id, creds, &local);
+      g_auto (GStrv) detached = NULL;
       VcmUnmounted *u;
 
       if (req != NULL)
         detached = unmount_rootfs (self, req, &local);
       if (detached == NULL && g_error_matches (local, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
-        continue;   /* gone since the list was made: already as asked */
+        continue; /* gone since the list was made: already as asked */
       if (detached == NULL)
         {
-          g_autoptr(GString) before = g_string_new (NULL);
+          g_autoptr (GString) before = g_string_new (NULL);
 
           for (guint j = 0; j < done->len; j++)
             g_string_append_printf (before, "%s%s", j ? ", " : "",
@@ -288,11 +291,11 @@ unmount_sandbox (VcmRootfsManager *self, const char *sandbox_id, const VcmCreden
 }
 
 gboolean
-vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager     *self,
-                                    const char           *sandbox_id,
+vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *self,
+                                    const char *sandbox_id,
                                     const VcmCredentials *creds,
-                                    GPtrArray            *done,
-                                    GError              **error)
+                                    GPtrArray *done,
+                                    GError **error)
 {
   gboolean ok;
 
@@ -303,14 +306,12 @@ vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager     *self,
 }
 
 GPtrArray *
-vcm_rootfs_manager_list_rootfs (VcmRootfsManager *self,
-                                const char       *sandbox_id,
-                                guint64          *out_generation)
+vcm_rootfs_manager_list_rootfs (VcmRootfsManager *self, const char *sandbox_id, guint64 *out_generation)
 {
   GPtrArray *rootfs;
 
   hold (self);
-  rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);   /* brings Generation up to date */
+  rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id); /* brings Generation up to date */
   vcm_watch_release (self->watch);
   if (out_generation != NULL)
     *out_generation = vcm_watch_get_generation (self->watch);

@@ -20,13 +20,11 @@ G_DECLARE_FINAL_TYPE (VcmRootfsManager, vcm_rootfs_manager, VCM, ROOTFS_MANAGER,
 /* Opens (makes if missing) @shared_dir and reads the rootfs mounted beneath
  * it now. The signal "changed" (a const VcmChange *) tells every rootfs
  * change, made by the service or not, in order. */
-VcmRootfsManager *vcm_rootfs_manager_new (const char      *shared_dir,
-                                          VcmMounterFlags  flags,
-                                          GError         **error);
+VcmRootfsManager *vcm_rootfs_manager_new (const char *shared_dir, VcmMounterFlags flags, GError **error);
 
 const char *vcm_rootfs_manager_get_shared_dir (VcmRootfsManager *manager);
-guint64     vcm_rootfs_manager_get_generation (VcmRootfsManager *manager);
-gboolean    vcm_rootfs_manager_uses_notifications (VcmRootfsManager *manager);
+guint64 vcm_rootfs_manager_get_generation (VcmRootfsManager *manager);
+gboolean vcm_rootfs_manager_uses_notifications (VcmRootfsManager *manager);
 
 /* The mounter, for preparing requests (in worker threads: a reference). */
 VcmMounter *vcm_rootfs_manager_get_mounter (VcmRootfsManager *manager);
@@ -34,28 +32,22 @@ VcmMounter *vcm_rootfs_manager_get_mounter (VcmRootfsManager *manager);
 /* A VcmMountTableSource (@manager as its user data) for the queries: the
  * watch's cached table, brought up to date; changes this finds are told
  * after the caller's work, from the main loop. */
-VcmMountTable *vcm_rootfs_manager_get_table (gpointer manager,
-                                             gboolean force_refresh);
+VcmMountTable *vcm_rootfs_manager_get_table (gpointer manager, gboolean force_refresh);
 
 /* The four mutating operations, on requests prepared by the mounter and
  * authorized: as vcm_mounter_run_*(), with the bookkeeping. */
-VcmRootfs *vcm_rootfs_manager_mount_rootfs   (VcmRootfsManager      *manager,
-                                              const VcmMountRequest *req,
-                                              GError               **error);
-GStrv      vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager      *manager,
-                                              const VcmMountRequest *req,
-                                              GError               **error);
-char      *vcm_rootfs_manager_bind           (VcmRootfsManager      *manager,
-                                              const VcmMountRequest *req,
-                                              GError               **error);
-GStrv      vcm_rootfs_manager_unmount        (VcmRootfsManager      *manager,
-                                              const VcmMountRequest *req,
-                                              GError               **error);
+VcmRootfs *
+vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
+GStrv vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager *manager,
+                                         const VcmMountRequest *req,
+                                         GError **error);
+char *vcm_rootfs_manager_bind (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
+GStrv vcm_rootfs_manager_unmount (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
 
 /* One rootfs UnmountSandbox detached. */
 typedef struct {
   char *container_id;
-  GStrv detached;   /* the rootfs mount point first */
+  GStrv detached; /* the rootfs mount point first */
 } VcmUnmounted;
 
 void vcm_unmounted_free (VcmUnmounted *unmounted);
@@ -65,18 +57,18 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmUnmounted, vcm_unmounted_free)
  * rootfs done, in order, are added to @done (VcmUnmounted; also those done
  * before an error). A rootfs gone meanwhile is skipped. On an error the
  * message names the container and those done before it. */
-gboolean vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager     *manager,
-                                             const char           *sandbox_id,
+gboolean vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *manager,
+                                             const char *sandbox_id,
                                              const VcmCredentials *creds,
-                                             GPtrArray            *done,
-                                             GError              **error);
+                                             GPtrArray *done,
+                                             GError **error);
 
 /* The rootfs mounted now (VcmRootfs, sorted by sandbox, container) of one
  * sandbox or of all (NULL or ""), and the Generation as of that list:
  * changes not yet told are told first. */
 GPtrArray *vcm_rootfs_manager_list_rootfs (VcmRootfsManager *manager,
-                                           const char       *sandbox_id,
-                                           guint64          *out_generation);
+                                           const char *sandbox_id,
+                                           guint64 *out_generation);
 
 /* The watch (benchmarks and tests). */
 VcmWatch *vcm_rootfs_manager_get_watch (VcmRootfsManager *manager);

@@ -12,8 +12,11 @@
 #include "vcm-validate.h"
 
 VcmRootfs *
-vcm_rootfs_new (const char *sandbox_id, const char *container_id,
-                const char *mount_point, guint64 mount_id, gboolean read_only)
+vcm_rootfs_new (const char *sandbox_id,
+                const char *container_id,
+                const char *mount_point,
+                guint64 mount_id,
+                gboolean read_only)
 {
   gsize ls = strlen (sandbox_id) + 1, lc = strlen (container_id) + 1, lm = strlen (mount_point) + 1;
   VcmRootfs *r = g_malloc0 (sizeof *r + ls + lc + lm);
@@ -60,13 +63,11 @@ vcm_rootfs_compare (gconstpointer a, gconstpointer b)
 }
 
 GPtrArray *
-vcm_rootfs_list_in_table (const char    *shared_dir,
-                          VcmMountTable *table,
-                          const char    *sandbox_id)
+vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id)
 {
-  g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
   g_autofree char *prefix = NULL;
-  g_autoptr(GPtrArray) beneath = NULL;
+  g_autoptr (GPtrArray) beneath = NULL;
 
   if (sandbox_id != NULL && *sandbox_id != '\0')
     prefix = g_build_filename (shared_dir, sandbox_id, NULL);
@@ -78,7 +79,7 @@ vcm_rootfs_list_in_table (const char    *shared_dir,
     {
       const VcmMountEntry *e = beneath->pdata[i];
       const char *rel = vcm_path_relative_to (e->target, shared_dir);
-      g_auto(GStrv) parts = NULL;
+      g_auto (GStrv) parts = NULL;
 
       if (rel == NULL || *rel == '\0')
         continue;
@@ -88,7 +89,7 @@ vcm_rootfs_list_in_table (const char    *shared_dir,
           !vcm_validate_id ("container_id", parts[1], NULL))
         continue;
       if (vcm_mount_table_lookup_target (table, e->target) != e)
-        continue;   /* stacked below another mount: the top one counts */
+        continue; /* stacked below another mount: the top one counts */
       g_ptr_array_add (result, vcm_rootfs_new (parts[0], parts[1], e->target, e->id, e->read_only));
     }
   g_ptr_array_sort (result, vcm_rootfs_compare);
@@ -107,7 +108,7 @@ vcm_rootfs_fill_unique_ids (GPtrArray *rootfs)
       r->unique_id = 0;
       if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
           id != r->mount_id)
-        continue;   /* the path leads elsewhere by now: compared by mountinfo ID */
+        continue; /* the path leads elsewhere by now: compared by mountinfo ID */
       if (vcm_sys_unique_mount_id (fd, &r->unique_id) < 0)
         r->unique_id = 0;
     }

@@ -19,15 +19,18 @@ typedef struct {
   const char *sandbox_id;
   const char *container_id;
   const char *mount_point;
-  guint64  mount_id;
-  guint64  unique_id;   /* statx STATX_MNT_ID_UNIQUE, never reused; 0 = unknown */
+  guint64 mount_id;
+  guint64 unique_id; /* statx STATX_MNT_ID_UNIQUE, never reused; 0 = unknown */
   gboolean read_only;
 } VcmRootfs;
 
-VcmRootfs *vcm_rootfs_new  (const char *sandbox_id, const char *container_id,
-                            const char *mount_point, guint64 mount_id, gboolean read_only);
+VcmRootfs *vcm_rootfs_new (const char *sandbox_id,
+                           const char *container_id,
+                           const char *mount_point,
+                           guint64 mount_id,
+                           gboolean read_only);
 VcmRootfs *vcm_rootfs_copy (const VcmRootfs *rootfs);
-void       vcm_rootfs_free (VcmRootfs *rootfs);
+void vcm_rootfs_free (VcmRootfs *rootfs);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmRootfs, vcm_rootfs_free)
 
 /* Orders a GPtrArray of VcmRootfs by sandbox, then container. */
@@ -39,9 +42,8 @@ char *vcm_rootfs_relpath (const char *sandbox_id, const char *container_id);
 /* The rootfs mounts in @table (top-most mount at SHARED/SBX/CID/rootfs with
  * valid IDs), optionally of one sandbox (NULL or "" = all). Sorted by
  * sandbox, container. Element type VcmRootfs. */
-GPtrArray *vcm_rootfs_list_in_table (const char    *shared_dir,
-                                     VcmMountTable *table,
-                                     const char    *sandbox_id);
+GPtrArray *
+vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id);
 
 /* The unique mount IDs of the rootfs in @rootfs (a list from
  * vcm_rootfs_list_in_table), looked up by path; left 0 where the path no

@@ -24,32 +24,32 @@
 #define ACTION_QUERY         "org.vc.mount.query"
 
 /* journal MESSAGE_IDs */
-#define MSGID_MOUNTED    "8c1e4b7f0a3d4c52b1f9e2a6d7c30511"
-#define MSGID_UNMOUNTED  "8c1e4b7f0a3d4c52b1f9e2a6d7c30512"
-#define MSGID_REFUSED    "8c1e4b7f0a3d4c52b1f9e2a6d7c30513"
-#define MSGID_FAILED     "8c1e4b7f0a3d4c52b1f9e2a6d7c30514"
-#define MSGID_FOREIGN    "8c1e4b7f0a3d4c52b1f9e2a6d7c30515"
+#define MSGID_MOUNTED   "8c1e4b7f0a3d4c52b1f9e2a6d7c30511"
+#define MSGID_UNMOUNTED "8c1e4b7f0a3d4c52b1f9e2a6d7c30512"
+#define MSGID_REFUSED   "8c1e4b7f0a3d4c52b1f9e2a6d7c30513"
+#define MSGID_FAILED    "8c1e4b7f0a3d4c52b1f9e2a6d7c30514"
+#define MSGID_FOREIGN   "8c1e4b7f0a3d4c52b1f9e2a6d7c30515"
 
 struct _VcmService {
-  GObject           parent;
-  GDBusConnection  *connection;
-  VcmDBusMount     *skeleton;
-  VcmRootfsManager *rootfs;        /* the rootfs domain: mounter, watch, bookkeeping */
-  gulong            changed_id;
-  VcmQuery         *query;
-  VcmAuth          *auth;
-  gboolean          stopping;      /* shut down: calls still in flight are refused */
-  GCancellable     *cancellable;   /* cancelled at shutdown */
-  GHashTable       *calls;         /* set of Call in flight */
-  GHashTable      *preparing_by_uid;   /* uid -> calls being prepared */
-  guint            preparing;
+  GObject parent;
+  GDBusConnection *connection;
+  VcmDBusMount *skeleton;
+  VcmRootfsManager *rootfs; /* the rootfs domain: mounter, watch, bookkeeping */
+  gulong changed_id;
+  VcmQuery *query;
+  VcmAuth *auth;
+  gboolean stopping;            /* shut down: calls still in flight are refused */
+  GCancellable *cancellable;    /* cancelled at shutdown */
+  GHashTable *calls;            /* set of Call in flight */
+  GHashTable *preparing_by_uid; /* uid -> calls being prepared */
+  guint preparing;
 };
 
 /* Calls being prepared (their paths resolved in worker threads) at once,
  * per uid and in all; above that a call is refused with LimitsExceeded, so
  * that one user's paths on a filesystem that never answers hold up at most
  * that many threads. Root is not counted. */
-#define MAX_PREPARING_PER_UID  4
+#define MAX_PREPARING_PER_UID 4
 #define MAX_PREPARING         32
 
 typedef struct _MethodEntry MethodEntry;
@@ -58,23 +58,23 @@ typedef struct _MethodEntry MethodEntry;
  * thread, with the caller's credentials, so that a path on a filesystem that
  * does not answer holds up that thread, not the service. */
 typedef struct {
-  VcmMountRequest *req;       /* mount and unmount methods */
-  char            *path;      /* path queries: normalized */
-  VcmPathStat      stat;      /* path queries: the path as the caller sees it */
-  GHashTable      *details;   /* what polkit is shown */
-  char            *message;
+  VcmMountRequest *req; /* mount and unmount methods */
+  char *path;           /* path queries: normalized */
+  VcmPathStat stat;     /* path queries: the path as the caller sees it */
+  GHashTable *details;  /* what polkit is shown */
+  char *message;
 } Prepared;
 
 G_DEFINE_FINAL_TYPE (VcmService, vcm_service, G_TYPE_OBJECT)
 
 /* One call on its way: validated, identified, prepared, authorized, run. */
 typedef struct {
-  VcmService            *self;         /* a reference */
-  const MethodEntry     *entry;
+  VcmService *self; /* a reference */
+  const MethodEntry *entry;
   GDBusMethodInvocation *invocation;
-  VcmCaller             *caller;
-  Prepared              *prep;
-  gboolean               preparing;    /* counted in preparing_by_uid */
+  VcmCaller *caller;
+  Prepared *prep;
+  gboolean preparing; /* counted in preparing_by_uid */
 } Call;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
@@ -82,25 +82,25 @@ typedef gboolean (*ValidateFunc) (GVariant *params, GError **error);
 /* Resolves what the call will do into @out (its request or path, the
  * details and the prompt) with the caller's credentials @creds (NULL: root).
  * Runs in a worker thread: reads only what never changes. */
-typedef gboolean (*PrepareFunc)  (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                                  Prepared *out, GError **error);
+typedef gboolean (*PrepareFunc) (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error);
 /* Does it, authorized, and replies. */
-typedef void     (*RunFunc)      (VcmService *self, Call *call, GVariant *params);
+typedef void (*RunFunc) (VcmService *self, Call *call, GVariant *params);
 
 struct _MethodEntry {
-  const char  *method;
-  const char  *action;
-  gboolean     resolves;   /* prepare resolves a caller's path: in a worker thread, counted */
+  const char *method;
+  const char *action;
+  gboolean resolves; /* prepare resolves a caller's path: in a worker thread, counted */
   ValidateFunc validate;
-  PrepareFunc  prepare;
-  RunFunc      run;
+  PrepareFunc prepare;
+  RunFunc run;
 };
 
 #define DECLARE_METHOD(name) \
   static gboolean validate_##name (GVariant *, GError **); \
-  static gboolean prepare_##name  (VcmMounter *, GVariant *, const VcmCredentials *, Prepared *, \
-                                   GError **); \
-  static void     run_##name      (VcmService *, Call *, GVariant *);
+  static gboolean prepare_##name (VcmMounter *, GVariant *, const VcmCredentials *, Prepared *, \
+                                  GError **); \
+  static void run_##name (VcmService *, Call *, GVariant *);
 
 DECLARE_METHOD (mount_rootfs)
 DECLARE_METHOD (unmount_rootfs)
@@ -116,36 +116,37 @@ DECLARE_METHOD (is_host_device)
 DECLARE_METHOD (describe_path)
 
 #define METHOD(Name, action, resolves, name) \
-  { Name, action, resolves, validate_##name, prepare_##name, run_##name }
+  { \
+    Name, action, resolves, validate_##name, prepare_##name, run_##name \
+  }
 
 /* The one table: each method, the polkit action that guards it, and how its
  * call is checked, resolved and run. A method of the interface that is not
  * here is refused. */
 static const MethodEntry method_table[] = {
   /*       method                    action                resolves  */
-  METHOD ("MountRootfs",            ACTION_MANAGE_ROOTFS, TRUE,  mount_rootfs),
-  METHOD ("UnmountRootfs",          ACTION_MANAGE_ROOTFS, FALSE, unmount_rootfs),
-  METHOD ("UnmountSandbox",         ACTION_MANAGE_ROOTFS, FALSE, unmount_sandbox),
-  METHOD ("ListRootfs",             ACTION_QUERY,         FALSE, list_rootfs),
-  METHOD ("BindMount",              ACTION_BIND,          TRUE,  bind_mount),
-  METHOD ("Unmount",                ACTION_BIND,          FALSE, unmount),
-  METHOD ("GetDeviceForPath",       ACTION_QUERY,         TRUE,  get_device_for_path),
-  METHOD ("GetDevicePathAndFsType", ACTION_QUERY,         TRUE,  get_device_path_and_fs_type),
-  METHOD ("IsDeviceMapper",         ACTION_QUERY,         FALSE, is_device_mapper),
-  METHOD ("IsSystemMount",          ACTION_QUERY,         FALSE, is_system_mount),
-  METHOD ("IsHostDevice",           ACTION_QUERY,         TRUE,  is_host_device),
-  METHOD ("DescribePath",           ACTION_QUERY,         TRUE,  describe_path),
+  METHOD ("MountRootfs", ACTION_MANAGE_ROOTFS, TRUE, mount_rootfs),
+  METHOD ("UnmountRootfs", ACTION_MANAGE_ROOTFS, FALSE, unmount_rootfs),
+  METHOD ("UnmountSandbox", ACTION_MANAGE_ROOTFS, FALSE, unmount_sandbox),
+  METHOD ("ListRootfs", ACTION_QUERY, FALSE, list_rootfs),
+  METHOD ("BindMount", ACTION_BIND, TRUE, bind_mount),
+  METHOD ("Unmount", ACTION_BIND, FALSE, unmount),
+  METHOD ("GetDeviceForPath", ACTION_QUERY, TRUE, get_device_for_path),
+  METHOD ("GetDevicePathAndFsType", ACTION_QUERY, TRUE, get_device_path_and_fs_type),
+  METHOD ("IsDeviceMapper", ACTION_QUERY, FALSE, is_device_mapper),
+  METHOD ("IsSystemMount", ACTION_QUERY, FALSE, is_system_mount),
+  METHOD ("IsHostDevice", ACTION_QUERY, TRUE, is_host_device),
+  METHOD ("DescribePath", ACTION_QUERY, TRUE, describe_path),
 };
 
 /* ---- logging --------------------------------------------------------------- */
 
 static void
-log_op (GLogLevelFlags level, const char *message_id, VcmCaller *caller,
-        const char *format, ...) G_GNUC_PRINTF (4, 5);
+log_op (GLogLevelFlags level, const char *message_id, VcmCaller *caller, const char *format, ...)
+  G_GNUC_PRINTF (4, 5);
 
 static void
-log_op (GLogLevelFlags level, const char *message_id, VcmCaller *caller,
-        const char *format, ...)
+log_op (GLogLevelFlags level, const char *message_id, VcmCaller *caller, const char *format, ...)
 {
   va_list ap;
   g_autofree char *message = NULL;
@@ -158,21 +159,21 @@ log_op (GLogLevelFlags level, const char *message_id, VcmCaller *caller,
   message = g_strdup_vprintf (format, ap);
   va_end (ap);
 
-  fields[n++] = (GLogField) { "GLIB_DOMAIN", VCM_LOG_DOMAIN, -1 };
-  fields[n++] = (GLogField) { "MESSAGE_ID", message_id, -1 };
+  fields[n++] = (GLogField){ "GLIB_DOMAIN", VCM_LOG_DOMAIN, -1 };
+  fields[n++] = (GLogField){ "MESSAGE_ID", message_id, -1 };
   if (caller != NULL)
     {
       uid = g_strdup_printf ("%u", (guint) caller->uid);
       pid = g_strdup_printf ("%d", (int) caller->pid);
-      fields[n++] = (GLogField) { "VCM_CALLER_UID", uid, -1 };
-      fields[n++] = (GLogField) { "VCM_CALLER_PID", pid, -1 };
-      fields[n++] = (GLogField) { "VCM_CALLER_NAME", caller->sender, -1 };
-      g_autofree char *full = g_strdup_printf ("%s (caller uid %s pid %s %s)",
-                                               message, uid, pid, caller->sender);
+      fields[n++] = (GLogField){ "VCM_CALLER_UID", uid, -1 };
+      fields[n++] = (GLogField){ "VCM_CALLER_PID", pid, -1 };
+      fields[n++] = (GLogField){ "VCM_CALLER_NAME", caller->sender, -1 };
+      g_autofree char *full =
+        g_strdup_printf ("%s (caller uid %s pid %s %s)", message, uid, pid, caller->sender);
       g_free (message);
       message = g_steal_pointer (&full);
     }
-  fields[n++] = (GLogField) { "MESSAGE", message, -1 };
+  fields[n++] = (GLogField){ "MESSAGE", message, -1 };
   g_log_structured_array (level, fields, n);
 }
 
@@ -281,7 +282,7 @@ static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!call_still_served (call))
     return;
@@ -294,9 +295,9 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 
 typedef struct {
   const MethodEntry *entry;
-  VcmMounter        *mounter;   /* a reference: the service may stop meanwhile */
-  GVariant          *params;    /* a reference */
-  VcmCredentials    *creds;     /* a copy; NULL for root */
+  VcmMounter *mounter;   /* a reference: the service may stop meanwhile */
+  GVariant *params;      /* a reference */
+  VcmCredentials *creds; /* a copy; NULL for root */
 } PrepareJob;
 
 static void
@@ -343,7 +344,7 @@ static void
 on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (call->preparing)
     count_preparing (call->self, call, -1);
@@ -357,8 +358,8 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   vcm_auth_check_async (call->self->auth, call->invocation, call->caller, call->entry->action,
-                        call->prep->message, call->prep->details, call->self->cancellable,
-                        on_authorized, call);
+                        call->prep->message, call->prep->details, call->self->cancellable, on_authorized,
+                        call);
 }
 
 static void
@@ -366,8 +367,8 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
   VcmService *self = call->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTask) task = NULL;
   PrepareJob *job;
 
   if (!call_still_served (call))
@@ -382,7 +383,7 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!call->entry->resolves)
     {
       /* nothing of the caller's to look at: prepared here and now */
-      g_autoptr(Prepared) prep = g_new0 (Prepared, 1);
+      g_autoptr (Prepared) prep = g_new0 (Prepared, 1);
 
       if (!call->entry->prepare (vcm_rootfs_manager_get_mounter (self->rootfs),
                                  g_dbus_method_invocation_get_parameters (call->invocation),
@@ -394,20 +395,21 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       call->prep = g_steal_pointer (&prep);
       vcm_auth_check_async (self->auth, call->invocation, call->caller, call->entry->action,
-                            call->prep->message, call->prep->details, self->cancellable,
-                            on_authorized, call);
+                            call->prep->message, call->prep->details, self->cancellable, on_authorized,
+                            call);
       return;
     }
   if (call->caller->uid != 0)
     {
-      guint mine = GPOINTER_TO_UINT (g_hash_table_lookup (self->preparing_by_uid,
-                                                          GUINT_TO_POINTER (call->caller->uid)));
+      guint mine = GPOINTER_TO_UINT (
+        g_hash_table_lookup (self->preparing_by_uid, GUINT_TO_POINTER (call->caller->uid)));
 
       if (mine >= MAX_PREPARING_PER_UID || self->preparing >= MAX_PREPARING)
         {
           g_set_error (&error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
                        "too many calls are having their paths resolved (%u of this user's, %u in "
-                       "all); try again when one has been answered", mine, self->preparing);
+                       "all); try again when one has been answered",
+                       mine, self->preparing);
           return_error (call->invocation, call->caller, error);
           call_free (call);
           return;
@@ -429,7 +431,7 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
   const MethodEntry *entry = lookup_method (method);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Call *call;
 
   if (entry == NULL)
@@ -461,12 +463,12 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
 /* One marshaller serves every handle-* signal of the generated skeleton: it
  * needs only the invocation, which carries the method name and arguments. */
 static void
-handle_marshal (GClosure     *closure,
-                GValue       *return_value,
-                guint         n_param_values,
+handle_marshal (GClosure *closure,
+                GValue *return_value,
+                guint n_param_values,
                 const GValue *param_values,
-                gpointer      invocation_hint,
-                gpointer      marshal_data)
+                gpointer invocation_hint,
+                gpointer marshal_data)
 {
   VcmService *self = closure->data;
 
@@ -478,7 +480,7 @@ handle_marshal (GClosure     *closure,
 static char *
 handle_signal_name (const char *method)
 {
-  g_autoptr(GString) s = g_string_new ("handle");
+  g_autoptr (GString) s = g_string_new ("handle");
 
   for (const char *p = method; *p; p++)
     {
@@ -529,15 +531,15 @@ static gboolean
 validate_mount_rootfs (GVariant *params, GError **error)
 {
   return validate_id_arg (params, 0, "sandbox_id", FALSE, error) &&
-         validate_id_arg (params, 1, "container_id", FALSE, error) &&
-         validate_path_arg (params, 2, "rootfs", error);
+    validate_id_arg (params, 1, "container_id", FALSE, error) &&
+    validate_path_arg (params, 2, "rootfs", error);
 }
 
 static gboolean
 validate_unmount_rootfs (GVariant *params, GError **error)
 {
   return validate_id_arg (params, 0, "sandbox_id", FALSE, error) &&
-         validate_id_arg (params, 1, "container_id", FALSE, error);
+    validate_id_arg (params, 1, "container_id", FALSE, error);
 }
 
 static gboolean
@@ -556,7 +558,7 @@ static gboolean
 validate_bind_mount (GVariant *params, GError **error)
 {
   return validate_path_arg (params, 0, "source", error) &&
-         validate_path_arg (params, 1, "destination", error);
+    validate_path_arg (params, 1, "destination", error);
 }
 
 static gboolean
@@ -580,7 +582,7 @@ validate_get_device_path_and_fs_type (GVariant *params, GError **error)
 static gboolean
 validate_is_device_mapper (GVariant *params, GError **error)
 {
-  return TRUE;   /* two numbers: nothing to check */
+  return TRUE; /* two numbers: nothing to check */
 }
 
 static gboolean
@@ -613,43 +615,44 @@ prepared (Prepared *out, VcmMountRequest *req)
 }
 
 static gboolean
-prepare_mount_rootfs (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                      Prepared *out, GError **error)
+prepare_mount_rootfs (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *sandbox_id, *container_id, *rootfs;
   gboolean read_only;
 
   g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
-  return prepared (out, vcm_mounter_prepare_mount_rootfs (mounter, sandbox_id, container_id, rootfs,
-                                                          read_only, creds, error));
+  return prepared (out,
+                   vcm_mounter_prepare_mount_rootfs (mounter, sandbox_id, container_id, rootfs,
+                                                     read_only, creds, error));
 }
 
 static gboolean
-prepare_unmount_rootfs (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                        Prepared *out, GError **error)
+prepare_unmount_rootfs (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *sandbox_id, *container_id;
 
   g_variant_get (params, "(&s&s)", &sandbox_id, &container_id);
-  return prepared (out, vcm_mounter_prepare_unmount_rootfs (mounter, sandbox_id, container_id,
-                                                            creds, error));
+  return prepared (out,
+                   vcm_mounter_prepare_unmount_rootfs (mounter, sandbox_id, container_id, creds, error));
 }
 
 static gboolean
-prepare_bind_mount (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                    Prepared *out, GError **error)
+prepare_bind_mount (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *source, *destination;
   gboolean read_only;
 
   g_variant_get (params, "(&s&sb)", &source, &destination, &read_only);
-  return prepared (out, vcm_mounter_prepare_bind (mounter, source, destination, read_only, creds,
-                                                  error));
+  return prepared (out,
+                   vcm_mounter_prepare_bind (mounter, source, destination, read_only, creds, error));
 }
 
 static gboolean
-prepare_unmount (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                 Prepared *out, GError **error)
+prepare_unmount (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *mount_point;
 
@@ -658,8 +661,8 @@ prepare_unmount (VcmMounter *mounter, GVariant *params, const VcmCredentials *cr
 }
 
 static gboolean
-prepare_unmount_sandbox (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                         Prepared *out, GError **error)
+prepare_unmount_sandbox (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *sandbox_id;
 
@@ -679,8 +682,13 @@ prepare_query (Prepared *out)
 /* A path query: the path normalized and looked at as the caller (@stat:
  * whether it must be, and whether it may be missing). */
 static gboolean
-prepare_path_query (GVariant *params, const char *arg_name, const VcmCredentials *creds,
-                    gboolean stat, gboolean missing_ok, Prepared *out, GError **error)
+prepare_path_query (GVariant *params,
+                    const char *arg_name,
+                    const VcmCredentials *creds,
+                    gboolean stat,
+                    gboolean missing_ok,
+                    Prepared *out,
+                    GError **error)
 {
   const char *path;
 
@@ -697,43 +705,43 @@ prepare_path_query (GVariant *params, const char *arg_name, const VcmCredentials
 }
 
 static gboolean
-prepare_list_rootfs (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                     Prepared *out, GError **error)
+prepare_list_rootfs (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   return prepare_query (out);
 }
 
 static gboolean
-prepare_is_device_mapper (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                          Prepared *out, GError **error)
+prepare_is_device_mapper (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   return prepare_query (out);
 }
 
 static gboolean
-prepare_get_device_for_path (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                             Prepared *out, GError **error)
+prepare_get_device_for_path (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   return prepare_path_query (params, "path", creds, TRUE, FALSE, out, error);
 }
 
 static gboolean
-prepare_get_device_path_and_fs_type (VcmMounter *mounter, GVariant *params,
-                                     const VcmCredentials *creds, Prepared *out, GError **error)
+prepare_get_device_path_and_fs_type (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   return prepare_path_query (params, "mount_point", creds, TRUE, FALSE, out, error);
 }
 
 static gboolean
-prepare_is_system_mount (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                         Prepared *out, GError **error)
+prepare_is_system_mount (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   return prepare_path_query (params, "path", creds, FALSE, FALSE, out, error);
 }
 
 static gboolean
-prepare_is_host_device (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                        Prepared *out, GError **error)
+prepare_is_host_device (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *path;
   g_autofree char *normalized = NULL;
@@ -741,13 +749,13 @@ prepare_is_host_device (VcmMounter *mounter, GVariant *params, const VcmCredenti
   g_variant_get_child (params, 0, "&s", &path);
   normalized = vcm_path_normalize (path);
   /* only a path beneath /dev is looked at; missing is "no", not an error */
-  return prepare_path_query (params, "path", creds, vcm_query_host_device_needs_stat (normalized),
-                             TRUE, out, error);
+  return prepare_path_query (params, "path", creds, vcm_query_host_device_needs_stat (normalized), TRUE,
+                             out, error);
 }
 
 static gboolean
-prepare_describe_path (VcmMounter *mounter, GVariant *params, const VcmCredentials *creds,
-                       Prepared *out, GError **error)
+prepare_describe_path (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   return prepare_path_query (params, "path", creds, TRUE, FALSE, out, error);
 }
@@ -758,33 +766,36 @@ static void
 run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const VcmMountRequest *req = call->prep->req;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmRootfs) mounted = vcm_rootfs_manager_mount_rootfs (self->rootfs, req, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) mounted = vcm_rootfs_manager_mount_rootfs (self->rootfs, req, &error);
 
   if (mounted == NULL)
     {
       return_error (call->invocation, call->caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s",
-          req->source, mounted->mount_point, req->read_only ? " read-only" : "");
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s", req->source,
+          mounted->mount_point, req->read_only ? " read-only" : "");
   vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, mounted->mount_point);
 }
 
 static void
-log_unmounted_rootfs (VcmCaller *caller, const char *sandbox_id, const char *container_id,
+log_unmounted_rootfs (VcmCaller *caller,
+                      const char *sandbox_id,
+                      const char *container_id,
                       GStrv detached)
 {
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller, "Unmounted rootfs %s/%s at %s (%u mounts detached)",
-          sandbox_id, container_id, detached[0], g_strv_length (detached));
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, caller,
+          "Unmounted rootfs %s/%s at %s (%u mounts detached)", sandbox_id, container_id, detached[0],
+          g_strv_length (detached));
 }
 
 static void
 run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const VcmMountRequest *req = call->prep->req;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = vcm_rootfs_manager_unmount_rootfs (self->rootfs, req, &error);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) detached = vcm_rootfs_manager_unmount_rootfs (self->rootfs, req, &error);
 
   if (detached == NULL)
     {
@@ -793,22 +804,21 @@ run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
     }
   log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, detached);
   vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
-                                          (const char * const *) detached);
+                                          (const char *const *) detached);
 }
 
 static void
 run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
-  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
-  g_auto(GStrv) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
+  g_autoptr (GStrvBuilder) ids = g_strv_builder_new ();
+  g_auto (GStrv) result = NULL;
   gboolean ok;
 
   g_variant_get (params, "(&s)", &sandbox_id);
-  ok = vcm_rootfs_manager_unmount_sandbox (self->rootfs, sandbox_id, call->caller->creds, done,
-                                           &error);
+  ok = vcm_rootfs_manager_unmount_sandbox (self->rootfs, sandbox_id, call->caller->creds, done, &error);
   for (guint i = 0; i < done->len; i++)
     {
       const VcmUnmounted *u = done->pdata[i];
@@ -822,16 +832,17 @@ run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
       return;
     }
   result = g_strv_builder_end (ids);
-  vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, call->invocation, (const char * const *) result);
+  vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, call->invocation,
+                                           (const char *const *) result);
   if (done->len >= VCM_MEMORY_LARGE_WORK)
-    vcm_memory_trim_soon ();   /* a signal and a log line per rootfs: megabytes freed */
+    vcm_memory_trim_soon (); /* a signal and a log line per rootfs: megabytes freed */
 }
 
 static void
 run_list_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
-  g_autoptr(GPtrArray) rootfs = NULL;
+  g_autoptr (GPtrArray) rootfs = NULL;
   guint64 generation = 0;
   GVariantBuilder builder;
 
@@ -841,20 +852,20 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
   for (guint i = 0; i < rootfs->len; i++)
     {
       const VcmRootfs *r = rootfs->pdata[i];
-      g_variant_builder_add (&builder, "(sssb)", r->sandbox_id, r->container_id,
-                             r->mount_point, r->read_only);
+      g_variant_builder_add (&builder, "(sssb)", r->sandbox_id, r->container_id, r->mount_point,
+                             r->read_only);
     }
   vcm_dbus_mount_complete_list_rootfs (self->skeleton, call->invocation, generation,
                                        g_variant_builder_end (&builder));
   if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
-    vcm_memory_trim_soon ();   /* the reply was built and sent: megabytes freed */
+    vcm_memory_trim_soon (); /* the reply was built and sent: megabytes freed */
 }
 
 static void
 run_bind_mount (VcmService *self, Call *call, GVariant *params)
 {
   const VcmMountRequest *req = call->prep->req;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *mount_point = vcm_rootfs_manager_bind (self->rootfs, req, &error);
 
   if (mount_point == NULL)
@@ -862,16 +873,16 @@ run_bind_mount (VcmService *self, Call *call, GVariant *params)
       return_error (call->invocation, call->caller, error);
       return;
     }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s",
-          req->source, mount_point, req->read_only ? " read-only" : "");
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s", req->source,
+          mount_point, req->read_only ? " read-only" : "");
   vcm_dbus_mount_complete_bind_mount (self->skeleton, call->invocation, mount_point);
 }
 
 static void
 run_unmount (VcmService *self, Call *call, GVariant *params)
 {
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) detached = vcm_rootfs_manager_unmount (self->rootfs, call->prep->req, &error);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) detached = vcm_rootfs_manager_unmount (self->rootfs, call->prep->req, &error);
 
   if (detached == NULL)
     {
@@ -880,7 +891,7 @@ run_unmount (VcmService *self, Call *call, GVariant *params)
     }
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
           detached[0], g_strv_length (detached));
-  vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation, (const char * const *) detached);
+  vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation, (const char *const *) detached);
 }
 
 static void
@@ -888,7 +899,7 @@ run_get_device_for_path (VcmService *self, Call *call, GVariant *params)
 {
   guint major = 0, minor = 0;
   g_autofree char *mount_point = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!vcm_query_device_for_stat (self->query, call->prep->path, &call->prep->stat, &major, &minor,
                                   &mount_point, &error))
@@ -903,7 +914,7 @@ run_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params)
 {
   g_autofree char *device = NULL;
   g_autofree char *fs_type = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!vcm_query_device_path_and_fs_type_for_stat (self->query, call->prep->path, &call->prep->stat,
                                                    &device, &fs_type, &error))
@@ -927,7 +938,7 @@ static void
 run_is_system_mount (VcmService *self, Call *call, GVariant *params)
 {
   gboolean result = FALSE;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (!vcm_query_is_system_mount (call->prep->path, &result, &error))
     return_error (call->invocation, call->caller, error);
@@ -938,17 +949,17 @@ run_is_system_mount (VcmService *self, Call *call, GVariant *params)
 static void
 run_is_host_device (VcmService *self, Call *call, GVariant *params)
 {
-  vcm_dbus_mount_complete_is_host_device (self->skeleton, call->invocation,
-                                          vcm_query_host_device_for_stat (call->prep->path,
-                                                                          &call->prep->stat));
+  vcm_dbus_mount_complete_is_host_device (
+    self->skeleton, call->invocation,
+    vcm_query_host_device_for_stat (call->prep->path, &call->prep->stat));
 }
 
 static void
 run_describe_path (VcmService *self, Call *call, GVariant *params)
 {
-  g_autoptr(VcmPathInfo) info = NULL;
+  g_autoptr (VcmPathInfo) info = NULL;
   GVariantDict dict;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   info = vcm_query_describe_stat (self->query, call->prep->path, &call->prep->stat, &error);
   if (info == NULL)
@@ -1009,11 +1020,9 @@ vcm_service_init (VcmService *self)
 }
 
 VcmService *
-vcm_service_new (GDBusConnection *connection,
-                 const VcmConfig *config,
-                 GError         **error)
+vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **error)
 {
-  g_autoptr(VcmService) self = g_object_new (VCM_TYPE_SERVICE, NULL);
+  g_autoptr (VcmService) self = g_object_new (VCM_TYPE_SERVICE, NULL);
   const char *shared_dir;
 
   self->connection = g_object_ref (connection);

@@ -14,15 +14,13 @@ G_DECLARE_FINAL_TYPE (VcmService, vcm_service, VCM, SERVICE, GObject)
 
 /* Exports org.vc.Mount on @connection. Every call in flight holds a
  * reference to the service. */
-VcmService *vcm_service_new (GDBusConnection *connection,
-                             const VcmConfig *config,
-                             GError         **error);
+VcmService *vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **error);
 
 /* Stops serving: unexports the interface, cancels what is in flight and
  * lets the parts go; calls still in flight are answered "the service is
  * stopping" as their work lands (they hold the service until then). Done by
  * the last unref too. */
-void  vcm_service_shutdown            (VcmService *service);
+void vcm_service_shutdown (VcmService *service);
 /* Calls not yet answered. */
 guint vcm_service_get_calls_in_flight (VcmService *service);
 

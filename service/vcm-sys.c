@@ -20,9 +20,14 @@ vcm_sys_openat2 (int dirfd, const char *path, guint64 flags, guint64 mode, guint
 }
 
 int
-vcm_sys_stat_mount (int dirfd, const char *path, int flags,
-                    guint64 *out_mnt_id, guint *out_major, guint *out_minor,
-                    gboolean *out_mount_root, mode_t *out_mode)
+vcm_sys_stat_mount (int dirfd,
+                    const char *path,
+                    int flags,
+                    guint64 *out_mnt_id,
+                    guint *out_major,
+                    guint *out_minor,
+                    gboolean *out_mount_root,
+                    mode_t *out_mode)
 {
   struct statx stx = { 0 };
 
@@ -40,8 +45,8 @@ vcm_sys_stat_mount (int dirfd, const char *path, int flags,
   if (out_minor)
     *out_minor = stx.stx_dev_minor;
   if (out_mount_root)
-    *out_mount_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
-                      (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+    *out_mount_root =
+      (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
   if (out_mode)
     *out_mode = stx.stx_mode;
   return 0;
@@ -66,13 +71,13 @@ struct vcm_mnt_id_req {
   guint64 param;
 };
 
-#define VCM_STATMOUNT_SB_BASIC  0x00000001U
-#define VCM_STATMOUNT_MNT_BASIC 0x00000002U
-#define VCM_STATMOUNT_MNT_ROOT  0x00000008U
-#define VCM_STATMOUNT_FS_TYPE   0x00000020U
-#define VCM_STATMOUNT_MNT_OPTS  0x00000080U
+#define VCM_STATMOUNT_SB_BASIC   0x00000001U
+#define VCM_STATMOUNT_MNT_BASIC  0x00000002U
+#define VCM_STATMOUNT_MNT_ROOT   0x00000008U
+#define VCM_STATMOUNT_FS_TYPE    0x00000020U
+#define VCM_STATMOUNT_MNT_OPTS   0x00000080U
 #define VCM_STATMOUNT_FS_SUBTYPE 0x00000100U
-#define VCM_STATMOUNT_SB_SOURCE 0x00000200U
+#define VCM_STATMOUNT_SB_SOURCE  0x00000200U
 
 /* The kernel's struct statmount, up to the string offsets used here. */
 struct vcm_statmount {
@@ -99,10 +104,10 @@ struct vcm_statmount {
   guint32 fs_subtype;
   guint32 sb_source;
   guint64 spare2[48];
-  char    str[];
+  char str[];
 };
 
-G_STATIC_ASSERT (sizeof (struct vcm_statmount) == 512);   /* the kernel's, fixed since 6.8 */
+G_STATIC_ASSERT (sizeof (struct vcm_statmount) == 512); /* the kernel's, fixed since 6.8 */
 
 int
 vcm_sys_unique_mount_id (int fd, guint64 *out_id)
@@ -180,7 +185,7 @@ vcm_sys_statmount (guint64 id, VcmSysMount *out, int *out_errno)
   const guint64 basic = VCM_STATMOUNT_MNT_BASIC | VCM_STATMOUNT_MNT_POINT | VCM_STATMOUNT_FS_TYPE;
   g_autofree struct vcm_statmount *sm = statmount_alloc (id, basic | VCM_STATMOUNT_SB_SOURCE);
 
-  if (sm == NULL && errno == EINVAL)   /* a kernel that predates sb_source */
+  if (sm == NULL && errno == EINVAL) /* a kernel that predates sb_source */
     sm = statmount_alloc (id, basic);
   if (sm == NULL || (sm->mask & basic) != basic)
     {
@@ -207,7 +212,7 @@ vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, in
    * whole struct), the heap only for a mount point too long for it */
   union {
     struct vcm_statmount sm;
-    char                 bytes[sizeof (struct vcm_statmount) + 1024];
+    char bytes[sizeof (struct vcm_statmount) + 1024];
   } buf;
   g_autofree struct vcm_statmount *large = NULL;
   struct vcm_statmount *sm = &buf.sm;
@@ -238,11 +243,11 @@ gboolean
 vcm_sys_statmount_full (guint64 id, VcmSysMountFull *out, int *out_errno)
 {
   const guint64 need = VCM_STATMOUNT_SB_BASIC | VCM_STATMOUNT_MNT_BASIC | VCM_STATMOUNT_MNT_ROOT |
-                       VCM_STATMOUNT_MNT_POINT | VCM_STATMOUNT_FS_TYPE | VCM_STATMOUNT_SB_SOURCE;
+    VCM_STATMOUNT_MNT_POINT | VCM_STATMOUNT_FS_TYPE | VCM_STATMOUNT_SB_SOURCE;
   g_autofree struct vcm_statmount *sm =
     statmount_alloc (id, need | VCM_STATMOUNT_MNT_OPTS | VCM_STATMOUNT_FS_SUBTYPE);
 
-  if (sm == NULL && errno == EINVAL)   /* a kernel without fs_subtype or sb_source */
+  if (sm == NULL && errno == EINVAL) /* a kernel without fs_subtype or sb_source */
     sm = statmount_alloc (id, need | VCM_STATMOUNT_MNT_OPTS);
   if (sm == NULL || (sm->mask & need) != need)
     {

@@ -24,9 +24,14 @@ int vcm_sys_openat2 (int dirfd, const char *path, guint64 flags, guint64 mode, g
 
 /* statx(@dirfd, @path, @flags, STATX_MNT_ID|STATX_TYPE): mount ID, device and
  * whether the path is the root of a mount. Returns 0 or -1 with errno. */
-int vcm_sys_stat_mount (int dirfd, const char *path, int flags,
-                        guint64 *out_mnt_id, guint *out_major, guint *out_minor,
-                        gboolean *out_mount_root, mode_t *out_mode);
+int vcm_sys_stat_mount (int dirfd,
+                        const char *path,
+                        int flags,
+                        guint64 *out_mnt_id,
+                        guint *out_major,
+                        guint *out_minor,
+                        gboolean *out_mount_root,
+                        mode_t *out_mode);
 
 G_END_DECLS
 
@@ -47,48 +52,47 @@ char *vcm_sys_statmount_point (guint64 id, int *out_errno);
 
 /* What statmount(2) says of mount @id, read live from the kernel. */
 typedef struct {
-  guint64 mnt_id_old;       /* the ID in mountinfo and statx STATX_MNT_ID */
-  char   *mnt_point;
-  char   *fs_type;
-  char   *sb_source;        /* NULL where the kernel predates STATMOUNT_SB_SOURCE (6.14) */
+  guint64 mnt_id_old; /* the ID in mountinfo and statx STATX_MNT_ID */
+  char *mnt_point;
+  char *fs_type;
+  char *sb_source; /* NULL where the kernel predates STATMOUNT_SB_SOURCE (6.14) */
   gboolean read_only;
-  const char *propagation;  /* "shared", "slave", "unbindable" or "private" */
+  const char *propagation; /* "shared", "slave", "unbindable" or "private" */
 } VcmSysMount;
 
 gboolean vcm_sys_statmount (guint64 id, VcmSysMount *out, int *out_errno);
-void     vcm_sys_mount_clear (VcmSysMount *mount);
+void vcm_sys_mount_clear (VcmSysMount *mount);
 
 /* The little the mount watch needs of mount @id per mount event: where it
  * is, its parent (a unique ID) and its mountinfo ID; one statmount(2) call
  * with one string. @out_point is NULL or receives a new string. */
 typedef struct {
-  guint64  parent_id;       /* unique ID of the parent mount */
-  guint64  mnt_id_old;
+  guint64 parent_id; /* unique ID of the parent mount */
+  guint64 mnt_id_old;
   gboolean read_only;
 } VcmSysMountBrief;
 
-gboolean vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point,
-                                  int *out_errno);
+gboolean vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, int *out_errno);
 
 /* Everything a mountinfo line says of mount @id (for a mount table entry),
  * raw: the options as the kernel's flags and its fs-specific option string.
  * Fails with ENOSYS where the kernel lacks a field (sb_source before 6.14). */
 typedef struct {
-  guint64  mnt_id_old;
-  guint64  parent_id_old;
-  guint    dev_major;
-  guint    dev_minor;
-  guint32  sb_flags;        /* SB_RDONLY, SB_SYNCHRONOUS, SB_DIRSYNC, SB_LAZYTIME */
-  guint64  mnt_attr;        /* MOUNT_ATTR_* */
-  const char *propagation;  /* as VcmSysMount's */
-  char    *root;
-  char    *point;
-  char    *fs_type;         /* "type" or "type.subtype", as in mountinfo */
-  char    *sb_source;
-  char    *mnt_opts;        /* the filesystem's own options, "" when none */
+  guint64 mnt_id_old;
+  guint64 parent_id_old;
+  guint dev_major;
+  guint dev_minor;
+  guint32 sb_flags;        /* SB_RDONLY, SB_SYNCHRONOUS, SB_DIRSYNC, SB_LAZYTIME */
+  guint64 mnt_attr;        /* MOUNT_ATTR_* */
+  const char *propagation; /* as VcmSysMount's */
+  char *root;
+  char *point;
+  char *fs_type; /* "type" or "type.subtype", as in mountinfo */
+  char *sb_source;
+  char *mnt_opts; /* the filesystem's own options, "" when none */
 } VcmSysMountFull;
 
 gboolean vcm_sys_statmount_full (guint64 id, VcmSysMountFull *out, int *out_errno);
-void     vcm_sys_mount_full_clear (VcmSysMountFull *mount);
+void vcm_sys_mount_full_clear (VcmSysMountFull *mount);
 
 G_END_DECLS

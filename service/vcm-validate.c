@@ -11,7 +11,7 @@
 #include "vcm-error.h"
 #include "vcm-validate.h"
 
-#define VCM_ID_MAX_LEN 128
+#define VCM_ID_MAX_LEN      128
 #define VCM_QUOTE_MAX_CHARS 64
 
 char *
@@ -49,9 +49,7 @@ id_char_ok (char c, gboolean first)
 }
 
 gboolean
-vcm_validate_id (const char *arg_name,
-                 const char *id,
-                 GError    **error)
+vcm_validate_id (const char *arg_name, const char *id, GError **error)
 {
   gsize i;
 
@@ -59,8 +57,7 @@ vcm_validate_id (const char *arg_name,
 
   if (id == NULL || id[0] == '\0')
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: must not be empty", arg_name);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: must not be empty", arg_name);
       return FALSE;
     }
 
@@ -70,8 +67,7 @@ vcm_validate_id (const char *arg_name,
         {
           g_autofree char *quoted = vcm_validate_quote (id);
           g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                       "%s: must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ (got '%s')",
-                       arg_name, quoted);
+                       "%s: must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$ (got '%s')", arg_name, quoted);
           return FALSE;
         }
     }
@@ -80,8 +76,8 @@ vcm_validate_id (const char *arg_name,
    * explicit so a change to that rule cannot let them through. */
   if (g_str_equal (id, ".") || g_str_equal (id, ".."))
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: must not be '.' or '..'", arg_name);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: must not be '.' or '..'",
+                   arg_name);
       return FALSE;
     }
 
@@ -89,32 +85,29 @@ vcm_validate_id (const char *arg_name,
 }
 
 gboolean
-vcm_validate_absolute_path (const char *arg_name,
-                            const char *path,
-                            GError    **error)
+vcm_validate_absolute_path (const char *arg_name, const char *path, GError **error)
 {
   g_return_val_if_fail (arg_name != NULL, FALSE);
 
   if (path == NULL || path[0] == '\0')
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: must not be empty", arg_name);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: must not be empty", arg_name);
       return FALSE;
     }
 
   if (strnlen (path, PATH_MAX) >= PATH_MAX)
     {
       g_autofree char *quoted = vcm_validate_quote (path);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: longer than %d bytes (got '%s')", arg_name, PATH_MAX - 1, quoted);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: longer than %d bytes (got '%s')",
+                   arg_name, PATH_MAX - 1, quoted);
       return FALSE;
     }
 
   if (!g_utf8_validate (path, -1, NULL))
     {
       g_autofree char *quoted = vcm_validate_quote (path);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                   "%s: not valid UTF-8 (got '%s')", arg_name, quoted);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: not valid UTF-8 (got '%s')",
+                   arg_name, quoted);
       return FALSE;
     }
 
@@ -132,7 +125,7 @@ vcm_validate_absolute_path (const char *arg_name,
 char *
 vcm_path_normalize (const char *path)
 {
-  g_autoptr(GString) out = NULL;
+  g_autoptr (GString) out = NULL;
   const char *p;
 
   g_return_val_if_fail (path != NULL, NULL);
@@ -179,15 +172,13 @@ vcm_path_normalize (const char *path)
 }
 
 gboolean
-vcm_path_has_prefix (const char *path,
-                     const char *prefix)
+vcm_path_has_prefix (const char *path, const char *prefix)
 {
   return vcm_path_relative_to (path, prefix) != NULL;
 }
 
 const char *
-vcm_path_relative_to (const char *path,
-                      const char *prefix)
+vcm_path_relative_to (const char *path, const char *prefix)
 {
   gsize plen;
 
@@ -216,9 +207,7 @@ vcm_path_is_system_mount (const char *path)
 }
 
 gboolean
-vcm_path_host_device_rule (const char *path,
-                           gboolean    exists,
-                           guint       mode)
+vcm_path_host_device_rule (const char *path, gboolean exists, guint mode)
 {
   g_return_val_if_fail (path != NULL, FALSE);
 

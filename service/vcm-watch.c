@@ -47,25 +47,25 @@
 #include "vcm-validate.h"
 #include "vcm-watch.h"
 
-#define COALESCE_MS 10
-#define COALESCE_MAX_MS 40   /* in a burst: a batch of BATCH_LARGE events or more doubles it */
-#define BATCH_LARGE 16
-#define CHECK_MS 200        /* at least; CHECK_FACTOR times as long as the last check took */
-#define CHECK_FACTOR 50     /* ~2 % of a core at most, however many rootfs */
-#define CHECK_MAX_MS 2000
-#define CHECK_SYNC_MAX 64   /* fewer tracked rootfs are checked in the main thread */
-#define MAX_PARENTS 4096   /* parents remembered; forgotten all at once beyond */
-#define PARENT_UNRELATED 1 /* its mount point is neither beneath nor above the shared dir */
+#define COALESCE_MS      10
+#define COALESCE_MAX_MS  40 /* in a burst: a batch of BATCH_LARGE events or more doubles it */
+#define BATCH_LARGE      16
+#define CHECK_MS         200 /* at least; CHECK_FACTOR times as long as the last check took */
+#define CHECK_FACTOR     50  /* ~2 % of a core at most, however many rootfs */
+#define CHECK_MAX_MS     2000
+#define CHECK_SYNC_MAX   64   /* fewer tracked rootfs are checked in the main thread */
+#define MAX_PARENTS      4096 /* parents remembered; forgotten all at once beyond */
+#define PARENT_UNRELATED 1    /* its mount point is neither beneath nor above the shared dir */
 #define PARENT_RELATED   2
 
 typedef struct _Tracked Tracked;
 
 struct _Tracked {
-  VcmRootfs  *rootfs;
-  GHashTable *submounts;   /* mount ID (guint64 *) set; NULL when empty (the usual case) */
-  VcmWatch   *watch;       /* set while indexed by unique ID (mount notifications) */
-  GHashTable *sub_unique;  /* SubId set of the submounts, by unique ID; NULL when none */
-  char        key[];       /* "sbx/cid", the key in VcmWatch.tracked */
+  VcmRootfs *rootfs;
+  GHashTable *submounts;  /* mount ID (guint64 *) set; NULL when empty (the usual case) */
+  VcmWatch *watch;        /* set while indexed by unique ID (mount notifications) */
+  GHashTable *sub_unique; /* SubId set of the submounts, by unique ID; NULL when none */
+  char key[];             /* "sbx/cid", the key in VcmWatch.tracked */
 };
 
 /* A submount by unique ID (the hash key: the first 64 bits) with its mountinfo ID. */
@@ -77,73 +77,76 @@ typedef struct {
 /* One read of the kernel's table and what it says about the rootfs set:
  * computed in a worker thread (it only reads), applied in the main thread. */
 typedef struct {
-  guint64        seq;
+  guint64 seq;
   VcmMountTable *table;
-  GPtrArray     *rootfs;      /* VcmRootfs, sorted */
-  GPtrArray     *submounts;   /* parallel to rootfs: GHashTable sets of mount IDs, or NULL */
+  GPtrArray *rootfs;    /* VcmRootfs, sorted */
+  GPtrArray *submounts; /* parallel to rootfs: GHashTable sets of mount IDs, or NULL */
 } Reading;
 
 struct _VcmWatch {
-  GObject               parent;
-  char                 *shared_dir;
-  GCancellable         *cancellable;      /* cancelled at dispose: work in threads is void */
-  guint                 hold;             /* vcm_watch_hold() depth */
-  GPtrArray            *held;             /* HeldChange told at the last vcm_watch_release() */
+  GObject parent;
+  char *shared_dir;
+  GCancellable *cancellable; /* cancelled at dispose: work in threads is void */
+  guint hold;                /* vcm_watch_hold() depth */
+  GPtrArray *held;           /* HeldChange told at the last vcm_watch_release() */
   struct libmnt_monitor *monitor;
-  int                   monitor_fd;
-  guint                 monitor_source;
-  guint                 refresh_source;
-  gboolean              stale;            /* the kernel changed since the last read began */
-  gboolean              read_in_flight;
-  guint64               read_seq;         /* sequence of the last read begun */
-  guint64               applied_seq;      /* of the last reading applied */
-  GHashTable           *local_changes;    /* "sbx/cid" -> read_seq (guint64 *) when the service
+  int monitor_fd;
+  guint monitor_source;
+  guint refresh_source;
+  gboolean stale; /* the kernel changed since the last read began */
+  gboolean read_in_flight;
+  guint64 read_seq;          /* sequence of the last read begun */
+  guint64 applied_seq;       /* of the last reading applied */
+  GHashTable *local_changes; /* "sbx/cid" -> read_seq (guint64 *) when the service
                                            * last changed or probed that rootfs: a reading
                                            * begun no later is older than that, for that key */
-  VcmMountTable        *table;
-  GHashTable           *tracked;     /* "sbx/cid" -> Tracked */
-  guint64               generation;
-  guint                 refresh_count;
+  VcmMountTable *table;
+  GHashTable *tracked; /* "sbx/cid" -> Tracked */
+  guint64 generation;
+  guint refresh_count;
 
   /* mount notifications; NULL: the libmount monitor + full re-read path */
-  VcmMntNotify         *notify;
-  guint                 notify_source;
-  GHashTable           *by_unique;        /* unique ID (guint64 *, borrowed) -> Tracked: every
+  VcmMntNotify *notify;
+  guint notify_source;
+  GHashTable *by_unique;  /* unique ID (guint64 *, borrowed) -> Tracked: every
                                            * tracked rootfs and submount with a known one */
-  gboolean              reread_wanted;    /* a full read is needed (overflow, lost track) */
-  gboolean              events_seen;      /* mount events since the last mountinfo wake-up */
-  gboolean              check_owed;       /* the tracked rootfs must be statmount'ed */
-  guint                 check_source;
-  guint                 coalesce_source;  /* events wait this long to be read in a batch */
-  GHashTable           *parents;          /* unique ID (guint64 *) -> PARENT_*: where a parent
+  gboolean reread_wanted; /* a full read is needed (overflow, lost track) */
+  gboolean events_seen;   /* mount events since the last mountinfo wake-up */
+  gboolean check_owed;    /* the tracked rootfs must be statmount'ed */
+  guint check_source;
+  guint coalesce_source;     /* events wait this long to be read in a batch */
+  GHashTable *parents;       /* unique ID (guint64 *) -> PARENT_*: where a parent
                                            * mount lies, so its children need no path read */
-  gboolean              check_in_flight;  /* a check of the tracked rootfs in a worker thread */
-  gboolean              check_again;      /* another was asked for meanwhile */
-  guint                 check_interval;   /* ms between checks owed to mount events */
-  guint                 check_epoch;      /* bumped by a check in the main thread: older
+  gboolean check_in_flight;  /* a check of the tracked rootfs in a worker thread */
+  gboolean check_again;      /* another was asked for meanwhile */
+  guint check_interval;      /* ms between checks owed to mount events */
+  guint check_epoch;         /* bumped by a check in the main thread: older
                                            * results from a worker are void */
-  gboolean              wakeup_pending;   /* a mountinfo wake-up not yet handled */
-  GArray               *events;           /* VcmMntEvent, reused */
-  guint                 batch_events;     /* events read since the batch began */
-  guint                 coalesce_ms;      /* the batch's delay now */
-  GArray               *table_changes;    /* VcmMountChange: the mounts attached or detached
+  gboolean wakeup_pending;   /* a mountinfo wake-up not yet handled */
+  GArray *events;            /* VcmMntEvent, reused */
+  guint batch_events;        /* events read since the batch began */
+  guint coalesce_ms;         /* the batch's delay now */
+  GArray *table_changes;     /* VcmMountChange: the mounts attached or detached
                                            * since the table was read, to patch it with */
-  GHashTable           *old_ids;          /* unique ID -> mountinfo ID (both direct) of the
+  GHashTable *old_ids;       /* unique ID -> mountinfo ID (both direct) of the
                                            * mounts seen attached: what a detach drops */
-  gboolean              events_uncertain; /* the next batch may hold changes a read saw */
-  guint                 patch_count;
+  gboolean events_uncertain; /* the next batch may hold changes a read saw */
+  guint patch_count;
 };
 
 G_DEFINE_FINAL_TYPE (VcmWatch, vcm_watch, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, N_SIGNALS };
+enum {
+  SIGNAL_CHANGED,
+  N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 /* A change told later: the change and copies of what it points to. */
 typedef struct {
-  VcmChange  change;
+  VcmChange change;
   VcmRootfs *rootfs;
-  GStrv      detached;
+  GStrv detached;
 } HeldChange;
 
 static void
@@ -167,13 +170,20 @@ vcm_change_kind_to_string (VcmChangeKind kind)
 {
   switch (kind)
     {
-    case VCM_CHANGE_MOUNTED:          return "mounted";
-    case VCM_CHANGE_UNMOUNTED:        return "unmounted";
-    case VCM_CHANGE_SUBMOUNT_ADDED:   return "submount-added";
-    case VCM_CHANGE_SUBMOUNT_REMOVED: return "submount-removed";
-    case VCM_CHANGE_REMOUNTED:        return "remounted";
-    case VCM_CHANGE_VANISHED:         return "vanished";
-    default:                          g_assert_not_reached ();
+    case VCM_CHANGE_MOUNTED:
+      return "mounted";
+    case VCM_CHANGE_UNMOUNTED:
+      return "unmounted";
+    case VCM_CHANGE_SUBMOUNT_ADDED:
+      return "submount-added";
+    case VCM_CHANGE_SUBMOUNT_REMOVED:
+      return "submount-removed";
+    case VCM_CHANGE_REMOUNTED:
+      return "remounted";
+    case VCM_CHANGE_VANISHED:
+      return "vanished";
+    default:
+      g_assert_not_reached ();
     }
 }
 
@@ -199,7 +209,7 @@ rootfs_key (const char *sandbox_id, const char *container_id)
 static GHashTable *
 submount_set (VcmMountTable *table, guint64 id)
 {
-  g_autoptr(GPtrArray) below = vcm_mount_table_get_descendants (table, id);
+  g_autoptr (GPtrArray) below = vcm_mount_table_get_descendants (table, id);
   GHashTable *set;
 
   if (below->len == 0)
@@ -270,16 +280,16 @@ reading_take (const char *shared_dir, guint64 seq, GError **error)
   vcm_rootfs_fill_unique_ids (r->rootfs);
   r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) set_unref);
   for (guint i = 0; i < r->rootfs->len; i++)
-    g_ptr_array_add (r->submounts,
-                     submount_set (table, ((VcmRootfs *) r->rootfs->pdata[i])->mount_id));
+    g_ptr_array_add (r->submounts, submount_set (table, ((VcmRootfs *) r->rootfs->pdata[i])->mount_id));
   return r;
 }
 
 static void
-emit (VcmWatch *self, VcmChangeKind kind, const VcmRootfs *rootfs, const char * const *detached)
+emit (VcmWatch *self, VcmChangeKind kind, const VcmRootfs *rootfs, const char *const *detached)
 {
-  VcmChange change = { .generation = ++self->generation, .kind = kind,
-                       .rootfs = rootfs, .detached = detached };
+  VcmChange change = {
+    .generation = ++self->generation, .kind = kind, .rootfs = rootfs, .detached = detached
+  };
   HeldChange *h;
 
   if (self->hold == 0)
@@ -292,7 +302,7 @@ emit (VcmWatch *self, VcmChangeKind kind, const VcmRootfs *rootfs, const char * 
   h->detached = g_strdupv ((char **) detached);
   h->change = change;
   h->change.rootfs = h->rootfs;
-  h->change.detached = (const char * const *) h->detached;
+  h->change.detached = (const char *const *) h->detached;
   g_ptr_array_add (self->held, h);
 }
 
@@ -305,7 +315,7 @@ vcm_watch_hold (VcmWatch *self)
 void
 vcm_watch_release (VcmWatch *self)
 {
-  g_autoptr(GPtrArray) held = NULL;
+  g_autoptr (GPtrArray) held = NULL;
 
   g_return_if_fail (self->hold > 0);
   if (--self->hold > 0 || self->held->len == 0)
@@ -318,8 +328,12 @@ vcm_watch_release (VcmWatch *self)
 
 /* Emits @kind once for each ID in @a that is not in @b (either may be NULL). */
 static void
-emit_difference (VcmWatch *self, GHashTable *a, GHashTable *b, VcmChangeKind kind,
-                 const VcmRootfs *rootfs, gboolean emit_changes)
+emit_difference (VcmWatch *self,
+                 GHashTable *a,
+                 GHashTable *b,
+                 VcmChangeKind kind,
+                 const VcmRootfs *rootfs,
+                 gboolean emit_changes)
 {
   GHashTableIter iter;
   gpointer id;
@@ -369,8 +383,7 @@ same_mount (const VcmRootfs *a, const VcmRootfs *b)
 /* Emits one change per difference between what is tracked at @key and what
  * is mounted there now (@now NULL: nothing), and tracks the latter. */
 static void
-diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *subs,
-          gboolean emit_changes)
+diff_one (VcmWatch *self, const char *key, const VcmRootfs *now, GHashTable *subs, gboolean emit_changes)
 {
   Tracked *t = g_hash_table_lookup (self->tracked, key);
 
@@ -460,8 +473,8 @@ prune_local_changes (VcmWatch *self)
 static void
 diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
 {
-  g_autoptr(GHashTable) now_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) now_by_key = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer key, value;
 
@@ -481,7 +494,7 @@ diff_against (VcmWatch *self, Reading *r, gboolean emit_changes)
       if (now == NULL || !same_mount (((Tracked *) value)->rootfs, now))
         g_ptr_array_add (gone, g_strdup (key));
     }
-  g_ptr_array_sort (gone, (GCompareFunc) g_strcmp0);   /* deterministic order */
+  g_ptr_array_sort (gone, (GCompareFunc) g_strcmp0); /* deterministic order */
   for (guint i = 0; i < gone->len; i++)
     diff_one (self, gone->pdata[i], NULL, NULL, emit_changes);
 
@@ -552,7 +565,7 @@ static void schedule_refresh (VcmWatch *self);
 static void drain_events (VcmWatch *self);
 
 typedef struct {
-  char   *shared_dir;
+  char *shared_dir;
   guint64 seq;
 } ReadArgs;
 
@@ -582,14 +595,14 @@ static void
 on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   VcmWatch *self = VCM_WATCH (source);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   Reading *r = g_task_propagate_pointer (G_TASK (result), &error);
 
   self->read_in_flight = FALSE;
   if (g_cancellable_is_cancelled (self->cancellable))
     {
       g_clear_pointer (&r, reading_free);
-      return;   /* disposed meanwhile */
+      return; /* disposed meanwhile */
     }
   if (r == NULL)
     g_warning ("Cannot re-read the mount table: %s", error->message);
@@ -608,13 +621,13 @@ start_async_read (VcmWatch *self)
   ReadArgs *args;
 
   if (self->read_in_flight)
-    return;   /* its completion looks at self->stale */
-  drain_events (self);   /* what the events said so far is in the read */
+    return;            /* its completion looks at self->stale */
+  drain_events (self); /* what the events said so far is in the read */
   args = g_new0 (ReadArgs, 1);
   args->shared_dir = g_strdup (self->shared_dir);
   args->seq = begin_read (self);
   self->read_in_flight = TRUE;
-  task = g_task_new (self, self->cancellable, on_read_done, NULL);   /* holds self */
+  task = g_task_new (self, self->cancellable, on_read_done, NULL); /* holds self */
   g_task_set_task_data (task, args, read_args_free);
   g_task_run_in_thread (task, read_in_thread);
   g_object_unref (task);
@@ -698,7 +711,7 @@ add_sub_unique (VcmWatch *self, Tracked *t, guint64 unique, guint64 old)
 static void
 index_subs (VcmWatch *self, Tracked *t)
 {
-  g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
   GHashTableIter iter;
   gpointer key;
 
@@ -726,9 +739,9 @@ index_subs (VcmWatch *self, Tracked *t)
             {
               int e = errno;
               if (e == ENOENT)
-                break;   /* gone meanwhile: its detach event follows */
-              g_warning ("Mount watch: cannot list the submounts of %s: %s",
-                         t->rootfs->mount_point, g_strerror (e));
+                break; /* gone meanwhile: its detach event follows */
+              g_warning ("Mount watch: cannot list the submounts of %s: %s", t->rootfs->mount_point,
+                         g_strerror (e));
               want_reread (self, "a rootfs's submounts cannot be listed");
               return;
             }
@@ -738,9 +751,9 @@ index_subs (VcmWatch *self, Tracked *t)
               int errsv = 0;
 
               if (g_hash_table_contains (self->by_unique, &batch[j]))
-                continue;   /* seen (a kernel that lists grandchildren too) */
+                continue; /* seen (a kernel that lists grandchildren too) */
               if (!vcm_sys_statmount_brief (batch[j], &m, NULL, &errsv))
-                continue;   /* gone meanwhile */
+                continue; /* gone meanwhile */
               add_sub_unique (self, t, batch[j], m.mnt_id_old);
               g_array_append_val (todo, batch[j]);
             }
@@ -759,10 +772,11 @@ static void
 probe_key (VcmWatch *self, const char *sandbox_id, const char *container_id)
 {
   g_autofree char *key = rootfs_key (sandbox_id, container_id);
-  g_autofree char *path = g_build_filename (self->shared_dir, sandbox_id, container_id, VCM_ROOTFS_DIR, NULL);
+  g_autofree char *path =
+    g_build_filename (self->shared_dir, sandbox_id, container_id, VCM_ROOTFS_DIR, NULL);
   g_autofree char *point = NULL;
-  g_autoptr(VcmRootfs) now = NULL;
-  g_autoptr(GHashTable) subs = NULL;
+  g_autoptr (VcmRootfs) now = NULL;
+  g_autoptr (GHashTable) subs = NULL;
   vcm_autofd int fd = open (path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   guint64 old = 0, unique = 0;
   gboolean root = FALSE;
@@ -776,7 +790,7 @@ probe_key (VcmWatch *self, const char *sandbox_id, const char *container_id)
         {
           if (errsv != ENOENT)
             want_reread (self, "statmount of a rootfs failed");
-          return;   /* ENOENT: detached meanwhile, its event follows */
+          return; /* ENOENT: detached meanwhile, its event follows */
         }
       if (g_str_equal (point, path))
         now = vcm_rootfs_new (sandbox_id, container_id, point, old, m.read_only);
@@ -794,7 +808,7 @@ probe_key (VcmWatch *self, const char *sandbox_id, const char *container_id)
       /* submounts: the usual rootfs has none, one listmount says so */
       if (vcm_sys_listmount (unique, 0, &child, 1) > 0)
         {
-          g_autoptr(GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+          g_autoptr (GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
 
           subs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
           g_array_append_val (todo, unique);
@@ -823,7 +837,7 @@ probe_key (VcmWatch *self, const char *sandbox_id, const char *container_id)
         }
     }
   diff_one (self, key, now, subs, TRUE);
-  record_local_change (self, key);   /* a full read begun before this is older, for this rootfs */
+  record_local_change (self, key); /* a full read begun before this is older, for this rootfs */
 }
 
 /* @point relative to the shared dir split in components, or NULL when not beneath it. */
@@ -867,12 +881,13 @@ parent_unrelated (VcmWatch *self, guint64 parent)
     {
       pp = vcm_sys_statmount_point (parent, &errsv);
       if (pp == NULL)
-        return FALSE;   /* gone or unknown: read the child's own path */
+        return FALSE; /* gone or unknown: read the child's own path */
       if (g_hash_table_size (self->parents) >= MAX_PARENTS)
         g_hash_table_remove_all (self->parents);
       cls = GINT_TO_POINTER (vcm_path_has_prefix (pp, self->shared_dir) ||
-                             vcm_path_has_prefix (self->shared_dir, pp)
-                             ? PARENT_RELATED : PARENT_UNRELATED);
+                                 vcm_path_has_prefix (self->shared_dir, pp)
+                               ? PARENT_RELATED
+                               : PARENT_UNRELATED);
       g_hash_table_insert (self->parents, g_memdup2 (&parent, sizeof parent), cls);
     }
   return GPOINTER_TO_INT (cls) == PARENT_UNRELATED;
@@ -882,7 +897,7 @@ static void
 on_attached (VcmWatch *self, guint64 id)
 {
   Tracked *known = g_hash_table_lookup (self->by_unique, &id);
-  g_auto(GStrv) parts = NULL;
+  g_auto (GStrv) parts = NULL;
   VcmSysMountBrief m;
   Tracked *owner;
   int errsv = 0;
@@ -895,7 +910,7 @@ on_attached (VcmWatch *self, guint64 id)
         {
           if (errsv != ENOENT)
             want_reread (self, "statmount of an attached mount failed");
-          return;   /* ENOENT: detached again already; nothing to follow */
+          return; /* ENOENT: detached again already; nothing to follow */
         }
       note_old_id (self, id, m.mnt_id_old);
       owner = g_hash_table_lookup (self->by_unique, &m.parent_id);
@@ -935,17 +950,17 @@ on_attached (VcmWatch *self, guint64 id)
     {
       if (errsv != ENOENT)
         want_reread (self, "statmount of an attached mount failed");
-      return;   /* ENOENT: detached again already; nothing to follow */
+      return; /* ENOENT: detached again already; nothing to follow */
     }
   note_old_id (self, id, m.mnt_id_old);
   if (known != NULL && known->rootfs->unique_id == id)
     {
-      if (!g_str_equal (point, known->rootfs->mount_point))   /* moved away */
+      if (!g_str_equal (point, known->rootfs->mount_point)) /* moved away */
         probe_key (self, known->rootfs->sandbox_id, known->rootfs->container_id);
-      return;   /* the service's own mount, or one seen by a probe */
+      return; /* the service's own mount, or one seen by a probe */
     }
   if (known != NULL)
-    return;   /* a submount already known (a probe came first) */
+    return; /* a submount already known (a probe came first) */
 
   /* a mount on the shared dir or above it may hide rootfs: read the table */
   if (vcm_path_has_prefix (self->shared_dir, point))
@@ -959,7 +974,7 @@ on_attached (VcmWatch *self, guint64 id)
     }
   parts = split_beneath_shared (self, point);
   if (parts == NULL)
-    return;   /* elsewhere: the usual foreign mount, one statmount was all */
+    return; /* elsewhere: the usual foreign mount, one statmount was all */
   n = g_strv_length (parts);
   if (n < 3 || !g_str_equal (parts[2], VCM_ROOTFS_DIR) ||
       !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
@@ -983,15 +998,15 @@ on_detached (VcmWatch *self, guint64 id)
   VcmSysMountBrief m;
   int errsv = 0;
 
-  g_hash_table_remove (self->parents, &id);   /* it may come back elsewhere (a move) */
+  g_hash_table_remove (self->parents, &id); /* it may come back elsewhere (a move) */
   if (t == NULL)
-    return;   /* not a rootfs or a submount of one: nothing to report */
+    return; /* not a rootfs or a submount of one: nothing to report */
   if (t->rootfs->unique_id == id)
     {
       g_autofree char *sbx = g_strdup (t->rootfs->sandbox_id);
       g_autofree char *cid = g_strdup (t->rootfs->container_id);
 
-      probe_key (self, sbx, cid);   /* vanished, or uncovered another */
+      probe_key (self, sbx, cid); /* vanished, or uncovered another */
       return;
     }
   /* a submount: if its rootfs went with it (a lazy unmount of the tree
@@ -1041,7 +1056,7 @@ note_table_change (VcmWatch *self, const VcmMntEvent *ev)
       c.not_in_table = !self->events_uncertain && !self->read_in_flight;
     }
   if (self->stale || self->table_changes == NULL)
-    return;   /* a full read comes anyway */
+    return; /* a full read comes anyway */
   g_array_append_val (self->table_changes, c);
   if (self->table_changes->len > MAX (256, vcm_mount_table_get_size (self->table) / 4))
     {
@@ -1054,7 +1069,7 @@ note_table_change (VcmWatch *self, const VcmMntEvent *ev)
 static void
 drain_events (VcmWatch *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (self->notify == NULL)
     return;
@@ -1082,7 +1097,8 @@ drain_events (VcmWatch *self)
       switch (ev->kind)
         {
         case VCM_MNT_OVERFLOW:
-          g_message ("Mount watch: the kernel's mount event queue overflowed; re-reading the mount table");
+          g_message (
+            "Mount watch: the kernel's mount event queue overflowed; re-reading the mount table");
           want_reread (self, "queue overflow");
           break;
         case VCM_MNT_ATTACHED:
@@ -1120,16 +1136,16 @@ on_coalesce_timeout (gpointer user_data)
 
   self->coalesce_source = 0;
   if (self->notify != NULL && self->notify_source == 0)
-    self->notify_source = g_unix_fd_add (vcm_mnt_notify_get_fd (self->notify), G_IO_IN,
-                                         on_notify_event, self);
+    self->notify_source =
+      g_unix_fd_add (vcm_mnt_notify_get_fd (self->notify), G_IO_IN, on_notify_event, self);
   if (self->monitor_source == 0)
     self->monitor_source = g_unix_fd_add (self->monitor_fd, G_IO_IN, on_monitor_event, self);
   if (self->wakeup_pending)
     on_wakeup (self);
   else
     drain_events (self);
-  self->coalesce_ms = self->batch_events >= BATCH_LARGE ? MIN (self->coalesce_ms * 2, COALESCE_MAX_MS)
-                                                        : COALESCE_MS;
+  self->coalesce_ms =
+    self->batch_events >= BATCH_LARGE ? MIN (self->coalesce_ms * 2, COALESCE_MAX_MS) : COALESCE_MS;
   self->batch_events = 0;
   return G_SOURCE_REMOVE;
 }
@@ -1162,13 +1178,13 @@ on_notify_event (int fd, GIOCondition condition, gpointer user_data)
 static void
 check_tracked (VcmWatch *self)
 {
-  g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
 
   g_clear_handle_id (&self->check_source, g_source_remove);
   self->check_owed = FALSE;
-  self->check_epoch++;   /* a check in flight began earlier: its results are void */
+  self->check_epoch++; /* a check in flight began earlier: its results are void */
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -1187,7 +1203,7 @@ check_tracked (VcmWatch *self)
   g_ptr_array_sort (probe, (GCompareFunc) g_strcmp0);
   for (guint i = 0; i < probe->len; i++)
     {
-      g_auto(GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
+      g_auto (GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
 
       probe_key (self, ids[0], ids[1]);
     }
@@ -1196,16 +1212,16 @@ check_tracked (VcmWatch *self)
 /* The same check in a worker thread (statmount only reads): with thousands
  * of rootfs it takes milliseconds the main loop should not wait for. */
 typedef struct {
-  char   *key;
+  char *key;
   guint64 unique;
-  int     state;     /* from the worker: 0 read-write, 1 read-only, -1 gone, -2 error */
+  int state; /* from the worker: 0 read-write, 1 read-only, -1 gone, -2 error */
 } CheckItem;
 
 typedef struct {
-  guint64 seq;       /* as a read's: local changes from then on win */
-  guint   epoch;
-  gint64  begun;     /* monotonic, us */
-  GArray *items;     /* CheckItem */
+  guint64 seq; /* as a read's: local changes from then on win */
+  guint epoch;
+  gint64 begun;  /* monotonic, us */
+  GArray *items; /* CheckItem */
 } Check;
 
 static void
@@ -1253,15 +1269,15 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   VcmWatch *self = VCM_WATCH (source);
   Check *c = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
 
   self->check_in_flight = FALSE;
   if (g_cancellable_is_cancelled (self->cancellable))
-    return;   /* disposed meanwhile */
+    return; /* disposed meanwhile */
   /* checks owed to mount events come at most this often: at most ~2 % of
    * the time goes to them, however many rootfs there are */
-  self->check_interval = (guint) CLAMP ((g_get_monotonic_time () - c->begun) / 1000 * CHECK_FACTOR,
-                                        CHECK_MS, CHECK_MAX_MS);
+  self->check_interval =
+    (guint) CLAMP ((g_get_monotonic_time () - c->begun) / 1000 * CHECK_FACTOR, CHECK_MS, CHECK_MAX_MS);
   if (c->epoch == self->check_epoch && self->notify != NULL)
     for (guint i = 0; i < c->items->len; i++)
       {
@@ -1270,7 +1286,7 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
         Tracked *t = g_hash_table_lookup (self->tracked, it->key);
 
         if ((changed != NULL && c->seq <= *changed) || t == NULL || t->rootfs->unique_id != it->unique)
-          continue;   /* changed since the check began: the newer knowledge stands */
+          continue; /* changed since the check began: the newer knowledge stands */
         if (it->state == -1)
           g_ptr_array_add (probe, g_strdup (it->key));
         else if (it->state == -2)
@@ -1283,7 +1299,7 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
       }
   for (guint i = 0; i < probe->len; i++)
     {
-      g_auto(GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
+      g_auto (GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
 
       probe_key (self, ids[0], ids[1]);
     }
@@ -1302,7 +1318,7 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_check (VcmWatch *self)
 {
-  g_autoptr(GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) probe = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer value;
   Check *c;
@@ -1310,7 +1326,7 @@ start_check (VcmWatch *self)
 
   if (self->check_in_flight)
     {
-      self->check_again = TRUE;   /* this one may have begun before the change */
+      self->check_again = TRUE; /* this one may have begun before the change */
       return;
     }
   if (g_hash_table_size (self->tracked) < CHECK_SYNC_MAX)
@@ -1334,19 +1350,19 @@ start_check (VcmWatch *self)
 
       if (t->rootfs->unique_id == 0)
         {
-          g_ptr_array_add (probe, it.key);   /* never identified: by path, now */
+          g_ptr_array_add (probe, it.key); /* never identified: by path, now */
           continue;
         }
       g_array_append_val (c->items, it);
     }
   self->check_in_flight = TRUE;
-  task = g_task_new (self, self->cancellable, on_check_done, NULL);   /* holds self */
+  task = g_task_new (self, self->cancellable, on_check_done, NULL); /* holds self */
   g_task_set_task_data (task, c, check_free);
   g_task_run_in_thread (task, check_in_thread);
   g_object_unref (task);
   for (guint i = 0; i < probe->len; i++)
     {
-      g_auto(GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
+      g_auto (GStrv) ids = g_strsplit (probe->pdata[i], "/", 2);
 
       probe_key (self, ids[0], ids[1]);
     }
@@ -1387,7 +1403,7 @@ on_wakeup (VcmWatch *self)
   self->events_seen = FALSE;
   self->check_owed = TRUE;
   if (self->check_in_flight)
-    self->check_again = TRUE;   /* it may have begun before the change */
+    self->check_again = TRUE; /* it may have begun before the change */
   else if (self->check_source == 0)
     self->check_source = g_timeout_add (MAX (self->check_interval, CHECK_MS), on_check_timeout, self);
 }
@@ -1410,8 +1426,8 @@ statmount_works (GError **error)
     errsv = errno;
   if (errsv == 0)
     return TRUE;
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-               "no statmount(2)/listmount(2): %s", g_strerror (errsv));
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no statmount(2)/listmount(2): %s",
+               g_strerror (errsv));
   return FALSE;
 }
 
@@ -1424,7 +1440,7 @@ on_monitor_event (int fd, GIOCondition condition, gpointer user_data)
   if (self->notify != NULL)
     {
       self->wakeup_pending = TRUE;
-      self->monitor_source = 0;   /* watched again once the batch is handled */
+      self->monitor_source = 0; /* watched again once the batch is handled */
       coalesce (self);
       return G_SOURCE_REMOVE;
     }
@@ -1464,7 +1480,7 @@ vcm_watch_finalize (GObject *object)
 
   g_clear_pointer (&self->monitor, mnt_unref_monitor);
   g_clear_pointer (&self->table, vcm_mount_table_unref);
-  g_clear_pointer (&self->tracked, g_hash_table_unref);   /* unindexes: before by_unique */
+  g_clear_pointer (&self->tracked, g_hash_table_unref); /* unindexes: before by_unique */
   g_clear_pointer (&self->by_unique, g_hash_table_unref);
   g_clear_pointer (&self->parents, g_hash_table_unref);
   g_clear_pointer (&self->notify, vcm_mnt_notify_free);
@@ -1492,8 +1508,8 @@ vcm_watch_class_init (VcmWatchClass *klass)
    *
    * A rootfs change, made by the service or not: every one, in order.
    */
-  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+  signals[SIGNAL_CHANGED] = g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                          NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
 }
 
 static void
@@ -1514,10 +1530,9 @@ vcm_watch_init (VcmWatch *self)
 }
 
 VcmWatch *
-vcm_watch_new (const char *shared_dir,
-               GError    **error)
+vcm_watch_new (const char *shared_dir, GError **error)
 {
-  g_autoptr(VcmWatch) self = g_object_new (VCM_TYPE_WATCH, NULL);
+  g_autoptr (VcmWatch) self = g_object_new (VCM_TYPE_WATCH, NULL);
   Reading *first;
   int r;
 
@@ -1525,23 +1540,25 @@ vcm_watch_new (const char *shared_dir,
 
   /* mount notifications first: nothing that happens during the first read is missed */
   {
-    g_autoptr(GError) why = NULL;
+    g_autoptr (GError) why = NULL;
 
     if (statmount_works (&why))
       self->notify = vcm_mnt_notify_new (&why);
     if (self->notify != NULL)
       {
-        self->notify_source = g_unix_fd_add (vcm_mnt_notify_get_fd (self->notify), G_IO_IN,
-                                             on_notify_event, self);
+        self->notify_source =
+          g_unix_fd_add (vcm_mnt_notify_get_fd (self->notify), G_IO_IN, on_notify_event, self);
         g_message ("Mount watch: following mount notifications (fanotify), reading only the "
                    "mounts they name");
       }
     else if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
       g_message ("Mount watch: no mount notifications here (%s); re-reading the mount table "
-                 "on every change", why->message);
+                 "on every change",
+                 why->message);
     else
       g_warning ("Mount watch: cannot use mount notifications (%s); re-reading the mount table "
-                 "on every change", why->message);
+                 "on every change",
+                 why->message);
   }
 
   self->monitor = mnt_new_monitor ();
@@ -1555,8 +1572,7 @@ vcm_watch_new (const char *shared_dir,
     self->monitor_fd = mnt_monitor_get_fd (self->monitor);
   if (r < 0 || self->monitor_fd < 0)
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot watch the kernel's mount table: %s",
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot watch the kernel's mount table: %s",
                    g_strerror (r < 0 ? -r : -self->monitor_fd));
       return NULL;
     }
@@ -1568,7 +1584,7 @@ vcm_watch_new (const char *shared_dir,
   self->table = vcm_mount_table_ref (first->table);
   self->applied_seq = first->seq;
   self->refresh_count = 1;
-  diff_against (self, first, FALSE);   /* what is mounted at start is known, not news */
+  diff_against (self, first, FALSE); /* what is mounted at start is known, not news */
   reading_free (first);
   return g_steal_pointer (&self);
 }
@@ -1597,7 +1613,7 @@ VcmMountTable *
 vcm_watch_get_table (gpointer watch, gboolean force_refresh)
 {
   VcmWatch *self = watch;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   bring_up_to_date (self);
   /* With mount notifications the table follows the events: patched with
@@ -1606,9 +1622,9 @@ vcm_watch_get_table (gpointer watch, gboolean force_refresh)
   if (self->notify != NULL && !force_refresh && !self->stale && !self->reread_wanted &&
       !self->read_in_flight && self->table_changes->len > 0)
     {
-      VcmMountTable *patched = vcm_mount_table_patch (self->table,
-                                                      (const VcmMountChange *) self->table_changes->data,
-                                                      self->table_changes->len, &error);
+      VcmMountTable *patched =
+        vcm_mount_table_patch (self->table, (const VcmMountChange *) self->table_changes->data,
+                               self->table_changes->len, &error);
 
       g_array_set_size (self->table_changes, 0);
       if (patched != NULL)
@@ -1658,25 +1674,27 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
       emit (self, VCM_CHANGE_VANISHED, old->rootfs, NULL);
       g_hash_table_remove (self->tracked, k);
     }
-  copy = vcm_rootfs_new (rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point,
-                         rootfs->mount_id, rootfs->read_only);
+  copy = vcm_rootfs_new (rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point, rootfs->mount_id,
+                         rootfs->read_only);
   copy->unique_id = rootfs->unique_id;
-  track (self, copy, NULL);   /* cloned without its submounts: none */
+  track (self, copy, NULL); /* cloned without its submounts: none */
   record_local_change (self, k);
   emit (self, VCM_CHANGE_MOUNTED, copy, NULL);
 }
 
 void
-vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
-                          const char *container_id, const char * const *detached)
+vcm_watch_note_unmounted (VcmWatch *self,
+                          const char *sandbox_id,
+                          const char *container_id,
+                          const char *const *detached)
 {
   g_autofree char *k = rootfs_key (sandbox_id, container_id);
-  g_autoptr(VcmRootfs) gone = NULL;
+  g_autoptr (VcmRootfs) gone = NULL;
   Tracked *t = g_hash_table_lookup (self->tracked, k);
 
   if (t != NULL)
     {
-      unindex (t);   /* while it still has its rootfs */
+      unindex (t); /* while it still has its rootfs */
       gone = g_steal_pointer (&t->rootfs);
       t->rootfs = NULL;
       g_hash_table_remove (self->tracked, k);
@@ -1692,7 +1710,7 @@ vcm_watch_note_unmounted (VcmWatch *self, const char *sandbox_id,
 }
 
 void
-vcm_watch_sync_rootfs (VcmWatch   *self,
+vcm_watch_sync_rootfs (VcmWatch *self,
                        const char *sandbox_id,
                        const char *container_id,
                        const VcmRootfs *now,
@@ -1701,20 +1719,20 @@ vcm_watch_sync_rootfs (VcmWatch   *self,
   g_autofree char *k = rootfs_key (sandbox_id, container_id);
 
   diff_one (self, k, now, submounts, TRUE);
-  record_local_change (self, k);   /* readings begun before this are older, for this rootfs */
+  record_local_change (self, k); /* readings begun before this are older, for this rootfs */
 }
 
 GPtrArray *
 vcm_watch_list_rootfs (VcmWatch *self, const char *sandbox_id)
 {
-  g_autoptr(GPtrArray) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) result = NULL;
+  g_autoptr (GError) error = NULL;
   GHashTableIter iter;
   gpointer value;
 
   if (self->notify == NULL)
     {
-      g_autoptr(VcmMountTable) table = vcm_watch_get_table (self, FALSE);
+      g_autoptr (VcmMountTable) table = vcm_watch_get_table (self, FALSE);
 
       return vcm_rootfs_list_in_table (self->shared_dir, table, sandbox_id);
     }
@@ -1754,8 +1772,7 @@ vcm_watch_sync_live (VcmWatch *self, const char *sandbox_id, const char *contain
   VcmSysMountBrief m;
   int errsv = 0;
 
-  if (self->notify == NULL ||
-      !vcm_validate_id ("sandbox_id", sandbox_id, NULL) ||
+  if (self->notify == NULL || !vcm_validate_id ("sandbox_id", sandbox_id, NULL) ||
       !vcm_validate_id ("container_id", container_id, NULL))
     return FALSE;
   /* the kernel queues a mount's event before the syscall returns: with the
@@ -1794,7 +1811,7 @@ GArray *
 vcm_watch_get_subtree (gpointer watch, guint64 unique_id)
 {
   VcmWatch *self = watch;
-  g_autoptr(GArray) ids = NULL;
+  g_autoptr (GArray) ids = NULL;
   Tracked *t;
   GHashTableIter iter;
   gpointer key;

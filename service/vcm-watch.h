@@ -13,9 +13,9 @@
 G_BEGIN_DECLS
 
 typedef enum {
-  VCM_CHANGE_MOUNTED,            /* a rootfs appeared (made by the service or not) */
-  VCM_CHANGE_UNMOUNTED,          /* the service detached a rootfs */
-  VCM_CHANGE_SUBMOUNT_ADDED,     /* the rest: changes the service did not make */
+  VCM_CHANGE_MOUNTED,        /* a rootfs appeared (made by the service or not) */
+  VCM_CHANGE_UNMOUNTED,      /* the service detached a rootfs */
+  VCM_CHANGE_SUBMOUNT_ADDED, /* the rest: changes the service did not make */
   VCM_CHANGE_SUBMOUNT_REMOVED,
   VCM_CHANGE_REMOUNTED,
   VCM_CHANGE_VANISHED,
@@ -24,10 +24,10 @@ typedef enum {
 const char *vcm_change_kind_to_string (VcmChangeKind kind);
 
 typedef struct {
-  guint64          generation;
-  VcmChangeKind    kind;
+  guint64 generation;
+  VcmChangeKind kind;
   const VcmRootfs *rootfs;
-  const char * const *detached;  /* VCM_CHANGE_UNMOUNTED only */
+  const char *const *detached; /* VCM_CHANGE_UNMOUNTED only */
 } VcmChange;
 
 #define VCM_TYPE_WATCH (vcm_watch_get_type ())
@@ -37,45 +37,44 @@ G_DECLARE_FINAL_TYPE (VcmWatch, vcm_watch, VCM, WATCH, GObject)
  * (no signals for it). The signal "changed" (a const VcmChange *) tells
  * every change, in order. Work in worker threads holds a reference; the
  * last unref cancels it (it lands, does nothing, and drops its reference). */
-VcmWatch *vcm_watch_new (const char *shared_dir,
-                         GError    **error);
+VcmWatch *vcm_watch_new (const char *shared_dir, GError **error);
 
 /* Between hold and release (they nest), changes are kept and told at the
  * last release, in order: an owner holds the watch while it works, so that
  * no change is told in the middle of its work (a table read by the work may
  * bring changes up to date). */
-void vcm_watch_hold    (VcmWatch *watch);
+void vcm_watch_hold (VcmWatch *watch);
 void vcm_watch_release (VcmWatch *watch);
 
 /* A VcmMountTableSource: the cached table, first brought up to date if the
  * kernel reported changes not yet processed (which emits their signals). */
-VcmMountTable *vcm_watch_get_table (gpointer watch,
-                                    gboolean force_refresh);
+VcmMountTable *vcm_watch_get_table (gpointer watch, gboolean force_refresh);
 
 guint64 vcm_watch_get_generation (VcmWatch *watch);
 
 /* The service made these changes: bump the generation, update the snapshot,
  * call the watch func once. The monitor will not report them again. */
-void vcm_watch_note_mounted   (VcmWatch *watch, const VcmRootfs *rootfs);
-void vcm_watch_note_unmounted (VcmWatch *watch, const char *sandbox_id,
-                               const char *container_id, const char * const *detached);
+void vcm_watch_note_mounted (VcmWatch *watch, const VcmRootfs *rootfs);
+void vcm_watch_note_unmounted (VcmWatch *watch,
+                               const char *sandbox_id,
+                               const char *container_id,
+                               const char *const *detached);
 
 /* Brings one rootfs up to date from a live probe of the kernel
  * (vcm_mounter_probe_rootfs: @now NULL when nothing is mounted there),
  * emitting what changed behind the service's back. The service calls it
  * before it acts on that rootfs, so those changes are reported first. */
-void vcm_watch_sync_rootfs (VcmWatch        *watch,
-                            const char      *sandbox_id,
-                            const char      *container_id,
+void vcm_watch_sync_rootfs (VcmWatch *watch,
+                            const char *sandbox_id,
+                            const char *container_id,
                             const VcmRootfs *now,
-                            GHashTable      *submounts);
+                            GHashTable *submounts);
 
 /* The rootfs mounts now (VcmRootfs, sorted by sandbox, container), of one
  * sandbox or of all (NULL or ""); pending changes are reported first, so
  * Generation is as of this list. With mount notifications it comes from the
  * snapshot the events keep; without, from the mount table. */
-GPtrArray *vcm_watch_list_rootfs (VcmWatch   *watch,
-                                  const char *sandbox_id);
+GPtrArray *vcm_watch_list_rootfs (VcmWatch *watch, const char *sandbox_id);
 
 /* Whether the watch follows mount notifications (else full re-reads). */
 gboolean vcm_watch_uses_notifications (VcmWatch *watch);
@@ -86,16 +85,13 @@ gboolean vcm_watch_uses_notifications (VcmWatch *watch);
  * at a cost that does not grow with the mount table. FALSE when the watch
  * cannot (no notifications, lost events, invalid IDs): the caller then
  * probes the kernel itself (vcm_mounter_probe_rootfs). */
-gboolean vcm_watch_sync_live (VcmWatch   *watch,
-                              const char *sandbox_id,
-                              const char *container_id);
+gboolean vcm_watch_sync_live (VcmWatch *watch, const char *sandbox_id, const char *container_id);
 
 /* A VcmSubtreeSource: with mount notifications, the unique IDs of a tracked
  * rootfs (by its unique ID) and of its submounts, as the events left them
  * (pending ones followed first); NULL for any other mount, or without
  * notifications. */
-GArray *vcm_watch_get_subtree (gpointer watch,
-                               guint64  unique_id);
+GArray *vcm_watch_get_subtree (gpointer watch, guint64 unique_id);
 
 /* Number of full table reads so far (for tests and benchmarks). */
 guint vcm_watch_get_refresh_count (VcmWatch *watch);

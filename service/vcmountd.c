@@ -15,11 +15,11 @@
 #include "vcm-service.h"
 
 typedef struct {
-  GMainLoop  *loop;
-  VcmConfig  *config;
+  GMainLoop *loop;
+  VcmConfig *config;
   VcmService *service;
   GDBusConnection *connection;
-  int         exit_code;
+  int exit_code;
 } Daemon;
 
 static void
@@ -33,7 +33,7 @@ static void
 on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
 {
   Daemon *d = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   /* GLib's default on a closed bus is to raise SIGTERM, which would look
    * like a clean stop; a lost bus is a failure. */
@@ -64,7 +64,7 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
     g_printerr ("vcmountd: lost the connection to the bus\n");
   else
     g_printerr ("vcmountd: the name %s was taken or could not be owned\n", name);
-  quit (d, EXIT_FAILURE);   /* non-zero: a supervisor restarts us */
+  quit (d, EXIT_FAILURE); /* non-zero: a supervisor restarts us */
 }
 
 static gboolean
@@ -108,18 +108,21 @@ main (int argc, char **argv)
   g_autofree char *sysfs_root = NULL;
   gboolean replace = FALSE, session = FALSE, verbose = FALSE, version = FALSE;
   const GOptionEntry entries[] = {
-    { "shared-dir", 0, 0, G_OPTION_ARG_FILENAME, &shared_dir, "Directory beneath which every mount is made (default " VCM_DEFAULT_SHARED_DIR ")", "DIR" },
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_file, "Configuration file (default " VCM_DEFAULT_CONFIG ")", "FILE" },
-    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root, "Root of sysfs for device-mapper queries (default /sys)", "DIR" },
+    { "shared-dir", 0, 0, G_OPTION_ARG_FILENAME, &shared_dir,
+      "Directory beneath which every mount is made (default " VCM_DEFAULT_SHARED_DIR ")", "DIR" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
+      "Configuration file (default " VCM_DEFAULT_CONFIG ")", "FILE" },
+    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root,
+      "Root of sysfs for device-mapper queries (default /sys)", "DIR" },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running instance", NULL },
     { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Use the session bus (for demos)", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VcmConfig) config = vcm_config_new ();
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmConfig) config = vcm_config_new ();
   Daemon d = { 0 };
   guint owner_id;
 
@@ -162,7 +165,7 @@ main (int argc, char **argv)
   if (config->verbose)
     g_log_set_debug_enabled (TRUE);
 
-  vcm_error_quark ();   /* register the D-Bus error names before any call */
+  vcm_error_quark (); /* register the D-Bus error names before any call */
 
   /* Whoever started us, with whatever umask: the directories the service
    * makes in the shared dir's layout are 0755, so that callers can look
@@ -184,7 +187,7 @@ main (int argc, char **argv)
 
   owner_id = g_bus_own_name (session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, VCM_BUS_NAME,
                              G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
-                             (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                               (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
                              on_bus_acquired, on_name_acquired, on_name_lost, &d, NULL);
   /* Pings come from this main loop: if it stops turning, they stop. */
   vcm_notify_watchdog_start ();
