@@ -36,6 +36,8 @@ vcm_rootfs_manager_dispose (GObject *object)
       vcm_mounter_set_subtree_source (self->mounter, NULL, NULL);
     }
   g_clear_signal_handler (&self->changed_id, self->watch);
+  if (self->watch != NULL)
+    vcm_watch_stop (self->watch); /* its work in threads may hold it a while */
   g_clear_object (&self->watch);
   g_clear_object (&self->mounter);
   G_OBJECT_CLASS (vcm_rootfs_manager_parent_class)->dispose (object);

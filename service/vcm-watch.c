@@ -1457,19 +1457,24 @@ monitor_pending (VcmWatch *self)
   return poll (&pfd, 1, 0) > 0;
 }
 
-static void
-vcm_watch_dispose (GObject *object)
+void
+vcm_watch_stop (VcmWatch *self)
 {
-  VcmWatch *self = VCM_WATCH (object);
-
   /* work in worker threads holds a reference: it lands after this and does
-   * nothing, the cancellable being cancelled; the object goes after it */
+   * nothing, the cancellable being cancelled; the object goes after it (its
+   * last reference may then be dropped in that worker thread) */
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->notify_source, g_source_remove);
   g_clear_handle_id (&self->check_source, g_source_remove);
   g_clear_handle_id (&self->coalesce_source, g_source_remove);
   g_clear_handle_id (&self->monitor_source, g_source_remove);
   g_clear_handle_id (&self->refresh_source, g_source_remove);
+}
+
+static void
+vcm_watch_dispose (GObject *object)
+{
+  vcm_watch_stop (VCM_WATCH (object));
   G_OBJECT_CLASS (vcm_watch_parent_class)->dispose (object);
 }
 

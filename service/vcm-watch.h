@@ -35,9 +35,12 @@ G_DECLARE_FINAL_TYPE (VcmWatch, vcm_watch, VCM, WATCH, GObject)
 
 /* Starts watching; the initial rootfs set is read from the kernel's table
  * (no signals for it). The signal "changed" (a const VcmChange *) tells
- * every change, in order. Work in worker threads holds a reference; the
- * last unref cancels it (it lands, does nothing, and drops its reference). */
+ * every change, in order. Work in worker threads holds a reference. */
 VcmWatch *vcm_watch_new (const char *shared_dir, GError **error);
+
+/* Stops following the kernel: the owner lets the watch go. Work in worker
+ * threads lands later and does nothing; no change is told after this. */
+void vcm_watch_stop (VcmWatch *watch);
 
 /* Between hold and release (they nest), changes are kept and told at the
  * last release, in order: an owner holds the watch while it works, so that
