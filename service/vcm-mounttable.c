@@ -663,10 +663,7 @@ vcm_mount_table_patch (VcmMountTable *table,
               g_hash_table_insert (seen, GSIZE_TO_POINTER (sub.unique), GUINT_TO_POINTER (items->len));
               sub.present = vcm_sys_statmount_full (sub.unique, &sub.m, &errsv);
               if (sub.present)
-                {
-                  g_array_append_val (items, sub);
-                  it = &g_array_index (items, PatchItem, i); /* the array may have moved */
-                }
+                g_array_append_val (items, sub); /* moves the array: it is not used after */
             }
         }
     }

@@ -224,7 +224,8 @@ vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, in
           *out_errno = errno;
           return FALSE;
         }
-      sm = large = statmount_alloc (id, mask);
+      large = statmount_alloc (id, mask);
+      sm = large;
     }
   if (sm == NULL || (sm->mask & mask) != mask)
     {

@@ -118,11 +118,12 @@ test_own_changes (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (f->seen->len, ==, 1);
   list = vcm_rootfs_manager_list_rootfs (f->m, "s1", &gen);
-  g_assert_cmpuint (list->len, ==, 1);
+  g_assert (list->len == 1 && r != NULL);
   g_assert_cmpstr (((VcmRootfs *) list->pdata[0])->mount_point, ==, r->mount_point);
   g_assert_cmpuint (gen, ==, gen0 + 1);
   detached = unmount_rootfs (f, "s1", "c1", &error);
   g_assert_no_error (error);
+  g_assert (detached != NULL);
   g_assert_cmpstr (detached[0], ==, r->mount_point);
   text = seen_text (f);
   g_assert_cmpstr (text, ==, "mounted s1/c1; unmounted s1/c1");
@@ -144,9 +145,11 @@ test_foreign_change_reported_first (Fixture *f, gconstpointer data)
   g_autofree char *text = NULL;
 
   g_assert_no_error (error);
+  g_assert (r != NULL);
   g_assert_cmpint (umount2 (r->mount_point, MNT_DETACH), ==, 0);
   again = mount_rootfs (f, "s1", "c1", &error);
   g_assert_no_error (error);
+  g_assert (again != NULL);
   text = seen_text (f);
   g_assert_cmpstr (text, ==, "mounted s1/c1; vanished s1/c1; mounted s1/c1");
 }
@@ -184,16 +187,17 @@ test_unmount_sandbox (Fixture *f, gconstpointer data)
   g_autoptr (GPtrArray) left = NULL;
 
   g_assert_no_error (error);
+  g_assert (a != NULL && b != NULL && c != NULL && other != NULL);
   g_assert_cmpint (umount2 (b->mount_point, MNT_DETACH), ==, 0);
   g_assert_true (vcm_rootfs_manager_unmount_sandbox (f->m, "s1", NULL, done, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (done->len, ==, 2);
+  g_assert (done->len == 2);
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[0])->container_id, ==, "a");
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[0])->detached[0], ==, a->mount_point);
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->container_id, ==, "c");
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->detached[0], ==, c->mount_point);
   left = vcm_rootfs_manager_list_rootfs (f->m, NULL, NULL);
-  g_assert_cmpuint (left->len, ==, 1);
+  g_assert (left->len == 1);
   g_assert_cmpstr (((VcmRootfs *) left->pdata[0])->sandbox_id, ==, "s2");
   g_assert_cmpuint (vcm_test_count_mounts_at (other->mount_point), ==, 1);
 }
