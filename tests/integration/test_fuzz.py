@@ -324,8 +324,13 @@ def _end_of_type(sig, i):
     return i + 1
 
 
+# Looked up once, here: PyGObject resolves a GI attribute on first use, and
+# threads that first use it at the same moment may see an AttributeError.
+_get_remote_error = Gio.DBusError.get_remote_error
+
+
 def remote_error_name(err):
-    name = Gio.DBusError.get_remote_error(err)
+    name = _get_remote_error(err)
     return name or f'local.{err.domain}.{err.code}'
 
 
