@@ -285,9 +285,15 @@ def in_signature(method):
         raise HarnessError(f'{method} is not a method of {INTERFACE} in the introspection XML')
 
 
+# Looked up once here: PyGObject resolves a GI attribute on first use, and
+# threads making that first use at once (test_load, test_faults) can find it
+# missing.
+_get_remote_error = Gio.DBusError.get_remote_error
+
+
 def _remote_error(err):
     """(name, message) of a GLib.Error from a D-Bus call."""
-    name = Gio.DBusError.get_remote_error(err)
+    name = _get_remote_error(err)
     message = err.message
     if name:
         prefix = f'GDBus.Error:{name}: '
