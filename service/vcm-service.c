@@ -41,16 +41,27 @@ struct _VcmService {
   gboolean stopping;            /* shut down: calls still in flight are refused */
   GCancellable *cancellable;    /* cancelled at shutdown */
   GHashTable *calls;            /* set of Call in flight */
-  GHashTable *preparing_by_uid; /* uid -> calls being prepared */
-  guint preparing;
+  GHashTable *preparing_by_uid; /* uid -> UidLoad */
+  guint preparing;              /* calls being prepared, all uids */
+  guint waiting;                /* calls waiting to be prepared, all uids */
 };
 
 /* Calls being prepared (their paths resolved in worker threads) at once,
- * per uid and in all; above that a call is refused with LimitsExceeded, so
- * that one user's paths on a filesystem that never answers hold up at most
- * that many threads. Root is not counted. */
+ * per uid and in all, so that one user's paths on a filesystem that never
+ * answers hold up at most that many threads. A user's calls beyond its
+ * share wait their turn, in order, up to MAX_WAITING_PER_UID of them (and
+ * MAX_WAITING in all); beyond that, or when every thread is taken, a call is
+ * refused at once with LimitsExceeded. Root is not counted. */
 #define MAX_PREPARING_PER_UID 4
 #define MAX_PREPARING         32
+#define MAX_WAITING_PER_UID   4
+#define MAX_WAITING           64
+
+/* One user's calls in the prepare stage. */
+typedef struct {
+  guint running;  /* being prepared */
+  GQueue waiting; /* of Call, oldest first */
+} UidLoad;
 
 typedef struct _MethodEntry MethodEntry;
 
@@ -74,7 +85,7 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   VcmCaller *caller;
   Prepared *prep;
-  gboolean preparing; /* counted in preparing_by_uid */
+  gboolean preparing; /* counted in its UidLoad's running */
 } Call;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
@@ -325,19 +336,55 @@ prepare_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_task_return_pointer (task, prep, (GDestroyNotify) prepared_free);
 }
 
-static void
-count_preparing (VcmService *self, Call *call, int delta)
+static UidLoad *
+uid_load (VcmService *self, uid_t uid, gboolean create)
 {
-  gpointer key = GUINT_TO_POINTER (call->caller->uid);
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->preparing_by_uid, key));
+  UidLoad *load = g_hash_table_lookup (self->preparing_by_uid, GUINT_TO_POINTER (uid));
 
-  n = (guint) ((int) n + delta);
-  self->preparing = (guint) ((int) self->preparing + delta);
-  if (n == 0)
-    g_hash_table_remove (self->preparing_by_uid, key);
-  else
-    g_hash_table_insert (self->preparing_by_uid, key, GUINT_TO_POINTER (n));
-  call->preparing = delta > 0;
+  if (load == NULL && create)
+    {
+      load = g_new0 (UidLoad, 1);
+      g_queue_init (&load->waiting);
+      g_hash_table_insert (self->preparing_by_uid, GUINT_TO_POINTER (uid), load);
+    }
+  return load;
+}
+
+static void
+uid_load_forget_if_idle (VcmService *self, uid_t uid, UidLoad *load)
+{
+  if (load->running == 0 && g_queue_is_empty (&load->waiting))
+    g_hash_table_remove (self->preparing_by_uid, GUINT_TO_POINTER (uid));
+}
+
+static void start_preparing (Call *call);
+
+/* A call of @call's user is prepared no more: the oldest waiting call of
+ * that user takes its place. */
+static void
+done_preparing (Call *call)
+{
+  VcmService *self = call->self;
+  uid_t uid = call->caller->uid;
+  UidLoad *load = uid_load (self, uid, FALSE);
+  Call *next;
+
+  g_assert (load != NULL && load->running > 0 && self->preparing > 0);
+  load->running--;
+  self->preparing--;
+  call->preparing = FALSE;
+  next = self->stopping ? NULL : g_queue_pop_head (&load->waiting);
+  if (next != NULL)
+    {
+      self->waiting--;
+      /* the slot just freed is taken at once: the limits hold */
+      load->running++;
+      self->preparing++;
+      next->preparing = TRUE;
+      start_preparing (next);
+      return;
+    }
+  uid_load_forget_if_idle (self, uid, load);
 }
 
 static void
@@ -347,7 +394,7 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   if (call->preparing)
-    count_preparing (call->self, call, -1);
+    done_preparing (call);
   call->prep = g_task_propagate_pointer (G_TASK (result), &error);
   if (!call_still_served (call))
     return;
@@ -368,8 +415,6 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
   Call *call = user_data;
   VcmService *self = call->self;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GTask) task = NULL;
-  PrepareJob *job;
 
   if (!call_still_served (call))
     return;
@@ -401,21 +446,45 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (call->caller->uid != 0)
     {
-      guint mine = GPOINTER_TO_UINT (
-        g_hash_table_lookup (self->preparing_by_uid, GUINT_TO_POINTER (call->caller->uid)));
+      UidLoad *load = uid_load (self, call->caller->uid, TRUE);
 
-      if (mine >= MAX_PREPARING_PER_UID || self->preparing >= MAX_PREPARING)
+      if (load->running < MAX_PREPARING_PER_UID && self->preparing < MAX_PREPARING)
+        {
+          load->running++;
+          self->preparing++;
+          call->preparing = TRUE;
+        }
+      else if (load->running >= MAX_PREPARING_PER_UID && load->waiting.length < MAX_WAITING_PER_UID &&
+               self->waiting < MAX_WAITING)
+        {
+          /* started by done_preparing() when one of the user's calls is */
+          g_queue_push_tail (&load->waiting, call);
+          self->waiting++;
+          return;
+        }
+      else
         {
           g_set_error (&error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
-                       "too many calls are having their paths resolved (%u of this user's, %u in "
-                       "all); try again when one has been answered",
-                       mine, self->preparing);
+                       "too many calls are having their paths resolved (%u of this user's, %u "
+                       "waiting, %u in all); try again when one has been answered",
+                       load->running, load->waiting.length, self->preparing);
+          uid_load_forget_if_idle (self, call->caller->uid, load);
           return_error (call->invocation, call->caller, error);
           call_free (call);
           return;
         }
-      count_preparing (self, call, +1);
     }
+  start_preparing (call);
+}
+
+/* Resolves @call's paths in a worker thread, with the caller's credentials. */
+static void
+start_preparing (Call *call)
+{
+  VcmService *self = call->self;
+  g_autoptr (GTask) task = NULL;
+  PrepareJob *job;
+
   job = g_new0 (PrepareJob, 1);
   job->entry = call->entry;
   job->mounter = g_object_ref (vcm_rootfs_manager_get_mounter (self->rootfs));
@@ -1016,7 +1085,7 @@ vcm_service_init (VcmService *self)
 {
   self->cancellable = g_cancellable_new ();
   self->calls = g_hash_table_new (NULL, NULL);
-  self->preparing_by_uid = g_hash_table_new (NULL, NULL);
+  self->preparing_by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
 }
 
 VcmService *
@@ -1048,6 +1117,36 @@ vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **
   return g_steal_pointer (&self);
 }
 
+static gboolean
+uid_load_is_idle (gpointer key, gpointer value, gpointer user_data)
+{
+  UidLoad *load = value;
+
+  return load->running == 0 && g_queue_is_empty (&load->waiting);
+}
+
+static void
+answer_waiting_calls (VcmService *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->preparing_by_uid);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      UidLoad *load = value;
+      Call *call;
+
+      while ((call = g_queue_pop_head (&load->waiting)) != NULL)
+        {
+          self->waiting--;
+          /* stopping: answered and freed */
+          (void) call_still_served (call);
+        }
+    }
+  g_hash_table_foreach_remove (self->preparing_by_uid, uid_load_is_idle, NULL);
+}
+
 void
 vcm_service_shutdown (VcmService *self)
 {
@@ -1057,8 +1156,9 @@ vcm_service_shutdown (VcmService *self)
   if (self->skeleton != NULL &&
       g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
-  /* calls in flight hold the service: they are answered "stopping" as their
-   * callbacks land, cancelled */
+  /* calls waiting for a thread are answered now; those in flight hold the
+   * service: they are answered "stopping" as their callbacks land, cancelled */
+  answer_waiting_calls (self);
   g_cancellable_cancel (self->cancellable);
   if (self->auth != NULL)
     vcm_auth_shutdown (self->auth);

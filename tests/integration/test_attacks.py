@@ -711,8 +711,9 @@ class TestBounds(AttackCase):
     def test_a_hung_filesystem_holds_up_nobody_else(self):
         # alice names paths on a filesystem that never answers (a FUSE server
         # of hers, or a hung network mount): resolving them as alice holds up
-        # a worker thread each, at most 4 of hers; the rest of her calls are
-        # refused at once, and everyone else is served meanwhile.
+        # a worker thread each, at most 4 of hers; 4 more of her calls wait
+        # their turn, the rest are refused at once, and everyone else is
+        # served meanwhile.
         mnt = self.path('hung')
         os.makedirs(mnt)
         server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
@@ -720,7 +721,7 @@ class TestBounds(AttackCase):
         self.addCleanup(server.wait)
         self.addCleanup(server.kill)
         self.assertEqual(server.stdout.readline().strip(), 'ready')
-        alice = self.flood(ALICE, 6, ('DescribePath', os.path.join(mnt, 'x')))
+        alice = self.flood(ALICE, 10, ('DescribePath', os.path.join(mnt, 'x')))
         self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})
         # root, bob and alice's calls that name no path go through; alice's
         # next path is refused at once
@@ -734,7 +735,8 @@ class TestBounds(AttackCase):
         # the server goes away: the held lookups fail, the calls are answered
         server.kill()
         final = self.final(alice)
-        self.assertEqual(sum(final.values()), 6, final)
+        self.assertEqual(sum(final.values()), 10, final)
+        self.assertEqual(final.get(LIMITS), 2, final)
         self.assertNotIn('ok', final)
         alice.wait(timeout=vcmtest.scaled(60))
         mp = self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)[0]
@@ -742,6 +744,43 @@ class TestBounds(AttackCase):
         self.allowed('UnmountRootfs', 'alice', 'c1')
         self.assertTrue(self.w.daemon_running())
 
+
+    def test_a_users_calls_beyond_its_threads_wait_their_turn(self):
+        # a user's calls beyond the 4 threads it may hold wait, in order,
+        # instead of being refused: an agent starting 8 containers at once
+        # (as many as may wait for polkit) is served, not told to retry.
+        alice = self.flood(ALICE, 8, ('DescribePath', self.srv))
+        final = self.final(alice)
+        self.assertEqual(final, {'ok': 8})
+        alice.wait(timeout=vcmtest.scaled(60))
+
+    def test_stopping_answers_calls_waiting_for_a_thread(self):
+        # alice's 4 threads hang on her FUSE server, 4 calls wait their turn;
+        # the service is told to stop: the waiting calls are answered at once,
+        # the held ones when their lookups fail, and it exits 0.
+        self.w.mark_logs()
+        mnt = self.path('hung-stop')
+        os.makedirs(mnt)
+        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: vcmtest.umount(mnt))
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.addCleanup(lambda: self.w.daemon_running() or self.w.start_daemon())
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        alice = self.flood(ALICE, 9, ('DescribePath', os.path.join(mnt, 'x')))
+        self.assertEqual(self.replies_until(alice, LIMITS, 1), {LIMITS: 1})
+        stopping = 'org.vc.Mount.Error.Failed'
+        os.kill(self.w.daemon_pid, signal.SIGTERM)
+        # the waiting ones at once, while the 4 threads are still held
+        self.assertEqual(self.replies_until(alice, stopping, 4), {stopping: 4})
+        server.kill()
+        self.assertEqual(self.final(alice), {LIMITS: 1, stopping: 8})
+        alice.wait(timeout=vcmtest.scaled(60))
+        status = self.w.stop_daemon(check=False)
+        self.assertEqual(status, 0, '\n'.join(vcmtest._tail(self.w.daemon_log)))
+        log = self.w.logs_text(since_mark=True)
+        self.assertNotIn('Sanitizer', log)
+        self.assertNotIn('CRITICAL', log)
 
     def test_stopping_with_checks_and_reads_in_flight(self):
         # Every check waits (polkitd hangs) while a rootfs made behind the
