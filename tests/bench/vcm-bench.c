@@ -1267,99 +1267,152 @@ bench_queries (Bench *b, guint small, guint medium, guint big)
 }
 
 /* Case 8: the pair with @small, then @big other rootfs mounted by the service. */
+/* Mounts rootfs c<mounted>.. of sandbox bench-other until @level are there;
+ * the time of each call into @builds when not NULL. */
+static void
+build_other_rootfs (Bench *b, guint *mounted, guint level, GArray *builds, gboolean progress)
+{
+  for (; *mounted < level; (*mounted)++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *cid = g_strdup_printf ("c%05u", *mounted);
+      g_autofree char *mp = NULL;
+      gint64 t0 = vcm_bench_now_ns ();
+
+      if (!vcm_dbus_mount_call_mount_rootfs_sync (b->proxy, "bench-other", cid, opt_rootfs, FALSE, &mp,
+                                                  NULL, &error))
+        die ("MountRootfs (building up)", error);
+      if (builds != NULL)
+        vcm_bench_samples_add (builds, (double) (vcm_bench_now_ns () - t0));
+      if (progress && *mounted % 1000 == 999)
+        g_printerr ("  ... %u rootfs mounted\n", *mounted + 1);
+    }
+}
+
+/* @it's pairs, appended to the samples. */
+static void
+many_rootfs_pairs (Bench *b, Iter it, GArray *pairs, GArray *mounts, GArray *unmounts)
+{
+  for (guint i = 0; i < it.warm + it.n; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      double m = 0;
+      gint64 t0 = vcm_bench_now_ns ();
+
+      if (!pair (b->proxy, "bench-root", "c", &m, &error))
+        die ("MountRootfs/UnmountRootfs with many rootfs", error);
+      if (i >= it.warm)
+        {
+          double p = (double) (vcm_bench_now_ns () - t0);
+          vcm_bench_samples_add (pairs, p);
+          vcm_bench_samples_add (mounts, m);
+          vcm_bench_samples_add (unmounts, p - m);
+        }
+    }
+}
+
+static void
+unmount_other_rootfs (Bench *b, guint *mounted, gboolean report)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) ids = NULL;
+  gint64 t0 = vcm_bench_now_ns ();
+
+  if (!vcm_dbus_mount_call_unmount_sandbox_sync (b->proxy, "bench-other", &ids, NULL, &error))
+    die ("UnmountSandbox", error);
+  if (report)
+    {
+      g_autofree char *total = vcm_bench_format_ns ((double) (vcm_bench_now_ns () - t0));
+      g_autofree char *label =
+        g_strdup_printf ("(8) UnmountSandbox of the %u other rootfs (one call)", *mounted);
+      g_autofree char *n = g_strdup_printf ("%u", g_strv_length (ids));
+
+      record_text (b, label, n, total);
+    }
+  *mounted = 0;
+  settle (b);
+}
+
+/* Case 8: a pair's latency with @small and with @big other rootfs listed.
+ * Measured A-B-A: half of the @small pairs before the build-up, half after
+ * the teardown (and the @small rootfs mounted again), so that a machine
+ * getting slower or faster over the run (a VM's neighbours) weighs on both
+ * levels alike; the @small median is that of both halves. */
 static void
 bench_many_rootfs (Bench *b, guint small, guint big)
 {
   g_autoptr (GArray) builds = vcm_bench_samples_new ();
+  g_autoptr (GArray) pairs_small = vcm_bench_samples_new ();
+  g_autoptr (GArray) mounts_small = vcm_bench_samples_new ();
+  g_autoptr (GArray) unmounts_small = vcm_bench_samples_new ();
+  g_autoptr (GArray) pairs_big = vcm_bench_samples_new ();
+  g_autoptr (GArray) mounts_big = vcm_bench_samples_new ();
+  g_autoptr (GArray) unmounts_big = vcm_bench_samples_new ();
+  GArray *pairs[2] = { pairs_small, pairs_big };
+  GArray *mounts[2] = { mounts_small, mounts_big };
+  GArray *unmounts[2] = { unmounts_small, unmounts_big };
+  Iter half = { b->plan.pair_root.warm, (b->plan.pair_root.n + 1) / 2 };
   guint mounted = 0;
-  gint64 t_build0 = 0, t_build = 0;
+  gint64 t_build0;
+  double before, after;
+
+  /* A: @small */
+  build_other_rootfs (b, &mounted, small, NULL, FALSE);
+  settle (b);
+  many_rootfs_pairs (b, half, pairs[0], mounts[0], unmounts[0]);
+  before = vcm_bench_stats_of (pairs[0]).median;
+
+  /* B: @big */
+  t_build0 = vcm_bench_now_ns ();
+  build_other_rootfs (b, &mounted, big, builds, TRUE);
+  {
+    g_autofree char *total = vcm_bench_format_ns ((double) (vcm_bench_now_ns () - t_build0));
+    g_autofree char *l = g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (each)", small, big);
+    g_autofree char *lt = g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (total)", small, big);
+
+    record (b, "build", l, builds);
+    record_text (b, lt, NULL, total);
+  }
+  settle (b);
+  set_value (b, "rss_big", rss_kib (opt_daemon_pid));
+  b->rss_big_breakdown = rss_breakdown (opt_daemon_pid);
+  many_rootfs_pairs (b, b->plan.pair_big, pairs[1], mounts[1], unmounts[1]);
+  unmount_other_rootfs (b, &mounted, TRUE);
+  set_value (b, "rss_after", rss_kib (opt_daemon_pid));
+
+  /* A again */
+  build_other_rootfs (b, &mounted, small, NULL, FALSE);
+  settle (b);
+  {
+    g_autoptr (GArray) again = vcm_bench_samples_new ();
+
+    many_rootfs_pairs (b, half, again, mounts[0], unmounts[0]);
+    after = vcm_bench_stats_of (again).median;
+    g_array_append_vals (pairs[0], again->data, again->len);
+  }
+  unmount_other_rootfs (b, &mounted, FALSE);
 
   for (int phase = 0; phase < 2; phase++)
     {
       guint level = phase == 0 ? small : big;
-      Iter it = phase == 0 ? b->plan.pair_root : b->plan.pair_big;
-      g_autoptr (GArray) pairs = vcm_bench_samples_new ();
-      g_autoptr (GArray) mounts = vcm_bench_samples_new ();
-      g_autoptr (GArray) unmounts = vcm_bench_samples_new ();
-      g_autofree char *key = NULL;
-      g_autofree char *label = NULL;
+      g_autofree char *key = g_strdup_printf ("pair8@%u", level);
+      g_autofree char *label = g_strdup_printf ("(8) MountRootfs+UnmountRootfs, %u other rootfs", level);
+      g_autofree char *mkey = g_strdup_printf ("mount8@%u", level);
+      g_autofree char *ukey = g_strdup_printf ("unmount8@%u", level);
 
-      t_build0 = vcm_bench_now_ns ();
-      for (; mounted < level; mounted++)
+      record (b, key, label, pairs[phase]);
+      if (phase == 0)
         {
-          g_autoptr (GError) error = NULL;
-          g_autofree char *cid = g_strdup_printf ("c%05u", mounted);
-          g_autofree char *mp = NULL;
-          gint64 t0 = vcm_bench_now_ns ();
+          g_autofree char *before_s = vcm_bench_format_ns (before);
+          g_autofree char *after_s = vcm_bench_format_ns (after);
+          g_autofree char *note =
+            g_strdup_printf ("median %s before the build-up, %s after the teardown", before_s, after_s);
 
-          if (!vcm_dbus_mount_call_mount_rootfs_sync (b->proxy, "bench-other", cid, opt_rootfs, FALSE,
-                                                      &mp, NULL, &error))
-            die ("MountRootfs (building up)", error);
-          if (phase == 1)
-            vcm_bench_samples_add (builds, (double) (vcm_bench_now_ns () - t0));
-          if (phase == 1 && mounted % 1000 == 999)
-            g_printerr ("  ... %u rootfs mounted\n", mounted + 1);
+          record_note (b, "    measured around the other level", note);
         }
-      if (phase == 1)
-        t_build = vcm_bench_now_ns () - t_build0;
-      settle (b);
-      if (phase == 1)
-        {
-          g_autofree char *l =
-            g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (each)", small, big);
-          g_autofree char *total = vcm_bench_format_ns ((double) t_build);
-          g_autofree char *lt =
-            g_strdup_printf ("(8) MountRootfs %u -> %u other rootfs (total)", small, big);
-
-          record (b, "build", l, builds);
-          record_text (b, lt, NULL, total);
-          set_value (b, "rss_big", rss_kib (opt_daemon_pid));
-          b->rss_big_breakdown = rss_breakdown (opt_daemon_pid);
-        }
-      for (guint i = 0; i < it.warm + it.n; i++)
-        {
-          g_autoptr (GError) error = NULL;
-          double m = 0;
-          gint64 t0 = vcm_bench_now_ns ();
-
-          if (!pair (b->proxy, "bench-root", "c", &m, &error))
-            die ("MountRootfs/UnmountRootfs with many rootfs", error);
-          if (i >= it.warm)
-            {
-              double p = (double) (vcm_bench_now_ns () - t0);
-              vcm_bench_samples_add (pairs, p);
-              vcm_bench_samples_add (mounts, m);
-              vcm_bench_samples_add (unmounts, p - m);
-            }
-        }
-      key = g_strdup_printf ("pair8@%u", level);
-      label = g_strdup_printf ("(8) MountRootfs+UnmountRootfs, %u other rootfs", level);
-      record (b, key, label, pairs);
-      g_free (key);
-      key = g_strdup_printf ("mount8@%u", level);
-      record (b, key, "    of which MountRootfs", mounts);
-      g_free (key);
-      key = g_strdup_printf ("unmount8@%u", level);
-      record (b, key, "    of which UnmountRootfs", unmounts);
+      record (b, mkey, "    of which MountRootfs", mounts[phase]);
+      record (b, ukey, "    of which UnmountRootfs", unmounts[phase]);
     }
-
-  {
-    g_autoptr (GError) error = NULL;
-    g_auto (GStrv) ids = NULL;
-    gint64 t0 = vcm_bench_now_ns ();
-    g_autofree char *total = NULL;
-    g_autofree char *label = NULL;
-    g_autofree char *n = NULL;
-
-    if (!vcm_dbus_mount_call_unmount_sandbox_sync (b->proxy, "bench-other", &ids, NULL, &error))
-      die ("UnmountSandbox", error);
-    total = vcm_bench_format_ns ((double) (vcm_bench_now_ns () - t0));
-    label = g_strdup_printf ("(8) UnmountSandbox of the %u other rootfs (one call)", big);
-    n = g_strdup_printf ("%u", g_strv_length (ids));
-    record_text (b, label, n, total);
-    settle (b);
-    set_value (b, "rss_after", rss_kib (opt_daemon_pid));
-  }
 }
 
 static gboolean want (const char *name);
