@@ -660,8 +660,9 @@ class TestBounds(AttackCase):
             if 'final' in obj:
                 return obj['final']
 
-    def test_pending_checks_are_bounded_per_caller(self):
-        # polkitd hangs: every check waits. bob sends 40 calls at once.
+    def freeze_polkitd(self):
+        """SIGSTOPs polkitd (every check waits); returns the function that
+        resumes it, also registered as a cleanup."""
         pid = self.w.polkitd_pid
         os.kill(pid, signal.SIGSTOP)
         resumed = [False]
@@ -671,6 +672,23 @@ class TestBounds(AttackCase):
                 os.kill(pid, signal.SIGCONT)
                 resumed[0] = True
         self.addCleanup(resume)
+        return resume
+
+    def hung_filesystem(self, name):
+        """A FUSE server of alice's kind that never answers, mounted at a new
+        directory @name; returns (the mount point, the server process)."""
+        mnt = self.path(name)
+        os.makedirs(mnt)
+        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: vcmtest.umount(mnt))
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        return mnt, server
+
+    def test_pending_checks_are_bounded_per_caller(self):
+        # polkitd hangs: every check waits. bob sends 40 calls at once.
+        resume = self.freeze_polkitd()
         # (a call that names no path of the caller's: only the bound on
         # waiting checks applies, not the one on paths being resolved)
         bob = self.flood(BOB, 40, ('UnmountRootfs', 'bob', 'c1'))
@@ -714,13 +732,7 @@ class TestBounds(AttackCase):
         # a worker thread each, at most 4 of hers; 4 more of her calls wait
         # their turn, the rest are refused at once, and everyone else is
         # served meanwhile.
-        mnt = self.path('hung')
-        os.makedirs(mnt)
-        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: vcmtest.umount(mnt))
-        self.addCleanup(server.wait)
-        self.addCleanup(server.kill)
-        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        mnt, server = self.hung_filesystem('hung')
         alice = self.flood(ALICE, 10, ('DescribePath', os.path.join(mnt, 'x')))
         self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})
         # root, bob and alice's calls that name no path go through; alice's
@@ -759,14 +771,8 @@ class TestBounds(AttackCase):
         # the service is told to stop: the waiting calls are answered at once,
         # the held ones when their lookups fail, and it exits 0.
         self.w.mark_logs()
-        mnt = self.path('hung-stop')
-        os.makedirs(mnt)
-        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: vcmtest.umount(mnt))
-        self.addCleanup(server.wait)
-        self.addCleanup(server.kill)
         self.addCleanup(lambda: self.w.daemon_running() or self.w.start_daemon())
-        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        mnt, server = self.hung_filesystem('hung-stop')
         alice = self.flood(ALICE, 9, ('DescribePath', os.path.join(mnt, 'x')))
         self.assertEqual(self.replies_until(alice, LIMITS, 1), {LIMITS: 1})
         stopping = 'org.vc.Mount.Error.Failed'
@@ -776,7 +782,7 @@ class TestBounds(AttackCase):
         server.kill()
         self.assertEqual(self.final(alice), {LIMITS: 1, stopping: 8})
         alice.wait(timeout=vcmtest.scaled(60))
-        status = self.w.stop_daemon(check=False)
+        status = self.w.wait_daemon_exit()
         self.assertEqual(status, 0, '\n'.join(vcmtest._tail(self.w.daemon_log)))
         log = self.w.logs_text(since_mark=True)
         self.assertNotIn('Sanitizer', log)
@@ -789,16 +795,8 @@ class TestBounds(AttackCase):
         # daemon exits 0, and (in the sanitizer build) clean: no use of what
         # shutdown freed, no leak.
         self.w.mark_logs()
-        pid = self.w.polkitd_pid
-        os.kill(pid, signal.SIGSTOP)
-        resumed = [False]
-
-        def resume():
-            if not resumed[0]:
-                os.kill(pid, signal.SIGCONT)
-                resumed[0] = True
         self.addCleanup(lambda: self.w.daemon_running() or self.w.start_daemon())
-        self.addCleanup(resume)
+        self.freeze_polkitd()
         stop = threading.Event()
         rootfs = os.path.join(self.shared, 'alice', 'churn', 'rootfs')
         os.makedirs(rootfs, exist_ok=True)

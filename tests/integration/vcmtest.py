@@ -748,6 +748,14 @@ class World:
                                f'{status}; its log:\n' + '\n'.join(_tail(self.daemon_log)))
         return status
 
+    def wait_daemon_exit(self):
+        """Waits for vcmountd to exit by itself (after a signal the test sent
+        it; a second SIGTERM while it finishes would kill it); returns its exit
+        status."""
+        if self._daemon is not None:
+            self._daemon.wait(timeout=STOP_TIMEOUT * self.daemon_slowdown)
+        return self.stop_daemon(check=False)
+
     def restart_daemon(self, kill9=False):
         """Stops vcmountd (SIGKILL when @kill9) and starts it again; returns the
         old one's exit status."""
