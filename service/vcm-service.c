@@ -19,10 +19,6 @@
 
 #define DEFAULT_SHM_SIZE (G_GUINT64_CONSTANT (65536) * 1024)
 
-#define ACTION_MANAGE_ROOTFS "org.vc.mount.manage-rootfs"
-#define ACTION_BIND          "org.vc.mount.bind"
-#define ACTION_QUERY         "org.vc.mount.query"
-
 /* journal MESSAGE_IDs */
 #define MSGID_MOUNTED   "8c1e4b7f0a3d4c52b1f9e2a6d7c30511"
 #define MSGID_UNMOUNTED "8c1e4b7f0a3d4c52b1f9e2a6d7c30512"
@@ -98,13 +94,16 @@ typedef gboolean (*PrepareFunc) (
 /* Does it, authorized, and replies. */
 typedef void (*RunFunc) (VcmService *self, Call *call, GVariant *params);
 
+/* How a method is served: its functions from the table below, its polkit
+ * action and whether it resolves a caller's path from the interface's XML
+ * (the annotations org.vc.Mount.Action and org.vc.Mount.ResolvesCallerPath). */
 struct _MethodEntry {
   const char *method;
-  const char *action;
-  gboolean resolves; /* prepare resolves a caller's path: in a worker thread, counted */
   ValidateFunc validate;
   PrepareFunc prepare;
   RunFunc run;
+  const char *action; /* NULL until read from the XML, and where it has none */
+  gboolean resolves;  /* prepare resolves a caller's path: in a worker thread, counted */
 };
 
 #define DECLARE_METHOD(name) \
@@ -126,28 +125,27 @@ DECLARE_METHOD (is_system_mount)
 DECLARE_METHOD (is_host_device)
 DECLARE_METHOD (describe_path)
 
-#define METHOD(Name, action, resolves, name) \
+#define METHOD(Name, name) \
   { \
-    Name, action, resolves, validate_##name, prepare_##name, run_##name \
+    .method = Name, .validate = validate_##name, .prepare = prepare_##name, .run = run_##name \
   }
 
-/* The one table: each method, the polkit action that guards it, and how its
- * call is checked, resolved and run. A method of the interface that is not
- * here is refused. */
-static const MethodEntry method_table[] = {
-  /*       method                    action                resolves  */
-  METHOD ("MountRootfs", ACTION_MANAGE_ROOTFS, TRUE, mount_rootfs),
-  METHOD ("UnmountRootfs", ACTION_MANAGE_ROOTFS, FALSE, unmount_rootfs),
-  METHOD ("UnmountSandbox", ACTION_MANAGE_ROOTFS, FALSE, unmount_sandbox),
-  METHOD ("ListRootfs", ACTION_QUERY, FALSE, list_rootfs),
-  METHOD ("BindMount", ACTION_BIND, TRUE, bind_mount),
-  METHOD ("Unmount", ACTION_BIND, FALSE, unmount),
-  METHOD ("GetDeviceForPath", ACTION_QUERY, TRUE, get_device_for_path),
-  METHOD ("GetDevicePathAndFsType", ACTION_QUERY, TRUE, get_device_path_and_fs_type),
-  METHOD ("IsDeviceMapper", ACTION_QUERY, FALSE, is_device_mapper),
-  METHOD ("IsSystemMount", ACTION_QUERY, FALSE, is_system_mount),
-  METHOD ("IsHostDevice", ACTION_QUERY, TRUE, is_host_device),
-  METHOD ("DescribePath", ACTION_QUERY, TRUE, describe_path),
+/* How each method's call is checked, resolved and run. Which polkit action
+ * guards it comes from the XML, the one list of methods: a method that is
+ * not here, or has no action there, is refused. */
+static MethodEntry method_table[] = {
+  METHOD ("MountRootfs", mount_rootfs),
+  METHOD ("UnmountRootfs", unmount_rootfs),
+  METHOD ("UnmountSandbox", unmount_sandbox),
+  METHOD ("ListRootfs", list_rootfs),
+  METHOD ("BindMount", bind_mount),
+  METHOD ("Unmount", unmount),
+  METHOD ("GetDeviceForPath", get_device_for_path),
+  METHOD ("GetDevicePathAndFsType", get_device_path_and_fs_type),
+  METHOD ("IsDeviceMapper", is_device_mapper),
+  METHOD ("IsSystemMount", is_system_mount),
+  METHOD ("IsHostDevice", is_host_device),
+  METHOD ("DescribePath", describe_path),
 };
 
 /* ---- logging --------------------------------------------------------------- */
@@ -236,12 +234,38 @@ on_change (VcmRootfsManager *rootfs, const VcmChange *change, gpointer user_data
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
+/* Fills each entry's action and path flag from the interface's XML, once. */
+static void
+read_method_annotations (void)
+{
+  static gsize done = 0;
+
+  if (!g_once_init_enter (&done))
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (method_table); i++)
+    {
+      GDBusMethodInfo *info =
+        g_dbus_interface_info_lookup_method (vcm_dbus_mount_interface_info (), method_table[i].method);
+      const char *resolves;
+
+      if (info == NULL)
+        continue;
+      method_table[i].action = g_dbus_annotation_info_lookup (info->annotations, "org.vc.Mount.Action");
+      resolves = g_dbus_annotation_info_lookup (info->annotations, "org.vc.Mount.ResolvesCallerPath");
+      method_table[i].resolves = g_strcmp0 (resolves, "true") == 0;
+    }
+  g_once_init_leave (&done, 1);
+}
+
+/* The entry of @method; NULL (refused) where the table or the XML lacks it,
+ * or the XML names no action for it. */
 static const MethodEntry *
 lookup_method (const char *method)
 {
+  read_method_annotations ();
   for (gsize i = 0; i < G_N_ELEMENTS (method_table); i++)
     if (g_str_equal (method_table[i].method, method))
-      return &method_table[i];
+      return method_table[i].action != NULL ? &method_table[i] : NULL;
   return NULL;
 }
 
