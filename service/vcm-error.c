@@ -20,6 +20,7 @@ static const GDBusErrorEntry vcm_error_entries[] = {
    * with ALLOW_INTERACTIVE_AUTHORIZATION */
   { VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
     "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" },
+  { VCM_ERROR_FOREIGN_MOUNT_NAMESPACE, "org.vc.Mount.Error.ForeignMountNamespace" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (vcm_error_entries) == VCM_ERROR_N_ERRORS);

@@ -18,6 +18,9 @@ typedef enum {
   /* polkit would allow it after authentication, and the call did not allow
    * interactive authorization: org.freedesktop.DBus.Error.InteractiveAuthorizationRequired */
   VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+  /* a source path from a caller in another mount namespace: the message
+   * names the fd-based method to call instead */
+  VCM_ERROR_FOREIGN_MOUNT_NAMESPACE,
   VCM_ERROR_N_ERRORS /*< skip >*/
 } VcmError;
 

@@ -59,6 +59,7 @@ MAX_EXPOSURE = 3.5
 POLKIT_DEFAULTS = {
     'org.vc.mount.manage-rootfs': ('auth_admin', 'auth_admin', 'auth_admin_keep'),
     'org.vc.mount.bind': ('auth_admin', 'auth_admin', 'auth_admin_keep'),
+    'org.vc.mount.open': ('auth_admin', 'auth_admin', 'auth_admin_keep'),
     'org.vc.mount.query': ('yes', 'yes', 'yes'),
 }
 

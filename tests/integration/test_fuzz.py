@@ -194,6 +194,9 @@ class Fuzzer:
                                rng.randrange(-(1 << (bits - 1)), 1 << (bits - 1))])
         if t == 't':
             return rng.choice([0, 1, (1 << 64) - 1, rng.randrange(1 << 64)])
+        if t == 'h':
+            # an index into a descriptor list the message does not carry
+            return rng.choice([0, 1, 7, (1 << 31) - 1])
         if t == 'd':
             return rng.choice([0.0, -1.5, 1e308, float('inf'), float('nan')])
         if t == 'o':
