@@ -567,157 +567,179 @@ compare_items (gconstpointer a, gconstpointer b)
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-VcmMountTable *
-vcm_mount_table_patch (VcmMountTable *table,
-                       const VcmMountChange *changes,
-                       guint n_changes,
-                       GError **error)
+/* One patch of a table: the mounts named and what the steps learn. */
+typedef struct {
+  GArray *items;          /* PatchItem */
+  GHashTable *seen;       /* unique ID -> index in items */
+  GHashTable *dirty;      /* targets whose top-most mount must be decided again */
+  GHashTable *dropped;    /* VcmMountEntry * dropped */
+  GHashTable *reparented; /* parent IDs whose children changed order */
+  VcmMountTable *result;
+} Patch;
+
+static void
+patch_clear (Patch *p)
 {
-  g_autoptr (GArray) items = g_array_new (FALSE, TRUE, sizeof (PatchItem));
-  g_autoptr (GHashTable) seen = g_hash_table_new (g_direct_hash, g_direct_equal);
-  g_autoptr (GHashTable) dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (GHashTable) dropped = g_hash_table_new (g_direct_hash, g_direct_equal);
-  g_autoptr (GHashTable) reparented = g_hash_table_new (g_direct_hash, g_direct_equal);
-  VcmMountTable *result = NULL;
+  for (guint i = 0; i < p->items->len; i++)
+    vcm_sys_mount_full_clear (&g_array_index (p->items, PatchItem, i).m);
+  g_array_unref (p->items);
+  g_hash_table_unref (p->seen);
+  g_hash_table_unref (p->dirty);
+  g_hash_table_unref (p->dropped);
+  g_hash_table_unref (p->reparented);
+}
 
-  g_return_val_if_fail (table != NULL, NULL);
-
-  /* 1. read each mount named (once; its first change says whether the
-   *    table can have it, any says its ID), before anything changes: IDs in
-   *    the table are reused at once, so every drop comes before every add */
+/* 1a. each mount named once: its first change says whether the table can
+ *     have it, any that knows its ID gives it */
+static void
+patch_collect (Patch *p, const VcmMountChange *changes, guint n_changes)
+{
   for (guint i = 0; i < n_changes; i++)
     {
+      PatchItem it = { .unique = changes[i].unique_id,
+                       .old = changes[i].old_id,
+                       .not_in_table = changes[i].not_in_table };
       gpointer at;
 
-      if (g_hash_table_lookup_extended (seen, GSIZE_TO_POINTER (changes[i].unique_id), NULL, &at))
+      if (g_hash_table_lookup_extended (p->seen, GSIZE_TO_POINTER (it.unique), NULL, &at))
         {
-          PatchItem *it = &g_array_index (items, PatchItem, GPOINTER_TO_UINT (at));
+          PatchItem *known = &g_array_index (p->items, PatchItem, GPOINTER_TO_UINT (at));
 
-          if (it->old == 0)
-            it->old = changes[i].old_id;
+          if (known->old == 0)
+            known->old = changes[i].old_id;
           continue;
         }
-      {
-        PatchItem it = { .unique = changes[i].unique_id,
-                         .old = changes[i].old_id,
-                         .not_in_table = changes[i].not_in_table };
-
-        g_hash_table_insert (seen, GSIZE_TO_POINTER (it.unique), GUINT_TO_POINTER (items->len));
-        g_array_append_val (items, it);
-      }
+      g_hash_table_insert (p->seen, GSIZE_TO_POINTER (it.unique), GUINT_TO_POINTER (p->items->len));
+      g_array_append_val (p->items, it);
     }
-  for (guint i = 0; i < items->len; i++)
+}
+
+/* 1b. read each, before anything changes: IDs in the table are reused at
+ *     once, so every drop comes before every add */
+static gboolean
+patch_read (Patch *p, GError **error)
+{
+  for (guint i = 0; i < p->items->len; i++)
     {
-      PatchItem *it = &g_array_index (items, PatchItem, i);
+      PatchItem *it = &g_array_index (p->items, PatchItem, i);
       int errsv = 0;
 
       it->present = vcm_sys_statmount_full (it->unique, &it->m, &errsv);
       if (!it->present && errsv != ENOENT)
-        {
-          vcm_error_set_errno (error, errsv, "statmount", "a mount named by a mount event");
-          goto out;
-        }
+        return vcm_error_set_errno (error, errsv, "statmount", "a mount named by a mount event");
       if (!it->present && it->old == 0 && !it->not_in_table)
         {
           g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
                        "a detached mount (unique ID %" G_GUINT64_FORMAT ") that the table cannot place",
                        it->unique);
-          goto out;
+          return FALSE;
         }
     }
-  /* a mount moved: the paths of those below it changed without an event */
-  for (guint i = 0; i < items->len; i++)
+  return TRUE;
+}
+
+/* 1c. a mount moved: the paths of those below it changed without an event,
+ *     so they are read too */
+static gboolean
+patch_read_below (Patch *p, guint64 unique, GError **error)
+{
+  g_autoptr (GArray) below = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 last = 0;
+  gssize n;
+
+  do
     {
-      PatchItem *it = &g_array_index (items, PatchItem, i);
+      guint64 batch[128];
+
+      n = vcm_sys_listmount (unique, last, batch, G_N_ELEMENTS (batch));
+      if (n < 0)
+        return vcm_error_set_errno (error, errno, "listmount", "a moved mount");
+      g_array_append_vals (below, batch, (guint) n);
+      if (n > 0)
+        last = batch[n - 1];
+    }
+  while (n == 128);
+  for (guint k = 0; k < below->len; k++)
+    {
+      PatchItem sub = { .unique = g_array_index (below, guint64, k) };
+      int errsv = 0;
+
+      if (g_hash_table_contains (p->seen, GSIZE_TO_POINTER (sub.unique)))
+        continue;
+      g_hash_table_insert (p->seen, GSIZE_TO_POINTER (sub.unique), GUINT_TO_POINTER (p->items->len));
+      sub.present = vcm_sys_statmount_full (sub.unique, &sub.m, &errsv);
+      if (sub.present)
+        g_array_append_val (p->items, sub);
+    }
+  return TRUE;
+}
+
+static gboolean
+patch_read_moved (Patch *p, VcmMountTable *table, GError **error)
+{
+  /* those appended (below a moved one) moved too: their own below follow */
+  for (guint i = 0; i < p->items->len; i++)
+    {
+      PatchItem *it = &g_array_index (p->items, PatchItem, i);
       const VcmMountEntry *e = it->present ? vcm_mount_table_lookup_id (table, it->m.mnt_id_old) : NULL;
 
-      if (e != NULL && !g_str_equal (e->target, it->m.point))
-        {
-          g_autoptr (GArray) below = NULL;
-          guint64 last = 0;
-          gssize n;
-
-          below = g_array_new (FALSE, FALSE, sizeof (guint64));
-          do
-            {
-              guint64 batch[128];
-
-              n = vcm_sys_listmount (it->unique, last, batch, G_N_ELEMENTS (batch));
-              if (n < 0)
-                {
-                  vcm_error_set_errno (error, errno, "listmount", "a moved mount");
-                  goto out;
-                }
-              g_array_append_vals (below, batch, (guint) n);
-              if (n > 0)
-                last = batch[n - 1];
-            }
-          while (n == 128);
-          for (guint k = 0; k < below->len; k++)
-            {
-              PatchItem sub = { .unique = g_array_index (below, guint64, k) };
-              int errsv = 0;
-
-              if (g_hash_table_contains (seen, GSIZE_TO_POINTER (sub.unique)))
-                continue;
-              g_hash_table_insert (seen, GSIZE_TO_POINTER (sub.unique), GUINT_TO_POINTER (items->len));
-              sub.present = vcm_sys_statmount_full (sub.unique, &sub.m, &errsv);
-              if (sub.present)
-                g_array_append_val (items, sub); /* moves the array: it is not used after */
-            }
-        }
+      /* (the array may move as items are appended: @it is not used after) */
+      if (e != NULL && !g_str_equal (e->target, it->m.point) && !patch_read_below (p, it->unique, error))
+        return FALSE;
     }
+  return TRUE;
+}
 
-  /* 2. patch in place when nobody else holds the table, else a copy */
-  if (g_atomic_ref_count_compare (&table->ref_count, 1))
-    result = vcm_mount_table_ref (table);
-  else
-    result = table_copy (table);
+/* 3. drops: the mounts gone and those that now have another ID */
+static void
+patch_drop (Patch *p)
+{
+  VcmMountTable *result = p->result;
+  guint kept = 0;
 
-  /* 3. drops: the mounts gone and those that now have another ID */
-  for (guint i = 0; i < items->len; i++)
+  for (guint i = 0; i < p->items->len; i++)
     {
-      PatchItem *it = &g_array_index (items, PatchItem, i);
+      PatchItem *it = &g_array_index (p->items, PatchItem, i);
       guint64 old = it->present ? 0 : it->old;
       VcmMountEntry *e;
 
-      if (old == 0)
-        continue;
-      e = g_hash_table_lookup (result->by_id, &old);
-      if (e == NULL)
+      if (old == 0 || (e = g_hash_table_lookup (result->by_id, &old)) == NULL)
         continue;
       g_hash_table_remove (result->by_id, &e->id);
       remove_child (result, e);
-      g_hash_table_add (dropped, e);
+      g_hash_table_add (p->dropped, e);
       if (g_hash_table_lookup (result->by_target, e->target) == e)
         g_hash_table_remove (result->by_target, e->target);
-      g_hash_table_add (dirty, g_strdup (e->target));
+      g_hash_table_add (p->dirty, g_strdup (e->target));
     }
-  if (g_hash_table_size (dropped) > 0)
+  if (g_hash_table_size (p->dropped) == 0)
+    return;
+  for (guint i = 0; i < result->order->len; i++)
     {
-      guint kept = 0;
+      VcmMountEntry *e = result->order->pdata[i];
 
-      for (guint i = 0; i < result->order->len; i++)
-        {
-          VcmMountEntry *e = result->order->pdata[i];
-
-          if (!g_hash_table_contains (dropped, e))
-            result->order->pdata[kept++] = e;
-          else if (!entry_in_block (result, e))
-            g_free (e);
-        }
-      result->n_dead += result->order->len - kept;
-      g_ptr_array_set_size (result->order, kept);
+      if (!g_hash_table_contains (p->dropped, e))
+        result->order->pdata[kept++] = e;
+      else if (!entry_in_block (result, e))
+        g_free (e);
     }
+  result->n_dead += result->order->len - kept;
+  g_ptr_array_set_size (result->order, kept);
+}
 
-  /* 4. the mounts there: changed in place (their place in the table stays),
-   *    or new ones at the end in the order made (the kernel lists mounts by
-   *    unique ID, which only grows; events of propagated copies may come in
-   *    another order) */
-  g_array_sort (items, compare_items);
-  for (guint i = 0; i < items->len; i++)
+/* 4. the mounts there: changed in place (their place in the table stays),
+ *    or new ones at the end in the order made (the kernel lists mounts by
+ *    unique ID, which only grows; events of propagated copies may come in
+ *    another order) */
+static void
+patch_place (Patch *p)
+{
+  VcmMountTable *result = p->result;
+
+  g_array_sort (p->items, compare_items);
+  for (guint i = 0; i < p->items->len; i++)
     {
-      PatchItem *it = &g_array_index (items, PatchItem, i);
+      PatchItem *it = &g_array_index (p->items, PatchItem, i);
       VcmMountEntry fresh, *e;
 
       if (!it->present)
@@ -730,11 +752,11 @@ vcm_mount_table_patch (VcmMountTable *table,
         {
           if (g_hash_table_lookup (result->by_target, e->target) == e)
             g_hash_table_remove (result->by_target, e->target);
-          g_hash_table_add (dirty, g_strdup (e->target));
+          g_hash_table_add (p->dirty, g_strdup (e->target));
           remove_child (result, e);
           *e = fresh;
           result->n_dead++;
-          g_hash_table_add (reparented, GSIZE_TO_POINTER (e->parent_id));
+          g_hash_table_add (p->reparented, GSIZE_TO_POINTER (e->parent_id));
         }
       else
         {
@@ -744,43 +766,87 @@ vcm_mount_table_patch (VcmMountTable *table,
           g_hash_table_insert (result->by_id, &e->id, e);
         }
       add_child (result, e);
-      g_hash_table_add (dirty, g_strdup (e->target));
+      g_hash_table_add (p->dirty, g_strdup (e->target));
     }
+}
 
-  /* a mount changed in place went last among its parent's children: they
-   * are listed in table order */
-  if (g_hash_table_size (reparented) > 0)
+/* 4b. a mount changed in place went last among its parent's children: they
+ *     are listed in table order */
+static void
+patch_reorder_children (Patch *p)
+{
+  g_autoptr (GHashTable) pos = NULL;
+  GHashTableIter iter;
+  gpointer parent;
+
+  if (g_hash_table_size (p->reparented) == 0)
+    return;
+  pos = g_hash_table_new (g_direct_hash, g_direct_equal);
+  for (guint i = 0; i < p->result->order->len; i++)
+    g_hash_table_insert (pos, p->result->order->pdata[i], GUINT_TO_POINTER (i));
+  g_hash_table_iter_init (&iter, p->reparented);
+  while (g_hash_table_iter_next (&iter, &parent, NULL))
     {
-      g_autoptr (GHashTable) pos = g_hash_table_new (g_direct_hash, g_direct_equal);
-      GHashTableIter iter;
-      gpointer parent;
+      GPtrArray *kids = children_of (p->result, GPOINTER_TO_SIZE (parent));
 
-      for (guint i = 0; i < result->order->len; i++)
-        g_hash_table_insert (pos, result->order->pdata[i], GUINT_TO_POINTER (i));
-      g_hash_table_iter_init (&iter, reparented);
-      while (g_hash_table_iter_next (&iter, &parent, NULL))
-        {
-          GPtrArray *kids = children_of (result, GPOINTER_TO_SIZE (parent));
-
-          if (kids != NULL)
-            g_ptr_array_sort_with_data (kids, compare_positions, pos);
-        }
+      if (kids != NULL)
+        g_ptr_array_sort_with_data (kids, compare_positions, pos);
     }
+}
 
-  /* 5. the top-most mount of every target touched, as build_indexes decides it */
-  g_hash_table_foreach (dirty, remove_target, result->by_target);
-  if (g_hash_table_size (dirty) > 0)
-    for (guint i = 0; i < result->order->len; i++)
-      {
-        VcmMountEntry *e = result->order->pdata[i];
+/* 5. the top-most mount of every target touched, as build_indexes decides it */
+static void
+patch_tops (Patch *p)
+{
+  VcmMountTable *result = p->result;
 
-        if (g_hash_table_contains (dirty, e->target))
-          {
-            if (is_top (result, e))
-              g_hash_table_insert (result->by_target, e->target, e);
-          }
-      }
+  g_hash_table_foreach (p->dirty, remove_target, result->by_target);
+  if (g_hash_table_size (p->dirty) == 0)
+    return;
+  for (guint i = 0; i < result->order->len; i++)
+    {
+      VcmMountEntry *e = result->order->pdata[i];
 
+      if (g_hash_table_contains (p->dirty, e->target) && is_top (result, e))
+        g_hash_table_insert (result->by_target, e->target, e);
+    }
+}
+
+VcmMountTable *
+vcm_mount_table_patch (VcmMountTable *table,
+                       const VcmMountChange *changes,
+                       guint n_changes,
+                       GError **error)
+{
+  Patch p = {
+    .items = g_array_new (FALSE, TRUE, sizeof (PatchItem)),
+    .seen = g_hash_table_new (g_direct_hash, g_direct_equal),
+    .dirty = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL),
+    .dropped = g_hash_table_new (g_direct_hash, g_direct_equal),
+    .reparented = g_hash_table_new (g_direct_hash, g_direct_equal),
+  };
+  VcmMountTable *result;
+
+  g_return_val_if_fail (table != NULL, NULL);
+
+  /* 1. read what the changes name (nothing is changed if one cannot be) */
+  patch_collect (&p, changes, n_changes);
+  if (!patch_read (&p, error) || !patch_read_moved (&p, table, error))
+    {
+      patch_clear (&p);
+      return NULL;
+    }
+  /* 2. patch in place when nobody else holds the table, else a copy */
+  if (g_atomic_ref_count_compare (&table->ref_count, 1))
+    p.result = vcm_mount_table_ref (table);
+  else
+    p.result = table_copy (table);
+  patch_drop (&p);
+  patch_place (&p);
+  patch_reorder_children (&p);
+  patch_tops (&p);
+  result = p.result;
+  patch_clear (&p);
   /* strings of dropped entries stay in the chunk: start afresh now and then */
   if (result->n_dead > result->order->len + 1024)
     {
@@ -789,11 +855,6 @@ vcm_mount_table_patch (VcmMountTable *table,
       vcm_mount_table_unref (result);
       result = fresh;
     }
-
-out:
-  for (guint i = 0; i < items->len; i++)
-    vcm_sys_mount_full_clear (&g_array_index (items, PatchItem, i).m);
-  if (result != NULL)
-    vcm_mount_table_unref (table);
+  vcm_mount_table_unref (table);
   return result;
 }
