@@ -1,34 +1,17 @@
 /* vcm-watch: the service's view of the kernel's mount table. Owns the cached
  * table (kept current from mount notifications, or re-read when libmount's
- * monitor says the kernel's changed),
- * the rootfs snapshot that changes are diffed against, and the Generation
- * counter: every rootfs change, made by the service or not, bumps it once. */
+ * monitor says the kernel's changed) and the ledger (vcm-ledger: the rootfs
+ * snapshot that changes are diffed against, and the Generation counter:
+ * every rootfs change, made by the service or not, bumps it once). */
 #pragma once
 
 #include <glib-object.h>
 
+#include "vcm-ledger.h"
 #include "vcm-mounttable.h"
 #include "vcm-rootfs.h"
 
 G_BEGIN_DECLS
-
-typedef enum {
-  VCM_CHANGE_MOUNTED,        /* a rootfs appeared (made by the service or not) */
-  VCM_CHANGE_UNMOUNTED,      /* the service detached a rootfs */
-  VCM_CHANGE_SUBMOUNT_ADDED, /* the rest: changes the service did not make */
-  VCM_CHANGE_SUBMOUNT_REMOVED,
-  VCM_CHANGE_REMOUNTED,
-  VCM_CHANGE_VANISHED,
-} VcmChangeKind;
-
-const char *vcm_change_kind_to_string (VcmChangeKind kind);
-
-typedef struct {
-  guint64 generation;
-  VcmChangeKind kind;
-  const VcmRootfs *rootfs;
-  const char *const *detached; /* VCM_CHANGE_UNMOUNTED only */
-} VcmChange;
 
 #define VCM_TYPE_WATCH (vcm_watch_get_type ())
 G_DECLARE_FINAL_TYPE (VcmWatch, vcm_watch, VCM, WATCH, GObject)

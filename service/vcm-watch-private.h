@@ -1,0 +1,97 @@
+/* vcm-watch-private: how the watch's parts meet. VcmWatch (vcm-watch.c) owns
+ * the ledger (vcm-ledger: snapshot, Generation, hold), the table cache with
+ * its full reads (vcm-watch-reader.c), libmount's mountinfo wake-ups, and
+ * one change source behind VcmWatchSource: fanotify mount notifications with
+ * a patched table (vcm-watch-fanotify.c) or mountinfo re-reads
+ * (vcm-watch-mountinfo.c). Not for the rest of the service. */
+#pragma once
+
+#include <libmount/libmount.h>
+#include <gio/gio.h>
+
+#include "vcm-ledger.h"
+#include "vcm-watch.h"
+
+G_BEGIN_DECLS
+
+/* A change source: how the watch learns what the kernel changed. Each
+ * function is called in the main thread with the watch. */
+typedef struct {
+  const char *name;
+  /* the kernel's events pending now, read (not the checks they owe) */
+  void (*drain) (VcmWatch *watch);
+  /* everything pending followed: the snapshot and Generation are current */
+  void (*follow) (VcmWatch *watch);
+  /* a wake-up of libmount's monitor (the table changed): whether to keep
+   * watching its fd now */
+  gboolean (*on_wakeup) (VcmWatch *watch);
+  /* a full read begins (what the source knows up to now is in it) */
+  void (*read_begun) (VcmWatch *watch);
+  /* a read in a worker thread landed (applied or not) */
+  void (*read_landed) (VcmWatch *watch);
+  /* whether a change the service made must be remembered against older
+   * reads (some read or check may be older than it) */
+  gboolean (*older_work_pending) (VcmWatch *watch);
+  VcmMountTable *(*get_table) (VcmWatch *watch, gboolean force_refresh);
+  GPtrArray *(*list_rootfs) (VcmWatch *watch, const char *sandbox_id);
+  /* may be NULL: the manager then probes the rootfs itself */
+  gboolean (*sync_live) (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+  GArray *(*get_subtree) (VcmWatch *watch, guint64 unique_id);
+  /* after the ledger noted the service's unmount (may be NULL) */
+  void (*noted_unmounted) (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+  void (*stop) (VcmWatch *watch);
+  void (*free) (gpointer state);
+} VcmWatchSource;
+
+struct _VcmWatch {
+  GObject parent;
+  char *shared_dir;
+  GCancellable *cancellable; /* cancelled at stop: work in threads is void */
+  VcmLedger *ledger;
+
+  /* the table cache and its full reads (vcm-watch-reader.c) */
+  VcmMountTable *table;
+  guint refresh_count;
+  gboolean stale; /* the kernel changed since the last read began */
+  gboolean read_in_flight;
+  guint refresh_source;
+  guint64 read_seq;    /* of the last read begun (a check counts as one) */
+  guint64 applied_seq; /* of the last reading applied */
+
+  /* libmount's monitor: a wake-up on every change of the table */
+  struct libmnt_monitor *monitor;
+  int monitor_fd;
+  guint monitor_source;
+
+  const VcmWatchSource *source;
+  gpointer source_state;
+  gpointer fanotify_state; /* kept after a fall back to mountinfo re-reads */
+};
+
+extern const VcmWatchSource vcm_watch_source_fanotify;
+extern const VcmWatchSource vcm_watch_source_mountinfo;
+
+/* vcm-watch-fanotify.c: starts the fanotify source, or FALSE with why not
+ * (G_IO_ERROR_NOT_SUPPORTED: not on this kernel, or filtered). */
+gboolean vcm_watch_fanotify_start (VcmWatch *watch, GError **error);
+void vcm_watch_fanotify_free (gpointer state);
+
+/* vcm-watch.c */
+gboolean vcm_watch_on_monitor_event (int fd, GIOCondition condition, gpointer user_data);
+gboolean vcm_watch_monitor_pending (VcmWatch *watch);
+void vcm_watch_watch_monitor (VcmWatch *watch);
+/* Remembers that the service changed or probed @key now (see the ledger). */
+void vcm_watch_record_local (VcmWatch *watch, const char *key);
+/* Leaves the fanotify source for mountinfo re-reads (its events cannot be read). */
+void vcm_watch_fall_back (VcmWatch *watch);
+
+/* vcm-watch-reader.c: the table cache and full reads, diffed into the ledger */
+guint64 vcm_watch_begin_read (VcmWatch *watch);
+gboolean vcm_watch_refresh_now (VcmWatch *watch, GError **error);
+void vcm_watch_schedule_refresh (VcmWatch *watch);
+/* The first read, at start: what is mounted then is known, not news. */
+gboolean vcm_watch_read_first (VcmWatch *watch, GError **error);
+/* The cached table, read again first when a change may not be in it. */
+VcmMountTable *vcm_watch_reader_get_table (VcmWatch *watch, gboolean force_refresh);
+
+G_END_DECLS

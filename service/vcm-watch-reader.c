@@ -1,0 +1,238 @@
+/* vcm-watch-reader: the watch's table cache and its full reads of the
+ * kernel's mount table (mountinfo, parsed by libmount), at once or in a
+ * worker thread, each diffed into the ledger. Every read has a sequence
+ * number: a reading lands only if nothing newer did, and leaves alone the
+ * rootfs the service changed after it began. Both change sources use it:
+ * the mountinfo one for every change, the fanotify one at start and when
+ * events cannot say (an overflow, a change no event explains). */
+#include "config.h"
+
+#include "vcm-memory.h"
+#include "vcm-watch-private.h"
+
+#define COALESCE_MS 10
+
+/* One read of the kernel's table and what it says about the rootfs set:
+ * computed in a worker thread (it only reads), applied in the main thread. */
+typedef struct {
+  guint64 seq;
+  VcmMountTable *table;
+  GPtrArray *rootfs;    /* VcmRootfs, sorted */
+  GPtrArray *submounts; /* parallel to rootfs: GHashTable sets of mount IDs, or NULL */
+} Reading;
+
+typedef struct {
+  char *shared_dir;
+  guint64 seq;
+} ReadArgs;
+
+static void
+set_unref (gpointer set)
+{
+  if (set != NULL)
+    g_hash_table_unref (set);
+}
+
+/* The IDs of the mounts below mount @id, or NULL when there are none: with
+ * thousands of rootfs, empty sets would cost more than the table itself. */
+static GHashTable *
+submount_set (VcmMountTable *table, guint64 id)
+{
+  g_autoptr (GPtrArray) below = vcm_mount_table_get_descendants (table, id);
+  GHashTable *set;
+
+  if (below->len == 0)
+    return NULL;
+  set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  for (guint i = 0; i < below->len; i++)
+    {
+      const VcmMountEntry *e = below->pdata[i];
+      g_hash_table_add (set, g_memdup2 (&e->id, sizeof e->id));
+    }
+  return set;
+}
+
+static void
+reading_free (gpointer data)
+{
+  Reading *r = data;
+
+  g_clear_pointer (&r->table, vcm_mount_table_unref);
+  g_clear_pointer (&r->rootfs, g_ptr_array_unref);
+  g_clear_pointer (&r->submounts, g_ptr_array_unref);
+  g_free (r);
+}
+
+/* Reads the kernel's table and derives the rootfs set. Thread-safe. */
+static Reading *
+reading_take (const char *shared_dir, guint64 seq, GError **error)
+{
+  Reading *r;
+  VcmMountTable *table = vcm_mount_table_new_from_kernel (error);
+
+  if (table == NULL)
+    return NULL;
+  r = g_new0 (Reading, 1);
+  r->seq = seq;
+  r->table = table;
+  r->rootfs = vcm_rootfs_list_in_table (shared_dir, table, NULL);
+  vcm_rootfs_fill_unique_ids (r->rootfs);
+  r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) set_unref);
+  for (guint i = 0; i < r->rootfs->len; i++)
+    g_ptr_array_add (r->submounts, submount_set (table, ((VcmRootfs *) r->rootfs->pdata[i])->mount_id));
+  return r;
+}
+
+static void
+take_table (VcmWatch *self, Reading *r)
+{
+  /* a large reading, or the large table it replaces, leaves megabytes of
+   * freed heap behind: given back once the burst is over */
+  if (vcm_mount_table_get_size (r->table) >= VCM_MEMORY_LARGE_WORK ||
+      (self->table != NULL && vcm_mount_table_get_size (self->table) >= VCM_MEMORY_LARGE_WORK))
+    vcm_memory_trim_soon ();
+  g_clear_pointer (&self->table, vcm_mount_table_unref);
+  self->table = vcm_mount_table_ref (r->table);
+  self->applied_seq = r->seq;
+  self->refresh_count++;
+}
+
+static void
+apply (VcmWatch *self, Reading *r)
+{
+  take_table (self, r);
+  vcm_ledger_diff_all (self->ledger, r->seq, r->rootfs, r->submounts, TRUE);
+  vcm_ledger_prune_local (self->ledger, self->applied_seq);
+}
+
+/* Begins a read: wake-ups drained first, so a change after this point raises a new one. */
+guint64
+vcm_watch_begin_read (VcmWatch *self)
+{
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  if (self->monitor != NULL)
+    mnt_monitor_event_cleanup (self->monitor);
+  self->stale = FALSE;
+  if (self->source != NULL)
+    self->source->read_begun (self);
+  return ++self->read_seq;
+}
+
+gboolean
+vcm_watch_refresh_now (VcmWatch *self, GError **error)
+{
+  Reading *r = reading_take (self->shared_dir, vcm_watch_begin_read (self), error);
+
+  if (r == NULL)
+    return FALSE;
+  apply (self, r);
+  reading_free (r);
+  return TRUE;
+}
+
+gboolean
+vcm_watch_read_first (VcmWatch *self, GError **error)
+{
+  Reading *first = reading_take (self->shared_dir, vcm_watch_begin_read (self), error);
+
+  if (first == NULL)
+    return FALSE;
+  take_table (self, first);
+  vcm_ledger_diff_all (self->ledger, first->seq, first->rootfs, first->submounts, FALSE);
+  reading_free (first);
+  return TRUE;
+}
+
+static void
+read_args_free (gpointer data)
+{
+  ReadArgs *args = data;
+
+  g_free (args->shared_dir);
+  g_free (args);
+}
+
+static void
+read_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  const ReadArgs *args = task_data;
+  GError *error = NULL;
+  Reading *r = reading_take (args->shared_dir, args->seq, &error);
+
+  if (r == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, r, reading_free);
+}
+
+static void
+on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VcmWatch *self = VCM_WATCH (source);
+  g_autoptr (GError) error = NULL;
+  Reading *r = g_task_propagate_pointer (G_TASK (result), &error);
+
+  self->read_in_flight = FALSE;
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      g_clear_pointer (&r, reading_free);
+      return; /* stopped meanwhile */
+    }
+  if (r == NULL)
+    g_warning ("Cannot re-read the mount table: %s", error->message);
+  else if (r->seq > self->applied_seq) /* nothing newer landed */
+    apply (self, r);
+  g_clear_pointer (&r, reading_free);
+  self->source->read_landed (self);
+}
+
+static void
+start_async_read (VcmWatch *self)
+{
+  GTask *task;
+  ReadArgs *args;
+
+  if (self->read_in_flight)
+    return;                   /* its landing looks again */
+  self->source->drain (self); /* what the events said so far is in the read */
+  args = g_new0 (ReadArgs, 1);
+  args->shared_dir = g_strdup (self->shared_dir);
+  args->seq = vcm_watch_begin_read (self);
+  self->read_in_flight = TRUE;
+  task = g_task_new (self, self->cancellable, on_read_done, NULL); /* holds self */
+  g_task_set_task_data (task, args, read_args_free);
+  g_task_run_in_thread (task, read_in_thread);
+  g_object_unref (task);
+}
+
+static gboolean
+on_refresh_timeout (gpointer user_data)
+{
+  VcmWatch *self = user_data;
+
+  self->refresh_source = 0;
+  start_async_read (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* One full read in a worker thread a few milliseconds from now (the kernel
+ * coalesces wake-ups, and so does this). */
+void
+vcm_watch_schedule_refresh (VcmWatch *self)
+{
+  if (self->refresh_source == 0 && !self->read_in_flight)
+    self->refresh_source = g_timeout_add (COALESCE_MS, on_refresh_timeout, self);
+}
+
+VcmMountTable *
+vcm_watch_reader_get_table (VcmWatch *self, gboolean force_refresh)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* A read in flight began before this call but has not landed: the cached
+   * table may miss a change the caller has seen, so read now. */
+  if ((force_refresh || self->stale || self->read_in_flight || vcm_watch_monitor_pending (self)) &&
+      !vcm_watch_refresh_now (self, &error))
+    g_warning ("Cannot re-read the mount table, answering from the last one: %s", error->message);
+  return vcm_mount_table_ref (self->table);
+}

@@ -1,0 +1,238 @@
+/* test-ledger: the watch's ledger without a kernel: changes told once each,
+ * in order, with Generation bumped by one per change; held changes told at
+ * the last release; a table's rootfs set diffed against the snapshot; the
+ * rootfs the service changed after a read began left alone by that read. */
+#include "config.h"
+
+#include "vcm-ledger.h"
+
+typedef struct {
+  GPtrArray *told; /* "kind sbx/cid gen" */
+  VcmLedger *ledger;
+} Fixture;
+
+static void
+on_tell (const VcmChange *change, gpointer user_data)
+{
+  Fixture *f = user_data;
+
+  g_ptr_array_add (f->told,
+                   g_strdup_printf ("%s %s/%s %" G_GUINT64_FORMAT,
+                                    vcm_change_kind_to_string (change->kind), change->rootfs->sandbox_id,
+                                    change->rootfs->container_id, change->generation));
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->told = g_ptr_array_new_with_free_func (g_free);
+  f->ledger = vcm_ledger_new (on_tell, f);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  vcm_ledger_free (f->ledger);
+  g_ptr_array_unref (f->told);
+}
+
+/* The changes told so far, one line each, then forgotten. */
+static char *
+told (Fixture *f)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < f->told->len; i++)
+    g_string_append_printf (s, "%s%s", i ? "; " : "", (char *) f->told->pdata[i]);
+  g_ptr_array_set_size (f->told, 0);
+  return g_string_free (s, FALSE);
+}
+
+static VcmRootfs *
+rootfs (const char *sbx, const char *cid, guint64 id, guint64 unique, gboolean ro)
+{
+  g_autofree char *point = g_strdup_printf ("/shared/%s/%s/rootfs", sbx, cid);
+  VcmRootfs *r = vcm_rootfs_new (sbx, cid, point, id, ro);
+
+  r->unique_id = unique;
+  return r;
+}
+
+static GHashTable *
+ids (guint n, ...)
+{
+  GHashTable *set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  va_list ap;
+
+  va_start (ap, n);
+  for (guint i = 0; i < n; i++)
+    {
+      guint64 id = va_arg (ap, guint64);
+      g_hash_table_add (set, g_memdup2 (&id, sizeof id));
+    }
+  va_end (ap);
+  return set;
+}
+
+static void
+test_own_changes (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  const char *const detached[] = { "/shared/s1/c1/rootfs", NULL };
+  g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL;
+
+  vcm_ledger_note_mounted (f->ledger, a);
+  t1 = told (f);
+  g_assert_cmpstr (t1, ==, "mounted s1/c1 1");
+  g_assert_cmpuint (vcm_ledger_get_size (f->ledger), ==, 1);
+  /* mounted again while one is still tracked: the old one vanished first */
+  vcm_ledger_note_mounted (f->ledger, a);
+  t2 = told (f);
+  g_assert_cmpstr (t2, ==, "vanished s1/c1 2; mounted s1/c1 3");
+  vcm_ledger_note_unmounted (f->ledger, "s1", "c1", detached);
+  t3 = told (f);
+  g_assert_cmpstr (t3, ==, "unmounted s1/c1 4");
+  g_assert_cmpuint (vcm_ledger_get_size (f->ledger), ==, 0);
+  g_assert_cmpuint (vcm_ledger_get_generation (f->ledger), ==, 4);
+}
+
+static void
+test_hold (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfs) b = rootfs ("s1", "c2", 41, 1001, FALSE);
+  g_autofree char *all = NULL;
+
+  vcm_ledger_hold (f->ledger);
+  vcm_ledger_hold (f->ledger);
+  vcm_ledger_note_mounted (f->ledger, a);
+  vcm_ledger_release (f->ledger);
+  vcm_ledger_note_mounted (f->ledger, b);
+  g_assert_cmpuint (f->told->len, ==, 0);
+  /* Generation is counted at once, told later */
+  g_assert_cmpuint (vcm_ledger_get_generation (f->ledger), ==, 2);
+  vcm_ledger_release (f->ledger);
+  all = told (f);
+  g_assert_cmpstr (all, ==, "mounted s1/c1 1; mounted s1/c2 2");
+}
+
+static void
+test_diff_one (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfs) a_ro = rootfs ("s1", "c1", 40, 1000, TRUE);
+  g_autoptr (VcmRootfs) other = rootfs ("s1", "c1", 40, 2000, TRUE); /* its ID reused */
+  g_autoptr (GHashTable) two = ids (2, (guint64) 50, (guint64) 51);
+  g_autoptr (GHashTable) one = ids (1, (guint64) 51);
+  g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, *t5 = NULL;
+
+  vcm_ledger_diff_one (f->ledger, "s1/c1", a, NULL, TRUE);
+  t1 = told (f);
+  g_assert_cmpstr (t1, ==, "mounted s1/c1 1");
+  vcm_ledger_diff_one (f->ledger, "s1/c1", a, two, TRUE);
+  t2 = told (f);
+  g_assert_cmpstr (t2, ==, "submount-added s1/c1 2; submount-added s1/c1 3");
+  vcm_ledger_diff_one (f->ledger, "s1/c1", a_ro, one, TRUE);
+  t3 = told (f);
+  g_assert_cmpstr (t3, ==, "remounted s1/c1 4; submount-removed s1/c1 5");
+  vcm_ledger_diff_one (f->ledger, "s1/c1", other, NULL, TRUE);
+  t4 = told (f);
+  g_assert_cmpstr (t4, ==, "vanished s1/c1 6; mounted s1/c1 7");
+  vcm_ledger_diff_one (f->ledger, "s1/c1", NULL, NULL, TRUE);
+  t5 = told (f);
+  g_assert_cmpstr (t5, ==, "vanished s1/c1 8");
+  /* taken in silently: nothing told, Generation as it was */
+  vcm_ledger_diff_one (f->ledger, "s1/c1", a, NULL, FALSE);
+  g_assert_cmpuint (f->told->len, ==, 0);
+  g_assert_cmpuint (vcm_ledger_get_generation (f->ledger), ==, 8);
+  g_assert_nonnull (vcm_ledger_lookup (f->ledger, "s1/c1"));
+}
+
+static void
+test_diff_all (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) subs1 = g_ptr_array_new ();
+  g_autoptr (GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) subs2 = g_ptr_array_new ();
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree char *t1 = NULL;
+
+  g_ptr_array_add (first, rootfs ("a", "1", 40, 0, FALSE));
+  g_ptr_array_add (first, rootfs ("b", "1", 41, 0, FALSE));
+  g_ptr_array_add (first, rootfs ("c", "1", 42, 0, FALSE));
+  g_ptr_array_set_size (subs1, 3);
+  vcm_ledger_diff_all (f->ledger, 1, first, subs1, FALSE); /* at start: known, not news */
+  g_assert_cmpuint (f->told->len, ==, 0);
+
+  /* the service unmounts a/1 after read 2 began: read 2 (which still has
+   * it) leaves it alone; b/1 went behind its back; d/1 came */
+  vcm_ledger_note_local (f->ledger, "a/1", 2);
+  vcm_ledger_note_unmounted (f->ledger, "a", "1", (const char *const[]){ "/shared/a/1/rootfs", NULL });
+  g_ptr_array_add (second, rootfs ("a", "1", 40, 0, FALSE));
+  g_ptr_array_add (second, rootfs ("c", "1", 42, 0, FALSE));
+  g_ptr_array_add (second, rootfs ("d", "1", 43, 0, FALSE));
+  g_ptr_array_set_size (subs2, 3);
+  vcm_ledger_diff_all (f->ledger, 2, second, subs2, TRUE);
+  t1 = told (f);
+  g_assert_cmpstr (t1, ==, "unmounted a/1 1; vanished b/1 2; mounted d/1 3");
+  list = vcm_ledger_list (f->ledger, NULL);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((VcmRootfs *) list->pdata[0])->sandbox_id, ==, "c");
+  g_assert_cmpstr (((VcmRootfs *) list->pdata[1])->sandbox_id, ==, "d");
+
+  /* once every read includes the change, it is forgotten */
+  g_assert_true (vcm_ledger_changed_since (f->ledger, "a/1", 2));
+  vcm_ledger_prune_local (f->ledger, 3);
+  g_assert_false (vcm_ledger_changed_since (f->ledger, "a/1", 2));
+}
+
+/* An index (as the fanotify source keeps by unique ID) sees every rootfs
+ * tracked and every one that goes, and gets private submount sets. */
+static void
+on_indexed (gpointer data, VcmTracked *t)
+{
+  g_hash_table_add (data, g_strdup (t->key));
+}
+
+static void
+on_unindexed (gpointer data, VcmTracked *t)
+{
+  g_assert_nonnull (t->rootfs);
+  g_assert_true (g_hash_table_remove (data, t->key));
+}
+
+static const VcmLedgerIndex test_index = { on_indexed, on_unindexed };
+
+static void
+test_index_hooks (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GHashTable) indexed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfs) b = rootfs ("s1", "c2", 41, 1001, FALSE);
+  g_autoptr (GHashTable) subs = ids (1, (guint64) 60);
+
+  vcm_ledger_note_mounted (f->ledger, a);
+  vcm_ledger_set_index (f->ledger, &test_index, indexed);
+  g_assert_true (g_hash_table_contains (indexed, "s1/c1"));
+  vcm_ledger_diff_one (f->ledger, "s1/c2", b, subs, TRUE);
+  g_assert_true (g_hash_table_contains (indexed, "s1/c2"));
+  g_assert_true (vcm_ledger_lookup (f->ledger, "s1/c2")->submounts != subs);
+  vcm_ledger_note_unmounted (f->ledger, "s1", "c1",
+                             (const char *const[]){ "/shared/s1/c1/rootfs", NULL });
+  g_assert_false (g_hash_table_contains (indexed, "s1/c1"));
+  vcm_ledger_set_index (f->ledger, NULL, NULL);
+  g_assert_cmpuint (g_hash_table_size (indexed), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/ledger/own-changes", Fixture, NULL, fixture_set_up, test_own_changes, fixture_tear_down);
+  g_test_add ("/ledger/hold", Fixture, NULL, fixture_set_up, test_hold, fixture_tear_down);
+  g_test_add ("/ledger/diff-one", Fixture, NULL, fixture_set_up, test_diff_one, fixture_tear_down);
+  g_test_add ("/ledger/diff-all", Fixture, NULL, fixture_set_up, test_diff_all, fixture_tear_down);
+  g_test_add ("/ledger/index", Fixture, NULL, fixture_set_up, test_index_hooks, fixture_tear_down);
+  return g_test_run ();
+}
