@@ -16,26 +16,46 @@ void _vcm_client_error_fixup (GError *error);
 
 VcmDBusMount *_vcm_client_get_proxy (VcmClient *self);
 
+/* The calls of the service, one row each in vcm-client-call.c's table. */
+typedef enum {
+  VCM_CALL_MOUNT_ROOTFS,
+  VCM_CALL_UNMOUNT_ROOTFS,
+  VCM_CALL_UNMOUNT_SANDBOX,
+  VCM_CALL_LIST_ROOTFS,
+  VCM_CALL_BIND_MOUNT,
+  VCM_CALL_UNMOUNT,
+  VCM_CALL_GET_DEVICE_FOR_PATH,
+  VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE,
+  VCM_CALL_IS_DEVICE_MAPPER,
+  VCM_CALL_IS_SYSTEM_MOUNT,
+  VCM_CALL_IS_HOST_DEVICE,
+  VCM_CALL_DESCRIBE_PATH,
+  VCM_CALL_GET_SERVICE_INFO,
+  VCM_N_CALLS
+} VcmCallId;
+
+/* Calls @id with the arguments that follow, one per argument of the method
+ * in the XML, in its order and of its C type (see pack_arg()); the callback
+ * gets a GTask whose source object is @self. */
 void _vcm_client_call (VcmClient *self,
-                       const char *interface,
-                       const char *method,
-                       GVariant *parameters,
-                       const char *reply_type,
+                       VcmCallId id,
                        VcmCallFlags flags,
                        GCancellable *cancellable,
                        GAsyncReadyCallback callback,
                        gpointer user_data,
-                       gpointer source_tag);
-GVariant *
-_vcm_client_call_finish (VcmClient *self, GAsyncResult *result, gpointer source_tag, GError **error);
-GVariant *_vcm_client_call_sync (VcmClient *self,
-                                 const char *interface,
-                                 const char *method,
-                                 GVariant *parameters,
-                                 const char *reply_type,
-                                 VcmCallFlags flags,
-                                 GCancellable *cancellable,
-                                 GError **error);
+                       ...);
+/* Decodes the reply of @id into *@out_value (and *@out_extra where the
+ * call's row says so); FALSE with @error set on failure. */
+gboolean _vcm_client_finish (VcmClient *self,
+                             GAsyncResult *result,
+                             VcmCallId id,
+                             gpointer out_value,
+                             gpointer out_extra,
+                             GError **error);
+/* _vcm_client_call() run to its end in a private main context: the result
+ * to give to the call's _finish(). */
+GAsyncResult *_vcm_client_call_sync (
+  VcmClient *self, VcmCallId id, VcmCallFlags flags, GCancellable *cancellable, ...);
 
 /* ListRootfs's reply "(ta(sssb))" as VcmRootfs items sorted by (sandbox ID,
  * container ID), duplicates dropped. */

@@ -1,8 +1,7 @@
-/* vcm-client: VcmClient wraps the gdbus-codegen proxy of org.vc.Mount. Every
- * method is a call on the bus with the caller's flags, the client's timeout
- * and a GTask that holds the client; replies are decoded into plain C and
- * GObject values and errors mapped into VCM_CLIENT_ERROR. The method wrappers
- * below the core are regular, one triple (async, finish, sync) per method. */
+/* vcm-client: VcmClient, the service's client object (its connection, the
+ * service's owner, the calls' timeout) and the public methods, each a trio
+ * (async, finish, sync) that hands its arguments to the call core in
+ * vcm-client-call.c, which knows the method's signature from the XML. */
 #include "vcm-client-private.h"
 
 /**
@@ -385,131 +384,7 @@ _vcm_client_get_proxy (VcmClient *self)
   return self->proxy;
 }
 
-static GDBusCallFlags
-dbus_call_flags (VcmCallFlags flags)
-{
-  GDBusCallFlags f = G_DBUS_CALL_FLAGS_NONE;
-
-  if (flags & VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION)
-    f |= G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
-  return f;
-}
-
-static void
-on_call_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  GError *error = NULL;
-  GVariant *reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
-
-  if (reply == NULL)
-    {
-      _vcm_client_error_fixup (error);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task, reply, (GDestroyNotify) g_variant_unref);
-}
-
-void
-_vcm_client_call (VcmClient *self,
-                  const char *interface,
-                  const char *method,
-                  GVariant *parameters,
-                  const char *reply_type,
-                  VcmCallFlags flags,
-                  GCancellable *cancellable,
-                  GAsyncReadyCallback callback,
-                  gpointer user_data,
-                  gpointer source_tag)
-{
-  /* The task holds the client until the call is done. */
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, source_tag);
-  g_dbus_connection_call (self->connection, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method, parameters,
-                          G_VARIANT_TYPE (reply_type), dbus_call_flags (flags), self->timeout_msec,
-                          cancellable, on_call_done, task);
-}
-
-GVariant *
-_vcm_client_call_finish (VcmClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
-{
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-GVariant *
-_vcm_client_call_sync (VcmClient *self,
-                       const char *interface,
-                       const char *method,
-                       GVariant *parameters,
-                       const char *reply_type,
-                       VcmCallFlags flags,
-                       GCancellable *cancellable,
-                       GError **error)
-{
-  g_autoptr (GError) local_error = NULL;
-  GVariant *reply;
-
-  reply = g_dbus_connection_call_sync (
-    self->connection, VCM_BUS_NAME, VCM_OBJECT_PATH, interface, method, parameters,
-    G_VARIANT_TYPE (reply_type), dbus_call_flags (flags), self->timeout_msec, cancellable, &local_error);
-  if (reply == NULL)
-    {
-      _vcm_client_error_fixup (local_error);
-      g_propagate_error (error, g_steal_pointer (&local_error));
-    }
-  return reply;
-}
-
-static int
-compare_rootfs_ptr (gconstpointer a, gconstpointer b)
-{
-  VcmRootfs *ra = *(VcmRootfs *const *) a;
-  VcmRootfs *rb = *(VcmRootfs *const *) b;
-
-  return _vcm_rootfs_compare_key (ra, vcm_rootfs_get_sandbox_id (rb), vcm_rootfs_get_container_id (rb));
-}
-
-GPtrArray *
-_vcm_rootfs_array_from_variant (GVariant *reply, guint64 *out_generation)
-{
-  g_autoptr (GVariantIter) iter = NULL;
-  GPtrArray *items = g_ptr_array_new_with_free_func (g_object_unref);
-  const char *sandbox_id, *container_id, *mount_point;
-  gboolean read_only;
-  guint64 generation;
-  guint kept = 0;
-
-  g_variant_get (reply, "(ta(sssb))", &generation, &iter);
-  while (g_variant_iter_next (iter, "(&s&s&sb)", &sandbox_id, &container_id, &mount_point, &read_only))
-    g_ptr_array_add (items, vcm_rootfs_new (sandbox_id, container_id, mount_point, read_only));
-  g_ptr_array_sort (items, compare_rootfs_ptr);
-  for (guint i = 0; i < items->len; i++)
-    {
-      VcmRootfs *r = items->pdata[i];
-
-      if (kept > 0 &&
-          _vcm_rootfs_compare_key (items->pdata[kept - 1], vcm_rootfs_get_sandbox_id (r),
-                                   vcm_rootfs_get_container_id (r)) == 0)
-        {
-          g_object_unref (r);
-          continue;
-        }
-      items->pdata[kept++] = r;
-    }
-  g_ptr_array_set_free_func (items, NULL);
-  g_ptr_array_set_size (items, kept);
-  g_ptr_array_set_free_func (items, g_object_unref);
-  if (out_generation != NULL)
-    *out_generation = generation;
-  return items;
-}
-
-/* -- the methods ----------------------------------------------------------- */
+/* -- the methods: each a row of vcm-client-call.c's table ------------------ */
 
 /**
  * vcm_client_mount_rootfs:
@@ -539,22 +414,8 @@ vcm_client_mount_rootfs (VcmClient *self,
                          GAsyncReadyCallback callback,
                          gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (sandbox_id != NULL);
-  g_return_if_fail (container_id != NULL);
-  g_return_if_fail (rootfs != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "MountRootfs",
-                    g_variant_new ("(sssb)", sandbox_id, container_id, rootfs, read_only), "(s)", flags,
-                    cancellable, callback, user_data, vcm_client_mount_rootfs);
-}
-
-static char *
-decode_mount_rootfs (GVariant *reply)
-{
-  char *value = NULL;
-
-  g_variant_get (reply, "(s)", &value);
-  return value;
+  _vcm_client_call (self, VCM_CALL_MOUNT_ROOTFS, flags, cancellable, callback, user_data, sandbox_id,
+                    container_id, rootfs, read_only);
 }
 
 /**
@@ -570,12 +431,10 @@ decode_mount_rootfs (GVariant *reply)
 char *
 vcm_client_mount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  char *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_mount_rootfs, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_mount_rootfs (reply);
+  _vcm_client_finish (self, result, VCM_CALL_MOUNT_ROOTFS, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -589,9 +448,8 @@ vcm_client_mount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Bind-mounts @rootfs at `SHARED_DIR/@sandbox_id/@container_id/rootfs`.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_mount_rootfs(): blocks the calling thread
+ * until the service answers.
  *
  * Returns: (transfer full): the mount point, or %NULL on error
  */
@@ -605,18 +463,10 @@ vcm_client_mount_rootfs_sync (VcmClient *self,
                               GCancellable *cancellable,
                               GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (
+    self, VCM_CALL_MOUNT_ROOTFS, flags, cancellable, sandbox_id, container_id, rootfs, read_only);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (sandbox_id != NULL, NULL);
-  g_return_val_if_fail (container_id != NULL, NULL);
-  g_return_val_if_fail (rootfs != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "MountRootfs",
-                                 g_variant_new ("(sssb)", sandbox_id, container_id, rootfs, read_only),
-                                 "(s)", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_mount_rootfs (reply);
+  return vcm_client_mount_rootfs_finish (self, result, error);
 }
 
 /**
@@ -643,21 +493,8 @@ vcm_client_unmount_rootfs (VcmClient *self,
                            GAsyncReadyCallback callback,
                            gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (sandbox_id != NULL);
-  g_return_if_fail (container_id != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "UnmountRootfs",
-                    g_variant_new ("(ss)", sandbox_id, container_id), "(as)", flags, cancellable,
-                    callback, user_data, vcm_client_unmount_rootfs);
-}
-
-static char **
-decode_unmount_rootfs (GVariant *reply)
-{
-  char **value = NULL;
-
-  g_variant_get (reply, "(^as)", &value);
-  return value;
+  _vcm_client_call (self, VCM_CALL_UNMOUNT_ROOTFS, flags, cancellable, callback, user_data, sandbox_id,
+                    container_id);
 }
 
 /**
@@ -673,12 +510,10 @@ decode_unmount_rootfs (GVariant *reply)
 char **
 vcm_client_unmount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  char **value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_unmount_rootfs, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_unmount_rootfs (reply);
+  _vcm_client_finish (self, result, VCM_CALL_UNMOUNT_ROOTFS, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -690,9 +525,8 @@ vcm_client_unmount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError 
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Lazily unmounts the container's rootfs and everything mounted below it.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_unmount_rootfs(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, the rootfs first, or %NULL on error
  */
@@ -704,17 +538,10 @@ vcm_client_unmount_rootfs_sync (VcmClient *self,
                                 GCancellable *cancellable,
                                 GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_UNMOUNT_ROOTFS, flags, cancellable, sandbox_id, container_id);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (sandbox_id != NULL, NULL);
-  g_return_val_if_fail (container_id != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "UnmountRootfs",
-                                 g_variant_new ("(ss)", sandbox_id, container_id), "(as)", flags,
-                                 cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_unmount_rootfs (reply);
+  return vcm_client_unmount_rootfs_finish (self, result, error);
 }
 
 /**
@@ -739,19 +566,7 @@ vcm_client_unmount_sandbox (VcmClient *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (sandbox_id != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "UnmountSandbox", g_variant_new ("(s)", sandbox_id), "(as)",
-                    flags, cancellable, callback, user_data, vcm_client_unmount_sandbox);
-}
-
-static char **
-decode_unmount_sandbox (GVariant *reply)
-{
-  char **value = NULL;
-
-  g_variant_get (reply, "(^as)", &value);
-  return value;
+  _vcm_client_call (self, VCM_CALL_UNMOUNT_SANDBOX, flags, cancellable, callback, user_data, sandbox_id);
 }
 
 /**
@@ -767,12 +582,10 @@ decode_unmount_sandbox (GVariant *reply)
 char **
 vcm_client_unmount_sandbox_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  char **value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_unmount_sandbox, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_unmount_sandbox (reply);
+  _vcm_client_finish (self, result, VCM_CALL_UNMOUNT_SANDBOX, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -783,9 +596,8 @@ vcm_client_unmount_sandbox_finish (VcmClient *self, GAsyncResult *result, GError
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Unmounts the rootfs of every container of @sandbox_id.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_unmount_sandbox(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: (transfer full) (array zero-terminated=1): the container IDs whose rootfs was unmounted, or %NULL on error
  */
@@ -793,15 +605,10 @@ char **
 vcm_client_unmount_sandbox_sync (
   VcmClient *self, const char *sandbox_id, VcmCallFlags flags, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_UNMOUNT_SANDBOX, flags, cancellable, sandbox_id);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (sandbox_id != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "UnmountSandbox",
-                                 g_variant_new ("(s)", sandbox_id), "(as)", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_unmount_sandbox (reply);
+  return vcm_client_unmount_sandbox_finish (self, result, error);
 }
 
 /**
@@ -826,16 +633,8 @@ vcm_client_list_rootfs (VcmClient *self,
                         GAsyncReadyCallback callback,
                         gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  _vcm_client_call (self, VCM_INTERFACE, "ListRootfs",
-                    g_variant_new ("(s)", sandbox_id != NULL ? sandbox_id : ""), "(ta(sssb))", flags,
-                    cancellable, callback, user_data, vcm_client_list_rootfs);
-}
-
-static GPtrArray *
-decode_list_rootfs (GVariant *reply, guint64 *out_generation)
-{
-  return _vcm_rootfs_array_from_variant (reply, out_generation);
+  _vcm_client_call (self, VCM_CALL_LIST_ROOTFS, flags, cancellable, callback, user_data,
+                    sandbox_id != NULL ? sandbox_id : "");
 }
 
 /**
@@ -855,12 +654,10 @@ vcm_client_list_rootfs_finish (VcmClient *self,
                                guint64 *out_generation,
                                GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  GPtrArray *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_list_rootfs, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_list_rootfs (reply, out_generation);
+  _vcm_client_finish (self, result, VCM_CALL_LIST_ROOTFS, &value, out_generation, error);
+  return value;
 }
 
 /**
@@ -872,9 +669,8 @@ vcm_client_list_rootfs_finish (VcmClient *self,
  * @out_generation: (out) (optional): the generation the answer is valid for
  * @error: return location for an error
  *
- * Lists the rootfs mounts as the kernel's mount table holds them. To follow them, use a #VcmRootfsSet.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_list_rootfs(): blocks the calling thread
+ * until the service answers.
  *
  * Returns: (transfer container) (element-type VcmRootfs): the rootfs mounts, or %NULL on error
  */
@@ -886,15 +682,10 @@ vcm_client_list_rootfs_sync (VcmClient *self,
                              guint64 *out_generation,
                              GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (
+    self, VCM_CALL_LIST_ROOTFS, flags, cancellable, sandbox_id != NULL ? sandbox_id : "");
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "ListRootfs",
-                                 g_variant_new ("(s)", sandbox_id != NULL ? sandbox_id : ""),
-                                 "(ta(sssb))", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_list_rootfs (reply, out_generation);
+  return vcm_client_list_rootfs_finish (self, result, out_generation, error);
 }
 
 /**
@@ -923,21 +714,8 @@ vcm_client_bind_mount (VcmClient *self,
                        GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (source != NULL);
-  g_return_if_fail (destination != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "BindMount",
-                    g_variant_new ("(ssb)", source, destination, read_only), "(s)", flags, cancellable,
-                    callback, user_data, vcm_client_bind_mount);
-}
-
-static char *
-decode_bind_mount (GVariant *reply)
-{
-  char *value = NULL;
-
-  g_variant_get (reply, "(s)", &value);
-  return value;
+  _vcm_client_call (self, VCM_CALL_BIND_MOUNT, flags, cancellable, callback, user_data, source,
+                    destination, read_only);
 }
 
 /**
@@ -953,12 +731,10 @@ decode_bind_mount (GVariant *reply)
 char *
 vcm_client_bind_mount_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  char *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_bind_mount, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_bind_mount (reply);
+  _vcm_client_finish (self, result, VCM_CALL_BIND_MOUNT, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -971,9 +747,8 @@ vcm_client_bind_mount_finish (VcmClient *self, GAsyncResult *result, GError **er
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Bind-mounts @source at @destination, beneath the service's shared directory.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_bind_mount(): blocks the calling thread
+ * until the service answers.
  *
  * Returns: (transfer full): the mount point, or %NULL on error
  */
@@ -986,17 +761,10 @@ vcm_client_bind_mount_sync (VcmClient *self,
                             GCancellable *cancellable,
                             GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (self, VCM_CALL_BIND_MOUNT, flags, cancellable,
+                                                           source, destination, read_only);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (source != NULL, NULL);
-  g_return_val_if_fail (destination != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "BindMount",
-                                 g_variant_new ("(ssb)", source, destination, read_only), "(s)", flags,
-                                 cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_bind_mount (reply);
+  return vcm_client_bind_mount_finish (self, result, error);
 }
 
 /**
@@ -1021,19 +789,7 @@ vcm_client_unmount (VcmClient *self,
                     GAsyncReadyCallback callback,
                     gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (mount_point != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "Unmount", g_variant_new ("(s)", mount_point), "(as)", flags,
-                    cancellable, callback, user_data, vcm_client_unmount);
-}
-
-static char **
-decode_unmount (GVariant *reply)
-{
-  char **value = NULL;
-
-  g_variant_get (reply, "(^as)", &value);
-  return value;
+  _vcm_client_call (self, VCM_CALL_UNMOUNT, flags, cancellable, callback, user_data, mount_point);
 }
 
 /**
@@ -1049,12 +805,10 @@ decode_unmount (GVariant *reply)
 char **
 vcm_client_unmount_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  char **value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_unmount, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_unmount (reply);
+  _vcm_client_finish (self, result, VCM_CALL_UNMOUNT, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -1065,9 +819,8 @@ vcm_client_unmount_finish (VcmClient *self, GAsyncResult *result, GError **error
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Lazily unmounts the mount at @mount_point and everything below it.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_unmount(): blocks the calling thread
+ * until the service answers.
  *
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, @mount_point first, or %NULL on error
  */
@@ -1078,15 +831,10 @@ vcm_client_unmount_sync (VcmClient *self,
                          GCancellable *cancellable,
                          GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_UNMOUNT, flags, cancellable, mount_point);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (mount_point != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "Unmount", g_variant_new ("(s)", mount_point),
-                                 "(as)", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_unmount (reply);
+  return vcm_client_unmount_finish (self, result, error);
 }
 
 /**
@@ -1111,16 +859,7 @@ vcm_client_get_device_for_path (VcmClient *self,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "GetDeviceForPath", g_variant_new ("(s)", path), "(uus)", flags,
-                    cancellable, callback, user_data, vcm_client_get_device_for_path);
-}
-
-static VcmDeviceInfo *
-decode_get_device_for_path (GVariant *reply)
-{
-  return _vcm_device_info_new_from_variant (reply);
+  _vcm_client_call (self, VCM_CALL_GET_DEVICE_FOR_PATH, flags, cancellable, callback, user_data, path);
 }
 
 /**
@@ -1136,12 +875,10 @@ decode_get_device_for_path (GVariant *reply)
 VcmDeviceInfo *
 vcm_client_get_device_for_path_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  VcmDeviceInfo *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_get_device_for_path, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_get_device_for_path (reply);
+  _vcm_client_finish (self, result, VCM_CALL_GET_DEVICE_FOR_PATH, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -1152,9 +889,8 @@ vcm_client_get_device_for_path_finish (VcmClient *self, GAsyncResult *result, GE
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Asks which device holds @path and on which mount point.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_get_device_for_path(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: (transfer full): the device and mount point, or %NULL on error
  */
@@ -1162,15 +898,10 @@ VcmDeviceInfo *
 vcm_client_get_device_for_path_sync (
   VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_GET_DEVICE_FOR_PATH, flags, cancellable, path);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (path != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "GetDeviceForPath", g_variant_new ("(s)", path),
-                                 "(uus)", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_get_device_for_path (reply);
+  return vcm_client_get_device_for_path_finish (self, result, error);
 }
 
 /**
@@ -1195,17 +926,8 @@ vcm_client_get_device_path_and_fs_type (VcmClient *self,
                                         GAsyncReadyCallback callback,
                                         gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (mount_point != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "GetDevicePathAndFsType", g_variant_new ("(s)", mount_point),
-                    "(ss)", flags, cancellable, callback, user_data,
-                    vcm_client_get_device_path_and_fs_type);
-}
-
-static VcmFsInfo *
-decode_get_device_path_and_fs_type (GVariant *reply)
-{
-  return _vcm_fs_info_new_from_variant (reply);
+  _vcm_client_call (self, VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE, flags, cancellable, callback, user_data,
+                    mount_point);
 }
 
 /**
@@ -1221,12 +943,10 @@ decode_get_device_path_and_fs_type (GVariant *reply)
 VcmFsInfo *
 vcm_client_get_device_path_and_fs_type_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  VcmFsInfo *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_get_device_path_and_fs_type, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_get_device_path_and_fs_type (reply);
+  _vcm_client_finish (self, result, VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -1237,9 +957,8 @@ vcm_client_get_device_path_and_fs_type_finish (VcmClient *self, GAsyncResult *re
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Asks for the source device and filesystem type of the mount at @mount_point.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_get_device_path_and_fs_type(): blocks the
+ * calling thread until the service answers.
  *
  * Returns: (transfer full): the device and filesystem type, or %NULL on error
  */
@@ -1250,15 +969,10 @@ vcm_client_get_device_path_and_fs_type_sync (VcmClient *self,
                                              GCancellable *cancellable,
                                              GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE, flags, cancellable, mount_point);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (mount_point != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "GetDevicePathAndFsType",
-                                 g_variant_new ("(s)", mount_point), "(ss)", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_get_device_path_and_fs_type (reply);
+  return vcm_client_get_device_path_and_fs_type_finish (self, result, error);
 }
 
 /**
@@ -1285,23 +999,15 @@ vcm_client_is_device_mapper (VcmClient *self,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  _vcm_client_call (self, VCM_INTERFACE, "IsDeviceMapper", g_variant_new ("(uu)", major, minor), "(b)",
-                    flags, cancellable, callback, user_data, vcm_client_is_device_mapper);
-}
-
-static gboolean
-decode_is_device_mapper (GVariant *reply, gboolean *out_result)
-{
-  g_variant_get (reply, "(b)", out_result);
-  return TRUE;
+  _vcm_client_call (self, VCM_CALL_IS_DEVICE_MAPPER, flags, cancellable, callback, user_data, major,
+                    minor);
 }
 
 /**
  * vcm_client_is_device_mapper_finish:
  * @self: a #VcmClient
  * @result: the #GAsyncResult given to the callback
- * @out_result: (out): whether it is
+ * @out_result: (out): the answer
  * @error: return location for an error
  *
  * Finishes vcm_client_is_device_mapper().
@@ -1314,12 +1020,7 @@ vcm_client_is_device_mapper_finish (VcmClient *self,
                                     gboolean *out_result,
                                     GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
-
-  reply = _vcm_client_call_finish (self, result, vcm_client_is_device_mapper, error);
-  if (reply == NULL)
-    return FALSE;
-  return decode_is_device_mapper (reply, out_result);
+  return _vcm_client_finish (self, result, VCM_CALL_IS_DEVICE_MAPPER, out_result, NULL, error);
 }
 
 /**
@@ -1329,12 +1030,11 @@ vcm_client_is_device_mapper_finish (VcmClient *self,
  * @minor: its minor number
  * @flags: call flags
  * @cancellable: (nullable): a #GCancellable
- * @out_result: (out): whether it is
+ * @out_result: (out): the answer
  * @error: return location for an error
  *
- * Asks whether the block device @major:@minor is a device-mapper device.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_is_device_mapper(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: %TRUE on success, %FALSE on error
  */
@@ -1347,14 +1047,10 @@ vcm_client_is_device_mapper_sync (VcmClient *self,
                                   gboolean *out_result,
                                   GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_IS_DEVICE_MAPPER, flags, cancellable, major, minor);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), FALSE);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsDeviceMapper",
-                                 g_variant_new ("(uu)", major, minor), "(b)", flags, cancellable, error);
-  if (reply == NULL)
-    return FALSE;
-  return decode_is_device_mapper (reply, out_result);
+  return vcm_client_is_device_mapper_finish (self, result, out_result, error);
 }
 
 /**
@@ -1379,24 +1075,14 @@ vcm_client_is_system_mount (VcmClient *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "IsSystemMount", g_variant_new ("(s)", path), "(b)", flags,
-                    cancellable, callback, user_data, vcm_client_is_system_mount);
-}
-
-static gboolean
-decode_is_system_mount (GVariant *reply, gboolean *out_result)
-{
-  g_variant_get (reply, "(b)", out_result);
-  return TRUE;
+  _vcm_client_call (self, VCM_CALL_IS_SYSTEM_MOUNT, flags, cancellable, callback, user_data, path);
 }
 
 /**
  * vcm_client_is_system_mount_finish:
  * @self: a #VcmClient
  * @result: the #GAsyncResult given to the callback
- * @out_result: (out): whether it is
+ * @out_result: (out): the answer
  * @error: return location for an error
  *
  * Finishes vcm_client_is_system_mount().
@@ -1409,12 +1095,7 @@ vcm_client_is_system_mount_finish (VcmClient *self,
                                    gboolean *out_result,
                                    GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
-
-  reply = _vcm_client_call_finish (self, result, vcm_client_is_system_mount, error);
-  if (reply == NULL)
-    return FALSE;
-  return decode_is_system_mount (reply, out_result);
+  return _vcm_client_finish (self, result, VCM_CALL_IS_SYSTEM_MOUNT, out_result, NULL, error);
 }
 
 /**
@@ -1423,12 +1104,11 @@ vcm_client_is_system_mount_finish (VcmClient *self,
  * @path: an absolute path
  * @flags: call flags
  * @cancellable: (nullable): a #GCancellable
- * @out_result: (out): whether it is
+ * @out_result: (out): the answer
  * @error: return location for an error
  *
- * Asks whether @path is `/proc`, `/sys` or below them.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_is_system_mount(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: %TRUE on success, %FALSE on error
  */
@@ -1440,15 +1120,10 @@ vcm_client_is_system_mount_sync (VcmClient *self,
                                  gboolean *out_result,
                                  GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_IS_SYSTEM_MOUNT, flags, cancellable, path);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsSystemMount", g_variant_new ("(s)", path),
-                                 "(b)", flags, cancellable, error);
-  if (reply == NULL)
-    return FALSE;
-  return decode_is_system_mount (reply, out_result);
+  return vcm_client_is_system_mount_finish (self, result, out_result, error);
 }
 
 /**
@@ -1473,24 +1148,14 @@ vcm_client_is_host_device (VcmClient *self,
                            GAsyncReadyCallback callback,
                            gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "IsHostDevice", g_variant_new ("(s)", path), "(b)", flags,
-                    cancellable, callback, user_data, vcm_client_is_host_device);
-}
-
-static gboolean
-decode_is_host_device (GVariant *reply, gboolean *out_result)
-{
-  g_variant_get (reply, "(b)", out_result);
-  return TRUE;
+  _vcm_client_call (self, VCM_CALL_IS_HOST_DEVICE, flags, cancellable, callback, user_data, path);
 }
 
 /**
  * vcm_client_is_host_device_finish:
  * @self: a #VcmClient
  * @result: the #GAsyncResult given to the callback
- * @out_result: (out): whether it is
+ * @out_result: (out): the answer
  * @error: return location for an error
  *
  * Finishes vcm_client_is_host_device().
@@ -1503,12 +1168,7 @@ vcm_client_is_host_device_finish (VcmClient *self,
                                   gboolean *out_result,
                                   GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
-
-  reply = _vcm_client_call_finish (self, result, vcm_client_is_host_device, error);
-  if (reply == NULL)
-    return FALSE;
-  return decode_is_host_device (reply, out_result);
+  return _vcm_client_finish (self, result, VCM_CALL_IS_HOST_DEVICE, out_result, NULL, error);
 }
 
 /**
@@ -1517,12 +1177,11 @@ vcm_client_is_host_device_finish (VcmClient *self,
  * @path: an absolute path
  * @flags: call flags
  * @cancellable: (nullable): a #GCancellable
- * @out_result: (out): whether it is
+ * @out_result: (out): the answer
  * @error: return location for an error
  *
- * Asks whether @path is `/dev`, or below it and not a regular file.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_is_host_device(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: %TRUE on success, %FALSE on error
  */
@@ -1534,15 +1193,10 @@ vcm_client_is_host_device_sync (VcmClient *self,
                                 gboolean *out_result,
                                 GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_IS_HOST_DEVICE, flags, cancellable, path);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (path != NULL, FALSE);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "IsHostDevice", g_variant_new ("(s)", path), "(b)",
-                                 flags, cancellable, error);
-  if (reply == NULL)
-    return FALSE;
-  return decode_is_host_device (reply, out_result);
+  return vcm_client_is_host_device_finish (self, result, out_result, error);
 }
 
 /**
@@ -1567,16 +1221,7 @@ vcm_client_describe_path (VcmClient *self,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  g_return_if_fail (path != NULL);
-  _vcm_client_call (self, VCM_INTERFACE, "DescribePath", g_variant_new ("(s)", path), "(a{sv})", flags,
-                    cancellable, callback, user_data, vcm_client_describe_path);
-}
-
-static VcmPathInfo *
-decode_describe_path (GVariant *reply)
-{
-  return _vcm_path_info_new_from_variant (reply);
+  _vcm_client_call (self, VCM_CALL_DESCRIBE_PATH, flags, cancellable, callback, user_data, path);
 }
 
 /**
@@ -1592,12 +1237,10 @@ decode_describe_path (GVariant *reply)
 VcmPathInfo *
 vcm_client_describe_path_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  VcmPathInfo *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_describe_path, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_describe_path (reply);
+  _vcm_client_finish (self, result, VCM_CALL_DESCRIBE_PATH, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -1608,9 +1251,8 @@ vcm_client_describe_path_finish (VcmClient *self, GAsyncResult *result, GError *
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Asks for all the service knows about @path in one call.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_describe_path(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: (transfer full): what the service knows, or %NULL on error
  */
@@ -1618,15 +1260,10 @@ VcmPathInfo *
 vcm_client_describe_path_sync (
   VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_DESCRIBE_PATH, flags, cancellable, path);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  g_return_val_if_fail (path != NULL, NULL);
-  reply = _vcm_client_call_sync (self, VCM_INTERFACE, "DescribePath", g_variant_new ("(s)", path),
-                                 "(a{sv})", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_describe_path (reply);
+  return vcm_client_describe_path_finish (self, result, error);
 }
 
 /**
@@ -1649,16 +1286,8 @@ vcm_client_get_service_info (VcmClient *self,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-  g_return_if_fail (VCM_IS_CLIENT (self));
-  _vcm_client_call (self, "org.freedesktop.DBus.Properties", "GetAll",
-                    g_variant_new ("(s)", VCM_INTERFACE), "(a{sv})", flags, cancellable, callback,
-                    user_data, vcm_client_get_service_info);
-}
-
-static VcmServiceInfo *
-decode_get_service_info (GVariant *reply)
-{
-  return _vcm_service_info_new_from_variant (reply);
+  _vcm_client_call (self, VCM_CALL_GET_SERVICE_INFO, flags, cancellable, callback, user_data,
+                    VCM_INTERFACE);
 }
 
 /**
@@ -1674,12 +1303,10 @@ decode_get_service_info (GVariant *reply)
 VcmServiceInfo *
 vcm_client_get_service_info_finish (VcmClient *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  VcmServiceInfo *value = NULL;
 
-  reply = _vcm_client_call_finish (self, result, vcm_client_get_service_info, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_get_service_info (reply);
+  _vcm_client_finish (self, result, VCM_CALL_GET_SERVICE_INFO, &value, NULL, error);
+  return value;
 }
 
 /**
@@ -1689,9 +1316,8 @@ vcm_client_get_service_info_finish (VcmClient *self, GAsyncResult *result, GErro
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for an error
  *
- * Reads the service's properties (Version, SharedDir, DefaultShmSize, Generation) in one call.
- *
- * Synchronous: blocks the calling thread until the service answers.
+ * The synchronous form of vcm_client_get_service_info(): blocks the calling
+ * thread until the service answers.
  *
  * Returns: (transfer full): the properties, or %NULL on error
  */
@@ -1701,13 +1327,8 @@ vcm_client_get_service_info_sync (VcmClient *self,
                                   GCancellable *cancellable,
                                   GError **error)
 {
-  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GAsyncResult) result =
+    _vcm_client_call_sync (self, VCM_CALL_GET_SERVICE_INFO, flags, cancellable, VCM_INTERFACE);
 
-  g_return_val_if_fail (VCM_IS_CLIENT (self), NULL);
-  reply =
-    _vcm_client_call_sync (self, "org.freedesktop.DBus.Properties", "GetAll",
-                           g_variant_new ("(s)", VCM_INTERFACE), "(a{sv})", flags, cancellable, error);
-  if (reply == NULL)
-    return NULL;
-  return decode_get_service_info (reply);
+  return vcm_client_get_service_info_finish (self, result, error);
 }

@@ -1,6 +1,7 @@
 /* vcm-rootfs: one rootfs mount (sandbox ID, container ID, mount point,
  * read-only). Immutable to users; a VcmRootfsSet updates read-only in place
- * (with notify::read-only) when the mount is remounted. */
+ * (with notify::read-only) when the mount is remounted. ListRootfs's reply
+ * becomes a sorted array of them here. */
 #include "vcm-client-private.h"
 
 /**
@@ -232,4 +233,47 @@ _vcm_rootfs_compare_key (VcmRootfs *self, const char *sandbox_id, const char *co
   int r = strcmp (self->sandbox_id, sandbox_id);
 
   return r != 0 ? r : strcmp (self->container_id, container_id);
+}
+static int
+compare_rootfs_ptr (gconstpointer a, gconstpointer b)
+{
+  VcmRootfs *ra = *(VcmRootfs *const *) a;
+  VcmRootfs *rb = *(VcmRootfs *const *) b;
+
+  return _vcm_rootfs_compare_key (ra, vcm_rootfs_get_sandbox_id (rb), vcm_rootfs_get_container_id (rb));
+}
+
+GPtrArray *
+_vcm_rootfs_array_from_variant (GVariant *reply, guint64 *out_generation)
+{
+  g_autoptr (GVariantIter) iter = NULL;
+  GPtrArray *items = g_ptr_array_new_with_free_func (g_object_unref);
+  const char *sandbox_id, *container_id, *mount_point;
+  gboolean read_only;
+  guint64 generation;
+  guint kept = 0;
+
+  g_variant_get (reply, "(ta(sssb))", &generation, &iter);
+  while (g_variant_iter_next (iter, "(&s&s&sb)", &sandbox_id, &container_id, &mount_point, &read_only))
+    g_ptr_array_add (items, vcm_rootfs_new (sandbox_id, container_id, mount_point, read_only));
+  g_ptr_array_sort (items, compare_rootfs_ptr);
+  for (guint i = 0; i < items->len; i++)
+    {
+      VcmRootfs *r = items->pdata[i];
+
+      if (kept > 0 &&
+          _vcm_rootfs_compare_key (items->pdata[kept - 1], vcm_rootfs_get_sandbox_id (r),
+                                   vcm_rootfs_get_container_id (r)) == 0)
+        {
+          g_object_unref (r);
+          continue;
+        }
+      items->pdata[kept++] = r;
+    }
+  g_ptr_array_set_free_func (items, NULL);
+  g_ptr_array_set_size (items, kept);
+  g_ptr_array_set_free_func (items, g_object_unref);
+  if (out_generation != NULL)
+    *out_generation = generation;
+  return items;
 }

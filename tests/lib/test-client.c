@@ -1,8 +1,9 @@
 /* test-client: VcmClient against the scripted fake service: every method in
  * its async and sync form decodes the service's answer, the interactive
  * flag reaches the bus, every org.vc.Mount.Error maps to its VCM_CLIENT_ERROR
- * code (an unknown one to FAILED, naming it), cancellation, and the service's
- * owner as a property. */
+ * code (an unknown one to FAILED, naming it), arguments refused by the
+ * method's signature before the bus, the sync form in a private context,
+ * cancellation, and the service's owner as a property. */
 #include <vcmount.h>
 
 #include "vcm-fake-service.h"
@@ -441,6 +442,95 @@ test_errors (Fixture *fx, gconstpointer data)
   }
 }
 
+/* Arguments are packed by the method's signature in the XML: a string that
+ * is not UTF-8 is refused in both forms, naming the argument, and the
+ * service is never asked. */
+static gpointer
+bad_utf8_sync (gpointer data)
+{
+  Fixture *fx = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mp = NULL;
+
+  mp = vcm_client_bind_mount_sync (fx->client, "/src", "/run/fake/shared/\xff", FALSE,
+                                   VCM_CALL_FLAGS_NONE, NULL, &error);
+  g_assert_null (mp);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "BindMount: destination is not valid UTF-8");
+  g_atomic_int_set (&sync_calls_done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+test_bad_arguments (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mp = NULL;
+  GThread *thread;
+
+  RUN_ASYNC (res,
+             vcm_client_mount_rootfs (fx->client, "sb", "c\xc3", "/r", FALSE, VCM_CALL_FLAGS_NONE, NULL,
+                                      on_done, &res));
+  mp = vcm_client_mount_rootfs_finish (fx->client, res, &error);
+  g_assert_null (mp);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "MountRootfs: container_id is not valid UTF-8");
+
+  g_atomic_int_set (&sync_calls_done, FALSE);
+  thread = g_thread_new ("bad-utf8", bad_utf8_sync, fx);
+  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
+  g_thread_join (thread);
+  g_assert_null (fx->fake->last_method);
+}
+
+/* A sync call runs nothing of its thread's own main context while it
+ * waits: only its reply is dispatched. */
+static gboolean
+mark_ran (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gpointer
+sync_in_own_context (gpointer data)
+{
+  Fixture *fx = data;
+  g_autoptr (GMainContext) context = g_main_context_new ();
+  g_autoptr (GSource) idle = g_idle_source_new ();
+  g_autoptr (GError) error = NULL;
+  gboolean ran = FALSE;
+  gboolean yes = FALSE;
+
+  g_main_context_push_thread_default (context);
+  g_source_set_callback (idle, mark_ran, &ran, NULL);
+  g_source_attach (idle, context);
+  g_assert_true (
+    vcm_client_is_system_mount_sync (fx->client, "/proc", VCM_CALL_FLAGS_NONE, NULL, &yes, &error));
+  g_assert_no_error (error);
+  g_assert_true (yes);
+  g_assert_false (ran);
+  g_main_context_iteration (context, FALSE);
+  g_assert_true (ran);
+  g_main_context_pop_thread_default (context);
+  g_atomic_int_set (&sync_calls_done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+test_sync_private_context (Fixture *fx, gconstpointer data)
+{
+  GThread *thread;
+
+  g_atomic_int_set (&sync_calls_done, FALSE);
+  thread = g_thread_new ("own-context", sync_in_own_context, fx);
+  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
+  g_thread_join (thread);
+}
+
 static void
 test_cancel (Fixture *fx, gconstpointer data)
 {
@@ -489,6 +579,8 @@ main (int argc, char **argv)
   ADD ("methods-sync", test_methods_sync);
   ADD ("interactive-flag", test_interactive_flag);
   ADD ("errors", test_errors);
+  ADD ("bad-arguments", test_bad_arguments);
+  ADD ("sync-private-context", test_sync_private_context);
   ADD ("cancel", test_cancel);
   ADD ("timeout", test_timeout);
 #undef ADD
