@@ -1,13 +1,14 @@
 /* vcm-fake-service: the scripted org.vc.Mount of the library's unit tests.
- * It runs in the test's main context on a connection of its own, answers
- * every method of the interface (plain answers, or the error the test set),
- * and emits the rootfs signals the test asks for. */
+ * It is gdbus-codegen's skeleton of the interface, exported in the test's
+ * main context on a connection of its own: a handler per method (plain
+ * answers, or the error the test set), and the rootfs signals the test asks
+ * for through the skeleton's typed emitters. */
 #include "vcm-fake-service.h"
 
 #include <signal.h>
 #include <sys/prctl.h>
 
-#include "vcm-generated.h"
+#include "vcm-fake-generated.h"
 
 #define BUS_NAME    "org.vc.Mount"
 #define OBJECT_PATH "/org/vc/Mount"
@@ -117,15 +118,20 @@ fake_service_list (FakeService *fake, const char *sandbox_id)
     g_variant_new ("(t@a(sssb))", fake->generation, g_variant_builder_end (&b)));
 }
 
-static void
-emit (FakeService *fake, const char *name, GVariant *params)
+/* What a signal needs: the fake is on the bus (a stopped one cannot emit). */
+static VcmFakeMount *
+emitter (FakeService *fake)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) sunk = g_variant_ref_sink (params);
-
   g_assert_nonnull (fake->conn);
-  if (!g_dbus_connection_emit_signal (fake->conn, NULL, OBJECT_PATH, INTERFACE, name, sunk, &error))
-    g_error ("fake service: cannot emit %s: %s", name, error->message);
+  return fake->skeleton;
+}
+
+/* The generation, also as the skeleton's property (GetAll reads it there). */
+static void
+bump (FakeService *fake, guint n)
+{
+  fake->generation += n;
+  vcm_fake_mount_set_generation (fake->skeleton, fake->generation);
 }
 
 static char *
@@ -148,11 +154,10 @@ fake_service_mount (FakeService *fake,
   m->mount_point = mount_point_of (sandbox_id, container_id);
   m->read_only = read_only;
   g_hash_table_replace (fake->mounts, key_of (sandbox_id, container_id), m);
-  fake->generation++;
+  bump (fake, 1);
   if (emit_signal)
-    emit (
-      fake, "RootfsMounted",
-      g_variant_new ("(tsssb)", fake->generation, sandbox_id, container_id, m->mount_point, read_only));
+    vcm_fake_mount_emit_rootfs_mounted (emitter (fake), fake->generation, sandbox_id, container_id,
+                                        m->mount_point, read_only);
 }
 
 void
@@ -166,10 +171,10 @@ fake_service_unmount (FakeService *fake,
   const char *detached[] = { mp, NULL };
 
   g_assert_true (g_hash_table_remove (fake->mounts, key));
-  fake->generation++;
+  bump (fake, 1);
   if (emit_signal)
-    emit (fake, "RootfsUnmounted",
-          g_variant_new ("(tsss^as)", fake->generation, sandbox_id, container_id, mp, detached));
+    vcm_fake_mount_emit_rootfs_unmounted (emitter (fake), fake->generation, sandbox_id, container_id, mp,
+                                          detached);
 }
 
 void
@@ -188,16 +193,16 @@ fake_service_change (FakeService *fake,
     m->read_only = !m->read_only;
   else if (g_str_equal (change, "vanished"))
     g_hash_table_remove (fake->mounts, key);
-  fake->generation++;
+  bump (fake, 1);
   if (emit_signal)
-    emit (fake, "RootfsChanged",
-          g_variant_new ("(tssss)", fake->generation, sandbox_id, container_id, mp, change));
+    vcm_fake_mount_emit_rootfs_changed (emitter (fake), fake->generation, sandbox_id, container_id, mp,
+                                        change);
 }
 
 void
 fake_service_skip (FakeService *fake, guint n)
 {
-  fake->generation += n;
+  bump (fake, n);
 }
 
 void
@@ -216,8 +221,179 @@ fake_service_release_lists (FakeService *fake, gboolean as_asked)
     }
 }
 
-static GVariant *
-describe (const char *path)
+/* Runs before every method: notes what was called and how, and answers
+ * with the error the test set instead (ListRootfs excepted: it has its own
+ * scripted failures). */
+static gboolean
+on_authorize_method (GDBusInterfaceSkeleton *skeleton,
+                     GDBusMethodInvocation *invocation,
+                     FakeService *fake)
+{
+  const char *method = g_dbus_method_invocation_get_method_name (invocation);
+  g_autofree char *name = NULL;
+
+  fake->last_flags = g_dbus_message_get_flags (g_dbus_method_invocation_get_message (invocation));
+  g_free (fake->last_method);
+  fake->last_method = g_strdup (method);
+  if (fake->next_error == NULL || g_str_equal (method, "ListRootfs"))
+    return TRUE;
+  name = g_steal_pointer (&fake->next_error);
+  /* refused here, the skeleton's reference is ours: the reply takes it */
+  g_dbus_method_invocation_return_dbus_error (invocation, name, "scripted error of the fake");
+  return FALSE;
+}
+
+static gboolean
+handle_list_rootfs (VcmFakeMount *object,
+                    GDBusMethodInvocation *invocation,
+                    const char *sandbox_id,
+                    FakeService *fake)
+{
+  g_autoptr (GVariant) answer = NULL;
+
+  fake->n_list_calls++;
+  if (fake->fail_lists > 0)
+    {
+      fake->fail_lists--;
+      g_dbus_method_invocation_return_dbus_error (invocation, "org.vc.Mount.Error.Failed",
+                                                  "scripted failure");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (fake->hold_lists)
+    {
+      HeldList *h = g_new0 (HeldList, 1);
+
+      h->invocation = invocation; /* a reply consumes it */
+      h->answer = fake_service_list (fake, sandbox_id);
+      h->sandbox_id = g_strdup (sandbox_id);
+      g_ptr_array_add (fake->held, h);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  answer = fake_service_list (fake, sandbox_id);
+  g_dbus_method_invocation_return_value (invocation, answer);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_mount_rootfs (VcmFakeMount *object,
+                     GDBusMethodInvocation *invocation,
+                     const char *sandbox_id,
+                     const char *container_id,
+                     const char *rootfs,
+                     gboolean read_only,
+                     FakeService *fake)
+{
+  g_autofree char *mp = mount_point_of (sandbox_id, container_id);
+
+  fake_service_mount (fake, sandbox_id, container_id, read_only, TRUE);
+  vcm_fake_mount_complete_mount_rootfs (object, invocation, mp);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_unmount_rootfs (VcmFakeMount *object,
+                       GDBusMethodInvocation *invocation,
+                       const char *sandbox_id,
+                       const char *container_id,
+                       FakeService *fake)
+{
+  g_autofree char *mp = mount_point_of (sandbox_id, container_id);
+  const char *detached[] = { mp, NULL };
+
+  fake_service_unmount (fake, sandbox_id, container_id, TRUE);
+  vcm_fake_mount_complete_unmount_rootfs (object, invocation, detached);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_unmount_sandbox (VcmFakeMount *object,
+                        GDBusMethodInvocation *invocation,
+                        const char *sandbox_id,
+                        FakeService *fake)
+{
+  const char *ids[] = { "c1", "c2", NULL };
+
+  vcm_fake_mount_complete_unmount_sandbox (object, invocation, ids);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_bind_mount (VcmFakeMount *object,
+                   GDBusMethodInvocation *invocation,
+                   const char *source,
+                   const char *destination,
+                   gboolean read_only,
+                   FakeService *fake)
+{
+  vcm_fake_mount_complete_bind_mount (object, invocation, destination);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_unmount (VcmFakeMount *object,
+                GDBusMethodInvocation *invocation,
+                const char *mount_point,
+                FakeService *fake)
+{
+  const char *detached[] = { mount_point, SHARED_DIR "/below", NULL };
+
+  vcm_fake_mount_complete_unmount (object, invocation, detached);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_device_for_path (VcmFakeMount *object,
+                            GDBusMethodInvocation *invocation,
+                            const char *path,
+                            FakeService *fake)
+{
+  vcm_fake_mount_complete_get_device_for_path (object, invocation, 4096, 1048576, "/mnt");
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_device_path_and_fs_type (VcmFakeMount *object,
+                                    GDBusMethodInvocation *invocation,
+                                    const char *mount_point,
+                                    FakeService *fake)
+{
+  vcm_fake_mount_complete_get_device_path_and_fs_type (object, invocation, "/dev/sda1", "ext4");
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_is_device_mapper (
+  VcmFakeMount *object, GDBusMethodInvocation *invocation, guint major, guint minor, FakeService *fake)
+{
+  vcm_fake_mount_complete_is_device_mapper (object, invocation, major == 253);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_is_system_mount (VcmFakeMount *object,
+                        GDBusMethodInvocation *invocation,
+                        const char *path,
+                        FakeService *fake)
+{
+  vcm_fake_mount_complete_is_system_mount (object, invocation, g_str_has_prefix (path, "/proc"));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_is_host_device (VcmFakeMount *object,
+                       GDBusMethodInvocation *invocation,
+                       const char *path,
+                       FakeService *fake)
+{
+  vcm_fake_mount_complete_is_host_device (object, invocation, g_str_has_prefix (path, "/dev"));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_describe_path (VcmFakeMount *object,
+                      GDBusMethodInvocation *invocation,
+                      const char *path,
+                      FakeService *fake)
 {
   GVariantDict d;
 
@@ -233,184 +409,64 @@ describe (const char *path)
   g_variant_dict_insert (&d, "system-mount", "b", g_str_has_prefix (path, "/proc"));
   g_variant_dict_insert (&d, "host-device", "b", g_str_has_prefix (path, "/dev"));
   g_variant_dict_insert (&d, "propagation", "s", "private");
-  return g_variant_new ("(@a{sv})", g_variant_dict_end (&d));
+  vcm_fake_mount_complete_describe_path (object, invocation, g_variant_dict_end (&d));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static void
-method_call (GDBusConnection *conn,
-             const char *sender,
-             const char *path,
-             const char *iface,
-             const char *method,
-             GVariant *params,
-             GDBusMethodInvocation *invocation,
-             gpointer user_data)
+/* The skeleton with a handler for every method; the ones a test does not
+ * script answer as gdbus-codegen's skeleton does (UnknownMethod). */
+static VcmFakeMount *
+make_skeleton (FakeService *fake)
 {
-  FakeService *fake = user_data;
-  const char *s1 = NULL, *s2 = NULL, *s3 = NULL;
-  gboolean b = FALSE;
+  static const struct {
+    const char *signal;
+    GCallback handler;
+  } handlers[] = {
+    { "g-authorize-method", G_CALLBACK (on_authorize_method) },
+    { "handle-list-rootfs", G_CALLBACK (handle_list_rootfs) },
+    { "handle-mount-rootfs", G_CALLBACK (handle_mount_rootfs) },
+    { "handle-unmount-rootfs", G_CALLBACK (handle_unmount_rootfs) },
+    { "handle-unmount-sandbox", G_CALLBACK (handle_unmount_sandbox) },
+    { "handle-bind-mount", G_CALLBACK (handle_bind_mount) },
+    { "handle-unmount", G_CALLBACK (handle_unmount) },
+    { "handle-get-device-for-path", G_CALLBACK (handle_get_device_for_path) },
+    { "handle-get-device-path-and-fs-type", G_CALLBACK (handle_get_device_path_and_fs_type) },
+    { "handle-is-device-mapper", G_CALLBACK (handle_is_device_mapper) },
+    { "handle-is-system-mount", G_CALLBACK (handle_is_system_mount) },
+    { "handle-is-host-device", G_CALLBACK (handle_is_host_device) },
+    { "handle-describe-path", G_CALLBACK (handle_describe_path) },
+  };
+  VcmFakeMount *skeleton = vcm_fake_mount_skeleton_new ();
 
-  fake->last_flags = g_dbus_message_get_flags (g_dbus_method_invocation_get_message (invocation));
-  g_free (fake->last_method);
-  fake->last_method = g_strdup (method);
-
-  if (g_str_equal (method, "ListRootfs"))
-    {
-      fake->n_list_calls++;
-      g_variant_get (params, "(&s)", &s1);
-      if (fake->fail_lists > 0)
-        {
-          fake->fail_lists--;
-          g_dbus_method_invocation_return_dbus_error (invocation, "org.vc.Mount.Error.Failed",
-                                                      "scripted failure");
-          return;
-        }
-      if (fake->hold_lists)
-        {
-          HeldList *h = g_new0 (HeldList, 1);
-
-          h->invocation = invocation; /* the handler owns it; a reply consumes it */
-          h->answer = fake_service_list (fake, s1);
-          h->sandbox_id = g_strdup (s1);
-          g_ptr_array_add (fake->held, h);
-          return;
-        }
-      {
-        g_autoptr (GVariant) answer = fake_service_list (fake, s1);
-
-        g_dbus_method_invocation_return_value (invocation, answer);
-      }
-      return;
-    }
-  if (fake->next_error != NULL)
-    {
-      g_autofree char *name = g_steal_pointer (&fake->next_error);
-
-      g_dbus_method_invocation_return_dbus_error (invocation, name, "scripted error of the fake");
-      return;
-    }
-  if (g_str_equal (method, "MountRootfs"))
-    {
-      g_autofree char *mp = NULL;
-
-      g_variant_get (params, "(&s&s&sb)", &s1, &s2, &s3, &b);
-      fake_service_mount (fake, s1, s2, b, TRUE);
-      mp = mount_point_of (s1, s2);
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", mp));
-    }
-  else if (g_str_equal (method, "UnmountRootfs"))
-    {
-      g_autofree char *mp = NULL;
-      const char *detached[2] = { NULL, NULL };
-
-      g_variant_get (params, "(&s&s)", &s1, &s2);
-      mp = mount_point_of (s1, s2);
-      detached[0] = mp;
-      fake_service_unmount (fake, s1, s2, TRUE);
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", detached));
-    }
-  else if (g_str_equal (method, "UnmountSandbox"))
-    {
-      const char *ids[] = { "c1", "c2", NULL };
-
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", ids));
-    }
-  else if (g_str_equal (method, "BindMount"))
-    {
-      g_variant_get (params, "(&s&sb)", &s1, &s2, &b);
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s)", s2));
-    }
-  else if (g_str_equal (method, "Unmount"))
-    {
-      const char *detached[3] = { NULL, "/run/fake/shared/below", NULL };
-
-      g_variant_get (params, "(&s)", &s1);
-      detached[0] = s1;
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(^as)", detached));
-    }
-  else if (g_str_equal (method, "GetDeviceForPath"))
-    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(uus)", 4096, 1048576, "/mnt"));
-  else if (g_str_equal (method, "GetDevicePathAndFsType"))
-    g_dbus_method_invocation_return_value (invocation, g_variant_new ("(ss)", "/dev/sda1", "ext4"));
-  else if (g_str_equal (method, "IsDeviceMapper"))
-    {
-      guint major, minor;
-
-      g_variant_get (params, "(uu)", &major, &minor);
-      g_dbus_method_invocation_return_value (invocation, g_variant_new ("(b)", major == 253));
-    }
-  else if (g_str_equal (method, "IsSystemMount"))
-    {
-      g_variant_get (params, "(&s)", &s1);
-      g_dbus_method_invocation_return_value (invocation,
-                                             g_variant_new ("(b)", g_str_has_prefix (s1, "/proc")));
-    }
-  else if (g_str_equal (method, "IsHostDevice"))
-    {
-      g_variant_get (params, "(&s)", &s1);
-      g_dbus_method_invocation_return_value (invocation,
-                                             g_variant_new ("(b)", g_str_has_prefix (s1, "/dev")));
-    }
-  else if (g_str_equal (method, "DescribePath"))
-    {
-      g_variant_get (params, "(&s)", &s1);
-      g_dbus_method_invocation_return_value (invocation, describe (s1));
-    }
-  else
-    g_dbus_method_invocation_return_dbus_error (invocation, "org.freedesktop.DBus.Error.UnknownMethod",
-                                                method);
+  vcm_fake_mount_set_version (skeleton, "0.0-fake");
+  vcm_fake_mount_set_shared_dir (skeleton, SHARED_DIR);
+  vcm_fake_mount_set_default_shm_size (skeleton, 67108864);
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++)
+    g_signal_connect (skeleton, handlers[i].signal, handlers[i].handler, fake);
+  return skeleton;
 }
-
-static GVariant *
-get_property (GDBusConnection *conn,
-              const char *sender,
-              const char *path,
-              const char *iface,
-              const char *name,
-              GError **error,
-              gpointer user_data)
-{
-  FakeService *fake = user_data;
-
-  if (g_str_equal (name, "Version"))
-    return g_variant_new_string ("0.0-fake");
-  if (g_str_equal (name, "SharedDir"))
-    return g_variant_new_string (SHARED_DIR);
-  if (g_str_equal (name, "DefaultShmSize"))
-    return g_variant_new_uint64 (67108864);
-  if (g_str_equal (name, "Generation"))
-    return g_variant_new_uint64 (fake->generation);
-  g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "no property %s", name);
-  return NULL;
-}
-
-static const GDBusInterfaceVTable vtable = { method_call, get_property, NULL, { 0 } };
 
 void
 fake_service_start (FakeService *fake, gboolean replace)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
-  GDBusConnection *old = NULL;
-  guint old_reg = 0;
+  g_autoptr (GDBusConnection) old = NULL;
   guint32 result;
 
   if (replace)
-    {
-      old = g_steal_pointer (&fake->conn);
-      old_reg = fake->reg_id;
-      fake->reg_id = 0;
-    }
+    old = g_steal_pointer (&fake->conn);
   g_assert_null (fake->conn);
   fake->conn = g_dbus_connection_new_for_address_sync (fake->address,
                                                        G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                                                          G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                        NULL, NULL, &error);
   g_assert_no_error (error);
-  fake->reg_id = g_dbus_connection_register_object (
-    fake->conn, OBJECT_PATH, vcm_dbus_mount_interface_info (), &vtable, fake, NULL, &error);
-  g_assert_no_error (error);
   fake->generation = 0;
+  vcm_fake_mount_set_generation (fake->skeleton, 0);
+  g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (fake->skeleton), fake->conn, OBJECT_PATH,
+                                    &error);
+  g_assert_no_error (error);
   /* 0x1 allow replacement, 0x2 replace existing, 0x4 do not queue */
   reply = g_dbus_connection_call_sync (fake->conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                        "org.freedesktop.DBus", "RequestName",
@@ -422,16 +478,14 @@ fake_service_start (FakeService *fake, gboolean replace)
   if (old != NULL)
     {
       /* The old instance is still connected; what it says now must not count. */
-      FakeService ghost = *fake;
-
-      ghost.conn = old;
-      ghost.generation = G_MAXUINT32;
-      emit (&ghost, "RootfsMounted",
-            g_variant_new ("(tsssb)", (guint64) 1, "ghost", "ghost", SHARED_DIR "/ghost/ghost/rootfs",
-                           FALSE));
-      g_dbus_connection_unregister_object (old, old_reg);
+      g_dbus_connection_emit_signal (old, NULL, OBJECT_PATH, INTERFACE, "RootfsMounted",
+                                     g_variant_new ("(tsssb)", (guint64) 1, "ghost", "ghost",
+                                                    SHARED_DIR "/ghost/ghost/rootfs", FALSE),
+                                     &error);
+      g_assert_no_error (error);
+      g_dbus_interface_skeleton_unexport_from_connection (G_DBUS_INTERFACE_SKELETON (fake->skeleton),
+                                                          old);
       g_dbus_connection_close_sync (old, NULL, NULL);
-      g_object_unref (old);
     }
 }
 
@@ -439,8 +493,8 @@ void
 fake_service_stop (FakeService *fake)
 {
   g_assert_nonnull (fake->conn);
-  g_dbus_connection_unregister_object (fake->conn, fake->reg_id);
-  fake->reg_id = 0;
+  g_dbus_interface_skeleton_unexport_from_connection (G_DBUS_INTERFACE_SKELETON (fake->skeleton),
+                                                      fake->conn);
   g_dbus_connection_close_sync (fake->conn, NULL, NULL);
   g_clear_object (&fake->conn);
   /* Calls held by this instance die with it. */
@@ -456,6 +510,7 @@ fake_service_new (const char *address)
   fake->mounts =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) fake_mount_free);
   fake->held = g_ptr_array_new_with_free_func ((GDestroyNotify) held_list_free);
+  fake->skeleton = make_skeleton (fake);
   fake_service_start (fake, FALSE);
   return fake;
 }
@@ -465,6 +520,7 @@ fake_service_free (FakeService *fake)
 {
   if (fake->conn != NULL)
     fake_service_stop (fake);
+  g_clear_object (&fake->skeleton);
   g_hash_table_unref (fake->mounts);
   g_ptr_array_unref (fake->held);
   g_free (fake->next_error);

@@ -9,10 +9,10 @@
 G_BEGIN_DECLS
 
 typedef struct {
-  char *address;         /* the bus */
-  GDBusConnection *conn; /* NULL while "stopped" */
-  guint reg_id;
-  GHashTable *mounts; /* "sandbox\ncontainer" -> FakeMount */
+  char *address;                  /* the bus */
+  GDBusConnection *conn;          /* NULL while "stopped" */
+  struct _VcmFakeMount *skeleton; /* exported on conn */
+  GHashTable *mounts;             /* "sandbox\ncontainer" -> FakeMount */
   guint64 generation;
   gboolean hold_lists; /* keep ListRootfs calls until fake_service_release_lists() */
   GPtrArray *held;     /* HeldList */
