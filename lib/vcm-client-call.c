@@ -17,6 +17,7 @@ typedef struct {
   const char *interface; /* NULL: org.vc.Mount */
   const char *method;
   VcmDecodeFunc decode;
+  gboolean options; /* its a{sv} "options" is given as a VcmMountOptions */
 } VcmCall;
 
 /* -- how replies become values ----------------------------------------------- */
@@ -91,6 +92,66 @@ decode_service_info (
   return TRUE;
 }
 
+/* "(sa{sv})": a VcmMountInfo, the mount point its own when the info lacks it */
+static gboolean
+decode_mount_info (
+  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
+{
+  g_autoptr (GVariant) info = g_variant_get_child_value (reply, 1);
+  const char *mount_point = NULL;
+
+  g_variant_get_child (reply, 0, "&s", &mount_point);
+  *(VcmMountInfo **) out_value = _vcm_mount_info_new_with_mount_point (info, mount_point);
+  return TRUE;
+}
+
+/* "(ha{sv})": the mount fd (the caller's to close) and, if asked for, its info */
+static gboolean
+decode_mount_fd (
+  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
+{
+  g_autoptr (GVariant) info = g_variant_get_child_value (reply, 1);
+  gint32 handle = -1;
+  int fd;
+
+  g_variant_get_child (reply, 0, "h", &handle);
+  if (fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (fds))
+    {
+      g_set_error (error, VCM_CLIENT_ERROR, VCM_CLIENT_ERROR_FAILED,
+                   "the service's reply holds no mount file descriptor");
+      return FALSE;
+    }
+  fd = g_unix_fd_list_get (fds, handle, error); /* a copy: the list closes its own */
+  if (fd < 0)
+    return FALSE;
+  *(int *) out_value = fd;
+  if (out_extra != NULL)
+    *(VcmMountInfo **) out_extra = vcm_mount_info_new_from_variant (info);
+  return TRUE;
+}
+
+/* "(taa{sv})": VcmMountInfo items, and the generation in out_extra */
+static gboolean
+decode_mount_list (
+  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
+{
+  g_autoptr (GVariant) mounts = g_variant_get_child_value (reply, 1);
+  GPtrArray *items = g_ptr_array_new_with_free_func (g_object_unref);
+  GVariantIter iter;
+  GVariant *info;
+
+  g_variant_iter_init (&iter, mounts);
+  while ((info = g_variant_iter_next_value (&iter)) != NULL)
+    {
+      g_ptr_array_add (items, vcm_mount_info_new_from_variant (info));
+      g_variant_unref (info);
+    }
+  if (out_extra != NULL)
+    g_variant_get_child (reply, 0, "t", (guint64 *) out_extra);
+  *(GPtrArray **) out_value = items;
+  return TRUE;
+}
+
 /* -- the table ---------------------------------------------------------------- */
 
 static const VcmCall calls[VCM_N_CALLS] = {
@@ -107,6 +168,10 @@ static const VcmCall calls[VCM_N_CALLS] = {
   [VCM_CALL_IS_HOST_DEVICE] = { NULL, "IsHostDevice", decode_boolean },
   [VCM_CALL_DESCRIBE_PATH] = { NULL, "DescribePath", decode_path_info },
   [VCM_CALL_GET_SERVICE_INFO] = { "org.freedesktop.DBus.Properties", "GetAll", decode_service_info },
+  [VCM_CALL_MOUNT_ROOTFS_FD] = { NULL, "MountRootfsFd", decode_mount_info, .options = TRUE },
+  [VCM_CALL_BIND_MOUNT_FD] = { NULL, "BindMountFd", decode_mount_info, .options = TRUE },
+  [VCM_CALL_OPEN_MOUNT] = { NULL, "OpenMount", decode_mount_fd, .options = TRUE },
+  [VCM_CALL_LIST_MOUNTS] = { NULL, "ListMounts", decode_mount_list },
 };
 
 /* org.freedesktop.DBus.Properties.GetAll, the one call outside the XML. */
@@ -147,11 +212,22 @@ reply_type (const GDBusMethodInfo *info)
  * NULL, valid UTF-8), gboolean, guint, gint, guint64, gint64, double for
  * b u i t x d, an int file descriptor for h (appended to *fds), and a
  * GVariant of the argument's type (floating references are taken; NULL for
- * an empty one) for every container type. */
+ * an empty one) for every container type, but a VcmMountOptions (or NULL)
+ * for the "options" of a row that says so. */
 static GVariant *
-pack_arg (const char *method, const GDBusArgInfo *arg, va_list *ap, GUnixFDList **fds, GError **error)
+pack_arg (const VcmCall *call, const GDBusArgInfo *arg, va_list *ap, GUnixFDList **fds, GError **error)
 {
+  const char *method = call->method;
   const char *sig = arg->signature;
+
+  if (call->options && g_str_equal (arg->name, "options"))
+    {
+      VcmMountOptions *options = va_arg (*ap, VcmMountOptions *);
+
+      if (*fds == NULL)
+        *fds = g_unix_fd_list_new ();
+      return _vcm_mount_options_pack (options, *fds, error);
+    }
 
   switch (sig[0])
     {
@@ -231,13 +307,13 @@ pack_arg (const char *method, const GDBusArgInfo *arg, va_list *ap, GUnixFDList 
  * read stays the caller's (only a programming error gets there). */
 static GVariant *
 pack_args (
-  const char *method, const GDBusMethodInfo *info, va_list *ap, GUnixFDList **fds, GError **error)
+  const VcmCall *call, const GDBusMethodInfo *info, va_list *ap, GUnixFDList **fds, GError **error)
 {
   g_autoptr (GPtrArray) children = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 
   for (guint i = 0; info->in_args != NULL && info->in_args[i] != NULL; i++)
     {
-      GVariant *child = pack_arg (method, info->in_args[i], ap, fds, error);
+      GVariant *child = pack_arg (call, info->in_args[i], ap, fds, error);
 
       if (child == NULL)
         return NULL;
@@ -300,7 +376,7 @@ call_valist (VcmClient *self,
 
   g_task_set_source_tag (task, (gpointer) call);
   g_task_set_name (task, call->method);
-  params = pack_args (call->method, info, ap, &fds, &error);
+  params = pack_args (call, info, ap, &fds, &error);
   if (params == NULL)
     {
       g_task_return_error (task, error);

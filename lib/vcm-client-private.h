@@ -4,6 +4,8 @@
 #include "vcmount.h"
 #include "vcm-generated.h"
 
+#include <gio/gunixfdlist.h>
+
 G_BEGIN_DECLS
 
 #define VCM_BUS_NAME    "org.vc.Mount"
@@ -31,6 +33,10 @@ typedef enum {
   VCM_CALL_IS_HOST_DEVICE,
   VCM_CALL_DESCRIBE_PATH,
   VCM_CALL_GET_SERVICE_INFO,
+  VCM_CALL_MOUNT_ROOTFS_FD,
+  VCM_CALL_BIND_MOUNT_FD,
+  VCM_CALL_OPEN_MOUNT,
+  VCM_CALL_LIST_MOUNTS,
   VCM_N_CALLS
 } VcmCallId;
 
@@ -68,5 +74,10 @@ VcmDeviceInfo *_vcm_device_info_new_from_variant (GVariant *reply);
 VcmFsInfo *_vcm_fs_info_new_from_variant (GVariant *reply);
 VcmPathInfo *_vcm_path_info_new_from_variant (GVariant *reply);
 VcmServiceInfo *_vcm_service_info_new_from_variant (GVariant *reply);
+
+/* The mount info a{sv}, and the mount point a reply gives beside it. */
+VcmMountInfo *_vcm_mount_info_new_with_mount_point (GVariant *mount_info, const char *mount_point);
+/* The options as the methods' a{sv}; a user namespace fd goes into @fds. */
+GVariant *_vcm_mount_options_pack (VcmMountOptions *self, GUnixFDList *fds, GError **error);
 
 G_END_DECLS

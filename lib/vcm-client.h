@@ -9,6 +9,8 @@
 #include <gio/gio.h>
 
 #include "vcm-info.h"
+#include "vcm-mount-info.h"
+#include "vcm-mount-options.h"
 #include "vcm-rootfs.h"
 
 G_BEGIN_DECLS
@@ -238,4 +240,77 @@ VcmServiceInfo *vcm_client_get_service_info_sync (VcmClient *self,
                                                   VcmCallFlags flags,
                                                   GCancellable *cancellable,
                                                   GError **error);
+void vcm_client_mount_rootfs_fd (VcmClient *self,
+                                 const char *sandbox_id,
+                                 const char *container_id,
+                                 int rootfs_fd,
+                                 VcmMountOptions *options,
+                                 VcmCallFlags flags,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+VcmMountInfo *vcm_client_mount_rootfs_fd_finish (VcmClient *self, GAsyncResult *result, GError **error);
+VcmMountInfo *vcm_client_mount_rootfs_fd_sync (VcmClient *self,
+                                               const char *sandbox_id,
+                                               const char *container_id,
+                                               int rootfs_fd,
+                                               VcmMountOptions *options,
+                                               VcmCallFlags flags,
+                                               GCancellable *cancellable,
+                                               GError **error);
+
+void vcm_client_bind_mount_fd (VcmClient *self,
+                               int source_fd,
+                               const char *destination,
+                               VcmMountOptions *options,
+                               VcmCallFlags flags,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+VcmMountInfo *vcm_client_bind_mount_fd_finish (VcmClient *self, GAsyncResult *result, GError **error);
+VcmMountInfo *vcm_client_bind_mount_fd_sync (VcmClient *self,
+                                             int source_fd,
+                                             const char *destination,
+                                             VcmMountOptions *options,
+                                             VcmCallFlags flags,
+                                             GCancellable *cancellable,
+                                             GError **error);
+
+void vcm_client_open_mount (VcmClient *self,
+                            int source_fd,
+                            VcmMountOptions *options,
+                            VcmCallFlags flags,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data);
+int vcm_client_open_mount_finish (VcmClient *self,
+                                  GAsyncResult *result,
+                                  VcmMountInfo **out_info,
+                                  GError **error);
+int vcm_client_open_mount_sync (VcmClient *self,
+                                int source_fd,
+                                VcmMountOptions *options,
+                                VcmCallFlags flags,
+                                GCancellable *cancellable,
+                                VcmMountInfo **out_info,
+                                GError **error);
+
+void vcm_client_list_mounts (VcmClient *self,
+                             const char *sandbox_id,
+                             const char *kind,
+                             VcmCallFlags flags,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+GPtrArray *vcm_client_list_mounts_finish (VcmClient *self,
+                                          GAsyncResult *result,
+                                          guint64 *out_generation,
+                                          GError **error);
+GPtrArray *vcm_client_list_mounts_sync (VcmClient *self,
+                                        const char *sandbox_id,
+                                        const char *kind,
+                                        VcmCallFlags flags,
+                                        GCancellable *cancellable,
+                                        guint64 *out_generation,
+                                        GError **error);
 G_END_DECLS

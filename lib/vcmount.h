@@ -7,6 +7,8 @@
 #include "vcm-client-error.h"
 #include "vcm-enum-types.h"
 #include "vcm-info.h"
+#include "vcm-mount-info.h"
+#include "vcm-mount-options.h"
 #include "vcm-rootfs.h"
 #include "vcm-client.h"
 #include "vcm-rootfs-set.h"

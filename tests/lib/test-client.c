@@ -4,6 +4,10 @@
  * code (an unknown one to FAILED, naming it), arguments refused by the
  * method's signature before the bus, the sync form in a private context,
  * cancellation, and the service's owner as a property. */
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <vcmount.h>
 
 #include "vcm-fake-service.h"
@@ -531,6 +535,244 @@ test_sync_private_context (Fixture *fx, gconstpointer data)
   g_thread_join (thread);
 }
 
+/* The fd-based methods: the descriptor reaches the service (the fake
+ * compares inodes), the options as the service's a{sv} (a user namespace
+ * as a descriptor of its own), the mount info back, a mount fd back. */
+static guint64
+inode_of (int fd)
+{
+  struct stat st;
+
+  g_assert_no_errno (fstat (fd, &st));
+  return st.st_ino;
+}
+
+static int
+compare_entries (gconstpointer a, gconstpointer b)
+{
+  g_autoptr (GVariant) ka = g_variant_get_child_value (*(GVariant **) a, 0);
+  g_autoptr (GVariant) kb = g_variant_get_child_value (*(GVariant **) b, 0);
+
+  return g_strcmp0 (g_variant_get_string (ka, NULL), g_variant_get_string (kb, NULL));
+}
+
+/* An a{sv} with its keys sorted, also in the a{sv} values: dictionaries
+ * compare equal whatever order they were built in. */
+static GVariant *
+sorted_vardict (GVariant *dict)
+{
+  g_autoptr (GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      GVariant *v = g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT) ? sorted_vardict (value)
+                                                                         : g_variant_ref (value);
+
+      g_ptr_array_add (entries,
+                       g_variant_ref_sink (g_variant_new_dict_entry (g_variant_new_string (key),
+                                                                     g_variant_new_variant (v))));
+      g_variant_unref (v);
+      g_variant_unref (value);
+    }
+  g_ptr_array_sort (entries, compare_entries);
+  return g_variant_ref_sink (
+    g_variant_new_array (G_VARIANT_TYPE ("{sv}"), (GVariant **) entries->pdata, entries->len));
+}
+
+static void
+assert_options (FakeService *fake, const char *expected)
+{
+  g_autoptr (GVariant) parsed = g_variant_parse (G_VARIANT_TYPE_VARDICT, expected, NULL, NULL, NULL);
+  g_autoptr (GVariant) want = NULL;
+  g_autoptr (GVariant) got = sorted_vardict (fake->last_options);
+  g_autofree char *got_text = g_variant_print (got, TRUE);
+
+  g_assert_nonnull (parsed);
+  want = sorted_vardict (parsed);
+  if (!g_variant_equal (want, got))
+    g_error ("options: got %s, wanted %s", got_text, expected);
+}
+
+static void
+test_fd_methods_async (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountOptions) options = vcm_mount_options_new ();
+  g_autofree char *dir = g_dir_make_tmp ("vcm-test-XXXXXX", &error);
+  VcmClient *c = fx->client;
+  int dir_fd, userns_fd;
+
+  g_assert_no_error (error);
+  dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_assert_cmpint (dir_fd, >=, 0);
+
+  vcm_mount_options_set_read_only (options, TRUE);
+  vcm_mount_options_set_nosuid (options, TRUE);
+  vcm_mount_options_set_noexec (options, FALSE);
+  vcm_mount_options_set_propagation (options, "slave");
+  g_assert_true (vcm_mount_options_set_idmap (options, "u:0:100000:65536,g:0:200000:65536", &error));
+  g_assert_no_error (error);
+  {
+    g_autoptr (VcmMountInfo) info = NULL;
+
+    RUN_ASYNC (res,
+               vcm_client_mount_rootfs_fd (c, "sb", "c1", dir_fd, options, VCM_CALL_FLAGS_NONE, NULL,
+                                           on_done, &res));
+    info = vcm_client_mount_rootfs_fd_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (vcm_mount_info_get_mount_point (info), ==, "/run/fake/shared/sb/c1/rootfs");
+    g_assert_cmpstr (vcm_mount_info_get_kind (info), ==, "rootfs");
+    g_assert_cmpstr (vcm_mount_info_get_sandbox_id (info), ==, "sb");
+    g_assert_cmpstr (vcm_mount_info_get_container_id (info), ==, "c1");
+    g_assert_cmpuint (vcm_mount_info_get_mount_id (info), ==, 0x100000002);
+    g_assert_true (vcm_mount_info_get_mount_id_unique (info));
+    g_assert_cmpstr (vcm_mount_info_get_source (info), ==, "/fake/source");
+    g_assert_cmpuint (vcm_mount_info_get_caller_uid (info), ==, getuid ());
+    g_assert_false (vcm_mount_info_get_recovered (info));
+    g_assert_true (g_variant_equal (vcm_mount_info_get_options (info), fx->fake->last_options));
+    g_assert_cmpuint (fx->fake->last_source_inode, ==, inode_of (dir_fd));
+    assert_options (fx->fake,
+                    "{'read-only': <true>, 'nosuid': <true>, 'noexec': <false>,"
+                    " 'propagation': <'slave'>, 'idmap': <{"
+                    "'uid-map': <[(uint32 0, uint32 100000, uint32 65536)]>,"
+                    " 'gid-map': <[(uint32 0, uint32 200000, uint32 65536)]>}>}");
+  }
+  /* a user namespace instead of ranges: its own descriptor in the call */
+  userns_fd = open ("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (userns_fd, >=, 0);
+  {
+    g_autoptr (VcmMountOptions) by_ns = vcm_mount_options_new ();
+    g_autoptr (VcmMountInfo) info = NULL;
+    g_autofree char *expected = NULL;
+
+    g_assert_true (vcm_mount_options_set_userns_fd (by_ns, userns_fd, &error));
+    RUN_ASYNC (res,
+               vcm_client_bind_mount_fd (c, dir_fd, "/run/fake/shared/b", by_ns, VCM_CALL_FLAGS_NONE,
+                                         NULL, on_done, &res));
+    info = vcm_client_bind_mount_fd_finish (c, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (vcm_mount_info_get_mount_point (info), ==, "/run/fake/shared/b");
+    g_assert_cmpstr (vcm_mount_info_get_kind (info), ==, "bind");
+    expected = g_strdup_printf ("{'idmap': <{'userns-inode': <uint64 %" G_GUINT64_FORMAT ">}>}",
+                                inode_of (userns_fd));
+    assert_options (fx->fake, expected);
+  }
+  close (userns_fd);
+  /* a mount fd back: the fake's "mount" is the source itself */
+  {
+    g_autoptr (VcmMountInfo) info = NULL;
+    int mount_fd;
+
+    RUN_ASYNC (res, vcm_client_open_mount (c, dir_fd, NULL, VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+    mount_fd = vcm_client_open_mount_finish (c, res, &info, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (mount_fd, >=, 0);
+    g_assert_cmpuint (inode_of (mount_fd), ==, inode_of (dir_fd));
+    g_assert_cmpstr (vcm_mount_info_get_kind (info), ==, "detached");
+    g_assert_cmpstr (vcm_mount_info_get_mount_point (info), ==, "");
+    assert_options (fx->fake, "@a{sv} {}");
+    close (mount_fd);
+  }
+  {
+    g_autoptr (GPtrArray) mounts = NULL;
+    guint64 generation = 0;
+
+    fake_service_mount (fx->fake, "other", "c9", FALSE, TRUE);
+    RUN_ASYNC (res, vcm_client_list_mounts (c, "sb", NULL, VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
+    mounts = vcm_client_list_mounts_finish (c, res, &generation, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (generation, ==, 2);
+    g_assert_cmpuint (mounts->len, ==, 1);
+    g_assert_cmpstr (vcm_mount_info_get_container_id (mounts->pdata[0]), ==, "c1");
+  }
+  close (dir_fd);
+  g_assert_no_errno (rmdir (dir));
+}
+
+static gpointer
+fd_methods_sync (gpointer data)
+{
+  Fixture *fx = data;
+  VcmClient *c = fx->client;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountInfo) rootfs = NULL;
+  g_autoptr (VcmMountInfo) bind = NULL;
+  g_autoptr (VcmMountInfo) opened = NULL;
+  g_autoptr (GPtrArray) mounts = NULL;
+  int fd = open ("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int mount_fd;
+
+  rootfs = vcm_client_mount_rootfs_fd_sync (c, "sb", "c2", fd, NULL, VCM_CALL_FLAGS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vcm_mount_info_get_mount_point (rootfs), ==, "/run/fake/shared/sb/c2/rootfs");
+  bind =
+    vcm_client_bind_mount_fd_sync (c, fd, "/run/fake/shared/z", NULL, VCM_CALL_FLAGS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (vcm_mount_info_get_mount_point (bind), ==, "/run/fake/shared/z");
+  mount_fd = vcm_client_open_mount_sync (c, fd, NULL, VCM_CALL_FLAGS_NONE, NULL, &opened, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (inode_of (mount_fd), ==, inode_of (fd));
+  close (mount_fd);
+  mounts = vcm_client_list_mounts_sync (c, NULL, "rootfs", VCM_CALL_FLAGS_NONE, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (mounts->len, ==, 1);
+  /* a descriptor that is not one: refused before the bus, naming it */
+  g_assert_cmpint (vcm_client_open_mount_sync (c, -1, NULL, VCM_CALL_FLAGS_NONE, NULL, NULL, &error), ==,
+                   -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (error->message, ==, "OpenMount: source is not a file descriptor");
+  g_clear_error (&error);
+  close (fd);
+  /* above any descriptor this process has open */
+  g_assert_null (vcm_client_bind_mount_fd_sync (c, 1 << 20, "/run/fake/shared/z", NULL,
+                                                VCM_CALL_FLAGS_NONE, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_true (g_str_has_prefix (error->message, "BindMountFd: source: "));
+  g_atomic_int_set (&sync_calls_done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static void
+test_fd_methods_sync (Fixture *fx, gconstpointer data)
+{
+  GThread *thread;
+
+  g_atomic_int_set (&sync_calls_done, FALSE);
+  thread = g_thread_new ("fd-methods", fd_methods_sync, fx);
+  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
+  g_thread_join (thread);
+}
+
+/* The ID map in the text of the service's polkit details. */
+static void
+test_idmap_text (void)
+{
+  static const char *const bad[] = {
+    "",        "u:0:1",   "u:0:100000:0",     "x:0:1:1", "u:0:100000:65536",
+    "g:1:2:3", "u:a:1:1", "u:0:1:4294967296", NULL,
+  };
+  g_autoptr (VcmMountOptions) options = vcm_mount_options_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (vcm_mount_options_set_idmap (options, "b:0:100000:65536", &error));
+  g_assert_true (
+    vcm_mount_options_set_idmap (options, "u:0:1000:1,g:0:1000:1,u:1:100000:65535", &error));
+  g_assert_no_error (error);
+  for (guint i = 0; bad[i] != NULL; i++)
+    {
+      g_assert_false (vcm_mount_options_set_idmap (options, bad[i], &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_true (g_str_has_prefix (error->message, "idmap: "));
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_cancel (Fixture *fx, gconstpointer data)
 {
@@ -581,8 +823,11 @@ main (int argc, char **argv)
   ADD ("errors", test_errors);
   ADD ("bad-arguments", test_bad_arguments);
   ADD ("sync-private-context", test_sync_private_context);
+  ADD ("fd-methods-async", test_fd_methods_async);
+  ADD ("fd-methods-sync", test_fd_methods_sync);
   ADD ("cancel", test_cancel);
   ADD ("timeout", test_timeout);
 #undef ADD
+  g_test_add_func ("/client/idmap-text", test_idmap_text);
   return g_test_run ();
 }

@@ -19,7 +19,8 @@ const methods = methodsOfXml(ARGV[0]);
 
 const checks = [
     ['the classes are there', () =>
-        ['Client', 'RootfsSet', 'Rootfs', 'DeviceInfo', 'FsInfo', 'PathInfo', 'ServiceInfo']
+        ['Client', 'RootfsSet', 'Rootfs', 'DeviceInfo', 'FsInfo', 'PathInfo', 'ServiceInfo',
+         'MountInfo', 'MountOptions']
             .every(n => typeof VcMount[n] === 'function')],
     [`every method of the XML (${methods.length}) has its async, finish and sync forms`, () =>
         methods.length > 12 && methods.every(m => ['', '_finish', '_sync'].every(s => {
@@ -32,6 +33,29 @@ const checks = [
         const r = VcMount.Rootfs.new('sb', 'c1', '/run/vc/shared/sb/c1/rootfs', true);
         return r.sandbox_id === 'sb' && r.container_id === 'c1' &&
             r.get_mount_point() === '/run/vc/shared/sb/c1/rootfs' && r.read_only === true;
+    }],
+    ['mount options are made and set', () => {
+        const o = VcMount.MountOptions.new();
+        o.set_read_only(true);
+        o.set_propagation('slave');
+        o.add_uid_map(0, 100000, 65536);
+        let refused = false;
+        try {
+            o.set_idmap('u:0:1');
+        } catch (e) {
+            refused = e.matches(imports.gi.Gio.IOErrorEnum, imports.gi.Gio.IOErrorEnum.INVALID_ARGUMENT);
+        }
+        return o.set_idmap('b:0:100000:65536') && refused;
+    }],
+    ['mount info is read from a dictionary', () => {
+        const info = VcMount.MountInfo.new_from_variant(new GLib.Variant('a{sv}', {
+            'mount-point': new GLib.Variant('s', '/run/vc/shared/sb/c/rootfs'),
+            'mount-id': new GLib.Variant('t', 4294967297),
+            'options': new GLib.Variant('a{sv}', {'read-only': new GLib.Variant('b', true)}),
+        }));
+        return info.get_mount_point() === '/run/vc/shared/sb/c/rootfs' &&
+            info.get_mount_id() === 4294967297 && info.get_kind() === '' &&
+            info.get_options().lookup_value('read-only', null).get_boolean() === true;
     }],
     ['the error domain has LimitsExceeded', () =>
         VcMount.ClientError.LIMITS_EXCEEDED === 6 &&

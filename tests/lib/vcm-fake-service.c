@@ -6,6 +6,10 @@
 #include "vcm-fake-service.h"
 
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
 #include <sys/prctl.h>
 
 #include "vcm-fake-generated.h"
@@ -413,6 +417,169 @@ handle_describe_path (VcmFakeMount *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The fd-based methods: the fake stats the descriptors it gets (the test
+ * compares inodes), keeps the options, and answers a mount info. */
+static int
+fd_of (GUnixFDList *fd_list, gint32 handle)
+{
+  g_autoptr (GError) error = NULL;
+  int fd = g_unix_fd_list_get (fd_list, handle, &error);
+
+  g_assert_no_error (error);
+  return fd;
+}
+
+static guint64
+inode_of (int fd)
+{
+  struct stat st;
+
+  g_assert_no_errno (fstat (fd, &st));
+  return st.st_ino;
+}
+
+/* The options as the test checks them: a userns handle becomes the inode
+ * of the namespace it names. */
+static void
+note_options (FakeService *fake, GUnixFDList *fd_list, GVariant *options)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (options);
+  g_autoptr (GVariant) idmap = g_variant_dict_lookup_value (&dict, "idmap", G_VARIANT_TYPE_VARDICT);
+
+  if (idmap != NULL)
+    {
+      g_auto (GVariantDict) map = G_VARIANT_DICT_INIT (idmap);
+      gint32 handle;
+
+      if (g_variant_dict_lookup (&map, "userns", "h", &handle))
+        {
+          int fd = fd_of (fd_list, handle);
+
+          g_variant_dict_remove (&map, "userns");
+          g_variant_dict_insert (&map, "userns-inode", "t", inode_of (fd));
+          close (fd);
+        }
+      g_variant_dict_insert_value (&dict, "idmap", g_variant_dict_end (&map));
+    }
+  g_clear_pointer (&fake->last_options, g_variant_unref);
+  fake->last_options = g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+static GVariant *
+mount_info (FakeService *fake,
+            const char *kind,
+            const char *mount_point,
+            const char *sandbox_id,
+            const char *container_id)
+{
+  GVariantDict d;
+
+  g_variant_dict_init (&d, NULL);
+  if (mount_point != NULL)
+    g_variant_dict_insert (&d, "mount-point", "s", mount_point);
+  g_variant_dict_insert (&d, "kind", "s", kind);
+  g_variant_dict_insert (&d, "sandbox-id", "s", sandbox_id);
+  g_variant_dict_insert (&d, "container-id", "s", container_id);
+  g_variant_dict_insert (&d, "mount-id", "t", (guint64) 0x100000001 + fake->generation);
+  g_variant_dict_insert (&d, "mount-id-unique", "b", TRUE);
+  g_variant_dict_insert (&d, "source", "s", "/fake/source");
+  g_variant_dict_insert (&d, "source-inode", "t", fake->last_source_inode);
+  g_variant_dict_insert (&d, "caller-uid", "u", (guint32) getuid ());
+  g_variant_dict_insert_value (&d, "options",
+                               fake->last_options != NULL
+                                 ? fake->last_options
+                                 : g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  return g_variant_dict_end (&d);
+}
+
+static void
+note_source (FakeService *fake, GUnixFDList *fd_list, GVariant *source, GVariant *options)
+{
+  int fd = fd_of (fd_list, g_variant_get_handle (source));
+
+  fake->last_source_inode = inode_of (fd);
+  close (fd);
+  note_options (fake, fd_list, options);
+}
+
+static gboolean
+handle_mount_rootfs_fd (VcmFakeMount *object,
+                        GDBusMethodInvocation *invocation,
+                        GUnixFDList *fd_list,
+                        const char *sandbox_id,
+                        const char *container_id,
+                        GVariant *rootfs,
+                        GVariant *options,
+                        FakeService *fake)
+{
+  g_autofree char *mp = mount_point_of (sandbox_id, container_id);
+
+  note_source (fake, fd_list, rootfs, options);
+  fake_service_mount (fake, sandbox_id, container_id, FALSE, TRUE);
+  vcm_fake_mount_complete_mount_rootfs_fd (object, invocation, NULL, mp,
+                                           mount_info (fake, "rootfs", NULL, sandbox_id, container_id));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_bind_mount_fd (VcmFakeMount *object,
+                      GDBusMethodInvocation *invocation,
+                      GUnixFDList *fd_list,
+                      GVariant *source,
+                      const char *destination,
+                      GVariant *options,
+                      FakeService *fake)
+{
+  note_source (fake, fd_list, source, options);
+  vcm_fake_mount_complete_bind_mount_fd (object, invocation, NULL, destination,
+                                         mount_info (fake, "bind", destination, "", ""));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* The "mount" it opens is the source itself. */
+static gboolean
+handle_open_mount (VcmFakeMount *object,
+                   GDBusMethodInvocation *invocation,
+                   GUnixFDList *fd_list,
+                   GVariant *source,
+                   GVariant *options,
+                   FakeService *fake)
+{
+  g_autoptr (GUnixFDList) out = NULL;
+  int fd = fd_of (fd_list, g_variant_get_handle (source));
+
+  note_source (fake, fd_list, source, options);
+  out = g_unix_fd_list_new_from_array (&fd, 1); /* takes it */
+  vcm_fake_mount_complete_open_mount (object, invocation, out, g_variant_new_handle (0),
+                                      mount_info (fake, "detached", NULL, "", ""));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_mounts (VcmFakeMount *object,
+                    GDBusMethodInvocation *invocation,
+                    GVariant *filter,
+                    FakeService *fake)
+{
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (filter);
+  const char *sandbox_id = "";
+  g_autoptr (GVariant) list = NULL;
+  g_autoptr (GVariantIter) iter = NULL;
+  const char *s, *c, *mp;
+  gboolean ro;
+  GVariantBuilder b;
+  guint64 generation;
+
+  g_variant_dict_lookup (&dict, "sandbox-id", "&s", &sandbox_id);
+  list = fake_service_list (fake, sandbox_id);
+  g_variant_get (list, "(ta(sssb))", &generation, &iter);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  while (g_variant_iter_next (iter, "(&s&s&sb)", &s, &c, &mp, &ro))
+    g_variant_builder_add_value (&b, mount_info (fake, "rootfs", mp, s, c));
+  vcm_fake_mount_complete_list_mounts (object, invocation, generation, g_variant_builder_end (&b));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* The skeleton with a handler for every method; the ones a test does not
  * script answer as gdbus-codegen's skeleton does (UnknownMethod). */
 static VcmFakeMount *
@@ -435,6 +602,10 @@ make_skeleton (FakeService *fake)
     { "handle-is-system-mount", G_CALLBACK (handle_is_system_mount) },
     { "handle-is-host-device", G_CALLBACK (handle_is_host_device) },
     { "handle-describe-path", G_CALLBACK (handle_describe_path) },
+    { "handle-mount-rootfs-fd", G_CALLBACK (handle_mount_rootfs_fd) },
+    { "handle-bind-mount-fd", G_CALLBACK (handle_bind_mount_fd) },
+    { "handle-open-mount", G_CALLBACK (handle_open_mount) },
+    { "handle-list-mounts", G_CALLBACK (handle_list_mounts) },
   };
   VcmFakeMount *skeleton = vcm_fake_mount_skeleton_new ();
 
@@ -525,6 +696,7 @@ fake_service_free (FakeService *fake)
   g_ptr_array_unref (fake->held);
   g_free (fake->next_error);
   g_free (fake->last_method);
+  g_clear_pointer (&fake->last_options, g_variant_unref);
   g_free (fake->address);
   g_free (fake);
 }

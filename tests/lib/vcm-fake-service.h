@@ -21,6 +21,8 @@ typedef struct {
   char *next_error;             /* the D-Bus error name the next other call returns */
   GDBusMessageFlags last_flags; /* of the last method call */
   char *last_method;
+  GVariant *last_options;    /* of the last fd-based call, userns as "userns-inode" (t) */
+  guint64 last_source_inode; /* of the fd the last fd-based call passed */
 } FakeService;
 
 typedef struct {
