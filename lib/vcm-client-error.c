@@ -23,8 +23,18 @@ static const GDBusErrorEntry error_entries[] = {
   { VCM_CLIENT_ERROR_ALREADY_MOUNTED, VCM_ERROR_PREFIX "AlreadyMounted" },
   { VCM_CLIENT_ERROR_NOT_MOUNTED, VCM_ERROR_PREFIX "NotMounted" },
   { VCM_CLIENT_ERROR_LIMITS_EXCEEDED, VCM_ERROR_PREFIX "LimitsExceeded" },
+  { VCM_CLIENT_ERROR_FOREIGN_MOUNT_NAMESPACE, VCM_ERROR_PREFIX "ForeignMountNamespace" },
 };
 
+/**
+ * vcm_client_error_quark:
+ *
+ * The quark of the %VCM_CLIENT_ERROR domain. Its first use registers the
+ * service's D-Bus error names, so that a #GError of this domain passed on
+ * over D-Bus keeps its name.
+ *
+ * Returns: the error domain
+ */
 GQuark
 vcm_client_error_quark (void)
 {

@@ -38,6 +38,12 @@ G_BEGIN_DECLS
  *   authorization (org.freedesktop.DBus.Error.InteractiveAuthorizationRequired):
  *   call again with %VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION, with an
  *   authentication agent running, to let polkit ask the user
+ * @VCM_CLIENT_ERROR_FOREIGN_MOUNT_NAMESPACE: a method that takes a source
+ *   path was called from another mount namespace than the service's, where
+ *   the path would name the service's object, not the caller's
+ *   (org.vc.Mount.Error.ForeignMountNamespace): pass a file descriptor with
+ *   the fd-based method the message names (vcm_client_mount_rootfs_fd(),
+ *   vcm_client_bind_mount_fd())
  *
  * The errors of %VCM_CLIENT_ERROR. The message is the service's, without
  * the D-Bus error name.
@@ -51,6 +57,7 @@ typedef enum {
   VCM_CLIENT_ERROR_NOT_MOUNTED,
   VCM_CLIENT_ERROR_LIMITS_EXCEEDED,
   VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+  VCM_CLIENT_ERROR_FOREIGN_MOUNT_NAMESPACE,
 } VcmClientError;
 
 GQuark vcm_client_error_quark (void);

@@ -20,6 +20,12 @@
  * (#VcmClient:name-owner); to follow the rootfs mounts, make a #VcmRootfsSet
  * from it.
  */
+/**
+ * VcmClientClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmClient; final, nothing to override.
+ */
 struct _VcmClient {
   GObject parent_instance;
   GDBusConnection *connection;
@@ -320,6 +326,8 @@ vcm_client_new_sync (GDBusConnection *connection, GCancellable *cancellable, GEr
  * vcm_client_get_connection:
  * @self: a #VcmClient
  *
+ * Gets the bus connection the client calls the service on.
+ *
  * Returns: (transfer none): the bus connection of the client
  */
 GDBusConnection *
@@ -332,6 +340,9 @@ vcm_client_get_connection (VcmClient *self)
 /**
  * vcm_client_dup_name_owner:
  * @self: a #VcmClient
+ *
+ * Gets the unique bus name of the process that owns `org.vc.Mount` now (see
+ * #VcmClient:name-owner). A new owner is a new instance of the service.
  *
  * Returns: (transfer full) (nullable): the unique name of the service's
  *   process on the bus, or %NULL when it is not running
@@ -348,6 +359,8 @@ vcm_client_dup_name_owner (VcmClient *self)
 /**
  * vcm_client_get_timeout_msec:
  * @self: a #VcmClient
+ *
+ * Gets the timeout of the client's calls (see #VcmClient:timeout-msec).
  *
  * Returns: the timeout of the client's calls in milliseconds (-1: the D-Bus default)
  */

@@ -9,6 +9,12 @@
  * The device holding a path and the mount point it is on: the answer of
  * vcm_client_get_device_for_path().
  */
+/**
+ * VcmDeviceInfoClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmDeviceInfo; final, nothing to override.
+ */
 struct _VcmDeviceInfo {
   GObject parent_instance;
   guint major;
@@ -49,6 +55,8 @@ _vcm_device_info_new_from_variant (GVariant *reply)
  * vcm_device_info_get_major:
  * @self: a #VcmDeviceInfo
  *
+ * Gets the major number of the device that holds the path.
+ *
  * Returns: the device's major number (as glibc's major() decodes it)
  */
 guint
@@ -62,6 +70,8 @@ vcm_device_info_get_major (VcmDeviceInfo *self)
  * vcm_device_info_get_minor:
  * @self: a #VcmDeviceInfo
  *
+ * Gets the minor number of the device that holds the path.
+ *
  * Returns: the device's minor number (as glibc's minor() decodes it)
  */
 guint
@@ -74,6 +84,8 @@ vcm_device_info_get_minor (VcmDeviceInfo *self)
 /**
  * vcm_device_info_get_mount_point:
  * @self: a #VcmDeviceInfo
+ *
+ * Gets the mount point of the mount that holds the path, found by mount ID.
  *
  * Returns: the mount point of the mount holding the path
  */
@@ -89,6 +101,12 @@ vcm_device_info_get_mount_point (VcmDeviceInfo *self)
  *
  * The source device and filesystem type of a mount: the answer of
  * vcm_client_get_device_path_and_fs_type().
+ */
+/**
+ * VcmFsInfoClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmFsInfo; final, nothing to override.
  */
 struct _VcmFsInfo {
   GObject parent_instance;
@@ -132,6 +150,8 @@ _vcm_fs_info_new_from_variant (GVariant *reply)
  * vcm_fs_info_get_device:
  * @self: a #VcmFsInfo
  *
+ * Gets the source of the mount, as the mount table has it.
+ *
  * Returns: the mount's source (a device path, or what the filesystem calls its source)
  */
 const char *
@@ -144,6 +164,8 @@ vcm_fs_info_get_device (VcmFsInfo *self)
 /**
  * vcm_fs_info_get_fs_type:
  * @self: a #VcmFsInfo
+ *
+ * Gets the type of the mount's filesystem.
  *
  * Returns: the filesystem type, e.g. `ext4`
  */
@@ -158,6 +180,12 @@ vcm_fs_info_get_fs_type (VcmFsInfo *self)
  * VcmPathInfo:
  *
  * All the service knows about a path: the answer of vcm_client_describe_path().
+ */
+/**
+ * VcmPathInfoClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmPathInfo; final, nothing to override.
  */
 struct _VcmPathInfo {
   GObject parent_instance;
@@ -239,6 +267,8 @@ _vcm_path_info_new_from_variant (GVariant *reply)
  * vcm_path_info_get_major:
  * @self: a #VcmPathInfo
  *
+ * Gets the major number of the device that holds the path.
+ *
  * Returns: the major number of the device holding the path
  */
 guint
@@ -251,6 +281,8 @@ vcm_path_info_get_major (VcmPathInfo *self)
 /**
  * vcm_path_info_get_minor:
  * @self: a #VcmPathInfo
+ *
+ * Gets the minor number of the device that holds the path.
  *
  * Returns: the minor number of the device holding the path
  */
@@ -265,6 +297,8 @@ vcm_path_info_get_minor (VcmPathInfo *self)
  * vcm_path_info_get_mount_point:
  * @self: a #VcmPathInfo
  *
+ * Gets the mount point of the mount that holds the path.
+ *
  * Returns: the mount point of the mount holding the path
  */
 const char *
@@ -277,6 +311,8 @@ vcm_path_info_get_mount_point (VcmPathInfo *self)
 /**
  * vcm_path_info_get_device:
  * @self: a #VcmPathInfo
+ *
+ * Gets the source of the mount that holds the path.
  *
  * Returns: the source of that mount ("" when the service did not say)
  */
@@ -291,6 +327,8 @@ vcm_path_info_get_device (VcmPathInfo *self)
  * vcm_path_info_get_fs_type:
  * @self: a #VcmPathInfo
  *
+ * Gets the type of the filesystem that holds the path.
+ *
  * Returns: the filesystem type of that mount ("" when the service did not say)
  */
 const char *
@@ -303,6 +341,8 @@ vcm_path_info_get_fs_type (VcmPathInfo *self)
 /**
  * vcm_path_info_get_mount_id:
  * @self: a #VcmPathInfo
+ *
+ * Gets the kernel's ID of the mount that holds the path.
  *
  * Returns: the kernel's ID of that mount (0 when the service did not say)
  */
@@ -317,6 +357,8 @@ vcm_path_info_get_mount_id (VcmPathInfo *self)
  * vcm_path_info_get_propagation:
  * @self: a #VcmPathInfo
  *
+ * Gets the propagation type of the mount that holds the path.
+ *
  * Returns: the mount's propagation: `shared`, `private`, `slave` or `unbindable`
  */
 const char *
@@ -329,6 +371,9 @@ vcm_path_info_get_propagation (VcmPathInfo *self)
 /**
  * vcm_path_info_get_flags:
  * @self: a #VcmPathInfo
+ *
+ * Gets the yes/no answers about the path: read-only, device-mapper, system
+ * mount, host device.
  *
  * Returns: the yes/no facts about the path
  */
@@ -344,6 +389,12 @@ vcm_path_info_get_flags (VcmPathInfo *self)
  *
  * The service's properties, read in one call: the answer of
  * vcm_client_get_service_info().
+ */
+/**
+ * VcmServiceInfoClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmServiceInfo; final, nothing to override.
  */
 struct _VcmServiceInfo {
   GObject parent_instance;
@@ -394,6 +445,8 @@ _vcm_service_info_new_from_variant (GVariant *reply)
  * vcm_service_info_get_version:
  * @self: a #VcmServiceInfo
  *
+ * Gets the service's `Version` property.
+ *
  * Returns: the version of the running service
  */
 const char *
@@ -406,6 +459,9 @@ vcm_service_info_get_version (VcmServiceInfo *self)
 /**
  * vcm_service_info_get_shared_dir:
  * @self: a #VcmServiceInfo
+ *
+ * Gets the service's `SharedDir` property: every mount it makes lies beneath
+ * it.
  *
  * Returns: the absolute path of the shared directory
  */
@@ -420,6 +476,8 @@ vcm_service_info_get_shared_dir (VcmServiceInfo *self)
  * vcm_service_info_get_default_shm_size:
  * @self: a #VcmServiceInfo
  *
+ * Gets the service's `DefaultShmSize` property.
+ *
  * Returns: the shm size in bytes used when host IPC is shared
  */
 guint64
@@ -432,6 +490,9 @@ vcm_service_info_get_default_shm_size (VcmServiceInfo *self)
 /**
  * vcm_service_info_get_generation:
  * @self: a #VcmServiceInfo
+ *
+ * Gets the service's `Generation` property as it was when the service
+ * answered.
  *
  * Returns: the service's rootfs generation when it answered
  */

@@ -15,6 +15,12 @@
  * vcm_mount_info_get_recovered()) read as empty strings and zeros; the
  * whole dictionary is vcm_mount_info_get_variant().
  */
+/**
+ * VcmMountInfoClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmMountInfo; final, nothing to override.
+ */
 struct _VcmMountInfo {
   GObject parent_instance;
   GVariant *variant; /* a{sv} */

@@ -23,6 +23,12 @@
  * in the interface's reference: for a caller that is not root recursive,
  * nosuid and nodev, which it cannot turn off) to the others.
  */
+/**
+ * VcmMountOptionsClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmMountOptions; final, nothing to override.
+ */
 struct _VcmMountOptions {
   GObject parent_instance;
   GHashTable *plain; /* key -> GVariant: the options but the ID map */

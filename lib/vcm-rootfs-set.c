@@ -33,6 +33,12 @@
  * The set lives in the thread-default main context in which its client was
  * made, and its signals are emitted there.
  */
+/**
+ * VcmRootfsSetClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmRootfsSet; final, nothing to override.
+ */
 
 typedef enum {
   SIGNAL_MOUNTED,
@@ -767,6 +773,8 @@ vcm_rootfs_set_new (VcmClient *client, const char *sandbox_id)
  * vcm_rootfs_set_get_client:
  * @self: a #VcmRootfsSet
  *
+ * Gets the client the set calls and listens through.
+ *
  * Returns: (transfer none): the client of the set
  */
 VcmClient *
@@ -779,6 +787,8 @@ vcm_rootfs_set_get_client (VcmRootfsSet *self)
 /**
  * vcm_rootfs_set_get_sandbox_id:
  * @self: a #VcmRootfsSet
+ *
+ * Gets the sandbox the set was made for.
  *
  * Returns: (nullable): the sandbox the set follows, or %NULL for every sandbox
  */
@@ -793,6 +803,9 @@ vcm_rootfs_set_get_sandbox_id (VcmRootfsSet *self)
  * vcm_rootfs_set_get_generation:
  * @self: a #VcmRootfsSet
  *
+ * Gets the generation of the service that the set reflects: every signal up to
+ * it is applied.
+ *
  * Returns: the service's generation the set holds every change up to
  */
 guint64
@@ -805,6 +818,10 @@ vcm_rootfs_set_get_generation (VcmRootfsSet *self)
 /**
  * vcm_rootfs_set_get_synced:
  * @self: a #VcmRootfsSet
+ *
+ * Tells whether the set holds the running service's rootfs mounts (%FALSE
+ * before the first listing, while the service is away and while it lists again
+ * after a gap).
  *
  * Returns: whether the set is up to date with the running service
  */
@@ -820,6 +837,8 @@ vcm_rootfs_set_get_synced (VcmRootfsSet *self)
  * @self: a #VcmRootfsSet
  * @sandbox_id: a sandbox ID
  * @container_id: a container ID
+ *
+ * Finds the rootfs of a container in the set.
  *
  * Returns: (transfer none) (nullable): the container's rootfs, or %NULL when
  *   the set does not hold it

@@ -14,6 +14,12 @@
  * #VcmRootfsSet change only their #VcmRootfs:read-only property (when the
  * mount is remounted); everything else is fixed.
  */
+/**
+ * VcmRootfsClass:
+ * @parent_class: the parent class
+ *
+ * The class of #VcmRootfs; final, nothing to override.
+ */
 struct _VcmRootfs {
   GObject parent_instance;
   char *sandbox_id;
@@ -169,6 +175,8 @@ vcm_rootfs_new (const char *sandbox_id,
  * vcm_rootfs_get_sandbox_id:
  * @self: a #VcmRootfs
  *
+ * Gets the ID of the sandbox the rootfs belongs to.
+ *
  * Returns: the sandbox ID
  */
 const char *
@@ -181,6 +189,8 @@ vcm_rootfs_get_sandbox_id (VcmRootfs *self)
 /**
  * vcm_rootfs_get_container_id:
  * @self: a #VcmRootfs
+ *
+ * Gets the ID of the container whose rootfs it is.
  *
  * Returns: the container ID
  */
@@ -195,6 +205,8 @@ vcm_rootfs_get_container_id (VcmRootfs *self)
  * vcm_rootfs_get_mount_point:
  * @self: a #VcmRootfs
  *
+ * Gets where the rootfs is mounted: `SHARED_DIR/SANDBOX/CONTAINER/rootfs`.
+ *
  * Returns: the absolute path of the mount
  */
 const char *
@@ -207,6 +219,8 @@ vcm_rootfs_get_mount_point (VcmRootfs *self)
 /**
  * vcm_rootfs_get_read_only:
  * @self: a #VcmRootfs
+ *
+ * Tells whether the rootfs mount is read-only now (#VcmRootfs:read-only).
  *
  * Returns: whether the mount is read-only
  */

@@ -369,6 +369,7 @@ test_errors (Fixture *fx, gconstpointer data)
     { "org.vc.Mount.Error.AlreadyMounted", VCM_CLIENT_ERROR_ALREADY_MOUNTED },
     { "org.vc.Mount.Error.NotMounted", VCM_CLIENT_ERROR_NOT_MOUNTED },
     { "org.vc.Mount.Error.LimitsExceeded", VCM_CLIENT_ERROR_LIMITS_EXCEEDED },
+    { "org.vc.Mount.Error.ForeignMountNamespace", VCM_CLIENT_ERROR_FOREIGN_MOUNT_NAMESPACE },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (table); i++)
