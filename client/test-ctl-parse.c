@@ -148,6 +148,52 @@ test_hint_for_exit (void)
   g_assert_null (vcm_ctl_hint_for_exit (VCM_CTL_EXIT_OK));
 }
 
+static void
+test_mount_option (void)
+{
+  static const struct {
+    const char *text;
+    const char *key;
+    const char *value; /* GVariant text */
+  } good[] = {
+    { "read-only=true", "read-only", "true" },
+    { "nosuid=no", "nosuid", "false" },
+    { "nodev=1", "nodev", "true" },
+    { "noexec=0", "noexec", "false" },
+    { "recursive=yes", "recursive", "true" },
+    { "propagation=slave", "propagation", "'slave'" },
+  };
+  static const char *const bad[] = {
+    "read-only", "read-only=maybe", "propagation=rshared", "idmap=b:0:1:1", "=true", "Read-Only=true",
+    NULL,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GVariant) value = NULL;
+      g_autofree char *printed = NULL;
+      const char *key = NULL;
+
+      g_assert_true (vcm_ctl_parse_mount_option (good[i].text, &key, &value, &error));
+      g_assert_no_error (error);
+      g_variant_ref_sink (value);
+      printed = g_variant_print (value, FALSE);
+      g_assert_cmpstr (key, ==, good[i].key);
+      g_assert_cmpstr (printed, ==, good[i].value);
+    }
+  for (gsize i = 0; bad[i] != NULL; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      GVariant *value = NULL;
+      const char *key = NULL;
+
+      g_assert_false (vcm_ctl_parse_mount_option (bad[i], &key, &value, &error));
+      g_assert_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+      g_assert_null (value);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -158,5 +204,6 @@ main (int argc, char **argv)
   g_test_add_func ("/ctl/exit/name", test_exit_for_name);
   g_test_add_func ("/ctl/exit/error", test_exit_for_error);
   g_test_add_func ("/ctl/exit/hint", test_hint_for_exit);
+  g_test_add_func ("/ctl/mount-option", test_mount_option);
   return g_test_run ();
 }

@@ -121,10 +121,9 @@ vcm_ctl_print_fields (const char *const *pairs)
 }
 
 void
-vcm_ctl_print_json (JsonBuilder *builder)
+vcm_ctl_print_json_node (JsonNode *root)
 {
   g_autoptr (JsonGenerator) generator = json_generator_new ();
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
   g_autofree char *text = NULL;
 
   json_generator_set_pretty (generator, FALSE);
@@ -132,6 +131,14 @@ vcm_ctl_print_json (JsonBuilder *builder)
   text = json_generator_to_data (generator, NULL);
   printf ("%s\n", text);
   fflush (stdout);
+}
+
+void
+vcm_ctl_print_json (JsonBuilder *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+
+  vcm_ctl_print_json_node (root);
 }
 
 const char *

@@ -24,6 +24,8 @@ void vcm_ctl_print_fields (const char *const *pairs);
 /* Prints the builder's root as one compact JSON document on one line of
  * stdout and flushes it. */
 void vcm_ctl_print_json (JsonBuilder *builder);
+/* The same for a node. */
+void vcm_ctl_print_json_node (JsonNode *root);
 
 /* "yes" or "no". */
 const char *vcm_ctl_yes_no (gboolean value);

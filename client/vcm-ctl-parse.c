@@ -1,5 +1,6 @@
 /* vcm-ctl-parse: the client's pure helpers (no bus): exit codes, the mapping
- * of D-Bus error names to them, and the parsing of MAJOR:MINOR arguments. */
+ * of D-Bus error names to them, and the parsing of MAJOR:MINOR arguments,
+ * timeouts and mount options. */
 #include "vcm-ctl-parse.h"
 
 #include <string.h>
@@ -113,4 +114,64 @@ vcm_ctl_parse_timeout (const char *text, int *timeout_msec_out, GError **error)
     }
   *timeout_msec_out = seconds == 0 ? G_MAXINT : (int) seconds * 1000;
   return TRUE;
+}
+
+static const char *const boolean_keys[] = {
+  "read-only", "recursive", "nosuid", "nodev", "noexec", NULL
+};
+static const char *const propagations[] = { "private", "slave", "shared", "unbindable", NULL };
+
+gboolean
+vcm_ctl_parse_mount_option (const char *text, const char **key_out, GVariant **value_out, GError **error)
+{
+  const char *eq;
+  g_autofree char *key = NULL;
+  const char *value;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+  eq = strchr (text, '=');
+  if (eq == NULL)
+    {
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   "malformed option '%s' (expected KEY=VALUE)", text);
+      return FALSE;
+    }
+  key = g_strndup (text, (gsize) (eq - text));
+  value = eq + 1;
+  for (gsize i = 0; boolean_keys[i] != NULL; i++)
+    if (g_str_equal (key, boolean_keys[i]))
+      {
+        gboolean b;
+
+        if (g_str_equal (value, "true") || g_str_equal (value, "yes") || g_str_equal (value, "1"))
+          b = TRUE;
+        else if (g_str_equal (value, "false") || g_str_equal (value, "no") || g_str_equal (value, "0"))
+          b = FALSE;
+        else
+          {
+            g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                         "option %s: '%s' is not true or false", key, value);
+            return FALSE;
+          }
+        *key_out = boolean_keys[i];
+        *value_out = g_variant_new_boolean (b);
+        return TRUE;
+      }
+  if (g_str_equal (key, "propagation"))
+    {
+      if (!g_strv_contains (propagations, value))
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       "option propagation: '%s' is not private, slave, shared or unbindable", value);
+          return FALSE;
+        }
+      *key_out = "propagation";
+      *value_out = g_variant_new_string (value);
+      return TRUE;
+    }
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "unknown option key '%s' (read-only, recursive, nosuid, nodev, noexec, propagation; "
+               "for an ID map see --idmap and --userns)",
+               key);
+  return FALSE;
 }

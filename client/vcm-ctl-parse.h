@@ -1,5 +1,6 @@
 /* vcm-ctl-parse: the client's pure helpers (no bus): exit codes, the mapping
- * of D-Bus error names to them, and the parsing of MAJOR:MINOR arguments. */
+ * of D-Bus error names to them, and the parsing of MAJOR:MINOR arguments,
+ * timeouts and mount options. */
 #pragma once
 
 #include <glib.h>
@@ -36,5 +37,15 @@ gboolean vcm_ctl_parse_devnum (const char *text, guint32 *major_out, guint32 *mi
 /* Parses a --timeout value in seconds: 0 = no timeout (G_MAXINT ms);
  * 1..2147483 seconds become milliseconds. Anything else is an error. */
 gboolean vcm_ctl_parse_timeout (const char *text, int *timeout_msec_out, GError **error);
+
+/* Parses a --option KEY=VALUE of the fd-based commands: the boolean keys
+ * read-only, recursive, nosuid, nodev, noexec (VALUE true/false, yes/no,
+ * 1/0) and propagation (private, slave, shared, unbindable). Sets *key_out
+ * (static) and *value_out (a floating GVariant); FALSE and @error
+ * (G_OPTION_ERROR_BAD_VALUE, naming the key) when malformed or unknown. */
+gboolean vcm_ctl_parse_mount_option (const char *text,
+                                     const char **key_out,
+                                     GVariant **value_out,
+                                     GError **error);
 
 G_END_DECLS

@@ -82,7 +82,24 @@ VcmCtlExit vcm_ctl_cmd_describe (VcmCtl *ctl, char **args);
 VcmCtlExit vcm_ctl_cmd_status (VcmCtl *ctl, char **args);
 VcmCtlExit vcm_ctl_cmd_monitor (VcmCtl *ctl, char **args);
 
-/* The --read-only flag of mount-rootfs and bind. */
+VcmCtlExit vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args);
+VcmCtlExit vcm_ctl_cmd_bind_fd (VcmCtl *ctl, char **args);
+VcmCtlExit vcm_ctl_cmd_open_mount (VcmCtl *ctl, char **args);
+VcmCtlExit vcm_ctl_check_mount_rootfs_fd (char **args);
+VcmCtlExit vcm_ctl_check_bind_fd (char **args);
+VcmCtlExit vcm_ctl_check_open_mount (char **args);
+VcmCtlExit vcm_ctl_cmd_mounts (VcmCtl *ctl, char **args);
+
+/* The --read-only flag of mount-rootfs, bind and the fd-based commands. */
 extern gboolean vcm_ctl_opt_read_only;
+/* The options of the fd-based commands: --idmap MAP, --userns PATH, each
+ * --option KEY=VALUE, --attach TARGET and --fd-out N (open-mount), --kind
+ * (mounts). */
+extern char *vcm_ctl_opt_idmap;
+extern char *vcm_ctl_opt_userns;
+extern char **vcm_ctl_opt_options;
+extern char *vcm_ctl_opt_attach;
+extern int vcm_ctl_opt_fd_out;
+extern char *vcm_ctl_opt_kind;
 
 G_END_DECLS

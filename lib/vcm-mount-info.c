@@ -111,14 +111,15 @@ vcm_mount_info_new_from_variant (GVariant *mount_info)
 VcmMountInfo *
 _vcm_mount_info_new_with_mount_point (GVariant *mount_info, const char *mount_point)
 {
-  VcmMountInfo *self = vcm_mount_info_new_from_variant (mount_info);
+  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
 
-  if (mount_point != NULL && self->mount_point[0] == '\0')
-    {
-      g_free (self->mount_point);
-      self->mount_point = g_strdup (mount_point);
-    }
-  return self;
+  if (mount_point == NULL || g_variant_lookup (mount_info, "mount-point", "&s", NULL))
+    return vcm_mount_info_new_from_variant (mount_info);
+  /* the reply's mount point, also in the dictionary */
+  g_variant_dict_clear (&dict);
+  g_variant_dict_init (&dict, mount_info);
+  g_variant_dict_insert (&dict, "mount-point", "s", mount_point);
+  return vcm_mount_info_new_from_variant (g_variant_dict_end (&dict));
 }
 
 /**

@@ -1,0 +1,370 @@
+/* vcm-ctl-fd: vcmountctl's fd-based commands, for callers in their own mount
+ * and user namespaces: mount-rootfs-fd, bind-fd and open-mount open the path
+ * themselves (in the caller's namespace) and pass the descriptor with the
+ * options (--option, --idmap, --userns); open-mount attaches the detached
+ * mount it gets back or hands it to a command; mounts lists what the service
+ * mounted, with each mount's identity. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "vcm-ctl.h"
+#include "vcm-ctl-output.h"
+
+char *vcm_ctl_opt_idmap = NULL;
+char *vcm_ctl_opt_userns = NULL;
+char **vcm_ctl_opt_options = NULL;
+char *vcm_ctl_opt_attach = NULL;
+int vcm_ctl_opt_fd_out = -1;
+char *vcm_ctl_opt_kind = NULL;
+
+/* The options of the command line, in the library's form (the user
+ * namespace opened only when @open_userns); NULL after reporting. */
+static VcmMountOptions *
+options_from_command_line (const char *command, gboolean open_userns, VcmCtlExit *exit_out)
+{
+  g_autoptr (VcmMountOptions) options = vcm_mount_options_new ();
+  g_autoptr (GError) error = NULL;
+
+  if (vcm_ctl_opt_read_only)
+    vcm_mount_options_set_read_only (options, TRUE);
+  for (guint i = 0; vcm_ctl_opt_options != NULL && vcm_ctl_opt_options[i] != NULL; i++)
+    {
+      g_autoptr (GVariant) value = NULL;
+      const char *key = NULL;
+
+      if (!vcm_ctl_parse_mount_option (vcm_ctl_opt_options[i], &key, &value, &error))
+        {
+          *exit_out = vcm_ctl_usage_error (command, "%s", error->message);
+          return NULL;
+        }
+      g_variant_ref_sink (value);
+      if (g_str_equal (key, "read-only"))
+        vcm_mount_options_set_read_only (options, g_variant_get_boolean (value));
+      else if (g_str_equal (key, "recursive"))
+        vcm_mount_options_set_recursive (options, g_variant_get_boolean (value));
+      else if (g_str_equal (key, "nosuid"))
+        vcm_mount_options_set_nosuid (options, g_variant_get_boolean (value));
+      else if (g_str_equal (key, "nodev"))
+        vcm_mount_options_set_nodev (options, g_variant_get_boolean (value));
+      else if (g_str_equal (key, "noexec"))
+        vcm_mount_options_set_noexec (options, g_variant_get_boolean (value));
+      else
+        vcm_mount_options_set_propagation (options, g_variant_get_string (value, NULL));
+    }
+  if (vcm_ctl_opt_idmap != NULL && vcm_ctl_opt_userns != NULL)
+    {
+      *exit_out = vcm_ctl_usage_error (command, "--idmap and --userns exclude each other");
+      return NULL;
+    }
+  if (vcm_ctl_opt_idmap != NULL && !vcm_mount_options_set_idmap (options, vcm_ctl_opt_idmap, &error))
+    {
+      *exit_out = vcm_ctl_usage_error (command, "%s", error->message);
+      return NULL;
+    }
+  if (vcm_ctl_opt_userns != NULL && open_userns)
+    {
+      int fd = open (vcm_ctl_opt_userns, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      gboolean ok;
+
+      if (fd < 0)
+        {
+          int errsv = errno;
+
+          g_printerr ("vcmountctl: cannot open %s: %s\n", vcm_ctl_opt_userns, g_strerror (errsv));
+          *exit_out = errsv == ENOENT ? VCM_CTL_EXIT_NOT_FOUND : VCM_CTL_EXIT_FAILED;
+          return NULL;
+        }
+      ok = vcm_mount_options_set_userns_fd (options, fd, &error);
+      close (fd);
+      if (!ok)
+        {
+          g_printerr ("vcmountctl: %s\n", error->message);
+          *exit_out = VCM_CTL_EXIT_FAILED;
+          return NULL;
+        }
+    }
+  return g_steal_pointer (&options);
+}
+
+/* Opens @path here, in the caller's own namespaces, as the service wants it:
+ * a real open (not O_PATH), of a directory when @directory. -1 after
+ * reporting. */
+static int
+open_source (const char *path, gboolean directory, VcmCtlExit *exit_out)
+{
+  int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | (directory ? O_DIRECTORY : O_NONBLOCK);
+  int fd = open (path, flags);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_printerr ("vcmountctl: cannot open %s: %s\n", path, g_strerror (errsv));
+      *exit_out = errsv == ENOENT ? VCM_CTL_EXIT_NOT_FOUND : VCM_CTL_EXIT_FAILED;
+    }
+  return fd;
+}
+
+/* "ro,nosuid,nodev,idmapped,propagation=private": the options in force. */
+static char *
+options_summary (GVariant *options)
+{
+  static const char *const flags[][2] = {
+    { "read-only", "ro" }, { "recursive", "rec" }, { "nosuid", "nosuid" },
+    { "nodev", "nodev" },  { "noexec", "noexec" }, { "idmapped", "idmapped" },
+  };
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
+  const char *propagation = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (flags); i++)
+    {
+      gboolean on = FALSE;
+
+      if (g_variant_lookup (options, flags[i][0], "b", &on) && on)
+        g_ptr_array_add (parts, g_strdup (flags[i][1]));
+    }
+  if (g_variant_lookup (options, "propagation", "&s", &propagation))
+    g_ptr_array_add (parts, g_strdup (propagation));
+  g_ptr_array_add (parts, NULL);
+  return parts->len > 1 ? g_strjoinv (",", (char **) parts->pdata) : g_strdup ("-");
+}
+
+static void
+add_info_json (JsonBuilder *b, VcmMountInfo *info)
+{
+  json_builder_add_value (b, json_gvariant_serialize (vcm_mount_info_get_variant (info)));
+}
+
+/* One mount made: its mount point (people) or its whole info (JSON). */
+static void
+print_mount_info (VcmCtl *ctl, VcmMountInfo *info)
+{
+  if (ctl->json)
+    {
+      g_autoptr (JsonNode) node = json_gvariant_serialize (vcm_mount_info_get_variant (info));
+
+      vcm_ctl_print_json_node (node);
+      return;
+    }
+  printf ("%s\n", vcm_mount_info_get_mount_point (info));
+  fflush (stdout);
+}
+
+VcmCtlExit
+vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountOptions) options = NULL;
+  g_autoptr (VcmMountInfo) info = NULL;
+  VcmCtlExit code = VCM_CTL_EXIT_OK;
+  VcmCtlAuth auth;
+  VcmCallFlags flags;
+  int fd;
+
+  options = options_from_command_line ("mount-rootfs-fd", TRUE, &code);
+  if (options == NULL)
+    return code;
+  fd = open_source (args[2], TRUE, &code);
+  if (fd < 0)
+    return code;
+  flags = vcm_ctl_auth_begin (ctl, &auth);
+  info =
+    vcm_client_mount_rootfs_fd_sync (ctl->client, args[0], args[1], fd, options, flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  close (fd);
+  if (info == NULL)
+    return vcm_ctl_report_call_error (error, "cannot mount the rootfs of %s/%s", args[0], args[1]);
+  print_mount_info (ctl, info);
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_bind_fd (VcmCtl *ctl, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountOptions) options = NULL;
+  g_autoptr (VcmMountInfo) info = NULL;
+  VcmCtlExit code = VCM_CTL_EXIT_OK;
+  VcmCtlAuth auth;
+  VcmCallFlags flags;
+  int fd;
+
+  options = options_from_command_line ("bind-fd", TRUE, &code);
+  if (options == NULL)
+    return code;
+  fd = open_source (args[0], FALSE, &code);
+  if (fd < 0)
+    return code;
+  flags = vcm_ctl_auth_begin (ctl, &auth);
+  info = vcm_client_bind_mount_fd_sync (ctl->client, fd, args[1], options, flags, NULL, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  close (fd);
+  if (info == NULL)
+    return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
+  print_mount_info (ctl, info);
+  return VCM_CTL_EXIT_OK;
+}
+
+/* The options' syntax, before the bus is touched. */
+static VcmCtlExit
+check_options (const char *command)
+{
+  g_autoptr (VcmMountOptions) options = NULL;
+  VcmCtlExit code = VCM_CTL_EXIT_OK;
+
+  options = options_from_command_line (command, FALSE, &code);
+  return code;
+}
+
+VcmCtlExit
+vcm_ctl_check_mount_rootfs_fd (char **args)
+{
+  return check_options ("mount-rootfs-fd");
+}
+
+VcmCtlExit
+vcm_ctl_check_bind_fd (char **args)
+{
+  return check_options ("bind-fd");
+}
+
+VcmCtlExit
+vcm_ctl_check_open_mount (char **args)
+{
+  gboolean has_command = args[0] != NULL && args[1] != NULL;
+  VcmCtlExit code = check_options ("open-mount");
+
+  if (code != VCM_CTL_EXIT_OK)
+    return code;
+  if ((vcm_ctl_opt_attach != NULL) == (vcm_ctl_opt_fd_out >= 0))
+    return vcm_ctl_usage_error ("open-mount",
+                                "give either --attach TARGET or --fd-out N with a command");
+  if (vcm_ctl_opt_attach != NULL && has_command)
+    return vcm_ctl_usage_error ("open-mount", "a command goes with --fd-out, not with --attach");
+  if (vcm_ctl_opt_fd_out >= 0 && (!has_command || vcm_ctl_opt_fd_out <= 2))
+    return vcm_ctl_usage_error ("open-mount", "--fd-out N needs N > 2 and a command to run");
+  return VCM_CTL_EXIT_OK;
+}
+
+/* Attaches @mount_fd at @target in this process's mount namespace. */
+static VcmCtlExit
+attach (int mount_fd, const char *target)
+{
+  if (move_mount (mount_fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    {
+      int errsv = errno;
+
+      g_printerr ("vcmountctl: cannot attach the mount at %s: %s\n", target, g_strerror (errsv));
+      return errsv == ENOENT ? VCM_CTL_EXIT_NOT_FOUND : VCM_CTL_EXIT_FAILED;
+    }
+  return VCM_CTL_EXIT_OK;
+}
+
+/* Runs @argv with @mount_fd as descriptor number @fd_out; returns only on failure. */
+static VcmCtlExit
+exec_with_fd (int mount_fd, int fd_out, char **argv)
+{
+  if (mount_fd == fd_out ? fcntl (fd_out, F_SETFD, 0) < 0 : dup2 (mount_fd, fd_out) < 0)
+    {
+      g_printerr ("vcmountctl: cannot make descriptor %d: %s\n", fd_out, g_strerror (errno));
+      return VCM_CTL_EXIT_FAILED;
+    }
+  fflush (stdout);
+  execvp (argv[0], argv);
+  g_printerr ("vcmountctl: cannot run %s: %s\n", argv[0], g_strerror (errno));
+  return errno == ENOENT ? VCM_CTL_EXIT_NOT_FOUND : VCM_CTL_EXIT_FAILED;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_open_mount (VcmCtl *ctl, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountOptions) options = NULL;
+  g_autoptr (VcmMountInfo) info = NULL;
+  VcmCtlExit code = VCM_CTL_EXIT_OK;
+  VcmCtlAuth auth;
+  VcmCallFlags flags;
+  int fd, mount_fd;
+
+  options = options_from_command_line ("open-mount", TRUE, &code);
+  if (options == NULL)
+    return code;
+  fd = open_source (args[0], FALSE, &code);
+  if (fd < 0)
+    return code;
+  flags = vcm_ctl_auth_begin (ctl, &auth);
+  mount_fd = vcm_client_open_mount_sync (ctl->client, fd, options, flags, NULL, &info, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  close (fd);
+  if (mount_fd < 0)
+    return vcm_ctl_report_call_error (error, "cannot open a mount of %s", args[0]);
+  if (vcm_ctl_opt_fd_out >= 0)
+    return exec_with_fd (mount_fd, vcm_ctl_opt_fd_out, args + 1);
+  code = attach (mount_fd, vcm_ctl_opt_attach);
+  close (mount_fd);
+  if (code != VCM_CTL_EXIT_OK)
+    return code;
+  if (ctl->json)
+    print_mount_info (ctl, info);
+  else
+    {
+      printf ("%s\n", vcm_ctl_opt_attach);
+      fflush (stdout);
+    }
+  return VCM_CTL_EXIT_OK;
+}
+
+VcmCtlExit
+vcm_ctl_cmd_mounts (VcmCtl *ctl, char **args)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) mounts = NULL;
+  const char *sandbox_filter = args[0] != NULL && args[0][0] != '\0' ? args[0] : NULL;
+  guint64 generation = 0;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+
+  mounts = vcm_client_list_mounts_sync (ctl->client, sandbox_filter, vcm_ctl_opt_kind, flags, NULL,
+                                        &generation, &error);
+  vcm_ctl_auth_end (ctl, &auth);
+  if (mounts == NULL)
+    return vcm_ctl_report_call_error (error, "cannot list the mounts");
+  if (ctl->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "generation");
+      json_builder_add_int_value (b, (gint64) generation);
+      json_builder_set_member_name (b, "mounts");
+      json_builder_begin_array (b);
+      for (guint i = 0; i < mounts->len; i++)
+        add_info_json (b, mounts->pdata[i]);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      vcm_ctl_print_json (b);
+    }
+  else
+    {
+      g_autoptr (VcmCtlTable) table =
+        vcm_ctl_table_new ("MOUNT-POINT", "KIND", "MOUNT-ID", "UID", "OPTIONS", "SOURCE", NULL);
+
+      for (guint i = 0; i < mounts->len; i++)
+        {
+          VcmMountInfo *m = mounts->pdata[i];
+          g_autofree char *id =
+            g_strdup_printf ("%" G_GUINT64_FORMAT "%s", vcm_mount_info_get_mount_id (m),
+                             vcm_mount_info_get_mount_id_unique (m) ? "" : "*");
+          g_autofree char *uid = g_strdup_printf ("%u", vcm_mount_info_get_caller_uid (m));
+          g_autofree char *opts = options_summary (vcm_mount_info_get_options (m));
+
+          vcm_ctl_table_add_row (table, vcm_mount_info_get_mount_point (m), vcm_mount_info_get_kind (m),
+                                 id, uid, opts, vcm_mount_info_get_source (m));
+        }
+      vcm_ctl_table_print (table);
+    }
+  return VCM_CTL_EXIT_OK;
+}
