@@ -6,6 +6,9 @@ VCM_PACKAGES=(
   meson ninja-build pkg-config gcc
   libglib2.0-dev libglib2.0-dev-bin libglib2.0-bin
   libpolkit-gobject-1-dev libmount-dev libjson-glib-dev
+  # ID-mapped mounts: libsubid for the subordinate ID ranges; the tests'
+  # rootless user makes its namespaces with newuidmap/newgidmap.
+  libsubid-dev uidmap
   dbus-daemon polkitd util-linux
   python3-gi python3-dbus python3-dbusmock
   clang libclang-rt-14-dev

@@ -14,6 +14,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-idmap.h"
 #include "vcm-sys.h"
 
 #define VCM_RESOLVE_RULES (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
@@ -339,8 +340,24 @@ vcm_fdpath_check_immovable (int root_fd,
   for (guint i = 0; i < n; i++)
     {
       gboolean fixed = FALSE;
+      gboolean idmapped = FALSE;
       int next;
 
+      /* On an ID-mapped mount stat shows owners that are not the
+       * filesystem's: a caller's directory may look like root's there. */
+      if (!vcm_idmap_fd_is_idmapped (dir_fd, &idmapped, error))
+        return FALSE;
+      if (idmapped)
+        {
+          g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
+          g_autofree char *full = g_build_filename (root_path, relpath, NULL);
+
+          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                       "%s: '%s' lies in '%s', on an ID-mapped mount whose owners are not the "
+                       "filesystem's: the mount could be moved out of sight",
+                       arg_name, full, dir);
+          return FALSE;
+        }
       if (!vcm_dir_is_roots_alone (dir_fd, &fixed, error))
         return FALSE;
       if (!fixed)

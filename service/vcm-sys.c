@@ -235,6 +235,7 @@ vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, in
   out->parent_id = sm->mnt_parent_id;
   out->mnt_id_old = sm->mnt_id_old;
   out->read_only = (sm->mnt_attr & MOUNT_ATTR_RDONLY) != 0;
+  out->mnt_attr = sm->mnt_attr;
   if (out_point != NULL)
     *out_point = g_strdup (sm->str + sm->mnt_point);
   return TRUE;

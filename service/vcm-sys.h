@@ -70,6 +70,7 @@ typedef struct {
   guint64 parent_id; /* unique ID of the parent mount */
   guint64 mnt_id_old;
   gboolean read_only;
+  guint64 mnt_attr; /* MOUNT_ATTR_* */
 } VcmSysMountBrief;
 
 gboolean vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, int *out_errno);
