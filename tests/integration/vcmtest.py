@@ -43,6 +43,10 @@ TEST_UID = 4242
 TEST_GROUP = 'vcmgroup'
 TEST_GROUP_GID = 4343
 NOBODY_UID = 65534
+# The test user's subordinate uid and gid range (/etc/subuid, /etc/subgid of
+# the world), for newuidmap/newgidmap and the ID-mapped mounts' checks.
+SUBID_START = 100000
+SUBID_COUNT = 131072
 
 # Every wait of the tests is for an event, bounded by a generous timeout; the
 # sanitizer build (slower, and on a loaded machine slower still) sets
@@ -511,6 +515,20 @@ class World:
     def _setup_users(self):
         etc = os.path.join(self.tmp, 'etc')
         os.mkdir(etc, 0o755)
+        subids = {'subuid': f'{TEST_USER}:{SUBID_START}:{SUBID_COUNT}\n',
+                  'subgid': f'{TEST_USER}:{SUBID_START}:{SUBID_COUNT}\n'}
+        # Where the host has no /etc/subuid or /etc/subgid to bind over, an
+        # overlay of /etc (in this mount namespace only, first, under the
+        # binds) holds empty ones.
+        if not all(os.path.exists(f'/etc/{name}') for name in subids):
+            upper, work = os.path.join(self.tmp, 'etc-upper'), os.path.join(self.tmp, 'etc-work')
+            os.mkdir(upper, 0o755)
+            os.mkdir(work, 0o755)
+            mount('overlay', '/etc', 'overlay', data=f'lowerdir=/etc,upperdir={upper},workdir={work}')
+            self._bind_mounts.append('/etc')
+            for name in subids:
+                if not os.path.exists(f'/etc/{name}'):
+                    open(f'/etc/{name}', 'w').close()
         for name, line in (('passwd', f'{TEST_USER}:x:{TEST_UID}:{TEST_UID}:vc-mount test user:/nonexistent:/usr/sbin/nologin\n'),
                            ('group', f'{TEST_USER}:x:{TEST_UID}:\n'
                                      f'{TEST_GROUP}:x:{TEST_GROUP_GID}:{TEST_USER}\n')):
@@ -521,6 +539,13 @@ class World:
                 if text and not text.endswith('\n'):
                     text += '\n'
                 text += line
+            with open(copy, 'w') as f:
+                f.write(text)
+            os.chmod(copy, 0o644)
+            self._bind(copy, f'/etc/{name}')
+        # Its subordinate ranges, and nobody else's.
+        for name, text in subids.items():
+            copy = os.path.join(etc, name)
             with open(copy, 'w') as f:
                 f.write(text)
             os.chmod(copy, 0o644)
