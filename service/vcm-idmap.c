@@ -507,6 +507,107 @@ vcm_idmap_read_userns (int userns_fd, const VcmCredentials *creds, const char *a
   return g_steal_pointer (&map);
 }
 
+/* ---- the option -------------------------------------------------------------- */
+
+int
+vcm_idmap_from_option (GVariant *value,
+                       const int *fds,
+                       int n_fds,
+                       const VcmCredentials *creds,
+                       const char *arg_name,
+                       VcmIdMap **out_map,
+                       GError **error)
+{
+  static const char *const keys[] = { "uid-map", "gid-map", "userns" };
+  g_autoptr (VcmIdMap) map = NULL;
+  GVariantIter iter;
+  const char *key;
+  GVariant *v;
+  gboolean has_map = FALSE;
+  gint32 handle = -1;
+  gboolean has_userns = FALSE;
+  int fd;
+
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: must be of type a{sv}, not %s",
+                   arg_name, g_variant_get_type_string (value));
+      return -1;
+    }
+  map = vcm_idmap_new ();
+  g_variant_iter_init (&iter, value);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &v))
+    {
+      g_autoptr (GVariant) val = v;
+      g_autofree char *name = g_strdup_printf ("%s.%s", arg_name, key);
+
+      if (!g_strv_contains ((const char *const *) keys, key))
+        {
+          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                       "%s: unknown key (known: uid-map, gid-map, userns)", name);
+          return -1;
+        }
+      if (g_str_equal (key, "userns"))
+        {
+          if (!g_variant_is_of_type (val, G_VARIANT_TYPE_HANDLE))
+            {
+              g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: must be of type h, not %s",
+                           name, g_variant_get_type_string (val));
+              return -1;
+            }
+          handle = g_variant_get_handle (val);
+          has_userns = TRUE;
+        }
+      else
+        {
+          if (!vcm_idmap_add_ranges_from_variant (
+                map, g_str_equal (key, "uid-map") ? VCM_ID_UID : VCM_ID_GID, val, name, error))
+            return -1;
+          has_map = TRUE;
+        }
+    }
+  if (has_map == has_userns)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: needs either uid-map and gid-map, or userns", arg_name);
+      return -1;
+    }
+
+  if (has_map)
+    {
+      if (!vcm_idmap_validate (map, VCM_IDMAP_MAX_RANGES, arg_name, error) ||
+          !vcm_idmap_check_allowed (map, creds, FALSE, arg_name, error))
+        return -1;
+      fd = vcm_idmap_make_userns (map, error);
+    }
+  else
+    {
+      g_autofree char *name = g_strdup_printf ("%s.userns", arg_name);
+      int ns_fd;
+
+      if (handle < 0 || handle >= n_fds)
+        {
+          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                       "%s: the message carries no file descriptor at index %d", name, handle);
+          return -1;
+        }
+      g_clear_pointer (&map, vcm_idmap_free);
+      map = vcm_idmap_read_userns (fds[handle], creds, name, error);
+      if (map == NULL || !vcm_idmap_validate (map, VCM_IDMAP_MAX_NS_RANGES, name, error) ||
+          !vcm_idmap_check_allowed (map, creds, TRUE, name, error))
+        return -1;
+      /* the namespace itself is used (its maps cannot change once written),
+       * through an fd of the service's own */
+      ns_fd = fcntl (fds[handle], F_DUPFD_CLOEXEC, 3);
+      if (ns_fd < 0)
+        vcm_error_set_errno (error, errno, "cannot duplicate", name);
+      fd = ns_fd;
+    }
+  if (fd >= 0 && out_map != NULL)
+    *out_map = g_steal_pointer (&map);
+  return fd;
+}
+
 /* ---- applying one ------------------------------------------------------------ */
 
 static const char *

@@ -100,6 +100,25 @@ int vcm_idmap_make_userns (const VcmIdMap *map, GError **error);
 VcmIdMap *
 vcm_idmap_read_userns (int userns_fd, const VcmCredentials *creds, const char *arg_name, GError **error);
 
+/* The "idmap" option of a mount call (@value, a{sv}: "uid-map" and
+ * "gid-map", a(uuu) each, or "userns", h: an index into @fds, the call's
+ * @n_fds file descriptors), made into the user namespace that carries it
+ * and checked for @creds: a map must be well-formed (InvalidArgument
+ * naming "@arg_name.KEY": unknown keys, wrong types, maps and a namespace
+ * together, neither) and is built by vcm_idmap_make_userns(); a namespace
+ * passes vcm_idmap_read_userns(). Either way the map must be allowed to
+ * @creds (vcm_idmap_check_allowed(); a passed namespace on both sides).
+ * Returns a user namespace fd of the service's own (the caller's fd is
+ * never kept) and the map in force in *@out_map, or -1. Forks: call it
+ * where the caller's work runs, never on the main loop. */
+int vcm_idmap_from_option (GVariant *value,
+                           const int *fds,
+                           int n_fds,
+                           const VcmCredentials *creds,
+                           const char *arg_name,
+                           VcmIdMap **out_map,
+                           GError **error);
+
 /* Makes the detached mount @mnt_fd (from open_tree(OPEN_TREE_CLONE), not
  * attached yet) ID-mapped through @userns_fd, with every mount below it if
  * @recursive. A filesystem that cannot be ID-mapped is Failed, naming it

@@ -418,6 +418,109 @@ test_not_a_userns (void)
     }
 }
 
+/* ---- the option -------------------------------------------------------------- */
+
+static int
+option_fd (const char *text, const int *fds, int n_fds, uid_t uid, VcmIdMap **out_map, GError **error)
+{
+  g_autoptr (GVariant) value = g_variant_ref_sink (g_variant_new_parsed (text));
+  g_autoptr (VcmCredentials) creds = uid == 0 ? NULL : test_user_creds (uid);
+
+  g_test_message ("%s", text);
+  return vcm_idmap_from_option (value, fds, n_fds, creds, "options.idmap", out_map, error);
+}
+
+static void
+expect_option_error (const char *text, const int *fds, int n_fds, int code, const char *arg)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmIdMap) map = NULL;
+  int fd = option_fd (text, fds, n_fds, TEST_UID, &map, &error);
+
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_null (map);
+  vcm_test_assert_error (error, code, arg);
+  if (error != NULL)
+    g_test_message ("  %s", error->message);
+}
+
+static void
+test_option (void)
+{
+  vcm_autofd int own = userns_of_user (TEST_UID, TEST_UID, TRUE);
+  vcm_autofd int usual = userns_of_user (TEST_UID, 0, TRUE);
+  int fds[] = { own, usual };
+  const int inval = VCM_ERROR_INVALID_ARGUMENT;
+
+  /* malformed */
+  expect_option_error ("{'uid-map': <[(uint32 4242, uint32 0, uint32 1)]>, 'gid': <0>}", fds, 2, inval,
+                       "options.idmap.gid");
+  expect_option_error ("{'uid-map': <[(uint32 4242, uint32 0, uint32 1)]>}", fds, 2, inval,
+                       "options.idmap");
+  expect_option_error ("@a{sv} {}", fds, 2, inval, "options.idmap");
+  expect_option_error ("{'uid-map': <[(uint32 4242, uint32 0, uint32 1)]>, 'gid-map': <[(uint32 4343, "
+                       "uint32 0, uint32 1)]>, 'userns': <handle 0>}",
+                       fds, 2, inval, "options.idmap");
+  expect_option_error ("{'userns': <0>}", fds, 2, inval, "options.idmap.userns");
+  expect_option_error ("{'userns': <handle 2>}", fds, 2, inval, "options.idmap.userns");
+  expect_option_error ("{'uid-map': <[(0, 1)]>, 'gid-map': <[(uint32 4343, uint32 0, uint32 1)]>}", fds,
+                       2, inval, "options.idmap.uid-map");
+  expect_option_error ("{'uid-map': <[(uint32 4242, uint32 0, uint32 0)]>, 'gid-map': <[(uint32 4343, "
+                       "uint32 0, uint32 1)]>}",
+                       fds, 2, inval, "options.idmap");
+  /* not the caller's */
+  expect_option_error ("{'uid-map': <[(uint32 0, uint32 4242, uint32 1)]>, 'gid-map': <[(uint32 4343, "
+                       "uint32 0, uint32 1)]>}",
+                       fds, 2, VCM_ERROR_NOT_AUTHORIZED, "options.idmap");
+  expect_option_error ("{'userns': <handle 1>}", fds, 2, VCM_ERROR_NOT_AUTHORIZED,
+                       "options.idmap.userns");
+
+  /* a map: a namespace of the service's own that carries it */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (VcmIdMap) map = NULL;
+    g_autofree char *s = NULL;
+    vcm_autofd int fd =
+      option_fd ("{'uid-map': <[(uint32 4242, uint32 0, uint32 1), (uint32 300000, "
+                 "uint32 1, uint32 65536)]>, 'gid-map': <[(uint32 4343, uint32 0, uint32 1)]>}",
+                 fds, 2, TEST_UID, &map, &error);
+    g_autoptr (VcmIdMap) back = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (fd, >=, 0);
+    s = vcm_idmap_to_string (map);
+    g_assert_cmpstr (s, ==, "u:4242:0:1,u:300000:1:65536,g:4343:0:1");
+    back = vcm_idmap_read_userns (fd, NULL, "fd", &error);
+    g_assert_no_error (error);
+    g_assert_true (maps_equal (map, back));
+  }
+  /* the caller's own namespace, with its maps as read */
+  {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (VcmIdMap) map = NULL;
+    g_autofree char *s = NULL;
+    vcm_autofd int fd = option_fd ("{'userns': <handle 0>}", fds, 2, TEST_UID, &map, &error);
+    struct stat a, b;
+
+    g_assert_no_error (error);
+    g_assert_cmpint (fd, >=, 0);
+    g_assert_cmpint (fd, !=, own);
+    s = vcm_idmap_to_string (map);
+    g_assert_cmpstr (s, ==, "u:4242:4242:1,g:4343:4343:1");
+    g_assert_cmpint (fstat (fd, &a), ==, 0);
+    g_assert_cmpint (fstat (own, &b), ==, 0);
+    g_assert_cmpuint (a.st_ino, ==, b.st_ino);
+  }
+  /* root may pass any namespace */
+  {
+    g_autoptr (GError) error = NULL;
+    vcm_autofd int fd = option_fd ("{'userns': <handle 1>}", fds, 2, 0, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (fd, >=, 0);
+  }
+}
+
 /* ---- applying one ------------------------------------------------------------ */
 
 static void
@@ -602,6 +705,7 @@ main (int argc, char **argv)
   g_test_add_func ("/idmap/make-and-read-userns", test_make_and_read_userns);
   g_test_add_func ("/idmap/userns-of-caller", test_userns_of_caller);
   g_test_add_func ("/idmap/not-a-userns", test_not_a_userns);
+  g_test_add_func ("/idmap/option", test_option);
   g_test_add_func ("/idmap/apply-tmpfs", test_apply_tmpfs);
   g_test_add_func ("/idmap/apply-refused", test_apply_refused);
   g_test_add_func ("/idmap/mount-point-on-idmapped-mount", test_mount_point_on_idmapped_mount);
