@@ -24,6 +24,8 @@ VCM_PACKAGES=(
   dpkg-dev debhelper lintian systemd-container
   # libvcmount's introspection data, its GJS test and its API reference.
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gjs gi-docgen
+  # The Go example of the fd-based interface (GOPATH mode, no download).
+  golang-go golang-dbus-dev
 )
 
 vcm_log() {
