@@ -37,6 +37,8 @@ struct _VcmMounter {
   guint staging_counter;
   VcmSubtreeSource subtree; /* optional: who knows a mount's subtree */
   gpointer subtree_data;
+  VcmTargetsSource targets; /* optional: who knows the points of a mount's subtree */
+  gpointer targets_data;
 };
 
 G_DEFINE_FINAL_TYPE (VcmMounter, vcm_mounter, G_TYPE_OBJECT)
@@ -109,6 +111,13 @@ vcm_mounter_set_subtree_source (VcmMounter *self, VcmSubtreeSource subtree, gpoi
 {
   self->subtree = subtree;
   self->subtree_data = subtree != NULL ? subtree_data : NULL;
+}
+
+void
+vcm_mounter_set_targets_source (VcmMounter *self, VcmTargetsSource targets, gpointer targets_data)
+{
+  self->targets = targets;
+  self->targets_data = targets != NULL ? targets_data : NULL;
 }
 
 const char *
@@ -540,9 +549,12 @@ detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_tar
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   const VcmMountEntry *top;
   g_autoptr (GPtrArray) below = NULL;
+  GStrv known = NULL;
 
   if (detached_by_listmount (self, fd, builder))
     return detached_list (g_strv_builder_end (builder));
+  if (self->targets != NULL && (known = self->targets (self->targets_data, id)) != NULL)
+    return detached_list (known);
 
   g_clear_pointer (&builder, g_strv_builder_unref);
   builder = g_strv_builder_new ();

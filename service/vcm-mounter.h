@@ -43,6 +43,17 @@ typedef GArray *(*VcmSubtreeSource) (gpointer user_data, guint64 unique_id);
 void
 vcm_mounter_set_subtree_source (VcmMounter *mounter, VcmSubtreeSource subtree, gpointer subtree_data);
 
+/* Who may know the mount points of the mount @mount_id (its mountinfo ID)
+ * and of every mount below it (the mount first, parents before children)
+ * without reading the mount table, where the kernel lacks listmount(2) and
+ * statmount(2): NULL when it does not know. */
+typedef GStrv (*VcmTargetsSource) (gpointer user_data, guint64 mount_id);
+
+/* UnmountRootfs and Unmount name what they detached from @targets when
+ * @subtree cannot say, before they read the mount table. */
+void
+vcm_mounter_set_targets_source (VcmMounter *mounter, VcmTargetsSource targets, gpointer targets_data);
+
 const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 
 /* What is mounted at the rootfs mount point of @sandbox_id/@container_id right

@@ -34,6 +34,7 @@ vcm_rootfs_manager_dispose (GObject *object)
       /* a request prepared in a worker thread may hold the mounter longer */
       vcm_mounter_set_table_source (self->mounter, NULL, NULL);
       vcm_mounter_set_subtree_source (self->mounter, NULL, NULL);
+      vcm_mounter_set_targets_source (self->mounter, NULL, NULL);
     }
   g_clear_signal_handler (&self->changed_id, self->watch);
   if (self->watch != NULL)
@@ -90,6 +91,7 @@ vcm_rootfs_manager_new (const char *shared_dir, VcmMounterFlags flags, GError **
   /* only while the manager holds the watch: see run() */
   vcm_mounter_set_table_source (self->mounter, vcm_watch_get_table, self->watch);
   vcm_mounter_set_subtree_source (self->mounter, vcm_watch_get_subtree, self->watch);
+  vcm_mounter_set_targets_source (self->mounter, vcm_watch_get_targets, self->watch);
   return g_steal_pointer (&self);
 }
 

@@ -825,7 +825,7 @@ fa_get_subtree (VcmWatch *self, guint64 unique_id)
 }
 
 static void
-fa_noted_unmounted (VcmWatch *self, const char *sandbox_id, const char *container_id)
+fa_noted_unmounted (VcmWatch *self, const char *sandbox_id, const char *container_id, guint64 mount_id)
 {
   /* a mount stacked below the one detached is a rootfs now: its mount raised
    * no event just now, so look (one open(2) when nothing is there) */

@@ -1,31 +1,80 @@
 /* vcm-watch-mountinfo: the change source without mount notifications
- * (before Linux 6.15, or where a filter refuses fanotify or statmount(2)).
- * Every wake-up of libmount's mountinfo monitor marks the cached table stale
- * and schedules one full re-read a few milliseconds later, diffed against
- * the snapshot. A caller that needs the table before then gets it re-read at
- * once, so answers are never older than the call. */
+ * (before Linux 6.15, or where a filter refuses fanotify or statmount(2)):
+ * libmount's monitor of mountinfo, which wakes on every change of the table
+ * and says nothing of which. The service knows its own changes (it made
+ * them; the ledger notes them) and does not read the table to learn them:
+ * the wake-up its own change raises is taken at once, as it returns, and
+ * only a read some time later (VERIFY_MS) makes sure nothing foreign came
+ * in the same moment. Any other wake-up is a foreign change: it costs a full
+ * read in a worker thread, a few milliseconds later, paced so that reads
+ * cost at most a tenth of a core however fast the table changes (the
+ * reader's schedule_paced_read); its changes are told within a second, in
+ * order. A call of the service on a rootfs while a foreign change is pending
+ * reads the table first (through the manager's probe), so what changed there
+ * is reported before the service acts; with none pending it reads nothing.
+ * Queries get the table re-read when it lacks any change, so answers are
+ * never older than the call. */
 #include "config.h"
 
 #include "vcm-watch-private.h"
+
+#define COALESCE_MS 10
+#define VERIFY_MS   500 /* a read after the service's own changes, within a second */
+
+typedef struct {
+  gboolean foreign; /* a wake-up not of the service's own since the last read began */
+  gboolean verify;  /* the service changed the table since the last read began */
+} Mountinfo;
+
+#define M(w) ((Mountinfo *) (w)->mountinfo_state)
+
+/* Whether a foreign change may be pending; a wake-up seen here is remembered. */
+static gboolean
+foreign_pending (VcmWatch *self)
+{
+  if (!M (self)->foreign && vcm_watch_monitor_pending (self))
+    {
+      M (self)->foreign = TRUE;
+      self->stale = TRUE;
+      vcm_watch_schedule_paced_read (self, COALESCE_MS);
+    }
+  return M (self)->foreign;
+}
 
 static void
 mi_nothing (VcmWatch *self)
 {
 }
 
+/* A wake-up: a read is owed; the monitor's fd is watched again when it
+ * begins (one wake-up per read, however fast the table changes). */
 static gboolean
 mi_on_wakeup (VcmWatch *self)
 {
+  M (self)->foreign = TRUE;
   self->stale = TRUE;
-  vcm_watch_schedule_refresh (self);
-  return G_SOURCE_CONTINUE;
+  vcm_watch_schedule_paced_read (self, COALESCE_MS);
+  self->monitor_source = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+mi_read_begun (VcmWatch *self)
+{
+  /* the read has every change so far */
+  M (self)->foreign = FALSE;
+  M (self)->verify = FALSE;
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    vcm_watch_watch_monitor (self);
 }
 
 static void
 mi_read_landed (VcmWatch *self)
 {
-  if (self->stale)
-    vcm_watch_schedule_refresh (self);
+  if (M (self)->foreign)
+    vcm_watch_schedule_paced_read (self, COALESCE_MS);
+  else if (M (self)->verify)
+    vcm_watch_schedule_paced_read (self, VERIFY_MS);
 }
 
 static gboolean
@@ -37,14 +86,97 @@ mi_older_work_pending (VcmWatch *self)
 static GPtrArray *
 mi_list_rootfs (VcmWatch *self, const char *sandbox_id)
 {
-  g_autoptr (VcmMountTable) table = vcm_watch_reader_get_table (self, FALSE);
+  g_autoptr (GError) error = NULL;
 
-  return vcm_rootfs_list_in_table (self->shared_dir, table, sandbox_id);
+  /* the snapshot is current unless a foreign change is pending */
+  if ((foreign_pending (self) || self->read_in_flight) && !vcm_watch_refresh_now (self, &error))
+    g_warning ("Cannot re-read the mount table, listing from the last one: %s", error->message);
+  return vcm_ledger_list (self->ledger, sandbox_id);
 }
 
-static void
-mi_free (gpointer state)
+static gboolean
+mi_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
 {
+  g_autofree char *k = NULL;
+
+  if (foreign_pending (self))
+    return FALSE; /* the manager probes, or reads the table */
+  k = vcm_ledger_key (sandbox_id, container_id);
+  vcm_watch_record_local (self, k); /* a read in flight is older, for this rootfs */
+  return TRUE;
+}
+
+/* The service's own change is done: the wake-up it raised is taken now, and
+ * a read later makes sure no foreign change hid in it. */
+static void
+mi_noted_own (VcmWatch *self)
+{
+  if (!M (self)->foreign && vcm_watch_monitor_pending (self))
+    mnt_monitor_event_cleanup (self->monitor);
+  self->stale = TRUE; /* the cached table lacks it */
+  M (self)->verify = TRUE;
+  vcm_watch_schedule_paced_read (self, VERIFY_MS);
+}
+
+/* Foreign changes pending: read before the next call acts, and soon. */
+static void
+owe_read (VcmWatch *self)
+{
+  M (self)->foreign = TRUE;
+  self->stale = TRUE;
+  vcm_watch_schedule_paced_read (self, COALESCE_MS);
+}
+
+/* The service detached the top-most mount at a rootfs mount point: one
+ * stacked below it there is a rootfs now, and raised no change of its own.
+ * The table says whether there was one below (a mount the service made
+ * since the table was read went where nothing was mounted: none). */
+static void
+mi_noted_unmounted (VcmWatch *self, const char *sandbox_id, const char *container_id, guint64 mount_id)
+{
+  const VcmMountEntry *e = mount_id != 0 ? vcm_mount_table_lookup_id (self->table, mount_id) : NULL;
+  const VcmMountEntry *parent = e != NULL ? vcm_mount_table_lookup_id (self->table, e->parent_id) : NULL;
+
+  if (mount_id == 0 || (parent != NULL && parent != e && g_str_equal (parent->target, e->target)))
+    owe_read (self);
+}
+
+static GStrv
+mi_get_targets (VcmWatch *self, guint64 mount_id)
+{
+  g_autoptr (GStrvBuilder) builder = NULL;
+  g_autoptr (GList) tracked = NULL;
+  g_autoptr (GPtrArray) below = NULL;
+  VcmTracked *t = NULL;
+
+  if (foreign_pending (self))
+    return NULL;
+  tracked = vcm_ledger_get_tracked (self->ledger);
+  for (GList *l = tracked; l != NULL && t == NULL; l = l->next)
+    if (((VcmTracked *) l->data)->rootfs->mount_id == mount_id)
+      t = l->data;
+  if (t == NULL)
+    return NULL;
+  builder = g_strv_builder_new ();
+  g_strv_builder_add (builder, t->rootfs->mount_point);
+  if (t->submounts == NULL)
+    return g_strv_builder_end (builder);
+  /* submounts were seen by a read: the cached table names them, if it still
+   * has them all and nothing else below */
+  if (vcm_mount_table_lookup_id (self->table, mount_id) == NULL)
+    return NULL;
+  below = vcm_mount_table_get_descendants (self->table, mount_id);
+  if (below->len != g_hash_table_size (t->submounts))
+    return NULL;
+  for (guint i = 0; i < below->len; i++)
+    {
+      const VcmMountEntry *e = below->pdata[i];
+
+      if (!g_hash_table_contains (t->submounts, &e->id))
+        return NULL;
+      g_strv_builder_add (builder, e->target);
+    }
+  return g_strv_builder_end (builder);
 }
 
 const VcmWatchSource vcm_watch_source_mountinfo = {
@@ -52,14 +184,32 @@ const VcmWatchSource vcm_watch_source_mountinfo = {
   .drain = mi_nothing,
   .follow = mi_nothing,
   .on_wakeup = mi_on_wakeup,
-  .read_begun = mi_nothing,
+  .read_begun = mi_read_begun,
   .read_landed = mi_read_landed,
   .older_work_pending = mi_older_work_pending,
   .get_table = vcm_watch_reader_get_table,
   .list_rootfs = mi_list_rootfs,
-  .sync_live = NULL,
+  .sync_live = mi_sync_live,
   .get_subtree = NULL,
-  .noted_unmounted = NULL,
+  .noted_unmounted = mi_noted_unmounted,
+  .noted_own = mi_noted_own,
+  .get_targets = mi_get_targets,
   .stop = mi_nothing,
-  .free = mi_free,
+  .free = vcm_watch_mountinfo_free,
 };
+
+void
+vcm_watch_mountinfo_start (VcmWatch *self)
+{
+  if (self->mountinfo_state == NULL)
+    self->mountinfo_state = g_new0 (Mountinfo, 1);
+  M (self)->foreign = TRUE; /* until the first read */
+  self->source = &vcm_watch_source_mountinfo;
+  self->source_state = self->mountinfo_state;
+}
+
+void
+vcm_watch_mountinfo_free (gpointer state)
+{
+  g_free (state);
+}

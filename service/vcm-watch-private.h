@@ -37,8 +37,16 @@ typedef struct {
   /* may be NULL: the manager then probes the rootfs itself */
   gboolean (*sync_live) (VcmWatch *watch, const char *sandbox_id, const char *container_id);
   GArray *(*get_subtree) (VcmWatch *watch, guint64 unique_id);
-  /* after the ledger noted the service's unmount (may be NULL) */
-  void (*noted_unmounted) (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+  /* after the ledger noted the service's unmount of the rootfs with
+   * mountinfo ID @mount_id (0: not tracked) (may be NULL) */
+  void (*noted_unmounted) (VcmWatch *watch,
+                           const char *sandbox_id,
+                           const char *container_id,
+                           guint64 mount_id);
+  /* after the ledger noted a change the service made (may be NULL) */
+  void (*noted_own) (VcmWatch *watch);
+  /* see vcm_watch_get_targets (may be NULL) */
+  GStrv (*get_targets) (VcmWatch *watch, guint64 mount_id);
   void (*stop) (VcmWatch *watch);
   void (*free) (gpointer state);
 } VcmWatchSource;
@@ -57,6 +65,9 @@ struct _VcmWatch {
   guint refresh_source;
   guint64 read_seq;    /* of the last read begun (a check counts as one) */
   guint64 applied_seq; /* of the last reading applied */
+  gint64 refresh_due;  /* monotonic us when refresh_source fires */
+  gint64 paced_until;  /* monotonic us before which a paced read waits */
+  gint64 read_cpu_us;  /* the CPU time the last read in a worker took */
 
   /* libmount's monitor: a wake-up on every change of the table */
   struct libmnt_monitor *monitor;
@@ -66,6 +77,7 @@ struct _VcmWatch {
   const VcmWatchSource *source;
   gpointer source_state;
   gpointer fanotify_state; /* kept after a fall back to mountinfo re-reads */
+  gpointer mountinfo_state;
 };
 
 extern const VcmWatchSource vcm_watch_source_fanotify;
@@ -75,6 +87,10 @@ extern const VcmWatchSource vcm_watch_source_mountinfo;
  * (G_IO_ERROR_NOT_SUPPORTED: not on this kernel, or filtered). */
 gboolean vcm_watch_fanotify_start (VcmWatch *watch, GError **error);
 void vcm_watch_fanotify_free (gpointer state);
+
+/* vcm-watch-mountinfo.c: makes the mountinfo source the watch's */
+void vcm_watch_mountinfo_start (VcmWatch *watch);
+void vcm_watch_mountinfo_free (gpointer state);
 
 /* vcm-watch.c */
 gboolean vcm_watch_on_monitor_event (int fd, GIOCondition condition, gpointer user_data);
@@ -89,6 +105,10 @@ void vcm_watch_fall_back (VcmWatch *watch);
 guint64 vcm_watch_begin_read (VcmWatch *watch);
 gboolean vcm_watch_refresh_now (VcmWatch *watch, GError **error);
 void vcm_watch_schedule_refresh (VcmWatch *watch);
+/* A full read in a worker thread no sooner than @delay_ms from now, nor
+ * before the last read in a worker has had twelve times its CPU time to rest:
+ * reads so paced cost at most a tenth of a core, however large the table. */
+void vcm_watch_schedule_paced_read (VcmWatch *watch, guint delay_ms);
 /* The first read, at start: what is mounted then is known, not news. */
 gboolean vcm_watch_read_first (VcmWatch *watch, GError **error);
 /* The cached table, read again first when a change may not be in it. */

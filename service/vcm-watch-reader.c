@@ -7,10 +7,14 @@
  * events cannot say (an overflow, a change no event explains). */
 #include "config.h"
 
+#include <time.h>
+
 #include "vcm-memory.h"
 #include "vcm-watch-private.h"
 
 #define COALESCE_MS 10
+#define PACE_FACTOR 9      /* a paced read waits 9 times the CPU the last one took */
+#define PACE_MAX_US 800000 /* but no longer: a foreign change is told within a second */
 
 /* One read of the kernel's table and what it says about the rootfs set:
  * computed in a worker thread (it only reads), applied in the main thread. */
@@ -19,6 +23,7 @@ typedef struct {
   VcmMountTable *table;
   GPtrArray *rootfs;    /* VcmRootfs, sorted */
   GPtrArray *submounts; /* parallel to rootfs: GHashTable sets of mount IDs, or NULL */
+  gint64 cpu_us;        /* the reading thread's CPU time for it */
 } Reading;
 
 typedef struct {
@@ -152,17 +157,31 @@ read_args_free (gpointer data)
   g_free (args);
 }
 
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+    return 0;
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
 static void
 read_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   const ReadArgs *args = task_data;
   GError *error = NULL;
+  gint64 begun = thread_cpu_us ();
   Reading *r = reading_take (args->shared_dir, args->seq, &error);
 
   if (r == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, r, reading_free);
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  r->cpu_us = thread_cpu_us () - begun;
+  g_task_return_pointer (task, r, reading_free);
 }
 
 static void
@@ -171,6 +190,7 @@ on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
   VcmWatch *self = VCM_WATCH (source);
   g_autoptr (GError) error = NULL;
   Reading *r = g_task_propagate_pointer (G_TASK (result), &error);
+  gint64 cpu_us = r != NULL ? r->cpu_us : 0;
 
   self->read_in_flight = FALSE;
   if (g_cancellable_is_cancelled (self->cancellable))
@@ -180,9 +200,17 @@ on_read_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (r == NULL)
     g_warning ("Cannot re-read the mount table: %s", error->message);
-  else if (r->seq > self->applied_seq) /* nothing newer landed */
-    apply (self, r);
-  g_clear_pointer (&r, reading_free);
+  else
+    {
+      gint64 begun = thread_cpu_us ();
+
+      if (r->seq > self->applied_seq) /* nothing newer landed */
+        apply (self, r);
+      g_clear_pointer (&r, reading_free); /* (the table it replaced goes here too) */
+      /* the read's cost, here and in the worker, paces the next one */
+      self->read_cpu_us = cpu_us + thread_cpu_us () - begun;
+      self->paced_until = g_get_monotonic_time () + MIN (PACE_FACTOR * self->read_cpu_us, PACE_MAX_US);
+    }
   self->source->read_landed (self);
 }
 
@@ -221,7 +249,25 @@ void
 vcm_watch_schedule_refresh (VcmWatch *self)
 {
   if (self->refresh_source == 0 && !self->read_in_flight)
-    self->refresh_source = g_timeout_add (COALESCE_MS, on_refresh_timeout, self);
+    {
+      self->refresh_due = g_get_monotonic_time () + COALESCE_MS * 1000;
+      self->refresh_source = g_timeout_add (COALESCE_MS, on_refresh_timeout, self);
+    }
+}
+
+void
+vcm_watch_schedule_paced_read (VcmWatch *self, guint delay_ms)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 due = MAX (now + (gint64) delay_ms * 1000, self->paced_until);
+
+  if (self->read_in_flight)
+    return; /* its landing looks again */
+  if (self->refresh_source != 0 && self->refresh_due <= due)
+    return; /* one comes sooner */
+  g_clear_handle_id (&self->refresh_source, g_source_remove);
+  self->refresh_due = due;
+  self->refresh_source = g_timeout_add ((guint) ((due - now + 999) / 1000), on_refresh_timeout, self);
 }
 
 VcmMountTable *

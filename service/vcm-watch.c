@@ -59,8 +59,7 @@ vcm_watch_fall_back (VcmWatch *self)
 {
   self->source->stop (self);
   vcm_ledger_set_index (self->ledger, NULL, NULL);
-  self->source = &vcm_watch_source_mountinfo;
-  self->source_state = NULL;
+  vcm_watch_mountinfo_start (self);
   vcm_watch_watch_monitor (self);
   self->stale = TRUE;
   vcm_watch_schedule_refresh (self);
@@ -101,6 +100,7 @@ vcm_watch_finalize (GObject *object)
   g_clear_pointer (&self->table, vcm_mount_table_unref);
   g_clear_pointer (&self->ledger, vcm_ledger_free); /* unindexes: before the source goes */
   g_clear_pointer (&self->fanotify_state, vcm_watch_fanotify_free);
+  g_clear_pointer (&self->mountinfo_state, vcm_watch_mountinfo_free);
   g_clear_object (&self->cancellable);
   g_free (self->shared_dir);
   G_OBJECT_CLASS (vcm_watch_parent_class)->finalize (object);
@@ -145,7 +145,7 @@ choose_source (VcmWatch *self)
                  "mounts they name");
       return;
     }
-  self->source = &vcm_watch_source_mountinfo;
+  vcm_watch_mountinfo_start (self);
   if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
     g_message ("Mount watch: no mount notifications here (%s); re-reading the mount table "
                "on every change",
@@ -225,6 +225,8 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
 
   vcm_ledger_note_mounted (self->ledger, rootfs);
   vcm_watch_record_local (self, k);
+  if (self->source->noted_own != NULL)
+    self->source->noted_own (self);
 }
 
 void
@@ -234,11 +236,15 @@ vcm_watch_note_unmounted (VcmWatch *self,
                           const char *const *detached)
 {
   g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
+  VcmTracked *t = vcm_ledger_lookup (self->ledger, k);
+  guint64 mount_id = t != NULL ? t->rootfs->mount_id : 0;
 
   vcm_ledger_note_unmounted (self->ledger, sandbox_id, container_id, detached);
   vcm_watch_record_local (self, k);
   if (self->source->noted_unmounted != NULL)
-    self->source->noted_unmounted (self, sandbox_id, container_id);
+    self->source->noted_unmounted (self, sandbox_id, container_id, mount_id);
+  if (self->source->noted_own != NULL)
+    self->source->noted_own (self);
 }
 
 void
@@ -278,4 +284,12 @@ vcm_watch_get_subtree (gpointer watch, guint64 unique_id)
   VcmWatch *self = watch;
 
   return self->source->get_subtree != NULL ? self->source->get_subtree (self, unique_id) : NULL;
+}
+
+GStrv
+vcm_watch_get_targets (gpointer watch, guint64 mount_id)
+{
+  VcmWatch *self = watch;
+
+  return self->source->get_targets != NULL ? self->source->get_targets (self, mount_id) : NULL;
 }

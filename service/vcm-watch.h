@@ -79,6 +79,12 @@ gboolean vcm_watch_sync_live (VcmWatch *watch, const char *sandbox_id, const cha
  * notifications. */
 GArray *vcm_watch_get_subtree (gpointer watch, guint64 unique_id);
 
+/* A VcmTargetsSource: without mount notifications, the mount points of the
+ * tracked rootfs with mountinfo ID @mount_id and of its submounts, when
+ * nothing but the service's own changes happened since the table was read;
+ * NULL otherwise (the caller then reads the table). */
+GStrv vcm_watch_get_targets (gpointer watch, guint64 mount_id);
+
 /* Number of full table reads so far (for tests and benchmarks). */
 guint vcm_watch_get_refresh_count (VcmWatch *watch);
 
