@@ -4,18 +4,36 @@
  * and a bounded number of checks pending per caller and in all. */
 #include "config.h"
 
+#include <string.h>
+
 #include "vcm-auth.h"
 #include "vcm-error.h"
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
 #define MAX_CACHED_CALLERS     4096
+#define NAME_LOST_MATCH \
+  "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus'," \
+  "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''"
+
+/* A sender not yet identified: its calls wait for the one
+ * GetConnectionCredentials asked about it. */
+typedef struct {
+  char *sender;
+  GQueue tasks;              /* GTask of vcm_auth_identify_async(), oldest first */
+  GList link;                /* in VcmAuth.to_ask until asked */
+  GCancellable *cancellable; /* set while asked */
+} Identifying;
 
 struct _VcmAuth {
   GObject parent;
   GDBusConnection *connection;
   guint timeout_ms;
   guint name_owner_sub;
-  GHashTable *callers; /* unique name -> VcmCaller */
+  GHashTable *callers;     /* unique name -> VcmCaller */
+  GHashTable *identifying; /* unique name -> Identifying */
+  GQueue to_ask;           /* Identifying not yet asked, oldest first (their links) */
+  guint asking;            /* GetConnectionCredentials in flight */
+  guint identifying_calls; /* calls waiting to be identified, all senders */
   PolkitAuthority *authority;
   gboolean fetching; /* a polkit_authority_get_async() is under way */
   GCancellable *fetch_cancellable;
@@ -63,6 +81,16 @@ static guint
 count_get (GHashTable *table, uid_t uid)
 {
   return GPOINTER_TO_UINT (g_hash_table_lookup (table, GUINT_TO_POINTER (uid)));
+}
+
+/* Whether polkit (or the bus) said the caller's name has no owner. */
+static gboolean
+error_says_name_gone (const GError *error)
+{
+  g_autofree char *remote = g_dbus_error_get_remote_error (error);
+
+  return g_strcmp0 (remote, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0 ||
+    strstr (error->message, "org.freedesktop.DBus.Error.NameHasNoOwner") != NULL;
 }
 
 static void
@@ -113,6 +141,8 @@ vcm_caller_unref (VcmCaller *caller)
   g_rc_box_release_full (caller, caller_clear);
 }
 
+static void identifying_end (VcmAuth *self, const char *sender, VcmCaller *caller, GError *error);
+
 static void
 on_name_owner_changed (GDBusConnection *connection,
                        const char *sender_name,
@@ -129,7 +159,12 @@ on_name_owner_changed (GDBusConnection *connection,
     return;
   g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
   if (name[0] == ':' && new_owner[0] == '\0')
-    g_hash_table_remove (self->callers, name); /* unique names are never reused */
+    {
+      /* unique names are never reused */
+      g_hash_table_remove (self->callers, name);
+      /* its calls not yet identified: nobody to answer */
+      identifying_end (self, name, NULL, NULL);
+    }
 }
 
 /* ---- the authority: asked for at start, and again while it is missing ---- */
@@ -198,10 +233,16 @@ vcm_auth_finalize (GObject *object)
   VcmAuth *self = VCM_AUTH (object);
 
   g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_sub);
+  if (!g_dbus_connection_is_closed (self->connection))
+    g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                            "org.freedesktop.DBus", "RemoveMatch",
+                            g_variant_new ("(s)", NAME_LOST_MATCH), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
+                            NULL, NULL, NULL);
   g_clear_handle_id (&self->fetch_timeout, g_source_remove);
   g_clear_object (&self->fetch_cancellable);
   g_clear_pointer (&self->checks, g_hash_table_unref);
   g_clear_pointer (&self->callers, g_hash_table_unref);
+  g_clear_pointer (&self->identifying, g_hash_table_unref);
   g_clear_pointer (&self->pending_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->interactive_by_uid, g_hash_table_unref);
   g_clear_object (&self->authority);
@@ -220,6 +261,7 @@ vcm_auth_init (VcmAuth *self)
 {
   self->callers =
     g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) vcm_caller_unref);
+  self->identifying = g_hash_table_new (g_str_hash, g_str_equal);
   self->pending_by_uid = g_hash_table_new (NULL, NULL);
   self->interactive_by_uid = g_hash_table_new (NULL, NULL);
   self->checks = g_hash_table_new (NULL, NULL);
@@ -232,9 +274,14 @@ vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
 
   self->connection = g_object_ref (connection);
   self->timeout_ms = timeout_ms;
+  /* Only names that lose their owner (arg2 empty), not every connection
+   * that comes: a match rule of its own, which GDBus cannot write. */
+  g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                          "org.freedesktop.DBus", "AddMatch", g_variant_new ("(s)", NAME_LOST_MATCH),
+                          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
   self->name_owner_sub = g_dbus_connection_signal_subscribe (
     connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, self, NULL);
+    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, on_name_owner_changed, self, NULL);
   /* Asked for now, so that the first caller need not wait for it. */
   fetch_authority (self);
   return self;
@@ -251,6 +298,17 @@ vcm_auth_shutdown (VcmAuth *self)
   g_hash_table_iter_init (&iter, self->checks);
   while (g_hash_table_iter_next (&iter, &key, NULL))
     g_cancellable_cancel (((CheckData *) key)->cancellable);
+  /* the calls waiting to be identified end as refused */
+  while (g_hash_table_size (self->identifying) > 0)
+    {
+      g_autoptr (GError) error = g_error_new (VCM_ERROR, VCM_ERROR_FAILED, "the service is stopping");
+      GHashTableIter it;
+      gpointer sender;
+
+      g_hash_table_iter_init (&it, self->identifying);
+      g_hash_table_iter_next (&it, &sender, NULL);
+      identifying_end (self, sender, NULL, error);
+    }
 }
 
 guint
@@ -267,39 +325,70 @@ vcm_auth_get_pending (VcmAuth *self)
 
 /* ---- who is calling ----------------------------------------------------------- */
 
+/* One GetConnectionCredentials per sender, at most MAX_ASKING of them in
+ * flight; a sender's later calls wait for its answer. What waits is bounded
+ * per sender and in all (refused at once beyond), and dropped without a word
+ * when the sender leaves the bus: a connection that sends calls and hangs up
+ * costs a lookup and a queue entry per call, and one question to the bus. */
+#define MAX_ASKING 32
+
 static void
-on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
+identifying_free (Identifying *ident)
 {
-  g_autoptr (GTask) task = user_data;
-  VcmAuth *self = g_task_get_source_object (task);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
+  g_assert (g_queue_is_empty (&ident->tasks));
+  g_clear_object (&ident->cancellable);
+  g_free (ident->sender);
+  g_free (ident);
+}
+
+/* Ends the identification of @sender, if under way: each of its calls gets
+ * @caller, or @error, or (both NULL: it left the bus) G_IO_ERROR_CLOSED. */
+static void
+identifying_end (VcmAuth *self, const char *sender, VcmCaller *caller, GError *error)
+{
+  Identifying *ident = g_hash_table_lookup (self->identifying, sender);
+  GTask *task;
+
+  if (ident == NULL)
+    return;
+  g_hash_table_remove (self->identifying, ident->sender);
+  if (ident->cancellable != NULL)
+    g_cancellable_cancel (ident->cancellable); /* its answer is dropped */
+  else
+    g_queue_unlink (&self->to_ask, &ident->link);
+  while ((task = g_queue_pop_head (&ident->tasks)) != NULL)
+    {
+      self->identifying_calls--;
+      if (caller != NULL)
+        g_task_return_pointer (task, vcm_caller_ref (caller), (GDestroyNotify) vcm_caller_unref);
+      else if (error != NULL)
+        g_task_return_error (task, g_error_copy (error));
+      else
+        g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "the caller left the bus");
+      g_object_unref (task);
+    }
+  identifying_free (ident);
+}
+
+static VcmCaller *
+caller_from_credentials (const char *sender, GVariant *reply, GError **error)
+{
   g_autoptr (GVariant) dict = NULL;
   g_autoptr (GVariant) groups = NULL;
   g_autoptr (VcmCaller) caller = NULL;
-  const char *sender;
   guint32 uid, pid;
 
-  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
-  if (reply == NULL)
-    {
-      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
-                               "cannot tell who is calling: %s", error->message);
-      return;
-    }
   g_variant_get (reply, "(@a{sv})", &dict);
   if (!g_variant_lookup (dict, "UnixUserID", "u", &uid))
     {
-      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
-                               "the bus did not give the caller's uid");
-      return;
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "the bus did not give the caller's uid");
+      return NULL;
     }
   if (!g_variant_lookup (dict, "ProcessID", "u", &pid))
     pid = 0;
   groups = g_variant_lookup_value (dict, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
 
   caller = g_rc_box_new0 (VcmCaller);
-  sender = g_task_get_name (task);
   caller->sender = g_strdup (sender);
   caller->uid = uid;
   caller->pid = (pid_t) pid;
@@ -313,9 +402,9 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
        * kernel knew them when it connected, not the user database's. */
       if (n == 0)
         {
-          g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
-                                   "the bus did not give the caller's groups");
-          return;
+          g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                       "the bus did not give the caller's groups");
+          return NULL;
         }
       list = g_new (gid_t, n);
       for (gsize i = 0; i < n; i++)
@@ -323,12 +412,74 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
       caller->creds = vcm_credentials_new (uid, list, (guint) n);
       g_free (list);
     }
-  /* A caller that left before this answer came is never removed by
-   * NameOwnerChanged: bound the cache so such entries cannot pile up. */
-  if (g_hash_table_size (self->callers) >= MAX_CACHED_CALLERS)
-    g_hash_table_remove_all (self->callers);
-  g_hash_table_replace (self->callers, caller->sender, vcm_caller_ref (caller));
-  g_task_return_pointer (task, g_steal_pointer (&caller), (GDestroyNotify) vcm_caller_unref);
+  return g_steal_pointer (&caller);
+}
+
+static void ask_next (VcmAuth *self);
+
+typedef struct {
+  VcmAuth *auth; /* a reference */
+  char *sender;
+} Asked;
+
+static void
+on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Asked *asked = user_data;
+  VcmAuth *self = asked->auth;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (VcmCaller) caller = NULL;
+
+  self->asking--;
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), res, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    ; /* it left, or the service stops: its calls were answered */
+  else if (reply == NULL && error_says_name_gone (error))
+    identifying_end (self, asked->sender, NULL, NULL); /* it left before the bus was asked */
+  else if (reply == NULL)
+    {
+      g_autoptr (GError) refused = g_error_new (VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                                                "cannot tell who is calling: %s", error->message);
+      identifying_end (self, asked->sender, NULL, refused);
+    }
+  else if ((caller = caller_from_credentials (asked->sender, reply, &error)) == NULL)
+    identifying_end (self, asked->sender, NULL, error);
+  else
+    {
+      /* A caller that left before this answer came is never removed by
+       * NameOwnerChanged: bound the cache so such entries cannot pile up. */
+      if (g_hash_table_size (self->callers) >= MAX_CACHED_CALLERS)
+        g_hash_table_remove_all (self->callers);
+      g_hash_table_replace (self->callers, caller->sender, vcm_caller_ref (caller));
+      identifying_end (self, asked->sender, caller, NULL);
+    }
+  ask_next (self);
+  g_free (asked->sender);
+  g_object_unref (asked->auth);
+  g_free (asked);
+}
+
+/* Asks the bus about the senders waiting their turn, oldest first. */
+static void
+ask_next (VcmAuth *self)
+{
+  GList *link;
+
+  while (self->asking < MAX_ASKING && (link = g_queue_pop_head_link (&self->to_ask)) != NULL)
+    {
+      Identifying *ident = link->data;
+      Asked *asked = g_new0 (Asked, 1);
+
+      asked->auth = g_object_ref (self);
+      asked->sender = g_strdup (ident->sender);
+      ident->cancellable = g_cancellable_new ();
+      self->asking++;
+      g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                              "org.freedesktop.DBus", "GetConnectionCredentials",
+                              g_variant_new ("(s)", ident->sender), G_VARIANT_TYPE ("(a{sv})"),
+                              G_DBUS_CALL_FLAGS_NONE, -1, ident->cancellable, on_credentials, asked);
+    }
 }
 
 void
@@ -341,6 +492,7 @@ vcm_auth_identify_async (VcmAuth *self,
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data); /* holds self */
   const char *sender = g_dbus_method_invocation_get_sender (invocation);
   VcmCaller *cached;
+  Identifying *ident;
 
   g_task_set_source_tag (task, vcm_auth_identify_async);
   if (sender == NULL)
@@ -349,17 +501,32 @@ vcm_auth_identify_async (VcmAuth *self,
       g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "the caller has no bus name");
       return;
     }
-  g_task_set_name (task, sender);
   cached = g_hash_table_lookup (self->callers, sender);
   if (cached != NULL)
     {
       g_task_return_pointer (task, vcm_caller_ref (cached), (GDestroyNotify) vcm_caller_unref);
       return;
     }
-  g_dbus_connection_call (
-    self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-    "GetConnectionCredentials", g_variant_new ("(s)", sender), G_VARIANT_TYPE ("(a{sv})"),
-    G_DBUS_CALL_FLAGS_NONE, -1, cancellable, on_credentials, g_steal_pointer (&task));
+  ident = g_hash_table_lookup (self->identifying, sender);
+  if (self->identifying_calls >= VCM_AUTH_MAX_IDENTIFYING ||
+      (ident != NULL && ident->tasks.length >= VCM_AUTH_MAX_IDENTIFYING_PER_SENDER))
+    {
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                               "too many calls are waiting for their caller to be identified; "
+                               "try again when this connection's earlier calls are answered");
+      return;
+    }
+  if (ident == NULL)
+    {
+      ident = g_new0 (Identifying, 1);
+      ident->sender = g_strdup (sender);
+      ident->link.data = ident;
+      g_hash_table_insert (self->identifying, ident->sender, ident);
+      g_queue_push_tail_link (&self->to_ask, &ident->link);
+    }
+  g_queue_push_tail (&ident->tasks, g_steal_pointer (&task));
+  self->identifying_calls++;
+  ask_next (self);
 }
 
 VcmCaller *
@@ -424,7 +591,13 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (PolkitAuthorizationResult) result = NULL;
 
   result = polkit_authority_check_authorization_finish (POLKIT_AUTHORITY (source), res, &error);
-  if (result == NULL)
+  if (result == NULL && !d->timed_out && !d->answered && error_says_name_gone (error))
+    {
+      /* polkit found the caller gone: nobody to answer */
+      d->answered = TRUE;
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "the caller left the bus");
+    }
+  else if (result == NULL)
     {
       g_autofree char *why = d->timed_out
         ? g_strdup ("polkit did not answer in time")

@@ -34,6 +34,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 #define VCM_AUTH_MAX_INTERACTIVE         16
 #define VCM_AUTH_MAX_INTERACTIVE_PER_UID 2
 
+/* Calls waiting for their caller to be identified (the bus asked, once per
+ * sender), per sender and in all: above a bound a call is refused at once
+ * with VCM_ERROR_LIMITS_EXCEEDED. */
+#define VCM_AUTH_MAX_IDENTIFYING_PER_SENDER 16
+#define VCM_AUTH_MAX_IDENTIFYING            1024
+
 #define VCM_TYPE_AUTH (vcm_auth_get_type ())
 G_DECLARE_FINAL_TYPE (VcmAuth, vcm_auth, VCM, AUTH, GObject)
 
@@ -48,7 +54,10 @@ VcmAuth *vcm_auth_new (GDBusConnection *connection, guint timeout_ms);
 void vcm_auth_shutdown (VcmAuth *auth);
 
 /* Who sent @invocation: uid, pid and groups from the bus, cached per unique
- * name. Failures are VCM_ERROR_NOT_AUTHORIZED. */
+ * name; the bus is asked once per sender, whatever its calls waiting.
+ * Failures are VCM_ERROR_NOT_AUTHORIZED; too many calls waiting
+ * VCM_ERROR_LIMITS_EXCEEDED; a sender that left the bus meanwhile
+ * G_IO_ERROR_CLOSED (nobody to answer: the call is dropped). */
 void vcm_auth_identify_async (VcmAuth *auth,
                               GDBusMethodInvocation *invocation,
                               GCancellable *cancellable,
@@ -71,7 +80,8 @@ void vcm_auth_check_async (VcmAuth *auth,
 /* TRUE if allowed; refusals are VCM_ERROR_NOT_AUTHORIZED, except that a
  * check polkit would grant after authentication, of a call that did not allow
  * interactive authorization, is VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED;
- * too many pending checks VCM_ERROR_LIMITS_EXCEEDED. */
+ * too many pending checks VCM_ERROR_LIMITS_EXCEEDED; a caller polkit found
+ * gone from the bus G_IO_ERROR_CLOSED (nobody to answer). */
 gboolean vcm_auth_check_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
 
 /* Counters for tests and benchmarks. */

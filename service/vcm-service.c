@@ -10,6 +10,7 @@
 #include "vcm-auth.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
+#include "vcm-intake.h"
 #include "vcm-memory.h"
 #include "vcm-prompt.h"
 #include "vcm-query.h"
@@ -34,9 +35,12 @@ struct _VcmService {
   gulong changed_id;
   VcmQuery *query;
   VcmAuth *auth;
-  gboolean stopping;            /* shut down: calls still in flight are refused */
-  GCancellable *cancellable;    /* cancelled at shutdown */
-  GHashTable *calls;            /* set of Call in flight */
+  VcmIntake *intake;           /* bounds what waits for the main loop */
+  gboolean stopping;           /* shut down: calls still in flight are refused */
+  GCancellable *cancellable;   /* cancelled at shutdown */
+  GHashTable *calls;           /* set of Call in flight */
+  GHashTable *calls_by_sender; /* unique name -> GQueue of its Calls */
+  guint name_lost_sub;
   GHashTable *preparing_by_uid; /* uid -> UidLoad */
   guint preparing;              /* calls being prepared, all uids */
   guint waiting;                /* calls waiting to be prepared, all uids */
@@ -82,6 +86,9 @@ typedef struct {
   VcmCaller *caller;
   Prepared *prep;
   gboolean preparing; /* counted in its UidLoad's running */
+  gboolean waiting;   /* in its UidLoad's waiting queue */
+  gboolean gone;      /* its sender left the bus: nobody to answer */
+  GList by_sender;    /* in calls_by_sender */
 } Call;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
@@ -292,6 +299,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Prepared, prepared_free)
 static void
 call_free (Call *call)
 {
+  const char *sender = g_dbus_method_invocation_get_sender (call->invocation);
+  GQueue *same = sender != NULL ? g_hash_table_lookup (call->self->calls_by_sender, sender) : NULL;
+
+  if (same != NULL)
+    {
+      g_queue_unlink (same, &call->by_sender);
+      if (g_queue_is_empty (same))
+        g_hash_table_remove (call->self->calls_by_sender, sender);
+    }
   g_hash_table_remove (call->self->calls, call);
   g_object_unref (call->self);
   g_clear_object (&call->invocation);
@@ -300,11 +316,26 @@ call_free (Call *call)
   g_free (call);
 }
 
+/* A call whose sender left the bus ends unanswered: the reference an
+ * answer would have taken is dropped with it. */
+static void
+call_drop (Call *call)
+{
+  g_object_unref (call->invocation);
+  call_free (call);
+}
+
 /* FALSE (and the call answered and freed) when the service was shut down
- * meanwhile: its parts are gone. */
+ * meanwhile: its parts are gone; or (freed unanswered) when its sender left
+ * the bus. */
 static gboolean
 call_still_served (Call *call)
 {
+  if (call->gone)
+    {
+      call_drop (call);
+      return FALSE;
+    }
   if (!call->self->stopping)
     return TRUE;
   g_dbus_method_invocation_return_error (call->invocation, VCM_ERROR, VCM_ERROR_FAILED,
@@ -321,7 +352,13 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!call_still_served (call))
     return;
-  if (!vcm_auth_check_finish (call->self->auth, result, &error))
+  if (!vcm_auth_check_finish (call->self->auth, result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    {
+      call_drop (call); /* polkit found its sender gone */
+      return;
+    }
+  if (error != NULL)
     return_error (call->invocation, call->caller, error);
   else
     call->entry->run (call->self, call, g_dbus_method_invocation_get_parameters (call->invocation));
@@ -401,6 +438,7 @@ done_preparing (Call *call)
   if (next != NULL)
     {
       self->waiting--;
+      next->waiting = FALSE;
       /* the slot just freed is taken at once: the limits hold */
       load->running++;
       self->preparing++;
@@ -443,6 +481,11 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!call_still_served (call))
     return;
   call->caller = vcm_auth_identify_finish (self->auth, result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CLOSED))
+    {
+      call_drop (call); /* it left the bus before it was identified */
+      return;
+    }
   if (call->caller == NULL)
     {
       return_error (call->invocation, NULL, error);
@@ -483,6 +526,7 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           /* started by done_preparing() when one of the user's calls is */
           g_queue_push_tail (&load->waiting, call);
+          call->waiting = TRUE;
           self->waiting++;
           return;
         }
@@ -519,6 +563,47 @@ start_preparing (Call *call)
   g_task_run_in_thread (task, prepare_in_thread);
 }
 
+/* A sender left the bus: its calls are dropped, at once where they wait
+ * their turn, as their work in flight lands otherwise. */
+static void
+on_name_lost (GDBusConnection *connection,
+              const char *sender_name,
+              const char *object_path,
+              const char *interface_name,
+              const char *signal_name,
+              GVariant *parameters,
+              gpointer user_data)
+{
+  VcmService *self = user_data;
+  const char *name, *old_owner, *new_owner;
+  GQueue *same;
+  GList *l, *next;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
+    return;
+  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (name[0] != ':' || new_owner[0] != '\0')
+    return;
+  same = g_hash_table_lookup (self->calls_by_sender, name);
+  for (l = same != NULL ? same->head : NULL; l != NULL; l = next)
+    {
+      Call *call = l->data;
+
+      next = l->next; /* (the last call frees the queue) */
+      call->gone = TRUE;
+      if (call->waiting)
+        {
+          UidLoad *load = uid_load (self, call->caller->uid, FALSE);
+
+          g_queue_remove (&load->waiting, call);
+          call->waiting = FALSE;
+          self->waiting--;
+          uid_load_forget_if_idle (self, call->caller->uid, load);
+          call_drop (call);
+        }
+    }
+}
+
 static void
 dispatch (VcmService *self, GDBusMethodInvocation *invocation)
 {
@@ -527,6 +612,13 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
   g_autoptr (GError) error = NULL;
   Call *call;
 
+  if (self->intake != NULL &&
+      !vcm_intake_take (self->intake, g_dbus_method_invocation_get_message (invocation)))
+    {
+      /* its sender left the bus: nobody to answer, nothing to do */
+      g_object_unref (invocation);
+      return;
+    }
   if (entry == NULL)
     {
       g_dbus_method_invocation_return_error (invocation, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
@@ -549,7 +641,20 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
   call->self = g_object_ref (self);
   call->entry = entry;
   call->invocation = g_object_ref (invocation);
+  call->by_sender.data = call;
   g_hash_table_add (self->calls, call);
+  if (g_dbus_method_invocation_get_sender (invocation) != NULL)
+    {
+      const char *sender = g_dbus_method_invocation_get_sender (invocation);
+      GQueue *same = g_hash_table_lookup (self->calls_by_sender, sender);
+
+      if (same == NULL)
+        {
+          same = g_queue_new ();
+          g_hash_table_insert (self->calls_by_sender, g_strdup (sender), same);
+        }
+      g_queue_push_tail_link (same, &call->by_sender);
+    }
   vcm_auth_identify_async (self->auth, invocation, self->cancellable, on_identified, call);
 }
 
@@ -1089,7 +1194,9 @@ vcm_service_finalize (GObject *object)
 {
   VcmService *self = VCM_SERVICE (object);
 
+  g_clear_pointer (&self->intake, vcm_intake_free);
   g_clear_pointer (&self->calls, g_hash_table_unref);
+  g_clear_pointer (&self->calls_by_sender, g_hash_table_unref);
   g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (vcm_service_parent_class)->finalize (object);
@@ -1109,6 +1216,8 @@ vcm_service_init (VcmService *self)
 {
   self->cancellable = g_cancellable_new ();
   self->calls = g_hash_table_new (NULL, NULL);
+  self->calls_by_sender =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
   self->preparing_by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
 }
 
@@ -1128,6 +1237,10 @@ vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **
   self->query = vcm_query_new (config->sysfs_root, vcm_rootfs_manager_get_table,
                                g_object_ref (self->rootfs), g_object_unref);
   self->auth = vcm_auth_new (connection, config->auth_timeout_ms);
+  /* (the match rule is the auth's: names that lost their owner) */
+  self->name_lost_sub = g_dbus_connection_signal_subscribe (
+    connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, on_name_lost, self, NULL);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
   vcm_dbus_mount_set_shared_dir (self->skeleton, shared_dir);
@@ -1135,6 +1248,9 @@ vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **
   vcm_dbus_mount_set_generation (self->skeleton, vcm_rootfs_manager_get_generation (self->rootfs));
   connect_handlers (self);
 
+  self->intake =
+    vcm_intake_new (connection, vcm_dbus_mount_interface_info (), VCM_OBJECT_PATH,
+                    "org.vc.Mount.Error.LimitsExceeded", "org.vc.Mount.Error.InvalidArgument");
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
                                          VCM_OBJECT_PATH, error))
     return NULL;
@@ -1164,6 +1280,7 @@ answer_waiting_calls (VcmService *self)
       while ((call = g_queue_pop_head (&load->waiting)) != NULL)
         {
           self->waiting--;
+          call->waiting = FALSE;
           /* stopping: answered and freed */
           (void) call_still_served (call);
         }
@@ -1177,6 +1294,9 @@ vcm_service_shutdown (VcmService *self)
   if (self->stopping)
     return;
   self->stopping = TRUE;
+  if (self->intake != NULL)
+    g_debug ("calls refused before the main loop took them: %u; dropped, their caller gone: %u",
+             vcm_intake_get_refused (self->intake), vcm_intake_get_dropped (self->intake));
   if (self->skeleton != NULL &&
       g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
@@ -1188,6 +1308,9 @@ vcm_service_shutdown (VcmService *self)
     vcm_auth_shutdown (self->auth);
   g_clear_object (&self->auth);
   g_clear_object (&self->query);
+  if (self->name_lost_sub != 0)
+    g_dbus_connection_signal_unsubscribe (self->connection, self->name_lost_sub);
+  self->name_lost_sub = 0;
   g_clear_signal_handler (&self->changed_id, self->rootfs);
   g_clear_object (&self->rootfs);
   g_clear_object (&self->skeleton);

@@ -15,6 +15,19 @@
 #                                        never answers; prints {"reply": NAME}
 #                                        as each reply comes (an error name or
 #                                        "ok"), then {"final": {NAME: count}}
+#   attacker.py ADDRESS hangup SECONDS JSON
+#                                        for SECONDS, connects again and again;
+#                                        each connection sends the calls of
+#                                        JSON (a list, as for calls) and hangs
+#                                        up once the bus has answered its
+#                                        Hello, without a reply; prints
+#                                        {"connections": N, "calls": M} at the end
+#   attacker.py ADDRESS probe JSON       on a new connection each time, makes
+#                                        the call JSON ([method, signature,
+#                                        args-text]; ["GetId", null, null]: the
+#                                        bus's own GetId) in turn until stdin
+#                                        closes; prints {"reply": NAME,
+#                                        "seconds": S} for each
 #   attacker.py - swap DIR A B STOPFILE  exchanges DIR/A and DIR/B (renameat2
 #                                        RENAME_EXCHANGE) until STOPFILE exists;
 #                                        prints "started" after its first
@@ -22,7 +35,10 @@
 import ctypes
 import json
 import os
+import select
+import socket
 import sys
+import time
 
 from gi.repository import Gio, GLib
 
@@ -149,6 +165,71 @@ def cmd_flood(conn, n, spec, interactive, agent):
     del held
 
 
+def cmd_hangup(address, seconds, spec):
+    """Connections that hang up at once: the bus's authentication, Hello and
+    the calls in one write (as sd-bus pipelines them), then close, never
+    reading an answer. Costs the caller next to nothing per call."""
+    path = address.split('unix:path=', 1)[1].split(',', 1)[0]
+    uid = str(os.getuid()).encode().hex().encode()
+    blob = b'\0AUTH EXTERNAL ' + uid + b'\r\nBEGIN\r\n'
+    hello = Gio.DBusMessage.new_method_call('org.freedesktop.DBus', '/org/freedesktop/DBus',
+                                            'org.freedesktop.DBus', 'Hello')
+    hello.set_serial(1)
+    blob += hello.to_blob(Gio.DBusCapabilityFlags.NONE)
+    for serial, (method, sig, args_text) in enumerate(load_spec(spec), start=2):
+        msg = message_for(method, sig, args_text, False)
+        msg.set_serial(serial)
+        blob += msg.to_blob(Gio.DBusCapabilityFlags.NONE)
+    n_calls = len(load_spec(spec))
+    connections = 0
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            s.sendall(blob)
+            # the bus's "OK <guid>" and then its answer to Hello: the calls
+            # were read (a client that never waits floods the bus, not us)
+            got = b''
+            while len(got) <= 37:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                got += chunk
+            connections += 1
+        except OSError:
+            pass
+        finally:
+            s.close()
+    print(json.dumps({'connections': connections, 'calls': connections * n_calls}), flush=True)
+
+
+def cmd_probe(address, spec):
+    """One call at a time, each on a connection of its own (so that each is
+    identified anew), until stdin closes: the latency another caller sees."""
+    method, sig, args_text = json.loads(spec)
+    params = GLib.Variant.parse(GLib.VariantType.new('(' + sig + ')'), args_text, None, None) \
+        if sig is not None else None
+    while True:
+        readable, _, _ = select.select([sys.stdin], [], [], 0.05)
+        if readable and not sys.stdin.buffer.read1(4096):
+            break
+        started = time.monotonic()
+        try:
+            conn = connect(address)
+            if method == 'GetId':   # the bus itself: what it adds to every call
+                conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                               'GetId', None, None, Gio.DBusCallFlags.NONE, 120000, None)
+            else:
+                conn.call_sync(DEST, PATH, IFACE, method, params, None,
+                               Gio.DBusCallFlags.NO_AUTO_START, 120000, None)
+            name = 'ok'
+            conn.close_sync(None)
+        except GLib.Error as e:
+            name, _ = error_name(e)
+        print(json.dumps({'reply': name, 'seconds': time.monotonic() - started}), flush=True)
+
+
 def cmd_swap(directory, a, b, stopfile):
     libc = ctypes.CDLL(None, use_errno=True)
     dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
@@ -169,6 +250,12 @@ def main():
     address, command = sys.argv[1], sys.argv[2]
     if command == 'swap':
         cmd_swap(*sys.argv[3:7])
+        return
+    if command == 'hangup':
+        cmd_hangup(address, sys.argv[3], sys.argv[4])
+        return
+    if command == 'probe':
+        cmd_probe(address, sys.argv[3])
         return
     conn = connect(address)
     if command == 'calls':

@@ -1,0 +1,281 @@
+/* vcm-intake: what the service takes in from the bus before the main loop
+ * sees it: bounds on the calls waiting for it, descriptors a call cannot
+ * use closed at once, and the senders that left. See vcm-intake.h. */
+#include "config.h"
+
+#include <unistd.h>
+#include <gio/gunixfdlist.h>
+
+#include "vcm-intake.h"
+
+typedef struct {
+  guint waiting; /* calls received, not yet taken */
+  gboolean gone; /* left the bus */
+} Sender;
+
+/* Shared with the filter, which may still run once the filter is removed:
+ * freed by the connection when it no longer can. */
+typedef struct {
+  GMutex lock;
+  GHashTable *senders; /* unique name -> Sender, while it has calls waiting */
+  guint waiting;
+  gsize waiting_bytes;
+  guint refused;
+  guint dropped;
+  GHashTable *signatures; /* method name -> its in-signature (no parentheses) */
+  char *object_path;
+  char *interface;
+  char *limits_error;
+  char *invalid_error;
+} State;
+
+struct _VcmIntake {
+  GDBusConnection *connection;
+  guint filter_id;
+  State *state; /* owned by the filter */
+};
+
+static GQuark
+counted_quark (void)
+{
+  return g_quark_from_static_string ("vcm-intake-counted");
+}
+
+static void
+state_free (gpointer data)
+{
+  State *st = data;
+
+  g_hash_table_unref (st->senders);
+  g_hash_table_unref (st->signatures);
+  g_free (st->object_path);
+  g_free (st->interface);
+  g_free (st->limits_error);
+  g_free (st->invalid_error);
+  g_mutex_clear (&st->lock);
+  g_free (st);
+}
+
+static void
+refuse (GDBusConnection *connection, GDBusMessage *message, const char *error_name, const char *text)
+{
+  g_autoptr (GDBusMessage) reply = NULL;
+
+  if (g_dbus_message_get_flags (message) & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED)
+    return;
+  reply = g_dbus_message_new_method_error_literal (message, error_name, text);
+  g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
+}
+
+static guint
+count_h (const char *signature)
+{
+  guint n = 0;
+
+  for (const char *p = signature; *p; p++)
+    n += *p == 'h';
+  return n;
+}
+
+/* Closes the descriptors of @message at once. */
+static void
+close_fds (GDBusMessage *message)
+{
+  GUnixFDList *list = g_dbus_message_get_unix_fd_list (message);
+  g_autofree int *fds = NULL;
+  int n = 0;
+
+  if (list == NULL)
+    return;
+  fds = g_unix_fd_list_steal_fds (list, &n);
+  for (int i = 0; i < n; i++)
+    close (fds[i]);
+}
+
+static void
+on_name_lost (State *st, GDBusMessage *message)
+{
+  GVariant *body = g_dbus_message_get_body (message);
+  const char *name, *old_owner, *new_owner;
+  Sender *s;
+
+  if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(sss)")))
+    return;
+  g_variant_get (body, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (name[0] != ':' || new_owner[0] != '\0')
+    return;
+  g_mutex_lock (&st->lock);
+  s = g_hash_table_lookup (st->senders, name);
+  if (s != NULL)
+    s->gone = TRUE;
+  g_mutex_unlock (&st->lock);
+}
+
+static GDBusMessage *
+filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
+{
+  State *st = user_data;
+  GDBusMessageType type = g_dbus_message_get_message_type (message);
+  const char *sender = g_dbus_message_get_sender (message);
+  const char *member, *expected, *signature;
+  GUnixFDList *fds;
+  guint n_fds;
+  GVariant *body;
+  gsize size;
+  Sender *s;
+  const char *why = NULL;
+
+  if (!incoming || sender == NULL)
+    return message;
+  if (type == G_DBUS_MESSAGE_TYPE_SIGNAL)
+    {
+      if (g_strcmp0 (g_dbus_message_get_member (message), "NameOwnerChanged") == 0 &&
+          g_str_equal (sender, "org.freedesktop.DBus"))
+        on_name_lost (st, message);
+      return message;
+    }
+  if (type != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+    return message;
+
+  /* Descriptors with a call to any object of ours: kept only by a method
+   * that takes them, and no more than it takes. */
+  fds = g_dbus_message_get_unix_fd_list (message);
+  n_fds = fds != NULL ? (guint) g_unix_fd_list_get_length (fds) : 0;
+  member = g_dbus_message_get_member (message);
+  signature = g_dbus_message_get_signature (message);
+  expected = NULL;
+  if (g_strcmp0 (g_dbus_message_get_path (message), st->object_path) == 0 &&
+      g_strcmp0 (g_dbus_message_get_interface (message), st->interface) == 0 && member != NULL)
+    expected = g_hash_table_lookup (st->signatures, member);
+  if (n_fds > 0 &&
+      (expected == NULL || g_strcmp0 (signature, expected) != 0 || n_fds > count_h (expected)))
+    {
+      close_fds (message);
+      refuse (connection, message, st->invalid_error,
+              "file descriptors were sent with a call that does not take them (or more than it "
+              "takes): they were closed");
+      return NULL;
+    }
+  /* Only what GDBus hands to the service's handler is counted: a call it
+   * answers itself (no such method, wrong signature) is never taken. */
+  if (expected == NULL || g_strcmp0 (signature, expected) != 0)
+    return message;
+
+  body = g_dbus_message_get_body (message);
+  size = body != NULL ? g_variant_get_size (body) : 0;
+  g_mutex_lock (&st->lock);
+  s = g_hash_table_lookup (st->senders, sender);
+  if (st->waiting >= VCM_INTAKE_MAX || st->waiting_bytes + size > VCM_INTAKE_MAX_BYTES)
+    why = "the service is busy: too many calls are waiting for it; try again later";
+  else if (s != NULL && s->waiting >= VCM_INTAKE_MAX_PER_SENDER)
+    why = "too many calls of this connection are waiting; try again when some are answered";
+  if (why == NULL)
+    {
+      if (s == NULL)
+        {
+          s = g_new0 (Sender, 1);
+          g_hash_table_insert (st->senders, g_strdup (sender), s);
+        }
+      s->waiting++;
+      st->waiting++;
+      st->waiting_bytes += size;
+    }
+  else
+    st->refused++;
+  g_mutex_unlock (&st->lock);
+  if (why != NULL)
+    {
+      refuse (connection, message, st->limits_error, why);
+      return NULL;
+    }
+  g_object_set_qdata (G_OBJECT (message), counted_quark (), GSIZE_TO_POINTER (size + 1));
+  return message;
+}
+
+VcmIntake *
+vcm_intake_new (GDBusConnection *connection,
+                GDBusInterfaceInfo *iface,
+                const char *object_path,
+                const char *limits_error,
+                const char *invalid_error)
+{
+  VcmIntake *intake = g_new0 (VcmIntake, 1);
+  State *st = g_new0 (State, 1);
+
+  g_mutex_init (&st->lock);
+  st->senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  st->signatures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (guint i = 0; iface->methods[i] != NULL; i++)
+    {
+      GDBusMethodInfo *m = iface->methods[i];
+      GString *sig = g_string_new (NULL);
+
+      for (guint j = 0; m->in_args != NULL && m->in_args[j] != NULL; j++)
+        g_string_append (sig, m->in_args[j]->signature);
+      g_hash_table_insert (st->signatures, g_strdup (m->name), g_string_free (sig, FALSE));
+    }
+  st->object_path = g_strdup (object_path);
+  st->interface = g_strdup (iface->name);
+  st->limits_error = g_strdup (limits_error);
+  st->invalid_error = g_strdup (invalid_error);
+  intake->connection = g_object_ref (connection);
+  intake->state = st;
+  intake->filter_id = g_dbus_connection_add_filter (connection, filter, st, state_free);
+  return intake;
+}
+
+void
+vcm_intake_free (VcmIntake *intake)
+{
+  g_dbus_connection_remove_filter (intake->connection, intake->filter_id);
+  g_object_unref (intake->connection);
+  g_free (intake);
+}
+
+gboolean
+vcm_intake_take (VcmIntake *intake, GDBusMessage *message)
+{
+  State *st = intake->state;
+  gsize counted = GPOINTER_TO_SIZE (g_object_steal_qdata (G_OBJECT (message), counted_quark ()));
+  const char *sender = g_dbus_message_get_sender (message);
+  gboolean gone = FALSE;
+  Sender *s;
+
+  if (counted == 0 || sender == NULL)
+    return TRUE; /* arrived before the filter was there */
+  g_mutex_lock (&st->lock);
+  s = g_hash_table_lookup (st->senders, sender);
+  g_assert (s != NULL && s->waiting > 0);
+  s->waiting--;
+  st->waiting--;
+  st->waiting_bytes -= counted - 1;
+  gone = s->gone;
+  if (gone)
+    st->dropped++;
+  if (s->waiting == 0)
+    g_hash_table_remove (st->senders, sender);
+  g_mutex_unlock (&st->lock);
+  return !gone;
+}
+
+guint
+vcm_intake_get_refused (VcmIntake *intake)
+{
+  guint n;
+
+  g_mutex_lock (&intake->state->lock);
+  n = intake->state->refused;
+  g_mutex_unlock (&intake->state->lock);
+  return n;
+}
+
+guint
+vcm_intake_get_dropped (VcmIntake *intake)
+{
+  guint n;
+
+  g_mutex_lock (&intake->state->lock);
+  n = intake->state->dropped;
+  g_mutex_unlock (&intake->state->lock);
+  return n;
+}

@@ -1,0 +1,43 @@
+/* vcm-intake: what the service takes in from the bus before the main loop
+ * sees it. A filter on the connection, in GDBus's worker thread, bounds the
+ * method calls of the interface that wait for the main loop (per sender and
+ * in all, by count and by size: beyond, they are refused there and then),
+ * closes the descriptors sent with a call that takes none, and notes which
+ * senders left the bus, so that their calls still waiting are dropped
+ * unanswered instead of worked on. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Calls of the interface waiting for the main loop (received, not yet
+ * taken): per sender, in all, and their bodies' bytes in all. */
+#define VCM_INTAKE_MAX_PER_SENDER 64
+#define VCM_INTAKE_MAX            2048
+#define VCM_INTAKE_MAX_BYTES      (8 * 1024 * 1024)
+
+typedef struct _VcmIntake VcmIntake;
+
+/* Filters @connection's incoming calls to @object_path of @iface, whose
+ * refusals are @limits_error (a D-Bus error name) and @invalid_error. */
+VcmIntake *vcm_intake_new (GDBusConnection *connection,
+                           GDBusInterfaceInfo *iface,
+                           const char *object_path,
+                           const char *limits_error,
+                           const char *invalid_error);
+/* Removes the filter. */
+void vcm_intake_free (VcmIntake *intake);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmIntake, vcm_intake_free)
+
+/* The main loop takes @message (of a method call of the interface) from the
+ * intake. FALSE when its sender has left the bus meanwhile: nobody to
+ * answer, the call is dropped. */
+gboolean vcm_intake_take (VcmIntake *intake, GDBusMessage *message);
+
+/* Counters for tests and benchmarks: calls refused by the filter, and calls
+ * dropped because their sender had left. */
+guint vcm_intake_get_refused (VcmIntake *intake);
+guint vcm_intake_get_dropped (VcmIntake *intake);
+
+G_END_DECLS
