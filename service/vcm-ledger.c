@@ -225,6 +225,19 @@ vcm_ledger_get_tracked (VcmLedger *self)
   return g_hash_table_get_values (self->tracked);
 }
 
+VcmTracked *
+vcm_ledger_find_mount (VcmLedger *self, guint64 mount_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->tracked);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((VcmTracked *) value)->rootfs->mount_id == mount_id)
+      return value;
+  return NULL;
+}
+
 gboolean
 vcm_ledger_any_beneath (VcmLedger *self, const char *point)
 {

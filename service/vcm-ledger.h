@@ -78,6 +78,8 @@ VcmTracked *vcm_ledger_lookup (VcmLedger *ledger, const char *key);
 guint vcm_ledger_get_size (VcmLedger *ledger);
 /* The tracked rootfs (VcmTracked *), in no order; for reading only. */
 GList *vcm_ledger_get_tracked (VcmLedger *ledger);
+/* The tracked rootfs whose mount has mountinfo ID @mount_id, or NULL. */
+VcmTracked *vcm_ledger_find_mount (VcmLedger *ledger, guint64 mount_id);
 /* Whether a tracked rootfs lies beneath @point. */
 gboolean vcm_ledger_any_beneath (VcmLedger *ledger, const char *point);
 

@@ -145,16 +145,12 @@ static GStrv
 mi_get_targets (VcmWatch *self, guint64 mount_id)
 {
   g_autoptr (GStrvBuilder) builder = NULL;
-  g_autoptr (GList) tracked = NULL;
   g_autoptr (GPtrArray) below = NULL;
-  VcmTracked *t = NULL;
+  VcmTracked *t;
 
   if (foreign_pending (self))
     return NULL;
-  tracked = vcm_ledger_get_tracked (self->ledger);
-  for (GList *l = tracked; l != NULL && t == NULL; l = l->next)
-    if (((VcmTracked *) l->data)->rootfs->mount_id == mount_id)
-      t = l->data;
+  t = vcm_ledger_find_mount (self->ledger, mount_id);
   if (t == NULL)
     return NULL;
   builder = g_strv_builder_new ();

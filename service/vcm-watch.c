@@ -148,11 +148,11 @@ choose_source (VcmWatch *self)
   vcm_watch_mountinfo_start (self);
   if (g_error_matches (why, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
     g_message ("Mount watch: no mount notifications here (%s); re-reading the mount table "
-               "on every change",
+               "on every change not its own",
                why->message);
   else
     g_warning ("Mount watch: cannot use mount notifications (%s); re-reading the mount table "
-               "on every change",
+               "on every change not its own",
                why->message);
 }
 

@@ -85,6 +85,8 @@ test_own_changes (Fixture *f, gconstpointer data)
   t1 = told (f);
   g_assert_cmpstr (t1, ==, "mounted s1/c1 1");
   g_assert_cmpuint (vcm_ledger_get_size (f->ledger), ==, 1);
+  g_assert_true (vcm_ledger_find_mount (f->ledger, 40) == vcm_ledger_lookup (f->ledger, "s1/c1"));
+  g_assert_null (vcm_ledger_find_mount (f->ledger, 41));
   /* mounted again while one is still tracked: the old one vanished first */
   vcm_ledger_note_mounted (f->ledger, a);
   t2 = told (f);
