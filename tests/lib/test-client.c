@@ -774,6 +774,72 @@ test_idmap_text (void)
     }
 }
 
+/* From a user namespace where the process is uid 1000 and the bus sees the
+ * real uid, a client of the system bus (no connection given) connects
+ * (g_bus_get() authenticates with an empty identity), as a rootless
+ * runtime's does. The child is this program again (see main()), run with
+ * the fake's bus as the system bus. */
+static void
+on_child_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (res);
+}
+
+static void
+test_system_bus_from_user_namespace (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocess) child = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *uid = NULL;
+
+  g_assert_true (g_spawn_command_line_sync ("unshare --user --map-user=1000 --map-group=1000 id -u",
+                                            &uid, NULL, NULL, &error));
+  g_assert_no_error (error);
+  if (g_strcmp0 (uid, "1000\n") != 0)
+    {
+      g_test_skip ("no user namespace of one's own here");
+      return;
+    }
+  fake_service_mount (fx->fake, "sb", "c1", FALSE, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", fx->bus->address, TRUE);
+  child = g_subprocess_launcher_spawn (launcher, &error, "unshare", "--user", "--map-user=1000",
+                                       "--map-group=1000", self_exe, "--list-system-bus", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (child, NULL, NULL, on_child_done, &res);
+  WAIT_UNTIL (res != NULL);
+  g_assert_true (g_subprocess_communicate_utf8_finish (child, res, &out, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (out, ==, "uid=1000 listed=1\n");
+  g_assert_true (g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0);
+}
+
+/* The child of test_system_bus_from_user_namespace(). */
+static int
+list_system_bus (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmClient) client = vcm_client_new_sync (NULL, NULL, &error);
+  g_autoptr (GPtrArray) list = NULL;
+
+  if (client == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  list = vcm_client_list_rootfs_sync (client, NULL, VCM_CALL_FLAGS_NONE, NULL, NULL, &error);
+  if (list == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+  g_print ("uid=%u listed=%u\n", getuid (), list->len);
+  return 0;
+}
+
 static void
 test_cancel (Fixture *fx, gconstpointer data)
 {
@@ -813,6 +879,8 @@ test_timeout (Fixture *fx, gconstpointer data)
 int
 main (int argc, char **argv)
 {
+  if (argc == 2 && g_str_equal (argv[1], "--list-system-bus"))
+    return list_system_bus ();
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
@@ -826,6 +894,7 @@ main (int argc, char **argv)
   ADD ("sync-private-context", test_sync_private_context);
   ADD ("fd-methods-async", test_fd_methods_async);
   ADD ("fd-methods-sync", test_fd_methods_sync);
+  ADD ("system-bus-from-user-namespace", test_system_bus_from_user_namespace);
   ADD ("cancel", test_cancel);
   ADD ("timeout", test_timeout);
 #undef ADD

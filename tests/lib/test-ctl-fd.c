@@ -2,8 +2,8 @@
  * service: the path is opened by vcmountctl and arrives as a descriptor of
  * the same inode, the options arrive as the interface's a{sv} (a user
  * namespace as a descriptor of its own), open-mount hands the mount to a
- * command, mounts lists, and a source that cannot be opened never reaches
- * the service. */
+ * command, mounts lists, a source that cannot be opened never reaches the
+ * service, and vcmountctl connects from a user namespace of its own. */
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,6 +66,10 @@ on_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* When set, vcmountctl runs in a new user namespace where it is uid 1000
+ * (the bus sees the real uid). */
+static gboolean in_user_namespace;
+
 /* Runs vcmountctl on the fake's bus while the fake answers; its exit status. */
 static int
 run_ctl (Fixture *fx, char **out, const char *first, ...)
@@ -78,6 +82,13 @@ run_ctl (Fixture *fx, char **out, const char *first, ...)
   va_list ap;
   guint timeout;
 
+  if (in_user_namespace)
+    {
+      g_ptr_array_add (argv, (char *) "unshare");
+      g_ptr_array_add (argv, (char *) "--user");
+      g_ptr_array_add (argv, (char *) "--map-user=1000");
+      g_ptr_array_add (argv, (char *) "--map-group=1000");
+    }
   g_ptr_array_add (argv, (char *) g_getenv ("VCMOUNTCTL"));
   g_ptr_array_add (argv, (char *) "--address");
   g_ptr_array_add (argv, fx->bus->address);
@@ -217,6 +228,33 @@ test_mounts (Fixture *fx, gconstpointer data)
   g_assert_nonnull (strstr (out, "/run/fake/shared/other/c2/rootfs"));
 }
 
+/* From a user namespace of its own, where vcmountctl sees itself as uid
+ * 1000 and the bus sees the real uid: it still connects (an empty EXTERNAL
+ * identity, where GDBus would send 1000 and be refused) and passes its
+ * descriptor. */
+static void
+test_from_user_namespace (Fixture *fx, gconstpointer data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *uid = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (g_spawn_command_line_sync ("unshare --user --map-user=1000 --map-group=1000 id -u",
+                                            &uid, NULL, NULL, &error));
+  g_assert_no_error (error);
+  if (g_strcmp0 (uid, "1000\n") != 0)
+    {
+      g_test_skip ("no user namespace of one's own here");
+      return;
+    }
+  g_assert_no_errno (chmod (fx->dir, 0755));
+  in_user_namespace = TRUE;
+  g_assert_cmpint (run_ctl (fx, &out, "mount-rootfs-fd", "sb", "c1", fx->dir, NULL), ==, 0);
+  in_user_namespace = FALSE;
+  g_assert_cmpstr (out, ==, "/run/fake/shared/sb/c1/rootfs\n");
+  g_assert_cmpuint (fx->fake->last_source_inode, ==, inode_of_path (fx->dir));
+}
+
 static void
 test_refused_before_the_bus (Fixture *fx, gconstpointer data)
 {
@@ -244,6 +282,7 @@ main (int argc, char **argv)
   ADD ("open-mount-fd-out", test_open_mount_fd_out);
   ADD ("mounts", test_mounts);
   ADD ("refused-before-the-bus", test_refused_before_the_bus);
+  ADD ("from-user-namespace", test_from_user_namespace);
 #undef ADD
   return g_test_run ();
 }
