@@ -270,7 +270,6 @@ test_make_and_read_userns (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmCredentials) creds = test_user_creds (TEST_UID);
   vcm_autofd int fd = vcm_idmap_make_userns (map, &error);
-  g_autofree char *children = NULL;
 
   g_assert_no_error (error);
   g_assert_cmpint (fd, >=, 0);
