@@ -9,7 +9,9 @@ G_BEGIN_DECLS
 /* Keeps only the capabilities the service uses (SYS_ADMIN to mount;
  * DAC_OVERRIDE, DAC_READ_SEARCH and FOWNER for its own work beneath the
  * shared dir; SETUID and SETGID to take a caller's filesystem
- * credentials) in the effective, permitted and bounding sets, clears the
+ * credentials and to write the maps of an ID-mapped mount's user
+ * namespace; SETFCAP because the kernel asks for it of a map that shows
+ * files as host root's, the usual map for a container's root) in the effective, permitted and bounding sets, clears the
  * inheritable and ambient ones, and sets no_new_privs. Without CAP_SYS_PTRACE
  * the kernel no longer lets the service follow /proc links of other users'
  * processes with a caller's credentials. Dropping the bounding set needs
