@@ -105,12 +105,12 @@ def make_rootfs(spec):
 
 
 class RawBus:
-    """One D-Bus connection made by hand. GDBus (GLib 2.74) authenticates
-    with EXTERNAL and the client's uid as it sees it: inside a user
-    namespace that is 0, not what the bus sees through SO_PEERCRED, and the
-    bus refuses. The protocol allows an empty identity (the bus then takes
-    the peer's credentials), which is what a runtime in a user namespace
-    must send; GLib still marshals the messages."""
+    """One D-Bus connection made by hand, with an empty EXTERNAL identity:
+    inside a user namespace the uid the process sees (0) is not the one the
+    bus sees through SO_PEERCRED, and the bus refuses it. (GDBus sends the
+    empty identity only for the system bus or with
+    G_DBUS_CONNECTION_FLAGS_CROSS_NAMESPACE, which GLib 2.74's
+    new_for_address refuses.) GLib still marshals the messages."""
 
     def __init__(self, address):
         path = dict(kv.split('=', 1) for kv in address.split(':', 1)[1].split(','))['path']
