@@ -17,6 +17,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -224,6 +225,28 @@ func (r *runtime) follow(what string, timeout time.Duration, done func() bool) e
 	return nil
 }
 
+// printOwners shows what the sandbox sees: the ID-mapped owners of the
+// rootfs's files (the mount point must be visible in this mount namespace).
+func printOwners(mountPoint string) error {
+	var names []string
+	entries, err := os.ReadDir(mountPoint)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	for _, name := range append([]string{"."}, names...) {
+		var st syscall.Stat_t
+		if err := syscall.Lstat(mountPoint+"/"+name, &st); err != nil {
+			return err
+		}
+		fmt.Printf("owner path=%s uid=%d gid=%d\n", name, st.Uid, st.Gid)
+	}
+	return nil
+}
+
 func run() error {
 	sandbox := flag.String("sandbox", "", "sandbox ID")
 	container := flag.String("container", "", "container ID")
@@ -233,6 +256,8 @@ func run() error {
 	readOnly := flag.Bool("read-only", false, "mount read-only")
 	interactive := flag.Bool("interactive", false, "let polkit ask for a password")
 	timeout := flag.Duration("timeout", 30*time.Second, "how long to wait for each signal")
+	owners := flag.Bool("owners", true, "print the owners seen below the mount point (the shared dir must be visible here)")
+	pause := flag.Bool("pause", false, "print \"ready\" and wait for a line on standard input before unmounting")
 	flag.Parse()
 	if *sandbox == "" || *container == "" || *rootfs == "" {
 		flag.Usage()
@@ -323,22 +348,16 @@ func run() error {
 	}
 	fmt.Printf("followed mount-point=%s mount-id=%d generation=%d\n", mountPoint, mountID, r.set.generation)
 
-	// What the sandbox sees: the ID-mapped owners of the rootfs's files.
-	var names []string
-	entries, err := os.ReadDir(mountPoint)
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	for _, name := range append([]string{"."}, names...) {
-		var st syscall.Stat_t
-		if err := syscall.Lstat(mountPoint+"/"+name, &st); err != nil {
+	if *owners {
+		if err := printOwners(mountPoint); err != nil {
 			return err
 		}
-		fmt.Printf("owner path=%s uid=%d gid=%d\n", name, st.Uid, st.Gid)
+	}
+	if *pause {
+		fmt.Println("ready")
+		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+			return fmt.Errorf("waiting on standard input: %w", err)
+		}
 	}
 
 	var detached []string
