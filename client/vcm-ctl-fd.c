@@ -212,10 +212,10 @@ vcm_ctl_cmd_bind_fd (VcmCtl *ctl, char **args)
 static VcmCtlExit
 check_options (const char *command)
 {
-  g_autoptr (VcmMountOptions) options = NULL;
   VcmCtlExit code = VCM_CTL_EXIT_OK;
+  VcmMountOptions *options = options_from_command_line (command, FALSE, &code);
 
-  options = options_from_command_line (command, FALSE, &code);
+  g_clear_object (&options);
   return code;
 }
 

@@ -248,13 +248,14 @@ _vcm_rootfs_compare_key (VcmRootfs *self, const char *sandbox_id, const char *co
 
   return r != 0 ? r : strcmp (self->container_id, container_id);
 }
+
 static int
 compare_rootfs_ptr (gconstpointer a, gconstpointer b)
 {
   VcmRootfs *ra = *(VcmRootfs *const *) a;
   VcmRootfs *rb = *(VcmRootfs *const *) b;
 
-  return _vcm_rootfs_compare_key (ra, vcm_rootfs_get_sandbox_id (rb), vcm_rootfs_get_container_id (rb));
+  return _vcm_rootfs_compare_key (ra, rb->sandbox_id, rb->container_id);
 }
 
 GPtrArray *
@@ -276,8 +277,7 @@ _vcm_rootfs_array_from_variant (GVariant *reply, guint64 *out_generation)
       VcmRootfs *r = items->pdata[i];
 
       if (kept > 0 &&
-          _vcm_rootfs_compare_key (items->pdata[kept - 1], vcm_rootfs_get_sandbox_id (r),
-                                   vcm_rootfs_get_container_id (r)) == 0)
+          _vcm_rootfs_compare_key (items->pdata[kept - 1], r->sandbox_id, r->container_id) == 0)
         {
           g_object_unref (r);
           continue;

@@ -792,7 +792,7 @@ test_system_bus_from_user_namespace (Fixture *fx, gconstpointer data)
   g_autoptr (GSubprocess) child = NULL;
   g_autoptr (GAsyncResult) res = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *out = NULL;
+  char *out = NULL;
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *uid = NULL;
 
@@ -814,6 +814,7 @@ test_system_bus_from_user_namespace (Fixture *fx, gconstpointer data)
   g_assert_true (g_subprocess_communicate_utf8_finish (child, res, &out, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (out, ==, "uid=1000 listed=1\n");
+  g_free (out);
   g_assert_true (g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0);
 }
 
