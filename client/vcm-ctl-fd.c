@@ -153,8 +153,10 @@ print_mount_info (VcmCtl *ctl, VcmMountInfo *info)
   fflush (stdout);
 }
 
-VcmCtlExit
-vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args)
+/* mount-rootfs-fd SANDBOX CONTAINER ROOTFS and bind-fd SOURCE DEST: the
+ * same steps, one call apart. */
+static VcmCtlExit
+mount_by_fd (VcmCtl *ctl, char **args, gboolean rootfs)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmMountOptions) options = NULL;
@@ -164,48 +166,38 @@ vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args)
   VcmCallFlags flags;
   int fd;
 
-  options = options_from_command_line ("mount-rootfs-fd", TRUE, &code);
+  options = options_from_command_line (rootfs ? "mount-rootfs-fd" : "bind-fd", TRUE, &code);
   if (options == NULL)
     return code;
-  fd = open_source (args[2], TRUE, &code);
+  fd = open_source (rootfs ? args[2] : args[0], rootfs, &code);
   if (fd < 0)
     return code;
   flags = vcm_ctl_auth_begin (ctl, &auth);
-  info =
-    vcm_client_mount_rootfs_fd_sync (ctl->client, args[0], args[1], fd, options, flags, NULL, &error);
+  if (rootfs)
+    info =
+      vcm_client_mount_rootfs_fd_sync (ctl->client, args[0], args[1], fd, options, flags, NULL, &error);
+  else
+    info = vcm_client_bind_mount_fd_sync (ctl->client, fd, args[1], options, flags, NULL, &error);
   vcm_ctl_auth_end (ctl, &auth);
   close (fd);
-  if (info == NULL)
+  if (info == NULL && rootfs)
     return vcm_ctl_report_call_error (error, "cannot mount the rootfs of %s/%s", args[0], args[1]);
+  if (info == NULL)
+    return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
   print_mount_info (ctl, info);
   return VCM_CTL_EXIT_OK;
 }
 
 VcmCtlExit
+vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args)
+{
+  return mount_by_fd (ctl, args, TRUE);
+}
+
+VcmCtlExit
 vcm_ctl_cmd_bind_fd (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VcmMountOptions) options = NULL;
-  g_autoptr (VcmMountInfo) info = NULL;
-  VcmCtlExit code = VCM_CTL_EXIT_OK;
-  VcmCtlAuth auth;
-  VcmCallFlags flags;
-  int fd;
-
-  options = options_from_command_line ("bind-fd", TRUE, &code);
-  if (options == NULL)
-    return code;
-  fd = open_source (args[0], FALSE, &code);
-  if (fd < 0)
-    return code;
-  flags = vcm_ctl_auth_begin (ctl, &auth);
-  info = vcm_client_bind_mount_fd_sync (ctl->client, fd, args[1], options, flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  close (fd);
-  if (info == NULL)
-    return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
-  print_mount_info (ctl, info);
-  return VCM_CTL_EXIT_OK;
+  return mount_by_fd (ctl, args, FALSE);
 }
 
 /* The options' syntax, before the bus is touched. */

@@ -794,12 +794,8 @@ test_system_bus_from_user_namespace (Fixture *fx, gconstpointer data)
   g_autoptr (GError) error = NULL;
   char *out = NULL;
   g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
-  g_autofree char *uid = NULL;
 
-  g_assert_true (g_spawn_command_line_sync ("unshare --user --map-user=1000 --map-group=1000 id -u",
-                                            &uid, NULL, NULL, &error));
-  g_assert_no_error (error);
-  if (g_strcmp0 (uid, "1000\n") != 0)
+  if (!fake_user_namespace_available ())
     {
       g_test_skip ("no user namespace of one's own here");
       return;

@@ -700,3 +700,15 @@ fake_service_free (FakeService *fake)
   g_free (fake->address);
   g_free (fake);
 }
+
+gboolean
+fake_user_namespace_available (void)
+{
+  g_autofree char *uid = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_spawn_command_line_sync ("unshare --user --map-user=1000 --map-group=1000 id -u", &uid, NULL,
+                                  NULL, &error))
+    return FALSE;
+  return g_strcmp0 (uid, "1000\n") == 0;
+}

@@ -80,4 +80,9 @@ void fake_service_release_lists (FakeService *fake, gboolean as_asked);
 /* ListRootfs's answer "(ta(sssb))" for @sandbox_id ("" = all), sorted. */
 GVariant *fake_service_list (FakeService *fake, const char *sandbox_id);
 
+/* Whether `unshare --user --map-user=1000 --map-group=1000` works here: a
+ * user namespace where the process is uid 1000 and the bus sees the real
+ * uid. */
+gboolean fake_user_namespace_available (void);
+
 G_END_DECLS
