@@ -193,13 +193,14 @@ add_range (GArray *map, guint inside, guint outside, guint count)
  * vcm_mount_options_add_uid_map:
  * @self: a #VcmMountOptions
  * @inside: the first user ID as the filesystem stores it
- * @outside: the first host user ID it is shown as
+ * @outside: the first user ID it is shown as through the mount
  * @count: how many IDs the range holds
  *
  * Adds a range of user IDs to the mount's ID map (as a line of
  * `/proc/PID/uid_map`). An ID-mapped mount needs a uid and a gid map; a
- * caller that is not root may map only host IDs that are its own or
- * delegated to it in `/etc/subuid`.
+ * caller that is not root may map only IDs on the filesystem (@inside)
+ * that are its own or delegated to it in `/etc/subuid`; where they are
+ * shown is free.
  */
 void
 vcm_mount_options_add_uid_map (VcmMountOptions *self, guint inside, guint outside, guint count)
@@ -212,7 +213,7 @@ vcm_mount_options_add_uid_map (VcmMountOptions *self, guint inside, guint outsid
  * vcm_mount_options_add_gid_map:
  * @self: a #VcmMountOptions
  * @inside: the first group ID as the filesystem stores it
- * @outside: the first host group ID it is shown as
+ * @outside: the first group ID it is shown as through the mount
  * @count: how many IDs the range holds
  *
  * Adds a range of group IDs to the mount's ID map, as
@@ -284,8 +285,8 @@ parse_range (const char *text, Range *r)
  * @self: a #VcmMountOptions
  * @idmap: ranges `u:INSIDE:OUTSIDE:COUNT` and `g:INSIDE:OUTSIDE:COUNT`,
  *   separated by commas (`b:` for both), as the service's polkit details
- *   show them: `b:0:100000:65536` maps IDs 0 to 65535 of the filesystem to
- *   100000 to 165535 on the host
+ *   show them: `b:100000:0:65536` shows the files stored as IDs 100000 to
+ *   165535 as owned by 0 to 65535
  * @error: return location for an error
  *
  * Replaces the uid and gid maps with those of @idmap.

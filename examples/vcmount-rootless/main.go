@@ -10,7 +10,11 @@
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o vcmount-rootless .
 //
-// Run: vcmount-rootless -sandbox sb1 -container ctr1 -rootfs ./rootfs -idmap b:0:100000:65536
+// Run: vcmount-rootless -sandbox sb1 -container ctr1 -rootfs ./rootfs -idmap b:100000:0:65536
+//
+// (the files stored as the subordinate IDs 100000 to 165535 shown as 0 to
+// 65535: a caller that is not root maps only IDs on the filesystem that are
+// its own or delegated to it)
 //
 // Each line of its output is an event: "listed", "mounted", "signal",
 // "gap", "owner", "followed", "unmounted", "gone".
@@ -43,7 +47,8 @@ type idRange struct {
 	Inside, Outside, Count uint32
 }
 
-// parseIDMap reads "u:0:100000:65536,g:0:100000:65536" ("b:" for both).
+// parseIDMap reads "u:100000:0:65536,g:100000:0:65536" ("b:" for both):
+// ranges (first ID on the filesystem, first ID it is shown as, count).
 func parseIDMap(text string) (uids, gids []idRange, err error) {
 	for _, item := range strings.Split(text, ",") {
 		parts := strings.Split(item, ":")
