@@ -432,6 +432,39 @@ attach_bind (VcmMounter *self,
   return TRUE;
 }
 
+/* Attaches the detached, configured mount @tree_fd (a dup is moved) onto
+ * @dst_fd, then gives it (and what came with it) @propagation again: beneath
+ * a shared parent the kernel makes it shared. */
+static gboolean
+attach_tree (int tree_fd,
+             int dst_fd,
+             const char *dst_path,
+             unsigned long propagation,
+             guint64 *out_id,
+             guint64 *out_unique,
+             int *out_mnt_fd,
+             GError **error)
+{
+  vcm_autofd int fd = fcntl (tree_fd, F_DUPFD_CLOEXEC, 3);
+  struct mount_attr attr = { .propagation = propagation };
+
+  if (fd < 0)
+    return vcm_error_set_errno (error, errno, "cannot hold the mount for", dst_path);
+  if (move_mount (fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
+  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ||
+      vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
+    {
+      int errsv = errno;
+      detach_fd (fd, dst_path, NULL);
+      return vcm_error_set_errno (error, errsv, "cannot set the propagation of the mount at", dst_path);
+    }
+  if (out_unique != NULL && vcm_sys_unique_mount_id (fd, out_unique) < 0)
+    *out_unique = 0;
+  *out_mnt_fd = g_steal_fd (&fd);
+  return TRUE;
+}
+
 /* Checks that @fd is the root of a mount; returns its mount ID. */
 static gboolean
 fd_is_mount_root (int fd, guint64 *out_id, GError **error)
@@ -642,6 +675,7 @@ vcm_mount_request_free (VcmMountRequest *req)
   if (req == NULL)
     return;
   vcm_clear_fd (&req->source_fd);
+  vcm_clear_fd (&req->tree_fd);
   g_free (req->sandbox_id);
   g_free (req->container_id);
   g_free (req->source);
@@ -659,6 +693,8 @@ request_new (VcmMounter *self, VcmMountOp op, const char *relpath, const VcmCred
 
   req->op = op;
   req->source_fd = -1;
+  req->tree_fd = -1;
+  req->propagation = MS_PRIVATE;
   req->relpath = g_strdup (relpath);
   req->mount_point = g_build_filename (self->shared_dir, relpath, NULL);
   req->creds = vcm_credentials_is_root (creds) ? NULL : vcm_credentials_copy (creds);
@@ -791,6 +827,64 @@ vcm_mounter_prepare_bind (VcmMounter *self,
 }
 
 VcmMountRequest *
+vcm_mounter_prepare_attach_tree (VcmMounter *self,
+                                 const char *sandbox_id,
+                                 const char *container_id,
+                                 const char *destination,
+                                 int tree_fd,
+                                 const char *source,
+                                 gboolean source_is_dir,
+                                 gboolean read_only,
+                                 unsigned long propagation,
+                                 const VcmCredentials *creds,
+                                 GError **error)
+{
+  vcm_autofd int tree = tree_fd;
+  VcmMountRequest *req;
+  g_autofree char *rel = NULL;
+
+  if (sandbox_id != NULL)
+    {
+      if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
+          !vcm_validate_id ("container_id", container_id, error))
+        return NULL;
+      rel = vcm_rootfs_relpath (sandbox_id, container_id);
+    }
+  else if ((rel = relative_beneath_shared (self, "destination", destination, error)) == NULL)
+    return NULL;
+  req =
+    request_new (self, sandbox_id != NULL ? VCM_MOUNT_OP_MOUNT_ROOTFS : VCM_MOUNT_OP_BIND, rel, creds);
+  req->tree_fd = g_steal_fd (&tree);
+  req->source = g_strdup (source);
+  req->source_is_dir = source_is_dir;
+  req->read_only = read_only;
+  req->propagation = propagation;
+  return req;
+}
+
+gboolean
+vcm_mounter_mount_ids_at (VcmMounter *self,
+                          const char *relpath,
+                          guint64 *out_old_id,
+                          guint64 *out_unique_id)
+{
+  vcm_autofd int fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, relpath,
+                                          VCM_RESOLVE_EXISTING, "mount_point", NULL, NULL, NULL, NULL);
+
+  if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_old_id, NULL, NULL, NULL, NULL) < 0)
+    return FALSE;
+  if (vcm_sys_unique_mount_id (fd, out_unique_id) < 0)
+    *out_unique_id = 0;
+  return TRUE;
+}
+
+int
+vcm_mounter_get_shared_fd (VcmMounter *self)
+{
+  return self->shared_fd;
+}
+
+VcmMountRequest *
 vcm_mounter_prepare_unmount (VcmMounter *self,
                              const char *mount_point,
                              const VcmCredentials *creds,
@@ -889,7 +983,7 @@ run_attach (VcmMounter *self,
   vcm_autofd int mnt_fd = -1;
   struct stat st;
 
-  g_return_val_if_fail (req->source_fd >= 0, FALSE);
+  g_return_val_if_fail (req->source_fd >= 0 || req->tree_fd >= 0, FALSE);
   if (!shared_dir_reachable (self, error))
     return FALSE;
   dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->relpath,
@@ -925,8 +1019,10 @@ run_attach (VcmMounter *self,
   if (!vcm_fdpath_check_immovable (self->shared_fd, self->shared_dir, req->relpath, req->creds, arg_name,
                                    error))
     goto fail;
-  if (!attach_bind (self, req->source_fd, dst_fd, req->mount_point, req->read_only, out_id, out_unique,
-                    &mnt_fd, error))
+  if (req->tree_fd >= 0 ? !attach_tree (req->tree_fd, dst_fd, req->mount_point, req->propagation, out_id,
+                                        out_unique, &mnt_fd, error)
+                        : !attach_bind (self, req->source_fd, dst_fd, req->mount_point, req->read_only,
+                                        out_id, out_unique, &mnt_fd, error))
     goto fail;
   if (!verify_attached (self, req, mnt_fd, arg_name, error))
     goto fail;

@@ -92,6 +92,11 @@ typedef struct {
   char *relpath;     /* mount_point relative to the shared dir */
   gboolean read_only;
   VcmCredentials *creds; /* the caller's; NULL: root */
+  /* the fd-based methods: the source's mount, cloned from the caller's fd
+   * and configured (read-only, nosuid...) while detached: attached as it is
+   * instead of a bind of source_fd (-1: none) */
+  int tree_fd;
+  unsigned long propagation; /* of tree_fd once attached: MS_PRIVATE, MS_SLAVE... */
 } VcmMountRequest;
 
 void vcm_mount_request_free (VcmMountRequest *req);
@@ -123,6 +128,35 @@ VcmMountRequest *vcm_mounter_prepare_unmount (VcmMounter *mounter,
                                               const char *mount_point,
                                               const VcmCredentials *creds,
                                               GError **error);
+
+/* MountRootfsFd and BindMountFd: a request to attach @tree_fd (a detached,
+ * configured mount; taken over, closed on failure) at the rootfs mount point
+ * of @sandbox_id/@container_id, or at @destination when @sandbox_id is
+ * NULL. @source names it (the path the kernel gives the caller's fd),
+ * @source_is_dir its kind, @read_only and @propagation what it was
+ * configured with. */
+VcmMountRequest *vcm_mounter_prepare_attach_tree (VcmMounter *mounter,
+                                                  const char *sandbox_id,
+                                                  const char *container_id,
+                                                  const char *destination,
+                                                  int tree_fd,
+                                                  const char *source,
+                                                  gboolean source_is_dir,
+                                                  gboolean read_only,
+                                                  unsigned long propagation,
+                                                  const VcmCredentials *creds,
+                                                  GError **error);
+
+/* The IDs of what is mounted at @relpath (beneath the shared dir): the
+ * 32-bit mountinfo one and the 64-bit unique one (0 where the kernel lacks
+ * it). */
+gboolean vcm_mounter_mount_ids_at (VcmMounter *mounter,
+                                   const char *relpath,
+                                   guint64 *out_old_id,
+                                   guint64 *out_unique_id);
+
+/* The shared dir, opened at start (O_PATH). */
+int vcm_mounter_get_shared_fd (VcmMounter *mounter);
 
 /* MountRootfs and BindMount: the mount point is made if missing (by the
  * service in its own layout on the shared dir's mount, as the caller inside

@@ -122,6 +122,93 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
   return details;
 }
 
+char *
+vcm_prompt_idmap (const VcmMountOptions *options)
+{
+  g_autoptr (GString) out = g_string_new ("");
+  static const struct {
+    const char *key, *prefix;
+  } maps[] = { { "uid-map", "u" }, { "gid-map", "g" } };
+
+  if (options->idmap == NULL)
+    return g_strdup ("");
+  for (gsize m = 0; m < G_N_ELEMENTS (maps); m++)
+    {
+      g_autoptr (GVariant) map =
+        g_variant_lookup_value (options->idmap, maps[m].key, G_VARIANT_TYPE ("a(uuu)"));
+      GVariantIter iter;
+      guint32 from, to, count;
+
+      if (map == NULL)
+        continue;
+      g_variant_iter_init (&iter, map);
+      while (g_variant_iter_next (&iter, "(uuu)", &from, &to, &count))
+        g_string_append_printf (out, "%s%s:%u:%u:%u", out->len ? "," : "", maps[m].prefix, from, to,
+                                count);
+    }
+  {
+    g_autoptr (GVariant) userns = g_variant_lookup_value (options->idmap, "userns", NULL);
+
+    if (userns != NULL)
+      g_string_append_printf (out, "%suserns", out->len ? "," : "");
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+add_flag (GHashTable *details, GString *message, const char *name, const char *label, gboolean value)
+{
+  g_hash_table_insert (details, (gpointer) name, g_strdup (value ? "true" : "false"));
+  g_string_append_printf (message, "\n%s: %s", label, value ? "yes" : "no");
+}
+
+GHashTable *
+vcm_prompt_fd_request (const VcmMountRequest *req,
+                       const VcmFdSource *source,
+                       const VcmMountOptions *options,
+                       char **out_message)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *idmap = vcm_prompt_idmap (options);
+  g_autofree char *device = g_strdup_printf ("%u:%u", source->major, source->minor);
+  GHashTable *details;
+  g_autoptr (GString) message = NULL;
+
+  if (req != NULL)
+    details = vcm_prompt_request (req, &first);
+  else
+    {
+      details = details_new ();
+      first = g_strdup ("Get a mount of a directory or file, to attach in your own namespace");
+      g_hash_table_insert (details, VCM_DETAIL_SOURCE, g_strdup (source->path));
+      g_hash_table_insert (details, VCM_DETAIL_READ_ONLY,
+                           g_strdup (options->read_only ? "true" : "false"));
+    }
+  message = g_string_new (first);
+  if (req == NULL)
+    {
+      add_line (message, "Source", source->path);
+      g_string_append (message, options->read_only ? "\nAccess: read-only" : "\nAccess: writable");
+    }
+  g_hash_table_insert (details, VCM_DETAIL_SOURCE_DEVICE, g_strdup (device));
+  g_hash_table_insert (details, VCM_DETAIL_SOURCE_INODE,
+                       g_strdup_printf ("%" G_GUINT64_FORMAT, source->inode));
+  g_hash_table_insert (details, VCM_DETAIL_SOURCE_OWNER, g_strdup_printf ("%u", (guint) source->owner));
+  g_string_append_printf (message,
+                          "\nSource identity: device %s, inode %" G_GUINT64_FORMAT ", owner uid %u",
+                          device, source->inode, (guint) source->owner);
+  add_flag (details, message, VCM_DETAIL_RECURSIVE, "With its submounts", options->recursive);
+  add_flag (details, message, VCM_DETAIL_NOSUID, "Set-user-ID ignored (nosuid)", options->nosuid);
+  add_flag (details, message, VCM_DETAIL_NODEV, "Devices ignored (nodev)", options->nodev);
+  add_flag (details, message, VCM_DETAIL_NOEXEC, "No execution (noexec)", options->noexec);
+  g_hash_table_insert (details, VCM_DETAIL_PROPAGATION, g_strdup (options->propagation));
+  add_line (message, "Propagation", options->propagation);
+  g_hash_table_insert (details, VCM_DETAIL_IDMAP, g_strdup (idmap));
+  add_line (message, "ID map", *idmap ? idmap : "none");
+  *out_message = g_string_free (g_steal_pointer (&message), FALSE);
+  return details;
+}
+
 GHashTable *
 vcm_prompt_sandbox (const char *sandbox_id, char **out_message)
 {

@@ -8,17 +8,29 @@
 
 #include <glib.h>
 
+#include "vcm-fdsource.h"
 #include "vcm-mounter.h"
+#include "vcm-mountopts.h"
 
 G_BEGIN_DECLS
 
 /* The detail names (see README, "Security model"). */
-#define VCM_DETAIL_SANDBOX_ID   "sandbox_id"   /* the sandbox concerned ("" for none) */
-#define VCM_DETAIL_CONTAINER_ID "container_id" /* the container concerned ("" for none) */
-#define VCM_DETAIL_SOURCE       "source"       /* what is mounted: the opened object's path */
-#define VCM_DETAIL_MOUNT_POINT  "mount_point"  /* where: normalized, beneath the shared dir */
-#define VCM_DETAIL_READ_ONLY    "read_only"    /* "true" or "false" */
-#define VCM_DETAIL_PATH         "path"         /* a query's path, normalized */
+#define VCM_DETAIL_SANDBOX_ID    "sandbox_id"   /* the sandbox concerned ("" for none) */
+#define VCM_DETAIL_CONTAINER_ID  "container_id" /* the container concerned ("" for none) */
+#define VCM_DETAIL_SOURCE        "source"       /* what is mounted: the opened object's path */
+#define VCM_DETAIL_MOUNT_POINT   "mount_point"  /* where: normalized, beneath the shared dir */
+#define VCM_DETAIL_READ_ONLY     "read_only"    /* "true" or "false" */
+#define VCM_DETAIL_PATH          "path"         /* a query's path, normalized */
+/* the fd-based methods add: */
+#define VCM_DETAIL_SOURCE_DEVICE "source_device" /* MAJOR:MINOR of the source */
+#define VCM_DETAIL_SOURCE_INODE  "source_inode"
+#define VCM_DETAIL_SOURCE_OWNER  "source_owner" /* uid */
+#define VCM_DETAIL_RECURSIVE     "recursive"    /* "true" or "false", as nosuid, nodev, noexec */
+#define VCM_DETAIL_NOSUID        "nosuid"
+#define VCM_DETAIL_NODEV         "nodev"
+#define VCM_DETAIL_NOEXEC        "noexec"
+#define VCM_DETAIL_PROPAGATION   "propagation" /* private, slave, shared or unbindable */
+#define VCM_DETAIL_IDMAP         "idmap"       /* "" or u:FROM:TO:COUNT,g:...; "userns" */
 
 /* The longest value a prompt shows whole; longer ones keep their start and
  * end around an ellipsis. */
@@ -26,6 +38,16 @@ G_BEGIN_DECLS
 
 /* A mount or unmount request (MountRootfs, UnmountRootfs, BindMount, Unmount). */
 GHashTable *vcm_prompt_request (const VcmMountRequest *req, char **out_message);
+/* MountRootfsFd and BindMountFd (@req), or OpenMount (@req NULL): what
+ * vcm_prompt_request() shows, plus @source's identity and @options. */
+GHashTable *vcm_prompt_fd_request (const VcmMountRequest *req,
+                                   const VcmFdSource *source,
+                                   const VcmMountOptions *options,
+                                   char **out_message);
+
+/* @options's idmap as its detail shows it ("" for none). */
+char *vcm_prompt_idmap (const VcmMountOptions *options);
+
 /* UnmountSandbox of @sandbox_id (validated). */
 GHashTable *vcm_prompt_sandbox (const char *sandbox_id, char **out_message);
 /* A query; @path (normalized) for those that name one, else NULL. */

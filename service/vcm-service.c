@@ -6,8 +6,14 @@
 
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <gio/gunixfdlist.h>
 
 #include "vcm-auth.h"
+#include "vcm-callerproc.h"
+#include "vcm-fd.h"
+#include "vcm-fdsource.h"
+#include "vcm-identity.h"
+#include "vcm-mountopts.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
 #include "vcm-intake.h"
@@ -44,7 +50,23 @@ struct _VcmService {
   GHashTable *preparing_by_uid; /* uid -> UidLoad */
   guint preparing;              /* calls being prepared, all uids */
   guint waiting;                /* calls waiting to be prepared, all uids */
+  GHashTable *identities;       /* mount point -> Known: the mounts this service made */
 };
+
+/* What the service knows of a mount it made (or recovered after a
+ * restart): its mountinfo ID, to tell it from a later mount at the same
+ * place, and its mount_info. */
+typedef struct {
+  guint64 old_id;
+  GVariant *info;
+} Known;
+
+static void
+known_free (Known *known)
+{
+  g_variant_unref (known->info);
+  g_free (known);
+}
 
 /* Calls being prepared (their paths resolved in worker threads) at once,
  * per uid and in all, so that one user's paths on a filesystem that never
@@ -69,11 +91,17 @@ typedef struct _MethodEntry MethodEntry;
  * thread, with the caller's credentials, so that a path on a filesystem that
  * does not answer holds up that thread, not the service. */
 typedef struct {
+  /* in: what prepare may look at besides the arguments */
+  GUnixFDList *fds;  /* the call's file descriptors, or NULL */
+  VcmCaller *caller; /* who called */
+  /* out */
   VcmMountRequest *req; /* mount and unmount methods */
   char *path;           /* path queries: normalized */
   VcmPathStat stat;     /* path queries: the path as the caller sees it */
   GHashTable *details;  /* what polkit is shown */
   char *message;
+  int mount_fd;       /* OpenMount: the configured detached mount */
+  GVariantDict *info; /* fd methods: the mount's identity so far */
 } Prepared;
 
 G_DEFINE_FINAL_TYPE (VcmService, vcm_service, G_TYPE_OBJECT)
@@ -131,6 +159,10 @@ DECLARE_METHOD (is_device_mapper)
 DECLARE_METHOD (is_system_mount)
 DECLARE_METHOD (is_host_device)
 DECLARE_METHOD (describe_path)
+DECLARE_METHOD (mount_rootfs_fd)
+DECLARE_METHOD (bind_mount_fd)
+DECLARE_METHOD (open_mount)
+DECLARE_METHOD (list_mounts)
 
 #define METHOD(Name, name) \
   { \
@@ -153,6 +185,10 @@ static MethodEntry method_table[] = {
   METHOD ("IsSystemMount", is_system_mount),
   METHOD ("IsHostDevice", is_host_device),
   METHOD ("DescribePath", describe_path),
+  METHOD ("MountRootfsFd", mount_rootfs_fd),
+  METHOD ("BindMountFd", bind_mount_fd),
+  METHOD ("OpenMount", open_mount),
+  METHOD ("ListMounts", list_mounts),
 };
 
 /* ---- logging --------------------------------------------------------------- */
@@ -284,9 +320,26 @@ vcm_service_action_for_method (const char *method)
   return entry != NULL ? entry->action : NULL;
 }
 
+static Prepared *
+prepared_new (GDBusMethodInvocation *invocation, VcmCaller *caller)
+{
+  Prepared *prep = g_new0 (Prepared, 1);
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  GUnixFDList *fds = g_dbus_message_get_unix_fd_list (message);
+
+  prep->fds = fds != NULL ? g_object_ref (fds) : NULL;
+  prep->caller = vcm_caller_ref (caller);
+  prep->mount_fd = -1;
+  return prep;
+}
+
 static void
 prepared_free (Prepared *prep)
 {
+  g_clear_object (&prep->fds);
+  g_clear_pointer (&prep->caller, vcm_caller_unref);
+  vcm_clear_fd (&prep->mount_fd);
+  g_clear_pointer (&prep->info, g_variant_dict_unref);
   g_clear_pointer (&prep->req, vcm_mount_request_free);
   g_clear_pointer (&prep->details, g_hash_table_unref);
   g_free (prep->path);
@@ -370,11 +423,13 @@ typedef struct {
   VcmMounter *mounter;   /* a reference: the service may stop meanwhile */
   GVariant *params;      /* a reference */
   VcmCredentials *creds; /* a copy; NULL for root */
+  Prepared *prep;        /* its inputs filled: the result */
 } PrepareJob;
 
 static void
 prepare_job_free (PrepareJob *job)
 {
+  g_clear_pointer (&job->prep, prepared_free);
   g_object_unref (job->mounter);
   g_variant_unref (job->params);
   vcm_credentials_free (job->creds);
@@ -385,16 +440,14 @@ static void
 prepare_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   PrepareJob *job = task_data;
-  Prepared *prep = g_new0 (Prepared, 1);
   GError *error = NULL;
 
-  if (!job->entry->prepare (job->mounter, job->params, job->creds, prep, &error))
+  if (!job->entry->prepare (job->mounter, job->params, job->creds, job->prep, &error))
     {
-      prepared_free (prep);
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, prep, (GDestroyNotify) prepared_free);
+  g_task_return_pointer (task, g_steal_pointer (&job->prep), (GDestroyNotify) prepared_free);
 }
 
 static UidLoad *
@@ -495,7 +548,7 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!call->entry->resolves)
     {
       /* nothing of the caller's to look at: prepared here and now */
-      g_autoptr (Prepared) prep = g_new0 (Prepared, 1);
+      g_autoptr (Prepared) prep = prepared_new (call->invocation, call->caller);
 
       if (!call->entry->prepare (vcm_rootfs_manager_get_mounter (self->rootfs),
                                  g_dbus_method_invocation_get_parameters (call->invocation),
@@ -558,6 +611,7 @@ start_preparing (Call *call)
   job->mounter = g_object_ref (vcm_rootfs_manager_get_mounter (self->rootfs));
   job->params = g_variant_ref (g_dbus_method_invocation_get_parameters (call->invocation));
   job->creds = vcm_credentials_copy (call->caller->creds);
+  job->prep = prepared_new (call->invocation, call->caller);
   task = g_task_new (self, self->cancellable, on_prepared, call);
   g_task_set_task_data (task, job, (GDestroyNotify) prepare_job_free);
   g_task_run_in_thread (task, prepare_in_thread);
@@ -801,6 +855,72 @@ validate_describe_path (GVariant *params, GError **error)
   return validate_path_arg (params, 0, "path", error);
 }
 
+static gboolean
+validate_options_arg (GVariant *params, gsize i, const char *name, GError **error)
+{
+  g_autoptr (GVariant) options = g_variant_get_child_value (params, i);
+
+  return vcm_mount_options_validate (options, name, error);
+}
+
+static gboolean
+validate_mount_rootfs_fd (GVariant *params, GError **error)
+{
+  return validate_id_arg (params, 0, "sandbox_id", FALSE, error) &&
+    validate_id_arg (params, 1, "container_id", FALSE, error) &&
+    validate_options_arg (params, 3, "options", error);
+}
+
+static gboolean
+validate_bind_mount_fd (GVariant *params, GError **error)
+{
+  return validate_path_arg (params, 1, "destination", error) &&
+    validate_options_arg (params, 2, "options", error);
+}
+
+static gboolean
+validate_open_mount (GVariant *params, GError **error)
+{
+  return validate_options_arg (params, 1, "options", error);
+}
+
+static gboolean
+validate_list_mounts (GVariant *params, GError **error)
+{
+  g_autoptr (GVariant) filter = g_variant_get_child_value (params, 0);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, filter);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      gboolean known = g_str_equal (key, "sandbox-id") || g_str_equal (key, "kind");
+
+      if (!known || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+        {
+          g_autofree char *quoted = vcm_validate_quote (key);
+
+          if (!known)
+            g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "filter: unknown key '%s'",
+                         quoted);
+          else
+            g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                         "filter: '%s' must be of type s, not %s", key,
+                         g_variant_get_type_string (value));
+          g_variant_unref (value);
+          return FALSE;
+        }
+      if (g_str_equal (key, "sandbox-id") && *g_variant_get_string (value, NULL) != '\0' &&
+          !vcm_validate_id ("filter: sandbox-id", g_variant_get_string (value, NULL), error))
+        {
+          g_variant_unref (value);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 /* A mount request, with its details and prompt. */
 static gboolean
 prepared (Prepared *out, VcmMountRequest *req)
@@ -820,6 +940,9 @@ prepare_mount_rootfs (
   gboolean read_only;
 
   g_variant_get (params, "(&s&s&sb)", &sandbox_id, &container_id, &rootfs, &read_only);
+  if (!vcm_caller_check_mount_namespace (out->caller->pid, out->caller->uid, "rootfs", "MountRootfsFd",
+                                         error))
+    return FALSE;
   return prepared (out,
                    vcm_mounter_prepare_mount_rootfs (mounter, sandbox_id, container_id, rootfs,
                                                      read_only, creds, error));
@@ -844,6 +967,9 @@ prepare_bind_mount (
   gboolean read_only;
 
   g_variant_get (params, "(&s&sb)", &source, &destination, &read_only);
+  if (!vcm_caller_check_mount_namespace (out->caller->pid, out->caller->uid, "source", "BindMountFd",
+                                         error))
+    return FALSE;
   return prepared (out,
                    vcm_mounter_prepare_bind (mounter, source, destination, read_only, creds, error));
 }
@@ -866,6 +992,147 @@ prepare_unmount_sandbox (
 
   g_variant_get (params, "(&s)", &sandbox_id);
   out->details = vcm_prompt_sandbox (sandbox_id, &out->message);
+  return TRUE;
+}
+
+/* The fd-based methods: the caller's fd at handle @fd_index checked and its
+ * mount cloned and configured with @options_index's options, as the caller
+ * (@creds) may. Returns the detached mount and fills @source and @opts. */
+static int
+prepare_fd_source (GVariant *params,
+                   gsize fd_index,
+                   const char *fd_arg,
+                   gsize options_index,
+                   gboolean allow_file,
+                   const VcmCredentials *creds,
+                   Prepared *out,
+                   VcmFdSource *source,
+                   VcmMountOptions *opts,
+                   GError **error)
+{
+  g_autoptr (GVariant) options = g_variant_get_child_value (params, options_index);
+  gboolean root = vcm_credentials_is_root (creds);
+  vcm_autofd int fd = -1;
+  vcm_autofd int tree = -1;
+  gint32 handle;
+
+  g_variant_get_child (params, fd_index, "h", &handle);
+  if (out->fds == NULL || handle < 0 || handle >= g_unix_fd_list_get_length (out->fds) ||
+      (fd = g_unix_fd_list_get (out->fds, handle, NULL)) < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: the message carries no file descriptor at index %d", fd_arg, handle);
+      return -1;
+    }
+  if (!vcm_mount_options_parse (options, root, "options", opts, error))
+    return -1;
+  if (!vcm_fd_source_inspect (fd, fd_arg, allow_file, root, source, error) ||
+      !vcm_fd_source_check_access (fd, source, creds, fd_arg, error))
+    return -1;
+  /* as systemd-mountfsd decides it: writable only a tree whose top is the caller's */
+  if (!root && !opts->read_only && source->owner != creds->uid)
+    {
+      g_autofree char *quoted = vcm_validate_quote (source->path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                   "options: a writable mount of '%s' needs the caller to own it (its owner is uid "
+                   "%u); ask for read-only",
+                   quoted, (guint) source->owner);
+      return -1;
+    }
+  if (opts->idmap != NULL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "options: 'idmap': ID-mapped mounts are not available in this build of the service");
+      return -1;
+    }
+  tree = vcm_fd_source_clone (fd, opts->recursive, out->caller->pid, out->caller->uid, fd_arg, error);
+  if (tree < 0 || !vcm_fd_source_configure (tree, opts, fd_arg, error))
+    return -1;
+  out->info = vcm_identity_new ("detached", NULL, NULL, NULL, out->caller->uid, source->path,
+                                vcm_mount_options_to_variant (opts));
+  vcm_identity_add_source_ids (out->info, source->major, source->minor, source->inode, source->owner);
+  return g_steal_fd (&tree);
+}
+
+static gboolean
+prepare_mount_rootfs_fd (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
+{
+  const char *sandbox_id, *container_id;
+  VcmFdSource source = { 0 };
+  VcmMountOptions opts = { 0 };
+  int tree;
+  gboolean ok = FALSE;
+
+  g_variant_get (params, "(&s&sh@a{sv})", &sandbox_id, &container_id, NULL, NULL);
+  tree = prepare_fd_source (params, 2, "rootfs", 3, FALSE, creds, out, &source, &opts, error);
+  if (tree >= 0)
+    {
+      out->req = vcm_mounter_prepare_attach_tree (
+        mounter, sandbox_id, container_id, NULL, tree, source.path, source.is_dir, opts.read_only,
+        vcm_mount_options_propagation_flag (&opts), creds, error);
+      if (out->req != NULL)
+        {
+          out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
+          ok = TRUE;
+        }
+    }
+  vcm_fd_source_clear (&source);
+  vcm_mount_options_clear (&opts);
+  return ok;
+}
+
+static gboolean
+prepare_bind_mount_fd (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
+{
+  const char *destination;
+  VcmFdSource source = { 0 };
+  VcmMountOptions opts = { 0 };
+  int tree;
+  gboolean ok = FALSE;
+
+  g_variant_get (params, "(h&s@a{sv})", NULL, &destination, NULL);
+  tree = prepare_fd_source (params, 0, "source", 2, TRUE, creds, out, &source, &opts, error);
+  if (tree >= 0)
+    {
+      out->req = vcm_mounter_prepare_attach_tree (
+        mounter, NULL, NULL, destination, tree, source.path, source.is_dir, opts.read_only,
+        vcm_mount_options_propagation_flag (&opts), creds, error);
+      if (out->req != NULL)
+        {
+          out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
+          ok = TRUE;
+        }
+    }
+  vcm_fd_source_clear (&source);
+  vcm_mount_options_clear (&opts);
+  return ok;
+}
+
+static gboolean
+prepare_open_mount (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
+{
+  VcmFdSource source = { 0 };
+  VcmMountOptions opts = { 0 };
+
+  out->mount_fd = prepare_fd_source (params, 0, "source", 1, TRUE, creds, out, &source, &opts, error);
+  if (out->mount_fd >= 0)
+    {
+      vcm_identity_add_mount_fd (out->info, out->mount_fd);
+      out->details = vcm_prompt_fd_request (NULL, &source, &opts, &out->message);
+    }
+  vcm_fd_source_clear (&source);
+  vcm_mount_options_clear (&opts);
+  return out->mount_fd >= 0;
+}
+
+static gboolean
+prepare_list_mounts (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
+{
+  out->details = vcm_prompt_query (NULL, &out->message);
   return TRUE;
 }
 
@@ -958,6 +1225,109 @@ prepare_describe_path (
   return prepare_path_query (params, "path", creds, TRUE, FALSE, out, error);
 }
 
+/* ---- identity of the mounts made ------------------------------------------ */
+
+static const char *
+relpath_of (VcmService *self, const char *mount_point)
+{
+  return vcm_path_relative_to (mount_point, vcm_rootfs_manager_get_shared_dir (self->rootfs));
+}
+
+/* @info (the identity so far: source, options, caller) completed with where
+ * and which mount it is, recorded, kept, and told in MountAdded. Returns
+ * the mount_info (floating). */
+static GVariant *
+mount_added (VcmService *self, const VcmMountRequest *req, const char *mount_point, GVariantDict *info)
+{
+  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
+  const char *rel = relpath_of (self, mount_point);
+  guint64 old_id = 0, unique_id = 0;
+  Known *known;
+
+  g_variant_dict_insert (info, "kind", "s", req->op == VCM_MOUNT_OP_MOUNT_ROOTFS ? "rootfs" : "bind");
+  g_variant_dict_insert (info, "mount-point", "s", mount_point);
+  g_variant_dict_insert (info, "sandbox-id", "s", req->sandbox_id != NULL ? req->sandbox_id : "");
+  g_variant_dict_insert (info, "container-id", "s", req->container_id != NULL ? req->container_id : "");
+  if (rel != NULL && vcm_mounter_mount_ids_at (mounter, rel, &old_id, &unique_id))
+    {
+      g_variant_dict_insert (info, "mount-id", "t", unique_id != 0 ? unique_id : old_id);
+      g_variant_dict_insert (info, "mount-id-unique", "b", unique_id != 0);
+    }
+  known = g_new0 (Known, 1);
+  known->old_id = old_id;
+  known->info = g_variant_ref_sink (g_variant_dict_end (info));
+  if (rel != NULL && old_id != 0)
+    vcm_identity_record (vcm_mounter_get_shared_fd (mounter), rel, old_id, known->info);
+  g_hash_table_replace (self->identities, g_strdup (mount_point), known);
+  vcm_dbus_mount_emit_mount_added (self->skeleton, vcm_rootfs_manager_get_generation (self->rootfs),
+                                   known->info);
+  return known->info;
+}
+
+/* The identity of a path method's mount: its source (req->source_fd), the
+ * options it has. */
+static GVariantDict *
+path_identity (const VcmMountRequest *req, uid_t caller_uid)
+{
+  GVariantDict opts;
+  GVariantDict *info;
+
+  g_variant_dict_init (&opts, NULL);
+  g_variant_dict_insert (&opts, "read-only", "b", req->read_only);
+  g_variant_dict_insert (&opts, "recursive", "b", FALSE);
+  g_variant_dict_insert (&opts, "propagation", "s", "private");
+  info =
+    vcm_identity_new ("bind", NULL, NULL, NULL, caller_uid, req->source, g_variant_dict_end (&opts));
+  vcm_identity_add_source_fd (info, req->source_fd);
+  return info;
+}
+
+/* What is known of the mount at @mount_point, before it goes. A new
+ * reference, or NULL. */
+static GVariant *
+identity_before_unmount (VcmService *self, const char *mount_point)
+{
+  Known *known = g_hash_table_lookup (self->identities, mount_point);
+
+  return known != NULL ? g_variant_ref (known->info) : NULL;
+}
+
+static void
+mount_removed (VcmService *self, const char *mount_point, GVariant *info, GStrv detached)
+{
+  const char *rel = relpath_of (self, mount_point);
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, info);
+  if (info == NULL)
+    g_variant_dict_insert (&dict, "mount-point", "s", mount_point);
+  if (rel != NULL)
+    vcm_identity_forget (vcm_mounter_get_shared_fd (vcm_rootfs_manager_get_mounter (self->rootfs)), rel);
+  g_hash_table_remove (self->identities, mount_point);
+  vcm_dbus_mount_emit_mount_removed (self->skeleton, vcm_rootfs_manager_get_generation (self->rootfs),
+                                     g_variant_dict_end (&dict), (const char *const *) detached);
+}
+
+/* The "options" of @info with what the kernel says now of @e. */
+static GVariant *
+options_with_kernel_facts (GVariant *info, const VcmMountEntry *e)
+{
+  g_autoptr (GVariant) recorded =
+    info != NULL ? g_variant_lookup_value (info, "options", G_VARIANT_TYPE_VARDICT) : NULL;
+  g_auto (GStrv) vfs = g_strsplit (e->vfs_options != NULL ? e->vfs_options : "", ",", -1);
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, recorded);
+  g_variant_dict_insert (&dict, "read-only", "b", e->read_only);
+  g_variant_dict_insert (&dict, "nosuid", "b", g_strv_contains ((const char *const *) vfs, "nosuid"));
+  g_variant_dict_insert (&dict, "nodev", "b", g_strv_contains ((const char *const *) vfs, "nodev"));
+  g_variant_dict_insert (&dict, "noexec", "b", g_strv_contains ((const char *const *) vfs, "noexec"));
+  g_variant_dict_insert (&dict, "propagation", "s", e->propagation);
+  g_variant_dict_insert (&dict, "idmapped", "b",
+                         g_strv_contains ((const char *const *) vfs, "idmapped"));
+  return g_variant_dict_end (&dict);
+}
+
 /* ---- methods -------------------------------------------------------------- */
 
 static void
@@ -975,6 +1345,10 @@ run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s", req->source,
           mounted->mount_point, req->read_only ? " read-only" : "");
   vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, mounted->mount_point);
+  {
+    g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
+    mount_added (self, req, mounted->mount_point, info);
+  }
 }
 
 static void
@@ -993,6 +1367,7 @@ run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const VcmMountRequest *req = call->prep->req;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) info = identity_before_unmount (self, req->mount_point);
   g_auto (GStrv) detached = vcm_rootfs_manager_unmount_rootfs (self->rootfs, req, &error);
 
   if (detached == NULL)
@@ -1001,6 +1376,7 @@ run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
       return;
     }
   log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, detached);
+  mount_removed (self, req->mount_point, info, detached);
   vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
                                           (const char *const *) detached);
 }
@@ -1022,6 +1398,10 @@ run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
       const VcmUnmounted *u = done->pdata[i];
 
       log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
+      {
+        g_autoptr (GVariant) info = identity_before_unmount (self, u->detached[0]);
+        mount_removed (self, u->detached[0], info, u->detached);
+      }
       g_strv_builder_add (ids, u->container_id);
     }
   if (!ok)
@@ -1074,12 +1454,17 @@ run_bind_mount (VcmService *self, Call *call, GVariant *params)
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s", req->source,
           mount_point, req->read_only ? " read-only" : "");
   vcm_dbus_mount_complete_bind_mount (self->skeleton, call->invocation, mount_point);
+  {
+    g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
+    mount_added (self, req, mount_point, info);
+  }
 }
 
 static void
 run_unmount (VcmService *self, Call *call, GVariant *params)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) info = identity_before_unmount (self, call->prep->req->mount_point);
   g_auto (GStrv) detached = vcm_rootfs_manager_unmount (self->rootfs, call->prep->req, &error);
 
   if (detached == NULL)
@@ -1087,6 +1472,7 @@ run_unmount (VcmService *self, Call *call, GVariant *params)
       return_error (call->invocation, call->caller, error);
       return;
     }
+  mount_removed (self, call->prep->req->mount_point, info, detached);
   log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
           detached[0], g_strv_length (detached));
   vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation, (const char *const *) detached);
@@ -1180,6 +1566,169 @@ run_describe_path (VcmService *self, Call *call, GVariant *params)
   vcm_dbus_mount_complete_describe_path (self->skeleton, call->invocation, g_variant_dict_end (&dict));
 }
 
+static void
+run_mount_rootfs_fd (VcmService *self, Call *call, GVariant *params)
+{
+  const VcmMountRequest *req = call->prep->req;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) mounted = vcm_rootfs_manager_mount_rootfs (self->rootfs, req, &error);
+  GVariant *info;
+
+  if (mounted == NULL)
+    {
+      return_error (call->invocation, call->caller, error);
+      return;
+    }
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
+          "Mounted rootfs %s (from a file descriptor) at %s%s", req->source, mounted->mount_point,
+          req->read_only ? " read-only" : "");
+  info = mount_added (self, req, mounted->mount_point, call->prep->info);
+  vcm_dbus_mount_complete_mount_rootfs_fd (self->skeleton, call->invocation, NULL, mounted->mount_point,
+                                           info);
+}
+
+static void
+run_bind_mount_fd (VcmService *self, Call *call, GVariant *params)
+{
+  const VcmMountRequest *req = call->prep->req;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mount_point = vcm_rootfs_manager_bind (self->rootfs, req, &error);
+  GVariant *info;
+
+  if (mount_point == NULL)
+    {
+      return_error (call->invocation, call->caller, error);
+      return;
+    }
+  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
+          "Bind-mounted %s (from a file descriptor) at %s%s", req->source, mount_point,
+          req->read_only ? " read-only" : "");
+  info = mount_added (self, req, mount_point, call->prep->info);
+  vcm_dbus_mount_complete_bind_mount_fd (self->skeleton, call->invocation, NULL, mount_point, info);
+}
+
+static void
+run_open_mount (VcmService *self, Call *call, GVariant *params)
+{
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr (GError) error = NULL;
+  int index = g_unix_fd_list_append (fds, call->prep->mount_fd, &error);
+
+  if (index < 0)
+    {
+      g_prefix_error (&error, "cannot pass the mount back: ");
+      error->domain = VCM_ERROR;
+      error->code = VCM_ERROR_FAILED;
+      return_error (call->invocation, call->caller, error);
+      return;
+    }
+  {
+    const char *source = "?";
+
+    g_variant_dict_lookup (call->prep->info, "source", "&s", &source);
+    log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Handed over a detached mount of %s",
+            source);
+  }
+  vcm_dbus_mount_complete_open_mount (self->skeleton, call->invocation, fds,
+                                      g_variant_new_handle (index),
+                                      g_variant_dict_end (call->prep->info));
+}
+
+static void
+run_list_mounts (VcmService *self, Call *call, GVariant *params)
+{
+  g_autoptr (GVariant) filter = g_variant_get_child_value (params, 0);
+  const char *want_sandbox = NULL, *want_kind = NULL;
+  const char *shared_dir = vcm_rootfs_manager_get_shared_dir (self->rootfs);
+  int shared_fd = vcm_mounter_get_shared_fd (vcm_rootfs_manager_get_mounter (self->rootfs));
+  g_autoptr (VcmMountTable) table = vcm_rootfs_manager_get_table (self->rootfs, TRUE);
+  g_autoptr (GPtrArray) beneath = NULL;
+  g_autoptr (GPtrArray) unknown = g_ptr_array_new (); /* of VcmMountEntry */
+  g_autoptr (GPtrArray) rels = g_ptr_array_new ();
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GPtrArray) recovered = NULL;
+  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  guint64 generation = vcm_rootfs_manager_get_generation (self->rootfs);
+  GVariantBuilder builder;
+
+  g_variant_lookup (filter, "sandbox-id", "&s", &want_sandbox);
+  g_variant_lookup (filter, "kind", "&s", &want_kind);
+  beneath = table != NULL ? vcm_mount_table_get_beneath (table, shared_dir) : g_ptr_array_new ();
+  for (guint i = 0; i < beneath->len; i++)
+    {
+      const VcmMountEntry *e = beneath->pdata[i];
+      Known *known = g_hash_table_lookup (self->identities, e->target);
+
+      if (known != NULL && known->old_id == e->id)
+        g_ptr_array_add (found, g_variant_ref (known->info));
+      else if (relpath_of (self, e->target) != NULL && *relpath_of (self, e->target) != '\0')
+        {
+          g_ptr_array_add (unknown, (gpointer) e);
+          g_ptr_array_add (rels, (gpointer) relpath_of (self, e->target));
+          g_array_append_val (ids, e->id);
+        }
+    }
+  /* after a restart: from the records the service left on the mount points */
+  recovered = vcm_identity_recover (shared_fd, (const char *const *) rels->pdata,
+                                    (const guint64 *) ids->data, rels->len);
+  for (guint i = 0; i < unknown->len; i++)
+    {
+      const VcmMountEntry *e = unknown->pdata[i];
+      GVariant *info = recovered->pdata[i];
+      Known *known;
+
+      if (info == NULL)
+        {
+          /* not recorded: a rootfs mount point's mount is listed from the kernel's facts */
+          g_auto (GStrv) parts = g_strsplit (relpath_of (self, e->target), "/", -1);
+          g_autoptr (GVariantDict) dict = NULL;
+
+          if (g_strv_length (parts) != 3 || !g_str_equal (parts[2], VCM_ROOTFS_DIR) ||
+              !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
+              !vcm_validate_id ("container_id", parts[1], NULL))
+            continue;
+          dict = g_variant_dict_new (NULL);
+          g_variant_dict_insert (dict, "kind", "s", "rootfs");
+          g_variant_dict_insert (dict, "mount-point", "s", e->target);
+          g_variant_dict_insert (dict, "sandbox-id", "s", parts[0]);
+          g_variant_dict_insert (dict, "container-id", "s", parts[1]);
+          g_variant_dict_insert (dict, "mount-id", "t", e->id);
+          g_variant_dict_insert (dict, "mount-id-unique", "b", FALSE);
+          g_ptr_array_add (found, g_variant_ref_sink (g_variant_dict_end (dict)));
+          continue;
+        }
+      known = g_new0 (Known, 1);
+      known->old_id = e->id;
+      known->info = g_variant_ref (info);
+      g_hash_table_replace (self->identities, g_strdup (e->target), known);
+      g_ptr_array_add (found, g_variant_ref (info));
+    }
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < found->len; i++)
+    {
+      GVariant *info = found->pdata[i];
+      const char *kind = NULL, *sandbox = NULL, *mount_point = NULL;
+      const VcmMountEntry *e;
+      GVariantDict dict;
+
+      g_variant_lookup (info, "kind", "&s", &kind);
+      g_variant_lookup (info, "sandbox-id", "&s", &sandbox);
+      g_variant_lookup (info, "mount-point", "&s", &mount_point);
+      if ((want_kind != NULL && *want_kind != '\0' && g_strcmp0 (kind, want_kind) != 0) ||
+          (want_sandbox != NULL && *want_sandbox != '\0' && g_strcmp0 (sandbox, want_sandbox) != 0))
+        continue;
+      g_variant_dict_init (&dict, info);
+      e =
+        table != NULL && mount_point != NULL ? vcm_mount_table_lookup_target (table, mount_point) : NULL;
+      if (e != NULL)
+        g_variant_dict_insert_value (&dict, "options", options_with_kernel_facts (info, e));
+      g_variant_builder_add_value (&builder, g_variant_dict_end (&dict));
+    }
+  vcm_dbus_mount_complete_list_mounts (self->skeleton, call->invocation, generation,
+                                       g_variant_builder_end (&builder));
+}
+
 /* ---- life cycle -------------------------------------------------------------- */
 
 static void
@@ -1198,6 +1747,7 @@ vcm_service_finalize (GObject *object)
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->calls_by_sender, g_hash_table_unref);
   g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
+  g_clear_pointer (&self->identities, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (vcm_service_parent_class)->finalize (object);
 }
@@ -1219,6 +1769,8 @@ vcm_service_init (VcmService *self)
   self->calls_by_sender =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
   self->preparing_by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->identities =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
 }
 
 VcmService *

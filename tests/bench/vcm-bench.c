@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 #include <polkit/polkit.h>
 
@@ -76,7 +77,8 @@ static GOptionEntry entries[] = {
   { "max-mounts", 0, 0, G_OPTION_ARG_INT, &opt_max_mounts, "Largest mount count (default 10000)", "N" },
   { "quick", 0, 0, G_OPTION_ARG_NONE, &opt_quick, "Fewer iterations, at most 1000 mounts", NULL },
   { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only,
-    "Run only these cases, e.g. raw,ping,root,user,concurrent,queries,cpu,many (no summary)", "LIST" },
+    "Run only these cases, e.g. raw,ping,root,fd,user,concurrent,queries,cpu,many (no summary)",
+    "LIST" },
   { "worker", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_worker, NULL, NULL },
   { "worker-uid", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_worker_uid, NULL, NULL },
   { "worker-sandbox", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_worker_sandbox, NULL, NULL },
@@ -610,6 +612,39 @@ pair (
   return vcm_dbus_mount_call_unmount_rootfs_sync (proxy, sandbox, container, &detached, NULL, error);
 }
 
+/* One MountRootfsFd (of a directory fd of opt_rootfs, opened here) +
+ * UnmountRootfs; the time of the mount alone (the open included) in
+ * @out_mount_ns. */
+static gboolean
+pair_fd (
+  VcmDBusMount *proxy, const char *sandbox, const char *container, double *out_mount_ns, GError **error)
+{
+  g_autofree char *mp = NULL;
+  g_autoptr (GVariant) info = NULL;
+  g_auto (GStrv) detached = NULL;
+  g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
+  gint64 t0 = vcm_bench_now_ns ();
+  int fd = open (opt_rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int index;
+
+  if (fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "open %s: %s", opt_rootfs,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  index = g_unix_fd_list_append (fds, fd, error);
+  close (fd);
+  if (index < 0 ||
+      !vcm_dbus_mount_call_mount_rootfs_fd_sync (proxy, sandbox, container, g_variant_new_handle (index),
+                                                 g_variant_new ("a{sv}", NULL), fds, &mp, &info, NULL,
+                                                 NULL, error))
+    return FALSE;
+  if (out_mount_ns)
+    *out_mount_ns = (double) (vcm_bench_now_ns () - t0);
+  return vcm_dbus_mount_call_unmount_rootfs_sync (proxy, sandbox, container, &detached, NULL, error);
+}
+
 /* ---- the worker (a child process: one client) ------------------------------ */
 
 static void
@@ -918,6 +953,43 @@ bench_pairs_root (Bench *b)
   record (b, "pair_root", "(3) MountRootfs+UnmountRootfs, root, sequential", pairs);
   record (b, "mount_root", "    of which MountRootfs", mounts);
   record (b, "unmount_root", "    of which UnmountRootfs", unmounts);
+}
+
+/* Case 11: the fd-based pair against the path-based one, root, alternating
+ * in one run (so both see the same machine). */
+static void
+bench_fd_pairs (Bench *b)
+{
+  g_autoptr (GArray) by_path = vcm_bench_samples_new ();
+  g_autoptr (GArray) by_fd = vcm_bench_samples_new ();
+  g_autoptr (GArray) mount_path = vcm_bench_samples_new ();
+  g_autoptr (GArray) mount_fd = vcm_bench_samples_new ();
+  Iter it = b->plan.pair_root;
+  g_autofree char *ratio = NULL;
+
+  for (guint i = 0; i < it.warm + it.n; i++)
+    for (int fd = 0; fd < 2; fd++)
+      {
+        g_autoptr (GError) error = NULL;
+        double m = 0;
+        gint64 t0 = vcm_bench_now_ns ();
+
+        if (!(fd ? pair_fd (b->proxy, "bench-fd", "c", &m, &error)
+                 : pair (b->proxy, "bench-fd", "c", &m, &error)))
+          die (fd ? "MountRootfsFd/UnmountRootfs as root" : "MountRootfs/UnmountRootfs as root", error);
+        if (i >= it.warm)
+          {
+            vcm_bench_samples_add (fd ? by_fd : by_path, (double) (vcm_bench_now_ns () - t0));
+            vcm_bench_samples_add (fd ? mount_fd : mount_path, m);
+          }
+      }
+  record (b, "pair_path", "(11) MountRootfs+UnmountRootfs, root, alternating with the fd pair", by_path);
+  record (b, "pair_fd", "(11) MountRootfsFd+UnmountRootfs, root (the fd opened by the client)", by_fd);
+  record (b, "mount_path", "    of which MountRootfs", mount_path);
+  record (b, "mount_fd", "    of which MountRootfsFd (open included)", mount_fd);
+  ratio = g_strdup_printf ("%.2f (target: at most 1.10)",
+                           median_of (b, "pair_fd") / median_of (b, "pair_path"));
+  record_text (b, "(11) fd pair / path pair, medians", NULL, ratio);
 }
 
 /* An in-process CheckAuthorization round trip by root for the unprivileged
@@ -1948,6 +2020,11 @@ main (int argc, char **argv)
     bench_ping (b);
   if (want ("root"))
     bench_pairs_root (b);
+  if (want ("fd"))
+    {
+      g_printerr ("vcm-bench: the fd-based pair against the path-based pair (case 11)\n");
+      bench_fd_pairs (b);
+    }
   if (want ("user"))
     {
       g_printerr ("vcm-bench: unprivileged caller (case 4)\n");

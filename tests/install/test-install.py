@@ -236,7 +236,8 @@ def check_unit(tap, args, destdir):
 
     caps = set(svc.get('CapabilityBoundingSet', '').split())
     want_caps = {'CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH',
-                 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SETFCAP'}
+                 'CAP_FOWNER', 'CAP_SETUID', 'CAP_SETGID', 'CAP_SETFCAP', 'CAP_SYS_PTRACE',
+                 'CAP_SYS_CHROOT'}
     tap.ok(caps == want_caps, 'unit bounds capabilities to what mounting and queries need',
            'CapabilityBoundingSet=%s' % ' '.join(sorted(caps)))
 

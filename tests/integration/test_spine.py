@@ -173,7 +173,7 @@ class TestBusSurface(SpineCase):
             expected[p.get('name')] = ['property', p.get('type')]
         for s in iface.findall('signal'):
             expected[s.get('name')] = ['signal', ''.join(a.get('type') for a in s.findall('arg')) or '-']
-        self.assertEqual(len(expected), 12 + 4 + 3)
+        self.assertEqual(len(expected), 16 + 4 + 5)
         for name, want in expected.items():
             with self.subTest(member=name):
                 self.assertIn(name, rows, f'busctl introspect lacks {name}:\n{out}')

@@ -938,8 +938,10 @@ class World:
     # signals -----------------------------------------------------------------
 
     def subscribe(self, member=None):
-        """Starts collecting org.vc.Mount signals (all, or only @member) on a new
-        connection; returns a SignalCollector."""
+        """Starts collecting org.vc.Mount signals (the rootfs signals, or only
+        @member: MountAdded and MountRemoved, which every mount the service
+        makes also emits, only when named) on a new connection; returns a
+        SignalCollector."""
         return SignalCollector(self, member)
 
     # mounts ------------------------------------------------------------------
@@ -1073,12 +1075,17 @@ def _stop(proc, sig, timeout=STOP_TIMEOUT):
     return proc.returncode
 
 
+# The signals that carry a mount's identity, beside the rootfs signals.
+IDENTITY_SIGNALS = ('MountAdded', 'MountRemoved')
+
+
 class SignalCollector:
     """Collects org.vc.Mount signals on its own connection. wait_for() runs that
     connection's main context until a matching signal arrives."""
 
     def __init__(self, world, member=None):
         self.world = world
+        self.member = member
         self.signals = []          # (member, unpacked args tuple)
         self._ctx = GLib.MainContext.new()
         self._ctx.push_thread_default()
@@ -1093,6 +1100,8 @@ class SignalCollector:
                             'GetId', None, None, Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, None)
 
     def _on_signal(self, conn, sender, path, iface, member, params):
+        if self.member is None and member in IDENTITY_SIGNALS:
+            return
         self.signals.append((member, params.unpack()))
 
     def pump(self, seconds=0.0):

@@ -1,0 +1,310 @@
+/* vcm-fdsource: a source passed as an fd: its kind and identity, the
+ * caller's access to it, and the clone of its mount (in the caller's mount
+ * namespace through a helper process where it must be). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vcm-callerproc.h"
+#include "vcm-error.h"
+#include "vcm-fd.h"
+#include "vcm-fdpath.h"
+#include "vcm-fdsource.h"
+#include "vcm-privileges.h"
+#include "vcm-sys.h"
+#include "vcm-validate.h"
+
+#ifndef __NR_faccessat2
+#define __NR_faccessat2 439
+#endif
+
+void
+vcm_fd_source_clear (VcmFdSource *source)
+{
+  g_clear_pointer (&source->path, g_free);
+}
+
+static const char *
+kind_of (mode_t mode)
+{
+  switch (mode & S_IFMT)
+    {
+    case S_IFDIR:
+      return "a directory";
+    case S_IFREG:
+      return "a regular file";
+    case S_IFSOCK:
+      return "a socket";
+    case S_IFCHR:
+      return "a character device";
+    case S_IFBLK:
+      return "a block device";
+    case S_IFIFO:
+      return "a FIFO";
+    case S_IFLNK:
+      return "a symbolic link";
+    case 0:
+      return "an anonymous inode (a pidfd, eventfd, epoll or the like)";
+    default:
+      return "of an unknown kind";
+    }
+}
+
+gboolean
+vcm_fd_source_inspect (
+  int fd, const char *arg_name, gboolean allow_file, gboolean root, VcmFdSource *out, GError **error)
+{
+  g_autofree char *proc = NULL;
+  g_autofree char *path = NULL;
+  struct stat st;
+  int flags;
+
+  *out = (VcmFdSource){ 0 };
+  flags = fcntl (fd, F_GETFL);
+  if (flags < 0 || fstat (fd, &st) < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: not a usable file descriptor: %s",
+                   arg_name, g_strerror (errno));
+      return FALSE;
+    }
+  if ((flags & O_PATH) && !root)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: an O_PATH file descriptor proves nothing; open the %s for reading", arg_name,
+                   S_ISDIR (st.st_mode) ? "directory" : "file");
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode) && !(allow_file && S_ISREG (st.st_mode)))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: the file descriptor is %s, not %s",
+                   arg_name, kind_of (st.st_mode),
+                   allow_file ? "a directory or a regular file" : "a directory");
+      return FALSE;
+    }
+  proc = vcm_fdpath_proc_path (fd);
+  path = g_file_read_link (proc, NULL);
+  /* a memfd, a deleted file or an object of no mount the kernel can name */
+  if (path == NULL || path[0] != '/' || st.st_nlink == 0 || g_str_has_prefix (path, "/memfd:"))
+    {
+      g_autofree char *quoted = vcm_validate_quote (path != NULL ? path : "");
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: the file descriptor is not of a file or directory that has a path "
+                   "(a memfd, a deleted file or the like: '%s')",
+                   arg_name, quoted);
+      return FALSE;
+    }
+  out->path = g_steal_pointer (&path);
+  out->major = major (st.st_dev);
+  out->minor = minor (st.st_dev);
+  out->inode = st.st_ino;
+  out->owner = st.st_uid;
+  out->is_dir = S_ISDIR (st.st_mode);
+  return TRUE;
+}
+
+gboolean
+vcm_fd_source_check_access (
+  int fd, const VcmFdSource *source, const VcmCredentials *creds, const char *arg_name, GError **error)
+{
+  VcmSavedCreds saved;
+  int rc = -1;
+  int errsv;
+
+  if (vcm_credentials_is_root (creds) || source->owner == creds->uid)
+    return TRUE;
+  if (vcm_credentials_enter (creds, &saved))
+    rc = (int) syscall (__NR_faccessat2, fd, "", source->is_dir ? R_OK | X_OK : R_OK,
+                        AT_EMPTY_PATH | AT_EACCESS);
+  errsv = errno;
+  vcm_credentials_leave (&saved);
+  if (rc < 0)
+    {
+      g_autofree char *quoted = vcm_validate_quote (source->path);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
+                   "%s: the caller cannot read '%s' with its own credentials (%s); holding a file "
+                   "descriptor someone else opened is not enough",
+                   arg_name, quoted, g_strerror (errsv));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- the clone ------------------------------------------------------------ */
+
+static gboolean
+send_fd (int sock, int fd, int errsv)
+{
+  char buf[CMSG_SPACE (sizeof (int))] = { 0 };
+  struct iovec iov = { .iov_base = &errsv, .iov_len = sizeof errsv };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+  if (fd >= 0)
+    {
+      struct cmsghdr *cmsg;
+
+      msg.msg_control = buf;
+      msg.msg_controllen = sizeof buf;
+      cmsg = CMSG_FIRSTHDR (&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
+    }
+  return sendmsg (sock, &msg, MSG_NOSIGNAL) == (ssize_t) sizeof errsv;
+}
+
+/* The fd and the helper's errno (0 with an fd). -1 with errno on a broken
+ * exchange. */
+static int
+receive_fd (int sock, int *out_errsv)
+{
+  char buf[CMSG_SPACE (sizeof (int))] = { 0 };
+  int errsv = 0;
+  struct iovec iov = { .iov_base = &errsv, .iov_len = sizeof errsv };
+  struct msghdr msg = {
+    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf
+  };
+  struct cmsghdr *cmsg;
+  ssize_t n;
+  int fd = -1;
+
+  do
+    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+  while (n < 0 && errno == EINTR);
+  if (n != (ssize_t) sizeof errsv)
+    {
+      if (n >= 0)
+        errno = EPROTO;
+      return -1;
+    }
+  for (cmsg = CMSG_FIRSTHDR (&msg); cmsg != NULL; cmsg = CMSG_NXTHDR (&msg, cmsg))
+    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
+        cmsg->cmsg_len == CMSG_LEN (sizeof (int)))
+      memcpy (&fd, CMSG_DATA (cmsg), sizeof (int));
+  *out_errsv = errsv;
+  if (fd < 0 && errsv == 0)
+    {
+      errno = EPROTO;
+      return -1;
+    }
+  return fd;
+}
+
+/* In a helper process: joins the mount namespace of @pidfd's process and
+ * clones @fd's mount there; the clone (or the errno) goes back over @sock.
+ * Only async-signal-safe calls: the service has threads. */
+static int
+clone_in_namespace (int pidfd, int fd, unsigned int flags, int *out_errsv)
+{
+  int sv[2];
+  pid_t child;
+  int status = 0;
+  int tree;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return -1;
+  child = fork ();
+  if (child < 0)
+    {
+      int errsv = errno;
+      close (sv[0]);
+      close (sv[1]);
+      errno = errsv;
+      return -1;
+    }
+  if (child == 0)
+    {
+      int t = -1;
+      int e = 0;
+
+      close (sv[0]);
+      vcm_privileges_raise_dormant (); /* this process only, and it exits */
+      if (setns (pidfd, CLONE_NEWNS) < 0)
+        e = errno;
+      else if ((t = open_tree (fd, "", flags)) < 0)
+        e = errno;
+      _exit (send_fd (sv[1], t, e) ? 0 : 1);
+    }
+  close (sv[1]);
+  tree = receive_fd (sv[0], out_errsv);
+  {
+    int errsv = errno;
+    close (sv[0]);
+    while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+      ;
+    errno = errsv;
+  }
+  return tree;
+}
+
+int
+vcm_fd_source_clone (
+  int fd, gboolean recursive, pid_t pid, uid_t uid, const char *arg_name, GError **error)
+{
+  unsigned int flags =
+    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  vcm_autofd int pidfd = -1;
+  int tree;
+  int errsv = 0;
+
+  tree = open_tree (fd, "", flags);
+  if (tree >= 0)
+    return tree;
+  if (errno != EINVAL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot clone the mount: %s", arg_name,
+                   g_strerror (errno));
+      return -1;
+    }
+  /* the fd's mount is not in the service's mount namespace: the caller's? */
+  pidfd = vcm_caller_pidfd_open (pid, uid, error);
+  if (pidfd < 0)
+    return -1;
+  tree = clone_in_namespace (pidfd, fd, flags, &errsv);
+  if (tree < 0)
+    {
+      if (errsv == 0)
+        errsv = errno;
+      g_set_error (error, VCM_ERROR, errsv == EINVAL ? VCM_ERROR_INVALID_ARGUMENT : VCM_ERROR_FAILED,
+                   "%s: cannot clone the mount%s: %s", arg_name,
+                   errsv == EINVAL ? " (it is in neither the service's nor the caller's mount namespace)"
+                                   : " in the caller's mount namespace",
+                   g_strerror (errsv));
+      return -1;
+    }
+  return tree;
+}
+
+gboolean
+vcm_fd_source_configure (int tree_fd,
+                         const VcmMountOptions *options,
+                         const char *arg_name,
+                         GError **error)
+{
+  struct mount_attr attr = { 0 };
+
+  if (options->read_only)
+    attr.attr_set |= MOUNT_ATTR_RDONLY;
+  if (options->nosuid)
+    attr.attr_set |= MOUNT_ATTR_NOSUID;
+  if (options->nodev)
+    attr.attr_set |= MOUNT_ATTR_NODEV;
+  if (options->noexec)
+    attr.attr_set |= MOUNT_ATTR_NOEXEC;
+  attr.propagation = vcm_mount_options_propagation_flag (options);
+  if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot set the mount's options: %s",
+                   arg_name, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}

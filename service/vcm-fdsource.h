@@ -1,0 +1,61 @@
+/* vcm-fdsource: a mount source a caller passed as a file descriptor. What
+ * kind of fd it is (a real open of a directory, or of a regular file where
+ * allowed: never O_PATH for a caller that is not root, never a socket,
+ * device, FIFO, memfd, pidfd or other anonymous inode), what identifies it
+ * (the path the kernel gives it, device, inode, owner), whether the caller
+ * could read it with its own credentials, and the clone of its mount: made
+ * here with open_tree(2) where the fd's mount is in the service's mount
+ * namespace, else by a short-lived helper process that joins the caller's
+ * mount namespace (through its pidfd) and hands the detached clone back
+ * over a socketpair. Never walks a path of the caller's. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "vcm-creds.h"
+#include "vcm-mountopts.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *path; /* as the kernel names the object (readlink of /proc/self/fd/N) */
+  guint major, minor;
+  guint64 inode;
+  uid_t owner;
+  gboolean is_dir;
+} VcmFdSource;
+
+void vcm_fd_source_clear (VcmFdSource *source);
+
+/* Checks @fd (@arg_name in errors) and fills @out. A directory always
+ * passes the kind check; a regular file only with @allow_file; O_PATH only
+ * for @root. Anything else is VCM_ERROR_INVALID_ARGUMENT naming @arg_name and
+ * what the fd is. */
+gboolean vcm_fd_source_inspect (
+  int fd, const char *arg_name, gboolean allow_file, gboolean root, VcmFdSource *out, GError **error);
+
+/* Whether @creds (a caller that is not root) could read @fd's object itself
+ * (and search it, a directory): holding an fd someone else opened is not
+ * enough, unless the caller owns the object. VCM_ERROR_NOT_AUTHORIZED
+ * otherwise. */
+gboolean vcm_fd_source_check_access (
+  int fd, const VcmFdSource *source, const VcmCredentials *creds, const char *arg_name, GError **error);
+
+/* A detached clone (OPEN_TREE_CLONE; with @recursive its submounts too) of
+ * the mount at @fd. Where @fd's mount lies in another mount namespace, the
+ * clone is made in the namespace of the caller's process (@pid of @uid, as
+ * the bus reported them). Returns the mount fd or -1 with @error. */
+int vcm_fd_source_clone (
+  int fd, gboolean recursive, pid_t pid, uid_t uid, const char *arg_name, GError **error);
+
+/* Applies @options (read-only, nosuid, nodev, noexec, propagation; to every
+ * mount of the clone) to the detached @tree_fd, before anyone can see it.
+ * A flag left off keeps what the source's mount had. The idmap option is
+ * not applied here: see vcm_fd_source_configure's caller. */
+gboolean vcm_fd_source_configure (int tree_fd,
+                                  const VcmMountOptions *options,
+                                  const char *arg_name,
+                                  GError **error);
+
+G_END_DECLS

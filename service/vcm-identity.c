@@ -1,0 +1,172 @@
+/* vcm-identity: a mount's identity as mount_info, and its record in a
+ * trusted.* extended attribute of the mount point the service made. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include "vcm-fd.h"
+#include "vcm-identity.h"
+#include "vcm-sys.h"
+
+/* The record: a version, the mount's 32-bit ID, the info. */
+#define RECORD_TYPE    "(qta{sv})"
+#define RECORD_VERSION 1
+/* far above any info the service writes: a bigger value is not its own */
+#define RECORD_MAX     16384
+
+GVariantDict *
+vcm_identity_new (const char *kind,
+                  const char *mount_point,
+                  const char *sandbox_id,
+                  const char *container_id,
+                  uid_t caller_uid,
+                  const char *source,
+                  GVariant *options)
+{
+  GVariantDict *info = g_variant_dict_new (NULL);
+
+  g_variant_dict_insert (info, "kind", "s", kind);
+  if (mount_point != NULL)
+    g_variant_dict_insert (info, "mount-point", "s", mount_point);
+  g_variant_dict_insert (info, "sandbox-id", "s", sandbox_id != NULL ? sandbox_id : "");
+  g_variant_dict_insert (info, "container-id", "s", container_id != NULL ? container_id : "");
+  g_variant_dict_insert (info, "caller-uid", "u", (guint32) caller_uid);
+  if (source != NULL)
+    g_variant_dict_insert (info, "source", "s", source);
+  if (options != NULL)
+    g_variant_dict_insert_value (info, "options", options);
+  return info;
+}
+
+void
+vcm_identity_add_source_ids (GVariantDict *info, guint major, guint minor, guint64 inode, uid_t owner)
+{
+  g_variant_dict_insert (info, "source-major", "u", major);
+  g_variant_dict_insert (info, "source-minor", "u", minor);
+  g_variant_dict_insert (info, "source-inode", "t", inode);
+  g_variant_dict_insert (info, "source-owner", "u", (guint32) owner);
+}
+
+void
+vcm_identity_add_source_fd (GVariantDict *info, int fd)
+{
+  struct stat st;
+
+  if (fd >= 0 && fstat (fd, &st) == 0)
+    vcm_identity_add_source_ids (info, major (st.st_dev), minor (st.st_dev), st.st_ino, st.st_uid);
+}
+
+void
+vcm_identity_add_mount_fd (GVariantDict *info, int mnt_fd)
+{
+  guint64 id = 0;
+  gboolean unique = vcm_sys_unique_mount_id (mnt_fd, &id) == 0;
+
+  if (!unique && vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0)
+    return;
+  g_variant_dict_insert (info, "mount-id", "t", id);
+  g_variant_dict_insert (info, "mount-id-unique", "b", unique);
+}
+
+/* A clone of the shared dir's mount without its submounts: paths in it lead
+ * to what the service's mounts cover. */
+static int
+clone_shared (int shared_fd)
+{
+  return open_tree (shared_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+}
+
+static int
+open_covered (int clone_fd, const char *relpath)
+{
+  return vcm_sys_openat2 (
+    clone_fd, relpath, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0,
+    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV);
+}
+
+gboolean
+vcm_identity_record (int shared_fd, const char *relpath, guint64 old_id, GVariant *info)
+{
+  vcm_autofd int clone_fd = clone_shared (shared_fd);
+  vcm_autofd int fd = -1;
+  g_autoptr (GVariant) record = NULL;
+
+  if (clone_fd < 0 || (fd = open_covered (clone_fd, relpath)) < 0)
+    {
+      g_debug ("Not recording the identity of the mount at %s: %s", relpath, g_strerror (errno));
+      return FALSE;
+    }
+  record = g_variant_ref_sink (g_variant_new ("(qt@a{sv})", (guint16) RECORD_VERSION, old_id, info));
+  if (fsetxattr (fd, VCM_IDENTITY_XATTR, g_variant_get_data (record), g_variant_get_size (record), 0) <
+      0)
+    {
+      g_debug ("Cannot record the identity of the mount at %s: %s", relpath, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static GVariant *
+read_record (int clone_fd, const char *relpath, guint64 old_id)
+{
+  vcm_autofd int fd = open_covered (clone_fd, relpath);
+  g_autofree char *buf = NULL;
+  g_autoptr (GVariant) record = NULL;
+  g_autoptr (GVariant) info = NULL;
+  GVariantDict dict;
+  guint16 version;
+  guint64 recorded_id;
+  ssize_t n;
+
+  if (fd < 0)
+    return NULL;
+  buf = g_malloc (RECORD_MAX);
+  n = fgetxattr (fd, VCM_IDENTITY_XATTR, buf, RECORD_MAX);
+  if (n <= 0)
+    return NULL;
+  record = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (RECORD_TYPE),
+                                                        g_steal_pointer (&buf), n, FALSE, g_free, NULL));
+  if (!g_variant_is_normal_form (record))
+    return NULL;
+  g_variant_get (record, "(qt@a{sv})", &version, &recorded_id, &info);
+  if (version != RECORD_VERSION || recorded_id != old_id)
+    return NULL; /* an earlier mount's */
+  g_variant_dict_init (&dict, info);
+  g_variant_dict_insert (&dict, "recovered", "b", TRUE);
+  return g_variant_ref_sink (g_variant_dict_end (&dict));
+}
+
+static void
+variant_unref0 (gpointer variant)
+{
+  if (variant != NULL)
+    g_variant_unref (variant);
+}
+
+GPtrArray *
+vcm_identity_recover (int shared_fd,
+                      const char *const *relpaths,
+                      const guint64 *old_ids,
+                      guint n_relpaths)
+{
+  GPtrArray *out = g_ptr_array_new_full (n_relpaths, variant_unref0);
+  vcm_autofd int clone_fd = n_relpaths > 0 ? clone_shared (shared_fd) : -1;
+
+  for (guint i = 0; i < n_relpaths; i++)
+    g_ptr_array_add (out, clone_fd >= 0 ? read_record (clone_fd, relpaths[i], old_ids[i]) : NULL);
+  return out;
+}
+
+void
+vcm_identity_forget (int shared_fd, const char *relpath)
+{
+  vcm_autofd int clone_fd = clone_shared (shared_fd);
+  vcm_autofd int fd = clone_fd >= 0 ? open_covered (clone_fd, relpath) : -1;
+
+  if (fd >= 0 && fremovexattr (fd, VCM_IDENTITY_XATTR) < 0 && errno != ENODATA)
+    g_debug ("Cannot remove the identity record of %s: %s", relpath, g_strerror (errno));
+}

@@ -1,0 +1,59 @@
+/* vcm-identity: what identifies a mount the service made, as the mount_info
+ * a{sv} of the interface (mount point, kind, sandbox and container, the
+ * kernel's mount ID and whether it is the 64-bit unique one, the source as
+ * the service saw it and its device, inode and owner, the options, the
+ * caller's uid), and the record of it that survives a restart of the
+ * service: a trusted.* extended attribute of the mount point directory (or
+ * file) the service made on the shared dir's own filesystem, read through a
+ * non-recursive clone of the shared dir's mount (which shows what the mount
+ * covers). Only root can write trusted.* attributes; the record holds the
+ * mount's IDs, so a record of an earlier mount at the same path is never
+ * taken for the one there now. A mount point below another mount (a bind
+ * inside a rootfs, say) is not recorded: the service never writes into a
+ * tree it did not make. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+#define VCM_IDENTITY_XATTR "trusted.vc-mount.identity"
+
+/* Starts a mount_info: kind, where (@mount_point NULL for a detached
+ * mount), who asked (@caller_uid), the source's path (may be NULL) and
+ * the options (a{sv}, floating or not; NULL for none). */
+GVariantDict *vcm_identity_new (const char *kind,
+                                const char *mount_point,
+                                const char *sandbox_id,
+                                const char *container_id,
+                                uid_t caller_uid,
+                                const char *source,
+                                GVariant *options);
+
+/* Adds the source's device, inode and owner from @fd (fstat). */
+void vcm_identity_add_source_fd (GVariantDict *info, int fd);
+void
+vcm_identity_add_source_ids (GVariantDict *info, guint major, guint minor, guint64 inode, uid_t owner);
+
+/* Adds the mount ID of the mount at @mnt_fd: the unique one where the
+ * kernel has it, else the 32-bit one (mount-id-unique says which). */
+void vcm_identity_add_mount_fd (GVariantDict *info, int mnt_fd);
+
+/* Writes @info as the record of the mount at @relpath beneath @shared_fd,
+ * whose 32-bit mountinfo ID is @old_id. Best effort: FALSE (said in the
+ * log at debug level) where it cannot be recorded. */
+gboolean vcm_identity_record (int shared_fd, const char *relpath, guint64 old_id, GVariant *info);
+
+/* Reads the records of @n_relpaths mount points beneath @shared_fd (one
+ * clone of the shared dir's mount for all): for each, the recorded info
+ * (with recovered = true) when its recorded ID is @old_ids[i], else NULL. */
+GPtrArray *vcm_identity_recover (int shared_fd,
+                                 const char *const *relpaths,
+                                 const guint64 *old_ids,
+                                 guint n_relpaths);
+
+/* Removes the record at @relpath (best effort), once its mount is gone. */
+void vcm_identity_forget (int shared_fd, const char *relpath);
+
+G_END_DECLS
