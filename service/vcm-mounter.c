@@ -8,6 +8,7 @@
  * an fd pinning the very mount that was checked. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-mount-policy.h"
 #include "vcm-mounter.h"
 #include "vcm-sys.h"
 #include "vcm-validate.h"
@@ -255,30 +257,111 @@ kept_mount_flags (int mnt_fd, unsigned long *out_flags)
   return TRUE;
 }
 
+/* The per-mount flags a request adds to what a mount keeps (MS_*). */
+static unsigned long
+request_ms_flags (const VcmMountRequest *req)
+{
+  return (req->read_only ? MS_RDONLY : 0) | (req->nosuid ? MS_NOSUID : 0) | (req->nodev ? MS_NODEV : 0) |
+    (req->noexec ? MS_NOEXEC : 0);
+}
+
+static GArray *listmount_subtree (guint64 root);
+
+/* The mount points of the mounts below the staged mount @mnt_fd (with mount
+ * ID @id), from listmount(2) or else the mount table; NULL when neither can
+ * say. */
+static GStrv
+staged_submount_points (VcmMounter *self, int mnt_fd, guint64 id)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GArray) ids = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (GPtrArray) below = NULL;
+  guint64 unique = 0;
+
+  if (vcm_sys_unique_mount_id (mnt_fd, &unique) == 0 && (ids = listmount_subtree (unique)) != NULL)
+    {
+      for (guint i = 1; i < ids->len; i++)
+        {
+          int errsv = 0;
+          g_autofree char *point = vcm_sys_statmount_point (g_array_index (ids, guint64, i), &errsv);
+
+          if (point == NULL)
+            return NULL;
+          g_strv_builder_add (builder, point);
+        }
+      return g_strv_builder_end (builder);
+    }
+  if (vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table) == NULL)
+    return NULL;
+  below = vcm_mount_table_get_descendants (table, id);
+  for (guint i = 0; i < below->len; i++)
+    g_strv_builder_add (builder, ((const VcmMountEntry *) below->pdata[i])->target);
+  return g_strv_builder_end (builder);
+}
+
+/* MS_REMOUNT|MS_BIND sets a mount's flags all at once and for that mount
+ * only: each mount of the staged tree gets what it keeps and what the
+ * request adds. */
+static gboolean
+legacy_set_flags (
+  VcmMounter *self, int mnt_fd, const char *stage, guint64 id, const VcmMountRequest *req)
+{
+  unsigned long add = request_ms_flags (req);
+  unsigned long kept = 0;
+  g_auto (GStrv) below = NULL;
+
+  if (add == 0)
+    return TRUE;
+  if (!kept_mount_flags (mnt_fd, &kept) ||
+      mount (NULL, stage, NO_FSTYPE, MS_REMOUNT | MS_BIND | kept | add, NULL) < 0)
+    return FALSE;
+  if (!req->recursive)
+    return TRUE;
+  below = staged_submount_points (self, mnt_fd, id);
+  if (below == NULL)
+    {
+      errno = ENOSYS;
+      return FALSE;
+    }
+  for (guint i = 0; below[i] != NULL; i++)
+    {
+      vcm_autofd int fd = open (below[i], O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      g_autofree char *proc = NULL;
+
+      if (fd < 0 || !kept_mount_flags (fd, &kept))
+        return FALSE;
+      proc = vcm_fdpath_proc_path (fd);
+      if (mount (NULL, proc, NO_FSTYPE, MS_REMOUNT | MS_BIND | kept | add, NULL) < 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 attach_bind_legacy_staged (VcmMounter *self,
-                           int src_fd,
+                           const VcmMountRequest *req,
                            int dst_fd,
-                           const char *dst_path,
-                           gboolean ro,
                            guint64 *out_id,
                            guint64 *out_unique,
                            int *out_mnt_fd,
                            GError **error)
 {
-  g_autofree char *src = vcm_fdpath_proc_path (src_fd);
+  const char *dst_path = req->mount_point;
+  g_autofree char *src = vcm_fdpath_proc_path (req->source_fd);
   g_autofree char *dst = vcm_fdpath_proc_path (dst_fd);
   g_autofree char *name = NULL;
   g_autofree char *stage = NULL;
   g_autofree char *mnt = NULL;
   vcm_autofd int mnt_fd = -1;
-  unsigned long kept = 0;
+  unsigned long rec = req->recursive ? MS_REC : 0;
+  guint64 id = 0;
   int errsv;
 
   struct stat st;
   int rm_flags;
 
-  if (fstat (src_fd, &st) < 0)
+  if (fstat (req->source_fd, &st) < 0)
     return vcm_error_set_errno (error, errno, "cannot stat the source for", dst_path);
   if (!ensure_staging (self, error))
     return FALSE;
@@ -289,7 +372,7 @@ attach_bind_legacy_staged (VcmMounter *self,
   if (!make_mount_point (self->staging_fd, name, S_ISDIR (st.st_mode)))
     return vcm_error_set_errno (error, errno, "cannot create a staging mount point for", dst_path);
 
-  if (mount (src, stage, NO_FSTYPE, MS_BIND, NULL) < 0)
+  if (mount (src, stage, NO_FSTYPE, MS_BIND | rec, NULL) < 0)
     {
       errsv = errno;
       unlinkat (self->staging_fd, name, rm_flags);
@@ -297,10 +380,9 @@ attach_bind_legacy_staged (VcmMounter *self,
     }
   mnt_fd = open (stage, O_PATH | O_CLOEXEC);
   mnt = mnt_fd >= 0 ? vcm_fdpath_proc_path (mnt_fd) : NULL;
-  if (mnt_fd < 0 || (ro && !kept_mount_flags (mnt_fd, &kept)) ||
-      (ro && mount (NULL, stage, NO_FSTYPE, MS_REMOUNT | MS_BIND | MS_RDONLY | kept, NULL) < 0) ||
-      mount (NULL, stage, NO_FSTYPE, MS_PRIVATE, NULL) < 0 ||
-      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0 ||
+  if (mnt_fd < 0 || mount (NULL, stage, NO_FSTYPE, MS_PRIVATE | rec, NULL) < 0 ||
+      vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
+      !legacy_set_flags (self, mnt_fd, stage, id, req) ||
       mount (stage, dst, NO_FSTYPE, MS_MOVE, NULL) < 0)
     {
       errsv = errno;
@@ -310,12 +392,14 @@ attach_bind_legacy_staged (VcmMounter *self,
     }
   unlinkat (self->staging_fd, name, rm_flags);
   /* Moved beneath a shared parent, it became shared: private again. */
-  if (mount (NULL, mnt, NO_FSTYPE, MS_PRIVATE, NULL) < 0)
+  if (mount (NULL, mnt, NO_FSTYPE, MS_PRIVATE | rec, NULL) < 0)
     {
       errsv = errno;
       umount2 (mnt, MNT_DETACH);
       return vcm_error_set_errno (error, errsv, "cannot make private the mount at", dst_path);
     }
+  if (out_id != NULL)
+    *out_id = id;
   if (out_unique != NULL && vcm_sys_unique_mount_id (mnt_fd, out_unique) < 0)
     *out_unique = 0;
   *out_mnt_fd = g_steal_fd (&mnt_fd);
@@ -324,17 +408,14 @@ attach_bind_legacy_staged (VcmMounter *self,
 
 static gboolean
 attach_bind_legacy (VcmMounter *self,
-                    int src_fd,
+                    const VcmMountRequest *req,
                     int dst_fd,
-                    const char *dst_path,
-                    gboolean ro,
                     guint64 *out_id,
                     guint64 *out_unique,
                     int *out_mnt_fd,
                     GError **error)
 {
-  gboolean ok = attach_bind_legacy_staged (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique,
-                                           out_mnt_fd, error);
+  gboolean ok = attach_bind_legacy_staged (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
 
   drop_staging (self);
   return ok;
@@ -353,10 +434,8 @@ static gboolean
 attach_bind_legacy_from_now (VcmMounter *self,
                              const char *syscall_name,
                              int errsv,
-                             int src_fd,
+                             const VcmMountRequest *req,
                              int dst_fd,
-                             const char *dst_path,
-                             gboolean ro,
                              guint64 *out_id,
                              guint64 *out_unique,
                              int *out_mnt_fd,
@@ -365,61 +444,64 @@ attach_bind_legacy_from_now (VcmMounter *self,
   g_message ("%s() is refused (%s); using the classic mount(2) API from now on", syscall_name,
              g_strerror (errsv));
   self->legacy_api = TRUE;
-  return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd, error);
+  return attach_bind_legacy (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
 }
 
-/* Clones the mount at @src_fd, makes it read-only (if asked) and private while
- * it is still detached, then attaches it onto @dst_fd. Where the kernel or a
- * filter refuses a call of that API before anything is attached, the classic
- * path takes over. */
+/* Clones the mount at the request's source (with the mounts below it if the
+ * request is recursive), sets the request's flags (read-only, nosuid, nodev,
+ * noexec) and makes it private while it is still detached, then attaches it
+ * onto @dst_fd. Where the kernel or a filter refuses a call of that API
+ * before anything is attached, the classic path takes over. */
 static gboolean
 attach_bind (VcmMounter *self,
-             int src_fd,
+             const VcmMountRequest *req,
              int dst_fd,
-             const char *dst_path,
-             gboolean ro,
              guint64 *out_id,
              guint64 *out_unique,
              int *out_mnt_fd,
              GError **error)
 {
+  const char *dst_path = req->mount_point;
   vcm_autofd int tree_fd = -1;
   struct mount_attr attr = { 0 };
 
   if (self->legacy_api)
-    return attach_bind_legacy (self, src_fd, dst_fd, dst_path, ro, out_id, out_unique, out_mnt_fd,
-                               error);
+    return attach_bind_legacy (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
 
-  tree_fd = open_tree (src_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  tree_fd = open_tree (req->source_fd, "",
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                         (req->recursive ? AT_RECURSIVE : 0));
   if (tree_fd < 0 && fd_api_refused (errno))
-    return attach_bind_legacy_from_now (self, "open_tree", errno, src_fd, dst_fd, dst_path, ro, out_id,
-                                        out_unique, out_mnt_fd, error);
+    return attach_bind_legacy_from_now (self, "open_tree", errno, req, dst_fd, out_id, out_unique,
+                                        out_mnt_fd, error);
   if (tree_fd < 0)
     return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
 
-  attr.attr_set = ro ? MOUNT_ATTR_RDONLY : 0;
+  attr.attr_set = (req->read_only ? MOUNT_ATTR_RDONLY : 0) | (req->nosuid ? MOUNT_ATTR_NOSUID : 0) |
+    (req->nodev ? MOUNT_ATTR_NODEV : 0) | (req->noexec ? MOUNT_ATTR_NOEXEC : 0);
   attr.propagation = MS_PRIVATE;
   if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
     {
       /* the clone is still detached: closing it drops it */
       if (fd_api_refused (errno))
-        return attach_bind_legacy_from_now (self, "mount_setattr", errno, src_fd, dst_fd, dst_path, ro,
-                                            out_id, out_unique, out_mnt_fd, error);
+        return attach_bind_legacy_from_now (self, "mount_setattr", errno, req, dst_fd, out_id,
+                                            out_unique, out_mnt_fd, error);
       return vcm_error_set_errno (error, errno, "cannot set the mount attributes for", dst_path);
     }
 
   if (move_mount (tree_fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     {
       if (fd_api_refused (errno))
-        return attach_bind_legacy_from_now (self, "move_mount", errno, src_fd, dst_fd, dst_path, ro,
-                                            out_id, out_unique, out_mnt_fd, error);
+        return attach_bind_legacy_from_now (self, "move_mount", errno, req, dst_fd, out_id, out_unique,
+                                            out_mnt_fd, error);
       return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
     }
 
   /* Attached beneath a shared parent, the kernel makes it shared again. */
   memset (&attr, 0, sizeof attr);
   attr.propagation = MS_PRIVATE;
-  if (mount_setattr (tree_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0 ||
+  if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | (req->recursive ? AT_RECURSIVE : 0), &attr,
+                     sizeof attr) < 0 ||
       vcm_sys_stat_mount (tree_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
     {
       int errsv = errno;
@@ -747,6 +829,7 @@ request_open_source (
     vcm_open_source_as (arg_name, path, req->creds, &req->source, &req->source_is_dir, error);
   if (req->source_fd < 0)
     return FALSE;
+  vcm_mount_policy_defaults (req);
   if (must_be_dir && !req->source_is_dir)
     {
       g_autofree char *quoted = vcm_validate_quote (path);
@@ -776,7 +859,7 @@ vcm_mounter_prepare_mount_rootfs (VcmMounter *self,
   rel = vcm_rootfs_relpath (sandbox_id, container_id);
   req = request_new (self, VCM_MOUNT_OP_MOUNT_ROOTFS, rel, creds);
   req->read_only = read_only;
-  if (!request_open_source (req, "rootfs", rootfs, TRUE, error))
+  if (!request_open_source (req, "rootfs", rootfs, TRUE, error) || !vcm_mount_policy_check (req, error))
     {
       vcm_mount_request_free (req);
       return NULL;
@@ -818,7 +901,7 @@ vcm_mounter_prepare_bind (VcmMounter *self,
     return NULL;
   req = request_new (self, VCM_MOUNT_OP_BIND, rel, creds);
   req->read_only = read_only;
-  if (!request_open_source (req, "source", source, FALSE, error))
+  if (!request_open_source (req, "source", source, FALSE, error) || !vcm_mount_policy_check (req, error))
     {
       vcm_mount_request_free (req);
       return NULL;
@@ -1021,8 +1104,7 @@ run_attach (VcmMounter *self,
     goto fail;
   if (req->tree_fd >= 0 ? !attach_tree (req->tree_fd, dst_fd, req->mount_point, req->propagation, out_id,
                                         out_unique, &mnt_fd, error)
-                        : !attach_bind (self, req->source_fd, dst_fd, req->mount_point, req->read_only,
-                                        out_id, out_unique, &mnt_fd, error))
+                        : !attach_bind (self, req, dst_fd, out_id, out_unique, &mnt_fd, error))
     goto fail;
   if (!verify_attached (self, req, mnt_fd, arg_name, error))
     goto fail;
@@ -1231,17 +1313,166 @@ remove_emptied_layout (VcmMounter *self, const char *relpath)
     }
 }
 
+/* Whether @leaf beneath @dir_fd is an empty directory or an empty file;
+ * -1 with errno when it cannot be told. */
+static int
+leaf_is_empty (int dir_fd, const char *leaf)
+{
+  vcm_autofd int fd = openat (dir_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  DIR *dir;
+  struct dirent *de;
+  int dfd;
+  int empty = 1;
+
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return -1;
+  if (S_ISREG (st.st_mode))
+    return st.st_size == 0;
+  if (!S_ISDIR (st.st_mode))
+    return 0;
+  dfd = openat (dir_fd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  dir = dfd >= 0 ? fdopendir (dfd) : NULL;
+  if (dir == NULL)
+    {
+      int errsv = errno;
+      if (dfd >= 0)
+        close (dfd);
+      errno = errsv;
+      return -1;
+    }
+  while (empty && (de = readdir (dir)) != NULL)
+    if (!g_str_equal (de->d_name, ".") && !g_str_equal (de->d_name, ".."))
+      empty = 0;
+  closedir (dir);
+  return empty;
+}
+
+/* Whether what @leaf beneath @parent_fd is without the mounts on it (the
+ * directory or file a mount there covers) is empty: looked at through a
+ * clone of @parent_fd's mount without its submounts (on the classic path a
+ * bind in the staging area), dropped again. FALSE with @error when it
+ * cannot be told. */
+static gboolean
+covered_is_empty (VcmMounter *self, int parent_fd, const char *leaf, gboolean *out_empty, GError **error)
+{
+  g_autofree char *src = vcm_fdpath_proc_path (parent_fd);
+  g_autofree char *name = NULL;
+  g_autofree char *stage = NULL;
+  vcm_autofd int clone_fd = -1;
+  int empty = -1;
+  int errsv = 0;
+
+  if (!self->legacy_api)
+    {
+      clone_fd = open_tree (parent_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      if (clone_fd < 0 && !fd_api_refused (errno))
+        return vcm_error_set_errno (error, errno, "cannot look beneath the mount at", leaf);
+    }
+  if (clone_fd >= 0)
+    {
+      empty = leaf_is_empty (clone_fd, leaf);
+      errsv = errno;
+    }
+  else
+    {
+      if (!ensure_staging (self, error))
+        return FALSE;
+      name = g_strdup_printf ("u%u", ++self->staging_counter);
+      stage = g_strdup_printf ("/proc/self/fd/%d/%s", self->staging_fd, name);
+      if (mkdirat (self->staging_fd, name, 0700) == 0)
+        {
+          if (mount (src, stage, NO_FSTYPE, MS_BIND, NULL) == 0)
+            {
+              clone_fd = open (stage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+              empty = clone_fd >= 0 ? leaf_is_empty (clone_fd, leaf) : -1;
+              errsv = errno;
+              vcm_clear_fd (&clone_fd);
+              umount2 (stage, MNT_DETACH);
+            }
+          else
+            errsv = errno;
+          unlinkat (self->staging_fd, name, AT_REMOVEDIR);
+        }
+      else
+        errsv = errno;
+      drop_staging (self);
+    }
+  if (empty < 0)
+    return vcm_error_set_errno (error, errsv, "cannot look beneath the mount at", leaf);
+  *out_empty = empty == 1;
+  return TRUE;
+}
+
+/* The mountinfo ID of the parent of mount @id; FALSE when it is not found. */
+static gboolean
+parent_mount_of (VcmMounter *self, guint64 id, guint64 *out_parent)
+{
+  g_autoptr (VcmMountTable) table = NULL;
+  const VcmMountEntry *entry =
+    vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table);
+
+  if (entry == NULL)
+    return FALSE;
+  *out_parent = entry->parent_id;
+  return TRUE;
+}
+
+/* A caller that is not root unmounts a mount on its own only where that
+ * uncovers nothing: a recursive bind brought the mounts below its source
+ * along, and unmounting one of them alone would show what it hid in the
+ * source. So the mount must not sit on top of another mount at the same
+ * place, and what it covers must be an empty directory or an empty file
+ * (as every mount point the service makes is). Else InvalidArgument. */
+static gboolean
+check_uncovers_nothing (
+  VcmMounter *self, const VcmMountRequest *req, guint64 id, int parent_fd, GError **error)
+{
+  const char *leaf = strrchr (req->relpath, '/');
+  guint64 parent_dir_mount = 0, parent_mount = 0;
+  gboolean empty = FALSE;
+
+  leaf = leaf != NULL ? leaf + 1 : req->relpath;
+  if (vcm_sys_stat_mount (parent_fd, "", AT_EMPTY_PATH, &parent_dir_mount, NULL, NULL, NULL, NULL) < 0)
+    return vcm_error_set_errno (error, errno, "cannot stat the parent of", req->mount_point);
+  if (!parent_mount_of (self, id, &parent_mount))
+    return vcm_error_set_errno (error, ENOENT, "cannot find in the mount table", req->mount_point);
+  if (parent_mount != parent_dir_mount)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "mount_point: the mount at '%s' covers another mount there; only root may "
+                   "unmount it on its own (unmount the mount it lies in instead)",
+                   req->mount_point);
+      return FALSE;
+    }
+  if (!covered_is_empty (self, parent_fd, leaf, &empty, error))
+    return FALSE;
+  if (!empty)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "mount_point: the mount at '%s' covers a directory or file that is not "
+                   "empty (it came with a bind of what lies around it, which hid it there); "
+                   "only root may unmount it on its own (unmount the mount it lies in instead)",
+                   req->mount_point);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 GStrv
 vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
   g_auto (GStrv) detached = NULL;
   vcm_autofd int fd = -1;
+  vcm_autofd int parent_fd = -1;
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT, NULL);
-  fd =
-    open_mount_point (self, req->relpath, "mount_point", req->mount_point, req->creds, &id, NULL, error);
+  fd = open_mount_point (self, req->relpath, "mount_point", req->mount_point, req->creds, &id,
+                         &parent_fd, error);
   if (fd < 0)
+    return NULL;
+  if (!vcm_credentials_is_root (req->creds) && !check_uncovers_nothing (self, req, id, parent_fd, error))
     return NULL;
   detached = detached_targets (self, fd, id, req->mount_point);
   if (!detach_fd (fd, req->mount_point, error))

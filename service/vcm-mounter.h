@@ -91,7 +91,16 @@ typedef struct {
   char *mount_point; /* normalized, absolute, beneath the shared dir */
   char *relpath;     /* mount_point relative to the shared dir */
   gboolean read_only;
-  VcmCredentials *creds; /* the caller's; NULL: root */
+  /* mounts: how the clone of the source is made (vcm-mount-policy sets what
+   * a caller that is not root must have, and checks it) */
+  gboolean recursive; /* the submounts of the source come with it */
+  gboolean nosuid;
+  gboolean nodev;
+  gboolean noexec;
+  gboolean source_owned;  /* the caller owns the top of the source (root: TRUE) */
+  gboolean write_foreign; /* writable, of what the caller does not own: polkit
+                           * is asked org.vc.mount.write-foreign as well */
+  VcmCredentials *creds;  /* the caller's; NULL: root */
   /* the fd-based methods: the source's mount, cloned from the caller's fd
    * and configured (read-only, nosuid...) while detached: attached as it is
    * instead of a bind of source_fd (-1: none) */
@@ -103,7 +112,8 @@ void vcm_mount_request_free (VcmMountRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountRequest, vcm_mount_request_free)
 
 /* Each returns NULL with VCM_ERROR_INVALID_ARGUMENT or _NOT_FOUND naming the
- * argument. @creds: the caller's (NULL: the service's own). They read only
+ * argument. The mounts' requests carry what vcm-mount-policy decides of them
+ * (for a caller that is not root: recursive, nosuid, nodev, write_foreign). @creds: the caller's (NULL: the service's own). They read only
  * what never changes (the shared dir's path) and may run in a worker thread:
  * a source on a filesystem that does not answer holds up only that thread. */
 VcmMountRequest *vcm_mounter_prepare_mount_rootfs (VcmMounter *mounter,

@@ -108,6 +108,8 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
     {
       g_hash_table_insert (details, VCM_DETAIL_SOURCE, g_strdup (req->source));
       g_hash_table_insert (details, VCM_DETAIL_READ_ONLY, g_strdup (req->read_only ? "true" : "false"));
+      g_hash_table_insert (details, VCM_DETAIL_SOURCE_OWNED,
+                           g_strdup (req->source_owned ? "true" : "false"));
       add_line (message, "Source", req->source);
     }
   add_line (message, "Mount point", req->mount_point);
@@ -116,7 +118,10 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
   if (req->container_id != NULL)
     add_line (message, "Container", req->container_id);
   if (mounts)
-    g_string_append (message, req->read_only ? "\nAccess: read-only" : "\nAccess: writable");
+    g_string_append (message,
+                     req->read_only        ? "\nAccess: read-only"
+                       : req->source_owned ? "\nAccess: writable"
+                                           : "\nAccess: writable, of what the caller does not own");
 
   *out_message = g_string_free (g_steal_pointer (&message), FALSE);
   return details;

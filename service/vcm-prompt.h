@@ -20,6 +20,7 @@ G_BEGIN_DECLS
 #define VCM_DETAIL_SOURCE        "source"       /* what is mounted: the opened object's path */
 #define VCM_DETAIL_MOUNT_POINT   "mount_point"  /* where: normalized, beneath the shared dir */
 #define VCM_DETAIL_READ_ONLY     "read_only"    /* "true" or "false" */
+#define VCM_DETAIL_SOURCE_OWNED  "source_owned" /* "true": the caller owns the source's top */
 #define VCM_DETAIL_PATH          "path"         /* a query's path, normalized */
 /* the fd-based methods add: */
 #define VCM_DETAIL_SOURCE_DEVICE "source_device" /* MAJOR:MINOR of the source */

@@ -26,6 +26,10 @@
 
 #define DEFAULT_SHM_SIZE (G_GUINT64_CONSTANT (65536) * 1024)
 
+/* asked as well as the method's action for a writable mount of a tree the
+ * caller does not own (vcm-mount-policy decides) */
+#define ACTION_WRITE_FOREIGN "org.vc.mount.write-foreign"
+
 /* journal MESSAGE_IDs */
 #define MSGID_MOUNTED   "8c1e4b7f0a3d4c52b1f9e2a6d7c30511"
 #define MSGID_UNMOUNTED "8c1e4b7f0a3d4c52b1f9e2a6d7c30512"
@@ -113,10 +117,11 @@ typedef struct {
   GDBusMethodInvocation *invocation;
   VcmCaller *caller;
   Prepared *prep;
-  gboolean preparing; /* counted in its UidLoad's running */
-  gboolean waiting;   /* in its UidLoad's waiting queue */
-  gboolean gone;      /* its sender left the bus: nobody to answer */
-  GList by_sender;    /* in calls_by_sender */
+  gboolean preparing;       /* counted in its UidLoad's running */
+  gboolean waiting;         /* in its UidLoad's waiting queue */
+  gboolean gone;            /* its sender left the bus: nobody to answer */
+  gboolean foreign_checked; /* ACTION_WRITE_FOREIGN asked too */
+  GList by_sender;          /* in calls_by_sender */
 } Call;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
@@ -413,6 +418,16 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (error != NULL)
     return_error (call->invocation, call->caller, error);
+  else if (call->prep->req != NULL && call->prep->req->write_foreign && !call->foreign_checked)
+    {
+      /* a writable mount of what the caller does not own: allowed by the
+       * method's action, and by the write-foreign one as well */
+      call->foreign_checked = TRUE;
+      vcm_auth_check_async (call->self->auth, call->invocation, call->caller, ACTION_WRITE_FOREIGN,
+                            call->prep->message, call->prep->details, call->self->cancellable,
+                            on_authorized, call);
+      return;
+    }
   else
     call->entry->run (call->self, call, g_dbus_method_invocation_get_parameters (call->invocation));
   call_free (call);

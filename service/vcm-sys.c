@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 
 #include "vcm-sys.h"
@@ -291,4 +292,23 @@ vcm_sys_mount_clear (VcmSysMount *mount)
   g_clear_pointer (&mount->mnt_point, g_free);
   g_clear_pointer (&mount->fs_type, g_free);
   g_clear_pointer (&mount->sb_source, g_free);
+}
+
+int
+vcm_sys_fs_magic (int fd, guint64 *out_magic)
+{
+  struct vcm_mnt_id_req req = { .size = sizeof req, .param = VCM_STATMOUNT_SB_BASIC };
+  struct vcm_statmount sm;
+  struct statfs sfs;
+
+  if (vcm_sys_unique_mount_id (fd, &req.mnt_id) == 0 &&
+      syscall (__NR_statmount, &req, &sm, sizeof sm, 0) == 0 && (sm.mask & VCM_STATMOUNT_SB_BASIC))
+    {
+      *out_magic = sm.sb_magic;
+      return 0;
+    }
+  if (fstatfs (fd, &sfs) < 0)
+    return -1;
+  *out_magic = (guint64) sfs.f_type;
+  return 0;
 }

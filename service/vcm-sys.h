@@ -75,6 +75,12 @@ typedef struct {
 
 gboolean vcm_sys_statmount_brief (guint64 id, VcmSysMountBrief *out, char **out_point, int *out_errno);
 
+/* The magic number of the filesystem holding @fd (f_type of statfs(2)),
+ * read where the kernel can say it without asking the filesystem (statmount
+ * of the mount, Linux 6.8), so a FUSE server that does not answer holds
+ * nothing up; else with fstatfs(2). 0, or -1 with errno. */
+int vcm_sys_fs_magic (int fd, guint64 *out_magic);
+
 /* Everything a mountinfo line says of mount @id (for a mount table entry),
  * raw: the options as the kernel's flags and its fs-specific option string.
  * Fails with ENOSYS where the kernel lacks a field (sb_source before 6.14). */

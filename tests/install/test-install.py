@@ -64,6 +64,7 @@ POLKIT_DEFAULTS = {
     'org.vc.mount.bind': ('auth_admin', 'auth_admin', 'auth_admin_keep'),
     'org.vc.mount.open': ('auth_admin', 'auth_admin', 'auth_admin_keep'),
     'org.vc.mount.query': ('yes', 'yes', 'yes'),
+    'org.vc.mount.write-foreign': ('auth_admin', 'auth_admin', 'auth_admin'),
 }
 
 POLKIT_DTD = '/usr/share/polkit-1/policyconfig-1.dtd'

@@ -19,6 +19,7 @@
 
 #include "vcm-error.h"
 #include "vcm-fd.h"
+#include "vcm-mount-policy.h"
 #include "vcm-mounter.h"
 #include "vcm-mounttable.h"
 #include "vcm-sys.h"
@@ -1297,6 +1298,160 @@ test_unique_ids (Fixture *f, gconstpointer data)
   check_unique_ids (f, 100);
 }
 
+/* ---- what a caller that is not root gets (vcm-mount-policy) ------------------- */
+
+#define CALLER_UID 4242
+
+static VcmCredentials *
+caller_creds (void)
+{
+  gid_t gid = CALLER_UID;
+
+  return vcm_credentials_new (CALLER_UID, &gid, 1);
+}
+
+/* A bind of a caller's brings the mounts below its source with it, so what
+ * they hide stays hidden, and is nosuid and nodev; root's bind through the
+ * path-based methods is as it always was (not recursive). */
+static void
+test_policy_caller_binds_recursive (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmCredentials) creds = caller_creds ();
+  g_autofree char *sub = in (f->w->src, "sub");
+  g_autofree char *hidden = in (sub, "hidden");
+  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  g_autofree char *seen_hidden = g_build_filename (dest, "sub", "hidden", NULL);
+  g_autofree char *seen_top = g_build_filename (dest, "sub", "top", NULL);
+  g_autofree char *top = in (sub, "top");
+  g_autoptr (GError) error = NULL;
+  struct statvfs sv;
+
+  (void) data;
+  vcm_test_make_file (hidden, "what the submount hides\n");
+  vcm_test_mount ("vcm-test", sub, "tmpfs", 0, "mode=0755");
+  vcm_test_make_file (top, "on the submount\n");
+
+  for (int root = 0; root <= 1; root++)
+    {
+      g_autoptr (VcmMountRequest) req =
+        vcm_mounter_prepare_bind (f->m, f->w->src, dest, TRUE, root ? NULL : creds, &error);
+      g_autofree char *p = NULL;
+      g_auto (GStrv) detached = NULL;
+
+      vcm_test_require_no_error (error);
+      g_assert_cmpint (req->recursive, ==, !root);
+      g_assert_cmpint (req->nosuid, ==, !root);
+      g_assert_cmpint (req->nodev, ==, !root);
+      p = vcm_mounter_run_bind (f->m, req, &error);
+      vcm_test_require_no_error (error);
+      g_assert_cmpint (vcm_test_exists (seen_top), ==, !root);
+      g_assert_cmpint (vcm_test_exists (seen_hidden), ==, root);
+      g_assert_cmpint (statvfs (dest, &sv), ==, 0);
+      g_assert_cmpint ((sv.f_flag & ST_NOSUID) != 0, ==, !root);
+      g_assert_cmpint ((sv.f_flag & ST_NODEV) != 0, ==, !root);
+      g_assert_true (sv.f_flag & ST_RDONLY);
+      if (!root)
+        {
+          /* the submount that came along is read-only, nosuid, nodev too */
+          g_autofree char *seen_sub = g_build_filename (dest, "sub", NULL);
+
+          g_assert_true (vcm_test_is_mount_root (seen_sub));
+          g_assert_cmpint (statvfs (seen_sub, &sv), ==, 0);
+          g_assert_true (sv.f_flag & ST_RDONLY);
+          g_assert_true (sv.f_flag & ST_NOSUID);
+          g_assert_true (sv.f_flag & ST_NODEV);
+        }
+      {
+        /* the submount that came along is not the caller's to unmount on
+         * its own: that would uncover what it hides */
+        g_autofree char *seen_sub = g_build_filename (dest, "sub", NULL);
+        g_autoptr (VcmMountRequest) un = NULL;
+
+        if (!root)
+          {
+            un = vcm_mounter_prepare_unmount (f->m, seen_sub, creds, &error);
+            vcm_test_require_no_error (error);
+            g_assert_null (vcm_mounter_run_unmount (f->m, un, &error));
+            vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "mount_point");
+            g_clear_error (&error);
+            g_assert_false (vcm_test_exists (seen_hidden));
+          }
+      }
+      if (!root)
+        {
+          /* its own bind, the caller may unmount */
+          g_autoptr (VcmMountRequest) un = vcm_mounter_prepare_unmount (f->m, dest, creds, &error);
+
+          vcm_test_require_no_error (error);
+          detached = vcm_mounter_run_unmount (f->m, un, &error);
+        }
+      else
+        detached = vcm_mounter_unmount (f->m, dest, &error);
+      vcm_test_require_no_error (error);
+      g_assert_cmpuint (g_strv_length (detached), ==, root ? 1 : 2);
+    }
+}
+
+/* Writable only by ownership: a caller's writable mount of a tree whose top
+ * it does not own is write_foreign; read-only, or of its own tree, it is
+ * not; root's never is. */
+static void
+test_policy_write_foreign (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmCredentials) creds = caller_creds ();
+  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  static const struct {
+    gboolean caller, owned, read_only, foreign;
+  } cases[] = {
+    { TRUE, FALSE, FALSE, TRUE }, { TRUE, FALSE, TRUE, FALSE },   { TRUE, TRUE, FALSE, FALSE },
+    { TRUE, TRUE, TRUE, FALSE },  { FALSE, FALSE, FALSE, FALSE },
+  };
+
+  (void) data;
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (VcmMountRequest) req = NULL;
+
+      g_assert_cmpint (chown (f->w->src, cases[i].owned ? CALLER_UID : 0, 0), ==, 0);
+      req = vcm_mounter_prepare_bind (f->m, f->w->src, dest, cases[i].read_only,
+                                      cases[i].caller ? creds : NULL, &error);
+      vcm_test_require_no_error (error);
+      g_assert_cmpint (req->write_foreign, ==, cases[i].foreign);
+      g_assert_cmpint (req->source_owned, ==, cases[i].owned || !cases[i].caller);
+    }
+}
+
+/* What only root may have, asked for a caller (as an fd-based method's
+ * options could), is refused naming the option. */
+static void
+test_policy_refuses_for_callers (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmCredentials) creds = caller_creds ();
+  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  static const char *const options[] = { "recursive", "nosuid", "nodev" };
+
+  (void) data;
+  for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (VcmMountRequest) req =
+        vcm_mounter_prepare_bind (f->m, f->w->src, dest, TRUE, creds, &error);
+
+      vcm_test_require_no_error (error);
+      req->recursive = i != 0;
+      req->nosuid = i != 1;
+      req->nodev = i != 2;
+      g_assert_false (vcm_mount_policy_check (req, &error));
+      vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, options[i]);
+      /* root may */
+      g_clear_pointer (&req->creds, vcm_credentials_free);
+      g_clear_error (&error);
+      g_assert_true (vcm_mount_policy_check (req, &error));
+      vcm_test_require_no_error (error);
+    }
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 typedef void (*FixtureFunc) (Fixture *, gconstpointer);
@@ -1358,6 +1513,10 @@ main (int argc, char **argv)
   add ("/rollback/attach-fails", test_rollback_attach_fails);
 
   add ("/ro-never-writable", test_ro_never_writable);
+
+  add ("/policy/caller-binds-recursive", test_policy_caller_binds_recursive);
+  add ("/policy/write-foreign", test_policy_write_foreign);
+  add ("/policy/refuses-for-callers", test_policy_refuses_for_callers);
 
   return g_test_run ();
 }

@@ -93,22 +93,32 @@ test_request_details (void)
                                      "/run/vc/shared/sb1/c1/rootfs", FALSE);
   VcmMountRequest *unmount =
     request (VCM_MOUNT_OP_UNMOUNT, NULL, NULL, NULL, "/run/vc/shared/x y", FALSE);
-  g_autofree char *m1 = NULL, *m2 = NULL, *m3 = NULL;
-  g_autoptr (GHashTable) d1 = vcm_prompt_request (bind, &m1);
-  g_autoptr (GHashTable) d2 = vcm_prompt_request (rootfs, &m2);
-  g_autoptr (GHashTable) d3 = vcm_prompt_request (unmount, &m3);
+  VcmMountRequest *foreign =
+    request (VCM_MOUNT_OP_MOUNT_ROOTFS, "sb1", "c2", "/etc", "/run/vc/shared/sb1/c2/rootfs", FALSE);
+  g_autofree char *m1 = NULL, *m2 = NULL, *m3 = NULL, *m4 = NULL;
+  g_autoptr (GHashTable) d1 = NULL, d2 = NULL, d3 = NULL, d4 = NULL;
+
+  bind->source_owned = TRUE;
+  rootfs->source_owned = TRUE;
+  foreign->write_foreign = TRUE;
+  d1 = vcm_prompt_request (bind, &m1);
+  d2 = vcm_prompt_request (rootfs, &m2);
+  d3 = vcm_prompt_request (unmount, &m3);
+  d4 = vcm_prompt_request (foreign, &m4);
 
   /* Only what the prompt made of them is looked at below. */
   vcm_mount_request_free (bind);
   vcm_mount_request_free (rootfs);
   vcm_mount_request_free (unmount);
+  vcm_mount_request_free (foreign);
 
   g_assert_cmpstr (g_hash_table_lookup (d1, "source"), ==, "/srv/alice/data");
   g_assert_cmpstr (g_hash_table_lookup (d1, "mount_point"), ==, "/run/vc/shared/alice/d1");
   g_assert_cmpstr (g_hash_table_lookup (d1, "sandbox_id"), ==, "alice");
   g_assert_cmpstr (g_hash_table_lookup (d1, "container_id"), ==, "d1");
   g_assert_cmpstr (g_hash_table_lookup (d1, "read_only"), ==, "true");
-  g_assert_cmpuint (g_hash_table_size (d1), ==, 5);
+  g_assert_cmpstr (g_hash_table_lookup (d1, "source_owned"), ==, "true");
+  g_assert_cmpuint (g_hash_table_size (d1), ==, 6);
   g_assert_cmpstr (m1, ==,
                    "Bind-mount a file or directory\n"
                    "Source: '/srv/alice/data'\n"
@@ -123,6 +133,11 @@ test_request_details (void)
   g_assert_cmpstr (g_hash_table_lookup (d2, "read_only"), ==, "false");
   g_assert_false (g_hash_table_contains (d2, "rootfs"));
   g_assert_true (g_str_has_suffix (m2, "\nAccess: writable"));
+
+  /* writable, of what the caller does not own: said in the prompt and the details */
+  g_assert_cmpstr (g_hash_table_lookup (d4, "source_owned"), ==, "false");
+  g_assert_cmpstr (g_hash_table_lookup (d4, "read_only"), ==, "false");
+  g_assert_true (g_str_has_suffix (m4, "\nAccess: writable, of what the caller does not own"));
 
   /* an unmount: where, and no source; no sandbox is "" */
   g_assert_false (g_hash_table_contains (d3, "source"));
