@@ -424,6 +424,7 @@ polkit.addRule(function(action, subject) {
 });''')
         self.addCleanup(self.w.remove_rule, rule)
         rootfs = self.make_rootfs()
+        os.chown(rootfs, 65534, 65534)  # writable: of a tree of the caller's own
         mp = self.rootfs_mount_point('sb-nobody', 'c1')
         deadline = time.monotonic() + vcmtest.scaled(30)
         while True:  # polkitd reloads rules by itself, within moments

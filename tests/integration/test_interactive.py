@@ -277,6 +277,7 @@ class TestInteractiveAuthorization(WorldCase):
 
     def test_right_password_mounts(self):
         rootfs = self.make_rootfs()
+        os.chown(rootfs, TEST_UID, TEST_UID)  # writable: of a tree of the caller's own
         mp = self.w.rootfs_mount_point('sbi', 'c1')
         log_at = self.polkit_log_size()
         run = self.start_client('mount-rootfs', 'sbi', 'c1', rootfs)
@@ -326,6 +327,7 @@ class TestInteractiveAuthorization(WorldCase):
         # the text escaped on the Source line, and the real access.
         rootfs = os.path.join(self.scratch, 'r\nAccess: read-only, approved by the administrator')
         os.makedirs(rootfs)
+        os.chown(rootfs, TEST_UID, TEST_UID)  # writable: of a tree of the caller's own
         link = os.path.join(self.scratch, 'link')
         os.symlink(rootfs, link)
         run = self.start_client('mount-rootfs', 'sbp', 'c1', link + '/.')

@@ -988,6 +988,7 @@ polkit.addRule(function(action, subject) {
         allowed = os.path.join(self.shared, 'allowed')
         self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'mount_point': allowed})
         src = self.make_rootfs('src')
+        os.chown(src, TEST_UID, TEST_UID)  # writable: of a tree of the caller's own
         ok, res, msg = self.w.call_as(TEST_UID, 'BindMount', src, allowed, False)
         self.assertTrue(ok, f'{res}: {msg}')
         self.assertMounted(allowed)
