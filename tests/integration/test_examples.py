@@ -4,14 +4,17 @@
 # (examples/vcmount-agent.py, on the VcMount typelib) must log each mount,
 # unmount and foreign change, and after a restart of the service with a change
 # made while it was down, resync to exactly what ListRootfs answers. The C
-# example lists once and follows. Each session's transcript goes to stderr
-# (the test log).
+# example lists once and follows. The README's vcmountctl session for a
+# runtime that holds descriptors runs as written. Each session's transcript
+# goes to stderr (the test log).
 #
 # Environment (set by meson): VCM_EXAMPLE_LIST, VCM_LIB_DIR (the built
 # libvcmount-1.so and VcMount-1.typelib), VCM_EXAMPLE_AGENT (not in the
-# sanitizer build: the Python test is then skipped).
+# sanitizer build: the Python test is then skipped), VCM_EXAMPLE_GO (when Go
+# and golang-dbus-dev are there).
 
 import contextlib
+import json
 import os
 import re
 import selectors
@@ -26,7 +29,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
-from vcmtest import PYTHON, World, set_read_only, umount  # noqa: E402
+from vcmtest import PYTHON, World, mountinfo, set_read_only, umount  # noqa: E402
 
 TIMEOUT = vcmtest.scaled(30)   # for a line of an example, or a run of one
 
@@ -251,6 +254,58 @@ polkit.addRule(function(action, subject) {
         self.assertEqual(p.stdout, '')
         self.assertIn('not authorized', p.stderr)
         self.assertNotIn('polkit wants you to authenticate', p.stderr)
+
+    def test_readme_rootless_commands(self):
+        # The README's vcmountctl session for a runtime that holds
+        # descriptors: mount-rootfs-fd with options, mounts with the
+        # identity, open-mount attached here and handed to a command.
+        ctl = os.environ.get('VCM_CLIENT')
+        if not ctl:
+            self.skipTest('VCM_CLIENT is not set')
+        root = self.rootfs('readme-rootfs')
+        with open(os.path.join(root, 'hello'), 'w') as f:
+            f.write('hello\n')
+
+        def run(*args):
+            p = subprocess.run([ctl, '--no-ask-password'] + list(args), env=self.env, stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=TIMEOUT)
+            sys.stderr.write(f'$ vcmountctl {" ".join(args)}\n{p.stdout}{p.stderr}')
+            self.assertEqual(p.returncode, 0, p.stderr)
+            return p.stdout
+
+        info = json.loads(run('--json', 'mount-rootfs-fd', 'sbrd', 'c1', root, '--read-only',
+                              '--option', 'noexec=true', '-o', 'propagation=unbindable'))
+        mp = os.path.join(self.w.shared_dir, 'sbrd', 'c1', 'rootfs')
+        self.assertEqual((info['mount-point'], info['kind'], info['source']), (mp, 'rootfs', root))
+        self.assertEqual(info['source-inode'], os.stat(root).st_ino)
+        mine = [m for m in mountinfo() if m['mount_point'] == mp][-1]
+        for opt in ('ro', 'nosuid', 'nodev', 'noexec'):
+            self.assertIn(opt, mine['options'], mine['line'])
+        self.assertEqual(mine['propagation'], 'unbindable', mine['line'])
+        listed = json.loads(run('--json', 'mounts', 'sbrd'))
+        self.assertEqual([m['mount-id'] for m in listed['mounts']], [info['mount-id']])
+        self.assertEqual(listed['generation'], self.listed()[0])
+        table = run('mounts', 'sbrd').splitlines()
+        self.assertTrue(table[0].startswith('MOUNT-POINT'))
+        self.assertRegex(table[1], rf'^{re.escape(mp)}\s+rootfs\s+{info["mount-id"]}\s+0\s+'
+                                   r'ro,rec,nosuid,nodev,noexec,unbindable\s')
+
+        # a detached mount, attached here by vcmountctl itself
+        target = os.path.join(self.dir, 'attached')
+        os.mkdir(target)
+        self.assertEqual(run('open-mount', root, '--read-only', '--attach', target), target + '\n')
+        self.addCleanup(umount, target)
+        attached = [m for m in mountinfo() if m['mount_point'] == target]
+        self.assertEqual(len(attached), 1)
+        self.assertIn('ro', attached[0]['options'], attached[0]['line'])
+        with open(os.path.join(target, 'hello')) as f:
+            self.assertEqual(f.read(), 'hello\n')
+        # or handed to a command as descriptor 5
+        out = run('open-mount', '--fd-out', '5', root, '--', 'cat', '/proc/self/fd/5/hello')
+        self.assertEqual(out, 'hello\n')
+
+        self.assertEqual(run('unmount-rootfs', 'sbrd', 'c1'), mp + '\n')
+        self.assertEqual(json.loads(run('--json', 'mounts', 'sbrd'))['mounts'], [])
 
 
 if __name__ == '__main__':
