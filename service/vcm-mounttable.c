@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 #include <libmount/libmount.h>
@@ -195,50 +196,21 @@ table_alloc (guint n)
   return table;
 }
 
-VcmMountTable *
-vcm_mount_table_new_from_file (const char *path, GError **error)
+/* A table of what libmount parsed; @name for errors. */
+static VcmMountTable *
+table_from_libmount (struct libmnt_table *tb, const char *name, GError **error)
 {
-  struct libmnt_table *tb;
   struct libmnt_iter *itr;
   struct libmnt_fs *fs = NULL;
   g_autoptr (VcmMountTable) table = NULL;
-  int bad_line = 0;
-  guint nents;
-  int rc;
+  guint nents = (guint) MAX (mnt_table_get_nents (tb), 0);
 
-  g_return_val_if_fail (path != NULL, NULL);
-
-  tb = mnt_new_table ();
-  if (tb == NULL)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "mount table %s: cannot allocate a libmount table", path);
-      return NULL;
-    }
-  mnt_table_set_userdata (tb, &bad_line);
-  mnt_table_set_parser_errcb (tb, parser_error_cb);
-
-  rc = mnt_table_parse_file (tb, path);
-  if (rc != 0)
-    {
-      if (bad_line > 0)
-        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "mount table %s: cannot parse line %d", path,
-                     bad_line);
-      else
-        vcm_error_set_errno (error, rc < 0 ? -rc : EINVAL, "mount table", path);
-      mnt_unref_table (tb);
-      return NULL;
-    }
-
-  nents = (guint) MAX (mnt_table_get_nents (tb), 0);
   table = table_alloc (nents);
-
   itr = mnt_new_iter (MNT_ITER_FORWARD);
   if (itr == NULL)
     {
-      mnt_unref_table (tb);
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "mount table %s: cannot allocate a libmount iterator", path);
+                   "mount table %s: cannot allocate a libmount iterator", name);
       return NULL;
     }
   while (table->n_block < nents && mnt_table_next_fs (tb, itr, &fs) == 0)
@@ -249,16 +221,90 @@ vcm_mount_table_new_from_file (const char *path, GError **error)
       g_ptr_array_add (table->order, e);
     }
   mnt_free_iter (itr);
-  mnt_unref_table (tb);
-
   build_indexes (table);
   return g_steal_pointer (&table);
+}
+
+/* Parses @path, or @stream (named @path) when not NULL. */
+static VcmMountTable *
+table_parse (const char *path, FILE *stream, GError **error)
+{
+  struct libmnt_table *tb = mnt_new_table ();
+  VcmMountTable *table;
+  int bad_line = 0;
+  int rc;
+
+  if (tb == NULL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "mount table %s: cannot allocate a libmount table", path);
+      return NULL;
+    }
+  mnt_table_set_userdata (tb, &bad_line);
+  mnt_table_set_parser_errcb (tb, parser_error_cb);
+  rc = stream != NULL ? mnt_table_parse_stream (tb, stream, path) : mnt_table_parse_file (tb, path);
+  if (rc != 0)
+    {
+      if (bad_line > 0)
+        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "mount table %s: cannot parse line %d", path,
+                     bad_line);
+      else
+        vcm_error_set_errno (error, rc < 0 ? -rc : EINVAL, "mount table", path);
+      mnt_unref_table (tb);
+      return NULL;
+    }
+  table = table_from_libmount (tb, path, error);
+  mnt_unref_table (tb);
+  return table;
+}
+
+VcmMountTable *
+vcm_mount_table_new_from_file (const char *path, GError **error)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+  return table_parse (path, NULL, error);
 }
 
 VcmMountTable *
 vcm_mount_table_new_from_kernel (GError **error)
 {
   return vcm_mount_table_new_from_file (KERNEL_MOUNTINFO, error);
+}
+
+gboolean
+vcm_mount_table_read_kernel_text (GBytes **out_text, GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (KERNEL_MOUNTINFO, &text, &len, error))
+    return FALSE;
+  *out_text = g_bytes_new_take (g_steal_pointer (&text), len);
+  return TRUE;
+}
+
+VcmMountTable *
+vcm_mount_table_new_from_text (GBytes *text, GError **error)
+{
+  gsize len = 0;
+  const char *data = g_bytes_get_data (text, &len);
+  FILE *f;
+  VcmMountTable *table;
+
+  if (len == 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "mount table %s: empty", KERNEL_MOUNTINFO);
+      return NULL;
+    }
+  f = fmemopen ((void *) data, len, "r");
+  if (f == NULL)
+    {
+      vcm_error_set_errno (error, errno, "mount table", KERNEL_MOUNTINFO);
+      return NULL;
+    }
+  table = table_parse (KERNEL_MOUNTINFO, f, error);
+  fclose (f);
+  return table;
 }
 
 VcmMountTable *

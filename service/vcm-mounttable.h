@@ -29,6 +29,12 @@ VcmMountTable *vcm_mount_table_new_from_file (const char *path, GError **error);
 /* Parses this process's /proc/self/mountinfo. */
 VcmMountTable *vcm_mount_table_new_from_kernel (GError **error);
 
+/* The kernel's table in two steps: its text (/proc/self/mountinfo, read
+ * whole), then the table parsed from it. A reader that kept the text of its
+ * last read can tell a table that did not change without parsing it. */
+gboolean vcm_mount_table_read_kernel_text (GBytes **out_text, GError **error);
+VcmMountTable *vcm_mount_table_new_from_text (GBytes *text, GError **error);
+
 VcmMountTable *vcm_mount_table_ref (VcmMountTable *table);
 void vcm_mount_table_unref (VcmMountTable *table);
 

@@ -729,6 +729,7 @@ fa_get_table (VcmWatch *self, gboolean force_refresh)
       if (patched != NULL)
         {
           self->table = patched;
+          g_clear_pointer (&self->table_text, g_bytes_unref);
           f->patch_count++;
         }
       else

@@ -16,29 +16,54 @@
  * never older than the call. */
 #include "config.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
 #include "vcm-watch-private.h"
 
 #define COALESCE_MS 10
 #define VERIFY_MS   500 /* a read after the service's own changes, within a second */
 
 typedef struct {
-  gboolean foreign; /* a wake-up not of the service's own since the last read began */
-  gboolean verify;  /* the service changed the table since the last read began */
+  gboolean foreign;         /* a change not of the service's own since the last read began */
+  gboolean verify;          /* the service changed the table since the last read began */
+  gboolean reading_foreign; /* the read in a worker began with a foreign change pending */
+  int fd;                   /* mountinfo, polled by this file alone: see changed_since_look() */
 } Mountinfo;
 
 #define M(w) ((Mountinfo *) (w)->mountinfo_state)
 
-/* Whether a foreign change may be pending; a wake-up seen here is remembered. */
+/* Whether the table changed since this was last asked. The kernel keeps, per
+ * open mountinfo file, the last change a poll of it reported: a file of our
+ * own, which nothing else polls (libmount's monitor and the main loop poll
+ * theirs), says exactly what changed since each point the watch accounts
+ * for: a read begun, a change of the service's own, a foreign one seen. */
+static gboolean
+changed_since_look (VcmWatch *self)
+{
+  struct pollfd pfd = { .fd = M (self)->fd, .events = POLLPRI };
+
+  return M (self)->fd >= 0 ? poll (&pfd, 1, 0) > 0 && (pfd.revents & (POLLPRI | POLLERR)) != 0 : TRUE;
+}
+
+/* Foreign changes pending: read before the next call acts, and soon. */
+static void
+owe_read (VcmWatch *self)
+{
+  M (self)->foreign = TRUE;
+  self->stale = TRUE;
+  vcm_watch_schedule_paced_read (self, COALESCE_MS);
+}
+
+/* Whether a foreign change may be pending (seen, or in a read that has not
+ * landed); one seen here is remembered. */
 static gboolean
 foreign_pending (VcmWatch *self)
 {
-  if (!M (self)->foreign && vcm_watch_monitor_pending (self))
-    {
-      M (self)->foreign = TRUE;
-      self->stale = TRUE;
-      vcm_watch_schedule_paced_read (self, COALESCE_MS);
-    }
-  return M (self)->foreign;
+  if (!M (self)->foreign && changed_since_look (self))
+    owe_read (self);
+  return M (self)->foreign || (self->read_in_flight && M (self)->reading_foreign);
 }
 
 static void
@@ -46,14 +71,14 @@ mi_nothing (VcmWatch *self)
 {
 }
 
-/* A wake-up: a read is owed; the monitor's fd is watched again when it
- * begins (one wake-up per read, however fast the table changes). */
+/* A wake-up: unless all of it was the service's own, a read is owed; the
+ * monitor's fd is then watched again when it begins (one wake-up per read,
+ * however fast the table changes). */
 static gboolean
 mi_on_wakeup (VcmWatch *self)
 {
-  M (self)->foreign = TRUE;
-  self->stale = TRUE;
-  vcm_watch_schedule_paced_read (self, COALESCE_MS);
+  if (!foreign_pending (self))
+    return G_SOURCE_CONTINUE; /* the service's own change, accounted for */
   self->monitor_source = 0;
   return G_SOURCE_REMOVE;
 }
@@ -62,8 +87,10 @@ static void
 mi_read_begun (VcmWatch *self)
 {
   /* the read has every change so far */
+  M (self)->reading_foreign = M (self)->foreign;
   M (self)->foreign = FALSE;
   M (self)->verify = FALSE;
+  changed_since_look (self);
   if (!g_cancellable_is_cancelled (self->cancellable))
     vcm_watch_watch_monitor (self);
 }
@@ -111,20 +138,11 @@ mi_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
 static void
 mi_noted_own (VcmWatch *self)
 {
-  if (!M (self)->foreign && vcm_watch_monitor_pending (self))
-    mnt_monitor_event_cleanup (self->monitor);
+  if (!M (self)->foreign)
+    changed_since_look (self);
   self->stale = TRUE; /* the cached table lacks it */
   M (self)->verify = TRUE;
   vcm_watch_schedule_paced_read (self, VERIFY_MS);
-}
-
-/* Foreign changes pending: read before the next call acts, and soon. */
-static void
-owe_read (VcmWatch *self)
-{
-  M (self)->foreign = TRUE;
-  self->stale = TRUE;
-  vcm_watch_schedule_paced_read (self, COALESCE_MS);
 }
 
 /* The service detached the top-most mount at a rootfs mount point: one
@@ -198,7 +216,11 @@ void
 vcm_watch_mountinfo_start (VcmWatch *self)
 {
   if (self->mountinfo_state == NULL)
-    self->mountinfo_state = g_new0 (Mountinfo, 1);
+    {
+      self->mountinfo_state = g_new0 (Mountinfo, 1);
+      /* without it (no fd left?) every look counts as a foreign change */
+      M (self)->fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+    }
   M (self)->foreign = TRUE; /* until the first read */
   self->source = &vcm_watch_source_mountinfo;
   self->source_state = self->mountinfo_state;
@@ -207,5 +229,11 @@ vcm_watch_mountinfo_start (VcmWatch *self)
 void
 vcm_watch_mountinfo_free (gpointer state)
 {
-  g_free (state);
+  Mountinfo *m = state;
+
+  if (m == NULL)
+    return;
+  if (m->fd >= 0)
+    close (m->fd);
+  g_free (m);
 }

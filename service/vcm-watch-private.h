@@ -59,6 +59,7 @@ struct _VcmWatch {
 
   /* the table cache and its full reads (vcm-watch-reader.c) */
   VcmMountTable *table;
+  GBytes *table_text; /* the mountinfo text @table was parsed from; NULL once patched */
   guint refresh_count;
   gboolean stale; /* the kernel changed since the last read began */
   gboolean read_in_flight;

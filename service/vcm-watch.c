@@ -98,6 +98,7 @@ vcm_watch_finalize (GObject *object)
 
   g_clear_pointer (&self->monitor, mnt_unref_monitor);
   g_clear_pointer (&self->table, vcm_mount_table_unref);
+  g_clear_pointer (&self->table_text, g_bytes_unref);
   g_clear_pointer (&self->ledger, vcm_ledger_free); /* unindexes: before the source goes */
   g_clear_pointer (&self->fanotify_state, vcm_watch_fanotify_free);
   g_clear_pointer (&self->mountinfo_state, vcm_watch_mountinfo_free);
