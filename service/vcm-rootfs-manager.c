@@ -191,6 +191,8 @@ vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *self, const VcmMountRequest *
   mounted = vcm_mounter_run_mount_rootfs (self->mounter, req, error);
   if (mounted != NULL)
     vcm_watch_note_mounted (self->watch, mounted);
+  if (mounted != NULL && req->recursive)
+    vcm_watch_note_submounts_unknown (self->watch);
   vcm_watch_release (self->watch);
   return g_steal_pointer (&mounted);
 }

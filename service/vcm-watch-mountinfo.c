@@ -207,6 +207,7 @@ const VcmWatchSource vcm_watch_source_mountinfo = {
   .get_subtree = NULL,
   .noted_unmounted = mi_noted_unmounted,
   .noted_own = mi_noted_own,
+  .submounts_unknown = owe_read,
   .get_targets = mi_get_targets,
   .stop = mi_nothing,
   .free = vcm_watch_mountinfo_free,

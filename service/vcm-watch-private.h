@@ -45,6 +45,8 @@ typedef struct {
                            guint64 mount_id);
   /* after the ledger noted a change the service made (may be NULL) */
   void (*noted_own) (VcmWatch *watch);
+  /* see vcm_watch_note_submounts_unknown (may be NULL) */
+  void (*submounts_unknown) (VcmWatch *watch);
   /* see vcm_watch_get_targets (may be NULL) */
   GStrv (*get_targets) (VcmWatch *watch, guint64 mount_id);
   void (*stop) (VcmWatch *watch);

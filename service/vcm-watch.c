@@ -231,6 +231,13 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
 }
 
 void
+vcm_watch_note_submounts_unknown (VcmWatch *self)
+{
+  if (self->source->submounts_unknown != NULL)
+    self->source->submounts_unknown (self);
+}
+
+void
 vcm_watch_note_unmounted (VcmWatch *self,
                           const char *sandbox_id,
                           const char *container_id,

@@ -41,6 +41,10 @@ guint64 vcm_watch_get_generation (VcmWatch *watch);
 /* The service made these changes: bump the generation, update the snapshot,
  * call the watch func once. The monitor will not report them again. */
 void vcm_watch_note_mounted (VcmWatch *watch, const VcmRootfs *rootfs);
+/* The rootfs just noted came with submounts of its source (a recursive
+ * bind): where no event names them, the table is read before the next call
+ * acts on a rootfs, and soon, so they are known (and told) first. */
+void vcm_watch_note_submounts_unknown (VcmWatch *watch);
 void vcm_watch_note_unmounted (VcmWatch *watch,
                                const char *sandbox_id,
                                const char *container_id,
