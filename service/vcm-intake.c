@@ -3,6 +3,8 @@
  * use closed at once, and the senders that left. See vcm-intake.h. */
 #include "config.h"
 
+#include <string.h>
+
 #include <unistd.h>
 #include <gio/gunixfdlist.h>
 
@@ -67,6 +69,9 @@ refuse (GDBusConnection *connection, GDBusMessage *message, const char *error_na
   g_dbus_connection_send_message (connection, reply, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, NULL);
 }
 
+/* The descriptors a call of @signature may carry: one per handle of the
+ * signature, and one more for the options (a{sv}) of the fd-based methods,
+ * whose "idmap" may hold a user namespace ("userns", h). */
 static guint
 count_h (const char *signature)
 {
@@ -74,6 +79,8 @@ count_h (const char *signature)
 
   for (const char *p = signature; *p; p++)
     n += *p == 'h';
+  if (n > 0 && strstr (signature, "a{sv}") != NULL)
+    n++;
   return n;
 }
 
