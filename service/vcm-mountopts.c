@@ -135,6 +135,7 @@ void
 vcm_mount_options_clear (VcmMountOptions *options)
 {
   g_clear_pointer (&options->idmap, g_variant_unref);
+  g_clear_pointer (&options->idmap_text, g_free);
 }
 
 unsigned long

@@ -18,6 +18,8 @@ typedef struct {
   gboolean noexec;
   const char *propagation; /* "private", "slave", "shared" or "unbindable" (static) */
   GVariant *idmap;         /* the "idmap" value (a{sv}) as given, or NULL */
+  char *idmap_text;        /* the ID map in force (vcm_idmap_to_string: a passed namespace's
+                            * maps as the service read them), once resolved; else NULL */
 } VcmMountOptions;
 
 /* Checks @options (a{sv}) for names and types only: an unknown key, a value

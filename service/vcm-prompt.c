@@ -130,34 +130,8 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
 char *
 vcm_prompt_idmap (const VcmMountOptions *options)
 {
-  g_autoptr (GString) out = g_string_new ("");
-  static const struct {
-    const char *key, *prefix;
-  } maps[] = { { "uid-map", "u" }, { "gid-map", "g" } };
-
-  if (options->idmap == NULL)
-    return g_strdup ("");
-  for (gsize m = 0; m < G_N_ELEMENTS (maps); m++)
-    {
-      g_autoptr (GVariant) map =
-        g_variant_lookup_value (options->idmap, maps[m].key, G_VARIANT_TYPE ("a(uuu)"));
-      GVariantIter iter;
-      guint32 from, to, count;
-
-      if (map == NULL)
-        continue;
-      g_variant_iter_init (&iter, map);
-      while (g_variant_iter_next (&iter, "(uuu)", &from, &to, &count))
-        g_string_append_printf (out, "%s%s:%u:%u:%u", out->len ? "," : "", maps[m].prefix, from, to,
-                                count);
-    }
-  {
-    g_autoptr (GVariant) userns = g_variant_lookup_value (options->idmap, "userns", NULL);
-
-    if (userns != NULL)
-      g_string_append_printf (out, "%suserns", out->len ? "," : "");
-  }
-  return g_string_free (g_steal_pointer (&out), FALSE);
+  /* what will be done: the map in force, a passed namespace's as read */
+  return g_strdup (options->idmap != NULL && options->idmap_text != NULL ? options->idmap_text : "");
 }
 
 static void

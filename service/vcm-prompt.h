@@ -46,7 +46,9 @@ GHashTable *vcm_prompt_fd_request (const VcmMountRequest *req,
                                    const VcmMountOptions *options,
                                    char **out_message);
 
-/* @options's idmap as its detail shows it ("" for none). */
+/* The ID map in force as its detail shows it: "" for none, else
+ * u:FS:SHOWN:COUNT,...,g:... (a passed namespace's maps as the service read
+ * them), once the map is resolved (@options->idmap_text). */
 char *vcm_prompt_idmap (const VcmMountOptions *options);
 
 /* UnmountSandbox of @sandbox_id (validated). */

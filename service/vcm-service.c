@@ -13,6 +13,7 @@
 #include "vcm-fd.h"
 #include "vcm-fdsource.h"
 #include "vcm-identity.h"
+#include "vcm-idmap.h"
 #include "vcm-mountopts.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
@@ -1029,6 +1030,7 @@ prepare_fd_source (GVariant *params,
   gboolean root = vcm_credentials_is_root (creds);
   vcm_autofd int fd = -1;
   vcm_autofd int tree = -1;
+  vcm_autofd int userns = -1;
   gint32 handle;
 
   g_variant_get_child (params, fd_index, "h", &handle);
@@ -1054,14 +1056,23 @@ prepare_fd_source (GVariant *params,
                    quoted, (guint) source->owner);
       return -1;
     }
+  /* the map checked for the caller and carried by a namespace of the
+   * service's own, before anything is cloned */
   if (opts->idmap != NULL)
     {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "options: 'idmap': ID-mapped mounts are not available in this build of the service");
-      return -1;
+      g_autoptr (VcmIdMap) map = NULL;
+      gint n_fds = 0;
+      const int *fds = out->fds != NULL ? g_unix_fd_list_peek_fds (out->fds, &n_fds) : NULL;
+
+      userns = vcm_idmap_from_option (opts->idmap, fds, n_fds, creds, "options.idmap", &map, error);
+      if (userns < 0)
+        return -1;
+      opts->idmap_text = vcm_idmap_to_string (map);
     }
   tree = vcm_fd_source_clone (fd, opts->recursive, out->caller->pid, out->caller->uid, fd_arg, error);
   if (tree < 0 || !vcm_fd_source_configure (tree, opts, fd_arg, error))
+    return -1;
+  if (userns >= 0 && !vcm_idmap_apply (tree, userns, opts->recursive, source->path, error))
     return -1;
   out->info = vcm_identity_new ("detached", NULL, NULL, NULL, out->caller->uid, source->path,
                                 vcm_mount_options_to_variant (opts));
