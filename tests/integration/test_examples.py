@@ -4,9 +4,10 @@
 # (examples/vcmount-agent.py, on the VcMount typelib) must log each mount,
 # unmount and foreign change, and after a restart of the service with a change
 # made while it was down, resync to exactly what ListRootfs answers. The C
-# example lists once and follows. The README's vcmountctl session for a
-# runtime that holds descriptors runs as written. Each session's transcript
-# goes to stderr (the test log).
+# example lists once and follows. The Go example (examples/vcmount-rootless)
+# mounts a rootfs by descriptor with an ID map, follows the signals by their
+# generations and unmounts: the owners it sees below the mount point are the
+# mapped ones. Each session's transcript goes to stderr (the test log).
 #
 # Environment (set by meson): VCM_EXAMPLE_LIST, VCM_LIB_DIR (the built
 # libvcmount-1.so and VcMount-1.typelib), VCM_EXAMPLE_AGENT (not in the
@@ -255,6 +256,119 @@ polkit.addRule(function(action, subject) {
         self.assertIn('not authorized', p.stderr)
         self.assertNotIn('polkit wants you to authenticate', p.stderr)
 
+    def test_go_rootless(self):
+        if not os.environ.get('VCM_EXAMPLE_GO'):
+            self.skipTest('the Go example is not built (golang-go or golang-dbus-dev missing)')
+        root = self.rootfs('go-rootfs')
+        for name, owner in (('root-file', 0), ('user-file', 1000)):
+            path = os.path.join(root, name)
+            with open(path, 'w') as f:
+                f.write(name)
+            os.chown(path, owner, owner)
+        before = self.listed()[0]
+        p = subprocess.run([os.environ['VCM_EXAMPLE_GO'], '-sandbox', 'sbgo', '-container', 'c1',
+                            '-rootfs', root, '-idmap', 'b:0:100000:65536',
+                            '-timeout', f'{TIMEOUT}s'],
+                           env=self.env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=3 * TIMEOUT)
+        sys.stderr.write('--- the Go example ---\n' + p.stdout + p.stderr)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, '')
+        lines = p.stdout.splitlines()
+        events = [line.split()[0] for line in lines]
+        mp = os.path.join(self.w.shared_dir, 'sbgo', 'c1', 'rootfs')
+        self.assertEqual(lines[0], f'listed why=start generation={before} mounts=0')
+        mounted = fields('- - ' + lines[1])
+        self.assertEqual(events[1], 'mounted')
+        self.assertEqual((mounted['mount-point'], mounted['kind'], mounted['caller-uid']), (mp, 'rootfs', '0'))
+        self.assertNotEqual(mounted['mount-id'], '0')
+        # the signals bring it in, by generation, with the reply's identity
+        followed = fields('- - ' + lines[events.index('followed')])
+        self.assertEqual(followed['mount-id'], mounted['mount-id'])
+        self.assertEqual(int(followed['generation']), before + 1)
+        self.assertNotIn('gap', events)
+        added = [fields('- - ' + line) for line in lines if line.startswith('signal MountAdded ')]
+        self.assertEqual([a['mount-id'] for a in added], [mounted['mount-id']])
+        # what the sandbox sees: the ID-mapped owners
+        owners = {f['path']: (int(f['uid']), int(f['gid']))
+                  for f in (fields('- - ' + line) for line in lines if line.startswith('owner '))}
+        self.assertEqual(owners, {'.': (100000, 100000), 'root-file': (100000, 100000),
+                                  'user-file': (101000, 101000)})
+        self.assertEqual(fields('- - ' + lines[events.index('unmounted')])['detached'].split(',')[0], mp)
+        gone = fields('- - ' + lines[-1])
+        self.assertEqual((events[-1], gone['mount-point']), ('gone', mp))
+        self.assertEqual(int(gone['generation']), before + 2)
+        self.assertEqual(self.listed(), (before + 2, {}))
+        # and the source is as it was: the ID map was the mount's only
+        self.assertEqual(os.stat(os.path.join(root, 'user-file')).st_uid, 1000)
+
+    def test_go_rootless_in_its_own_namespaces(self):
+        # The runtime as it lives: the test user, in a user namespace it made
+        # from its subordinate ranges (newuidmap) and a mount namespace of
+        # its own, with a rootfs at a path that exists only there.
+        if not os.environ.get('VCM_EXAMPLE_GO'):
+            self.skipTest('the Go example is not built (golang-go or golang-dbus-dev missing)')
+        alice, sub, count = vcmtest.TEST_UID, vcmtest.SUBID_START, vcmtest.SUBID_COUNT
+        rule = self.w.add_rule('''
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "%s")
+        return polkit.Result.YES;
+});''' % vcmtest.TEST_USER)
+
+        def back_to_default():
+            self.w.remove_rule(rule)
+            self.w.wait_for_rule(alice, 'org.vc.mount.manage-rootfs', authorized=False)
+        self.addCleanup(back_to_default)
+        self.w.wait_for_rule(alice, 'org.vc.mount.manage-rootfs')
+        host_dir = os.path.join(self.dir, 'alice-rootfs')
+        ns_dir = os.path.join(self.dir, 'ns-only')
+        for d in (host_dir, ns_dir):
+            os.mkdir(d, 0o755)
+            os.chown(d, alice, alice)
+        example = os.path.join(self.dir, 'vcmount-rootless')
+        shutil.copy(os.environ['VCM_EXAMPLE_GO'], example)
+        os.chmod(example, 0o755)
+        spec = {'address': self.w.bus_address, 'host_dir': host_dir, 'ns_dir': ns_dir,
+                'uid_map': f'0 {alice} 1 1 {sub} {count}', 'gid_map': f'0 {alice} 1 1 {sub} {count}',
+                'files': [['root-file', 0, 0], ['user-file', 1, 1]],
+                'go': example, 'idmap': f'u:{alice}:0:1,g:{alice}:0:1,u:{sub}:1:{count},g:{sub}:1:{count}'}
+        runner = (
+            'import json, os, sys\n'
+            f'sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})\n'
+            'import rootless\n'
+            'spec = json.loads(sys.argv[1])\n'
+            'rootless.enter_namespaces(spec)\n'
+            'rootfs = rootless.make_rootfs(spec)\n'
+            'os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = spec["address"]\n'
+            'os.execv(spec["go"], [spec["go"], "-sandbox", "sbns", "-container", "c1", "-rootfs", rootfs,\n'
+            '                      "-idmap", spec["idmap"], "-owners=false", "-pause",\n'
+            f'                      "-timeout", "{TIMEOUT}s"])\n')
+        p = subprocess.Popen(self.w.setpriv(alice) + [PYTHON, '-c', runner, json.dumps(spec)],
+                             env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, cwd='/')
+        self.addCleanup(self.stop, p)
+        r = Reader(p)
+        try:
+            mounted = fields('- - ' + r.until(r'^mounted ').string)
+            r.until(r'^ready$')
+        except AssertionError:
+            p.kill()
+            raise AssertionError(f'{r.lines}\n{p.stderr.read().decode()}')
+        mp = os.path.join(self.w.shared_dir, 'sbns', 'c1', 'rootfs')
+        self.assertEqual((mounted['mount-point'], mounted['caller-uid']), (mp, str(alice)))
+        # Seen from the host: the tree that existed only in the runtime's
+        # namespace, shown through the ID map.
+        owners = {name: (st.st_uid, st.st_gid) for name, st in
+                  ((n, os.stat(os.path.join(mp, n))) for n in ('root-file', 'user-file'))}
+        self.assertEqual(owners, {'root-file': (0, 0), 'user-file': (1, 1)})
+        self.assertEqual(os.stat(os.path.join(host_dir, 'user-file')).st_uid, sub)
+        p.stdin.write(b'\n')
+        p.stdin.flush()
+        r.until(r'^gone ')
+        self.assertEqual(p.wait(timeout=TIMEOUT), 0, p.stderr.read().decode())
+        self.assertEqual([m for m in mountinfo() if m['mount_point'] == mp], [])
+        sys.stderr.write('--- the Go example, rootless ---\n' + '\n'.join(r.lines) + '\n')
+
     def test_readme_rootless_commands(self):
         # The README's vcmountctl session for a runtime that holds
         # descriptors: mount-rootfs-fd with options, mounts with the
@@ -306,6 +420,14 @@ polkit.addRule(function(action, subject) {
 
         self.assertEqual(run('unmount-rootfs', 'sbrd', 'c1'), mp + '\n')
         self.assertEqual(json.loads(run('--json', 'mounts', 'sbrd'))['mounts'], [])
+
+        # an ID map as the README writes it: files stored as 100000.. shown as 0..
+        os.chown(os.path.join(root, 'hello'), 100000, 100001)
+        info = json.loads(run('--json', 'mount-rootfs-fd', 'sbrd', 'c2', root, '--idmap', 'b:100000:0:65536'))
+        self.assertTrue(info['options']['idmapped'], info)
+        st = os.stat(os.path.join(info['mount-point'], 'hello'))
+        self.assertEqual((st.st_uid, st.st_gid), (0, 1))
+        run('unmount-rootfs', 'sbrd', 'c2')
 
 
 if __name__ == '__main__':
