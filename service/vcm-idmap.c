@@ -17,6 +17,7 @@
 #include <shadow/subid.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -305,8 +306,14 @@ ns_child_start (int userns_fd, GError **error)
     }
   if (pid == 0)
     {
-      int rc = userns_fd < 0 ? unshare (CLONE_NEWUSER) : setns (userns_fd, CLONE_NEWUSER);
-      int err = rc < 0 ? errno : 0;
+      int rc, err;
+
+      /* The service's own process is not dumpable once a thread took a
+       * caller's filesystem uid, and without CAP_SYS_PTRACE it could then
+       * not open this child's /proc/PID/ns/user: this one is. */
+      prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
+      rc = userns_fd < 0 ? unshare (CLONE_NEWUSER) : setns (userns_fd, CLONE_NEWUSER);
+      err = rc < 0 ? errno : 0;
 
       if (write (status_pipe[1], &err, sizeof err) != sizeof err)
         _exit (1);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <glib/gstdio.h>
@@ -398,6 +400,39 @@ test_userns_of_caller (void)
   vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "options.idmap.userns");
 }
 
+/* As in the service: not dumpable (a thread took a caller's fsuid) and
+ * without CAP_SYS_PTRACE, it must still make and read namespaces. */
+static void
+test_userns_without_ptrace (void)
+{
+  pid_t pid = fork ();
+  int status = 0;
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+      struct __user_cap_data_struct data[2] = { { 0 } };
+      g_autoptr (VcmIdMap) map = map_new (R (300000, 0, 65536), R (300000, 0, 65536));
+      g_autoptr (VcmIdMap) back = NULL;
+      int fd;
+
+      if (syscall (SYS_capget, &hdr, data) < 0)
+        _exit (10);
+      data[CAP_TO_INDEX (CAP_SYS_PTRACE)].effective &= ~CAP_TO_MASK (CAP_SYS_PTRACE);
+      if (syscall (SYS_capset, &hdr, data) < 0 || prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        _exit (11);
+      fd = vcm_idmap_make_userns (map, NULL);
+      if (fd < 0)
+        _exit (12);
+      back = vcm_idmap_read_userns (fd, NULL, "fd", NULL);
+      _exit (back != NULL && maps_equal (map, back) ? 0 : 13);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
 static void
 test_not_a_userns (void)
 {
@@ -704,6 +739,7 @@ main (int argc, char **argv)
   g_test_add_func ("/idmap/make-and-read-userns", test_make_and_read_userns);
   g_test_add_func ("/idmap/userns-of-caller", test_userns_of_caller);
   g_test_add_func ("/idmap/not-a-userns", test_not_a_userns);
+  g_test_add_func ("/idmap/userns-without-ptrace", test_userns_without_ptrace);
   g_test_add_func ("/idmap/option", test_option);
   g_test_add_func ("/idmap/apply-tmpfs", test_apply_tmpfs);
   g_test_add_func ("/idmap/apply-refused", test_apply_refused);
