@@ -166,6 +166,34 @@ class TestRootless(IdmapCase):
         self.assertEqual(vcmtest.mount_table(), table)
 
 
+    def test_a_namespace_of_its_own_with_its_maps_read_for_polkit(self):
+        # a namespace made with newuidmap from its delegated IDs only ("SUB
+        # SUB+1000 65536": no 0, so the caller stays itself in it); as an ID
+        # map it shows the files stored as SUB.. as SUB+1000..; read-only,
+        # as the tree's top is not the caller's own uid
+        host_dir = self.user_dir('host', owner=SUB)
+        for name, owner in (('one', SUB + 1), ('two', SUB + 2)):
+            path = os.path.join(host_dir, name)
+            with open(path, 'w') as f:
+                f.write(name)
+            os.chown(path, owner, owner)
+        since = os.path.getsize(self.w.polkit_log)
+        spec = dict(mount_rootfs_fd('c6', "{'read-only': <true>, 'idmap': <{'userns': <@h 1>}>}",
+                                    fds=['rootfs', 'own-userns']),
+                    uid_map=f'{SUB} {SUB + 1000} 65536', gid_map=f'{SUB} {SUB + 1000} 65536',
+                    become_root=False, host_dir=host_dir, ns_dir=self.user_dir('ns'))
+        got = self.rootless(spec)
+        self.assertTrue(got['ok'], got)
+        mp = os.path.join(self.shared, 'alice', 'c6', 'rootfs')
+        self.assertEqual([os.lstat(os.path.join(mp, n)).st_uid for n in ('.', 'one', 'two')],
+                         [SUB + 1000, SUB + 1001, SUB + 1002])
+        self.assertIn('idmapped', vcmtest.top_mount(mp)['options'])
+        # polkit is told the maps the service read, not "userns"
+        want = f'u:{SUB}:{SUB + 1000}:65536,g:{SUB}:{SUB + 1000}:65536'
+        checks = [c for c in self.checks_logged(since) if c.get('idmap')]
+        self.assertTrue(checks and checks[-1]['idmap'] == want, checks)
+
+
 class TestIdmapRefusals(IdmapCase):
     """What an ID map must not do for a caller that is not root."""
 
