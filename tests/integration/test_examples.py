@@ -421,6 +421,14 @@ polkit.addRule(function(action, subject) {
         self.assertEqual(run('unmount-rootfs', 'sbrd', 'c1'), mp + '\n')
         self.assertEqual(json.loads(run('--json', 'mounts', 'sbrd'))['mounts'], [])
 
+        # an ID map as the README writes it: files stored as 100000.. shown as 0..
+        os.chown(os.path.join(root, 'hello'), 100000, 100001)
+        info = json.loads(run('--json', 'mount-rootfs-fd', 'sbrd', 'c2', root, '--idmap', 'b:100000:0:65536'))
+        self.assertTrue(info['options']['idmapped'], info)
+        st = os.stat(os.path.join(info['mount-point'], 'hello'))
+        self.assertEqual((st.st_uid, st.st_gid), (0, 1))
+        run('unmount-rootfs', 'sbrd', 'c2')
+
 
 if __name__ == '__main__':
     unittest.main()
