@@ -52,10 +52,11 @@ def setup_world(world, work):
     with open(os.path.join(rootfs, 'etc', 'os-release'), 'w') as f:
         f.write('ID=vcm-bench\n')
     world.start_daemon()
+    return rootfs, scratch
 
 
 def run_bench(world, bench, work, perf_out, args):
-    setup_world(world, work)
+    rootfs, scratch = setup_world(world, work)
     perf = None
     if perf_out:
         perf = subprocess.Popen(['perf', 'record', '--call-graph', 'dwarf', '-F', '299',
