@@ -1313,9 +1313,19 @@ path_identity (const VcmMountRequest *req, uid_t caller_uid)
 static GVariant *
 identity_before_unmount (VcmService *self, const char *mount_point)
 {
+  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
   Known *known = g_hash_table_lookup (self->identities, mount_point);
+  const char *rel = relpath_of (self, mount_point);
+  guint64 old_id = 0, unique_id = 0;
+  g_autoptr (GPtrArray) recovered = NULL;
 
-  return known != NULL ? g_variant_ref (known->info) : NULL;
+  if (known != NULL)
+    return g_variant_ref (known->info);
+  /* not seen since a restart: the record on the mount point */
+  if (rel == NULL || *rel == '\0' || !vcm_mounter_mount_ids_at (mounter, rel, &old_id, &unique_id))
+    return NULL;
+  recovered = vcm_identity_recover (vcm_mounter_get_shared_fd (mounter), &rel, &old_id, 1);
+  return recovered->pdata[0] != NULL ? g_variant_ref (recovered->pdata[0]) : NULL;
 }
 
 static void

@@ -318,6 +318,31 @@ class RootlessCase(WorldCase):
         self.assertEqual(self.w.call('ListMounts', {'sandbox-id': GLibVariant('s', 'nope')})[1], [])
         self.assertEqual(len(self.w.call('ListMounts', {'kind': GLibVariant('s', 'rootfs')})[1]), 1)
 
+    def test_identity_in_signals(self):
+        """MountAdded and MountRemoved carry the identity, also for the path
+        methods, and also for a mount made before a restart."""
+        d = self.user_dir('src', uid=0)
+        dest = f'{self.shared}/rl/sig'
+        with self.w.subscribe('MountAdded') as added:
+            ok, value, message, _ = self.fdcall('BindMountFd', 'dir', d, f"(handle 0, '{dest}', @a{{sv}} {{}})")
+            self.assertTrue(ok, message)
+            (_, (generation, info)), = added.wait_for()
+        self.assertEqual(info, value[1])
+        self.assertEqual(info['mount-point'], dest)
+        self.assertEqual(info['kind'], 'bind')
+        with self.w.subscribe('MountAdded') as added:
+            mp = self.w.call('MountRootfs', 'rl', 'path', d, True)
+            (_, (generation, info)), = added.wait_for()
+        self.assertEqual((info['mount-point'], info['kind'], info['source'], info['caller-uid']),
+                         (mp, 'rootfs', d, 0))
+        self.assertTrue(info['options']['read-only'])
+        self.w.restart_daemon(kill9=True)
+        with self.w.subscribe('MountRemoved') as removed:
+            detached = self.w.call('Unmount', dest)
+            (_, (generation, info, sig_detached)), = removed.wait_for()
+        self.assertEqual(sig_detached, detached)
+        self.assertEqual((info['mount-point'], info['source'], info['recovered']), (dest, d, True))
+
     def test_list_mounts_filter_refusals(self):
         for filt, what in [({'frob': GLibVariant('s', 'x')}, "unknown key 'frob'"),
                            ({'kind': GLibVariant('b', True)}, "'kind' must be of type s")]:
