@@ -945,6 +945,23 @@ vcm_mounter_prepare_attach_tree (VcmMounter *self,
   return req;
 }
 
+VcmMountRequest *
+vcm_mounter_prepare_open (VcmMounter *self,
+                          int source_fd,
+                          const char *source,
+                          gboolean source_is_dir,
+                          gboolean read_only,
+                          const VcmCredentials *creds)
+{
+  VcmMountRequest *req = request_new (self, VCM_MOUNT_OP_BIND, "", creds);
+
+  req->source_fd = source_fd;
+  req->source = g_strdup (source);
+  req->source_is_dir = source_is_dir;
+  req->read_only = read_only;
+  return req;
+}
+
 gboolean
 vcm_mounter_mount_ids_at (VcmMounter *self,
                           const char *relpath,

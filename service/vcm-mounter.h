@@ -157,6 +157,16 @@ VcmMountRequest *vcm_mounter_prepare_attach_tree (VcmMounter *mounter,
                                                   const VcmCredentials *creds,
                                                   GError **error);
 
+/* OpenMount: a request that mounts nothing, only carries what the mount
+ * policy decides of the detached mount made from the caller's @source_fd
+ * (taken over) with @read_only (its mount point is the shared dir's: unused). */
+VcmMountRequest *vcm_mounter_prepare_open (VcmMounter *mounter,
+                                           int source_fd,
+                                           const char *source,
+                                           gboolean source_is_dir,
+                                           gboolean read_only,
+                                           const VcmCredentials *creds);
+
 /* The IDs of what is mounted at @relpath (beneath the shared dir): the
  * 32-bit mountinfo one and the 64-bit unique one (0 where the kernel lacks
  * it). */

@@ -14,6 +14,7 @@
 #include "vcm-fdsource.h"
 #include "vcm-identity.h"
 #include "vcm-idmap.h"
+#include "vcm-mount-policy.h"
 #include "vcm-mountopts.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
@@ -1024,6 +1025,7 @@ prepare_fd_source (GVariant *params,
                    Prepared *out,
                    VcmFdSource *source,
                    VcmMountOptions *opts,
+                   int *out_source_fd,
                    GError **error)
 {
   g_autoptr (GVariant) options = g_variant_get_child_value (params, options_index);
@@ -1046,16 +1048,6 @@ prepare_fd_source (GVariant *params,
   if (!vcm_fd_source_inspect (fd, fd_arg, allow_file, root, source, error) ||
       !vcm_fd_source_check_access (fd, source, creds, fd_arg, error))
     return -1;
-  /* as systemd-mountfsd decides it: writable only a tree whose top is the caller's */
-  if (!root && !opts->read_only && source->owner != creds->uid)
-    {
-      g_autofree char *quoted = vcm_validate_quote (source->path);
-      g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED,
-                   "options: a writable mount of '%s' needs the caller to own it (its owner is uid "
-                   "%u); ask for read-only",
-                   quoted, (guint) source->owner);
-      return -1;
-    }
   /* the map checked for the caller and carried by a namespace of the
    * service's own, before anything is cloned */
   if (opts->idmap != NULL)
@@ -1077,7 +1069,57 @@ prepare_fd_source (GVariant *params,
   out->info = vcm_identity_new ("detached", NULL, NULL, NULL, out->caller->uid, source->path,
                                 vcm_mount_options_to_variant (opts));
   vcm_identity_add_source_ids (out->info, source->major, source->minor, source->inode, source->owner);
+  *out_source_fd = g_steal_fd (&fd);
   return g_steal_fd (&tree);
+}
+
+/* What vcm-mount-policy decides of @req (recursive, nosuid, nodev for a
+ * caller that is not root; a writable mount of what it does not own asks
+ * the write-foreign action as well), with @opts as asked. */
+static gboolean
+fd_request_policy (VcmMountRequest *req, const VcmMountOptions *opts, GError **error)
+{
+  req->recursive = opts->recursive;
+  req->nosuid = opts->nosuid;
+  req->nodev = opts->nodev;
+  req->noexec = opts->noexec;
+  return vcm_mount_policy_check (req, error);
+}
+
+/* MountRootfsFd (@sandbox_id set) and BindMountFd. */
+static gboolean
+prepare_attach_fd (VcmMounter *mounter,
+                   GVariant *params,
+                   const VcmCredentials *creds,
+                   const char *sandbox_id,
+                   const char *container_id,
+                   const char *destination,
+                   Prepared *out,
+                   GError **error)
+{
+  gboolean rootfs = sandbox_id != NULL;
+  VcmFdSource source = { 0 };
+  VcmMountOptions opts = { 0 };
+  vcm_autofd int source_fd = -1;
+  int tree;
+
+  tree = prepare_fd_source (params, rootfs ? 2 : 0, rootfs ? "rootfs" : "source", rootfs ? 3 : 2,
+                            !rootfs, creds, out, &source, &opts, &source_fd, error);
+  if (tree >= 0)
+    out->req = vcm_mounter_prepare_attach_tree (
+      mounter, sandbox_id, container_id, destination, tree, source.path, source.is_dir, opts.read_only,
+      vcm_mount_options_propagation_flag (&opts), creds, error);
+  if (out->req != NULL)
+    {
+      out->req->source_fd = g_steal_fd (&source_fd);
+      if (!fd_request_policy (out->req, &opts, error))
+        g_clear_pointer (&out->req, vcm_mount_request_free);
+    }
+  if (out->req != NULL)
+    out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
+  vcm_fd_source_clear (&source);
+  vcm_mount_options_clear (&opts);
+  return out->req != NULL;
 }
 
 static gboolean
@@ -1085,27 +1127,9 @@ prepare_mount_rootfs_fd (
   VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *sandbox_id, *container_id;
-  VcmFdSource source = { 0 };
-  VcmMountOptions opts = { 0 };
-  int tree;
-  gboolean ok = FALSE;
 
   g_variant_get (params, "(&s&sh@a{sv})", &sandbox_id, &container_id, NULL, NULL);
-  tree = prepare_fd_source (params, 2, "rootfs", 3, FALSE, creds, out, &source, &opts, error);
-  if (tree >= 0)
-    {
-      out->req = vcm_mounter_prepare_attach_tree (
-        mounter, sandbox_id, container_id, NULL, tree, source.path, source.is_dir, opts.read_only,
-        vcm_mount_options_propagation_flag (&opts), creds, error);
-      if (out->req != NULL)
-        {
-          out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
-          ok = TRUE;
-        }
-    }
-  vcm_fd_source_clear (&source);
-  vcm_mount_options_clear (&opts);
-  return ok;
+  return prepare_attach_fd (mounter, params, creds, sandbox_id, container_id, NULL, out, error);
 }
 
 static gboolean
@@ -1113,27 +1137,9 @@ prepare_bind_mount_fd (
   VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   const char *destination;
-  VcmFdSource source = { 0 };
-  VcmMountOptions opts = { 0 };
-  int tree;
-  gboolean ok = FALSE;
 
   g_variant_get (params, "(h&s@a{sv})", NULL, &destination, NULL);
-  tree = prepare_fd_source (params, 0, "source", 2, TRUE, creds, out, &source, &opts, error);
-  if (tree >= 0)
-    {
-      out->req = vcm_mounter_prepare_attach_tree (
-        mounter, NULL, NULL, destination, tree, source.path, source.is_dir, opts.read_only,
-        vcm_mount_options_propagation_flag (&opts), creds, error);
-      if (out->req != NULL)
-        {
-          out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
-          ok = TRUE;
-        }
-    }
-  vcm_fd_source_clear (&source);
-  vcm_mount_options_clear (&opts);
-  return ok;
+  return prepare_attach_fd (mounter, params, creds, NULL, NULL, destination, out, error);
 }
 
 static gboolean
@@ -1142,12 +1148,24 @@ prepare_open_mount (
 {
   VcmFdSource source = { 0 };
   VcmMountOptions opts = { 0 };
+  int source_fd = -1;
 
-  out->mount_fd = prepare_fd_source (params, 0, "source", 1, TRUE, creds, out, &source, &opts, error);
+  out->mount_fd =
+    prepare_fd_source (params, 0, "source", 1, TRUE, creds, out, &source, &opts, &source_fd, error);
+  if (out->mount_fd >= 0)
+    {
+      /* nothing is attached: the request only carries the policy's decision */
+      out->req =
+        vcm_mounter_prepare_open (mounter, source_fd, source.path, source.is_dir, opts.read_only, creds);
+      if (!fd_request_policy (out->req, &opts, error))
+        vcm_clear_fd (&out->mount_fd);
+    }
   if (out->mount_fd >= 0)
     {
       vcm_identity_add_mount_fd (out->info, out->mount_fd);
       out->details = vcm_prompt_fd_request (NULL, &source, &opts, &out->message);
+      g_hash_table_insert (out->details, VCM_DETAIL_SOURCE_OWNED,
+                           g_strdup (out->req->source_owned ? "true" : "false"));
     }
   vcm_fd_source_clear (&source);
   vcm_mount_options_clear (&opts);

@@ -22,7 +22,8 @@ FDCALL = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fdcall.py')
 
 RULES = '''
 polkit.addRule(function(action, subject) {
-    if (action.id.indexOf("org.vc.mount.") == 0 && subject.user == "%(user)s")
+    if (action.id.indexOf("org.vc.mount.") == 0 && action.id != "org.vc.mount.write-foreign" &&
+        subject.user == "%(user)s")
         return polkit.Result.YES;
 });
 '''
@@ -144,12 +145,19 @@ class RootlessCase(WorldCase):
         self.assertEqual(self.w.mounts_beneath(self.shared), [])
 
     def test_writable_only_what_the_caller_owns(self):
-        """A directory the caller can read but does not own: read-only yes, writable no."""
+        """A directory the caller can read but does not own: read-only yes;
+        writable only where polkit grants org.vc.mount.write-foreign too
+        (which the rule here does not)."""
         d = self.user_dir('roots', uid=0)
-        ok, name, message, _ = self.fdcall('MountRootfsFd', 'dir', d, "('rl', 'c1', handle 0, @a{sv} {})",
-                                           prefix=self.as_user())
-        self.assertEqual((ok, name), (False, NOT_AUTHORIZED), message)
-        self.assertIn('needs the caller to own it', message)
+        for method, args in [('MountRootfsFd', "('rl', 'c1', handle 0, @a{sv} {})"),
+                             ('BindMountFd', f"(handle 0, '{self.shared}/rl/w', @a{{sv}} {{}})"),
+                             ('OpenMount', "(handle 0, @a{sv} {})")]:
+            with self.subTest(method=method):
+                ok, name, message, _ = self.fdcall(method, 'dir', d, args, prefix=self.as_user())
+                self.assertFalse(ok)
+                self.assertIn(name, (NOT_AUTHORIZED, 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired'),
+                              message)
+        self.assertEqual(self.w.mounts_beneath(self.shared), [])
         ok, value, _, _ = self.fdcall('MountRootfsFd', 'dir', d,
                                       "('rl', 'c1', handle 0, @a{sv} {'read-only': <true>})",
                                       prefix=self.as_user())
