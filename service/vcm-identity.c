@@ -128,8 +128,11 @@ read_record (int clone_fd, const char *relpath, guint64 old_id)
   n = fgetxattr (fd, VCM_IDENTITY_XATTR, buf, RECORD_MAX);
   if (n <= 0)
     return NULL;
-  record = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE (RECORD_TYPE),
-                                                        g_steal_pointer (&buf), n, FALSE, g_free, NULL));
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&buf), n);
+
+    record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (RECORD_TYPE), bytes, FALSE));
+  }
   if (!g_variant_is_normal_form (record))
     return NULL;
   g_variant_get (record, "(qt@a{sv})", &version, &recorded_id, &info);
