@@ -14,6 +14,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-mount-policy.h"
 #include "vcm-idmap.h"
 #include "vcm-sys.h"
 
@@ -341,7 +342,26 @@ vcm_fdpath_check_immovable (int root_fd,
     {
       gboolean fixed = FALSE;
       gboolean idmapped = FALSE;
+      const char *kind = NULL;
       int next;
+
+      /* What a filesystem an unprivileged user controls reports of owners
+       * and modes proves nothing, and it can drop a directory (and every
+       * mount on it) from the kernel's sight whenever it likes. */
+      if (vcm_mount_policy_users_fs (dir_fd, &kind) < 0)
+        return vcm_error_set_errno (error, errno, "cannot tell the filesystem of",
+                                    "a directory of the mount point's path");
+      if (kind != NULL)
+        {
+          g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
+          g_autofree char *full = g_build_filename (root_path, relpath, NULL);
+
+          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                       "%s: '%s' lies in '%s', which is on %s: what such a filesystem reports "
+                       "proves nothing, and it can move the mount out of sight",
+                       arg_name, full, dir, kind);
+          return FALSE;
+        }
 
       /* On an ID-mapped mount stat shows owners that are not the
        * filesystem's: a caller's directory may look like root's there. */

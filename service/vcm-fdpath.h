@@ -49,10 +49,12 @@ int vcm_fdpath_resolve (int root_fd,
 
 /* For a caller that is not root (@creds), checks that it could never move
  * the leaf of @relpath (an existing path beneath @root_fd) elsewhere: every
- * directory from @root_fd down to the leaf's parent is root's alone
- * (vcm_dir_is_roots_alone) and on no ID-mapped mount (where a caller's
- * directory can look like root's), so no component of the path can be
- * renamed but by root. VCM_ERROR_INVALID_ARGUMENT naming @arg_name otherwise. Nothing to
+ * directory from @root_fd down to the leaf's parent lies on a filesystem
+ * no unprivileged user controls (not FUSE, not a network filesystem:
+ * vcm_mount_policy_users_fs), is root's alone (vcm_dir_is_roots_alone) and
+ * on no ID-mapped mount (where a caller's directory can look like root's),
+ * so no component of the path can be renamed but by root, nor vanish at a
+ * server's whim. VCM_ERROR_INVALID_ARGUMENT naming @arg_name otherwise. Nothing to
  * check for root (@creds NULL or uid 0). */
 gboolean vcm_fdpath_check_immovable (int root_fd,
                                      const char *root_path,

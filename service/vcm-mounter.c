@@ -1068,6 +1068,31 @@ shared_dir_reachable (VcmMounter *self, GError **error)
   return ok;
 }
 
+/* A caller that is not root never places a mount on another mount (nor on
+ * a filesystem it may control): what lies beneath stays the kernel's and
+ * root's to judge, and a mount point that is a mount's root is what that
+ * mount's filesystem says it is. */
+static gboolean
+check_caller_mount_point (const VcmMountRequest *req, int dst_fd, const char *arg_name, GError **error)
+{
+  const char *kind = NULL;
+  gboolean root = FALSE;
+
+  if (vcm_credentials_is_root (req->creds))
+    return TRUE;
+  if (vcm_mount_policy_users_fs (dst_fd, &kind) < 0 ||
+      vcm_sys_stat_mount (dst_fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, &root, NULL) < 0)
+    return vcm_error_set_errno (error, errno, "cannot stat", req->mount_point);
+  if (kind != NULL || root)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' is %s%s: only root may mount on it", arg_name, req->mount_point,
+                   root ? "the root of a mount" : "on ", root ? "" : kind);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 run_attach (VcmMounter *self,
             const VcmMountRequest *req,
@@ -1117,7 +1142,8 @@ run_attach (VcmMounter *self,
       goto fail;
     }
   if (!vcm_fdpath_check_immovable (self->shared_fd, self->shared_dir, req->relpath, req->creds, arg_name,
-                                   error))
+                                   error) ||
+      !check_caller_mount_point (req, dst_fd, arg_name, error))
     goto fail;
   if (req->tree_fd >= 0 ? !attach_tree (req->tree_fd, dst_fd, req->mount_point, req->propagation, out_id,
                                         out_unique, &mnt_fd, error)

@@ -44,6 +44,7 @@ ALICE = vcmtest.TEST_UID
 BOB = vcmtest.NOBODY_UID
 ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'attacker.py')
 FUSE_HANG = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_hang.py')
+FUSE_TREE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_tree.py')
 DETAIL_KEYS = ['sandbox_id', 'container_id', 'source', 'mount_point', 'read_only', 'source_owned',
                'path', 'polkit.message']
 
@@ -513,6 +514,42 @@ class TestReach(AttackCase):
 
 class TestNothingInvisible(AttackCase):
     """Promise 3: a mount lies where it is reported, visible, beneath the shared dir."""
+
+    def fuse_tree(self):
+        """alice's FUSE filesystem at SRV/fuse, whose directories a, a/b and
+        a/b/c say they are root's, 0755. Returns (mount point, server)."""
+        mnt = os.path.join(self.srv, 'fuse')
+        os.makedirs(mnt, exist_ok=True)
+        server = subprocess.Popen([vcmtest.PYTHON, FUSE_TREE, mnt, str(ALICE)], stdout=subprocess.PIPE,
+                                  text=True)
+        self.addCleanup(os.rmdir, mnt)
+        self.addCleanup(lambda: vcmtest.umount(mnt))
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        st = os.stat(os.path.join(mnt, 'a', 'b'))
+        self.assertEqual((st.st_uid, st.st_mode & 0o7777), (0, 0o755))
+        return mnt, server
+
+    def test_nothing_is_mounted_on_or_beneath_a_filesystem_the_caller_controls(self):
+        # alice's FUSE says its directories are root's, 0755: she binds a
+        # subtree of it into her area (a read-only bind of something of hers:
+        # allowed), then tries to bind beneath that bind, and on it. Her
+        # server could rename "a" at any moment (it does, below), and a mount
+        # beneath would drop out of mountinfo and out of the service's sight.
+        mnt, server = self.fuse_tree()
+        f = self.allowed('BindMount', os.path.join(mnt, 'a'), self.alice_path('f'), True)[0]
+        self.assertEqual(os.stat(os.path.join(f, 'b')).st_uid, 0)
+        data = os.path.join(self.srv, 'data')
+        for dest in (os.path.join(f, 'b'), os.path.join(f, 'b', 'c'), f):
+            with self.subTest(dest=dest):
+                message = self.refused(INVALID, 'BindMount', data, dest, True, arg='destination')
+                self.assertRegex(message, 'FUSE|root of a mount')
+        before = invisible_mounts()
+        server.send_signal(signal.SIGUSR1)  # her server "renames" a
+        self.assertFalse(os.path.exists(os.path.join(mnt, 'a', 'b')))
+        self.assertEqual(invisible_mounts(), before)
+        self.allowed('Unmount', f)
 
     def test_mount_points_in_a_tree_the_caller_can_rename_are_refused(self):
         self.w.call('BindMount', self.srv, self.alice_path('own'), False)

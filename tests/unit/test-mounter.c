@@ -1422,6 +1422,35 @@ test_policy_write_foreign (Fixture *f, gconstpointer data)
     }
 }
 
+/* A caller's mount is never placed on another mount: what the mount point
+ * is would be that mount's filesystem's word. Root may stack. */
+static void
+test_policy_caller_never_stacks (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmCredentials) creds = caller_creds ();
+  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *again = NULL;
+  g_auto (GStrv) detached = NULL;
+
+  (void) data;
+  first = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, creds, &error);
+  vcm_test_require_no_error (error);
+  g_assert_null (vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, creds, &error));
+  vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "destination");
+  g_clear_error (&error);
+  g_assert_cmpuint (vcm_test_count_mounts_at (dest), ==, 1);
+  again = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, NULL, &error);
+  vcm_test_require_no_error (error);
+  g_assert_cmpuint (vcm_test_count_mounts_at (dest), ==, 2);
+  detached = vcm_mounter_unmount (f->m, dest, &error);
+  vcm_test_require_no_error (error);
+  g_clear_pointer (&detached, g_strfreev);
+  detached = vcm_mounter_unmount (f->m, dest, &error);
+  vcm_test_require_no_error (error);
+}
+
 /* What only root may have, asked for a caller (as an fd-based method's
  * options could), is refused naming the option. */
 static void
@@ -1516,6 +1545,7 @@ main (int argc, char **argv)
 
   add ("/policy/caller-binds-recursive", test_policy_caller_binds_recursive);
   add ("/policy/write-foreign", test_policy_write_foreign);
+  add ("/policy/caller-never-stacks", test_policy_caller_never_stacks);
   add ("/policy/refuses-for-callers", test_policy_refuses_for_callers);
 
   return g_test_run ();
