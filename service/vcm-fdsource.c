@@ -245,17 +245,88 @@ clone_in_namespace (int pidfd, int fd, unsigned int flags, int *out_errsv)
   return tree;
 }
 
+/* In a helper process: the clone of @fd's mount (a directory of the
+ * service's mount namespace) made from a mount namespace of a user namespace
+ * of the helper's own. The kernel copies the namespace's mounts locked
+ * together (MNT_LOCKED), as it does for anyone's unprivileged namespace, so
+ * the submounts that come with the clone cannot be unmounted on their own
+ * wherever it is attached: not even where the caller holds every
+ * capability, in a namespace of its own. fchdir first: the copy of the
+ * namespace takes the working directory along to its copy of the mount. */
+static int
+clone_locked (int fd, unsigned int flags, int *out_errsv)
+{
+  int sv[2];
+  pid_t child;
+  int status = 0;
+  int tree;
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+    return -1;
+  child = fork ();
+  if (child < 0)
+    {
+      int errsv = errno;
+      close (sv[0]);
+      close (sv[1]);
+      errno = errsv;
+      return -1;
+    }
+  if (child == 0)
+    {
+      int t = -1;
+      int e = 0;
+
+      close (sv[0]);
+      if (fchdir (fd) < 0 || unshare (CLONE_NEWUSER | CLONE_NEWNS) < 0)
+        e = errno;
+      else if ((t = open_tree (AT_FDCWD, ".", flags & ~AT_EMPTY_PATH)) < 0)
+        e = errno;
+      _exit (send_fd (sv[1], t, e) ? 0 : 1);
+    }
+  close (sv[1]);
+  tree = receive_fd (sv[0], out_errsv);
+  {
+    int errsv = errno;
+    close (sv[0]);
+    while (waitpid (child, &status, 0) < 0 && errno == EINTR)
+      ;
+    errno = errsv;
+  }
+  return tree;
+}
+
 int
 vcm_fd_source_clone (
-  int fd, gboolean recursive, pid_t pid, uid_t uid, const char *arg_name, GError **error)
+  int fd, gboolean recursive, gboolean lock, pid_t pid, uid_t uid, const char *arg_name, GError **error)
 {
   unsigned int flags =
     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
   vcm_autofd int pidfd = -1;
+  struct stat st;
   int tree;
   int errsv = 0;
 
-  tree = open_tree (fd, "", flags);
+  if (lock && recursive && fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      tree = clone_locked (fd, flags, &errsv);
+      if (tree >= 0)
+        return tree;
+      if (errsv == 0)
+        errsv = errno;
+      if (errsv != EINVAL)
+        {
+          g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                       "%s: cannot clone the mount with its submounts locked: %s", arg_name,
+                       g_strerror (errsv));
+          return -1;
+        }
+      /* not in the service's mount namespace: in the caller's, below */
+      errno = EINVAL;
+      errsv = 0;
+    }
+  else
+    tree = open_tree (fd, "", flags);
   if (tree >= 0)
     return tree;
   if (errno != EINVAL)

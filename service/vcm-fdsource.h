@@ -43,11 +43,16 @@ gboolean vcm_fd_source_check_access (
   int fd, const VcmFdSource *source, const VcmCredentials *creds, const char *arg_name, GError **error);
 
 /* A detached clone (OPEN_TREE_CLONE; with @recursive its submounts too) of
- * the mount at @fd. Where @fd's mount lies in another mount namespace, the
- * clone is made in the namespace of the caller's process (@pid of @uid, as
- * the bus reported them). Returns the mount fd or -1 with @error. */
+ * the mount at @fd. With @lock (a clone handed to a caller that is not
+ * root), the submounts are locked to it as the kernel locks the mounts of
+ * an unprivileged namespace: the caller, even with every capability in a
+ * user namespace of its own, cannot unmount one to uncover what it hides.
+ * Where @fd's mount lies in another mount namespace, the clone is made in
+ * the namespace of the caller's process (@pid of @uid, as the bus reported
+ * them; that namespace's own locks hold there). Returns the mount fd or -1
+ * with @error. */
 int vcm_fd_source_clone (
-  int fd, gboolean recursive, pid_t pid, uid_t uid, const char *arg_name, GError **error);
+  int fd, gboolean recursive, gboolean lock, pid_t pid, uid_t uid, const char *arg_name, GError **error);
 
 /* Applies @options (read-only, nosuid, nodev, noexec, propagation; to every
  * mount of the clone) to the detached @tree_fd, before anyone can see it.

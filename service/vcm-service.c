@@ -1014,13 +1014,16 @@ prepare_unmount_sandbox (
 
 /* The fd-based methods: the caller's fd at handle @fd_index checked and its
  * mount cloned and configured with @options_index's options, as the caller
- * (@creds) may. Returns the detached mount and fills @source and @opts. */
+ * (@creds) may; @to_caller: the detached mount is handed to the caller
+ * (OpenMount), so its submounts are locked to it. Returns the detached
+ * mount and fills @source and @opts. */
 static int
 prepare_fd_source (GVariant *params,
                    gsize fd_index,
                    const char *fd_arg,
                    gsize options_index,
                    gboolean allow_file,
+                   gboolean to_caller,
                    const VcmCredentials *creds,
                    Prepared *out,
                    VcmFdSource *source,
@@ -1061,7 +1064,8 @@ prepare_fd_source (GVariant *params,
         return -1;
       opts->idmap_text = vcm_idmap_to_string (map);
     }
-  tree = vcm_fd_source_clone (fd, opts->recursive, out->caller->pid, out->caller->uid, fd_arg, error);
+  tree = vcm_fd_source_clone (fd, opts->recursive, to_caller && !root, out->caller->pid,
+                              out->caller->uid, fd_arg, error);
   if (tree < 0 || !vcm_fd_source_configure (tree, opts, fd_arg, error))
     return -1;
   if (userns >= 0 && !vcm_idmap_apply (tree, userns, opts->recursive, source->path, error))
@@ -1104,7 +1108,7 @@ prepare_attach_fd (VcmMounter *mounter,
   int tree;
 
   tree = prepare_fd_source (params, rootfs ? 2 : 0, rootfs ? "rootfs" : "source", rootfs ? 3 : 2,
-                            !rootfs, creds, out, &source, &opts, &source_fd, error);
+                            !rootfs, FALSE, creds, out, &source, &opts, &source_fd, error);
   if (tree >= 0)
     out->req = vcm_mounter_prepare_attach_tree (
       mounter, sandbox_id, container_id, destination, tree, source.path, source.is_dir, opts.read_only,
@@ -1150,8 +1154,8 @@ prepare_open_mount (
   VcmMountOptions opts = { 0 };
   int source_fd = -1;
 
-  out->mount_fd =
-    prepare_fd_source (params, 0, "source", 1, TRUE, creds, out, &source, &opts, &source_fd, error);
+  out->mount_fd = prepare_fd_source (params, 0, "source", 1, TRUE, TRUE, creds, out, &source, &opts,
+                                     &source_fd, error);
   if (out->mount_fd >= 0)
     {
       /* nothing is attached: the request only carries the policy's decision */

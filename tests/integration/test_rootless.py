@@ -29,7 +29,8 @@ polkit.addRule(function(action, subject) {
 '''
 
 
-class RootlessCase(WorldCase):
+class RootlessBase(WorldCase):
+    """The world with the rootless rule and the helpers; no tests."""
 
     @classmethod
     def setUpClass(cls):
@@ -47,13 +48,16 @@ class RootlessCase(WorldCase):
 
     # -- helpers ----------------------------------------------------------
 
-    def fdcall(self, method, kind, path, args, prefix=(), attach=None, pass_fds=(), shell=None):
+    def fdcall(self, method, kind, path, args, prefix=(), attach=None, pass_fds=(), shell=None,
+               unmount=None):
         """Runs fdcall.py (behind @prefix: setpriv, unshare); with @shell, a
         shell script that ends by running it (as "$@"). Returns (ok, value or
         error name, message or None, the rest of its output)."""
         cmd = [vcmtest.PYTHON, FDCALL, self.w.bus_address, method, kind, path, args]
         if attach:
             cmd.append(attach)
+            if unmount:
+                cmd.append(unmount)
         if shell is not None:
             cmd = ['sh', '-ec', shell + '\nexec "$@"', 'sh'] + cmd
         p = subprocess.run(list(prefix) + cmd, env=self.w._child_env(), capture_output=True, text=True,
@@ -90,6 +94,9 @@ class RootlessCase(WorldCase):
                 if fields[4] == mount_point:
                     found = fields
         return found
+
+
+class RootlessCase(RootlessBase):
 
     # -- refusals ---------------------------------------------------------
 
