@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -375,6 +376,25 @@ vcm_fd_source_configure (int tree_fd,
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot set the mount's options: %s",
                    arg_name, g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+vcm_fd_source_submounts_read_only (int tree_fd, const char *arg_name, GError **error)
+{
+  struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+  struct mount_attr rw = { .attr_clr = MOUNT_ATTR_RDONLY };
+  struct statvfs sv;
+
+  if (fstatvfs (tree_fd, &sv) < 0 ||
+      mount_setattr (tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0 ||
+      (!(sv.f_flag & ST_RDONLY) && mount_setattr (tree_fd, "", AT_EMPTY_PATH, &rw, sizeof rw) < 0))
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "%s: cannot make the mounts below the source read-only: %s", arg_name,
+                   g_strerror (errno));
       return FALSE;
     }
   return TRUE;

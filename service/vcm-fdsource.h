@@ -63,4 +63,13 @@ gboolean vcm_fd_source_configure (int tree_fd,
                                   const char *arg_name,
                                   GError **error);
 
+/* For a writable mount of a caller that is not root, judged writable by
+ * the ownership of the top of its source alone: every mount below the top
+ * of the detached @tree_fd made read-only (the top keeps what it had).
+ * What came along below the top is not the caller's by that judgement: in a
+ * mount namespace of its own the caller can bind any tree it can read
+ * there, root's /etc say, and what uses the shared dir writes with root's
+ * rights. */
+gboolean vcm_fd_source_submounts_read_only (int tree_fd, const char *arg_name, GError **error);
+
 G_END_DECLS

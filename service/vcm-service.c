@@ -1068,6 +1068,10 @@ prepare_fd_source (GVariant *params,
                               out->caller->uid, fd_arg, error);
   if (tree < 0 || !vcm_fd_source_configure (tree, opts, fd_arg, error))
     return -1;
+  /* writable by the top's owner: not what came along below it */
+  if (!root && !to_caller && !opts->read_only &&
+      !vcm_fd_source_submounts_read_only (tree, fd_arg, error))
+    return -1;
   if (userns >= 0 && !vcm_idmap_apply (tree, userns, opts->recursive, source->path, error))
     return -1;
   out->info = vcm_identity_new ("detached", NULL, NULL, NULL, out->caller->uid, source->path,

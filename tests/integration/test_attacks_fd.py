@@ -2,6 +2,7 @@
 """test_attacks_fd: an unprivileged caller attacks the fd-based methods
 (MountRootfsFd, BindMountFd, OpenMount): what it holds must not become more
 than it holds. Each test is an attack that must fail."""
+import errno
 import os
 import subprocess
 import unittest
@@ -51,6 +52,49 @@ class TestOpenMountAttacks(test_rootless.RootlessBase):
         self.assertEqual(rest[0], 'attached sub', rest)
         self.assertEqual(rest[1].split()[0], 'unmounted', rest)
 
+
+
+class TestWritableByOwnershipAttacks(test_rootless.RootlessBase):
+
+    def test_foreign_tree_under_own_top_not_writable(self):
+        """The caller owns the top of its source, but in a user and mount
+        namespace of its own it has bound a directory of root's below that
+        top: a writable MountRootfsFd brings the bind along, and what uses
+        the shared dir (with root's rights) must not be able to write root's
+        directory through it."""
+        roots = self.user_dir('roots', uid=0)
+        d = self.user_dir('own')
+        ok, value, message, _ = self.fdcall(
+            'MountRootfsFd', 'dir', d, "('rl', 'c1', handle 0, @a{sv} {})",
+            prefix=self.in_own_namespaces(),
+            shell=f'mkdir {d}/sub; mount --bind {roots} {d}/sub')
+        self.assertTrue(ok, (value, message))
+        mount_point = value[0]
+        self.assertTrue(os.path.samestat(os.stat(os.path.join(mount_point, 'sub')), os.stat(roots)))
+        with self.assertRaises(OSError) as cm:
+            with open(os.path.join(mount_point, 'sub', 'written-by-root'), 'w'):
+                pass
+        self.assertEqual(cm.exception.errno, errno.EROFS)
+        self.assertEqual(os.listdir(roots), [])
+        # the top is the caller's and stays writable
+        with open(os.path.join(mount_point, 'own-file'), 'w'):
+            pass
+
+    def test_foreign_submount_of_bind_not_writable(self):
+        """The same with BindMountFd, and a submount of root's that is not
+        a bind: a tmpfs root mounted below the caller's directory."""
+        d = self.user_dir('own')
+        sub = os.path.join(d, 'sub')
+        os.mkdir(sub)
+        subprocess.run(['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'vcm-roots', sub], check=True)
+        dest = os.path.join(self.shared, 'rl', 'c2', 'b')
+        ok, value, message, _ = self.fdcall('BindMountFd', 'dir', d, f"(handle 0, '{dest}', @a{{sv}} {{}})",
+                                            prefix=self.as_user())
+        self.assertTrue(ok, (value, message))
+        with self.assertRaises(OSError) as cm:
+            with open(os.path.join(value[0], 'sub', 'written-by-root'), 'w'):
+                pass
+        self.assertEqual(cm.exception.errno, errno.EROFS)
 
 
 if __name__ == '__main__':
