@@ -57,8 +57,9 @@ UNIT_ALIAS = 'dbus-org.vc.Mount.service'
 # ID-mapped mounts need (RestrictNamespaces=user), 0.2 more for CAP_SETFCAP,
 # which the kernel asks for to write their maps, 0.2 more for
 # CAP_SYS_PTRACE and CAP_SYS_CHROOT, with which a helper joins a caller's
-# mount namespace to clone its source.
-MAX_EXPOSURE = 4.2
+# mount namespace to clone its source, 0.1 more for the mount namespaces
+# such helpers join or make (RestrictNamespaces=user mnt).
+MAX_EXPOSURE = 4.3
 
 # The contract's Authorization table.
 POLKIT_DEFAULTS = {
@@ -281,7 +282,7 @@ def check_unit(tap, args, destdir):
                 tap.diag(line.strip())
         # The exposure is bounded by what a mount service must keep (root,
         # CAP_SYS_ADMIN, the host's mount namespace, user namespaces for
-        # ID-mapped mounts, joining a caller's mount namespace): 4.2 with
+        # ID-mapped mounts, joining a caller's mount namespace): 4.3 with
         # systemd 252, every remaining item
         # explained in the unit. Anything above means
         # a setting was lost.
