@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +67,7 @@ vcm_fd_source_inspect (
 {
   g_autofree char *proc = NULL;
   g_autofree char *path = NULL;
+  struct statfs sfs;
   struct stat st;
   int flags;
 
@@ -88,6 +91,14 @@ vcm_fd_source_inspect (
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: the file descriptor is %s, not %s",
                    arg_name, kind_of (st.st_mode),
                    allow_file ? "a directory or a regular file" : "a directory");
+      return FALSE;
+    }
+  /* as for a path (vcm-creds.c): whatever the fd's path says, even a bind
+   * of /proc the caller made in a mount namespace of its own */
+  if (!root && fstatfs (fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: the file descriptor lies on /proc, which only root may mount", arg_name);
       return FALSE;
     }
   proc = vcm_fdpath_proc_path (fd);

@@ -97,5 +97,27 @@ class TestWritableByOwnershipAttacks(test_rootless.RootlessBase):
         self.assertEqual(cm.exception.errno, errno.EROFS)
 
 
+
+class TestFdSourceAttacks(test_rootless.RootlessBase):
+
+    def test_proc_refused_also_through_own_bind(self):
+        """/proc as a source: the host's procfs in the shared dir would let
+        what uses it, with root's rights, read every process's environment
+        and memory. Refused as for a path, also when the caller binds /proc
+        below a directory of its own in a mount namespace of its own, so
+        that the fd's path says nothing of /proc."""
+        d = self.user_dir('own')
+        dest = os.path.join(self.shared, 'rl', 'c4', 'p')
+        args = f"(handle 0, '{dest}', @a{{sv}} {{'read-only': <true>}})"
+        ok, name, message, _ = self.fdcall('BindMountFd', 'dir', '/proc', args, prefix=self.as_user())
+        self.assertEqual((ok, name), (False, test_rootless.INVALID), message)
+        ok, name, message, _ = self.fdcall('BindMountFd', 'dir', f'{d}/p', args,
+                                           prefix=self.in_own_namespaces(),
+                                           shell=f'mkdir {d}/p; mount --rbind /proc {d}/p')
+        self.assertEqual((ok, name), (False, test_rootless.INVALID), message)
+        self.assertIn('/proc', message)
+        self.assertEqual(self.w.mounts_beneath(self.shared), [])
+
+
 if __name__ == '__main__':
     unittest.main()
