@@ -102,7 +102,11 @@ vcm_rootfs_fill_unique_ids (GPtrArray *rootfs)
   for (guint i = 0; i < rootfs->len; i++)
     {
       VcmRootfs *r = rootfs->pdata[i];
-      vcm_autofd int fd = open (r->mount_point, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      /* only as far as the caches know the path: a mount point in (or a
+       * path through) a filesystem that never answers must not hold up the
+       * start or a read of the table; such a rootfs is probed later, off
+       * the main loop */
+      vcm_autofd int fd = vcm_sys_open_cached (r->mount_point);
       guint64 id = 0;
 
       r->unique_id = 0;

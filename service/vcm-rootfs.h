@@ -46,8 +46,9 @@ GPtrArray *
 vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id);
 
 /* The unique mount IDs of the rootfs in @rootfs (a list from
- * vcm_rootfs_list_in_table), looked up by path; left 0 where the path no
- * longer leads to the listed mount. */
+ * vcm_rootfs_list_in_table), looked up by path as far as the kernel's caches
+ * know it (never waiting for a filesystem); left 0 where the path no longer
+ * leads to the listed mount or cannot be walked without asking. */
 void vcm_rootfs_fill_unique_ids (GPtrArray *rootfs);
 
 G_END_DECLS

@@ -12,12 +12,41 @@
 
 #include "vcm-sys.h"
 
+#include <linux/openat2.h>
+#ifndef RESOLVE_CACHED
+#define RESOLVE_CACHED 0x20
+#endif
+
 int
 vcm_sys_openat2 (int dirfd, const char *path, guint64 flags, guint64 mode, guint64 resolve)
 {
   struct open_how how = { .flags = flags, .mode = mode, .resolve = resolve };
 
   return (int) syscall (SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+int
+vcm_sys_open_cached (const char *path)
+{
+  int fd = -1;
+
+  /* A cached walk also gives up when a mount or rename elsewhere raced with
+   * it (the RCU walk cannot be made to stick): a few more tries tell that
+   * apart from a path the caches do not know. */
+  for (guint tries = 0; tries < 8; tries++)
+    {
+      fd = vcm_sys_openat2 (AT_FDCWD, path, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0,
+                            RESOLVE_CACHED | RESOLVE_NO_MAGICLINKS);
+      if (fd >= 0 || errno != EAGAIN)
+        break;
+    }
+
+  /* ENOSYS, EPERM: no openat2 (or a filter refuses it); EINVAL: a kernel
+   * before 5.12 without RESOLVE_CACHED. There the plain walk it is, which
+   * may wait for a filesystem (said in the README). */
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL))
+    return open (path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  return fd;
 }
 
 int
@@ -32,7 +61,11 @@ vcm_sys_stat_mount (int dirfd,
 {
   struct statx stx = { 0 };
 
-  if (statx (dirfd, path, flags, STATX_MNT_ID | STATX_TYPE, &stx) < 0)
+  /* Nothing asked for here is the filesystem's to refresh (the mount ID and
+   * whether it is a mount's root are the VFS's, the type never changes):
+   * AT_STATX_DONT_SYNC keeps a FUSE or network filesystem from being asked,
+   * so that one that never answers cannot hold the caller up. */
+  if (statx (dirfd, path, flags | AT_STATX_DONT_SYNC, STATX_MNT_ID | STATX_TYPE, &stx) < 0)
     return -1;
   if (!(stx.stx_mask & STATX_MNT_ID))
     {
@@ -115,7 +148,7 @@ vcm_sys_unique_mount_id (int fd, guint64 *out_id)
 {
   struct statx stx = { 0 };
 
-  if (statx (fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) < 0)
+  if (statx (fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_MNT_ID_UNIQUE, &stx) < 0)
     return -1;
   if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE))
     {

@@ -22,6 +22,14 @@ G_BEGIN_DECLS
 
 int vcm_sys_openat2 (int dirfd, const char *path, guint64 flags, guint64 mode, guint64 resolve);
 
+/* Opens the absolute @path O_PATH (not following a last symlink) only as far
+ * as the kernel's caches already know it (openat2 RESOLVE_CACHED): a walk that
+ * would have to ask a filesystem (a lookup not cached, a FUSE or network
+ * entry to revalidate) fails with EAGAIN instead of waiting for it. For the
+ * main loop. Where openat2 or RESOLVE_CACHED is not there (Linux < 5.12, a
+ * seccomp filter), a plain open(2), which may wait. */
+int vcm_sys_open_cached (const char *path);
+
 /* statx(@dirfd, @path, @flags, STATX_MNT_ID|STATX_TYPE): mount ID, device and
  * whether the path is the root of a mount. Returns 0 or -1 with errno. */
 int vcm_sys_stat_mount (int dirfd,
