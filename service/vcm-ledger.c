@@ -18,6 +18,7 @@ struct _VcmLedger {
   GPtrArray *held;           /* HeldChange */
   GHashTable *local_changes; /* "sbx/cid" -> the read seq (guint64 *) when the
                               * service last changed or probed that rootfs */
+  GHashTable *busy;          /* "sbx/cid" -> guint[2] {depth, owed}: being changed */
 };
 
 /* A change told later: the change and copies of what it points to. */
@@ -106,6 +107,7 @@ vcm_ledger_new (VcmLedgerTellFunc tell, gpointer tell_data)
   self->tracked = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, tracked_free);
   self->held = g_ptr_array_new_with_free_func (held_change_free);
   self->local_changes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return self;
 }
 
@@ -131,6 +133,7 @@ vcm_ledger_free (VcmLedger *self)
   g_hash_table_unref (self->tracked);
   g_ptr_array_unref (self->held);
   g_hash_table_unref (self->local_changes);
+  g_hash_table_unref (self->busy);
   g_free (self);
 }
 
@@ -378,7 +381,7 @@ vcm_ledger_diff_all (
     {
       VcmRootfs *now = g_hash_table_lookup (now_by_key, key);
 
-      if (vcm_ledger_changed_since (self, key, seq))
+      if (vcm_ledger_changed_since (self, key, seq) || vcm_ledger_busy (self, key))
         continue;
       if (now == NULL || !same_mount (((VcmTracked *) value)->rootfs, now))
         g_ptr_array_add (gone, g_strdup (key));
@@ -392,7 +395,7 @@ vcm_ledger_diff_all (
       VcmRootfs *now = rootfs->pdata[i];
       g_autofree char *k = vcm_ledger_key (now->sandbox_id, now->container_id);
 
-      if (!vcm_ledger_changed_since (self, k, seq))
+      if (!vcm_ledger_changed_since (self, k, seq) && !vcm_ledger_busy (self, k))
         vcm_ledger_diff_one (self, k, now, submounts->pdata[i], tell);
     }
 }
@@ -486,4 +489,43 @@ vcm_ledger_list (VcmLedger *self, const char *sandbox_id)
     }
   g_ptr_array_sort (result, vcm_rootfs_compare);
   return result;
+}
+
+/* A key being changed: {depth, owed}. */
+void
+vcm_ledger_begin_local (VcmLedger *self, const char *key)
+{
+  guint *busy = g_hash_table_lookup (self->busy, key);
+
+  if (busy == NULL)
+    {
+      busy = g_new0 (guint, 2);
+      g_hash_table_insert (self->busy, g_strdup (key), busy);
+    }
+  busy[0]++;
+}
+
+gboolean
+vcm_ledger_end_local (VcmLedger *self, const char *key)
+{
+  guint *busy = g_hash_table_lookup (self->busy, key);
+  gboolean owed;
+
+  g_return_val_if_fail (busy != NULL && busy[0] > 0, FALSE);
+  if (--busy[0] > 0)
+    return FALSE;
+  owed = busy[1];
+  g_hash_table_remove (self->busy, key);
+  return owed;
+}
+
+gboolean
+vcm_ledger_busy (VcmLedger *self, const char *key)
+{
+  guint *busy = g_hash_table_lookup (self->busy, key);
+
+  if (busy == NULL)
+    return FALSE;
+  busy[1] = TRUE; /* something was seen: a look at the end */
+  return TRUE;
 }

@@ -113,6 +113,15 @@ void vcm_ledger_note_unmounted (VcmLedger *ledger,
                                 const char *container_id,
                                 const char *const *detached);
 
+/* Between these (they nest) the service is changing @key off the main loop:
+ * a full read's diff leaves it alone, and so do the change sources' probes
+ * (they ask vcm_ledger_busy()); end returns whether anything was seen there
+ * meanwhile (then the caller looks again). */
+void vcm_ledger_begin_local (VcmLedger *ledger, const char *key);
+gboolean vcm_ledger_end_local (VcmLedger *ledger, const char *key);
+/* Whether @key is being changed (and if so, notes that it was looked at). */
+gboolean vcm_ledger_busy (VcmLedger *ledger, const char *key);
+
 /* Copies of the tracked rootfs of @sandbox_id (NULL or "": all), sorted. */
 GPtrArray *vcm_ledger_list (VcmLedger *ledger, const char *sandbox_id);
 

@@ -37,6 +37,7 @@ struct _VcmMounter {
   gboolean legacy_api; /* the kernel lacks open_tree & co., or asked */
   int staging_fd;      /* legacy: the private staging tmpfs */
   guint staging_counter;
+  GMutex staging_lock;      /* legacy: one attach at a time stages (runs are in threads) */
   VcmSubtreeSource subtree; /* optional: who knows a mount's subtree */
   gpointer subtree_data;
   VcmTargetsSource targets; /* optional: who knows the points of a mount's subtree */
@@ -52,6 +53,7 @@ vcm_mounter_finalize (GObject *object)
 
   vcm_clear_fd (&self->staging_fd);
   vcm_clear_fd (&self->shared_fd);
+  g_mutex_clear (&self->staging_lock);
   g_free (self->shared_dir);
   G_OBJECT_CLASS (vcm_mounter_parent_class)->finalize (object);
 }
@@ -68,6 +70,7 @@ vcm_mounter_init (VcmMounter *self)
   self->shared_fd = -1;
   self->staging_fd = -1;
   self->source = vcm_mount_table_source_kernel;
+  g_mutex_init (&self->staging_lock);
 }
 
 VcmMounter *
@@ -267,11 +270,21 @@ request_ms_flags (const VcmMountRequest *req)
 
 static GArray *listmount_subtree (guint64 root);
 
+/* The mount @id in a mount table: the owner's (its watch's cache) on the
+ * main loop, the kernel's for a request run in a worker thread. */
+static const VcmMountEntry *
+lookup_mount_id (VcmMounter *self, const VcmMountRequest *req, guint64 id, VcmMountTable **out_table)
+{
+  if (req->off_main_loop)
+    return vcm_mount_table_source_lookup_id (vcm_mount_table_source_kernel, NULL, id, FALSE, out_table);
+  return vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, out_table);
+}
+
 /* The mount points of the mounts below the staged mount @mnt_fd (with mount
  * ID @id), from listmount(2) or else the mount table; NULL when neither can
  * say. */
 static GStrv
-staged_submount_points (VcmMounter *self, int mnt_fd, guint64 id)
+staged_submount_points (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, guint64 id)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   g_autoptr (GArray) ids = NULL;
@@ -292,7 +305,7 @@ staged_submount_points (VcmMounter *self, int mnt_fd, guint64 id)
         }
       return g_strv_builder_end (builder);
     }
-  if (vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table) == NULL)
+  if (lookup_mount_id (self, req, id, &table) == NULL)
     return NULL;
   below = vcm_mount_table_get_descendants (table, id);
   for (guint i = 0; i < below->len; i++)
@@ -318,7 +331,7 @@ legacy_set_flags (
     return FALSE;
   if (!req->recursive)
     return TRUE;
-  below = staged_submount_points (self, mnt_fd, id);
+  below = staged_submount_points (self, req, mnt_fd, id);
   if (below == NULL)
     {
       errno = ENOSYS;
@@ -357,19 +370,19 @@ attach_bind_legacy_staged (VcmMounter *self,
   unsigned long rec = req->recursive ? MS_REC : 0;
   guint64 id = 0;
   int errsv;
-
-  struct stat st;
   int rm_flags;
+  mode_t src_mode = 0;
 
-  if (fstat (req->source_fd, &st) < 0)
+  /* its kind only: never asks the source's filesystem (vcm_sys_stat_mount) */
+  if (vcm_sys_stat_mount (req->source_fd, "", AT_EMPTY_PATH, NULL, NULL, NULL, NULL, &src_mode) < 0)
     return vcm_error_set_errno (error, errno, "cannot stat the source for", dst_path);
   if (!ensure_staging (self, error))
     return FALSE;
   name = g_strdup_printf ("m%u", ++self->staging_counter);
   stage = g_strdup_printf ("/proc/self/fd/%d/%s", self->staging_fd, name);
   /* the staging mount point is of the source's kind: a directory or a file */
-  rm_flags = S_ISDIR (st.st_mode) ? AT_REMOVEDIR : 0;
-  if (!make_mount_point (self->staging_fd, name, S_ISDIR (st.st_mode)))
+  rm_flags = S_ISDIR (src_mode) ? AT_REMOVEDIR : 0;
+  if (!make_mount_point (self->staging_fd, name, S_ISDIR (src_mode)))
     return vcm_error_set_errno (error, errno, "cannot create a staging mount point for", dst_path);
 
   if (mount (src, stage, NO_FSTYPE, MS_BIND | rec, NULL) < 0)
@@ -415,9 +428,13 @@ attach_bind_legacy (VcmMounter *self,
                     int *out_mnt_fd,
                     GError **error)
 {
-  gboolean ok = attach_bind_legacy_staged (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
+  gboolean ok;
 
+  /* the staging area is one for all: runs are in worker threads */
+  g_mutex_lock (&self->staging_lock);
+  ok = attach_bind_legacy_staged (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
   drop_staging (self);
+  g_mutex_unlock (&self->staging_lock);
   return ok;
 }
 
@@ -602,14 +619,17 @@ listmount_subtree (guint64 root)
  * with listmount()/statmount(): the cost follows the number of submounts, not
  * the size of the host's mount table. FALSE when the kernel lacks them. */
 static gboolean
-detached_by_listmount (VcmMounter *self, int fd, GStrvBuilder *builder)
+detached_by_listmount (VcmMounter *self, const VcmMountRequest *req, int fd, GStrvBuilder *builder)
 {
   g_autoptr (GArray) ids = NULL;
   guint64 root = 0;
 
   if (vcm_sys_unique_mount_id (fd, &root) < 0)
     return FALSE;
-  if (self->subtree != NULL)
+  if (req->subtree_hint != NULL && req->subtree_hint->len > 0 &&
+      g_array_index (req->subtree_hint, guint64, 0) == root)
+    ids = g_array_ref (req->subtree_hint);
+  else if (self->subtree != NULL && !req->off_main_loop)
     ids = self->subtree (self->subtree_data, root);
   if (ids == NULL && (ids = listmount_subtree (root)) == NULL)
     return FALSE;
@@ -658,22 +678,24 @@ detached_list (GStrv targets)
 /* The targets detached with the mount @id pinned by @fd: itself, then its
  * descendants. */
 static GStrv
-detached_targets (VcmMounter *self, int fd, guint64 id, const char *fallback_target)
+detached_targets (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id)
 {
+  const char *fallback_target = req->mount_point;
   g_autoptr (VcmMountTable) table = NULL;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   const VcmMountEntry *top;
   g_autoptr (GPtrArray) below = NULL;
   GStrv known = NULL;
 
-  if (detached_by_listmount (self, fd, builder))
+  if (detached_by_listmount (self, req, fd, builder))
     return detached_list (g_strv_builder_end (builder));
-  if (self->targets != NULL && (known = self->targets (self->targets_data, id)) != NULL)
+  if (self->targets != NULL && !req->off_main_loop &&
+      (known = self->targets (self->targets_data, id)) != NULL)
     return detached_list (known);
 
   g_clear_pointer (&builder, g_strv_builder_unref);
   builder = g_strv_builder_new ();
-  top = vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table);
+  top = lookup_mount_id (self, req, id, &table);
   g_strv_builder_add (builder, top ? top->target : fallback_target);
   if (table == NULL)
     return detached_list (g_strv_builder_end (builder)); /* no table to name the submounts from */
@@ -758,6 +780,7 @@ vcm_mount_request_free (VcmMountRequest *req)
     return;
   vcm_clear_fd (&req->source_fd);
   vcm_clear_fd (&req->tree_fd);
+  g_clear_pointer (&req->subtree_hint, g_array_unref);
   g_free (req->sandbox_id);
   g_free (req->container_id);
   g_free (req->source);
@@ -1045,9 +1068,9 @@ shared_dir_reachable (VcmMounter *self, GError **error)
     vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &now_id, NULL, NULL, NULL, NULL) == 0 &&
     vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) == 0 &&
     now_id == opened_id;
-  if (ok != !self->shared_dir_covered)
+  /* runs are in worker threads: the flag only decides what is logged */
+  if (g_atomic_int_compare_and_exchange (&self->shared_dir_covered, ok, !ok))
     {
-      self->shared_dir_covered = !ok;
       if (ok)
         g_message ("The shared dir %s leads to the directory opened at start again: "
                    "mounting again",
@@ -1238,7 +1261,7 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
   if (fd < 0)
     return NULL;
 
-  detached = detached_targets (self, fd, id, req->mount_point);
+  detached = detached_targets (self, req, fd, id);
   if (!detach_fd (fd, req->mount_point, error))
     return NULL;
   vcm_clear_fd (&fd);
@@ -1449,11 +1472,10 @@ covered_is_empty (VcmMounter *self, int parent_fd, const char *leaf, gboolean *o
 
 /* The mountinfo ID of the parent of mount @id; FALSE when it is not found. */
 static gboolean
-parent_mount_of (VcmMounter *self, guint64 id, guint64 *out_parent)
+parent_mount_of (VcmMounter *self, const VcmMountRequest *req, guint64 id, guint64 *out_parent)
 {
   g_autoptr (VcmMountTable) table = NULL;
-  const VcmMountEntry *entry =
-    vcm_mount_table_source_lookup_id (self->source, self->source_data, id, FALSE, &table);
+  const VcmMountEntry *entry = lookup_mount_id (self, req, id, &table);
 
   if (entry == NULL)
     return FALSE;
@@ -1478,7 +1500,7 @@ check_uncovers_nothing (
   leaf = leaf != NULL ? leaf + 1 : req->relpath;
   if (vcm_sys_stat_mount (parent_fd, "", AT_EMPTY_PATH, &parent_dir_mount, NULL, NULL, NULL, NULL) < 0)
     return vcm_error_set_errno (error, errno, "cannot stat the parent of", req->mount_point);
-  if (!parent_mount_of (self, id, &parent_mount))
+  if (!parent_mount_of (self, req, id, &parent_mount))
     return vcm_error_set_errno (error, ENOENT, "cannot find in the mount table", req->mount_point);
   if (parent_mount != parent_dir_mount)
     {
@@ -1517,7 +1539,7 @@ vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **
     return NULL;
   if (!vcm_credentials_is_root (req->creds) && !check_uncovers_nothing (self, req, id, parent_fd, error))
     return NULL;
-  detached = detached_targets (self, fd, id, req->mount_point);
+  detached = detached_targets (self, req, fd, id);
   if (!detach_fd (fd, req->mount_point, error))
     return NULL;
   vcm_clear_fd (&fd);

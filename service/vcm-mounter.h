@@ -106,6 +106,12 @@ typedef struct {
    * instead of a bind of source_fd (-1: none) */
   int tree_fd;
   unsigned long propagation; /* of tree_fd once attached: MS_PRIVATE, MS_SLAVE... */
+  /* set by who runs it: */
+  gboolean off_main_loop; /* run in a worker thread: the owner's table and
+                           * subtree sources are not asked (the kernel is) */
+  GArray *subtree_hint;   /* unmounts: the unique IDs of the mount and of those
+                           * below it, as its owner knew them (used when the
+                           * mount is that one); NULL: none */
 } VcmMountRequest;
 
 void vcm_mount_request_free (VcmMountRequest *req);

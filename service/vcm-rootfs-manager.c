@@ -12,7 +12,9 @@ struct _VcmRootfsManager {
   VcmMounter *mounter;
   VcmWatch *watch;
   gulong changed_id;
-  guint release_source; /* a hold of the watch taken by a table read, let go when idle */
+  guint release_source;       /* a hold of the watch taken by a table read, let go when idle */
+  GHashTable *busy_sandboxes; /* sandbox_id -> GQueue of GTask: the operation running
+                               * on it first, then those waiting their turn */
 };
 
 G_DEFINE_FINAL_TYPE (VcmRootfsManager, vcm_rootfs_manager, G_TYPE_OBJECT)
@@ -45,9 +47,21 @@ vcm_rootfs_manager_dispose (GObject *object)
 }
 
 static void
+vcm_rootfs_manager_finalize (GObject *object)
+{
+  VcmRootfsManager *self = VCM_ROOTFS_MANAGER (object);
+
+  /* every operation holds the manager: none is left */
+  g_assert (g_hash_table_size (self->busy_sandboxes) == 0);
+  g_hash_table_unref (self->busy_sandboxes);
+  G_OBJECT_CLASS (vcm_rootfs_manager_parent_class)->finalize (object);
+}
+
+static void
 vcm_rootfs_manager_class_init (VcmRootfsManagerClass *klass)
 {
   G_OBJECT_CLASS (klass)->dispose = vcm_rootfs_manager_dispose;
+  G_OBJECT_CLASS (klass)->finalize = vcm_rootfs_manager_finalize;
 
   /**
    * VcmRootfsManager::changed:
@@ -63,6 +77,7 @@ vcm_rootfs_manager_class_init (VcmRootfsManagerClass *klass)
 static void
 vcm_rootfs_manager_init (VcmRootfsManager *self)
 {
+  self->busy_sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static void
@@ -163,85 +178,505 @@ hold (VcmRootfsManager *self)
   vcm_watch_hold (self->watch);
 }
 
-/* Reports what changed at one rootfs behind the service's back before the
- * service acts on it. Where the kernel cannot be asked cheaply, the whole
- * table is brought up to date instead. */
-static void
-sync_rootfs (VcmRootfsManager *self, const char *sandbox_id, const char *container_id)
-{
-  g_autoptr (VcmRootfs) now = NULL;
-  g_autoptr (GHashTable) submounts = NULL;
+/* ---- operations -------------------------------------------------------------
+ * A mutating operation runs in three steps. On the main loop, what changed
+ * behind the service's back at each rootfs it acts on is reported, as far as
+ * the watch can tell without walking a path that may wait for a filesystem,
+ * and the watch is told that the service is changing it. In a worker thread
+ * (the service's calls; inline for vcm_rootfs_manager_*() without _async),
+ * the paths are walked: the probes the watch could not make, and the
+ * mounter's run. On the main loop again, what the probes found is reported,
+ * then what the operation did. A path on a filesystem that never answers
+ * thus holds up that thread and the operations queued behind it on the same
+ * sandbox (one at a time per sandbox: two calls never race on one rootfs),
+ * never the main loop. */
 
-  if (vcm_watch_sync_live (self->watch, sandbox_id, container_id))
-    return; /* mount notifications: the watch knows, without listing submounts */
-  if (vcm_mounter_probe_rootfs (self->mounter, sandbox_id, container_id, &now, &submounts))
-    vcm_watch_sync_rootfs (self->watch, sandbox_id, container_id, now, submounts);
-  else if (vcm_validate_id ("sandbox_id", sandbox_id, NULL) &&
-           vcm_validate_id ("container_id", container_id, NULL))
-    vcm_mount_table_unref (vcm_watch_get_table (self->watch, FALSE));
+typedef enum {
+  OP_MOUNT_ROOTFS,
+  OP_UNMOUNT_ROOTFS,
+  OP_UNMOUNT_SANDBOX,
+  OP_BIND,
+  OP_UNMOUNT,
+} OpKind;
+
+/* One rootfs (or general mount) an operation acts on. */
+typedef struct {
+  VcmMountRequest *req; /* borrowed (owned_req: owned) */
+  VcmMountRequest *owned_req;
+  gboolean rootfs;     /* sandbox_id/container_id name a rootfs the watch tracks */
+  gboolean probe;      /* the watch could not say what is there: probe in the work */
+  gboolean probed;     /* the probe answered (else: the table is read instead) */
+  VcmRootfs *now;      /* what the probe found */
+  GHashTable *now_sub; /* and its submounts */
+  gboolean done;       /* the work got to it */
+  VcmRootfs *mounted;
+  GStrv detached;
+  char *mount_point;
+  guint64 old_id, unique_id; /* of the mount made, read where it was made */
+} Item;
+
+typedef struct {
+  OpKind kind;
+  char *sandbox_id; /* serialized per sandbox (NULL: not) */
+  GPtrArray *items; /* Item */
+  gboolean off_main_loop;
+  VcmCredentials *creds; /* UnmountSandbox: the caller's (NULL: root) */
+  GError *error;         /* set before the work: nothing is done */
+} Op;
+
+static void
+item_free (gpointer data)
+{
+  Item *item = data;
+
+  vcm_mount_request_free (item->owned_req);
+  vcm_rootfs_free (item->now);
+  g_clear_pointer (&item->now_sub, g_hash_table_unref);
+  vcm_rootfs_free (item->mounted);
+  g_strfreev (item->detached);
+  g_free (item->mount_point);
+  g_free (item);
 }
+
+static void
+op_free (Op *op)
+{
+  g_free (op->sandbox_id);
+  g_ptr_array_unref (op->items);
+  vcm_credentials_free (op->creds);
+  g_clear_error (&op->error);
+  g_free (op);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Op, op_free)
+
+static Op *
+op_new (OpKind kind, const char *sandbox_id)
+{
+  Op *op = g_new0 (Op, 1);
+
+  op->kind = kind;
+  op->sandbox_id = g_strdup (sandbox_id);
+  op->items = g_ptr_array_new_with_free_func (item_free);
+  return op;
+}
+
+static Item *
+op_add (Op *op, VcmMountRequest *req, VcmMountRequest *owned_req)
+{
+  Item *item = g_new0 (Item, 1);
+
+  item->req = req != NULL ? req : owned_req;
+  item->owned_req = owned_req;
+  item->rootfs =
+    op->kind == OP_MOUNT_ROOTFS || op->kind == OP_UNMOUNT_ROOTFS || op->kind == OP_UNMOUNT_SANDBOX;
+  g_ptr_array_add (op->items, item);
+  return item;
+}
+
+static void op_list_sandbox (VcmRootfsManager *self, Op *op);
+
+/* Main loop, before the work: what changed behind the service's back at
+ * each rootfs is reported (what the watch can say at once); the watch knows
+ * the service is changing them. */
+static void
+op_begin (VcmRootfsManager *self, Op *op)
+{
+  vcm_watch_hold (self->watch);
+  if (op->kind == OP_UNMOUNT_SANDBOX)
+    op_list_sandbox (self, op);
+  for (guint i = 0; i < op->items->len; i++)
+    {
+      Item *item = op->items->pdata[i];
+
+      item->req->off_main_loop = op->off_main_loop;
+      if (!item->rootfs)
+        continue;
+      item->probe = !vcm_watch_sync_live (self->watch, item->req->sandbox_id, item->req->container_id);
+      if (item->req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS && op->off_main_loop)
+        item->req->subtree_hint =
+          vcm_watch_get_rootfs_subtree (self->watch, item->req->sandbox_id, item->req->container_id);
+      vcm_watch_begin_local (self->watch, item->req->sandbox_id, item->req->container_id);
+    }
+  vcm_watch_release (self->watch);
+}
+
+/* What is mounted at @req's rootfs mount point, from a read of the kernel's
+ * table (which asks no filesystem), where the kernel cannot be asked about
+ * that one mount (no statmount(2) and listmount(2)). Thread-safe. */
+static gboolean
+probe_by_table (VcmMounter *mounter,
+                const VcmMountRequest *req,
+                VcmRootfs **out_now,
+                GHashTable **out_subs)
+{
+  g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (NULL);
+  g_autoptr (GPtrArray) listed = NULL;
+
+  if (table == NULL)
+    return FALSE;
+  listed = vcm_rootfs_list_in_table (vcm_mounter_get_shared_dir (mounter), table, req->sandbox_id);
+  vcm_rootfs_fill_unique_ids (listed);
+  for (guint i = 0; i < listed->len; i++)
+    {
+      VcmRootfs *r = listed->pdata[i];
+      g_autoptr (GPtrArray) below = NULL;
+
+      if (!g_str_equal (r->container_id, req->container_id))
+        continue;
+      below = vcm_mount_table_get_descendants (table, r->mount_id);
+      if (below->len > 0)
+        {
+          *out_subs = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+          for (guint j = 0; j < below->len; j++)
+            {
+              const VcmMountEntry *e = below->pdata[j];
+
+              g_hash_table_add (*out_subs, g_memdup2 (&e->id, sizeof e->id));
+            }
+        }
+      *out_now = g_ptr_array_steal_index (listed, i);
+      break;
+    }
+  return TRUE;
+}
+
+/* The work: in a worker thread (or inline); touches nothing of the manager
+ * but the mounter. */
+static void
+op_work (VcmMounter *mounter, Op *op)
+{
+  if (op->error != NULL)
+    return;
+  for (guint i = 0; i < op->items->len; i++)
+    {
+      Item *item = op->items->pdata[i];
+      const VcmMountRequest *req = item->req;
+      g_autoptr (GError) error = NULL;
+
+      /* what was there before it acts: the watch could not say without a
+       * walk of the path, or without reading the whole table */
+      if (item->probe)
+        item->probed = vcm_mounter_probe_rootfs (mounter, req->sandbox_id, req->container_id, &item->now,
+                                                 &item->now_sub) ||
+          probe_by_table (mounter, req, &item->now, &item->now_sub);
+      item->done = TRUE;
+      switch (op->kind)
+        {
+        case OP_MOUNT_ROOTFS:
+          item->mounted = vcm_mounter_run_mount_rootfs (mounter, req, &error);
+          if (item->mounted != NULL)
+            {
+              item->old_id = item->mounted->mount_id;
+              item->unique_id = item->mounted->unique_id;
+            }
+          break;
+        case OP_UNMOUNT_ROOTFS:
+        case OP_UNMOUNT_SANDBOX:
+          item->detached = vcm_mounter_run_unmount_rootfs (mounter, req, &error);
+          if (op->kind == OP_UNMOUNT_SANDBOX &&
+              g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
+            continue; /* gone since the list was made: already as asked */
+          break;
+        case OP_BIND:
+          item->mount_point = vcm_mounter_run_bind (mounter, req, &error);
+          if (item->mount_point != NULL &&
+              !vcm_mounter_mount_ids_at (mounter, req->relpath, &item->old_id, &item->unique_id))
+            item->old_id = item->unique_id = 0;
+          break;
+        case OP_UNMOUNT:
+          item->detached = vcm_mounter_run_unmount (mounter, req, &error);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      if (error != NULL)
+        {
+          if (op->kind == OP_UNMOUNT_SANDBOX)
+            {
+              g_autoptr (GString) before = g_string_new (NULL);
+
+              for (guint j = 0; j < i; j++)
+                {
+                  const Item *d = op->items->pdata[j];
+
+                  if (d->detached != NULL)
+                    g_string_append_printf (before, "%s%s", before->len ? ", " : "",
+                                            d->req->container_id);
+                }
+              g_prefix_error (&error, "container %s (unmounted before it: %s): ", req->container_id,
+                              before->len ? before->str : "none");
+            }
+          op->error = g_steal_pointer (&error);
+          return;
+        }
+    }
+}
+
+/* Main loop, after the work: what the probes found, then what was done. */
+static void
+op_end (VcmRootfsManager *self, Op *op)
+{
+  vcm_watch_hold (self->watch);
+  for (guint i = 0; i < op->items->len; i++)
+    {
+      Item *item = op->items->pdata[i];
+      const VcmMountRequest *req = item->req;
+
+      if (!item->rootfs)
+        continue;
+      if (item->probe && item->done)
+        {
+          if (item->probed)
+            vcm_watch_sync_rootfs (self->watch, req->sandbox_id, req->container_id, item->now,
+                                   item->now_sub);
+          else if (vcm_validate_id ("sandbox_id", req->sandbox_id, NULL) &&
+                   vcm_validate_id ("container_id", req->container_id, NULL))
+            vcm_mount_table_unref (vcm_watch_get_table (self->watch, FALSE));
+        }
+      if (item->mounted != NULL)
+        vcm_watch_note_mounted (self->watch, item->mounted);
+      if (item->mounted != NULL && req->recursive)
+        vcm_watch_note_submounts_unknown (self->watch);
+      if (item->detached != NULL)
+        vcm_watch_note_unmounted (self->watch, req->sandbox_id, req->container_id,
+                                  (const char *const *) item->detached);
+    }
+  for (guint i = 0; i < op->items->len; i++)
+    {
+      const Item *item = op->items->pdata[i];
+
+      if (item->rootfs)
+        vcm_watch_end_local (self->watch, item->req->sandbox_id, item->req->container_id);
+    }
+  vcm_watch_release (self->watch);
+}
+
+/* The operation on the calling thread, for callers that authorize nothing
+ * and run no main loop of their own (tests, benchmarks). */
+static Op *
+op_run (VcmRootfsManager *self, Op *op)
+{
+  op_begin (self, op);
+  op_work (self->mounter, op);
+  op_end (self, op);
+  return op;
+}
+
+/* ---- in worker threads ---- */
+
+static void
+op_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  op_work (VCM_ROOTFS_MANAGER (source_object)->mounter, task_data);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void op_start (VcmRootfsManager *self, GTask *outer);
+
+/* The work landed: its results told, the caller's callback called, and the
+ * next operation on the same sandbox started. */
+static void
+on_op_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VcmRootfsManager *self = VCM_ROOTFS_MANAGER (source);
+  g_autoptr (GTask) outer = user_data;
+  Op *op = g_task_get_task_data (outer);
+  GQueue *queue =
+    op->sandbox_id != NULL ? g_hash_table_lookup (self->busy_sandboxes, op->sandbox_id) : NULL;
+  GTask *next = NULL;
+
+  op_end (self, op);
+  if (queue != NULL)
+    {
+      g_assert (g_queue_peek_head (queue) == outer);
+      g_queue_pop_head (queue);
+      next = g_queue_peek_head (queue);
+      if (next == NULL)
+        g_hash_table_remove (self->busy_sandboxes, op->sandbox_id);
+    }
+  g_task_return_boolean (outer, TRUE);
+  if (next != NULL)
+    op_start (self, next);
+}
+
+static void
+op_start (VcmRootfsManager *self, GTask *outer)
+{
+  Op *op = g_task_get_task_data (outer);
+  g_autoptr (GTask) inner = NULL;
+
+  if (g_task_return_error_if_cancelled (outer))
+    {
+      /* stopping: not begun; the next one is told the same */
+      GQueue *queue =
+        op->sandbox_id != NULL ? g_hash_table_lookup (self->busy_sandboxes, op->sandbox_id) : NULL;
+      GTask *next = NULL;
+
+      if (queue != NULL)
+        {
+          g_queue_pop_head (queue);
+          next = g_queue_peek_head (queue);
+          if (next == NULL)
+            g_hash_table_remove (self->busy_sandboxes, op->sandbox_id);
+        }
+      g_object_unref (outer);
+      if (next != NULL)
+        op_start (self, next);
+      return;
+    }
+  op_begin (self, op);
+  inner = g_task_new (self, NULL, on_op_done, outer); /* holds self; outer held until done */
+  g_task_set_task_data (inner, op, NULL);
+  g_task_run_in_thread (inner, op_in_thread);
+}
+
+/* Queues @op (taken) behind the operations on the same sandbox, or starts it. */
+static void
+op_run_async (VcmRootfsManager *self,
+              Op *op,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data)
+{
+  GTask *outer = g_task_new (self, cancellable, callback, user_data); /* the queue's, then the work's */
+  GQueue *queue;
+
+  op->off_main_loop = TRUE;
+  g_task_set_task_data (outer, op, (GDestroyNotify) op_free);
+  if (op->sandbox_id != NULL)
+    {
+      queue = g_hash_table_lookup (self->busy_sandboxes, op->sandbox_id);
+      if (queue == NULL)
+        {
+          queue = g_queue_new ();
+          g_hash_table_insert (self->busy_sandboxes, g_strdup (op->sandbox_id), queue);
+        }
+      g_queue_push_tail (queue, outer); /* the head is the one running */
+      if (queue->length > 1)
+        return;
+    }
+  op_start (self, outer);
+}
+
+/* The operation of a finished task, or NULL with its error. */
+static Op *
+op_finish (VcmRootfsManager *self, GAsyncResult *result, GError **error)
+{
+  Op *op;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return NULL;
+  op = g_task_get_task_data (G_TASK (result));
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (op->error));
+      return NULL;
+    }
+  return op;
+}
+
+static Op *
+op_for_request (OpKind kind, VcmMountRequest *req)
+{
+  Op *op = op_new (kind, kind == OP_MOUNT_ROOTFS || kind == OP_UNMOUNT_ROOTFS ? req->sandbox_id : NULL);
+
+  op_add (op, req, NULL);
+  return op;
+}
+
+/* UnmountSandbox: one item per rootfs of its sandbox the watch knows of
+ * when its turn comes. */
+static void
+op_list_sandbox (VcmRootfsManager *self, Op *op)
+{
+  g_autoptr (GPtrArray) rootfs = vcm_watch_list_rootfs (self->watch, op->sandbox_id);
+
+  for (guint i = 0; i < rootfs->len; i++)
+    {
+      const VcmRootfs *r = rootfs->pdata[i];
+      g_autoptr (GError) local = NULL;
+      VcmMountRequest *req = vcm_mounter_prepare_unmount_rootfs (self->mounter, r->sandbox_id,
+                                                                 r->container_id, op->creds, &local);
+
+      if (req == NULL)
+        {
+          g_prefix_error (&local, "container %s: ", r->container_id);
+          op->error = g_steal_pointer (&local);
+          return;
+        }
+      op_add (op, NULL, req);
+    }
+}
+
+static Op *
+op_for_sandbox (const char *sandbox_id, const VcmCredentials *creds)
+{
+  Op *op = op_new (OP_UNMOUNT_SANDBOX, sandbox_id);
+
+  op->creds = vcm_credentials_is_root (creds) ? NULL : vcm_credentials_copy (creds);
+  return op;
+}
+
+static Item *
+op_item (Op *op)
+{
+  return op->items->pdata[0];
+}
+
+/* ---- the synchronous forms ---- */
 
 VcmRootfs *
 vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
-  g_autoptr (VcmRootfs) mounted = NULL;
+  g_autoptr (Op) op = op_run (self, op_for_request (OP_MOUNT_ROOTFS, (VcmMountRequest *) req));
 
-  hold (self);
-  sync_rootfs (self, req->sandbox_id, req->container_id);
-  mounted = vcm_mounter_run_mount_rootfs (self->mounter, req, error);
-  if (mounted != NULL)
-    vcm_watch_note_mounted (self->watch, mounted);
-  if (mounted != NULL && req->recursive)
-    vcm_watch_note_submounts_unknown (self->watch);
-  vcm_watch_release (self->watch);
-  return g_steal_pointer (&mounted);
-}
-
-/* Held by the caller. */
-static GStrv
-unmount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
-{
-  g_auto (GStrv) detached = NULL;
-
-  sync_rootfs (self, req->sandbox_id, req->container_id);
-  detached = vcm_mounter_run_unmount_rootfs (self->mounter, req, error);
-  if (detached != NULL)
-    vcm_watch_note_unmounted (self->watch, req->sandbox_id, req->container_id,
-                              (const char *const *) detached);
-  return g_steal_pointer (&detached);
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return NULL;
+    }
+  return g_steal_pointer (&op_item (op)->mounted);
 }
 
 GStrv
 vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
-  GStrv detached;
+  g_autoptr (Op) op = op_run (self, op_for_request (OP_UNMOUNT_ROOTFS, (VcmMountRequest *) req));
 
-  hold (self);
-  detached = unmount_rootfs (self, req, error);
-  vcm_watch_release (self->watch);
-  return detached;
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return NULL;
+    }
+  return g_steal_pointer (&op_item (op)->detached);
 }
 
 char *
 vcm_rootfs_manager_bind (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
-  char *mount_point;
+  g_autoptr (Op) op = op_run (self, op_for_request (OP_BIND, (VcmMountRequest *) req));
 
-  hold (self);
-  mount_point = vcm_mounter_run_bind (self->mounter, req, error);
-  vcm_watch_release (self->watch);
-  return mount_point;
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return NULL;
+    }
+  return g_steal_pointer (&op_item (op)->mount_point);
 }
 
 GStrv
 vcm_rootfs_manager_unmount (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
-  GStrv detached;
+  g_autoptr (Op) op = op_run (self, op_for_request (OP_UNMOUNT, (VcmMountRequest *) req));
 
-  hold (self);
-  detached = vcm_mounter_run_unmount (self->mounter, req, error);
-  vcm_watch_release (self->watch);
-  return detached;
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return NULL;
+    }
+  return g_steal_pointer (&op_item (op)->detached);
 }
 
 void
@@ -254,46 +689,22 @@ vcm_unmounted_free (VcmUnmounted *unmounted)
   g_free (unmounted);
 }
 
-static gboolean
-unmount_sandbox (VcmRootfsManager *self,
-                 const char *sandbox_id,
-                 const VcmCredentials *creds,
-                 GPtrArray *done,
-                 GError **error)
+/* The rootfs UnmountSandbox detached, in order, into @done. */
+static void
+sandbox_done (Op *op, GPtrArray *done)
 {
-  g_autoptr (GPtrArray) rootfs = vcm_watch_list_rootfs (self->watch, sandbox_id);
-
-  for (guint i = 0; i < rootfs->len; i++)
+  for (guint i = 0; i < op->items->len; i++)
     {
-      const VcmRootfs *r = rootfs->pdata[i];
-      g_autoptr (GError) local = NULL;
-      g_autoptr (VcmMountRequest) req = vcm_mounter_prepare_unmount_rootfs (
-        self->mounter, r->sandbox_id, r->container_id, creds, &local);
-      g_auto (GStrv) detached = NULL;
+      Item *item = op->items->pdata[i];
       VcmUnmounted *u;
 
-      if (req != NULL)
-        detached = unmount_rootfs (self, req, &local);
-      if (detached == NULL && g_error_matches (local, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
-        continue; /* gone since the list was made: already as asked */
-      if (detached == NULL)
-        {
-          g_autoptr (GString) before = g_string_new (NULL);
-
-          for (guint j = 0; j < done->len; j++)
-            g_string_append_printf (before, "%s%s", j ? ", " : "",
-                                    ((VcmUnmounted *) done->pdata[j])->container_id);
-          g_prefix_error (&local, "container %s (unmounted before it: %s): ", r->container_id,
-                          before->len ? before->str : "none");
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+      if (item->detached == NULL)
+        continue;
       u = g_new0 (VcmUnmounted, 1);
-      u->container_id = g_strdup (r->container_id);
-      u->detached = g_steal_pointer (&detached);
+      u->container_id = g_strdup (item->req->container_id);
+      u->detached = g_steal_pointer (&item->detached);
       g_ptr_array_add (done, u);
     }
-  return TRUE;
 }
 
 gboolean
@@ -303,12 +714,96 @@ vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *self,
                                     GPtrArray *done,
                                     GError **error)
 {
-  gboolean ok;
+  g_autoptr (Op) op = op_run (self, op_for_sandbox (sandbox_id, creds));
 
-  hold (self);
-  ok = unmount_sandbox (self, sandbox_id, creds, done, error);
-  vcm_watch_release (self->watch);
-  return ok;
+  sandbox_done (op, done);
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&op->error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- the asynchronous forms ---- */
+
+void
+vcm_rootfs_manager_run_async (VcmRootfsManager *self,
+                              VcmMountRequest *req,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  static const OpKind kinds[] = {
+    [VCM_MOUNT_OP_MOUNT_ROOTFS] = OP_MOUNT_ROOTFS,
+    [VCM_MOUNT_OP_UNMOUNT_ROOTFS] = OP_UNMOUNT_ROOTFS,
+    [VCM_MOUNT_OP_BIND] = OP_BIND,
+    [VCM_MOUNT_OP_UNMOUNT] = OP_UNMOUNT,
+  };
+
+  g_return_if_fail (req->op < G_N_ELEMENTS (kinds));
+  op_run_async (self, op_for_request (kinds[req->op], req), cancellable, callback, user_data);
+}
+
+gboolean
+vcm_rootfs_manager_run_finish (VcmRootfsManager *self,
+                               GAsyncResult *result,
+                               VcmRootfs **out_mounted,
+                               char **out_mount_point,
+                               GStrv *out_detached,
+                               guint64 *out_old_id,
+                               guint64 *out_unique_id,
+                               GError **error)
+{
+  Op *op = op_finish (self, result, error);
+  Item *item;
+
+  if (op == NULL)
+    return FALSE;
+  item = op_item (op);
+  if (out_mounted != NULL)
+    *out_mounted = g_steal_pointer (&item->mounted);
+  if (out_mount_point != NULL)
+    *out_mount_point = g_steal_pointer (&item->mount_point);
+  if (out_detached != NULL)
+    *out_detached = g_steal_pointer (&item->detached);
+  if (out_old_id != NULL)
+    *out_old_id = item->old_id;
+  if (out_unique_id != NULL)
+    *out_unique_id = item->unique_id;
+  return TRUE;
+}
+
+void
+vcm_rootfs_manager_unmount_sandbox_async (VcmRootfsManager *self,
+                                          const char *sandbox_id,
+                                          const VcmCredentials *creds,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data)
+{
+  op_run_async (self, op_for_sandbox (sandbox_id, creds), cancellable, callback, user_data);
+}
+
+gboolean
+vcm_rootfs_manager_unmount_sandbox_finish (VcmRootfsManager *self,
+                                           GAsyncResult *result,
+                                           GPtrArray *done,
+                                           GError **error)
+{
+  Op *op;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  op = g_task_get_task_data (G_TASK (result));
+  sandbox_done (op, done);
+  if (op->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (op->error));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 GPtrArray *

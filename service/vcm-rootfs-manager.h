@@ -5,7 +5,7 @@
  * of one of its calls. Knows nothing of D-Bus. */
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "vcm-mounter.h"
 #include "vcm-mounttable.h"
@@ -35,7 +35,10 @@ VcmMounter *vcm_rootfs_manager_get_mounter (VcmRootfsManager *manager);
 VcmMountTable *vcm_rootfs_manager_get_table (gpointer manager, gboolean force_refresh);
 
 /* The four mutating operations, on requests prepared by the mounter and
- * authorized: as vcm_mounter_run_*(), with the bookkeeping. */
+ * authorized: as vcm_mounter_run_*(), with the bookkeeping, on the calling
+ * thread (tests, benchmarks: nothing here waits for a main loop). The
+ * service uses vcm_rootfs_manager_run_async(), which walks no path on the
+ * main loop. */
 VcmRootfs *
 vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
 GStrv vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager *manager,
@@ -62,6 +65,40 @@ gboolean vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *manager,
                                              const VcmCredentials *creds,
                                              GPtrArray *done,
                                              GError **error);
+
+/* The same operations with every walk of a path (probes, the mounter's
+ * run) in a worker thread: a filesystem that never answers holds up that
+ * thread, and the operations on the same sandbox after it (they run one at
+ * a time, in order), not the main loop. @req (any op) is the caller's until
+ * the callback; the finish gives what the op gives: the rootfs mounted
+ * (MountRootfs), the mount point (BindMount) or the mount points detached
+ * (the unmounts), and the mountinfo and unique IDs of a mount made (read
+ * in the worker thread; 0 when not known); each out argument may be NULL. An operation not yet begun
+ * when @cancellable is cancelled fails with G_IO_ERROR_CANCELLED. */
+void vcm_rootfs_manager_run_async (VcmRootfsManager *manager,
+                                   VcmMountRequest *req,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+gboolean vcm_rootfs_manager_run_finish (VcmRootfsManager *manager,
+                                        GAsyncResult *result,
+                                        VcmRootfs **out_mounted,
+                                        char **out_mount_point,
+                                        GStrv *out_detached,
+                                        guint64 *out_old_id,
+                                        guint64 *out_unique_id,
+                                        GError **error);
+void vcm_rootfs_manager_unmount_sandbox_async (VcmRootfsManager *manager,
+                                               const char *sandbox_id,
+                                               const VcmCredentials *creds,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+/* The rootfs done are added to @done, also on an error (as above). */
+gboolean vcm_rootfs_manager_unmount_sandbox_finish (VcmRootfsManager *manager,
+                                                    GAsyncResult *result,
+                                                    GPtrArray *done,
+                                                    GError **error);
 
 /* The rootfs mounted now (VcmRootfs, sorted by sandbox, container) of one
  * sandbox or of all (NULL or ""), and the Generation as of that list:

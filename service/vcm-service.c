@@ -54,6 +54,8 @@ struct _VcmService {
   GHashTable *calls_by_sender; /* unique name -> GQueue of its Calls */
   guint name_lost_sub;
   GHashTable *preparing_by_uid; /* uid -> UidLoad */
+  GHashTable *running_by_uid;   /* uid -> number of its calls being run in worker threads */
+  guint running;                /* calls being run in worker threads, all non-root uids */
   guint preparing;              /* calls being prepared, all uids */
   guint waiting;                /* calls waiting to be prepared, all uids */
   GHashTable *identities;       /* mount point -> Known: the mounts this service made */
@@ -84,6 +86,13 @@ known_free (Known *known)
 #define MAX_PREPARING         32
 #define MAX_WAITING_PER_UID   4
 #define MAX_WAITING           64
+
+/* Authorized calls being run (their paths walked, their mounts made) in
+ * worker threads at once, per uid and in all: what one user's filesystem
+ * that never answers can hold up. Beyond that a user's mutating call is
+ * refused with LimitsExceeded. Root is not counted. */
+#define MAX_RUNNING_PER_UID 4
+#define MAX_RUNNING         32
 
 /* One user's calls in the prepare stage. */
 typedef struct {
@@ -120,6 +129,7 @@ typedef struct {
   VcmCaller *caller;
   Prepared *prep;
   gboolean preparing;       /* counted in its UidLoad's running */
+  gboolean running;         /* counted in running_by_uid */
   gboolean waiting;         /* in its UidLoad's waiting queue */
   gboolean gone;            /* its sender left the bus: nobody to answer */
   gboolean foreign_checked; /* ACTION_WRITE_FOREIGN asked too */
@@ -133,8 +143,9 @@ typedef gboolean (*ValidateFunc) (GVariant *params, GError **error);
  * Runs in a worker thread: reads only what never changes. */
 typedef gboolean (*PrepareFunc) (
   VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error);
-/* Does it, authorized, and replies. */
-typedef void (*RunFunc) (VcmService *self, Call *call, GVariant *params);
+/* Does it, authorized, and replies: at once (FALSE), or later, from a
+ * worker thread's result (TRUE: the run keeps @call and frees it). */
+typedef gboolean (*RunFunc) (VcmService *self, Call *call, GVariant *params);
 
 /* How a method is served: its functions from the table below, its polkit
  * action and whether it resolves a caller's path from the interface's XML
@@ -152,7 +163,7 @@ struct _MethodEntry {
   static gboolean validate_##name (GVariant *, GError **); \
   static gboolean prepare_##name (VcmMounter *, GVariant *, const VcmCredentials *, Prepared *, \
                                   GError **); \
-  static void run_##name (VcmService *, Call *, GVariant *);
+  static gboolean run_##name (VcmService *, Call *, GVariant *);
 
 DECLARE_METHOD (mount_rootfs)
 DECLARE_METHOD (unmount_rootfs)
@@ -430,8 +441,9 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
                             on_authorized, call);
       return;
     }
-  else
-    call->entry->run (call->self, call, g_dbus_method_invocation_get_parameters (call->invocation));
+  else if (call->entry->run (call->self, call,
+                             g_dbus_method_invocation_get_parameters (call->invocation)))
+    return; /* answered when its work lands */
   call_free (call);
 }
 
@@ -1286,21 +1298,26 @@ relpath_of (VcmService *self, const char *mount_point)
 }
 
 /* @info (the identity so far: source, options, caller) completed with where
- * and which mount it is, recorded, kept, and told in MountAdded. Returns
+ * and which mount it is (@old_id, @unique_id: 0 when not known), recorded, kept, and told in MountAdded. Returns
  * the mount_info (floating). */
 static GVariant *
-mount_added (VcmService *self, const VcmMountRequest *req, const char *mount_point, GVariantDict *info)
+mount_added (VcmService *self,
+             const VcmMountRequest *req,
+             const char *mount_point,
+             guint64 old_id,
+             guint64 unique_id,
+             GVariantDict *info)
 {
   VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
   const char *rel = relpath_of (self, mount_point);
-  guint64 old_id = 0, unique_id = 0;
   Known *known;
 
   g_variant_dict_insert (info, "kind", "s", req->op == VCM_MOUNT_OP_MOUNT_ROOTFS ? "rootfs" : "bind");
   g_variant_dict_insert (info, "mount-point", "s", mount_point);
   g_variant_dict_insert (info, "sandbox-id", "s", req->sandbox_id != NULL ? req->sandbox_id : "");
   g_variant_dict_insert (info, "container-id", "s", req->container_id != NULL ? req->container_id : "");
-  if (rel != NULL && vcm_mounter_mount_ids_at (mounter, rel, &old_id, &unique_id))
+  /* the IDs were read where the mount was made, off the main loop */
+  if (old_id != 0)
     {
       g_variant_dict_insert (info, "mount-id", "t", unique_id != 0 ? unique_id : old_id);
       g_variant_dict_insert (info, "mount-id-unique", "b", unique_id != 0);
@@ -1392,25 +1409,123 @@ options_with_kernel_facts (GVariant *info, const VcmMountEntry *e)
 
 /* ---- methods -------------------------------------------------------------- */
 
+/* A mutating call is run in a worker thread (vcm_rootfs_manager_run_async):
+ * counted per uid, so that one user's filesystem that never answers holds up
+ * at most MAX_RUNNING_PER_UID of that user's calls, and nothing else. FALSE
+ * (the call answered) when the user has that many being run already. */
+static gboolean
+start_running (VcmService *self, Call *call)
+{
+  uid_t uid = call->caller->uid;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->running_by_uid, GUINT_TO_POINTER (uid)));
+
+  if (uid == 0)
+    return TRUE;
+  if (n >= MAX_RUNNING_PER_UID || self->running >= MAX_RUNNING)
+    {
+      g_autoptr (GError) error =
+        g_error_new (VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                     "too many mounts and unmounts are under way (%u of this user's, %u in all); "
+                     "try again when one has been answered",
+                     n, self->running);
+      return_error (call->invocation, call->caller, error);
+      return FALSE;
+    }
+  g_hash_table_insert (self->running_by_uid, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (n + 1));
+  self->running++;
+  call->running = TRUE;
+  return TRUE;
+}
+
+/* @call's work landed: FALSE (and the call answered and freed) when the
+ * service stopped or its sender left meanwhile. */
+static gboolean
+done_running (Call *call)
+{
+  VcmService *self = call->self;
+
+  if (call->running)
+    {
+      uid_t uid = call->caller->uid;
+      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->running_by_uid, GUINT_TO_POINTER (uid)));
+
+      g_assert (n > 0 && self->running > 0);
+      if (n > 1)
+        g_hash_table_insert (self->running_by_uid, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (n - 1));
+      else
+        g_hash_table_remove (self->running_by_uid, GUINT_TO_POINTER (uid));
+      self->running--;
+      call->running = FALSE;
+    }
+  return call_still_served (call);
+}
+
+static gboolean
+run_request (VcmService *self, Call *call, GAsyncReadyCallback done)
+{
+  if (!start_running (self, call))
+    return FALSE;
+  vcm_rootfs_manager_run_async (self->rootfs, call->prep->req, self->cancellable, done, call);
+  return TRUE;
+}
+
+/* What a mount's run gave: FALSE (the call answered) on an error. */
+typedef struct {
+  VcmRootfs *mounted;
+  char *mount_point;
+  GStrv detached;
+  guint64 old_id, unique_id;
+} Ran;
+
 static void
+ran_clear (Ran *ran)
+{
+  g_clear_pointer (&ran->mounted, vcm_rootfs_free);
+  g_clear_pointer (&ran->mount_point, g_free);
+  g_clear_pointer (&ran->detached, g_strfreev);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ran, ran_clear)
+
+static gboolean
+ran (Call *call, GObject *source, GAsyncResult *result, Ran *out)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (vcm_rootfs_manager_run_finish (VCM_ROOTFS_MANAGER (source), result, &out->mounted,
+                                     &out->mount_point, &out->detached, &out->old_id, &out->unique_id,
+                                     &error))
+    return TRUE;
+  return_error (call->invocation, call->caller, error);
+  return FALSE;
+}
+
+static void
+on_mounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  const VcmMountRequest *req = call->prep->req;
+  g_auto (Ran) r = { 0 };
+
+  if (!done_running (call))
+    return;
+  if (ran (call, source, result, &r))
+    {
+      g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
+
+      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s", req->source,
+              r.mounted->mount_point, req->read_only ? " read-only" : "");
+      vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, r.mounted->mount_point);
+      mount_added (self, req, r.mounted->mount_point, r.old_id, r.unique_id, info);
+    }
+  call_free (call);
+}
+
+static gboolean
 run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->prep->req;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) mounted = vcm_rootfs_manager_mount_rootfs (self->rootfs, req, &error);
-
-  if (mounted == NULL)
-    {
-      return_error (call->invocation, call->caller, error);
-      return;
-    }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s", req->source,
-          mounted->mount_point, req->read_only ? " read-only" : "");
-  vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, mounted->mount_point);
-  {
-    g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
-    mount_added (self, req, mounted->mount_point, info);
-  }
+  return run_request (self, call, on_mounted_rootfs);
 }
 
 static void
@@ -1425,60 +1540,85 @@ log_unmounted_rootfs (VcmCaller *caller,
 }
 
 static void
+on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  const VcmMountRequest *req = call->prep->req;
+  g_auto (Ran) r = { 0 };
+
+  if (!done_running (call))
+    return;
+  if (ran (call, source, result, &r))
+    {
+      g_autoptr (GVariant) info = identity_before_unmount (self, req->mount_point);
+
+      log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, r.detached);
+      mount_removed (self, req->mount_point, info, r.detached);
+      vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
+                                              (const char *const *) r.detached);
+    }
+  call_free (call);
+}
+
+static gboolean
 run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->prep->req;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) info = identity_before_unmount (self, req->mount_point);
-  g_auto (GStrv) detached = vcm_rootfs_manager_unmount_rootfs (self->rootfs, req, &error);
-
-  if (detached == NULL)
-    {
-      return_error (call->invocation, call->caller, error);
-      return;
-    }
-  log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, detached);
-  mount_removed (self, req->mount_point, info, detached);
-  vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
-                                          (const char *const *) detached);
+  return run_request (self, call, on_unmounted_rootfs);
 }
 
 static void
-run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
+on_unmounted_sandbox (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  Call *call = user_data;
+  VcmService *self = call->self;
   const char *sandbox_id;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
   g_autoptr (GStrvBuilder) ids = g_strv_builder_new ();
-  g_auto (GStrv) result = NULL;
+  g_auto (GStrv) result_ids = NULL;
   gboolean ok;
 
-  g_variant_get (params, "(&s)", &sandbox_id);
-  ok = vcm_rootfs_manager_unmount_sandbox (self->rootfs, sandbox_id, call->caller->creds, done, &error);
+  if (!done_running (call))
+    return;
+  g_variant_get (g_dbus_method_invocation_get_parameters (call->invocation), "(&s)", &sandbox_id);
+  ok = vcm_rootfs_manager_unmount_sandbox_finish (VCM_ROOTFS_MANAGER (source), result, done, &error);
   for (guint i = 0; i < done->len; i++)
     {
       const VcmUnmounted *u = done->pdata[i];
+      g_autoptr (GVariant) info = identity_before_unmount (self, u->detached[0]);
 
       log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
-      {
-        g_autoptr (GVariant) info = identity_before_unmount (self, u->detached[0]);
-        mount_removed (self, u->detached[0], info, u->detached);
-      }
+      mount_removed (self, u->detached[0], info, u->detached);
       g_strv_builder_add (ids, u->container_id);
     }
   if (!ok)
+    return_error (call->invocation, call->caller, error);
+  else
     {
-      return_error (call->invocation, call->caller, error);
-      return;
+      result_ids = g_strv_builder_end (ids);
+      vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, call->invocation,
+                                               (const char *const *) result_ids);
     }
-  result = g_strv_builder_end (ids);
-  vcm_dbus_mount_complete_unmount_sandbox (self->skeleton, call->invocation,
-                                           (const char *const *) result);
   if (done->len >= VCM_MEMORY_LARGE_WORK)
     vcm_memory_trim_soon (); /* a signal and a log line per rootfs: megabytes freed */
+  call_free (call);
 }
 
-static void
+static gboolean
+run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
+{
+  const char *sandbox_id;
+
+  if (!start_running (self, call))
+    return FALSE;
+  g_variant_get (params, "(&s)", &sandbox_id);
+  vcm_rootfs_manager_unmount_sandbox_async (self->rootfs, sandbox_id, call->caller->creds,
+                                            self->cancellable, on_unmounted_sandbox, call);
+  return TRUE;
+}
+
+static gboolean
 run_list_rootfs (VcmService *self, Call *call, GVariant *params)
 {
   const char *sandbox_id;
@@ -1499,48 +1639,66 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
                                        g_variant_builder_end (&builder));
   if (rootfs->len >= VCM_MEMORY_LARGE_WORK)
     vcm_memory_trim_soon (); /* the reply was built and sent: megabytes freed */
+  return FALSE;
 }
 
 static void
+on_bound (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  const VcmMountRequest *req = call->prep->req;
+  g_auto (Ran) r = { 0 };
+
+  if (!done_running (call))
+    return;
+  if (ran (call, source, result, &r))
+    {
+      g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
+
+      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s", req->source,
+              r.mount_point, req->read_only ? " read-only" : "");
+      vcm_dbus_mount_complete_bind_mount (self->skeleton, call->invocation, r.mount_point);
+      mount_added (self, req, r.mount_point, r.old_id, r.unique_id, info);
+    }
+  call_free (call);
+}
+
+static gboolean
 run_bind_mount (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->prep->req;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount_point = vcm_rootfs_manager_bind (self->rootfs, req, &error);
-
-  if (mount_point == NULL)
-    {
-      return_error (call->invocation, call->caller, error);
-      return;
-    }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s", req->source,
-          mount_point, req->read_only ? " read-only" : "");
-  vcm_dbus_mount_complete_bind_mount (self->skeleton, call->invocation, mount_point);
-  {
-    g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
-    mount_added (self, req, mount_point, info);
-  }
+  return run_request (self, call, on_bound);
 }
 
 static void
+on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  g_auto (Ran) r = { 0 };
+
+  if (!done_running (call))
+    return;
+  if (ran (call, source, result, &r))
+    {
+      g_autoptr (GVariant) info = identity_before_unmount (self, call->prep->req->mount_point);
+
+      mount_removed (self, call->prep->req->mount_point, info, r.detached);
+      log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
+              r.detached[0], g_strv_length (r.detached));
+      vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation,
+                                       (const char *const *) r.detached);
+    }
+  call_free (call);
+}
+
+static gboolean
 run_unmount (VcmService *self, Call *call, GVariant *params)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) info = identity_before_unmount (self, call->prep->req->mount_point);
-  g_auto (GStrv) detached = vcm_rootfs_manager_unmount (self->rootfs, call->prep->req, &error);
-
-  if (detached == NULL)
-    {
-      return_error (call->invocation, call->caller, error);
-      return;
-    }
-  mount_removed (self, call->prep->req->mount_point, info, detached);
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
-          detached[0], g_strv_length (detached));
-  vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation, (const char *const *) detached);
+  return run_request (self, call, on_unmounted);
 }
 
-static void
+static gboolean
 run_get_device_for_path (VcmService *self, Call *call, GVariant *params)
 {
   guint major = 0, minor = 0;
@@ -1553,9 +1711,10 @@ run_get_device_for_path (VcmService *self, Call *call, GVariant *params)
   else
     vcm_dbus_mount_complete_get_device_for_path (self->skeleton, call->invocation, major, minor,
                                                  mount_point);
+  return FALSE;
 }
 
-static void
+static gboolean
 run_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params)
 {
   g_autofree char *device = NULL;
@@ -1568,9 +1727,10 @@ run_get_device_path_and_fs_type (VcmService *self, Call *call, GVariant *params)
   else
     vcm_dbus_mount_complete_get_device_path_and_fs_type (self->skeleton, call->invocation, device,
                                                          fs_type);
+  return FALSE;
 }
 
-static void
+static gboolean
 run_is_device_mapper (VcmService *self, Call *call, GVariant *params)
 {
   guint major, minor;
@@ -1578,9 +1738,10 @@ run_is_device_mapper (VcmService *self, Call *call, GVariant *params)
   g_variant_get (params, "(uu)", &major, &minor);
   vcm_dbus_mount_complete_is_device_mapper (self->skeleton, call->invocation,
                                             vcm_query_is_device_mapper (self->query, major, minor));
+  return FALSE;
 }
 
-static void
+static gboolean
 run_is_system_mount (VcmService *self, Call *call, GVariant *params)
 {
   gboolean result = FALSE;
@@ -1590,17 +1751,19 @@ run_is_system_mount (VcmService *self, Call *call, GVariant *params)
     return_error (call->invocation, call->caller, error);
   else
     vcm_dbus_mount_complete_is_system_mount (self->skeleton, call->invocation, result);
+  return FALSE;
 }
 
-static void
+static gboolean
 run_is_host_device (VcmService *self, Call *call, GVariant *params)
 {
   vcm_dbus_mount_complete_is_host_device (
     self->skeleton, call->invocation,
     vcm_query_host_device_for_stat (call->prep->path, &call->prep->stat));
+  return FALSE;
 }
 
-static void
+static gboolean
 run_describe_path (VcmService *self, Call *call, GVariant *params)
 {
   g_autoptr (VcmPathInfo) info = NULL;
@@ -1611,7 +1774,7 @@ run_describe_path (VcmService *self, Call *call, GVariant *params)
   if (info == NULL)
     {
       return_error (call->invocation, call->caller, error);
-      return;
+      return FALSE;
     }
   g_variant_dict_init (&dict, NULL);
   g_variant_dict_insert (&dict, "major", "u", info->major);
@@ -1626,50 +1789,70 @@ run_describe_path (VcmService *self, Call *call, GVariant *params)
   g_variant_dict_insert (&dict, "host-device", "b", info->host_device);
   g_variant_dict_insert (&dict, "propagation", "s", info->propagation);
   vcm_dbus_mount_complete_describe_path (self->skeleton, call->invocation, g_variant_dict_end (&dict));
+  return FALSE;
 }
 
 static void
+on_mounted_rootfs_fd (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  const VcmMountRequest *req = call->prep->req;
+  g_auto (Ran) r = { 0 };
+
+  if (!done_running (call))
+    return;
+  if (ran (call, source, result, &r))
+    {
+      GVariant *info;
+
+      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
+              "Mounted rootfs %s (from a file descriptor) at %s%s", req->source, r.mounted->mount_point,
+              req->read_only ? " read-only" : "");
+      info = mount_added (self, req, r.mounted->mount_point, r.old_id, r.unique_id, call->prep->info);
+      vcm_dbus_mount_complete_mount_rootfs_fd (self->skeleton, call->invocation, NULL,
+                                               r.mounted->mount_point, info);
+    }
+  call_free (call);
+}
+
+static gboolean
 run_mount_rootfs_fd (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->prep->req;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) mounted = vcm_rootfs_manager_mount_rootfs (self->rootfs, req, &error);
-  GVariant *info;
-
-  if (mounted == NULL)
-    {
-      return_error (call->invocation, call->caller, error);
-      return;
-    }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
-          "Mounted rootfs %s (from a file descriptor) at %s%s", req->source, mounted->mount_point,
-          req->read_only ? " read-only" : "");
-  info = mount_added (self, req, mounted->mount_point, call->prep->info);
-  vcm_dbus_mount_complete_mount_rootfs_fd (self->skeleton, call->invocation, NULL, mounted->mount_point,
-                                           info);
+  return run_request (self, call, on_mounted_rootfs_fd);
 }
 
 static void
+on_bound_fd (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  VcmService *self = call->self;
+  const VcmMountRequest *req = call->prep->req;
+  g_auto (Ran) r = { 0 };
+
+  if (!done_running (call))
+    return;
+  if (ran (call, source, result, &r))
+    {
+      GVariant *info;
+
+      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
+              "Bind-mounted %s (from a file descriptor) at %s%s", req->source, r.mount_point,
+              req->read_only ? " read-only" : "");
+      info = mount_added (self, req, r.mount_point, r.old_id, r.unique_id, call->prep->info);
+      vcm_dbus_mount_complete_bind_mount_fd (self->skeleton, call->invocation, NULL, r.mount_point,
+                                             info);
+    }
+  call_free (call);
+}
+
+static gboolean
 run_bind_mount_fd (VcmService *self, Call *call, GVariant *params)
 {
-  const VcmMountRequest *req = call->prep->req;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount_point = vcm_rootfs_manager_bind (self->rootfs, req, &error);
-  GVariant *info;
-
-  if (mount_point == NULL)
-    {
-      return_error (call->invocation, call->caller, error);
-      return;
-    }
-  log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
-          "Bind-mounted %s (from a file descriptor) at %s%s", req->source, mount_point,
-          req->read_only ? " read-only" : "");
-  info = mount_added (self, req, mount_point, call->prep->info);
-  vcm_dbus_mount_complete_bind_mount_fd (self->skeleton, call->invocation, NULL, mount_point, info);
+  return run_request (self, call, on_bound_fd);
 }
 
-static void
+static gboolean
 run_open_mount (VcmService *self, Call *call, GVariant *params)
 {
   g_autoptr (GUnixFDList) fds = g_unix_fd_list_new ();
@@ -1682,7 +1865,7 @@ run_open_mount (VcmService *self, Call *call, GVariant *params)
       error->domain = VCM_ERROR;
       error->code = VCM_ERROR_FAILED;
       return_error (call->invocation, call->caller, error);
-      return;
+      return FALSE;
     }
   {
     const char *source = "?";
@@ -1694,9 +1877,10 @@ run_open_mount (VcmService *self, Call *call, GVariant *params)
   vcm_dbus_mount_complete_open_mount (self->skeleton, call->invocation, fds,
                                       g_variant_new_handle (index),
                                       g_variant_dict_end (call->prep->info));
+  return FALSE;
 }
 
-static void
+static gboolean
 run_list_mounts (VcmService *self, Call *call, GVariant *params)
 {
   g_autoptr (GVariant) filter = g_variant_get_child_value (params, 0);
@@ -1789,6 +1973,7 @@ run_list_mounts (VcmService *self, Call *call, GVariant *params)
     }
   vcm_dbus_mount_complete_list_mounts (self->skeleton, call->invocation, generation,
                                        g_variant_builder_end (&builder));
+  return FALSE;
 }
 
 /* ---- life cycle -------------------------------------------------------------- */
@@ -1809,6 +1994,7 @@ vcm_service_finalize (GObject *object)
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->calls_by_sender, g_hash_table_unref);
   g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
+  g_clear_pointer (&self->running_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->identities, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (vcm_service_parent_class)->finalize (object);
@@ -1831,6 +2017,7 @@ vcm_service_init (VcmService *self)
   self->calls_by_sender =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
   self->preparing_by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  self->running_by_uid = g_hash_table_new (NULL, NULL);
   self->identities =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
 }

@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 
 #include "vcm-error.h"
+#include "vcm-watch-check.h"
 #include "vcm-watch-private.h"
 
 G_DEFINE_FINAL_TYPE (VcmWatch, vcm_watch, G_TYPE_OBJECT)
@@ -300,4 +301,40 @@ vcm_watch_get_targets (gpointer watch, guint64 mount_id)
   VcmWatch *self = watch;
 
   return self->source->get_targets != NULL ? self->source->get_targets (self, mount_id) : NULL;
+}
+
+void
+vcm_watch_begin_local (VcmWatch *self, const char *sandbox_id, const char *container_id)
+{
+  g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
+
+  vcm_ledger_begin_local (self->ledger, k);
+}
+
+void
+vcm_watch_end_local (VcmWatch *self, const char *sandbox_id, const char *container_id)
+{
+  g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
+
+  if (!vcm_ledger_end_local (self->ledger, k) || g_cancellable_is_cancelled (self->cancellable))
+    return;
+  /* something was seen there meanwhile: what is there now */
+  if (self->source == &vcm_watch_source_fanotify)
+    vcm_watch_fanotify_probe (self, sandbox_id, container_id);
+  else
+    {
+      self->stale = TRUE;
+      vcm_watch_schedule_refresh (self);
+    }
+}
+
+GArray *
+vcm_watch_get_rootfs_subtree (VcmWatch *self, const char *sandbox_id, const char *container_id)
+{
+  g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
+  VcmTracked *t = vcm_ledger_lookup (self->ledger, k);
+
+  if (t == NULL || t->rootfs->unique_id == 0)
+    return NULL;
+  return vcm_watch_get_subtree (self, t->rootfs->unique_id);
 }

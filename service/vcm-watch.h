@@ -71,11 +71,22 @@ gboolean vcm_watch_uses_notifications (VcmWatch *watch);
 
 /* With mount notifications: follows the events pending, then checks the
  * rootfs of @sandbox_id/@container_id live (one statmount when tracked, a
- * probe by path when not), emitting what changed behind the service's back,
- * at a cost that does not grow with the mount table. FALSE when the watch
- * cannot (no notifications, lost events, invalid IDs): the caller then
- * probes the kernel itself (vcm_mounter_probe_rootfs). */
+ * probe by path when not, walking it only as far as the kernel's caches know
+ * it), emitting what changed behind the service's back, at a cost that does
+ * not grow with the mount table and never waiting for a filesystem. FALSE
+ * when the watch cannot (no notifications, lost events, invalid IDs, a path
+ * only a walk that may wait could tell): the caller then probes the kernel
+ * itself (vcm_mounter_probe_rootfs, off the main loop) and tells the watch
+ * (vcm_watch_sync_rootfs). */
 gboolean vcm_watch_sync_live (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+
+/* Between these (they nest), the service is changing the rootfs of
+ * @sandbox_id/@container_id off the main loop: what the watch sees there
+ * meanwhile (its own mount or unmount, before vcm_watch_note_*() tells it)
+ * is not reported as a change behind its back; at the last end, if anything
+ * was seen, that rootfs is looked at again. */
+void vcm_watch_begin_local (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+void vcm_watch_end_local (VcmWatch *watch, const char *sandbox_id, const char *container_id);
 
 /* A VcmSubtreeSource: with mount notifications, the unique IDs of a tracked
  * rootfs (by its unique ID) and of its submounts, as the events left them
@@ -88,6 +99,10 @@ GArray *vcm_watch_get_subtree (gpointer watch, guint64 unique_id);
  * nothing but the service's own changes happened since the table was read;
  * NULL otherwise (the caller then reads the table). */
 GStrv vcm_watch_get_targets (gpointer watch, guint64 mount_id);
+
+/* vcm_watch_get_subtree() of the rootfs tracked at @sandbox_id/@container_id:
+ * NULL when none is, or its subtree is not known without listmount(2). */
+GArray *vcm_watch_get_rootfs_subtree (VcmWatch *watch, const char *sandbox_id, const char *container_id);
 
 /* Number of full table reads so far (for tests and benchmarks). */
 guint vcm_watch_get_refresh_count (VcmWatch *watch);

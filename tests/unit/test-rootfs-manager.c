@@ -267,6 +267,79 @@ test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
   g_assert_true (g_atomic_int_get (&gone));
 }
 
+/* The asynchronous forms (the service's): each operation's work lands in
+ * a worker thread; its own change is told once (never also as a change
+ * behind its back, though the watch sees the mount before the work lands),
+ * in the order the operations on one sandbox were asked for. */
+typedef struct {
+  Fixture *f;
+  guint done;
+  GPtrArray *order; /* what each callback found, in the order they came */
+} AsyncState;
+
+static void
+on_ran (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncState *st = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmRootfs) mounted = NULL;
+  g_auto (GStrv) detached = NULL;
+
+  if (!vcm_rootfs_manager_run_finish (VCM_ROOTFS_MANAGER (source), result, &mounted, NULL, &detached,
+                                      NULL, NULL, &error))
+    g_ptr_array_add (st->order, g_strdup_printf ("error %s", error->message));
+  else if (mounted != NULL)
+    g_ptr_array_add (st->order, g_strdup_printf ("mounted %s", mounted->container_id));
+  else
+    g_ptr_array_add (st->order, g_strdup_printf ("unmounted %s", detached[0]));
+  st->done++;
+}
+
+static void
+test_async (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (f->m);
+  g_autoptr (VcmMountRequest) m1 =
+    vcm_mounter_prepare_mount_rootfs (mounter, "s1", "c1", f->w->src, FALSE, NULL, &error);
+  g_autoptr (VcmMountRequest) u1 =
+    vcm_mounter_prepare_unmount_rootfs (mounter, "s1", "c1", NULL, &error);
+  g_autoptr (VcmMountRequest) m2 =
+    vcm_mounter_prepare_mount_rootfs (mounter, "s1", "c1", f->w->src, TRUE, NULL, &error);
+  g_autoptr (GPtrArray) order = g_ptr_array_new_with_free_func (g_free);
+  AsyncState st = { f, 0, order };
+  g_autofree char *seen = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  gboolean timed_out = FALSE;
+  guint id;
+
+  g_assert_no_error (error);
+  /* asked for at once: run one after the other, in this order */
+  vcm_rootfs_manager_run_async (f->m, m1, NULL, on_ran, &st);
+  vcm_rootfs_manager_run_async (f->m, u1, NULL, on_ran, &st);
+  vcm_rootfs_manager_run_async (f->m, m2, NULL, on_ran, &st);
+  id = g_timeout_add_seconds (TIMEOUT_S, on_timeout, &timed_out);
+  while (st.done < 3 && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  g_assert_cmpuint (st.done, ==, 3);
+  g_assert_cmpstr (order->pdata[0], ==, "mounted c1");
+  g_assert_true (g_str_has_prefix (order->pdata[1], "unmounted "));
+  g_assert_cmpstr (order->pdata[2], ==, "mounted c1");
+  /* let the watch follow the kernel's events of all that: nothing more */
+  g_usleep (100 * 1000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  list = vcm_rootfs_manager_list_rootfs (f->m, "s1", NULL);
+  seen = seen_text (f);
+  g_assert_cmpstr (seen, ==, "mounted s1/c1; unmounted s1/c1; mounted s1/c1");
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_true (((VcmRootfs *) list->pdata[0])->read_only);
+  g_strfreev (unmount_rootfs (f, "s1", "c1", &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -276,6 +349,7 @@ main (int argc, char **argv)
     return rc;
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/rootfs-manager/own-changes", Fixture, NULL, setup, test_own_changes, teardown);
+  g_test_add ("/rootfs-manager/async", Fixture, NULL, setup, test_async, teardown);
   g_test_add ("/rootfs-manager/foreign-change-reported-first", Fixture, NULL, setup,
               test_foreign_change_reported_first, teardown);
   g_test_add ("/rootfs-manager/table-read-tells-nothing-at-once", Fixture, NULL, setup,
