@@ -189,6 +189,40 @@ test_diff_all (Fixture *f, gconstpointer data)
   g_assert_false (vcm_ledger_changed_since (f->ledger, "a/1", 2));
 }
 
+/* A rootfs the service is changing off the main loop is left alone by a
+ * read that sees it half done (its own mount, not yet noted); the end says
+ * whether anything was seen there meanwhile, once. */
+static void
+test_busy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) none = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) subs0 = g_ptr_array_new ();
+  g_autoptr (GPtrArray) read = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) subs1 = g_ptr_array_new ();
+  g_autoptr (VcmRootfs) mine = rootfs ("a", "1", 40, 400, FALSE);
+  g_autofree char *t1 = NULL;
+  g_autofree char *t2 = NULL;
+
+  vcm_ledger_diff_all (f->ledger, 1, none, subs0, FALSE);
+  g_assert_false (vcm_ledger_busy (f->ledger, "a/1"));
+  vcm_ledger_begin_local (f->ledger, "a/1");
+  vcm_ledger_begin_local (f->ledger, "a/1"); /* they nest */
+  /* a read lands while the mount is made: a/1 is the service's, b/1 foreign */
+  g_ptr_array_add (read, rootfs ("a", "1", 40, 400, FALSE));
+  g_ptr_array_add (read, rootfs ("b", "1", 41, 0, FALSE));
+  g_ptr_array_set_size (subs1, 2);
+  vcm_ledger_diff_all (f->ledger, 2, read, subs1, TRUE);
+  t1 = told (f);
+  g_assert_cmpstr (t1, ==, "mounted b/1 1");
+  g_assert_false (vcm_ledger_end_local (f->ledger, "a/1"));
+  /* then the service notes it: told once, as its own */
+  vcm_ledger_note_mounted (f->ledger, mine);
+  g_assert_true (vcm_ledger_end_local (f->ledger, "a/1")); /* the read saw it: look again */
+  t2 = told (f);
+  g_assert_cmpstr (t2, ==, "mounted a/1 2");
+  g_assert_false (vcm_ledger_busy (f->ledger, "a/1"));
+}
+
 /* An index (as the fanotify source keeps by unique ID) sees every rootfs
  * tracked and every one that goes, and gets private submount sets. */
 static void
@@ -235,6 +269,7 @@ main (int argc, char **argv)
   g_test_add ("/ledger/hold", Fixture, NULL, fixture_set_up, test_hold, fixture_tear_down);
   g_test_add ("/ledger/diff-one", Fixture, NULL, fixture_set_up, test_diff_one, fixture_tear_down);
   g_test_add ("/ledger/diff-all", Fixture, NULL, fixture_set_up, test_diff_all, fixture_tear_down);
+  g_test_add ("/ledger/busy", Fixture, NULL, fixture_set_up, test_busy, fixture_tear_down);
   g_test_add ("/ledger/index", Fixture, NULL, fixture_set_up, test_index_hooks, fixture_tear_down);
   return g_test_run ();
 }
