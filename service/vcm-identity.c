@@ -54,10 +54,13 @@ vcm_identity_add_source_ids (GVariantDict *info, guint major, guint minor, guint
 void
 vcm_identity_add_source_fd (GVariantDict *info, int fd)
 {
-  struct stat st;
+  struct statx stx = { 0 };
 
-  if (fd >= 0 && fstat (fd, &st) == 0)
-    vcm_identity_add_source_ids (info, major (st.st_dev), minor (st.st_dev), st.st_ino, st.st_uid);
+  /* from the caches (AT_STATX_DONT_SYNC): called on the main loop, where a
+   * source on a FUSE or network filesystem that never answers must not be
+   * asked; its device and inode never change, its owner is as last seen */
+  if (fd >= 0 && statx (fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_UID, &stx) == 0)
+    vcm_identity_add_source_ids (info, stx.stx_dev_major, stx.stx_dev_minor, stx.stx_ino, stx.stx_uid);
 }
 
 void
