@@ -18,7 +18,7 @@ struct _VcmLedger {
   GPtrArray *held;           /* HeldChange */
   GHashTable *local_changes; /* "sbx/cid" -> the read seq (guint64 *) when the
                               * service last changed or probed that rootfs */
-  GHashTable *busy;          /* "sbx/cid" -> guint[2] {depth, owed}: being changed */
+  GHashTable *busy;          /* "sbx/cid" -> guint[3] {depth, owed, late}: being changed */
 };
 
 /* A change told later: the change and copies of what it points to. */
@@ -493,16 +493,25 @@ vcm_ledger_list (VcmLedger *self, const char *sandbox_id)
 
 /* A key being changed: {depth, owed}. */
 void
-vcm_ledger_begin_local (VcmLedger *self, const char *key)
+vcm_ledger_begin_local (VcmLedger *self, const char *key, gboolean late)
 {
   guint *busy = g_hash_table_lookup (self->busy, key);
 
   if (busy == NULL)
     {
-      busy = g_new0 (guint, 2);
+      busy = g_new0 (guint, 3);
       g_hash_table_insert (self->busy, g_strdup (key), busy);
     }
   busy[0]++;
+  busy[2] |= late;
+}
+
+gboolean
+vcm_ledger_late (VcmLedger *self, const char *key)
+{
+  guint *busy = g_hash_table_lookup (self->busy, key);
+
+  return busy != NULL && busy[2];
 }
 
 gboolean

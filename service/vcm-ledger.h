@@ -117,8 +117,11 @@ void vcm_ledger_note_unmounted (VcmLedger *ledger,
  * a full read's diff leaves it alone, and so do the change sources' probes
  * (they ask vcm_ledger_busy()); end returns whether anything was seen there
  * meanwhile (then the caller looks again). */
-void vcm_ledger_begin_local (VcmLedger *ledger, const char *key);
+void vcm_ledger_begin_local (VcmLedger *ledger, const char *key, gboolean late);
 gboolean vcm_ledger_end_local (VcmLedger *ledger, const char *key);
+/* Whether @key is being changed in a worker thread (begun @late): its
+ * change is noted some time after the kernel saw it. */
+gboolean vcm_ledger_late (VcmLedger *ledger, const char *key);
 /* Whether @key is being changed (and if so, notes that it was looked at). */
 gboolean vcm_ledger_busy (VcmLedger *ledger, const char *key);
 

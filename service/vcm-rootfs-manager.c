@@ -296,7 +296,8 @@ op_begin (VcmRootfsManager *self, Op *op)
       if (item->req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS && op->off_main_loop)
         item->req->subtree_hint =
           vcm_watch_get_rootfs_subtree (self->watch, item->req->sandbox_id, item->req->container_id);
-      vcm_watch_begin_local (self->watch, item->req->sandbox_id, item->req->container_id);
+      vcm_watch_begin_local (self->watch, item->req->sandbox_id, item->req->container_id,
+                             op->off_main_loop);
     }
   vcm_watch_release (self->watch);
 }

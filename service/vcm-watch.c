@@ -220,6 +220,8 @@ vcm_watch_get_refresh_count (VcmWatch *self)
   return self->refresh_count;
 }
 
+static void noted_own (VcmWatch *self, const char *key);
+
 void
 vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
 {
@@ -227,8 +229,7 @@ vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
 
   vcm_ledger_note_mounted (self->ledger, rootfs);
   vcm_watch_record_local (self, k);
-  if (self->source->noted_own != NULL)
-    self->source->noted_own (self);
+  noted_own (self, k);
 }
 
 void
@@ -252,8 +253,7 @@ vcm_watch_note_unmounted (VcmWatch *self,
   vcm_watch_record_local (self, k);
   if (self->source->noted_unmounted != NULL)
     self->source->noted_unmounted (self, sandbox_id, container_id, mount_id);
-  if (self->source->noted_own != NULL)
-    self->source->noted_own (self);
+  noted_own (self, k);
 }
 
 void
@@ -284,6 +284,11 @@ vcm_watch_uses_notifications (VcmWatch *self)
 gboolean
 vcm_watch_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
 {
+  /* without notifications, a read in flight may hold a change at this
+   * rootfs the snapshot lacks, and will leave the rootfs alone while the
+   * service changes it: the caller probes */
+  if (self->read_in_flight && self->source != &vcm_watch_source_fanotify)
+    return FALSE;
   return self->source->sync_live != NULL && self->source->sync_live (self, sandbox_id, container_id);
 }
 
@@ -304,11 +309,22 @@ vcm_watch_get_targets (gpointer watch, guint64 mount_id)
 }
 
 void
-vcm_watch_begin_local (VcmWatch *self, const char *sandbox_id, const char *container_id)
+vcm_watch_begin_local (VcmWatch *self, const char *sandbox_id, const char *container_id, gboolean late)
 {
   g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
 
-  vcm_ledger_begin_local (self->ledger, k);
+  vcm_ledger_begin_local (self->ledger, k, late);
+}
+
+/* The service's own change is noted: a change source that takes the wake-up
+ * it raised as its own may do so only when it is noted as it returns; one
+ * made in a worker thread (@key begun late) is noted after the main loop
+ * may have seen other changes with it, so its wake-up stays, and is read. */
+static void
+noted_own (VcmWatch *self, const char *key)
+{
+  if (self->source->noted_own != NULL && !vcm_ledger_late (self->ledger, key))
+    self->source->noted_own (self);
 }
 
 void
@@ -318,13 +334,18 @@ vcm_watch_end_local (VcmWatch *self, const char *sandbox_id, const char *contain
 
   if (!vcm_ledger_end_local (self->ledger, k) || g_cancellable_is_cancelled (self->cancellable))
     return;
-  /* something was seen there meanwhile: what is there now */
+  /* something was seen there meanwhile (a read that landed left it alone):
+   * what is there now, before the next call acts on it; the table is read
+   * from the kernel, asking no filesystem */
   if (self->source == &vcm_watch_source_fanotify)
     vcm_watch_fanotify_probe (self, sandbox_id, container_id);
   else
     {
+      g_autoptr (GError) error = NULL;
+
       self->stale = TRUE;
-      vcm_watch_schedule_refresh (self);
+      if (!vcm_watch_refresh_now (self, &error))
+        g_warning ("Cannot re-read the mount table: %s", error->message);
     }
 }
 

@@ -84,8 +84,10 @@ gboolean vcm_watch_sync_live (VcmWatch *watch, const char *sandbox_id, const cha
  * @sandbox_id/@container_id off the main loop: what the watch sees there
  * meanwhile (its own mount or unmount, before vcm_watch_note_*() tells it)
  * is not reported as a change behind its back; at the last end, if anything
- * was seen, that rootfs is looked at again. */
-void vcm_watch_begin_local (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+ * was seen, that rootfs is looked at again. @late: in a worker thread, so
+ * that its change is noted some time after it was made. */
+void
+vcm_watch_begin_local (VcmWatch *watch, const char *sandbox_id, const char *container_id, gboolean late);
 void vcm_watch_end_local (VcmWatch *watch, const char *sandbox_id, const char *container_id);
 
 /* A VcmSubtreeSource: with mount notifications, the unique IDs of a tracked

@@ -205,8 +205,9 @@ test_busy (Fixture *f, gconstpointer data)
 
   vcm_ledger_diff_all (f->ledger, 1, none, subs0, FALSE);
   g_assert_false (vcm_ledger_busy (f->ledger, "a/1"));
-  vcm_ledger_begin_local (f->ledger, "a/1");
-  vcm_ledger_begin_local (f->ledger, "a/1"); /* they nest */
+  vcm_ledger_begin_local (f->ledger, "a/1", TRUE);
+  vcm_ledger_begin_local (f->ledger, "a/1", FALSE); /* they nest */
+  g_assert_true (vcm_ledger_late (f->ledger, "a/1"));
   /* a read lands while the mount is made: a/1 is the service's, b/1 foreign */
   g_ptr_array_add (read, rootfs ("a", "1", 40, 400, FALSE));
   g_ptr_array_add (read, rootfs ("b", "1", 41, 0, FALSE));
