@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -114,6 +116,91 @@ vcm_caller_same_mount_namespace (int pidfd, pid_t pid, gboolean *out_same, GErro
   return TRUE;
 }
 
+/* Whether this kernel (or what runs the service) lacks pidfd_open(2);
+ * asked once. */
+static gboolean
+pidfd_open_missing (void)
+{
+  static gint missing = -1; /* not asked yet */
+  gint known = g_atomic_int_get (&missing);
+
+  if (known < 0)
+    {
+      int fd = (int) syscall (SYS_pidfd_open, getpid (), 0);
+
+      known = fd < 0 && errno == ENOSYS;
+      if (fd >= 0)
+        close (fd);
+      g_atomic_int_set (&missing, known);
+    }
+  return known;
+}
+
+/* Where pidfd_open(2) is not there (kernels before 5.3, seccomp filters,
+ * emulators): the same question through a directory fd of /proc/PID. Such an
+ * fd stays bound to the process it was opened for: once that process is
+ * gone, nothing can be opened beneath it, even where its pid is reused, so
+ * the uid and the namespace read through it are both that process's. */
+static gboolean
+same_mount_namespace_by_procfd (pid_t pid, uid_t uid, gboolean *out_same, GError **error)
+{
+  g_autofree char *dir = g_strdup_printf ("/proc/%d", (int) pid);
+  vcm_autofd int procfd = -1;
+  vcm_autofd int statusfd = -1;
+  char text[4096];
+  gsize len = 0;
+  const char *line;
+  unsigned int real, effective;
+  struct stat theirs, ours;
+  int rc;
+
+  procfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (procfd >= 0)
+    statusfd = openat (procfd, "status", O_RDONLY | O_CLOEXEC);
+  if (statusfd < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "the caller's process %d is gone: %s", (int) pid,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  while (len < sizeof text - 1)
+    {
+      ssize_t n = read (statusfd, text + len, sizeof text - 1 - len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      len += (gsize) n;
+    }
+  text[len] = '\0';
+  if ((line = strstr (text, "\nUid:")) == NULL || sscanf (line + 5, "%u %u", &real, &effective) != 2)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "cannot read the credentials of the caller's process %d", (int) pid);
+      return FALSE;
+    }
+  if (real != uid && effective != uid)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "the caller's process %d is no longer the caller's (uid %u, not %u)", (int) pid,
+                   effective, (unsigned) uid);
+      return FALSE;
+    }
+  vcm_privileges_raise_dormant ();
+  rc = fstatat (procfd, "ns/mnt", &theirs, 0);
+  vcm_privileges_lower_dormant ();
+  if (rc < 0 || stat ("/proc/self/ns/mnt", &ours) < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                   "cannot tell the mount namespace of the caller's process %d: %s", (int) pid,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  *out_same = theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+  return TRUE;
+}
+
 gboolean
 vcm_caller_check_mount_namespace (
   pid_t pid, uid_t uid, const char *method, const char *fd_method, GError **error)
@@ -123,9 +210,17 @@ vcm_caller_check_mount_namespace (
 
   if (pid <= 0)
     return TRUE;
-  pidfd = vcm_caller_pidfd_open (pid, uid, error);
-  if (pidfd < 0 || !vcm_caller_same_mount_namespace (pidfd, pid, &same, error))
-    return FALSE;
+  if (pidfd_open_missing ())
+    {
+      if (!same_mount_namespace_by_procfd (pid, uid, &same, error))
+        return FALSE;
+    }
+  else
+    {
+      pidfd = vcm_caller_pidfd_open (pid, uid, error);
+      if (pidfd < 0 || !vcm_caller_same_mount_namespace (pidfd, pid, &same, error))
+        return FALSE;
+    }
   if (!same)
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_FOREIGN_MOUNT_NAMESPACE,
