@@ -135,6 +135,28 @@ test_exit_for_error (void)
 }
 
 static void
+test_hint_for_error_name (void)
+{
+  /* After `systemctl disable vcmountd`, as each bus says it. */
+  const char *daemon = vcm_ctl_hint_for_error_name ("org.freedesktop.systemd1.NoSuchUnit",
+                                                    "Unit dbus-org.vc.Mount.service not found.");
+  const char *broker = vcm_ctl_hint_for_error_name ("org.freedesktop.DBus.Error.NameHasNoOwner",
+                                                    "Could not activate remote peer "
+                                                    "'org.vc.Mount': activation request failed: "
+                                                    "unknown unit");
+
+  g_assert_nonnull (daemon);
+  g_assert_nonnull (strstr (daemon, "systemctl enable vcmountd"));
+  g_assert_cmpstr (broker, ==, daemon);
+  /* A NameHasNoOwner of another kind, and other errors, get no hint. */
+  g_assert_null (vcm_ctl_hint_for_error_name ("org.freedesktop.DBus.Error.NameHasNoOwner",
+                                              "Could not get owner of name 'org.vc.Mount'"));
+  g_assert_null (vcm_ctl_hint_for_error_name ("org.freedesktop.DBus.Error.NameHasNoOwner", NULL));
+  g_assert_null (vcm_ctl_hint_for_error_name ("org.freedesktop.DBus.Error.ServiceUnknown", "x"));
+  g_assert_null (vcm_ctl_hint_for_error_name (NULL, NULL));
+}
+
+static void
 test_hint_for_exit (void)
 {
   const char *hint = vcm_ctl_hint_for_exit (VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
@@ -204,6 +226,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ctl/exit/name", test_exit_for_name);
   g_test_add_func ("/ctl/exit/error", test_exit_for_error);
   g_test_add_func ("/ctl/exit/hint", test_hint_for_exit);
+  g_test_add_func ("/ctl/exit/hint-for-error-name", test_hint_for_error_name);
   g_test_add_func ("/ctl/mount-option", test_mount_option);
   return g_test_run ();
 }

@@ -22,9 +22,14 @@ VcmCtlExit
 vcm_ctl_report_error (GError *error, const char *what)
 {
   VcmCtlExit code = vcm_ctl_exit_for_error (error);
+  g_autofree char *name = g_dbus_error_get_remote_error (error);
+  const char *hint;
 
   g_dbus_error_strip_remote_error (error);
   print_error (what, error->message, code);
+  hint = vcm_ctl_hint_for_error_name (name, error->message);
+  if (hint != NULL)
+    g_printerr ("vcmountctl: %s\n", hint);
   return code;
 }
 

@@ -59,6 +59,22 @@ vcm_ctl_hint_for_exit (VcmCtlExit code)
   return NULL;
 }
 
+const char *
+vcm_ctl_hint_for_error_name (const char *error_name, const char *message)
+{
+  static const char disabled[] = "the bus could not start the service: its unit is not enabled "
+                                 "(systemctl enable vcmountd)";
+
+  if (error_name == NULL)
+    return NULL;
+  if (g_str_equal (error_name, "org.freedesktop.systemd1.NoSuchUnit"))
+    return disabled;
+  if (g_str_equal (error_name, "org.freedesktop.DBus.Error.NameHasNoOwner") && message != NULL &&
+      strstr (message, "activation request failed: unknown unit") != NULL)
+    return disabled;
+  return NULL;
+}
+
 static gboolean
 parse_u32 (const char *text, gsize len, guint32 *out)
 {
