@@ -148,6 +148,19 @@ test_hint_for_error_name (void)
   g_assert_nonnull (daemon);
   g_assert_nonnull (strstr (daemon, "systemctl enable vcmountd"));
   g_assert_cmpstr (broker, ==, daemon);
+  /* The same from a failed StartServiceByName, whose error has no name. */
+  g_assert_cmpstr (vcm_ctl_hint_for_error_name (NULL,
+                                                "Error calling StartServiceByName for "
+                                                "org.vc.Mount: Unit "
+                                                "dbus-org.vc.Mount.service not found."),
+                   ==, daemon);
+  g_assert_cmpstr (vcm_ctl_hint_for_error_name (NULL,
+                                                "Error calling StartServiceByName for "
+                                                "org.vc.Mount: activation request "
+                                                "failed: unknown unit"),
+                   ==, daemon);
+  /* Another unit's NoSuchUnit text, without a name, is not ours. */
+  g_assert_null (vcm_ctl_hint_for_error_name (NULL, "Unit foo.service not found."));
   /* A NameHasNoOwner of another kind, and other errors, get no hint. */
   g_assert_null (vcm_ctl_hint_for_error_name ("org.freedesktop.DBus.Error.NameHasNoOwner",
                                               "Could not get owner of name 'org.vc.Mount'"));

@@ -65,12 +65,16 @@ vcm_ctl_hint_for_error_name (const char *error_name, const char *message)
   static const char disabled[] = "the bus could not start the service: its unit is not enabled "
                                  "(systemctl enable vcmountd)";
 
-  if (error_name == NULL)
-    return NULL;
-  if (g_str_equal (error_name, "org.freedesktop.systemd1.NoSuchUnit"))
+  if (g_strcmp0 (error_name, "org.freedesktop.systemd1.NoSuchUnit") == 0)
     return disabled;
-  if (g_str_equal (error_name, "org.freedesktop.DBus.Error.NameHasNoOwner") && message != NULL &&
+  if (message == NULL)
+    return NULL;
+  /* dbus-broker's own answer (NameHasNoOwner), and systemd's as GDBus
+   * reports a failed StartServiceByName (the error's name is lost there). */
+  if ((error_name == NULL || g_str_equal (error_name, "org.freedesktop.DBus.Error.NameHasNoOwner")) &&
       strstr (message, "activation request failed: unknown unit") != NULL)
+    return disabled;
+  if (error_name == NULL && strstr (message, "Unit dbus-org.vc.Mount.service not found") != NULL)
     return disabled;
   return NULL;
 }

@@ -30,12 +30,14 @@ VcmCtlExit vcm_ctl_exit_for_error (const GError *error);
  * print after the error; NULL when there is nothing to add. */
 const char *vcm_ctl_hint_for_exit (VcmCtlExit code);
 
-/* What the user can do about the D-Bus error @error_name with @message (as
- * the bus sent it), as a line to print after the error; NULL when there is
- * nothing to add. Knows how each system bus says that it could not start
- * the service because its unit is not enabled: dbus-daemon passes on
- * systemd's NoSuchUnit, dbus-broker answers NameHasNoOwner "activation
- * request failed: unknown unit". */
+/* What the user can do about the D-Bus error @error_name (NULL when the
+ * error carries none) with @message, as a line to print after the error;
+ * NULL when there is nothing to add. Knows how each system bus says that it
+ * could not start the service because its unit is not enabled: dbus-daemon
+ * passes on systemd's NoSuchUnit ("Unit dbus-org.vc.Mount.service not
+ * found."; without the name when GDBus's StartServiceByName failed),
+ * dbus-broker answers NameHasNoOwner "activation request failed: unknown
+ * unit". */
 const char *vcm_ctl_hint_for_error_name (const char *error_name, const char *message);
 
 /* Parses "MAJOR:MINOR" (decimal, each fitting in 32 bits, nothing else).
