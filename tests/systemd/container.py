@@ -3,7 +3,10 @@
 # OS tree, for the tests that run vc-mount as it runs in production. Owns the
 # container's root (an overlay of / with a tmpfs upper layer), starting
 # systemd-nspawn from a cgroup of its own, finding the container's PID 1,
-# running commands inside (nsenter), and halting and cleaning up again.
+# running commands inside (nsenter), and halting and cleaning up again; the
+# container's system bus (dbus-daemon or dbus-broker). LocalSystem gives
+# the same interface for the booted system the caller runs in (the kernel61
+# guest).
 #
 # Must run in a private mount namespace (meson wraps the test in
 # `unshare -m --propagation private`): the overlay, the tmpfs and everything
@@ -17,7 +20,7 @@ import subprocess
 import tempfile
 import time
 
-from waiting import wait_until
+from waiting import SCALE, wait_until
 
 NSPAWN = '/usr/bin/systemd-nspawn'
 CGROUP_V1 = '/sys/fs/cgroup/systemd'
@@ -102,13 +105,32 @@ def _comm(pid):
         return None
 
 
+def set_system_bus(root, bus):
+    """Makes @bus the system bus of the tree at @root: dbus-broker by its
+    alias dbus.service (as its package enables it), dbus-daemon by the
+    absence of that alias (its own dbus.service then counts)."""
+    if bus is None:
+        return
+    alias = os.path.join(root, 'etc/systemd/system/dbus.service')
+    if os.path.lexists(alias):
+        os.unlink(alias)
+    if bus == 'dbus-broker':
+        if not os.path.exists(os.path.join(root, 'lib/systemd/system/dbus-broker.service')):
+            raise ContainerError('dbus-broker is not installed (apt-get install dbus-broker)')
+        os.symlink('/lib/systemd/system/dbus-broker.service', alias)
+    elif bus != 'dbus-daemon':
+        raise ContainerError('unknown system bus %r' % bus)
+
+
 class Container:
-    """One booted container. Use as a context manager, or call boot() and
+    """One booted container (its system bus @bus: 'dbus-daemon', 'dbus-broker',
+    or None for whatever the host's tree has enabled). Use as a context manager, or call boot() and
     halt(). run() executes a command inside; root is the container's / as
     seen from here (writes go to the overlay)."""
 
-    def __init__(self, name='vcmtest', boot_timeout=180.0):
+    def __init__(self, name='vcmtest', boot_timeout=180.0, bus=None):
         self.name = name
+        self.bus = bus
         self.boot_timeout = boot_timeout
         self.tmp = None
         self.root = None
@@ -146,6 +168,7 @@ class Container:
         # gives it a fresh one when /etc/machine-id is empty.
         with open(os.path.join(self.root, 'etc/machine-id'), 'w'):
             pass
+        set_system_bus(self.root, self.bus)
 
     def _make_cgroups(self):
         tag = 'vcm-container-%d' % os.getpid()
@@ -294,4 +317,48 @@ class Container:
 
     def __exit__(self, *exc):
         self.halt()
+        return False
+
+
+class LocalSystem:
+    """The booted system this process runs in (the kernel61 guest), with the
+    interface of Container: the cases of test_booted.py run unchanged on it.
+    @upper is the upper layer of its root overlay (what the system changed)."""
+
+    def __init__(self, upper=None):
+        self.root = '/'
+        self.upper = upper
+        self.leader = 1
+
+    def run(self, cmd, input=None, timeout=60.0, env=None, check=False):
+        inner_env = {'PATH': INNER_PATH, 'LANG': 'C.UTF-8', 'SYSTEMD_PAGER': '',
+                     'SYSTEMD_COLORS': '0'}
+        inner_env.update(env or {})
+        r = subprocess.run(list(cmd), input=input, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=timeout * SCALE,
+                           env=inner_env)
+        if check and r.returncode != 0:
+            raise ContainerError('%s: exit %d\n%s%s' % (' '.join(cmd), r.returncode,
+                                                        r.stdout, r.stderr))
+        return r
+
+    def popen(self, cmd, **kw):
+        kw.setdefault('stdout', subprocess.PIPE)
+        kw.setdefault('stderr', subprocess.PIPE)
+        return subprocess.Popen(list(cmd), text=True,
+                                env={'PATH': INNER_PATH, 'LANG': 'C.UTF-8'}, **kw)
+
+    def path(self, inner):
+        return inner
+
+    def live_path(self, inner):
+        return inner
+
+    def console(self, limit=4000):
+        return ''
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
         return False

@@ -10,6 +10,12 @@
 # The cases run in order and share one container (numbered names): each
 # leaves the service as the next expects it. Run by meson under
 # `unshare -m --propagation private` and reported as TAP by taprunner.py.
+#
+# Environment: VCM_BOOTED_BUS (dbus-daemon, the default, or dbus-broker) is
+# the container's system bus; VCM_DEB_CACHE keeps the built packages for the
+# next run. With VCM_BOOTED_LOCAL=1 the cases run on the booted system this
+# process runs in (the kernel61 guest), with the packages of VCM_BOOTED_DEBS
+# and the overlay's upper layer VCM_BOOTED_UPPER.
 
 import json
 import os
@@ -24,7 +30,7 @@ import unittest
 
 from gi.repository import GLib
 
-from container import Container
+from container import Container, LocalSystem
 from debpkg import Package
 from waiting import wait_until
 
@@ -54,6 +60,14 @@ polkit.addRule(function(action, subject) {
         return polkit.Result.YES;
 });
 '''
+BUS = os.environ.get('VCM_BOOTED_BUS', 'dbus-daemon')
+LOCAL = os.environ.get('VCM_BOOTED_LOCAL') == '1'
+# What a call for a disabled (alias-less) unit gets: dbus-daemon passes on
+# systemd's answer to its activation request; dbus-broker answers itself.
+DISABLED_ACTIVATION_ERROR = {
+    'dbus-daemon': 'org.freedesktop.systemd1.NoSuchUnit',
+    'dbus-broker': 'org.freedesktop.DBus.Error.NameHasNoOwner',
+}
 WATCHDOG_DROPIN = '/run/systemd/system/vcmountd.service.d/50-vcm-test-watchdog.conf'
 
 pkg = None
@@ -65,10 +79,17 @@ def setUpModule():
     global pkg, box, _tmp
     src = os.environ.get('VCM_SOURCE_ROOT') or os.path.normpath(
         os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+    if LOCAL:
+        pkg = Package.prebuilt(os.environ['VCM_BOOTED_DEBS'])
+        if pkg.runtime:
+            box = LocalSystem(upper=os.environ.get('VCM_BOOTED_UPPER'))
+        return
+    if BUS == 'dbus-broker' and not os.path.exists('/lib/systemd/system/dbus-broker.service'):
+        raise unittest.SkipTest('dbus-broker is not installed (apt-get install dbus-broker)')
     _tmp = tempfile.mkdtemp(prefix='vcm-booted-')
-    pkg = Package(src, _tmp)
+    pkg = Package(src, _tmp, cache=os.environ.get('VCM_DEB_CACHE'))
     if pkg.build():
-        box = Container()
+        box = Container(bus=BUS)
         box.__enter__()
 
 
@@ -218,9 +239,24 @@ class Booted(unittest.TestCase):
     def test_00_package_builds(self):
         self.assertTrue(pkg is not None and pkg.returncode == 0 and pkg.deb,
                         'dpkg-buildpackage -us -uc -b failed:\n' + (pkg.log[-6000:] if pkg else ''))
-        print('# dpkg-buildpackage took %.1f s: %s' % (pkg.seconds, os.path.basename(pkg.deb)))
+        print('# dpkg-buildpackage took %.1f s: %s%s' % (pkg.seconds, os.path.basename(pkg.deb),
+                                                         ' (built before)' if pkg.cached else ''))
+
+    def test_00b_system_bus(self):
+        # The bus is the one asked for, as systemd inside sees it.
+        out = sh(['systemctl', 'show', '-p', 'Id,MainPID,ActiveState', 'dbus.service'])
+        s = dict(l.split('=', 1) for l in out.splitlines() if '=' in l)
+        exe = os.readlink(box.live_path('/proc/%s/exe' % s['MainPID']))
+        print('# system bus: %s (%s), kernel %s' % (s['Id'], exe, sh(['uname', '-r']).strip()))
+        # dbus-daemon's unit is dbus.service itself; dbus-broker's is
+        # dbus-broker.service (dbus.service its alias), run by its launcher.
+        want = {'dbus-daemon': ('dbus.service', '/usr/bin/dbus-daemon'),
+                'dbus-broker': ('dbus-broker.service', '/usr/bin/dbus-broker-launch')}[BUS]
+        self.assertEqual((s['Id'], exe, s['ActiveState']), want + ('active',))
 
     def test_01_lintian_clean(self):
+        if LOCAL:
+            self.skipTest('lintian checked these packages where they were built')
         rc, out, bad = pkg.lintian()
         for line in out.splitlines():
             if line.startswith(('E:', 'W:', 'I:', 'P:')):
@@ -494,6 +530,59 @@ class Booted(unittest.TestCase):
         finally:
             box.run(['systemctl', 'stop', 'vcm-witness.service'])
 
+    def test_13b_rootfs_template_unit(self):
+        # A container's unit that needs its rootfs Requires= and After= an
+        # instance of vc-rootfs@.service; IDs with '-' and '.' in the name,
+        # as they are (systemd would unescape a '-' in %I).
+        inst = 'sb-u:c.1'
+        unit = 'vc-rootfs@%s.service' % inst
+        mp = '%s/sb-u/c.1/rootfs' % SHARED
+        with open(box.live_path('/etc/vc-mount/rootfs/%s.conf' % inst), 'w') as f:
+            f.write('ROOTFS=%s/r1\nREAD_ONLY=yes\n' % SRC)
+        with open(box.live_path('/run/systemd/system/vcm-ctr.service'), 'w') as f:
+            f.write('[Unit]\nRequires=%s\nAfter=%s\n[Service]\nType=oneshot\n'
+                    'RemainAfterExit=yes\nExecStart=/bin/sh -c "cat %s/marker > /run/vcm-ctr.out"\n'
+                    % (unit, unit, mp))
+        state = lambda u: sh(['systemctl', 'show', '-p', 'ActiveState', '--value', u]).strip()
+        try:
+            sh(['systemctl', 'daemon-reload'])
+            sh(['systemctl', 'start', 'vcm-ctr.service'])
+            self.assertEqual((state(unit), state('vcm-ctr.service')), ('active', 'active'))
+            # The container's unit read its rootfs, mounted read-only.
+            with open(box.live_path('/run/vcm-ctr.out')) as f:
+                self.assertEqual(f.read(), 'vcm\n')
+            self.assertEqual(listed('sb-u'), {('sb-u', 'c.1'): (mp, True)})
+            # Stopping the container's unit leaves the rootfs; stopping the
+            # rootfs stops the container's unit first, then unmounts.
+            sh(['systemctl', 'stop', 'vcm-ctr.service'])
+            self.assertIn(('sb-u', 'c.1'), listed('sb-u'))
+            sh(['systemctl', 'start', 'vcm-ctr.service'])
+            sh(['systemctl', 'stop', unit])
+            self.assertEqual((state(unit), state('vcm-ctr.service')), ('inactive', 'inactive'))
+            self.assertEqual(listed('sb-u'), {})
+            self.assertNotIn(mp, mountinfo_of(1))
+            # A rootfs unmounted behind the unit's back still stops cleanly.
+            sh(['systemctl', 'start', unit])
+            call('UnmountRootfs', 'sb-u', 'c.1')
+            sh(['systemctl', 'stop', unit])
+            self.assertEqual(state(unit), 'inactive')
+            # An instance that is not SANDBOX:CONTAINER fails, saying so.
+            with open(box.live_path('/etc/vc-mount/rootfs/nocolon.conf'), 'w') as f:
+                f.write('ROOTFS=%s/r1\n' % SRC)
+            r = box.run(['systemctl', 'start', 'vc-rootfs@nocolon.service'])
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn('is not SANDBOX:CONTAINER',
+                          sh(['journalctl', '--no-pager', '-u', 'vc-rootfs@nocolon.service']))
+            self.assertEqual(listed('nocolon'), {})
+        finally:
+            box.run(['systemctl', 'stop', 'vcm-ctr.service', unit])
+            box.run(['systemctl', 'reset-failed', 'vc-rootfs@nocolon.service'])
+            for f in ('/run/systemd/system/vcm-ctr.service', '/run/vcm-ctr.out',
+                      '/etc/vc-mount/rootfs/%s.conf' % inst, '/etc/vc-mount/rootfs/nocolon.conf'):
+                if os.path.exists(box.live_path(f)):
+                    os.unlink(box.live_path(f))
+            sh(['systemctl', 'daemon-reload'])
+
     # -- disable, stop, purge ------------------------------------------------------------
 
     def test_14_disable_stops_activation(self):
@@ -505,8 +594,12 @@ class Booted(unittest.TestCase):
             with self.assertRaises(CallError) as cm:
                 prop('Version')
             # The bus asked systemd for the alias, which is gone.
-            self.assertEqual(cm.exception.name, 'org.freedesktop.systemd1.NoSuchUnit',
+            self.assertEqual(cm.exception.name, DISABLED_ACTIVATION_ERROR[BUS],
                              str(cm.exception))
+            # vcmountctl tells what each bus says apart from other failures.
+            r = box.run(['vcmountctl', 'list'])
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn('its unit is not enabled (systemctl enable vcmountd)', r.stderr)
             self.assertEqual(show('ActiveState')['ActiveState'], 'inactive')
         finally:
             sh(['systemctl', 'enable', '--quiet', UNIT])
