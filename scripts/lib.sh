@@ -22,6 +22,15 @@ VCM_PACKAGES=(
   # it is installed in (installed without recommends: libnss-mymachines
   # would change nsswitch.conf).
   dpkg-dev debhelper lintian systemd-container
+  # The booted suite once more with dbus-broker as the container's system
+  # bus (on this machine, where no systemd runs, installing it changes
+  # nothing: the tests start their own dbus-daemon).
+  dbus-broker
+  # The kernel61 suite: a guest with Debian 12's own kernel (6.1) under qemu,
+  # its initramfs made from busybox-static, cpio and the kernel's modules
+  # (linux-image-amd64 installs without a bootloader: its hooks only make
+  # an initrd with initramfs-tools).
+  qemu-system-x86 linux-image-amd64 busybox-static cpio kmod
   # libvcmount's introspection data, its GJS test and its API reference.
   gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gjs gi-docgen
   # The Go example of the fd-based interface (GOPATH mode, no download).

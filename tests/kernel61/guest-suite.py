@@ -1,0 +1,79 @@
+#!/usr/bin/python3
+# guest-suite: runs inside the kernel61 guest as a systemd service. Reads
+# the suites to run from the results share (/run/vcm-kernel61/suites.json,
+# written by guest.py on the host), writes what the guest is (its kernel,
+# its system bus, as seen from inside) to info.json, runs each suite with
+# its TAP output in SUITE.tap and its stderr in SUITE.log, records how long
+# each took, and powers the guest off.
+
+import json
+import os
+import platform
+import subprocess
+import threading
+import time
+
+SHARE = '/run/vcm-kernel61'
+
+
+def system_bus():
+    """The unit that is the system bus and the program it runs."""
+    r = subprocess.run(['systemctl', 'show', '-p', 'Id,MainPID', 'dbus.service'],
+                       stdout=subprocess.PIPE, text=True)
+    props = dict(l.split('=', 1) for l in r.stdout.splitlines() if '=' in l)
+    exe = ''
+    try:
+        exe = os.readlink('/proc/%s/exe' % props.get('MainPID', '0'))
+    except OSError:
+        pass
+    return {'unit': props.get('Id', ''), 'exe': exe}
+
+
+def write_json(name, value):
+    tmp = os.path.join(SHARE, name + '.tmp')
+    with open(tmp, 'w') as f:
+        json.dump(value, f, indent=1)
+    os.rename(tmp, os.path.join(SHARE, name))
+
+
+def main():
+    with open(os.path.join(SHARE, 'suites.json')) as f:
+        suites = json.load(f)
+    with open('/proc/uptime') as f:
+        uptime = float(f.read().split()[0])
+    info = {'kernel': platform.release(), 'kernel_version': platform.version(),
+            'bus': system_bus(), 'boot_seconds': uptime, 'suites': {}}
+    state = subprocess.run(['systemctl', 'is-system-running'], stdout=subprocess.PIPE, text=True)
+    info['system_state'] = state.stdout.strip()
+    write_json('info.json', info)
+    for suite in suites:
+        name = suite['name']
+        env = {'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+               'LANG': 'C.UTF-8', 'PYTHONDONTWRITEBYTECODE': '1'}
+        env.update(suite.get('env', {}))
+        t0 = time.monotonic()
+        # The TAP lines go to the share and, as they come, to the console
+        # (this service's output), where the host shows them on a failure.
+        with open(os.path.join(SHARE, name + '.tap'), 'w') as out, \
+                open(os.path.join(SHARE, name + '.log'), 'w') as err:
+            p = subprocess.Popen(suite['argv'], stdout=subprocess.PIPE, stderr=err, env=env,
+                                 cwd=suite.get('cwd', '/'), stdin=subprocess.DEVNULL, text=True)
+            timer = threading.Timer(suite.get('timeout', 600), p.kill)
+            timer.start()
+            for line in p.stdout:
+                out.write(line)
+                out.flush()
+                print('%s: %s' % (name, line.rstrip('\n')), flush=True)
+            rc = p.wait()
+            if not timer.is_alive():
+                rc = 'timeout'
+            timer.cancel()
+        info['suites'][name] = {'seconds': round(time.monotonic() - t0, 1), 'returncode': rc}
+        write_json('info.json', info)
+    info['done'] = True
+    write_json('info.json', info)
+    subprocess.run(['systemctl', '--no-block', 'poweroff'])
+
+
+if __name__ == '__main__':
+    main()
