@@ -214,7 +214,7 @@ def main():
     ap.add_argument('--bus', default=os.environ.get('VCM_KERNEL61_BUS', 'dbus-daemon'))
     ap.add_argument('--spine', nargs='*', default=[])
     ap.add_argument('--signals', nargs='*', default=[])
-    ap.add_argument('--timeout', type=float, default=1500)
+    ap.add_argument('--timeout', type=float, default=3000)
     ap.add_argument('--install-test', nargs=argparse.REMAINDER, default=[])
     args = ap.parse_args()
     source_root = os.path.realpath(args.source_root)
