@@ -309,8 +309,14 @@ clone_locked (int fd, unsigned int flags, int *out_errsv)
 }
 
 int
-vcm_fd_source_clone (
-  int fd, gboolean recursive, gboolean lock, pid_t pid, uid_t uid, const char *arg_name, GError **error)
+vcm_fd_source_clone (int fd,
+                     gboolean recursive,
+                     gboolean lock,
+                     pid_t pid,
+                     uid_t uid,
+                     const char *arg_name,
+                     gboolean *out_in_caller_ns,
+                     GError **error)
 {
   unsigned int flags =
     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
@@ -322,6 +328,7 @@ vcm_fd_source_clone (
   if (lock && recursive && fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
     {
       tree = clone_locked (fd, flags, &errsv);
+      *out_in_caller_ns = FALSE;
       if (tree >= 0)
         return tree;
       if (errsv == 0)
@@ -339,6 +346,7 @@ vcm_fd_source_clone (
     }
   else
     tree = open_tree (fd, "", flags);
+  *out_in_caller_ns = FALSE;
   if (tree >= 0)
     return tree;
   if (errno != EINVAL)
@@ -363,6 +371,7 @@ vcm_fd_source_clone (
                    g_strerror (errsv));
       return -1;
     }
+  *out_in_caller_ns = TRUE;
   return tree;
 }
 

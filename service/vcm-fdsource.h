@@ -49,10 +49,25 @@ gboolean vcm_fd_source_check_access (
  * user namespace of its own, cannot unmount one to uncover what it hides.
  * Where @fd's mount lies in another mount namespace, the clone is made in
  * the namespace of the caller's process (@pid of @uid, as the bus reported
- * them; that namespace's own locks hold there). Returns the mount fd or -1
- * with @error. */
-int vcm_fd_source_clone (
-  int fd, gboolean recursive, gboolean lock, pid_t pid, uid_t uid, const char *arg_name, GError **error);
+ * them; that namespace's own locks hold there), and *@out_in_caller_ns
+ * says so: the fd's path is then a path of the caller's namespace, where the
+ * caller may have bound any tree it can read at any path it likes. Returns
+ * the mount fd or -1 with @error. */
+int vcm_fd_source_clone (int fd,
+                         gboolean recursive,
+                         gboolean lock,
+                         pid_t pid,
+                         uid_t uid,
+                         const char *arg_name,
+                         gboolean *out_in_caller_ns,
+                         GError **error);
+
+/* The prefix of a source's path in what polkit is shown (the "source"
+ * detail, the prompt) and in the mount's identity where the path is one of
+ * the caller's mount namespace: such a path proves nothing about which
+ * object it names, so it must never match a rule written for the host's
+ * paths (which start with "/"). */
+#define VCM_FD_SOURCE_CALLER_NS_PREFIX "caller-mntns:"
 
 /* Applies @options (read-only, nosuid, nodev, noexec, propagation; to every
  * mount of the clone) to the detached @tree_fd, before anyone can see it.

@@ -1048,6 +1048,7 @@ prepare_fd_source (GVariant *params,
   vcm_autofd int fd = -1;
   vcm_autofd int tree = -1;
   vcm_autofd int userns = -1;
+  gboolean in_caller_ns = FALSE;
   gint32 handle;
 
   g_variant_get_child (params, fd_index, "h", &handle);
@@ -1077,9 +1078,17 @@ prepare_fd_source (GVariant *params,
       opts->idmap_text = vcm_idmap_to_string (map);
     }
   tree = vcm_fd_source_clone (fd, opts->recursive, to_caller && !root, out->caller->pid,
-                              out->caller->uid, fd_arg, error);
+                              out->caller->uid, fd_arg, &in_caller_ns, error);
   if (tree < 0 || !vcm_fd_source_configure (tree, opts, fd_arg, error))
     return -1;
+  /* a path of the caller's own namespace names whatever the caller bound
+   * there: shown marked, so that no rule on the host's paths matches it */
+  if (in_caller_ns)
+    {
+      g_autofree char *path = g_steal_pointer (&source->path);
+
+      source->path = g_strconcat (VCM_FD_SOURCE_CALLER_NS_PREFIX, path, NULL);
+    }
   /* writable by the top's owner: not what came along below it */
   if (!root && !to_caller && !opts->read_only &&
       !vcm_fd_source_submounts_read_only (tree, fd_arg, error))

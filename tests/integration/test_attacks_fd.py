@@ -119,5 +119,64 @@ class TestFdSourceAttacks(test_rootless.RootlessBase):
         self.assertEqual(self.w.mounts_beneath(self.shared), [])
 
 
+# The README's narrow rule, for the fd methods: read-only binds from beneath
+# a directory of the user's own, and nothing else.
+SOURCE_RULE = """
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.bind" && subject.user == "%(user)s" &&
+        action.lookup("read_only") == "true" &&
+        (action.lookup("source") || "").indexOf("%(own)s") == 0)
+        return polkit.Result.YES;
+});
+"""
+
+
+class TestSourceRuleAttacks(test_rootless.RootlessBase):
+    """With the README's narrow bind rule only (not the suite's wide one)."""
+
+    @classmethod
+    def setUpClass(cls):
+        # the world, without RootlessBase's rule that grants every action
+        super(test_rootless.RootlessBase, cls).setUpClass()
+
+    def test_source_of_own_namespace_matches_no_host_path_rule(self):
+        """In a user and mount namespace of its own the caller can bind any
+        tree it can read (root's /etc, say) at a path that a narrow rule
+        grants, /srv/alice/x as it were: the fd's path then names the
+        caller's choice. What polkit is shown must not match a rule written
+        for the host's paths; here a rule that grants read-only binds from
+        beneath the caller's own directory must not grant root's tree."""
+        roots = self.user_dir('etc-like', uid=0)
+        with open(os.path.join(roots, 'shadow-like'), 'w') as f:
+            f.write('secret\n')
+        own = self.user_dir('own')
+        import pwd
+        user = pwd.getpwuid(test_rootless.USER).pw_name
+        rule = self.w.add_rule(SOURCE_RULE % {'user': user, 'own': own + '/'},
+                               name='40-vcmtest-source.rules')
+        try:
+            self.w.wait_for_rule(test_rootless.USER, 'org.vc.mount.bind',
+                                 {'read_only': 'true', 'source': own + '/mine'})
+            dest = os.path.join(self.shared, 'rl', 'c5', 'x')
+            args = f"(handle 0, '{dest}', @a{{sv}} {{'read-only': <true>}})"
+            # the rule works for what lies beneath the caller's directory on the host
+            os.mkdir(os.path.join(own, 'mine'))
+            os.chown(os.path.join(own, 'mine'), test_rootless.USER, test_rootless.USER)
+            ok, value, message, _ = self.fdcall('BindMountFd', 'dir', f'{own}/mine', args,
+                                                prefix=self.as_user())
+            self.assertTrue(ok, (value, message))
+            self.w.call('Unmount', dest)
+            # root's tree bound there in the caller's namespace is not granted
+            ok, name, message, _ = self.fdcall('BindMountFd', 'dir', f'{own}/x', args,
+                                               prefix=self.in_own_namespaces(),
+                                               shell=f'mkdir {own}/x; mount --bind {roots} {own}/x')
+            self.assertFalse(ok, (name, message))
+            self.assertIn(name, (test_rootless.NOT_AUTHORIZED,
+                                 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired'), message)
+            self.assertEqual(self.w.mounts_beneath(self.shared), [])
+        finally:
+            self.w.remove_rule(rule)
+
+
 if __name__ == '__main__':
     unittest.main()
