@@ -3,7 +3,10 @@
 #include "config.h"
 
 #include <locale.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <glib-unix.h>
 #include <gio/gio.h>
@@ -100,6 +103,23 @@ finish_calls (VcmService *service)
     g_source_remove (timeout);
 }
 
+/* The soft limit on descriptors raised to the hard one: systemd's default
+ * soft limit (1024) is there for select(), which nothing here uses. What
+ * callers can make the service hold is bounded (see vcm-service.c) far
+ * below it, so the rest is root's calls' and the service's own. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+    return;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+    g_warning ("Cannot raise the limit on open files to %llu: %s", (unsigned long long) rl.rlim_max,
+               g_strerror (errno));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -172,6 +192,8 @@ main (int argc, char **argv)
    * their mount points up with their own credentials (a umask of 077 would
    * make them 0700), and root's alone. */
   umask (0022);
+
+  raise_fd_limit ();
 
   /* Whoever started us, with whatever capabilities: only those needed. */
   if (!vcm_privileges_drop (&error))
