@@ -133,6 +133,7 @@ typedef struct {
   gboolean waiting;         /* in its UidLoad's waiting queue */
   gboolean gone;            /* its sender left the bus: nobody to answer */
   gboolean foreign_checked; /* ACTION_WRITE_FOREIGN asked too */
+  GVariant *unmounted_info; /* Unmount, UnmountRootfs: the identity, read before */
   GList by_sender;          /* in calls_by_sender */
 } Call;
 
@@ -383,6 +384,7 @@ call_free (Call *call)
   g_object_unref (call->self);
   g_clear_object (&call->invocation);
   g_clear_pointer (&call->caller, vcm_caller_unref);
+  g_clear_pointer (&call->unmounted_info, g_variant_unref);
   g_clear_pointer (&call->prep, prepared_free);
   g_free (call);
 }
@@ -1560,20 +1562,27 @@ on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (ran (call, source, result, &r))
     {
-      g_autoptr (GVariant) info = identity_before_unmount (self, req->mount_point);
-
       log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, r.detached);
-      mount_removed (self, req->mount_point, info, r.detached);
+      mount_removed (self, req->mount_point, call->unmounted_info, r.detached);
       vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
                                               (const char *const *) r.detached);
     }
   call_free (call);
 }
 
+/* What is known of the mount that @call unmounts, read while it is still
+ * there (after a restart, the record on its mount point). */
+static gboolean
+run_unmount_request (VcmService *self, Call *call, GAsyncReadyCallback done)
+{
+  call->unmounted_info = identity_before_unmount (self, call->prep->req->mount_point);
+  return run_request (self, call, done);
+}
+
 static gboolean
 run_unmount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  return run_request (self, call, on_unmounted_rootfs);
+  return run_unmount_request (self, call, on_unmounted_rootfs);
 }
 
 static void
@@ -1690,9 +1699,7 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (ran (call, source, result, &r))
     {
-      g_autoptr (GVariant) info = identity_before_unmount (self, call->prep->req->mount_point);
-
-      mount_removed (self, call->prep->req->mount_point, info, r.detached);
+      mount_removed (self, call->prep->req->mount_point, call->unmounted_info, r.detached);
       log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
               r.detached[0], g_strv_length (r.detached));
       vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation,
@@ -1704,7 +1711,7 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 run_unmount (VcmService *self, Call *call, GVariant *params)
 {
-  return run_request (self, call, on_unmounted);
+  return run_unmount_request (self, call, on_unmounted);
 }
 
 static gboolean
