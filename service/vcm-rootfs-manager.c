@@ -77,7 +77,8 @@ vcm_rootfs_manager_class_init (VcmRootfsManagerClass *klass)
 static void
 vcm_rootfs_manager_init (VcmRootfsManager *self)
 {
-  self->busy_sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->busy_sandboxes =
+    g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
 }
 
 static void
