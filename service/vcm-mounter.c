@@ -1001,6 +1001,22 @@ vcm_mounter_mount_ids_at (VcmMounter *self,
   return TRUE;
 }
 
+gboolean
+vcm_mounter_mount_ids_cached (VcmMounter *self,
+                              const char *relpath,
+                              guint64 *out_old_id,
+                              guint64 *out_unique_id)
+{
+  g_autofree char *path = g_build_filename (self->shared_dir, relpath, NULL);
+  vcm_autofd int fd = vcm_sys_open_cached (path);
+
+  if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_old_id, NULL, NULL, NULL, NULL) < 0)
+    return FALSE;
+  if (vcm_sys_unique_mount_id (fd, out_unique_id) < 0)
+    *out_unique_id = 0;
+  return TRUE;
+}
+
 int
 vcm_mounter_get_shared_fd (VcmMounter *self)
 {

@@ -180,6 +180,13 @@ gboolean vcm_mounter_mount_ids_at (VcmMounter *mounter,
                                    const char *relpath,
                                    guint64 *out_old_id,
                                    guint64 *out_unique_id);
+/* The same for the main loop: the path walked only as far as the kernel's
+ * caches know it (vcm_sys_open_cached), never asking a filesystem a caller
+ * may control; FALSE where the caches do not know it. */
+gboolean vcm_mounter_mount_ids_cached (VcmMounter *mounter,
+                                       const char *relpath,
+                                       guint64 *out_old_id,
+                                       guint64 *out_unique_id);
 
 /* The shared dir, opened at start (O_PATH). */
 int vcm_mounter_get_shared_fd (VcmMounter *mounter);

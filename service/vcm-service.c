@@ -1376,7 +1376,7 @@ identity_before_unmount (VcmService *self, const char *mount_point)
   if (known != NULL)
     return g_variant_ref (known->info);
   /* not seen since a restart: the record on the mount point */
-  if (rel == NULL || *rel == '\0' || !vcm_mounter_mount_ids_at (mounter, rel, &old_id, &unique_id))
+  if (rel == NULL || *rel == '\0' || !vcm_mounter_mount_ids_cached (mounter, rel, &old_id, &unique_id))
     return NULL;
   recovered = vcm_identity_recover (vcm_mounter_get_shared_fd (mounter), &rel, &old_id, 1);
   return recovered->pdata[0] != NULL ? g_variant_ref (recovered->pdata[0]) : NULL;
@@ -1571,7 +1571,10 @@ on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* What is known of the mount that @call unmounts, read while it is still
- * there (after a restart, the record on its mount point). */
+ * there (after a restart, the record on its mount point), on the main loop
+ * and so only through the kernel's caches: the record is read in a clone of
+ * the shared dir's mount without its submounts, where no filesystem of a
+ * caller's lies. */
 static gboolean
 run_unmount_request (VcmService *self, Call *call, GAsyncReadyCallback done)
 {
