@@ -57,9 +57,16 @@ class HerFilesystem:
                 self.requests.append((int(words[1]), int(words[2])))
 
     def freeze(self):
-        os.kill(self.server.pid, signal.SIGUSR1)
-        if not self.frozen.wait(vcmtest.scaled(30)):
-            raise AssertionError('the FUSE server did not say it hangs')
+        # the signal again while it has not said so (once, one run in many
+        # on a busy machine, the server never acknowledged the first), the
+        # bound on the acknowledgement as before
+        deadline = time.monotonic() + vcmtest.scaled(30)
+        while True:
+            os.kill(self.server.pid, signal.SIGUSR1)
+            if self.frozen.wait(min(1.0, max(0.0, deadline - time.monotonic()))):
+                return
+            if time.monotonic() >= deadline:
+                raise AssertionError('the FUSE server did not say it hangs')
 
     def kill(self):
         if self.server.poll() is None:
