@@ -1344,6 +1344,7 @@ test_policy_caller_binds_recursive (Fixture *f, gconstpointer data)
       g_assert_cmpint (req->nodev, ==, !root);
       p = vcm_mounter_run_bind (f->m, req, &error);
       vcm_test_require_no_error (error);
+      g_assert_cmpstr (p, ==, dest);
       g_assert_cmpint (vcm_test_exists (seen_top), ==, !root);
       g_assert_cmpint (vcm_test_exists (seen_hidden), ==, root);
       g_assert_cmpint (statvfs (dest, &sv), ==, 0);
@@ -1437,12 +1438,14 @@ test_policy_caller_never_stacks (Fixture *f, gconstpointer data)
   (void) data;
   first = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, creds, &error);
   vcm_test_require_no_error (error);
+  g_assert_cmpstr (first, ==, dest);
   g_assert_null (vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, creds, &error));
   vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "destination");
   g_clear_error (&error);
   g_assert_cmpuint (vcm_test_count_mounts_at (dest), ==, 1);
   again = vcm_mounter_bind_mount (f->m, f->w->src, dest, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_cmpstr (again, ==, dest);
   g_assert_cmpuint (vcm_test_count_mounts_at (dest), ==, 2);
   detached = vcm_mounter_unmount (f->m, dest, &error);
   vcm_test_require_no_error (error);
