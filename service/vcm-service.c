@@ -1511,24 +1511,35 @@ ran (Call *call, GObject *source, GAsyncResult *result, Ran *out)
   return FALSE;
 }
 
+/* A mount method's run landed: the mount's identity (a path method's from
+ * its source, an fd method's as prepared) recorded and told, and the call
+ * answered with the mount point (an fd method's with the identity too). */
 static void
-on_mounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
+on_mounted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
   VcmService *self = call->self;
   const VcmMountRequest *req = call->prep->req;
+  gboolean from_fd = call->prep->info != NULL;
   g_auto (Ran) r = { 0 };
 
   if (!done_running (call))
     return;
   if (ran (call, source, result, &r))
     {
-      g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
+      const char *mount_point = r.mounted != NULL ? r.mounted->mount_point : r.mount_point;
+      g_autoptr (GVariantDict) path_info = from_fd ? NULL : path_identity (req, call->caller->uid);
+      GVariant *info;
 
-      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Mounted rootfs %s at %s%s", req->source,
-              r.mounted->mount_point, req->read_only ? " read-only" : "");
-      vcm_dbus_mount_complete_mount_rootfs (self->skeleton, call->invocation, r.mounted->mount_point);
-      mount_added (self, req, r.mounted->mount_point, r.old_id, r.unique_id, info);
+      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "%s %s%s at %s%s",
+              req->op == VCM_MOUNT_OP_MOUNT_ROOTFS ? "Mounted rootfs" : "Bind-mounted", req->source,
+              from_fd ? " (from a file descriptor)" : "", mount_point,
+              req->read_only ? " read-only" : "");
+      info = mount_added (self, req, mount_point, r.old_id, r.unique_id,
+                          from_fd ? call->prep->info : path_info);
+      g_dbus_method_invocation_return_value (call->invocation,
+                                             from_fd ? g_variant_new ("(s@a{sv})", mount_point, info)
+                                                     : g_variant_new ("(s)", mount_point));
     }
   call_free (call);
 }
@@ -1536,7 +1547,7 @@ on_mounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
 static gboolean
 run_mount_rootfs (VcmService *self, Call *call, GVariant *params)
 {
-  return run_request (self, call, on_mounted_rootfs);
+  return run_request (self, call, on_mounted);
 }
 
 static void
@@ -1663,32 +1674,10 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
   return FALSE;
 }
 
-static void
-on_bound (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Call *call = user_data;
-  VcmService *self = call->self;
-  const VcmMountRequest *req = call->prep->req;
-  g_auto (Ran) r = { 0 };
-
-  if (!done_running (call))
-    return;
-  if (ran (call, source, result, &r))
-    {
-      g_autoptr (GVariantDict) info = path_identity (req, call->caller->uid);
-
-      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller, "Bind-mounted %s at %s%s", req->source,
-              r.mount_point, req->read_only ? " read-only" : "");
-      vcm_dbus_mount_complete_bind_mount (self->skeleton, call->invocation, r.mount_point);
-      mount_added (self, req, r.mount_point, r.old_id, r.unique_id, info);
-    }
-  call_free (call);
-}
-
 static gboolean
 run_bind_mount (VcmService *self, Call *call, GVariant *params)
 {
-  return run_request (self, call, on_bound);
+  return run_request (self, call, on_mounted);
 }
 
 static void
@@ -1811,64 +1800,16 @@ run_describe_path (VcmService *self, Call *call, GVariant *params)
   return FALSE;
 }
 
-static void
-on_mounted_rootfs_fd (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Call *call = user_data;
-  VcmService *self = call->self;
-  const VcmMountRequest *req = call->prep->req;
-  g_auto (Ran) r = { 0 };
-
-  if (!done_running (call))
-    return;
-  if (ran (call, source, result, &r))
-    {
-      GVariant *info;
-
-      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
-              "Mounted rootfs %s (from a file descriptor) at %s%s", req->source, r.mounted->mount_point,
-              req->read_only ? " read-only" : "");
-      info = mount_added (self, req, r.mounted->mount_point, r.old_id, r.unique_id, call->prep->info);
-      vcm_dbus_mount_complete_mount_rootfs_fd (self->skeleton, call->invocation, NULL,
-                                               r.mounted->mount_point, info);
-    }
-  call_free (call);
-}
-
 static gboolean
 run_mount_rootfs_fd (VcmService *self, Call *call, GVariant *params)
 {
-  return run_request (self, call, on_mounted_rootfs_fd);
-}
-
-static void
-on_bound_fd (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Call *call = user_data;
-  VcmService *self = call->self;
-  const VcmMountRequest *req = call->prep->req;
-  g_auto (Ran) r = { 0 };
-
-  if (!done_running (call))
-    return;
-  if (ran (call, source, result, &r))
-    {
-      GVariant *info;
-
-      log_op (G_LOG_LEVEL_MESSAGE, MSGID_MOUNTED, call->caller,
-              "Bind-mounted %s (from a file descriptor) at %s%s", req->source, r.mount_point,
-              req->read_only ? " read-only" : "");
-      info = mount_added (self, req, r.mount_point, r.old_id, r.unique_id, call->prep->info);
-      vcm_dbus_mount_complete_bind_mount_fd (self->skeleton, call->invocation, NULL, r.mount_point,
-                                             info);
-    }
-  call_free (call);
+  return run_request (self, call, on_mounted);
 }
 
 static gboolean
 run_bind_mount_fd (VcmService *self, Call *call, GVariant *params)
 {
-  return run_request (self, call, on_bound_fd);
+  return run_request (self, call, on_mounted);
 }
 
 static gboolean
