@@ -7,16 +7,15 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vcm-callerproc.h"
+#include "vcm-child.h"
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
@@ -151,110 +150,41 @@ vcm_fd_source_check_access (
 
 /* ---- the clone ------------------------------------------------------------ */
 
-static gboolean
-send_fd (int sock, int fd, int errsv)
-{
-  char buf[CMSG_SPACE (sizeof (int))] = { 0 };
-  struct iovec iov = { .iov_base = &errsv, .iov_len = sizeof errsv };
-  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+typedef struct {
+  int pidfd; /* clone_in_namespace: whose namespace */
+  int fd;
+  unsigned int flags;
+} CloneJob;
 
-  if (fd >= 0)
-    {
-      struct cmsghdr *cmsg;
-
-      msg.msg_control = buf;
-      msg.msg_controllen = sizeof buf;
-      cmsg = CMSG_FIRSTHDR (&msg);
-      cmsg->cmsg_level = SOL_SOCKET;
-      cmsg->cmsg_type = SCM_RIGHTS;
-      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-      memcpy (CMSG_DATA (cmsg), &fd, sizeof (int));
-    }
-  return sendmsg (sock, &msg, MSG_NOSIGNAL) == (ssize_t) sizeof errsv;
-}
-
-/* The fd and the helper's errno (0 with an fd). -1 with errno on a broken
- * exchange. */
 static int
-receive_fd (int sock, int *out_errsv)
+join_and_clone (gpointer user_data)
 {
-  char buf[CMSG_SPACE (sizeof (int))] = { 0 };
-  int errsv = 0;
-  struct iovec iov = { .iov_base = &errsv, .iov_len = sizeof errsv };
-  struct msghdr msg = {
-    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof buf
-  };
-  struct cmsghdr *cmsg;
-  ssize_t n;
-  int fd = -1;
+  const CloneJob *job = user_data;
 
-  do
-    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n != (ssize_t) sizeof errsv)
-    {
-      if (n >= 0)
-        errno = EPROTO;
-      return -1;
-    }
-  for (cmsg = CMSG_FIRSTHDR (&msg); cmsg != NULL; cmsg = CMSG_NXTHDR (&msg, cmsg))
-    if (cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-        cmsg->cmsg_len == CMSG_LEN (sizeof (int)))
-      memcpy (&fd, CMSG_DATA (cmsg), sizeof (int));
-  *out_errsv = errsv;
-  if (fd < 0 && errsv == 0)
-    {
-      errno = EPROTO;
-      return -1;
-    }
-  return fd;
+  vcm_privileges_raise_dormant (); /* this process only, and it exits */
+  if (setns (job->pidfd, CLONE_NEWNS) < 0)
+    return -1;
+  return open_tree (job->fd, "", job->flags);
 }
 
 /* In a helper process: joins the mount namespace of @pidfd's process and
- * clones @fd's mount there; the clone (or the errno) goes back over @sock.
- * Only async-signal-safe calls: the service has threads. */
+ * clones @fd's mount there. -1 with errno. */
 static int
-clone_in_namespace (int pidfd, int fd, unsigned int flags, int *out_errsv)
+clone_in_namespace (int pidfd, int fd, unsigned int flags)
 {
-  int sv[2];
-  pid_t child;
-  int status = 0;
-  int tree;
+  CloneJob job = { .pidfd = pidfd, .fd = fd, .flags = flags };
 
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+  return vcm_child_run (join_and_clone, &job, NULL);
+}
+
+static int
+unshare_and_clone (gpointer user_data)
+{
+  const CloneJob *job = user_data;
+
+  if (fchdir (job->fd) < 0 || unshare (CLONE_NEWUSER | CLONE_NEWNS) < 0)
     return -1;
-  child = fork ();
-  if (child < 0)
-    {
-      int errsv = errno;
-      close (sv[0]);
-      close (sv[1]);
-      errno = errsv;
-      return -1;
-    }
-  if (child == 0)
-    {
-      int t = -1;
-      int e = 0;
-
-      close (sv[0]);
-      vcm_privileges_raise_dormant (); /* this process only, and it exits */
-      if (setns (pidfd, CLONE_NEWNS) < 0)
-        e = errno;
-      else if ((t = open_tree (fd, "", flags)) < 0)
-        e = errno;
-      _exit (send_fd (sv[1], t, e) ? 0 : 1);
-    }
-  close (sv[1]);
-  tree = receive_fd (sv[0], out_errsv);
-  {
-    int errsv = errno;
-    close (sv[0]);
-    while (waitpid (child, &status, 0) < 0 && errno == EINTR)
-      ;
-    errno = errsv;
-  }
-  return tree;
+  return open_tree (AT_FDCWD, ".", job->flags & ~AT_EMPTY_PATH);
 }
 
 /* In a helper process: the clone of @fd's mount (a directory of the
@@ -264,48 +194,14 @@ clone_in_namespace (int pidfd, int fd, unsigned int flags, int *out_errsv)
  * the submounts that come with the clone cannot be unmounted on their own
  * wherever it is attached: not even where the caller holds every
  * capability, in a namespace of its own. fchdir first: the copy of the
- * namespace takes the working directory along to its copy of the mount. */
+ * namespace takes the working directory along to its copy of the mount.
+ * -1 with errno. */
 static int
-clone_locked (int fd, unsigned int flags, int *out_errsv)
+clone_locked (int fd, unsigned int flags)
 {
-  int sv[2];
-  pid_t child;
-  int status = 0;
-  int tree;
+  CloneJob job = { .pidfd = -1, .fd = fd, .flags = flags };
 
-  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-    return -1;
-  child = fork ();
-  if (child < 0)
-    {
-      int errsv = errno;
-      close (sv[0]);
-      close (sv[1]);
-      errno = errsv;
-      return -1;
-    }
-  if (child == 0)
-    {
-      int t = -1;
-      int e = 0;
-
-      close (sv[0]);
-      if (fchdir (fd) < 0 || unshare (CLONE_NEWUSER | CLONE_NEWNS) < 0)
-        e = errno;
-      else if ((t = open_tree (AT_FDCWD, ".", flags & ~AT_EMPTY_PATH)) < 0)
-        e = errno;
-      _exit (send_fd (sv[1], t, e) ? 0 : 1);
-    }
-  close (sv[1]);
-  tree = receive_fd (sv[0], out_errsv);
-  {
-    int errsv = errno;
-    close (sv[0]);
-    while (waitpid (child, &status, 0) < 0 && errno == EINTR)
-      ;
-    errno = errsv;
-  }
-  return tree;
+  return vcm_child_run (unshare_and_clone, &job, NULL);
 }
 
 int
@@ -327,12 +223,11 @@ vcm_fd_source_clone (int fd,
 
   if (lock && recursive && fstat (fd, &st) == 0 && S_ISDIR (st.st_mode))
     {
-      tree = clone_locked (fd, flags, &errsv);
+      tree = clone_locked (fd, flags);
       *out_in_caller_ns = FALSE;
       if (tree >= 0)
         return tree;
-      if (errsv == 0)
-        errsv = errno;
+      errsv = errno;
       if (errsv != EINVAL)
         {
           g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
@@ -342,7 +237,6 @@ vcm_fd_source_clone (int fd,
         }
       /* not in the service's mount namespace: in the caller's, below */
       errno = EINVAL;
-      errsv = 0;
     }
   else
     tree = open_tree (fd, "", flags);
@@ -359,11 +253,10 @@ vcm_fd_source_clone (int fd,
   pidfd = vcm_caller_pidfd_open (pid, uid, error);
   if (pidfd < 0)
     return -1;
-  tree = clone_in_namespace (pidfd, fd, flags, &errsv);
+  tree = clone_in_namespace (pidfd, fd, flags);
   if (tree < 0)
     {
-      if (errsv == 0)
-        errsv = errno;
+      errsv = errno;
       g_set_error (error, VCM_ERROR, errsv == EINVAL ? VCM_ERROR_INVALID_ARGUMENT : VCM_ERROR_FAILED,
                    "%s: cannot clone the mount%s: %s", arg_name,
                    errsv == EINVAL ? " (it is in neither the service's nor the caller's mount namespace)"

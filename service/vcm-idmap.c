@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +19,8 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 
+#include "vcm-child.h"
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-idmap.h"
@@ -280,72 +279,34 @@ vcm_idmap_check_allowed (const VcmIdMap *map,
 
 /* ---- user namespaces ------------------------------------------------------- */
 
-/* A child that enters a user namespace (a new one when @userns_fd is -1,
- * else that one with setns(2)) and then waits to be killed. Only
- * async-signal-safe calls in the child: the service has threads. Returns
- * its pid, or -1 with @error. */
-static pid_t
-ns_child_start (int userns_fd, GError **error)
+/* In a child: enters a user namespace (a new one when *@user_data is -1,
+ * else that one with setns(2)) and hands back its fd. */
+static int
+enter_userns (gpointer user_data)
 {
-  int status_pipe[2];
-  pid_t pid;
-  int child_errno = 0;
-  ssize_t n;
+  int userns_fd = *(const int *) user_data;
 
-  if (pipe2 (status_pipe, O_CLOEXEC) < 0)
-    return vcm_error_set_errno (error, errno, "cannot make a pipe for", "a user namespace"), -1;
-  pid = fork ();
-  if (pid < 0)
-    {
-      int errsv = errno;
-
-      close (status_pipe[0]);
-      close (status_pipe[1]);
-      vcm_error_set_errno (error, errsv, "cannot fork for", "a user namespace");
-      return -1;
-    }
-  if (pid == 0)
-    {
-      int rc, err;
-
-      /* The service's own process is not dumpable once a thread took a
-       * caller's filesystem uid, and without CAP_SYS_PTRACE it could then
-       * not open this child's /proc/PID/ns/user: this one is. */
-      prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
-      rc = userns_fd < 0 ? unshare (CLONE_NEWUSER) : setns (userns_fd, CLONE_NEWUSER);
-      err = rc < 0 ? errno : 0;
-
-      if (write (status_pipe[1], &err, sizeof err) != sizeof err)
-        _exit (1);
-      close (status_pipe[1]);
-      for (;;)
-        pause ();
-    }
-  close (status_pipe[1]);
-  do
-    n = read (status_pipe[0], &child_errno, sizeof child_errno);
-  while (n < 0 && errno == EINTR);
-  close (status_pipe[0]);
-  if (n != sizeof child_errno || child_errno != 0)
-    {
-      int errsv = n != sizeof child_errno ? EIO : child_errno;
-
-      kill (pid, SIGKILL);
-      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot %s a user namespace: %s",
-                   userns_fd < 0 ? "make" : "enter", g_strerror (errsv));
-      return -1;
-    }
-  return pid;
+  /* The service's own process is not dumpable once a thread took a
+   * caller's filesystem uid, and without CAP_SYS_PTRACE it could then not
+   * open this child's /proc/PID files: this one is. */
+  prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
+  if ((userns_fd < 0 ? unshare (CLONE_NEWUSER) : setns (userns_fd, CLONE_NEWUSER)) < 0)
+    return -1;
+  return open ("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
 }
 
-static void
-ns_child_end (pid_t pid)
+/* A child in a user namespace (see enter_userns()), kept until
+ * vcm_child_release(): its /proc/PID files are the namespace's. Returns
+ * the namespace's fd, or -1 with @error. */
+static int
+ns_child_start (int userns_fd, VcmChild *out_child, GError **error)
 {
-  kill (pid, SIGKILL);
-  while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
-    ;
+  int fd = vcm_child_run (enter_userns, &userns_fd, out_child);
+
+  if (fd < 0)
+    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot %s a user namespace: %s",
+                 userns_fd < 0 ? "make" : "enter", g_strerror (errno));
+  return fd;
 }
 
 static gboolean
@@ -379,29 +340,23 @@ vcm_idmap_make_userns (const VcmIdMap *map, GError **error)
 {
   g_autofree char *uid_map = NULL;
   g_autofree char *gid_map = NULL;
-  g_autofree char *ns_path = NULL;
-  pid_t pid;
-  int fd = -1;
+  VcmChild child;
+  int fd;
 
   if (!vcm_idmap_validate (map, VCM_IDMAP_MAX_RANGES, "idmap", error))
     return -1;
   uid_map = map_file_contents (map->ranges[VCM_ID_UID]);
   gid_map = map_file_contents (map->ranges[VCM_ID_GID]);
 
-  pid = ns_child_start (-1, error);
-  if (pid < 0)
+  fd = ns_child_start (-1, &child, error);
+  if (fd < 0)
     return -1;
   /* setgroups first: nobody is ever to drop groups in there */
-  if (write_proc_file (pid, "setgroups", "deny", error) &&
-      write_proc_file (pid, "gid_map", gid_map, error) &&
-      write_proc_file (pid, "uid_map", uid_map, error))
-    {
-      ns_path = g_strdup_printf ("/proc/%d/ns/user", (int) pid);
-      fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0)
-        vcm_error_set_errno (error, errno, "cannot open", ns_path);
-    }
-  ns_child_end (pid);
+  if (!write_proc_file (child.pid, "setgroups", "deny", error) ||
+      !write_proc_file (child.pid, "gid_map", gid_map, error) ||
+      !write_proc_file (child.pid, "uid_map", uid_map, error))
+    vcm_clear_fd (&fd);
+  vcm_child_release (&child);
   return fd;
 }
 
@@ -451,7 +406,8 @@ vcm_idmap_read_userns (int userns_fd, const VcmCredentials *creds, const char *a
   gboolean own = FALSE;
   uid_t owner = (uid_t) -1;
   int type;
-  pid_t pid;
+  VcmChild child;
+  vcm_autofd int entered = -1;
   gboolean ok = TRUE;
 
   type = ioctl (userns_fd, NS_GET_NSTYPE);
@@ -482,13 +438,13 @@ vcm_idmap_read_userns (int userns_fd, const VcmCredentials *creds, const char *a
       return NULL;
     }
 
-  pid = ns_child_start (userns_fd, error);
-  if (pid < 0)
+  entered = ns_child_start (userns_fd, &child, error);
+  if (entered < 0)
     return NULL;
   /* read by the service from outside: host IDs, however deep the nesting */
   for (guint k = 0; ok && k < 2; k++)
     {
-      g_autofree char *path = g_strdup_printf ("/proc/%d/%s_map", (int) pid, kind_names[k]);
+      g_autofree char *path = g_strdup_printf ("/proc/%d/%s_map", (int) child.pid, kind_names[k]);
       g_autofree char *contents = NULL;
       g_autoptr (GError) local_error = NULL;
 
@@ -501,7 +457,7 @@ vcm_idmap_read_userns (int userns_fd, const VcmCredentials *creds, const char *a
       else
         ok = parse_map_file (contents, map->ranges[k], error);
     }
-  ns_child_end (pid);
+  vcm_child_release (&child);
   if (!ok)
     return NULL;
   for (guint k = 0; k < 2; k++)
