@@ -311,18 +311,6 @@ vcm_auth_shutdown (VcmAuth *self)
     }
 }
 
-guint
-vcm_auth_get_polkit_checks (VcmAuth *self)
-{
-  return self->polkit_checks;
-}
-
-guint
-vcm_auth_get_pending (VcmAuth *self)
-{
-  return self->pending;
-}
-
 /* ---- who is calling ----------------------------------------------------------- */
 
 /* One GetConnectionCredentials per sender, at most MAX_ASKING of them in

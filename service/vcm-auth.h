@@ -84,8 +84,4 @@ void vcm_auth_check_async (VcmAuth *auth,
  * gone from the bus G_IO_ERROR_CLOSED (nobody to answer). */
 gboolean vcm_auth_check_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
 
-/* Counters for tests and benchmarks. */
-guint vcm_auth_get_polkit_checks (VcmAuth *auth);
-guint vcm_auth_get_pending (VcmAuth *auth);
-
 G_END_DECLS

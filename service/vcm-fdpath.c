@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <glib/gstdio.h>
+#include <sys/xattr.h>
 
 #include "vcm-error.h"
 #include "vcm-fd.h"
@@ -200,6 +201,33 @@ maker_for (int dir_fd, guint64 root_mnt_id, const VcmCredentials *creator)
   return id == root_mnt_id ? NULL : creator;
 }
 
+/* mkdirat(@dir_fd, @name, @mode), or with @as_file an empty file made with
+ * O_CREAT|O_EXCL|O_NOFOLLOW, as @creds. 0, or -1 with errno. */
+static int
+create_as (const VcmCredentials *creds, int dir_fd, const char *name, gboolean as_file, mode_t mode)
+{
+  VcmSavedCreds saved;
+  int rc = -1;
+
+  if (vcm_credentials_enter (creds, &saved))
+    {
+      if (as_file)
+        {
+          int fd = openat (dir_fd, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+
+          if (fd >= 0)
+            {
+              close (fd);
+              rc = 0;
+            }
+        }
+      else
+        rc = mkdirat (dir_fd, name, mode);
+    }
+  vcm_credentials_leave (&saved);
+  return rc;
+}
+
 /* open_one_beneath() with @creds's filesystem credentials (none: as is). */
 static int
 open_one_as (const VcmCredentials *creds, int dir_fd, const char *name, int o_flags)
@@ -233,7 +261,7 @@ open_component (int dir_fd,
   if (fd >= 0 || errno != ENOENT || !create)
     return fd;
 
-  if (vcm_create_as (maker, dir_fd, name, as_file, as_file ? 0644 : 0755) < 0)
+  if (create_as (maker, dir_fd, name, as_file, as_file ? 0644 : 0755) < 0)
     {
       if (errno != EEXIST || as_file)
         return -1;
@@ -316,6 +344,26 @@ vcm_fdpath_resolve (int root_fd,
   return g_steal_fd (&cur_fd);
 }
 
+/* Whether only root can ever change the entries of the directory @dir_fd:
+ * it is root's, without group or other write permission and without an
+ * ACL. (Whether a caller may write it now is not enough: an owner can chmod,
+ * and another process of the same user may hold a group the caller dropped.)
+ * FALSE with @error when it cannot be told. */
+static gboolean
+dir_is_roots_alone (int dir_fd, gboolean *out_fixed, GError **error)
+{
+  g_autofree char *proc = vcm_fdpath_proc_path (dir_fd);
+  struct stat st;
+
+  if (fstat (dir_fd, &st) < 0)
+    return vcm_error_set_errno (error, errno, "cannot stat", "a directory of the mount point's path");
+  /* Not the caller's own permissions now: an owner can chmod, another
+   * process of the same user may hold a group the caller dropped. */
+  *out_fixed = st.st_uid == 0 && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0 &&
+    getxattr (proc, "system.posix_acl_access", NULL, 0) < 0;
+  return TRUE;
+}
+
 gboolean
 vcm_fdpath_check_immovable (int root_fd,
                             const char *root_path,
@@ -378,7 +426,7 @@ vcm_fdpath_check_immovable (int root_fd,
                        arg_name, full, dir);
           return FALSE;
         }
-      if (!vcm_dir_is_roots_alone (dir_fd, &fixed, error))
+      if (!dir_is_roots_alone (dir_fd, &fixed, error))
         return FALSE;
       if (!fixed)
         {

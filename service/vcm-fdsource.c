@@ -269,10 +269,7 @@ vcm_fd_source_clone (int fd,
 }
 
 gboolean
-vcm_fd_source_configure (int tree_fd,
-                         const VcmMountOptions *options,
-                         const char *arg_name,
-                         GError **error)
+vcm_fd_source_configure (int tree_fd, const VcmMountOpts *options, const char *arg_name, GError **error)
 {
   struct mount_attr attr = { 0 };
 
@@ -284,7 +281,7 @@ vcm_fd_source_configure (int tree_fd,
     attr.attr_set |= MOUNT_ATTR_NODEV;
   if (options->noexec)
     attr.attr_set |= MOUNT_ATTR_NOEXEC;
-  attr.propagation = vcm_mount_options_propagation_flag (options);
+  attr.propagation = vcm_mount_opts_propagation_flag (options);
   if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot set the mount's options: %s",

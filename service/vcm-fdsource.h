@@ -73,10 +73,8 @@ int vcm_fd_source_clone (int fd,
  * mount of the clone) to the detached @tree_fd, before anyone can see it.
  * A flag left off keeps what the source's mount had. The idmap option is
  * not applied here: see vcm_fd_source_configure's caller. */
-gboolean vcm_fd_source_configure (int tree_fd,
-                                  const VcmMountOptions *options,
-                                  const char *arg_name,
-                                  GError **error);
+gboolean
+vcm_fd_source_configure (int tree_fd, const VcmMountOpts *options, const char *arg_name, GError **error);
 
 /* For a writable mount of a caller that is not root, judged writable by
  * the ownership of the top of its source alone: every mount below the top

@@ -24,7 +24,7 @@ struct _VcmLedger {
 /* A change told later: the change and copies of what it points to. */
 typedef struct {
   VcmChange change;
-  VcmRootfs *rootfs;
+  VcmRootfsRecord *rootfs;
   GStrv detached;
 } HeldChange;
 
@@ -55,7 +55,7 @@ held_change_free (gpointer data)
 {
   HeldChange *h = data;
 
-  vcm_rootfs_free (h->rootfs);
+  vcm_rootfs_record_free (h->rootfs);
   g_strfreev (h->detached);
   g_free (h);
 }
@@ -92,7 +92,7 @@ tracked_free (gpointer data)
 {
   VcmTracked *t = data;
 
-  vcm_rootfs_free (t->rootfs);
+  vcm_rootfs_record_free (t->rootfs);
   set_unref (t->submounts);
   g_free (t);
 }
@@ -188,7 +188,7 @@ vcm_ledger_release (VcmLedger *self)
 void
 vcm_ledger_emit (VcmLedger *self,
                  VcmChangeKind kind,
-                 const VcmRootfs *rootfs,
+                 const VcmRootfsRecord *rootfs,
                  const char *const *detached)
 {
   VcmChange change = {
@@ -202,7 +202,7 @@ vcm_ledger_emit (VcmLedger *self,
       return;
     }
   h = g_new0 (HeldChange, 1);
-  h->rootfs = vcm_rootfs_copy (rootfs);
+  h->rootfs = vcm_rootfs_record_copy (rootfs);
   h->detached = g_strdupv ((char **) detached);
   h->change = change;
   h->change.rootfs = h->rootfs;
@@ -264,7 +264,7 @@ untrack (VcmLedger *self, VcmTracked *t)
 
 /* Tracks @rootfs (taken) with @submounts (taken), replacing what was at its key. */
 static VcmTracked *
-track (VcmLedger *self, VcmRootfs *rootfs, GHashTable *submounts)
+track (VcmLedger *self, VcmRootfsRecord *rootfs, GHashTable *submounts)
 {
   gsize ls = strlen (rootfs->sandbox_id), lc = strlen (rootfs->container_id);
   VcmTracked *t = g_malloc (sizeof *t + ls + lc + 2);
@@ -286,7 +286,7 @@ track (VcmLedger *self, VcmRootfs *rootfs, GHashTable *submounts)
 }
 
 static gboolean
-same_mount (const VcmRootfs *a, const VcmRootfs *b)
+same_mount (const VcmRootfsRecord *a, const VcmRootfsRecord *b)
 {
   /* mountinfo IDs are reused at once; the unique ones never are */
   if (a->unique_id != 0 && b->unique_id != 0)
@@ -300,7 +300,7 @@ emit_difference (VcmLedger *self,
                  GHashTable *a,
                  GHashTable *b,
                  VcmChangeKind kind,
-                 const VcmRootfs *rootfs,
+                 const VcmRootfsRecord *rootfs,
                  gboolean tell)
 {
   GHashTableIter iter;
@@ -314,11 +314,11 @@ emit_difference (VcmLedger *self,
       vcm_ledger_emit (self, kind, rootfs, NULL);
 }
 
-static VcmRootfs *
-rootfs_copy_of (const VcmRootfs *r)
+static VcmRootfsRecord *
+rootfs_copy_of (const VcmRootfsRecord *r)
 {
-  VcmRootfs *copy =
-    vcm_rootfs_new (r->sandbox_id, r->container_id, r->mount_point, r->mount_id, r->read_only);
+  VcmRootfsRecord *copy =
+    vcm_rootfs_record_new (r->sandbox_id, r->container_id, r->mount_point, r->mount_id, r->read_only);
 
   copy->unique_id = r->unique_id;
   return copy;
@@ -326,7 +326,7 @@ rootfs_copy_of (const VcmRootfs *r)
 
 void
 vcm_ledger_diff_one (
-  VcmLedger *self, const char *key, const VcmRootfs *now, GHashTable *subs, gboolean tell)
+  VcmLedger *self, const char *key, const VcmRootfsRecord *now, GHashTable *subs, gboolean tell)
 {
   VcmTracked *t = g_hash_table_lookup (self->tracked, key);
 
@@ -373,13 +373,13 @@ vcm_ledger_diff_all (
 
   for (guint i = 0; i < rootfs->len; i++)
     {
-      VcmRootfs *r = rootfs->pdata[i];
+      VcmRootfsRecord *r = rootfs->pdata[i];
       g_hash_table_insert (now_by_key, vcm_ledger_key (r->sandbox_id, r->container_id), r);
     }
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      VcmRootfs *now = g_hash_table_lookup (now_by_key, key);
+      VcmRootfsRecord *now = g_hash_table_lookup (now_by_key, key);
 
       if (vcm_ledger_changed_since (self, key, seq) || vcm_ledger_busy (self, key))
         continue;
@@ -392,7 +392,7 @@ vcm_ledger_diff_all (
 
   for (guint i = 0; i < rootfs->len; i++)
     {
-      VcmRootfs *now = rootfs->pdata[i];
+      VcmRootfsRecord *now = rootfs->pdata[i];
       g_autofree char *k = vcm_ledger_key (now->sandbox_id, now->container_id);
 
       if (!vcm_ledger_changed_since (self, k, seq) && !vcm_ledger_busy (self, k))
@@ -433,7 +433,7 @@ vcm_ledger_changed_since (VcmLedger *self, const char *key, guint64 seq)
 }
 
 void
-vcm_ledger_note_mounted (VcmLedger *self, const VcmRootfs *rootfs)
+vcm_ledger_note_mounted (VcmLedger *self, const VcmRootfsRecord *rootfs)
 {
   g_autofree char *k = vcm_ledger_key (rootfs->sandbox_id, rootfs->container_id);
   VcmTracked *old = g_hash_table_lookup (self->tracked, k);
@@ -458,7 +458,7 @@ vcm_ledger_note_unmounted (VcmLedger *self,
                            const char *const *detached)
 {
   g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
-  g_autoptr (VcmRootfs) gone = NULL;
+  g_autoptr (VcmRootfsRecord) gone = NULL;
   VcmTracked *t = g_hash_table_lookup (self->tracked, k);
 
   if (t != NULL)
@@ -467,27 +467,27 @@ vcm_ledger_note_unmounted (VcmLedger *self,
       untrack (self, t);
     }
   else
-    gone = vcm_rootfs_new (sandbox_id, container_id, detached[0], 0, FALSE);
+    gone = vcm_rootfs_record_new (sandbox_id, container_id, detached[0], 0, FALSE);
   vcm_ledger_emit (self, VCM_CHANGE_UNMOUNTED, gone, detached);
 }
 
 GPtrArray *
 vcm_ledger_list (VcmLedger *self, const char *sandbox_id)
 {
-  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  GPtrArray *result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, self->tracked);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      const VcmRootfs *r = ((VcmTracked *) value)->rootfs;
+      const VcmRootfsRecord *r = ((VcmTracked *) value)->rootfs;
 
       if (sandbox_id != NULL && *sandbox_id != '\0' && !g_str_equal (r->sandbox_id, sandbox_id))
         continue;
       g_ptr_array_add (result, rootfs_copy_of (r));
     }
-  g_ptr_array_sort (result, vcm_rootfs_compare);
+  g_ptr_array_sort (result, vcm_rootfs_record_compare);
   return result;
 }
 

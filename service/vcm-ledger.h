@@ -27,13 +27,13 @@ const char *vcm_change_kind_to_string (VcmChangeKind kind);
 typedef struct {
   guint64 generation;
   VcmChangeKind kind;
-  const VcmRootfs *rootfs;
+  const VcmRootfsRecord *rootfs;
   const char *const *detached; /* VCM_CHANGE_UNMOUNTED only */
 } VcmChange;
 
 /* A rootfs in the snapshot. */
 typedef struct {
-  VcmRootfs *rootfs;
+  VcmRootfsRecord *rootfs;
   GHashTable *submounts; /* mountinfo IDs (guint64 *); NULL when none (the usual case) */
   gpointer source_data;  /* the change source's own record of it (see VcmLedgerIndex) */
   char key[];            /* "sbx/cid" */
@@ -71,7 +71,7 @@ void vcm_ledger_release (VcmLedger *ledger);
 /* Bumps Generation and tells (or keeps) one change. */
 void vcm_ledger_emit (VcmLedger *ledger,
                       VcmChangeKind kind,
-                      const VcmRootfs *rootfs,
+                      const VcmRootfsRecord *rootfs,
                       const char *const *detached);
 
 VcmTracked *vcm_ledger_lookup (VcmLedger *ledger, const char *key);
@@ -87,9 +87,9 @@ gboolean vcm_ledger_any_beneath (VcmLedger *ledger, const char *point);
  * @now (NULL: nothing mounted there) with its submounts @subs (mountinfo IDs
  * or NULL), then tracks @now. @tell FALSE: takes it in silently. */
 void vcm_ledger_diff_one (
-  VcmLedger *ledger, const char *key, const VcmRootfs *now, GHashTable *subs, gboolean tell);
+  VcmLedger *ledger, const char *key, const VcmRootfsRecord *now, GHashTable *subs, gboolean tell);
 
-/* A whole table's rootfs set (VcmRootfs, sorted) and their submount sets
+/* A whole table's rootfs set (VcmRootfsRecord, sorted) and their submount sets
  * (parallel, NULL or sets), read by the table read @seq: tells the vanished
  * ones first (by key), then the rest in order; leaves alone the rootfs the
  * service changed after @seq began. */
@@ -106,7 +106,7 @@ void vcm_ledger_forget_local (VcmLedger *ledger);
 gboolean vcm_ledger_changed_since (VcmLedger *ledger, const char *key, guint64 seq);
 
 /* The service mounted @rootfs (a rootfs still tracked there vanished first). */
-void vcm_ledger_note_mounted (VcmLedger *ledger, const VcmRootfs *rootfs);
+void vcm_ledger_note_mounted (VcmLedger *ledger, const VcmRootfsRecord *rootfs);
 /* The service detached the rootfs at @sandbox_id/@container_id and @detached. */
 void vcm_ledger_note_unmounted (VcmLedger *ledger,
                                 const char *sandbox_id,

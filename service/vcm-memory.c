@@ -11,6 +11,7 @@
 #include <malloc.h>
 
 #include "vcm-memory.h"
+#include "vcm-testing.h"
 
 #define TRIM_DELAY_MS     100              /* after the last large work ... */
 #define TRIM_MAX_DEFER_US (G_USEC_PER_SEC) /* ... or at least once a second while it goes on */

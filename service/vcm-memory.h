@@ -13,7 +13,4 @@ G_BEGIN_DECLS
  * (calls in the meantime share it). Main thread only. */
 void vcm_memory_trim_soon (void);
 
-/* How many trims have run (tests). */
-guint vcm_memory_get_trim_count (void);
-
 G_END_DECLS

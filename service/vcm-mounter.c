@@ -18,13 +18,14 @@
 #include <sys/statvfs.h>
 #include <glib/gstdio.h>
 
-#include "vcm-creds.h"
+#include "vcm-ascaller.h"
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
 #include "vcm-mount-policy.h"
 #include "vcm-mounter.h"
 #include "vcm-sys.h"
+#include "vcm-testing.h"
 #include "vcm-validate.h"
 
 struct _VcmMounter {
@@ -736,12 +737,12 @@ gboolean
 vcm_mounter_probe_rootfs (VcmMounter *self,
                           const char *sandbox_id,
                           const char *container_id,
-                          VcmRootfs **out_rootfs,
+                          VcmRootfsRecord **out_rootfs,
                           GHashTable **out_submounts)
 {
   g_autofree char *rel = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) rootfs = NULL;
+  g_autoptr (VcmRootfsRecord) rootfs = NULL;
   vcm_autofd int fd = -1;
   guint64 id = 0, unique = 0;
   VcmSysMount m;
@@ -761,7 +762,7 @@ vcm_mounter_probe_rootfs (VcmMounter *self,
     return TRUE;
   if (vcm_sys_unique_mount_id (fd, &unique) < 0 || !vcm_sys_statmount (unique, &m, &errsv))
     return FALSE;
-  rootfs = vcm_rootfs_new (sandbox_id, container_id, m.mnt_point, id, m.read_only);
+  rootfs = vcm_rootfs_record_new (sandbox_id, container_id, m.mnt_point, id, m.read_only);
   rootfs->unique_id = unique;
   vcm_sys_mount_clear (&m);
   *out_submounts = submount_ids_live (unique);
@@ -1199,21 +1200,21 @@ fail:
 
 /* ---- MountRootfs / UnmountRootfs ------------------------------------------ */
 
-VcmRootfs *
+VcmRootfsRecord *
 vcm_mounter_run_mount_rootfs (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
   guint64 id = 0, unique = 0;
-  VcmRootfs *r;
+  VcmRootfsRecord *r;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_MOUNT_ROOTFS, NULL);
   if (!run_attach (self, req, "sandbox_id/container_id", TRUE, &id, &unique, error))
     return NULL;
-  r = vcm_rootfs_new (req->sandbox_id, req->container_id, req->mount_point, id, req->read_only);
+  r = vcm_rootfs_record_new (req->sandbox_id, req->container_id, req->mount_point, id, req->read_only);
   r->unique_id = unique;
   return r;
 }
 
-VcmRootfs *
+VcmRootfsRecord *
 vcm_mounter_mount_rootfs (VcmMounter *self,
                           const char *sandbox_id,
                           const char *container_id,

@@ -65,7 +65,7 @@ const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 gboolean vcm_mounter_probe_rootfs (VcmMounter *mounter,
                                    const char *sandbox_id,
                                    const char *container_id,
-                                   VcmRootfs **out_rootfs,
+                                   VcmRootfsRecord **out_rootfs,
                                    GHashTable **out_submounts);
 
 /* ---- requests --------------------------------------------------------------
@@ -195,39 +195,12 @@ int vcm_mounter_get_shared_fd (VcmMounter *mounter);
  * service in its own layout on the shared dir's mount, as the caller inside
  * any other mount), must lie where the caller can rename no component of
  * its path, and is checked after the attach to hold the new mount. */
-VcmRootfs *
+VcmRootfsRecord *
 vcm_mounter_run_mount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 /* Returns the (normalized) mount point. */
 char *vcm_mounter_run_bind (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 /* Return the mount points detached, the mount point itself first. */
 GStrv vcm_mounter_run_unmount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 GStrv vcm_mounter_run_unmount (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
-
-/* prepare + run in one, for callers that authorize nothing (tests). */
-VcmRootfs *vcm_mounter_mount_rootfs (VcmMounter *mounter,
-                                     const char *sandbox_id,
-                                     const char *container_id,
-                                     const char *rootfs,
-                                     gboolean read_only,
-                                     const VcmCredentials *creds,
-                                     GError **error);
-
-/* UnmountRootfs: returns the mount points detached, the rootfs first. */
-GStrv vcm_mounter_unmount_rootfs (VcmMounter *mounter,
-                                  const char *sandbox_id,
-                                  const char *container_id,
-                                  GError **error);
-
-/* BindMount: returns the (normalized) mount point. @source is opened with
- * @creds (the caller's; NULL: the service's own). */
-char *vcm_mounter_bind_mount (VcmMounter *mounter,
-                              const char *source,
-                              const char *destination,
-                              gboolean read_only,
-                              const VcmCredentials *creds,
-                              GError **error);
-
-/* Unmount: returns the mount points detached, @mount_point first. */
-GStrv vcm_mounter_unmount (VcmMounter *mounter, const char *mount_point, GError **error);
 
 G_END_DECLS

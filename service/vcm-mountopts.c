@@ -103,15 +103,15 @@ lookup_safe_bool (GVariantDict *dict,
 }
 
 gboolean
-vcm_mount_options_parse (
-  GVariant *options, gboolean root, const char *arg_name, VcmMountOptions *out, GError **error)
+vcm_mount_opts_parse (
+  GVariant *options, gboolean root, const char *arg_name, VcmMountOpts *out, GError **error)
 {
   g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (options);
   const char *propagation = NULL;
 
   if (!vcm_mount_options_validate (options, arg_name, error))
     return FALSE;
-  *out = (VcmMountOptions){
+  *out = (VcmMountOpts){
     .read_only = FALSE,
     .recursive = TRUE,
     .nosuid = TRUE,
@@ -132,14 +132,14 @@ vcm_mount_options_parse (
 }
 
 void
-vcm_mount_options_clear (VcmMountOptions *options)
+vcm_mount_opts_clear (VcmMountOpts *options)
 {
   g_clear_pointer (&options->idmap, g_variant_unref);
   g_clear_pointer (&options->idmap_text, g_free);
 }
 
 unsigned long
-vcm_mount_options_propagation_flag (const VcmMountOptions *options)
+vcm_mount_opts_propagation_flag (const VcmMountOpts *options)
 {
   for (gsize i = 0; i < G_N_ELEMENTS (propagations); i++)
     if (g_str_equal (propagations[i].name, options->propagation))
@@ -148,7 +148,7 @@ vcm_mount_options_propagation_flag (const VcmMountOptions *options)
 }
 
 GVariant *
-vcm_mount_options_to_variant (const VcmMountOptions *options)
+vcm_mount_opts_to_variant (const VcmMountOpts *options)
 {
   GVariantDict dict;
 

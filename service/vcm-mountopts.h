@@ -20,7 +20,7 @@ typedef struct {
   GVariant *idmap;         /* the "idmap" value (a{sv}) as given, or NULL */
   char *idmap_text;        /* the ID map in force (vcm_idmap_to_string: a passed namespace's
                             * maps as the service read them), once resolved; else NULL */
-} VcmMountOptions;
+} VcmMountOpts;
 
 /* Checks @options (a{sv}) for names and types only: an unknown key, a value
  * of the wrong type or an unknown propagation is VCM_ERROR_INVALID_ARGUMENT
@@ -31,15 +31,15 @@ gboolean vcm_mount_options_validate (GVariant *options, const char *arg_name, GE
  * caller: read-write, recursive, nosuid and nodev, exec, private. A caller
  * that is not root cannot turn off recursive, nosuid or nodev
  * (VCM_ERROR_NOT_AUTHORIZED naming the key). */
-gboolean vcm_mount_options_parse (
-  GVariant *options, gboolean root, const char *arg_name, VcmMountOptions *out, GError **error);
-void vcm_mount_options_clear (VcmMountOptions *options);
+gboolean vcm_mount_opts_parse (
+  GVariant *options, gboolean root, const char *arg_name, VcmMountOpts *out, GError **error);
+void vcm_mount_opts_clear (VcmMountOpts *options);
 
 /* MS_PRIVATE, MS_SLAVE, MS_SHARED or MS_UNBINDABLE. */
-unsigned long vcm_mount_options_propagation_flag (const VcmMountOptions *options);
+unsigned long vcm_mount_opts_propagation_flag (const VcmMountOpts *options);
 
 /* The options in force as an a{sv} (floating): the keys of the argument,
  * "idmap" as "idmapped" (b). */
-GVariant *vcm_mount_options_to_variant (const VcmMountOptions *options);
+GVariant *vcm_mount_opts_to_variant (const VcmMountOpts *options);
 
 G_END_DECLS

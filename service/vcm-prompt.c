@@ -128,7 +128,7 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
 }
 
 char *
-vcm_prompt_idmap (const VcmMountOptions *options)
+vcm_prompt_idmap (const VcmMountOpts *options)
 {
   /* what will be done: the map in force, a passed namespace's as read */
   return g_strdup (options->idmap != NULL && options->idmap_text != NULL ? options->idmap_text : "");
@@ -144,7 +144,7 @@ add_flag (GHashTable *details, GString *message, const char *name, const char *l
 GHashTable *
 vcm_prompt_fd_request (const VcmMountRequest *req,
                        const VcmFdSource *source,
-                       const VcmMountOptions *options,
+                       const VcmMountOpts *options,
                        char **out_message)
 {
   g_autofree char *first = NULL;

@@ -43,13 +43,13 @@ GHashTable *vcm_prompt_request (const VcmMountRequest *req, char **out_message);
  * vcm_prompt_request() shows, plus @source's identity and @options. */
 GHashTable *vcm_prompt_fd_request (const VcmMountRequest *req,
                                    const VcmFdSource *source,
-                                   const VcmMountOptions *options,
+                                   const VcmMountOpts *options,
                                    char **out_message);
 
 /* The ID map in force as its detail shows it: "" for none, else
  * u:FS:SHOWN:COUNT,...,g:... (a passed namespace's maps as the service read
  * them), once the map is resolved (@options->idmap_text). */
-char *vcm_prompt_idmap (const VcmMountOptions *options);
+char *vcm_prompt_idmap (const VcmMountOpts *options);
 
 /* UnmountSandbox of @sandbox_id (validated). */
 GHashTable *vcm_prompt_sandbox (const char *sandbox_id, char **out_message);

@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "vcm-ascaller.h"
 #include "vcm-error.h"
 #include "vcm-query.h"
 #include "vcm-sys.h"
+#include "vcm-testing.h"
 #include "vcm-validate.h"
 
 struct _VcmQuery {
@@ -78,7 +80,7 @@ vcm_query_set_live (VcmQuery *query, gboolean live)
 }
 
 void
-vcm_path_info_free (VcmPathInfo *info)
+vcm_path_facts_free (VcmPathFacts *info)
 {
   if (info == NULL)
     return;
@@ -398,10 +400,10 @@ vcm_query_is_host_device (const char *path,
   return TRUE;
 }
 
-VcmPathInfo *
+VcmPathFacts *
 vcm_query_describe_stat (VcmQuery *query, const char *normalized, const VcmPathStat *st, GError **error)
 {
-  g_autoptr (VcmPathInfo) info = NULL;
+  g_autoptr (VcmPathFacts) info = NULL;
   g_auto (MountFacts) facts = { 0 };
 
   g_return_val_if_fail (query != NULL, NULL);
@@ -409,7 +411,7 @@ vcm_query_describe_stat (VcmQuery *query, const char *normalized, const VcmPathS
   if (!lookup_mount (query, "path", normalized, st, TRUE, &facts, error))
     return NULL;
 
-  info = g_new0 (VcmPathInfo, 1);
+  info = g_new0 (VcmPathFacts, 1);
   info->major = st->major;
   info->minor = st->minor;
   info->mount_id = st->mount_id;
@@ -424,7 +426,7 @@ vcm_query_describe_stat (VcmQuery *query, const char *normalized, const VcmPathS
   return g_steal_pointer (&info);
 }
 
-VcmPathInfo *
+VcmPathFacts *
 vcm_query_describe_path (VcmQuery *query, const char *path, const VcmCredentials *creds, GError **error)
 {
   g_autofree char *normalized = NULL;

@@ -26,10 +26,10 @@ typedef struct {
   gboolean device_mapper;
   gboolean system_mount;
   gboolean host_device;
-} VcmPathInfo;
+} VcmPathFacts;
 
-void vcm_path_info_free (VcmPathInfo *info);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmPathInfo, vcm_path_info_free)
+void vcm_path_facts_free (VcmPathFacts *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmPathFacts, vcm_path_facts_free)
 
 /* What one statx of a path, opened as the caller, says. */
 typedef struct {
@@ -62,12 +62,6 @@ VcmQuery *vcm_query_new (const char *sysfs_root,
                          gpointer source_data,
                          GDestroyNotify source_destroy);
 
-/* An option: whether mounts are looked up live with statmount(2) where the
- * kernel has it (the default) or always in the table from the source (the
- * tests of that path set it; the service takes the table path by itself
- * where statmount fails). */
-void vcm_query_set_live (VcmQuery *query, gboolean live);
-
 /* Every query validates its path argument (VCM_ERROR_INVALID_ARGUMENT naming
  * @arg_name ... i.e. "path"/"mount_point") and normalizes it first. */
 gboolean vcm_query_device_for_path (VcmQuery *query,
@@ -95,7 +89,7 @@ gboolean vcm_query_is_host_device (const char *path,
                                    gboolean *out_result,
                                    GError **error);
 
-VcmPathInfo *
+VcmPathFacts *
 vcm_query_describe_path (VcmQuery *query, const char *path, const VcmCredentials *creds, GError **error);
 
 /* The same queries for a path already looked at (vcm_query_stat_path):
@@ -114,7 +108,7 @@ gboolean vcm_query_device_path_and_fs_type_for_stat (VcmQuery *query,
                                                      char **out_device,
                                                      char **out_fs_type,
                                                      GError **error);
-VcmPathInfo *
+VcmPathFacts *
 vcm_query_describe_stat (VcmQuery *query, const char *normalized, const VcmPathStat *st, GError **error);
 /* IsHostDevice looks at the path only beneath /dev. */
 gboolean vcm_query_host_device_needs_stat (const char *normalized);

@@ -5,6 +5,7 @@
 
 #include "vcm-error.h"
 #include "vcm-rootfs-manager.h"
+#include "vcm-testing.h"
 #include "vcm-validate.h"
 
 struct _VcmRootfsManager {
@@ -204,13 +205,13 @@ typedef enum {
 typedef struct {
   VcmMountRequest *req; /* borrowed (owned_req: owned) */
   VcmMountRequest *owned_req;
-  gboolean rootfs;     /* sandbox_id/container_id name a rootfs the watch tracks */
-  gboolean probe;      /* the watch could not say what is there: probe in the work */
-  gboolean probed;     /* the probe answered (else: the table is read instead) */
-  VcmRootfs *now;      /* what the probe found */
-  GHashTable *now_sub; /* and its submounts */
-  gboolean done;       /* the work got to it */
-  VcmRootfs *mounted;
+  gboolean rootfs;      /* sandbox_id/container_id name a rootfs the watch tracks */
+  gboolean probe;       /* the watch could not say what is there: probe in the work */
+  gboolean probed;      /* the probe answered (else: the table is read instead) */
+  VcmRootfsRecord *now; /* what the probe found */
+  GHashTable *now_sub;  /* and its submounts */
+  gboolean done;        /* the work got to it */
+  VcmRootfsRecord *mounted;
   GStrv detached;
   char *mount_point;
   guint64 old_id, unique_id; /* of the mount made, read where it was made */
@@ -231,9 +232,9 @@ item_free (gpointer data)
   Item *item = data;
 
   vcm_mount_request_free (item->owned_req);
-  vcm_rootfs_free (item->now);
+  vcm_rootfs_record_free (item->now);
   g_clear_pointer (&item->now_sub, g_hash_table_unref);
-  vcm_rootfs_free (item->mounted);
+  vcm_rootfs_record_free (item->mounted);
   g_strfreev (item->detached);
   g_free (item->mount_point);
   g_free (item);
@@ -309,7 +310,7 @@ op_begin (VcmRootfsManager *self, Op *op)
 static gboolean
 probe_by_table (VcmMounter *mounter,
                 const VcmMountRequest *req,
-                VcmRootfs **out_now,
+                VcmRootfsRecord **out_now,
                 GHashTable **out_subs)
 {
   g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (NULL);
@@ -321,7 +322,7 @@ probe_by_table (VcmMounter *mounter,
   vcm_rootfs_fill_unique_ids (listed);
   for (guint i = 0; i < listed->len; i++)
     {
-      VcmRootfs *r = listed->pdata[i];
+      VcmRootfsRecord *r = listed->pdata[i];
       g_autoptr (GPtrArray) below = NULL;
 
       if (!g_str_equal (r->container_id, req->container_id))
@@ -597,7 +598,7 @@ op_list_sandbox (VcmRootfsManager *self, Op *op)
 
   for (guint i = 0; i < rootfs->len; i++)
     {
-      const VcmRootfs *r = rootfs->pdata[i];
+      const VcmRootfsRecord *r = rootfs->pdata[i];
       g_autoptr (GError) local = NULL;
       VcmMountRequest *req = vcm_mounter_prepare_unmount_rootfs (self->mounter, r->sandbox_id,
                                                                  r->container_id, op->creds, &local);
@@ -629,7 +630,7 @@ op_item (Op *op)
 
 /* ---- the synchronous forms ---- */
 
-VcmRootfs *
+VcmRootfsRecord *
 vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
   g_autoptr (Op) op = op_run (self, op_for_request (OP_MOUNT_ROOTFS, (VcmMountRequest *) req));
@@ -646,32 +647,6 @@ GStrv
 vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
   g_autoptr (Op) op = op_run (self, op_for_request (OP_UNMOUNT_ROOTFS, (VcmMountRequest *) req));
-
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return NULL;
-    }
-  return g_steal_pointer (&op_item (op)->detached);
-}
-
-char *
-vcm_rootfs_manager_bind (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
-{
-  g_autoptr (Op) op = op_run (self, op_for_request (OP_BIND, (VcmMountRequest *) req));
-
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return NULL;
-    }
-  return g_steal_pointer (&op_item (op)->mount_point);
-}
-
-GStrv
-vcm_rootfs_manager_unmount (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
-{
-  g_autoptr (Op) op = op_run (self, op_for_request (OP_UNMOUNT, (VcmMountRequest *) req));
 
   if (op->error != NULL)
     {
@@ -750,7 +725,7 @@ vcm_rootfs_manager_run_async (VcmRootfsManager *self,
 gboolean
 vcm_rootfs_manager_run_finish (VcmRootfsManager *self,
                                GAsyncResult *result,
-                               VcmRootfs **out_mounted,
+                               VcmRootfsRecord **out_mounted,
                                char **out_mount_point,
                                GStrv *out_detached,
                                guint64 *out_old_id,

@@ -34,19 +34,6 @@ VcmMounter *vcm_rootfs_manager_get_mounter (VcmRootfsManager *manager);
  * after the caller's work, from the main loop. */
 VcmMountTable *vcm_rootfs_manager_get_table (gpointer manager, gboolean force_refresh);
 
-/* The four mutating operations, on requests prepared by the mounter and
- * authorized: as vcm_mounter_run_*(), with the bookkeeping, on the calling
- * thread (tests, benchmarks: nothing here waits for a main loop). The
- * service uses vcm_rootfs_manager_run_async(), which walks no path on the
- * main loop. */
-VcmRootfs *
-vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
-GStrv vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager *manager,
-                                         const VcmMountRequest *req,
-                                         GError **error);
-char *vcm_rootfs_manager_bind (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
-GStrv vcm_rootfs_manager_unmount (VcmRootfsManager *manager, const VcmMountRequest *req, GError **error);
-
 /* One rootfs UnmountSandbox detached. */
 typedef struct {
   char *container_id;
@@ -82,7 +69,7 @@ void vcm_rootfs_manager_run_async (VcmRootfsManager *manager,
                                    gpointer user_data);
 gboolean vcm_rootfs_manager_run_finish (VcmRootfsManager *manager,
                                         GAsyncResult *result,
-                                        VcmRootfs **out_mounted,
+                                        VcmRootfsRecord **out_mounted,
                                         char **out_mount_point,
                                         GStrv *out_detached,
                                         guint64 *out_old_id,
@@ -100,14 +87,11 @@ gboolean vcm_rootfs_manager_unmount_sandbox_finish (VcmRootfsManager *manager,
                                                     GPtrArray *done,
                                                     GError **error);
 
-/* The rootfs mounted now (VcmRootfs, sorted by sandbox, container) of one
+/* The rootfs mounted now (VcmRootfsRecord, sorted by sandbox, container) of one
  * sandbox or of all (NULL or ""), and the Generation as of that list:
  * changes not yet told are told first. */
 GPtrArray *vcm_rootfs_manager_list_rootfs (VcmRootfsManager *manager,
                                            const char *sandbox_id,
                                            guint64 *out_generation);
-
-/* The watch (benchmarks and tests). */
-VcmWatch *vcm_rootfs_manager_get_watch (VcmRootfsManager *manager);
 
 G_END_DECLS

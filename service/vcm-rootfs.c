@@ -11,15 +11,15 @@
 #include "vcm-sys.h"
 #include "vcm-validate.h"
 
-VcmRootfs *
-vcm_rootfs_new (const char *sandbox_id,
-                const char *container_id,
-                const char *mount_point,
-                guint64 mount_id,
-                gboolean read_only)
+VcmRootfsRecord *
+vcm_rootfs_record_new (const char *sandbox_id,
+                       const char *container_id,
+                       const char *mount_point,
+                       guint64 mount_id,
+                       gboolean read_only)
 {
   gsize ls = strlen (sandbox_id) + 1, lc = strlen (container_id) + 1, lm = strlen (mount_point) + 1;
-  VcmRootfs *r = g_malloc0 (sizeof *r + ls + lc + lm);
+  VcmRootfsRecord *r = g_malloc0 (sizeof *r + ls + lc + lm);
   char *p = (char *) (r + 1);
 
   r->sandbox_id = memcpy (p, sandbox_id, ls);
@@ -30,18 +30,18 @@ vcm_rootfs_new (const char *sandbox_id,
   return r;
 }
 
-VcmRootfs *
-vcm_rootfs_copy (const VcmRootfs *rootfs)
+VcmRootfsRecord *
+vcm_rootfs_record_copy (const VcmRootfsRecord *rootfs)
 {
-  VcmRootfs *copy = vcm_rootfs_new (rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point,
-                                    rootfs->mount_id, rootfs->read_only);
+  VcmRootfsRecord *copy = vcm_rootfs_record_new (
+    rootfs->sandbox_id, rootfs->container_id, rootfs->mount_point, rootfs->mount_id, rootfs->read_only);
 
   copy->unique_id = rootfs->unique_id;
   return copy;
 }
 
 void
-vcm_rootfs_free (VcmRootfs *rootfs)
+vcm_rootfs_record_free (VcmRootfsRecord *rootfs)
 {
   g_free (rootfs);
 }
@@ -53,10 +53,10 @@ vcm_rootfs_relpath (const char *sandbox_id, const char *container_id)
 }
 
 gint
-vcm_rootfs_compare (gconstpointer a, gconstpointer b)
+vcm_rootfs_record_compare (gconstpointer a, gconstpointer b)
 {
-  const VcmRootfs *ra = *(const VcmRootfs **) a;
-  const VcmRootfs *rb = *(const VcmRootfs **) b;
+  const VcmRootfsRecord *ra = *(const VcmRootfsRecord **) a;
+  const VcmRootfsRecord *rb = *(const VcmRootfsRecord **) b;
   int c = strcmp (ra->sandbox_id, rb->sandbox_id);
 
   return c != 0 ? c : strcmp (ra->container_id, rb->container_id);
@@ -65,7 +65,8 @@ vcm_rootfs_compare (gconstpointer a, gconstpointer b)
 GPtrArray *
 vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id)
 {
-  g_autoptr (GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) result =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autofree char *prefix = NULL;
   g_autoptr (GPtrArray) beneath = NULL;
 
@@ -90,9 +91,10 @@ vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const ch
         continue;
       if (vcm_mount_table_lookup_target (table, e->target) != e)
         continue; /* stacked below another mount: the top one counts */
-      g_ptr_array_add (result, vcm_rootfs_new (parts[0], parts[1], e->target, e->id, e->read_only));
+      g_ptr_array_add (result,
+                       vcm_rootfs_record_new (parts[0], parts[1], e->target, e->id, e->read_only));
     }
-  g_ptr_array_sort (result, vcm_rootfs_compare);
+  g_ptr_array_sort (result, vcm_rootfs_record_compare);
   return g_steal_pointer (&result);
 }
 
@@ -101,7 +103,7 @@ vcm_rootfs_fill_unique_ids (GPtrArray *rootfs)
 {
   for (guint i = 0; i < rootfs->len; i++)
     {
-      VcmRootfs *r = rootfs->pdata[i];
+      VcmRootfsRecord *r = rootfs->pdata[i];
       /* only as far as the caches know the path: a mount point in (or a
        * path through) a filesystem that never answers must not hold up the
        * start or a read of the table; such a rootfs is probed later, off

@@ -1,4 +1,4 @@
-/* vcm-rootfs: what a rootfs is (VcmRootfs: sandbox, container, mount point,
+/* vcm-rootfs: what a rootfs is (VcmRootfsRecord: sandbox, container, mount point,
  * mount IDs, read-only) and the layout that names it,
  * SHARED/SANDBOX/CONTAINER/rootfs; the rootfs set read from a mount table.
  * Shared by the mounter, which makes them, and the watch, which follows
@@ -22,26 +22,26 @@ typedef struct {
   guint64 mount_id;
   guint64 unique_id; /* statx STATX_MNT_ID_UNIQUE, never reused; 0 = unknown */
   gboolean read_only;
-} VcmRootfs;
+} VcmRootfsRecord;
 
-VcmRootfs *vcm_rootfs_new (const char *sandbox_id,
-                           const char *container_id,
-                           const char *mount_point,
-                           guint64 mount_id,
-                           gboolean read_only);
-VcmRootfs *vcm_rootfs_copy (const VcmRootfs *rootfs);
-void vcm_rootfs_free (VcmRootfs *rootfs);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmRootfs, vcm_rootfs_free)
+VcmRootfsRecord *vcm_rootfs_record_new (const char *sandbox_id,
+                                        const char *container_id,
+                                        const char *mount_point,
+                                        guint64 mount_id,
+                                        gboolean read_only);
+VcmRootfsRecord *vcm_rootfs_record_copy (const VcmRootfsRecord *rootfs);
+void vcm_rootfs_record_free (VcmRootfsRecord *rootfs);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmRootfsRecord, vcm_rootfs_record_free)
 
-/* Orders a GPtrArray of VcmRootfs by sandbox, then container. */
-gint vcm_rootfs_compare (gconstpointer a, gconstpointer b);
+/* Orders a GPtrArray of VcmRootfsRecord by sandbox, then container. */
+gint vcm_rootfs_record_compare (gconstpointer a, gconstpointer b);
 
 /* SANDBOX/CONTAINER/rootfs: the mount point relative to the shared dir. */
 char *vcm_rootfs_relpath (const char *sandbox_id, const char *container_id);
 
 /* The rootfs mounts in @table (top-most mount at SHARED/SBX/CID/rootfs with
  * valid IDs), optionally of one sandbox (NULL or "" = all). Sorted by
- * sandbox, container. Element type VcmRootfs. */
+ * sandbox, container. Element type VcmRootfsRecord. */
 GPtrArray *
 vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id);
 

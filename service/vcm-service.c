@@ -267,7 +267,7 @@ static void
 on_change (VcmRootfsManager *rootfs, const VcmChange *change, gpointer user_data)
 {
   VcmService *self = user_data;
-  const VcmRootfs *r = change->rootfs;
+  const VcmRootfsRecord *r = change->rootfs;
 
   vcm_dbus_mount_set_generation (self->skeleton, change->generation);
   switch (change->kind)
@@ -1041,7 +1041,7 @@ prepare_fd_source (GVariant *params,
                    const VcmCredentials *creds,
                    Prepared *out,
                    VcmFdSource *source,
-                   VcmMountOptions *opts,
+                   VcmMountOpts *opts,
                    int *out_source_fd,
                    GError **error)
 {
@@ -1061,7 +1061,7 @@ prepare_fd_source (GVariant *params,
                    "%s: the message carries no file descriptor at index %d", fd_arg, handle);
       return -1;
     }
-  if (!vcm_mount_options_parse (options, root, "options", opts, error))
+  if (!vcm_mount_opts_parse (options, root, "options", opts, error))
     return -1;
   if (!vcm_fd_source_inspect (fd, fd_arg, allow_file, root, source, error) ||
       !vcm_fd_source_check_access (fd, source, creds, fd_arg, error))
@@ -1098,7 +1098,7 @@ prepare_fd_source (GVariant *params,
   if (userns >= 0 && !vcm_idmap_apply (tree, userns, opts->recursive, source->path, error))
     return -1;
   out->info = vcm_identity_new ("detached", NULL, NULL, NULL, out->caller->uid, source->path,
-                                vcm_mount_options_to_variant (opts));
+                                vcm_mount_opts_to_variant (opts));
   vcm_identity_add_source_ids (out->info, source->major, source->minor, source->inode, source->owner);
   *out_source_fd = g_steal_fd (&fd);
   return g_steal_fd (&tree);
@@ -1108,7 +1108,7 @@ prepare_fd_source (GVariant *params,
  * caller that is not root; a writable mount of what it does not own asks
  * the write-foreign action as well), with @opts as asked. */
 static gboolean
-fd_request_policy (VcmMountRequest *req, const VcmMountOptions *opts, GError **error)
+fd_request_policy (VcmMountRequest *req, const VcmMountOpts *opts, GError **error)
 {
   req->recursive = opts->recursive;
   req->nosuid = opts->nosuid;
@@ -1130,16 +1130,16 @@ prepare_attach_fd (VcmMounter *mounter,
 {
   gboolean rootfs = sandbox_id != NULL;
   VcmFdSource source = { 0 };
-  VcmMountOptions opts = { 0 };
+  VcmMountOpts opts = { 0 };
   vcm_autofd int source_fd = -1;
   int tree;
 
   tree = prepare_fd_source (params, rootfs ? 2 : 0, rootfs ? "rootfs" : "source", rootfs ? 3 : 2,
                             !rootfs, FALSE, creds, out, &source, &opts, &source_fd, error);
   if (tree >= 0)
-    out->req = vcm_mounter_prepare_attach_tree (
-      mounter, sandbox_id, container_id, destination, tree, source.path, source.is_dir, opts.read_only,
-      vcm_mount_options_propagation_flag (&opts), creds, error);
+    out->req = vcm_mounter_prepare_attach_tree (mounter, sandbox_id, container_id, destination, tree,
+                                                source.path, source.is_dir, opts.read_only,
+                                                vcm_mount_opts_propagation_flag (&opts), creds, error);
   if (out->req != NULL)
     {
       out->req->source_fd = g_steal_fd (&source_fd);
@@ -1149,7 +1149,7 @@ prepare_attach_fd (VcmMounter *mounter,
   if (out->req != NULL)
     out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
   vcm_fd_source_clear (&source);
-  vcm_mount_options_clear (&opts);
+  vcm_mount_opts_clear (&opts);
   return out->req != NULL;
 }
 
@@ -1178,7 +1178,7 @@ prepare_open_mount (
   VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
 {
   VcmFdSource source = { 0 };
-  VcmMountOptions opts = { 0 };
+  VcmMountOpts opts = { 0 };
   int source_fd = -1;
 
   out->mount_fd = prepare_fd_source (params, 0, "source", 1, TRUE, TRUE, creds, out, &source, &opts,
@@ -1199,7 +1199,7 @@ prepare_open_mount (
                            g_strdup (out->req->source_owned ? "true" : "false"));
     }
   vcm_fd_source_clear (&source);
-  vcm_mount_options_clear (&opts);
+  vcm_mount_opts_clear (&opts);
   return out->mount_fd >= 0;
 }
 
@@ -1482,7 +1482,7 @@ run_request (VcmService *self, Call *call, GAsyncReadyCallback done)
 
 /* What a mount's run gave: FALSE (the call answered) on an error. */
 typedef struct {
-  VcmRootfs *mounted;
+  VcmRootfsRecord *mounted;
   char *mount_point;
   GStrv detached;
   guint64 old_id, unique_id;
@@ -1491,7 +1491,7 @@ typedef struct {
 static void
 ran_clear (Ran *ran)
 {
-  g_clear_pointer (&ran->mounted, vcm_rootfs_free);
+  g_clear_pointer (&ran->mounted, vcm_rootfs_record_free);
   g_clear_pointer (&ran->mount_point, g_free);
   g_clear_pointer (&ran->detached, g_strfreev);
 }
@@ -1663,7 +1663,7 @@ run_list_rootfs (VcmService *self, Call *call, GVariant *params)
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssb)"));
   for (guint i = 0; i < rootfs->len; i++)
     {
-      const VcmRootfs *r = rootfs->pdata[i];
+      const VcmRootfsRecord *r = rootfs->pdata[i];
       g_variant_builder_add (&builder, "(sssb)", r->sandbox_id, r->container_id, r->mount_point,
                              r->read_only);
     }
@@ -1774,7 +1774,7 @@ run_is_host_device (VcmService *self, Call *call, GVariant *params)
 static gboolean
 run_describe_path (VcmService *self, Call *call, GVariant *params)
 {
-  g_autoptr (VcmPathInfo) info = NULL;
+  g_autoptr (VcmPathFacts) info = NULL;
   GVariantDict dict;
   g_autoptr (GError) error = NULL;
 

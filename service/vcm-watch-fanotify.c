@@ -274,11 +274,11 @@ probe_path (const char *path,
             const char *sandbox_id,
             const char *container_id,
             gboolean cached,
-            VcmRootfs **out_now,
+            VcmRootfsRecord **out_now,
             GHashTable **out_subs)
 {
   g_autofree char *point = NULL;
-  g_autoptr (VcmRootfs) now = NULL;
+  g_autoptr (VcmRootfsRecord) now = NULL;
   vcm_autofd int fd = cached ? vcm_sys_open_cached (path) : open (path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   guint64 old = 0, unique = 0;
   gboolean root = FALSE;
@@ -295,7 +295,7 @@ probe_path (const char *path,
       if (!vcm_sys_statmount_brief (unique, &m, &point, &errsv))
         return errsv == ENOENT ? PROBE_GONE : PROBE_REREAD;
       if (g_str_equal (point, path))
-        now = vcm_rootfs_new (sandbox_id, container_id, point, old, m.read_only);
+        now = vcm_rootfs_record_new (sandbox_id, container_id, point, old, m.read_only);
     }
   else if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
     return PROBE_REREAD;
@@ -310,7 +310,8 @@ probe_path (const char *path,
 
 /* Takes what a probe found at @key, emitting the differences. */
 static void
-probe_apply (VcmWatch *self, const char *key, ProbeResult result, const VcmRootfs *now, GHashTable *subs)
+probe_apply (
+  VcmWatch *self, const char *key, ProbeResult result, const VcmRootfsRecord *now, GHashTable *subs)
 {
   if (result == PROBE_REREAD)
     vcm_watch_fanotify_want_reread (self, "a rootfs mount point cannot be probed");
@@ -333,7 +334,7 @@ vcm_watch_fanotify_probe (VcmWatch *self, const char *sandbox_id, const char *co
   g_autofree char *key = vcm_ledger_key (sandbox_id, container_id);
   g_autofree char *path =
     g_build_filename (self->shared_dir, sandbox_id, container_id, VCM_ROOTFS_DIR, NULL);
-  g_autoptr (VcmRootfs) now = NULL;
+  g_autoptr (VcmRootfsRecord) now = NULL;
   g_autoptr (GHashTable) subs = NULL;
   ProbeResult result;
 
@@ -364,7 +365,7 @@ typedef struct {
   char *container_id;
   char *path;
   ProbeResult result;
-  VcmRootfs *now;
+  VcmRootfsRecord *now;
   GHashTable *subs;
 } ProbeJob;
 
@@ -377,7 +378,7 @@ probe_job_free (gpointer data)
   g_free (job->sandbox_id);
   g_free (job->container_id);
   g_free (job->path);
-  g_clear_pointer (&job->now, vcm_rootfs_free);
+  g_clear_pointer (&job->now, vcm_rootfs_record_free);
   g_clear_pointer (&job->subs, g_hash_table_unref);
   g_free (job);
 }
@@ -942,7 +943,7 @@ fa_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
   g_autofree char *k = NULL;
   g_autofree char *point = NULL;
   g_autofree char *path = NULL;
-  g_autoptr (VcmRootfs) now = NULL;
+  g_autoptr (VcmRootfsRecord) now = NULL;
   g_autoptr (GHashTable) subs = NULL;
   ProbeResult result;
   VcmTracked *t;

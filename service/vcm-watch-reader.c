@@ -24,7 +24,7 @@ typedef struct {
   guint64 seq;
   GBytes *text; /* what the kernel said */
   VcmMountTable *table;
-  GPtrArray *rootfs;    /* VcmRootfs, sorted */
+  GPtrArray *rootfs;    /* VcmRootfsRecord, sorted */
   GPtrArray *submounts; /* parallel to rootfs: GHashTable sets of mount IDs, or NULL */
   gint64 cpu_us;        /* the reading thread's CPU time for it */
 } Reading;
@@ -98,7 +98,8 @@ reading_take (
   vcm_rootfs_fill_unique_ids (r->rootfs);
   r->submounts = g_ptr_array_new_full (r->rootfs->len, (GDestroyNotify) set_unref);
   for (guint i = 0; i < r->rootfs->len; i++)
-    g_ptr_array_add (r->submounts, submount_set (table, ((VcmRootfs *) r->rootfs->pdata[i])->mount_id));
+    g_ptr_array_add (r->submounts,
+                     submount_set (table, ((VcmRootfsRecord *) r->rootfs->pdata[i])->mount_id));
   return r;
 }
 

@@ -13,6 +13,7 @@
 #include <glib-unix.h>
 
 #include "vcm-error.h"
+#include "vcm-testing.h"
 #include "vcm-watch-check.h"
 #include "vcm-watch-private.h"
 
@@ -223,7 +224,7 @@ vcm_watch_get_refresh_count (VcmWatch *self)
 static void noted_own (VcmWatch *self, const char *key);
 
 void
-vcm_watch_note_mounted (VcmWatch *self, const VcmRootfs *rootfs)
+vcm_watch_note_mounted (VcmWatch *self, const VcmRootfsRecord *rootfs)
 {
   g_autofree char *k = vcm_ledger_key (rootfs->sandbox_id, rootfs->container_id);
 
@@ -260,7 +261,7 @@ void
 vcm_watch_sync_rootfs (VcmWatch *self,
                        const char *sandbox_id,
                        const char *container_id,
-                       const VcmRootfs *now,
+                       const VcmRootfsRecord *now,
                        GHashTable *submounts)
 {
   g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);

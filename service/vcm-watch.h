@@ -40,7 +40,7 @@ guint64 vcm_watch_get_generation (VcmWatch *watch);
 
 /* The service made these changes: bump the generation, update the snapshot,
  * call the watch func once. The monitor will not report them again. */
-void vcm_watch_note_mounted (VcmWatch *watch, const VcmRootfs *rootfs);
+void vcm_watch_note_mounted (VcmWatch *watch, const VcmRootfsRecord *rootfs);
 /* The rootfs just noted came with submounts of its source (a recursive
  * bind): where no event names them, the table is read before the next call
  * acts on a rootfs, and soon, so they are known (and told) first. */
@@ -57,10 +57,10 @@ void vcm_watch_note_unmounted (VcmWatch *watch,
 void vcm_watch_sync_rootfs (VcmWatch *watch,
                             const char *sandbox_id,
                             const char *container_id,
-                            const VcmRootfs *now,
+                            const VcmRootfsRecord *now,
                             GHashTable *submounts);
 
-/* The rootfs mounts now (VcmRootfs, sorted by sandbox, container), of one
+/* The rootfs mounts now (VcmRootfsRecord, sorted by sandbox, container), of one
  * sandbox or of all (NULL or ""); pending changes are reported first, so
  * Generation is as of this list. With mount notifications it comes from the
  * snapshot the events keep; without, from the mount table. */
@@ -105,8 +105,5 @@ GStrv vcm_watch_get_targets (gpointer watch, guint64 mount_id);
 /* vcm_watch_get_subtree() of the rootfs tracked at @sandbox_id/@container_id:
  * NULL when none is, or its subtree is not known without listmount(2). */
 GArray *vcm_watch_get_rootfs_subtree (VcmWatch *watch, const char *sandbox_id, const char *container_id);
-
-/* Number of full table reads so far (for tests and benchmarks). */
-guint vcm_watch_get_refresh_count (VcmWatch *watch);
 
 G_END_DECLS

@@ -34,6 +34,7 @@
 #include "vcm-mounttable.h"
 #include "vcm-query.h"
 #include "vcm-sys.h"
+#include "vcm-testing.h"
 #include "vcm-watch.h"
 
 extern char **environ;
@@ -1178,7 +1179,7 @@ static gboolean
 query_describe (VcmQuery *query, const char *path)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmPathInfo) info = vcm_query_describe_path (query, path, NULL, &error);
+  g_autoptr (VcmPathFacts) info = vcm_query_describe_path (query, path, NULL, &error);
 
   if (info == NULL)
     die ("vcm_query_describe_path", error);

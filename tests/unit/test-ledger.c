@@ -48,11 +48,11 @@ told (Fixture *f)
   return g_string_free (s, FALSE);
 }
 
-static VcmRootfs *
+static VcmRootfsRecord *
 rootfs (const char *sbx, const char *cid, guint64 id, guint64 unique, gboolean ro)
 {
   g_autofree char *point = g_strdup_printf ("/shared/%s/%s/rootfs", sbx, cid);
-  VcmRootfs *r = vcm_rootfs_new (sbx, cid, point, id, ro);
+  VcmRootfsRecord *r = vcm_rootfs_record_new (sbx, cid, point, id, ro);
 
   r->unique_id = unique;
   return r;
@@ -77,7 +77,7 @@ ids (guint n, ...)
 static void
 test_own_changes (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
   const char *const detached[] = { "/shared/s1/c1/rootfs", NULL };
   g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL;
 
@@ -101,8 +101,8 @@ test_own_changes (Fixture *f, gconstpointer data)
 static void
 test_hold (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
-  g_autoptr (VcmRootfs) b = rootfs ("s1", "c2", 41, 1001, FALSE);
+  g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfsRecord) b = rootfs ("s1", "c2", 41, 1001, FALSE);
   g_autofree char *all = NULL;
 
   vcm_ledger_hold (f->ledger);
@@ -121,9 +121,9 @@ test_hold (Fixture *f, gconstpointer data)
 static void
 test_diff_one (Fixture *f, gconstpointer data)
 {
-  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
-  g_autoptr (VcmRootfs) a_ro = rootfs ("s1", "c1", 40, 1000, TRUE);
-  g_autoptr (VcmRootfs) other = rootfs ("s1", "c1", 40, 2000, TRUE); /* its ID reused */
+  g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfsRecord) a_ro = rootfs ("s1", "c1", 40, 1000, TRUE);
+  g_autoptr (VcmRootfsRecord) other = rootfs ("s1", "c1", 40, 2000, TRUE); /* its ID reused */
   g_autoptr (GHashTable) two = ids (2, (guint64) 50, (guint64) 51);
   g_autoptr (GHashTable) one = ids (1, (guint64) 51);
   g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, *t5 = NULL;
@@ -153,9 +153,10 @@ test_diff_one (Fixture *f, gconstpointer data)
 static void
 test_diff_all (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs1 = g_ptr_array_new ();
-  g_autoptr (GPtrArray) second = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) second =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs2 = g_ptr_array_new ();
   g_autoptr (GPtrArray) list = NULL;
   g_autofree char *t1 = NULL;
@@ -180,8 +181,8 @@ test_diff_all (Fixture *f, gconstpointer data)
   g_assert_cmpstr (t1, ==, "unmounted a/1 1; vanished b/1 2; mounted d/1 3");
   list = vcm_ledger_list (f->ledger, NULL);
   g_assert_cmpuint (list->len, ==, 2);
-  g_assert_cmpstr (((VcmRootfs *) list->pdata[0])->sandbox_id, ==, "c");
-  g_assert_cmpstr (((VcmRootfs *) list->pdata[1])->sandbox_id, ==, "d");
+  g_assert_cmpstr (((VcmRootfsRecord *) list->pdata[0])->sandbox_id, ==, "c");
+  g_assert_cmpstr (((VcmRootfsRecord *) list->pdata[1])->sandbox_id, ==, "d");
 
   /* once every read includes the change, it is forgotten */
   g_assert_true (vcm_ledger_changed_since (f->ledger, "a/1", 2));
@@ -195,11 +196,11 @@ test_diff_all (Fixture *f, gconstpointer data)
 static void
 test_busy (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GPtrArray) none = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) none = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs0 = g_ptr_array_new ();
-  g_autoptr (GPtrArray) read = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_free);
+  g_autoptr (GPtrArray) read = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs1 = g_ptr_array_new ();
-  g_autoptr (VcmRootfs) mine = rootfs ("a", "1", 40, 400, FALSE);
+  g_autoptr (VcmRootfsRecord) mine = rootfs ("a", "1", 40, 400, FALSE);
   g_autofree char *t1 = NULL;
   g_autofree char *t2 = NULL;
 
@@ -245,8 +246,8 @@ static void
 test_index_hooks (Fixture *f, gconstpointer data)
 {
   g_autoptr (GHashTable) indexed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_autoptr (VcmRootfs) a = rootfs ("s1", "c1", 40, 1000, FALSE);
-  g_autoptr (VcmRootfs) b = rootfs ("s1", "c2", 41, 1001, FALSE);
+  g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
+  g_autoptr (VcmRootfsRecord) b = rootfs ("s1", "c2", 41, 1001, FALSE);
   g_autoptr (GHashTable) subs = ids (1, (guint64) 60);
 
   vcm_ledger_note_mounted (f->ledger, a);

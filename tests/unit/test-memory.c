@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vcm-memory.h"
+#include "vcm-testing.h"
 
 /* Under AddressSanitizer, malloc is not glibc's: nothing to trim. */
 #if defined(__SANITIZE_ADDRESS__)

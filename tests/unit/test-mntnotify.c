@@ -22,6 +22,7 @@
 #include "vcm-mntnotify.h"
 #include "vcm-mounttable.h"
 #include "vcm-sys.h"
+#include "vcm-testing.h"
 #include "vcm-watch.h"
 #include "vcm-test-util.h"
 

@@ -24,6 +24,7 @@
 #include "vcm-mounttable.h"
 #include "vcm-sys.h"
 #include "vcm-test-util.h"
+#include "vcm-testing.h"
 
 /* set by meson for the run of every case on the classic mount(2) path */
 #define LEGACY_ENV "VCM_TEST_LEGACY_MOUNT_API"
@@ -142,7 +143,7 @@ refused_rootfs (
 {
   g_auto (Snap) before = snap_take (f);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, NULL, &error);
+  g_autoptr (VcmRootfsRecord) r = vcm_mounter_mount_rootfs (f->m, sbx, cid, rootfs, FALSE, NULL, &error);
   g_autofree char *call = g_strdup_printf ("MountRootfs(%s, %s, %s)", sbx, cid, rootfs);
 
   g_test_message ("%s: %s", call, error ? error->message : "OK");
@@ -553,7 +554,7 @@ rootfs_cycle (Fixture *f, gboolean ro)
   g_autofree char *outside_before = vcm_test_list_tree (f->w->outside);
   g_autofree char *outside_after = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
   g_auto (GStrv) detached = NULL;
 
   r = vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, ro, NULL, &error);
@@ -606,7 +607,7 @@ test_rootfs_ro_keeps_source_flags (Fixture *f, gconstpointer data)
 {
   g_autofree char *src = in (f->w->root, "nosuid-src");
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
   g_auto (GStrv) detached = NULL;
   struct statvfs sv;
 
@@ -625,7 +626,7 @@ test_rootfs_ro_keeps_source_flags (Fixture *f, gconstpointer data)
       detached = vcm_mounter_unmount_rootfs (f->m, "sbf", "c", &error);
       vcm_test_require_no_error (error);
       g_clear_pointer (&detached, g_strfreev);
-      g_clear_pointer (&r, vcm_rootfs_free);
+      g_clear_pointer (&r, vcm_rootfs_record_free);
     }
 }
 
@@ -709,7 +710,7 @@ static void
 test_bind_beneath_read_only (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
   g_auto (Snap) before = { 0 };
   g_auto (GStrv) detached = NULL;
   g_autofree char *new_in_src = NULL;
@@ -784,8 +785,8 @@ test_rootfs_stacked (Fixture *f, gconstpointer data)
 {
   g_autofree char *want = g_build_filename (f->w->shared, "sbx", "c", "rootfs", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
-  g_autoptr (VcmRootfs) r2 = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
+  g_autoptr (VcmRootfsRecord) r2 = NULL;
   g_auto (Snap) before = { 0 };
   g_auto (GStrv) detached = NULL;
 
@@ -818,7 +819,7 @@ test_rootfs_submounts (Fixture *f, gconstpointer data)
   g_autofree char *hostname = g_build_filename (rootfs, "etc", "hostname", NULL);
   g_autofree char *deep = in (sub, "hello");
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
   g_autofree char *p1 = NULL;
   g_autofree char *p2 = NULL;
   g_autofree char *p3 = NULL;
@@ -888,8 +889,8 @@ test_rootfs_busy_sandbox (Fixture *f, gconstpointer data)
   g_autofree char *c1 = in (sbx, "c1");
   g_autofree char *c2 = in (sbx, "c2");
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r1 = NULL;
-  g_autoptr (VcmRootfs) r2 = NULL;
+  g_autoptr (VcmRootfsRecord) r1 = NULL;
+  g_autoptr (VcmRootfsRecord) r2 = NULL;
   g_auto (GStrv) d1 = NULL;
   g_auto (GStrv) d2 = NULL;
 
@@ -919,7 +920,7 @@ test_rootfs_keeps_foreign_files (Fixture *f, gconstpointer data)
   g_autofree char *cdir = g_build_filename (f->w->shared, "sbx", "c", NULL);
   g_autofree char *note = in (cdir, "config.json");
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
   g_auto (GStrv) d = NULL;
 
   (void) data;
@@ -963,7 +964,7 @@ test_source_removed (Fixture *f, gconstpointer data)
   g_autofree char *moved = in (parent, "src");
   g_autofree char *bind_dest = g_build_filename (f->w->shared, "b", "moved", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
   g_autofree char *p = NULL;
   g_auto (GStrv) d1 = NULL;
   g_auto (GStrv) d2 = NULL;
@@ -1074,7 +1075,7 @@ test_rollback_attach_fails (Fixture *f, gconstpointer data)
   g_autofree char *dest = g_build_filename (f->w->shared, "n1", "n2", "d", NULL);
   g_autofree char *other = g_build_filename (f->w->shared, "sbx", "other", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
 
   (void) data;
   refused_bind (f, unb, dest, VCM_ERROR_FAILED, NULL);
@@ -1181,7 +1182,7 @@ test_ro_never_writable (Fixture *f, gconstpointer data)
   for (guint i = 0; i <= n; i++)
     {
       g_autoptr (GError) error = NULL;
-      g_autoptr (VcmRootfs) r =
+      g_autoptr (VcmRootfsRecord) r =
         vcm_mounter_mount_rootfs (f->m, "sbx", "c", f->w->src, TRUE, NULL, &error);
 
       /* The last cycle holds the mount until the writer has done a whole
@@ -1247,7 +1248,7 @@ check_unique_ids (Fixture *f, guint n)
   for (guint i = 0; i < n; i++)
     {
       g_autofree char *cid = g_strdup_printf ("c%03u", i);
-      g_autoptr (VcmRootfs) r =
+      g_autoptr (VcmRootfsRecord) r =
         vcm_mounter_mount_rootfs (f->m, "uniq", cid, f->w->src, FALSE, NULL, &error);
 
       g_assert_no_error (error);
@@ -1260,7 +1261,7 @@ check_unique_ids (Fixture *f, guint n)
 
   for (guint i = 0; i < n; i += n / 2 - 1)
     {
-      const VcmRootfs *r = listed->pdata[i];
+      const VcmRootfsRecord *r = listed->pdata[i];
 
       g_assert_cmpint (umount2 (r->mount_point, MNT_DETACH), ==, 0);
       g_hash_table_add (gone, g_strdup (r->mount_point));
@@ -1270,7 +1271,7 @@ check_unique_ids (Fixture *f, guint n)
   vcm_rootfs_fill_unique_ids (listed);
   for (guint i = 0; i < listed->len; i++)
     {
-      const VcmRootfs *r = listed->pdata[i];
+      const VcmRootfsRecord *r = listed->pdata[i];
       vcm_autofd int fd = -1;
       guint64 expected = 0;
 

@@ -16,8 +16,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "vcm-ascaller.h"
 #include "vcm-error.h"
 #include "vcm-query.h"
+#include "vcm-testing.h"
 #include "vcm-validate.h"
 
 #define NOBODY_UID 65534
@@ -583,8 +585,8 @@ test_credentials_queries (void)
   g_autofree char *secret_dir = g_build_filename (fx.t, "secret", NULL);
   g_autoptr (GError) e1 = NULL;
   g_autoptr (GError) e2 = NULL;
-  g_autoptr (VcmPathInfo) info = NULL;
-  g_autoptr (VcmPathInfo) info_root = NULL;
+  g_autoptr (VcmPathFacts) info = NULL;
+  g_autoptr (VcmPathFacts) info_root = NULL;
 
   g_assert_false (vcm_query_device_for_path (query, secret, nobody, NULL, NULL, NULL, &e1));
   assert_error_names (e1, VCM_ERROR_NOT_FOUND, "path");
@@ -645,10 +647,10 @@ test_describe (void)
   g_autofree char *expected_id = NULL;
   g_autofree char *dm_dir = NULL;
   g_auto (GStrv) fm = NULL;
-  g_autoptr (VcmPathInfo) info = NULL;
-  g_autoptr (VcmPathInfo) ro = NULL;
-  g_autoptr (VcmPathInfo) proc = NULL;
-  g_autoptr (VcmPathInfo) null = NULL;
+  g_autoptr (VcmPathFacts) info = NULL;
+  g_autoptr (VcmPathFacts) ro = NULL;
+  g_autoptr (VcmPathFacts) proc = NULL;
+  g_autoptr (VcmPathFacts) null = NULL;
   guint maj, min;
   guint64 mnt_id;
 

@@ -24,6 +24,7 @@
 #include "vcm-mounter.h"
 #include "vcm-mounttable.h"
 #include "vcm-test-util.h"
+#include "vcm-testing.h"
 
 #define LEGACY_ENV "VCM_TEST_LEGACY_MOUNT_API"
 
@@ -290,7 +291,7 @@ test_race (void)
       g_autoptr (GError) err2 = NULL;
       g_autofree char *dest = NULL;
       g_autofree char *got = NULL;
-      g_autoptr (VcmRootfs) rootfs = NULL;
+      g_autoptr (VcmRootfsRecord) rootfs = NULL;
       g_auto (GStrv) detached = NULL;
       const char *op;
       gboolean mounted;

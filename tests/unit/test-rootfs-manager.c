@@ -11,6 +11,7 @@
 #include "vcm-error.h"
 #include "vcm-rootfs-manager.h"
 #include "vcm-test-util.h"
+#include "vcm-testing.h"
 
 #define TIMEOUT_S 30 /* generous: a busy machine, a sanitizer build */
 
@@ -85,7 +86,7 @@ seen_text (Fixture *f)
   return g_steal_pointer (&s);
 }
 
-static VcmRootfs *
+static VcmRootfsRecord *
 mount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
 {
   g_autoptr (VcmMountRequest) req = vcm_mounter_prepare_mount_rootfs (
@@ -110,7 +111,7 @@ test_own_changes (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   guint64 gen0 = f->last_generation, gen = 0;
-  g_autoptr (VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
+  g_autoptr (VcmRootfsRecord) r = mount_rootfs (f, "s1", "c1", &error);
   g_autoptr (GPtrArray) list = NULL;
   g_auto (GStrv) detached = NULL;
   g_autofree char *text = NULL;
@@ -119,7 +120,7 @@ test_own_changes (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->seen->len, ==, 1);
   list = vcm_rootfs_manager_list_rootfs (f->m, "s1", &gen);
   g_assert (list->len == 1 && r != NULL);
-  g_assert_cmpstr (((VcmRootfs *) list->pdata[0])->mount_point, ==, r->mount_point);
+  g_assert_cmpstr (((VcmRootfsRecord *) list->pdata[0])->mount_point, ==, r->mount_point);
   g_assert_cmpuint (gen, ==, gen0 + 1);
   detached = unmount_rootfs (f, "s1", "c1", &error);
   g_assert_no_error (error);
@@ -140,8 +141,8 @@ static void
 test_foreign_change_reported_first (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = mount_rootfs (f, "s1", "c1", &error);
-  g_autoptr (VcmRootfs) again = NULL;
+  g_autoptr (VcmRootfsRecord) r = mount_rootfs (f, "s1", "c1", &error);
+  g_autoptr (VcmRootfsRecord) again = NULL;
   g_autofree char *text = NULL;
 
   g_assert_no_error (error);
@@ -180,10 +181,10 @@ test_unmount_sandbox (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
-  g_autoptr (VcmRootfs) a = mount_rootfs (f, "s1", "a", &error);
-  g_autoptr (VcmRootfs) b = mount_rootfs (f, "s1", "b", &error);
-  g_autoptr (VcmRootfs) c = mount_rootfs (f, "s1", "c", &error);
-  g_autoptr (VcmRootfs) other = mount_rootfs (f, "s2", "a", &error);
+  g_autoptr (VcmRootfsRecord) a = mount_rootfs (f, "s1", "a", &error);
+  g_autoptr (VcmRootfsRecord) b = mount_rootfs (f, "s1", "b", &error);
+  g_autoptr (VcmRootfsRecord) c = mount_rootfs (f, "s1", "c", &error);
+  g_autoptr (VcmRootfsRecord) other = mount_rootfs (f, "s2", "a", &error);
   g_autoptr (GPtrArray) left = NULL;
 
   g_assert_no_error (error);
@@ -198,7 +199,7 @@ test_unmount_sandbox (Fixture *f, gconstpointer data)
   g_assert_cmpstr (((VcmUnmounted *) done->pdata[1])->detached[0], ==, c->mount_point);
   left = vcm_rootfs_manager_list_rootfs (f->m, NULL, NULL);
   g_assert (left->len == 1);
-  g_assert_cmpstr (((VcmRootfs *) left->pdata[0])->sandbox_id, ==, "s2");
+  g_assert_cmpstr (((VcmRootfsRecord *) left->pdata[0])->sandbox_id, ==, "s2");
   g_assert_cmpuint (vcm_test_count_mounts_at (other->mount_point), ==, 1);
 }
 
@@ -211,7 +212,7 @@ test_failures_change_nothing (Fixture *f, gconstpointer data)
   g_autofree char *after = NULL;
   g_auto (GStrv) detached = unmount_rootfs (f, "s1", "none", &error);
   g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
-  g_autoptr (VcmRootfs) r = NULL;
+  g_autoptr (VcmRootfsRecord) r = NULL;
 
   g_assert_null (detached);
   g_assert_error (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED);
@@ -241,7 +242,7 @@ test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
 {
   g_autofree char *rootfs = g_build_filename (f->w->shared, "s3", "c1", "rootfs", NULL);
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) r = mount_rootfs (f, "s3", "c0", &error);
+  g_autoptr (VcmRootfsRecord) r = mount_rootfs (f, "s3", "c0", &error);
   VcmWatch *watch = vcm_rootfs_manager_get_watch (f->m);
   gboolean timed_out = FALSE;
   int gone = FALSE;
@@ -282,7 +283,7 @@ on_ran (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   AsyncState *st = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (VcmRootfs) mounted = NULL;
+  g_autoptr (VcmRootfsRecord) mounted = NULL;
   g_auto (GStrv) detached = NULL;
 
   if (!vcm_rootfs_manager_run_finish (VCM_ROOTFS_MANAGER (source), result, &mounted, NULL, &detached,
@@ -335,7 +336,7 @@ test_async (Fixture *f, gconstpointer data)
   seen = seen_text (f);
   g_assert_cmpstr (seen, ==, "mounted s1/c1; unmounted s1/c1; mounted s1/c1");
   g_assert_cmpuint (list->len, ==, 1);
-  g_assert_true (((VcmRootfs *) list->pdata[0])->read_only);
+  g_assert_true (((VcmRootfsRecord *) list->pdata[0])->read_only);
   g_strfreev (unmount_rootfs (f, "s1", "c1", &error));
   g_assert_no_error (error);
 }
