@@ -120,87 +120,41 @@ raise_fd_limit (void)
                g_strerror (errno));
 }
 
-int
-main (int argc, char **argv)
+/* The configuration file (@config_file, else the default), overridden by
+ * the command line's options. */
+static gboolean
+load_config (VcmConfig *config,
+             const char *config_file,
+             char **shared_dir,
+             char **sysfs_root,
+             gboolean verbose,
+             GError **error)
 {
-  g_autofree char *config_file = NULL;
-  g_autofree char *shared_dir = NULL;
-  g_autofree char *sysfs_root = NULL;
-  gboolean replace = FALSE, session = FALSE, verbose = FALSE, version = FALSE;
-  const GOptionEntry entries[] = {
-    { "shared-dir", 0, 0, G_OPTION_ARG_FILENAME, &shared_dir,
-      "Directory beneath which every mount is made (default " VCM_DEFAULT_SHARED_DIR ")", "DIR" },
-    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
-      "Configuration file (default " VCM_DEFAULT_CONFIG ")", "FILE" },
-    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root,
-      "Root of sysfs for device-mapper queries (default /sys)", "DIR" },
-    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running instance", NULL },
-    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Use the session bus (for demos)", NULL },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
-    G_OPTION_ENTRY_NULL
-  };
-  g_autoptr (GOptionContext) context = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VcmConfig) config = vcm_config_new ();
-  Daemon d = { 0 };
-  guint owner_id;
-
-  setlocale (LC_ALL, "");
-  context = g_option_context_new ("- container rootfs mount service");
-  g_option_context_set_summary (context, "Serves org.vc.Mount on the system bus.");
-  g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      g_printerr ("vcmountd: %s\n", error->message);
-      return 2;
-    }
-  if (version)
-    {
-      g_print ("vcmountd %s\n", VCM_VERSION);
-      return EXIT_SUCCESS;
-    }
-  if (argc > 1)
-    {
-      g_printerr ("vcmountd: unexpected argument '%s'\n", argv[1]);
-      return 2;
-    }
-
-  if (!vcm_config_load (config, config_file ? config_file : VCM_DEFAULT_CONFIG, &error))
-    {
-      g_printerr ("vcmountd: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
-  if (shared_dir != NULL)
+  if (!vcm_config_load (config, config_file ? config_file : VCM_DEFAULT_CONFIG, error))
+    return FALSE;
+  if (*shared_dir != NULL)
     {
       g_free (config->shared_dir);
-      config->shared_dir = g_steal_pointer (&shared_dir);
+      config->shared_dir = g_steal_pointer (shared_dir);
     }
-  if (sysfs_root != NULL)
+  if (*sysfs_root != NULL)
     {
       g_free (config->sysfs_root);
-      config->sysfs_root = g_steal_pointer (&sysfs_root);
+      config->sysfs_root = g_steal_pointer (sysfs_root);
     }
   config->verbose = config->verbose || verbose;
   if (config->verbose)
     g_log_set_debug_enabled (TRUE);
+  return TRUE;
+}
 
-  vcm_error_quark (); /* register the D-Bus error names before any call */
-
-  /* Whoever started us, with whatever umask: the directories the service
-   * makes in the shared dir's layout are 0755, so that callers can look
-   * their mount points up with their own credentials (a umask of 077 would
-   * make them 0700), and root's alone. */
-  umask (0022);
-
-  raise_fd_limit ();
-
-  /* Whoever started us, with whatever capabilities: only those needed. */
-  if (!vcm_privileges_drop (&error))
-    {
-      g_printerr ("vcmountd: %s\n", error->message);
-      return EXIT_FAILURE;
-    }
+/* Owns the bus name and serves until SIGTERM or SIGINT; then the calls in
+ * flight land and the last replies go out. Returns the exit status. */
+static int
+serve (VcmConfig *config, gboolean session, gboolean replace)
+{
+  Daemon d = { 0 };
+  guint owner_id;
 
   d.loop = g_main_loop_new (NULL, FALSE);
   d.config = config;
@@ -225,4 +179,74 @@ main (int argc, char **argv)
   g_clear_object (&d.connection);
   g_main_loop_unref (d.loop);
   return d.exit_code;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *config_file = NULL;
+  g_autofree char *shared_dir = NULL;
+  g_autofree char *sysfs_root = NULL;
+  gboolean replace = FALSE, session = FALSE, verbose = FALSE, version = FALSE;
+  const GOptionEntry entries[] = {
+    { "shared-dir", 0, 0, G_OPTION_ARG_FILENAME, &shared_dir,
+      "Directory beneath which every mount is made (default " VCM_DEFAULT_SHARED_DIR ")", "DIR" },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_file,
+      "Configuration file (default " VCM_DEFAULT_CONFIG ")", "FILE" },
+    { "sysfs-root", 0, 0, G_OPTION_ARG_FILENAME, &sysfs_root,
+      "Root of sysfs for device-mapper queries (default /sys)", "DIR" },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &replace, "Replace a running instance", NULL },
+    { "session", 0, 0, G_OPTION_ARG_NONE, &session, "Use the session bus (for demos)", NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmConfig) config = vcm_config_new ();
+
+  setlocale (LC_ALL, "");
+  context = g_option_context_new ("- container rootfs mount service");
+  g_option_context_set_summary (context, "Serves org.vc.Mount on the system bus.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      g_print ("vcmountd %s\n", VCM_VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (argc > 1)
+    {
+      g_printerr ("vcmountd: unexpected argument '%s'\n", argv[1]);
+      return 2;
+    }
+
+  if (!load_config (config, config_file, &shared_dir, &sysfs_root, verbose, &error))
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  vcm_error_quark (); /* register the D-Bus error names before any call */
+
+  /* Whoever started us, with whatever umask: the directories the service
+   * makes in the shared dir's layout are 0755, so that callers can look
+   * their mount points up with their own credentials (a umask of 077 would
+   * make them 0700), and root's alone. */
+  umask (0022);
+
+  raise_fd_limit ();
+
+  /* Whoever started us, with whatever capabilities: only those needed. */
+  if (!vcm_privileges_drop (&error))
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      return EXIT_FAILURE;
+    }
+
+  return serve (config, session, replace);
 }

@@ -231,6 +231,22 @@ assert_table_equal (VcmMountTable *patched, VcmMountTable *fresh)
     }
 }
 
+/* @table (taken) patched with @changes and held against a fresh read of
+ * the kernel's table; returns the patched table. */
+static VcmMountTable *
+patch_and_compare (VcmMountTable *table, GArray *changes)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (VcmMountTable) fresh = NULL;
+
+  table = vcm_mount_table_patch (table, (const VcmMountChange *) changes->data, changes->len, &error);
+  g_assert_no_error (error);
+  fresh = vcm_mount_table_new_from_kernel (&error);
+  g_assert_no_error (error);
+  assert_table_equal (table, fresh);
+  return table;
+}
+
 /* Attaches, detaches, stacked mounts, a tree detached at once, a move, mounts
  * with options: the table patched from the events equals a fresh read. */
 static void
@@ -244,7 +260,6 @@ test_table_patched (void)
   g_autoptr (GArray) changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
   g_autoptr (VcmMountTable) table = NULL;
   g_autoptr (VcmMountTable) held = NULL;
-  g_autoptr (VcmMountTable) fresh = NULL;
   g_autofree char *a = g_build_filename (w->root, "a", NULL);
   g_autofree char *a_sub = g_build_filename (a, "sub", NULL);
   g_autofree char *b = g_build_filename (w->root, "b", NULL);
@@ -295,13 +310,9 @@ test_table_patched (void)
 
   /* patched while another holds the table: a copy, the old one unchanged */
   held = vcm_mount_table_ref (table);
-  table = vcm_mount_table_patch (table, (const VcmMountChange *) changes->data, changes->len, &error);
-  g_assert_no_error (error);
+  table = patch_and_compare (table, changes);
   g_assert_true (table != held);
   g_assert_cmpuint (vcm_mount_table_get_size (held), ==, size_before);
-  fresh = vcm_mount_table_new_from_kernel (&error);
-  g_assert_no_error (error);
-  assert_table_equal (table, fresh);
 
   /* the tree on a moves (its submount's path changes without an event of
    * its own), the upper mount on c goes: patched in place this time */
@@ -312,13 +323,7 @@ test_table_patched (void)
   g_assert_cmpint (umount2 (c, 0), ==, 0);
   collect_changes (n, olds, changes, first, gone);
   held = table;
-  table = vcm_mount_table_patch (vcm_mount_table_ref (table), (const VcmMountChange *) changes->data,
-                                 changes->len, &error);
-  g_assert_no_error (error);
-  g_clear_pointer (&fresh, vcm_mount_table_unref);
-  fresh = vcm_mount_table_new_from_kernel (&error);
-  g_assert_no_error (error);
-  assert_table_equal (table, fresh);
+  table = patch_and_compare (vcm_mount_table_ref (table), changes);
   g_clear_pointer (&held, vcm_mount_table_unref);
 
   /* the moved tree detached at once: every mount of it goes */
@@ -326,13 +331,7 @@ test_table_patched (void)
   gone = unique_id_of (moved);
   g_assert_cmpint (umount2 (moved, MNT_DETACH), ==, 0);
   collect_changes (n, olds, changes, first, gone);
-  table = vcm_mount_table_patch (g_steal_pointer (&table), (const VcmMountChange *) changes->data,
-                                 changes->len, &error);
-  g_assert_no_error (error);
-  g_clear_pointer (&fresh, vcm_mount_table_unref);
-  fresh = vcm_mount_table_new_from_kernel (&error);
-  g_assert_no_error (error);
-  assert_table_equal (table, fresh);
+  table = patch_and_compare (g_steal_pointer (&table), changes);
 }
 
 /* A detached mount the table cannot place (no ID known, not attached since

@@ -236,6 +236,115 @@ make_pair (Pair *p, const char *parent, const char *name, const char *escape)
   g_assert_cmpint (p->parent_fd, >=, 0);
 }
 
+/* Call @i of the race: a bind or a rootfs mount through one of the
+ * swapped paths. Returns what it was; *@out_got the mount point where it
+ * succeeded (with *@out_rootfs for a rootfs). */
+static const char *
+race_call (Race *r,
+           guint i,
+           const char *race,
+           const char *leafp,
+           char **out_got,
+           VcmRootfsRecord **out_rootfs,
+           GError **err)
+{
+  VcmTestWorld *w = r->w;
+  g_autofree char *dest = NULL;
+  const char *op;
+
+  switch (i % 6)
+    {
+    case 0: /* a directory, through the swapped middle component */
+    case 1: /* a file, through it too (the leaf is created as a file) */
+      op = i % 6 == 0 ? "BindMount(dir, race/real/dN)" : "BindMount(file, race/real/fN)";
+      dest = g_strdup_printf ("%s/real/%c%u", race, i % 6 == 0 ? 'd' : 'f', (i / 6) % 8);
+      *out_got =
+        vcm_mounter_bind_mount (r->m, i % 6 == 0 ? w->src : w->src_file, dest, i & 1, NULL, err);
+      return op;
+    case 2: /* a directory onto the swapped leaf */
+      dest = g_build_filename (leafp, "x", NULL);
+      *out_got = vcm_mounter_bind_mount (r->m, w->src, dest, (i / 6) & 1, NULL, err);
+      return "BindMount(dir, leaf/x)";
+    default: /* MountRootfs through the sandbox, container or rootfs level */
+      {
+        const char *sbx = i % 6 == 3 ? "rsbx" : i % 6 == 4 ? "csbx" : "lsbx";
+        g_autofree char *cid = i % 6 == 3 ? g_strdup_printf ("c%u", (i / 6) % 4) : g_strdup ("c");
+
+        op = i % 6 == 3 ? "MountRootfs(rsbx, cN)"
+          : i % 6 == 4  ? "MountRootfs(csbx, c)"
+                        : "MountRootfs(lsbx, c)";
+        *out_rootfs = vcm_mounter_mount_rootfs (r->m, sbx, cid, w->src, (i / 6) & 1, NULL, err);
+        if (*out_rootfs != NULL)
+          *out_got = g_strdup ((*out_rootfs)->mount_point);
+        return op;
+      }
+    }
+}
+
+/* And back, through the same (swapping) path: what the unmount reports
+ * detaching must lie beneath the shared dir; what it left is cleaned. */
+static void
+race_back (Race *r, Swapper *sw, const char *got, const VcmRootfsRecord *rootfs)
+{
+  VcmTestWorld *w = r->w;
+  g_autoptr (GError) err2 = NULL;
+  g_auto (GStrv) detached = NULL;
+  g_autoptr (GPtrArray) still = NULL;
+
+  if (rootfs != NULL)
+    {
+      detached = vcm_mounter_unmount_rootfs (r->m, rootfs->sandbox_id, rootfs->container_id, &err2);
+      count_outcome (r, "UnmountRootfs", err2);
+    }
+  else
+    {
+      detached = vcm_mounter_unmount (r->m, got, &err2);
+      count_outcome (r, "Unmount", err2);
+    }
+  check_confined (r, "an unmount");
+  if (detached != NULL)
+    for (guint k = 0; detached[k] != NULL; k++)
+      if (!under (detached[k], w->shared))
+        {
+          r->bad_detached++;
+          if (r->bad_detached <= 5)
+            {
+              g_autofree char *all = g_strjoinv ("', '", detached);
+              g_test_message (
+                "FAIL: %s of %s reported detaching '%s' (of '%s'), not beneath the shared dir",
+                rootfs != NULL ? "UnmountRootfs" : "Unmount", got, detached[k], all);
+            }
+        }
+  still = vcm_test_new_mount_targets (r->world_mounts, w->root);
+  if (still->len > 0)
+    clean_leftovers (r, sw);
+}
+
+/* What the race did, in the test's log. */
+static void
+race_report (Race *r, Swapper *sw, guint n, gint64 start)
+{
+  g_autoptr (GList) keys = NULL;
+
+  g_test_message ("%s API, %u mount calls in %.1f s, %" G_GUINT64_FORMAT " exchanges by the attacker "
+                  "(%" G_GUINT64_FORMAT " failed)",
+                  g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ? "legacy mount(2)" : "fd-based", n,
+                  (g_get_monotonic_time () - start) / 1e6, sw->swaps, sw->swap_errors);
+  g_test_message ("calls %" G_GUINT64_FORMAT ", successes %" G_GUINT64_FORMAT
+                  ", refusals %" G_GUINT64_FORMAT ", unexpected failures %" G_GUINT64_FORMAT,
+                  r->calls, r->successes, r->refusals, r->failures);
+  g_test_message (
+    "mounts landed beneath the shared dir but not at the returned path: %" G_GUINT64_FORMAT
+    "; left behind by an unmount that met a symlink (detached by the test): %" G_GUINT64_FORMAT
+    "; rollback warnings: %u",
+    r->landed_elsewhere, r->leftovers, vcm_test_rollback_warnings ());
+  keys = g_hash_table_get_keys (r->outcomes);
+  keys = g_list_sort (keys, (GCompareFunc) strcmp);
+  for (GList *l = keys; l != NULL; l = l->next)
+    g_test_message ("  %-45s %zu", (const char *) l->data,
+                    GPOINTER_TO_SIZE (g_hash_table_lookup (r->outcomes, l->data)));
+}
+
 static void
 test_race (void)
 {
@@ -251,7 +360,6 @@ test_race (void)
   Swapper sw = { 0 };
   Race r = { 0 };
   GThread *thread;
-  g_autoptr (GList) keys = NULL;
   gint64 start = g_get_monotonic_time ();
 
   m = vcm_mounter_new (w->shared,
@@ -288,104 +396,24 @@ test_race (void)
     {
       g_autofree char *before = vcm_test_mountinfo_beneath (w->root);
       g_autoptr (GError) err = NULL;
-      g_autoptr (GError) err2 = NULL;
-      g_autofree char *dest = NULL;
       g_autofree char *got = NULL;
       g_autoptr (VcmRootfsRecord) rootfs = NULL;
-      g_auto (GStrv) detached = NULL;
-      const char *op;
-      gboolean mounted;
+      const char *op = race_call (&r, i, race, leafp, &got, &rootfs, &err);
 
-      switch (i % 6)
-        {
-        case 0: /* a directory, through the swapped middle component */
-        case 1: /* a file, through it too (the leaf is created as a file) */
-          op = i % 6 == 0 ? "BindMount(dir, race/real/dN)" : "BindMount(file, race/real/fN)";
-          dest = g_strdup_printf ("%s/real/%c%u", race, i % 6 == 0 ? 'd' : 'f', (i / 6) % 8);
-          got = vcm_mounter_bind_mount (m, i % 6 == 0 ? w->src : w->src_file, dest, i & 1, NULL, &err);
-          mounted = got != NULL;
-          break;
-        case 2: /* a directory onto the swapped leaf */
-          op = "BindMount(dir, leaf/x)";
-          dest = g_build_filename (leafp, "x", NULL);
-          got = vcm_mounter_bind_mount (m, w->src, dest, (i / 6) & 1, NULL, &err);
-          mounted = got != NULL;
-          break;
-        default: /* MountRootfs through the sandbox, container or rootfs level */
-          {
-            const char *sbx = i % 6 == 3 ? "rsbx" : i % 6 == 4 ? "csbx" : "lsbx";
-            g_autofree char *cid = i % 6 == 3 ? g_strdup_printf ("c%u", (i / 6) % 4) : g_strdup ("c");
-
-            op = i % 6 == 3 ? "MountRootfs(rsbx, cN)"
-              : i % 6 == 4  ? "MountRootfs(csbx, c)"
-                            : "MountRootfs(lsbx, c)";
-            rootfs = vcm_mounter_mount_rootfs (m, sbx, cid, w->src, (i / 6) & 1, NULL, &err);
-            mounted = rootfs != NULL;
-            if (mounted)
-              got = g_strdup (rootfs->mount_point);
-          }
-          break;
-        }
       count_outcome (&r, op, err);
       check_confined (&r, op);
-      if (!mounted)
+      if (got == NULL)
         continue;
       g_assert_true (under (got, w->shared));
       check_landed (&r, before, got);
-
-      /* And back, through the same (swapping) path. */
-      if (rootfs != NULL)
-        {
-          detached = vcm_mounter_unmount_rootfs (m, rootfs->sandbox_id, rootfs->container_id, &err2);
-          count_outcome (&r, "UnmountRootfs", err2);
-        }
-      else
-        {
-          detached = vcm_mounter_unmount (m, got, &err2);
-          count_outcome (&r, "Unmount", err2);
-        }
-      check_confined (&r, "an unmount");
-      if (detached != NULL)
-        for (guint k = 0; detached[k] != NULL; k++)
-          if (!under (detached[k], w->shared))
-            {
-              r.bad_detached++;
-              if (r.bad_detached <= 5)
-                {
-                  g_autofree char *all = g_strjoinv ("', '", detached);
-                  g_test_message (
-                    "FAIL: %s of %s reported detaching '%s' (of '%s'), not beneath the shared dir",
-                    rootfs != NULL ? "UnmountRootfs" : "Unmount", got, detached[k], all);
-                }
-            }
-      {
-        g_autoptr (GPtrArray) still = vcm_test_new_mount_targets (r.world_mounts, w->root);
-        if (still->len > 0)
-          clean_leftovers (&r, &sw);
-      }
+      race_back (&r, &sw, got, rootfs);
     }
 
   g_atomic_int_set (&sw.stop, 1);
   swapper_resume (&sw);
   g_thread_join (thread);
 
-  g_test_message ("%s API, %u mount calls in %.1f s, %" G_GUINT64_FORMAT " exchanges by the attacker "
-                  "(%" G_GUINT64_FORMAT " failed)",
-                  g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ? "legacy mount(2)" : "fd-based", n,
-                  (g_get_monotonic_time () - start) / 1e6, sw.swaps, sw.swap_errors);
-  g_test_message ("calls %" G_GUINT64_FORMAT ", successes %" G_GUINT64_FORMAT
-                  ", refusals %" G_GUINT64_FORMAT ", unexpected failures %" G_GUINT64_FORMAT,
-                  r.calls, r.successes, r.refusals, r.failures);
-  g_test_message (
-    "mounts landed beneath the shared dir but not at the returned path: %" G_GUINT64_FORMAT
-    "; left behind by an unmount that met a symlink (detached by the test): %" G_GUINT64_FORMAT
-    "; rollback warnings: %u",
-    r.landed_elsewhere, r.leftovers, vcm_test_rollback_warnings ());
-  keys = g_hash_table_get_keys (r.outcomes);
-  keys = g_list_sort (keys, (GCompareFunc) strcmp);
-  for (GList *l = keys; l != NULL; l = l->next)
-    g_test_message ("  %-45s %zu", (const char *) l->data,
-                    GPOINTER_TO_SIZE (g_hash_table_lookup (r.outcomes, l->data)));
+  race_report (&r, &sw, n, start);
 
   /* The attacker really raced (it was exchanging before the first call), and
    * the calls really got through sometimes. */
