@@ -229,6 +229,13 @@ pack_arg (const VcmCall *call, const GDBusArgInfo *arg, va_list *ap, GUnixFDList
     {
       VcmMountOptions *options = va_arg (*ap, VcmMountOptions *);
 
+      if (options != NULL && !VCM_IS_MOUNT_OPTIONS (options))
+        {
+          g_critical ("%s: %s is not a VcmMountOptions", method, arg->name);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: %s is not a VcmMountOptions",
+                       method, arg->name);
+          return NULL;
+        }
       if (*fds == NULL)
         *fds = g_unix_fd_list_new ();
       return _vcm_mount_options_pack (options, *fds, error);

@@ -26,21 +26,6 @@
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_mount_rootfs_fd_finish() there.
  */
-void
-vcm_client_mount_rootfs_fd (VcmClient *self,
-                            const char *sandbox_id,
-                            const char *container_id,
-                            int rootfs_fd,
-                            VcmMountOptions *options,
-                            VcmCallFlags flags,
-                            GCancellable *cancellable,
-                            GAsyncReadyCallback callback,
-                            gpointer user_data)
-{
-  g_return_if_fail (options == NULL || VCM_IS_MOUNT_OPTIONS (options));
-  _vcm_client_call (self, VCM_CALL_MOUNT_ROOTFS_FD, flags, cancellable, callback, user_data, sandbox_id,
-                    container_id, rootfs_fd, options);
-}
 
 /**
  * vcm_client_mount_rootfs_fd_finish:
@@ -53,14 +38,6 @@ vcm_client_mount_rootfs_fd (VcmClient *self,
  * Returns: (transfer full): the new mount (its mount point, mount ID, source,
  *   options), or %NULL on error
  */
-VcmMountInfo *
-vcm_client_mount_rootfs_fd_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  VcmMountInfo *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_MOUNT_ROOTFS_FD, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_mount_rootfs_fd_sync:
@@ -79,23 +56,13 @@ vcm_client_mount_rootfs_fd_finish (VcmClient *self, GAsyncResult *result, GError
  *
  * Returns: (transfer full): the new mount, or %NULL on error
  */
-VcmMountInfo *
-vcm_client_mount_rootfs_fd_sync (VcmClient *self,
-                                 const char *sandbox_id,
-                                 const char *container_id,
-                                 int rootfs_fd,
-                                 VcmMountOptions *options,
-                                 VcmCallFlags flags,
-                                 GCancellable *cancellable,
-                                 GError **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  g_return_val_if_fail (options == NULL || VCM_IS_MOUNT_OPTIONS (options), NULL);
-  result = _vcm_client_call_sync (self, VCM_CALL_MOUNT_ROOTFS_FD, flags, cancellable, sandbox_id,
-                                  container_id, rootfs_fd, options);
-  return vcm_client_mount_rootfs_fd_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (
+  mount_rootfs_fd,
+  VCM_CALL_MOUNT_ROOTFS_FD,
+  VcmMountInfo *,
+  NULL,
+  (, const char *sandbox_id, const char *container_id, int rootfs_fd, VcmMountOptions *options),
+  (, sandbox_id, container_id, rootfs_fd, options))
 
 /**
  * vcm_client_bind_mount_fd:
@@ -116,20 +83,6 @@ vcm_client_mount_rootfs_fd_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_bind_mount_fd_finish() there.
  */
-void
-vcm_client_bind_mount_fd (VcmClient *self,
-                          int source_fd,
-                          const char *destination,
-                          VcmMountOptions *options,
-                          VcmCallFlags flags,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
-                          gpointer user_data)
-{
-  g_return_if_fail (options == NULL || VCM_IS_MOUNT_OPTIONS (options));
-  _vcm_client_call (self, VCM_CALL_BIND_MOUNT_FD, flags, cancellable, callback, user_data, source_fd,
-                    destination, options);
-}
 
 /**
  * vcm_client_bind_mount_fd_finish:
@@ -141,14 +94,6 @@ vcm_client_bind_mount_fd (VcmClient *self,
  *
  * Returns: (transfer full): the new mount, or %NULL on error
  */
-VcmMountInfo *
-vcm_client_bind_mount_fd_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  VcmMountInfo *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_BIND_MOUNT_FD, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_bind_mount_fd_sync:
@@ -166,22 +111,12 @@ vcm_client_bind_mount_fd_finish (VcmClient *self, GAsyncResult *result, GError *
  *
  * Returns: (transfer full): the new mount, or %NULL on error
  */
-VcmMountInfo *
-vcm_client_bind_mount_fd_sync (VcmClient *self,
-                               int source_fd,
-                               const char *destination,
-                               VcmMountOptions *options,
-                               VcmCallFlags flags,
-                               GCancellable *cancellable,
-                               GError **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  g_return_val_if_fail (options == NULL || VCM_IS_MOUNT_OPTIONS (options), NULL);
-  result = _vcm_client_call_sync (self, VCM_CALL_BIND_MOUNT_FD, flags, cancellable, source_fd,
-                                  destination, options);
-  return vcm_client_bind_mount_fd_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (bind_mount_fd,
+                 VCM_CALL_BIND_MOUNT_FD,
+                 VcmMountInfo *,
+                 NULL,
+                 (, int source_fd, const char *destination, VcmMountOptions *options),
+                 (, source_fd, destination, options))
 
 /**
  * vcm_client_open_mount:
@@ -202,19 +137,6 @@ vcm_client_bind_mount_fd_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_open_mount_finish() there.
  */
-void
-vcm_client_open_mount (VcmClient *self,
-                       int source_fd,
-                       VcmMountOptions *options,
-                       VcmCallFlags flags,
-                       GCancellable *cancellable,
-                       GAsyncReadyCallback callback,
-                       gpointer user_data)
-{
-  g_return_if_fail (options == NULL || VCM_IS_MOUNT_OPTIONS (options));
-  _vcm_client_call (self, VCM_CALL_OPEN_MOUNT, flags, cancellable, callback, user_data, source_fd,
-                    options);
-}
 
 /**
  * vcm_client_open_mount_finish:
@@ -227,17 +149,6 @@ vcm_client_open_mount (VcmClient *self,
  *
  * Returns: the mount's file descriptor, which the caller closes, or -1 on error
  */
-int
-vcm_client_open_mount_finish (VcmClient *self,
-                              GAsyncResult *result,
-                              VcmMountInfo **out_info,
-                              GError **error)
-{
-  int fd = -1;
-
-  _vcm_client_finish (self, result, VCM_CALL_OPEN_MOUNT, &fd, out_info, error);
-  return fd;
-}
 
 /**
  * vcm_client_open_mount_sync:
@@ -255,21 +166,14 @@ vcm_client_open_mount_finish (VcmClient *self,
  *
  * Returns: the mount's file descriptor, which the caller closes, or -1 on error
  */
-int
-vcm_client_open_mount_sync (VcmClient *self,
-                            int source_fd,
-                            VcmMountOptions *options,
-                            VcmCallFlags flags,
-                            GCancellable *cancellable,
-                            VcmMountInfo **out_info,
-                            GError **error)
-{
-  g_autoptr (GAsyncResult) result = NULL;
-
-  g_return_val_if_fail (options == NULL || VCM_IS_MOUNT_OPTIONS (options), -1);
-  result = _vcm_client_call_sync (self, VCM_CALL_OPEN_MOUNT, flags, cancellable, source_fd, options);
-  return vcm_client_open_mount_finish (self, result, out_info, error);
-}
+VCM_CLIENT_TRIO_OUT (open_mount,
+                     VCM_CALL_OPEN_MOUNT,
+                     int,
+                     -1,
+                     VcmMountInfo **,
+                     out_info,
+                     (, int source_fd, VcmMountOptions *options),
+                     (, source_fd, options))
 
 /* ListMounts's filter: the keys given, no key for NULL. */
 static GVariant *
@@ -301,18 +205,6 @@ mounts_filter (const char *sandbox_id, const char *kind)
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_list_mounts_finish() there.
  */
-void
-vcm_client_list_mounts (VcmClient *self,
-                        const char *sandbox_id,
-                        const char *kind,
-                        VcmCallFlags flags,
-                        GCancellable *cancellable,
-                        GAsyncReadyCallback callback,
-                        gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_LIST_MOUNTS, flags, cancellable, callback, user_data,
-                    mounts_filter (sandbox_id, kind));
-}
 
 /**
  * vcm_client_list_mounts_finish:
@@ -325,17 +217,6 @@ vcm_client_list_mounts (VcmClient *self,
  *
  * Returns: (transfer container) (element-type VcmMountInfo): the mounts, or %NULL on error
  */
-GPtrArray *
-vcm_client_list_mounts_finish (VcmClient *self,
-                               GAsyncResult *result,
-                               guint64 *out_generation,
-                               GError **error)
-{
-  GPtrArray *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_LIST_MOUNTS, &value, out_generation, error);
-  return value;
-}
 
 /**
  * vcm_client_list_mounts_sync:
@@ -352,17 +233,11 @@ vcm_client_list_mounts_finish (VcmClient *self,
  *
  * Returns: (transfer container) (element-type VcmMountInfo): the mounts, or %NULL on error
  */
-GPtrArray *
-vcm_client_list_mounts_sync (VcmClient *self,
-                             const char *sandbox_id,
-                             const char *kind,
-                             VcmCallFlags flags,
-                             GCancellable *cancellable,
-                             guint64 *out_generation,
-                             GError **error)
-{
-  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (
-    self, VCM_CALL_LIST_MOUNTS, flags, cancellable, mounts_filter (sandbox_id, kind));
-
-  return vcm_client_list_mounts_finish (self, result, out_generation, error);
-}
+VCM_CLIENT_TRIO_OUT (list_mounts,
+                     VCM_CALL_LIST_MOUNTS,
+                     GPtrArray *,
+                     NULL,
+                     guint64 *,
+                     out_generation,
+                     (, const char *sandbox_id, const char *kind),
+                     (, mounts_filter (sandbox_id, kind)))

@@ -1,6 +1,6 @@
 /* vcm-client-mounts: VcmClient's methods that make, remove and list rootfs
- * and general bind mounts by path: a trio each (async, finish, sync), each
- * a row of the call table in vcm-client-call.c. */
+ * and general bind mounts by path: a trio each (async, finish, sync),
+ * defined by one macro over its row of the call table in vcm-client-call.c. */
 #include "vcm-client-private.h"
 
 /**
@@ -20,20 +20,6 @@
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_mount_rootfs_finish() there.
  */
-void
-vcm_client_mount_rootfs (VcmClient *self,
-                         const char *sandbox_id,
-                         const char *container_id,
-                         const char *rootfs,
-                         gboolean read_only,
-                         VcmCallFlags flags,
-                         GCancellable *cancellable,
-                         GAsyncReadyCallback callback,
-                         gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_MOUNT_ROOTFS, flags, cancellable, callback, user_data, sandbox_id,
-                    container_id, rootfs, read_only);
-}
 
 /**
  * vcm_client_mount_rootfs_finish:
@@ -45,14 +31,6 @@ vcm_client_mount_rootfs (VcmClient *self,
  *
  * Returns: (transfer full): the mount point, or %NULL on error
  */
-char *
-vcm_client_mount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  char *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_MOUNT_ROOTFS, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_mount_rootfs_sync:
@@ -70,21 +48,13 @@ vcm_client_mount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **
  *
  * Returns: (transfer full): the mount point, or %NULL on error
  */
-char *
-vcm_client_mount_rootfs_sync (VcmClient *self,
-                              const char *sandbox_id,
-                              const char *container_id,
-                              const char *rootfs,
-                              gboolean read_only,
-                              VcmCallFlags flags,
-                              GCancellable *cancellable,
-                              GError **error)
-{
-  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (
-    self, VCM_CALL_MOUNT_ROOTFS, flags, cancellable, sandbox_id, container_id, rootfs, read_only);
-
-  return vcm_client_mount_rootfs_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (
+  mount_rootfs,
+  VCM_CALL_MOUNT_ROOTFS,
+  char *,
+  NULL,
+  (, const char *sandbox_id, const char *container_id, const char *rootfs, gboolean read_only),
+  (, sandbox_id, container_id, rootfs, read_only))
 
 /**
  * vcm_client_unmount_rootfs:
@@ -101,18 +71,6 @@ vcm_client_mount_rootfs_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_unmount_rootfs_finish() there.
  */
-void
-vcm_client_unmount_rootfs (VcmClient *self,
-                           const char *sandbox_id,
-                           const char *container_id,
-                           VcmCallFlags flags,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_UNMOUNT_ROOTFS, flags, cancellable, callback, user_data, sandbox_id,
-                    container_id);
-}
 
 /**
  * vcm_client_unmount_rootfs_finish:
@@ -124,14 +82,6 @@ vcm_client_unmount_rootfs (VcmClient *self,
  *
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, the rootfs first, or %NULL on error
  */
-char **
-vcm_client_unmount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  char **value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_UNMOUNT_ROOTFS, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_unmount_rootfs_sync:
@@ -147,19 +97,12 @@ vcm_client_unmount_rootfs_finish (VcmClient *self, GAsyncResult *result, GError 
  *
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, the rootfs first, or %NULL on error
  */
-char **
-vcm_client_unmount_rootfs_sync (VcmClient *self,
-                                const char *sandbox_id,
-                                const char *container_id,
-                                VcmCallFlags flags,
-                                GCancellable *cancellable,
-                                GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_UNMOUNT_ROOTFS, flags, cancellable, sandbox_id, container_id);
-
-  return vcm_client_unmount_rootfs_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (unmount_rootfs,
+                 VCM_CALL_UNMOUNT_ROOTFS,
+                 char **,
+                 NULL,
+                 (, const char *sandbox_id, const char *container_id),
+                 (, sandbox_id, container_id))
 
 /**
  * vcm_client_unmount_sandbox:
@@ -175,16 +118,6 @@ vcm_client_unmount_rootfs_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_unmount_sandbox_finish() there.
  */
-void
-vcm_client_unmount_sandbox (VcmClient *self,
-                            const char *sandbox_id,
-                            VcmCallFlags flags,
-                            GCancellable *cancellable,
-                            GAsyncReadyCallback callback,
-                            gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_UNMOUNT_SANDBOX, flags, cancellable, callback, user_data, sandbox_id);
-}
 
 /**
  * vcm_client_unmount_sandbox_finish:
@@ -196,14 +129,6 @@ vcm_client_unmount_sandbox (VcmClient *self,
  *
  * Returns: (transfer full) (array zero-terminated=1): the container IDs whose rootfs was unmounted, or %NULL on error
  */
-char **
-vcm_client_unmount_sandbox_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  char **value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_UNMOUNT_SANDBOX, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_unmount_sandbox_sync:
@@ -218,15 +143,8 @@ vcm_client_unmount_sandbox_finish (VcmClient *self, GAsyncResult *result, GError
  *
  * Returns: (transfer full) (array zero-terminated=1): the container IDs whose rootfs was unmounted, or %NULL on error
  */
-char **
-vcm_client_unmount_sandbox_sync (
-  VcmClient *self, const char *sandbox_id, VcmCallFlags flags, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_UNMOUNT_SANDBOX, flags, cancellable, sandbox_id);
-
-  return vcm_client_unmount_sandbox_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (
+  unmount_sandbox, VCM_CALL_UNMOUNT_SANDBOX, char **, NULL, (, const char *sandbox_id), (, sandbox_id))
 
 /**
  * vcm_client_list_rootfs:
@@ -242,17 +160,6 @@ vcm_client_unmount_sandbox_sync (
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_list_rootfs_finish() there.
  */
-void
-vcm_client_list_rootfs (VcmClient *self,
-                        const char *sandbox_id,
-                        VcmCallFlags flags,
-                        GCancellable *cancellable,
-                        GAsyncReadyCallback callback,
-                        gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_LIST_ROOTFS, flags, cancellable, callback, user_data,
-                    sandbox_id != NULL ? sandbox_id : "");
-}
 
 /**
  * vcm_client_list_rootfs_finish:
@@ -265,17 +172,6 @@ vcm_client_list_rootfs (VcmClient *self,
  *
  * Returns: (transfer container) (element-type VcmRootfs): the rootfs mounts, or %NULL on error
  */
-GPtrArray *
-vcm_client_list_rootfs_finish (VcmClient *self,
-                               GAsyncResult *result,
-                               guint64 *out_generation,
-                               GError **error)
-{
-  GPtrArray *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_LIST_ROOTFS, &value, out_generation, error);
-  return value;
-}
 
 /**
  * vcm_client_list_rootfs_sync:
@@ -291,19 +187,14 @@ vcm_client_list_rootfs_finish (VcmClient *self,
  *
  * Returns: (transfer container) (element-type VcmRootfs): the rootfs mounts, or %NULL on error
  */
-GPtrArray *
-vcm_client_list_rootfs_sync (VcmClient *self,
-                             const char *sandbox_id,
-                             VcmCallFlags flags,
-                             GCancellable *cancellable,
-                             guint64 *out_generation,
-                             GError **error)
-{
-  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (
-    self, VCM_CALL_LIST_ROOTFS, flags, cancellable, sandbox_id != NULL ? sandbox_id : "");
-
-  return vcm_client_list_rootfs_finish (self, result, out_generation, error);
-}
+VCM_CLIENT_TRIO_OUT (list_rootfs,
+                     VCM_CALL_LIST_ROOTFS,
+                     GPtrArray *,
+                     NULL,
+                     guint64 *,
+                     out_generation,
+                     (, const char *sandbox_id),
+                     (, sandbox_id != NULL ? sandbox_id : ""))
 
 /**
  * vcm_client_bind_mount:
@@ -321,19 +212,6 @@ vcm_client_list_rootfs_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_bind_mount_finish() there.
  */
-void
-vcm_client_bind_mount (VcmClient *self,
-                       const char *source,
-                       const char *destination,
-                       gboolean read_only,
-                       VcmCallFlags flags,
-                       GCancellable *cancellable,
-                       GAsyncReadyCallback callback,
-                       gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_BIND_MOUNT, flags, cancellable, callback, user_data, source,
-                    destination, read_only);
-}
 
 /**
  * vcm_client_bind_mount_finish:
@@ -345,14 +223,6 @@ vcm_client_bind_mount (VcmClient *self,
  *
  * Returns: (transfer full): the mount point, or %NULL on error
  */
-char *
-vcm_client_bind_mount_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  char *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_BIND_MOUNT, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_bind_mount_sync:
@@ -369,20 +239,12 @@ vcm_client_bind_mount_finish (VcmClient *self, GAsyncResult *result, GError **er
  *
  * Returns: (transfer full): the mount point, or %NULL on error
  */
-char *
-vcm_client_bind_mount_sync (VcmClient *self,
-                            const char *source,
-                            const char *destination,
-                            gboolean read_only,
-                            VcmCallFlags flags,
-                            GCancellable *cancellable,
-                            GError **error)
-{
-  g_autoptr (GAsyncResult) result = _vcm_client_call_sync (self, VCM_CALL_BIND_MOUNT, flags, cancellable,
-                                                           source, destination, read_only);
-
-  return vcm_client_bind_mount_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (bind_mount,
+                 VCM_CALL_BIND_MOUNT,
+                 char *,
+                 NULL,
+                 (, const char *source, const char *destination, gboolean read_only),
+                 (, source, destination, read_only))
 
 /**
  * vcm_client_unmount:
@@ -398,16 +260,6 @@ vcm_client_bind_mount_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_unmount_finish() there.
  */
-void
-vcm_client_unmount (VcmClient *self,
-                    const char *mount_point,
-                    VcmCallFlags flags,
-                    GCancellable *cancellable,
-                    GAsyncReadyCallback callback,
-                    gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_UNMOUNT, flags, cancellable, callback, user_data, mount_point);
-}
 
 /**
  * vcm_client_unmount_finish:
@@ -419,14 +271,6 @@ vcm_client_unmount (VcmClient *self,
  *
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, @mount_point first, or %NULL on error
  */
-char **
-vcm_client_unmount_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  char **value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_UNMOUNT, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_unmount_sync:
@@ -441,15 +285,4 @@ vcm_client_unmount_finish (VcmClient *self, GAsyncResult *result, GError **error
  *
  * Returns: (transfer full) (array zero-terminated=1): the mount points detached, @mount_point first, or %NULL on error
  */
-char **
-vcm_client_unmount_sync (VcmClient *self,
-                         const char *mount_point,
-                         VcmCallFlags flags,
-                         GCancellable *cancellable,
-                         GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_UNMOUNT, flags, cancellable, mount_point);
-
-  return vcm_client_unmount_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (unmount, VCM_CALL_UNMOUNT, char **, NULL, (, const char *mount_point), (, mount_point))

@@ -63,6 +63,77 @@ gboolean _vcm_client_finish (VcmClient *self,
 GAsyncResult *_vcm_client_call_sync (
   VcmClient *self, VcmCallId id, VcmCallFlags flags, GCancellable *cancellable, ...);
 
+/* ---- a method's trio, from its row of the call table ----------------------
+ * Each public method is a trio: vcm_client_NAME() (async),
+ * vcm_client_NAME_finish() and vcm_client_NAME_sync(), all three thin: the
+ * arguments go to _vcm_client_call() in the XML's order, the reply is
+ * decoded by the row's decoder, the sync form runs the async one in a
+ * private main context. One of the macros below defines the three; their
+ * documentation (and GI annotations) stays in the source, above it.
+ * @PARAMS: the method's own parameters (after @self, before @flags) and
+ * @ARGS: what is passed on for them, each in parentheses and starting with
+ * a comma, () when there are none. */
+#define VCM_CLIENT_ARGS(...) __VA_ARGS__
+
+#define VCM_CLIENT_ASYNC(name, id, PARAMS, ARGS) \
+  void vcm_client_##name (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
+                          GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data) \
+  { \
+    _vcm_client_call (self, id, flags, cancellable, callback, user_data VCM_CLIENT_ARGS ARGS); \
+  }
+
+/* finish returns the reply's value (@none on an error). */
+#define VCM_CLIENT_TRIO(name, id, Type, none, PARAMS, ARGS) \
+  VCM_CLIENT_ASYNC (name, id, PARAMS, ARGS) \
+  Type vcm_client_##name##_finish (VcmClient *self, GAsyncResult *result, GError **error) \
+  { \
+    Type value = none; \
+    _vcm_client_finish (self, result, id, &value, NULL, error); \
+    return value; \
+  } \
+  Type vcm_client_##name##_sync (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
+                                 GCancellable *cancellable, GError **error) \
+  { \
+    g_autoptr (GAsyncResult) result = \
+      _vcm_client_call_sync (self, id, flags, cancellable VCM_CLIENT_ARGS ARGS); \
+    return vcm_client_##name##_finish (self, result, error); \
+  }
+
+/* finish returns the reply's value (@none on an error) and a second one in
+ * @out (of @OutType), before @error in finish and sync. */
+#define VCM_CLIENT_TRIO_OUT(name, id, Type, none, OutType, out, PARAMS, ARGS) \
+  VCM_CLIENT_ASYNC (name, id, PARAMS, ARGS) \
+  Type vcm_client_##name##_finish (VcmClient *self, GAsyncResult *result, OutType out, GError **error) \
+  { \
+    Type value = none; \
+    _vcm_client_finish (self, result, id, &value, out, error); \
+    return value; \
+  } \
+  Type vcm_client_##name##_sync (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
+                                 GCancellable *cancellable, OutType out, GError **error) \
+  { \
+    g_autoptr (GAsyncResult) result = \
+      _vcm_client_call_sync (self, id, flags, cancellable VCM_CLIENT_ARGS ARGS); \
+    return vcm_client_##name##_finish (self, result, out, error); \
+  }
+
+/* finish returns whether the call succeeded, the reply's boolean in
+ * *@out_result. */
+#define VCM_CLIENT_TRIO_BOOL(name, id, PARAMS, ARGS) \
+  VCM_CLIENT_ASYNC (name, id, PARAMS, ARGS) \
+  gboolean vcm_client_##name##_finish (VcmClient *self, GAsyncResult *result, gboolean *out_result, \
+                                       GError **error) \
+  { \
+    return _vcm_client_finish (self, result, id, out_result, NULL, error); \
+  } \
+  gboolean vcm_client_##name##_sync (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
+                                     GCancellable *cancellable, gboolean *out_result, GError **error) \
+  { \
+    g_autoptr (GAsyncResult) result = \
+      _vcm_client_call_sync (self, id, flags, cancellable VCM_CLIENT_ARGS ARGS); \
+    return vcm_client_##name##_finish (self, result, out_result, error); \
+  }
+
 /* ListRootfs's reply "(ta(sssb))" as VcmRootfs items sorted by (sandbox ID,
  * container ID), duplicates dropped. */
 GPtrArray *_vcm_rootfs_array_from_variant (GVariant *reply, guint64 *out_generation);

@@ -1,6 +1,6 @@
 /* vcm-client-queries: VcmClient's queries (devices, filesystems, paths,
- * the service's properties): a trio each (async, finish, sync), each a row
- * of the call table in vcm-client-call.c. */
+ * the service's properties): a trio each (async, finish, sync), defined by
+ * one macro over its row of the call table in vcm-client-call.c. */
 #include "vcm-client-private.h"
 
 /**
@@ -17,16 +17,6 @@
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_get_device_for_path_finish() there.
  */
-void
-vcm_client_get_device_for_path (VcmClient *self,
-                                const char *path,
-                                VcmCallFlags flags,
-                                GCancellable *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_GET_DEVICE_FOR_PATH, flags, cancellable, callback, user_data, path);
-}
 
 /**
  * vcm_client_get_device_for_path_finish:
@@ -38,14 +28,6 @@ vcm_client_get_device_for_path (VcmClient *self,
  *
  * Returns: (transfer full): the device and mount point, or %NULL on error
  */
-VcmDeviceInfo *
-vcm_client_get_device_for_path_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  VcmDeviceInfo *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_GET_DEVICE_FOR_PATH, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_get_device_for_path_sync:
@@ -60,15 +42,12 @@ vcm_client_get_device_for_path_finish (VcmClient *self, GAsyncResult *result, GE
  *
  * Returns: (transfer full): the device and mount point, or %NULL on error
  */
-VcmDeviceInfo *
-vcm_client_get_device_for_path_sync (
-  VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_GET_DEVICE_FOR_PATH, flags, cancellable, path);
-
-  return vcm_client_get_device_for_path_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (get_device_for_path,
+                 VCM_CALL_GET_DEVICE_FOR_PATH,
+                 VcmDeviceInfo *,
+                 NULL,
+                 (, const char *path),
+                 (, path))
 
 /**
  * vcm_client_get_device_path_and_fs_type:
@@ -84,17 +63,6 @@ vcm_client_get_device_for_path_sync (
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_get_device_path_and_fs_type_finish() there.
  */
-void
-vcm_client_get_device_path_and_fs_type (VcmClient *self,
-                                        const char *mount_point,
-                                        VcmCallFlags flags,
-                                        GCancellable *cancellable,
-                                        GAsyncReadyCallback callback,
-                                        gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE, flags, cancellable, callback, user_data,
-                    mount_point);
-}
 
 /**
  * vcm_client_get_device_path_and_fs_type_finish:
@@ -106,14 +74,6 @@ vcm_client_get_device_path_and_fs_type (VcmClient *self,
  *
  * Returns: (transfer full): the device and filesystem type, or %NULL on error
  */
-VcmFsInfo *
-vcm_client_get_device_path_and_fs_type_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  VcmFsInfo *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_get_device_path_and_fs_type_sync:
@@ -128,18 +88,12 @@ vcm_client_get_device_path_and_fs_type_finish (VcmClient *self, GAsyncResult *re
  *
  * Returns: (transfer full): the device and filesystem type, or %NULL on error
  */
-VcmFsInfo *
-vcm_client_get_device_path_and_fs_type_sync (VcmClient *self,
-                                             const char *mount_point,
-                                             VcmCallFlags flags,
-                                             GCancellable *cancellable,
-                                             GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE, flags, cancellable, mount_point);
-
-  return vcm_client_get_device_path_and_fs_type_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (get_device_path_and_fs_type,
+                 VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE,
+                 VcmFsInfo *,
+                 NULL,
+                 (, const char *mount_point),
+                 (, mount_point))
 
 /**
  * vcm_client_is_device_mapper:
@@ -156,18 +110,6 @@ vcm_client_get_device_path_and_fs_type_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_is_device_mapper_finish() there.
  */
-void
-vcm_client_is_device_mapper (VcmClient *self,
-                             guint major,
-                             guint minor,
-                             VcmCallFlags flags,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_IS_DEVICE_MAPPER, flags, cancellable, callback, user_data, major,
-                    minor);
-}
 
 /**
  * vcm_client_is_device_mapper_finish:
@@ -180,14 +122,6 @@ vcm_client_is_device_mapper (VcmClient *self,
  *
  * Returns: %TRUE on success, %FALSE on error
  */
-gboolean
-vcm_client_is_device_mapper_finish (VcmClient *self,
-                                    GAsyncResult *result,
-                                    gboolean *out_result,
-                                    GError **error)
-{
-  return _vcm_client_finish (self, result, VCM_CALL_IS_DEVICE_MAPPER, out_result, NULL, error);
-}
 
 /**
  * vcm_client_is_device_mapper_sync:
@@ -204,20 +138,10 @@ vcm_client_is_device_mapper_finish (VcmClient *self,
  *
  * Returns: %TRUE on success, %FALSE on error
  */
-gboolean
-vcm_client_is_device_mapper_sync (VcmClient *self,
-                                  guint major,
-                                  guint minor,
-                                  VcmCallFlags flags,
-                                  GCancellable *cancellable,
-                                  gboolean *out_result,
-                                  GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_IS_DEVICE_MAPPER, flags, cancellable, major, minor);
-
-  return vcm_client_is_device_mapper_finish (self, result, out_result, error);
-}
+VCM_CLIENT_TRIO_BOOL (is_device_mapper,
+                      VCM_CALL_IS_DEVICE_MAPPER,
+                      (, guint major, guint minor),
+                      (, major, minor))
 
 /**
  * vcm_client_is_system_mount:
@@ -233,16 +157,6 @@ vcm_client_is_device_mapper_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_is_system_mount_finish() there.
  */
-void
-vcm_client_is_system_mount (VcmClient *self,
-                            const char *path,
-                            VcmCallFlags flags,
-                            GCancellable *cancellable,
-                            GAsyncReadyCallback callback,
-                            gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_IS_SYSTEM_MOUNT, flags, cancellable, callback, user_data, path);
-}
 
 /**
  * vcm_client_is_system_mount_finish:
@@ -255,14 +169,6 @@ vcm_client_is_system_mount (VcmClient *self,
  *
  * Returns: %TRUE on success, %FALSE on error
  */
-gboolean
-vcm_client_is_system_mount_finish (VcmClient *self,
-                                   GAsyncResult *result,
-                                   gboolean *out_result,
-                                   GError **error)
-{
-  return _vcm_client_finish (self, result, VCM_CALL_IS_SYSTEM_MOUNT, out_result, NULL, error);
-}
 
 /**
  * vcm_client_is_system_mount_sync:
@@ -278,19 +184,7 @@ vcm_client_is_system_mount_finish (VcmClient *self,
  *
  * Returns: %TRUE on success, %FALSE on error
  */
-gboolean
-vcm_client_is_system_mount_sync (VcmClient *self,
-                                 const char *path,
-                                 VcmCallFlags flags,
-                                 GCancellable *cancellable,
-                                 gboolean *out_result,
-                                 GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_IS_SYSTEM_MOUNT, flags, cancellable, path);
-
-  return vcm_client_is_system_mount_finish (self, result, out_result, error);
-}
+VCM_CLIENT_TRIO_BOOL (is_system_mount, VCM_CALL_IS_SYSTEM_MOUNT, (, const char *path), (, path))
 
 /**
  * vcm_client_is_host_device:
@@ -306,16 +200,6 @@ vcm_client_is_system_mount_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_is_host_device_finish() there.
  */
-void
-vcm_client_is_host_device (VcmClient *self,
-                           const char *path,
-                           VcmCallFlags flags,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_IS_HOST_DEVICE, flags, cancellable, callback, user_data, path);
-}
 
 /**
  * vcm_client_is_host_device_finish:
@@ -328,14 +212,6 @@ vcm_client_is_host_device (VcmClient *self,
  *
  * Returns: %TRUE on success, %FALSE on error
  */
-gboolean
-vcm_client_is_host_device_finish (VcmClient *self,
-                                  GAsyncResult *result,
-                                  gboolean *out_result,
-                                  GError **error)
-{
-  return _vcm_client_finish (self, result, VCM_CALL_IS_HOST_DEVICE, out_result, NULL, error);
-}
 
 /**
  * vcm_client_is_host_device_sync:
@@ -351,19 +227,7 @@ vcm_client_is_host_device_finish (VcmClient *self,
  *
  * Returns: %TRUE on success, %FALSE on error
  */
-gboolean
-vcm_client_is_host_device_sync (VcmClient *self,
-                                const char *path,
-                                VcmCallFlags flags,
-                                GCancellable *cancellable,
-                                gboolean *out_result,
-                                GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_IS_HOST_DEVICE, flags, cancellable, path);
-
-  return vcm_client_is_host_device_finish (self, result, out_result, error);
-}
+VCM_CLIENT_TRIO_BOOL (is_host_device, VCM_CALL_IS_HOST_DEVICE, (, const char *path), (, path))
 
 /**
  * vcm_client_describe_path:
@@ -379,16 +243,6 @@ vcm_client_is_host_device_sync (VcmClient *self,
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_describe_path_finish() there.
  */
-void
-vcm_client_describe_path (VcmClient *self,
-                          const char *path,
-                          VcmCallFlags flags,
-                          GCancellable *cancellable,
-                          GAsyncReadyCallback callback,
-                          gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_DESCRIBE_PATH, flags, cancellable, callback, user_data, path);
-}
 
 /**
  * vcm_client_describe_path_finish:
@@ -400,14 +254,6 @@ vcm_client_describe_path (VcmClient *self,
  *
  * Returns: (transfer full): what the service knows, or %NULL on error
  */
-VcmPathInfo *
-vcm_client_describe_path_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  VcmPathInfo *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_DESCRIBE_PATH, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_describe_path_sync:
@@ -422,15 +268,8 @@ vcm_client_describe_path_finish (VcmClient *self, GAsyncResult *result, GError *
  *
  * Returns: (transfer full): what the service knows, or %NULL on error
  */
-VcmPathInfo *
-vcm_client_describe_path_sync (
-  VcmClient *self, const char *path, VcmCallFlags flags, GCancellable *cancellable, GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_DESCRIBE_PATH, flags, cancellable, path);
-
-  return vcm_client_describe_path_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (
+  describe_path, VCM_CALL_DESCRIBE_PATH, VcmPathInfo *, NULL, (, const char *path), (, path))
 
 /**
  * vcm_client_get_service_info:
@@ -445,16 +284,6 @@ vcm_client_describe_path_sync (
  * Asynchronous: @callback is called in the thread-default main context of the
  * caller; call vcm_client_get_service_info_finish() there.
  */
-void
-vcm_client_get_service_info (VcmClient *self,
-                             VcmCallFlags flags,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer user_data)
-{
-  _vcm_client_call (self, VCM_CALL_GET_SERVICE_INFO, flags, cancellable, callback, user_data,
-                    VCM_INTERFACE);
-}
 
 /**
  * vcm_client_get_service_info_finish:
@@ -466,14 +295,6 @@ vcm_client_get_service_info (VcmClient *self,
  *
  * Returns: (transfer full): the properties, or %NULL on error
  */
-VcmServiceInfo *
-vcm_client_get_service_info_finish (VcmClient *self, GAsyncResult *result, GError **error)
-{
-  VcmServiceInfo *value = NULL;
-
-  _vcm_client_finish (self, result, VCM_CALL_GET_SERVICE_INFO, &value, NULL, error);
-  return value;
-}
 
 /**
  * vcm_client_get_service_info_sync:
@@ -487,14 +308,5 @@ vcm_client_get_service_info_finish (VcmClient *self, GAsyncResult *result, GErro
  *
  * Returns: (transfer full): the properties, or %NULL on error
  */
-VcmServiceInfo *
-vcm_client_get_service_info_sync (VcmClient *self,
-                                  VcmCallFlags flags,
-                                  GCancellable *cancellable,
-                                  GError **error)
-{
-  g_autoptr (GAsyncResult) result =
-    _vcm_client_call_sync (self, VCM_CALL_GET_SERVICE_INFO, flags, cancellable, VCM_INTERFACE);
-
-  return vcm_client_get_service_info_finish (self, result, error);
-}
+VCM_CLIENT_TRIO (
+  get_service_info, VCM_CALL_GET_SERVICE_INFO, VcmServiceInfo *, NULL, (), (, VCM_INTERFACE))
