@@ -44,7 +44,8 @@ struct _VcmAuth {
   guint pending_interactive;
   GHashTable *pending_by_uid; /* uid -> count (non-interactive + interactive) */
   GHashTable *interactive_by_uid;
-  GHashTable *checks; /* set of CheckData in flight, for shutdown */
+  GHashTable *granted_at; /* uid -> monotonic second of its last grant (not root) */
+  GHashTable *checks;     /* set of CheckData in flight, for shutdown */
 };
 
 G_DEFINE_FINAL_TYPE (VcmAuth, vcm_auth, G_TYPE_OBJECT)
@@ -60,9 +61,10 @@ typedef struct {
   GTask *task;               /* the check's task (its reference is held by the work in flight) */
   guint timeout_source;
   gboolean timed_out;
-  gboolean answered; /* the task has returned (on time-out, before polkit did) */
-  gboolean interactive;
-  gboolean counted; /* holds a place among the pending checks */
+  gboolean answered;            /* the task has returned (on time-out, before polkit did) */
+  gboolean interactive;         /* the call allows interactive authorization */
+  gboolean asked_interactively; /* after a pre-check without: holds an interactive place */
+  gboolean counted;             /* holds a place among the pending checks */
 } CheckData;
 
 static void
@@ -93,21 +95,29 @@ error_says_name_gone (const GError *error)
     strstr (error->message, "org.freedesktop.DBus.Error.NameHasNoOwner") != NULL;
 }
 
+/* The check gives up its place among the pending ones: as it is answered,
+ * before its caller hears of it (and may ask again at once). */
+static void
+uncount (CheckData *d)
+{
+  if (!d->counted)
+    return;
+  d->counted = FALSE;
+  d->auth->pending--;
+  count_add (d->auth->pending_by_uid, d->caller->uid, -1);
+  if (d->asked_interactively)
+    {
+      d->auth->pending_interactive--;
+      count_add (d->auth->interactive_by_uid, d->caller->uid, -1);
+    }
+}
+
 static void
 check_data_free (gpointer data)
 {
   CheckData *d = data;
 
-  if (d->counted)
-    {
-      d->auth->pending--;
-      count_add (d->auth->pending_by_uid, d->caller->uid, -1);
-      if (d->interactive)
-        {
-          d->auth->pending_interactive--;
-          count_add (d->auth->interactive_by_uid, d->caller->uid, -1);
-        }
-    }
+  uncount (d);
   g_hash_table_remove (d->auth->checks, d);
   g_clear_handle_id (&d->timeout_source, g_source_remove);
   g_clear_object (&d->details);
@@ -170,6 +180,7 @@ on_name_owner_changed (GDBusConnection *connection,
 /* ---- the authority: asked for at start, and again while it is missing ---- */
 
 static void ask_polkit (GTask *task, PolkitAuthority *authority);
+static void ask_interactively (GTask *task, PolkitAuthority *authority);
 static void return_refused (GTask *task, const char *why);
 
 static gboolean
@@ -245,6 +256,7 @@ vcm_auth_finalize (GObject *object)
   g_clear_pointer (&self->identifying, g_hash_table_unref);
   g_clear_pointer (&self->pending_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->interactive_by_uid, g_hash_table_unref);
+  g_clear_pointer (&self->granted_at, g_hash_table_unref);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (vcm_auth_parent_class)->finalize (object);
@@ -264,6 +276,7 @@ vcm_auth_init (VcmAuth *self)
   self->identifying = g_hash_table_new (g_str_hash, g_str_equal);
   self->pending_by_uid = g_hash_table_new (NULL, NULL);
   self->interactive_by_uid = g_hash_table_new (NULL, NULL);
+  self->granted_at = g_hash_table_new (NULL, NULL);
   self->checks = g_hash_table_new (NULL, NULL);
 }
 
@@ -526,6 +539,35 @@ vcm_auth_identify_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 
 /* ---- may they? ------------------------------------------------------------------ */
 
+/* How long a grant makes its user one "with a grant", whose calls get the
+ * places kept for such users (vcm-admission). */
+#define GRANT_MEMORY_SECONDS  (60 * 60)
+#define MAX_GRANTS_REMEMBERED 4096
+
+static guint
+now_seconds (void)
+{
+  return (guint) (g_get_monotonic_time () / G_USEC_PER_SEC) + 1;
+}
+
+static void
+note_grant (VcmAuth *self, uid_t uid)
+{
+  if (uid == 0)
+    return;
+  if (g_hash_table_size (self->granted_at) >= MAX_GRANTS_REMEMBERED)
+    g_hash_table_remove_all (self->granted_at);
+  g_hash_table_insert (self->granted_at, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (now_seconds ()));
+}
+
+gboolean
+vcm_auth_was_granted (VcmAuth *self, uid_t uid)
+{
+  guint at = GPOINTER_TO_UINT (g_hash_table_lookup (self->granted_at, GUINT_TO_POINTER (uid)));
+
+  return at != 0 && now_seconds () - at < GRANT_MEMORY_SECONDS;
+}
+
 /* Answers the check once: on time-out the caller is answered at once, and
  * polkit's late answer (the work still holds the task) is dropped. */
 static void
@@ -536,6 +578,7 @@ return_refusal (GTask *task, VcmError code, const char *why)
   if (d->answered)
     return;
   d->answered = TRUE;
+  uncount (d);
   g_task_return_new_error (task, VCM_ERROR, code, "%s: %s", d->action_id, why);
 }
 
@@ -553,6 +596,7 @@ return_allowed (GTask *task)
   if (d->answered)
     return;
   d->answered = TRUE;
+  uncount (d);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -583,6 +627,7 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
     {
       /* polkit found the caller gone: nobody to answer */
       d->answered = TRUE;
+      uncount (d);
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CLOSED, "the caller left the bus");
     }
   else if (result == NULL)
@@ -593,7 +638,13 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
       return_refused (task, why);
     }
   else if (polkit_authorization_result_get_is_authorized (result))
-    return_allowed (task);
+    {
+      note_grant (d->auth, d->caller->uid);
+      return_allowed (task);
+    }
+  else if (polkit_authorization_result_get_is_challenge (result) && d->interactive &&
+           !d->asked_interactively && !d->answered)
+    ask_interactively (g_steal_pointer (&task), POLKIT_AUTHORITY (source));
   else if (polkit_authorization_result_get_is_challenge (result) && !d->interactive)
     /* The D-Bus specification's answer (and systemd's): the caller may call
      * again allowing interactive authorization. */
@@ -606,6 +657,45 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
                     "authentication agent of the caller's answered");
   else
     return_refused (task, "not authorized");
+}
+
+static void ask_polkit (GTask *task, PolkitAuthority *authority);
+
+/* The pre-check without interaction wants authentication, and the call
+ * allows it: now asked with interaction, in one of the few places for
+ * checks that may wait minutes for a password. A caller that a rule allows
+ * never needs one, so callers without a rule cannot crowd it out. */
+static void
+ask_interactively (GTask *task, PolkitAuthority *authority)
+{
+  CheckData *d = g_task_get_task_data (task);
+  VcmAuth *self = d->auth;
+  guint mine = count_get (self->interactive_by_uid, d->caller->uid);
+
+  if (mine >= VCM_AUTH_MAX_INTERACTIVE_PER_UID)
+    {
+      g_autofree char *why = g_strdup_printf (
+        "authentication is required, and %u interactive authorizations of this user are waiting "
+        "already; try again when one has been answered",
+        mine);
+      return_refusal (task, VCM_ERROR_LIMITS_EXCEEDED, why);
+      g_object_unref (task);
+      return;
+    }
+  if (self->pending_interactive >= VCM_AUTH_MAX_INTERACTIVE)
+    {
+      return_refusal (task, VCM_ERROR_LIMITS_EXCEEDED,
+                      "authentication is required, and the service has as many interactive "
+                      "authorizations waiting as it takes; try again in a moment");
+      g_object_unref (task);
+      return;
+    }
+  d->asked_interactively = TRUE;
+  self->pending_interactive++;
+  count_add (self->interactive_by_uid, d->caller->uid, +1);
+  g_clear_handle_id (&d->timeout_source, g_source_remove);
+  d->timeout_source = g_timeout_add (INTERACTIVE_TIMEOUT_MS, on_check_timeout, d);
+  ask_polkit (task, authority);
 }
 
 static void
@@ -622,7 +712,7 @@ ask_polkit (GTask *task, PolkitAuthority *authority)
 
   d->auth->polkit_checks++;
   polkit_authority_check_authorization (authority, subject, d->action_id, d->details,
-                                        d->interactive
+                                        d->asked_interactively
                                           ? POLKIT_CHECK_AUTHORIZATION_FLAGS_ALLOW_USER_INTERACTION
                                           : POLKIT_CHECK_AUTHORIZATION_FLAGS_NONE,
                                         d->cancellable, on_check_done, task);
@@ -662,25 +752,25 @@ vcm_auth_check_async (VcmAuth *self,
     }
 
   mine = count_get (self->pending_by_uid, caller->uid);
-  if (self->pending >= VCM_AUTH_MAX_PENDING || mine >= VCM_AUTH_MAX_PENDING_PER_UID ||
-      (d->interactive &&
-       (self->pending_interactive >= VCM_AUTH_MAX_INTERACTIVE ||
-        count_get (self->interactive_by_uid, caller->uid) >= VCM_AUTH_MAX_INTERACTIVE_PER_UID)))
+  if (mine >= VCM_AUTH_MAX_PENDING_PER_UID)
     {
       g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
-                               "%s: too many authorizations are waiting (%u of this user's, %u in all, "
-                               "%u interactive); try again when one has been answered",
-                               action_id, mine, self->pending, self->pending_interactive);
+                               "%s: %u authorizations of this user are waiting already; try again "
+                               "when one has been answered",
+                               action_id, mine);
+      return;
+    }
+  if (self->pending >= VCM_AUTH_MAX_PENDING)
+    {
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                               "%s: the service has as many authorizations waiting as it takes; "
+                               "try again in a moment",
+                               action_id);
       return;
     }
   d->counted = TRUE;
   self->pending++;
   count_add (self->pending_by_uid, caller->uid, +1);
-  if (d->interactive)
-    {
-      self->pending_interactive++;
-      count_add (self->interactive_by_uid, caller->uid, +1);
-    }
   g_hash_table_add (self->checks, d);
 
   d->details = polkit_details_new ();
@@ -696,9 +786,9 @@ vcm_auth_check_async (VcmAuth *self,
   if (message != NULL)
     polkit_details_insert (d->details, "polkit.message", message);
 
-  /* One bound for all of it, asking for the authority included. */
-  d->timeout_source =
-    g_timeout_add (d->interactive ? INTERACTIVE_TIMEOUT_MS : self->timeout_ms, on_check_timeout, d);
+  /* One bound for all of it, asking for the authority included; a call
+   * that allows interaction is asked first without (ask_interactively()). */
+  d->timeout_source = g_timeout_add (self->timeout_ms, on_check_timeout, d);
   if (self->authority != NULL)
     ask_polkit (g_steal_pointer (&task), self->authority);
   else

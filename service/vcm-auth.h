@@ -24,11 +24,14 @@ void vcm_caller_unref (VcmCaller *caller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 
 /* How many polkit checks may wait at once: above a bound a call is refused
- * at once with VCM_ERROR_LIMITS_EXCEEDED. The totals stay well below the
+ * at once with VCM_ERROR_LIMITS_EXCEEDED (the service queues its calls in
+ * front of these, so it rarely meets them). The totals stay well below the
  * bus's limit of replies one connection may wait for (128 on a system bus),
- * so the service can always still ask polkit for other callers; an
- * interactive check (which may wait minutes for a password) has a smaller
- * share. Per caller means per uid: a user's many connections share it. */
+ * so the service can always still ask polkit for other callers. A call that
+ * allows interaction is checked without first; only if polkit then wants
+ * authentication does it take one of the fewer interactive places (a check
+ * that may wait minutes for a password), so a caller a rule allows never
+ * needs one. Per caller means per uid: a user's many connections share it. */
 #define VCM_AUTH_MAX_PENDING             64
 #define VCM_AUTH_MAX_PENDING_PER_UID     8
 #define VCM_AUTH_MAX_INTERACTIVE         16
@@ -37,7 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 /* Calls waiting for their caller to be identified (the bus asked, once per
  * sender), per sender and in all: above a bound a call is refused at once
  * with VCM_ERROR_LIMITS_EXCEEDED. */
-#define VCM_AUTH_MAX_IDENTIFYING_PER_SENDER 16
+#define VCM_AUTH_MAX_IDENTIFYING_PER_SENDER 64
 #define VCM_AUTH_MAX_IDENTIFYING            1024
 
 #define VCM_TYPE_AUTH (vcm_auth_get_type ())
@@ -83,5 +86,9 @@ void vcm_auth_check_async (VcmAuth *auth,
  * too many pending checks VCM_ERROR_LIMITS_EXCEEDED; a caller polkit found
  * gone from the bus G_IO_ERROR_CLOSED (nobody to answer). */
 gboolean vcm_auth_check_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
+
+/* Whether polkit allowed a call of @uid (not root) within the last hour:
+ * such a user's calls may use the places kept for users with a grant. */
+gboolean vcm_auth_was_granted (VcmAuth *auth, uid_t uid);
 
 G_END_DECLS

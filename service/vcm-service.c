@@ -8,6 +8,9 @@
 #include <sys/sysmacros.h>
 #include <gio/gunixfdlist.h>
 
+#include <gio/gunixfdlist.h>
+
+#include "vcm-admission.h"
 #include "vcm-auth.h"
 #include "vcm-callerproc.h"
 #include "vcm-fd.h"
@@ -53,12 +56,11 @@ struct _VcmService {
   GHashTable *calls;           /* set of Call in flight */
   GHashTable *calls_by_sender; /* unique name -> GQueue of its Calls */
   guint name_lost_sub;
-  GHashTable *preparing_by_uid; /* uid -> UidLoad */
-  GHashTable *running_by_uid;   /* uid -> number of its calls being run in worker threads */
-  guint running;                /* calls being run in worker threads, all non-root uids */
-  guint preparing;              /* calls being prepared, all uids */
-  guint waiting;                /* calls waiting to be prepared, all uids */
-  GHashTable *identities;       /* mount point -> Known: the mounts this service made */
+  VcmAdmission *admission; /* what users that are not root hold */
+  VcmGate *resolving;      /* their calls resolving paths in worker threads */
+  VcmGate *checking;       /* their calls being checked by polkit */
+  VcmGate *running;        /* their authorized calls being run in worker threads */
+  GHashTable *identities;  /* mount point -> Known: the mounts this service made */
 };
 
 /* What the service knows of a mount it made (or recovered after a
@@ -76,29 +78,27 @@ known_free (Known *known)
   g_free (known);
 }
 
-/* Calls being prepared (their paths resolved in worker threads) at once,
- * per uid and in all, so that one user's paths on a filesystem that never
- * answers hold up at most that many threads. A user's calls beyond its
- * share wait their turn, in order, up to MAX_WAITING_PER_UID of them (and
- * MAX_WAITING in all); beyond that, or when every thread is taken, a call is
- * refused at once with LimitsExceeded. Root is not counted. */
-#define MAX_PREPARING_PER_UID 4
-#define MAX_PREPARING         32
-#define MAX_WAITING_PER_UID   4
-#define MAX_WAITING           64
-
-/* Authorized calls being run (their paths walked, their mounts made) in
- * worker threads at once, per uid and in all: what one user's filesystem
- * that never answers can hold up. Beyond that a user's mutating call is
- * refused with LimitsExceeded. Root is not counted. */
-#define MAX_RUNNING_PER_UID 4
-#define MAX_RUNNING         32
-
-/* One user's calls in the prepare stage. */
-typedef struct {
-  guint running;  /* being prepared */
-  GQueue waiting; /* of Call, oldest first */
-} UidLoad;
+/* A call of a user that is not root is admitted (at most
+ * VCM_ADMISSION_MAX_CALLS_PER_UID of a user's at once, queued or worked on;
+ * beyond, refused at once with LimitsExceeded), then passes the gates of
+ * the stages whose work is scarce, each letting through at most so many of
+ * a user's calls at once and so many in all, the rest waiting their turn in
+ * order, users served in turn and those polkit has granted something first:
+ * - resolving a caller's paths in worker threads, so that paths on a
+ *   filesystem that never answers hold up at most that many threads (and
+ *   at most VCM_FSGATE_MAX_PER_FS of them on one filesystem: vcm-fsgate);
+ * - polkit checks, so that polkit is never asked more than it can answer;
+ * - running an authorized mount or unmount in a worker thread (its paths
+ *   walked, its mounts made): what one user's filesystem that never answers
+ *   can hold up there. */
+#define MAX_RESOLVING_PER_UID 4
+#define MAX_RESOLVING         32
+#define RESERVED_RESOLVING    8 /* for users with a grant */
+#define MAX_CHECKING_PER_UID  VCM_AUTH_MAX_PENDING_PER_UID
+#define MAX_CHECKING          VCM_AUTH_MAX_PENDING
+#define RESERVED_CHECKING     16
+#define MAX_RUNNING_PER_UID   4
+#define MAX_RUNNING           32 /* (every call there is authorized: none kept) */
 
 typedef struct _MethodEntry MethodEntry;
 
@@ -122,19 +122,24 @@ typedef struct {
 G_DEFINE_FINAL_TYPE (VcmService, vcm_service, G_TYPE_OBJECT)
 
 /* One call on its way: validated, identified, prepared, authorized, run. */
-typedef struct {
+typedef struct _Call {
   VcmService *self; /* a reference */
   const MethodEntry *entry;
   GDBusMethodInvocation *invocation;
   VcmCaller *caller;
   Prepared *prep;
-  gboolean preparing;       /* counted in its UidLoad's running */
-  gboolean running;         /* counted in running_by_uid */
-  gboolean waiting;         /* in its UidLoad's waiting queue */
-  gboolean gone;            /* its sender left the bus: nobody to answer */
-  gboolean foreign_checked; /* ACTION_WRITE_FOREIGN asked too */
-  GVariant *unmounted_info; /* Unmount, UnmountRootfs: the identity, read before */
-  GList by_sender;          /* in calls_by_sender */
+  gboolean admitted;                      /* counted by the service's admission (not root) */
+  gboolean granted;                       /* polkit granted its user something lately */
+  guint n_fds;                            /* descriptors its message holds */
+  VcmGateEntry resolving;                 /* at the gate of worker threads that resolve */
+  VcmGateEntry checking;                  /* at the gate of polkit checks */
+  VcmGateEntry running;                   /* at the gate of worker threads that run */
+  gboolean foreign_checked;               /* ACTION_WRITE_FOREIGN asked too */
+  gboolean gone;                          /* its sender left the bus: nobody to answer */
+  GVariant *unmounted_info;               /* Unmount, UnmountRootfs: the identity, read before */
+  void (*start_run) (struct _Call *call); /* started when through the gate of runs */
+  GAsyncReadyCallback run_done;           /* its run's completion */
+  GList by_sender;                        /* in calls_by_sender */
 } Call;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
@@ -380,6 +385,20 @@ call_free (Call *call)
       if (g_queue_is_empty (same))
         g_hash_table_remove (call->self->calls_by_sender, sender);
     }
+  if (call->resolving.queued)
+    vcm_gate_cancel (call->self->resolving, &call->resolving);
+  if (call->resolving.inside)
+    vcm_gate_leave (call->self->resolving, &call->resolving);
+  if (call->checking.queued)
+    vcm_gate_cancel (call->self->checking, &call->checking);
+  if (call->checking.inside)
+    vcm_gate_leave (call->self->checking, &call->checking);
+  if (call->running.queued)
+    vcm_gate_cancel (call->self->running, &call->running);
+  if (call->running.inside)
+    vcm_gate_leave (call->self->running, &call->running);
+  if (call->admitted)
+    vcm_admission_leave (call->self->admission, call->caller->uid, call->n_fds, call->granted);
   g_hash_table_remove (call->self->calls, call);
   g_object_unref (call->self);
   g_clear_object (&call->invocation);
@@ -417,12 +436,16 @@ call_still_served (Call *call)
   return FALSE;
 }
 
+static void check (Call *call);
+
 static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
   g_autoptr (GError) error = NULL;
 
+  if (call->checking.inside)
+    vcm_gate_leave (call->self->checking, &call->checking);
   if (!call_still_served (call))
     return;
   if (!vcm_auth_check_finish (call->self->auth, result, &error) &&
@@ -438,9 +461,7 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
       /* a writable mount of what the caller does not own: allowed by the
        * method's action, and by the write-foreign one as well */
       call->foreign_checked = TRUE;
-      vcm_auth_check_async (call->self->auth, call->invocation, call->caller, ACTION_WRITE_FOREIGN,
-                            call->prep->message, call->prep->details, call->self->cancellable,
-                            on_authorized, call);
+      check (call);
       return;
     }
   else if (call->entry->run (call->self, call,
@@ -481,56 +502,58 @@ prepare_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_task_return_pointer (task, g_steal_pointer (&job->prep), (GDestroyNotify) prepared_free);
 }
 
-static UidLoad *
-uid_load (VcmService *self, uid_t uid, gboolean create)
-{
-  UidLoad *load = g_hash_table_lookup (self->preparing_by_uid, GUINT_TO_POINTER (uid));
-
-  if (load == NULL && create)
-    {
-      load = g_new0 (UidLoad, 1);
-      g_queue_init (&load->waiting);
-      g_hash_table_insert (self->preparing_by_uid, GUINT_TO_POINTER (uid), load);
-    }
-  return load;
-}
-
-static void
-uid_load_forget_if_idle (VcmService *self, uid_t uid, UidLoad *load)
-{
-  if (load->running == 0 && g_queue_is_empty (&load->waiting))
-    g_hash_table_remove (self->preparing_by_uid, GUINT_TO_POINTER (uid));
-}
-
 static void start_preparing (Call *call);
 
-/* A call of @call's user is prepared no more: the oldest waiting call of
- * that user takes its place. */
+/* Asks polkit about @call (the method's action, then the write-foreign one
+ * where it applies); through the gate of checks for a user that is not
+ * root. */
 static void
-done_preparing (Call *call)
+start_checking (Call *call)
 {
-  VcmService *self = call->self;
-  uid_t uid = call->caller->uid;
-  UidLoad *load = uid_load (self, uid, FALSE);
-  Call *next;
+  vcm_auth_check_async (call->self->auth, call->invocation, call->caller,
+                        call->foreign_checked ? ACTION_WRITE_FOREIGN : call->entry->action,
+                        call->prep->message, call->prep->details, call->self->cancellable, on_authorized,
+                        call);
+}
 
-  g_assert (load != NULL && load->running > 0 && self->preparing > 0);
-  load->running--;
-  self->preparing--;
-  call->preparing = FALSE;
-  next = self->stopping ? NULL : g_queue_pop_head (&load->waiting);
-  if (next != NULL)
+static void
+check (Call *call)
+{
+  if (call->caller->uid != 0)
     {
-      self->waiting--;
-      next->waiting = FALSE;
-      /* the slot just freed is taken at once: the limits hold */
-      load->running++;
-      self->preparing++;
-      next->preparing = TRUE;
-      start_preparing (next);
-      return;
+      call->checking.uid = call->caller->uid;
+      call->checking.granted = call->granted;
+      if (!vcm_gate_enter (call->self->checking, &call->checking))
+        return; /* started by on_gate_open() in its turn */
     }
-  uid_load_forget_if_idle (self, uid, load);
+  start_checking (call);
+}
+
+/* The Call whose gate entry @entry (its member @member) is. */
+#define CALL_OF(entry, member) ((Call *) ((guint8 *) (entry) -G_STRUCT_OFFSET (Call, member)))
+
+/* A call waiting for a worker thread goes through the gate. */
+static void
+on_resolving_open (VcmGateEntry *entry, gpointer user_data)
+{
+  start_preparing (CALL_OF (entry, resolving));
+}
+
+/* A call waiting for its polkit check goes through the gate. */
+static void
+on_checking_open (VcmGateEntry *entry, gpointer user_data)
+{
+  start_checking (CALL_OF (entry, checking));
+}
+
+/* An authorized call waiting for a worker thread to run it goes through the
+ * gate. */
+static void
+on_running_open (VcmGateEntry *entry, gpointer user_data)
+{
+  Call *call = CALL_OF (entry, running);
+
+  call->start_run (call);
 }
 
 static void
@@ -539,8 +562,8 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
   Call *call = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (call->preparing)
-    done_preparing (call);
+  if (call->resolving.inside)
+    vcm_gate_leave (call->self->resolving, &call->resolving);
   call->prep = g_task_propagate_pointer (G_TASK (result), &error);
   if (!call_still_served (call))
     return;
@@ -550,9 +573,7 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
       call_free (call);
       return;
     }
-  vcm_auth_check_async (call->self->auth, call->invocation, call->caller, call->entry->action,
-                        call->prep->message, call->prep->details, call->self->cancellable, on_authorized,
-                        call);
+  check (call);
 }
 
 static void
@@ -576,6 +597,21 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
       call_free (call);
       return;
     }
+  if (call->caller->uid != 0)
+    {
+      GUnixFDList *fds =
+        g_dbus_message_get_unix_fd_list (g_dbus_method_invocation_get_message (call->invocation));
+
+      call->n_fds = fds != NULL ? (guint) g_unix_fd_list_get_length (fds) : 0;
+      call->granted = vcm_auth_was_granted (self->auth, call->caller->uid);
+      if (!vcm_admission_enter (self->admission, call->caller->uid, call->n_fds, call->granted, &error))
+        {
+          return_error (call->invocation, call->caller, error);
+          call_free (call);
+          return;
+        }
+      call->admitted = TRUE;
+    }
   if (!call->entry->resolves)
     {
       /* nothing of the caller's to look at: prepared here and now */
@@ -590,41 +626,15 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
           return;
         }
       call->prep = g_steal_pointer (&prep);
-      vcm_auth_check_async (self->auth, call->invocation, call->caller, call->entry->action,
-                            call->prep->message, call->prep->details, self->cancellable, on_authorized,
-                            call);
+      check (call);
       return;
     }
   if (call->caller->uid != 0)
     {
-      UidLoad *load = uid_load (self, call->caller->uid, TRUE);
-
-      if (load->running < MAX_PREPARING_PER_UID && self->preparing < MAX_PREPARING)
-        {
-          load->running++;
-          self->preparing++;
-          call->preparing = TRUE;
-        }
-      else if (load->running >= MAX_PREPARING_PER_UID && load->waiting.length < MAX_WAITING_PER_UID &&
-               self->waiting < MAX_WAITING)
-        {
-          /* started by done_preparing() when one of the user's calls is */
-          g_queue_push_tail (&load->waiting, call);
-          call->waiting = TRUE;
-          self->waiting++;
-          return;
-        }
-      else
-        {
-          g_set_error (&error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
-                       "too many calls are having their paths resolved (%u of this user's, %u "
-                       "waiting, %u in all); try again when one has been answered",
-                       load->running, load->waiting.length, self->preparing);
-          uid_load_forget_if_idle (self, call->caller->uid, load);
-          return_error (call->invocation, call->caller, error);
-          call_free (call);
-          return;
-        }
+      call->resolving.uid = call->caller->uid;
+      call->resolving.granted = call->granted;
+      if (!vcm_gate_enter (self->resolving, &call->resolving))
+        return; /* started by on_gate_open() in its turn */
     }
   start_preparing (call);
 }
@@ -676,16 +686,8 @@ on_name_lost (GDBusConnection *connection,
 
       next = l->next; /* (the last call frees the queue) */
       call->gone = TRUE;
-      if (call->waiting)
-        {
-          UidLoad *load = uid_load (self, call->caller->uid, FALSE);
-
-          g_queue_remove (&load->waiting, call);
-          call->waiting = FALSE;
-          self->waiting--;
-          uid_load_forget_if_idle (self, call->caller->uid, load);
-          call_drop (call);
-        }
+      if (call->resolving.queued || call->checking.queued || call->running.queued)
+        call_drop (call); /* (out of the queue) */
     }
 }
 
@@ -1420,32 +1422,22 @@ options_with_kernel_facts (GVariant *info, const VcmMountEntry *e)
 
 /* ---- methods -------------------------------------------------------------- */
 
-/* A mutating call is run in a worker thread (vcm_rootfs_manager_run_async):
- * counted per uid, so that one user's filesystem that never answers holds up
- * at most MAX_RUNNING_PER_UID of that user's calls, and nothing else. FALSE
- * (the call answered) when the user has that many being run already. */
-static gboolean
-start_running (VcmService *self, Call *call)
+/* A mutating call is run in a worker thread (vcm_rootfs_manager_run_async),
+ * through the gate of runs for a user that is not root, so that one user's
+ * filesystem that never answers holds up at most MAX_RUNNING_PER_UID of that
+ * user's calls, and nothing else: its further calls wait their turn. */
+static void
+start_running (Call *call, void (*start) (Call *call))
 {
-  uid_t uid = call->caller->uid;
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->running_by_uid, GUINT_TO_POINTER (uid)));
-
-  if (uid == 0)
-    return TRUE;
-  if (n >= MAX_RUNNING_PER_UID || self->running >= MAX_RUNNING)
+  call->start_run = start;
+  if (call->caller->uid != 0)
     {
-      g_autoptr (GError) error =
-        g_error_new (VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
-                     "too many mounts and unmounts are under way (%u of this user's, %u in all); "
-                     "try again when one has been answered",
-                     n, self->running);
-      return_error (call->invocation, call->caller, error);
-      return FALSE;
+      call->running.uid = call->caller->uid;
+      call->running.granted = TRUE; /* (authorized) */
+      if (!vcm_gate_enter (call->self->running, &call->running))
+        return; /* started by on_running_open() in its turn */
     }
-  g_hash_table_insert (self->running_by_uid, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (n + 1));
-  self->running++;
-  call->running = TRUE;
-  return TRUE;
+  start (call);
 }
 
 /* @call's work landed: FALSE (and the call answered and freed) when the
@@ -1453,30 +1445,23 @@ start_running (VcmService *self, Call *call)
 static gboolean
 done_running (Call *call)
 {
-  VcmService *self = call->self;
-
-  if (call->running)
-    {
-      uid_t uid = call->caller->uid;
-      guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->running_by_uid, GUINT_TO_POINTER (uid)));
-
-      g_assert (n > 0 && self->running > 0);
-      if (n > 1)
-        g_hash_table_insert (self->running_by_uid, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (n - 1));
-      else
-        g_hash_table_remove (self->running_by_uid, GUINT_TO_POINTER (uid));
-      self->running--;
-      call->running = FALSE;
-    }
+  if (call->running.inside)
+    vcm_gate_leave (call->self->running, &call->running);
   return call_still_served (call);
+}
+
+static void
+start_run_request (Call *call)
+{
+  vcm_rootfs_manager_run_async (call->self->rootfs, call->prep->req, call->self->cancellable,
+                                call->run_done, call);
 }
 
 static gboolean
 run_request (VcmService *self, Call *call, GAsyncReadyCallback done)
 {
-  if (!start_running (self, call))
-    return FALSE;
-  vcm_rootfs_manager_run_async (self->rootfs, call->prep->req, self->cancellable, done, call);
+  call->run_done = done;
+  start_running (call, start_run_request);
   return TRUE;
 }
 
@@ -1637,16 +1622,20 @@ on_unmounted_sandbox (GObject *source, GAsyncResult *result, gpointer user_data)
   call_free (call);
 }
 
-static gboolean
-run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
+static void
+start_unmount_sandbox (Call *call)
 {
   const char *sandbox_id;
 
-  if (!start_running (self, call))
-    return FALSE;
-  g_variant_get (params, "(&s)", &sandbox_id);
-  vcm_rootfs_manager_unmount_sandbox_async (self->rootfs, sandbox_id, call->caller->creds,
-                                            self->cancellable, on_unmounted_sandbox, call);
+  g_variant_get (g_dbus_method_invocation_get_parameters (call->invocation), "(&s)", &sandbox_id);
+  vcm_rootfs_manager_unmount_sandbox_async (call->self->rootfs, sandbox_id, call->caller->creds,
+                                            call->self->cancellable, on_unmounted_sandbox, call);
+}
+
+static gboolean
+run_unmount_sandbox (VcmService *self, Call *call, GVariant *params)
+{
+  start_running (call, start_unmount_sandbox);
   return TRUE;
 }
 
@@ -1953,9 +1942,11 @@ vcm_service_finalize (GObject *object)
   g_clear_pointer (&self->intake, vcm_intake_free);
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->calls_by_sender, g_hash_table_unref);
-  g_clear_pointer (&self->preparing_by_uid, g_hash_table_unref);
-  g_clear_pointer (&self->running_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->identities, g_hash_table_unref);
+  g_clear_pointer (&self->resolving, vcm_gate_free);
+  g_clear_pointer (&self->checking, vcm_gate_free);
+  g_clear_pointer (&self->running, vcm_gate_free);
+  g_clear_pointer (&self->admission, vcm_admission_free);
   g_clear_object (&self->cancellable);
   G_OBJECT_CLASS (vcm_service_parent_class)->finalize (object);
 }
@@ -1976,10 +1967,14 @@ vcm_service_init (VcmService *self)
   self->calls = g_hash_table_new (NULL, NULL);
   self->calls_by_sender =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_queue_free);
-  self->preparing_by_uid = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  self->running_by_uid = g_hash_table_new (NULL, NULL);
   self->identities =
     g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) known_free);
+  self->admission = vcm_admission_new ();
+  self->resolving =
+    vcm_gate_new (MAX_RESOLVING_PER_UID, MAX_RESOLVING, RESERVED_RESOLVING, on_resolving_open, self);
+  self->checking =
+    vcm_gate_new (MAX_CHECKING_PER_UID, MAX_CHECKING, RESERVED_CHECKING, on_checking_open, self);
+  self->running = vcm_gate_new (MAX_RUNNING_PER_UID, MAX_RUNNING, 0, on_running_open, self);
 }
 
 VcmService *
@@ -2018,35 +2013,18 @@ vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **
   return g_steal_pointer (&self);
 }
 
-static gboolean
-uid_load_is_idle (gpointer key, gpointer value, gpointer user_data)
-{
-  UidLoad *load = value;
-
-  return load->running == 0 && g_queue_is_empty (&load->waiting);
-}
-
 static void
 answer_waiting_calls (VcmService *self)
 {
-  GHashTableIter iter;
-  gpointer value;
+  VcmGateEntry *entry;
 
-  g_hash_table_iter_init (&iter, self->preparing_by_uid);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      UidLoad *load = value;
-      Call *call;
-
-      while ((call = g_queue_pop_head (&load->waiting)) != NULL)
-        {
-          self->waiting--;
-          call->waiting = FALSE;
-          /* stopping: answered and freed */
-          (void) call_still_served (call);
-        }
-    }
-  g_hash_table_foreach_remove (self->preparing_by_uid, uid_load_is_idle, NULL);
+  /* stopping: answered and freed */
+  while ((entry = vcm_gate_pop_queued (self->resolving)) != NULL)
+    (void) call_still_served (CALL_OF (entry, resolving));
+  while ((entry = vcm_gate_pop_queued (self->checking)) != NULL)
+    (void) call_still_served (CALL_OF (entry, checking));
+  while ((entry = vcm_gate_pop_queued (self->running)) != NULL)
+    (void) call_still_served (CALL_OF (entry, running));
 }
 
 void

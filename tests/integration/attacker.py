@@ -7,12 +7,13 @@
 #                                        [method, signature, args-text]; prints
 #                                        one JSON line per call: [ok, result-or-
 #                                        error-name, message]
-#   attacker.py ADDRESS flood N JSON [--interactive] [--agent]
+#   attacker.py ADDRESS flood N JSON [--interactive] [--agent] [--fds=K]
 #                                        sends N copies of one call without
 #                                        waiting, then collects every reply; with
 #                                        --agent registers a polkit
 #                                        authentication agent for itself that
-#                                        never answers; prints {"reply": NAME}
+#                                        never answers; with --fds=K sends K
+#                                        descriptors with each call; prints {"reply": NAME}
 #                                        as each reply comes (an error name or
 #                                        "ok"), then {"final": {NAME: count}}
 #   attacker.py ADDRESS hangup SECONDS JSON
@@ -134,7 +135,7 @@ def register_silent_agent(conn):
     return held
 
 
-def cmd_flood(conn, n, spec, interactive, agent):
+def cmd_flood(conn, n, spec, interactive, agent, n_fds=0):
     held = register_silent_agent(conn) if agent else None
     method, sig, args_text = json.loads(spec)
     loop = GLib.MainLoop()
@@ -158,6 +159,13 @@ def cmd_flood(conn, n, spec, interactive, agent):
 
     for _ in range(n):
         msg = message_for(method, sig, args_text, interactive)
+        if n_fds:
+            fds = Gio.UnixFDList()
+            for _ in range(n_fds):
+                fd = os.open('/dev/null', os.O_RDONLY)
+                fds.append(fd)
+                os.close(fd)
+            msg.set_unix_fd_list(fds)
         conn.send_message_with_reply(msg, Gio.DBusSendMessageFlags.NONE, 600000, None,
                                      on_reply, None)
     loop.run()
@@ -261,8 +269,9 @@ def main():
     if command == 'calls':
         cmd_calls(conn, sys.argv[3])
     elif command == 'flood':
+        fds = [int(a.split('=', 1)[1]) for a in sys.argv[5:] if a.startswith('--fds=')]
         cmd_flood(conn, int(sys.argv[3]), sys.argv[4], '--interactive' in sys.argv[5:],
-                  '--agent' in sys.argv[5:])
+                  '--agent' in sys.argv[5:], fds[0] if fds else 0)
     else:
         raise SystemExit(f'unknown command {command}')
 

@@ -774,21 +774,23 @@ class TestBounds(AttackCase):
         return mnt, server
 
     def test_pending_checks_are_bounded_per_caller(self):
-        # polkitd hangs: every check waits. bob sends 40 calls at once.
+        # polkitd hangs: every check waits. bob sends 70 calls at once: 64
+        # are taken (8 checks wait for polkit, the rest their turn), the
+        # rest refused at once.
         resume = self.freeze_polkitd()
         # (a call that names no path of the caller's: only the bound on
         # waiting checks applies, not the one on paths being resolved)
-        bob = self.flood(BOB, 40, ('UnmountRootfs', 'bob', 'c1'))
-        seen = self.replies_until(bob, LIMITS, 40 - 8)
-        self.assertEqual(seen, {LIMITS: 32})
+        bob = self.flood(BOB, 70, ('UnmountRootfs', 'bob', 'c1'))
+        seen = self.replies_until(bob, LIMITS, 70 - 64)
+        self.assertEqual(seen, {LIMITS: 6})
         # alice is another caller: her checks are still taken (and wait too)
         alice = self.flood(ALICE, 3, ('UnmountRootfs', 'sb9', 'c1'))
         # root is never held up
         self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
         resume()
         final = self.final(bob)
-        self.assertEqual(sum(final.values()), 40)
-        self.assertEqual(final.get(LIMITS), 32, final)
+        self.assertEqual(sum(final.values()), 70)
+        self.assertEqual(final.get(LIMITS), 6, final)
         final = self.final(alice)
         self.assertEqual(sum(final.values()), 3)
         self.assertNotIn(LIMITS, final)
@@ -816,25 +818,24 @@ class TestBounds(AttackCase):
     def test_a_hung_filesystem_holds_up_nobody_else(self):
         # alice names paths on a filesystem that never answers (a FUSE server
         # of hers, or a hung network mount): resolving them as alice holds up
-        # a worker thread each, at most 4 of hers; 4 more of her calls wait
+        # a worker thread each, at most 4 of hers; 60 more of her calls wait
         # their turn, the rest are refused at once, and everyone else is
         # served meanwhile.
         mnt, server = self.hung_filesystem('hung')
-        alice = self.flood(ALICE, 10, ('DescribePath', os.path.join(mnt, 'x')))
+        alice = self.flood(ALICE, 66, ('DescribePath', os.path.join(mnt, 'x')))
         self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})
-        # root, bob and alice's calls that name no path go through; alice's
-        # next path is refused at once
+        # root and bob go through; alice, with 64 calls in progress, is
+        # refused at once whatever she calls
         self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
         self.assertEqual(self.w.call('ListRootfs', '')[1], [])
         ok, res, message = self.w.call_as(BOB, 'DescribePath', '/')
         self.assertTrue(ok, message)
-        ok, res, message = self.w.call_as(ALICE, 'IsDeviceMapper', 1, 1)
-        self.assertTrue(ok, message)
+        self.refused(LIMITS, 'IsDeviceMapper', 1, 1)
         self.refused(LIMITS, 'MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
         # the server goes away: the held lookups fail, the calls are answered
         server.kill()
         final = self.final(alice)
-        self.assertEqual(sum(final.values()), 10, final)
+        self.assertEqual(sum(final.values()), 66, final)
         self.assertEqual(final.get(LIMITS), 2, final)
         self.assertNotIn('ok', final)
         alice.wait(timeout=vcmtest.scaled(60))
@@ -854,20 +855,20 @@ class TestBounds(AttackCase):
         alice.wait(timeout=vcmtest.scaled(60))
 
     def test_stopping_answers_calls_waiting_for_a_thread(self):
-        # alice's 4 threads hang on her FUSE server, 4 calls wait their turn;
-        # the service is told to stop: the waiting calls are answered at once,
-        # the held ones when their lookups fail, and it exits 0.
+        # alice's 4 threads hang on her FUSE server, 60 calls wait their
+        # turn; the service is told to stop: the waiting calls are answered
+        # at once, the held ones when their lookups fail, and it exits 0.
         self.w.mark_logs()
         self.addCleanup(lambda: self.w.daemon_running() or self.w.start_daemon())
         mnt, server = self.hung_filesystem('hung-stop')
-        alice = self.flood(ALICE, 9, ('DescribePath', os.path.join(mnt, 'x')))
+        alice = self.flood(ALICE, 65, ('DescribePath', os.path.join(mnt, 'x')))
         self.assertEqual(self.replies_until(alice, LIMITS, 1), {LIMITS: 1})
         stopping = 'org.vc.Mount.Error.Failed'
         os.kill(self.w.daemon_pid, signal.SIGTERM)
         # the waiting ones at once, while the 4 threads are still held
-        self.assertEqual(self.replies_until(alice, stopping, 4), {stopping: 4})
+        self.assertEqual(self.replies_until(alice, stopping, 60), {stopping: 60})
         server.kill()
-        self.assertEqual(self.final(alice), {LIMITS: 1, stopping: 8})
+        self.assertEqual(self.final(alice), {LIMITS: 1, stopping: 64})
         alice.wait(timeout=vcmtest.scaled(60))
         status = self.w.wait_daemon_exit()
         self.assertEqual(status, 0, '\n'.join(vcmtest._tail(self.w.daemon_log)))
@@ -898,10 +899,10 @@ class TestBounds(AttackCase):
         t.start()
         self.addCleanup(t.join)
         self.addCleanup(stop.set)
-        bob = self.flood(BOB, 12, ('UnmountRootfs', 'bob', 'c1'))
-        self.assertEqual(self.replies_until(bob, LIMITS, 4), {LIMITS: 4})   # 8 checks wait
-        alice = self.flood(ALICE, 10, ('UnmountRootfs', 'alice', 'c1'))
-        self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})   # 8 more wait
+        bob = self.flood(BOB, 68, ('UnmountRootfs', 'bob', 'c1'))
+        self.assertEqual(self.replies_until(bob, LIMITS, 4), {LIMITS: 4})   # 8 wait, 56 their turn
+        alice = self.flood(ALICE, 66, ('UnmountRootfs', 'alice', 'c1'))
+        self.assertEqual(self.replies_until(alice, LIMITS, 2), {LIMITS: 2})   # 8 wait, 56 their turn
         # the watch has followed changes meanwhile: the service answers root
         # with what it knows while the checks wait
         vcmtest.wait_until(lambda: churned[0] >= 20, vcmtest.scaled(60), 'the foreign rootfs to change 20 times')
@@ -910,8 +911,8 @@ class TestBounds(AttackCase):
         stop.set()
         self.assertEqual(status, 0, '\n'.join(vcmtest._tail(self.w.daemon_log)))
         stopping = 'org.vc.Mount.Error.Failed'
-        self.assertEqual(self.final(bob), {LIMITS: 4, stopping: 8})
-        self.assertEqual(self.final(alice), {LIMITS: 2, stopping: 8})
+        self.assertEqual(self.final(bob), {LIMITS: 4, stopping: 64})
+        self.assertEqual(self.final(alice), {LIMITS: 2, stopping: 64})
         log = self.w.logs_text(since_mark=True)
         self.assertNotIn('Sanitizer', log)
         self.assertNotIn('CRITICAL', log)

@@ -21,6 +21,7 @@
 import json
 import os
 import re
+import resource
 import signal
 import statistics
 import subprocess
@@ -190,6 +191,101 @@ class TestHangupFlood(DosCase):
         self.assertGreater(connections, 1000)
         if not ASAN:   # (its shadow memory is no measure of ours)
             self.assertLess(max(rss) - rss_before, 24 * 1024, 'the daemon grew that much (KiB)')
+
+
+class TestDescriptors(DosCase):
+    """Issue: calls held while they wait (a path on a filesystem that does
+    not answer) kept every descriptor sent with them, whatever the method's
+    signature; a few accounts filled the soft limit of 1024, and then root's
+    calls failed with "Too many open files"."""
+
+    @classmethod
+    def setUpClass(cls):
+        # the soft limit systemd gives a service by default; the daemon
+        # raises it to the hard one
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+        cls.addClassCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
+        super().setUpClass()
+
+    def flood(self, uid, n, call, fds):
+        spec = json.dumps(spec_of(*call))
+        return self.run_attacker(uid, 'flood', n, spec, f'--fds={fds}')
+
+    def test_descriptors_with_calls_that_take_none_are_closed_at_once(self):
+        mnt, server = self.hung_filesystem('hung')
+        before = self.daemon_fds()
+        # two users, each 8 calls held on the hung filesystem (4 resolving,
+        # the rest waiting), each call with 8 descriptors
+        floods = [self.flood(uid, 8, ('DescribePath', os.path.join(mnt, 'x')), 8) for uid in (ALICE, BOB)]
+        # every call is answered: what takes no descriptor is refused at once
+        outcomes = {}
+        for p in floods:
+            for line in p.stdout:
+                obj = json.loads(line)
+                if 'final' in obj:
+                    for k, v in obj['final'].items():
+                        outcomes[k] = outcomes.get(k, 0) + v
+                    break
+            else:
+                self.fail(f'the attacker ended early: {p.stderr.read()}')
+        after = self.daemon_fds()
+        print(f'# 16 calls with 8 descriptors each: {outcomes}; daemon descriptors {before} -> {after}')
+        with open(f'/proc/{self.w.daemon_pid}/limits') as f:
+            soft, hard = re.search(r'Max open files\s+(\d+)\s+(\d+)', f.read()).groups()
+        print(f'# daemon: soft limit {soft}, hard {hard} open files')
+        self.assertEqual(outcomes, {E + 'InvalidArgument': 16})
+        self.assertLess(after - before, 8)
+        self.assertEqual(soft, hard, 'the soft limit on open files was not raised')
+        # root is served meanwhile, queries and mounts alike
+        self.assertEqual(self.w.call('DescribePath', '/')['mount-point'], '/')
+        src = self.path('src')
+        os.makedirs(src)
+        mp = self.w.call('MountRootfs', 'sb1', 'c1', src, True)
+        self.w.call('UnmountRootfs', 'sb1', 'c1')
+        self.assertTrue(mp.endswith('/sb1/c1/rootfs'), mp)
+        server.kill()
+
+
+class TestManyCallers(DosCase):
+    """Issue: a runtime starting 20-50 containers at once as an allowed user
+    that is not root got only 8-10 of 20 calls through; the rest were
+    refused with LimitsExceeded (8 waiting checks per user, 4 paths
+    resolving). A user's calls now wait their turn, up to 64 of them."""
+
+    def test_fifty_calls_at_once_all_succeed(self):
+        for call in (('DescribePath', self.scratch), ('IsDeviceMapper', 1, 1)):
+            with self.subTest(method=call[0]):
+                p = self.run_attacker(ALICE, 'flood', 50, json.dumps(spec_of(*call)))
+                final = None
+                for line in p.stdout:
+                    obj = json.loads(line)
+                    if 'final' in obj:
+                        final = obj['final']
+                p.wait(timeout=vcmtest.scaled(60))
+                print(f'# 50 x {call[0]} at once by uid {ALICE}: {final}')
+                self.assertEqual(final, {'ok': 50})
+
+    def test_beyond_64_a_users_calls_are_refused(self):
+        # polkitd hangs: every check of alice's waits; of 70 calls, 64 are
+        # taken and 6 refused at once, while root and bob are still served
+        pid = self.w.polkitd_pid
+        os.kill(pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, pid, signal.SIGCONT)
+        p = self.run_attacker(ALICE, 'flood', 70, json.dumps(spec_of('IsDeviceMapper', 1, 1)))
+        seen = {}
+        while seen.get(LIMITS, 0) < 6:
+            obj = json.loads(p.stdout.readline())
+            seen[obj['reply']] = seen.get(obj['reply'], 0) + 1
+        self.assertEqual(seen, {LIMITS: 6})
+        self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
+        os.kill(pid, signal.SIGCONT)
+        final = None
+        for line in p.stdout:
+            obj = json.loads(line)
+            if 'final' in obj:
+                final = obj['final']
+        self.assertEqual(final, {LIMITS: 6, 'ok': 64})
 
 
 if __name__ == '__main__':
