@@ -1311,18 +1311,16 @@ relpath_of (VcmService *self, const char *mount_point)
 }
 
 /* @info (the identity so far: source, options, caller) completed with where
- * and which mount it is (@old_id, @unique_id: 0 when not known), recorded, kept, and told in MountAdded. Returns
- * the mount_info (floating). */
+ * and which mount it is (@old_id, @unique_id: 0 when not known) and kept.
+ * Returns the mount_info (the table's). */
 static GVariant *
-mount_added (VcmService *self,
+mount_known (VcmService *self,
              const VcmMountRequest *req,
              const char *mount_point,
              guint64 old_id,
              guint64 unique_id,
              GVariantDict *info)
 {
-  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
-  const char *rel = relpath_of (self, mount_point);
   Known *known;
 
   g_variant_dict_insert (info, "kind", "s", req->op == VCM_MOUNT_OP_MOUNT_ROOTFS ? "rootfs" : "bind");
@@ -1338,12 +1336,25 @@ mount_added (VcmService *self,
   known = g_new0 (Known, 1);
   known->old_id = old_id;
   known->info = g_variant_ref_sink (g_variant_dict_end (info));
-  if (rel != NULL && old_id != 0)
-    vcm_identity_record (vcm_mounter_get_shared_fd (mounter), rel, old_id, known->info);
   g_hash_table_replace (self->identities, g_strdup (mount_point), known);
+  return known->info;
+}
+
+/* The kept identity of the mount at @mount_point recorded on its mount
+ * point and told in MountAdded: after the reply, which the caller need not
+ * wait for either. */
+static void
+mount_announce (VcmService *self, const char *mount_point)
+{
+  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
+  const char *rel = relpath_of (self, mount_point);
+  Known *known = g_hash_table_lookup (self->identities, mount_point);
+
+  g_return_if_fail (known != NULL);
+  if (rel != NULL && known->old_id != 0)
+    vcm_identity_record (vcm_mounter_get_shared_fd (mounter), rel, known->old_id, known->info);
   vcm_dbus_mount_emit_mount_added (self->skeleton, vcm_rootfs_manager_get_generation (self->rootfs),
                                    known->info);
-  return known->info;
 }
 
 /* The identity of a path method's mount: its source (req->source_fd), the
@@ -1497,8 +1508,9 @@ ran (Call *call, GObject *source, GAsyncResult *result, Ran *out)
 }
 
 /* A mount method's run landed: the mount's identity (a path method's from
- * its source, an fd method's as prepared) recorded and told, and the call
- * answered with the mount point (an fd method's with the identity too). */
+ * its source, an fd method's as prepared) kept, the call answered with the
+ * mount point (an fd method's with the identity too), then the identity
+ * recorded and told: the caller does not wait for either. */
 static void
 on_mounted (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1520,11 +1532,12 @@ on_mounted (GObject *source, GAsyncResult *result, gpointer user_data)
               req->op == VCM_MOUNT_OP_MOUNT_ROOTFS ? "Mounted rootfs" : "Bind-mounted", req->source,
               from_fd ? " (from a file descriptor)" : "", mount_point,
               req->read_only ? " read-only" : "");
-      info = mount_added (self, req, mount_point, r.old_id, r.unique_id,
+      info = mount_known (self, req, mount_point, r.old_id, r.unique_id,
                           from_fd ? call->prep->info : path_info);
       g_dbus_method_invocation_return_value (call->invocation,
                                              from_fd ? g_variant_new ("(s@a{sv})", mount_point, info)
                                                      : g_variant_new ("(s)", mount_point));
+      mount_announce (self, mount_point);
     }
   call_free (call);
 }
