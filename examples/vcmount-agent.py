@@ -3,7 +3,9 @@
 # the kernel's set by libvcmount's VcMount.RootfsSet, with one log line per
 # change. The set lists the mounts, follows the service's signals, lists again
 # after a lost signal and starts over when the service restarts; the agent
-# only reacts.
+# only reacts. It also logs every mount the service makes or unmounts, by
+# any method, with its identity (the client's mount-added and mount-removed
+# signals).
 #
 #   vcmount-agent.py [--sandbox ID] [--address BUS_ADDRESS]
 #
@@ -59,6 +61,19 @@ def main():
         log('resynced', generation=s.props.generation, count=s.get_n_items(),
             owner=client.props.name_owner)
 
+    def identity(info):
+        return dict(mount_point=info.get_mount_point(), kind=info.get_kind(),
+                    mount_id=info.get_mount_id(), source=info.get_source() or '-',
+                    caller_uid=info.get_caller_uid(),
+                    recovered='yes' if info.get_recovered() else 'no')
+
+    def on_mount_added(c, generation, info):
+        log('mount-added', generation=generation, **identity(info))
+
+    def on_mount_removed(c, generation, info, detached):
+        log('mount-removed', generation=generation, **identity(info),
+            detached=','.join(detached))
+
     def on_synced(s, pspec):
         if not s.props.synced and client.props.name_owner is None:
             log('service-gone', keeping=s.get_n_items())
@@ -68,6 +83,8 @@ def main():
     rootfs_set.connect('changed', on_changed)
     rootfs_set.connect('resynced', on_resynced)
     rootfs_set.connect('notify::synced', on_synced)
+    client.connect('mount-added', on_mount_added)
+    client.connect('mount-removed', on_mount_removed)
     for signum in (signal.SIGINT, signal.SIGTERM):
         GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signum, loop.quit)
 

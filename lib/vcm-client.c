@@ -19,7 +19,9 @@
  *
  * A #VcmClient follows the service's owner on the bus
  * (#VcmClient:name-owner); to follow the rootfs mounts, make a #VcmRootfsSet
- * from it.
+ * from it. It emits #VcmClient::mount-added and #VcmClient::mount-removed
+ * for every mount the service makes and unmounts, by any method, with the
+ * mount's identity.
  */
 /**
  * VcmClientClass:
@@ -54,6 +56,14 @@ enum {
 
 static GParamSpec *props[N_PROPS];
 
+enum {
+  SIG_MOUNT_ADDED,
+  SIG_MOUNT_REMOVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 on_name_owner_notify (GObject *proxy, GParamSpec *pspec, gpointer user_data)
 {
@@ -62,12 +72,38 @@ on_name_owner_notify (GObject *proxy, GParamSpec *pspec, gpointer user_data)
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_NAME_OWNER]);
 }
 
+/* The proxy passes on only the signals of the name's owner, of the
+ * signature the interface gives them. */
+static void
+on_mount_added (VcmDBusMount *proxy, guint64 generation, GVariant *mount_info, gpointer user_data)
+{
+  VcmClient *self = user_data;
+  g_autoptr (VcmMountInfo) info = vcm_mount_info_new_from_variant (mount_info);
+
+  g_signal_emit (self, signals[SIG_MOUNT_ADDED], 0, generation, info);
+}
+
+static void
+on_mount_removed (VcmDBusMount *proxy,
+                  guint64 generation,
+                  GVariant *mount_info,
+                  const char *const *detached,
+                  gpointer user_data)
+{
+  VcmClient *self = user_data;
+  g_autoptr (VcmMountInfo) info = vcm_mount_info_new_from_variant (mount_info);
+
+  g_signal_emit (self, signals[SIG_MOUNT_REMOVED], 0, generation, info, detached);
+}
+
 static void
 set_proxy (VcmClient *self, VcmDBusMount *proxy)
 {
   self->proxy = proxy;
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), self->timeout_msec);
   g_signal_connect_object (proxy, "notify::g-name-owner", G_CALLBACK (on_name_owner_notify), self, 0);
+  g_signal_connect_object (proxy, "mount-added", G_CALLBACK (on_mount_added), self, 0);
+  g_signal_connect_object (proxy, "mount-removed", G_CALLBACK (on_mount_removed), self, 0);
 }
 
 static gboolean
@@ -258,6 +294,40 @@ vcm_client_class_init (VcmClientClass *klass)
     g_param_spec_int ("timeout-msec", NULL, NULL, -1, G_MAXINT, -1,
                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, props);
+
+  /**
+   * VcmClient::mount-added:
+   * @self: the client
+   * @generation: the service's generation after the change (see
+   *   vcm_service_info_get_generation(); a bind beneath the shared dir leaves
+   *   it as it is: only rootfs changes count)
+   * @info: the new mount's identity: mount point, kind (`rootfs`, `bind`),
+   *   the kernel's mount ID, source, options, the caller's uid
+   *
+   * The service made a mount (the service's `MountAdded` signal), by any of
+   * its methods, for any caller. Emitted in the thread-default main context
+   * the client was made in.
+   */
+  signals[SIG_MOUNT_ADDED] =
+    g_signal_new ("mount-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, G_TYPE_UINT64, VCM_TYPE_MOUNT_INFO);
+  /**
+   * VcmClient::mount-removed:
+   * @self: the client
+   * @generation: the service's generation after the change
+   * @info: the identity the mount had, as far as the service knows it (of
+   *   a mount made before the service restarted: what it recovered, with
+   *   vcm_mount_info_get_recovered() %TRUE; at least the mount point)
+   * @detached: (array zero-terminated=1): the mount points the service
+   *   detached, the mount first, then those that were below it
+   *
+   * The service unmounted a mount (the service's `MountRemoved` signal) by
+   * `Unmount`, `UnmountRootfs` or `UnmountSandbox`. Emitted in the
+   * thread-default main context the client was made in.
+   */
+  signals[SIG_MOUNT_REMOVED] =
+    g_signal_new ("mount-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 3, G_TYPE_UINT64, VCM_TYPE_MOUNT_INFO, G_TYPE_STRV);
 }
 
 static void

@@ -3,7 +3,9 @@
 # and a private system bus (the harness World). The Python agent
 # (examples/vcmount-agent.py, on the VcMount typelib) must log each mount,
 # unmount and foreign change, and after a restart of the service with a change
-# made while it was down, resync to exactly what ListRootfs answers. The C
+# made while it was down, resync to exactly what ListRootfs answers, and log
+# every mount and unmount with its identity (the client's mount-added and
+# mount-removed, through GI). The C
 # example lists once and follows. The Go example (examples/vcmount-rootless)
 # mounts a rootfs by descriptor with an ID map, follows the signals by their
 # generations and unmounts: the owners it sees below the mount point are the
@@ -199,6 +201,33 @@ class ExamplesTest(unittest.TestCase):
         err = p.stderr.read().decode()
         self.assertEqual(err, '', 'the agent wrote to stderr')
         sys.stderr.write('--- the Python agent\'s session ---\n' + '\n'.join(r.lines) + '\n')
+
+    def test_python_mount_signals(self):
+        """The client's mount-added and mount-removed, through GI: each mount
+        and unmount with its identity, also of a mount made before a restart
+        of the service (what it recovered)."""
+        if not os.environ.get('VCM_EXAMPLE_AGENT'):
+            self.skipTest('no introspection data in this build (VCM_EXAMPLE_AGENT is not set)')
+        p, r = self.start(PYTHON, os.environ['VCM_EXAMPLE_AGENT'])
+        r.until(r' resynced ')
+        src = self.rootfs('m1')
+        mp = self.w.call('MountRootfs', 'sbm', 'ctr1', src, True)
+        f = fields(r.until(r' mount-added ').string)
+        _, mounts = self.w.call('ListMounts', {})
+        listed, = [m for m in mounts if m['mount-point'] == mp]
+        self.assertEqual((f['mount-point'], f['kind'], f['source'], f['caller-uid'], f['recovered']),
+                         (mp, 'rootfs', src, '0', 'no'))
+        self.assertEqual(int(f['mount-id']), listed['mount-id'])
+        self.assertNotEqual(int(f['mount-id']), 0)
+        # made before a restart (kill -9): the identity the service recovered
+        self.w.restart_daemon(kill9=True)
+        detached = self.w.call('UnmountRootfs', 'sbm', 'ctr1')
+        f = fields(r.until(r' mount-removed ').string)
+        self.assertEqual((f['mount-point'], f['kind'], f['source'], f['recovered'], f['detached']),
+                         (mp, 'rootfs', src, 'yes', ','.join(detached)))
+        self.assertEqual(int(f['mount-id']), listed['mount-id'])
+        self.stop(p)
+        self.assertEqual(p.stderr.read().decode(), '', 'the agent wrote to stderr')
 
     def test_c_example(self):
         mp = self.w.call('MountRootfs', 'sbc', 'c1', self.rootfs('c1'), True)

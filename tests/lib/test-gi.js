@@ -62,6 +62,13 @@ const checks = [
         GLib.quark_to_string(VcMount.ClientError.quark()) === 'vcm-client-error-quark'],
     ['the call flags', () =>
         VcMount.CallFlags.ALLOW_INTERACTIVE_AUTHORIZATION === 1],
+    ['the client has mount-added and mount-removed, with the mount info', () => {
+        const GObject = imports.gi.GObject;
+        const added = GObject.signal_query(GObject.signal_lookup('mount-added', VcMount.Client.$gtype));
+        const removed = GObject.signal_query(GObject.signal_lookup('mount-removed', VcMount.Client.$gtype));
+        return added.n_params === 2 && added.param_types[1] === VcMount.MountInfo.$gtype &&
+            removed.n_params === 3 && removed.param_types[2] === GObject.type_from_name('GStrv');
+    }],
     ['the rootfs set is a list model of rootfs', () =>
         VcMount.RootfsSet.$gtype.name === 'VcmRootfsSet' &&
         imports.gi.GObject.type_is_a(VcMount.RootfsSet.$gtype, imports.gi.Gio.ListModel.$gtype)],

@@ -342,6 +342,12 @@ handle_unmount (VcmFakeMount *object,
   const char *detached[] = { mount_point, SHARED_DIR "/below", NULL };
 
   vcm_fake_mount_complete_unmount (object, invocation, detached);
+  /* what a restarted service knows of a mount it did not see made */
+  vcm_fake_mount_emit_mount_removed (emitter (fake), fake->generation,
+                                     g_variant_new_parsed ("{'mount-point': <%s>, 'kind': <'bind'>,"
+                                                           " 'recovered': <true>}",
+                                                           mount_point),
+                                     detached);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -518,6 +524,9 @@ handle_mount_rootfs_fd (VcmFakeMount *object,
   fake_service_mount (fake, sandbox_id, container_id, FALSE, TRUE);
   vcm_fake_mount_complete_mount_rootfs_fd (object, invocation, NULL, mp,
                                            mount_info (fake, "rootfs", NULL, sandbox_id, container_id));
+  /* as the service: the rootfs signal, the reply, then MountAdded */
+  vcm_fake_mount_emit_mount_added (emitter (fake), fake->generation,
+                                   mount_info (fake, "rootfs", mp, sandbox_id, container_id));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -533,6 +542,8 @@ handle_bind_mount_fd (VcmFakeMount *object,
   note_source (fake, fd_list, source, options);
   vcm_fake_mount_complete_bind_mount_fd (object, invocation, NULL, destination,
                                          mount_info (fake, "bind", destination, "", ""));
+  vcm_fake_mount_emit_mount_added (emitter (fake), fake->generation,
+                                   mount_info (fake, "bind", destination, "", ""));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

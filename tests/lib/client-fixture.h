@@ -1,0 +1,97 @@
+/* client-fixture: what the tests of VcmClient share: a private bus with
+ * the scripted fake service on it, a client of it, and waits for an answer
+ * or a signal bounded by VCM_TEST_TIMEOUT_MULTIPLIER. Included by each test
+ * program (static: one copy in each). */
+#pragma once
+
+#include <vcmount.h>
+
+#include "vcm-fake-service.h"
+
+/* The bound on a wait for the service's answer or a signal: 30 s times
+ * VCM_TEST_TIMEOUT_MULTIPLIER (valgrind and sanitizer builds set it). */
+#define WAIT_SECONDS 30
+
+static guint
+wait_seconds (void)
+{
+  const char *m = g_getenv ("VCM_TEST_TIMEOUT_MULTIPLIER");
+  double f = m != NULL ? g_ascii_strtod (m, NULL) : 1.0;
+
+  return (guint) (WAIT_SECONDS * (f > 1.0 ? f : 1.0));
+}
+
+typedef struct {
+  FakeBus *bus;
+  FakeService *fake;
+  GDBusConnection *conn;
+  VcmClient *client;
+} Fixture;
+
+static gboolean timed_out;
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_UNTIL(cond) \
+  G_STMT_START \
+  { \
+    guint _timeout_id = g_timeout_add_seconds (wait_seconds (), on_timeout, NULL); \
+    timed_out = FALSE; \
+    while (!(cond) && !timed_out) \
+      g_main_context_iteration (NULL, TRUE); \
+    if (!timed_out) \
+      g_source_remove (_timeout_id); \
+    if (!(cond)) \
+      g_error ("timed out waiting for %s", #cond); \
+  } \
+  G_STMT_END
+
+static void
+fixture_set_up (Fixture *fx, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  fx->bus = fake_bus_new ();
+  fx->fake = fake_service_new (fx->bus->address);
+  fx->conn = g_dbus_connection_new_for_address_sync (fx->bus->address,
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  fx->client = vcm_client_new_sync (fx->conn, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_tear_down (Fixture *fx, gconstpointer data)
+{
+  g_clear_object (&fx->client);
+  g_dbus_connection_close_sync (fx->conn, NULL, NULL);
+  g_clear_object (&fx->conn);
+  fake_service_free (fx->fake);
+  fake_bus_free (fx->bus);
+}
+
+static void
+on_done (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_true (VCM_IS_CLIENT (source));
+  *out = g_object_ref (res);
+}
+
+/* Runs an async call to its end: the result of `call`, finished with `finish`. */
+#define RUN_ASYNC(res, call) \
+  G_STMT_START \
+  { \
+    g_clear_object (&res); \
+    call; \
+    WAIT_UNTIL (res != NULL); \
+  } \
+  G_STMT_END
