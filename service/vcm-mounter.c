@@ -166,6 +166,7 @@ vcm_mount_request_free (VcmMountRequest *req)
   vcm_clear_fd (&req->source_fd);
   vcm_clear_fd (&req->tree_fd);
   g_clear_pointer (&req->subtree_hint, g_array_unref);
+  g_clear_pointer (&req->identity, g_variant_unref);
   g_free (req->sandbox_id);
   g_free (req->container_id);
   g_free (req->source);
@@ -378,22 +379,6 @@ vcm_mounter_mount_ids_at (VcmMounter *self,
 {
   vcm_autofd int fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, relpath,
                                           VCM_RESOLVE_EXISTING, "mount_point", NULL, NULL, NULL, NULL);
-
-  if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_old_id, NULL, NULL, NULL, NULL) < 0)
-    return FALSE;
-  if (vcm_sys_unique_mount_id (fd, out_unique_id) < 0)
-    *out_unique_id = 0;
-  return TRUE;
-}
-
-gboolean
-vcm_mounter_mount_ids_cached (VcmMounter *self,
-                              const char *relpath,
-                              guint64 *out_old_id,
-                              guint64 *out_unique_id)
-{
-  g_autofree char *path = g_build_filename (self->shared_dir, relpath, NULL);
-  vcm_autofd int fd = vcm_sys_open_cached (path);
 
   if (fd < 0 || vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_old_id, NULL, NULL, NULL, NULL) < 0)
     return FALSE;

@@ -112,6 +112,9 @@ typedef struct {
   GArray *subtree_hint;   /* unmounts: the unique IDs of the mount and of those
                            * below it, as its owner knew them (used when the
                            * mount is that one); NULL: none */
+  gboolean read_identity; /* unmounts: read the mount's recorded identity
+                           * (vcm-identity) in the run, before it goes */
+  GVariant *identity;     /* what that read found (NULL: nothing recorded) */
 } VcmMountRequest;
 
 void vcm_mount_request_free (VcmMountRequest *req);
@@ -180,13 +183,6 @@ gboolean vcm_mounter_mount_ids_at (VcmMounter *mounter,
                                    const char *relpath,
                                    guint64 *out_old_id,
                                    guint64 *out_unique_id);
-/* The same for the main loop: the path walked only as far as the kernel's
- * caches know it (vcm_sys_open_cached), never asking a filesystem a caller
- * may control; FALSE where the caches do not know it. */
-gboolean vcm_mounter_mount_ids_cached (VcmMounter *mounter,
-                                       const char *relpath,
-                                       guint64 *out_old_id,
-                                       guint64 *out_unique_id);
 
 /* The shared dir, opened at start (O_PATH). */
 int vcm_mounter_get_shared_fd (VcmMounter *mounter);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "vcm-error.h"
+#include "vcm-identity.h"
 #include "vcm-rootfs-manager.h"
 #include "vcm-testing.h"
 #include "vcm-validate.h"
@@ -344,6 +345,47 @@ probe_by_table (VcmMounter *mounter,
   return TRUE;
 }
 
+/* The identities recorded on the mount points of @op's unmounts that ask
+ * for it (req->read_identity), read before any of them goes: a walk to each
+ * mount point for its ID, then one clone of the shared dir's mount for the
+ * records. In the work, so that a filesystem that never answers holds up
+ * only this operation. */
+static void
+read_identities (VcmMounter *mounter, Op *op)
+{
+  g_autoptr (GPtrArray) rels = g_ptr_array_new ();
+  g_autoptr (GPtrArray) reqs = g_ptr_array_new ();
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GPtrArray) found = NULL;
+
+  if (op->kind != OP_UNMOUNT_ROOTFS && op->kind != OP_UNMOUNT && op->kind != OP_UNMOUNT_SANDBOX)
+    return;
+  for (guint i = 0; i < op->items->len; i++)
+    {
+      VcmMountRequest *req = ((Item *) op->items->pdata[i])->req;
+      guint64 old_id = 0, unique_id = 0;
+
+      if (!req->read_identity || req->relpath == NULL || *req->relpath == '\0' ||
+          !vcm_mounter_mount_ids_at (mounter, req->relpath, &old_id, &unique_id))
+        continue;
+      g_ptr_array_add (rels, req->relpath);
+      g_ptr_array_add (reqs, req);
+      g_array_append_val (ids, old_id);
+    }
+  if (rels->len == 0)
+    return;
+  found = vcm_identity_recover (vcm_mounter_get_shared_fd (mounter), (const char *const *) rels->pdata,
+                                (const guint64 *) ids->data, rels->len);
+  for (guint i = 0; i < reqs->len; i++)
+    {
+      VcmMountRequest *req = reqs->pdata[i];
+
+      g_clear_pointer (&req->identity, g_variant_unref);
+      if (found->pdata[i] != NULL)
+        req->identity = g_variant_ref (found->pdata[i]);
+    }
+}
+
 /* The work: in a worker thread (or inline); touches nothing of the manager
  * but the mounter. */
 static void
@@ -351,6 +393,7 @@ op_work (VcmMounter *mounter, Op *op)
 {
   if (op->error != NULL)
     return;
+  read_identities (mounter, op);
   for (guint i = 0; i < op->items->len; i++)
     {
       Item *item = op->items->pdata[i];
@@ -609,6 +652,7 @@ op_list_sandbox (VcmRootfsManager *self, Op *op)
           op->error = g_steal_pointer (&local);
           return;
         }
+      req->read_identity = TRUE;
       op_add (op, NULL, req);
     }
 }
@@ -663,6 +707,7 @@ vcm_unmounted_free (VcmUnmounted *unmounted)
     return;
   g_free (unmounted->container_id);
   g_strfreev (unmounted->detached);
+  g_clear_pointer (&unmounted->identity, g_variant_unref);
   g_free (unmounted);
 }
 
@@ -680,6 +725,7 @@ sandbox_done (Op *op, GPtrArray *done)
       u = g_new0 (VcmUnmounted, 1);
       u->container_id = g_strdup (item->req->container_id);
       u->detached = g_steal_pointer (&item->detached);
+      u->identity = g_steal_pointer (&item->req->identity);
       g_ptr_array_add (done, u);
     }
 }

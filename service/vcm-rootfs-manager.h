@@ -37,16 +37,18 @@ VcmMountTable *vcm_rootfs_manager_get_table (gpointer manager, gboolean force_re
 /* One rootfs UnmountSandbox detached. */
 typedef struct {
   char *container_id;
-  GStrv detached; /* the rootfs mount point first */
+  GStrv detached;     /* the rootfs mount point first */
+  GVariant *identity; /* its recorded identity, read before it went (NULL: none) */
 } VcmUnmounted;
 
 void vcm_unmounted_free (VcmUnmounted *unmounted);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmUnmounted, vcm_unmounted_free)
 
 /* Unmounts every rootfs of @sandbox_id, as @creds (NULL: root) asks. The
- * rootfs done, in order, are added to @done (VcmUnmounted; also those done
- * before an error). A rootfs gone meanwhile is skipped. On an error the
- * message names the container and those done before it. */
+ * rootfs done, in order, are added to @done (VcmUnmounted, with the
+ * identity recorded on each, read before it went; also those done before an
+ * error). A rootfs gone meanwhile is skipped. On an error the message names
+ * the container and those done before it. */
 gboolean vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *manager,
                                              const char *sandbox_id,
                                              const VcmCredentials *creds,

@@ -136,7 +136,6 @@ typedef struct _Call {
   VcmGateEntry running;                   /* at the gate of worker threads that run */
   gboolean foreign_checked;               /* ACTION_WRITE_FOREIGN asked too */
   gboolean gone;                          /* its sender left the bus: nobody to answer */
-  GVariant *unmounted_info;               /* Unmount, UnmountRootfs: the identity, read before */
   void (*start_run) (struct _Call *call); /* started when through the gate of runs */
   GAsyncReadyCallback run_done;           /* its run's completion */
   GList by_sender;                        /* in calls_by_sender */
@@ -403,7 +402,6 @@ call_free (Call *call)
   g_object_unref (call->self);
   g_clear_object (&call->invocation);
   g_clear_pointer (&call->caller, vcm_caller_unref);
-  g_clear_pointer (&call->unmounted_info, g_variant_unref);
   g_clear_pointer (&call->prep, prepared_free);
   g_free (call);
 }
@@ -1375,24 +1373,18 @@ path_identity (const VcmMountRequest *req, uid_t caller_uid)
   return info;
 }
 
-/* What is known of the mount at @mount_point, before it goes. A new
- * reference, or NULL. */
+/* What is known of the mount at @mount_point that an unmount detached: the
+ * identity kept since it was made, else @recorded (the record on its mount
+ * point, read in the run before it went: req->identity). A new reference,
+ * or NULL. */
 static GVariant *
-identity_before_unmount (VcmService *self, const char *mount_point)
+identity_of_unmounted (VcmService *self, const char *mount_point, GVariant *recorded)
 {
-  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
   Known *known = g_hash_table_lookup (self->identities, mount_point);
-  const char *rel = relpath_of (self, mount_point);
-  guint64 old_id = 0, unique_id = 0;
-  g_autoptr (GPtrArray) recovered = NULL;
 
   if (known != NULL)
     return g_variant_ref (known->info);
-  /* not seen since a restart: the record on the mount point */
-  if (rel == NULL || *rel == '\0' || !vcm_mounter_mount_ids_cached (mounter, rel, &old_id, &unique_id))
-    return NULL;
-  recovered = vcm_identity_recover (vcm_mounter_get_shared_fd (mounter), &rel, &old_id, 1);
-  return recovered->pdata[0] != NULL ? g_variant_ref (recovered->pdata[0]) : NULL;
+  return recorded != NULL ? g_variant_ref (recorded) : NULL;
 }
 
 static void
@@ -1571,23 +1563,25 @@ on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (ran (call, source, result, &r))
     {
+      g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
+
       log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, r.detached);
-      mount_removed (self, req->mount_point, call->unmounted_info, r.detached);
+      mount_removed (self, req->mount_point, info, r.detached);
       vcm_dbus_mount_complete_unmount_rootfs (self->skeleton, call->invocation,
                                               (const char *const *) r.detached);
     }
   call_free (call);
 }
 
-/* What is known of the mount that @call unmounts, read while it is still
- * there (after a restart, the record on its mount point), on the main loop
- * and so only through the kernel's caches: the record is read in a clone of
- * the shared dir's mount without its submounts, where no filesystem of a
- * caller's lies. */
+/* An unmount of a mount not seen made since the service started has its
+ * recorded identity read in the run, before the mount goes (a walk to its
+ * mount point: in the worker thread, never on the main loop). */
 static gboolean
 run_unmount_request (VcmService *self, Call *call, GAsyncReadyCallback done)
 {
-  call->unmounted_info = identity_before_unmount (self, call->prep->req->mount_point);
+  VcmMountRequest *req = call->prep->req;
+
+  req->read_identity = !g_hash_table_contains (self->identities, req->mount_point);
   return run_request (self, call, done);
 }
 
@@ -1616,7 +1610,7 @@ on_unmounted_sandbox (GObject *source, GAsyncResult *result, gpointer user_data)
   for (guint i = 0; i < done->len; i++)
     {
       const VcmUnmounted *u = done->pdata[i];
-      g_autoptr (GVariant) info = identity_before_unmount (self, u->detached[0]);
+      g_autoptr (GVariant) info = identity_of_unmounted (self, u->detached[0], u->identity);
 
       log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
       mount_removed (self, u->detached[0], info, u->detached);
@@ -1693,7 +1687,10 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (ran (call, source, result, &r))
     {
-      mount_removed (self, call->prep->req->mount_point, call->unmounted_info, r.detached);
+      const VcmMountRequest *req = call->prep->req;
+      g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
+
+      mount_removed (self, req->mount_point, info, r.detached);
       log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller, "Unmounted %s (%u mounts detached)",
               r.detached[0], g_strv_length (r.detached));
       vcm_dbus_mount_complete_unmount (self->skeleton, call->invocation,

@@ -358,6 +358,32 @@ class RootlessCase(RootlessBase):
         self.assertEqual(sig_detached, detached)
         self.assertEqual((info['mount-point'], info['source'], info['recovered']), (dest, d, True))
 
+    def test_identity_in_signals_of_unmount_sandbox(self):
+        """UnmountSandbox's MountRemoved of rootfs made before a kill -9
+        carries the identity the service recovered, as Unmount's does."""
+        d = self.user_dir('src')
+        infos = {}
+        for c in ('c1', 'c2'):
+            ok, value, message, _ = self.fdcall('MountRootfsFd', 'dir', d,
+                                                f"('rlsb', '{c}', handle 0, @a{{sv}} {{'read-only': <true>}})",
+                                                prefix=self.as_user())
+            self.assertTrue(ok, message)
+            infos[value[0]] = value[1]
+        self.w.restart_daemon(kill9=True)
+        with self.w.subscribe('MountRemoved') as removed:
+            self.assertEqual(sorted(self.w.call('UnmountSandbox', 'rlsb')), ['c1', 'c2'])
+            signals = removed.wait_for(count=2)
+        self.assertEqual(len(signals), 2)
+        for _, (generation, info, detached) in signals:
+            mp = info['mount-point']
+            self.assertEqual(detached[0], mp)
+            self.assertIn(mp, infos)
+            self.assertTrue(info.get('recovered'), info)
+            for key in ('mount-id', 'mount-id-unique', 'source', 'source-inode', 'source-owner',
+                        'caller-uid', 'kind', 'sandbox-id', 'container-id'):
+                self.assertEqual(info.get(key), infos[mp][key], key)
+            self.assertTrue(info['options']['read-only'])
+
     def test_list_mounts_filter_refusals(self):
         for filt, what in [({'frob': GLibVariant('s', 'x')}, "unknown key 'frob'"),
                            ({'kind': GLibVariant('b', True)}, "'kind' must be of type s")]:
