@@ -187,7 +187,8 @@ request_new (VcmMounter *self, VcmMountOp op, const char *relpath, const VcmCred
   req->tree_fd = -1;
   req->propagation = MS_PRIVATE;
   req->relpath = g_strdup (relpath);
-  req->mount_point = g_build_filename (self->shared_dir, relpath, NULL);
+  req->mount_point =
+    op == VCM_MOUNT_OP_OPEN ? g_strdup ("") : g_build_filename (self->shared_dir, relpath, NULL);
   req->creds = vcm_credentials_is_root (creds) ? NULL : vcm_credentials_copy (creds);
   /* the layout SHARED/SANDBOX/CONTAINER/...: where the mount point lies */
   if (parts[0] != NULL && vcm_validate_id ("sandbox_id", parts[0], NULL))
@@ -362,7 +363,7 @@ vcm_mounter_prepare_open (VcmMounter *self,
                           gboolean read_only,
                           const VcmCredentials *creds)
 {
-  VcmMountRequest *req = request_new (self, VCM_MOUNT_OP_BIND, "", creds);
+  VcmMountRequest *req = request_new (self, VCM_MOUNT_OP_OPEN, "", creds);
 
   req->source_fd = source_fd;
   req->source = g_strdup (source);

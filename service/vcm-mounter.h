@@ -79,6 +79,8 @@ typedef enum {
   VCM_MOUNT_OP_UNMOUNT_ROOTFS,
   VCM_MOUNT_OP_BIND,
   VCM_MOUNT_OP_UNMOUNT,
+  VCM_MOUNT_OP_OPEN, /* OpenMount: a detached mount handed to the caller;
+                      * nothing is attached (no mount point), nothing run */
 } VcmMountOp;
 
 typedef struct {
@@ -166,9 +168,10 @@ VcmMountRequest *vcm_mounter_prepare_attach_tree (VcmMounter *mounter,
                                                   const VcmCredentials *creds,
                                                   GError **error);
 
-/* OpenMount: a request that mounts nothing, only carries what the mount
- * policy decides of the detached mount made from the caller's @source_fd
- * (taken over) with @read_only (its mount point is the shared dir's: unused). */
+/* OpenMount: the detached mount made from the caller's @source_fd (taken
+ * over) with @read_only, handed to the caller: no mount point ("") and no
+ * sandbox or container; what the mount policy decides of it and what polkit
+ * is shown are computed from it as for the other mounts. */
 VcmMountRequest *vcm_mounter_prepare_open (VcmMounter *mounter,
                                            int source_fd,
                                            const char *source,

@@ -79,7 +79,8 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
 {
   GHashTable *details = details_new ();
   g_autoptr (GString) message = NULL;
-  gboolean mounts = req->op == VCM_MOUNT_OP_MOUNT_ROOTFS || req->op == VCM_MOUNT_OP_BIND;
+  gboolean mounts =
+    req->op == VCM_MOUNT_OP_MOUNT_ROOTFS || req->op == VCM_MOUNT_OP_BIND || req->op == VCM_MOUNT_OP_OPEN;
 
   switch (req->op)
     {
@@ -92,6 +93,9 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
       break;
     case VCM_MOUNT_OP_BIND:
       message = g_string_new ("Bind-mount a file or directory");
+      break;
+    case VCM_MOUNT_OP_OPEN:
+      message = g_string_new ("Get a mount of a directory or file, to attach in your own namespace");
       break;
     case VCM_MOUNT_OP_UNMOUNT:
     default:
@@ -112,7 +116,8 @@ vcm_prompt_request (const VcmMountRequest *req, char **out_message)
                            g_strdup (req->source_owned ? "true" : "false"));
       add_line (message, "Source", req->source);
     }
-  add_line (message, "Mount point", req->mount_point);
+  if (req->op != VCM_MOUNT_OP_OPEN)
+    add_line (message, "Mount point", req->mount_point);
   if (req->sandbox_id != NULL)
     add_line (message, "Sandbox", req->sandbox_id);
   if (req->container_id != NULL)
@@ -150,25 +155,9 @@ vcm_prompt_fd_request (const VcmMountRequest *req,
   g_autofree char *first = NULL;
   g_autofree char *idmap = vcm_prompt_idmap (options);
   g_autofree char *device = g_strdup_printf ("%u:%u", source->major, source->minor);
-  GHashTable *details;
-  g_autoptr (GString) message = NULL;
+  GHashTable *details = vcm_prompt_request (req, &first);
+  g_autoptr (GString) message = g_string_new (first);
 
-  if (req != NULL)
-    details = vcm_prompt_request (req, &first);
-  else
-    {
-      details = details_new ();
-      first = g_strdup ("Get a mount of a directory or file, to attach in your own namespace");
-      g_hash_table_insert (details, VCM_DETAIL_SOURCE, g_strdup (source->path));
-      g_hash_table_insert (details, VCM_DETAIL_READ_ONLY,
-                           g_strdup (options->read_only ? "true" : "false"));
-    }
-  message = g_string_new (first);
-  if (req == NULL)
-    {
-      add_line (message, "Source", source->path);
-      g_string_append (message, options->read_only ? "\nAccess: read-only" : "\nAccess: writable");
-    }
   g_hash_table_insert (details, VCM_DETAIL_SOURCE_DEVICE, g_strdup (device));
   g_hash_table_insert (details, VCM_DETAIL_SOURCE_INODE,
                        g_strdup_printf ("%" G_GUINT64_FORMAT, source->inode));

@@ -39,8 +39,8 @@ G_BEGIN_DECLS
 
 /* A mount or unmount request (MountRootfs, UnmountRootfs, BindMount, Unmount). */
 GHashTable *vcm_prompt_request (const VcmMountRequest *req, char **out_message);
-/* MountRootfsFd and BindMountFd (@req), or OpenMount (@req NULL): what
- * vcm_prompt_request() shows, plus @source's identity and @options. */
+/* MountRootfsFd, BindMountFd and OpenMount: what vcm_prompt_request()
+ * shows of @req, plus @source's identity and @options. */
 GHashTable *vcm_prompt_fd_request (const VcmMountRequest *req,
                                    const VcmFdSource *source,
                                    const VcmMountOpts *options,

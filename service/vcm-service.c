@@ -1185,7 +1185,7 @@ prepare_open_mount (
                                      &source_fd, error);
   if (out->mount_fd >= 0)
     {
-      /* nothing is attached: the request only carries the policy's decision */
+      /* what is handed over, as the policy and polkit see it: no mount point */
       out->req =
         vcm_mounter_prepare_open (mounter, source_fd, source.path, source.is_dir, opts.read_only, creds);
       if (!fd_request_policy (out->req, &opts, error))
@@ -1194,9 +1194,7 @@ prepare_open_mount (
   if (out->mount_fd >= 0)
     {
       vcm_identity_add_mount_fd (out->info, out->mount_fd);
-      out->details = vcm_prompt_fd_request (NULL, &source, &opts, &out->message);
-      g_hash_table_insert (out->details, VCM_DETAIL_SOURCE_OWNED,
-                           g_strdup (out->req->source_owned ? "true" : "false"));
+      out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
     }
   vcm_fd_source_clear (&source);
   vcm_mount_opts_clear (&opts);

@@ -3,7 +3,9 @@
 (MountRootfsFd, BindMountFd, OpenMount): what it holds must not become more
 than it holds. Each test is an attack that must fail."""
 import errno
+import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -96,6 +98,75 @@ class TestWritableByOwnershipAttacks(test_rootless.RootlessBase):
                 pass
         self.assertEqual(cm.exception.errno, errno.EROFS)
 
+
+
+# Lets the test user have a writable mount of what it does not own only as
+# a detached mount handed to it (no mount point), and logs what polkit was
+# shown of that write-foreign check.
+OPEN_RULE = '''
+polkit.addRule(function(action, subject) {
+    if (action.id != "org.vc.mount.write-foreign" || subject.user != "%(user)s")
+        return polkit.Result.NOT_HANDLED;
+    var d = {};
+    ["mount_point", "sandbox_id", "container_id", "source", "read_only", "source_owned",
+     "source_owner", "recursive", "polkit.message"].forEach(function(k) { d[k] = action.lookup(k); });
+    polkit.log("VCMOPEN " + JSON.stringify(d));
+    if (action.lookup("mount_point") === "" && action.lookup("source_owned") == "false")
+        return polkit.Result.YES;
+    return polkit.Result.NOT_HANDLED;
+});
+'''
+
+
+class TestOpenMountRequest(test_rootless.RootlessBase):
+    """What polkit is asked for OpenMount is computed from what is done:
+    a detached mount handed to the caller, with no mount point, checked by
+    the mount policy as any other mount (write-foreign for a writable mount
+    of what the caller does not own), shown with the same details."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        import pwd
+        cls.w.add_rule(OPEN_RULE % {'user': pwd.getpwuid(test_rootless.USER).pw_name},
+                       name='49-vcmtest-open.rules')
+        cls.w.wait_for_rule(test_rootless.USER, 'org.vc.mount.write-foreign',
+                            {'mount_point': '', 'source_owned': 'false'})
+
+    def logged(self, since):
+        with open(self.w.polkit_log, errors='replace') as f:
+            f.seek(since)
+            text = f.read()
+        return [json.loads(m.group(1)) for m in re.finditer(r'VCMOPEN (\{.*\})', text)]
+
+    def test_write_foreign_asked_of_what_is_handed_over(self):
+        d = self.user_dir('roots', uid=0)
+        since = os.path.getsize(self.w.polkit_log)
+        ok, value, message, _ = self.fdcall('OpenMount', 'dir', d, "(handle 0, @a{sv} {})",
+                                            prefix=self.as_user())
+        self.assertTrue(ok, (value, message))
+        checks = self.logged(since)
+        self.assertEqual(len(checks), 1, checks)
+        got = checks[0]
+        self.assertEqual({k: got.get(k) for k in ('mount_point', 'sandbox_id', 'container_id', 'source',
+                                                  'read_only', 'source_owned', 'source_owner',
+                                                  'recursive')},
+                         {'mount_point': '', 'sandbox_id': '', 'container_id': '', 'source': d,
+                          'read_only': 'false', 'source_owned': 'false', 'source_owner': '0',
+                          'recursive': 'true'})
+        msg = got['polkit.message']
+        self.assertTrue(msg.startswith('Get a mount of a directory or file'), msg)
+        self.assertIn('Access: writable, of what the caller does not own', msg)
+        self.assertNotIn('Mount point', msg)
+        # read-only, or of its own: write-foreign is not asked
+        since = os.path.getsize(self.w.polkit_log)
+        ok, value, message, _ = self.fdcall('OpenMount', 'dir', d, "(handle 0, @a{sv} {'read-only': <true>})",
+                                            prefix=self.as_user())
+        self.assertTrue(ok, (value, message))
+        ok, value, message, _ = self.fdcall('OpenMount', 'dir', self.user_dir('own'),
+                                            "(handle 0, @a{sv} {})", prefix=self.as_user())
+        self.assertTrue(ok, (value, message))
+        self.assertEqual(self.logged(since), [])
 
 
 class TestFdSourceAttacks(test_rootless.RootlessBase):
