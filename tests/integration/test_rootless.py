@@ -283,10 +283,35 @@ class RootlessCase(RootlessBase):
                 optional = fields[6:fields.index('-')]
                 if want_prop is not None:
                     self.assertTrue(any(o.startswith(want_prop) for o in optional), optional)
-                elif 'slave' in opts:
-                    pass  # slave of a private mount is private: nothing to show
                 else:
+                    # slave of a private mount: nothing to follow, private
                     self.assertEqual(optional, [])
+                listed, = [m for m in self.w.call('ListMounts', {})[1] if m.get('mount-point') == dest]
+                self.assertEqual(listed['options']['propagation'],
+                                 {'shared:': 'shared', 'unbindable': 'unbindable'}.get(want_prop, 'private'))
+
+    def test_slave_of_a_shared_source(self):
+        """propagation=slave follows the source's peer group where it has
+        one (documented: of a private source the mount stays private, as
+        test_each_option_in_mountinfo shows): a mount made later below the
+        source appears in the slave."""
+        d = self.user_dir('shared-src', uid=0)
+        subprocess.run(['mount', '--bind', d, d], check=True)
+        subprocess.run(['mount', '--make-shared', d], check=True)
+        self.addCleanup(subprocess.run, ['umount', '-l', d])
+        dest = f'{self.shared}/rl/slave'
+        ok, value, message, _ = self.fdcall('BindMountFd', 'dir', d,
+                                            f"(handle 0, '{dest}', @a{{sv}} {{'propagation': <'slave'>}})")
+        self.assertTrue(ok, message)
+        fields = self.mountinfo(dest)
+        optional = fields[6:fields.index('-')]
+        self.assertTrue(any(o.startswith('master:') for o in optional), optional)
+        listed, = [m for m in self.w.call('ListMounts', {})[1] if m.get('mount-point') == dest]
+        self.assertEqual(listed['options']['propagation'], 'slave')
+        later = os.path.join(d, 'later')
+        os.mkdir(later)
+        subprocess.run(['mount', '-t', 'tmpfs', 'vcm-later', later], check=True)
+        self.assertTrue(os.path.ismount(os.path.join(dest, 'later')))
 
     def test_recursive_by_default(self):
         """A non-root caller's bind brings the submounts along (nothing they hide is uncovered)."""
