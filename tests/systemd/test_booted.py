@@ -5,7 +5,8 @@
 # checks the service that systemd starts under the shipped unit: activation,
 # every method (so a hardening setting that breaks one fails here), signals,
 # visibility of its mounts to other units, restart, kill and watchdog
-# recovery, polkit, the journal, mount propagation, disable, stop and purge.
+# recovery, polkit, the journal, mount propagation, a descriptor from a
+# caller's own mount namespace, disable, stop and purge.
 #
 # The cases run in order and share one container (numbered names): each
 # leaves the service as the next expects it. Run by meson under
@@ -584,6 +585,35 @@ class Booted(unittest.TestCase):
             sh(['systemctl', 'daemon-reload'])
 
     # -- disable, stop, purge ------------------------------------------------------------
+
+    def test_13c_fd_from_the_callers_own_mount_namespace(self):
+        # A runtime in a mount namespace of its own passes a descriptor of a
+        # tmpfs that exists only there. The service, in the host's
+        # namespace, cannot clone it from there: a short-lived helper joins
+        # the caller's namespace through its pidfd and clones it there,
+        # which needs what the shipped unit grants (RestrictNamespaces=user
+        # mnt, CAP_SYS_PTRACE and CAP_SYS_CHROOT in its bounding set). The
+        # mount appears in the host's namespace, its source marked as the
+        # caller's namespace's.
+        mp = SHARED + '/sbf/c1/rootfs'
+        script = ('mkdir -p /tmp/vcm-own && mount -t tmpfs -o mode=0755 vcm-own /tmp/vcm-own && '
+                  'echo only-there > /tmp/vcm-own/marker && '
+                  'exec vcmountctl mount-rootfs-fd sbf c1 /tmp/vcm-own --read-only')
+        sh(['unshare', '-m', '--propagation', 'private', 'sh', '-ec', script])
+        try:
+            self.assertIn(('sbf', 'c1'), listed('sbf'))
+            self.assertEqual(sh(['cat', mp + '/marker']), 'only-there\n')
+            self.assertEqual(sh(['ls', '-A', '/tmp/vcm-own']), '', 'the tmpfs leaked to the host')
+            self.assertEqual(sh(['findmnt', '-n', '-o', 'FSTYPE,SOURCE', mp]).split(),
+                             ['tmpfs', 'vcm-own'])
+            mounts = call('ListMounts', GLib.Variant('a{sv}', {}))[1]
+            m, = [m for m in mounts if m.get('mount-point') == mp]
+            self.assertTrue(m['source'].startswith('caller-mntns:'), m['source'])
+            self.assertTrue(m['source'].endswith('/vcm-own'), m['source'])
+            self.assertTrue(m['options']['read-only'])
+        finally:
+            call('UnmountRootfs', 'sbf', 'c1')
+        self.assertNotIn(mp, mountinfo_of(1))
 
     def test_14_disable_stops_activation(self):
         sh(['systemctl', 'disable', '--quiet', UNIT])
