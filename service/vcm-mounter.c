@@ -201,12 +201,15 @@ request_new (VcmMounter *self, VcmMountOp op, const char *relpath, const VcmCred
 }
 
 /* Normalizes @path and returns it relative to the shared dir (never empty,
- * never the service's own staging dir). */
+ * never the service's own staging dir, at most @max_depth components deep
+ * when that is not 0). */
 static char *
-relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *path, GError **error)
+relative_beneath_shared (
+  VcmMounter *self, const char *arg_name, const char *path, guint max_depth, GError **error)
 {
   g_autofree char *norm = NULL;
   const char *rel;
+  guint depth = 1;
 
   if (!vcm_validate_absolute_path (arg_name, path, error))
     return NULL;
@@ -223,6 +226,17 @@ relative_beneath_shared (VcmMounter *self, const char *arg_name, const char *pat
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s/%s' is the service's own",
                    arg_name, self->shared_dir, STAGING_DIR);
+      return NULL;
+    }
+  for (const char *p = rel; max_depth > 0 && (p = strchr (p, '/')) != NULL; p++)
+    depth++;
+  if (max_depth > 0 && depth > max_depth)
+    {
+      g_autofree char *quoted = vcm_validate_quote (norm);
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' lies %u components deep beneath the shared dir '%s'; at most %u are "
+                   "allowed",
+                   arg_name, quoted, depth, self->shared_dir, max_depth);
       return NULL;
     }
   return g_strdup (rel);
@@ -306,7 +320,7 @@ vcm_mounter_prepare_bind (VcmMounter *self,
 
   if (!vcm_validate_absolute_path ("source", source, error))
     return NULL;
-  rel = relative_beneath_shared (self, "destination", destination, error);
+  rel = relative_beneath_shared (self, "destination", destination, VCM_MAX_DESTINATION_DEPTH, error);
   if (rel == NULL)
     return NULL;
   req = request_new (self, VCM_MOUNT_OP_BIND, rel, creds);
@@ -343,7 +357,8 @@ vcm_mounter_prepare_attach_tree (VcmMounter *self,
         return NULL;
       rel = vcm_rootfs_relpath (sandbox_id, container_id);
     }
-  else if ((rel = relative_beneath_shared (self, "destination", destination, error)) == NULL)
+  else if ((rel = relative_beneath_shared (self, "destination", destination, VCM_MAX_DESTINATION_DEPTH,
+                                           error)) == NULL)
     return NULL;
   req =
     request_new (self, sandbox_id != NULL ? VCM_MOUNT_OP_MOUNT_ROOTFS : VCM_MOUNT_OP_BIND, rel, creds);
@@ -400,7 +415,7 @@ vcm_mounter_prepare_unmount (VcmMounter *self,
                              const VcmCredentials *creds,
                              GError **error)
 {
-  g_autofree char *rel = relative_beneath_shared (self, "mount_point", mount_point, error);
+  g_autofree char *rel = relative_beneath_shared (self, "mount_point", mount_point, 0, error);
 
   if (rel == NULL)
     return NULL;

@@ -119,6 +119,13 @@ typedef struct {
   GVariant *identity;     /* what that read found (NULL: nothing recorded) */
 } VcmMountRequest;
 
+/* The deepest a BindMount or BindMountFd destination may lie beneath the
+ * shared dir, in components: the service makes each missing directory of
+ * it (and takes it away again on unmount), so its depth bounds the work of
+ * one call. Deeper is VCM_ERROR_INVALID_ARGUMENT naming the argument, before
+ * anything is made. (A rootfs lies 3 deep.) */
+#define VCM_MAX_DESTINATION_DEPTH 32
+
 void vcm_mount_request_free (VcmMountRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountRequest, vcm_mount_request_free)
 

@@ -29,6 +29,12 @@
 #                                        bus's own GetId) in turn until stdin
 #                                        closes; prints {"reply": NAME,
 #                                        "seconds": S} for each
+#   attacker.py ADDRESS loop JSON|@FILE  makes the calls of JSON (as for calls)
+#                                        in turn, over and over, on one
+#                                        connection, until stdin closes; prints
+#                                        {"rounds": N, "replies": {NAME: count}}
+#                                        at the end, and "started" after the
+#                                        first round
 #   attacker.py - swap DIR A B STOPFILE  exchanges DIR/A and DIR/B (renameat2
 #                                        RENAME_EXCHANGE) until STOPFILE exists;
 #                                        prints "started" after its first
@@ -108,6 +114,29 @@ def cmd_calls(conn, spec):
         except GLib.Error as e:
             name, message = error_name(e)
             print(json.dumps([False, name, message]), flush=True)
+
+
+def cmd_loop(conn, spec):
+    calls = [(method, GLib.Variant.parse(GLib.VariantType.new('(' + sig + ')'), args_text, None, None))
+             for method, sig, args_text in load_spec(spec)]
+    replies = {}
+    rounds = 0
+    while True:
+        readable, _, _ = select.select([sys.stdin], [], [], 0)
+        if readable and not sys.stdin.buffer.read1(4096):
+            break
+        for method, params in calls:
+            try:
+                conn.call_sync(DEST, PATH, IFACE, method, params, None,
+                               Gio.DBusCallFlags.NO_AUTO_START, 120000, None)
+                name = 'ok'
+            except GLib.Error as e:
+                name, _ = error_name(e)
+            replies[name] = replies.get(name, 0) + 1
+        rounds += 1
+        if rounds == 1:
+            print('started', flush=True)
+    print(json.dumps({'rounds': rounds, 'replies': replies}), flush=True)
 
 
 def register_silent_agent(conn):
@@ -268,6 +297,8 @@ def main():
     conn = connect(address)
     if command == 'calls':
         cmd_calls(conn, sys.argv[3])
+    elif command == 'loop':
+        cmd_loop(conn, sys.argv[3])
     elif command == 'flood':
         fds = [int(a.split('=', 1)[1]) for a in sys.argv[5:] if a.startswith('--fds=')]
         cmd_flood(conn, int(sys.argv[3]), sys.argv[4], '--interactive' in sys.argv[5:],

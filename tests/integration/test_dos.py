@@ -288,6 +288,131 @@ class TestManyCallers(DosCase):
         self.assertEqual(final, {LIMITS: 6, 'ok': 64})
 
 
+# The README's narrow rule for binds: alice may bind read-only from her own
+# directory into SHARED/alice/ (and unmount there).
+ALICE_BIND_RULE = """
+polkit.addRule(function(action, subject) {
+    if (subject.user != "vcmtest" || action.id != "org.vc.mount.bind")
+        return polkit.Result.NOT_HANDLED;
+    var mp = action.lookup("mount_point") || "";
+    var src = action.lookup("source");
+    if (mp.indexOf("%(shared)s/alice/") == 0 &&
+        (src === undefined || (action.lookup("read_only") == "true" && src.indexOf("%(srv)s/") == 0)))
+        return polkit.Result.YES;
+    return polkit.Result.NOT_HANDLED;
+});
+"""
+
+# The deepest destination the service makes (README, Security model).
+MAX_DESTINATION_DEPTH = 32
+
+
+class TestOneCallsCost(DosCase):
+    """Issue: a BindMount pair into a ~2,000-component destination (the
+    service made every directory, and took each away again) cost the daemon
+    0.4-0.6 s of CPU; one connection looping on it, as a narrow rule allows,
+    raised another user's median query latency ninefold. The depth of a
+    destination is bounded (refused naming the argument before anything is
+    made), and a pair at that bound leaves others' latency within 3x."""
+
+    PROBES = 30       # another user's calls measured, idle and under attack
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        w = cls.w
+        cls.srv = os.path.join(w.tmp, 'srv-alice')
+        os.makedirs(os.path.join(cls.srv, 'data'))
+        for p in (cls.srv, os.path.join(cls.srv, 'data')):
+            os.chown(p, ALICE, ALICE)
+        w.add_rule(ALICE_BIND_RULE % {'shared': cls.shared, 'srv': cls.srv},
+                   name='50-vcmtest-alice-bind.rules')
+        w.wait_for_rule(ALICE, 'org.vc.mount.bind',
+                        {'mount_point': os.path.join(cls.shared, 'alice', 'x'), 'read_only': 'true',
+                         'source': os.path.join(cls.srv, 'data')})
+
+    def setUp(self):
+        super().setUp()
+        os.makedirs(os.path.join(self.shared, 'alice'), exist_ok=True)
+
+    def _clean(self):
+        self.clean_world(empty_dirs=('alice',))
+
+    def destination(self, depth):
+        """SHARED/alice/d/d/... with @depth components beneath the shared dir."""
+        return os.path.join(self.shared, 'alice', *(['d'] * (depth - 1)))
+
+    def deepest(self):
+        """The deepest destination a path may name (PATH_MAX), up to 2,000."""
+        room = 4095 - len(os.path.join(self.shared, 'alice'))
+        return min(2000, room // 2 + 1)
+
+    def pair(self, depth):
+        dst = self.destination(depth)
+        return [spec_of('BindMount', os.path.join(self.srv, 'data'), dst, True),
+                spec_of('Unmount', dst)]
+
+    def latencies(self, probe, since, count):
+        vcmtest.wait_until(lambda: len([r for r in probe[1] if r['at'] - r['seconds'] > since]) >= count,
+                           vcmtest.scaled(120), f'{count} answers to the other user')
+        return [r for r in probe[1] if r['at'] - r['seconds'] > since][:count]
+
+    def median_under(self, calls, label):
+        """Bob's median DescribePath latency idle and while alice loops on
+        @calls (one connection, one call after the other): (idle, attacked,
+        alice's result)."""
+        bob = self.probe(BOB, ('DescribePath', '/'))
+        idle = self.latencies(bob, time.monotonic(), self.PROBES)
+        alice = self.run_attacker(ALICE, 'loop', json.dumps(calls), stdin=subprocess.PIPE)
+        if alice.stdout.readline().strip() != 'started':
+            self.fail(f'the attacker did not start: {alice.stderr.read()}')
+        attacked = self.latencies(bob, time.monotonic(), self.PROBES)
+        alice.stdin.close()
+        alice.wait(timeout=vcmtest.scaled(120))
+        result = json.loads(alice.stdout.read())
+        replies = self.stop_probe(bob)
+        self.assertEqual({r['reply'] for r in replies}, {'ok'}, 'the other user refused')
+        m_idle = statistics.median(r['seconds'] for r in idle)
+        m_attacked = statistics.median(r['seconds'] for r in attacked)
+        print(f'# {label}: other user\'s median latency {m_idle * 1000:.1f} ms idle, '
+              f'{m_attacked * 1000:.1f} ms under attack (x{m_attacked / m_idle:.2f}); '
+              f'attacker: {result["rounds"]} rounds, {result["replies"]}')
+        return m_idle, m_attacked, result
+
+    def test_deep_destination_refused_before_anything_is_made(self):
+        tree = sorted(os.listdir(os.path.join(self.shared, 'alice')))
+        table = vcmtest.mount_table()
+        for depth in (self.deepest(), MAX_DESTINATION_DEPTH + 1):
+            with self.subTest(depth=depth):
+                # the pair: what a mount made before the bound leaves is undone
+                out = self.run_attacker(ALICE, 'calls', json.dumps(self.pair(depth)))
+                ok, name, message = json.loads(out.communicate(timeout=vcmtest.scaled(120))[0]
+                                               .splitlines()[0])
+                self.assertFalse(ok, f'a destination {depth} deep was made')
+                self.assertEqual(name, E + 'InvalidArgument', message)
+                self.assertIn('destination', message)
+                self.assertIn(str(MAX_DESTINATION_DEPTH), message)
+                self.assertEqual(sorted(os.listdir(os.path.join(self.shared, 'alice'))), tree)
+                self.assertEqual(vcmtest.mount_table(), table)
+        # the bound itself is allowed, and the pair leaves nothing behind
+        out = self.run_attacker(ALICE, 'calls', json.dumps(self.pair(MAX_DESTINATION_DEPTH)))
+        results = [json.loads(line) for line in out.communicate(timeout=vcmtest.scaled(120))[0].splitlines()]
+        self.assertEqual([r[0] for r in results], [True, True], results)
+        self.assertFalse(os.path.exists(os.path.join(self.shared, 'alice', 'd')))
+
+    def test_looping_on_the_deepest_destination(self):
+        idle, attacked, result = self.median_under(self.pair(self.deepest()),
+                                                   f'pairs {self.deepest()} deep')
+        self.assertGreater(result['rounds'], 0)
+        self.assertLess(attacked / idle, 3, 'one user\'s pairs slowed another\'s queries that much')
+
+    def test_looping_at_the_bound(self):
+        idle, attacked, result = self.median_under(self.pair(MAX_DESTINATION_DEPTH),
+                                                   f'pairs {MAX_DESTINATION_DEPTH} deep')
+        self.assertEqual(set(result['replies']), {'ok'}, result)
+        self.assertLess(attacked / idle, 3, 'one user\'s pairs slowed another\'s queries that much')
+
+
 if __name__ == '__main__':
     import unittest
     unittest.main()

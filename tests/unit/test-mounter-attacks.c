@@ -178,6 +178,30 @@ test_attack_dest_is_shared (Fixture *f, gconstpointer data)
   refused_bind (f, f->w->src, d4, VCM_ERROR_INVALID_ARGUMENT, "destination");
 }
 
+/* A destination deeper than VCM_MAX_DESTINATION_DEPTH is refused before any
+ * directory of it is made; one at the bound is made, and taken away again. */
+static void
+test_attack_dest_too_deep (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GString) deep = g_string_new (f->w->shared);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *p = NULL;
+  g_auto (GStrv) detached = NULL;
+
+  (void) data;
+  for (guint i = 0; i < VCM_MAX_DESTINATION_DEPTH; i++)
+    g_string_append (deep, "/d");
+  p = vcm_mounter_bind_mount (f->m, f->w->src, deep->str, TRUE, NULL, &error);
+  vcm_test_require_no_error (error);
+  detached = vcm_mounter_unmount (f->m, p, &error);
+  vcm_test_require_no_error (error);
+  g_string_append (deep, "/d");
+  refused_bind (f, f->w->src, deep->str, VCM_ERROR_INVALID_ARGUMENT, "destination");
+  for (guint i = 0; i < 2000; i++)
+    g_string_append (deep, "/d");
+  refused_bind (f, f->w->src, deep->str, VCM_ERROR_INVALID_ARGUMENT, "destination");
+}
+
 static void
 test_attack_unmount_outside (Fixture *f, gconstpointer data)
 {
@@ -306,6 +330,7 @@ test_mounter_add_attacks (void)
   test_mounter_add ("/attack/bind-symlink-leaf", test_attack_bind_symlink_leaf);
   test_mounter_add ("/attack/dotdot-escape", test_attack_dotdot_escape);
   test_mounter_add ("/attack/dest-is-shared", test_attack_dest_is_shared);
+  test_mounter_add ("/attack/dest-too-deep", test_attack_dest_too_deep);
   test_mounter_add ("/attack/unmount-outside", test_attack_unmount_outside);
   test_mounter_add ("/attack/unmount-leaf-symlink", test_attack_unmount_leaf_symlink);
   test_mounter_add ("/attack/unmount-rootfs-symlink", test_attack_unmount_rootfs_symlink);

@@ -155,8 +155,12 @@ test_detached_list_bounded (Fixture *f, gconstpointer data)
   guint n;
 
   (void) data;
+  /* long names: a long path within VCM_MAX_DESTINATION_DEPTH components */
   while (dest->len < 3900)
-    g_string_append (dest, "/0123456789abcdef0123456789abcdef");
+    {
+      g_autofree char *name = g_strnfill (200, 'n');
+      g_string_append_printf (dest, "/%s", name);
+    }
   sub = in (dest->str, "sub");
   {
     g_autofree char *p = vcm_mounter_bind_mount (f->m, f->w->src, dest->str, TRUE, NULL, &error);
