@@ -3,6 +3,10 @@
  * before the service acts, its own changes noted after, Generation kept). */
 #include "config.h"
 
+#include <errno.h>
+#include <unistd.h>
+#include <sys/resource.h>
+
 #include "vcm-error.h"
 #include "vcm-identity.h"
 #include "vcm-rootfs-manager.h"
@@ -518,6 +522,42 @@ op_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancella
   g_task_return_boolean (task, TRUE);
 }
 
+/* A caller's operation (not root's) runs in a thread of its own, at a lower
+ * scheduling priority (CALLER_NICE more): what one caller makes the service
+ * do (directories made and taken away, mounts walked) yields the CPU to the
+ * cheap calls of others, so however fast it calls, it cannot raise their
+ * latency much; on an idle machine it runs as fast as before. A thread of
+ * its own, because one whose priority was lowered cannot raise it again
+ * without CAP_SYS_NICE (the shared pool's threads serve everyone). */
+#define CALLER_NICE 10
+
+static gboolean
+op_of_caller (const Op *op)
+{
+  if (op->creds != NULL)
+    return TRUE;
+  for (guint i = 0; i < op->items->len; i++)
+    if (((const Item *) op->items->pdata[i])->req->creds != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static gpointer
+op_in_caller_thread (gpointer data)
+{
+  g_autoptr (GTask) task = data;
+  pid_t tid = gettid ();
+  int nice_now;
+
+  errno = 0;
+  nice_now = getpriority (PRIO_PROCESS, (id_t) tid);
+  if (errno == 0 && setpriority (PRIO_PROCESS, (id_t) tid, MIN (nice_now + CALLER_NICE, 19)) < 0)
+    g_debug ("Cannot lower the priority of a caller's operation: %s", g_strerror (errno));
+  op_work (VCM_ROOTFS_MANAGER (g_task_get_source_object (task))->mounter, g_task_get_task_data (task));
+  g_task_return_boolean (task, TRUE);
+  return NULL;
+}
+
 static void op_start (VcmRootfsManager *self, GTask *outer);
 
 /* The work landed: its results told, the caller's callback called, and the
@@ -574,6 +614,18 @@ op_start (VcmRootfsManager *self, GTask *outer)
   op_begin (self, op);
   inner = g_task_new (self, NULL, on_op_done, outer); /* holds self; outer held until done */
   g_task_set_task_data (inner, op, NULL);
+  if (op_of_caller (op))
+    {
+      GThread *thread =
+        g_thread_try_new ("vcm-caller-op", op_in_caller_thread, g_object_ref (inner), NULL);
+
+      if (thread != NULL)
+        {
+          g_thread_unref (thread);
+          return;
+        }
+      g_object_unref (inner); /* the thread's; the shared pool, then */
+    }
   g_task_run_in_thread (inner, op_in_thread);
 }
 

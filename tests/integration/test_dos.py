@@ -53,6 +53,13 @@ def daemon_has_asan():
 ASAN = daemon_has_asan()
 
 
+def cpu_seconds(pid):
+    """User and system CPU time of process @pid so far."""
+    with open(f'/proc/{pid}/stat') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
 def spec_of(method, *args):
     sig = vcmtest.in_signature(method)
     return [method, sig, vcmtest.GLib.Variant(f'({sig})', tuple(args)).print_(True)]
@@ -315,7 +322,7 @@ class TestOneCallsCost(DosCase):
     destination is bounded (refused naming the argument before anything is
     made), and a pair at that bound leaves others' latency within 3x."""
 
-    PROBES = 30       # another user's calls measured, idle and under attack
+    PROBES = 40       # another user's calls measured, idle (twice) and under attack
 
     @classmethod
     def setUpClass(cls):
@@ -358,18 +365,25 @@ class TestOneCallsCost(DosCase):
         return [r for r in probe[1] if r['at'] - r['seconds'] > since][:count]
 
     def median_under(self, calls, label):
-        """Bob's median DescribePath latency idle and while alice loops on
-        @calls (one connection, one call after the other): (idle, attacked,
-        alice's result)."""
+        """Bob's median DescribePath latency idle (before and after) and while
+        alice loops on @calls (one connection, one call after the other):
+        (idle, attacked, alice's result)."""
         bob = self.probe(BOB, ('DescribePath', '/'))
         idle = self.latencies(bob, time.monotonic(), self.PROBES)
         alice = self.run_attacker(ALICE, 'loop', json.dumps(calls), stdin=subprocess.PIPE)
         if alice.stdout.readline().strip() != 'started':
             self.fail(f'the attacker did not start: {alice.stderr.read()}')
+        pids = {'vcmountd': self.w.daemon_pid, 'polkitd': self.w.polkitd_pid, 'bus': self.w._dbus.pid}
+        cpu = {k: cpu_seconds(p) for k, p in pids.items()}
         attacked = self.latencies(bob, time.monotonic(), self.PROBES)
+        cpu = {k: cpu_seconds(p) - cpu[k] for k, p in pids.items()}
         alice.stdin.close()
         alice.wait(timeout=vcmtest.scaled(120))
         result = json.loads(alice.stdout.read())
+        print(f'# {label}: CPU while measured: ' +
+              ', '.join(f'{k} {v:.2f} s' for k, v in cpu.items()))
+        # idle again: the machine's own load may have changed meanwhile
+        idle += self.latencies(bob, time.monotonic(), self.PROBES)
         replies = self.stop_probe(bob)
         self.assertEqual({r['reply'] for r in replies}, {'ok'}, 'the other user refused')
         m_idle = statistics.median(r['seconds'] for r in idle)
