@@ -15,6 +15,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-layout.h"
 #include "vcm-mount-policy.h"
 #include "vcm-idmap.h"
 #include "vcm-sys.h"
@@ -187,18 +188,15 @@ open_one_beneath (int dir_fd, const char *name, int o_flags, mode_t mode)
   return fd;
 }
 
-/* Who makes a missing component beneath @dir_fd: the service on the root's
- * own mount (its layout), else the caller (@creator). */
-static const VcmCredentials *
-maker_for (int dir_fd, guint64 root_mnt_id, const VcmCredentials *creator)
+/* Whether @dir_fd lies on the root's own mount (the service's layout);
+ * FALSE when it cannot be told. */
+static gboolean
+on_root_mount (int dir_fd, guint64 root_mnt_id)
 {
   guint64 id = 0;
 
-  if (creator == NULL)
-    return NULL;
-  if (vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0)
-    return creator; /* cannot tell: the stricter choice */
-  return id == root_mnt_id ? NULL : creator;
+  return vcm_sys_stat_mount (dir_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) == 0 &&
+    id == root_mnt_id;
 }
 
 /* mkdirat(@dir_fd, @name, @mode), or with @as_file an empty file made with
@@ -243,7 +241,8 @@ open_one_as (const VcmCredentials *creds, int dir_fd, const char *name, int o_fl
 
 /* Opens the existing component @name beneath @dir_fd as O_PATH, looked up
  * as @looker, or creates it (directory, or file when @as_file) as @maker
- * and opens it. */
+ * and opens it; what the service makes in its layout (@in_layout) is
+ * marked as its own. */
 static int
 open_component (int dir_fd,
                 const char *name,
@@ -252,6 +251,7 @@ open_component (int dir_fd,
                 gboolean as_file,
                 const VcmCredentials *looker,
                 const VcmCredentials *maker,
+                gboolean in_layout,
                 VcmCreated *created)
 {
   int o_flags = O_PATH | O_CLOEXEC | (must_be_dir ? O_DIRECTORY : 0);
@@ -269,6 +269,8 @@ open_component (int dir_fd,
       return open_one_as (looker, dir_fd, name, o_flags);
     }
 
+  if (maker == NULL && in_layout)
+    vcm_layout_mark_made (dir_fd, name, !as_file);
   if (created != NULL)
     created_record (created, dir_fd, name, !as_file);
   return open_one_as (looker, dir_fd, name, o_flags);
@@ -296,7 +298,7 @@ vcm_fdpath_resolve (int root_fd,
 
   if (vcm_credentials_is_root (creator))
     creator = NULL;
-  if (creator != NULL && (flags & VCM_RESOLVE_CREATE) &&
+  if ((flags & VCM_RESOLVE_CREATE) &&
       vcm_sys_stat_mount (root_fd, "", AT_EMPTY_PATH, &root_mnt_id, NULL, NULL, NULL, NULL) < 0)
     {
       vcm_error_set_errno (error, errno, "cannot stat", root_path);
@@ -313,6 +315,7 @@ vcm_fdpath_resolve (int root_fd,
   for (guint i = 0; i < n; i++)
     {
       gboolean leaf = (i == n - 1);
+      gboolean in_layout;
       const char *name = parts[i];
 
       if (*name == '\0' || g_str_equal (name, ".") || g_str_equal (name, ".."))
@@ -328,10 +331,13 @@ vcm_fdpath_resolve (int root_fd,
         g_string_append_c (done, '/');
       g_string_append (done, name);
 
-      cur_fd = open_component (
-        dir_fd, name, !leaf, (flags & VCM_RESOLVE_CREATE) != 0, leaf && (flags & VCM_RESOLVE_LEAF_FILE),
-        creator, (flags & VCM_RESOLVE_CREATE) ? maker_for (dir_fd, root_mnt_id, creator) : NULL,
-        created);
+      /* a missing component is made by the service on the root's own
+       * mount (its layout), else by the caller (@creator); cannot tell:
+       * the stricter choice */
+      in_layout = (flags & VCM_RESOLVE_CREATE) && on_root_mount (dir_fd, root_mnt_id);
+      cur_fd = open_component (dir_fd, name, !leaf, (flags & VCM_RESOLVE_CREATE) != 0,
+                               leaf && (flags & VCM_RESOLVE_LEAF_FILE), creator,
+                               in_layout ? NULL : creator, in_layout, created);
       if (cur_fd < 0)
         {
           set_resolve_error (error, errno, arg_name, root_path, done->str);

@@ -33,8 +33,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCreated, vcm_created_free)
  * @creator's credentials (NULL: the service's), so nothing is found for a
  * caller where it could not look itself. With CREATE, a missing component
  * on @root_fd's own mount (the service's layout) is made by the service,
- * and one inside any mount below it with @creator's credentials, so a
- * caller never has made what it could not make itself. With
+ * and marked as its own (vcm_layout_mark_made: only what it made is ever
+ * removed), and one inside any mount below it with @creator's credentials,
+ * so a caller never has made what it could not make itself. With
  * @out_parent_fd the fd of the leaf's parent directory is returned too
  * (caller closes it). */
 int vcm_fdpath_resolve (int root_fd,

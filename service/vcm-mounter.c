@@ -23,6 +23,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-layout.h"
 #include "vcm-mount-policy.h"
 #include "vcm-mounter-private.h"
 #include "vcm-mounter.h"
@@ -325,6 +326,12 @@ vcm_mounter_prepare_bind (VcmMounter *self,
     return NULL;
   req = request_new (self, VCM_MOUNT_OP_BIND, rel, creds);
   req->read_only = read_only;
+  if (!vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, FALSE, "destination",
+                                 &req->manage_rootfs, error))
+    {
+      vcm_mount_request_free (req);
+      return NULL;
+    }
   if (!request_open_source (req, "source", source, FALSE, error) || !vcm_mount_policy_check (req, error))
     {
       vcm_mount_request_free (req);
@@ -362,6 +369,13 @@ vcm_mounter_prepare_attach_tree (VcmMounter *self,
     return NULL;
   req =
     request_new (self, sandbox_id != NULL ? VCM_MOUNT_OP_MOUNT_ROOTFS : VCM_MOUNT_OP_BIND, rel, creds);
+  if (sandbox_id == NULL &&
+      !vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, FALSE, "destination",
+                                 &req->manage_rootfs, error))
+    {
+      vcm_mount_request_free (req);
+      return NULL;
+    }
   req->tree_fd = g_steal_fd (&tree);
   req->source = g_strdup (source);
   req->source_is_dir = source_is_dir;
@@ -416,10 +430,18 @@ vcm_mounter_prepare_unmount (VcmMounter *self,
                              GError **error)
 {
   g_autofree char *rel = relative_beneath_shared (self, "mount_point", mount_point, 0, error);
+  VcmMountRequest *req;
 
   if (rel == NULL)
     return NULL;
-  return request_new (self, VCM_MOUNT_OP_UNMOUNT, rel, creds);
+  req = request_new (self, VCM_MOUNT_OP_UNMOUNT, rel, creds);
+  if (!vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, TRUE, "mount_point",
+                                 &req->manage_rootfs, error))
+    {
+      vcm_mount_request_free (req);
+      return NULL;
+    }
+  return req;
 }
 
 /* After the attach: the mount at @mnt_fd must be the one that the path
@@ -518,6 +540,91 @@ check_caller_mount_point (const VcmMountRequest *req, int dst_fd, const char *ar
   return TRUE;
 }
 
+/* The directories of a rootfs's path, SANDBOX and SANDBOX/CONTAINER, are
+ * the layout's own: plain directories on the shared dir's mount, neither a
+ * mount's root nor in another mount. Else a rootfs would be mounted into a
+ * tree somebody else controls (and could move), or lie covered where its
+ * path no longer leads. @cid_fd: the container's directory as resolved;
+ * -1: looked up here (what is missing will be made on the shared dir's
+ * mount, and is checked once made). */
+static gboolean
+check_layout_dirs (VcmMounter *self, const VcmMountRequest *req, int cid_fd, GError **error)
+{
+  const char *rels[] = { NULL, req->sandbox_id };
+  g_autofree char *crel = g_build_filename (req->sandbox_id, req->container_id, NULL);
+  vcm_autofd int fd = -1;
+  guint64 shared_id = 0, id = 0;
+  gboolean root = FALSE;
+
+  rels[0] = crel;
+  for (guint i = 0; cid_fd < 0 && i < G_N_ELEMENTS (rels); i++)
+    {
+      fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, rels[i], VCM_RESOLVE_EXISTING,
+                               "sandbox_id/container_id", req->creds, NULL, NULL, NULL);
+      cid_fd = fd;
+    }
+  if (cid_fd < 0)
+    return TRUE; /* neither is there yet */
+  if (vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &shared_id, NULL, NULL, NULL, NULL) < 0 ||
+      vcm_sys_stat_mount (cid_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, &root, NULL) < 0)
+    return vcm_error_set_errno (error, errno, "cannot stat", crel);
+  if (id == shared_id && !root)
+    return TRUE;
+  g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+               "sandbox_id/container_id: a mount lies on '%s/%s' or on '%s/%s/%s' (the rootfs "
+               "layout, the rootfs methods' alone): the rootfs of %s/%s would lie in it, or "
+               "under it out of reach; unmount it first",
+               self->shared_dir, req->sandbox_id, self->shared_dir, req->sandbox_id, req->container_id,
+               req->sandbox_id, req->container_id);
+  return FALSE;
+}
+
+/* The mount table where the run reads it: the kernel's in a worker
+ * thread, else the owner's. */
+static VcmMountTable *
+request_table (VcmMounter *self, const VcmMountRequest *req)
+{
+  if (req->off_main_loop || self->source == NULL)
+    return vcm_mount_table_source_kernel (NULL, FALSE);
+  return self->source (self->source_data, FALSE);
+}
+
+/* Root's general bind or unmount at a sandbox's or container's directory
+ * (the only one that may act there): refused while a rootfs lies below,
+ * which it would cover, or take away behind the rootfs methods' back. */
+static gboolean
+check_no_rootfs_below (VcmMounter *self,
+                       const VcmMountRequest *req,
+                       const char *arg_name,
+                       GError **error)
+{
+  VcmLayoutPlace place = vcm_layout_place (req->relpath);
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (GPtrArray) below = NULL;
+
+  if (place != VCM_LAYOUT_SANDBOX_DIR && place != VCM_LAYOUT_CONTAINER_DIR)
+    return TRUE;
+  table = request_table (self, req);
+  if (table == NULL)
+    return vcm_error_set_errno (error, EIO, "cannot read the mount table for", req->mount_point);
+  below = vcm_rootfs_list_in_table (self->shared_dir, table, req->sandbox_id);
+  for (guint i = 0; i < below->len; i++)
+    {
+      const VcmRootfsRecord *r = below->pdata[i];
+
+      if (place == VCM_LAYOUT_CONTAINER_DIR && !g_str_equal (r->container_id, req->container_id))
+        continue;
+      g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
+                   "%s: '%s' lies above the rootfs of %s/%s mounted at '%s': %s; unmount the rootfs "
+                   "first (UnmountRootfs)",
+                   arg_name, req->mount_point, r->sandbox_id, r->container_id, r->mount_point,
+                   req->op == VCM_MOUNT_OP_UNMOUNT ? "only the rootfs methods take a rootfs away"
+                                                   : "a mount there would cover it");
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 run_attach (VcmMounter *self,
             const VcmMountRequest *req,
@@ -530,16 +637,20 @@ run_attach (VcmMounter *self,
   g_autoptr (VcmCreated) created = vcm_created_new ();
   g_autoptr (GError) local_error = NULL;
   vcm_autofd int dst_fd = -1;
+  vcm_autofd int parent_fd = -1;
   vcm_autofd int mnt_fd = -1;
   struct stat st;
 
   g_return_val_if_fail (req->source_fd >= 0 || req->tree_fd >= 0, FALSE);
   if (!shared_dir_reachable (self, error))
     return FALSE;
+  if (rootfs ? !check_layout_dirs (self, req, -1, error)
+             : !check_no_rootfs_below (self, req, arg_name, error))
+    return FALSE;
   dst_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->relpath,
                                VCM_RESOLVE_CREATE | (req->source_is_dir ? 0 : VCM_RESOLVE_LEAF_FILE),
-                               arg_name, req->creds, created, NULL, error);
-  if (dst_fd < 0)
+                               arg_name, req->creds, created, rootfs ? &parent_fd : NULL, error);
+  if (dst_fd < 0 || (rootfs && !check_layout_dirs (self, req, parent_fd, error)))
     goto fail;
   if (fstat (dst_fd, &st) < 0)
     {
@@ -655,13 +766,14 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
   g_auto (GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   vcm_autofd int cid_fd = -1;
-  vcm_autofd int sbx_fd = -1;
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS, NULL);
+  if (!check_layout_dirs (self, req, -1, error))
+    return NULL;
   fd = open_mount_point (self, req->relpath, "sandbox_id/container_id", req->mount_point, req->creds,
                          &id, &cid_fd, error);
-  if (fd < 0)
+  if (fd < 0 || !check_layout_dirs (self, req, cid_fd, error))
     return NULL;
 
   detached = vcm_mounter_detached_targets (self, req, fd, id);
@@ -669,15 +781,9 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
     return NULL;
   vcm_clear_fd (&fd);
 
-  /* The layout beneath the shared dir is the service's: remove what is empty. */
-  vcm_fdpath_rmdir_if_empty (cid_fd, VCM_ROOTFS_DIR);
-  sbx_fd = vcm_fdpath_resolve (self->shared_fd, self->shared_dir, req->sandbox_id, VCM_RESOLVE_EXISTING,
-                               "sandbox_id", NULL, NULL, NULL, NULL);
-  if (sbx_fd >= 0)
-    {
-      vcm_fdpath_rmdir_if_empty (sbx_fd, req->container_id);
-      vcm_fdpath_rmdir_if_empty (self->shared_fd, req->sandbox_id);
-    }
+  /* The layout beneath the shared dir is the service's: what it made and
+   * leaves empty goes. */
+  vcm_layout_remove_emptied (self->shared_fd, req->relpath);
   return g_steal_pointer (&detached);
 }
 
@@ -721,65 +827,6 @@ vcm_mounter_bind_mount (VcmMounter *self,
     vcm_mounter_prepare_bind (self, source, destination, read_only, creds, error);
 
   return req != NULL ? vcm_mounter_run_bind (self, req, error) : NULL;
-}
-
-/* After an unmount at @relpath: what it leaves empty of the layout on the
- * shared dir's own mount (directories, and an empty file of root's that was
- * a mount point) goes, from the mount point up to the shared dir (kept), so
- * that a caller's binds and unmounts leave nothing behind. Anything that is
- * not empty, is mounted on, or lies in another mount stays. */
-static void
-close_fd_at (gpointer data)
-{
-  vcm_clear_fd (data);
-}
-
-static void
-remove_emptied_layout (VcmMounter *self, const char *relpath)
-{
-  g_auto (GStrv) parts = g_strsplit (relpath, "/", -1);
-  guint n = g_strv_length (parts);
-  g_autoptr (GArray) dirs = g_array_new (FALSE, FALSE, sizeof (int));
-  guint64 root_id = 0, id = 0;
-  int fd;
-
-  g_array_set_clear_func (dirs, close_fd_at);
-  if (vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &root_id, NULL, NULL, NULL, NULL) < 0)
-    return;
-  fd = fcntl (self->shared_fd, F_DUPFD_CLOEXEC, 3);
-  if (fd < 0)
-    return;
-  g_array_append_val (dirs, fd);
-  for (guint i = 0; i + 1 < n; i++) /* parts[i] lives in dirs[i] */
-    {
-      fd =
-        openat (g_array_index (dirs, int, i), parts[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0)
-        return;
-      g_array_append_val (dirs, fd);
-    }
-  for (guint k = n; k > 0; k--)
-    {
-      int parent = g_array_index (dirs, int, k - 1);
-      const char *name = parts[k - 1];
-      struct stat st;
-
-      if (vcm_sys_stat_mount (parent, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) < 0 ||
-          id != root_id || fstatat (parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return;
-      if (S_ISDIR (st.st_mode))
-        {
-          if (unlinkat (parent, name, AT_REMOVEDIR) < 0)
-            return;
-        }
-      else if (k == n && S_ISREG (st.st_mode) && st.st_size == 0 && st.st_uid == 0)
-        {
-          if (unlinkat (parent, name, 0) < 0)
-            return;
-        }
-      else
-        return;
-    }
 }
 
 /* Whether @leaf beneath @dir_fd is an empty directory or an empty file;
@@ -936,6 +983,8 @@ vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **
   guint64 id = 0;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_UNMOUNT, NULL);
+  if (!check_no_rootfs_below (self, req, "mount_point", error))
+    return NULL;
   fd = open_mount_point (self, req->relpath, "mount_point", req->mount_point, req->creds, &id,
                          &parent_fd, error);
   if (fd < 0)
@@ -946,7 +995,7 @@ vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **
   if (!vcm_mounter_detach_fd (fd, req->mount_point, error))
     return NULL;
   vcm_clear_fd (&fd);
-  remove_emptied_layout (self, req->relpath);
+  vcm_layout_remove_emptied (self->shared_fd, req->relpath);
   return g_steal_pointer (&detached);
 }
 

@@ -102,6 +102,10 @@ typedef struct {
   gboolean source_owned;  /* the caller owns the top of the source (root: TRUE) */
   gboolean write_foreign; /* writable, of what the caller does not own: polkit
                            * is asked org.vc.mount.write-foreign as well */
+  gboolean manage_rootfs; /* a general bind or unmount in a rootfs (below
+                           * SHARED/SANDBOX/CONTAINER/rootfs) by a caller that
+                           * is not root: polkit is asked
+                           * org.vc.mount.manage-rootfs as well (vcm-layout) */
   VcmCredentials *creds;  /* the caller's; NULL: root */
   /* the fd-based methods: the source's mount, cloned from the caller's fd
    * and configured (read-only, nosuid...) while detached: attached as it is
@@ -205,7 +209,9 @@ VcmRootfsRecord *
 vcm_mounter_run_mount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 /* Returns the (normalized) mount point. */
 char *vcm_mounter_run_bind (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
-/* Return the mount points detached, the mount point itself first. */
+/* Return the mount points detached, the mount point itself first; what
+ * the service made for the mount point and leaves empty is removed
+ * (vcm_layout_remove_emptied), nothing else. */
 GStrv vcm_mounter_run_unmount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 GStrv vcm_mounter_run_unmount (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 

@@ -9,6 +9,7 @@
 
 #include "vcm-error.h"
 #include "vcm-identity.h"
+#include "vcm-layout.h"
 #include "vcm-rootfs-manager.h"
 #include "vcm-testing.h"
 #include "vcm-validate.h"
@@ -675,10 +676,24 @@ op_finish (VcmRootfsManager *self, GAsyncResult *result, GError **error)
   return op;
 }
 
+/* Which sandbox's operations @req waits its turn behind: a rootfs's, and
+ * a general one at a sandbox's or container's directory (root's alone),
+ * which must find no rootfs below it when it acts (vcm-layout). */
+static const char *
+serialized_by (OpKind kind, const VcmMountRequest *req)
+{
+  VcmLayoutPlace place;
+
+  if (kind == OP_MOUNT_ROOTFS || kind == OP_UNMOUNT_ROOTFS)
+    return req->sandbox_id;
+  place = vcm_layout_place (req->relpath);
+  return place == VCM_LAYOUT_SANDBOX_DIR || place == VCM_LAYOUT_CONTAINER_DIR ? req->sandbox_id : NULL;
+}
+
 static Op *
 op_for_request (OpKind kind, VcmMountRequest *req)
 {
-  Op *op = op_new (kind, kind == OP_MOUNT_ROOTFS || kind == OP_UNMOUNT_ROOTFS ? req->sandbox_id : NULL);
+  Op *op = op_new (kind, serialized_by (kind, req));
 
   op_add (op, req, NULL);
   return op;

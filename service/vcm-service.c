@@ -34,6 +34,9 @@
 /* asked as well as the method's action for a writable mount of a tree the
  * caller does not own (vcm-mount-policy decides) */
 #define ACTION_WRITE_FOREIGN "org.vc.mount.write-foreign"
+/* asked as well as org.vc.mount.bind for a general bind or unmount in a
+ * rootfs (vcm-layout decides) */
+#define ACTION_MANAGE_ROOTFS "org.vc.mount.manage-rootfs"
 
 /* journal MESSAGE_IDs */
 #define MSGID_MOUNTED   "8c1e4b7f0a3d4c52b1f9e2a6d7c30511"
@@ -134,7 +137,8 @@ typedef struct _Call {
   VcmGateEntry resolving;                 /* at the gate of worker threads that resolve */
   VcmGateEntry checking;                  /* at the gate of polkit checks */
   VcmGateEntry running;                   /* at the gate of worker threads that run */
-  gboolean foreign_checked;               /* ACTION_WRITE_FOREIGN asked too */
+  guint also_asked;                       /* how many of next_also_asked()'s were asked */
+  const char *asking;                     /* the action asked now (NULL: the method's) */
   gboolean gone;                          /* its sender left the bus: nobody to answer */
   void (*start_run) (struct _Call *call); /* started when through the gate of runs */
   GAsyncReadyCallback run_done;           /* its run's completion */
@@ -436,11 +440,32 @@ call_still_served (Call *call)
 
 static void check (Call *call);
 
+/* The actions a call's request needs besides its method's, each asked in
+ * turn once the one before allowed it: what the mount logic decided of the
+ * request (a mount in a rootfs, a writable mount of what the caller does
+ * not own). NULL when none is left. */
+static const char *
+next_also_asked (Call *call)
+{
+  const VcmMountRequest *req = call->prep->req;
+  const char *also[2] = { NULL, NULL };
+  guint n = 0;
+
+  if (req == NULL)
+    return NULL;
+  if (req->manage_rootfs)
+    also[n++] = ACTION_MANAGE_ROOTFS;
+  if (req->write_foreign)
+    also[n++] = ACTION_WRITE_FOREIGN;
+  return call->also_asked < n ? also[call->also_asked++] : NULL;
+}
+
 static void
 on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
   g_autoptr (GError) error = NULL;
+  const char *also;
 
   if (call->checking.inside)
     vcm_gate_leave (call->self->checking, &call->checking);
@@ -454,11 +479,10 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (error != NULL)
     return_error (call->invocation, call->caller, error);
-  else if (call->prep->req != NULL && call->prep->req->write_foreign && !call->foreign_checked)
+  else if (error == NULL && (also = next_also_asked (call)) != NULL)
     {
-      /* a writable mount of what the caller does not own: allowed by the
-       * method's action, and by the write-foreign one as well */
-      call->foreign_checked = TRUE;
+      /* allowed by the method's action, and by this one as well */
+      call->asking = also;
       check (call);
       return;
     }
@@ -502,16 +526,15 @@ prepare_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 
 static void start_preparing (Call *call);
 
-/* Asks polkit about @call (the method's action, then the write-foreign one
- * where it applies); through the gate of checks for a user that is not
- * root. */
+/* Asks polkit about @call (the method's action, then each that its request
+ * needs as well: next_also_asked); through the gate of checks for a user
+ * that is not root. */
 static void
 start_checking (Call *call)
 {
   vcm_auth_check_async (call->self->auth, call->invocation, call->caller,
-                        call->foreign_checked ? ACTION_WRITE_FOREIGN : call->entry->action,
-                        call->prep->message, call->prep->details, call->self->cancellable, on_authorized,
-                        call);
+                        call->asking != NULL ? call->asking : call->entry->action, call->prep->message,
+                        call->prep->details, call->self->cancellable, on_authorized, call);
 }
 
 static void

@@ -5,7 +5,9 @@
 #
 # The rules are the README's: the test user ("alice" below: vcmtest) may manage
 # the rootfs of sandbox "alice", make read-only binds of what lies under her
-# own directory SRV into SHARED/alice/, and unmount there. Every attack ends in
+# own directory SRV into its container directories beside their rootfs
+# (SHARED/alice/CONTAINER/NAME..., here SHARED/alice/vol/...), and unmount
+# there. Every attack ends in
 # the documented error with the mount table and the host's files unchanged,
 # the service still on the bus and other callers served.
 #
@@ -65,11 +67,17 @@ polkit.addRule(function(action, subject) {
         return polkit.Result.NOT_HANDLED;
     if (action.id == "org.vc.mount.manage-rootfs" && action.lookup("sandbox_id") == "alice")
         return polkit.Result.YES;
+    if (action.id != "org.vc.mount.bind" || action.lookup("sandbox_id") != "alice" ||
+        !action.lookup("container_id"))
+        return polkit.Result.NOT_HANDLED;
+    var dir = "%(shared)s/alice/" + action.lookup("container_id") + "/";
     var mp = action.lookup("mount_point") || "";
     var src = action.lookup("source");
-    if (action.id == "org.vc.mount.bind" && mp.indexOf("%(shared)s/alice/") == 0 &&
-        (src === undefined ||                                   /* Unmount */
-         (action.lookup("read_only") == "true" && src.indexOf("%(srv)s/") == 0)))
+    if (mp.indexOf(dir) != 0 || mp == dir + "rootfs" || mp.indexOf(dir + "rootfs/") == 0)
+        return polkit.Result.NOT_HANDLED;
+    if (src === undefined)                                       /* Unmount */
+        return polkit.Result.YES;
+    if (action.lookup("read_only") == "true" && src.indexOf("%(srv)s/") == 0)
         return polkit.Result.YES;
     return polkit.Result.NOT_HANDLED;
 });
@@ -133,7 +141,9 @@ class AttackCase(WorldCase):
         return os.path.join(self.scratch, *parts)
 
     def alice_path(self, *parts):
-        return os.path.join(self.shared, 'alice', *parts)
+        """Her bind area: a container directory of sandbox alice's, beside
+        the rootfs (the README's rule)."""
+        return os.path.join(self.shared, 'alice', 'vol', *parts)
 
     def refused(self, name, method, *args, uid=ALICE, arg=None, **kw):
         """@method as @uid fails with @name; the mount table and the shared
@@ -234,7 +244,7 @@ class TestWhatIsAsked(AttackCase):
     def test_destination_with_dotdot_into_another_sandbox(self):
         victim = self.mp_of_root('sb2', 'c1')
         os.makedirs(os.path.join(victim, 'usr', 'bin'), exist_ok=True)
-        dest = self.alice_path('..', 'sb2', 'c1', 'rootfs', 'usr', 'bin')
+        dest = self.alice_path('..', '..', 'sb2', 'c1', 'rootfs', 'usr', 'bin')
         at = self.log_offset()
         self.refused(AUTH_REQUIRED, 'BindMount', os.path.join(self.srv, 'data'), dest, True)
         d = self.details_logged(at, 'org.vc.mount.bind')[0]
@@ -242,13 +252,16 @@ class TestWhatIsAsked(AttackCase):
         self.assertEqual((d['sandbox_id'], d['container_id']), ('sb2', 'c1'))
 
     def test_unmount_of_another_sandbox_with_dotdot(self):
+        # a rootfs is the rootfs methods' to unmount: refused before polkit
         victim = self.mp_of_root('sb2', 'c1')
-        self.refused(AUTH_REQUIRED, 'Unmount', self.alice_path('..', 'sb2', 'c1', 'rootfs'))
+        self.refused(INVALID, 'Unmount', self.alice_path('..', '..', 'sb2', 'c1', 'rootfs'),
+                     arg='mount_point')
+        self.refused(AUTH_REQUIRED, 'Unmount', self.alice_path('..', '..', 'sb2', 'c1', 'rootfs', 'usr'))
         self.assertIsNotNone(top_mount(victim))
 
     def test_preempting_another_sandboxs_rootfs(self):
-        dest = self.alice_path('..', 'sb3', 'c1', 'rootfs')
-        self.refused(AUTH_REQUIRED, 'BindMount', os.path.join(self.srv, 'data'), dest, True)
+        dest = self.alice_path('..', '..', 'sb3', 'c1', 'rootfs')
+        self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'), dest, True, arg='destination')
         # the runtime's MountRootfs then finds the place as it should
         self.assertEqual(self.mp_of_root('sb3', 'c1'), os.path.join(self.shared, 'sb3', 'c1', 'rootfs'))
 
@@ -260,7 +273,7 @@ class TestWhatIsAsked(AttackCase):
         d = self.wait_for_details(at, 'org.vc.mount.bind')[0]
         self.assertEqual({k: d.get(k) for k in ('sandbox_id', 'container_id', 'source', 'mount_point',
                                                 'read_only')},
-                         {'sandbox_id': 'alice', 'container_id': 'd1', 'source': src,
+                         {'sandbox_id': 'alice', 'container_id': 'vol', 'source': src,
                           'mount_point': mp, 'read_only': 'true'})
         self.assertNotIn('destination', d)
         self.allowed('Unmount', mp + '/')
@@ -415,7 +428,12 @@ class TestReach(AttackCase):
             with self.subTest(top=top):
                 self.assertIsNone(self.alice_reads(os.path.join(through, 'secret')),
                                   f'{through}/secret: read through the bind')
-                self.refused(INVALID, 'Unmount', through, arg='mount_point')
+                # in a rootfs the README's bind rule grants nothing (the layout
+                # is the rootfs methods'); beside it the service refuses
+                if top == mp:
+                    self.refused(AUTH_REQUIRED, 'Unmount', through)
+                else:
+                    self.refused(INVALID, 'Unmount', through, arg='mount_point')
                 self.assertIsNone(self.alice_reads(os.path.join(through, 'secret')))
         self.allowed('Unmount', bmp)
         self.allowed('UnmountRootfs', 'alice', 'c1')
@@ -981,7 +999,7 @@ class TestLayoutModes(unittest.TestCase):
             w.add_rule('polkit.addRule(function(a, s) { if (s.user == "nobody" && '
                        'a.id == "org.vc.mount.bind") return polkit.Result.YES; });')
             w.wait_for_rule(BOB, 'org.vc.mount.bind')
-            dest = os.path.join(w.shared_dir, 'lay', 'out')
+            dest = os.path.join(w.shared_dir, 'lay', 'out', 'here')
             ok, res, message = w.call_as(BOB, 'BindMount', src, dest, True)
             self.assertTrue(ok, message)
             self.assertEqual(os.stat(os.path.join(w.shared_dir, 'lay')).st_mode & 0o7777, 0o755)

@@ -385,9 +385,9 @@ class TestRootfs(ClientTestCase):
         self.needs_auth('--no-ask-password', 'unmount-rootfs', 'sbn', 'c1', as_nobody=True)
         self.needs_auth('--no-ask-password', 'unmount-sandbox', 'sbn', as_nobody=True)
         self.needs_auth('--no-ask-password', 'bind', rootfs,
-                        os.path.join(self.shared, 'nobody-bind'), as_nobody=True)
+                        os.path.join(self.shared, 'sbn', 'c1', 'nobody-bind'), as_nobody=True)
         self.needs_auth('--no-ask-password', 'unmount',
-                        self.rootfs_mount_point('sbn', 'c1'), as_nobody=True)
+                        os.path.join(self.rootfs_mount_point('sbn', 'c1'), 'etc'), as_nobody=True)
         self.assertIsNotNone(top_mount(self.rootfs_mount_point('sbn', 'c1')))
         # Queries are open to everyone.
         doc = self.ok_json('--no-ask-password', 'list', 'sbn', as_nobody=True)
@@ -412,8 +412,8 @@ polkit.addRule(function(action, subject) {
                 self.assertIn('not authorized', line)
         self.assertIsNone(top_mount(self.rootfs_mount_point('sbno', 'c1')))
         # bind is another action: still polkit's default there
-        self.needs_auth('--no-ask-password', 'bind', rootfs, os.path.join(self.shared, 'nobody-bind'),
-                        as_nobody=True)
+        self.needs_auth('--no-ask-password', 'bind', rootfs,
+                        os.path.join(self.shared, 'sbno', 'c1', 'nobody-bind'), as_nobody=True)
 
     def test_polkit_rule_allows_nobody(self):
         rule = self.w.add_rule('''

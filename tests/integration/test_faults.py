@@ -99,7 +99,7 @@ class PolkitFaults(unittest.TestCase):
             w.stop_polkitd()
             self.assert_refused_in_time(w, 'MountRootfs', 'nr', 'c0', rootfs, False)
             self.assert_refused_in_time(w, 'UnmountSandbox', 'nr')
-            self.assert_refused_in_time(w, 'BindMount', rootfs, w.shared_dir + '/b', False)
+            self.assert_refused_in_time(w, 'BindMount', rootfs, w.shared_dir + '/nr/c0/b', False)
             self.assertEqual(w.mounts_beneath(w.shared_dir), [])
             self.assert_root_served(w, rootfs)
             self.assertTrue(w.daemon_running())

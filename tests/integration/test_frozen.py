@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
-from test_attacks import AttackCase, ALICE, BOB, FUSE_HANG  # noqa: E402
+from test_attacks import AttackCase, ALICE, BOB, FUSE_HANG, INVALID  # noqa: E402
 from vcmtest import top_mount  # noqa: E402
 
 # what a call that names no path may take while her filesystem hangs
@@ -186,9 +186,15 @@ class TestFrozen(AttackCase):
         self.answered(call, fs)
 
     def test_c_a_rootfs_place_in_her_filesystem(self):
-        # SHARED/alice/c2 is her FUSE: the rootfs mount point lies in it
+        # SHARED/alice/c2 is her FUSE: the rootfs mount point lies in it. No
+        # caller may bind on a container's directory (the layout is the rootfs
+        # methods'): here it is mounted behind the service's back
         fs = self.her_filesystem()
-        self.allowed('BindMount', fs_path(fs), self.alice_path('c2'), True)
+        self.refused(INVALID, 'BindMount', fs_path(fs), os.path.join(self.shared, 'alice', 'c2'), True,
+                     arg='destination')
+        place = os.path.join(self.shared, 'alice', 'c2')
+        os.makedirs(place)
+        subprocess.run(['mount', '--bind', fs_path(fs), place], check=True)
         fs.freeze()
         call = self.attack(fs, ALICE, 'MountRootfs', 'alice', 'c2', os.path.join(self.srv, 'data'), True)
         self.assert_served('MountRootfs with its place in her filesystem')

@@ -157,7 +157,7 @@ class RootlessCase(RootlessBase):
         (which the rule here does not)."""
         d = self.user_dir('roots', uid=0)
         for method, args in [('MountRootfsFd', "('rl', 'c1', handle 0, @a{sv} {})"),
-                             ('BindMountFd', f"(handle 0, '{self.shared}/rl/w', @a{{sv}} {{}})"),
+                             ('BindMountFd', f"(handle 0, '{self.shared}/rl/c1/w', @a{{sv}} {{}})"),
                              ('OpenMount', "(handle 0, @a{sv} {})")]:
             with self.subTest(method=method):
                 ok, name, message, _ = self.fdcall(method, 'dir', d, args, prefix=self.as_user())
@@ -246,7 +246,7 @@ class RootlessCase(RootlessBase):
         d = os.path.join(self.scratch, 'src')
         os.makedirs(d)
         for method, args, fd_method in [('MountRootfs', f"('rl', 'c1', '{d}', false)", 'MountRootfsFd'),
-                                        ('BindMount', f"('{d}', '{self.shared}/rl/b', false)", 'BindMountFd')]:
+                                        ('BindMount', f"('{d}', '{self.shared}/rl/c1/b', false)", 'BindMountFd')]:
             with self.subTest(method=method):
                 sig = vcmtest.in_signature(method)
                 p = subprocess.run(['unshare', '-m', vcmtest.PYTHON, '-c', vcmtest._CALL_AS_PROGRAM,

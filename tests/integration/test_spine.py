@@ -853,7 +853,7 @@ class TestAuthorization(SpineCase):
         rootfs = self.make_rootfs()
         os.chmod(self.scratch, 0o755)
         mp = self.mount_rootfs('sbr', 'c1')
-        dest = os.path.join(self.shared, 'bound')
+        dest = os.path.join(self.shared, 'sbr', 'c1', 'bound')
         for uid in (NOBODY, TEST_UID):
             with self.subTest(uid=uid):
                 msg = self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sba', 'c1', rootfs, False, uid=uid)
@@ -861,7 +861,9 @@ class TestAuthorization(SpineCase):
                 self.assertError(AUTH_REQUIRED, 'UnmountRootfs', 'sbr', 'c1', uid=uid)
                 self.assertError(AUTH_REQUIRED, 'UnmountSandbox', 'sbr', uid=uid)
                 self.assertError(AUTH_REQUIRED, 'BindMount', rootfs, dest, False, uid=uid)
-                self.assertError(AUTH_REQUIRED, 'Unmount', mp, uid=uid)
+                self.assertError(AUTH_REQUIRED, 'Unmount', dest, uid=uid)
+                # a rootfs is the rootfs methods' alone: refused before polkit
+                self.assertError(INVALID, 'Unmount', mp, uid=uid, arg='mount_point')
         self.assertMounted(mp)
         self.assertFalse(os.path.exists(os.path.join(self.shared, 'sba')))
         self.assertFalse(os.path.exists(dest))
@@ -936,8 +938,8 @@ polkit.addRule(function(action, subject) {
         # Not another sandbox, not another user, not another action.
         self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sb-other', 'c1', rootfs, False, uid=NOBODY)
         self.assertError(AUTH_REQUIRED, 'MountRootfs', 'sb-nobody', 'c2', rootfs, False, uid=TEST_UID)
-        self.assertError(AUTH_REQUIRED, 'BindMount', rootfs, os.path.join(self.shared, 'b'), False,
-                         uid=NOBODY)
+        self.assertError(AUTH_REQUIRED, 'BindMount', rootfs, os.path.join(self.shared, 'sbx', 'c1', 'b'),
+                         False, uid=NOBODY)
         ok, res, msg = self.w.call_as(NOBODY, 'UnmountRootfs', 'sb-nobody', 'c1')
         self.assertTrue(ok, f'{res}: {msg}')
         self.assertEqual(res, ([mp],))
@@ -968,7 +970,7 @@ polkit.addRule(function(action, subject) {
         self.assertEqual(msg.replace(hidden_rootfs, 'P'),
                          missing.replace(os.path.join(self.scratch, 'nope', 'rootfs'), 'P'))
         self.assertError(NOT_FOUND, 'BindMount', os.path.join(secret, 'key'),
-                         os.path.join(self.shared, 'k'), True, uid=NOBODY, arg='source')
+                         os.path.join(self.shared, 'sbk', 'c1', 'k'), True, uid=NOBODY, arg='source')
         self.assertNothingBeneath(self.shared)
         self.assertFalse(os.path.exists(os.path.join(self.shared, 'sbs')))
         # Root may, and so may nobody for what it can reach.
@@ -983,16 +985,16 @@ polkit.addRule(function(action, subject) {
         action.lookup("mount_point") == "%s")
         return polkit.Result.YES;
 });
-''' % os.path.join(self.shared, 'allowed'))
+''' % os.path.join(self.shared, 'sbx', 'c1', 'allowed'))
         self.addCleanup(self.w.remove_rule, rule)
-        allowed = os.path.join(self.shared, 'allowed')
+        allowed = os.path.join(self.shared, 'sbx', 'c1', 'allowed')
         self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'mount_point': allowed})
         src = self.make_rootfs('src')
         os.chown(src, TEST_UID, TEST_UID)  # writable: of a tree of the caller's own
         ok, res, msg = self.w.call_as(TEST_UID, 'BindMount', src, allowed, False)
         self.assertTrue(ok, f'{res}: {msg}')
         self.assertMounted(allowed)
-        self.assertError(AUTH_REQUIRED, 'BindMount', src, os.path.join(self.shared, 'other'), False,
+        self.assertError(AUTH_REQUIRED, 'BindMount', src, os.path.join(self.shared, 'sbx', 'c1', 'other'), False,
                          uid=TEST_UID)
 
     def test_polkit_rule_for_bind_sees_read_only(self):
@@ -1004,7 +1006,7 @@ polkit.addRule(function(action, subject) {
 });
 ''')
         self.addCleanup(self.w.remove_rule, rule)
-        dest = os.path.join(self.shared, 'ro-only')
+        dest = os.path.join(self.shared, 'sbx', 'c1', 'ro-only')
         self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'read_only': 'true'})
         src = self.make_rootfs('src')
         self.assertError(AUTH_REQUIRED, 'BindMount', src, dest, False, uid=TEST_UID)

@@ -207,7 +207,7 @@ class LeakCase(unittest.TestCase):
         self.ok_as(w, u, 'UnmountRootfs', 'vgu', 'c1')
         ok, res, msg = w.call_as(u, 'MountRootfs', 'other', 'c1', rootfs, False)
         self.assertEqual((ok, res), (False, vcmtest.INTERACTIVE_AUTHORIZATION_REQUIRED), msg)
-        ok, res, msg = w.call_as(u, 'BindMount', rootfs, shared + '/x', False)
+        ok, res, msg = w.call_as(u, 'BindMount', rootfs, shared + '/vgu/c1/x', False)
         self.assertEqual((ok, res), (False, vcmtest.INTERACTIVE_AUTHORIZATION_REQUIRED), msg)
         for method, args in [('ListRootfs', ('',)), ('DescribePath', (tmp,)),
                              ('GetDeviceForPath', (tmp + '/file',)), ('IsHostDevice', ('/dev/null',))]:

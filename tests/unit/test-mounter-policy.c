@@ -237,7 +237,7 @@ test_policy_caller_binds_recursive (Fixture *f, gconstpointer data)
   g_autoptr (VcmCredentials) creds = caller_creds ();
   g_autofree char *sub = in (f->w->src, "sub");
   g_autofree char *hidden = in (sub, "hidden");
-  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  g_autofree char *dest = g_build_filename (f->w->shared, "sbx", "c", "vol", NULL);
   g_autofree char *seen_hidden = g_build_filename (dest, "sub", "hidden", NULL);
   g_autofree char *seen_top = g_build_filename (dest, "sub", "top", NULL);
   g_autofree char *top = in (sub, "top");
@@ -318,7 +318,7 @@ static void
 test_policy_write_foreign (Fixture *f, gconstpointer data)
 {
   g_autoptr (VcmCredentials) creds = caller_creds ();
-  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  g_autofree char *dest = g_build_filename (f->w->shared, "sbx", "c", "vol", NULL);
   static const struct {
     gboolean caller, owned, read_only, foreign;
   } cases[] = {
@@ -347,7 +347,7 @@ static void
 test_policy_caller_never_stacks (Fixture *f, gconstpointer data)
 {
   g_autoptr (VcmCredentials) creds = caller_creds ();
-  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  g_autofree char *dest = g_build_filename (f->w->shared, "sbx", "c", "vol", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree char *first = NULL;
   g_autofree char *again = NULL;
@@ -378,7 +378,7 @@ static void
 test_policy_refuses_for_callers (Fixture *f, gconstpointer data)
 {
   g_autoptr (VcmCredentials) creds = caller_creds ();
-  g_autofree char *dest = g_build_filename (f->w->shared, "c", NULL);
+  g_autofree char *dest = g_build_filename (f->w->shared, "sbx", "c", "vol", NULL);
   static const char *const options[] = { "recursive", "nosuid", "nodev" };
 
   (void) data;
