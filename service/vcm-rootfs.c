@@ -62,6 +62,32 @@ vcm_rootfs_record_compare (gconstpointer a, gconstpointer b)
   return c != 0 ? c : strcmp (ra->container_id, rb->container_id);
 }
 
+/* Whether a mount on a directory of the rootfs mount @e's path beneath the
+ * shared dir (SANDBOX or SANDBOX/CONTAINER, @dirs) covers it: the top mount
+ * there is not one of the mounts @e lies in, so the path leads elsewhere. */
+static gboolean
+covered (VcmMountTable *table, const VcmMountEntry *e, const char *const *dirs)
+{
+  for (guint i = 0; dirs[i] != NULL; i++)
+    {
+      const VcmMountEntry *top = vcm_mount_table_lookup_target (table, dirs[i]);
+      const VcmMountEntry *p = e;
+      gboolean within = FALSE;
+
+      if (top == NULL)
+        continue;
+      /* up the mounts @e lies in; the bound only stops a malformed table */
+      for (guint depth = 0; p != NULL && !within && depth < 4096; depth++)
+        {
+          within = p->parent_id == top->id;
+          p = p->parent_id != p->id ? vcm_mount_table_lookup_id (table, p->parent_id) : NULL;
+        }
+      if (!within)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 GPtrArray *
 vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id)
 {
@@ -91,6 +117,14 @@ vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const ch
         continue;
       if (vcm_mount_table_lookup_target (table, e->target) != e)
         continue; /* stacked below another mount: the top one counts */
+      {
+        g_autofree char *sbx = g_build_filename (shared_dir, parts[0], NULL);
+        g_autofree char *cid = g_build_filename (sbx, parts[1], NULL);
+        const char *dirs[] = { sbx, cid, NULL };
+
+        if (covered (table, e, dirs))
+          continue; /* its path leads into a mount made above it: out of reach */
+      }
       g_ptr_array_add (result,
                        vcm_rootfs_record_new (parts[0], parts[1], e->target, e->id, e->read_only));
     }

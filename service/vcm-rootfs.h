@@ -40,8 +40,10 @@ gint vcm_rootfs_record_compare (gconstpointer a, gconstpointer b);
 char *vcm_rootfs_relpath (const char *sandbox_id, const char *container_id);
 
 /* The rootfs mounts in @table (top-most mount at SHARED/SBX/CID/rootfs with
- * valid IDs), optionally of one sandbox (NULL or "" = all). Sorted by
- * sandbox, container. Element type VcmRootfsRecord. */
+ * valid IDs, whose path leads to it: one covered by a mount made since on
+ * SHARED/SBX or SHARED/SBX/CID is out of reach, and not listed), optionally
+ * of one sandbox (NULL or "" = all). Sorted by sandbox, container. Element
+ * type VcmRootfsRecord. */
 GPtrArray *
 vcm_rootfs_list_in_table (const char *shared_dir, VcmMountTable *table, const char *sandbox_id);
 

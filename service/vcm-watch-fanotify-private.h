@@ -32,6 +32,8 @@ typedef struct {
                            * since the table was read, to patch it with */
   guint patch_count;
   VcmRemountCheck *check;
+  GHashTable *covers;     /* unique IDs (guint64 *) of mounts seen on a sandbox's or
+                           * container's directory: their going may uncover rootfs */
   GHashTable *probes;     /* "sbx/cid" -> ProbeState: probes by path in worker threads */
   GQueue *probes_waiting; /* of "sbx/cid": probes waiting for a thread */
   guint probes_in_flight;

@@ -270,7 +270,7 @@ attached_by_parent (VcmWatch *self, guint64 id)
 
 /* A mount at @point beneath or above the shared dir, not tracked. */
 static void
-attached_near_shared (VcmWatch *self, const char *point)
+attached_near_shared (VcmWatch *self, guint64 id, const char *point)
 {
   g_auto (GStrv) parts = NULL;
   guint n;
@@ -293,9 +293,20 @@ attached_near_shared (VcmWatch *self, const char *point)
       !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
       !vcm_validate_id ("container_id", parts[1], NULL))
     {
-      /* on a sandbox or container dir it may hide rootfs below it */
-      if (n < 3 && vcm_ledger_any_beneath (self->ledger, point))
-        vcm_watch_fanotify_want_reread (self, "a mount above a rootfs");
+      /* on a sandbox or container dir it may hide rootfs below it (which
+       * are then out of reach, reported gone), and uncover them again when
+       * it goes */
+      if (n < 3 && vcm_validate_id ("sandbox_id", parts[0], NULL) &&
+          (n == 1 || vcm_validate_id ("container_id", parts[1], NULL)))
+        {
+          Fanotify *f = F (self);
+
+          if (g_hash_table_size (f->covers) >= MAX_PARENTS)
+            g_hash_table_remove_all (f->covers);
+          g_hash_table_add (f->covers, g_memdup2 (&id, sizeof id));
+          if (vcm_ledger_any_beneath (self->ledger, point))
+            vcm_watch_fanotify_want_reread (self, "a mount above a rootfs");
+        }
       return;
     }
   /* a rootfs, one stacked on it, or something below a rootfs path whose
@@ -329,7 +340,7 @@ on_attached (VcmWatch *self, guint64 id)
     }
   if (known != NULL)
     return; /* a submount already known (a probe came first) */
-  attached_near_shared (self, point);
+  attached_near_shared (self, id, point);
 }
 
 static void
@@ -342,6 +353,8 @@ on_detached (VcmWatch *self, guint64 id)
   int errsv = 0;
 
   g_hash_table_remove (f->parents, &id); /* it may come back elsewhere (a move) */
+  if (g_hash_table_remove (f->covers, &id))
+    vcm_watch_fanotify_want_reread (self, "a mount above the rootfs layout went");
   if (t == NULL)
     return; /* not a rootfs or a submount of one: nothing to report */
   /* the rootfs itself (vanished, or uncovered another); or a submount whose
@@ -742,6 +755,7 @@ vcm_watch_fanotify_free (gpointer state)
   g_clear_pointer (&f->notify, vcm_mnt_notify_free);
   g_hash_table_unref (f->by_unique);
   g_hash_table_unref (f->parents);
+  g_hash_table_unref (f->covers);
   g_hash_table_unref (f->old_ids);
   g_array_unref (f->events);
   g_array_unref (f->table_changes);
@@ -807,6 +821,7 @@ vcm_watch_fanotify_start (VcmWatch *self, GError **error)
   f->events = g_array_new (FALSE, FALSE, sizeof (VcmMntEvent));
   f->by_unique = g_hash_table_new (g_int64_hash, g_int64_equal);
   f->parents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  f->covers = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   f->old_ids = g_hash_table_new (g_direct_hash, g_direct_equal);
   f->table_changes = g_array_new (FALSE, FALSE, sizeof (VcmMountChange));
   f->check = vcm_remount_check_new (self);

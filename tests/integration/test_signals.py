@@ -76,8 +76,28 @@ def kernel_rootfs_mounts(shared, table=None):
         ids = {m['parent_id'] for m in stack}
         tops = [m for m in stack if m['id'] not in ids]
         assert len(tops) == 1, f'cannot tell the top mount of {key}: {stack}'
-        result[key] = tops[0]
+        if not covered(table if table is not None else mountinfo(), shared, key, tops[0]):
+            result[key] = tops[0]
     return result
+
+
+def covered(table, shared, key, rootfs):
+    """Whether a mount on SHARED/SBX or SHARED/SBX/CID that @rootfs does not
+    lie in covers it (its path leads into that mount: out of reach)."""
+    by_id = {m['id']: m for m in table}
+    for d in (os.path.join(shared, key[0]), os.path.join(shared, *key)):
+        stack = [m for m in table if m['mount_point'] == d]
+        if not stack:
+            continue
+        ids = {m['parent_id'] for m in stack}
+        top = [m for m in stack if m['id'] not in ids][0]
+        m, within = rootfs, False
+        while m is not None and not within:
+            within = m['parent_id'] == top['id']
+            m = by_id.get(m['parent_id']) if m['parent_id'] != m['id'] else None
+        if not within:
+            return True
+    return False
 
 
 def descendants(table, mount_id):
@@ -292,6 +312,30 @@ class TestForeignChanges(SignalsCase):
             g = self.expect(sigs, [('RootfsChanged', ('sbs', 'c1', mp, 'vanished')),
                                    ('RootfsMounted', ('sbs', 'c1', mp, False))], g)
         self.assert_listed_as_kernel()
+
+    def test_foreign_mount_over_its_layout_is_a_change(self):
+        # a mount made behind the service's back on the rootfs's container
+        # (or sandbox) directory covers it: its path leads into that mount,
+        # so the rootfs is out of reach, reported gone and no longer listed;
+        # when the cover goes the rootfs is there again, and reported
+        mp, g = self.mounted_rootfs('sbcov', 'c1')
+        other = self.make_tree('cover', subdirs=('rootfs',))
+        for cover in (os.path.dirname(mp), os.path.dirname(os.path.dirname(mp))):
+            with self.subTest(cover=cover), self.w.subscribe() as sigs:
+                sh('mount', '--bind', other, cover)
+                g = self.expect(sigs, [('RootfsChanged', ('sbcov', 'c1', mp, 'vanished'))], g)
+                self.assertEqual(self.list_rootfs('sbcov')[1], {})
+                self.assert_listed_as_kernel()
+                # what the path shows is not the rootfs: UnmountRootfs says why
+                with self.assertRaises(DBusCallError) as cm:
+                    self.w.call('UnmountRootfs', 'sbcov', 'c1')
+                self.assertEqual(cm.exception.name, vcmtest.ERROR_PREFIX + 'InvalidArgument')
+                self.assertIn('sandbox_id/container_id', str(cm.exception))
+                self.assertEqual(self.w.get_property('Generation'), g)
+                sh('umount', cover)
+                g = self.expect(sigs, [('RootfsMounted', ('sbcov', 'c1', mp, False))], g)
+                self.assertEqual(self.list_rootfs('sbcov')[1], {('sbcov', 'c1'): (mp, False)})
+                self.assert_listed_as_kernel()
 
 
 class TestNoEcho(SignalsCase):
