@@ -44,8 +44,9 @@ struct _VcmAuth {
   guint pending_interactive;
   GHashTable *pending_by_uid; /* uid -> count (non-interactive + interactive) */
   GHashTable *interactive_by_uid;
-  GHashTable *granted_at; /* uid -> monotonic second of its last grant (not root) */
-  GHashTable *checks;     /* set of CheckData in flight, for shutdown */
+  GHashTable *granted_at;   /* uid -> monotonic second of its last grant (not root) */
+  GHashTable *open_actions; /* our actions polkit allows anyone by default (NULL: not known yet) */
+  GHashTable *checks;       /* set of CheckData in flight, for shutdown */
 };
 
 G_DEFINE_FINAL_TYPE (VcmAuth, vcm_auth, G_TYPE_OBJECT)
@@ -193,6 +194,32 @@ on_fetch_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Our actions that polkit allows anybody without a rule (the queries):
+ * being allowed one of them is no grant. */
+static void
+on_actions_enumerated (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (VcmAuth) self = user_data;
+  g_autoptr (GError) error = NULL;
+  GList *actions = polkit_authority_enumerate_actions_finish (POLKIT_AUTHORITY (source), res, &error);
+  GHashTable *open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (error != NULL)
+    g_debug ("polkit's actions could not be listed: %s", error->message);
+  for (GList *l = actions; l != NULL; l = l->next)
+    {
+      PolkitActionDescription *a = l->data;
+      const char *id = polkit_action_description_get_action_id (a);
+
+      if (g_str_has_prefix (id, "org.vc.mount.") &&
+          polkit_action_description_get_implicit_any (a) == POLKIT_IMPLICIT_AUTHORIZATION_AUTHORIZED)
+        g_hash_table_add (open, g_strdup (id));
+    }
+  g_list_free_full (actions, g_object_unref);
+  g_clear_pointer (&self->open_actions, g_hash_table_unref);
+  self->open_actions = open;
+}
+
 static void
 on_authority_fetched (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -205,7 +232,10 @@ on_authority_fetched (GObject *source, GAsyncResult *res, gpointer user_data)
   g_clear_handle_id (&self->fetch_timeout, g_source_remove);
   g_clear_object (&self->fetch_cancellable);
   if (authority != NULL && self->authority == NULL)
-    self->authority = g_object_ref (authority);
+    {
+      self->authority = g_object_ref (authority);
+      polkit_authority_enumerate_actions (authority, NULL, on_actions_enumerated, g_object_ref (self));
+    }
   while ((task = g_queue_pop_head (&self->waiting)) != NULL)
     {
       if (self->authority != NULL)
@@ -257,6 +287,7 @@ vcm_auth_finalize (GObject *object)
   g_clear_pointer (&self->pending_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->interactive_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->granted_at, g_hash_table_unref);
+  g_clear_pointer (&self->open_actions, g_hash_table_unref);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (vcm_auth_parent_class)->finalize (object);
@@ -550,10 +581,12 @@ now_seconds (void)
   return (guint) (g_get_monotonic_time () / G_USEC_PER_SEC) + 1;
 }
 
+/* @uid was allowed @action_id: a grant, unless anybody is (or which are
+ * is not known yet). */
 static void
-note_grant (VcmAuth *self, uid_t uid)
+note_grant (VcmAuth *self, uid_t uid, const char *action_id)
 {
-  if (uid == 0)
+  if (uid == 0 || self->open_actions == NULL || g_hash_table_contains (self->open_actions, action_id))
     return;
   if (g_hash_table_size (self->granted_at) >= MAX_GRANTS_REMEMBERED)
     g_hash_table_remove_all (self->granted_at);
@@ -578,7 +611,10 @@ return_refusal (GTask *task, VcmError code, const char *why)
   if (d->answered)
     return;
   d->answered = TRUE;
-  uncount (d);
+  /* a check polkit has not answered holds its place until it does (or it
+   * is dropped): what waits for polkit stays bounded */
+  if (!d->timed_out)
+    uncount (d);
   g_task_return_new_error (task, VCM_ERROR, code, "%s: %s", d->action_id, why);
 }
 
@@ -607,9 +643,14 @@ on_check_timeout (gpointer user_data)
 
   d->timeout_source = 0;
   d->timed_out = TRUE;
-  /* polkit's own calls may not heed the cancellable (its authority's
-   * set-up does not): the caller is answered now all the same */
-  g_cancellable_cancel (d->cancellable);
+  /* An interactive check is called off (its agent's dialog closed); one
+   * without interaction is left to polkit's late answer: calling it off
+   * would cost one more reply to wait for, where a polkitd that hangs
+   * already has as many as the service lets wait. polkit's own calls may
+   * not heed the cancellable (its authority's set-up does not): the caller
+   * is answered now all the same. */
+  if (d->asked_interactively)
+    g_cancellable_cancel (d->cancellable);
   return_refused (d->task, "polkit did not answer in time");
   return G_SOURCE_REMOVE;
 }
@@ -639,7 +680,7 @@ on_check_done (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   else if (polkit_authorization_result_get_is_authorized (result))
     {
-      note_grant (d->auth, d->caller->uid);
+      note_grant (d->auth, d->caller->uid, d->action_id);
       return_allowed (task);
     }
   else if (polkit_authorization_result_get_is_challenge (result) && d->interactive &&
