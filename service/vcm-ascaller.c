@@ -16,6 +16,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-fsgate.h"
 #include "vcm-validate.h"
 
 #ifndef __NR_faccessat2
@@ -37,7 +38,9 @@ set_unreachable_error (GError **error, int errsv, const char *arg_name, const ch
 {
   g_autofree char *quoted = vcm_validate_quote (path);
 
-  if (errno_is_unreachable (errsv))
+  if (vcm_fsgate_turned_away ())
+    vcm_fsgate_set_error (error, arg_name, quoted);
+  else if (errno_is_unreachable (errsv))
     g_set_error (error, VCM_ERROR, VCM_ERROR_NOT_FOUND, "%s: no such file or directory: '%s'", arg_name,
                  quoted);
   else

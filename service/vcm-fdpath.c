@@ -15,6 +15,7 @@
 #include "vcm-error.h"
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-fsgate.h"
 #include "vcm-layout.h"
 #include "vcm-mount-policy.h"
 #include "vcm-idmap.h"
@@ -92,6 +93,11 @@ set_resolve_error (
 {
   g_autofree char *where = g_build_filename (root_path, done_so_far, NULL);
 
+  if (vcm_fsgate_turned_away ())
+    {
+      vcm_fsgate_set_error (error, arg_name, where);
+      return FALSE;
+    }
   switch (errsv)
     {
     case ENOENT:
@@ -162,17 +168,29 @@ open_one_beneath (int dir_fd, const char *name, int o_flags, mode_t mode)
   struct stat st;
   int fd;
 
+  /* the lookup asks @dir_fd's filesystem, what comes next the new fd's */
+  if (!vcm_fsgate_reach (dir_fd))
+    return -1;
   /* No O_NOFOLLOW for openat2: with it, O_PATH would open a trailing symlink
    * itself; without it, RESOLVE_NO_SYMLINKS refuses any symlink. */
   if (openat2_usable ())
-    return vcm_sys_openat2 (dir_fd, name, (guint64) o_flags, mode, VCM_RESOLVE_RULES);
+    {
+      fd = vcm_sys_openat2 (dir_fd, name, (guint64) o_flags, mode, VCM_RESOLVE_RULES);
+      if (fd >= 0 && !vcm_fsgate_reach (fd))
+        {
+          close (fd);
+          errno = EAGAIN;
+          return -1;
+        }
+      return fd;
+    }
 
   /* O_NOFOLLOW opens a trailing symlink itself (O_PATH) or fails with ELOOP;
    * O_DIRECTORY is checked by hand so that a symlink says ELOOP, as above. */
   fd = openat (dir_fd, name, (o_flags & ~O_DIRECTORY) | O_NOFOLLOW, mode);
   if (fd < 0 || (o_flags & O_CREAT))
     return fd;
-  if (fstat (fd, &st) < 0)
+  if (!vcm_fsgate_reach (fd) || fstat (fd, &st) < 0)
     {
       int errsv = errno;
       close (fd);
@@ -399,6 +417,8 @@ vcm_fdpath_check_immovable (int root_fd,
       const char *kind = NULL;
       int next;
 
+      if (!vcm_fsgate_reach (dir_fd))
+        return set_resolve_error (error, errno, arg_name, root_path, done->str);
       /* What a filesystem an unprivileged user controls reports of owners
        * and modes proves nothing, and it can drop a directory (and every
        * mount on it) from the kernel's sight whenever it likes. */
@@ -518,7 +538,7 @@ vcm_fdpath_open_following (const char *path)
       return -1;
     }
   cur = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cur < 0)
+  if (cur < 0 || !vcm_fsgate_reach (cur))
     return -1;
   push_components (stack, path);
   while (stack->len > 0)
@@ -532,7 +552,7 @@ vcm_fdpath_open_following (const char *path)
           return -1;
         }
       next = openat (cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-      if (next < 0 || fstat (next, &st) < 0)
+      if (next < 0 || !vcm_fsgate_reach (next) || fstat (next, &st) < 0)
         return -1;
       if (S_ISLNK (st.st_mode))
         {
@@ -567,7 +587,7 @@ vcm_fdpath_open_following (const char *path)
             {
               vcm_clear_fd (&cur);
               cur = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-              if (cur < 0)
+              if (cur < 0 || !vcm_fsgate_reach (cur))
                 return -1;
             }
           push_components (stack, target);

@@ -20,6 +20,7 @@
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
 #include "vcm-fdsource.h"
+#include "vcm-fsgate.h"
 #include "vcm-privileges.h"
 #include "vcm-sys.h"
 #include "vcm-validate.h"
@@ -71,6 +72,12 @@ vcm_fd_source_inspect (
   int flags;
 
   *out = (VcmFdSource){ 0 };
+  /* what is asked of the fd next is its filesystem's to answer */
+  if (!vcm_fsgate_reach (fd))
+    {
+      vcm_fsgate_set_error (error, arg_name, "the file descriptor");
+      return FALSE;
+    }
   flags = fcntl (fd, F_GETFL);
   if (flags < 0 || fstat (fd, &st) < 0)
     {

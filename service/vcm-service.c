@@ -15,6 +15,7 @@
 #include "vcm-callerproc.h"
 #include "vcm-fd.h"
 #include "vcm-fdsource.h"
+#include "vcm-fsgate.h"
 #include "vcm-identity.h"
 #include "vcm-idmap.h"
 #include "vcm-mount-policy.h"
@@ -515,8 +516,16 @@ prepare_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 {
   PrepareJob *job = task_data;
   GError *error = NULL;
+  gboolean counted = !vcm_credentials_is_root (job->creds);
+  gboolean ok;
 
-  if (!job->entry->prepare (job->mounter, job->params, job->creds, job->prep, &error))
+  /* a caller's walks count against the share of the filesystems they reach */
+  if (counted)
+    vcm_fsgate_begin ();
+  ok = job->entry->prepare (job->mounter, job->params, job->creds, job->prep, &error);
+  if (counted)
+    vcm_fsgate_end ();
+  if (!ok)
     {
       g_task_return_error (task, error);
       return;
