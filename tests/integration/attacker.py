@@ -8,12 +8,15 @@
 #                                        one JSON line per call: [ok, result-or-
 #                                        error-name, message]
 #   attacker.py ADDRESS flood N JSON [--interactive] [--agent] [--fds=K]
-#                                        sends N copies of one call without
+#                                        sends N copies of one call (or, when
+#                                        JSON is a list of calls, each once) without
 #                                        waiting, then collects every reply; with
 #                                        --agent registers a polkit
 #                                        authentication agent for itself that
 #                                        never answers; with --fds=K sends K
-#                                        descriptors with each call; prints {"reply": NAME}
+#                                        descriptors with each call (of
+#                                        /dev/null, or --fd-path=PATH opened
+#                                        for reading); prints {"reply": NAME}
 #                                        as each reply comes (an error name or
 #                                        "ok"), then {"final": {NAME: count}}
 #   attacker.py ADDRESS hangup SECONDS JSON
@@ -164,12 +167,14 @@ def register_silent_agent(conn):
     return held
 
 
-def cmd_flood(conn, n, spec, interactive, agent, n_fds=0):
+def cmd_flood(conn, n, spec, interactive, agent, n_fds=0, fd_path='/dev/null'):
     held = register_silent_agent(conn) if agent else None
-    method, sig, args_text = json.loads(spec)
+    spec = json.loads(spec)
+    # one call N times, or (a list of calls) each of them once
+    specs = spec if isinstance(spec[0], list) else [spec] * n
     loop = GLib.MainLoop()
     outcomes = {}
-    left = [n]
+    left = [len(specs)]
 
     def on_reply(c, res, _data):
         try:
@@ -186,12 +191,12 @@ def cmd_flood(conn, n, spec, interactive, agent, n_fds=0):
         if left[0] == 0:
             loop.quit()
 
-    for _ in range(n):
+    for method, sig, args_text in specs:
         msg = message_for(method, sig, args_text, interactive)
         if n_fds:
             fds = Gio.UnixFDList()
             for _ in range(n_fds):
-                fd = os.open('/dev/null', os.O_RDONLY)
+                fd = os.open(fd_path, os.O_RDONLY)
                 fds.append(fd)
                 os.close(fd)
             msg.set_unix_fd_list(fds)
@@ -301,8 +306,9 @@ def main():
         cmd_loop(conn, sys.argv[3])
     elif command == 'flood':
         fds = [int(a.split('=', 1)[1]) for a in sys.argv[5:] if a.startswith('--fds=')]
+        fd_path = [a.split('=', 1)[1] for a in sys.argv[5:] if a.startswith('--fd-path=')]
         cmd_flood(conn, int(sys.argv[3]), sys.argv[4], '--interactive' in sys.argv[5:],
-                  '--agent' in sys.argv[5:], fds[0] if fds else 0)
+                  '--agent' in sys.argv[5:], fds[0] if fds else 0, fd_path[0] if fd_path else '/dev/null')
     else:
         raise SystemExit(f'unknown command {command}')
 

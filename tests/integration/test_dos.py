@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
 from vcmtest import WorldCase  # noqa: E402
+from test_attacks import AttackCase  # noqa: E402
 
 E = vcmtest.ERROR_PREFIX
 LIMITS = E + 'LimitsExceeded'
@@ -253,6 +254,54 @@ class TestDescriptors(DosCase):
         self.assertTrue(mp.endswith('/sb1/c1/rootfs'), mp)
         server.kill()
 
+    def test_descriptors_kept_by_waiting_calls_are_bounded(self):
+        # polkitd hangs: every check waits. Ten users each send 40 calls of
+        # a method that takes descriptors, 2 with each (its source and a
+        # user namespace's place): a user's calls keep at most 64 of them
+        # (32 calls wait, 8 are refused at once), whatever else they could
+        # queue; root is served meanwhile
+        pid = self.w.polkitd_pid
+        os.kill(pid, signal.SIGSTOP)
+        self.addCleanup(os.kill, pid, signal.SIGCONT)
+        users = [ALICE, BOB] + [uid for _, uid in vcmtest.ACCOUNTS]
+        with open(self.w.daemon_log, 'rb') as f:
+            log_start = f.seek(0, os.SEEK_END)
+        before = self.daemon_fds()
+        floods = []
+        for uid in users:
+            spec = json.dumps(spec_of('MountRootfsFd', f'u{uid}', 'c1', 0, {}))
+            floods.append(self.run_attacker(uid, 'flood', 40, spec, '--fds=2', '--fd-path=/'))
+
+        def refused():
+            with open(self.w.daemon_log, 'rb') as f:
+                f.seek(log_start)
+                return f.read().count(b'calls in progress hold 64 file descriptors')
+        vcmtest.wait_until(lambda: refused() >= 8 * len(users), 60, 'each user\'s calls beyond 64 descriptors to be refused')
+        held = self.daemon_fds() - before
+        # (each waiting call keeps its 2, and what its source's check opened)
+        print(f'# {len(users)} users x 40 calls with 2 descriptors each, polkitd frozen: '
+              f'{refused()} refused, daemon descriptors {before} -> {before + held}')
+        self.assertEqual(refused(), 8 * len(users))
+        self.assertLessEqual(held, len(users) * 32 * 4 + 8)
+        # root is served meanwhile, its descriptors too
+        self.assertEqual(self.w.call('DescribePath', '/')['mount-point'], '/')
+        src = self.path('src-fd')
+        os.makedirs(src)
+        mp = self.w.call('MountRootfs', 'sb2', 'c1', src, True)
+        self.w.call('UnmountRootfs', 'sb2', 'c1')
+        self.assertTrue(mp.endswith('/sb2/c1/rootfs'), mp)
+        os.kill(pid, signal.SIGCONT)
+        for p in floods:
+            final = None
+            for line in p.stdout:
+                obj = json.loads(line)
+                if 'final' in obj:
+                    final = obj['final']
+            p.wait(timeout=vcmtest.scaled(60))
+            self.assertEqual(sum(final.values()), 40, final)
+            self.assertEqual(final.get(LIMITS), 8, final)
+        vcmtest.wait_until(lambda: self.daemon_fds() - before < 8, 60, 'the descriptors to be closed')
+
 
 class TestManyCallers(DosCase):
     """Issue: a runtime starting 20-50 containers at once as an allowed user
@@ -425,6 +474,161 @@ class TestOneCallsCost(DosCase):
                                                    f'pairs {MAX_DESTINATION_DEPTH} deep')
         self.assertEqual(set(result['replies']), {'ok'}, result)
         self.assertLess(attacked / idle, 3, 'one user\'s pairs slowed another\'s queries that much')
+
+
+class Flood:
+    """An attacker's flood (attacker.py flood) whose replies a thread counts."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.seen = {}
+        self.final = None
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            obj = json.loads(line)
+            with self.lock:
+                if 'final' in obj:
+                    self.final = obj['final']
+                else:
+                    self.seen[obj['reply']] = self.seen.get(obj['reply'], 0) + 1
+
+    def count(self, name):
+        with self.lock:
+            return self.seen.get(name, 0)
+
+    def wait(self):
+        """Every reply, counted, once all are in."""
+        self.proc.wait(timeout=vcmtest.scaled(120))
+        self.thread.join()
+        return self.final
+
+
+class RuledCase(AttackCase):
+    """alice with the README's narrow rules; the eight accounts and bob with
+    none."""
+
+    def flood(self, uid, n, calls, *extra):
+        """@calls (one call, sent @n times; or a list of calls, each once) as
+        @uid, all at once."""
+        specs = [spec_of(*c) for c in calls] if isinstance(calls, list) else spec_of(*calls)
+        cmd = self.w.setpriv(uid) + [vcmtest.PYTHON, ATTACKER, self.w.bus_address, 'flood', str(n),
+                                     json.dumps(specs)] + list(extra)
+        p = subprocess.Popen(cmd, env=self.w._child_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd='/', text=True)
+        self.addCleanup(lambda: p.poll() is not None or (p.kill(), p.wait()))
+        return Flood(p)
+
+    def hung_filesystem(self, name):
+        """A FUSE server that never answers anybody, at a new directory
+        @name; returns (the mount point, the server process)."""
+        mnt = self.path(name)
+        os.makedirs(mnt)
+        os.chmod(self.scratch, 0o755)
+        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: vcmtest.umount(mnt))
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        return mnt, server
+
+    def assert_tells_nobody_elses_figures(self, message):
+        # today's texts said "32 in all", "16 interactive"
+        for what in ('in all', 'interactive authorizations waiting (', ' of this user', '32', '16'):
+            self.assertNotIn(what, message)
+
+
+class TestSharedSlots(RuledCase):
+    """Issue: eight accounts with no rule, each naming paths on one hung
+    filesystem, took all 32 resolver threads, and every other caller's path
+    call was refused, a caller a rule allows included; eight accounts with
+    two silent-agent interactive calls each filled all 16 interactive
+    places. A filesystem now holds at most its share of the threads, and a
+    call that allows interaction takes an interactive place only when polkit
+    wants a password for it."""
+
+    def test_a_hung_filesystem_holds_only_its_share_of_the_threads(self):
+        mnt, server = self.hung_filesystem('hung')
+        hung = os.path.join(mnt, 'x')
+        floods = [self.flood(uid, 16, ('DescribePath', hung)) for _, uid in vcmtest.ACCOUNTS]
+        # the attack at its height: the accounts' calls have met a bound
+        # 24 times (beyond their threads, or the filesystem's share)
+        vcmtest.wait_until(lambda: sum(f.count(LIMITS) for f in floods) >= 24, 120,
+                           'the accounts to meet a bound 24 times')
+        # alice's rule allows her this, and it names no path on the hung
+        # filesystem: it is served (in its turn for a thread)
+        started = time.monotonic()
+        ok, res, message = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1',
+                                          os.path.join(self.srv, 'data'), True)
+        took = time.monotonic() - started
+        print(f'# 8 accounts x 16 DescribePath on one hung FUSE: alice\'s MountRootfs '
+              f'{"ok" if ok else res} in {took:.2f} s')
+        self.assertTrue(ok, f'{res}: {message}')
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+        # root is never counted
+        self.assertEqual(self.w.call('DescribePath', '/')['mount-point'], '/')
+        # bob's path on the hung filesystem: refused, in words that tell
+        # nothing of the other users' calls
+        ok, res, message = self.w.call_as(BOB, 'DescribePath', os.path.join(mnt, 'y'))
+        print(f'# bob on the hung filesystem: {res}: {message}')
+        self.assertEqual((ok, res), (False, LIMITS), message)
+        self.assert_tells_nobody_elses_figures(message)
+        server.kill()
+        finals = [f.wait() for f in floods]
+        print(f'# the accounts\' replies: {finals}')
+        self.assertTrue(self.w.daemon_running())
+
+    def test_silent_agents_of_eight_accounts_leave_a_ruled_caller_served(self):
+        # each account: an authentication agent that never answers, and four
+        # calls that allow interaction (polkit wants a password for them)
+        floods = [self.flood(uid, 4, ('UnmountRootfs', name, 'c1'), '--interactive', '--agent')
+                  for name, uid in vcmtest.ACCOUNTS]
+        # two of each account's wait for its silent agent; the rest refused
+        vcmtest.wait_until(lambda: all(f.count(LIMITS) >= 2 for f in floods), 120,
+                           'the interactive places to be taken')
+        # alice's rule allows her this: she takes no interactive place
+        started = time.monotonic()
+        ok, res, message = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1',
+                                          os.path.join(self.srv, 'data'), True, interactive=True)
+        took = time.monotonic() - started
+        print(f'# 8 accounts x 2 silent-agent checks: alice\'s interactive MountRootfs '
+              f'{"ok" if ok else res} in {took:.2f} s')
+        self.assertTrue(ok, f'{res}: {message}')
+        ok, res, message = self.w.call_as(ALICE, 'UnmountRootfs', 'alice', 'c1', interactive=True)
+        self.assertTrue(ok, f'{res}: {message}')
+        # bob, whom no rule allows, finds the interactive places taken, and
+        # is told nothing of the other users' checks
+        ok, res, message = self.w.call_as(BOB, 'UnmountRootfs', 'bob', 'c1', interactive=True)
+        print(f'# bob: {res}: {message}')
+        self.assertEqual((ok, res), (False, LIMITS), message)
+        self.assert_tells_nobody_elses_figures(message)
+        for f in floods:
+            f.proc.kill()
+        self.assertTrue(self.w.daemon_running())
+
+
+class TestManyContainers(RuledCase):
+    """Issue: a runtime starting 20-50 containers at once as a user a rule
+    allows got 8-10 of 20 calls through (20 of 50); the rest were refused
+    with LimitsExceeded."""
+
+    def test_twenty_and_fifty_containers_at_once(self):
+        data = os.path.join(self.srv, 'data')
+        for n in (20, 50):
+            with self.subTest(containers=n):
+                started = time.monotonic()
+                mounted = self.flood(ALICE, n, [('MountRootfs', 'alice', f'c{i}', data, True)
+                                                for i in range(n)]).wait()
+                took = time.monotonic() - started
+                unmounted = self.flood(ALICE, n, [('UnmountRootfs', 'alice', f'c{i}')
+                                                  for i in range(n)]).wait()
+                print(f'# {n} x MountRootfs at once by alice: {mounted} in {took:.2f} s; '
+                      f'then {n} x UnmountRootfs: {unmounted}')
+                self.assertEqual(mounted, {'ok': n})
+                self.assertEqual(unmounted, {'ok': n})
 
 
 if __name__ == '__main__':

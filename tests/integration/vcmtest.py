@@ -43,6 +43,8 @@ TEST_UID = 4242
 TEST_GROUP = 'vcmgroup'
 TEST_GROUP_GID = 4343
 NOBODY_UID = 65534
+# Eight more accounts with no rule of their own (the attacks of many users)
+ACCOUNTS = [(f'vcmtest-a{i}', 4300 + i) for i in range(1, 9)]
 # The test user's subordinate uid and gid range (/etc/subuid, /etc/subgid of
 # the world), for newuidmap/newgidmap and the ID-mapped mounts' checks.
 SUBID_START = 100000
@@ -529,9 +531,13 @@ class World:
             for name in subids:
                 if not os.path.exists(f'/etc/{name}'):
                     open(f'/etc/{name}', 'w').close()
+        accounts = {'passwd': ''.join(f'{n}:x:{u}:{u}:vc-mount test account:/nonexistent:/usr/sbin/nologin\n'
+                                      for n, u in ACCOUNTS),
+                    'group': ''.join(f'{n}:x:{u}:\n' for n, u in ACCOUNTS)}
         for name, line in (('passwd', f'{TEST_USER}:x:{TEST_UID}:{TEST_UID}:vc-mount test user:/nonexistent:/usr/sbin/nologin\n'),
                            ('group', f'{TEST_USER}:x:{TEST_UID}:\n'
                                      f'{TEST_GROUP}:x:{TEST_GROUP_GID}:{TEST_USER}\n')):
+            line += accounts[name]
             copy = os.path.join(etc, name)
             with open(f'/etc/{name}') as f:
                 text = f.read()
