@@ -7,11 +7,16 @@
 #   TestHangupFlood:  connections that send calls and hang up at once, by the
 #                     thousand: root and other users are still answered, the
 #                     daemon's memory stays bounded.
-#   TestDescriptors:  descriptors sent along with calls are not kept: root's
+#   TestDescriptors:  descriptors sent along with calls that take none are not
+#                     kept, those of waiting calls are bounded per user: root's
 #                     calls never fail for want of them.
+#   TestManyCallers:  50 calls of one user at once all succeed, the 65th and
+#                     later are refused.
 #   TestSharedSlots:  a hung filesystem takes at most a share of the resolver
 #                     threads; callers a rule allows are not crowded out by
-#                     callers no rule allows; refusals name no other's counts.
+#                     callers no rule allows; refusals name no other's counts
+#                     (with alice's rules, and eight accounts with none).
+#   TestManyContainers: 20 and 50 containers of one allowed user at once.
 #   TestOneCallsCost: a call's own work is bounded (the depth of what the
 #                     service creates): one caller's traffic leaves another's
 #                     latency within a small factor.
