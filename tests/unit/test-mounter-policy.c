@@ -402,9 +402,62 @@ test_policy_refuses_for_callers (Fixture *f, gconstpointer data)
     }
 }
 
+/* The layout SHARED/SANDBOX/CONTAINER/rootfs is the rootfs methods' (root's
+ * general calls included), and an unmount removes only what the service
+ * made: an administrator's directory stays. */
+static void
+test_layout_is_the_rootfs_methods (Fixture *f, gconstpointer data)
+{
+  g_autofree char *rootfs_mp = g_build_filename (f->w->shared, "sbl", "c1", "rootfs", NULL);
+  g_autofree char *cdir = g_build_filename (f->w->shared, "sbl", "c1", NULL);
+  g_autofree char *sdir = g_build_filename (f->w->shared, "sbl", NULL);
+  g_autofree char *place = g_build_filename (f->w->shared, "sbl", "c2", "rootfs", NULL);
+  g_autofree char *cover = g_build_filename (f->w->shared, "sb2", "c1", NULL);
+  g_autofree char *admins = g_build_filename (f->w->shared, "adm", NULL);
+  g_autofree char *deep = g_build_filename (admins, "c", "x", "y", NULL);
+  g_autofree char *made = g_build_filename (admins, "c", NULL);
+  g_autoptr (VcmRootfsRecord) r = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *p = NULL;
+  g_auto (GStrv) detached = NULL;
+
+  (void) data;
+  r = vcm_mounter_mount_rootfs (f->m, "sbl", "c1", f->w->src, TRUE, NULL, &error);
+  vcm_test_require_no_error (error);
+  refused_bind (f, f->w->src, rootfs_mp, VCM_ERROR_INVALID_ARGUMENT, "destination");
+  refused_bind (f, f->w->src, place, VCM_ERROR_INVALID_ARGUMENT, "destination");
+  refused_bind (f, f->w->src, cdir, VCM_ERROR_INVALID_ARGUMENT, "destination");
+  refused_bind (f, f->w->src, sdir, VCM_ERROR_INVALID_ARGUMENT, "destination");
+  refused_unmount (f, rootfs_mp, VCM_ERROR_INVALID_ARGUMENT);
+  g_clear_pointer (&detached, g_strfreev);
+  detached = vcm_mounter_unmount_rootfs (f->m, "sbl", "c1", &error);
+  vcm_test_require_no_error (error);
+  g_assert_false (vcm_test_exists (sdir)); /* the service made it: gone */
+
+  /* root's bind on a container's directory: no rootfs is mounted into it */
+  p = vcm_mounter_bind_mount (f->m, f->w->src, cover, TRUE, NULL, &error);
+  vcm_test_require_no_error (error);
+  refused_rootfs (f, "sb2", "c1", f->w->src, VCM_ERROR_INVALID_ARGUMENT, "sandbox_id/container_id");
+  g_clear_pointer (&detached, g_strfreev);
+  detached = vcm_mounter_unmount (f->m, cover, &error);
+  vcm_test_require_no_error (error);
+
+  /* the administrator's directory stays, what the service made goes */
+  vcm_test_make_dir (admins);
+  g_clear_pointer (&p, g_free);
+  p = vcm_mounter_bind_mount (f->m, f->w->src, deep, TRUE, NULL, &error);
+  vcm_test_require_no_error (error);
+  g_clear_pointer (&detached, g_strfreev);
+  detached = vcm_mounter_unmount (f->m, deep, &error);
+  vcm_test_require_no_error (error);
+  g_assert_false (vcm_test_exists (made));
+  g_assert_true (vcm_test_exists (admins));
+}
+
 void
 test_mounter_add_policy (void)
 {
+  test_mounter_add ("/layout/the-rootfs-methods", test_layout_is_the_rootfs_methods);
   test_mounter_add ("/rootfs/unique-ids", test_unique_ids);
   test_mounter_add ("/ro-never-writable", test_ro_never_writable);
   test_mounter_add ("/policy/caller-binds-recursive", test_policy_caller_binds_recursive);
