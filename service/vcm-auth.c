@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "vcm-auth.h"
+#include "vcm-authorizer.h"
 #include "vcm-error.h"
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
@@ -49,7 +50,12 @@ struct _VcmAuth {
   GHashTable *checks;       /* set of CheckData in flight, for shutdown */
 };
 
-G_DEFINE_FINAL_TYPE (VcmAuth, vcm_auth, G_TYPE_OBJECT)
+static void vcm_auth_authorizer_init (VcmAuthorizerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (VcmAuth,
+                               vcm_auth,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (VCM_TYPE_AUTHORIZER, vcm_auth_authorizer_init))
 
 typedef struct {
   VcmAuth *auth; /* a reference */
@@ -138,6 +144,18 @@ caller_clear (gpointer data)
 
   g_free (c->sender);
   vcm_credentials_free (c->creds);
+}
+
+VcmCaller *
+vcm_caller_new (const char *sender, uid_t uid, pid_t pid, VcmCredentials *creds)
+{
+  VcmCaller *caller = g_rc_box_new0 (VcmCaller);
+
+  caller->sender = g_strdup (sender);
+  caller->uid = uid;
+  caller->pid = pid;
+  caller->creds = creds;
+  return caller;
 }
 
 VcmCaller *
@@ -846,4 +864,17 @@ vcm_auth_check_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == vcm_auth_check_async, FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- the authorizer interface ----------------------------------------------- */
+
+static void
+vcm_auth_authorizer_init (VcmAuthorizerInterface *iface)
+{
+  iface->identify_async = (gpointer) vcm_auth_identify_async;
+  iface->identify_finish = (gpointer) vcm_auth_identify_finish;
+  iface->check_async = (gpointer) vcm_auth_check_async;
+  iface->check_finish = (gpointer) vcm_auth_check_finish;
+  iface->was_granted = (gpointer) vcm_auth_was_granted;
+  iface->shutdown = (gpointer) vcm_auth_shutdown;
 }

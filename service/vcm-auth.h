@@ -19,6 +19,8 @@ typedef struct {
   VcmCredentials *creds; /* uid and every group, from the bus */
 } VcmCaller;
 
+/* A caller (refcounted), @creds taken (NULL: root's). */
+VcmCaller *vcm_caller_new (const char *sender, uid_t uid, pid_t pid, VcmCredentials *creds);
 VcmCaller *vcm_caller_ref (VcmCaller *caller);
 void vcm_caller_unref (VcmCaller *caller);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)

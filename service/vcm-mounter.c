@@ -28,7 +28,6 @@
 #include "vcm-mounter-private.h"
 #include "vcm-mounter.h"
 #include "vcm-sys.h"
-#include "vcm-testing.h"
 #include "vcm-validate.h"
 
 G_DEFINE_FINAL_TYPE (VcmMounter, vcm_mounter, G_TYPE_OBJECT)
@@ -711,21 +710,6 @@ vcm_mounter_run_mount_rootfs (VcmMounter *self, const VcmMountRequest *req, GErr
   return r;
 }
 
-VcmRootfsRecord *
-vcm_mounter_mount_rootfs (VcmMounter *self,
-                          const char *sandbox_id,
-                          const char *container_id,
-                          const char *rootfs,
-                          gboolean read_only,
-                          const VcmCredentials *creds,
-                          GError **error)
-{
-  g_autoptr (VcmMountRequest) req =
-    vcm_mounter_prepare_mount_rootfs (self, sandbox_id, container_id, rootfs, read_only, creds, error);
-
-  return req != NULL ? vcm_mounter_run_mount_rootfs (self, req, error) : NULL;
-}
-
 /* Resolves an existing mount point beneath the shared dir and checks it is one. */
 static int
 open_mount_point (VcmMounter *self,
@@ -787,23 +771,6 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
   return g_steal_pointer (&detached);
 }
 
-GStrv
-vcm_mounter_unmount_rootfs (VcmMounter *self,
-                            const char *sandbox_id,
-                            const char *container_id,
-                            GError **error)
-{
-  VcmMountRequest *req =
-    vcm_mounter_prepare_unmount_rootfs (self, sandbox_id, container_id, NULL, error);
-  GStrv detached;
-
-  if (req == NULL)
-    return NULL;
-  detached = vcm_mounter_run_unmount_rootfs (self, req, error);
-  vcm_mount_request_free (req);
-  return detached;
-}
-
 /* ---- BindMount / Unmount --------------------------------------------------- */
 
 char *
@@ -813,20 +780,6 @@ vcm_mounter_run_bind (VcmMounter *self, const VcmMountRequest *req, GError **err
   if (!run_attach (self, req, "destination", FALSE, NULL, NULL, error))
     return NULL;
   return g_strdup (req->mount_point);
-}
-
-char *
-vcm_mounter_bind_mount (VcmMounter *self,
-                        const char *source,
-                        const char *destination,
-                        gboolean read_only,
-                        const VcmCredentials *creds,
-                        GError **error)
-{
-  g_autoptr (VcmMountRequest) req =
-    vcm_mounter_prepare_bind (self, source, destination, read_only, creds, error);
-
-  return req != NULL ? vcm_mounter_run_bind (self, req, error) : NULL;
 }
 
 /* Whether @leaf beneath @dir_fd is an empty directory or an empty file;
@@ -997,17 +950,4 @@ vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **
   vcm_clear_fd (&fd);
   vcm_layout_remove_emptied (self->shared_fd, req->relpath);
   return g_steal_pointer (&detached);
-}
-
-GStrv
-vcm_mounter_unmount (VcmMounter *self, const char *mount_point, GError **error)
-{
-  VcmMountRequest *req = vcm_mounter_prepare_unmount (self, mount_point, NULL, error);
-  GStrv detached;
-
-  if (req == NULL)
-    return NULL;
-  detached = vcm_mounter_run_unmount (self, req, error);
-  vcm_mount_request_free (req);
-  return detached;
 }

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "vcm-generated.h"
-#include "vcm-service.h"
+#include "vcm-engine.h"
 
 /* The action ids of the installed polkit policy. */
 static void
@@ -66,7 +66,7 @@ test_every_method_has_its_xml_action (void)
        * service serves the method under exactly that action */
       g_assert_nonnull (annotated);
       g_assert_true (g_hash_table_contains (actions, annotated));
-      g_assert_cmpstr (vcm_service_action_for_method (name), ==, annotated);
+      g_assert_cmpstr (vcm_engine_action_for_method (name), ==, annotated);
     }
 }
 
@@ -108,9 +108,9 @@ test_every_policy_action_guards_a_method (void)
 static void
 test_unknown_methods_have_no_action (void)
 {
-  g_assert_null (vcm_service_action_for_method ("Frobnicate"));
-  g_assert_null (vcm_service_action_for_method ("mountrootfs"));
-  g_assert_null (vcm_service_action_for_method (""));
+  g_assert_null (vcm_engine_action_for_method ("Frobnicate"));
+  g_assert_null (vcm_engine_action_for_method ("mountrootfs"));
+  g_assert_null (vcm_engine_action_for_method (""));
 }
 
 int
