@@ -576,6 +576,10 @@ vcm_mounter_detached_targets (VcmMounter *self, const VcmMountRequest *req, int 
   if (self->targets != NULL && !req->off_main_loop &&
       (known = self->targets (self->targets_data, id)) != NULL)
     return detached_list (known);
+  /* the owner's knowledge, taken on its main loop before the run: the
+   * mount pinned (its ID from statx) is the one it knew */
+  if (req->targets_hint != NULL && req->targets_hint_id == id)
+    return detached_list (g_strdupv (req->targets_hint));
 
   g_clear_pointer (&builder, g_strv_builder_unref);
   builder = g_strv_builder_new ();

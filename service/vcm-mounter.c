@@ -166,6 +166,7 @@ vcm_mount_request_free (VcmMountRequest *req)
   vcm_clear_fd (&req->source_fd);
   vcm_clear_fd (&req->tree_fd);
   g_clear_pointer (&req->subtree_hint, g_array_unref);
+  g_strfreev (req->targets_hint);
   g_clear_pointer (&req->identity, g_variant_unref);
   g_free (req->sandbox_id);
   g_free (req->container_id);

@@ -118,6 +118,12 @@ typedef struct {
   GArray *subtree_hint;   /* unmounts: the unique IDs of the mount and of those
                            * below it, as its owner knew them (used when the
                            * mount is that one); NULL: none */
+  GStrv targets_hint;     /* unmounts, where subtree_hint cannot be had (no
+                           * statmount): the mount points of the mount with
+                           * mountinfo ID targets_hint_id and of those below
+                           * it, as its owner knew them (used when the mount
+                           * is that one); NULL: none */
+  guint64 targets_hint_id;
   gboolean read_identity; /* unmounts: read the mount's recorded identity
                            * (vcm-identity) in the run, before it goes */
   GVariant *identity;     /* what that read found (NULL: nothing recorded) */

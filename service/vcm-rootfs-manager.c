@@ -304,6 +304,12 @@ op_begin (VcmRootfsManager *self, Op *op)
       if (item->req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS && op->off_main_loop)
         item->req->subtree_hint =
           vcm_watch_get_rootfs_subtree (self->watch, item->req->sandbox_id, item->req->container_id);
+      /* without statmount, the mount points the watch knows: the run need
+       * not read the whole table to name what it detached */
+      if (item->req->op == VCM_MOUNT_OP_UNMOUNT_ROOTFS && op->off_main_loop &&
+          item->req->subtree_hint == NULL)
+        item->req->targets_hint = vcm_watch_get_rootfs_targets (
+          self->watch, item->req->sandbox_id, item->req->container_id, &item->req->targets_hint_id);
       vcm_watch_begin_local (self->watch, item->req->sandbox_id, item->req->container_id,
                              op->off_main_loop);
     }
@@ -392,10 +398,12 @@ read_identities (VcmMounter *mounter, Op *op)
 }
 
 /* The work: in a worker thread (or inline); touches nothing of the manager
- * but the mounter. */
+ * but the mounter, and the watch's thread-safe note of its own changes. */
 static void
-op_work (VcmMounter *mounter, Op *op)
+op_work (VcmRootfsManager *self, Op *op)
 {
+  VcmMounter *mounter = self->mounter;
+
   if (op->error != NULL)
     return;
   read_identities (mounter, op);
@@ -412,6 +420,8 @@ op_work (VcmMounter *mounter, Op *op)
                                                  &item->now_sub) ||
           probe_by_table (mounter, req, &item->now, &item->now_sub);
       item->done = TRUE;
+      if (item->rootfs && op->off_main_loop)
+        vcm_watch_own_change_begin (self->watch);
       switch (op->kind)
         {
         case OP_MOUNT_ROOTFS:
@@ -425,9 +435,6 @@ op_work (VcmMounter *mounter, Op *op)
         case OP_UNMOUNT_ROOTFS:
         case OP_UNMOUNT_SANDBOX:
           item->detached = vcm_mounter_run_unmount_rootfs (mounter, req, &error);
-          if (op->kind == OP_UNMOUNT_SANDBOX &&
-              g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
-            continue; /* gone since the list was made: already as asked */
           break;
         case OP_BIND:
           item->mount_point = vcm_mounter_run_bind (mounter, req, &error);
@@ -441,6 +448,10 @@ op_work (VcmMounter *mounter, Op *op)
         default:
           g_assert_not_reached ();
         }
+      if (item->rootfs && op->off_main_loop)
+        vcm_watch_own_change_end (self->watch);
+      if (op->kind == OP_UNMOUNT_SANDBOX && g_error_matches (error, VCM_ERROR, VCM_ERROR_NOT_MOUNTED))
+        continue; /* gone since the list was made: already as asked */
       if (error != NULL)
         {
           if (op->kind == OP_UNMOUNT_SANDBOX)
@@ -509,7 +520,7 @@ static Op *
 op_run (VcmRootfsManager *self, Op *op)
 {
   op_begin (self, op);
-  op_work (self->mounter, op);
+  op_work (self, op);
   op_end (self, op);
   return op;
 }
@@ -519,7 +530,7 @@ op_run (VcmRootfsManager *self, Op *op)
 static void
 op_in_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
-  op_work (VCM_ROOTFS_MANAGER (source_object)->mounter, task_data);
+  op_work (VCM_ROOTFS_MANAGER (source_object), task_data);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -554,7 +565,7 @@ op_in_caller_thread (gpointer data)
   nice_now = getpriority (PRIO_PROCESS, (id_t) tid);
   if (errno == 0 && setpriority (PRIO_PROCESS, (id_t) tid, MIN (nice_now + CALLER_NICE, 19)) < 0)
     g_debug ("Cannot lower the priority of a caller's operation: %s", g_strerror (errno));
-  op_work (VCM_ROOTFS_MANAGER (g_task_get_source_object (task))->mounter, g_task_get_task_data (task));
+  op_work (VCM_ROOTFS_MANAGER (g_task_get_source_object (task)), g_task_get_task_data (task));
   g_task_return_boolean (task, TRUE);
   return NULL;
 }

@@ -13,7 +13,10 @@
  * reads the table first (through the manager's probe), so what changed there
  * is reported before the service acts; with none pending it reads nothing.
  * Queries get the table re-read when it lacks any change, so answers are
- * never older than the call. */
+ * never older than the call. A change the service makes in a worker thread
+ * takes the change mark there, as the change returns
+ * (vcm_watch_own_change_end); a mark seen while such a change is being made
+ * is taken as the service's own too, and checked by the later read. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -40,11 +43,48 @@ typedef struct {
  * theirs), says exactly what changed since each point the watch accounts
  * for: a read begun, a change of the service's own, a foreign one seen. */
 static gboolean
+mark_taken (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLPRI };
+
+  return fd >= 0 ? poll (&pfd, 1, 0) > 0 && (pfd.revents & (POLLPRI | POLLERR)) != 0 : TRUE;
+}
+
+/* The service changed the table in a worker thread, or is changing it: the
+ * cached table lacks it, and a read later makes sure nothing foreign came
+ * in the same moment. */
+static void
+own_in_worker (VcmWatch *self)
+{
+  self->stale = TRUE;
+  M (self)->verify = TRUE;
+  vcm_watch_schedule_paced_read (self, VERIFY_MS);
+}
+
+/* Whether the table changed since this was last asked, but for the
+ * service's own changes in worker threads (in the order their end sets
+ * them: the mark taken, then own_taken, then the count). */
+static gboolean
 changed_since_look (VcmWatch *self)
 {
-  struct pollfd pfd = { .fd = M (self)->fd, .events = POLLPRI };
+  gboolean changed = mark_taken (M (self)->fd);
+  gboolean in_flight = g_atomic_int_get (&self->own_in_flight) > 0;
+  gboolean taken = g_atomic_int_compare_and_exchange (&self->own_taken, 1, 0);
 
-  return M (self)->fd >= 0 ? poll (&pfd, 1, 0) > 0 && (pfd.revents & (POLLPRI | POLLERR)) != 0 : TRUE;
+  if (taken || (in_flight && changed))
+    own_in_worker (self);
+  /* a change seen while one of the service's own is being made: its own,
+   * or, if foreign, found by that read (within a second) */
+  return changed && !in_flight;
+}
+
+void
+vcm_watch_mountinfo_take_own (VcmWatch *self)
+{
+  Mountinfo *m = g_atomic_pointer_get (&self->mountinfo_state);
+
+  if (m != NULL)
+    mark_taken (m->fd);
 }
 
 /* Foreign changes pending: read before the next call acts, and soon. */
@@ -86,11 +126,14 @@ mi_on_wakeup (VcmWatch *self)
 static void
 mi_read_begun (VcmWatch *self)
 {
-  /* the read has every change so far */
+  /* the read has every change so far, the service's own ones made in
+   * worker threads too (one being made now ends with own_taken set after
+   * this, and is checked by a read of its own) */
   M (self)->reading_foreign = M (self)->foreign;
   M (self)->foreign = FALSE;
   M (self)->verify = FALSE;
-  changed_since_look (self);
+  g_atomic_int_set (&self->own_taken, 0);
+  mark_taken (M (self)->fd);
   if (!g_cancellable_is_cancelled (self->cancellable))
     vcm_watch_watch_monitor (self);
 }

@@ -77,6 +77,12 @@ struct _VcmWatch {
   int monitor_fd;
   guint monitor_source;
 
+  /* the service's own changes in worker threads (atomics): how many are
+   * being made, and whether one took the kernel's change mark since the
+   * main loop last looked (vcm_watch_own_change_begin/end) */
+  gint own_in_flight;
+  gint own_taken;
+
   const VcmWatchSource *source;
   gpointer source_state;
   gpointer fanotify_state; /* kept after a fall back to mountinfo re-reads */
@@ -93,6 +99,9 @@ void vcm_watch_fanotify_free (gpointer state);
 
 /* vcm-watch-mountinfo.c: makes the mountinfo source the watch's */
 void vcm_watch_mountinfo_start (VcmWatch *watch);
+/* In a worker thread, after the service's own change: takes the change mark
+ * of the source's own mountinfo fd (none: nothing to do). Thread-safe. */
+void vcm_watch_mountinfo_take_own (VcmWatch *watch);
 void vcm_watch_mountinfo_free (gpointer state);
 
 /* vcm-watch.c */

@@ -350,6 +350,37 @@ vcm_watch_end_local (VcmWatch *self, const char *sandbox_id, const char *contain
     }
 }
 
+void
+vcm_watch_own_change_begin (VcmWatch *self)
+{
+  g_atomic_int_inc (&self->own_in_flight);
+}
+
+void
+vcm_watch_own_change_end (VcmWatch *self)
+{
+  /* the mark is taken before the count drops: the main loop, seeing the
+   * count at 0, then sees own_taken set */
+  vcm_watch_mountinfo_take_own (self);
+  g_atomic_int_set (&self->own_taken, 1);
+  g_atomic_int_dec_and_test (&self->own_in_flight);
+}
+
+GStrv
+vcm_watch_get_rootfs_targets (VcmWatch *self,
+                              const char *sandbox_id,
+                              const char *container_id,
+                              guint64 *out_mount_id)
+{
+  g_autofree char *k = vcm_ledger_key (sandbox_id, container_id);
+  VcmTracked *t = vcm_ledger_lookup (self->ledger, k);
+
+  if (t == NULL || t->rootfs->mount_id == 0)
+    return NULL;
+  *out_mount_id = t->rootfs->mount_id;
+  return vcm_watch_get_targets (self, t->rootfs->mount_id);
+}
+
 GArray *
 vcm_watch_get_rootfs_subtree (VcmWatch *self, const char *sandbox_id, const char *container_id)
 {

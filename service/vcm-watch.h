@@ -90,6 +90,15 @@ void
 vcm_watch_begin_local (VcmWatch *watch, const char *sandbox_id, const char *container_id, gboolean late);
 void vcm_watch_end_local (VcmWatch *watch, const char *sandbox_id, const char *container_id);
 
+/* In the worker thread that changes a rootfs (begun late), around the
+ * change: the watch takes the change the kernel then reports as the
+ * service's own at once, where it happens, so that the change source
+ * without notifications need not read the table to learn it (it checks it
+ * by one paced read later, as for a change made on the main loop).
+ * Thread-safe; they nest across threads. */
+void vcm_watch_own_change_begin (VcmWatch *watch);
+void vcm_watch_own_change_end (VcmWatch *watch);
+
 /* A VcmSubtreeSource: with mount notifications, the unique IDs of a tracked
  * rootfs (by its unique ID) and of its submounts, as the events left them
  * (pending ones followed first); NULL for any other mount, or without
@@ -105,5 +114,13 @@ GStrv vcm_watch_get_targets (gpointer watch, guint64 mount_id);
 /* vcm_watch_get_subtree() of the rootfs tracked at @sandbox_id/@container_id:
  * NULL when none is, or its subtree is not known without listmount(2). */
 GArray *vcm_watch_get_rootfs_subtree (VcmWatch *watch, const char *sandbox_id, const char *container_id);
+
+/* vcm_watch_get_targets() of the rootfs tracked at @sandbox_id/@container_id,
+ * with its mountinfo ID in @out_mount_id; NULL when not tracked or not known
+ * without a read. */
+GStrv vcm_watch_get_rootfs_targets (VcmWatch *watch,
+                                    const char *sandbox_id,
+                                    const char *container_id,
+                                    guint64 *out_mount_id);
 
 G_END_DECLS
