@@ -288,7 +288,11 @@ enter_userns (gpointer user_data)
 
   /* The service's own process is not dumpable once a thread took a
    * caller's filesystem uid, and without CAP_SYS_PTRACE it could then not
-   * open this child's /proc/PID files: this one is. */
+   * open this child's /proc/PID files: this one is. Before entering, and
+   * only before: entering a caller's namespace (owned by the caller, not
+   * by root) makes the child not dumpable again, so that the caller, all
+   * capable in there, cannot ptrace it (it is root, with the service's
+   * descriptors); test_attacks_fd's TestHelperChildAttacks tries. */
   prctl (PR_SET_DUMPABLE, 1, 0, 0, 0);
   if ((userns_fd < 0 ? unshare (CLONE_NEWUSER) : setns (userns_fd, CLONE_NEWUSER)) < 0)
     return -1;

@@ -6,10 +6,14 @@ import errno
 import json
 import os
 import re
+import signal
 import subprocess
+import time
 import unittest
 
 import test_rootless
+import vcmtest
+from vcmtest import WorldCase
 
 
 class TestOpenMountAttacks(test_rootless.RootlessBase):
@@ -251,3 +255,129 @@ class TestSourceRuleAttacks(test_rootless.RootlessBase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+# Run by the caller (as itself, no rule needed: the namespace's maps are read
+# before polkit is asked): OpenMount of a directory of its own, ID-mapped by
+# a user namespace of its own, again and again until the test stops it.
+NS_CALLER = r'''
+import os, sys
+from gi.repository import Gio, GLib
+address, ns_fd, directory = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+bus = Gio.DBusConnection.new_for_address_sync(
+    address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+    Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+for _ in range(20000):
+    fds = Gio.UnixFDList.new()
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    fds.append(dir_fd)
+    fds.append(ns_fd)
+    os.close(dir_fd)
+    args = GLib.Variant('(ha{sv})', (0, {'idmap': GLib.Variant('a{sv}', {'userns': GLib.Variant('h', 1)})}))
+    try:
+        bus.call_with_unix_fd_list_sync('org.vc.Mount', '/org/vc/Mount', 'org.vc.Mount', 'OpenMount',
+                                        args, None, 0, 20000, fds, None)
+    except GLib.Error:
+        pass
+'''
+
+# Run by the caller in its own user namespace (all-capable there) at the
+# service's helper PID: takes what descriptors it can from it
+# (pidfd_getfd(2), which asks only what ptrace(2) asks) and says which.
+GRAB = r'''
+import ctypes, errno, json, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+pidfd = libc.syscall(434, int(sys.argv[1]), 0)
+got, err = {}, 0
+for n in range(0, 128) if pidfd >= 0 else ():
+    fd = libc.syscall(438, pidfd, n, 0)
+    if fd >= 0:
+        got[n] = os.readlink(f'/proc/self/fd/{fd}')
+    elif ctypes.get_errno() == errno.ESRCH:
+        err = -errno.ESRCH
+        break
+    elif ctypes.get_errno() != errno.EBADF:
+        err = ctypes.get_errno()
+print(json.dumps({'got': got, 'errno': err if pidfd >= 0 else -ctypes.get_errno()}))
+'''
+
+
+class TestHelperChildAttacks(WorldCase):
+    """The service's short-lived helper that enters a caller's user
+    namespace (to read its ID maps) runs as root with the service's
+    descriptors: the caller, all-capable in its own namespace, must not be
+    able to ptrace it or open its /proc files."""
+
+    def _clean(self):
+        self.clean_world()
+
+    def children_of_daemon(self, pid):
+        kids = []
+        try:
+            tids = os.listdir(f'/proc/{pid}/task')
+        except OSError:
+            return kids
+        for tid in tids:
+            try:
+                with open(f'/proc/{pid}/task/{tid}/children') as f:
+                    kids += [int(k) for k in f.read().split()]
+            except OSError:
+                pass
+        return kids
+
+    @staticmethod
+    def in_ns(pid, ino):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+            return state not in ('Z', 'X') and os.stat(f'/proc/{pid}/ns/user').st_ino == ino
+        except OSError:
+            return False
+
+    def test_helper_in_callers_userns_not_ptraceable(self):
+        uid = vcmtest.TEST_UID
+        holder = subprocess.Popen(self.w.setpriv(uid) + ['unshare', '--user', '--map-root-user',
+                                                         'sleep', 'infinity'], cwd='/')
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        vcmtest.wait_until(lambda: os.stat(f'/proc/{holder.pid}/ns/user').st_ino !=
+                           os.stat('/proc/self/ns/user').st_ino, vcmtest.WAIT_TIMEOUT,
+                           "the caller's user namespace")
+        ns_fd = os.open(f'/proc/{holder.pid}/ns/user', os.O_RDONLY | os.O_CLOEXEC)
+        self.addCleanup(os.close, ns_fd)
+        ino = os.fstat(ns_fd).st_ino
+        d = os.path.join(self.scratch, 'tree')
+        os.mkdir(d, 0o755)
+        os.chown(d, uid, uid)
+        caller = subprocess.Popen(self.w.setpriv(uid) + [vcmtest.PYTHON, '-c', NS_CALLER,
+                                                         self.w.bus_address, str(ns_fd), d],
+                                  env=self.w._child_env(), cwd='/', pass_fds=(ns_fd,),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(caller.wait)
+        self.addCleanup(caller.kill)
+        daemon = self.w.daemon_pid
+        caught = None
+        deadline = vcmtest.scaled(60)
+        end = time.monotonic() + deadline
+        while caught is None and time.monotonic() < end and caller.poll() is None:
+            for kid in self.children_of_daemon(daemon):
+                if not self.in_ns(kid, ino):
+                    continue
+                # hold the service still so that its helper stays as it is
+                os.kill(daemon, signal.SIGSTOP)
+                try:
+                    if self.in_ns(kid, ino):
+                        # the caller, all-capable in its own namespace, at the helper
+                        p = subprocess.run(
+                            self.w.setpriv(uid) + ['nsenter', '--user', '--preserve-credentials', f'--target={holder.pid}',
+                                                   vcmtest.PYTHON, '-c', GRAB, str(kid)],
+                            cwd='/', capture_output=True, text=True, timeout=60)
+                        if p.returncode != 0 or json.loads(p.stdout)['errno'] != -errno.ESRCH:
+                            caught = (p.returncode, p.stdout, p.stderr)
+                finally:
+                    os.kill(daemon, signal.SIGCONT)
+                break
+        self.assertIsNotNone(caught, "no helper of the service in the caller's namespace was seen")
+        self.assertEqual(caught[0], 0, caught[2])
+        self.assertEqual(json.loads(caught[1]), {'got': {}, 'errno': errno.EPERM},
+                         "the caller took the service's descriptors from its helper")
