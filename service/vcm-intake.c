@@ -161,6 +161,7 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
       refuse (connection, message, st->invalid_error,
               "file descriptors were sent with a call that does not take them (or more than it "
               "takes): they were closed");
+      g_object_unref (message); /* (the filter owns what it drops) */
       return NULL;
     }
   /* Only what GDBus hands to the service's handler is counted: a call it
@@ -193,6 +194,7 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
   if (why != NULL)
     {
       refuse (connection, message, st->limits_error, why);
+      g_object_unref (message); /* (the filter owns what it drops) */
       return NULL;
     }
   g_object_set_qdata (G_OBJECT (message), counted_quark (), GSIZE_TO_POINTER (size + 1));
