@@ -372,3 +372,47 @@ bench_concurrent (Bench *b)
       record (b, which == 0 ? "pair_root_conc" : "pair_user_conc", label, pairs);
     }
 }
+
+/* Case 12 (issue 23): a runtime starting 20 and 50 containers at once as a
+ * user a rule allows, on one connection: how many MountRootfs succeed
+ * (target: all), how long until all are answered, and as many
+ * UnmountRootfs. */
+void
+bench_parallel (Bench *b)
+{
+  static const guint sizes[] = { 20, 50 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autofree char *sandbox = g_strdup_printf ("bench-burst-%u", sizes[i]);
+      g_autofree char *label = NULL;
+      g_autofree char *n = NULL;
+      g_autofree char *v = NULL;
+      char line[256];
+      guint mounted = 0, unmounted = 0;
+      double ns = 0;
+      int status = 0;
+      Worker w;
+
+      worker_spawn (b, &w, "burst", (guint) opt_uid, sandbox, sizes[i], 0);
+      worker_wait_ready (&w);
+      if (write (w.in_fd, "g", 1) != 1)
+        die ("starting a worker", NULL);
+      if (fgets (line, sizeof line, w.out) == NULL ||
+          sscanf (line, "%u %u %lf", &mounted, &unmounted, &ns) != 3)
+        {
+          g_printerr ("vcm-bench: a burst worker failed\n");
+          exit (1);
+        }
+      fclose (w.out);
+      close (w.in_fd);
+      waitpid (w.pid, &status, 0);
+      g_free (w.ready_line);
+      label = g_strdup_printf ("(12) %u MountRootfs at once, unprivileged: succeeded", sizes[i]);
+      n = g_strdup_printf ("%u", sizes[i]);
+      v = g_strdup_printf ("%u of %u in %.0f ms, then %u of %u UnmountRootfs (target: all, %s)", mounted,
+                           sizes[i], ns / 1e6, unmounted, sizes[i],
+                           mounted == sizes[i] && unmounted == sizes[i] ? "met" : "NOT MET");
+      record_text (b, label, n, v);
+    }
+}

@@ -109,6 +109,72 @@ drop_privileges (uid_t uid)
     }
 }
 
+/* A burst worker's calls in flight: how many answered, how many ok. */
+typedef struct {
+  guint left;
+  guint ok;
+  GMainLoop *loop;
+} Burst;
+
+static void
+on_burst_mounted (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Burst *burst = user_data;
+
+  if (vcm_dbus_mount_call_mount_rootfs_finish (VCM_DBUS_MOUNT (source), NULL, res, NULL))
+    burst->ok++;
+  if (--burst->left == 0)
+    g_main_loop_quit (burst->loop);
+}
+
+static void
+on_burst_unmounted (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Burst *burst = user_data;
+
+  if (vcm_dbus_mount_call_unmount_rootfs_finish (VCM_DBUS_MOUNT (source), NULL, res, NULL))
+    burst->ok++;
+  if (--burst->left == 0)
+    g_main_loop_quit (burst->loop);
+}
+
+/* Case 12's client: @n MountRootfs of containers c0..c(n-1) of @sandbox on
+ * one connection at once, as a runtime starting @n containers; then as many
+ * UnmountRootfs. Prints "MOUNTED UNMOUNTED NS" (the calls that succeeded,
+ * the time until every MountRootfs was answered). */
+static int
+worker_burst (VcmDBusMount *proxy, const char *sandbox, guint n)
+{
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Burst mounted = { .left = n, .loop = loop }, unmounted = { .left = n, .loop = loop };
+  gint64 t0;
+  double ns;
+  char go;
+
+  printf ("ready\n");
+  fflush (stdout);
+  if (read (0, &go, 1) != 1)
+    return 2;
+  t0 = vcm_bench_now_ns ();
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *c = g_strdup_printf ("c%u", i);
+      vcm_dbus_mount_call_mount_rootfs (proxy, sandbox, c, opt_rootfs, TRUE, NULL, on_burst_mounted,
+                                        &mounted);
+    }
+  g_main_loop_run (loop);
+  ns = (double) (vcm_bench_now_ns () - t0);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *c = g_strdup_printf ("c%u", i);
+      vcm_dbus_mount_call_unmount_rootfs (proxy, sandbox, c, NULL, on_burst_unmounted, &unmounted);
+    }
+  g_main_loop_run (loop);
+  printf ("%u %u %.0f\n", mounted.ok, unmounted.ok, ns);
+  fflush (stdout);
+  return 0;
+}
+
 static int
 worker_main (void)
 {
@@ -134,7 +200,8 @@ worker_main (void)
         ;
       return 0;
     }
-  if (g_strcmp0 (opt_worker, "pairs") != 0 || opt_worker_sandbox == NULL)
+  if ((g_strcmp0 (opt_worker, "pairs") != 0 && g_strcmp0 (opt_worker, "burst") != 0) ||
+      opt_worker_sandbox == NULL)
     {
       g_printerr ("vcm-bench: bad worker arguments\n");
       return 2;
@@ -143,6 +210,8 @@ worker_main (void)
   proxy = new_proxy (conn, &error);
   if (proxy == NULL)
     die ("worker: proxy", error);
+  if (g_strcmp0 (opt_worker, "burst") == 0)
+    return worker_burst (proxy, opt_worker_sandbox, (guint) opt_worker_iterations);
   for (int i = 0; i < opt_worker_warmup; i++)
     if (!pair (proxy, opt_worker_sandbox, "c", NULL, &error))
       die ("worker: warm-up MountRootfs/UnmountRootfs", error);
@@ -490,6 +559,11 @@ run_bus_cases (Bench *b, GArray *spawned, guint small, guint medium, guint big)
     {
       g_printerr ("vcm-bench: concurrent clients (case 5)\n");
       bench_concurrent (b);
+    }
+  if (want ("parallel"))
+    {
+      g_printerr ("vcm-bench: one user's calls at once (case 12)\n");
+      bench_parallel (b);
     }
   if (want ("queries"))
     {

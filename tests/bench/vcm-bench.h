@@ -182,6 +182,8 @@ gboolean spawn_wait (char *const argv[]);
 gboolean write_full (int fd, const void *buf, gsize len);
 
 void bench_concurrent (Bench *b);
+/* Case 12: 20 and 50 MountRootfs of one unprivileged user at once. */
+void bench_parallel (Bench *b);
 
 /* Case 11: the fd-based pair against the path-based one, root, alternating
  * in one run (so both see the same machine). */
