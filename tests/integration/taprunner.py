@@ -6,7 +6,10 @@
 # so stdout holds TAP only.
 #
 # Usage: taprunner.py [--class CLASS] TEST_FILE.py [TEST_NAME_PATTERN...]
+#        taprunner.py TEST_FILE.py [PATTERN...] TEST_FILE.py [PATTERN...] ...
 #        taprunner.py --list-classes TEST_FILE.py
+# Several files run in this one process, in the order given, each with the
+# patterns that follow it (the kernel61 guest, where starting Python is slow).
 # --class runs the tests of one test class only (meson registers one test per
 # class, so that a failure names its class); --list-classes prints the classes
 # that have tests, one a line (read by meson.build at configure time).
@@ -142,11 +145,18 @@ def main(argv):
         only_class = args[1]
         args = args[2:]
     if not args:
-        sys.stderr.write('usage: taprunner.py [--class CLASS | --list-classes] TEST_FILE.py [PATTERN...]\n')
+        sys.stderr.write('usage: taprunner.py [--class CLASS | --list-classes] '
+                         'TEST_FILE.py [PATTERN...] [TEST_FILE.py [PATTERN...]...]\n')
         return 2
-    path = os.path.abspath(args[0])
-    patterns = args[1:]
+    # TEST_FILE.py [PATTERN...] groups: a pattern never ends in .py.
+    groups = []
+    for a in args:
+        if a.endswith('.py') or not groups:
+            groups.append((os.path.abspath(a), []))
+        else:
+            groups[-1][1].append(a)
     if list_classes:
+        path = groups[0][0]
         sys.path.insert(0, os.path.dirname(path))
         suite = unittest.TestLoader().loadTestsFromModule(load_module(path))
         for c in test_classes(suite):
@@ -155,30 +165,33 @@ def main(argv):
     # A checkout others cannot enter is made reachable for the tests' users
     # (in this private mount namespace only): see reachable.py.
     from reachable import make_reachable
-    relocate = make_reachable([path, os.getcwd()])
-    path = relocate(path)
+    relocate = make_reachable([p for p, _ in groups] + [os.getcwd()])
+    groups = [(relocate(p), patterns) for p, patterns in groups]
     os.chdir(relocate(os.getcwd()))
     # TAP goes to the real stdout; everything else written to fd 1 goes to stderr.
     tap = os.fdopen(os.dup(1), 'w', buffering=1)
     sys.stdout.flush()
     os.dup2(2, 1)
-    sys.path.insert(0, os.path.dirname(path))
 
-    try:
-        module = load_module(path)
-        loader = unittest.TestLoader()
-        if patterns:
-            loader.testNamePatterns = [p if '*' in p else f'*{p}*' for p in patterns]
-        if only_class is not None:
-            suite = loader.loadTestsFromTestCase(getattr(module, only_class))
-        else:
-            suite = loader.loadTestsFromModule(module)
-    except Exception:
-        tap.write('1..1\nnot ok 1 - load ' + os.path.basename(path) + '\n')
-        for line in traceback.format_exc().splitlines():
-            tap.write(f'# {line}\n')
-        tap.flush()
-        return 1
+    suite = unittest.TestSuite()
+    for path, patterns in groups:
+        if os.path.dirname(path) not in sys.path:
+            sys.path.insert(0, os.path.dirname(path))
+        try:
+            module = load_module(path)
+            loader = unittest.TestLoader()
+            if patterns:
+                loader.testNamePatterns = [p if '*' in p else f'*{p}*' for p in patterns]
+            if only_class is not None:
+                suite.addTests(loader.loadTestsFromTestCase(getattr(module, only_class)))
+            else:
+                suite.addTests(loader.loadTestsFromModule(module))
+        except Exception:
+            tap.write('1..1\nnot ok 1 - load ' + os.path.basename(path) + '\n')
+            for line in traceback.format_exc().splitlines():
+                tap.write(f'# {line}\n')
+            tap.flush()
+            return 1
 
     result = TapResult(tap)
     suite.run(result)
