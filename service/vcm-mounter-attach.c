@@ -593,6 +593,22 @@ vcm_mounter_detached_targets (VcmMounter *self, const VcmMountRequest *req, int 
   return detached_list (g_strv_builder_end (builder));
 }
 
+gssize
+vcm_mounter_count_mounts (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id)
+{
+  g_autoptr (GArray) ids = NULL;
+  g_autoptr (VcmMountTable) table = NULL;
+  g_autoptr (GPtrArray) below = NULL;
+  guint64 unique = 0;
+
+  if (vcm_sys_unique_mount_id (fd, &unique) == 0 && (ids = listmount_subtree (unique)) != NULL)
+    return (gssize) ids->len;
+  if (vcm_mounter_lookup_mount_id (self, req, id, &table) == NULL)
+    return -1;
+  below = vcm_mount_table_get_descendants (table, id);
+  return (gssize) below->len + 1;
+}
+
 /* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
  * kernel cannot say. */
 GHashTable *

@@ -84,6 +84,11 @@ const VcmMountEntry *vcm_mounter_lookup_mount_id (VcmMounter *self,
                                                   guint64 id,
                                                   VcmMountTable **out_table);
 
+/* How many mounts the mount pinned by @fd (mount ID @id) is in all, itself
+ * and every mount below it: from listmount(2), else the mount table; -1
+ * when neither can say. */
+gssize vcm_mounter_count_mounts (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id);
+
 /* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
  * kernel cannot say. */
 GHashTable *vcm_mounter_submount_ids_live (guint64 unique_id);

@@ -589,6 +589,36 @@ request_table (VcmMounter *self, const VcmMountRequest *req)
   return self->source (self->source_data, FALSE);
 }
 
+/* A caller that is not root adds at most VCM_MAX_MOUNTS_BROUGHT mounts
+ * with one call: counted once attached at @mnt_fd, as the copy is the
+ * kernel's, and the mount undone beyond it. */
+static gboolean
+check_mounts_brought (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, GError **error)
+{
+  g_autofree char *quoted = NULL;
+  guint64 id = 0;
+  gssize n = -1;
+
+  if (req->creds == NULL)
+    return TRUE;
+  if (vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) == 0)
+    n = vcm_mounter_count_mounts (self, req, mnt_fd, id);
+  if (n >= 0 && n <= VCM_MAX_MOUNTS_BROUGHT)
+    return TRUE;
+  vcm_mounter_detach_fd (mnt_fd, req->mount_point, NULL);
+  quoted = vcm_validate_quote (req->source != NULL ? req->source : "");
+  if (n < 0)
+    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
+                 "source: cannot count the mounts that come with '%s'", quoted);
+  else
+    g_set_error (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                 "source: '%s' with the mounts below it is %" G_GSSIZE_FORMAT
+                 " mounts, more than the %d one mount of a caller may bring along; "
+                 "bind a tree with fewer submounts",
+                 quoted, n, VCM_MAX_MOUNTS_BROUGHT);
+  return FALSE;
+}
+
 /* Root's general bind or unmount at a sandbox's or container's directory
  * (the only one that may act there): refused while a rootfs lies below,
  * which it would cover, or take away behind the rootfs methods' back. */
@@ -686,7 +716,8 @@ run_attach (VcmMounter *self,
                                     out_unique, &mnt_fd, error)
         : !vcm_mounter_attach_bind (self, req, dst_fd, out_id, out_unique, &mnt_fd, error))
     goto fail;
-  if (!verify_attached (self, req, mnt_fd, arg_name, error))
+  if (!verify_attached (self, req, mnt_fd, arg_name, error) ||
+      !check_mounts_brought (self, req, mnt_fd, error))
     goto fail;
   return TRUE;
 

@@ -136,6 +136,13 @@ typedef struct {
  * anything is made. (A rootfs lies 3 deep.) */
 #define VCM_MAX_DESTINATION_DEPTH 32
 
+/* The most mounts a mount of a caller that is not root may be in all, itself
+ * and the submounts that come with it (a bind is recursive): one call adds at
+ * most that many to the service's mount namespace, however many the source
+ * holds (a tree of the caller's own namespace, or one that already holds
+ * binds of the service's, whose copy would double them with each call). */
+#define VCM_MAX_MOUNTS_BROUGHT 256
+
 void vcm_mount_request_free (VcmMountRequest *req);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmMountRequest, vcm_mount_request_free)
 

@@ -725,6 +725,29 @@ class TestBounds(AttackCase):
         self.assertLess(self.daemon_rss_kib() - rss, 16 * 1024)
         self.assertTrue(self.w.daemon_running())
 
+    def test_mounts_one_call_adds_are_bounded(self):
+        """A caller's bind is recursive: a rootfs whose source is her
+        sandbox's directory copies every mount already in it, so each
+        MountRootfs of it doubles the mounts there (17 calls would fill the
+        service's mount namespace to fs.mount-max, and nobody could mount
+        anything in it). One call brings at most 256 mounts along: the
+        doubling stops there, refused, with nothing left of it."""
+        sandbox = os.path.join(self.shared, 'alice')
+        first = self.path('first')
+        os.mkdir(first, 0o755)
+        self.allowed('MountRootfs', 'alice', 'c0', first, True)
+        for k in range(1, 12):
+            before = len(self.w.mounts_beneath(sandbox))
+            if before >= 256:
+                break
+            self.allowed('MountRootfs', 'alice', f'c{k}', sandbox, True)
+            self.assertEqual(len(self.w.mounts_beneath(sandbox)), 2 * before + 1)
+        self.assertEqual(before, 511)
+        message = self.refused(LIMITS, 'MountRootfs', 'alice', f'c{k + 1}', sandbox, True,
+                               arg='source:')
+        self.assertIn('256', message)
+        self.assertTrue(self.w.daemon_running())
+
     def daemon_rss_kib(self):
         with open(f'/proc/{self.w.daemon_pid}/status') as f:
             return int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1))

@@ -381,3 +381,76 @@ class TestHelperChildAttacks(WorldCase):
         self.assertEqual(caught[0], 0, caught[2])
         self.assertEqual(json.loads(caught[1]), {'got': {}, 'errno': errno.EPERM},
                          "the caller took the service's descriptors from its helper")
+
+
+# Run by the caller in a user and mount namespace of its own (unshare -r):
+# stacks N tmpfs mounts on TOP/sub there, then MountRootfsFd of TOP (the
+# tree with them) into sandbox SANDBOX, container CONTAINER. Prints
+# [error name or "", message or the mount point].
+MANY_MOUNTS = r'''
+import os, sys, json
+sys.path.insert(0, sys.argv[1])
+import rootless
+from gi.repository import Gio, GLib
+address, top, n, sandbox, container = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6]
+rootless.check(rootless.libc.unshare(rootless.CLONE_NEWNS), 'unshare')
+rootless.mount(None, '/', flags=rootless.MS_REC | rootless.MS_PRIVATE)
+for _ in range(n):
+    rootless.mount('tmpfs', os.path.join(top, 'sub'), 'tmpfs', data='size=4k')
+fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+params = GLib.Variant('(ssha{sv})', (sandbox, container, 0, {}))
+reply = rootless.RawBus(address).call('org.vc.Mount', '/org/vc/Mount', 'org.vc.Mount',
+                                      'MountRootfsFd', params, [fd])
+if reply.get_message_type() == Gio.DBusMessageType.ERROR:
+    print(json.dumps([reply.get_error_name(), reply.get_body().unpack()[0]]))
+else:
+    print(json.dumps(['', reply.get_body().unpack()[0]]))
+'''
+
+
+class TestTreeBounds(WorldCase):
+    """A caller whose rule lets it manage one sandbox's rootfs brings a tree
+    of its own mount namespace with hundreds of mounts stacked in it: one
+    call adds at most 256 mounts to the service's mount namespace."""
+
+    RULE = '''
+polkit.addRule(function(action, subject) {
+    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "vcmtest" &&
+        action.lookup("sandbox_id") == "sb1")
+        return polkit.Result.YES;
+});
+'''
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.w.add_rule(cls.RULE, name='50-vcmtest-tree.rules')
+        cls.w.wait_for_rule(vcmtest.TEST_UID, 'org.vc.mount.manage-rootfs', {'sandbox_id': 'sb1'})
+
+    def _clean(self):
+        self.clean_world()
+
+    def mount_tree(self, n, container):
+        uid = vcmtest.TEST_UID
+        top = os.path.join(self.scratch, f'tree{n}')
+        os.makedirs(os.path.join(top, 'sub'), 0o755)
+        for d in (top, os.path.join(top, 'sub')):
+            os.chown(d, uid, uid)
+        p = subprocess.run(self.w.setpriv(uid) + ['unshare', '--user', '--map-root-user', vcmtest.PYTHON,
+                                                  '-c', MANY_MOUNTS, os.path.dirname(os.path.abspath(__file__)),
+                                                  self.w.bus_address, top, str(n), 'sb1', container],
+                           env=self.w._child_env(), cwd='/', capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout.strip().splitlines()[-1])
+
+    def test_a_tree_of_many_mounts_is_refused(self):
+        table = vcmtest.mount_table()
+        name, message = self.mount_tree(300, 'c1')
+        self.assertEqual(name, 'org.vc.Mount.Error.LimitsExceeded', message)
+        self.assertTrue(message.startswith('source:') and '301 mounts' in message, message)
+        self.assertEqual(vcmtest.mount_table(), table)
+        self.assertFalse(os.path.exists(os.path.join(self.shared, 'sb1')))
+        # a tree within the bound is mounted, its submounts with it
+        name, mount_point = self.mount_tree(200, 'c2')
+        self.assertEqual(name, '', mount_point)
+        self.assertEqual(len(self.w.mounts_beneath(mount_point)), 201)
