@@ -560,17 +560,22 @@ class TestSharedSlots(RuledCase):
         hung = os.path.join(mnt, 'x')
         floods = [self.flood(uid, 16, ('DescribePath', hung)) for _, uid in vcmtest.ACCOUNTS]
         # the attack at its height: the accounts' calls have met a bound
-        # 24 times (beyond their threads, or the filesystem's share)
-        vcmtest.wait_until(lambda: sum(f.count(LIMITS) for f in floods) >= 24, 120,
-                           'the accounts to meet a bound 24 times')
-        # alice's rule allows her this, and it names no path on the hung
-        # filesystem: it is served (in its turn for a thread)
+        # 64 times (beyond their threads and turns, or the filesystem's
+        # share): every account's calls have been taken
+        vcmtest.wait_until(lambda: sum(f.count(LIMITS) for f in floods) >= 64, 120,
+                           'the accounts to meet a bound 64 times')
+        # the filesystem holds its share of the threads, no more
+        held = self.daemon_threads_in_fuse()
+        self.assertLessEqual(held, 8)
+        # alice's rule allows her this (her first call: no grant yet), and it
+        # names no path on the hung filesystem: it is served, in its turn
+        # for a thread
         started = time.monotonic()
         ok, res, message = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1',
                                           os.path.join(self.srv, 'data'), True)
         took = time.monotonic() - started
-        print(f'# 8 accounts x 16 DescribePath on one hung FUSE: alice\'s MountRootfs '
-              f'{"ok" if ok else res} in {took:.2f} s')
+        print(f'# 8 accounts x 16 DescribePath on one hung FUSE ({held} threads held): '
+              f'alice\'s MountRootfs {"ok" if ok else res} in {took:.2f} s')
         self.assertTrue(ok, f'{res}: {message}')
         self.allowed('UnmountRootfs', 'alice', 'c1')
         # root is never counted
@@ -585,6 +590,45 @@ class TestSharedSlots(RuledCase):
         finals = [f.wait() for f in floods]
         print(f'# the accounts\' replies: {finals}')
         self.assertTrue(self.w.daemon_running())
+
+    def daemon_threads_in_fuse(self):
+        """The daemon's threads waiting for a FUSE server's answer."""
+        n = 0
+        for tid in os.listdir(f'/proc/{self.w.daemon_pid}/task'):
+            try:
+                with open(f'/proc/{self.w.daemon_pid}/task/{tid}/wchan') as f:
+                    wchan = f.read()
+            except OSError:
+                continue
+            n += wchan.startswith(('request_wait_answer', 'fuse_'))
+        return n
+
+    def test_b_a_caller_with_a_grant_passes_hung_filesystems_of_many(self):
+        # each account names paths on a hung filesystem of its own (as
+        # fusermount lets any user mount one): the share of one filesystem
+        # does not help here, but accounts without a grant take at most 24
+        # of the 32 threads; alice, whom polkit allowed a mount, is served
+        # from the rest at once
+        self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+        floods = []
+        for i, (_, uid) in enumerate(vcmtest.ACCOUNTS):
+            mnt, _server = self.hung_filesystem(f'hung{i}')
+            floods.append(self.flood(uid, 8, ('DescribePath', os.path.join(mnt, 'x'))))
+        vcmtest.wait_until(lambda: self.daemon_threads_in_fuse() >= 24, 120,
+                           'the accounts to hold 24 threads')
+        started = time.monotonic()
+        ok, res, message = self.w.call_as(ALICE, 'MountRootfs', 'alice', 'c1',
+                                          os.path.join(self.srv, 'data'), True, timeout_ms=60000)
+        took = time.monotonic() - started
+        print(f'# 8 accounts x 8 DescribePath, each on a hung FUSE of its own '
+              f'({self.daemon_threads_in_fuse()} threads held): alice (with a grant) '
+              f'{"ok" if ok else res} in {took:.2f} s')
+        self.assertTrue(ok, f'{res}: {message}')
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+        self.assertLessEqual(self.daemon_threads_in_fuse(), 24)
+        for f in floods:
+            f.proc.kill()
 
     def test_silent_agents_of_eight_accounts_leave_a_ruled_caller_served(self):
         # each account: an authentication agent that never answers, and four
