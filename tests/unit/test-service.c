@@ -375,8 +375,11 @@ test_answers_in_order (Fixture *f, gconstpointer data)
   g_autoptr (GVariant) reply = call (f, "IsSystemMount", g_variant_new ("(s)", "/p"), &error);
   g_autofree char *text = trace_text ();
 
+  g_autofree char *printed = NULL;
+
   g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_print (reply, FALSE), ==, "(true,)");
+  printed = g_variant_print (reply, FALSE);
+  g_assert_cmpstr (printed, ==, "(true,)");
   g_assert_cmpstr (text, ==,
                    "validate:IsSystemMount identify prepare:IsSystemMount "
                    "check:org.vc.mount.query(/p) run:IsSystemMount");
@@ -440,7 +443,9 @@ test_every_action_asked (Fixture *f, gconstpointer data)
   g_clear_pointer (&text, g_free);
   text = trace_text ();
   g_assert_no_error (error);
-  g_assert_cmpstr (g_variant_print (reply, FALSE), ==, "('/dst',)");
+  g_free (remote);
+  remote = g_variant_print (reply, FALSE);
+  g_assert_cmpstr (remote, ==, "('/dst',)");
   g_assert_cmpstr (text, ==,
                    "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src) "
                    "run:BindMount");
@@ -472,9 +477,10 @@ on_signal (GDBusConnection *connection,
            gpointer user_data)
 {
   char **out = user_data;
+  g_autofree char *printed = g_variant_print (parameters, FALSE);
 
   g_free (*out);
-  *out = g_strdup_printf ("%s%s", signal_name, g_variant_print (parameters, FALSE));
+  *out = g_strdup_printf ("%s%s", signal_name, printed);
 }
 
 /* The engine's properties are the service's; its changes are signals. */
