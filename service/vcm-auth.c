@@ -349,7 +349,7 @@ vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
   return self;
 }
 
-void
+static void
 vcm_auth_shutdown (VcmAuth *self)
 {
   GHashTableIter iter;
@@ -532,7 +532,7 @@ ask_next (VcmAuth *self)
     }
 }
 
-void
+static void
 vcm_auth_identify_async (VcmAuth *self,
                          GDBusMethodInvocation *invocation,
                          GCancellable *cancellable,
@@ -579,7 +579,7 @@ vcm_auth_identify_async (VcmAuth *self,
   ask_next (self);
 }
 
-VcmCaller *
+static VcmCaller *
 vcm_auth_identify_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == vcm_auth_identify_async, NULL);
@@ -611,7 +611,7 @@ note_grant (VcmAuth *self, uid_t uid, const char *action_id)
   g_hash_table_insert (self->granted_at, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (now_seconds ()));
 }
 
-gboolean
+static gboolean
 vcm_auth_was_granted (VcmAuth *self, uid_t uid)
 {
   guint at = GPOINTER_TO_UINT (g_hash_table_lookup (self->granted_at, GUINT_TO_POINTER (uid)));
@@ -777,7 +777,7 @@ ask_polkit (GTask *task, PolkitAuthority *authority)
                                         d->cancellable, on_check_done, task);
 }
 
-void
+static void
 vcm_auth_check_async (VcmAuth *self,
                       GDBusMethodInvocation *invocation,
                       VcmCaller *caller,
@@ -859,7 +859,7 @@ vcm_auth_check_async (VcmAuth *self,
     }
 }
 
-gboolean
+static gboolean
 vcm_auth_check_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == vcm_auth_check_async, FALSE);

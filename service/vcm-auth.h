@@ -54,43 +54,7 @@ G_DECLARE_FINAL_TYPE (VcmAuth, vcm_auth, VCM, AUTH, GObject)
  * check) holds a reference. */
 VcmAuth *vcm_auth_new (GDBusConnection *connection, guint timeout_ms);
 
-/* Cancels the authority's fetch and every check in flight (they end as
- * refused): the service is going away. */
-void vcm_auth_shutdown (VcmAuth *auth);
-
-/* Who sent @invocation: uid, pid and groups from the bus, cached per unique
- * name; the bus is asked once per sender, whatever its calls waiting.
- * Failures are VCM_ERROR_NOT_AUTHORIZED; too many calls waiting
- * VCM_ERROR_LIMITS_EXCEEDED; a sender that left the bus meanwhile
- * G_IO_ERROR_CLOSED (nobody to answer: the call is dropped). */
-void vcm_auth_identify_async (VcmAuth *auth,
-                              GDBusMethodInvocation *invocation,
-                              GCancellable *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer user_data);
-VcmCaller *vcm_auth_identify_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
-
-/* Checks @action_id for @caller, the sender of @invocation (whose flags say
- * whether interaction is allowed). @details (string to string, may be NULL)
- * and the prompt @message are passed to polkit. */
-void vcm_auth_check_async (VcmAuth *auth,
-                           GDBusMethodInvocation *invocation,
-                           VcmCaller *caller,
-                           const char *action_id,
-                           const char *message,
-                           GHashTable *details,
-                           GCancellable *cancellable,
-                           GAsyncReadyCallback callback,
-                           gpointer user_data);
-/* TRUE if allowed; refusals are VCM_ERROR_NOT_AUTHORIZED, except that a
- * check polkit would grant after authentication, of a call that did not allow
- * interactive authorization, is VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED;
- * too many pending checks VCM_ERROR_LIMITS_EXCEEDED; a caller polkit found
- * gone from the bus G_IO_ERROR_CLOSED (nobody to answer). */
-gboolean vcm_auth_check_finish (VcmAuth *auth, GAsyncResult *result, GError **error);
-
-/* Whether polkit allowed a call of @uid (not root) within the last hour:
- * such a user's calls may use the places kept for users with a grant. */
-gboolean vcm_auth_was_granted (VcmAuth *auth, uid_t uid);
+/* VcmAuth is a VcmAuthorizer (vcm-authorizer.h): the service calls it
+ * through that interface only. */
 
 G_END_DECLS

@@ -16,14 +16,25 @@ G_DECLARE_INTERFACE (VcmAuthorizer, vcm_authorizer, VCM, AUTHORIZER, GObject)
 struct _VcmAuthorizerInterface {
   GTypeInterface parent_iface;
 
-  /* As vcm_auth_identify_async() and _finish(). */
+  /* Who sent @invocation: uid, pid and groups from the bus, cached per
+   * unique name; the bus is asked once per sender, whatever its calls
+   * waiting. Failures are VCM_ERROR_NOT_AUTHORIZED; too many calls waiting
+   * VCM_ERROR_LIMITS_EXCEEDED; a sender that left the bus meanwhile
+   * G_IO_ERROR_CLOSED (nobody to answer: the call is dropped). */
   void (*identify_async) (VcmAuthorizer *authorizer,
                           GDBusMethodInvocation *invocation,
                           GCancellable *cancellable,
                           GAsyncReadyCallback callback,
                           gpointer user_data);
   VcmCaller *(*identify_finish) (VcmAuthorizer *authorizer, GAsyncResult *result, GError **error);
-  /* As vcm_auth_check_async() and _finish(). */
+  /* Checks @action_id for @caller, the sender of @invocation (whose flags
+   * say whether interaction is allowed); @details (may be NULL) and the
+   * prompt @message are passed to polkit. TRUE if allowed; refusals are
+   * VCM_ERROR_NOT_AUTHORIZED, except that a check polkit would grant after
+   * authentication, of a call that did not allow interactive
+   * authorization, is VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED; too
+   * many pending checks VCM_ERROR_LIMITS_EXCEEDED; a caller polkit found
+   * gone from the bus G_IO_ERROR_CLOSED. */
   void (*check_async) (VcmAuthorizer *authorizer,
                        GDBusMethodInvocation *invocation,
                        VcmCaller *caller,
@@ -34,9 +45,11 @@ struct _VcmAuthorizerInterface {
                        GAsyncReadyCallback callback,
                        gpointer user_data);
   gboolean (*check_finish) (VcmAuthorizer *authorizer, GAsyncResult *result, GError **error);
-  /* As vcm_auth_was_granted(). */
+  /* Whether polkit allowed a call of @uid (not root) lately: such a
+   * user's calls may use the places kept for users with a grant. */
   gboolean (*was_granted) (VcmAuthorizer *authorizer, uid_t uid);
-  /* As vcm_auth_shutdown(). */
+  /* Cancels every check in flight (they end as refused): the service is
+   * going away. */
   void (*shutdown) (VcmAuthorizer *authorizer);
 };
 
