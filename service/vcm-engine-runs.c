@@ -7,6 +7,7 @@
 
 #include "vcm-engine-private.h"
 #include "vcm-fd.h"
+#include "vcm-holdings.h"
 #include "vcm-identity.h"
 #include "vcm-memory.h"
 #include "vcm-validate.h"
@@ -31,6 +32,7 @@ mount_known (Engine *self,
              GVariantDict *info)
 {
   Known *known;
+  guint held;
 
   g_variant_dict_insert (info, "kind", "s", req->op == VCM_MOUNT_OP_MOUNT_ROOTFS ? "rootfs" : "bind");
   g_variant_dict_insert (info, "mount-point", "s", mount_point);
@@ -42,6 +44,10 @@ mount_known (Engine *self,
       g_variant_dict_insert (info, "mount-id", "t", unique_id != 0 ? unique_id : old_id);
       g_variant_dict_insert (info, "mount-id-unique", "b", unique_id != 0);
     }
+  held = vcm_holdings_lookup (vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (self->rootfs)),
+                              mount_point);
+  if (held > 0) /* counted against the caller's bound; read back after a restart */
+    g_variant_dict_insert (info, "mounts", "u", held);
   known = g_new0 (Known, 1);
   known->old_id = old_id;
   known->info = g_variant_ref_sink (g_variant_dict_end (info));
@@ -101,8 +107,13 @@ void
 engine_mount_removed (Engine *self, const char *mount_point, GVariant *info, GStrv detached)
 {
   const char *rel = relpath_of (self, mount_point);
+  VcmHoldings *holdings = vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (self->rootfs));
   GVariantDict dict;
 
+  /* what the caller held there is given back, also what came along */
+  vcm_holdings_drop (holdings, mount_point, 0);
+  for (guint i = 0; detached != NULL && detached[i] != NULL; i++)
+    vcm_holdings_drop (holdings, detached[i], 0);
   g_variant_dict_init (&dict, info);
   if (info == NULL)
     g_variant_dict_insert (&dict, "mount-point", "s", mount_point);

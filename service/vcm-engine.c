@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "vcm-engine-private.h"
+#include "vcm-holdings.h"
 #include "vcm-fd.h"
 #include "vcm-fsgate.h"
 #include "vcm-memory.h"
@@ -512,6 +513,11 @@ on_change (VcmRootfsManager *rootfs, const VcmChange *change, gpointer user_data
   Engine *self = user_data;
   const VcmRootfsRecord *r = change->rootfs;
 
+  /* a rootfs gone behind the service's back: what its caller held there
+   * is given back (that mount's, not one made at its place since) */
+  if (change->kind == VCM_CHANGE_VANISHED && r->mount_id != 0)
+    vcm_holdings_drop (vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (rootfs)),
+                       r->mount_point, r->mount_id);
   if (change->kind != VCM_CHANGE_MOUNTED && change->kind != VCM_CHANGE_UNMOUNTED)
     vcm_log_op (G_LOG_LEVEL_INFO, MSGID_FOREIGN, NULL,
                 "rootfs %s/%s at %s: %s (not made by this service)", r->sandbox_id, r->container_id,

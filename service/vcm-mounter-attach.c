@@ -609,6 +609,36 @@ vcm_mounter_count_mounts (VcmMounter *self, const VcmMountRequest *req, int fd, 
   return (gssize) below->len + 1;
 }
 
+VcmHoldings *
+vcm_mounter_get_holdings (VcmMounter *self)
+{
+  return self->holdings;
+}
+
+gboolean
+vcm_mounter_hold_mounts (
+  VcmMounter *self, const VcmMountRequest *req, guint64 id, guint n, GError **error)
+{
+  g_autofree char *quoted = NULL;
+  guint held = 0;
+
+  if (!vcm_holdings_loaded (self->holdings))
+    {
+      /* after a restart: the counts recorded on the mount points */
+      g_autoptr (VcmMountTable) table = vcm_mount_table_source_kernel (NULL, TRUE);
+
+      vcm_holdings_load (self->holdings, self->shared_fd, self->shared_dir, table);
+    }
+  if (vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, n, &held))
+    return TRUE;
+  quoted = vcm_validate_quote (req->source != NULL ? req->source : "");
+  g_set_error (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+               "source: '%s' would add %u mounts to the %u you hold through the service, "
+               "more than the %d a caller may hold; unmount some of yours first",
+               quoted, n, held, VCM_MAX_MOUNTS_HELD);
+  return FALSE;
+}
+
 /* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
  * kernel cannot say. */
 GHashTable *

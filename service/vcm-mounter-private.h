@@ -3,6 +3,7 @@
  * operations (vcm-mounter.c) are made of. Not for anyone else. */
 #pragma once
 
+#include "vcm-holdings.h"
 #include "vcm-mounter.h"
 
 G_BEGIN_DECLS
@@ -22,6 +23,7 @@ struct _VcmMounter {
   gpointer subtree_data;
   VcmTargetsSource targets; /* optional: who knows the points of a mount's subtree */
   gpointer targets_data;
+  VcmHoldings *holdings; /* the mounts each caller that is not root holds */
 };
 
 /* The directory of the classic path's staging tmpfs, beneath the shared dir. */
@@ -88,6 +90,12 @@ const VcmMountEntry *vcm_mounter_lookup_mount_id (VcmMounter *self,
  * and every mount below it: from listmount(2), else the mount table; -1
  * when neither can say. */
 gssize vcm_mounter_count_mounts (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id);
+
+/* Counts the @n mounts of the caller's mount (mountinfo ID @id) as held
+ * by the caller (not root): FALSE (LimitsExceeded naming source) when it
+ * would then hold more than VCM_MAX_MOUNTS_HELD. The mount is not undone. */
+gboolean vcm_mounter_hold_mounts (
+  VcmMounter *self, const VcmMountRequest *req, guint64 id, guint n, GError **error);
 
 /* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
  * kernel cannot say. */

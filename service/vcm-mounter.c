@@ -40,6 +40,7 @@ vcm_mounter_finalize (GObject *object)
   vcm_clear_fd (&self->staging_fd);
   vcm_clear_fd (&self->shared_fd);
   g_mutex_clear (&self->staging_lock);
+  vcm_holdings_free (self->holdings);
   g_free (self->shared_dir);
   G_OBJECT_CLASS (vcm_mounter_parent_class)->finalize (object);
 }
@@ -57,6 +58,7 @@ vcm_mounter_init (VcmMounter *self)
   self->staging_fd = -1;
   self->source = vcm_mount_table_source_kernel;
   g_mutex_init (&self->staging_lock);
+  self->holdings = vcm_holdings_new ();
 }
 
 VcmMounter *
@@ -590,8 +592,9 @@ request_table (VcmMounter *self, const VcmMountRequest *req)
 }
 
 /* A caller that is not root adds at most VCM_MAX_MOUNTS_BROUGHT mounts
- * with one call: counted once attached at @mnt_fd, as the copy is the
- * kernel's, and the mount undone beyond it. */
+ * with one call, and holds at most VCM_MAX_MOUNTS_HELD: counted once
+ * attached at @mnt_fd, as the copy is the kernel's, and the mount undone
+ * beyond either. */
 static gboolean
 check_mounts_brought (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, GError **error)
 {
@@ -604,7 +607,12 @@ check_mounts_brought (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, 
   if (vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) == 0)
     n = vcm_mounter_count_mounts (self, req, mnt_fd, id);
   if (n >= 0 && n <= VCM_MAX_MOUNTS_BROUGHT)
-    return TRUE;
+    {
+      if (vcm_mounter_hold_mounts (self, req, id, (guint) n, error))
+        return TRUE;
+      vcm_mounter_detach_fd (mnt_fd, req->mount_point, NULL);
+      return FALSE;
+    }
   vcm_mounter_detach_fd (mnt_fd, req->mount_point, NULL);
   quoted = vcm_validate_quote (req->source != NULL ? req->source : "");
   if (n < 0)

@@ -214,6 +214,10 @@ gboolean vcm_mounter_mount_ids_at (VcmMounter *mounter,
 /* The shared dir, opened at start (O_PATH). */
 int vcm_mounter_get_shared_fd (VcmMounter *mounter);
 
+/* The mounts each caller that is not root holds (the mounter counts them as
+ * it attaches; their owner gives them back as their mounts go). */
+struct _VcmHoldings *vcm_mounter_get_holdings (VcmMounter *mounter);
+
 /* MountRootfs and BindMount: the mount point is made if missing (by the
  * service in its own layout on the shared dir's mount, as the caller inside
  * any other mount), must lie where the caller can rename no component of

@@ -14,7 +14,7 @@
 # Promise 1 (what polkit is asked is what is done): TestWhatIsAsked.
 # Promise 2 (no reach beyond the caller's own):     TestReach.
 # Promise 3 (nothing invisible):                    TestNothingInvisible.
-# Promise 4, 5 (bounded cost, no denial):           TestBounds.
+# Promise 4, 5 (bounded cost, no denial):           TestBounds, TestHeldMounts.
 # Promise 6 (honest prompts):                       TestWhatIsAsked.test_prompt_*,
 #                                                   and test_interactive.py.
 # Promise 7 (least privilege):                      TestPrivileges.
@@ -957,6 +957,76 @@ class TestBounds(AttackCase):
         log = self.w.logs_text(since_mark=True)
         self.assertNotIn('Sanitizer', log)
         self.assertNotIn('CRITICAL', log)
+
+
+class TestHeldMounts(AttackCase):
+    """Promise 5: one user's mounts cannot fill the service's mount namespace.
+    Each MountRootfs of alice's brings at most 256 mounts (TestBounds), but
+    nothing counted the mounts she holds: call after call she could reach the
+    kernel's fs.mount-max (100000) in the service's namespace, after which
+    nobody, root included, could mount anything. She holds at most 4096,
+    the submounts that came with each mount counted, across a restart."""
+
+    MAX_HELD = 4096
+    TREE = 256  # the tree's top and its 255 submounts: the most one call brings
+
+    def make_tree(self):
+        """A directory of alice's with TREE - 1 submounts (binds of her own
+        subdirectories onto themselves, made by root in this namespace)."""
+        libc = ctypes.CDLL(None, use_errno=True)
+        top = self.path('tree')
+        os.mkdir(top, 0o755)
+        os.chown(top, ALICE, ALICE)
+        for i in range(self.TREE - 1):
+            d = os.path.join(top, f's{i}')
+            os.mkdir(d, 0o755)
+            os.chown(d, ALICE, ALICE)
+            if libc.mount(d.encode(), d.encode(), None, 4096, None) != 0:  # MS_BIND
+                raise OSError(ctypes.get_errno(), f'bind {d}')
+        return top
+
+    def test_mounts_one_user_holds_are_bounded(self):
+        tree = self.make_tree()
+        sandbox = os.path.join(self.shared, 'alice')
+        calls = self.MAX_HELD // self.TREE
+        for k in range(calls):
+            mount_point = self.allowed('MountRootfs', 'alice', f'h{k}', tree, True)[0]
+            self.assertEqual(len(self.w.mounts_beneath(mount_point)), self.TREE)
+        self.assertEqual(len(self.w.mounts_beneath(sandbox)), self.MAX_HELD)
+        # at the bound: refused, naming the source, with her own figures only
+        message = self.refused(LIMITS, 'MountRootfs', 'alice', f'h{calls}', tree, True,
+                               arg='source:')
+        self.assertIn(f'the {self.MAX_HELD} you hold', message)
+        self.assertIn(str(self.MAX_HELD), message)
+        # a mount of a single mount is refused too: she holds all she may
+        single = self.path('single')
+        os.mkdir(single, 0o755)
+        os.chown(single, ALICE, ALICE)
+        self.refused(LIMITS, 'MountRootfs', 'alice', 'one', single, True, arg='source:')
+        # root is never bounded (and can mount at all: the namespace is not full)
+        for k in range(2):
+            self.w.call('MountRootfs', 'alice', f'root{k}', single, True)
+            self.assertIsNotNone(top_mount(self.w.rootfs_mount_point('alice', f'root{k}')))
+        # an unmount gives back what it held: she may mount again, once
+        self.allowed('UnmountRootfs', 'alice', 'h0')
+        self.allowed('MountRootfs', 'alice', f'h{calls}', tree, True)
+        self.refused(LIMITS, 'MountRootfs', 'alice', f'h{calls + 1}', tree, True, arg='source:')
+        # killed and started again: what she holds is still counted
+        self.w.restart_daemon(kill9=True)
+        self.refused(LIMITS, 'MountRootfs', 'alice', f'h{calls + 1}', tree, True, arg='source:')
+        self.refused(LIMITS, 'MountRootfs', 'alice', 'one', single, True, arg='source:')
+        self.allowed('UnmountRootfs', 'alice', 'h1')
+        self.allowed('MountRootfs', 'alice', f'h{calls + 1}', tree, True)
+        self.refused(LIMITS, 'MountRootfs', 'alice', f'h{calls + 2}', tree, True, arg='source:')
+        # one of hers unmounted behind the service's back (by root): given back
+        mp = self.w.rootfs_mount_point('alice', 'h2')
+        with self.w.subscribe() as sigs:
+            subprocess.run(['umount', '-l', mp], check=True)
+            sigs.wait_for(lambda member, args: member == 'RootfsChanged' and mp in args and
+                          'vanished' in args)
+        self.allowed('MountRootfs', 'alice', f'h{calls + 2}', tree, True)
+        self.refused(LIMITS, 'MountRootfs', 'alice', f'h{calls + 3}', tree, True, arg='source:')
+        self.assertTrue(self.w.daemon_running())
 
 
 class TestPrivileges(AttackCase):

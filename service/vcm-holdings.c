@@ -1,0 +1,187 @@
+/* vcm-holdings: the mounts each user that is not root holds through the
+ * service (see vcm-holdings.h). A mutex, two hash tables, and the read-back
+ * from the identity records. */
+#include "config.h"
+
+#include "vcm-holdings.h"
+#include "vcm-identity.h"
+#include "vcm-validate.h"
+
+struct _VcmHoldings {
+  GMutex lock;
+  gboolean loaded;
+  GHashTable *points; /* mount point -> Held */
+  GHashTable *users;  /* uid -> total (GUINT_TO_POINTER) */
+};
+
+typedef struct {
+  uid_t uid;
+  guint n;
+  guint64 id;
+} Held;
+
+VcmHoldings *
+vcm_holdings_new (void)
+{
+  VcmHoldings *self = g_new0 (VcmHoldings, 1);
+
+  g_mutex_init (&self->lock);
+  self->points = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->users = g_hash_table_new (NULL, NULL);
+  return self;
+}
+
+void
+vcm_holdings_free (VcmHoldings *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->points);
+  g_hash_table_unref (self->users);
+  g_mutex_clear (&self->lock);
+  g_free (self);
+}
+
+static guint
+held_locked (VcmHoldings *self, uid_t uid)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->users, GUINT_TO_POINTER (uid)));
+}
+
+static void
+add_locked (VcmHoldings *self, uid_t uid, gint64 delta)
+{
+  gint64 total = (gint64) held_locked (self, uid) + delta;
+
+  if (total <= 0)
+    g_hash_table_remove (self->users, GUINT_TO_POINTER (uid));
+  else
+    g_hash_table_replace (self->users, GUINT_TO_POINTER (uid), GUINT_TO_POINTER ((guint) total));
+}
+
+static void
+drop_locked (VcmHoldings *self, const char *mount_point, guint64 id)
+{
+  Held *h = g_hash_table_lookup (self->points, mount_point);
+
+  if (h == NULL || (id != 0 && h->id != id))
+    return;
+  add_locked (self, h->uid, -(gint64) h->n);
+  g_hash_table_remove (self->points, mount_point);
+}
+
+static void
+set_locked (VcmHoldings *self, uid_t uid, const char *mount_point, guint64 id, guint n)
+{
+  Held *h = g_new0 (Held, 1);
+
+  drop_locked (self, mount_point, 0);
+  h->uid = uid;
+  h->n = n;
+  h->id = id;
+  g_hash_table_replace (self->points, g_strdup (mount_point), h);
+  add_locked (self, uid, n);
+}
+
+gboolean
+vcm_holdings_loaded (VcmHoldings *self)
+{
+  gboolean loaded;
+
+  g_mutex_lock (&self->lock);
+  loaded = self->loaded;
+  g_mutex_unlock (&self->lock);
+  return loaded;
+}
+
+void
+vcm_holdings_load (VcmHoldings *self, int shared_fd, const char *shared_dir, VcmMountTable *table)
+{
+  g_autoptr (GPtrArray) beneath = NULL;
+  g_autoptr (GPtrArray) rels = g_ptr_array_new ();
+  g_autoptr (GPtrArray) points = g_ptr_array_new ();
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GPtrArray) recovered = NULL;
+  const guint64 *id;
+
+  if (vcm_holdings_loaded (self))
+    return;
+  beneath = table != NULL ? vcm_mount_table_get_beneath (table, shared_dir) : g_ptr_array_new ();
+  for (guint i = 0; i < beneath->len; i++)
+    {
+      const VcmMountEntry *e = beneath->pdata[i];
+      const char *rel = vcm_path_relative_to (e->target, shared_dir);
+
+      if (rel == NULL || *rel == '\0')
+        continue;
+      g_ptr_array_add (rels, (gpointer) rel);
+      g_ptr_array_add (points, e->target);
+      g_array_append_val (ids, e->id);
+    }
+  recovered = vcm_identity_recover (shared_fd, (const char *const *) rels->pdata,
+                                    (const guint64 *) ids->data, rels->len);
+  id = (const guint64 *) ids->data;
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; !self->loaded && i < recovered->len; i++)
+    {
+      GVariant *info = recovered->pdata[i];
+      guint32 uid = 0, n = 0;
+
+      if (info != NULL && g_variant_lookup (info, "caller-uid", "u", &uid) && uid != 0 &&
+          g_variant_lookup (info, "mounts", "u", &n) && n > 0 &&
+          !g_hash_table_contains (self->points, points->pdata[i]))
+        set_locked (self, uid, points->pdata[i], id[i], n);
+    }
+  self->loaded = TRUE;
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+vcm_holdings_take (
+  VcmHoldings *self, uid_t uid, const char *mount_point, guint64 id, guint n, guint *out_held)
+{
+  gboolean ok;
+  guint held;
+
+  g_mutex_lock (&self->lock);
+  held = held_locked (self, uid);
+  ok = n <= VCM_MAX_MOUNTS_HELD && held <= VCM_MAX_MOUNTS_HELD - n;
+  if (ok)
+    set_locked (self, uid, mount_point, id, n);
+  g_mutex_unlock (&self->lock);
+  if (out_held != NULL)
+    *out_held = held;
+  return ok;
+}
+
+guint
+vcm_holdings_lookup (VcmHoldings *self, const char *mount_point)
+{
+  Held *h;
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  h = g_hash_table_lookup (self->points, mount_point);
+  n = h != NULL ? h->n : 0;
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+guint
+vcm_holdings_held (VcmHoldings *self, uid_t uid)
+{
+  guint n;
+
+  g_mutex_lock (&self->lock);
+  n = held_locked (self, uid);
+  g_mutex_unlock (&self->lock);
+  return n;
+}
+
+void
+vcm_holdings_drop (VcmHoldings *self, const char *mount_point, guint64 id)
+{
+  g_mutex_lock (&self->lock);
+  drop_locked (self, mount_point, id);
+  g_mutex_unlock (&self->lock);
+}

@@ -1,0 +1,55 @@
+/* vcm-holdings: how many mounts each user that is not root holds through
+ * the service, so that no one user can fill the kernel's fs.mount-max in
+ * the service's mount namespace (and so deny everyone else a mount). Kept
+ * per mount point the service made: the caller's uid and the mounts that
+ * mount is in all (itself and the submounts that came with it). Taken in
+ * the worker thread that attached the mount, against the mounts held and
+ * those in flight; given back when the service's record of the mount goes
+ * (an unmount, a rootfs gone behind its back). After a restart, the counts
+ * are read back from the identity records on the mount points (vcm-identity),
+ * once, before the first mount is counted. Thread-safe. */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "vcm-mounttable.h"
+
+G_BEGIN_DECLS
+
+/* The most mounts one user that is not root may hold through the service,
+ * counting the submounts that came with each of its mounts. */
+#define VCM_MAX_MOUNTS_HELD 4096
+
+typedef struct _VcmHoldings VcmHoldings;
+
+VcmHoldings *vcm_holdings_new (void);
+void vcm_holdings_free (VcmHoldings *holdings);
+
+/* Whether the counts were read back (vcm_holdings_load ()). */
+gboolean vcm_holdings_loaded (VcmHoldings *holdings);
+
+/* Reads the counts back from the identity records of the mounts in @table
+ * beneath @shared_dir (opened as @shared_fd); does nothing once loaded.
+ * Walks the shared dir's own filesystem only: for a worker thread. */
+void
+vcm_holdings_load (VcmHoldings *holdings, int shared_fd, const char *shared_dir, VcmMountTable *table);
+
+/* Counts @n mounts for @uid at @mount_point, the mount of mountinfo ID
+ * @id (in place of what was counted there): FALSE, and nothing counted,
+ * when what @uid holds would then be more than VCM_MAX_MOUNTS_HELD.
+ * @out_held: what @uid holds (before). */
+gboolean vcm_holdings_take (
+  VcmHoldings *holdings, uid_t uid, const char *mount_point, guint64 id, guint n, guint *out_held);
+
+/* What is counted at @mount_point (0: nothing). */
+guint vcm_holdings_lookup (VcmHoldings *holdings, const char *mount_point);
+
+/* What @uid holds. */
+guint vcm_holdings_held (VcmHoldings *holdings, uid_t uid);
+
+/* Gives back what is counted at @mount_point (its mount is gone): if it
+ * was counted for the mount of mountinfo ID @id, or whichever if @id is 0. */
+void vcm_holdings_drop (VcmHoldings *holdings, const char *mount_point, guint64 id);
+
+G_END_DECLS
