@@ -154,30 +154,12 @@ decode_mount_list (
 
 /* -- the table ---------------------------------------------------------------- */
 
-static const VcmCall calls[VCM_N_CALLS] = {
-  [VCM_CALL_MOUNT_ROOTFS] = { .method = "MountRootfs", .decode = decode_string },
-  [VCM_CALL_UNMOUNT_ROOTFS] = { .method = "UnmountRootfs", .decode = decode_strv },
-  [VCM_CALL_UNMOUNT_SANDBOX] = { .method = "UnmountSandbox", .decode = decode_strv },
-  [VCM_CALL_LIST_ROOTFS] = { .method = "ListRootfs", .decode = decode_rootfs_list },
-  [VCM_CALL_BIND_MOUNT] = { .method = "BindMount", .decode = decode_string },
-  [VCM_CALL_UNMOUNT] = { .method = "Unmount", .decode = decode_strv },
-  [VCM_CALL_GET_DEVICE_FOR_PATH] = { .method = "GetDeviceForPath", .decode = decode_device_info },
-  [VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE] = { .method = "GetDevicePathAndFsType",
-                                             .decode = decode_fs_info },
-  [VCM_CALL_IS_DEVICE_MAPPER] = { .method = "IsDeviceMapper", .decode = decode_boolean },
-  [VCM_CALL_IS_SYSTEM_MOUNT] = { .method = "IsSystemMount", .decode = decode_boolean },
-  [VCM_CALL_IS_HOST_DEVICE] = { .method = "IsHostDevice", .decode = decode_boolean },
-  [VCM_CALL_DESCRIBE_PATH] = { .method = "DescribePath", .decode = decode_path_info },
-  [VCM_CALL_GET_SERVICE_INFO] = { .interface = "org.freedesktop.DBus.Properties",
-                                  .method = "GetAll",
-                                  .decode = decode_service_info },
-  [VCM_CALL_MOUNT_ROOTFS_FD] = { .method = "MountRootfsFd",
-                                 .decode = decode_mount_info,
-                                 .options = TRUE },
-  [VCM_CALL_BIND_MOUNT_FD] = { .method = "BindMountFd", .decode = decode_mount_info, .options = TRUE },
-  [VCM_CALL_OPEN_MOUNT] = { .method = "OpenMount", .decode = decode_mount_fd, .options = TRUE },
-  [VCM_CALL_LIST_MOUNTS] = { .method = "ListMounts", .decode = decode_mount_list },
-};
+/* A row of VCM_CALLS: the id, the method, then the decoder and whatever more
+ * the row sets (.interface, .options). */
+#define VCM_CALL_TABLE_ROW(ID, METHOD, ...) \
+  [VCM_CALL_##ID] = { .method = METHOD, .decode = __VA_ARGS__ },
+static const VcmCall calls[VCM_N_CALLS] = { VCM_CALLS (VCM_CALL_TABLE_ROW) };
+#undef VCM_CALL_TABLE_ROW
 
 /* org.freedesktop.DBus.Properties.GetAll, the one call outside the XML. */
 static const GDBusArgInfo get_all_in = { -1, (char *) "interface_name", (char *) "s", NULL };

@@ -18,27 +18,35 @@ void _vcm_client_error_fixup (GError *error);
 
 VcmDBusMount *_vcm_client_get_proxy (VcmClient *self);
 
-/* The calls of the service, one row each in vcm-client-call.c's table. */
+/* The calls of the service: the one list. Each row names the call's id
+ * (VCM_CALL_ID), the D-Bus method, the decoder of its reply (a decode_*
+ * function of vcm-client-call.c) and the rest of its VcmCall row; the enum
+ * below and vcm-client-call.c's table are both expanded from it, so adding a
+ * call is one row here and its trio. */
+#define VCM_CALLS(X) \
+  X (MOUNT_ROOTFS, "MountRootfs", decode_string) \
+  X (UNMOUNT_ROOTFS, "UnmountRootfs", decode_strv) \
+  X (UNMOUNT_SANDBOX, "UnmountSandbox", decode_strv) \
+  X (LIST_ROOTFS, "ListRootfs", decode_rootfs_list) \
+  X (BIND_MOUNT, "BindMount", decode_string) \
+  X (UNMOUNT, "Unmount", decode_strv) \
+  X (GET_DEVICE_FOR_PATH, "GetDeviceForPath", decode_device_info) \
+  X (GET_DEVICE_PATH_AND_FS_TYPE, "GetDevicePathAndFsType", decode_fs_info) \
+  X (IS_DEVICE_MAPPER, "IsDeviceMapper", decode_boolean) \
+  X (IS_SYSTEM_MOUNT, "IsSystemMount", decode_boolean) \
+  X (IS_HOST_DEVICE, "IsHostDevice", decode_boolean) \
+  X (DESCRIBE_PATH, "DescribePath", decode_path_info) \
+  X (GET_SERVICE_INFO, "GetAll", decode_service_info, .interface = "org.freedesktop.DBus.Properties") \
+  X (MOUNT_ROOTFS_FD, "MountRootfsFd", decode_mount_info, .options = TRUE) \
+  X (BIND_MOUNT_FD, "BindMountFd", decode_mount_info, .options = TRUE) \
+  X (OPEN_MOUNT, "OpenMount", decode_mount_fd, .options = TRUE) \
+  X (LIST_MOUNTS, "ListMounts", decode_mount_list)
+
+#define VCM_CALL_ENUM_ROW(ID, ...) VCM_CALL_##ID,
 typedef enum {
-  VCM_CALL_MOUNT_ROOTFS,
-  VCM_CALL_UNMOUNT_ROOTFS,
-  VCM_CALL_UNMOUNT_SANDBOX,
-  VCM_CALL_LIST_ROOTFS,
-  VCM_CALL_BIND_MOUNT,
-  VCM_CALL_UNMOUNT,
-  VCM_CALL_GET_DEVICE_FOR_PATH,
-  VCM_CALL_GET_DEVICE_PATH_AND_FS_TYPE,
-  VCM_CALL_IS_DEVICE_MAPPER,
-  VCM_CALL_IS_SYSTEM_MOUNT,
-  VCM_CALL_IS_HOST_DEVICE,
-  VCM_CALL_DESCRIBE_PATH,
-  VCM_CALL_GET_SERVICE_INFO,
-  VCM_CALL_MOUNT_ROOTFS_FD,
-  VCM_CALL_BIND_MOUNT_FD,
-  VCM_CALL_OPEN_MOUNT,
-  VCM_CALL_LIST_MOUNTS,
-  VCM_N_CALLS
+  VCM_CALLS (VCM_CALL_ENUM_ROW) VCM_N_CALLS
 } VcmCallId;
+#undef VCM_CALL_ENUM_ROW
 
 /* Calls @id with the arguments that follow, one per argument of the method
  * in the XML, in its order and of its C type (see pack_arg()); the callback
