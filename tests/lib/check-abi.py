@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 # check-abi: the shared library exports exactly the symbols of its version
-# script, each with the version node the script gives it (TAP output).
+# script, each with the version node the script gives it, and the script
+# names every function the public headers declare (TAP output).
+# Usage: check-abi.py LIBRARY VERSION_SCRIPT [PUBLIC_HEADER...]
 import re
 import subprocess
 import sys
 
 library, version_script = sys.argv[1:3]
+headers = sys.argv[3:]
 
 expected = {}
 node = None
@@ -38,7 +41,22 @@ for line in out.splitlines():
         continue
     exported[sym] = ver
 
+# What the public headers declare: each vcm_* function (a name before its
+# parameter list, outside comments and macro bodies) and the _get_type of each
+# G_DECLARE_*_TYPE.
+declared = set()
+for header in headers:
+    with open(header) as f:
+        text = re.sub(r'/\*.*?\*/', '', f.read(), flags=re.S)
+    text = re.sub(r'(?m)^#.*(\\\n.*)*$', '', text)
+    declared.update(re.findall(r'\b(vcm_[a-z0-9_]+)\s*\(', text))
+    declared.update(n + '_get_type' for n in
+                    re.findall(r'G_DECLARE_[A-Z_]+_TYPE\s*\(\s*\w+\s*,\s*(vcm_[a-z0-9_]+)', text))
+
 checks = [
+    ('the headers declare functions', not headers or len(declared) > 0, f'{len(declared)} functions'),
+    ('every function of the public headers in the map', declared <= set(expected),
+     sorted(declared - set(expected))),
     ('the map lists symbols', len(expected) > 0, f'{len(expected)} symbols'),
     ('nothing exported beyond the map', set(exported) <= set(expected),
      sorted(set(exported) - set(expected))),
