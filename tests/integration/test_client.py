@@ -30,10 +30,14 @@ NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_AUTHORIZED, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
 EXIT_AUTH_REQUIRED = 5   # polkit would ask, and the call did not allow it
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
-ALL_COMMANDS = ['mount-rootfs', 'unmount-rootfs', 'unmount-sandbox', 'list', 'bind', 'unmount',
-                'device', 'fs', 'is-devicemapper', 'is-system-mount', 'is-host-device',
-                'describe', 'monitor', 'status']
 TIMEOUT = vcmtest.scaled(30)   # for one run of the client, or one line of it
+
+
+def listed_commands(help_text):
+    """The commands vcmountctl's --help lists, in its order: the one list is
+    the program's own table, so nothing here is kept in step with it."""
+    section = help_text.split('Commands:\n', 1)[1].split('\n\n', 1)[0]
+    return re.findall(r'(?m)^  ([a-z][a-z-]*)', section)
 
 
 def mountinfo():
@@ -165,10 +169,14 @@ class TestCommandLine(ClientTestCase):
         self.assertRegex(out, r'^vcmountctl \d+\.\d+\.\d+\n$')
 
     def test_help_lists_every_command_and_exit_codes(self):
+        listed = None
         for args in (['--help'], ['help'], ['-h']):
             out = self.ok(*args)
-            for cmd in ALL_COMMANDS:
-                self.assertRegex(out, rf'(?m)^  {re.escape(cmd)}\b', f'{args}: {cmd} missing')
+            if listed is None:
+                listed = listed_commands(out)
+                for cmd in ('mount-rootfs', 'unmount-rootfs', 'list', 'status', 'help'):
+                    self.assertIn(cmd, listed, f'{args}: {cmd} missing')
+            self.assertEqual(listed_commands(out), listed, args)
             for opt in ('--system', '--session', '--address', '--json', '--no-ask-password',
                         '--timeout'):
                 self.assertIn(opt, out)
@@ -177,7 +185,9 @@ class TestCommandLine(ClientTestCase):
                 self.assertRegex(out, rf'(?m)^  {code}  \S')
 
     def test_help_of_each_command(self):
-        for cmd in ALL_COMMANDS:
+        commands = [c for c in listed_commands(self.ok('--help')) if c != 'help']
+        self.assertGreater(len(commands), 10, commands)
+        for cmd in commands:
             for args in ([cmd, '--help'], ['help', cmd]):
                 out = self.ok(*args)
                 self.assertIn(f'vcmountctl [OPTION…] {cmd}', out, args)
