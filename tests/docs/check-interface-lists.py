@@ -3,11 +3,13 @@
 the one list, introspection/org.vc.Mount.xml. Each method and the polkit
 action its annotation org.vc.Mount.Action names must appear, on one row, in
 the README's table "The interface at a glance" and under that action in
-vcmountd(8)'s AUTHORIZATION section, and neither may name a method the XML
-does not have. Prints each difference; exit 1 on any.
+vcmountd(8)'s AUTHORIZATION section (which the build fills from the XML:
+this checks the page's markers, one per action), and neither may name a
+method the XML does not have. Prints each difference; exit 1 on any.
 
 Usage: check-interface-lists.py SOURCE_ROOT
 """
+import importlib.util
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -47,9 +49,14 @@ def readme_rows(root):
 
 
 def manpage_lists(root):
-    """{method: action} from vcmountd(8)'s AUTHORIZATION section: each
-    *ACTION* item lists its methods, comma-separated, before a full stop."""
-    text = (root / "docs" / "vcmountd.8.scd").read_text()
+    """{method: action} from vcmountd(8)'s AUTHORIZATION section as the build
+    fills it from the XML (docs/fill-method-lists.py): each *ACTION* item
+    lists its methods, comma-separated, before a full stop."""
+    spec = importlib.util.spec_from_file_location("fill", root / "docs" / "fill-method-lists.py")
+    fill = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fill)
+    xml = root / "introspection" / "org.vc.Mount.xml"
+    text = fill.fill(fill.methods_by_action(xml), (root / "docs" / "vcmountd.8.scd").read_text())
     section = text.split("# AUTHORIZATION", 1)[1].split("\n# ", 1)[0]
     found = {}
     for action, body in re.findall(r"^\*(org\.vc\.mount\.[a-z-]+)\*\n\t([^.]*)\.", section, re.M):
@@ -75,7 +82,10 @@ def main():
     methods = xml_methods(root)
     errors = [f"XML: {n} has no {ACTION} annotation" for n, a in sorted(methods.items()) if a is None]
     errors += compare("README.md interface table", readme_rows(root), methods)
-    errors += compare("vcmountd(8) AUTHORIZATION", manpage_lists(root), methods)
+    try:
+        errors += compare("vcmountd(8) AUTHORIZATION", manpage_lists(root), methods)
+    except ValueError as e:
+        errors.append(f"vcmountd(8) AUTHORIZATION: {e}")
     for e in errors:
         print(e)
     print(f"{len(methods)} methods, {len(errors)} differences")
