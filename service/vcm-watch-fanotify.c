@@ -643,18 +643,35 @@ fa_list_rootfs (VcmWatch *self, const char *sandbox_id)
   return vcm_ledger_list (self->ledger, sandbox_id);
 }
 
+/* TRUE: @t's mount is still where it was (its read-only flag taken again,
+ * a remount raises no event). */
+static gboolean
+fa_tracked_still_there (VcmWatch *self, VcmTracked *t)
+{
+  g_autofree char *point = NULL;
+  VcmSysMountBrief m;
+  int errsv = 0;
+
+  if (t == NULL || t->rootfs->unique_id == 0 ||
+      !vcm_sys_statmount_brief (t->rootfs->unique_id, &m, &point, &errsv) ||
+      !g_str_equal (point, t->rootfs->mount_point))
+    return FALSE;
+  if (m.read_only != t->rootfs->read_only)
+    {
+      t->rootfs->read_only = m.read_only;
+      vcm_ledger_emit (self->ledger, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
+    }
+  return TRUE;
+}
+
 static gboolean
 fa_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
 {
   g_autofree char *k = NULL;
-  g_autofree char *point = NULL;
   g_autofree char *path = NULL;
   g_autoptr (VcmRootfsRecord) now = NULL;
   g_autoptr (GHashTable) subs = NULL;
   ProbeResult result;
-  VcmTracked *t;
-  VcmSysMountBrief m;
-  int errsv = 0;
 
   if (!vcm_validate_id ("sandbox_id", sandbox_id, NULL) ||
       !vcm_validate_id ("container_id", container_id, NULL))
@@ -665,17 +682,8 @@ fa_sync_live (VcmWatch *self, const char *sandbox_id, const char *container_id)
   if (!FOLLOWING (self) || F (self)->reread_wanted)
     return FALSE;
   k = vcm_ledger_key (sandbox_id, container_id);
-  t = vcm_ledger_lookup (self->ledger, k);
-  if (t != NULL && t->rootfs->unique_id != 0 &&
-      vcm_sys_statmount_brief (t->rootfs->unique_id, &m, &point, &errsv) &&
-      g_str_equal (point, t->rootfs->mount_point))
+  if (fa_tracked_still_there (self, vcm_ledger_lookup (self->ledger, k)))
     {
-      /* still there; a remount raises no event: its flag, read now */
-      if (m.read_only != t->rootfs->read_only)
-        {
-          t->rootfs->read_only = m.read_only;
-          vcm_ledger_emit (self->ledger, VCM_CHANGE_REMOUNTED, t->rootfs, NULL);
-        }
       vcm_watch_record_local (self, k);
       return TRUE;
     }

@@ -75,7 +75,7 @@ vcm_watch_probe_path (const char *path,
 {
   g_autofree char *point = NULL;
   g_autoptr (VcmRootfsRecord) now = NULL;
-  vcm_autofd int fd = cached ? vcm_sys_open_cached (path) : open (path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  vcm_autofd int fd = -1;
   guint64 old = 0, unique = 0;
   gboolean root = FALSE;
   VcmSysMountBrief m;
@@ -83,6 +83,7 @@ vcm_watch_probe_path (const char *path,
 
   *out_now = NULL;
   *out_subs = NULL;
+  fd = cached ? vcm_sys_open_cached (path) : open (path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == EAGAIN)
     return PROBE_WOULD_BLOCK;
   if (fd >= 0 && vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &old, NULL, NULL, &root, NULL) == 0 &&

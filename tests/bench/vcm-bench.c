@@ -264,14 +264,16 @@ worker_spawn (
                          w_s,
                          NULL };
   int out_fd = -1;
+  FILE *out;
 
   memset (w, 0, sizeof *w);
   if (!g_spawn_async_with_pipes ("/", (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                                  &w->pid, &w->in_fd, &out_fd, NULL, &error))
     die ("spawning a worker", error);
-  w->out = fdopen (out_fd, "r");
-  if (w->out == NULL)
+  out = fdopen (out_fd, "r");
+  if (out == NULL)
     die ("fdopen", NULL);
+  w->out = out;
 }
 
 /* Reads the worker's "ready" line (after its warm-up). */
@@ -336,7 +338,7 @@ double
 run_clients (
   Bench *b, guint uid, guint n_clients, Iter it, const char *prefix, GArray *pairs, GArray *mounts)
 {
-  g_autofree Worker *w = g_new0 (Worker, n_clients);
+  g_autoptr (GPtrArray) w = g_ptr_array_new_with_free_func (g_free);
   gint64 first = G_MAXINT64, last = 0;
   int pids[3] = { opt_daemon_pid, opt_polkitd_pid, opt_busd_pid };
   guint64 ticks[3];
@@ -347,20 +349,23 @@ run_clients (
   for (guint i = 0; i < n_clients; i++)
     {
       g_autofree char *sandbox = g_strdup_printf ("%s-%u", prefix, i);
-      worker_spawn (b, &w[i], "pairs", uid, sandbox, it.n, it.warm);
+      Worker *one = g_new0 (Worker, 1);
+
+      g_ptr_array_add (w, one);
+      worker_spawn (b, one, "pairs", uid, sandbox, it.n, it.warm);
     }
   for (guint i = 0; i < n_clients; i++)
-    worker_wait_ready (&w[i]);
+    worker_wait_ready (w->pdata[i]);
   for (int i = 0; i < 3; i++)
     ticks[i] = cpu_ticks (pids[i]);
   machine_ticks (&m_busy, &m_total);
   t0 = vcm_bench_now_ns ();
   for (guint i = 0; i < n_clients; i++)
-    worker_go (&w[i]);
+    worker_go (w->pdata[i]);
   for (guint i = 0; i < n_clients; i++)
     {
       gint64 s = 0, e = 0;
-      worker_finish (&w[i], pairs, mounts, &s, &e);
+      worker_finish (w->pdata[i], pairs, mounts, &s, &e);
       first = MIN (first, s);
       last = MAX (last, e);
     }

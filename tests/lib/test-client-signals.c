@@ -92,6 +92,7 @@ test_mount_signals (Fixture *fx, gconstpointer data)
              vcm_client_unmount (c, "/run/fake/shared/x", VCM_CALL_FLAGS_NONE, NULL, on_done, &res));
   detached = vcm_client_unmount_finish (c, res, &error);
   g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (detached), ==, 2);
   WAIT_UNTIL (ms.seen->len >= 2);
   g_assert_cmpstr (ms.seen->pdata[1], ==,
                    "removed 1 /run/fake/shared/x bind /run/fake/shared/x,/run/fake/shared/below "

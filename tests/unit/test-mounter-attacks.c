@@ -195,6 +195,7 @@ test_attack_dest_too_deep (Fixture *f, gconstpointer data)
   vcm_test_require_no_error (error);
   detached = vcm_mounter_unmount (f->m, p, &error);
   vcm_test_require_no_error (error);
+  g_assert_cmpuint (g_strv_length (detached), ==, 1);
   g_string_append (deep, "/d");
   refused_bind (f, f->w->src, deep->str, VCM_ERROR_INVALID_ARGUMENT, "destination");
   for (guint i = 0; i < 2000; i++)

@@ -424,6 +424,7 @@ test_layout_is_the_rootfs_methods (Fixture *f, gconstpointer data)
   (void) data;
   r = vcm_mounter_mount_rootfs (f->m, "sbl", "c1", f->w->src, TRUE, NULL, &error);
   vcm_test_require_no_error (error);
+  g_assert_cmpstr (r->mount_point, ==, rootfs_mp);
   refused_bind (f, f->w->src, rootfs_mp, VCM_ERROR_INVALID_ARGUMENT, "destination");
   refused_bind (f, f->w->src, place, VCM_ERROR_INVALID_ARGUMENT, "destination");
   refused_bind (f, f->w->src, cdir, VCM_ERROR_INVALID_ARGUMENT, "destination");
