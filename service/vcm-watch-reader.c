@@ -15,7 +15,7 @@
 #include "vcm-watch-private.h"
 
 #define COALESCE_MS 10
-#define PACE_FACTOR 9      /* a paced read waits 9 times the CPU the last one took */
+#define PACE_FACTOR 12     /* a paced read waits 12 times the CPU the last one took */
 #define PACE_MAX_US 800000 /* but no longer: a foreign change is told within a second */
 
 /* One read of the kernel's table and what it says about the rootfs set:
