@@ -348,6 +348,36 @@ attach_bind_legacy_from_now (VcmMounter *self,
   return attach_bind_legacy (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
 }
 
+/* After the attach of the mount *@fd at @dst_path: gives it (and, with
+ * @recursive, what came with it) @propagation again, reads its mount IDs and
+ * hands *@fd over in @out_mnt_fd; on failure detaches it again, @what
+ * saying which step failed. */
+static gboolean
+settle_attached (int *fd,
+                 const char *dst_path,
+                 unsigned long propagation,
+                 gboolean recursive,
+                 const char *what,
+                 guint64 *out_id,
+                 guint64 *out_unique,
+                 int *out_mnt_fd,
+                 GError **error)
+{
+  struct mount_attr attr = { .propagation = propagation };
+
+  if (mount_setattr (*fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0 ||
+      vcm_sys_stat_mount (*fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
+    {
+      int errsv = errno;
+      vcm_mounter_detach_fd (*fd, dst_path, NULL);
+      return vcm_error_set_errno (error, errsv, what, dst_path);
+    }
+  if (out_unique != NULL && vcm_sys_unique_mount_id (*fd, out_unique) < 0)
+    *out_unique = 0;
+  *out_mnt_fd = g_steal_fd (fd);
+  return TRUE;
+}
+
 /* Clones the mount at the request's source (with the mounts below it if the
  * request is recursive), sets the request's flags (read-only, nosuid, nodev,
  * noexec) and makes it private while it is still detached, then attaches it
@@ -399,20 +429,8 @@ vcm_mounter_attach_bind (VcmMounter *self,
     }
 
   /* Attached beneath a shared parent, the kernel makes it shared again. */
-  memset (&attr, 0, sizeof attr);
-  attr.propagation = MS_PRIVATE;
-  if (mount_setattr (tree_fd, "", AT_EMPTY_PATH | (req->recursive ? AT_RECURSIVE : 0), &attr,
-                     sizeof attr) < 0 ||
-      vcm_sys_stat_mount (tree_fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
-    {
-      int errsv = errno;
-      vcm_mounter_detach_fd (tree_fd, dst_path, NULL);
-      return vcm_error_set_errno (error, errsv, "cannot make private the mount at", dst_path);
-    }
-  if (out_unique != NULL && vcm_sys_unique_mount_id (tree_fd, out_unique) < 0)
-    *out_unique = 0;
-  *out_mnt_fd = g_steal_fd (&tree_fd);
-  return TRUE;
+  return settle_attached (&tree_fd, dst_path, MS_PRIVATE, req->recursive,
+                          "cannot make private the mount at", out_id, out_unique, out_mnt_fd, error);
 }
 
 /* Attaches the detached, configured mount @tree_fd (a dup is moved) onto
@@ -429,23 +447,13 @@ vcm_mounter_attach_tree (int tree_fd,
                          GError **error)
 {
   vcm_autofd int fd = fcntl (tree_fd, F_DUPFD_CLOEXEC, 3);
-  struct mount_attr attr = { .propagation = propagation };
 
   if (fd < 0)
     return vcm_error_set_errno (error, errno, "cannot hold the mount for", dst_path);
   if (move_mount (fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
-  if (mount_setattr (fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0 ||
-      vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
-    {
-      int errsv = errno;
-      vcm_mounter_detach_fd (fd, dst_path, NULL);
-      return vcm_error_set_errno (error, errsv, "cannot set the propagation of the mount at", dst_path);
-    }
-  if (out_unique != NULL && vcm_sys_unique_mount_id (fd, out_unique) < 0)
-    *out_unique = 0;
-  *out_mnt_fd = g_steal_fd (&fd);
-  return TRUE;
+  return settle_attached (&fd, dst_path, propagation, TRUE, "cannot set the propagation of the mount at",
+                          out_id, out_unique, out_mnt_fd, error);
 }
 
 /* Checks that @fd is the root of a mount; returns its mount ID. */
