@@ -47,6 +47,9 @@ struct _VcmAuth {
   GHashTable *interactive_by_uid;
   GHashTable *granted_at;   /* uid -> monotonic second of its last grant (not root) */
   GHashTable *open_actions; /* our actions polkit allows anyone by default (NULL: not known yet) */
+  gboolean listing;         /* an enumeration of polkit's actions is under way */
+  guint listed_at;          /* monotonic second it was last asked for */
+  gulong changed_handler;   /* polkit's "changed": its actions may have changed */
   GHashTable *checks;       /* set of CheckData in flight, for shutdown */
 };
 
@@ -212,18 +215,27 @@ on_fetch_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static guint now_seconds (void);
+
 /* Our actions that polkit allows anybody without a rule (the queries):
- * being allowed one of them is no grant. */
+ * being allowed one of them is no grant. Until a listing succeeds the set
+ * is not known and no grant is noted; a failed listing is asked again (see
+ * list_actions()). */
 static void
 on_actions_enumerated (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr (VcmAuth) self = user_data;
   g_autoptr (GError) error = NULL;
   GList *actions = polkit_authority_enumerate_actions_finish (POLKIT_AUTHORITY (source), res, &error);
-  GHashTable *open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *open;
 
-  if (error != NULL)
-    g_debug ("polkit's actions could not be listed: %s", error->message);
+  self->listing = FALSE;
+  if (actions == NULL && error != NULL)
+    {
+      g_debug ("polkit's actions could not be listed (asked again later): %s", error->message);
+      return;
+    }
+  open = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (GList *l = actions; l != NULL; l = l->next)
     {
       PolkitActionDescription *a = l->data;
@@ -236,6 +248,30 @@ on_actions_enumerated (GObject *source, GAsyncResult *res, gpointer user_data)
   g_list_free_full (actions, g_object_unref);
   g_clear_pointer (&self->open_actions, g_hash_table_unref);
   self->open_actions = open;
+}
+
+#define LIST_ACTIONS_AGAIN_SECONDS 10
+
+/* Lists polkit's actions: at first, when polkit says they changed, and
+ * while the set is not known, at most once in LIST_ACTIONS_AGAIN_SECONDS. */
+static void
+list_actions (VcmAuth *self, gboolean changed)
+{
+  guint now = now_seconds ();
+
+  if (self->authority == NULL || self->listing)
+    return;
+  if (!changed && self->listed_at != 0 && now - self->listed_at < LIST_ACTIONS_AGAIN_SECONDS)
+    return;
+  self->listing = TRUE;
+  self->listed_at = now;
+  polkit_authority_enumerate_actions (self->authority, NULL, on_actions_enumerated, g_object_ref (self));
+}
+
+static void
+on_authority_changed (PolkitAuthority *authority, gpointer user_data)
+{
+  list_actions (user_data, TRUE);
 }
 
 static void
@@ -252,7 +288,9 @@ on_authority_fetched (GObject *source, GAsyncResult *res, gpointer user_data)
   if (authority != NULL && self->authority == NULL)
     {
       self->authority = g_object_ref (authority);
-      polkit_authority_enumerate_actions (authority, NULL, on_actions_enumerated, g_object_ref (self));
+      self->changed_handler =
+        g_signal_connect (authority, "changed", G_CALLBACK (on_authority_changed), self);
+      list_actions (self, TRUE);
     }
   while ((task = g_queue_pop_head (&self->waiting)) != NULL)
     {
@@ -306,6 +344,8 @@ vcm_auth_finalize (GObject *object)
   g_clear_pointer (&self->interactive_by_uid, g_hash_table_unref);
   g_clear_pointer (&self->granted_at, g_hash_table_unref);
   g_clear_pointer (&self->open_actions, g_hash_table_unref);
+  if (self->authority != NULL)
+    g_clear_signal_handler (&self->changed_handler, self->authority);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
   G_OBJECT_CLASS (vcm_auth_parent_class)->finalize (object);
@@ -599,24 +639,28 @@ now_seconds (void)
   return (guint) (g_get_monotonic_time () / G_USEC_PER_SEC) + 1;
 }
 
-/* @uid was allowed @action_id: a grant, unless anybody is (or which are
- * is not known yet). */
-static void
-note_grant (VcmAuth *self, uid_t uid, const char *action_id)
-{
-  if (uid == 0 || self->open_actions == NULL || g_hash_table_contains (self->open_actions, action_id))
-    return;
-  if (g_hash_table_size (self->granted_at) >= MAX_GRANTS_REMEMBERED)
-    g_hash_table_remove_all (self->granted_at);
-  g_hash_table_insert (self->granted_at, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (now_seconds ()));
-}
-
 static gboolean
 vcm_auth_was_granted (VcmAuth *self, uid_t uid)
 {
   guint at = GPOINTER_TO_UINT (g_hash_table_lookup (self->granted_at, GUINT_TO_POINTER (uid)));
 
   return at != 0 && now_seconds () - at < GRANT_MEMORY_SECONDS;
+}
+
+/* @uid was allowed @action_id: a grant, unless anybody is (or which are
+ * is not known yet). */
+static void
+note_grant (VcmAuth *self, uid_t uid, const char *action_id)
+{
+  if (self->open_actions == NULL)
+    list_actions (self, FALSE);
+  if (uid == 0 || self->open_actions == NULL || g_hash_table_contains (self->open_actions, action_id))
+    return;
+  if (!vcm_auth_was_granted (self, uid))
+    g_debug ("uid %u was allowed %s: a caller with a grant for an hour", (guint) uid, action_id);
+  if (g_hash_table_size (self->granted_at) >= MAX_GRANTS_REMEMBERED)
+    g_hash_table_remove_all (self->granted_at);
+  g_hash_table_insert (self->granted_at, GUINT_TO_POINTER (uid), GUINT_TO_POINTER (now_seconds ()));
 }
 
 /* Answers the check once: on time-out the caller is answered at once, and

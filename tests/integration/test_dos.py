@@ -16,6 +16,8 @@
 #                     threads; callers a rule allows are not crowded out by
 #                     callers no rule allows; refusals name no other's counts
 #                     (with alice's rules, and eight accounts with none).
+#   TestGrantsWithoutPolkitsList: when polkit's list of actions cannot be
+#                     read, no call counts as a grant.
 #   TestManyContainers: 20 and 50 containers of one allowed user at once.
 #   TestOneCallsCost: a call's own work is bounded (the depth of what the
 #                     service creates): one caller's traffic leaves another's
@@ -657,6 +659,51 @@ class TestSharedSlots(RuledCase):
         for f in floods:
             f.proc.kill()
         self.assertTrue(self.w.daemon_running())
+
+
+class TestGrantsWithoutPolkitsList(RuledCase):
+    """Finding of a review: when listing polkit's actions failed at start,
+    the list of those allowed to anybody (the queries) was taken as empty
+    and never asked again, so that any account's query counted as a grant
+    and won the places kept for callers a rule allows. Here the bus refuses
+    the daemon polkit's EnumerateActions at first: while the list is not
+    known nothing counts as a grant; once polkit can be asked again (and
+    says its rules changed), a rule's grant counts again."""
+
+    DENY = ('<deny send_destination="org.freedesktop.PolicyKit1" '
+            'send_interface="org.freedesktop.PolicyKit1.Authority" send_member="EnumerateActions"/>')
+    world_args = {'root_bus_policy': DENY}
+
+    def grants_logged(self):
+        with open(self.w.daemon_log, errors='replace') as f:
+            return re.findall(r'uid (\d+) was allowed (\S+): a caller with a grant', f.read())
+
+    def test_no_grant_while_polkits_list_is_not_known_then_again(self):
+        for _, uid in vcmtest.ACCOUNTS:
+            # a query polkit allows anybody: never a grant
+            ok, res, message = self.w.call_as(uid, 'DescribePath', '/')
+            self.assertTrue(ok, f'{res}: {message}')
+        # alice's rule allows her this, but which actions are anybody's is
+        # not known: no grant either (the places kept stay kept)
+        self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
+        self.allowed('UnmountRootfs', 'alice', 'c1')
+        # each reply came after its check was noted
+        self.assertEqual(self.grants_logged(), [])
+        # polkit answers the daemon again, and says its rules changed: the
+        # list is read at once, and alice's next allowed call is a grant
+        self.w.set_root_bus_policy('')
+        self.addCleanup(self.w.set_root_bus_policy, self.DENY)
+        self.w.remove_rule(self.w.add_rule('// changed\n', name='90-vcmtest-touch.rules'))
+
+        def alice_granted():
+            self.allowed('MountRootfs', 'alice', 'c1', os.path.join(self.srv, 'data'), True)
+            self.allowed('UnmountRootfs', 'alice', 'c1')
+            return (str(ALICE), 'org.vc.mount.manage-rootfs') in self.grants_logged()
+        vcmtest.wait_until(alice_granted, 30, "alice's allowed call to count as a grant", interval=0.1)
+        # and the accounts' queries still do not
+        for _, uid in vcmtest.ACCOUNTS:
+            self.assertTrue(self.w.call_as(uid, 'DescribePath', '/')[0])
+        self.assertEqual({u for u, _ in self.grants_logged()}, {str(ALICE)})
 
 
 class TestManyContainers(RuledCase):

@@ -392,7 +392,7 @@ class World:
     daemon_slowdown = 1
 
     def __init__(self, start_daemon=True, daemon_args=(), verbose=True, defaults=False,
-                 read_only_host=False):
+                 read_only_host=False, root_bus_policy=''):
         """@defaults: start vcmountd with its built-in defaults (no --shared-dir,
         --sysfs-root or --config): its shared dir is then the default one, which
         the caller has made safe (e.g. a tmpfs on /run/vc in this namespace).
@@ -401,8 +401,11 @@ class World:
         the daemon makes: a test that binds host directories (/, /etc, /dev)
         into the shared dir and then has directories or files created beneath
         them cannot write to the host's files (as it would, on the same
-        filesystems, through a writable bind)."""
+        filesystems, through a writable bind).
+        @root_bus_policy: bus policy rules for root (the daemon's user), e.g.
+        a deny that makes one of polkit's methods fail for the daemon."""
         self.read_only_host = read_only_host
+        self.root_bus_policy = root_bus_policy
         self._host_writable = []    # mount points made read-only, made writable at teardown
         self.start_daemon_on_enter = start_daemon
         self.daemon_args = list(daemon_args)
@@ -609,6 +612,7 @@ class World:
   </policy>
   <policy user="root">
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
+    {self.root_bus_policy}
   </policy>
   {include}
 </busconfig>
@@ -813,6 +817,14 @@ class World:
 
     def remove_rule(self, path):
         os.unlink(path)
+
+    def set_root_bus_policy(self, rules):
+        """Replaces the bus policy rules for root (see root_bus_policy) and
+        has the bus read its configuration again before this returns."""
+        self.root_bus_policy = rules
+        self._write_bus_config()
+        self._conn.call_sync('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                             'ReloadConfig', None, None, Gio.DBusCallFlags.NONE, -1, None)
 
     def pkcheck(self, uid, action, details=None, subject_pid=None):
         """Asks polkit (pkcheck, run as root so that it may pass @details) whether
@@ -1188,13 +1200,16 @@ def failure_diagnostics():
 class WorldCase(unittest.TestCase):
     """A test class sharing one World among its tests (cls.w, cls.shared), with
     a scratch directory per test (self.scratch) and self._clean() run after
-    each test; subclasses say in _clean() how they leave the world clean."""
+    each test; subclasses say in _clean() how they leave the world clean, and
+    in world_args how their World differs from the default one."""
+
+    world_args = {}
 
     @classmethod
     def setUpClass(cls):
         cls._stack = contextlib.ExitStack()
         cls.addClassCleanup(cls._stack.close)
-        cls.w = cls._stack.enter_context(World())
+        cls.w = cls._stack.enter_context(World(**cls.world_args))
         cls.shared = cls.w.shared_dir
 
     def setUp(self):
