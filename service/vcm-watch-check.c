@@ -5,7 +5,7 @@
 
 #include "vcm-memory.h"
 #include "vcm-sys.h"
-#include "vcm-watch-check.h"
+#include "vcm-watch-fanotify-private.h"
 
 #define CHECK_MS       200 /* at least; CHECK_FACTOR times as long as the last check took */
 #define CHECK_FACTOR   50  /* ~2 % of a core at most, however many rootfs */
@@ -37,8 +37,6 @@ typedef struct {
   gint64 begun;  /* monotonic, us */
   GArray *items; /* CheckItem */
 } Check;
-
-#define FOLLOWING(w) ((w)->source == &vcm_watch_source_fanotify)
 
 VcmRemountCheck *
 vcm_remount_check_new (VcmWatch *watch)
@@ -72,9 +70,17 @@ vcm_remount_check_pending (VcmRemountCheck *self)
 }
 
 gboolean
-vcm_remount_check_in_flight (VcmRemountCheck *self)
+vcm_remount_check_older_work_pending (VcmRemountCheck *self)
 {
-  return self->in_flight;
+  /* with mount notifications only a read or a check in flight can be older */
+  return self->watch->read_in_flight || self->in_flight;
+}
+
+void
+vcm_remount_check_forget_local_if_idle (VcmRemountCheck *self)
+{
+  if (FOLLOWING (self->watch) && !vcm_remount_check_older_work_pending (self))
+    vcm_ledger_forget_local (self->watch->ledger);
 }
 
 static void
@@ -204,7 +210,7 @@ on_check_done (GObject *source, GAsyncResult *result, gpointer user_data)
   probe_keys (watch, probe);
   if (c->items->len >= VCM_MEMORY_LARGE_WORK)
     vcm_memory_trim_soon ();
-  vcm_watch_fanotify_forget_local_if_idle (watch);
+  vcm_remount_check_forget_local_if_idle (self);
   if (self->again && FOLLOWING (watch))
     {
       self->again = FALSE;

@@ -26,11 +26,11 @@ void vcm_remount_check_start (VcmRemountCheck *check);
 void vcm_remount_check_owe (VcmRemountCheck *check);
 /* Whether a check is owed or in a worker thread. */
 gboolean vcm_remount_check_pending (VcmRemountCheck *check);
-gboolean vcm_remount_check_in_flight (VcmRemountCheck *check);
-
-/* What the checker needs of the fanotify source (vcm-watch-fanotify.c). */
-void vcm_watch_fanotify_probe (VcmWatch *watch, const char *sandbox_id, const char *container_id);
-void vcm_watch_fanotify_want_reread (VcmWatch *watch, const char *why);
-void vcm_watch_fanotify_forget_local_if_idle (VcmWatch *watch);
+/* Whether a read or a check in flight may be older than a change the
+ * service makes now (the source's older_work_pending). */
+gboolean vcm_remount_check_older_work_pending (VcmRemountCheck *check);
+/* The service's own changes remembered against older work are forgotten
+ * once no read or check is in flight. */
+void vcm_remount_check_forget_local_if_idle (VcmRemountCheck *check);
 
 G_END_DECLS

@@ -1,6 +1,8 @@
-/* vcm-watch-fanotify-private: what the fanotify source's two files share:
- * its state (vcm-watch-fanotify.c follows the events) and the probes of a
- * rootfs mount point by path (vcm-watch-probe.c). Not for anyone else. */
+/* vcm-watch-fanotify-private: what the fanotify source's files share: its
+ * state (vcm-watch-fanotify.c follows the events, owns the state, and uses
+ * the two others), the remount checker (vcm-watch-check.c, which probes) and
+ * the probes of a rootfs mount point by path (vcm-watch-probe.c, which asks
+ * for a full read where a probe cannot tell). Not for anyone else. */
 #pragma once
 
 #include "vcm-mntnotify.h"
@@ -40,7 +42,14 @@ typedef struct {
 } Fanotify;
 
 #define F(w)         ((Fanotify *) (w)->fanotify_state)
-#define FOLLOWING(w) ((w)->source == &vcm_watch_source_fanotify)
+/* whether the watch still follows the events (not fallen back to re-reads) */
+#define FOLLOWING(w) ((w)->source->notifications)
+
+/* ---- vcm-watch-probe.c ---- */
+
+/* Events may have been lost, or cannot say: the table is read in full
+ * (soon, and before it is next used); @why goes to the debug log. */
+void vcm_watch_fanotify_want_reread (VcmWatch *watch, const char *why);
 
 /* What a probe by path found. */
 typedef enum {

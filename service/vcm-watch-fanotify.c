@@ -26,7 +26,6 @@
 #include "vcm-mntnotify.h"
 #include "vcm-sys.h"
 #include "vcm-validate.h"
-#include "vcm-watch-check.h"
 #include "vcm-watch-fanotify-private.h"
 
 #define COALESCE_MS      10
@@ -82,20 +81,6 @@ static const VcmLedgerIndex fanotify_index = {
   .indexed = index_tracked,
   .unindexed = unindex,
 };
-
-void
-vcm_watch_fanotify_want_reread (VcmWatch *self, const char *why)
-{
-  Fanotify *f = F (self);
-
-  g_debug ("Mount watch: a full read of the mount table: %s", why);
-  /* events may have been lost: where parents lie may have changed unseen */
-  g_hash_table_remove_all (f->parents);
-  g_hash_table_remove_all (f->old_ids);
-  f->reread_wanted = TRUE;
-  self->stale = TRUE;
-  vcm_watch_schedule_refresh (self);
-}
 
 static void
 add_sub_unique (VcmWatch *self, VcmTracked *t, guint64 unique, guint64 old)
@@ -432,6 +417,20 @@ follow_event (VcmWatch *self, const VcmMntEvent *ev)
     }
 }
 
+static void fa_stop (VcmWatch *self);
+
+/* Leaves this source for mountinfo re-reads (its events cannot be read). */
+static void
+fall_back (VcmWatch *self)
+{
+  fa_stop (self);
+  vcm_ledger_set_index (self->ledger, NULL, NULL);
+  vcm_watch_mountinfo_start (self);
+  vcm_watch_watch_monitor (self);
+  self->stale = TRUE;
+  vcm_watch_schedule_refresh (self);
+}
+
 /* Reads and follows every mount event pending. */
 static void
 fa_drain (VcmWatch *self)
@@ -445,7 +444,7 @@ fa_drain (VcmWatch *self)
       /* cannot follow the events any more: the full re-read path from now on */
       g_warning ("Mount watch: %s; following the mount table with full re-reads from now on",
                  error->message);
-      vcm_watch_fall_back (self);
+      fall_back (self);
       return;
     }
   for (guint i = 0; i < f->events->len; i++)
@@ -578,15 +577,7 @@ fa_read_begun (VcmWatch *self)
 static gboolean
 fa_older_work_pending (VcmWatch *self)
 {
-  /* with mount notifications only a read or a check in flight can be older */
-  return self->read_in_flight || vcm_remount_check_in_flight (F (self)->check);
-}
-
-void
-vcm_watch_fanotify_forget_local_if_idle (VcmWatch *self)
-{
-  if (FOLLOWING (self) && !fa_older_work_pending (self))
-    vcm_ledger_forget_local (self->ledger);
+  return vcm_remount_check_older_work_pending (F (self)->check);
 }
 
 static void
@@ -594,7 +585,7 @@ fa_read_landed (VcmWatch *self)
 {
   if (F (self)->reread_wanted)
     vcm_watch_schedule_refresh (self);
-  vcm_watch_fanotify_forget_local_if_idle (self);
+  vcm_remount_check_forget_local_if_idle (F (self)->check);
 }
 
 /* The table follows the events: patched with the mounts they named since,
@@ -772,8 +763,9 @@ vcm_watch_fanotify_free (gpointer state)
   g_free (f);
 }
 
-const VcmWatchSource vcm_watch_source_fanotify = {
+static const VcmWatchSource fanotify_source = {
   .name = "fanotify",
+  .notifications = TRUE,
   .drain = fa_drain,
   .follow = fa_follow,
   .on_wakeup = fa_on_wakeup,
@@ -838,7 +830,7 @@ vcm_watch_fanotify_start (VcmWatch *self, GError **error)
   f->notify_source = g_unix_fd_add (vcm_mnt_notify_get_fd (f->notify), G_IO_IN, on_notify_event, self);
   self->fanotify_state = f;
   self->source_state = f;
-  self->source = &vcm_watch_source_fanotify;
+  self->source = &fanotify_source;
   vcm_ledger_set_index (self->ledger, &fanotify_index, self);
   return TRUE;
 }

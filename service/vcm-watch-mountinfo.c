@@ -236,8 +236,9 @@ mi_get_targets (VcmWatch *self, guint64 mount_id)
   return g_strv_builder_end (builder);
 }
 
-const VcmWatchSource vcm_watch_source_mountinfo = {
+static const VcmWatchSource mountinfo_source = {
   .name = "mountinfo",
+  .notifications = FALSE,
   .drain = mi_nothing,
   .follow = mi_nothing,
   .on_wakeup = mi_on_wakeup,
@@ -266,7 +267,7 @@ vcm_watch_mountinfo_start (VcmWatch *self)
       M (self)->fd = open ("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
     }
   M (self)->foreign = TRUE; /* until the first read */
-  self->source = &vcm_watch_source_mountinfo;
+  self->source = &mountinfo_source;
   self->source_state = self->mountinfo_state;
 }
 

@@ -1,9 +1,22 @@
-/* vcm-watch-private: how the watch's parts meet. VcmWatch (vcm-watch.c) owns
- * the ledger (vcm-ledger: snapshot, Generation, hold), the table cache with
- * its full reads (vcm-watch-reader.c), libmount's mountinfo wake-ups, and
- * one change source behind VcmWatchSource: fanotify mount notifications with
- * a patched table (vcm-watch-fanotify.c) or mountinfo re-reads
- * (vcm-watch-mountinfo.c). Not for the rest of the service. */
+/* vcm-watch-private: how the watch's parts meet, and who owns what. Not for
+ * the rest of the service. The parts, each calling only those below it:
+ *
+ *   vcm-watch.c             VcmWatch: puts the parts together, chooses the
+ *                           change source, the public API
+ *   vcm-watch-fanotify.c    source: mount notifications, the table patched;
+ *                           falls back to the mountinfo source
+ *   vcm-watch-check.c       its remount checker
+ *   vcm-watch-probe.c       its probes of a rootfs by path, and the full read
+ *                           it asks for where neither can tell
+ *   vcm-watch-mountinfo.c   source: mountinfo wake-ups and re-reads
+ *   vcm-watch-reader.c      the table cache, its full reads (diffed into the
+ *                           ledger), libmount's monitor of mountinfo, the
+ *                           service's own changes remembered against reads
+ *   vcm-ledger.c            the rootfs snapshot, Generation, hold/release
+ *
+ * A part calls up only through VcmWatchSource, the source that vcm-watch.c
+ * chose (its state in source_state); the fanotify source's parts share
+ * vcm-watch-fanotify-private.h. */
 #pragma once
 
 #include <libmount/libmount.h>
@@ -18,6 +31,9 @@ G_BEGIN_DECLS
  * function is called in the main thread with the watch. */
 typedef struct {
   const char *name;
+  /* follows mount notifications (a table patched from events); without,
+   * every foreign change costs a full read */
+  gboolean notifications;
   /* the kernel's events pending now, read (not the checks they owe) */
   void (*drain) (VcmWatch *watch);
   /* everything pending followed: the snapshot and Generation are current */
@@ -89,13 +105,14 @@ struct _VcmWatch {
   gpointer mountinfo_state;
 };
 
-extern const VcmWatchSource vcm_watch_source_fanotify;
-extern const VcmWatchSource vcm_watch_source_mountinfo;
-
-/* vcm-watch-fanotify.c: starts the fanotify source, or FALSE with why not
- * (G_IO_ERROR_NOT_SUPPORTED: not on this kernel, or filtered). */
+/* vcm-watch-fanotify.c: makes the fanotify source the watch's, or FALSE
+ * with why not (G_IO_ERROR_NOT_SUPPORTED: not on this kernel, or filtered). */
 gboolean vcm_watch_fanotify_start (VcmWatch *watch, GError **error);
 void vcm_watch_fanotify_free (gpointer state);
+
+/* vcm-watch-probe.c: what is mounted at that rootfs's mount point now,
+ * emitting what changed (with mount notifications only). */
+void vcm_watch_fanotify_probe (VcmWatch *watch, const char *sandbox_id, const char *container_id);
 
 /* vcm-watch-mountinfo.c: makes the mountinfo source the watch's */
 void vcm_watch_mountinfo_start (VcmWatch *watch);
@@ -103,15 +120,6 @@ void vcm_watch_mountinfo_start (VcmWatch *watch);
  * of the source's own mountinfo fd (none: nothing to do). Thread-safe. */
 void vcm_watch_mountinfo_take_own (VcmWatch *watch);
 void vcm_watch_mountinfo_free (gpointer state);
-
-/* vcm-watch.c */
-gboolean vcm_watch_on_monitor_event (int fd, GIOCondition condition, gpointer user_data);
-gboolean vcm_watch_monitor_pending (VcmWatch *watch);
-void vcm_watch_watch_monitor (VcmWatch *watch);
-/* Remembers that the service changed or probed @key now (see the ledger). */
-void vcm_watch_record_local (VcmWatch *watch, const char *key);
-/* Leaves the fanotify source for mountinfo re-reads (its events cannot be read). */
-void vcm_watch_fall_back (VcmWatch *watch);
 
 /* vcm-watch-reader.c: the table cache and full reads, diffed into the ledger */
 guint64 vcm_watch_begin_read (VcmWatch *watch);
@@ -125,5 +133,13 @@ void vcm_watch_schedule_paced_read (VcmWatch *watch, guint delay_ms);
 gboolean vcm_watch_read_first (VcmWatch *watch, GError **error);
 /* The cached table, read again first when a change may not be in it. */
 VcmMountTable *vcm_watch_reader_get_table (VcmWatch *watch, gboolean force_refresh);
+/* libmount's monitor: made and watched at start; whether a wake-up is
+ * pending; its fd watched again (each wake-up goes to the source's on_wakeup) */
+gboolean vcm_watch_monitor_start (VcmWatch *watch, GError **error);
+gboolean vcm_watch_monitor_pending (VcmWatch *watch);
+void vcm_watch_watch_monitor (VcmWatch *watch);
+/* Remembers that the service changed or probed @key now, against the reads
+ * (and checks) begun before (see the ledger). */
+void vcm_watch_record_local (VcmWatch *watch, const char *key);
 
 G_END_DECLS

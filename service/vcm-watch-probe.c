@@ -2,7 +2,8 @@
  * its path (what is mounted there, and below it): on the main loop only as
  * far as the kernel's caches know the path; where a filesystem would have to
  * be asked, in a worker thread, at most one per rootfs and MAX_PROBES in
- * all, the result landing later. */
+ * all, the result landing later. Where neither the events nor a probe can
+ * tell, the source asks for a full read (vcm_watch_fanotify_want_reread). */
 #include "config.h"
 
 #include <errno.h>
@@ -103,6 +104,20 @@ vcm_watch_probe_path (const char *path,
     }
   *out_now = g_steal_pointer (&now);
   return PROBE_FOUND;
+}
+
+void
+vcm_watch_fanotify_want_reread (VcmWatch *self, const char *why)
+{
+  Fanotify *f = F (self);
+
+  g_debug ("Mount watch: a full read of the mount table: %s", why);
+  /* events may have been lost: where parents lie may have changed unseen */
+  g_hash_table_remove_all (f->parents);
+  g_hash_table_remove_all (f->old_ids);
+  f->reread_wanted = TRUE;
+  self->stale = TRUE;
+  vcm_watch_schedule_refresh (self);
 }
 
 /* Takes what a probe found at @key, emitting the differences. */

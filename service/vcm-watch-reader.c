@@ -1,6 +1,7 @@
 /* vcm-watch-reader: the watch's table cache and its full reads of the
  * kernel's mount table (mountinfo, parsed by libmount), at once or in a
- * worker thread, each diffed into the ledger. Every read has a sequence
+ * worker thread, each diffed into the ledger; libmount's monitor, whose
+ * wake-ups say the cache may be stale (each handed to the change source). Every read has a sequence
  * number: a reading lands only if nothing newer did, and leaves alone the
  * rootfs the service changed after it began. Both change sources use it:
  * the mountinfo one for every change, the fanotify one at start and when
@@ -9,8 +10,11 @@
  * and unmount, say) takes that table again instead of parsing it. */
 #include "config.h"
 
+#include <poll.h>
 #include <time.h>
+#include <glib-unix.h>
 
+#include "vcm-error.h"
 #include "vcm-memory.h"
 #include "vcm-watch-private.h"
 
@@ -115,7 +119,7 @@ take_table (VcmWatch *self, Reading *r)
   self->table = vcm_mount_table_ref (r->table);
   g_clear_pointer (&self->table_text, g_bytes_unref);
   /* kept where reads are frequent (a megabyte at 10,000 mounts) */
-  if (self->source == &vcm_watch_source_mountinfo)
+  if (!self->source->notifications)
     self->table_text = g_bytes_ref (r->text);
   self->applied_seq = r->seq;
   self->refresh_count++;
@@ -127,6 +131,65 @@ apply (VcmWatch *self, Reading *r)
   take_table (self, r);
   vcm_ledger_diff_all (self->ledger, r->seq, r->rootfs, r->submounts, TRUE);
   vcm_ledger_prune_local (self->ledger, self->applied_seq);
+}
+
+/* ---- libmount's monitor: a wake-up on every change of the table --------- */
+
+static gboolean
+on_monitor_event (int fd, GIOCondition condition, gpointer user_data)
+{
+  VcmWatch *self = user_data;
+
+  mnt_monitor_event_cleanup (self->monitor);
+  return self->source->on_wakeup (self);
+}
+
+void
+vcm_watch_watch_monitor (VcmWatch *self)
+{
+  if (self->monitor_source == 0)
+    self->monitor_source = g_unix_fd_add (self->monitor_fd, G_IO_IN, on_monitor_event, self);
+}
+
+gboolean
+vcm_watch_monitor_pending (VcmWatch *self)
+{
+  struct pollfd pfd = { .fd = self->monitor_fd, .events = POLLIN };
+
+  return poll (&pfd, 1, 0) > 0;
+}
+
+gboolean
+vcm_watch_monitor_start (VcmWatch *self, GError **error)
+{
+  int r;
+
+  self->monitor = mnt_new_monitor ();
+  if (self->monitor == NULL)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot create a libmount monitor");
+      return FALSE;
+    }
+  r = mnt_monitor_enable_kernel (self->monitor, TRUE);
+  if (r == 0)
+    self->monitor_fd = mnt_monitor_get_fd (self->monitor);
+  if (r < 0 || self->monitor_fd < 0)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot watch the kernel's mount table: %s",
+                   g_strerror (r < 0 ? -r : -self->monitor_fd));
+      return FALSE;
+    }
+  vcm_watch_watch_monitor (self);
+  return TRUE;
+}
+
+/* ---- reads ---------------------------------------------------------------- */
+
+void
+vcm_watch_record_local (VcmWatch *self, const char *key)
+{
+  if (self->source->older_work_pending (self))
+    vcm_ledger_note_local (self->ledger, key, self->read_seq);
 }
 
 /* Begins a read: wake-ups drained first, so a change after this point raises a new one. */

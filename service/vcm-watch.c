@@ -1,20 +1,15 @@
 /* vcm-watch: the service's view of the kernel's mount table, as one object
  * the rootfs manager holds. It puts the parts together: the ledger
  * (vcm-ledger: the rootfs snapshot, Generation, changes held while the owner
- * works), the table cache with its full reads (vcm-watch-reader.c),
- * libmount's monitor of mountinfo (a wake-up on every change, remounts
+ * works), the table cache with its full reads and libmount's monitor of
+ * mountinfo (vcm-watch-reader.c: a wake-up on every change, remounts
  * included) and one change source, chosen at start: mount notifications
  * (vcm-watch-fanotify.c, Linux 6.15, with statmount(2) and listmount(2)
  * allowed) or mountinfo re-reads (vcm-watch-mountinfo.c). The notification
  * source falls back to re-reads if its events can no longer be read. */
 #include "config.h"
 
-#include <poll.h>
-#include <glib-unix.h>
-
-#include "vcm-error.h"
 #include "vcm-testing.h"
-#include "vcm-watch-check.h"
 #include "vcm-watch-private.h"
 
 G_DEFINE_FINAL_TYPE (VcmWatch, vcm_watch, G_TYPE_OBJECT)
@@ -24,48 +19,6 @@ enum {
   N_SIGNALS
 };
 static guint signals[N_SIGNALS];
-
-gboolean
-vcm_watch_on_monitor_event (int fd, GIOCondition condition, gpointer user_data)
-{
-  VcmWatch *self = user_data;
-
-  mnt_monitor_event_cleanup (self->monitor);
-  return self->source->on_wakeup (self);
-}
-
-void
-vcm_watch_watch_monitor (VcmWatch *self)
-{
-  if (self->monitor_source == 0)
-    self->monitor_source = g_unix_fd_add (self->monitor_fd, G_IO_IN, vcm_watch_on_monitor_event, self);
-}
-
-gboolean
-vcm_watch_monitor_pending (VcmWatch *self)
-{
-  struct pollfd pfd = { .fd = self->monitor_fd, .events = POLLIN };
-
-  return poll (&pfd, 1, 0) > 0;
-}
-
-void
-vcm_watch_record_local (VcmWatch *self, const char *key)
-{
-  if (self->source->older_work_pending (self))
-    vcm_ledger_note_local (self->ledger, key, self->read_seq);
-}
-
-void
-vcm_watch_fall_back (VcmWatch *self)
-{
-  self->source->stop (self);
-  vcm_ledger_set_index (self->ledger, NULL, NULL);
-  vcm_watch_mountinfo_start (self);
-  vcm_watch_watch_monitor (self);
-  self->stale = TRUE;
-  vcm_watch_schedule_refresh (self);
-}
 
 static void
 tell (const VcmChange *change, gpointer user_data)
@@ -163,27 +116,12 @@ VcmWatch *
 vcm_watch_new (const char *shared_dir, GError **error)
 {
   g_autoptr (VcmWatch) self = g_object_new (VCM_TYPE_WATCH, NULL);
-  int r;
 
   self->shared_dir = g_strdup (shared_dir);
   /* mount notifications first: nothing that happens during the first read is missed */
   choose_source (self);
-  self->monitor = mnt_new_monitor ();
-  if (self->monitor == NULL)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot create a libmount monitor");
-      return NULL;
-    }
-  r = mnt_monitor_enable_kernel (self->monitor, TRUE);
-  if (r == 0)
-    self->monitor_fd = mnt_monitor_get_fd (self->monitor);
-  if (r < 0 || self->monitor_fd < 0)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "cannot watch the kernel's mount table: %s",
-                   g_strerror (r < 0 ? -r : -self->monitor_fd));
-      return NULL;
-    }
-  vcm_watch_watch_monitor (self);
+  if (!vcm_watch_monitor_start (self, error))
+    return NULL;
   if (!vcm_watch_read_first (self, error))
     return NULL;
   return g_steal_pointer (&self);
@@ -279,7 +217,7 @@ vcm_watch_list_rootfs (VcmWatch *self, const char *sandbox_id)
 gboolean
 vcm_watch_uses_notifications (VcmWatch *self)
 {
-  return self->source == &vcm_watch_source_fanotify;
+  return self->source->notifications;
 }
 
 gboolean
@@ -288,7 +226,7 @@ vcm_watch_sync_live (VcmWatch *self, const char *sandbox_id, const char *contain
   /* without notifications, a read in flight may hold a change at this
    * rootfs the snapshot lacks, and will leave the rootfs alone while the
    * service changes it: the caller probes */
-  if (self->read_in_flight && self->source != &vcm_watch_source_fanotify)
+  if (self->read_in_flight && !self->source->notifications)
     return FALSE;
   return self->source->sync_live != NULL && self->source->sync_live (self, sandbox_id, container_id);
 }
@@ -338,7 +276,7 @@ vcm_watch_end_local (VcmWatch *self, const char *sandbox_id, const char *contain
   /* something was seen there meanwhile (a read that landed left it alone):
    * what is there now, before the next call acts on it; the table is read
    * from the kernel, asking no filesystem */
-  if (self->source == &vcm_watch_source_fanotify)
+  if (self->source->notifications)
     vcm_watch_fanotify_probe (self, sandbox_id, container_id);
   else
     {
