@@ -12,12 +12,14 @@ struct _VcmHoldings {
   gboolean loaded;
   GHashTable *points; /* mount point -> Held */
   GHashTable *users;  /* uid -> total (GUINT_TO_POINTER) */
+  guint64 taken;      /* how many takes so far: each Held's place in time */
 };
 
 typedef struct {
   uid_t uid;
   guint n;
   guint64 id;
+  guint64 taken; /* VcmHoldings.taken when it was counted */
 } Held;
 
 VcmHoldings *
@@ -79,6 +81,7 @@ set_locked (VcmHoldings *self, uid_t uid, const char *mount_point, guint64 id, g
   h->uid = uid;
   h->n = n;
   h->id = id;
+  h->taken = ++self->taken;
   g_hash_table_replace (self->points, g_strdup (mount_point), h);
   add_locked (self, uid, n);
 }
@@ -184,4 +187,42 @@ vcm_holdings_drop (VcmHoldings *self, const char *mount_point, guint64 id)
   g_mutex_lock (&self->lock);
   drop_locked (self, mount_point, id);
   g_mutex_unlock (&self->lock);
+}
+
+guint64
+vcm_holdings_mark (VcmHoldings *self)
+{
+  guint64 mark;
+
+  g_mutex_lock (&self->lock);
+  mark = self->taken;
+  g_mutex_unlock (&self->lock);
+  return mark;
+}
+
+guint
+vcm_holdings_prune (VcmHoldings *self, uid_t uid, VcmMountTable *table, guint64 mark)
+{
+  GHashTableIter iter;
+  gpointer key, value;
+  guint pruned = 0;
+
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->points);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      Held *h = value;
+      const VcmMountEntry *e;
+
+      if (h->uid != uid || h->taken > mark)
+        continue;
+      e = vcm_mount_table_lookup_id (table, h->id);
+      if (e != NULL && g_strcmp0 (e->target, key) == 0)
+        continue;
+      add_locked (self, h->uid, -(gint64) h->n);
+      pruned += h->n;
+      g_hash_table_iter_remove (&iter);
+    }
+  g_mutex_unlock (&self->lock);
+  return pruned;
 }

@@ -5,7 +5,8 @@
  * mount is in all (itself and the submounts that came with it). Taken in
  * the worker thread that attached the mount, against the mounts held and
  * those in flight; given back when the service's record of the mount goes
- * (an unmount, a rootfs gone behind its back). After a restart, the counts
+ * (an unmount, a rootfs gone behind its back; any other mount gone behind
+ * its back when its user meets the bound: vcm_holdings_prune ()). After a restart, the counts
  * are read back from the identity records on the mount points (vcm-identity),
  * once, before the first mount is counted. Thread-safe. */
 #pragma once
@@ -51,5 +52,15 @@ guint vcm_holdings_held (VcmHoldings *holdings, uid_t uid);
 /* Gives back what is counted at @mount_point (its mount is gone): if it
  * was counted for the mount of mountinfo ID @id, or whichever if @id is 0. */
 void vcm_holdings_drop (VcmHoldings *holdings, const char *mount_point, guint64 id);
+
+/* What was counted so far, to be passed to vcm_holdings_prune (): take the
+ * mark, then read @table. */
+guint64 vcm_holdings_mark (VcmHoldings *holdings);
+
+/* Gives back what is counted for @uid's mounts that are no longer in
+ * @table (unmounted behind the service's back: a general bind, which no
+ * watch follows), of those counted by @mark (a mount counted since may be
+ * newer than @table). Returns how many mounts were given back. */
+guint vcm_holdings_prune (VcmHoldings *holdings, uid_t uid, VcmMountTable *table, guint64 mark);
 
 G_END_DECLS

@@ -623,6 +623,24 @@ vcm_mounter_get_holdings (VcmMounter *self)
   return self->holdings;
 }
 
+/* At the bound: gives back what @uid's mounts gone behind the service's
+ * back held (no watch follows general binds). Reads the mount table, so
+ * only when the bound is met. Whether anything was given back. */
+static gboolean
+prune_holdings (VcmMounter *self, uid_t uid)
+{
+  guint64 mark = vcm_holdings_mark (self->holdings);
+  g_autoptr (VcmMountTable) table = vcm_mount_table_source_kernel (NULL, TRUE);
+  guint pruned;
+
+  if (table == NULL)
+    return FALSE;
+  pruned = vcm_holdings_prune (self->holdings, uid, table, mark);
+  if (pruned > 0)
+    g_debug ("uid %u: %u mounts gone behind the service's back given back", (guint) uid, pruned);
+  return pruned > 0;
+}
+
 gboolean
 vcm_mounter_hold_mounts (
   VcmMounter *self, const VcmMountRequest *req, guint64 id, guint n, GError **error)
@@ -638,6 +656,9 @@ vcm_mounter_hold_mounts (
       vcm_holdings_load (self->holdings, self->shared_fd, self->shared_dir, table);
     }
   if (vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, n, &held))
+    return TRUE;
+  if (prune_holdings (self, req->creds->uid) &&
+      vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, n, &held))
     return TRUE;
   quoted = vcm_validate_quote (req->source != NULL ? req->source : "");
   g_set_error (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,

@@ -970,12 +970,19 @@ class TestHeldMounts(AttackCase):
     MAX_HELD = 4096
     TREE = 256  # the tree's top and its 255 submounts: the most one call brings
 
-    def make_tree(self):
-        """A directory of alice's with TREE - 1 submounts (binds of her own
-        subdirectories onto themselves, made by root in this namespace)."""
+    def make_tree(self, top=None):
+        """A directory of alice's (@top, else in the scratch dir) with TREE - 1
+        submounts (binds of her own subdirectories onto themselves, made by
+        root in this namespace, undone at the end of the test)."""
         libc = ctypes.CDLL(None, use_errno=True)
-        top = self.path('tree')
+        top = top or self.path('tree')
         os.mkdir(top, 0o755)
+
+        def undo():
+            for i in range(self.TREE - 1):
+                subprocess.run(['umount', '-l', os.path.join(top, f's{i}')], capture_output=True)
+            shutil.rmtree(top, ignore_errors=True)
+        self.addCleanup(undo)
         os.chown(top, ALICE, ALICE)
         for i in range(self.TREE - 1):
             d = os.path.join(top, f's{i}')
@@ -1026,6 +1033,15 @@ class TestHeldMounts(AttackCase):
                           'vanished' in args)
         self.allowed('MountRootfs', 'alice', f'h{calls + 2}', tree, True)
         self.refused(LIMITS, 'MountRootfs', 'alice', f'h{calls + 3}', tree, True, arg='source:')
+        # a general bind of hers (which no watch follows) unmounted behind
+        # the service's back: given back when she meets the bound
+        self.allowed('UnmountRootfs', 'alice', 'h3')
+        bind = self.allowed('BindMount', self.make_tree(os.path.join(self.srv, 'tree')),
+                            self.alice_path('b'), True)[0]
+        self.assertEqual(len(self.w.mounts_beneath(bind)), self.TREE)
+        self.refused(LIMITS, 'MountRootfs', 'alice', 'one', single, True, arg='source:')
+        subprocess.run(['umount', '-l', bind], check=True)
+        self.allowed('MountRootfs', 'alice', 'one', single, True)
         self.assertTrue(self.w.daemon_running())
 
 

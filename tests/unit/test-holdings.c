@@ -1,11 +1,14 @@
 /* test-holdings: the count of the mounts each user that is not root holds
  * through the service: the bound per user, users apart, a mount point
- * counted once, and given back only for the mount that was counted. */
+ * counted once, and given back only for the mount that was counted; what
+ * went behind the service's back given back against a mount table. */
 #include "config.h"
 
 #include <glib.h>
+#include <string.h>
 
 #include "vcm-holdings.h"
+#include "vcm-mounttable.h"
 
 static void
 test_bound_per_user (void)
@@ -63,11 +66,73 @@ test_drop_only_that_mount (void)
   vcm_holdings_free (h);
 }
 
+static VcmMountTable *
+table_of (const char *text)
+{
+  g_autoptr (GBytes) bytes = g_bytes_new (text, strlen (text));
+  g_autoptr (GError) error = NULL;
+  VcmMountTable *table = vcm_mount_table_new_from_text (bytes, &error);
+
+  g_assert_no_error (error);
+  return table;
+}
+
+#define ROOT_LINE        "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
+#define LINE(id, target) #id " 1 0:5 / " target " rw - tmpfs t rw\n"
+
+static void
+test_prune_what_went_behind_the_back (void)
+{
+  VcmHoldings *h = vcm_holdings_new ();
+  g_autoptr (VcmMountTable) before = NULL;
+  g_autoptr (VcmMountTable) after = NULL;
+  guint64 mark;
+
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/one", 10, 3, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/two", 11, 4, NULL));
+  g_assert_true (vcm_holdings_take (h, 1001, "/s/b/v/one", 12, 5, NULL));
+  /* all there: nothing given back */
+  mark = vcm_holdings_mark (h);
+  before = table_of (ROOT_LINE LINE (10, "/s/a/v/one") LINE (11, "/s/a/v/two") LINE (12, "/s/b/v/one"));
+  g_assert_cmpuint (vcm_holdings_prune (h, 1000, before, mark), ==, 0);
+  g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 7);
+  /* "two" unmounted behind the service's back, "one" now another mount at
+   * its place; the other user's mount gone too, but only 1000 is pruned */
+  mark = vcm_holdings_mark (h);
+  after = table_of (ROOT_LINE LINE (20, "/s/a/v/one"));
+  g_assert_cmpuint (vcm_holdings_prune (h, 1000, after, mark), ==, 7);
+  g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 0);
+  g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/v/two"), ==, 0);
+  g_assert_cmpuint (vcm_holdings_held (h, 1001), ==, 5);
+  vcm_holdings_free (h);
+}
+
+static void
+test_prune_leaves_what_came_after_the_table (void)
+{
+  VcmHoldings *h = vcm_holdings_new ();
+  g_autoptr (VcmMountTable) table = NULL;
+  guint64 mark;
+
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/gone", 10, 2, NULL));
+  mark = vcm_holdings_mark (h);
+  table = table_of (ROOT_LINE);
+  /* counted after the table was read: not in it, yet not gone */
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/new", 30, 6, NULL));
+  g_assert_cmpuint (vcm_holdings_prune (h, 1000, table, mark), ==, 2);
+  g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 6);
+  g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/v/new"), ==, 6);
+  vcm_holdings_free (h);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/holdings/bound-per-user", test_bound_per_user);
   g_test_add_func ("/holdings/drop-only-that-mount", test_drop_only_that_mount);
+  g_test_add_func ("/holdings/prune-what-went-behind-the-back", test_prune_what_went_behind_the_back);
+  g_test_add_func ("/holdings/prune-leaves-what-came-after-the-table",
+                   test_prune_leaves_what_came_after_the_table);
   return g_test_run ();
 }
