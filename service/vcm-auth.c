@@ -27,7 +27,8 @@ typedef struct {
 
 struct _VcmAuth {
   GObject parent;
-  GDBusConnection *connection;
+  GDBusConnection *connection; /* the callers' */
+  GDBusConnection *questions;  /* where the bus is asked who they are */
   guint timeout_ms;
   guint name_owner_sub;
   GHashTable *callers;     /* unique name -> VcmCaller */
@@ -348,6 +349,7 @@ vcm_auth_finalize (GObject *object)
     g_clear_signal_handler (&self->changed_handler, self->authority);
   g_clear_object (&self->authority);
   g_clear_object (&self->connection);
+  g_clear_object (&self->questions);
   G_OBJECT_CLASS (vcm_auth_parent_class)->finalize (object);
 }
 
@@ -370,11 +372,12 @@ vcm_auth_init (VcmAuth *self)
 }
 
 VcmAuth *
-vcm_auth_new (GDBusConnection *connection, guint timeout_ms)
+vcm_auth_new (GDBusConnection *connection, GDBusConnection *questions, guint timeout_ms)
 {
   VcmAuth *self = g_object_new (VCM_TYPE_AUTH, NULL);
 
   self->connection = g_object_ref (connection);
+  self->questions = g_object_ref (questions);
   self->timeout_ms = timeout_ms;
   /* Only names that lose their owner (arg2 empty), not every connection
    * that comes: a match rule of its own, which GDBus cannot write. */
@@ -419,7 +422,9 @@ vcm_auth_shutdown (VcmAuth *self)
  * flight; a sender's later calls wait for its answer. What waits is bounded
  * per sender and in all (refused at once beyond), and dropped without a word
  * when the sender leaves the bus: a connection that sends calls and hangs up
- * costs a lookup and a queue entry per call, and one question to the bus. */
+ * costs a lookup and a queue entry per call, and one question to the bus.
+ * The questions go on a connection of their own: on the callers' one, each
+ * answer would queue behind every call sent meanwhile, a flood's included. */
 #define MAX_ASKING 32
 
 static void
@@ -565,7 +570,7 @@ ask_next (VcmAuth *self)
       asked->sender = g_strdup (ident->sender);
       ident->cancellable = g_cancellable_new ();
       self->asking++;
-      g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+      g_dbus_connection_call (self->questions, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                               "org.freedesktop.DBus", "GetConnectionCredentials",
                               g_variant_new ("(s)", ident->sender), G_VARIANT_TYPE ("(a{sv})"),
                               G_DBUS_CALL_FLAGS_NONE, -1, ident->cancellable, on_credentials, asked);

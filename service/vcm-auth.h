@@ -48,11 +48,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmCaller, vcm_caller_unref)
 #define VCM_TYPE_AUTH (vcm_auth_get_type ())
 G_DECLARE_FINAL_TYPE (VcmAuth, vcm_auth, VCM, AUTH, GObject)
 
-/* @timeout_ms bounds a non-interactive check, asking for the authority
- * included (an interactive one gets 5 minutes). The authority is asked for
- * at once, bounded the same way. Work in flight (the authority's fetch, each
- * check) holds a reference. */
-VcmAuth *vcm_auth_new (GDBusConnection *connection, guint timeout_ms);
+/* Callers call on @connection (their leaving the bus is followed there);
+ * the bus is asked who they are on @questions, a connection of the
+ * service's own whose answers never queue behind callers' calls (it may be
+ * @connection, as in tests). Polkit is asked on the shared connection of
+ * the bus (g_bus_get()), which for the same reason should not be
+ * @connection. @timeout_ms bounds a non-interactive check, asking for the
+ * authority included (an interactive one gets 5 minutes). The authority is
+ * asked for at once, bounded the same way. Work in flight (the authority's
+ * fetch, each check) holds a reference. */
+VcmAuth *vcm_auth_new (GDBusConnection *connection, GDBusConnection *questions, guint timeout_ms);
 
 /* VcmAuth is a VcmAuthorizer (vcm-authorizer.h): the service calls it
  * through that interface only. */

@@ -524,14 +524,17 @@ vcm_service_new_with (GDBusConnection *connection,
 }
 
 VcmService *
-vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **error)
+vcm_service_new (GDBusConnection *connection,
+                 GDBusConnection *questions,
+                 const VcmConfig *config,
+                 GError **error)
 {
   g_autoptr (VcmEngine) engine = vcm_engine_new (config, error);
   g_autoptr (VcmAuth) auth = NULL;
 
   if (engine == NULL)
     return NULL;
-  auth = vcm_auth_new (connection, config->auth_timeout_ms);
+  auth = vcm_auth_new (connection, questions, config->auth_timeout_ms);
   return vcm_service_new_with (connection, VCM_AUTHORIZER (auth), engine, error);
 }
 

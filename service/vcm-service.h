@@ -15,9 +15,14 @@ G_BEGIN_DECLS
 #define VCM_TYPE_SERVICE (vcm_service_get_type ())
 G_DECLARE_FINAL_TYPE (VcmService, vcm_service, VCM, SERVICE, GObject)
 
-/* Exports org.vc.Mount on @connection. Every call in flight holds a
- * reference to the service. */
-VcmService *vcm_service_new (GDBusConnection *connection, const VcmConfig *config, GError **error);
+/* Exports org.vc.Mount on @connection. The service asks the bus and polkit
+ * its own questions on @questions, the bus's shared connection (g_bus_get()),
+ * where the answers do not queue behind callers' calls: @connection should
+ * be another. Every call in flight holds a reference to the service. */
+VcmService *vcm_service_new (GDBusConnection *connection,
+                             GDBusConnection *questions,
+                             const VcmConfig *config,
+                             GError **error);
 /* The same with the parts given: who authorizes, what does the work. */
 VcmService *vcm_service_new_with (GDBusConnection *connection,
                                   VcmAuthorizer *auth,

@@ -21,7 +21,8 @@ typedef struct {
   GMainLoop *loop;
   VcmConfig *config;
   VcmService *service;
-  GDBusConnection *connection;
+  GDBusConnection *connection; /* the callers' */
+  GDBusConnection *questions;  /* the bus's shared one: the service's own questions */
   int exit_code;
 } Daemon;
 
@@ -30,24 +31,6 @@ quit (Daemon *d, int code)
 {
   d->exit_code = code;
   g_main_loop_quit (d->loop);
-}
-
-static void
-on_bus_acquired (GDBusConnection *connection, const char *name, gpointer user_data)
-{
-  Daemon *d = user_data;
-  g_autoptr (GError) error = NULL;
-
-  /* GLib's default on a closed bus is to raise SIGTERM, which would look
-   * like a clean stop; a lost bus is a failure. */
-  g_dbus_connection_set_exit_on_close (connection, FALSE);
-  g_set_object (&d->connection, connection);
-  d->service = vcm_service_new (connection, d->config, &error);
-  if (d->service == NULL)
-    {
-      g_printerr ("vcmountd: %s\n", error->message);
-      quit (d, EXIT_FAILURE);
-    }
 }
 
 static void
@@ -148,23 +131,59 @@ load_config (VcmConfig *config,
   return TRUE;
 }
 
+/* Two connections to the bus: callers call on one of its own, and the
+ * service asks its questions (who is calling, polkit) on the shared one,
+ * where the answers do not queue behind callers' calls, however many a
+ * flood sends. */
+static gboolean
+connect_bus (Daemon *d, GBusType type, GError **error)
+{
+  g_autofree char *address = g_dbus_address_get_for_bus_sync (type, NULL, error);
+
+  if (address == NULL)
+    return FALSE;
+  d->connection = g_dbus_connection_new_for_address_sync (
+    address,
+    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+    NULL, error);
+  if (d->connection == NULL)
+    return FALSE;
+  d->questions = g_bus_get_sync (type, NULL, error);
+  if (d->questions == NULL)
+    return FALSE;
+  /* GLib's default on a closed bus is to raise SIGTERM, which would look
+   * like a clean stop; a lost bus is a failure (on_name_lost()). */
+  g_dbus_connection_set_exit_on_close (d->questions, FALSE);
+  return TRUE;
+}
+
 /* Owns the bus name and serves until SIGTERM or SIGINT; then the calls in
  * flight land and the last replies go out. Returns the exit status. */
 static int
 serve (VcmConfig *config, gboolean session, gboolean replace)
 {
   Daemon d = { 0 };
+  g_autoptr (GError) error = NULL;
   guint owner_id;
 
   d.loop = g_main_loop_new (NULL, FALSE);
   d.config = config;
+  if (!connect_bus (&d, session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, &error) ||
+      (d.service = vcm_service_new (d.connection, d.questions, config, &error)) == NULL)
+    {
+      g_printerr ("vcmountd: %s\n", error->message);
+      g_clear_object (&d.connection);
+      g_clear_object (&d.questions);
+      g_main_loop_unref (d.loop);
+      return EXIT_FAILURE;
+    }
   g_unix_signal_add (SIGTERM, on_terminate, &d);
   g_unix_signal_add (SIGINT, on_terminate, &d);
 
-  owner_id = g_bus_own_name (session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, VCM_BUS_NAME,
-                             G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
-                               (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
-                             on_bus_acquired, on_name_acquired, on_name_lost, &d, NULL);
+  owner_id = g_bus_own_name_on_connection (d.connection, VCM_BUS_NAME,
+                                           G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT |
+                                             (replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : 0),
+                                           on_name_acquired, on_name_lost, &d, NULL);
   /* Pings come from this main loop: if it stops turning, they stop. */
   vcm_notify_watchdog_start ();
   g_main_loop_run (d.loop);
@@ -177,6 +196,7 @@ serve (VcmConfig *config, gboolean session, gboolean replace)
   if (d.connection != NULL && !g_dbus_connection_is_closed (d.connection))
     g_dbus_connection_flush_sync (d.connection, NULL, NULL);
   g_clear_object (&d.connection);
+  g_clear_object (&d.questions);
   g_main_loop_unref (d.loop);
   return d.exit_code;
 }
