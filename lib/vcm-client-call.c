@@ -107,7 +107,7 @@ decode_mount_info (
 
 /* "(ha{sv})": the mount fd (the caller's to close) and, if asked for, its info */
 static gboolean
-decode_mount_fd (
+decode_fd_with_mount_info (
   GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
 {
   g_autoptr (GVariant) info = g_variant_get_child_value (reply, 1);
@@ -132,7 +132,7 @@ decode_mount_fd (
 
 /* "(taa{sv})": VcmMountInfo items, and the generation in out_extra */
 static gboolean
-decode_mount_list (
+decode_mount_info_list (
   GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
 {
   g_autoptr (GVariant) mounts = g_variant_get_child_value (reply, 1);

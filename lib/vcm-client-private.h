@@ -2,6 +2,7 @@
 #pragma once
 
 #include "vcmount.h"
+#include "vcm-client-calls.h"
 #include "vcm-generated.h"
 
 #include <gio/gunixfdlist.h>
@@ -18,29 +19,15 @@ void _vcm_client_error_fixup (GError *error);
 
 VcmDBusMount *_vcm_client_get_proxy (VcmClient *self);
 
-/* The calls of the service: the one list. Each row names the call's id
- * (VCM_CALL_ID), the D-Bus method, the decoder of its reply (a decode_*
- * function of vcm-client-call.c) and the rest of its VcmCall row; the enum
- * below and vcm-client-call.c's table are both expanded from it, so adding a
- * call is one row here and its trio. */
+/* The calls of the service: a row for each method of the interface's XML
+ * (VCM_XML_CALLS, generated from it by vcm-client-gen.py: the call's id
+ * VCM_CALL_ID, the D-Bus method, the decoder of its reply, a decode_*
+ * function of vcm-client-call.c, and the rest of its VcmCall row) and the
+ * one call outside it, the properties. The enum below and
+ * vcm-client-call.c's table are both expanded from it. */
 #define VCM_CALLS(X) \
-  X (MOUNT_ROOTFS, "MountRootfs", decode_string) \
-  X (UNMOUNT_ROOTFS, "UnmountRootfs", decode_strv) \
-  X (UNMOUNT_SANDBOX, "UnmountSandbox", decode_strv) \
-  X (LIST_ROOTFS, "ListRootfs", decode_rootfs_list) \
-  X (BIND_MOUNT, "BindMount", decode_string) \
-  X (UNMOUNT, "Unmount", decode_strv) \
-  X (GET_DEVICE_FOR_PATH, "GetDeviceForPath", decode_device_info) \
-  X (GET_DEVICE_PATH_AND_FS_TYPE, "GetDevicePathAndFsType", decode_fs_info) \
-  X (IS_DEVICE_MAPPER, "IsDeviceMapper", decode_boolean) \
-  X (IS_SYSTEM_MOUNT, "IsSystemMount", decode_boolean) \
-  X (IS_HOST_DEVICE, "IsHostDevice", decode_boolean) \
-  X (DESCRIBE_PATH, "DescribePath", decode_path_info) \
-  X (GET_SERVICE_INFO, "GetAll", decode_service_info, .interface = "org.freedesktop.DBus.Properties") \
-  X (MOUNT_ROOTFS_FD, "MountRootfsFd", decode_mount_info, .options = TRUE) \
-  X (BIND_MOUNT_FD, "BindMountFd", decode_mount_info, .options = TRUE) \
-  X (OPEN_MOUNT, "OpenMount", decode_mount_fd, .options = TRUE) \
-  X (LIST_MOUNTS, "ListMounts", decode_mount_list)
+  VCM_XML_CALLS (X) \
+  X (GET_SERVICE_INFO, "GetAll", decode_service_info, .interface = "org.freedesktop.DBus.Properties")
 
 #define VCM_CALL_ENUM_ROW(ID, ...) VCM_CALL_##ID,
 typedef enum {
@@ -76,8 +63,9 @@ GAsyncResult *_vcm_client_call_sync (
  * vcm_client_NAME_finish() and vcm_client_NAME_sync(), all three thin: the
  * arguments go to _vcm_client_call() in the XML's order, the reply is
  * decoded by the row's decoder, the sync form runs the async one in a
- * private main context. One of the macros below defines the three; their
- * documentation (and GI annotations) stays in the source, above it.
+ * private main context. One of the macros below defines the three:
+ * vcm-client-methods.c, generated from the XML, uses them for each method,
+ * with documentation (and GI annotations) from the XML's comments.
  * @PARAMS: the method's own parameters (after @self, before @flags) and
  * @ARGS: what is passed on for them, each in parentheses and starting with
  * a comma, () when there are none. */

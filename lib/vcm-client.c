@@ -1,8 +1,9 @@
 /* vcm-client: VcmClient, the service's client object: its connection, the
  * service's owner, the calls' timeout. Its methods are trios (async,
- * finish, sync) in vcm-client-mounts.c, vcm-client-queries.c and
- * vcm-client-fd.c, each handing its arguments to the call core in
- * vcm-client-call.c, which knows the method's signature from the XML. */
+ * finish, sync), generated from the XML into vcm-client-methods.c (and a
+ * few by hand in vcm-client-extra.c), each handing its arguments to the
+ * call core in vcm-client-call.c, which knows the method's signature from
+ * the XML. */
 #include "vcm-client-private.h"
 
 /**
