@@ -22,7 +22,8 @@
   static gboolean validate_##name (GVariant *, GError **); \
   static gboolean prepare_##name (VcmMounter *, GVariant *, const VcmCredentials *, Prepared *, \
                                   GError **);
-ENGINE_METHODS (ENGINE_DECLARE)
+#define ENGINE_DECLARE_NONE(Name, name)
+ENGINE_METHODS (ENGINE_DECLARE, ENGINE_DECLARE_NONE)
 
 /* ---- validation ---------------------------------------------------------------- */
 
@@ -534,13 +535,31 @@ prepare_describe_path (
 
 /* ---- the table ----------------------------------------------------------------- */
 
+/* A method without arguments: the bus checked that it has none. (Unused
+ * while the XML has no such method.) */
+G_GNUC_UNUSED static gboolean
+validate_no_args (GVariant *params, GError **error)
+{
+  return TRUE;
+}
+
+/* ... and what polkit is shown is a query's, without a path. */
+G_GNUC_UNUSED static gboolean
+prepare_no_args (
+  VcmMounter *mounter, GVariant *params, const VcmCredentials *creds, Prepared *out, GError **error)
+{
+  return prepare_query (out);
+}
+
 #define ENGINE_ENTRY(Name, name) \
   { .method = Name, .validate = validate_##name, .prepare = prepare_##name, .run = engine_run_##name },
+#define ENGINE_ENTRY_PLAIN(Name, name) \
+  { .method = Name, .validate = validate_no_args, .prepare = prepare_no_args, .run = engine_run_##name },
 
 /* How each method's request is checked, resolved and run. Which polkit
  * action guards it comes from the XML, the one list of methods: a method
  * that is not here, or has no action there, is refused. */
-static MethodEntry method_table[] = { ENGINE_METHODS (ENGINE_ENTRY) };
+static MethodEntry method_table[] = { ENGINE_METHODS (ENGINE_ENTRY, ENGINE_ENTRY_PLAIN) };
 
 /* Fills each entry's action and path flag from the interface's XML, once. */
 static void
@@ -559,6 +578,13 @@ read_method_annotations (void)
       if (info == NULL)
         continue;
       method_table[i].action = g_dbus_annotation_info_lookup (info->annotations, "org.vc.Mount.Action");
+      /* the default prepare shows polkit a query: refused for any other action */
+      if (method_table[i].prepare == prepare_no_args &&
+          g_strcmp0 (method_table[i].action, "org.vc.mount.query") != 0)
+        {
+          g_warning ("%s takes no arguments and is not a query: refused", method_table[i].method);
+          method_table[i].action = NULL;
+        }
       resolves = g_dbus_annotation_info_lookup (info->annotations, "org.vc.Mount.ResolvesCallerPath");
       method_table[i].resolves = g_strcmp0 (resolves, "true") == 0;
     }

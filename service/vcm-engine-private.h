@@ -5,6 +5,7 @@
 #pragma once
 
 #include "vcm-admission.h"
+#include "vcm-engine-list.h"
 #include "vcm-engine.h"
 #include "vcm-error.h"
 #include "vcm-log.h"
@@ -114,31 +115,18 @@ struct _MethodEntry {
   gboolean resolves;  /* prepare resolves a caller's path: in a worker thread, counted */
 };
 
-/* Every method the engine serves: its D-Bus name and the stem of its
- * functions validate_STEM and prepare_STEM (vcm-engine-methods.c) and
- * engine_run_STEM (vcm-engine-runs.c). The one place a method is bound to
- * its code; its action comes from the XML. */
-#define ENGINE_METHODS(X) \
-  X ("MountRootfs", mount_rootfs) \
-  X ("UnmountRootfs", unmount_rootfs) \
-  X ("UnmountSandbox", unmount_sandbox) \
-  X ("ListRootfs", list_rootfs) \
-  X ("BindMount", bind_mount) \
-  X ("Unmount", unmount) \
-  X ("GetDeviceForPath", get_device_for_path) \
-  X ("GetDevicePathAndFsType", get_device_path_and_fs_type) \
-  X ("IsDeviceMapper", is_device_mapper) \
-  X ("IsSystemMount", is_system_mount) \
-  X ("IsHostDevice", is_host_device) \
-  X ("DescribePath", describe_path) \
-  X ("MountRootfsFd", mount_rootfs_fd) \
-  X ("BindMountFd", bind_mount_fd) \
-  X ("OpenMount", open_mount) \
-  X ("ListMounts", list_mounts)
-
+/* Every method the engine serves, ENGINE_METHODS (X, X_PLAIN): generated
+ * from the XML, the one list of methods, into vcm-engine-list.h. A row has
+ * the method's D-Bus name and the stem of its functions: validate_STEM and
+ * prepare_STEM (vcm-engine-methods.c, for an X row: a method with
+ * arguments) and engine_run_STEM (vcm-engine-runs.c, for every row). A
+ * method without arguments (X_PLAIN) has nothing to validate and the
+ * default prepare, a query's: it is served only when its action is
+ * org.vc.mount.query (else refused: its prompt would not say what it
+ * does). Its action comes from the XML. */
 #define ENGINE_DECLARE_RUN(Name, name) \
   gboolean engine_run_##name (Engine *self, Op *call, GVariant *params);
-ENGINE_METHODS (ENGINE_DECLARE_RUN)
+ENGINE_METHODS (ENGINE_DECLARE_RUN, ENGINE_DECLARE_RUN)
 
 /* The entry of @method; NULL (refused) where the table or the XML lacks it,
  * or the XML names no action for it. */
