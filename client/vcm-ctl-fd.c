@@ -188,13 +188,13 @@ mount_by_fd (VcmCtl *ctl, char **args, gboolean rootfs)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args)
 {
   return mount_by_fd (ctl, args, TRUE);
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_bind_fd (VcmCtl *ctl, char **args)
 {
   return mount_by_fd (ctl, args, FALSE);
@@ -211,19 +211,19 @@ check_options (const char *command)
   return code;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_check_mount_rootfs_fd (char **args)
 {
   return check_options ("mount-rootfs-fd");
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_check_bind_fd (char **args)
 {
   return check_options ("bind-fd");
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_check_open_mount (char **args)
 {
   gboolean has_command = args[0] != NULL && args[1] != NULL;
@@ -270,7 +270,7 @@ exec_with_fd (int mount_fd, int fd_out, char **argv)
   return errno == ENOENT ? VCM_CTL_EXIT_NOT_FOUND : VCM_CTL_EXIT_FAILED;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_open_mount (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -309,7 +309,7 @@ vcm_ctl_cmd_open_mount (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_mounts (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -360,3 +360,52 @@ vcm_ctl_cmd_mounts (VcmCtl *ctl, char **args)
     }
   return VCM_CTL_EXIT_OK;
 }
+
+static const GOptionEntry fd_entries[] = {
+  { "read-only", 'r', 0, G_OPTION_ARG_NONE, &vcm_ctl_opt_read_only, "Make the mount read-only", NULL },
+  { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &vcm_ctl_opt_options,
+    "Set a mount option: read-only, recursive, nosuid, nodev, noexec (=true or false), "
+    "propagation (=private, slave, shared or unbindable); repeatable",
+    "KEY=VALUE" },
+  { "idmap", 0, 0, G_OPTION_ARG_STRING, &vcm_ctl_opt_idmap,
+    "ID-map the mount: u:INSIDE:OUTSIDE:COUNT and g:… ranges (b: for both), comma-separated", "MAP" },
+  { "userns", 0, 0, G_OPTION_ARG_FILENAME, &vcm_ctl_opt_userns,
+    "ID-map the mount with the maps of the user namespace at PATH (/proc/PID/ns/user)", "PATH" },
+  G_OPTION_ENTRY_NULL
+};
+
+static const GOptionEntry open_mount_entries[] = {
+  { "attach", 0, 0, G_OPTION_ARG_FILENAME, &vcm_ctl_opt_attach,
+    "Attach the mount at TARGET in vcmountctl's own mount namespace", "TARGET" },
+  { "fd-out", 0, 0, G_OPTION_ARG_INT, &vcm_ctl_opt_fd_out,
+    "Run COMMAND with the mount's descriptor as descriptor N", "N" },
+  G_OPTION_ENTRY_NULL
+};
+
+static const GOptionEntry mounts_entries[] = { { "kind", 0, 0, G_OPTION_ARG_STRING, &vcm_ctl_opt_kind,
+                                                 "Only mounts of KIND: rootfs or bind", "KIND" },
+                                               G_OPTION_ENTRY_NULL };
+
+const VcmCtlCommand vcm_ctl_fd_commands[] = {
+  { "mount-rootfs-fd", "SANDBOX CONTAINER ROOTFS",
+    "Mount a container's root filesystem opened here (rootless)",
+    "Open ROOTFS here, in vcmountctl's own mount and user namespaces, and have the\n"
+    "service mount what the descriptor refers to at SHARED_DIR/SANDBOX/CONTAINER/rootfs,\n"
+    "with the options given; print the mount point (--json: the mount's identity).",
+    3, 3, fd_entries, FALSE, vcm_ctl_cmd_mount_rootfs_fd, vcm_ctl_check_mount_rootfs_fd, NULL },
+  { "bind-fd", "SOURCE DEST", "Bind-mount a file or directory opened here (rootless)",
+    "Open SOURCE here and have the service bind-mount it at DEST, beneath the shared\n"
+    "directory, with the options given; print the mount point.",
+    2, 2, fd_entries, FALSE, vcm_ctl_cmd_bind_fd, vcm_ctl_check_bind_fd, NULL },
+  { "open-mount", "SOURCE [COMMAND [ARGUMENT…]]", "Get a detached mount of a directory opened here",
+    "Open SOURCE here and have the service make a detached, configured mount of it\n"
+    "(typically ID-mapped); attach it at TARGET here (--attach), or run COMMAND with\n"
+    "it as descriptor N (--fd-out N).",
+    1, G_MAXUINT, fd_entries, FALSE, vcm_ctl_cmd_open_mount, vcm_ctl_check_open_mount,
+    open_mount_entries },
+  { "mounts", "[SANDBOX]", "List the service's mounts with their identity",
+    "List every mount the service made (of SANDBOX only, if given): mount point, kind,\n"
+    "the kernel's mount ID (* when only the reusable 32-bit one), caller uid, options, source.",
+    0, 1, mounts_entries, FALSE, vcm_ctl_cmd_mounts, NULL, NULL },
+  { NULL },
+};

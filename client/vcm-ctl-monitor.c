@@ -205,7 +205,7 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_monitor (VcmCtl *ctl, char **args)
 {
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
@@ -247,3 +247,11 @@ vcm_ctl_cmd_monitor (VcmCtl *ctl, char **args)
   g_signal_handler_disconnect (ctl->bus, closed_handler);
   return m.code;
 }
+
+const VcmCtlCommand vcm_ctl_monitor_commands[] = {
+  { "monitor", "", "Follow the service's signals",
+    "Print one line per signal of the service (mounts, unmounts, foreign changes)\n"
+    "until interrupted.",
+    0, 0, NULL, TRUE, vcm_ctl_cmd_monitor, NULL, NULL },
+  { NULL },
+};

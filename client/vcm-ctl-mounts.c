@@ -52,7 +52,7 @@ print_strv_answer (VcmCtl *ctl, const char *key, const char *const *values)
     }
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -69,7 +69,7 @@ vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -85,7 +85,7 @@ vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -101,7 +101,7 @@ vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -165,7 +165,7 @@ vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -182,7 +182,7 @@ vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_unmount (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -197,3 +197,35 @@ vcm_ctl_cmd_unmount (VcmCtl *ctl, char **args)
   print_strv_answer (ctl, "detached", (const char *const *) detached);
   return VCM_CTL_EXIT_OK;
 }
+
+/* mount-rootfs's and bind's --read-only. */
+const GOptionEntry vcm_ctl_read_only_entries[] = {
+  { "read-only", 'r', 0, G_OPTION_ARG_NONE, &vcm_ctl_opt_read_only,
+    "Make the mount read-only (never writable, not even for a moment)", NULL },
+  G_OPTION_ENTRY_NULL
+};
+
+const VcmCtlCommand vcm_ctl_mounts_commands[] = {
+  { "mount-rootfs", "SANDBOX CONTAINER ROOTFS", "Mount a container's root filesystem",
+    "Bind-mount ROOTFS as the root filesystem of container CONTAINER of sandbox SANDBOX,\n"
+    "at SHARED_DIR/SANDBOX/CONTAINER/rootfs, and print that mount point.",
+    3, 3, vcm_ctl_read_only_entries, FALSE, vcm_ctl_cmd_mount_rootfs, NULL, NULL },
+  { "unmount-rootfs", "SANDBOX CONTAINER", "Unmount a container's root filesystem",
+    "Lazily unmount the container's rootfs and everything mounted below it;\n"
+    "print the mount points detached, the rootfs first.",
+    2, 2, NULL, FALSE, vcm_ctl_cmd_unmount_rootfs, NULL, NULL },
+  { "unmount-sandbox", "SANDBOX", "Unmount the root filesystems of a sandbox",
+    "Unmount the rootfs of every container of SANDBOX; print the container IDs.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_unmount_sandbox, NULL, NULL },
+  { "list", "[SANDBOX]", "List the mounted root filesystems",
+    "List the rootfs mounts (of SANDBOX only, if given), as the kernel's mount table has them.", 0, 1,
+    NULL, FALSE, vcm_ctl_cmd_list, NULL, NULL },
+  { "bind", "SOURCE DEST", "Bind-mount a file or directory beneath the shared directory",
+    "Bind-mount SOURCE at DEST, which must lie beneath the service's shared directory;\n"
+    "print the mount point.",
+    2, 2, vcm_ctl_read_only_entries, FALSE, vcm_ctl_cmd_bind, NULL, NULL },
+  { "unmount", "MOUNTPOINT", "Unmount a mount beneath the shared directory",
+    "Lazily unmount a mount beneath the shared directory; print the mount points detached.", 1, 1, NULL,
+    FALSE, vcm_ctl_cmd_unmount, NULL, NULL },
+  { NULL },
+};

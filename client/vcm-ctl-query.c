@@ -7,7 +7,7 @@
 #include "vcm-ctl.h"
 #include "vcm-ctl-output.h"
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -48,7 +48,7 @@ vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -108,7 +108,7 @@ print_bool_answer (
     }
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_check_is_device_mapper (char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -119,7 +119,7 @@ vcm_ctl_check_is_device_mapper (char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -145,7 +145,7 @@ vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -161,7 +161,7 @@ vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_is_host_device (VcmCtl *ctl, char **args)
 {
   g_autoptr (GError) error = NULL;
@@ -188,7 +188,7 @@ describe_value_text (GVariant *value)
   return g_variant_print (value, FALSE);
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
 {
   /* The contract's keys in its order, with their labels for people. */
@@ -278,7 +278,7 @@ vcm_ctl_cmd_describe (VcmCtl *ctl, char **args)
   return VCM_CTL_EXIT_OK;
 }
 
-VcmCtlExit
+static VcmCtlExit
 vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
 {
   g_autoptr (GVariant) props = NULL;
@@ -327,3 +327,28 @@ vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
     }
   return VCM_CTL_EXIT_OK;
 }
+
+const VcmCtlCommand vcm_ctl_query_commands[] = {
+  { "device", "PATH", "Show the device holding a path",
+    "Print the device holding PATH and the mount point it is on, as MAJOR:MINOR MOUNTPOINT.", 1, 1, NULL,
+    FALSE, vcm_ctl_cmd_device, NULL, NULL },
+  { "fs", "MOUNTPOINT", "Show the device and filesystem type of a mount",
+    "Print the source device and filesystem type of the mount at MOUNTPOINT.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_fs, NULL, NULL },
+  { "is-devicemapper", "MAJOR:MINOR", "Tell whether a block device is a device-mapper device",
+    "Print yes if the block device MAJOR:MINOR is a device-mapper device, else no.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_is_device_mapper, vcm_ctl_check_is_device_mapper, NULL },
+  { "is-system-mount", "PATH", "Tell whether a path is /proc, /sys or below them",
+    "Print yes if PATH is /proc, /sys or below them, else no.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_is_system_mount, NULL, NULL },
+  { "is-host-device", "PATH", "Tell whether a path is a host device",
+    "Print yes if PATH is /dev, or below it and not a regular file, else no.", 1, 1, NULL, FALSE,
+    vcm_ctl_cmd_is_host_device, NULL, NULL },
+  { "describe", "PATH", "Show all the service knows about a path",
+    "Print everything the service knows about PATH: device, mount, flags, propagation.", 1, 1, NULL,
+    FALSE, vcm_ctl_cmd_describe, NULL, NULL },
+  { "status", "", "Show the service's properties",
+    "Print the service's properties: Version, SharedDir, DefaultShmSize, Generation.", 0, 0, NULL, FALSE,
+    vcm_ctl_cmd_status, NULL, NULL },
+  { NULL },
+};

@@ -65,30 +65,30 @@ typedef VcmCtlExit (*VcmCtlCommandFunc) (VcmCtl *ctl, char **args);
  * else reports the usage error and returns 2. */
 typedef VcmCtlExit (*VcmCtlCheckFunc) (char **args);
 
-VcmCtlExit vcm_ctl_check_is_device_mapper (char **args);
+/* A command: its row lies in the table of the file that runs it (the
+ * handlers are that file's own), a table ended by a row without a name;
+ * vcmountctl.c reads the tables, in its order. */
+typedef struct {
+  const char *name;
+  const char *params;  /* positional arguments, for the usage line */
+  const char *brief;   /* one line, for the list of commands */
+  const char *summary; /* for the command's own --help */
+  guint min_args;
+  guint max_args;
+  const GOptionEntry *entries; /* the command's own options, or NULL */
+  gboolean needs_signals;
+  VcmCtlCommandFunc func;
+  VcmCtlCheckFunc check;            /* checks the arguments before connecting, or NULL */
+  const GOptionEntry *more_entries; /* more options of its own, or NULL */
+} VcmCtlCommand;
 
-VcmCtlExit vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_list (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_bind (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_unmount (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_device (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_fs (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_is_host_device (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_describe (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_status (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_monitor (VcmCtl *ctl, char **args);
+extern const VcmCtlCommand vcm_ctl_mounts_commands[];  /* vcm-ctl-mounts.c */
+extern const VcmCtlCommand vcm_ctl_query_commands[];   /* vcm-ctl-query.c */
+extern const VcmCtlCommand vcm_ctl_fd_commands[];      /* vcm-ctl-fd.c */
+extern const VcmCtlCommand vcm_ctl_monitor_commands[]; /* vcm-ctl-monitor.c */
 
-VcmCtlExit vcm_ctl_cmd_mount_rootfs_fd (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_bind_fd (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_cmd_open_mount (VcmCtl *ctl, char **args);
-VcmCtlExit vcm_ctl_check_mount_rootfs_fd (char **args);
-VcmCtlExit vcm_ctl_check_bind_fd (char **args);
-VcmCtlExit vcm_ctl_check_open_mount (char **args);
-VcmCtlExit vcm_ctl_cmd_mounts (VcmCtl *ctl, char **args);
+/* --read-only alone (mount-rootfs, bind): --help shows it with the command. */
+extern const GOptionEntry vcm_ctl_read_only_entries[];
 
 /* The --read-only flag of mount-rootfs, bind and the fd-based commands. */
 extern gboolean vcm_ctl_opt_read_only;

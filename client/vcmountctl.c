@@ -1,6 +1,7 @@
 /* vcmountctl: the command-line client of org.vc.Mount. This file owns the
- * command line: global options, the table of commands, their option parsing
- * and argument counts, connecting to the bus and dispatching. */
+ * command line: global options, the list of the tables of commands (each
+ * command's row lies beside its handler), their option parsing and
+ * argument counts, connecting to the bus and dispatching. */
 #include "config.h"
 
 #include <locale.h>
@@ -38,118 +39,13 @@ static const GOptionEntry version_entries[] = { { "version", 0, 0, G_OPTION_ARG_
                                                   "Print the version and exit", NULL },
                                                 G_OPTION_ENTRY_NULL };
 
-static const GOptionEntry read_only_entries[] = {
-  { "read-only", 'r', 0, G_OPTION_ARG_NONE, &vcm_ctl_opt_read_only,
-    "Make the mount read-only (never writable, not even for a moment)", NULL },
-  G_OPTION_ENTRY_NULL
-};
-
-static const GOptionEntry fd_entries[] = {
-  { "read-only", 'r', 0, G_OPTION_ARG_NONE, &vcm_ctl_opt_read_only, "Make the mount read-only", NULL },
-  { "option", 'o', 0, G_OPTION_ARG_STRING_ARRAY, &vcm_ctl_opt_options,
-    "Set a mount option: read-only, recursive, nosuid, nodev, noexec (=true or false), "
-    "propagation (=private, slave, shared or unbindable); repeatable",
-    "KEY=VALUE" },
-  { "idmap", 0, 0, G_OPTION_ARG_STRING, &vcm_ctl_opt_idmap,
-    "ID-map the mount: u:INSIDE:OUTSIDE:COUNT and g:… ranges (b: for both), comma-separated", "MAP" },
-  { "userns", 0, 0, G_OPTION_ARG_FILENAME, &vcm_ctl_opt_userns,
-    "ID-map the mount with the maps of the user namespace at PATH (/proc/PID/ns/user)", "PATH" },
-  G_OPTION_ENTRY_NULL
-};
-
-static const GOptionEntry open_mount_entries[] = {
-  { "attach", 0, 0, G_OPTION_ARG_FILENAME, &vcm_ctl_opt_attach,
-    "Attach the mount at TARGET in vcmountctl's own mount namespace", "TARGET" },
-  { "fd-out", 0, 0, G_OPTION_ARG_INT, &vcm_ctl_opt_fd_out,
-    "Run COMMAND with the mount's descriptor as descriptor N", "N" },
-  G_OPTION_ENTRY_NULL
-};
-
-static const GOptionEntry mounts_entries[] = { { "kind", 0, 0, G_OPTION_ARG_STRING, &vcm_ctl_opt_kind,
-                                                 "Only mounts of KIND: rootfs or bind", "KIND" },
-                                               G_OPTION_ENTRY_NULL };
-
-typedef struct {
-  const char *name;
-  const char *params;  /* positional arguments, for the usage line */
-  const char *brief;   /* one line, for the list of commands */
-  const char *summary; /* for the command's own --help */
-  guint min_args;
-  guint max_args;
-  const GOptionEntry *entries; /* the command's own options, or NULL */
-  gboolean needs_signals;
-  VcmCtlCommandFunc func;
-  VcmCtlCheckFunc check;            /* checks the arguments before connecting, or NULL */
-  const GOptionEntry *more_entries; /* more options of its own, or NULL */
-} Command;
-
-static const Command commands[] = {
-  { "mount-rootfs", "SANDBOX CONTAINER ROOTFS", "Mount a container's root filesystem",
-    "Bind-mount ROOTFS as the root filesystem of container CONTAINER of sandbox SANDBOX,\n"
-    "at SHARED_DIR/SANDBOX/CONTAINER/rootfs, and print that mount point.",
-    3, 3, read_only_entries, FALSE, vcm_ctl_cmd_mount_rootfs, NULL, NULL },
-  { "unmount-rootfs", "SANDBOX CONTAINER", "Unmount a container's root filesystem",
-    "Lazily unmount the container's rootfs and everything mounted below it;\n"
-    "print the mount points detached, the rootfs first.",
-    2, 2, NULL, FALSE, vcm_ctl_cmd_unmount_rootfs, NULL, NULL },
-  { "unmount-sandbox", "SANDBOX", "Unmount the root filesystems of a sandbox",
-    "Unmount the rootfs of every container of SANDBOX; print the container IDs.", 1, 1, NULL, FALSE,
-    vcm_ctl_cmd_unmount_sandbox, NULL, NULL },
-  { "list", "[SANDBOX]", "List the mounted root filesystems",
-    "List the rootfs mounts (of SANDBOX only, if given), as the kernel's mount table has them.", 0, 1,
-    NULL, FALSE, vcm_ctl_cmd_list, NULL, NULL },
-  { "bind", "SOURCE DEST", "Bind-mount a file or directory beneath the shared directory",
-    "Bind-mount SOURCE at DEST, which must lie beneath the service's shared directory;\n"
-    "print the mount point.",
-    2, 2, read_only_entries, FALSE, vcm_ctl_cmd_bind, NULL, NULL },
-  { "unmount", "MOUNTPOINT", "Unmount a mount beneath the shared directory",
-    "Lazily unmount a mount beneath the shared directory; print the mount points detached.", 1, 1, NULL,
-    FALSE, vcm_ctl_cmd_unmount, NULL, NULL },
-  { "device", "PATH", "Show the device holding a path",
-    "Print the device holding PATH and the mount point it is on, as MAJOR:MINOR MOUNTPOINT.", 1, 1, NULL,
-    FALSE, vcm_ctl_cmd_device, NULL, NULL },
-  { "fs", "MOUNTPOINT", "Show the device and filesystem type of a mount",
-    "Print the source device and filesystem type of the mount at MOUNTPOINT.", 1, 1, NULL, FALSE,
-    vcm_ctl_cmd_fs, NULL, NULL },
-  { "is-devicemapper", "MAJOR:MINOR", "Tell whether a block device is a device-mapper device",
-    "Print yes if the block device MAJOR:MINOR is a device-mapper device, else no.", 1, 1, NULL, FALSE,
-    vcm_ctl_cmd_is_device_mapper, vcm_ctl_check_is_device_mapper, NULL },
-  { "is-system-mount", "PATH", "Tell whether a path is /proc, /sys or below them",
-    "Print yes if PATH is /proc, /sys or below them, else no.", 1, 1, NULL, FALSE,
-    vcm_ctl_cmd_is_system_mount, NULL, NULL },
-  { "is-host-device", "PATH", "Tell whether a path is a host device",
-    "Print yes if PATH is /dev, or below it and not a regular file, else no.", 1, 1, NULL, FALSE,
-    vcm_ctl_cmd_is_host_device, NULL, NULL },
-  { "describe", "PATH", "Show all the service knows about a path",
-    "Print everything the service knows about PATH: device, mount, flags, propagation.", 1, 1, NULL,
-    FALSE, vcm_ctl_cmd_describe, NULL, NULL },
-  { "mount-rootfs-fd", "SANDBOX CONTAINER ROOTFS",
-    "Mount a container's root filesystem opened here (rootless)",
-    "Open ROOTFS here, in vcmountctl's own mount and user namespaces, and have the\n"
-    "service mount what the descriptor refers to at SHARED_DIR/SANDBOX/CONTAINER/rootfs,\n"
-    "with the options given; print the mount point (--json: the mount's identity).",
-    3, 3, fd_entries, FALSE, vcm_ctl_cmd_mount_rootfs_fd, vcm_ctl_check_mount_rootfs_fd, NULL },
-  { "bind-fd", "SOURCE DEST", "Bind-mount a file or directory opened here (rootless)",
-    "Open SOURCE here and have the service bind-mount it at DEST, beneath the shared\n"
-    "directory, with the options given; print the mount point.",
-    2, 2, fd_entries, FALSE, vcm_ctl_cmd_bind_fd, vcm_ctl_check_bind_fd, NULL },
-  { "open-mount", "SOURCE [COMMAND [ARGUMENT…]]", "Get a detached mount of a directory opened here",
-    "Open SOURCE here and have the service make a detached, configured mount of it\n"
-    "(typically ID-mapped); attach it at TARGET here (--attach), or run COMMAND with\n"
-    "it as descriptor N (--fd-out N).",
-    1, G_MAXUINT, fd_entries, FALSE, vcm_ctl_cmd_open_mount, vcm_ctl_check_open_mount,
-    open_mount_entries },
-  { "mounts", "[SANDBOX]", "List the service's mounts with their identity",
-    "List every mount the service made (of SANDBOX only, if given): mount point, kind,\n"
-    "the kernel's mount ID (* when only the reusable 32-bit one), caller uid, options, source.",
-    0, 1, mounts_entries, FALSE, vcm_ctl_cmd_mounts, NULL, NULL },
-  { "monitor", "", "Follow the service's signals",
-    "Print one line per signal of the service (mounts, unmounts, foreign changes)\n"
-    "until interrupted.",
-    0, 0, NULL, TRUE, vcm_ctl_cmd_monitor, NULL, NULL },
-  { "status", "", "Show the service's properties",
-    "Print the service's properties: Version, SharedDir, DefaultShmSize, Generation.", 0, 0, NULL, FALSE,
-    vcm_ctl_cmd_status, NULL, NULL },
+/* The commands, each in the table of the file that runs it: the one list,
+ * read in this order (for --help). */
+static const VcmCtlCommand *const command_tables[] = {
+  vcm_ctl_mounts_commands,
+  vcm_ctl_query_commands,
+  vcm_ctl_fd_commands,
+  vcm_ctl_monitor_commands,
 };
 
 static const char exit_status_text[] =
@@ -173,12 +69,13 @@ static const char command_description[] =
   "  5  authentication required: run it again from a terminal, without\n"
   "     --no-ask-password\n";
 
-static const Command *
+static const VcmCtlCommand *
 find_command (const char *name)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    if (g_str_equal (commands[i].name, name))
-      return &commands[i];
+  for (gsize t = 0; t < G_N_ELEMENTS (command_tables); t++)
+    for (const VcmCtlCommand *c = command_tables[t]; c->name != NULL; c++)
+      if (g_str_equal (c->name, name))
+        return c;
   return NULL;
 }
 
@@ -188,13 +85,11 @@ global_context_new (void)
   GOptionContext *ctx = g_option_context_new ("COMMAND [ARGUMENT…]");
   g_autoptr (GString) text = g_string_new ("Commands:\n");
 
-  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    {
-      const Command *c = &commands[i];
+  for (gsize t = 0; t < G_N_ELEMENTS (command_tables); t++)
+    for (const VcmCtlCommand *c = command_tables[t]; c->name != NULL; c++)
       g_string_append_printf (text, "  %s%s%s%s\n      %s\n", c->name, c->params[0] != '\0' ? " " : "",
-                              c->params, c->entries == read_only_entries ? " [--read-only]" : "",
+                              c->params, c->entries == vcm_ctl_read_only_entries ? " [--read-only]" : "",
                               c->brief);
-    }
   g_string_append (text, "  help [COMMAND]\n      Show the help of vcmountctl or of COMMAND.\n\n");
   g_string_append (text,
                    "Global options go before the command (or after it).\n"
@@ -212,7 +107,7 @@ global_context_new (void)
 }
 
 static GOptionContext *
-command_context_new (const Command *c)
+command_context_new (const VcmCtlCommand *c)
 {
   g_autofree char *params =
     g_strdup_printf ("%s%s%s", c->name, c->params[0] != '\0' ? " " : "", c->params);
@@ -244,7 +139,7 @@ print_help (GOptionContext *ctx)
 static VcmCtlExit
 run_help (GOptionContext *global_ctx, int argc, char **argv)
 {
-  const Command *c;
+  const VcmCtlCommand *c;
   g_autoptr (GOptionContext) ctx = NULL;
 
   if (argc == 1)
@@ -305,7 +200,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (GDBusConnection) bus = NULL;
   g_autoptr (VcmClient) client = NULL;
-  const Command *c;
+  const VcmCtlCommand *c;
   VcmCtl ctl = { 0 };
   int cmd_argc;
   char **cmd_argv;
