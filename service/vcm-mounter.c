@@ -245,26 +245,69 @@ relative_beneath_shared (
   return g_strdup (rel);
 }
 
-/* The source of a mount, opened as the caller (who must be able to read it). */
+/* The request for the rootfs of @sandbox_id/@container_id. */
+static VcmMountRequest *
+request_for_rootfs (VcmMounter *self,
+                    VcmMountOp op,
+                    const char *sandbox_id,
+                    const char *container_id,
+                    const VcmCredentials *creds,
+                    GError **error)
+{
+  g_autofree char *rel = NULL;
+
+  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
+      !vcm_validate_id ("container_id", container_id, error))
+    return NULL;
+  rel = vcm_rootfs_relpath (sandbox_id, container_id);
+  return request_new (self, op, rel, creds);
+}
+
+/* The request for a general bind at @path (the destination) or unmount of
+ * @path (the mount point): beneath the shared dir, where the layout lets it
+ * act. */
+static VcmMountRequest *
+request_for_general (
+  VcmMounter *self, VcmMountOp op, const char *path, const VcmCredentials *creds, GError **error)
+{
+  gboolean unmount = op == VCM_MOUNT_OP_UNMOUNT;
+  const char *arg_name = unmount ? "mount_point" : "destination";
+  g_autofree char *rel =
+    relative_beneath_shared (self, arg_name, path, unmount ? 0 : VCM_MAX_DESTINATION_DEPTH, error);
+  g_autoptr (VcmMountRequest) req = NULL;
+
+  if (rel == NULL)
+    return NULL;
+  req = request_new (self, op, rel, creds);
+  if (!vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, unmount, arg_name,
+                                 &req->manage_rootfs, error))
+    return NULL;
+  return g_steal_pointer (&req);
+}
+
+/* The source of a mount, opened as the caller (who must be able to read
+ * it; a rootfs must be a directory), and what the caller's mount of it may
+ * be. */
 static gboolean
 request_open_source (
-  VcmMountRequest *req, const char *arg_name, const char *path, gboolean must_be_dir, GError **error)
+  VcmMountRequest *req, const char *arg_name, const char *path, gboolean read_only, GError **error)
 {
   if (!vcm_validate_absolute_path (arg_name, path, error))
     return FALSE;
+  req->read_only = read_only;
   req->source_fd =
     vcm_open_source_as (arg_name, path, req->creds, &req->source, &req->source_is_dir, error);
   if (req->source_fd < 0)
     return FALSE;
   vcm_mount_policy_defaults (req);
-  if (must_be_dir && !req->source_is_dir)
+  if (req->op == VCM_MOUNT_OP_MOUNT_ROOTFS && !req->source_is_dir)
     {
       g_autofree char *quoted = vcm_validate_quote (path);
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s' is not a directory", arg_name,
                    quoted);
       return FALSE;
     }
-  return TRUE;
+  return vcm_mount_policy_check (req, error);
 }
 
 VcmMountRequest *
@@ -276,22 +319,12 @@ vcm_mounter_prepare_mount_rootfs (VcmMounter *self,
                                   const VcmCredentials *creds,
                                   GError **error)
 {
-  VcmMountRequest *req;
-  g_autofree char *rel = NULL;
+  g_autoptr (VcmMountRequest) req =
+    request_for_rootfs (self, VCM_MOUNT_OP_MOUNT_ROOTFS, sandbox_id, container_id, creds, error);
 
-  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
-      !vcm_validate_id ("container_id", container_id, error) ||
-      !vcm_validate_absolute_path ("rootfs", rootfs, error))
+  if (req == NULL || !request_open_source (req, "rootfs", rootfs, read_only, error))
     return NULL;
-  rel = vcm_rootfs_relpath (sandbox_id, container_id);
-  req = request_new (self, VCM_MOUNT_OP_MOUNT_ROOTFS, rel, creds);
-  req->read_only = read_only;
-  if (!request_open_source (req, "rootfs", rootfs, TRUE, error) || !vcm_mount_policy_check (req, error))
-    {
-      vcm_mount_request_free (req);
-      return NULL;
-    }
-  return req;
+  return g_steal_pointer (&req);
 }
 
 VcmMountRequest *
@@ -301,13 +334,7 @@ vcm_mounter_prepare_unmount_rootfs (VcmMounter *self,
                                     const VcmCredentials *creds,
                                     GError **error)
 {
-  g_autofree char *rel = NULL;
-
-  if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
-      !vcm_validate_id ("container_id", container_id, error))
-    return NULL;
-  rel = vcm_rootfs_relpath (sandbox_id, container_id);
-  return request_new (self, VCM_MOUNT_OP_UNMOUNT_ROOTFS, rel, creds);
+  return request_for_rootfs (self, VCM_MOUNT_OP_UNMOUNT_ROOTFS, sandbox_id, container_id, creds, error);
 }
 
 VcmMountRequest *
@@ -318,28 +345,14 @@ vcm_mounter_prepare_bind (VcmMounter *self,
                           const VcmCredentials *creds,
                           GError **error)
 {
-  VcmMountRequest *req;
-  g_autofree char *rel = NULL;
+  g_autoptr (VcmMountRequest) req = NULL;
 
   if (!vcm_validate_absolute_path ("source", source, error))
     return NULL;
-  rel = relative_beneath_shared (self, "destination", destination, VCM_MAX_DESTINATION_DEPTH, error);
-  if (rel == NULL)
+  req = request_for_general (self, VCM_MOUNT_OP_BIND, destination, creds, error);
+  if (req == NULL || !request_open_source (req, "source", source, read_only, error))
     return NULL;
-  req = request_new (self, VCM_MOUNT_OP_BIND, rel, creds);
-  req->read_only = read_only;
-  if (!vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, FALSE, "destination",
-                                 &req->manage_rootfs, error))
-    {
-      vcm_mount_request_free (req);
-      return NULL;
-    }
-  if (!request_open_source (req, "source", source, FALSE, error) || !vcm_mount_policy_check (req, error))
-    {
-      vcm_mount_request_free (req);
-      return NULL;
-    }
-  return req;
+  return g_steal_pointer (&req);
 }
 
 VcmMountRequest *
@@ -357,27 +370,13 @@ vcm_mounter_prepare_attach_tree (VcmMounter *self,
 {
   vcm_autofd int tree = tree_fd;
   VcmMountRequest *req;
-  g_autofree char *rel = NULL;
 
   if (sandbox_id != NULL)
-    {
-      if (!vcm_validate_id ("sandbox_id", sandbox_id, error) ||
-          !vcm_validate_id ("container_id", container_id, error))
-        return NULL;
-      rel = vcm_rootfs_relpath (sandbox_id, container_id);
-    }
-  else if ((rel = relative_beneath_shared (self, "destination", destination, VCM_MAX_DESTINATION_DEPTH,
-                                           error)) == NULL)
+    req = request_for_rootfs (self, VCM_MOUNT_OP_MOUNT_ROOTFS, sandbox_id, container_id, creds, error);
+  else
+    req = request_for_general (self, VCM_MOUNT_OP_BIND, destination, creds, error);
+  if (req == NULL)
     return NULL;
-  req =
-    request_new (self, sandbox_id != NULL ? VCM_MOUNT_OP_MOUNT_ROOTFS : VCM_MOUNT_OP_BIND, rel, creds);
-  if (sandbox_id == NULL &&
-      !vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, FALSE, "destination",
-                                 &req->manage_rootfs, error))
-    {
-      vcm_mount_request_free (req);
-      return NULL;
-    }
   req->tree_fd = g_steal_fd (&tree);
   req->source = g_strdup (source);
   req->source_is_dir = source_is_dir;
@@ -431,19 +430,7 @@ vcm_mounter_prepare_unmount (VcmMounter *self,
                              const VcmCredentials *creds,
                              GError **error)
 {
-  g_autofree char *rel = relative_beneath_shared (self, "mount_point", mount_point, 0, error);
-  VcmMountRequest *req;
-
-  if (rel == NULL)
-    return NULL;
-  req = request_new (self, VCM_MOUNT_OP_UNMOUNT, rel, creds);
-  if (!vcm_layout_check_general (rel, req->mount_point, req->creds == NULL, TRUE, "mount_point",
-                                 &req->manage_rootfs, error))
-    {
-      vcm_mount_request_free (req);
-      return NULL;
-    }
-  return req;
+  return request_for_general (self, VCM_MOUNT_OP_UNMOUNT, mount_point, creds, error);
 }
 
 /* After the attach: the mount at @mnt_fd must be the one that the path
