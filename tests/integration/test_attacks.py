@@ -45,7 +45,6 @@ FAILED, LIMITS = E + 'Failed', E + 'LimitsExceeded'
 ALICE = vcmtest.TEST_UID
 BOB = vcmtest.NOBODY_UID
 ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'attacker.py')
-FUSE_HANG = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_hang.py')
 FUSE_TREE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_tree.py')
 DETAIL_KEYS = ['sandbox_id', 'container_id', 'source', 'mount_point', 'read_only', 'source_owned',
                'path', 'polkit.message']
@@ -137,9 +136,6 @@ class AttackCase(WorldCase):
 
     # -- helpers ----------------------------------------------------------
 
-    def path(self, *parts):
-        return os.path.join(self.scratch, *parts)
-
     def alice_path(self, *parts):
         """Her bind area: a container directory of sandbox alice's, beside
         the rootfs (the README's rule)."""
@@ -179,17 +175,14 @@ class AttackCase(WorldCase):
 
     def details_logged(self, since, action=None):
         """The details polkit was asked with since log offset @since."""
-        with open(self.w.polkit_log, errors='replace') as f:
-            f.seek(since)
-            text = f.read()
         out = []
-        for m in re.finditer(r'VCMDETAILS (\S+) (\S+) (\{.*\})', text):
+        for m in re.finditer(r'VCMDETAILS (\S+) (\S+) (\{.*\})', self.w.polkit_log_since(since)):
             if action is None or m.group(1) == action:
                 out.append(json.loads(m.group(3)))
         return out
 
     def log_offset(self):
-        return os.path.getsize(self.w.polkit_log)
+        return self.w.polkit_log_offset()
 
     def wait_for_details(self, since, action, count=1):
         vcmtest.wait_until(lambda: len(self.details_logged(since, action)) >= count, 30,
@@ -801,18 +794,6 @@ class TestBounds(AttackCase):
                 resumed[0] = True
         self.addCleanup(resume)
         return resume
-
-    def hung_filesystem(self, name):
-        """A FUSE server of alice's kind that never answers, mounted at a new
-        directory @name; returns (the mount point, the server process)."""
-        mnt = self.path(name)
-        os.makedirs(mnt)
-        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: vcmtest.umount(mnt))
-        self.addCleanup(server.wait)
-        self.addCleanup(server.kill)
-        self.assertEqual(server.stdout.readline().strip(), 'ready')
-        return mnt, server
 
     def test_pending_checks_are_bounded_per_caller(self):
         # polkitd hangs: every check waits. bob sends 70 calls at once: 64

@@ -138,14 +138,12 @@ class TestOpenMountRequest(test_rootless.RootlessBase):
                             {'mount_point': '', 'source_owned': 'false'})
 
     def logged(self, since):
-        with open(self.w.polkit_log, errors='replace') as f:
-            f.seek(since)
-            text = f.read()
-        return [json.loads(m.group(1)) for m in re.finditer(r'VCMOPEN (\{.*\})', text)]
+        return [json.loads(m.group(1))
+                for m in re.finditer(r'VCMOPEN (\{.*\})', self.w.polkit_log_since(since))]
 
     def test_write_foreign_asked_of_what_is_handed_over(self):
         d = self.user_dir('roots', uid=0)
-        since = os.path.getsize(self.w.polkit_log)
+        since = self.w.polkit_log_offset()
         ok, value, message, _ = self.fdcall('OpenMount', 'dir', d, "(handle 0, @a{sv} {})",
                                             prefix=self.as_user())
         self.assertTrue(ok, (value, message))
@@ -163,7 +161,7 @@ class TestOpenMountRequest(test_rootless.RootlessBase):
         self.assertIn('Access: writable, of what the caller does not own', msg)
         self.assertNotIn('Mount point', msg)
         # read-only, or of its own: write-foreign is not asked
-        since = os.path.getsize(self.w.polkit_log)
+        since = self.w.polkit_log_offset()
         ok, value, message, _ = self.fdcall('OpenMount', 'dir', d, "(handle 0, @a{sv} {'read-only': <true>})",
                                             prefix=self.as_user())
         self.assertTrue(ok, (value, message))

@@ -24,7 +24,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
-from vcmtest import FAKE_BLOCK_DEVICES, World  # noqa: E402
+from vcmtest import FAKE_BLOCK_DEVICES, World, mountinfo, top_mount  # noqa: E402
 
 NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_AUTHORIZED, EXIT_NOT_FOUND = 0, 1, 2, 3, 4
@@ -38,37 +38,6 @@ def listed_commands(help_text):
     the program's own table, so nothing here is kept in step with it."""
     section = help_text.split('Commands:\n', 1)[1].split('\n\n', 1)[0]
     return re.findall(r'(?m)^  ([a-z][a-z-]*)', section)
-
-
-def mountinfo():
-    """The mounts of this mount namespace: a list of dicts from /proc/self/mountinfo."""
-    def unescape(s):
-        return re.sub(r'\\([0-7]{3})', lambda m: chr(int(m.group(1), 8)), s)
-    mounts = []
-    with open('/proc/self/mountinfo') as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index('-')
-            mounts.append({
-                'id': int(fields[0]),
-                'major': int(fields[2].split(':')[0]),
-                'minor': int(fields[2].split(':')[1]),
-                'mount_point': unescape(fields[4]),
-                'options': fields[5].split(','),
-                'optional': fields[6:sep],
-                'fs_type': fields[sep + 1],
-                'source': unescape(fields[sep + 2]),
-            })
-    return mounts
-
-
-def top_mount(path):
-    """The last (top) mount whose mount point is exactly @path, or None."""
-    found = None
-    for m in mountinfo():
-        if m['mount_point'] == path:
-            found = m
-    return found
 
 
 class ClientTestCase(unittest.TestCase):

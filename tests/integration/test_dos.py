@@ -49,18 +49,8 @@ LIMITS = E + 'LimitsExceeded'
 ALICE = vcmtest.TEST_UID
 BOB = vcmtest.NOBODY_UID
 ATTACKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'attacker.py')
-FUSE_HANG = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_hang.py')
 
-
-def daemon_has_asan():
-    try:
-        with open(vcmtest.daemon_path(), 'rb') as f:
-            return b'__asan_init' in f.read()
-    except (OSError, vcmtest.HarnessError):
-        return False
-
-
-ASAN = daemon_has_asan()
+ASAN = vcmtest.daemon_has_asan()
 
 
 def cpu_seconds(pid):
@@ -80,9 +70,6 @@ class DosCase(WorldCase):
 
     def _clean(self):
         self.clean_world()
-
-    def path(self, *parts):
-        return os.path.join(self.scratch, *parts)
 
     def daemon_rss_kib(self):
         with open(f'/proc/{self.w.daemon_pid}/status') as f:
@@ -124,18 +111,6 @@ class DosCase(WorldCase):
         p.wait(timeout=vcmtest.scaled(180))
         t.join()
         return replies
-
-    def hung_filesystem(self, name):
-        """A FUSE server that never answers, mounted at a new directory
-        @name; returns (the mount point, the server process)."""
-        mnt = self.path(name)
-        os.makedirs(mnt)
-        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: vcmtest.umount(mnt))
-        self.addCleanup(server.wait)
-        self.addCleanup(server.kill)
-        self.assertEqual(server.stdout.readline().strip(), 'ready')
-        return mnt, server
 
 
 class TestHangupFlood(DosCase):
@@ -265,6 +240,16 @@ class TestDescriptors(DosCase):
     signature; a few accounts filled the soft limit of 1024, and then root's
     calls failed with "Too many open files"."""
 
+    def assert_root_is_served(self, sandbox_id):
+        """Root's queries and mounts are served: a query, a rootfs of
+        @sandbox_id mounted and unmounted."""
+        self.assertEqual(self.w.call('DescribePath', '/')['mount-point'], '/')
+        src = self.path(f'src-{sandbox_id}')
+        os.makedirs(src)
+        mp = self.w.call('MountRootfs', sandbox_id, 'c1', src, True)
+        self.w.call('UnmountRootfs', sandbox_id, 'c1')
+        self.assertTrue(mp.endswith(f'/{sandbox_id}/c1/rootfs'), mp)
+
     @classmethod
     def setUpClass(cls):
         # the soft limit systemd gives a service by default; the daemon
@@ -304,12 +289,7 @@ class TestDescriptors(DosCase):
         self.assertLess(after - before, 8)
         self.assertEqual(soft, hard, 'the soft limit on open files was not raised')
         # root is served meanwhile, queries and mounts alike
-        self.assertEqual(self.w.call('DescribePath', '/')['mount-point'], '/')
-        src = self.path('src')
-        os.makedirs(src)
-        mp = self.w.call('MountRootfs', 'sb1', 'c1', src, True)
-        self.w.call('UnmountRootfs', 'sb1', 'c1')
-        self.assertTrue(mp.endswith('/sb1/c1/rootfs'), mp)
+        self.assert_root_is_served('sb1')
         server.kill()
 
     def test_descriptors_kept_by_waiting_calls_are_bounded(self):
@@ -342,12 +322,7 @@ class TestDescriptors(DosCase):
         self.assertEqual(refused(), 8 * len(users))
         self.assertLessEqual(held, len(users) * 32 * 4 + 8)
         # root is served meanwhile, its descriptors too
-        self.assertEqual(self.w.call('DescribePath', '/')['mount-point'], '/')
-        src = self.path('src-fd')
-        os.makedirs(src)
-        mp = self.w.call('MountRootfs', 'sb2', 'c1', src, True)
-        self.w.call('UnmountRootfs', 'sb2', 'c1')
-        self.assertTrue(mp.endswith('/sb2/c1/rootfs'), mp)
+        self.assert_root_is_served('sb2')
         os.kill(pid, signal.SIGCONT)
         for p in floods:
             final = None
@@ -583,15 +558,8 @@ class RuledCase(AttackCase):
     def hung_filesystem(self, name):
         """A FUSE server that never answers anybody, at a new directory
         @name; returns (the mount point, the server process)."""
-        mnt = self.path(name)
-        os.makedirs(mnt)
         os.chmod(self.scratch, 0o755)
-        server = subprocess.Popen([vcmtest.PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: vcmtest.umount(mnt))
-        self.addCleanup(server.wait)
-        self.addCleanup(server.kill)
-        self.assertEqual(server.stdout.readline().strip(), 'ready')
-        return mnt, server
+        return super().hung_filesystem(name)
 
     def assert_tells_nobody_elses_figures(self, message):
         # today's texts said "32 in all", "16 interactive"

@@ -19,7 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
-from test_attacks import AttackCase, ALICE, BOB, FUSE_HANG, INVALID  # noqa: E402
+from test_attacks import AttackCase, ALICE, BOB, INVALID  # noqa: E402
 from vcmtest import top_mount  # noqa: E402
 
 # what a call that names no path may take while her filesystem hangs
@@ -37,7 +37,7 @@ class HerFilesystem:
         case.addCleanup(os.rmdir, mnt)
         self.requests = []
         self.frozen = threading.Event()
-        cmd = [vcmtest.PYTHON, FUSE_HANG, mnt, '--later', '--log']
+        cmd = [vcmtest.PYTHON, vcmtest.FUSE_HANG, mnt, '--later', '--log']
         if hang_for is not None:
             cmd += ['--hang-for', str(hang_for)]
         self.server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)

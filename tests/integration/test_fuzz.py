@@ -408,11 +408,6 @@ WARMUP_CALLS = 10000
 RSS_SLACK_KIB = 2048
 
 
-def daemon_has_asan():
-    with open(vcmtest.daemon_path(), 'rb') as f:
-        return b'__asan_init' in f.read()
-
-
 def vm_rss_kib(pid):
     with open(f'/proc/{pid}/status') as f:
         for line in f:
@@ -686,7 +681,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(problems, [])
             self.assertEqual(vcmtest.mounts_beneath(w.shared_dir), [])
             self.assertEqual(host_entries(), host_before, 'the fuzz created or removed host files')
-            if not daemon_has_asan():
+            if not vcmtest.daemon_has_asan():
                 self.assertLessEqual(rss_after - rss_before, RSS_SLACK_KIB,
                                      f'RSS grew from {rss_before} to {rss_after} KiB')
             # the fuzz did reach past the argument checks

@@ -115,10 +115,8 @@ class IdmapCase(WorldCase):
         return got['message']
 
     def checks_logged(self, since):
-        with open(self.w.polkit_log, errors='replace') as f:
-            f.seek(since)
-            text = f.read()
-        return [json.loads(m.group(2)) for m in re.finditer(r'VCMIDMAP (\S+) vcmtest (\{.*\})', text)]
+        return [json.loads(m.group(2))
+                for m in re.finditer(r'VCMIDMAP (\S+) vcmtest (\{.*\})', self.w.polkit_log_since(since))]
 
 
 class TestRootless(IdmapCase):
@@ -127,7 +125,7 @@ class TestRootless(IdmapCase):
     there, passed by fd with an ID map."""
 
     def test_a_rootfs_by_fd_with_an_id_map_shows_the_mapped_owners_in_the_host(self):
-        since = os.path.getsize(self.w.polkit_log)
+        since = self.w.polkit_log_offset()
         # made as the namespace's IDs 0, 1, 2: the host's ALICE, SUB, SUB + 1
         spec = self.in_namespaces(mount_rootfs_fd(
             'c1', idmap([(ALICE, 0, 1), (SUB, 1, 65536)]),
@@ -177,7 +175,7 @@ class TestRootless(IdmapCase):
             with open(path, 'w') as f:
                 f.write(name)
             os.chown(path, owner, owner)
-        since = os.path.getsize(self.w.polkit_log)
+        since = self.w.polkit_log_offset()
         spec = dict(mount_rootfs_fd('c6', "{'read-only': <true>, 'idmap': <{'userns': <@h 1>}>}",
                                     fds=['rootfs', 'own-userns']),
                     uid_map=f'{SUB} {SUB + 1000} 65536', gid_map=f'{SUB} {SUB + 1000} 65536',

@@ -259,14 +259,6 @@ class TestInteractiveAuthorization(WorldCase):
     def start_client(self, *args):
         return PtyRun(AS_TEST_USER + [self.client] + [str(a) for a in args], self.env)
 
-    def polkit_log_since(self, offset):
-        with open(self.w.polkit_log, errors='replace') as f:
-            f.seek(offset)
-            return f.read()
-
-    def polkit_log_size(self):
-        return os.path.getsize(self.w.polkit_log)
-
     def assert_prompt_for_test_user(self, run):
         text = run.text()
         self.assertIn(f'AUTHENTICATING FOR {ACTION}', text)
@@ -279,7 +271,7 @@ class TestInteractiveAuthorization(WorldCase):
         rootfs = self.make_rootfs()
         os.chown(rootfs, TEST_UID, TEST_UID)  # writable: of a tree of the caller's own
         mp = self.w.rootfs_mount_point('sbi', 'c1')
-        log_at = self.polkit_log_size()
+        log_at = self.w.polkit_log_offset()
         run = self.start_client('mount-rootfs', 'sbi', 'c1', rootfs)
         try:
             run.wait_for_prompt()
@@ -295,7 +287,7 @@ class TestInteractiveAuthorization(WorldCase):
         self.assertIsNotNone(vcmtest.top_mount(mp), f'{mp} is not mounted')
         with open(os.path.join(mp, 'etc', 'hostname')) as f:
             self.assertEqual(f.read(), 'interactive\n')
-        log = self.polkit_log_since(log_at)
+        log = self.w.polkit_log_since(log_at)
         self.assertIn(f'vcmtest: AUTH_SELF for {ACTION} of {TEST_USER}', log)
         self.assertRegex(log, rf'successfully authenticated as unix-user:{TEST_USER} to gain '
                               rf'ONE-SHOT authorization for action {re.escape(ACTION)}')
@@ -304,7 +296,7 @@ class TestInteractiveAuthorization(WorldCase):
         rootfs = self.make_rootfs()
         mp = self.w.rootfs_mount_point('sbw', 'c1')
         table = vcmtest.mount_table()
-        log_at = self.polkit_log_size()
+        log_at = self.w.polkit_log_offset()
         run = self.start_client('mount-rootfs', 'sbw', 'c1', rootfs)
         try:
             run.wait_for_prompt()
@@ -319,7 +311,7 @@ class TestInteractiveAuthorization(WorldCase):
         self.assertIsNone(vcmtest.top_mount(mp))
         self.assertEqual(vcmtest.mount_table(), table, 'the mount table changed')
         self.assertIn(f'FAILED to authenticate to gain authorization for action {ACTION}',
-                      self.polkit_log_since(log_at))
+                      self.w.polkit_log_since(log_at))
 
     def test_prompt_shows_the_resolved_request_escaped(self):
         # The caller names its rootfs through a symlink and puts text of its
@@ -351,7 +343,7 @@ class TestInteractiveAuthorization(WorldCase):
         rootfs = self.make_rootfs()
         mp = self.w.rootfs_mount_point('sbn', 'c1')
         table = vcmtest.mount_table()
-        log_at = self.polkit_log_size()
+        log_at = self.w.polkit_log_offset()
         # (a prompt would wait for an answer that never comes: the wait is
         # then bounded by the terminal's timeout and the test fails)
         run = self.start_client('--no-ask-password', 'mount-rootfs', 'sbn', 'c1', rootfs)
@@ -366,7 +358,7 @@ class TestInteractiveAuthorization(WorldCase):
         self.assertRegex(run.text(), r'(?m)^vcmountctl: .*from a terminal, without --no-ask-password')
         self.assertIsNone(vcmtest.top_mount(mp))
         self.assertEqual(vcmtest.mount_table(), table, 'the mount table changed')
-        log = self.polkit_log_since(log_at)
+        log = self.w.polkit_log_since(log_at)
         self.assertNotIn('Registered Authentication Agent', log)
         self.assertNotIn('authenticate', log)
 

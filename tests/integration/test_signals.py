@@ -163,9 +163,6 @@ class SignalsCase(WorldCase):
 
     # -- helpers ----------------------------------------------------------
 
-    def path(self, *parts):
-        return os.path.join(self.scratch, *parts)
-
     def make_tree(self, name, subdirs=('sub', 'etc')):
         root = self.path(name)
         os.makedirs(root, 0o755)

@@ -68,9 +68,6 @@ class SpineCase(WorldCase):
 
     # -- helpers ----------------------------------------------------------
 
-    def path(self, *parts):
-        return os.path.join(self.scratch, *parts)
-
     def make_rootfs(self, name='rootfs', dirs=('sub', 'etc'), files=None):
         root = self.path(name)
         os.makedirs(root, 0o755)

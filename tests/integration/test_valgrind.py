@@ -59,15 +59,7 @@ def parse_valgrind_log(path):
     }
 
 
-def daemon_has_asan():
-    try:
-        with open(vcmtest.daemon_path(), 'rb') as f:
-            return b'__asan_init' in f.read()
-    except (OSError, vcmtest.HarnessError):
-        return False
-
-
-ASAN = daemon_has_asan()
+ASAN = vcmtest.daemon_has_asan()
 
 
 class LeakCase(unittest.TestCase):

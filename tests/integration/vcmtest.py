@@ -35,6 +35,8 @@ INTERACTIVE_AUTHORIZATION_REQUIRED = 'org.freedesktop.DBus.Error.InteractiveAuth
 POLKIT_NAME = 'org.freedesktop.PolicyKit1'
 POLKITD = '/usr/lib/polkit-1/polkitd'
 PYTHON = '/usr/bin/python3'
+# a FUSE server that never answers (see there)
+FUSE_HANG = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fuse_hang.py')
 
 TEST_USER = 'vcmtest'
 TEST_UID = 4242
@@ -130,6 +132,17 @@ def daemon_path():
     if not os.access(path, os.X_OK):
         raise HarnessError(f'VCM_DAEMON={path} is not an executable')
     return path
+
+
+def daemon_has_asan():
+    """Whether the vcmountd under test is built with AddressSanitizer (its
+    shadow memory is then no measure of the daemon's own, and valgrind cannot
+    run it)."""
+    try:
+        with open(daemon_path(), 'rb') as f:
+            return b'__asan_init' in f.read()
+    except (OSError, HarnessError):
+        return False
 
 
 def mount(source, target, fstype=None, flags=0, data=None):
@@ -1007,6 +1020,16 @@ class World:
         return [('vcmountd', self.daemon_log), ('polkitd', self.polkit_log),
                 ('dbus-daemon', self.bus_log)]
 
+    def polkit_log_offset(self):
+        """Where polkitd's log ends now: polkit_log_since() shows what comes after."""
+        return os.path.getsize(self.polkit_log)
+
+    def polkit_log_since(self, offset):
+        """What polkitd (and the rules' polkit.log()) wrote after @offset."""
+        with open(self.polkit_log, errors='replace') as f:
+            f.seek(offset)
+            return f.read()
+
     def mark_logs(self):
         """Remembers the logs' sizes: logs_text(since_mark=True) shows what came after."""
         for _, path in self._logs():
@@ -1219,6 +1242,23 @@ class WorldCase(unittest.TestCase):
 
     def _clean(self):
         raise NotImplementedError('a WorldCase says how it cleans up')
+
+    def path(self, *parts):
+        """A path in this test's scratch directory."""
+        return os.path.join(self.scratch, *parts)
+
+    def hung_filesystem(self, name):
+        """A FUSE server that never answers, mounted at a new directory @name
+        of the scratch directory; returns (the mount point, the server
+        process). It goes, and its mount, when the test ends."""
+        mnt = self.path(name)
+        os.makedirs(mnt)
+        server = subprocess.Popen([PYTHON, FUSE_HANG, mnt], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: umount(mnt))
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        self.assertEqual(server.stdout.readline().strip(), 'ready')
+        return mnt, server
 
     def clean_world(self, empty_dirs=()):
         """Leaves nothing mounted beneath the shared dir and the scratch dir,
