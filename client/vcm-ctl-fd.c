@@ -407,5 +407,5 @@ const VcmCtlCommand vcm_ctl_fd_commands[] = {
     "List every mount the service made (of SANDBOX only, if given): mount point, kind,\n"
     "the kernel's mount ID (* when only the reusable 32-bit one), caller uid, options, source.",
     0, 1, mounts_entries, FALSE, vcm_ctl_cmd_mounts, NULL, NULL },
-  { NULL },
+  { .name = NULL },
 };

@@ -253,5 +253,5 @@ const VcmCtlCommand vcm_ctl_monitor_commands[] = {
     "Print one line per signal of the service (mounts, unmounts, foreign changes)\n"
     "until interrupted.",
     0, 0, NULL, TRUE, vcm_ctl_cmd_monitor, NULL, NULL },
-  { NULL },
+  { .name = NULL },
 };

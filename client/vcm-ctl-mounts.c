@@ -227,5 +227,5 @@ const VcmCtlCommand vcm_ctl_mounts_commands[] = {
   { "unmount", "MOUNTPOINT", "Unmount a mount beneath the shared directory",
     "Lazily unmount a mount beneath the shared directory; print the mount points detached.", 1, 1, NULL,
     FALSE, vcm_ctl_cmd_unmount, NULL, NULL },
-  { NULL },
+  { .name = NULL },
 };

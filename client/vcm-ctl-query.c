@@ -350,5 +350,5 @@ const VcmCtlCommand vcm_ctl_query_commands[] = {
   { "status", "", "Show the service's properties",
     "Print the service's properties: Version, SharedDir, DefaultShmSize, Generation.", 0, 0, NULL, FALSE,
     vcm_ctl_cmd_status, NULL, NULL },
-  { NULL },
+  { .name = NULL },
 };
