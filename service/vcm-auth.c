@@ -9,6 +9,7 @@
 #include "vcm-auth.h"
 #include "vcm-authorizer.h"
 #include "vcm-error.h"
+#include "vcm-senders.h"
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
 #define MAX_CACHED_CALLERS     4096
@@ -177,27 +178,13 @@ vcm_caller_unref (VcmCaller *caller)
 static void identifying_end (VcmAuth *self, const char *sender, VcmCaller *caller, GError *error);
 
 static void
-on_name_owner_changed (GDBusConnection *connection,
-                       const char *sender_name,
-                       const char *object_path,
-                       const char *interface_name,
-                       const char *signal_name,
-                       GVariant *parameters,
-                       gpointer user_data)
+on_sender_gone (const char *name, gpointer user_data)
 {
   VcmAuth *self = user_data;
-  const char *name, *old_owner, *new_owner;
 
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
-    return;
-  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (name[0] == ':' && new_owner[0] == '\0')
-    {
-      /* unique names are never reused */
-      g_hash_table_remove (self->callers, name);
-      /* its calls not yet identified: nobody to answer */
-      identifying_end (self, name, NULL, NULL);
-    }
+  g_hash_table_remove (self->callers, name);
+  /* its calls not yet identified: nobody to answer */
+  identifying_end (self, name, NULL, NULL);
 }
 
 /* ---- the authority: asked for at start, and again while it is missing ---- */
@@ -384,9 +371,7 @@ vcm_auth_new (GDBusConnection *connection, GDBusConnection *questions, guint tim
   g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                           "org.freedesktop.DBus", "AddMatch", g_variant_new ("(s)", NAME_LOST_MATCH),
                           NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
-  self->name_owner_sub = g_dbus_connection_signal_subscribe (
-    connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, on_name_owner_changed, self, NULL);
+  self->name_owner_sub = vcm_senders_watch_gone (connection, on_sender_gone, self);
   /* Asked for now, so that the first caller need not wait for it. */
   fetch_authority (self);
   return self;
@@ -828,17 +813,15 @@ ask_polkit (GTask *task, PolkitAuthority *authority)
 
 static void
 vcm_auth_check_async (VcmAuth *self,
-                      GDBusMethodInvocation *invocation,
-                      VcmCaller *caller,
-                      const char *action_id,
-                      const char *message,
-                      GHashTable *details,
+                      const VcmAuthQuestion *q,
                       GCancellable *cancellable,
                       GAsyncReadyCallback callback,
                       gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  GDBusMessage *msg = g_dbus_method_invocation_get_message (invocation);
+  GDBusMessage *msg = g_dbus_method_invocation_get_message (q->invocation);
+  VcmCaller *caller = q->caller;
+  const char *action_id = q->action_id;
   CheckData *d = g_new0 (CheckData, 1);
   guint mine;
 
@@ -882,17 +865,17 @@ vcm_auth_check_async (VcmAuth *self,
   g_hash_table_add (self->checks, d);
 
   d->details = polkit_details_new ();
-  if (details != NULL)
+  if (q->details != NULL)
     {
       GHashTableIter iter;
       gpointer k, v;
 
-      g_hash_table_iter_init (&iter, details);
+      g_hash_table_iter_init (&iter, q->details);
       while (g_hash_table_iter_next (&iter, &k, &v))
         polkit_details_insert (d->details, k, v);
     }
-  if (message != NULL)
-    polkit_details_insert (d->details, "polkit.message", message);
+  if (q->message != NULL)
+    polkit_details_insert (d->details, "polkit.message", q->message);
 
   /* One bound for all of it, asking for the authority included; a call
    * that allows interaction is asked first without (ask_interactively()). */

@@ -30,18 +30,13 @@ vcm_authorizer_identify_finish (VcmAuthorizer *authorizer, GAsyncResult *result,
 
 void
 vcm_authorizer_check_async (VcmAuthorizer *authorizer,
-                            GDBusMethodInvocation *invocation,
-                            VcmCaller *caller,
-                            const char *action_id,
-                            const char *message,
-                            GHashTable *details,
+                            const VcmAuthQuestion *question,
                             GCancellable *cancellable,
                             GAsyncReadyCallback callback,
                             gpointer user_data)
 {
   VCM_AUTHORIZER_GET_IFACE (authorizer)
-    ->check_async (authorizer, invocation, caller, action_id, message, details, cancellable, callback,
-                   user_data);
+    ->check_async (authorizer, question, cancellable, callback, user_data);
 }
 
 gboolean

@@ -10,6 +10,18 @@
 
 G_BEGIN_DECLS
 
+/* What polkit is asked: whether @caller, the sender of @invocation (whose
+ * flags say whether it may be asked for a password), may do @action_id;
+ * @details (may be NULL) and the prompt @message go to polkit. Borrowed for
+ * the call that asks: an authorizer copies what it keeps. */
+typedef struct {
+  GDBusMethodInvocation *invocation;
+  VcmCaller *caller;
+  const char *action_id;
+  const char *message;
+  GHashTable *details;
+} VcmAuthQuestion;
+
 #define VCM_TYPE_AUTHORIZER (vcm_authorizer_get_type ())
 G_DECLARE_INTERFACE (VcmAuthorizer, vcm_authorizer, VCM, AUTHORIZER, GObject)
 
@@ -27,20 +39,14 @@ struct _VcmAuthorizerInterface {
                           GAsyncReadyCallback callback,
                           gpointer user_data);
   VcmCaller *(*identify_finish) (VcmAuthorizer *authorizer, GAsyncResult *result, GError **error);
-  /* Checks @action_id for @caller, the sender of @invocation (whose flags
-   * say whether interaction is allowed); @details (may be NULL) and the
-   * prompt @message are passed to polkit. TRUE if allowed; refusals are
+  /* Asks polkit @question. TRUE if allowed; refusals are
    * VCM_ERROR_NOT_AUTHORIZED, except that a check polkit would grant after
    * authentication, of a call that did not allow interactive
    * authorization, is VCM_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED; too
    * many pending checks VCM_ERROR_LIMITS_EXCEEDED; a caller polkit found
    * gone from the bus G_IO_ERROR_CLOSED. */
   void (*check_async) (VcmAuthorizer *authorizer,
-                       GDBusMethodInvocation *invocation,
-                       VcmCaller *caller,
-                       const char *action_id,
-                       const char *message,
-                       GHashTable *details,
+                       const VcmAuthQuestion *question,
                        GCancellable *cancellable,
                        GAsyncReadyCallback callback,
                        gpointer user_data);
@@ -61,11 +67,7 @@ void vcm_authorizer_identify_async (VcmAuthorizer *authorizer,
 VcmCaller *
 vcm_authorizer_identify_finish (VcmAuthorizer *authorizer, GAsyncResult *result, GError **error);
 void vcm_authorizer_check_async (VcmAuthorizer *authorizer,
-                                 GDBusMethodInvocation *invocation,
-                                 VcmCaller *caller,
-                                 const char *action_id,
-                                 const char *message,
-                                 GHashTable *details,
+                                 const VcmAuthQuestion *question,
                                  GCancellable *cancellable,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);

@@ -9,6 +9,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "vcm-intake.h"
+#include "vcm-senders.h"
 
 typedef struct {
   guint waiting; /* calls received, not yet taken */
@@ -102,14 +103,10 @@ close_fds (GDBusMessage *message)
 static void
 on_name_lost (State *st, GDBusMessage *message)
 {
-  GVariant *body = g_dbus_message_get_body (message);
-  const char *name, *old_owner, *new_owner;
+  const char *name = vcm_senders_gone_name (g_dbus_message_get_body (message));
   Sender *s;
 
-  if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(sss)")))
-    return;
-  g_variant_get (body, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (name[0] != ':' || new_owner[0] != '\0')
+  if (name == NULL)
     return;
   g_mutex_lock (&st->lock);
   s = g_hash_table_lookup (st->senders, name);

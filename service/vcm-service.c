@@ -16,6 +16,7 @@
 #include "vcm-generated.h"
 #include "vcm-intake.h"
 #include "vcm-log.h"
+#include "vcm-senders.h"
 #include "vcm-service.h"
 
 /* Polkit checks of users that are not root at once, per user and in all
@@ -237,11 +238,15 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 start_checking (Call *call)
 {
-  VcmRequest *request = call->request;
+  VcmAuthQuestion question = {
+    .invocation = call->invocation,
+    .caller = call->caller,
+    .action_id = call->request->actions[call->action],
+    .message = call->request->message,
+    .details = call->request->details,
+  };
 
-  vcm_authorizer_check_async (call->self->auth, call->invocation, call->caller,
-                              request->actions[call->action], request->message, request->details,
-                              call->self->cancellable, on_authorized, call);
+  vcm_authorizer_check_async (call->self->auth, &question, call->self->cancellable, on_authorized, call);
 }
 
 /* Through the gate of checks for a user that is not root. */
@@ -320,24 +325,12 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
 /* A sender left the bus: its calls are dropped, at once where they wait
  * their turn, as their work in flight lands otherwise. */
 static void
-on_name_lost (GDBusConnection *connection,
-              const char *sender_name,
-              const char *object_path,
-              const char *interface_name,
-              const char *signal_name,
-              GVariant *parameters,
-              gpointer user_data)
+on_sender_gone (const char *name, gpointer user_data)
 {
   VcmService *self = user_data;
-  const char *name, *old_owner, *new_owner;
   GQueue *same;
   GList *l, *next;
 
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
-    return;
-  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
-  if (name[0] != ':' || new_owner[0] != '\0')
-    return;
   same = g_hash_table_lookup (self->calls_by_sender, name);
   for (l = same != NULL ? same->head : NULL; l != NULL; l = next)
     {
@@ -504,9 +497,7 @@ vcm_service_new_with (GDBusConnection *connection,
   self->engine_ids[2] = g_signal_connect (engine, "mount-removed", G_CALLBACK (on_mount_removed), self);
   self->auth = g_object_ref (auth);
   /* (the match rule is the auth's: names that lost their owner) */
-  self->name_lost_sub = g_dbus_connection_signal_subscribe (
-    connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
-    "/org/freedesktop/DBus", NULL, G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, on_name_lost, self, NULL);
+  self->name_lost_sub = vcm_senders_watch_gone (connection, on_sender_gone, self);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
   vcm_dbus_mount_set_shared_dir (self->skeleton, vcm_engine_get_shared_dir (engine));

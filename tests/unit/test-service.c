@@ -83,11 +83,7 @@ fake_identify_finish (VcmAuthorizer *auth, GAsyncResult *result, GError **error)
 
 static void
 fake_check_async (VcmAuthorizer *auth,
-                  GDBusMethodInvocation *invocation,
-                  VcmCaller *caller,
-                  const char *action_id,
-                  const char *message,
-                  GHashTable *details,
+                  const VcmAuthQuestion *q,
                   GCancellable *cancellable,
                   GAsyncReadyCallback callback,
                   gpointer user_data)
@@ -95,10 +91,10 @@ fake_check_async (VcmAuthorizer *auth,
   FakeAuth *self = FAKE_AUTH (auth);
   g_autoptr (GTask) task = g_task_new (auth, cancellable, callback, user_data);
 
-  note ("check:%s(%s)", action_id, (const char *) g_hash_table_lookup (details, "what"));
-  g_assert_cmpuint (caller->uid, ==, 1000);
-  if (self->deny != NULL && g_strv_contains ((const char *const *) self->deny, action_id))
-    g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s: refused", action_id);
+  note ("check:%s(%s)", q->action_id, (const char *) g_hash_table_lookup (q->details, "what"));
+  g_assert_cmpuint (q->caller->uid, ==, 1000);
+  if (self->deny != NULL && g_strv_contains ((const char *const *) self->deny, q->action_id))
+    g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s: refused", q->action_id);
   else
     g_task_return_boolean (task, TRUE);
 }
