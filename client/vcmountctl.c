@@ -48,26 +48,20 @@ static const VcmCtlCommand *const command_tables[] = {
   vcm_ctl_monitor_commands,
 };
 
-static const char exit_status_text[] =
-  "Exit status:\n"
-  "  0  success (also for a \"no\" from the is-* commands)\n"
-  "  1  failure\n"
-  "  2  usage error\n"
-  "  3  not authorized\n"
-  "  4  not found, or not mounted\n"
-  "  5  authentication required: run it again from a terminal, without\n"
-  "     --no-ask-password\n";
+#define EXIT_STATUS_TEXT \
+  "Exit status:\n" \
+  "  0  success (also for a \"no\" from the is-* commands)\n" \
+  "  1  failure\n" \
+  "  2  usage error\n" \
+  "  3  not authorized\n" \
+  "  4  not found, or not mounted\n" \
+  "  5  authentication required: run it again from a terminal, without\n" \
+  "     --no-ask-password\n"
+
+static const char exit_status_text[] = EXIT_STATUS_TEXT;
 
 static const char command_description[] =
-  "The global options (see --help-global) may also follow the command.\n\n"
-  "Exit status:\n"
-  "  0  success (also for a \"no\" from the is-* commands)\n"
-  "  1  failure\n"
-  "  2  usage error\n"
-  "  3  not authorized\n"
-  "  4  not found, or not mounted\n"
-  "  5  authentication required: run it again from a terminal, without\n"
-  "     --no-ask-password\n";
+  "The global options (see --help-global) may also follow the command.\n\n" EXIT_STATUS_TEXT;
 
 static const VcmCtlCommand *
 find_command (const char *name)
