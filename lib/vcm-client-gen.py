@@ -250,7 +250,7 @@ class Result:
             self.ctype, self.none, self.decode = 'int ', '-1', f'decode_fd_with_{type_stem}'
             info_doc = lower_first(doc_text(method.arg_docs[method.outs[1].get('name')], method, {}))
             self.extra = (f'{gtype} **', 'out_info', f'(out) (optional) (transfer full): {info_doc}')
-            self.returns = f'{out_doc}, which the caller closes, or -1 on error'
+            self.returns = f'{out_doc}; or -1 on error'
 
 
 def prototype(ret, name, params):
