@@ -261,6 +261,14 @@ prepare_unmount_sandbox (
   return TRUE;
 }
 
+/* The at-once prepare of a request cannot be made here and now (see
+ * engine_prepare_at_once()). */
+static void
+not_at_once (GError **error)
+{
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "to be prepared in a worker thread");
+}
+
 /* The fd-based methods: the caller's fd at handle @fd_index checked and its
  * mount cloned and configured with @options_index's options, as the caller
  * (@creds) may; @to_caller: the detached mount is handed to the caller
@@ -273,6 +281,7 @@ prepare_fd_source (GVariant *params,
                    gsize options_index,
                    gboolean allow_file,
                    gboolean to_caller,
+                   gboolean at_once,
                    const VcmCredentials *creds,
                    Prepared *out,
                    VcmFdSource *source,
@@ -298,6 +307,11 @@ prepare_fd_source (GVariant *params,
     }
   if (!vcm_mount_opts_parse (options, root, "options", opts, error))
     return -1;
+  if (at_once && (!root || opts->idmap != NULL))
+    {
+      not_at_once (error);
+      return -1;
+    }
   if (!vcm_fd_source_inspect (fd, fd_arg, allow_file, root, source, error) ||
       !vcm_fd_source_check_access (fd, source, creds, fd_arg, error))
     return -1;
@@ -314,8 +328,23 @@ prepare_fd_source (GVariant *params,
         return -1;
       opts->idmap_text = vcm_idmap_to_string (map);
     }
-  tree = vcm_fd_source_clone (fd, opts->recursive, to_caller && !root, out->caller->pid,
-                              out->caller->uid, fd_arg, &in_caller_ns, error);
+  if (at_once)
+    {
+      /* where the fd's mount lies in the service's namespace; else the
+       * clone in the caller's, by a helper process, in a worker thread */
+      tree = vcm_fd_source_clone_here (fd, opts->recursive);
+      if (tree < 0 && errno == EINVAL)
+        {
+          not_at_once (error);
+          return -1;
+        }
+      if (tree < 0)
+        g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "%s: cannot clone the mount: %s", fd_arg,
+                     g_strerror (errno));
+    }
+  else
+    tree = vcm_fd_source_clone (fd, opts->recursive, to_caller && !root, out->caller->pid,
+                                out->caller->uid, fd_arg, &in_caller_ns, error);
   if (tree < 0 || !vcm_fd_source_configure (tree, opts, fd_arg, error))
     return -1;
   /* a path of the caller's own namespace names whatever the caller bound
@@ -356,6 +385,7 @@ fd_request_policy (VcmMountRequest *req, const VcmMountOpts *opts, GError **erro
 static gboolean
 prepare_attach_fd (VcmMounter *mounter,
                    GVariant *params,
+                   gboolean at_once,
                    const VcmCredentials *creds,
                    const char *sandbox_id,
                    const char *container_id,
@@ -370,7 +400,7 @@ prepare_attach_fd (VcmMounter *mounter,
   int tree;
 
   tree = prepare_fd_source (params, rootfs ? 2 : 0, rootfs ? "rootfs" : "source", rootfs ? 3 : 2,
-                            !rootfs, FALSE, creds, out, &source, &opts, &source_fd, error);
+                            !rootfs, FALSE, at_once, creds, out, &source, &opts, &source_fd, error);
   if (tree >= 0)
     out->req = vcm_mounter_prepare_attach_tree (mounter, sandbox_id, container_id, destination, tree,
                                                 source.path, source.is_dir, opts.read_only,
@@ -381,7 +411,8 @@ prepare_attach_fd (VcmMounter *mounter,
       if (!fd_request_policy (out->req, &opts, error))
         g_clear_pointer (&out->req, vcm_mount_request_free);
     }
-  if (out->req != NULL)
+  /* what polkit is shown (root, prepared at once, is asked nothing) */
+  if (out->req != NULL && !at_once)
     out->details = vcm_prompt_fd_request (out->req, &source, &opts, &out->message);
   vcm_fd_source_clear (&source);
   vcm_mount_opts_clear (&opts);
@@ -395,7 +426,7 @@ prepare_mount_rootfs_fd (
   const char *sandbox_id, *container_id;
 
   g_variant_get (params, "(&s&sh@a{sv})", &sandbox_id, &container_id, NULL, NULL);
-  return prepare_attach_fd (mounter, params, creds, sandbox_id, container_id, NULL, out, error);
+  return prepare_attach_fd (mounter, params, FALSE, creds, sandbox_id, container_id, NULL, out, error);
 }
 
 static gboolean
@@ -405,7 +436,29 @@ prepare_bind_mount_fd (
   const char *destination;
 
   g_variant_get (params, "(h&s@a{sv})", NULL, &destination, NULL);
-  return prepare_attach_fd (mounter, params, creds, NULL, NULL, destination, out, error);
+  return prepare_attach_fd (mounter, params, FALSE, creds, NULL, NULL, destination, out, error);
+}
+
+gboolean
+engine_prepare_at_once (
+  const MethodEntry *entry, VcmMounter *mounter, GVariant *params, Prepared *out, GError **error)
+{
+  const char *sandbox_id, *container_id, *destination;
+
+  if (out->caller->creds != NULL || out->caller->uid != 0)
+    ; /* a caller that is not root: its fd's filesystem is asked, in a thread */
+  else if (entry->prepare == prepare_mount_rootfs_fd)
+    {
+      g_variant_get (params, "(&s&sh@a{sv})", &sandbox_id, &container_id, NULL, NULL);
+      return prepare_attach_fd (mounter, params, TRUE, NULL, sandbox_id, container_id, NULL, out, error);
+    }
+  else if (entry->prepare == prepare_bind_mount_fd)
+    {
+      g_variant_get (params, "(h&s@a{sv})", NULL, &destination, NULL);
+      return prepare_attach_fd (mounter, params, TRUE, NULL, NULL, NULL, destination, out, error);
+    }
+  not_at_once (error);
+  return FALSE;
 }
 
 static gboolean
@@ -416,8 +469,8 @@ prepare_open_mount (
   VcmMountOpts opts = { 0 };
   int source_fd = -1;
 
-  out->mount_fd = prepare_fd_source (params, 0, "source", 1, TRUE, TRUE, creds, out, &source, &opts,
-                                     &source_fd, error);
+  out->mount_fd = prepare_fd_source (params, 0, "source", 1, TRUE, TRUE, FALSE, creds, out, &source,
+                                     &opts, &source_fd, error);
   if (out->mount_fd >= 0)
     {
       /* what is handed over, as the policy and polkit see it: no mount point */

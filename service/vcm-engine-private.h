@@ -128,6 +128,17 @@ struct _MethodEntry {
   gboolean engine_run_##name (Engine *self, Op *call, GVariant *params);
 ENGINE_METHODS (ENGINE_DECLARE_RUN, ENGINE_DECLARE_RUN)
 
+/* Prepares a request of root's into @out (its caller set) on the main loop,
+ * where that asks no filesystem anything and starts no helper process: an
+ * fd method (MountRootfsFd, BindMountFd) without an ID map, its fd's mount
+ * in the service's mount namespace. TRUE when prepared; FALSE with @error,
+ * which is G_IO_ERROR_WOULD_BLOCK where it cannot be done so (any other
+ * method, any other caller, those cases): prepared in a worker thread then,
+ * as every other request. Saves an fd call the hop to a worker thread that
+ * a path's walk needs. */
+gboolean engine_prepare_at_once (
+  const MethodEntry *entry, VcmMounter *mounter, GVariant *params, Prepared *out, GError **error);
+
 /* The entry of @method; NULL (refused) where the table or the XML lacks it,
  * or the XML names no action for it. */
 const MethodEntry *vcm_engine_lookup_method (const char *method);

@@ -387,21 +387,29 @@ engine_prepare_async (VcmEngine *engine,
         }
       op->admitted = TRUE;
     }
-  if (!op->entry->resolves)
+  if (!op->entry->resolves || op->caller->uid == 0)
     {
-      /* nothing of the caller's to look at: prepared here and now */
+      /* nothing of the caller's to look at, or root's fd whose filesystem
+       * need not be asked: prepared here and now */
       g_autoptr (Prepared) prep = prepared_new (request);
+      VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
+      gboolean ok = op->entry->resolves
+        ? engine_prepare_at_once (op->entry, mounter, op->params, prep, &error)
+        : op->entry->prepare (mounter, op->params, op->caller->creds, prep, &error);
 
-      if (!op->entry->prepare (vcm_rootfs_manager_get_mounter (self->rootfs), op->params,
-                               op->caller->creds, prep, &error))
-        g_task_return_error (op->task, g_steal_pointer (&error));
-      else
+      if (ok || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
-          op_prepared (op, g_steal_pointer (&prep));
-          g_task_return_boolean (op->task, TRUE);
+          if (!ok)
+            g_task_return_error (op->task, g_steal_pointer (&error));
+          else
+            {
+              op_prepared (op, g_steal_pointer (&prep));
+              g_task_return_boolean (op->task, TRUE);
+            }
+          g_clear_object (&op->task);
+          return;
         }
-      g_clear_object (&op->task);
-      return;
+      g_clear_error (&error); /* in a worker thread after all */
     }
   if (op_enter_gate (op, self->resolving, &op->resolving, request->granted))
     start_preparing (op);

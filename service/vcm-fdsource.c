@@ -61,6 +61,27 @@ kind_of (mode_t mode)
     }
 }
 
+/* @fd's kind, identity and owner as the kernel last saw them
+ * (AT_STATX_DONT_SYNC): a FUSE or network filesystem is not asked, so this
+ * may run on the main loop. For root, whose attributes decide nothing but
+ * the identity shown. */
+static int
+stat_cached (int fd, struct stat *st)
+{
+  struct statx stx = { 0 };
+
+  if (statx (fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+             STATX_TYPE | STATX_MODE | STATX_NLINK | STATX_UID | STATX_INO, &stx) < 0)
+    return -1;
+  *st = (struct stat){ 0 };
+  st->st_mode = stx.stx_mode;
+  st->st_nlink = stx.stx_nlink;
+  st->st_uid = stx.stx_uid;
+  st->st_ino = stx.stx_ino;
+  st->st_dev = makedev (stx.stx_dev_major, stx.stx_dev_minor);
+  return 0;
+}
+
 gboolean
 vcm_fd_source_inspect (
   int fd, const char *arg_name, gboolean allow_file, gboolean root, VcmFdSource *out, GError **error)
@@ -79,7 +100,7 @@ vcm_fd_source_inspect (
       return FALSE;
     }
   flags = fcntl (fd, F_GETFL);
-  if (flags < 0 || fstat (fd, &st) < 0)
+  if (flags < 0 || (root ? stat_cached (fd, &st) : fstat (fd, &st)) < 0)
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: not a usable file descriptor: %s",
                    arg_name, g_strerror (errno));
@@ -212,6 +233,13 @@ clone_locked (int fd, unsigned int flags)
 }
 
 int
+vcm_fd_source_clone_here (int fd, gboolean recursive)
+{
+  return open_tree (
+    fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+}
+
+int
 vcm_fd_source_clone (int fd,
                      gboolean recursive,
                      gboolean lock,
@@ -246,7 +274,7 @@ vcm_fd_source_clone (int fd,
       errno = EINVAL;
     }
   else
-    tree = open_tree (fd, "", flags);
+    tree = vcm_fd_source_clone_here (fd, recursive);
   *out_in_caller_ns = FALSE;
   if (tree >= 0)
     return tree;

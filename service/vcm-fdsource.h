@@ -31,7 +31,8 @@ void vcm_fd_source_clear (VcmFdSource *source);
 /* Checks @fd (@arg_name in errors) and fills @out. A directory always
  * passes the kind check; a regular file only with @allow_file; O_PATH only
  * for @root. Anything else is VCM_ERROR_INVALID_ARGUMENT naming @arg_name and
- * what the fd is. */
+ * what the fd is. For @root it asks the fd's filesystem nothing (its
+ * attributes as the kernel last saw them): it may run on the main loop. */
 gboolean vcm_fd_source_inspect (
   int fd, const char *arg_name, gboolean allow_file, gboolean root, VcmFdSource *out, GError **error);
 
@@ -41,6 +42,12 @@ gboolean vcm_fd_source_inspect (
  * otherwise. */
 gboolean vcm_fd_source_check_access (
   int fd, const VcmFdSource *source, const VcmCredentials *creds, const char *arg_name, GError **error);
+
+/* The clone of vcm_fd_source_clone() without a lock, where @fd's mount
+ * lies in the service's mount namespace: asks no filesystem anything and
+ * starts no helper. -1 with errno (EINVAL: @fd's mount lies in another
+ * mount namespace). */
+int vcm_fd_source_clone_here (int fd, gboolean recursive);
 
 /* A detached clone (OPEN_TREE_CLONE; with @recursive its submounts too) of
  * the mount at @fd. With @lock (a clone handed to a caller that is not

@@ -19,6 +19,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import vcmtest  # noqa: E402
+from gi.repository import Gio, GLib  # noqa: E402
 from test_attacks import AttackCase, ALICE, BOB, INVALID  # noqa: E402
 from vcmtest import top_mount  # noqa: E402
 
@@ -100,6 +101,35 @@ class Background:
                     self.result = (False, e.name, e.message)
             else:
                 self.result = w.call_as(uid, method, *args)
+        finally:
+            self.done.set()
+
+
+class BackgroundFd:
+    """Root's call of @method with the descriptors @fds, on a connection of
+    its own, in a thread of the test: (ok, result, message) once answered."""
+
+    def __init__(self, case, method, params, fds):
+        self.result = None
+        self.done = threading.Event()
+        conn = case.w.new_connection()
+        case.addCleanup(conn.close_sync, None)
+        fd_list = Gio.UnixFDList.new()
+        for fd in fds:
+            fd_list.append(fd)  # (a copy: the caller keeps its own)
+        self.thread = threading.Thread(target=self._run, args=(conn, method, params, fd_list),
+                                       daemon=True)
+        self.thread.start()
+        case.addCleanup(self.thread.join, vcmtest.scaled(120))
+
+    def _run(self, conn, method, params, fd_list):
+        try:
+            reply, _ = conn.call_with_unix_fd_list_sync(
+                vcmtest.BUS_NAME, vcmtest.OBJECT_PATH, vcmtest.INTERFACE, method, params, None,
+                Gio.DBusCallFlags.NO_AUTO_START, vcmtest.CALL_TIMEOUT_MS, fd_list, None)
+            self.result = (True, reply.unpack(), '')
+        except GLib.Error as e:
+            self.result = (False, Gio.DBusError.get_remote_error(e), e.message)
         finally:
             self.done.set()
 
@@ -242,6 +272,37 @@ class TestFrozen(AttackCase):
         # her fifth, taken in its turn, finds her filesystem gone
         self.assertTrue(fifth.done.wait(vcmtest.scaled(60)), 'her fifth call was never answered')
         self.assertTrue(self.w.daemon_running())
+
+    def test_f_roots_fd_of_her_filesystem(self):
+        # root's MountRootfsFd of a directory of her FUSE is prepared on the
+        # main loop (root's fd needs no walk of a path, nor a worker thread):
+        # there it asks the fd's filesystem nothing, so while her server
+        # answers everyone but the main thread, the mount is made, and
+        # nobody waits meanwhile
+        fs = self.her_filesystem()
+        fd = os.open(fs_path(fs), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fs.freeze()
+        try:
+            call = BackgroundFd(self, 'MountRootfsFd',
+                                GLib.Variant('(ssha{sv})', ('sbf', 'c1', 0, {})), [fd])
+        finally:
+            os.close(fd)
+        vcmtest.wait_until(lambda: call.done.is_set() or fs.asked_by(self.w.daemon_pid),
+                           vcmtest.scaled(60), 'MountRootfsFd to be answered or to reach her filesystem')
+        self.assertFalse(fs.asked_by(self.w.daemon_pid),
+                         "the main loop asked the root's fd's filesystem")
+        self.assert_served("root's MountRootfsFd of her filesystem")
+        self.assertTrue(call.done.wait(vcmtest.scaled(30)), "root's MountRootfsFd was not answered")
+        ok, res, message = call.result
+        self.assertTrue(ok, f'{res}: {message}')
+        mp = self.w.rootfs_mount_point('sbf', 'c1')
+        self.assertEqual(res[0], mp)
+        self.assertEqual(top_mount(mp)['fs_type'], 'fuse')
+        self.assertFalse(fs.asked_by(self.w.daemon_pid),
+                         "the main loop asked the root's fd's filesystem")
+        fs.kill()
+        fs.server.wait()
+        self.assertEqual(self.w.call('UnmountRootfs', 'sbf', 'c1'), [mp])
 
     # -- restart, dead server -------------------------------------------------
 
