@@ -76,11 +76,12 @@ vcm_identity_add_mount_fd (GVariantDict *info, int mnt_fd)
 }
 
 /* A clone of the shared dir's mount without its submounts: paths in it lead
- * to what the service's mounts cover. */
+ * to what the service's mounts cover (the one kept: no grace period waited
+ * for on the main loop on each mount and unmount). */
 static int
 clone_shared (int shared_fd)
 {
-  return open_tree (shared_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  return vcm_sys_clone_mount_cached (shared_fd);
 }
 
 static int

@@ -164,7 +164,7 @@ vcm_layout_remove_emptied (int shared_fd, const char *relpath)
         return;
       g_array_append_val (dirs, fd);
     }
-  clone_fd = open_tree (shared_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  clone_fd = vcm_sys_clone_mount_cached (shared_fd);
   for (guint k = n; k > 0; k--)
     {
       int parent = g_array_index (dirs, int, k - 1);

@@ -159,6 +159,49 @@ vcm_sys_unique_mount_id (int fd, guint64 *out_id)
   return 0;
 }
 
+/* The one clone vcm_sys_clone_mount_cached() keeps, and which mount it is of. */
+static GMutex clone_lock;
+static int clone_fd = -1;
+static guint64 clone_of[3]; /* mount ID, device and inode of its root */
+
+int
+vcm_sys_clone_mount_cached (int mount_fd)
+{
+  struct statx stx = { 0 };
+  guint64 key[3];
+  int fd, stale = -1;
+
+  if (statx (mount_fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &stx) < 0)
+    return -1;
+  if (!(stx.stx_mask & STATX_MNT_ID)) /* nothing to tell mounts apart by: a clone each time */
+    return open_tree (mount_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (vcm_sys_unique_mount_id (mount_fd, &key[0]) < 0)
+    key[0] = stx.stx_mnt_id;
+  key[1] = makedev (stx.stx_dev_major, stx.stx_dev_minor);
+  key[2] = stx.stx_ino;
+  g_mutex_lock (&clone_lock);
+  if (clone_fd < 0 || memcmp (key, clone_of, sizeof key) != 0)
+    {
+      fd = open_tree (mount_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+      if (fd < 0)
+        {
+          int errsv = errno;
+
+          g_mutex_unlock (&clone_lock);
+          errno = errsv;
+          return -1;
+        }
+      stale = clone_fd;
+      clone_fd = fd;
+      memcpy (clone_of, key, sizeof key);
+    }
+  fd = fcntl (clone_fd, F_DUPFD_CLOEXEC, 3);
+  g_mutex_unlock (&clone_lock);
+  if (stale >= 0)
+    close (stale);
+  return fd;
+}
+
 gssize
 vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n)
 {
