@@ -391,51 +391,66 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
   vcm_authorizer_identify_async (self->auth, invocation, self->cancellable, on_identified, call);
 }
 
-/* One marshaller serves every handle-* signal of the generated skeleton: it
- * needs only the invocation, which carries the method name and arguments. */
-static void
-handle_marshal (GClosure *closure,
-                GValue *return_value,
-                guint n_param_values,
-                const GValue *param_values,
-                gpointer invocation_hint,
-                gpointer marshal_data)
-{
-  VcmService *self = closure->data;
+/* The generated skeleton with its method calls handed to the pipeline as
+ * they come: the generated handler would convert every argument to a GValue
+ * and emit a handle-* signal first, for each call, a flood's included. */
+#define VCM_TYPE_SERVICE_SKELETON (vcm_service_skeleton_get_type ())
+G_DECLARE_FINAL_TYPE (
+  VcmServiceSkeleton, vcm_service_skeleton, VCM, SERVICE_SKELETON, VcmDBusMountSkeleton)
 
-  g_return_if_fail (n_param_values >= 2);
-  dispatch (self, g_value_get_object (&param_values[1]));
-  g_value_set_boolean (return_value, TRUE);
+struct _VcmServiceSkeleton {
+  VcmDBusMountSkeleton parent;
+  VcmService *service; /* (not a reference: it owns the skeleton) */
+};
+
+G_DEFINE_FINAL_TYPE (VcmServiceSkeleton, vcm_service_skeleton, VCM_DBUS_TYPE_MOUNT_SKELETON)
+
+/* Every method of the interface (GDBus answers a call of another method, or
+ * with another signature, itself). */
+static void
+on_method_call (GDBusConnection *connection,
+                const char *sender,
+                const char *object_path,
+                const char *interface_name,
+                const char *method_name,
+                GVariant *parameters,
+                GDBusMethodInvocation *invocation,
+                gpointer user_data)
+{
+  VcmServiceSkeleton *skeleton = user_data;
+
+  if (skeleton->service != NULL)
+    dispatch (skeleton->service, invocation);
+  else
+    g_dbus_method_invocation_return_error (invocation, VCM_ERROR, VCM_ERROR_FAILED,
+                                           "the service is stopping");
 }
 
-static char *
-handle_signal_name (const char *method)
+static GDBusInterfaceVTable *
+service_skeleton_get_vtable (GDBusInterfaceSkeleton *skeleton)
 {
-  g_autoptr (GString) s = g_string_new ("handle");
+  static GDBusInterfaceVTable vtable;
+  static gsize done = 0;
 
-  for (const char *p = method; *p; p++)
+  if (g_once_init_enter (&done))
     {
-      if (g_ascii_isupper (*p))
-        g_string_append_c (s, '-');
-      g_string_append_c (s, g_ascii_tolower (*p));
+      vtable =
+        *G_DBUS_INTERFACE_SKELETON_CLASS (vcm_service_skeleton_parent_class)->get_vtable (skeleton);
+      vtable.method_call = on_method_call;
+      g_once_init_leave (&done, 1);
     }
-  return g_string_free (g_steal_pointer (&s), FALSE);
+  return &vtable;
 }
 
 static void
-connect_handlers (VcmService *self)
+vcm_service_skeleton_class_init (VcmServiceSkeletonClass *klass)
 {
-  GDBusInterfaceInfo *info = vcm_dbus_mount_interface_info ();
+  G_DBUS_INTERFACE_SKELETON_CLASS (klass)->get_vtable = service_skeleton_get_vtable;
+}
 
-  for (guint i = 0; info->methods[i] != NULL; i++)
-    {
-      g_autofree char *signal_name = handle_signal_name (info->methods[i]->name);
-      GClosure *closure = g_closure_new_simple (sizeof (GClosure), self);
-
-      g_closure_set_marshal (closure, handle_marshal);
-      if (g_signal_connect_closure (self->skeleton, signal_name, closure, FALSE) == 0)
-        g_error ("The generated skeleton has no signal %s", signal_name);
-    }
+static void
+vcm_service_skeleton_init (VcmServiceSkeleton *skeleton)
+{
 }
 
 /* ---- life cycle -------------------------------------------------------------- */
@@ -489,7 +504,8 @@ vcm_service_new_with (GDBusConnection *connection,
   g_autoptr (VcmService) self = g_object_new (VCM_TYPE_SERVICE, NULL);
 
   self->connection = g_object_ref (connection);
-  self->skeleton = vcm_dbus_mount_skeleton_new ();
+  self->skeleton = g_object_new (VCM_TYPE_SERVICE_SKELETON, NULL);
+  VCM_SERVICE_SKELETON (self->skeleton)->service = self;
   self->engine = g_object_ref (engine);
   self->engine_ids[0] =
     g_signal_connect (engine, "rootfs-changed", G_CALLBACK (on_rootfs_changed), self);
@@ -503,7 +519,6 @@ vcm_service_new_with (GDBusConnection *connection,
   vcm_dbus_mount_set_shared_dir (self->skeleton, vcm_engine_get_shared_dir (engine));
   vcm_dbus_mount_set_default_shm_size (self->skeleton, vcm_engine_get_default_shm_size (engine));
   vcm_dbus_mount_set_generation (self->skeleton, vcm_engine_get_generation (engine));
-  connect_handlers (self);
 
   self->intake =
     vcm_intake_new (connection, vcm_dbus_mount_interface_info (), VCM_OBJECT_PATH,
@@ -540,6 +555,8 @@ vcm_service_shutdown (VcmService *self)
   if (self->intake != NULL)
     g_debug ("calls refused before the main loop took them: %u; dropped, their caller gone: %u",
              vcm_intake_get_refused (self->intake), vcm_intake_get_dropped (self->intake));
+  if (self->skeleton != NULL)
+    VCM_SERVICE_SKELETON (self->skeleton)->service = NULL;
   if (self->skeleton != NULL &&
       g_dbus_interface_skeleton_get_connection (G_DBUS_INTERFACE_SKELETON (self->skeleton)) != NULL)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));

@@ -127,6 +127,7 @@ class TestHangupFlood(DosCase):
                  spec_of('GetDeviceForPath', '/'), spec_of('MountRootfs', 'sb', 'c1', '/', True),
                  spec_of('IsSystemMount', '/proc'), spec_of('DescribePath', '/tmp')]
         rss_before = self.daemon_rss_kib()
+        cpu_before = cpu_seconds(self.w.daemon_pid)
         root = self.probe(None, ('DescribePath', '/'))
         bob = self.probe(BOB, ('DescribePath', '/'))
         bus = self.probe(BOB, ('GetId',))
@@ -148,12 +149,15 @@ class TestHangupFlood(DosCase):
             vcmtest.wait_until(lambda: any(r['at'] - r['seconds'] > ended for r in who[1]),
                                vcmtest.scaled(300), 'a probe call after the flood')
         rss.append(self.daemon_rss_kib())
+        cpu = cpu_seconds(self.w.daemon_pid) - cpu_before
         replies = {'root': self.stop_probe(root), 'bob': self.stop_probe(bob),
                    'the bus alone': self.stop_probe(bus)}
         print(f'# flood: {connections} connections ({connections * len(calls)} calls) '
               f'in {ended - started:.1f} s by uid {ALICE}')
         print(f'# daemon RSS: {rss_before / 1024:.1f} MiB before, {max(rss) / 1024:.1f} MiB at most, '
               f'{rss[-1] / 1024:.1f} MiB after')
+        print(f'# daemon CPU: {cpu:.1f} s, {cpu / (connections * len(calls)) * 1e6:.1f} us per flood call '
+              f'(the probes\' calls included)')
         for who, rs in replies.items():
             during = [r for r in rs if r['at'] > started]
             lat = [r['seconds'] for r in during]
