@@ -19,6 +19,7 @@
 #include "vcm-ascaller.h"
 #include "vcm-error.h"
 #include "vcm-query.h"
+#include "vcm-test-util.h"
 #include "vcm-testing.h"
 #include "vcm-validate.h"
 
@@ -851,24 +852,11 @@ teardown_fixture (void)
 int
 main (int argc, char **argv)
 {
-  int rc;
-
   /* Before any thread exists: unshare(CLONE_NEWNS) refuses threaded callers. */
-  if (geteuid () != 0)
-    {
-      printf ("1..0 # SKIP test-query needs root (mount namespace and mounts)\n");
-      return 0;
-    }
-  if (unshare (CLONE_NEWNS) != 0)
-    {
-      printf ("1..0 # SKIP cannot enter a private mount namespace: %s\n", g_strerror (errno));
-      return 0;
-    }
-  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-    {
-      fprintf (stderr, "cannot make the mount namespace private: %s\n", g_strerror (errno));
-      return 1;
-    }
+  int rc = vcm_test_enter_private_mount_ns ("test-query");
+
+  if (rc >= 0)
+    return rc;
 
   g_test_init (&argc, &argv, NULL);
   setup_fixture ();
