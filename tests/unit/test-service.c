@@ -382,34 +382,38 @@ test_answers_in_order (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vcm_service_get_calls_in_flight (f->service), ==, 0);
 }
 
-/* Refused by the engine's checks: nobody is identified, nothing prepared. */
+/* Calls @method with @parameters (floating: taken): it is refused with the
+ * bus error @error_name, after exactly the steps @steps. */
 static void
-test_invalid_argument (Fixture *f, gconstpointer data)
+assert_refused_after (
+  Fixture *f, const char *method, GVariant *parameters, const char *error_name, const char *steps)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = call (f, "IsSystemMount", g_variant_new ("(s)", "bad"), &error);
+  g_autoptr (GVariant) reply = call (f, method, parameters, &error);
   g_autofree char *text = trace_text ();
   g_autofree char *remote = NULL;
 
   g_assert_null (reply);
   remote = g_dbus_error_get_remote_error (error);
-  g_assert_cmpstr (remote, ==, "org.vc.Mount.Error.InvalidArgument");
-  g_assert_cmpstr (text, ==, "validate:IsSystemMount");
+  g_assert_cmpstr (remote, ==, error_name);
+  g_assert_cmpstr (text, ==, steps);
+  g_ptr_array_set_size (trace, 0);
+}
+
+/* Refused by the engine's checks: nobody is identified, nothing prepared. */
+static void
+test_invalid_argument (Fixture *f, gconstpointer data)
+{
+  assert_refused_after (f, "IsSystemMount", g_variant_new ("(s)", "bad"),
+                        "org.vc.Mount.Error.InvalidArgument", "validate:IsSystemMount");
 }
 
 /* A method the engine does not serve: refused before anything else. */
 static void
 test_unserved_method (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = call (f, "Unmount", g_variant_new ("(s)", "/m"), &error);
-  g_autofree char *text = trace_text ();
-  g_autofree char *remote = NULL;
-
-  g_assert_null (reply);
-  remote = g_dbus_error_get_remote_error (error);
-  g_assert_cmpstr (remote, ==, "org.vc.Mount.Error.NotAuthorized");
-  g_assert_cmpstr (text, ==, "validate:Unmount");
+  assert_refused_after (f, "Unmount", g_variant_new ("(s)", "/m"), "org.vc.Mount.Error.NotAuthorized",
+                        "validate:Unmount");
 }
 
 /* Every action the engine names must allow it, in order; one refusal and
@@ -420,28 +424,20 @@ test_every_action_asked (Fixture *f, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *remote = NULL;
+  g_autofree char *printed = NULL;
 
   f->auth->deny = g_strsplit ("org.vc.mount.write-foreign", ",", -1);
-  reply = call (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE), &error);
-  text = trace_text ();
-  g_assert_null (reply);
-  remote = g_dbus_error_get_remote_error (error);
-  g_assert_cmpstr (remote, ==, "org.vc.Mount.Error.NotAuthorized");
-  g_assert_cmpstr (text, ==,
-                   "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src) "
-                   "check:org.vc.mount.write-foreign(/src)");
+  assert_refused_after (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE),
+                        "org.vc.Mount.Error.NotAuthorized",
+                        "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src) "
+                        "check:org.vc.mount.write-foreign(/src)");
 
   /* read-only: the engine names one action, allowed: run */
-  g_ptr_array_set_size (trace, 0);
-  g_clear_error (&error);
   reply = call (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", TRUE), &error);
-  g_clear_pointer (&text, g_free);
   text = trace_text ();
   g_assert_no_error (error);
-  g_free (remote);
-  remote = g_variant_print (reply, FALSE);
-  g_assert_cmpstr (remote, ==, "('/dst',)");
+  printed = g_variant_print (reply, FALSE);
+  g_assert_cmpstr (printed, ==, "('/dst',)");
   g_assert_cmpstr (text, ==,
                    "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src) "
                    "run:BindMount");
@@ -451,16 +447,10 @@ test_every_action_asked (Fixture *f, gconstpointer data)
 static void
 test_first_refusal_ends_it (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GVariant) reply = NULL;
-  g_autofree char *text = NULL;
-
   f->auth->deny = g_strsplit ("org.vc.mount.bind", ",", -1);
-  reply = call (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE), &error);
-  text = trace_text ();
-  g_assert_null (reply);
-  g_assert_cmpstr (text, ==,
-                   "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src)");
+  assert_refused_after (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE),
+                        "org.vc.Mount.Error.NotAuthorized",
+                        "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src)");
 }
 
 static void
