@@ -179,25 +179,13 @@ rss_breakdown (int pid)
                           pss ? g_ascii_strtod (pss + 5, NULL) / 1024 : 0);
 }
 
-/* utime + stime of @pid in clock ticks. */
+/* utime + stime of @pid in clock ticks (0 when /proc says nothing). */
 guint64
 cpu_ticks (int pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *text = NULL;
-  g_auto (GStrv) fields = NULL;
-  const char *p;
+  guint64 utime, stime;
 
-  if (pid <= 0 || !g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  p = strrchr (text, ')');
-  if (p == NULL)
-    return 0;
-  fields = g_strsplit (p + 2, " ", 0);
-  if (g_strv_length (fields) < 13)
-    return 0;
-  /* after ")": state(0) ... utime is field 14 overall = index 11 here, stime 12 */
-  return g_ascii_strtoull (fields[11], NULL, 10) + g_ascii_strtoull (fields[12], NULL, 10);
+  return vcm_bench_proc_cpu_ticks (pid, &utime, &stime) ? utime + stime : 0;
 }
 
 /* Busy and total jiffies of the whole machine, from /proc/stat. */

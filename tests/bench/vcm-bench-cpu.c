@@ -30,17 +30,11 @@ wait_daemon_quiet (void)
 static void
 mount_binds (const char *dir, guint *mounted, guint level)
 {
-  g_autofree char *src = g_build_filename (dir, "src", NULL);
+  g_autofree char *failed = vcm_bench_mount_binds (dir, mounted, level);
 
-  for (; *mounted < level; (*mounted)++)
-    {
-      g_autofree char *d = g_strdup_printf ("%s/d%06u", dir, *mounted);
-
-      if (g_mkdir (d, 0755) < 0 || mount (src, d, NULL, MS_BIND, NULL) < 0)
-        die (d, NULL);
-    }
+  if (failed != NULL)
+    die (failed, NULL);
 }
-
 /* Rounds of pairs; per round vcmountd's CPU (utime + stime from
  * /proc/PID/stat, from a quiet daemon to a quiet daemon) per pair. */
 static void

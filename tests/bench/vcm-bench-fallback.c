@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "vcm-bench-proc.h"
 #include "vcm-bench-stats.h"
 #include "vcm-generated.h"
 
@@ -48,23 +49,17 @@ die (const char *what, const GError *error)
   exit (1);
 }
 
-/* utime and stime of vcmountd, in ns (from clock ticks). */
+/* utime and utime + stime of vcmountd, in ns (from clock ticks). */
 static void
 daemon_times (guint64 *user, guint64 *total)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", opt_daemon_pid);
-  g_autofree char *text = NULL;
-  g_auto (GStrv) fields = NULL;
   double tick = 1e9 / (double) sysconf (_SC_CLK_TCK);
-  const char *p;
+  guint64 utime, stime;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL) || (p = strrchr (text, ')')) == NULL)
+  if (!vcm_bench_proc_cpu_ticks (opt_daemon_pid, &utime, &stime))
     die ("/proc/PID/stat of vcmountd", NULL);
-  fields = g_strsplit (p + 2, " ", 0);
-  if (g_strv_length (fields) < 13)
-    die ("/proc/PID/stat of vcmountd: too short", NULL);
-  *user = (guint64) (g_ascii_strtod (fields[11], NULL) * tick);
-  *total = *user + (guint64) (g_ascii_strtod (fields[12], NULL) * tick);
+  *user = (guint64) ((double) utime * tick);
+  *total = (guint64) ((double) (utime + stime) * tick);
 }
 
 /* The process CPU clock of vcmountd (all threads), in ns. */
@@ -104,17 +99,11 @@ wait_daemon_quiet (guint64 *user, guint64 *total)
 static void
 mount_binds (const char *dir, guint *mounted, guint level)
 {
-  g_autofree char *src = g_build_filename (dir, "src", NULL);
+  g_autofree char *failed = vcm_bench_mount_binds (dir, mounted, level);
 
-  for (; *mounted < level; (*mounted)++)
-    {
-      g_autofree char *d = g_strdup_printf ("%s/d%06u", dir, *mounted);
-
-      if (g_mkdir (d, 0755) < 0 || mount (src, d, NULL, MS_BIND, NULL) < 0)
-        die (d, NULL);
-    }
+  if (failed != NULL)
+    die (failed, NULL);
 }
-
 static void
 print_value (const char *key, guint level, double v)
 {

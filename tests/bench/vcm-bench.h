@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 #include <polkit/polkit.h>
 
+#include "vcm-bench-proc.h"
 #include "vcm-bench-stats.h"
 #include "vcm-generated.h"
 #include "vcm-mounttable.h"
