@@ -142,7 +142,9 @@ VcmFsInfo *_vcm_fs_info_new_from_variant (GVariant *reply);
 VcmPathInfo *_vcm_path_info_new_from_variant (GVariant *reply);
 VcmServiceInfo *_vcm_service_info_new_from_variant (GVariant *reply);
 
-/* The mount info a{sv}, and the mount point a reply gives beside it. */
+/* The mount info a{sv} (vcm_mount_info_new_from_variant() without its
+ * checks), and with the mount point a reply gives beside it. */
+VcmMountInfo *_vcm_mount_info_new_from_variant (GVariant *mount_info);
 VcmMountInfo *_vcm_mount_info_new_with_mount_point (GVariant *mount_info, const char *mount_point);
 /* The options as the methods' a{sv}; a user namespace fd goes into @fds. */
 GVariant *_vcm_mount_options_pack (VcmMountOptions *self, GUnixFDList *fds, GError **error);

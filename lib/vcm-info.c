@@ -1,7 +1,10 @@
 /* vcm-info: the value types of query answers, each made from the service's
- * reply by the client (the _vcm_*_new_from_variant() functions) and read-only
- * afterwards. */
+ * reply by the client (the _vcm_*_new_from_variant() functions that
+ * VCM_DEFINE_VALUE_TYPE() makes from the type's fields: GetDeviceForPath's
+ * "(uus)" and GetDevicePathAndFsType's "(ss)" by position, DescribePath's
+ * and GetAll's "(a{sv})" by key) and read-only afterwards. */
 #include "vcm-client-private.h"
+#include "vcm-value-type.h"
 
 /**
  * VcmDeviceInfo:
@@ -15,41 +18,12 @@
  *
  * The class of #VcmDeviceInfo; final, nothing to override.
  */
-struct _VcmDeviceInfo {
-  GObject parent_instance;
-  guint major;
-  guint minor;
-  char *mount_point;
-};
+#define VCM_DEVICE_INFO_FIELDS(X, T, t) \
+  X (T, t, UINT, major, "major") \
+  X (T, t, UINT, minor, "minor") \
+  X (T, t, STRING, mount_point, "mount-point")
 
-G_DEFINE_FINAL_TYPE (VcmDeviceInfo, vcm_device_info, G_TYPE_OBJECT)
-
-static void
-vcm_device_info_finalize (GObject *object)
-{
-  g_free (VCM_DEVICE_INFO (object)->mount_point);
-  G_OBJECT_CLASS (vcm_device_info_parent_class)->finalize (object);
-}
-
-static void
-vcm_device_info_class_init (VcmDeviceInfoClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = vcm_device_info_finalize;
-}
-
-static void
-vcm_device_info_init (VcmDeviceInfo *self)
-{
-}
-
-VcmDeviceInfo *
-_vcm_device_info_new_from_variant (GVariant *reply)
-{
-  VcmDeviceInfo *self = g_object_new (VCM_TYPE_DEVICE_INFO, NULL);
-
-  g_variant_get (reply, "(uus)", &self->major, &self->minor, &self->mount_point);
-  return self;
-}
+VCM_DEFINE_VALUE_TYPE (VcmDeviceInfo, vcm_device_info, VCM_DEVICE_INFO_FIELDS)
 
 /**
  * vcm_device_info_get_major:
@@ -59,12 +33,6 @@ _vcm_device_info_new_from_variant (GVariant *reply)
  *
  * Returns: the device's major number (as glibc's major() decodes it)
  */
-guint
-vcm_device_info_get_major (VcmDeviceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_DEVICE_INFO (self), 0);
-  return self->major;
-}
 
 /**
  * vcm_device_info_get_minor:
@@ -74,12 +42,6 @@ vcm_device_info_get_major (VcmDeviceInfo *self)
  *
  * Returns: the device's minor number (as glibc's minor() decodes it)
  */
-guint
-vcm_device_info_get_minor (VcmDeviceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_DEVICE_INFO (self), 0);
-  return self->minor;
-}
 
 /**
  * vcm_device_info_get_mount_point:
@@ -89,12 +51,6 @@ vcm_device_info_get_minor (VcmDeviceInfo *self)
  *
  * Returns: the mount point of the mount holding the path
  */
-const char *
-vcm_device_info_get_mount_point (VcmDeviceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_DEVICE_INFO (self), NULL);
-  return self->mount_point;
-}
 
 /**
  * VcmFsInfo:
@@ -108,43 +64,11 @@ vcm_device_info_get_mount_point (VcmDeviceInfo *self)
  *
  * The class of #VcmFsInfo; final, nothing to override.
  */
-struct _VcmFsInfo {
-  GObject parent_instance;
-  char *device;
-  char *fs_type;
-};
+#define VCM_FS_INFO_FIELDS(X, T, t) \
+  X (T, t, STRING, device, "device") \
+  X (T, t, STRING, fs_type, "fs-type")
 
-G_DEFINE_FINAL_TYPE (VcmFsInfo, vcm_fs_info, G_TYPE_OBJECT)
-
-static void
-vcm_fs_info_finalize (GObject *object)
-{
-  VcmFsInfo *self = VCM_FS_INFO (object);
-
-  g_free (self->device);
-  g_free (self->fs_type);
-  G_OBJECT_CLASS (vcm_fs_info_parent_class)->finalize (object);
-}
-
-static void
-vcm_fs_info_class_init (VcmFsInfoClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = vcm_fs_info_finalize;
-}
-
-static void
-vcm_fs_info_init (VcmFsInfo *self)
-{
-}
-
-VcmFsInfo *
-_vcm_fs_info_new_from_variant (GVariant *reply)
-{
-  VcmFsInfo *self = g_object_new (VCM_TYPE_FS_INFO, NULL);
-
-  g_variant_get (reply, "(ss)", &self->device, &self->fs_type);
-  return self;
-}
+VCM_DEFINE_VALUE_TYPE (VcmFsInfo, vcm_fs_info, VCM_FS_INFO_FIELDS)
 
 /**
  * vcm_fs_info_get_device:
@@ -154,12 +78,6 @@ _vcm_fs_info_new_from_variant (GVariant *reply)
  *
  * Returns: the mount's source (a device path, or what the filesystem calls its source)
  */
-const char *
-vcm_fs_info_get_device (VcmFsInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_FS_INFO (self), NULL);
-  return self->device;
-}
 
 /**
  * vcm_fs_info_get_fs_type:
@@ -169,12 +87,6 @@ vcm_fs_info_get_device (VcmFsInfo *self)
  *
  * Returns: the filesystem type, e.g. `ext4`
  */
-const char *
-vcm_fs_info_get_fs_type (VcmFsInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_FS_INFO (self), NULL);
-  return self->fs_type;
-}
 
 /**
  * VcmPathInfo:
@@ -187,81 +99,41 @@ vcm_fs_info_get_fs_type (VcmFsInfo *self)
  *
  * The class of #VcmPathInfo; final, nothing to override.
  */
-struct _VcmPathInfo {
-  GObject parent_instance;
-  guint major;
-  guint minor;
-  char *mount_point;
-  char *device;
-  char *fs_type;
-  guint64 mount_id;
-  char *propagation;
-  VcmPathFlags flags;
-};
-
-G_DEFINE_FINAL_TYPE (VcmPathInfo, vcm_path_info, G_TYPE_OBJECT)
-
-static void
-vcm_path_info_finalize (GObject *object)
-{
-  VcmPathInfo *self = VCM_PATH_INFO (object);
-
-  g_free (self->mount_point);
-  g_free (self->device);
-  g_free (self->fs_type);
-  g_free (self->propagation);
-  G_OBJECT_CLASS (vcm_path_info_parent_class)->finalize (object);
-}
-
-static void
-vcm_path_info_class_init (VcmPathInfoClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = vcm_path_info_finalize;
-}
-
-static void
-vcm_path_info_init (VcmPathInfo *self)
-{
-}
-
-static char *
-dict_dup_string (GVariantDict *dict, const char *key)
-{
-  const char *s = NULL;
-
-  if (!g_variant_dict_lookup (dict, key, "&s", &s))
-    return g_strdup ("");
-  return g_strdup (s);
-}
-
+/* The flags, a kind of field of its own: four booleans of the reply. */
 static VcmPathFlags
-dict_flag (GVariantDict *dict, const char *key, VcmPathFlags flag)
+flag_if (GVariantDict *dict, const char *key, VcmPathFlags flag)
 {
   gboolean b = FALSE;
 
   return g_variant_dict_lookup (dict, key, "b", &b) && b ? flag : 0;
 }
 
-VcmPathInfo *
-_vcm_path_info_new_from_variant (GVariant *reply)
+static void
+read_path_flags (gpointer member, GVariantDict *dict)
 {
-  VcmPathInfo *self = g_object_new (VCM_TYPE_PATH_INFO, NULL);
-  g_autoptr (GVariant) description = g_variant_get_child_value (reply, 0);
-  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (description);
-
-  g_variant_dict_lookup (&dict, "major", "u", &self->major);
-  g_variant_dict_lookup (&dict, "minor", "u", &self->minor);
-  g_variant_dict_lookup (&dict, "mount-id", "t", &self->mount_id);
-  self->mount_point = dict_dup_string (&dict, "mount-point");
-  self->device = dict_dup_string (&dict, "device");
-  self->fs_type = dict_dup_string (&dict, "fs-type");
-  self->propagation = dict_dup_string (&dict, "propagation");
-  self->flags = dict_flag (&dict, "read-only", VCM_PATH_FLAGS_READ_ONLY) |
-    dict_flag (&dict, "device-mapper", VCM_PATH_FLAGS_DEVICE_MAPPER) |
-    dict_flag (&dict, "system-mount", VCM_PATH_FLAGS_SYSTEM_MOUNT) |
-    dict_flag (&dict, "host-device", VCM_PATH_FLAGS_HOST_DEVICE);
-  return self;
+  *(VcmPathFlags *) member = flag_if (dict, "read-only", VCM_PATH_FLAGS_READ_ONLY) |
+    flag_if (dict, "device-mapper", VCM_PATH_FLAGS_DEVICE_MAPPER) |
+    flag_if (dict, "system-mount", VCM_PATH_FLAGS_SYSTEM_MOUNT) |
+    flag_if (dict, "host-device", VCM_PATH_FLAGS_HOST_DEVICE);
 }
+
+#define VCM_FIELD_CTYPE_PATH_FLAGS VcmPathFlags
+#define VCM_FIELD_GTYPE_PATH_FLAGS VcmPathFlags
+#define VCM_FIELD_VTYPE_PATH_FLAGS NULL
+#define VCM_FIELD_NONE_PATH_FLAGS  VCM_PATH_FLAGS_NONE
+#define VCM_FIELD_READ_PATH_FLAGS  read_path_flags
+
+#define VCM_PATH_INFO_FIELDS(X, T, t) \
+  X (T, t, UINT, major, "major") \
+  X (T, t, UINT, minor, "minor") \
+  X (T, t, STRING, mount_point, "mount-point") \
+  X (T, t, STRING, device, "device") \
+  X (T, t, STRING, fs_type, "fs-type") \
+  X (T, t, UINT64, mount_id, "mount-id") \
+  X (T, t, STRING, propagation, "propagation") \
+  X (T, t, PATH_FLAGS, flags, NULL)
+
+VCM_DEFINE_VALUE_TYPE (VcmPathInfo, vcm_path_info, VCM_PATH_INFO_FIELDS)
 
 /**
  * vcm_path_info_get_major:
@@ -271,12 +143,6 @@ _vcm_path_info_new_from_variant (GVariant *reply)
  *
  * Returns: the major number of the device holding the path
  */
-guint
-vcm_path_info_get_major (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), 0);
-  return self->major;
-}
 
 /**
  * vcm_path_info_get_minor:
@@ -286,12 +152,6 @@ vcm_path_info_get_major (VcmPathInfo *self)
  *
  * Returns: the minor number of the device holding the path
  */
-guint
-vcm_path_info_get_minor (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), 0);
-  return self->minor;
-}
 
 /**
  * vcm_path_info_get_mount_point:
@@ -301,12 +161,6 @@ vcm_path_info_get_minor (VcmPathInfo *self)
  *
  * Returns: the mount point of the mount holding the path
  */
-const char *
-vcm_path_info_get_mount_point (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), NULL);
-  return self->mount_point;
-}
 
 /**
  * vcm_path_info_get_device:
@@ -316,12 +170,6 @@ vcm_path_info_get_mount_point (VcmPathInfo *self)
  *
  * Returns: the source of that mount ("" when the service did not say)
  */
-const char *
-vcm_path_info_get_device (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), NULL);
-  return self->device;
-}
 
 /**
  * vcm_path_info_get_fs_type:
@@ -331,12 +179,6 @@ vcm_path_info_get_device (VcmPathInfo *self)
  *
  * Returns: the filesystem type of that mount ("" when the service did not say)
  */
-const char *
-vcm_path_info_get_fs_type (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), NULL);
-  return self->fs_type;
-}
 
 /**
  * vcm_path_info_get_mount_id:
@@ -346,12 +188,6 @@ vcm_path_info_get_fs_type (VcmPathInfo *self)
  *
  * Returns: the kernel's ID of that mount (0 when the service did not say)
  */
-guint64
-vcm_path_info_get_mount_id (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), 0);
-  return self->mount_id;
-}
 
 /**
  * vcm_path_info_get_propagation:
@@ -361,12 +197,6 @@ vcm_path_info_get_mount_id (VcmPathInfo *self)
  *
  * Returns: the mount's propagation: `shared`, `private`, `slave` or `unbindable`
  */
-const char *
-vcm_path_info_get_propagation (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), NULL);
-  return self->propagation;
-}
 
 /**
  * vcm_path_info_get_flags:
@@ -377,12 +207,6 @@ vcm_path_info_get_propagation (VcmPathInfo *self)
  *
  * Returns: the yes/no facts about the path
  */
-VcmPathFlags
-vcm_path_info_get_flags (VcmPathInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_PATH_INFO (self), VCM_PATH_FLAGS_NONE);
-  return self->flags;
-}
 
 /**
  * VcmServiceInfo:
@@ -396,50 +220,13 @@ vcm_path_info_get_flags (VcmPathInfo *self)
  *
  * The class of #VcmServiceInfo; final, nothing to override.
  */
-struct _VcmServiceInfo {
-  GObject parent_instance;
-  char *version;
-  char *shared_dir;
-  guint64 default_shm_size;
-  guint64 generation;
-};
+#define VCM_SERVICE_INFO_FIELDS(X, T, t) \
+  X (T, t, STRING, version, "Version") \
+  X (T, t, STRING, shared_dir, "SharedDir") \
+  X (T, t, UINT64, default_shm_size, "DefaultShmSize") \
+  X (T, t, UINT64, generation, "Generation")
 
-G_DEFINE_FINAL_TYPE (VcmServiceInfo, vcm_service_info, G_TYPE_OBJECT)
-
-static void
-vcm_service_info_finalize (GObject *object)
-{
-  VcmServiceInfo *self = VCM_SERVICE_INFO (object);
-
-  g_free (self->version);
-  g_free (self->shared_dir);
-  G_OBJECT_CLASS (vcm_service_info_parent_class)->finalize (object);
-}
-
-static void
-vcm_service_info_class_init (VcmServiceInfoClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = vcm_service_info_finalize;
-}
-
-static void
-vcm_service_info_init (VcmServiceInfo *self)
-{
-}
-
-VcmServiceInfo *
-_vcm_service_info_new_from_variant (GVariant *reply)
-{
-  VcmServiceInfo *self = g_object_new (VCM_TYPE_SERVICE_INFO, NULL);
-  g_autoptr (GVariant) props = g_variant_get_child_value (reply, 0);
-  g_auto (GVariantDict) dict = G_VARIANT_DICT_INIT (props);
-
-  self->version = dict_dup_string (&dict, "Version");
-  self->shared_dir = dict_dup_string (&dict, "SharedDir");
-  g_variant_dict_lookup (&dict, "DefaultShmSize", "t", &self->default_shm_size);
-  g_variant_dict_lookup (&dict, "Generation", "t", &self->generation);
-  return self;
-}
+VCM_DEFINE_VALUE_TYPE (VcmServiceInfo, vcm_service_info, VCM_SERVICE_INFO_FIELDS)
 
 /**
  * vcm_service_info_get_version:
@@ -449,12 +236,6 @@ _vcm_service_info_new_from_variant (GVariant *reply)
  *
  * Returns: the version of the running service
  */
-const char *
-vcm_service_info_get_version (VcmServiceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_SERVICE_INFO (self), NULL);
-  return self->version;
-}
 
 /**
  * vcm_service_info_get_shared_dir:
@@ -465,12 +246,6 @@ vcm_service_info_get_version (VcmServiceInfo *self)
  *
  * Returns: the absolute path of the shared directory
  */
-const char *
-vcm_service_info_get_shared_dir (VcmServiceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_SERVICE_INFO (self), NULL);
-  return self->shared_dir;
-}
 
 /**
  * vcm_service_info_get_default_shm_size:
@@ -480,12 +255,6 @@ vcm_service_info_get_shared_dir (VcmServiceInfo *self)
  *
  * Returns: the shm size in bytes used when host IPC is shared
  */
-guint64
-vcm_service_info_get_default_shm_size (VcmServiceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_SERVICE_INFO (self), 0);
-  return self->default_shm_size;
-}
 
 /**
  * vcm_service_info_get_generation:
@@ -496,9 +265,3 @@ vcm_service_info_get_default_shm_size (VcmServiceInfo *self)
  *
  * Returns: the service's rootfs generation when it answered
  */
-guint64
-vcm_service_info_get_generation (VcmServiceInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_SERVICE_INFO (self), 0);
-  return self->generation;
-}

@@ -2,6 +2,7 @@
  * of the service's replies and signals; keys it does not know are kept in
  * the variant for those who need them. */
 #include "vcm-client-private.h"
+#include "vcm-value-type.h"
 
 /**
  * VcmMountInfo:
@@ -21,56 +22,20 @@
  *
  * The class of #VcmMountInfo; final, nothing to override.
  */
-struct _VcmMountInfo {
-  GObject parent_instance;
-  GVariant *variant; /* a{sv} */
-  char *mount_point;
-  char *kind;
-  char *sandbox_id;
-  char *container_id;
-  char *source;
-  guint64 mount_id;
-  gboolean mount_id_unique;
-  guint caller_uid;
-  gboolean recovered;
-  GVariant *options;
-};
+#define VCM_MOUNT_INFO_FIELDS(X, T, t) \
+  X (T, t, VARDICT, variant, NULL) \
+  X (T, t, STRING, mount_point, "mount-point") \
+  X (T, t, STRING, kind, "kind") \
+  X (T, t, STRING, sandbox_id, "sandbox-id") \
+  X (T, t, STRING, container_id, "container-id") \
+  X (T, t, STRING, source, "source") \
+  X (T, t, UINT64, mount_id, "mount-id") \
+  X (T, t, BOOLEAN, mount_id_unique, "mount-id-unique") \
+  X (T, t, UINT, caller_uid, "caller-uid") \
+  X (T, t, BOOLEAN, recovered, "recovered") \
+  X (T, t, VARDICT, options, "options")
 
-G_DEFINE_FINAL_TYPE (VcmMountInfo, vcm_mount_info, G_TYPE_OBJECT)
-
-static void
-vcm_mount_info_finalize (GObject *object)
-{
-  VcmMountInfo *self = VCM_MOUNT_INFO (object);
-
-  g_variant_unref (self->variant);
-  g_variant_unref (self->options);
-  g_free (self->mount_point);
-  g_free (self->kind);
-  g_free (self->sandbox_id);
-  g_free (self->container_id);
-  g_free (self->source);
-  G_OBJECT_CLASS (vcm_mount_info_parent_class)->finalize (object);
-}
-
-static void
-vcm_mount_info_class_init (VcmMountInfoClass *klass)
-{
-  G_OBJECT_CLASS (klass)->finalize = vcm_mount_info_finalize;
-}
-
-static void
-vcm_mount_info_init (VcmMountInfo *self)
-{
-}
-
-static char *
-lookup_string (GVariantDict *dict, const char *key)
-{
-  const char *s = NULL;
-
-  return g_strdup (g_variant_dict_lookup (dict, key, "&s", &s) ? s : "");
-}
+VCM_DEFINE_VALUE_TYPE (VcmMountInfo, vcm_mount_info, VCM_MOUNT_INFO_FIELDS)
 
 /**
  * vcm_mount_info_new_from_variant:
@@ -84,28 +49,12 @@ lookup_string (GVariantDict *dict, const char *key)
 VcmMountInfo *
 vcm_mount_info_new_from_variant (GVariant *mount_info)
 {
-  VcmMountInfo *self;
-  GVariantDict dict;
+  g_autoptr (GVariant) owned = NULL;
 
   g_return_val_if_fail (mount_info != NULL, NULL);
   g_return_val_if_fail (g_variant_is_of_type (mount_info, G_VARIANT_TYPE_VARDICT), NULL);
-  self = g_object_new (VCM_TYPE_MOUNT_INFO, NULL);
-  self->variant = g_variant_ref_sink (mount_info);
-  g_variant_dict_init (&dict, self->variant);
-  self->mount_point = lookup_string (&dict, "mount-point");
-  self->kind = lookup_string (&dict, "kind");
-  self->sandbox_id = lookup_string (&dict, "sandbox-id");
-  self->container_id = lookup_string (&dict, "container-id");
-  self->source = lookup_string (&dict, "source");
-  g_variant_dict_lookup (&dict, "mount-id", "t", &self->mount_id);
-  g_variant_dict_lookup (&dict, "mount-id-unique", "b", &self->mount_id_unique);
-  g_variant_dict_lookup (&dict, "caller-uid", "u", &self->caller_uid);
-  g_variant_dict_lookup (&dict, "recovered", "b", &self->recovered);
-  self->options = g_variant_dict_lookup_value (&dict, "options", G_VARIANT_TYPE_VARDICT);
-  if (self->options == NULL)
-    self->options = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
-  g_variant_dict_clear (&dict);
-  return self;
+  owned = g_variant_ref_sink (mount_info);
+  return _vcm_mount_info_new_from_variant (owned);
 }
 
 VcmMountInfo *
@@ -130,12 +79,6 @@ _vcm_mount_info_new_with_mount_point (GVariant *mount_info, const char *mount_po
  *
  * Returns: the mount point, or "" for a detached mount
  */
-const char *
-vcm_mount_info_get_mount_point (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->mount_point;
-}
 
 /**
  * vcm_mount_info_get_kind:
@@ -145,12 +88,6 @@ vcm_mount_info_get_mount_point (VcmMountInfo *self)
  *
  * Returns: `rootfs`, `bind` or `detached`
  */
-const char *
-vcm_mount_info_get_kind (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->kind;
-}
 
 /**
  * vcm_mount_info_get_sandbox_id:
@@ -160,12 +97,6 @@ vcm_mount_info_get_kind (VcmMountInfo *self)
  *
  * Returns: the sandbox ID, or "" when it lies in none
  */
-const char *
-vcm_mount_info_get_sandbox_id (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->sandbox_id;
-}
 
 /**
  * vcm_mount_info_get_container_id:
@@ -175,12 +106,6 @@ vcm_mount_info_get_sandbox_id (VcmMountInfo *self)
  *
  * Returns: the container ID, or "" when it lies in none
  */
-const char *
-vcm_mount_info_get_container_id (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->container_id;
-}
 
 /**
  * vcm_mount_info_get_mount_id:
@@ -192,12 +117,6 @@ vcm_mount_info_get_container_id (VcmMountInfo *self)
  *
  * Returns: the mount ID, 0 if unknown
  */
-guint64
-vcm_mount_info_get_mount_id (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), 0);
-  return self->mount_id;
-}
 
 /**
  * vcm_mount_info_get_mount_id_unique:
@@ -207,12 +126,6 @@ vcm_mount_info_get_mount_id (VcmMountInfo *self)
  *
  * Returns: %TRUE for the unique 64-bit ID, %FALSE for the reusable 32-bit one
  */
-gboolean
-vcm_mount_info_get_mount_id_unique (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), FALSE);
-  return self->mount_id_unique;
-}
 
 /**
  * vcm_mount_info_get_source:
@@ -223,12 +136,6 @@ vcm_mount_info_get_mount_id_unique (VcmMountInfo *self)
  *
  * Returns: the source path, or "" if unknown
  */
-const char *
-vcm_mount_info_get_source (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->source;
-}
 
 /**
  * vcm_mount_info_get_caller_uid:
@@ -238,12 +145,6 @@ vcm_mount_info_get_source (VcmMountInfo *self)
  *
  * Returns: the caller's uid
  */
-guint
-vcm_mount_info_get_caller_uid (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), 0);
-  return self->caller_uid;
-}
 
 /**
  * vcm_mount_info_get_recovered:
@@ -254,12 +155,6 @@ vcm_mount_info_get_caller_uid (VcmMountInfo *self)
  *
  * Returns: %TRUE if recovered after a restart
  */
-gboolean
-vcm_mount_info_get_recovered (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), FALSE);
-  return self->recovered;
-}
 
 /**
  * vcm_mount_info_get_options:
@@ -270,12 +165,6 @@ vcm_mount_info_get_recovered (VcmMountInfo *self)
  *
  * Returns: (transfer none): the options, of type `a{sv}`
  */
-GVariant *
-vcm_mount_info_get_options (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->options;
-}
 
 /**
  * vcm_mount_info_get_variant:
@@ -287,9 +176,3 @@ vcm_mount_info_get_options (VcmMountInfo *self)
  *
  * Returns: (transfer none): the mount info, of type `a{sv}`
  */
-GVariant *
-vcm_mount_info_get_variant (VcmMountInfo *self)
-{
-  g_return_val_if_fail (VCM_IS_MOUNT_INFO (self), NULL);
-  return self->variant;
-}
