@@ -1,7 +1,7 @@
-/* client-fixture: what the tests of VcmClient share: a private bus with
- * the scripted fake service on it, a client of it, and waits for an answer
- * or a signal bounded by VCM_TEST_TIMEOUT_MULTIPLIER. Included by each test
- * program (static: one copy in each). */
+/* client-fixture: what the tests of VcmClient and VcmRootfsSet share: a
+ * private bus with the scripted fake service on it, a client of it, and
+ * waits for an answer or a signal bounded by VCM_TEST_TIMEOUT_MULTIPLIER.
+ * Included by each test program (static: one copy in each). */
 #pragma once
 
 #include <vcmount.h>
@@ -10,36 +10,29 @@
 #include "wait-until.h"
 
 typedef struct {
-  FakeBus *bus;
-  FakeService *fake;
+  FakeService *fake; /* on a private bus of its own */
   GDBusConnection *conn;
   VcmClient *client;
-} Fixture;
+} ClientFixture;
 
 static void
-fixture_set_up (Fixture *fx, gconstpointer data)
+client_fixture_set_up (ClientFixture *fx, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  fx->bus = fake_bus_new ();
-  fx->fake = fake_service_new (fx->bus->address);
-  fx->conn = g_dbus_connection_new_for_address_sync (fx->bus->address,
-                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                     NULL, NULL, &error);
-  g_assert_no_error (error);
+  fx->fake = fake_service_new_on_private_bus ();
+  fx->conn = fake_bus_connect (fx->fake->address);
   fx->client = vcm_client_new_sync (fx->conn, NULL, &error);
   g_assert_no_error (error);
 }
 
 static void
-fixture_tear_down (Fixture *fx, gconstpointer data)
+client_fixture_tear_down (ClientFixture *fx, gconstpointer data)
 {
   g_clear_object (&fx->client);
   g_dbus_connection_close_sync (fx->conn, NULL, NULL);
   g_clear_object (&fx->conn);
   fake_service_free (fx->fake);
-  fake_bus_free (fx->bus);
 }
 
 static void

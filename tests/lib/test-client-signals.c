@@ -6,6 +6,8 @@
 
 #include "client-fixture.h"
 
+typedef ClientFixture Fixture;
+
 /* What the client's mount-added and mount-removed handlers saw, in order. */
 typedef struct {
   GPtrArray *seen; /* of "added|removed GEN MOUNT_POINT KIND ..." */
@@ -61,11 +63,7 @@ test_mount_signals (Fixture *fx, gconstpointer data)
   removed_id = g_signal_connect (c, "mount-removed", G_CALLBACK (on_mount_removed), &ms);
 
   /* someone else on the bus says a mount was added: not the service */
-  other = g_dbus_connection_new_for_address_sync (fx->bus->address,
-                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                    G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                  NULL, NULL, &error);
-  g_assert_no_error (error);
+  other = fake_bus_connect (fx->fake->address);
   g_assert_true (g_dbus_connection_emit_signal (
     other, NULL, "/org/vc/Mount", "org.vc.Mount", "MountAdded",
     g_variant_new_parsed ("(uint64 99, {'mount-point': <'/forged'>, 'kind': <'rootfs'>})"), &error));
@@ -110,7 +108,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add ("/client/mount-signals", Fixture, NULL, fixture_set_up, test_mount_signals,
-              fixture_tear_down);
+  g_test_add ("/client/mount-signals", Fixture, NULL, client_fixture_set_up, test_mount_signals,
+              client_fixture_tear_down);
   return g_test_run ();
 }

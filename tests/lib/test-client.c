@@ -12,6 +12,8 @@
 
 #include "client-fixture.h"
 
+typedef ClientFixture Fixture;
+
 static void
 on_new_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -197,9 +199,37 @@ test_methods_async (Fixture *fx, gconstpointer data)
   methods_async_queries (fx);
 }
 
-/* The sync calls block their thread: run them in another one while the main
- * context (where the fake answers) keeps running. */
-static int sync_calls_done;
+/* The sync calls block their thread: run_in_thread() runs them in another
+ * one while the main context (where the fake answers) keeps running. */
+typedef struct {
+  GThreadFunc func;
+  gpointer data;
+  gpointer result;
+  int done;
+} SyncThread;
+
+static gpointer
+sync_thread_main (gpointer user_data)
+{
+  SyncThread *t = user_data;
+
+  t->result = t->func (t->data);
+  g_atomic_int_set (&t->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+/* @func (@data) run in a thread of its own: what it returns. */
+static gpointer
+run_in_thread (GThreadFunc func, gpointer data)
+{
+  SyncThread t = { func, data, NULL, FALSE };
+  GThread *thread = g_thread_new ("sync-calls", sync_thread_main, &t);
+
+  WAIT_UNTIL (g_atomic_int_get (&t.done));
+  g_thread_join (thread);
+  return t.result;
+}
 
 static gpointer
 sync_calls (gpointer data)
@@ -254,18 +284,13 @@ sync_calls (gpointer data)
   service = vcm_client_get_service_info_sync (c, none, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (vcm_service_info_get_generation (service), ==, 2);
-  g_atomic_int_set (&sync_calls_done, TRUE);
-  g_main_context_wakeup (NULL);
   return GINT_TO_POINTER (TRUE);
 }
 
 static void
 test_methods_sync (Fixture *fx, gconstpointer data)
 {
-  GThread *thread = g_thread_new ("sync-calls", sync_calls, fx);
-
-  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
-  g_assert_true (GPOINTER_TO_INT (g_thread_join (thread)));
+  g_assert_true (GPOINTER_TO_INT (run_in_thread (sync_calls, fx)));
 }
 
 static void
@@ -393,8 +418,6 @@ bad_utf8_sync (gpointer data)
   g_assert_null (mp);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (error->message, ==, "BindMount: destination is not valid UTF-8");
-  g_atomic_int_set (&sync_calls_done, TRUE);
-  g_main_context_wakeup (NULL);
   return NULL;
 }
 
@@ -404,7 +427,6 @@ test_bad_arguments (Fixture *fx, gconstpointer data)
   g_autoptr (GAsyncResult) res = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *mp = NULL;
-  GThread *thread;
 
   RUN_ASYNC (res,
              vcm_client_mount_rootfs (fx->client, "sb", "c\xc3", "/r", FALSE, VCM_CALL_FLAGS_NONE, NULL,
@@ -414,10 +436,7 @@ test_bad_arguments (Fixture *fx, gconstpointer data)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
   g_assert_cmpstr (error->message, ==, "MountRootfs: container_id is not valid UTF-8");
 
-  g_atomic_int_set (&sync_calls_done, FALSE);
-  thread = g_thread_new ("bad-utf8", bad_utf8_sync, fx);
-  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
-  g_thread_join (thread);
+  run_in_thread (bad_utf8_sync, fx);
   g_assert_null (fx->fake->last_method);
 }
 
@@ -451,34 +470,18 @@ sync_in_own_context (gpointer data)
   g_main_context_iteration (context, FALSE);
   g_assert_true (ran);
   g_main_context_pop_thread_default (context);
-  g_atomic_int_set (&sync_calls_done, TRUE);
-  g_main_context_wakeup (NULL);
   return NULL;
 }
 
 static void
 test_sync_private_context (Fixture *fx, gconstpointer data)
 {
-  GThread *thread;
-
-  g_atomic_int_set (&sync_calls_done, FALSE);
-  thread = g_thread_new ("own-context", sync_in_own_context, fx);
-  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
-  g_thread_join (thread);
+  run_in_thread (sync_in_own_context, fx);
 }
 
 /* The fd-based methods: the descriptor reaches the service (the fake
  * compares inodes), the options as the service's a{sv} (a user namespace
  * as a descriptor of its own), the mount info back, a mount fd back. */
-static guint64
-inode_of (int fd)
-{
-  struct stat st;
-
-  g_assert_no_errno (fstat (fd, &st));
-  return st.st_ino;
-}
-
 static int
 compare_entries (gconstpointer a, gconstpointer b)
 {
@@ -567,7 +570,7 @@ test_fd_methods_async (Fixture *fx, gconstpointer data)
     g_assert_cmpuint (vcm_mount_info_get_caller_uid (info), ==, getuid ());
     g_assert_false (vcm_mount_info_get_recovered (info));
     g_assert_true (g_variant_equal (vcm_mount_info_get_options (info), fx->fake->last_options));
-    g_assert_cmpuint (fx->fake->last_source_inode, ==, inode_of (dir_fd));
+    g_assert_cmpuint (fx->fake->last_source_inode, ==, fake_inode_of (dir_fd));
     assert_options (fx->fake,
                     "{'read-only': <true>, 'nosuid': <true>, 'noexec': <false>,"
                     " 'propagation': <'slave'>, 'idmap': <{"
@@ -591,7 +594,7 @@ test_fd_methods_async (Fixture *fx, gconstpointer data)
     g_assert_cmpstr (vcm_mount_info_get_mount_point (info), ==, "/run/fake/shared/b");
     g_assert_cmpstr (vcm_mount_info_get_kind (info), ==, "bind");
     expected = g_strdup_printf ("{'idmap': <{'userns-inode': <uint64 %" G_GUINT64_FORMAT ">}>}",
-                                inode_of (userns_fd));
+                                fake_inode_of (userns_fd));
     assert_options (fx->fake, expected);
   }
   close (userns_fd);
@@ -604,7 +607,7 @@ test_fd_methods_async (Fixture *fx, gconstpointer data)
     mount_fd = vcm_client_open_mount_finish (c, res, &info, &error);
     g_assert_no_error (error);
     g_assert_cmpint (mount_fd, >=, 0);
-    g_assert_cmpuint (inode_of (mount_fd), ==, inode_of (dir_fd));
+    g_assert_cmpuint (fake_inode_of (mount_fd), ==, fake_inode_of (dir_fd));
     g_assert_cmpstr (vcm_mount_info_get_kind (info), ==, "detached");
     g_assert_cmpstr (vcm_mount_info_get_mount_point (info), ==, "");
     assert_options (fx->fake, "@a{sv} {}");
@@ -648,7 +651,7 @@ fd_methods_sync (gpointer data)
   g_assert_cmpstr (vcm_mount_info_get_mount_point (bind), ==, "/run/fake/shared/z");
   mount_fd = vcm_client_open_mount_sync (c, fd, NULL, VCM_CALL_FLAGS_NONE, NULL, &opened, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (inode_of (mount_fd), ==, inode_of (fd));
+  g_assert_cmpuint (fake_inode_of (mount_fd), ==, fake_inode_of (fd));
   close (mount_fd);
   mounts = vcm_client_list_mounts_sync (c, NULL, "rootfs", VCM_CALL_FLAGS_NONE, NULL, NULL, &error);
   g_assert_no_error (error);
@@ -665,20 +668,13 @@ fd_methods_sync (gpointer data)
                                                 VCM_CALL_FLAGS_NONE, NULL, &error));
   g_assert_nonnull (error);
   g_assert_true (g_str_has_prefix (error->message, "BindMountFd: source: "));
-  g_atomic_int_set (&sync_calls_done, TRUE);
-  g_main_context_wakeup (NULL);
   return NULL;
 }
 
 static void
 test_fd_methods_sync (Fixture *fx, gconstpointer data)
 {
-  GThread *thread;
-
-  g_atomic_int_set (&sync_calls_done, FALSE);
-  thread = g_thread_new ("fd-methods", fd_methods_sync, fx);
-  WAIT_UNTIL (g_atomic_int_get (&sync_calls_done));
-  g_thread_join (thread);
+  run_in_thread (fd_methods_sync, fx);
 }
 
 /* The ID map in the text of the service's polkit details. */
@@ -732,7 +728,7 @@ test_system_bus_from_user_namespace (Fixture *fx, gconstpointer data)
       return;
     }
   fake_service_mount (fx->fake, "sb", "c1", FALSE, TRUE);
-  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", fx->bus->address, TRUE);
+  g_subprocess_launcher_setenv (launcher, "DBUS_SYSTEM_BUS_ADDRESS", fx->fake->address, TRUE);
   child = g_subprocess_launcher_spawn (launcher, &error, "unshare", "--user", "--map-user=1000",
                                        "--map-group=1000", self_exe, "--list-system-bus", NULL);
   g_assert_no_error (error);
@@ -812,7 +808,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(path, func) \
-  g_test_add ("/client/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  g_test_add ("/client/" path, Fixture, NULL, client_fixture_set_up, func, client_fixture_tear_down)
   ADD ("new-and-owner", test_new_and_owner);
   ADD ("methods-async", test_methods_async);
   ADD ("methods-sync", test_methods_sync);

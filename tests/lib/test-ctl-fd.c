@@ -15,8 +15,7 @@
 #define WAIT_SECONDS 30
 
 typedef struct {
-  FakeBus *bus;
-  FakeService *fake;
+  FakeService *fake; /* on a private bus of its own */
   char *dir;
 } Fixture;
 
@@ -25,8 +24,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  fx->bus = fake_bus_new ();
-  fx->fake = fake_service_new (fx->bus->address);
+  fx->fake = fake_service_new_on_private_bus ();
   fx->dir = g_dir_make_tmp ("vcm-ctl-XXXXXX", &error);
   g_assert_no_error (error);
 }
@@ -37,7 +35,6 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
   g_assert_no_errno (rmdir (fx->dir));
   g_free (fx->dir);
   fake_service_free (fx->fake);
-  fake_bus_free (fx->bus);
 }
 
 typedef struct {
@@ -91,7 +88,7 @@ run_ctl (Fixture *fx, char **out, const char *first, ...)
     }
   g_ptr_array_add (argv, (char *) g_getenv ("VCMOUNTCTL"));
   g_ptr_array_add (argv, (char *) "--address");
-  g_ptr_array_add (argv, fx->bus->address);
+  g_ptr_array_add (argv, fx->fake->address);
   g_ptr_array_add (argv, (char *) "--no-ask-password");
   va_start (ap, first);
   for (a = first; a != NULL; a = va_arg (ap, const char *))

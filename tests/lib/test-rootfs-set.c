@@ -5,16 +5,10 @@
  * equals what the service's ListRootfs answers (through the bus) at the
  * set's generation, and that its added/removed/changed signals and its
  * items-changed each describe the same set. */
-#include <vcmount.h>
-
-#include "vcm-fake-service.h"
-#include "wait-until.h"
+#include "client-fixture.h"
 
 typedef struct {
-  FakeBus *bus;
-  FakeService *fake;
-  GDBusConnection *conn;
-  VcmClient *client;
+  ClientFixture c;
   VcmRootfsSet *set;
   GHashTable *by_signals;      /* key -> "mount_point ro|rw", from added/removed/changed */
   GPtrArray *by_items_changed; /* VcmRootfs, from items-changed */
@@ -94,17 +88,7 @@ on_items_changed (GListModel *model, guint position, guint removed, guint added,
 static void
 fixture_set_up (Fixture *fx, gconstpointer data)
 {
-  g_autoptr (GError) error = NULL;
-
-  fx->bus = fake_bus_new ();
-  fx->fake = fake_service_new (fx->bus->address);
-  fx->conn = g_dbus_connection_new_for_address_sync (fx->bus->address,
-                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                       G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                     NULL, NULL, &error);
-  g_assert_no_error (error);
-  fx->client = vcm_client_new_sync (fx->conn, NULL, &error);
-  g_assert_no_error (error);
+  client_fixture_set_up (&fx->c, data);
   fx->by_signals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   fx->by_items_changed = g_ptr_array_new_with_free_func (g_object_unref);
   fx->log = g_string_new ("");
@@ -113,7 +97,7 @@ fixture_set_up (Fixture *fx, gconstpointer data)
 static void
 fixture_follow (Fixture *fx, const char *sandbox_id)
 {
-  fx->set = vcm_rootfs_set_new (fx->client, sandbox_id);
+  fx->set = vcm_rootfs_set_new (fx->c.client, sandbox_id);
   g_signal_connect (fx->set, "added", G_CALLBACK (on_added), fx);
   g_signal_connect (fx->set, "removed", G_CALLBACK (on_removed), fx);
   g_signal_connect (fx->set, "changed", G_CALLBACK (on_changed), fx);
@@ -132,22 +116,10 @@ fixture_tear_down (Fixture *fx, gconstpointer data)
       g_object_unref (fx->set);
       WAIT_UNTIL (fx->set == NULL);
     }
-  g_clear_object (&fx->client);
-  g_dbus_connection_close_sync (fx->conn, NULL, NULL);
-  g_clear_object (&fx->conn);
-  fake_service_free (fx->fake);
-  fake_bus_free (fx->bus);
+  client_fixture_tear_down (&fx->c, data);
   g_hash_table_unref (fx->by_signals);
   g_ptr_array_unref (fx->by_items_changed);
   g_string_free (fx->log, TRUE);
-}
-
-static void
-on_listed (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (res);
 }
 
 /* Waits until the set holds every change the service made, then checks it
@@ -165,19 +137,19 @@ assert_set_is_service (Fixture *fx)
   guint n;
 
   WAIT_UNTIL (vcm_rootfs_set_get_synced (fx->set) &&
-              vcm_rootfs_set_get_generation (fx->set) == fx->fake->generation);
+              vcm_rootfs_set_get_generation (fx->set) == fx->c.fake->generation);
   n = g_list_model_get_n_items (G_LIST_MODEL (fx->set));
 
-  vcm_client_list_rootfs (fx->client, filter, VCM_CALL_FLAGS_NONE, NULL, on_listed, &res);
+  vcm_client_list_rootfs (fx->c.client, filter, VCM_CALL_FLAGS_NONE, NULL, on_done, &res);
   WAIT_UNTIL (res != NULL);
-  listed = vcm_client_list_rootfs_finish (fx->client, res, &generation, &error);
+  listed = vcm_client_list_rootfs_finish (fx->c.client, res, &generation, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (generation, ==, vcm_rootfs_set_get_generation (fx->set));
   g_assert_cmpuint (n, ==, listed->len);
   g_assert_cmpuint (n, ==, g_hash_table_size (fx->by_signals));
   g_assert_cmpuint (n, ==, fx->by_items_changed->len);
   /* and the fake's own table, read without the bus */
-  table = fake_service_list (fx->fake, filter != NULL ? filter : "");
+  table = fake_service_list (fx->c.fake, filter != NULL ? filter : "");
   table_items = g_variant_get_child_value (table, 1);
   g_assert_cmpuint (g_variant_n_children (table_items), ==, n);
 
@@ -200,16 +172,16 @@ assert_set_is_service (Fixture *fx)
 static void
 test_initial (Fixture *fx, gconstpointer data)
 {
-  fake_service_mount (fx->fake, "sb1", "c1", FALSE, TRUE);
-  fake_service_mount (fx->fake, "sb1", "c2", TRUE, TRUE);
-  fake_service_mount (fx->fake, "sb0", "c9", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb1", "c1", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb1", "c2", TRUE, TRUE);
+  fake_service_mount (fx->c.fake, "sb0", "c9", FALSE, TRUE);
   fixture_follow (fx, NULL);
   g_assert_false (vcm_rootfs_set_get_synced (fx->set));
   assert_set_is_service (fx);
   g_assert_cmpuint (fx->n_added, ==, 3);
   g_assert_cmpuint (fx->n_resynced, ==, 1);
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 3);
-  g_assert_cmpuint (fx->fake->n_list_calls, ==, 2); /* the set's and the check's */
+  g_assert_cmpuint (fx->c.fake->n_list_calls, ==, 2); /* the set's and the check's */
 }
 
 static void
@@ -217,20 +189,20 @@ test_follow (Fixture *fx, gconstpointer data)
 {
   fixture_follow (fx, NULL);
   assert_set_is_service (fx);
-  fake_service_mount (fx->fake, "sb1", "c1", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb1", "c1", FALSE, TRUE);
   assert_set_is_service (fx);
-  fake_service_mount (fx->fake, "sb1", "c2", TRUE, TRUE);
+  fake_service_mount (fx->c.fake, "sb1", "c2", TRUE, TRUE);
   assert_set_is_service (fx);
-  fake_service_change (fx->fake, "sb1", "c1", "submount-added", TRUE);
+  fake_service_change (fx->c.fake, "sb1", "c1", "submount-added", TRUE);
   assert_set_is_service (fx);
-  fake_service_change (fx->fake, "sb1", "c1", "submount-removed", TRUE);
+  fake_service_change (fx->c.fake, "sb1", "c1", "submount-removed", TRUE);
   assert_set_is_service (fx);
-  fake_service_change (fx->fake, "sb1", "c2", "remounted", TRUE);
+  fake_service_change (fx->c.fake, "sb1", "c2", "remounted", TRUE);
   assert_set_is_service (fx);
   g_assert_false (vcm_rootfs_get_read_only (vcm_rootfs_set_lookup (fx->set, "sb1", "c2")));
-  fake_service_unmount (fx->fake, "sb1", "c1", TRUE);
+  fake_service_unmount (fx->c.fake, "sb1", "c1", TRUE);
   assert_set_is_service (fx);
-  fake_service_change (fx->fake, "sb1", "c2", "vanished", TRUE);
+  fake_service_change (fx->c.fake, "sb1", "c2", "vanished", TRUE);
   assert_set_is_service (fx);
   g_assert_cmpstr (fx->log->str, ==,
                    "added sb1/c1; added sb1/c2; changed sb1/c1 submount-added; "
@@ -244,34 +216,34 @@ test_lost_signals (Fixture *fx, gconstpointer data)
   guint lists;
 
   fixture_follow (fx, NULL);
-  fake_service_mount (fx->fake, "sb1", "c1", FALSE, TRUE);
-  fake_service_mount (fx->fake, "sb1", "c2", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb1", "c1", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb1", "c2", FALSE, TRUE);
   assert_set_is_service (fx);
-  lists = fx->fake->n_list_calls;
+  lists = fx->c.fake->n_list_calls;
 
   /* A lost mount, found by the gap before the next signal. */
-  fake_service_mount (fx->fake, "sb2", "lost", TRUE, FALSE);
-  fake_service_mount (fx->fake, "sb2", "seen", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb2", "lost", TRUE, FALSE);
+  fake_service_mount (fx->c.fake, "sb2", "seen", FALSE, TRUE);
   assert_set_is_service (fx);
   g_assert_nonnull (vcm_rootfs_set_lookup (fx->set, "sb2", "lost"));
-  g_assert_cmpuint (fx->fake->n_list_calls, >, lists);
+  g_assert_cmpuint (fx->c.fake->n_list_calls, >, lists);
 
   /* A lost unmount, a lost remount and a lost vanish in a row. */
-  fake_service_unmount (fx->fake, "sb1", "c1", FALSE);
-  fake_service_change (fx->fake, "sb2", "lost", "remounted", FALSE);
-  fake_service_change (fx->fake, "sb1", "c2", "vanished", FALSE);
-  fake_service_change (fx->fake, "sb2", "seen", "submount-added", TRUE);
+  fake_service_unmount (fx->c.fake, "sb1", "c1", FALSE);
+  fake_service_change (fx->c.fake, "sb2", "lost", "remounted", FALSE);
+  fake_service_change (fx->c.fake, "sb1", "c2", "vanished", FALSE);
+  fake_service_change (fx->c.fake, "sb2", "seen", "submount-added", TRUE);
   assert_set_is_service (fx);
   g_assert_null (vcm_rootfs_set_lookup (fx->set, "sb1", "c1"));
   g_assert_false (vcm_rootfs_get_read_only (vcm_rootfs_set_lookup (fx->set, "sb2", "lost")));
 
   /* The generation jumps with no change to the table at all. */
-  fake_service_skip (fx->fake, 7);
-  fake_service_unmount (fx->fake, "sb2", "seen", TRUE);
+  fake_service_skip (fx->c.fake, 7);
+  fake_service_unmount (fx->c.fake, "sb2", "seen", TRUE);
   assert_set_is_service (fx);
 
   /* A lost last signal: nothing shows it; a refresh does. */
-  fake_service_mount (fx->fake, "sb3", "last", FALSE, FALSE);
+  fake_service_mount (fx->c.fake, "sb3", "last", FALSE, FALSE);
   vcm_rootfs_set_refresh (fx->set);
   assert_set_is_service (fx);
   g_assert_nonnull (vcm_rootfs_set_lookup (fx->set, "sb3", "last"));
@@ -282,20 +254,20 @@ test_signals_during_listing (Fixture *fx, gconstpointer data)
 {
   gboolean as_asked = GPOINTER_TO_INT (data);
 
-  fake_service_mount (fx->fake, "sb", "before", FALSE, TRUE);
-  fx->fake->hold_lists = TRUE;
+  fake_service_mount (fx->c.fake, "sb", "before", FALSE, TRUE);
+  fx->c.fake->hold_lists = TRUE;
   fixture_follow (fx, NULL);
-  WAIT_UNTIL (fx->fake->held->len == 1);
+  WAIT_UNTIL (fx->c.fake->held->len == 1);
   /* Changes after the listing was asked for, while its answer is held. */
-  fake_service_mount (fx->fake, "sb", "during1", FALSE, TRUE);
-  fake_service_unmount (fx->fake, "sb", "before", TRUE);
-  fake_service_mount (fx->fake, "sb", "during2", TRUE, TRUE);
-  fake_service_change (fx->fake, "sb", "during1", "submount-added", TRUE);
+  fake_service_mount (fx->c.fake, "sb", "during1", FALSE, TRUE);
+  fake_service_unmount (fx->c.fake, "sb", "before", TRUE);
+  fake_service_mount (fx->c.fake, "sb", "during2", TRUE, TRUE);
+  fake_service_change (fx->c.fake, "sb", "during1", "submount-added", TRUE);
   /* Their signals reach the client before the answer does (one connection). */
-  fx->fake->hold_lists = FALSE;
+  fx->c.fake->hold_lists = FALSE;
   /* as asked: the signals come after the answer's generation and must be
    * applied; as now: they are at or below it and must not be applied twice. */
-  fake_service_release_lists (fx->fake, as_asked);
+  fake_service_release_lists (fx->c.fake, as_asked);
   assert_set_is_service (fx);
   g_assert_cmpuint (fx->n_resynced, ==, 1);
   if (as_asked)
@@ -315,33 +287,33 @@ test_restart (Fixture *fx, gconstpointer data)
   for (guint i = 0; i < 10; i++)
     {
       g_autofree char *c = g_strdup_printf ("c%u", i);
-      fake_service_mount (fx->fake, "sb", c, i % 2, TRUE);
+      fake_service_mount (fx->c.fake, "sb", c, i % 2, TRUE);
     }
   assert_set_is_service (fx);
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 10);
 
   if (!replace)
     {
-      fake_service_stop (fx->fake);
+      fake_service_stop (fx->c.fake);
       WAIT_UNTIL (!vcm_rootfs_set_get_synced (fx->set));
       /* The kernel keeps the mounts; the set keeps what it knew. */
       g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fx->set)), ==, 10);
     }
   /* Behind the back of any service: changes while it is down. */
-  fake_service_unmount (fx->fake, "sb", "c0", FALSE);
-  fake_service_mount (fx->fake, "sb", "new", FALSE, FALSE);
-  fake_service_change (fx->fake, "sb", "c1", "remounted", FALSE);
+  fake_service_unmount (fx->c.fake, "sb", "c0", FALSE);
+  fake_service_mount (fx->c.fake, "sb", "new", FALSE, FALSE);
+  fake_service_change (fx->c.fake, "sb", "c1", "remounted", FALSE);
   g_string_truncate (fx->log, 0);
-  fake_service_start (fx->fake, replace);
-  g_assert_cmpuint (fx->fake->generation, ==, 0);
+  fake_service_start (fx->c.fake, replace);
+  g_assert_cmpuint (fx->c.fake->generation, ==, 0);
   assert_set_is_service (fx);
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 0);
   g_assert_cmpstr (fx->log->str, ==, "removed sb/c0; changed sb/c1 remounted; added sb/new; ");
   g_assert_null (vcm_rootfs_set_lookup (fx->set, "ghost", "ghost"));
 
   /* The new instance counts from 0: generations the old one had used. */
-  fake_service_mount (fx->fake, "sb", "after1", FALSE, TRUE);
-  fake_service_unmount (fx->fake, "sb", "c2", TRUE);
+  fake_service_mount (fx->c.fake, "sb", "after1", FALSE, TRUE);
+  fake_service_unmount (fx->c.fake, "sb", "c2", TRUE);
   assert_set_is_service (fx);
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 2);
 }
@@ -349,29 +321,29 @@ test_restart (Fixture *fx, gconstpointer data)
 static void
 test_service_absent (Fixture *fx, gconstpointer data)
 {
-  fake_service_mount (fx->fake, "sb", "c1", FALSE, FALSE);
-  fake_service_stop (fx->fake);
+  fake_service_mount (fx->c.fake, "sb", "c1", FALSE, FALSE);
+  fake_service_stop (fx->c.fake);
   fixture_follow (fx, NULL);
   g_assert_false (vcm_rootfs_set_get_synced (fx->set));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fx->set)), ==, 0);
   /* The first listing fails too: the set tries again. */
-  fx->fake->fail_lists = 1;
-  fake_service_start (fx->fake, FALSE);
+  fx->c.fake->fail_lists = 1;
+  fake_service_start (fx->c.fake, FALSE);
   assert_set_is_service (fx);
   g_assert_cmpuint (fx->n_added, ==, 1);
-  g_assert_cmpuint (fx->fake->fail_lists, ==, 0);
+  g_assert_cmpuint (fx->c.fake->fail_lists, ==, 0);
 }
 
 static void
 test_connection_closed (Fixture *fx, gconstpointer data)
 {
-  fake_service_mount (fx->fake, "sb", "c1", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb", "c1", FALSE, TRUE);
   fixture_follow (fx, NULL);
   assert_set_is_service (fx);
-  g_dbus_connection_close_sync (fx->conn, NULL, NULL);
+  g_dbus_connection_close_sync (fx->c.conn, NULL, NULL);
   WAIT_UNTIL (!vcm_rootfs_set_get_synced (fx->set));
   /* what it knew stays; nothing more comes */
-  fake_service_mount (fx->fake, "sb", "c2", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sb", "c2", FALSE, TRUE);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fx->set)), ==, 1);
   g_assert_false (vcm_rootfs_set_get_synced (fx->set));
 }
@@ -379,17 +351,17 @@ test_connection_closed (Fixture *fx, gconstpointer data)
 static void
 test_sandbox_filter (Fixture *fx, gconstpointer data)
 {
-  fake_service_mount (fx->fake, "sbA", "c1", FALSE, TRUE);
-  fake_service_mount (fx->fake, "sbB", "c1", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sbA", "c1", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sbB", "c1", FALSE, TRUE);
   fixture_follow (fx, "sbA");
   assert_set_is_service (fx);
-  fake_service_mount (fx->fake, "sbB", "c2", FALSE, TRUE);
-  fake_service_mount (fx->fake, "sbA", "c2", FALSE, TRUE);
-  fake_service_change (fx->fake, "sbB", "c1", "remounted", TRUE);
-  fake_service_unmount (fx->fake, "sbB", "c1", TRUE);
+  fake_service_mount (fx->c.fake, "sbB", "c2", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "sbA", "c2", FALSE, TRUE);
+  fake_service_change (fx->c.fake, "sbB", "c1", "remounted", TRUE);
+  fake_service_unmount (fx->c.fake, "sbB", "c1", TRUE);
   assert_set_is_service (fx);
-  fake_service_unmount (fx->fake, "sbB", "c2", FALSE); /* lost, in another sandbox */
-  fake_service_unmount (fx->fake, "sbA", "c1", TRUE);
+  fake_service_unmount (fx->c.fake, "sbB", "c2", FALSE); /* lost, in another sandbox */
+  fake_service_unmount (fx->c.fake, "sbA", "c1", TRUE);
   assert_set_is_service (fx);
   g_assert_cmpstr (fx->log->str, ==, "added sbA/c1; added sbA/c2; removed sbA/c1; ");
 }
@@ -406,7 +378,7 @@ test_burst (Fixture *fx, gconstpointer data)
 
   fixture_follow (fx, NULL);
   assert_set_is_service (fx);
-  lists = fx->fake->n_list_calls;
+  lists = fx->c.fake->n_list_calls;
   for (guint i = 0; i < 1000; i++)
     {
       g_autofree char *sb = g_strdup_printf ("sb%d", g_rand_int_range (rand, 0, 5));
@@ -414,29 +386,29 @@ test_burst (Fixture *fx, gconstpointer data)
       g_autofree char *key = g_strconcat (sb, "\n", c, NULL);
       gboolean emit = !lossy || i % 37 != 36;
 
-      if (!g_hash_table_contains (fx->fake->mounts, key))
-        fake_service_mount (fx->fake, sb, c, g_rand_boolean (rand), emit);
+      if (!g_hash_table_contains (fx->c.fake->mounts, key))
+        fake_service_mount (fx->c.fake, sb, c, g_rand_boolean (rand), emit);
       else
         switch (g_rand_int_range (rand, 0, lossy ? 4 : 3))
           {
           case 0:
-            fake_service_unmount (fx->fake, sb, c, emit);
+            fake_service_unmount (fx->c.fake, sb, c, emit);
             break;
           case 1:
-            fake_service_change (fx->fake, sb, c, "submount-added", emit);
+            fake_service_change (fx->c.fake, sb, c, "submount-added", emit);
             break;
           case 2:
-            fake_service_change (fx->fake, sb, c, "vanished", emit);
+            fake_service_change (fx->c.fake, sb, c, "vanished", emit);
             break;
           default:
-            fake_service_change (fx->fake, sb, c, "remounted", emit);
+            fake_service_change (fx->c.fake, sb, c, "remounted", emit);
           }
     }
   /* The last signal goes through, so that a loss before it shows. */
-  fake_service_mount (fx->fake, "last", "c", FALSE, TRUE);
+  fake_service_mount (fx->c.fake, "last", "c", FALSE, TRUE);
   assert_set_is_service (fx);
   if (!lossy)
-    g_assert_cmpuint (fx->fake->n_list_calls, ==, lists + 1); /* the check's own */
+    g_assert_cmpuint (fx->c.fake->n_list_calls, ==, lists + 1); /* the check's own */
   g_assert_cmpuint (vcm_rootfs_set_get_generation (fx->set), ==, 1001);
 }
 

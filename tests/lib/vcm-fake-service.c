@@ -55,6 +55,19 @@ fake_bus_free (FakeBus *bus)
   g_free (bus);
 }
 
+GDBusConnection *
+fake_bus_connect (const char *address)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *conn = g_dbus_connection_new_for_address_sync (
+    address,
+    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL,
+    NULL, &error);
+
+  g_assert_no_error (error);
+  return conn;
+}
+
 typedef struct {
   GDBusMethodInvocation *invocation;
   GVariant *answer; /* the table when asked */
@@ -435,8 +448,8 @@ fd_of (GUnixFDList *fd_list, gint32 handle)
   return fd;
 }
 
-static guint64
-inode_of (int fd)
+guint64
+fake_inode_of (int fd)
 {
   struct stat st;
 
@@ -462,7 +475,7 @@ note_options (FakeService *fake, GUnixFDList *fd_list, GVariant *options)
           int fd = fd_of (fd_list, handle);
 
           g_variant_dict_remove (&map, "userns");
-          g_variant_dict_insert (&map, "userns-inode", "t", inode_of (fd));
+          g_variant_dict_insert (&map, "userns-inode", "t", fake_inode_of (fd));
           close (fd);
         }
       g_variant_dict_insert_value (&dict, "idmap", g_variant_dict_end (&map));
@@ -503,7 +516,7 @@ note_source (FakeService *fake, GUnixFDList *fd_list, GVariant *source, GVariant
 {
   int fd = fd_of (fd_list, g_variant_get_handle (source));
 
-  fake->last_source_inode = inode_of (fd);
+  fake->last_source_inode = fake_inode_of (fd);
   close (fd);
   note_options (fake, fd_list, options);
 }
@@ -639,11 +652,7 @@ fake_service_start (FakeService *fake, gboolean replace)
   if (replace)
     old = g_steal_pointer (&fake->conn);
   g_assert_null (fake->conn);
-  fake->conn = g_dbus_connection_new_for_address_sync (fake->address,
-                                                       G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                                                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                                       NULL, NULL, &error);
-  g_assert_no_error (error);
+  fake->conn = fake_bus_connect (fake->address);
   fake->generation = 0;
   vcm_fake_mount_set_generation (fake->skeleton, 0);
   g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (fake->skeleton), fake->conn, OBJECT_PATH,
@@ -697,6 +706,16 @@ fake_service_new (const char *address)
   return fake;
 }
 
+FakeService *
+fake_service_new_on_private_bus (void)
+{
+  FakeBus *bus = fake_bus_new ();
+  FakeService *fake = fake_service_new (bus->address);
+
+  fake->bus = bus;
+  return fake;
+}
+
 void
 fake_service_free (FakeService *fake)
 {
@@ -709,6 +728,8 @@ fake_service_free (FakeService *fake)
   g_free (fake->last_method);
   g_clear_pointer (&fake->last_options, g_variant_unref);
   g_free (fake->address);
+  if (fake->bus != NULL)
+    fake_bus_free (fake->bus);
   g_free (fake);
 }
 

@@ -8,8 +8,11 @@
 
 G_BEGIN_DECLS
 
+typedef struct _FakeBus FakeBus;
+
 typedef struct {
   char *address;                  /* the bus */
+  FakeBus *bus;                   /* the bus's daemon, when the fake has one of its own */
   GDBusConnection *conn;          /* NULL while "stopped" */
   struct _VcmFakeMount *skeleton; /* exported on conn */
   GHashTable *mounts;             /* "sandbox\ncontainer" -> FakeMount */
@@ -34,16 +37,21 @@ typedef struct {
 
 /* A private bus for one test: a dbus-daemon with the session bus's rules,
  * that dies with the test process even when the test aborts. */
-typedef struct {
+struct _FakeBus {
   GSubprocess *daemon;
   char *address;
-} FakeBus;
+};
 
 FakeBus *fake_bus_new (void);
 void fake_bus_free (FakeBus *bus);
+/* A new connection to the bus at @address (aborts the test on failure). */
+GDBusConnection *fake_bus_connect (const char *address);
 
 /* Connects to @address and owns org.vc.Mount (aborts the test on failure). */
 FakeService *fake_service_new (const char *address);
+/* The same on a private bus of its own, which goes with the fake: what
+ * each test of the library starts from. */
+FakeService *fake_service_new_on_private_bus (void);
 void fake_service_free (FakeService *fake);
 /* Leaves the bus (the name goes away); the table stays, like the kernel's. */
 void fake_service_stop (FakeService *fake);
@@ -79,6 +87,10 @@ void fake_service_release_lists (FakeService *fake, gboolean as_asked);
 
 /* ListRootfs's answer "(ta(sssb))" for @sandbox_id ("" = all), sorted. */
 GVariant *fake_service_list (FakeService *fake, const char *sandbox_id);
+
+/* The inode of an open file: what the fake notes of the descriptors it
+ * gets, for the tests to compare with theirs. */
+guint64 fake_inode_of (int fd);
 
 /* Whether `unshare --user --map-user=1000 --map-group=1000` works here: a
  * user namespace where the process is uid 1000 and the bus sees the real
