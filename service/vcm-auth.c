@@ -610,6 +610,15 @@ vcm_auth_identify_async (VcmAuth *self,
 }
 
 static VcmCaller *
+vcm_auth_lookup (VcmAuth *self, GDBusMethodInvocation *invocation)
+{
+  const char *sender = g_dbus_method_invocation_get_sender (invocation);
+  VcmCaller *cached = sender != NULL ? g_hash_table_lookup (self->callers, sender) : NULL;
+
+  return cached != NULL ? vcm_caller_ref (cached) : NULL;
+}
+
+static VcmCaller *
 vcm_auth_identify_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == vcm_auth_identify_async, NULL);
@@ -891,6 +900,14 @@ vcm_auth_check_async (VcmAuth *self,
     }
 }
 
+/* polkit always allows root: nobody is asked (as vcm_auth_check_async()
+ * answers root) */
+static gboolean
+vcm_auth_allows_at_once (VcmAuth *self, const VcmAuthQuestion *question)
+{
+  return question->caller->uid == 0;
+}
+
 static gboolean
 vcm_auth_check_finish (VcmAuth *self, GAsyncResult *result, GError **error)
 {
@@ -905,6 +922,8 @@ vcm_auth_authorizer_init (VcmAuthorizerInterface *iface)
 {
   iface->identify_async = (gpointer) vcm_auth_identify_async;
   iface->identify_finish = (gpointer) vcm_auth_identify_finish;
+  iface->lookup = (gpointer) vcm_auth_lookup;
+  iface->allows_at_once = (gpointer) vcm_auth_allows_at_once;
   iface->check_async = (gpointer) vcm_auth_check_async;
   iface->check_finish = (gpointer) vcm_auth_check_finish;
   iface->was_granted = (gpointer) vcm_auth_was_granted;

@@ -45,6 +45,22 @@ vcm_authorizer_check_finish (VcmAuthorizer *authorizer, GAsyncResult *result, GE
   return VCM_AUTHORIZER_GET_IFACE (authorizer)->check_finish (authorizer, result, error);
 }
 
+VcmCaller *
+vcm_authorizer_lookup (VcmAuthorizer *authorizer, GDBusMethodInvocation *invocation)
+{
+  VcmAuthorizerInterface *iface = VCM_AUTHORIZER_GET_IFACE (authorizer);
+
+  return iface->lookup != NULL ? iface->lookup (authorizer, invocation) : NULL;
+}
+
+gboolean
+vcm_authorizer_allows_at_once (VcmAuthorizer *authorizer, const VcmAuthQuestion *question)
+{
+  VcmAuthorizerInterface *iface = VCM_AUTHORIZER_GET_IFACE (authorizer);
+
+  return iface->allows_at_once != NULL && iface->allows_at_once (authorizer, question);
+}
+
 gboolean
 vcm_authorizer_was_granted (VcmAuthorizer *authorizer, uid_t uid)
 {

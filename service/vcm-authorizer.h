@@ -51,6 +51,13 @@ struct _VcmAuthorizerInterface {
                        GAsyncReadyCallback callback,
                        gpointer user_data);
   gboolean (*check_finish) (VcmAuthorizer *authorizer, GAsyncResult *result, GError **error);
+  /* Optional: the caller of @invocation if it is known already (a new
+   * reference), else NULL (then identify_async() asks). */
+  VcmCaller *(*lookup) (VcmAuthorizer *authorizer, GDBusMethodInvocation *invocation);
+  /* Optional: TRUE when @question is allowed without asking anyone (root,
+   * whom polkit always allows): the caller need not go through
+   * check_async() and a turn of the main loop. */
+  gboolean (*allows_at_once) (VcmAuthorizer *authorizer, const VcmAuthQuestion *question);
   /* Whether polkit allowed a call of @uid (not root) lately: such a
    * user's calls may use the places kept for users with a grant. */
   gboolean (*was_granted) (VcmAuthorizer *authorizer, uid_t uid);
@@ -72,6 +79,8 @@ void vcm_authorizer_check_async (VcmAuthorizer *authorizer,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
 gboolean vcm_authorizer_check_finish (VcmAuthorizer *authorizer, GAsyncResult *result, GError **error);
+VcmCaller *vcm_authorizer_lookup (VcmAuthorizer *authorizer, GDBusMethodInvocation *invocation);
+gboolean vcm_authorizer_allows_at_once (VcmAuthorizer *authorizer, const VcmAuthQuestion *question);
 gboolean vcm_authorizer_was_granted (VcmAuthorizer *authorizer, uid_t uid);
 void vcm_authorizer_shutdown (VcmAuthorizer *authorizer);
 

@@ -81,6 +81,7 @@ typedef struct _Op {
   GVariant *params;  /* the request's */
   Prepared *prep;
   gboolean admitted;                  /* counted by the admission (not root) */
+  gboolean tried_now;                 /* prepared here and now, or found it cannot be */
   guint n_fds;                        /* descriptors its message holds */
   VcmGateEntry resolving;             /* at the gate of worker threads that resolve */
   VcmGateEntry running;               /* at the gate of worker threads that run */

@@ -294,6 +294,9 @@ static void
 on_prepared_in_thread (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Op *op = user_data;
+  /* taken first: its callback may go on to run the request at once, with
+   * a task of its own */
+  g_autoptr (GTask) task = g_steal_pointer (&op->task);
   g_autoptr (GError) error = NULL;
   Prepared *prep;
 
@@ -303,16 +306,15 @@ on_prepared_in_thread (GObject *source, GAsyncResult *result, gpointer user_data
   if (op->self->stopping)
     {
       g_clear_pointer (&prep, prepared_free);
-      op_return_stopping (op);
+      g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_FAILED, "the service is stopping");
     }
   else if (prep == NULL)
-    g_task_return_error (op->task, g_steal_pointer (&error));
+    g_task_return_error (task, g_steal_pointer (&error));
   else
     {
       op_prepared (op, prep);
-      g_task_return_boolean (op->task, TRUE);
+      g_task_return_boolean (task, TRUE);
     }
-  g_clear_object (&op->task);
 }
 
 /* Resolves @op's paths in a worker thread, with the caller's credentials. */
@@ -358,6 +360,44 @@ engine_validate (VcmEngine *engine, const char *method, GVariant *params, GError
   return entry->validate (params, error);
 }
 
+/* Prepares @op (root's) here and now where nothing need wait: a method that
+ * looks at nothing of the caller's, or root's fd (engine_prepare_at_once).
+ * TRUE when it was tried (prepared, or refused with @error); FALSE: in a
+ * worker thread it is. */
+static gboolean
+op_prepare_now (Op *op, GError **error)
+{
+  Engine *self = op->self;
+  g_autoptr (Prepared) prep = prepared_new (op->request);
+  VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
+  g_autoptr (GError) local = NULL;
+  gboolean ok;
+
+  if (op->tried_now)
+    return FALSE;
+  op->tried_now = TRUE;
+  ok = op->entry->resolves ? engine_prepare_at_once (op->entry, mounter, op->params, prep, &local)
+                           : op->entry->prepare (mounter, op->params, op->caller->creds, prep, &local);
+  if (ok)
+    op_prepared (op, g_steal_pointer (&prep));
+  else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return FALSE;
+  else
+    g_propagate_error (error, g_steal_pointer (&local));
+  return TRUE;
+}
+
+static gboolean
+engine_prepare_now (VcmEngine *engine, VcmRequest *request, GError **error)
+{
+  Engine *self = ENGINE (engine);
+  Op *op = op_of (self, request);
+
+  if (self->stopping || op->entry == NULL || op->caller->uid != 0)
+    return FALSE;
+  return op_prepare_now (op, error) && (error == NULL || *error == NULL);
+}
+
 static void
 engine_prepare_async (VcmEngine *engine,
                       VcmRequest *request,
@@ -387,29 +427,16 @@ engine_prepare_async (VcmEngine *engine,
         }
       op->admitted = TRUE;
     }
-  if (!op->entry->resolves || op->caller->uid == 0)
+  if ((!op->entry->resolves || op->caller->uid == 0) && op_prepare_now (op, &error))
     {
       /* nothing of the caller's to look at, or root's fd whose filesystem
        * need not be asked: prepared here and now */
-      g_autoptr (Prepared) prep = prepared_new (request);
-      VcmMounter *mounter = vcm_rootfs_manager_get_mounter (self->rootfs);
-      gboolean ok = op->entry->resolves
-        ? engine_prepare_at_once (op->entry, mounter, op->params, prep, &error)
-        : op->entry->prepare (mounter, op->params, op->caller->creds, prep, &error);
-
-      if (ok || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        {
-          if (!ok)
-            g_task_return_error (op->task, g_steal_pointer (&error));
-          else
-            {
-              op_prepared (op, g_steal_pointer (&prep));
-              g_task_return_boolean (op->task, TRUE);
-            }
-          g_clear_object (&op->task);
-          return;
-        }
-      g_clear_error (&error); /* in a worker thread after all */
+      if (error != NULL)
+        g_task_return_error (op->task, g_steal_pointer (&error));
+      else
+        g_task_return_boolean (op->task, TRUE);
+      g_clear_object (&op->task);
+      return;
     }
   if (op_enter_gate (op, self->resolving, &op->resolving, request->granted))
     start_preparing (op);
@@ -620,6 +647,7 @@ vcm_engine_class_init (VcmEngineClass *klass)
   klass->validate = engine_validate;
   klass->prepare_async = engine_prepare_async;
   klass->prepare_finish = engine_prepare_finish;
+  klass->prepare_now = engine_prepare_now;
   klass->run_async = engine_run_async;
   klass->run_finish = engine_run_finish;
   klass->get_shared_dir = engine_get_shared_dir;
@@ -690,6 +718,14 @@ gboolean
 vcm_engine_prepare_finish (VcmEngine *engine, GAsyncResult *result, GError **error)
 {
   return VCM_ENGINE_GET_CLASS (engine)->prepare_finish (engine, result, error);
+}
+
+gboolean
+vcm_engine_prepare_now (VcmEngine *engine, VcmRequest *request, GError **error)
+{
+  VcmEngineClass *klass = VCM_ENGINE_GET_CLASS (engine);
+
+  return klass->prepare_now != NULL && klass->prepare_now (engine, request, error);
 }
 
 void

@@ -62,6 +62,10 @@ struct _VcmEngineClass {
                          GAsyncReadyCallback callback,
                          gpointer user_data);
   gboolean (*prepare_finish) (VcmEngine *engine, GAsyncResult *result, GError **error);
+  /* Optional: prepares @request here and now where nothing of it need wait
+   * (root's requests that walk no path): TRUE done, FALSE with @error
+   * refused; FALSE without @error: prepare_async() it is. */
+  gboolean (*prepare_now) (VcmEngine *engine, VcmRequest *request, GError **error);
   /* Does @request, authorized; the answer is the method's out arguments (a
    * tuple, floating or not) and, with *@out_fds, the descriptors it names. */
   void (*run_async) (VcmEngine *engine,
@@ -93,6 +97,7 @@ void vcm_engine_prepare_async (VcmEngine *engine,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
 gboolean vcm_engine_prepare_finish (VcmEngine *engine, GAsyncResult *result, GError **error);
+gboolean vcm_engine_prepare_now (VcmEngine *engine, VcmRequest *request, GError **error);
 void vcm_engine_run_async (VcmEngine *engine,
                            VcmRequest *request,
                            GCancellable *cancellable,

@@ -249,10 +249,30 @@ start_checking (Call *call)
   vcm_authorizer_check_async (call->self->auth, &question, call->self->cancellable, on_authorized, call);
 }
 
-/* Through the gate of checks for a user that is not root. */
+/* Through the gate of checks for a user that is not root; what the
+ * authorizer allows without asking (root) at once, and then the request
+ * runs without another turn of the main loop. */
 static void
 check (Call *call)
 {
+  for (;;)
+    {
+      VcmAuthQuestion question = {
+        .invocation = call->invocation,
+        .caller = call->caller,
+        .action_id = call->request->actions[call->action],
+        .message = call->request->message,
+        .details = call->request->details,
+      };
+
+      if (!vcm_authorizer_allows_at_once (call->self->auth, &question))
+        break;
+      if (call->request->actions[++call->action] == NULL)
+        {
+          vcm_engine_run_async (call->self->engine, call->request, call->cancellable, on_ran, call);
+          return;
+        }
+    }
   if (call->caller->uid != 0)
     {
       call->checking.uid = call->caller->uid;
@@ -273,6 +293,23 @@ on_checking_open (VcmGateEntry *entry, gpointer user_data)
   start_checking (CALL_OF (entry));
 }
 
+/* @call's request is prepared: its actions are checked. */
+static void
+prepared (Call *call)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (call->request->actions[0] == NULL)
+    {
+      g_set_error (&error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s: no authorization is defined",
+                   call->request->method);
+      call_fail (call, error);
+      return;
+    }
+  call->action = 0;
+  check (call);
+}
+
 static void
 on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -287,39 +324,47 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
       call_fail (call, error);
       return;
     }
-  if (call->request->actions[0] == NULL)
-    {
-      g_set_error (&error, VCM_ERROR, VCM_ERROR_NOT_AUTHORIZED, "%s: no authorization is defined",
-                   call->request->method);
-      call_fail (call, error);
-      return;
-    }
-  call->action = 0;
-  check (call);
+  prepared (call);
+}
+
+/* @call's caller is known (call->caller): its request is prepared. */
+static void
+identified (Call *call)
+{
+  VcmService *self = call->self;
+  GDBusMessage *message = g_dbus_method_invocation_get_message (call->invocation);
+  g_autoptr (GError) error = NULL;
+
+  call->request = vcm_request_new (g_dbus_method_invocation_get_method_name (call->invocation),
+                                   g_dbus_method_invocation_get_parameters (call->invocation),
+                                   g_dbus_message_get_unix_fd_list (message), call->caller,
+                                   call->caller->uid != 0 &&
+                                     vcm_authorizer_was_granted (self->auth, call->caller->uid));
+  /* what need not wait (root's, walking no path) without a turn of the
+   * main loop */
+  if (vcm_engine_prepare_now (self->engine, call->request, &error))
+    prepared (call);
+  else if (error != NULL)
+    call_fail (call, error);
+  else
+    vcm_engine_prepare_async (self->engine, call->request, call->cancellable, on_prepared, call);
 }
 
 static void
 on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Call *call = user_data;
-  VcmService *self = call->self;
-  GDBusMessage *message = g_dbus_method_invocation_get_message (call->invocation);
   g_autoptr (GError) error = NULL;
 
   if (!call_still_served (call))
     return;
-  call->caller = vcm_authorizer_identify_finish (self->auth, result, &error);
+  call->caller = vcm_authorizer_identify_finish (call->self->auth, result, &error);
   if (call->caller == NULL)
     {
       call_fail (call, error); /* (dropped where it left the bus before) */
       return;
     }
-  call->request = vcm_request_new (g_dbus_method_invocation_get_method_name (call->invocation),
-                                   g_dbus_method_invocation_get_parameters (call->invocation),
-                                   g_dbus_message_get_unix_fd_list (message), call->caller,
-                                   call->caller->uid != 0 &&
-                                     vcm_authorizer_was_granted (self->auth, call->caller->uid));
-  vcm_engine_prepare_async (self->engine, call->request, call->cancellable, on_prepared, call);
+  identified (call);
 }
 
 /* A sender left the bus: its calls are dropped, at once where they wait
@@ -388,7 +433,12 @@ dispatch (VcmService *self, GDBusMethodInvocation *invocation)
         }
       g_queue_push_tail_link (same, &call->by_sender);
     }
-  vcm_authorizer_identify_async (self->auth, invocation, self->cancellable, on_identified, call);
+  /* a sender seen before is known at once: no turn of the main loop */
+  call->caller = vcm_authorizer_lookup (self->auth, invocation);
+  if (call->caller != NULL)
+    identified (call);
+  else
+    vcm_authorizer_identify_async (self->auth, invocation, self->cancellable, on_identified, call);
 }
 
 /* The generated skeleton with its method calls handed to the pipeline as
