@@ -27,14 +27,6 @@ wait_daemon_quiet (void)
   return now;
 }
 
-static void
-mount_binds (const char *dir, guint *mounted, guint level)
-{
-  g_autofree char *failed = vcm_bench_mount_binds (dir, mounted, level);
-
-  if (failed != NULL)
-    die (failed, NULL);
-}
 /* Rounds of pairs; per round vcmountd's CPU (utime + stime from
  * /proc/PID/stat, from a quiet daemon to a quiet daemon) per pair. */
 static void
@@ -237,7 +229,7 @@ bench_burst (Bench *b, const char *dir, const char *src, guint small, guint burs
             die ("the tmpfs for case 9 (again)", NULL);
           cpu_tmpfs_fresh (dir, src, "the tmpfs for case 9 (again)");
           *mounted = 0;
-          mount_binds (dir, mounted, small);
+          vcm_bench_mount_binds (dir, mounted, small);
         }
       burst_once (b, dir, src, small, burst, mounted, daemon_clock, &d, &st, &wall);
       vcm_bench_samples_add (daemon_ns, d);
@@ -329,7 +321,7 @@ bench_cpu (Bench *b, guint small, guint big)
   if (g_mkdir_with_parents (dir, 0755) < 0)
     die ("the tmpfs for case 9", NULL);
   cpu_tmpfs_fresh (dir, src, "the tmpfs for case 9");
-  mount_binds (dir, &mounted, small);
+  vcm_bench_mount_binds (dir, &mounted, small);
   cpu_pairs_at (b, small);
   bench_burst (b, dir, src, small, burst, &mounted);
   bench_statmount_loop (b, dir, burst);

@@ -97,14 +97,6 @@ wait_daemon_quiet (guint64 *user, guint64 *total)
 }
 
 static void
-mount_binds (const char *dir, guint *mounted, guint level)
-{
-  g_autofree char *failed = vcm_bench_mount_binds (dir, mounted, level);
-
-  if (failed != NULL)
-    die (failed, NULL);
-}
-static void
 print_value (const char *key, guint level, double v)
 {
   printf ("%s@%u %.6g\n", key, level, v);
@@ -225,10 +217,10 @@ main (int argc, char **argv)
   if (g_mkdir_with_parents (dir, 0755) < 0 || mount ("tmpfs", dir, "tmpfs", 0, "mode=0755") < 0 ||
       mount (NULL, dir, NULL, MS_PRIVATE, NULL) < 0 || g_mkdir (src, 0755) < 0)
     die ("the tmpfs for case 10", NULL);
-  mount_binds (dir, &mounted, small);
+  vcm_bench_mount_binds (dir, &mounted, small);
   pairs_at (proxy, small);
   g_printerr ("  mounting %u foreign binds\n", big);
-  mount_binds (dir, &mounted, small + big);
+  vcm_bench_mount_binds (dir, &mounted, small + big);
   pairs_at (proxy, small + big);
   churn_at (dir, small + big);
   if (umount2 (dir, MNT_DETACH) < 0)

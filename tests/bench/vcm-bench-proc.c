@@ -1,6 +1,8 @@
 /* vcm-bench-proc: processes' CPU times and bind mounts for the benchmarks. */
 #include "config.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <glib/gstdio.h>
@@ -26,7 +28,7 @@ vcm_bench_proc_cpu_ticks (int pid, guint64 *utime, guint64 *stime)
   return TRUE;
 }
 
-char *
+void
 vcm_bench_mount_binds (const char *dir, guint *mounted, guint level)
 {
   g_autofree char *src = g_build_filename (dir, "src", NULL);
@@ -36,7 +38,9 @@ vcm_bench_mount_binds (const char *dir, guint *mounted, guint level)
       g_autofree char *d = g_strdup_printf ("%s/d%06u", dir, *mounted);
 
       if (g_mkdir (d, 0755) < 0 || mount (src, d, NULL, MS_BIND, NULL) < 0)
-        return g_steal_pointer (&d);
+        {
+          g_printerr ("%s: %s: %s\n", g_get_prgname (), d, g_strerror (errno));
+          exit (1);
+        }
     }
-  return NULL;
 }
