@@ -87,6 +87,17 @@ class DosCase(WorldCase):
         self.addCleanup(lambda: p.poll() is not None or (p.kill(), p.wait()))
         return p
 
+    def attacker_final(self, p):
+        """The counts of replies that the attacker @p prints last, once it
+        has ended (None if it printed none)."""
+        final = None
+        for line in p.stdout:
+            obj = json.loads(line)
+            if 'final' in obj:
+                final = obj['final']
+        p.wait(timeout=vcmtest.scaled(60))
+        return final
+
     def probe(self, uid, call):
         """A caller making @call in turn, each on a new connection, until
         stopped (('GetId',): the bus's own method, what the bus adds to each
@@ -276,14 +287,11 @@ class TestDescriptors(DosCase):
         # every call is answered: what takes no descriptor is refused at once
         outcomes = {}
         for p in floods:
-            for line in p.stdout:
-                obj = json.loads(line)
-                if 'final' in obj:
-                    for k, v in obj['final'].items():
-                        outcomes[k] = outcomes.get(k, 0) + v
-                    break
-            else:
+            final = self.attacker_final(p)
+            if final is None:
                 self.fail(f'the attacker ended early: {p.stderr.read()}')
+            for k, v in final.items():
+                outcomes[k] = outcomes.get(k, 0) + v
         after = self.daemon_fds()
         print(f'# 16 calls with 8 descriptors each: {outcomes}; daemon descriptors {before} -> {after}')
         with open(f'/proc/{self.w.daemon_pid}/limits') as f:
@@ -329,12 +337,7 @@ class TestDescriptors(DosCase):
         self.assert_root_is_served('sb2')
         os.kill(pid, signal.SIGCONT)
         for p in floods:
-            final = None
-            for line in p.stdout:
-                obj = json.loads(line)
-                if 'final' in obj:
-                    final = obj['final']
-            p.wait(timeout=vcmtest.scaled(60))
+            final = self.attacker_final(p)
             self.assertEqual(sum(final.values()), 40, final)
             self.assertEqual(final.get(LIMITS), 8, final)
         vcmtest.wait_until(lambda: self.daemon_fds() - before < 8, 60, 'the descriptors to be closed')
@@ -350,12 +353,7 @@ class TestManyCallers(DosCase):
         for call in (('DescribePath', self.scratch), ('IsDeviceMapper', 1, 1)):
             with self.subTest(method=call[0]):
                 p = self.run_attacker(ALICE, 'flood', 50, json.dumps(spec_of(*call)))
-                final = None
-                for line in p.stdout:
-                    obj = json.loads(line)
-                    if 'final' in obj:
-                        final = obj['final']
-                p.wait(timeout=vcmtest.scaled(60))
+                final = self.attacker_final(p)
                 print(f'# 50 x {call[0]} at once by uid {ALICE}: {final}')
                 self.assertEqual(final, {'ok': 50})
 
@@ -373,12 +371,7 @@ class TestManyCallers(DosCase):
         self.assertEqual(seen, {LIMITS: 6})
         self.assertIs(self.w.call('IsSystemMount', '/proc'), True)
         os.kill(pid, signal.SIGCONT)
-        final = None
-        for line in p.stdout:
-            obj = json.loads(line)
-            if 'final' in obj:
-                final = obj['final']
-        self.assertEqual(final, {LIMITS: 6, 'ok': 64})
+        self.assertEqual(self.attacker_final(p), {LIMITS: 6, 'ok': 64})
 
 
 # The README's narrow rule for binds: alice may bind read-only from her own
