@@ -60,37 +60,19 @@ decode_rootfs_list (
   return TRUE;
 }
 
-static gboolean
-decode_device_info (
-  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
-{
-  *(VcmDeviceInfo **) out_value = _vcm_device_info_new_from_variant (reply);
-  return TRUE;
-}
-
-static gboolean
-decode_fs_info (
-  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
-{
-  *(VcmFsInfo **) out_value = _vcm_fs_info_new_from_variant (reply);
-  return TRUE;
-}
-
-static gboolean
-decode_path_info (
-  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
-{
-  *(VcmPathInfo **) out_value = _vcm_path_info_new_from_variant (reply);
-  return TRUE;
-}
-
-static gboolean
-decode_service_info (
-  GVariant *reply, GUnixFDList *fds, gpointer out_value, gpointer out_extra, GError **error)
-{
-  *(VcmServiceInfo **) out_value = _vcm_service_info_new_from_variant (reply);
-  return TRUE;
-}
+/* The value types' replies: the type's reader makes the object. */
+#define DECODE_VALUE_TYPE(stem) \
+  static gboolean decode_##stem (GVariant *reply, GUnixFDList *fds, gpointer out_value, \
+                                 gpointer out_extra, GError **error) \
+  { \
+    *(gpointer *) out_value = _vcm_##stem##_new_from_variant (reply); \
+    return TRUE; \
+  }
+DECODE_VALUE_TYPE (device_info)
+DECODE_VALUE_TYPE (fs_info)
+DECODE_VALUE_TYPE (path_info)
+DECODE_VALUE_TYPE (service_info)
+#undef DECODE_VALUE_TYPE
 
 /* "(sa{sv})": a VcmMountInfo, the mount point its own when the info lacks it */
 static gboolean
@@ -246,17 +228,13 @@ pack_arg (const VcmCall *call, const GDBusArgInfo *arg, va_list *ap, GUnixFDList
         return sig[0] == 's' ? g_variant_new_string (s) : g_variant_new_object_path (s);
       }
     case 'b':
-      return g_variant_new_boolean (va_arg (*ap, gboolean));
     case 'u':
-      return g_variant_new_uint32 (va_arg (*ap, guint));
     case 'i':
-      return g_variant_new_int32 (va_arg (*ap, gint));
     case 't':
-      return g_variant_new_uint64 (va_arg (*ap, guint64));
     case 'x':
-      return g_variant_new_int64 (va_arg (*ap, gint64));
     case 'd':
-      return g_variant_new_double (va_arg (*ap, double));
+      /* the C types of GVariant's own varargs */
+      return g_variant_new_va (sig, NULL, ap);
     case 'h':
       {
         int fd = va_arg (*ap, int);

@@ -107,6 +107,24 @@ static guint signals[N_SIGNALS];
 
 static void start_listing (VcmRootfsSet *self);
 
+/* A signal about a rootfs; the caller adds what is the signal's own. */
+static ServiceSignal *
+service_signal_new (SignalKind kind,
+                    guint64 generation,
+                    const char *sandbox_id,
+                    const char *container_id,
+                    const char *mount_point)
+{
+  ServiceSignal *s = g_new0 (ServiceSignal, 1);
+
+  s->kind = kind;
+  s->generation = generation;
+  s->sandbox_id = g_strdup (sandbox_id);
+  s->container_id = g_strdup (container_id);
+  s->mount_point = g_strdup (mount_point);
+  return s;
+}
+
 static void
 service_signal_free (ServiceSignal *s)
 {
@@ -460,13 +478,9 @@ on_rootfs_mounted (VcmDBusMount *proxy,
                    gboolean read_only,
                    gpointer user_data)
 {
-  ServiceSignal *s = g_new0 (ServiceSignal, 1);
+  ServiceSignal *s =
+    service_signal_new (SIGNAL_MOUNTED, generation, sandbox_id, container_id, mount_point);
 
-  s->kind = SIGNAL_MOUNTED;
-  s->generation = generation;
-  s->sandbox_id = g_strdup (sandbox_id);
-  s->container_id = g_strdup (container_id);
-  s->mount_point = g_strdup (mount_point);
   s->read_only = read_only;
   receive_signal (user_data, s);
 }
@@ -480,13 +494,9 @@ on_rootfs_unmounted (VcmDBusMount *proxy,
                      const char *const *detached,
                      gpointer user_data)
 {
-  ServiceSignal *s = g_new0 (ServiceSignal, 1);
+  ServiceSignal *s =
+    service_signal_new (SIGNAL_UNMOUNTED, generation, sandbox_id, container_id, mount_point);
 
-  s->kind = SIGNAL_UNMOUNTED;
-  s->generation = generation;
-  s->sandbox_id = g_strdup (sandbox_id);
-  s->container_id = g_strdup (container_id);
-  s->mount_point = g_strdup (mount_point);
   s->detached = g_strdupv ((char **) detached);
   receive_signal (user_data, s);
 }
@@ -500,13 +510,9 @@ on_rootfs_changed (VcmDBusMount *proxy,
                    const char *change,
                    gpointer user_data)
 {
-  ServiceSignal *s = g_new0 (ServiceSignal, 1);
+  ServiceSignal *s =
+    service_signal_new (SIGNAL_CHANGED, generation, sandbox_id, container_id, mount_point);
 
-  s->kind = SIGNAL_CHANGED;
-  s->generation = generation;
-  s->sandbox_id = g_strdup (sandbox_id);
-  s->container_id = g_strdup (container_id);
-  s->mount_point = g_strdup (mount_point);
   s->change = g_strdup (change);
   receive_signal (user_data, s);
 }
