@@ -5,6 +5,7 @@
  * call core in vcm-client-call.c, which knows the method's signature from
  * the XML. */
 #include "vcm-client-private.h"
+#include "vcm-value-type.h"
 
 /**
  * VcmClient:
@@ -216,43 +217,29 @@ vcm_client_dispose (GObject *object)
   G_OBJECT_CLASS (vcm_client_parent_class)->dispose (object);
 }
 
+/* The properties that are their member; the name owner is the proxy's. */
+static const gsize prop_members[N_PROPS] = {
+  [PROP_CONNECTION] = G_STRUCT_OFFSET (VcmClient, connection),
+  [PROP_TIMEOUT_MSEC] = G_STRUCT_OFFSET (VcmClient, timeout_msec),
+};
+
 static void
 vcm_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  VcmClient *self = VCM_CLIENT (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      g_value_set_object (value, self->connection);
-      break;
-    case PROP_NAME_OWNER:
-      g_value_take_string (value, vcm_client_dup_name_owner (self));
-      break;
-    case PROP_TIMEOUT_MSEC:
-      g_value_set_int (value, self->timeout_msec);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  if (prop_id == PROP_NAME_OWNER)
+    g_value_take_string (value, vcm_client_dup_name_owner (VCM_CLIENT (object)));
+  else
+    _vcm_member_get_property (object, prop_members[prop_id], value);
 }
 
 static void
 vcm_client_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
-  VcmClient *self = VCM_CLIENT (object);
-
-  switch (prop_id)
-    {
-    case PROP_CONNECTION:
-      self->connection = g_value_dup_object (value);
-      break;
-    case PROP_TIMEOUT_MSEC:
-      vcm_client_set_timeout_msec (self, g_value_get_int (value));
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  /* the timeout is passed on to the proxy, and notified */
+  if (prop_id == PROP_TIMEOUT_MSEC)
+    vcm_client_set_timeout_msec (VCM_CLIENT (object), g_value_get_int (value));
+  else
+    _vcm_member_set_property (object, prop_members[prop_id], value);
 }
 
 static void

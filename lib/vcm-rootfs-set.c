@@ -7,6 +7,7 @@
  * container ID); a new listing is applied as the difference to the old set,
  * so each change shows as one added, removed or changed signal. */
 #include "vcm-client-private.h"
+#include "vcm-value-type.h"
 
 #include <string.h>
 
@@ -610,28 +611,18 @@ vcm_rootfs_set_finalize (GObject *object)
   G_OBJECT_CLASS (vcm_rootfs_set_parent_class)->finalize (object);
 }
 
+/* Every property is its member. */
+static const gsize prop_members[N_PROPS] = {
+  [PROP_CLIENT] = G_STRUCT_OFFSET (VcmRootfsSet, client),
+  [PROP_SANDBOX_ID] = G_STRUCT_OFFSET (VcmRootfsSet, sandbox_id),
+  [PROP_GENERATION] = G_STRUCT_OFFSET (VcmRootfsSet, generation),
+  [PROP_SYNCED] = G_STRUCT_OFFSET (VcmRootfsSet, synced),
+};
+
 static void
 vcm_rootfs_set_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  VcmRootfsSet *self = VCM_ROOTFS_SET (object);
-
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
-      break;
-    case PROP_SANDBOX_ID:
-      g_value_set_string (value, self->sandbox_id);
-      break;
-    case PROP_GENERATION:
-      g_value_set_uint64 (value, self->generation);
-      break;
-    case PROP_SYNCED:
-      g_value_set_boolean (value, self->synced);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  _vcm_member_get_property (object, prop_members[prop_id], value);
 }
 
 static void
@@ -639,21 +630,10 @@ vcm_rootfs_set_set_property (GObject *object, guint prop_id, const GValue *value
 {
   VcmRootfsSet *self = VCM_ROOTFS_SET (object);
 
-  switch (prop_id)
-    {
-    case PROP_CLIENT:
-      self->client = g_value_dup_object (value);
-      break;
-    case PROP_SANDBOX_ID:
-      {
-        const char *s = g_value_get_string (value);
-
-        self->sandbox_id = s != NULL && s[0] != '\0' ? g_strdup (s) : NULL;
-      }
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  _vcm_member_set_property (object, prop_members[prop_id], value);
+  /* "" is every sandbox, as NULL */
+  if (prop_id == PROP_SANDBOX_ID && self->sandbox_id != NULL && self->sandbox_id[0] == '\0')
+    g_clear_pointer (&self->sandbox_id, g_free);
 }
 
 static void

@@ -3,6 +3,7 @@
  * (with notify::read-only) when the mount is remounted. ListRootfs's reply
  * becomes a sorted array of them here. */
 #include "vcm-client-private.h"
+#include "vcm-value-type.h"
 
 /**
  * VcmRootfs:
@@ -52,52 +53,24 @@ vcm_rootfs_finalize (GObject *object)
   G_OBJECT_CLASS (vcm_rootfs_parent_class)->finalize (object);
 }
 
+/* Every property is its member. */
+static const gsize prop_members[N_PROPS] = {
+  [PROP_SANDBOX_ID] = G_STRUCT_OFFSET (VcmRootfs, sandbox_id),
+  [PROP_CONTAINER_ID] = G_STRUCT_OFFSET (VcmRootfs, container_id),
+  [PROP_MOUNT_POINT] = G_STRUCT_OFFSET (VcmRootfs, mount_point),
+  [PROP_READ_ONLY] = G_STRUCT_OFFSET (VcmRootfs, read_only),
+};
+
 static void
 vcm_rootfs_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
-  VcmRootfs *self = VCM_ROOTFS (object);
-
-  switch (prop_id)
-    {
-    case PROP_SANDBOX_ID:
-      g_value_set_string (value, self->sandbox_id);
-      break;
-    case PROP_CONTAINER_ID:
-      g_value_set_string (value, self->container_id);
-      break;
-    case PROP_MOUNT_POINT:
-      g_value_set_string (value, self->mount_point);
-      break;
-    case PROP_READ_ONLY:
-      g_value_set_boolean (value, self->read_only);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  _vcm_member_get_property (object, prop_members[prop_id], value);
 }
 
 static void
 vcm_rootfs_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
-  VcmRootfs *self = VCM_ROOTFS (object);
-
-  switch (prop_id)
-    {
-    case PROP_SANDBOX_ID:
-      self->sandbox_id = g_value_dup_string (value);
-      break;
-    case PROP_CONTAINER_ID:
-      self->container_id = g_value_dup_string (value);
-      break;
-    case PROP_MOUNT_POINT:
-      self->mount_point = g_value_dup_string (value);
-      break;
-    case PROP_READ_ONLY:
-      self->read_only = g_value_get_boolean (value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  _vcm_member_set_property (object, prop_members[prop_id], value);
 }
 
 static void

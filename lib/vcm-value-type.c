@@ -1,5 +1,5 @@
-/* vcm-value-type: the reader and the finalizer of the value types' field
- * tables (see vcm-value-type.h). */
+/* vcm-value-type: the plain-member properties, and the reader and the
+ * finalizer of the value types' field tables (see vcm-value-type.h). */
 #include "vcm-value-type.h"
 
 #include <string.h>
@@ -67,5 +67,61 @@ _vcm_fields_clear (gpointer instance, const VcmField *fields, gsize n_fields)
         g_clear_pointer ((char **) member, g_free);
       else if (strcmp (fields[i].type, "a{sv}") == 0)
         g_clear_pointer ((GVariant **) member, g_variant_unref);
+    }
+}
+
+void
+_vcm_member_get_property (gpointer instance, gsize offset, GValue *value)
+{
+  gpointer member = G_STRUCT_MEMBER_P (instance, offset);
+
+  switch (G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (value)))
+    {
+    case G_TYPE_STRING:
+      g_value_set_string (value, *(char **) member);
+      break;
+    case G_TYPE_BOOLEAN:
+      g_value_set_boolean (value, *(gboolean *) member);
+      break;
+    case G_TYPE_INT:
+      g_value_set_int (value, *(int *) member);
+      break;
+    case G_TYPE_UINT64:
+      g_value_set_uint64 (value, *(guint64 *) member);
+      break;
+    case G_TYPE_OBJECT:
+      g_value_set_object (value, *(gpointer *) member);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+_vcm_member_set_property (gpointer instance, gsize offset, const GValue *value)
+{
+  gpointer member = G_STRUCT_MEMBER_P (instance, offset);
+
+  switch (G_TYPE_FUNDAMENTAL (G_VALUE_TYPE (value)))
+    {
+    case G_TYPE_STRING:
+      g_free (*(char **) member);
+      *(char **) member = g_value_dup_string (value);
+      break;
+    case G_TYPE_BOOLEAN:
+      *(gboolean *) member = g_value_get_boolean (value);
+      break;
+    case G_TYPE_INT:
+      *(int *) member = g_value_get_int (value);
+      break;
+    case G_TYPE_UINT64:
+      *(guint64 *) member = g_value_get_uint64 (value);
+      break;
+    case G_TYPE_OBJECT:
+      g_clear_object ((GObject **) member);
+      *(gpointer *) member = g_value_dup_object (value);
+      break;
+    default:
+      g_assert_not_reached ();
     }
 }

@@ -1,5 +1,7 @@
-/* vcm-value-type: what the library's read-only value types (the query
- * answers and VcmMountInfo) share. Each lists its fields once, a row per
+/* vcm-value-type: what the library's types share: properties that are
+ * plain members of the instance, read and written through a table of
+ * their offsets; and what the read-only value types (the query answers and
+ * VcmMountInfo) share. Each lists its fields once, a row per
  * field: its C type, its member, its GVariant type and key in the reply,
  * and what its getter returns for an object of another type. From that one
  * list VCM_DEFINE_VALUE_TYPE() makes the instance struct, the GObject
@@ -10,6 +12,12 @@
 #include <glib-object.h>
 
 G_BEGIN_DECLS
+
+/* get_property and set_property of a property that is a plain member, at
+ * @offset in @instance: a string (set: a copy), a boolean, an int, a
+ * guint64 or an object (set: a reference). */
+void _vcm_member_get_property (gpointer instance, gsize offset, GValue *value);
+void _vcm_member_set_property (gpointer instance, gsize offset, const GValue *value);
 
 /* A field of a value type. A reply that is an a{sv}, or a tuple of one, is
  * read by key (a key absent or of another type reads as "", 0, FALSE or an
