@@ -31,23 +31,19 @@ pidfd_alive (int pidfd)
   return poll (&p, 1, 0) == 0;
 }
 
-/* Whether the "Uid:" line of /proc/PID/status names @uid as the real or the
- * effective uid. */
+/* Whether the "Uid:" line of @status (the text of /proc/PID/status; NULL:
+ * unreadable) names @uid as the real or the effective uid. */
 static gboolean
-process_has_uid (pid_t pid, uid_t uid, GError **error)
+status_has_uid (const char *status, pid_t pid, uid_t uid, GError **error)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
-  g_autofree char *text = NULL;
   const char *line;
   unsigned int real, effective;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL) || (line = strstr (text, "\nUid:")) == NULL ||
+  if (status == NULL || (line = strstr (status, "\nUid:")) == NULL ||
       sscanf (line + 5, "%u %u", &real, &effective) != 2)
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot read the credentials of the caller's "
-                   "process %d",
-                   (int) pid);
+                   "cannot read the credentials of the caller's process %d", (int) pid);
       return FALSE;
     }
   if (real != uid && effective != uid)
@@ -58,6 +54,18 @@ process_has_uid (pid_t pid, uid_t uid, GError **error)
       return FALSE;
     }
   return TRUE;
+}
+
+/* Whether /proc/PID/status names @uid as the real or the effective uid. */
+static gboolean
+process_has_uid (pid_t pid, uid_t uid, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return status_has_uid (NULL, pid, uid, error);
+  return status_has_uid (text, pid, uid, error);
 }
 
 int
@@ -149,8 +157,6 @@ same_mount_namespace_by_procfd (pid_t pid, uid_t uid, gboolean *out_same, GError
   vcm_autofd int statusfd = -1;
   char text[4096];
   gsize len = 0;
-  const char *line;
-  unsigned int real, effective;
   struct stat theirs, ours;
   int rc;
 
@@ -174,19 +180,8 @@ same_mount_namespace_by_procfd (pid_t pid, uid_t uid, gboolean *out_same, GError
       len += (gsize) n;
     }
   text[len] = '\0';
-  if ((line = strstr (text, "\nUid:")) == NULL || sscanf (line + 5, "%u %u", &real, &effective) != 2)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot read the credentials of the caller's process %d", (int) pid);
-      return FALSE;
-    }
-  if (real != uid && effective != uid)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "the caller's process %d is no longer the caller's (uid %u, not %u)", (int) pid,
-                   effective, (unsigned) uid);
-      return FALSE;
-    }
+  if (!status_has_uid (text, pid, uid, error))
+    return FALSE;
   vcm_privileges_raise_dormant ();
   rc = fstatat (procfd, "ns/mnt", &theirs, 0);
   vcm_privileges_lower_dormant ();
