@@ -238,9 +238,61 @@ fake_service_release_lists (FakeService *fake, gboolean as_asked)
     }
 }
 
+/* The methods whose answer is the fake's fixed facts, or follows from
+ * their arguments alone: their reply, or NULL for a method with a handler
+ * of its own. A path lies on a system mount below /proc, on a host device
+ * below /dev; major 253 is device-mapper's. */
+static GVariant *
+plain_reply (const char *method, GVariant *params)
+{
+  static const struct {
+    const char *method;
+    const char *reply; /* GVariant text */
+  } fixed[] = {
+    { "UnmountSandbox", "(['c1', 'c2'],)" },
+    { "GetDeviceForPath", "(uint32 4096, uint32 1048576, '/mnt')" },
+    { "GetDevicePathAndFsType", "('/dev/sda1', 'ext4')" },
+  };
+  const char *path = NULL;
+  guint major = 0;
+  gboolean system, host;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fixed); i++)
+    if (g_str_equal (method, fixed[i].method))
+      return g_variant_new_parsed (fixed[i].reply);
+  if (g_str_equal (method, "BindMount"))
+    {
+      g_variant_get_child (params, 1, "&s", &path); /* the destination */
+      return g_variant_new ("(s)", path);
+    }
+  if (g_str_equal (method, "IsDeviceMapper"))
+    {
+      g_variant_get_child (params, 0, "u", &major);
+      return g_variant_new ("(b)", major == 253);
+    }
+  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(s)")))
+    return NULL;
+  g_variant_get (params, "(&s)", &path);
+  system = g_str_has_prefix (path, "/proc");
+  host = g_str_has_prefix (path, "/dev");
+  if (g_str_equal (method, "IsSystemMount"))
+    return g_variant_new ("(b)", system);
+  if (g_str_equal (method, "IsHostDevice"))
+    return g_variant_new ("(b)", host);
+  if (g_str_equal (method, "DescribePath"))
+    return g_variant_new_parsed ("({'major': <uint32 8>, 'minor': <uint32 1>, 'mount-point': <'/'>,"
+                                 " 'device': <'/dev/sda1'>, 'fs-type': <'ext4'>,"
+                                 " 'mount-id': <uint64 21>, 'read-only': <true>,"
+                                 " 'device-mapper': <false>, 'system-mount': <%b>,"
+                                 " 'host-device': <%b>, 'propagation': <'private'>},)",
+                                 system, host);
+  return NULL;
+}
+
 /* Runs before every method: notes what was called and how, and answers
  * with the error the test set instead (ListRootfs excepted: it has its own
- * scripted failures). */
+ * scripted failures), or with the method's plain reply. Either reply takes
+ * the skeleton's reference to the invocation, and no handler runs. */
 static gboolean
 on_authorize_method (GDBusInterfaceSkeleton *skeleton,
                      GDBusMethodInvocation *invocation,
@@ -248,15 +300,21 @@ on_authorize_method (GDBusInterfaceSkeleton *skeleton,
 {
   const char *method = g_dbus_method_invocation_get_method_name (invocation);
   g_autofree char *name = NULL;
+  GVariant *reply;
 
   fake->last_flags = g_dbus_message_get_flags (g_dbus_method_invocation_get_message (invocation));
   g_free (fake->last_method);
   fake->last_method = g_strdup (method);
-  if (fake->next_error == NULL || g_str_equal (method, "ListRootfs"))
+  if (fake->next_error != NULL && !g_str_equal (method, "ListRootfs"))
+    {
+      name = g_steal_pointer (&fake->next_error);
+      g_dbus_method_invocation_return_dbus_error (invocation, name, "scripted error of the fake");
+      return FALSE;
+    }
+  reply = plain_reply (method, g_dbus_method_invocation_get_parameters (invocation));
+  if (reply == NULL)
     return TRUE;
-  name = g_steal_pointer (&fake->next_error);
-  /* refused here, the skeleton's reference is ours: the reply takes it */
-  g_dbus_method_invocation_return_dbus_error (invocation, name, "scripted error of the fake");
+  g_dbus_method_invocation_return_value (invocation, reply);
   return FALSE;
 }
 
@@ -323,30 +381,6 @@ handle_unmount_rootfs (VcmFakeMount *object,
 }
 
 static gboolean
-handle_unmount_sandbox (VcmFakeMount *object,
-                        GDBusMethodInvocation *invocation,
-                        const char *sandbox_id,
-                        FakeService *fake)
-{
-  const char *ids[] = { "c1", "c2", NULL };
-
-  vcm_fake_mount_complete_unmount_sandbox (object, invocation, ids);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_bind_mount (VcmFakeMount *object,
-                   GDBusMethodInvocation *invocation,
-                   const char *source,
-                   const char *destination,
-                   gboolean read_only,
-                   FakeService *fake)
-{
-  vcm_fake_mount_complete_bind_mount (object, invocation, destination);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
 handle_unmount (VcmFakeMount *object,
                 GDBusMethodInvocation *invocation,
                 const char *mount_point,
@@ -361,78 +395,6 @@ handle_unmount (VcmFakeMount *object,
                                                            " 'recovered': <true>}",
                                                            mount_point),
                                      detached);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_get_device_for_path (VcmFakeMount *object,
-                            GDBusMethodInvocation *invocation,
-                            const char *path,
-                            FakeService *fake)
-{
-  vcm_fake_mount_complete_get_device_for_path (object, invocation, 4096, 1048576, "/mnt");
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_get_device_path_and_fs_type (VcmFakeMount *object,
-                                    GDBusMethodInvocation *invocation,
-                                    const char *mount_point,
-                                    FakeService *fake)
-{
-  vcm_fake_mount_complete_get_device_path_and_fs_type (object, invocation, "/dev/sda1", "ext4");
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_is_device_mapper (
-  VcmFakeMount *object, GDBusMethodInvocation *invocation, guint major, guint minor, FakeService *fake)
-{
-  vcm_fake_mount_complete_is_device_mapper (object, invocation, major == 253);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_is_system_mount (VcmFakeMount *object,
-                        GDBusMethodInvocation *invocation,
-                        const char *path,
-                        FakeService *fake)
-{
-  vcm_fake_mount_complete_is_system_mount (object, invocation, g_str_has_prefix (path, "/proc"));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_is_host_device (VcmFakeMount *object,
-                       GDBusMethodInvocation *invocation,
-                       const char *path,
-                       FakeService *fake)
-{
-  vcm_fake_mount_complete_is_host_device (object, invocation, g_str_has_prefix (path, "/dev"));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-handle_describe_path (VcmFakeMount *object,
-                      GDBusMethodInvocation *invocation,
-                      const char *path,
-                      FakeService *fake)
-{
-  GVariantDict d;
-
-  g_variant_dict_init (&d, NULL);
-  g_variant_dict_insert (&d, "major", "u", 8);
-  g_variant_dict_insert (&d, "minor", "u", 1);
-  g_variant_dict_insert (&d, "mount-point", "s", "/");
-  g_variant_dict_insert (&d, "device", "s", "/dev/sda1");
-  g_variant_dict_insert (&d, "fs-type", "s", "ext4");
-  g_variant_dict_insert (&d, "mount-id", "t", (guint64) 21);
-  g_variant_dict_insert (&d, "read-only", "b", TRUE);
-  g_variant_dict_insert (&d, "device-mapper", "b", FALSE);
-  g_variant_dict_insert (&d, "system-mount", "b", g_str_has_prefix (path, "/proc"));
-  g_variant_dict_insert (&d, "host-device", "b", g_str_has_prefix (path, "/dev"));
-  g_variant_dict_insert (&d, "propagation", "s", "private");
-  vcm_fake_mount_complete_describe_path (object, invocation, g_variant_dict_end (&d));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -617,15 +579,7 @@ make_skeleton (FakeService *fake)
     { "handle-list-rootfs", G_CALLBACK (handle_list_rootfs) },
     { "handle-mount-rootfs", G_CALLBACK (handle_mount_rootfs) },
     { "handle-unmount-rootfs", G_CALLBACK (handle_unmount_rootfs) },
-    { "handle-unmount-sandbox", G_CALLBACK (handle_unmount_sandbox) },
-    { "handle-bind-mount", G_CALLBACK (handle_bind_mount) },
     { "handle-unmount", G_CALLBACK (handle_unmount) },
-    { "handle-get-device-for-path", G_CALLBACK (handle_get_device_for_path) },
-    { "handle-get-device-path-and-fs-type", G_CALLBACK (handle_get_device_path_and_fs_type) },
-    { "handle-is-device-mapper", G_CALLBACK (handle_is_device_mapper) },
-    { "handle-is-system-mount", G_CALLBACK (handle_is_system_mount) },
-    { "handle-is-host-device", G_CALLBACK (handle_is_host_device) },
-    { "handle-describe-path", G_CALLBACK (handle_describe_path) },
     { "handle-mount-rootfs-fd", G_CALLBACK (handle_mount_rootfs_fd) },
     { "handle-bind-mount-fd", G_CALLBACK (handle_bind_mount_fd) },
     { "handle-open-mount", G_CALLBACK (handle_open_mount) },
