@@ -93,12 +93,20 @@ set_plain (VcmMountOptions *self, const char *key, GVariant *value)
   g_hash_table_replace (self->plain, (gpointer) key, g_variant_ref_sink (value));
 }
 
-static void
-set_boolean (VcmMountOptions *self, const char *key, gboolean value)
-{
-  g_return_if_fail (VCM_IS_MOUNT_OPTIONS (self));
-  set_plain (self, key, g_variant_new_boolean (value));
-}
+/* The boolean options' setters, vcm_mount_options_set_NAME (self, NAME):
+ * the option KEY, documented below. */
+#define BOOLEAN_OPTION(NAME, KEY) \
+  void vcm_mount_options_set_##NAME (VcmMountOptions *self, gboolean NAME) \
+  { \
+    g_return_if_fail (VCM_IS_MOUNT_OPTIONS (self)); \
+    set_plain (self, KEY, g_variant_new_boolean (NAME)); \
+  }
+BOOLEAN_OPTION (read_only, "read-only")
+BOOLEAN_OPTION (recursive, "recursive")
+BOOLEAN_OPTION (nosuid, "nosuid")
+BOOLEAN_OPTION (nodev, "nodev")
+BOOLEAN_OPTION (noexec, "noexec")
+#undef BOOLEAN_OPTION
 
 /**
  * vcm_mount_options_set_read_only:
@@ -107,11 +115,6 @@ set_boolean (VcmMountOptions *self, const char *key, gboolean value)
  *
  * Sets `read-only`: the mount is read-only from the moment it is attached.
  */
-void
-vcm_mount_options_set_read_only (VcmMountOptions *self, gboolean read_only)
-{
-  set_boolean (self, "read-only", read_only);
-}
 
 /**
  * vcm_mount_options_set_recursive:
@@ -121,11 +124,6 @@ vcm_mount_options_set_read_only (VcmMountOptions *self, gboolean read_only)
  * Sets `recursive`. Only root may turn it off: a bind never uncovers what
  * a submount hides.
  */
-void
-vcm_mount_options_set_recursive (VcmMountOptions *self, gboolean recursive)
-{
-  set_boolean (self, "recursive", recursive);
-}
 
 /**
  * vcm_mount_options_set_nosuid:
@@ -134,11 +132,6 @@ vcm_mount_options_set_recursive (VcmMountOptions *self, gboolean recursive)
  *
  * Sets `nosuid` (on by default; only root may turn it off).
  */
-void
-vcm_mount_options_set_nosuid (VcmMountOptions *self, gboolean nosuid)
-{
-  set_boolean (self, "nosuid", nosuid);
-}
 
 /**
  * vcm_mount_options_set_nodev:
@@ -147,11 +140,6 @@ vcm_mount_options_set_nosuid (VcmMountOptions *self, gboolean nosuid)
  *
  * Sets `nodev` (on by default; only root may turn it off).
  */
-void
-vcm_mount_options_set_nodev (VcmMountOptions *self, gboolean nodev)
-{
-  set_boolean (self, "nodev", nodev);
-}
 
 /**
  * vcm_mount_options_set_noexec:
@@ -160,11 +148,6 @@ vcm_mount_options_set_nodev (VcmMountOptions *self, gboolean nodev)
  *
  * Sets `noexec` (off by default).
  */
-void
-vcm_mount_options_set_noexec (VcmMountOptions *self, gboolean noexec)
-{
-  set_boolean (self, "noexec", noexec);
-}
 
 /**
  * vcm_mount_options_set_propagation:
