@@ -2,8 +2,10 @@
  * engine, over a private bus (GTestDBus): each call is checked by the
  * engine, identified, prepared, authorized for every action the engine
  * names (in order), run, and answered with what the engine gave; a call the
- * engine refuses, or any of its actions polkit refuses, is never run; the
- * engine's properties and changes reach the bus. Nothing is mounted. */
+ * engine refuses, or any of its actions polkit refuses, is never run; what
+ * the authorizer and the engine can say at once takes no detour (root's
+ * calls); the engine's properties and changes reach the bus. Nothing is
+ * mounted. */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -49,6 +51,8 @@ G_DECLARE_FINAL_TYPE (FakeAuth, fake_auth, FAKE, AUTH, GObject)
 struct _FakeAuth {
   GObject parent;
   GStrv deny;
+  uid_t known_uid; /* with known: the uid lookup() gives at once */
+  gboolean known;  /* lookup() and allows_at_once() answer (else they are absent) */
 };
 
 static void fake_auth_iface_init (VcmAuthorizerInterface *iface);
@@ -105,6 +109,30 @@ fake_check_finish (VcmAuthorizer *auth, GAsyncResult *result, GError **error)
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+/* With known: the sender is known at once, as known_uid. */
+static VcmCaller *
+fake_lookup (VcmAuthorizer *auth, GDBusMethodInvocation *invocation)
+{
+  FakeAuth *self = FAKE_AUTH (auth);
+  gid_t gid = self->known_uid;
+
+  if (!self->known)
+    return NULL;
+  note ("lookup");
+  return vcm_caller_new (g_dbus_method_invocation_get_sender (invocation), self->known_uid, 0,
+                         self->known_uid != 0 ? vcm_credentials_new (self->known_uid, &gid, 1) : NULL);
+}
+
+/* With known: root is allowed without asking, as the real one allows it. */
+static gboolean
+fake_allows_at_once (VcmAuthorizer *auth, const VcmAuthQuestion *q)
+{
+  if (!FAKE_AUTH (auth)->known)
+    return FALSE;
+  note ("at-once:%s:%s", q->action_id, q->caller->uid == 0 ? "yes" : "no");
+  return q->caller->uid == 0;
+}
+
 static void
 fake_auth_iface_init (VcmAuthorizerInterface *iface)
 {
@@ -112,6 +140,8 @@ fake_auth_iface_init (VcmAuthorizerInterface *iface)
   iface->identify_finish = fake_identify_finish;
   iface->check_async = fake_check_async;
   iface->check_finish = fake_check_finish;
+  iface->lookup = fake_lookup;
+  iface->allows_at_once = fake_allows_at_once;
 }
 
 static void
@@ -167,16 +197,10 @@ fake_validate (VcmEngine *engine, const char *method, GVariant *params, GError *
 /* IsSystemMount asks org.vc.mount.query; BindMount org.vc.mount.bind, and
  * when writable org.vc.mount.write-foreign as well. */
 static void
-fake_prepare_async (VcmEngine *engine,
-                    VcmRequest *request,
-                    GCancellable *cancellable,
-                    GAsyncReadyCallback callback,
-                    gpointer user_data)
+fill_request (VcmRequest *request)
 {
-  g_autoptr (GTask) task = g_task_new (engine, cancellable, callback, user_data);
   const char *first;
 
-  note ("prepare:%s", request->method);
   g_variant_get_child (request->params, 0, "&s", &first);
   if (g_str_equal (request->method, "IsSystemMount"))
     request->actions[0] = "org.vc.mount.query";
@@ -191,7 +215,32 @@ fake_prepare_async (VcmEngine *engine,
   request->details = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
   g_hash_table_insert (request->details, "what", g_strdup (first));
   request->message = g_strdup ("a message");
+}
+
+static void
+fake_prepare_async (VcmEngine *engine,
+                    VcmRequest *request,
+                    GCancellable *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (engine, cancellable, callback, user_data);
+
+  note ("prepare:%s", request->method);
+  fill_request (request);
   g_task_return_boolean (task, TRUE);
+}
+
+/* Root's IsSystemMount is prepared at once (as the real engine prepares a
+ * request of root's that walks no path); anything else is not. */
+static gboolean
+fake_prepare_now (VcmEngine *engine, VcmRequest *request, GError **error)
+{
+  if (request->caller->uid != 0 || !g_str_equal (request->method, "IsSystemMount"))
+    return FALSE;
+  note ("prepare-now:%s", request->method);
+  fill_request (request);
+  return TRUE;
 }
 
 static gboolean
@@ -262,6 +311,7 @@ fake_engine_class_init (FakeEngineClass *klass)
   engine_class->validate = fake_validate;
   engine_class->prepare_async = fake_prepare_async;
   engine_class->prepare_finish = fake_prepare_finish;
+  engine_class->prepare_now = fake_prepare_now;
   engine_class->run_async = fake_run_async;
   engine_class->run_finish = fake_run_finish;
   engine_class->get_shared_dir = fake_get_shared_dir;
@@ -453,6 +503,49 @@ test_first_refusal_ends_it (Fixture *f, gconstpointer data)
                         "validate:BindMount identify prepare:BindMount check:org.vc.mount.bind(/src)");
 }
 
+/* What the authorizer says at once, and what the engine prepares at once:
+ * a known root's calls go straight through, every action allowed without a
+ * check; a known user's are still checked, one action after the other. */
+static void
+test_at_once (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *text = NULL;
+
+  f->auth->known = TRUE;
+  f->auth->known_uid = 0;
+  reply = call (f, "IsSystemMount", g_variant_new ("(s)", "/p"), &error);
+  g_assert_no_error (error);
+  text = trace_text ();
+  g_assert_cmpstr (text, ==,
+                   "validate:IsSystemMount lookup prepare-now:IsSystemMount "
+                   "at-once:org.vc.mount.query:yes run:IsSystemMount");
+  g_ptr_array_set_size (trace, 0);
+  g_clear_pointer (&reply, g_variant_unref);
+  g_clear_pointer (&text, g_free);
+
+  /* not prepared at once: the asynchronous way; both actions at once */
+  reply = call (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE), &error);
+  g_assert_no_error (error);
+  text = trace_text ();
+  g_assert_cmpstr (text, ==,
+                   "validate:BindMount lookup prepare:BindMount at-once:org.vc.mount.bind:yes "
+                   "at-once:org.vc.mount.write-foreign:yes run:BindMount");
+  g_ptr_array_set_size (trace, 0);
+
+  /* a user that is not root: each action checked, a refusal ends it */
+  f->auth->known_uid = 1000;
+  f->auth->deny = g_strsplit ("org.vc.mount.write-foreign", ",", -1);
+  assert_refused_after (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE),
+                        "org.vc.Mount.Error.NotAuthorized",
+                        "validate:BindMount lookup prepare:BindMount "
+                        "at-once:org.vc.mount.bind:no check:org.vc.mount.bind(/src) "
+                        "at-once:org.vc.mount.write-foreign:no check:org.vc.mount.write-foreign(/src)");
+  assert_refused_after (f, "IsSystemMount", g_variant_new ("(s)", "bad"),
+                        "org.vc.Mount.Error.InvalidArgument", "validate:IsSystemMount");
+}
+
 static void
 on_signal (GDBusConnection *connection,
            const char *sender_name,
@@ -516,6 +609,7 @@ main (int argc, char **argv)
   ADD ("/service/pipeline/unserved-method", test_unserved_method);
   ADD ("/service/pipeline/every-action-asked", test_every_action_asked);
   ADD ("/service/pipeline/first-refusal-ends-it", test_first_refusal_ends_it);
+  ADD ("/service/pipeline/at-once", test_at_once);
   ADD ("/service/properties-and-changes", test_properties_and_changes);
 #undef ADD
   return g_test_run ();
