@@ -78,40 +78,40 @@ GAsyncResult *_vcm_client_call_sync (
     _vcm_client_call (self, id, flags, cancellable, callback, user_data VCM_CLIENT_ARGS ARGS); \
   }
 
-/* finish returns the reply's value (@none on an error). */
-#define VCM_CLIENT_TRIO(name, id, Type, none, PARAMS, ARGS) \
-  VCM_CLIENT_ASYNC (name, id, PARAMS, ARGS) \
-  Type vcm_client_##name##_finish (VcmClient *self, GAsyncResult *result, GError **error) \
-  { \
-    Type value = none; \
-    _vcm_client_finish (self, result, id, &value, NULL, error); \
-    return value; \
-  } \
+/* The sync form: the call run by _vcm_client_call_sync(), its result given
+ * to finish, with the out parameters @OUT_PARAMS (passed on as @OUT_ARGS)
+ * before @error. */
+#define VCM_CLIENT_SYNC(name, id, Type, OUT_PARAMS, OUT_ARGS, PARAMS, ARGS) \
   Type vcm_client_##name##_sync (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
-                                 GCancellable *cancellable, GError **error) \
+                                 GCancellable *cancellable VCM_CLIENT_ARGS OUT_PARAMS, GError **error) \
   { \
     g_autoptr (GAsyncResult) result = \
       _vcm_client_call_sync (self, id, flags, cancellable VCM_CLIENT_ARGS ARGS); \
-    return vcm_client_##name##_finish (self, result, error); \
+    return vcm_client_##name##_finish (self, result VCM_CLIENT_ARGS OUT_ARGS, error); \
   }
 
-/* finish returns the reply's value (@none on an error) and a second one in
- * @out (of @OutType), before @error in finish and sync. */
-#define VCM_CLIENT_TRIO_OUT(name, id, Type, none, OutType, out, PARAMS, ARGS) \
+/* finish returns the reply's value (@none on an error) and, where
+ * @OUT_PARAMS has one, a second value in it (given to the decoder as
+ * @out_extra; the @OUT_ARGS sync passes on), before @error in finish and
+ * sync. */
+#define VCM_CLIENT_TRIO_WITH(name, id, Type, none, OUT_PARAMS, out_extra, OUT_ARGS, PARAMS, ARGS) \
   VCM_CLIENT_ASYNC (name, id, PARAMS, ARGS) \
-  Type vcm_client_##name##_finish (VcmClient *self, GAsyncResult *result, OutType out, GError **error) \
+  Type vcm_client_##name##_finish (VcmClient *self, GAsyncResult *result VCM_CLIENT_ARGS OUT_PARAMS, \
+                                   GError **error) \
   { \
     Type value = none; \
-    _vcm_client_finish (self, result, id, &value, out, error); \
+    _vcm_client_finish (self, result, id, &value, out_extra, error); \
     return value; \
   } \
-  Type vcm_client_##name##_sync (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
-                                 GCancellable *cancellable, OutType out, GError **error) \
-  { \
-    g_autoptr (GAsyncResult) result = \
-      _vcm_client_call_sync (self, id, flags, cancellable VCM_CLIENT_ARGS ARGS); \
-    return vcm_client_##name##_finish (self, result, out, error); \
-  }
+  VCM_CLIENT_SYNC (name, id, Type, OUT_PARAMS, OUT_ARGS, PARAMS, ARGS)
+
+/* finish returns the reply's value (@none on an error). */
+#define VCM_CLIENT_TRIO(name, id, Type, none, PARAMS, ARGS) \
+  VCM_CLIENT_TRIO_WITH (name, id, Type, none, (), NULL, (), PARAMS, ARGS)
+
+/* ... and a second one in @out (of @OutType). */
+#define VCM_CLIENT_TRIO_OUT(name, id, Type, none, OutType, out, PARAMS, ARGS) \
+  VCM_CLIENT_TRIO_WITH (name, id, Type, none, (, OutType out), out, (, out), PARAMS, ARGS)
 
 /* finish returns whether the call succeeded, the reply's boolean in
  * *@out_result. */
@@ -122,13 +122,7 @@ GAsyncResult *_vcm_client_call_sync (
   { \
     return _vcm_client_finish (self, result, id, out_result, NULL, error); \
   } \
-  gboolean vcm_client_##name##_sync (VcmClient *self VCM_CLIENT_ARGS PARAMS, VcmCallFlags flags, \
-                                     GCancellable *cancellable, gboolean *out_result, GError **error) \
-  { \
-    g_autoptr (GAsyncResult) result = \
-      _vcm_client_call_sync (self, id, flags, cancellable VCM_CLIENT_ARGS ARGS); \
-    return vcm_client_##name##_finish (self, result, out_result, error); \
-  }
+  VCM_CLIENT_SYNC (name, id, gboolean, (, gboolean * out_result), (, out_result), PARAMS, ARGS)
 
 /* ListRootfs's reply "(ta(sssb))" as VcmRootfs items sorted by (sandbox ID,
  * container ID), duplicates dropped. */
