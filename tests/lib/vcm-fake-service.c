@@ -483,6 +483,26 @@ note_source (FakeService *fake, GUnixFDList *fd_list, GVariant *source, GVariant
   note_options (fake, fd_list, options);
 }
 
+/* The reply "(sa{sv})" of a mount made at @mount_point (its info with the
+ * mount point when @info_has_mount_point: the library must do without),
+ * then MountAdded, in the service's order. */
+static void
+reply_mounted (FakeService *fake,
+               GDBusMethodInvocation *invocation,
+               const char *kind,
+               const char *mount_point,
+               const char *sandbox_id,
+               const char *container_id,
+               gboolean info_has_mount_point)
+{
+  GVariant *info =
+    mount_info (fake, kind, info_has_mount_point ? mount_point : NULL, sandbox_id, container_id);
+
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(s@a{sv})", mount_point, info));
+  vcm_fake_mount_emit_mount_added (emitter (fake), fake->generation,
+                                   mount_info (fake, kind, mount_point, sandbox_id, container_id));
+}
+
 static gboolean
 handle_mount_rootfs_fd (VcmFakeMount *object,
                         GDBusMethodInvocation *invocation,
@@ -496,12 +516,9 @@ handle_mount_rootfs_fd (VcmFakeMount *object,
   g_autofree char *mp = mount_point_of (sandbox_id, container_id);
 
   note_source (fake, fd_list, rootfs, options);
-  fake_service_mount (fake, sandbox_id, container_id, FALSE, TRUE);
-  vcm_fake_mount_complete_mount_rootfs_fd (object, invocation, NULL, mp,
-                                           mount_info (fake, "rootfs", NULL, sandbox_id, container_id));
   /* as the service: the rootfs signal, the reply, then MountAdded */
-  vcm_fake_mount_emit_mount_added (emitter (fake), fake->generation,
-                                   mount_info (fake, "rootfs", mp, sandbox_id, container_id));
+  fake_service_mount (fake, sandbox_id, container_id, FALSE, TRUE);
+  reply_mounted (fake, invocation, "rootfs", mp, sandbox_id, container_id, FALSE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -515,10 +532,7 @@ handle_bind_mount_fd (VcmFakeMount *object,
                       FakeService *fake)
 {
   note_source (fake, fd_list, source, options);
-  vcm_fake_mount_complete_bind_mount_fd (object, invocation, NULL, destination,
-                                         mount_info (fake, "bind", destination, "", ""));
-  vcm_fake_mount_emit_mount_added (emitter (fake), fake->generation,
-                                   mount_info (fake, "bind", destination, "", ""));
+  reply_mounted (fake, invocation, "bind", destination, "", "", TRUE);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
