@@ -234,17 +234,24 @@ on_authorized (GObject *source, GAsyncResult *result, gpointer user_data)
   vcm_engine_run_async (call->self->engine, call->request, call->cancellable, on_ran, call);
 }
 
-/* Asks polkit about the request's action call->action. */
-static void
-start_checking (Call *call)
+/* What polkit is asked about the request's action call->action. */
+static VcmAuthQuestion
+question_of (Call *call)
 {
-  VcmAuthQuestion question = {
+  return (VcmAuthQuestion){
     .invocation = call->invocation,
     .caller = call->caller,
     .action_id = call->request->actions[call->action],
     .message = call->request->message,
     .details = call->request->details,
   };
+}
+
+/* Asks polkit about the request's action call->action. */
+static void
+start_checking (Call *call)
+{
+  VcmAuthQuestion question = question_of (call);
 
   vcm_authorizer_check_async (call->self->auth, &question, call->self->cancellable, on_authorized, call);
 }
@@ -257,13 +264,7 @@ check (Call *call)
 {
   for (;;)
     {
-      VcmAuthQuestion question = {
-        .invocation = call->invocation,
-        .caller = call->caller,
-        .action_id = call->request->actions[call->action],
-        .message = call->request->message,
-        .details = call->request->details,
-      };
+      VcmAuthQuestion question = question_of (call);
 
       if (!vcm_authorizer_allows_at_once (call->self->auth, &question))
         break;
