@@ -79,6 +79,32 @@ vcm_admission_enter (VcmAdmission *a, uid_t uid, guint n_fds, gboolean granted, 
   return TRUE;
 }
 
+gboolean
+vcm_admission_add_fds (VcmAdmission *a, uid_t uid, guint n_fds, GError **error)
+{
+  UidHold *h = g_hash_table_lookup (a->by_uid, GUINT_TO_POINTER (uid));
+
+  g_return_val_if_fail (h != NULL && h->calls > 0, FALSE);
+  if (h->fds + n_fds > VCM_ADMISSION_MAX_FDS_PER_UID)
+    {
+      g_set_error (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                   "this user's calls in progress hold %u file descriptors, those sent with them "
+                   "and those the service opened for them; with the %u it opened for this call that "
+                   "is more than one user's %u; try again when one of them has been answered",
+                   h->fds, n_fds, VCM_ADMISSION_MAX_FDS_PER_UID);
+      return FALSE;
+    }
+  if (a->fds + n_fds > VCM_ADMISSION_MAX_FDS)
+    {
+      g_set_error_literal (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,
+                           "the service is busy with other calls; try again in a moment");
+      return FALSE;
+    }
+  h->fds += n_fds;
+  a->fds += n_fds;
+  return TRUE;
+}
+
 void
 vcm_admission_leave (VcmAdmission *a, uid_t uid, guint n_fds, gboolean granted)
 {

@@ -21,7 +21,8 @@ G_BEGIN_DECLS
 #define VCM_ADMISSION_MAX_CALLS_PER_UID 64
 #define VCM_ADMISSION_MAX_CALLS         1024
 #define VCM_ADMISSION_RESERVED_CALLS    256
-/* Descriptors the calls of one user may keep, and of all users. */
+/* Descriptors the calls of one user may keep, and of all users: those sent
+ * with them and those the service opened for them. */
 #define VCM_ADMISSION_MAX_FDS_PER_UID   64
 #define VCM_ADMISSION_MAX_FDS           1024
 
@@ -36,8 +37,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmAdmission, vcm_admission_free)
  * naming only the caller's own figures) when a bound is reached. */
 gboolean
 vcm_admission_enter (VcmAdmission *admission, uid_t uid, guint n_fds, gboolean granted, GError **error);
-/* The call admitted by vcm_admission_enter() (with the same arguments) is
- * done. */
+/* A call of @uid admitted already keeps @n_fds descriptors more (those the
+ * service opened for it: its source, the clone of its mount). FALSE
+ * (VCM_ERROR_LIMITS_EXCEEDED, the caller's own figures only, nothing
+ * counted) when that passes a bound of descriptors. */
+gboolean vcm_admission_add_fds (VcmAdmission *admission, uid_t uid, guint n_fds, GError **error);
+/* The call admitted by vcm_admission_enter() is done: @n_fds are all the
+ * descriptors counted for it (at its entry and added since). */
 void vcm_admission_leave (VcmAdmission *admission, uid_t uid, guint n_fds, gboolean granted);
 
 guint vcm_admission_get_calls (VcmAdmission *admission, uid_t uid);

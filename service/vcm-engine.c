@@ -290,6 +290,29 @@ op_prepared (Op *op, Prepared *prep)
   request->message = g_strdup (prep->message);
 }
 
+/* The descriptors @prep keeps that the service opened (the source, the
+ * clone of its mount, a configured detached mount): they count against the
+ * caller's descriptors as those sent with the call do, for as long as the
+ * call waits. FALSE (@prep's descriptors still to be closed by the caller)
+ * beyond the bound. */
+static gboolean
+op_count_opened (Op *op, Prepared *prep, GError **error)
+{
+  guint n = 0;
+
+  if (!op->admitted)
+    return TRUE;
+  if (prep->req != NULL)
+    n += (prep->req->source_fd >= 0) + (prep->req->tree_fd >= 0);
+  n += prep->mount_fd >= 0;
+  if (n == 0)
+    return TRUE;
+  if (!vcm_admission_add_fds (op->self->admission, op->caller->uid, n, error))
+    return FALSE;
+  op->n_fds += n;
+  return TRUE;
+}
+
 static void
 on_prepared_in_thread (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -308,8 +331,11 @@ on_prepared_in_thread (GObject *source, GAsyncResult *result, gpointer user_data
       g_clear_pointer (&prep, prepared_free);
       g_task_return_new_error (task, VCM_ERROR, VCM_ERROR_FAILED, "the service is stopping");
     }
-  else if (prep == NULL)
-    g_task_return_error (task, g_steal_pointer (&error));
+  else if (prep == NULL || !op_count_opened (op, prep, &error))
+    {
+      g_clear_pointer (&prep, prepared_free); /* (what it opened closed at once) */
+      g_task_return_error (task, g_steal_pointer (&error));
+    }
   else
     {
       op_prepared (op, prep);
@@ -378,8 +404,10 @@ op_prepare_now (Op *op, GError **error)
   op->tried_now = TRUE;
   ok = op->entry->resolves ? engine_prepare_at_once (op->entry, mounter, op->params, prep, &local)
                            : op->entry->prepare (mounter, op->params, op->caller->creds, prep, &local);
-  if (ok)
+  if (ok && op_count_opened (op, prep, &local))
     op_prepared (op, g_steal_pointer (&prep));
+  else if (ok)
+    g_propagate_error (error, g_steal_pointer (&local)); /* (what it opened closed at once) */
   else if (g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return FALSE;
   else

@@ -307,9 +307,12 @@ class TestDescriptors(DosCase):
     def test_descriptors_kept_by_waiting_calls_are_bounded(self):
         # polkitd hangs: every check waits. Ten users each send 40 calls of
         # a method that takes descriptors, 2 with each (its source and a
-        # user namespace's place): a user's calls keep at most 64 of them
-        # (32 calls wait, 8 are refused at once), whatever else they could
-        # queue; root is served meanwhile
+        # user namespace's place); the service opens 2 more for each (the
+        # source as the caller, the clone of its mount). A user's calls keep
+        # at most 64 of them all (16 calls wait; 8 are refused at once, 16
+        # more once their sources are open), whatever else they could queue;
+        # root is served meanwhile. (Before, what the service opened was not
+        # counted: 32 calls of a user waited, with 128 descriptors.)
         pid = self.w.polkitd_pid
         os.kill(pid, signal.SIGSTOP)
         self.addCleanup(os.kill, pid, signal.SIGCONT)
@@ -325,21 +328,22 @@ class TestDescriptors(DosCase):
         def refused():
             with open(self.w.daemon_log, 'rb') as f:
                 f.seek(log_start)
-                return f.read().count(b'calls in progress hold 64 file descriptors')
-        vcmtest.wait_until(lambda: refused() >= 8 * len(users), 60, 'each user\'s calls beyond 64 descriptors to be refused')
+                return f.read().count(b"that is more than one user's 64;")
+        bound = len(users) * 64 + 8
+        vcmtest.wait_until(lambda: refused() >= 24 * len(users) and self.daemon_fds() - before <= bound,
+                           vcmtest.scaled(60),
+                           'each user\'s calls beyond 64 descriptors (sent and opened) to be refused')
         held = self.daemon_fds() - before
-        # (each waiting call keeps its 2, and what its source's check opened)
         print(f'# {len(users)} users x 40 calls with 2 descriptors each, polkitd frozen: '
               f'{refused()} refused, daemon descriptors {before} -> {before + held}')
-        self.assertEqual(refused(), 8 * len(users))
-        self.assertLessEqual(held, len(users) * 32 * 4 + 8)
+        self.assertLessEqual(held, bound)
         # root is served meanwhile, its descriptors too
         self.assert_root_is_served('sb2')
         os.kill(pid, signal.SIGCONT)
         for p in floods:
             final = self.attacker_final(p)
             self.assertEqual(sum(final.values()), 40, final)
-            self.assertEqual(final.get(LIMITS), 8, final)
+            self.assertGreaterEqual(final.get(LIMITS, 0), 24, final)
         vcmtest.wait_until(lambda: self.daemon_fds() - before < 8, 60, 'the descriptors to be closed')
 
 

@@ -65,6 +65,44 @@ test_fds_per_uid_and_in_all (void)
   g_assert_true (vcm_admission_enter (a, 3000, 0, TRUE, NULL));
 }
 
+/* What the service opens for an admitted call counts against the same
+ * bounds as what was sent with it. */
+static void
+test_fds_opened_for_a_call (void)
+{
+  g_autoptr (VcmAdmission) a = vcm_admission_new ();
+  g_autoptr (GError) error = NULL;
+  guint calls = 0;
+
+  /* calls with 2 descriptors each: 32 are admitted; then nothing more may
+   * be opened for any of them */
+  while (vcm_admission_enter (a, 1000, 2, FALSE, NULL))
+    calls++;
+  g_assert_cmpuint (calls, ==, VCM_ADMISSION_MAX_FDS_PER_UID / 2);
+  g_assert_false (vcm_admission_add_fds (a, 1000, 2, &error));
+  g_assert_error (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED);
+  g_assert_nonnull (strstr (error->message, "opened for"));
+  g_assert_cmpuint (vcm_admission_get_fds (a, 1000), ==, VCM_ADMISSION_MAX_FDS_PER_UID);
+  /* one refused and gone: another's 2 fit */
+  vcm_admission_leave (a, 1000, 2, FALSE);
+  g_assert_true (vcm_admission_add_fds (a, 1000, 2, NULL));
+  g_assert_cmpuint (vcm_admission_get_fds (a, 1000), ==, VCM_ADMISSION_MAX_FDS_PER_UID);
+  vcm_admission_leave (a, 1000, 4, FALSE);
+  for (guint i = 0; i < calls - 2; i++)
+    vcm_admission_leave (a, 1000, 2, FALSE);
+  g_assert_cmpuint (vcm_admission_get_fds (a, 1000), ==, 0);
+  g_assert_cmpuint (vcm_admission_get_calls (a, 1000), ==, 0);
+
+  /* and in all */
+  for (guint u = 0; u < VCM_ADMISSION_MAX_FDS / VCM_ADMISSION_MAX_FDS_PER_UID; u++)
+    {
+      g_assert_true (vcm_admission_enter (a, 2000 + u, VCM_ADMISSION_MAX_FDS_PER_UID / 2, FALSE, NULL));
+      g_assert_true (vcm_admission_add_fds (a, 2000 + u, VCM_ADMISSION_MAX_FDS_PER_UID / 2, NULL));
+    }
+  g_assert_true (vcm_admission_enter (a, 3000, 0, TRUE, NULL));
+  g_assert_false (vcm_admission_add_fds (a, 3000, 1, NULL));
+}
+
 typedef struct {
   VcmGateEntry entry;
   guint id;
@@ -161,6 +199,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/admission/calls-per-uid-and-in-all", test_calls_per_uid_and_in_all);
   g_test_add_func ("/admission/fds-per-uid-and-in-all", test_fds_per_uid_and_in_all);
+  g_test_add_func ("/admission/fds-opened-for-a-call", test_fds_opened_for_a_call);
   g_test_add_func ("/admission/gate-order-and-share", test_gate_order_and_share);
   g_test_add_func ("/admission/gate-users-take-turns", test_gate_users_take_turns);
   return g_test_run ();
