@@ -46,24 +46,31 @@ static void index_subs (VcmWatch *self, VcmTracked *t);
 
 /* ---- the index of tracked rootfs and submounts by unique ID -------------- */
 
+/* Forgets the unique IDs of @t's submounts (those that still name @t). */
 static void
-unindex (gpointer data, VcmTracked *t)
+unindex_subs (Fanotify *f, VcmTracked *t)
 {
-  Fanotify *f = F ((VcmWatch *) data);
   GHashTable *sub_unique = t->source_data;
   GHashTableIter iter;
   gpointer key;
 
+  if (sub_unique == NULL)
+    return;
+  g_hash_table_iter_init (&iter, sub_unique);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (g_hash_table_lookup (f->by_unique, key) == t)
+      g_hash_table_remove (f->by_unique, key);
+  g_clear_pointer ((GHashTable **) &t->source_data, g_hash_table_unref);
+}
+
+static void
+unindex (gpointer data, VcmTracked *t)
+{
+  Fanotify *f = F ((VcmWatch *) data);
+
   if (t->rootfs->unique_id != 0 && g_hash_table_lookup (f->by_unique, &t->rootfs->unique_id) == t)
     g_hash_table_remove (f->by_unique, &t->rootfs->unique_id);
-  if (sub_unique != NULL)
-    {
-      g_hash_table_iter_init (&iter, sub_unique);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (g_hash_table_lookup (f->by_unique, key) == t)
-          g_hash_table_remove (f->by_unique, key);
-    }
-  g_clear_pointer ((GHashTable **) &t->source_data, g_hash_table_unref);
+  unindex_subs (f, t);
 }
 
 static void
@@ -146,19 +153,7 @@ index_subs_below (VcmWatch *self, VcmTracked *t)
 static void
 index_subs (VcmWatch *self, VcmTracked *t)
 {
-  GHashTable *sub_unique = t->source_data;
-  Fanotify *f = F (self);
-  GHashTableIter iter;
-  gpointer key;
-
-  if (sub_unique != NULL)
-    {
-      g_hash_table_iter_init (&iter, sub_unique);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        if (g_hash_table_lookup (f->by_unique, key) == t)
-          g_hash_table_remove (f->by_unique, key);
-      g_clear_pointer ((GHashTable **) &t->source_data, g_hash_table_unref);
-    }
+  unindex_subs (F (self), t);
   if (t->submounts == NULL || t->rootfs->unique_id == 0)
     return;
   if (!index_subs_below (self, t))
