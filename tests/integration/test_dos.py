@@ -8,7 +8,8 @@
 #                     thousand: root and other users are still answered, the
 #                     daemon's memory stays bounded.
 #   TestOwnQuestions: the service asks the bus and polkit about a caller on
-#                     a connection of its own, not where callers' calls queue.
+#                     a connection of its own, not where callers' calls queue;
+#                     losing that one is a failure, as losing the other is.
 #   TestDescriptors:  descriptors sent along with calls that take none are not
 #                     kept, those of waiting calls are bounded per user: root's
 #                     calls never fail for want of them.
@@ -27,11 +28,13 @@
 #
 # The figures the tests see are printed as TAP comments ("# ...").
 
+import ctypes
 import json
 import os
 import re
 import resource
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -254,6 +257,70 @@ class TestOwnQuestions(DosCase):
               f'polkit by {asked_by_daemon("CheckAuthorization")}')
         self.assertNotIn(owner, asked_by_daemon('GetConnectionCredentials'))
         self.assertNotIn(owner, asked_by_daemon('CheckAuthorization'))
+
+
+    def bus_sockets_of_daemon(self):
+        """The descriptors of vcmountd's connections to the bus, lowest
+        first: those whose peer is a socket the bus accepted on its path."""
+        path = dict(kv.split('=', 1) for kv in self.w.bus_address.split(':', 1)[1].split(','))['path']
+        rows = [line.split() for line in subprocess.run(['ss', '-xpnH'], check=True, capture_output=True,
+                                                         text=True).stdout.splitlines()]
+        accepted = {r[5] for r in rows if len(r) >= 8 and r[4] == path}
+        fds = []
+        for r in rows:
+            m = re.search(rf'pid={self.w.daemon_pid},fd=(\d+)', ' '.join(r[8:]))
+            if len(r) >= 9 and r[4] == '*' and r[7] in accepted and m:
+                fds.append(int(m.group(1)))
+        return sorted(fds)
+
+    def test_the_questions_connection_lost_is_a_failure(self):
+        # Callers call on the connection that owns the name, made first; the
+        # bus is asked who they are on the other, the bus's shared one, made
+        # next. Should that one close, no caller can be identified: the
+        # service must not stay on the bus refusing every caller but root
+        # ("cannot tell who is calling") for ever, but fail and be started
+        # again, as it does when it loses the callers' connection.
+        Gio, GLib = vcmtest.Gio, vcmtest.GLib
+        ok, result, message = self.w.call_as(BOB, 'DescribePath', '/')
+        self.assertTrue(ok, (result, message))
+        fds = self.bus_sockets_of_daemon()
+        self.assertEqual(len(fds), 2, f'the daemon\'s connections to the bus: {fds}')
+        owner = self.w.connection.call_sync(
+            'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetNameOwner',
+            GLib.Variant('(s)', (vcmtest.BUS_NAME,)), GLib.VariantType('(s)'),
+            Gio.DBusCallFlags.NONE, 10000, None).unpack()[0]
+        # the kernel's socket is shut down for the daemon's copy too
+        pidfd = os.pidfd_open(self.w.daemon_pid)
+        try:
+            dup = ctypes.CDLL(None, use_errno=True).syscall(438, pidfd, fds[-1], 0)  # pidfd_getfd
+            if dup < 0:
+                raise OSError(ctypes.get_errno(), 'pidfd_getfd')
+        finally:
+            os.close(pidfd)
+        with socket.socket(fileno=dup) as s:
+            s.shutdown(socket.SHUT_RDWR)
+        answers = []
+
+        def refused_or_gone():
+            if not self.w.daemon_running():
+                return True
+            answers.append(self.w.call_as(BOB, 'DescribePath', '/'))
+            return not answers[-1][0]
+        vcmtest.wait_until(refused_or_gone, vcmtest.scaled(30),
+                           'the daemon to exit, or to refuse a query of bob\'s')
+        if self.w.daemon_running():
+            self.fail(f'the daemon serves on as {owner} but refuses bob: {answers[-1]}')
+        status = self.w.wait_daemon_exit()
+        print(f'# the daemon exited with status {status}')
+        self.assertGreater(status, 0)
+        # (the connection shut down was the questions' one, not the callers')
+        with open(self.w.daemon_log, errors='replace') as f:
+            log = f.read()
+        self.assertIn('lost its connection for its own questions', log)
+        self.assertNotIn('Sanitizer', log)  # (a clean exit: no report of the sanitizer build)
+        self.w.start_daemon()
+        ok, result, message = self.w.call_as(BOB, 'DescribePath', '/')
+        self.assertTrue(ok, (result, message))
 
 
 class TestDescriptors(DosCase):
