@@ -23,6 +23,7 @@ typedef struct {
   VcmService *service;
   GDBusConnection *connection; /* the callers' */
   GDBusConnection *questions;  /* the bus's shared one: the service's own questions */
+  gulong questions_closed_id;  /* its "closed": a failure */
   int exit_code;
 } Daemon;
 
@@ -50,6 +51,23 @@ on_name_lost (GDBusConnection *connection, const char *name, gpointer user_data)
     g_printerr ("vcmountd: lost the connection to the bus\n");
   else
     g_printerr ("vcmountd: the name %s was taken or could not be owned\n", name);
+  quit (d, EXIT_FAILURE); /* non-zero: a supervisor restarts us */
+}
+
+/* The connection the service asks its questions on closed: no caller can be
+ * identified or checked any more, so the service must not stay on the bus
+ * refusing all but root; it fails, to be started again, as when it loses the
+ * callers' connection (on_name_lost()). */
+static void
+on_questions_closed (GDBusConnection *connection,
+                     gboolean remote_peer_vanished,
+                     GError *error,
+                     gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  g_printerr ("vcmountd: lost its connection for its own questions to the bus%s%s\n",
+              error != NULL ? ": " : "", error != NULL ? error->message : "");
   quit (d, EXIT_FAILURE); /* non-zero: a supervisor restarts us */
 }
 
@@ -152,8 +170,16 @@ connect_bus (Daemon *d, GBusType type, GError **error)
   if (d->questions == NULL)
     return FALSE;
   /* GLib's default on a closed bus is to raise SIGTERM, which would look
-   * like a clean stop; a lost bus is a failure (on_name_lost()). */
+   * like a clean stop; a lost bus is a failure (on_name_lost() for the
+   * callers' connection, on_questions_closed() for this one). */
   g_dbus_connection_set_exit_on_close (d->questions, FALSE);
+  d->questions_closed_id =
+    g_signal_connect (d->questions, "closed", G_CALLBACK (on_questions_closed), d);
+  if (g_dbus_connection_is_closed (d->questions))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the connection to the bus closed");
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -173,6 +199,8 @@ serve (VcmConfig *config, gboolean session, gboolean replace)
     {
       g_printerr ("vcmountd: %s\n", error->message);
       g_clear_object (&d.connection);
+      if (d.questions != NULL)
+        g_clear_signal_handler (&d.questions_closed_id, d.questions);
       g_clear_object (&d.questions);
       g_main_loop_unref (d.loop);
       return EXIT_FAILURE;
@@ -196,6 +224,7 @@ serve (VcmConfig *config, gboolean session, gboolean replace)
   if (d.connection != NULL && !g_dbus_connection_is_closed (d.connection))
     g_dbus_connection_flush_sync (d.connection, NULL, NULL);
   g_clear_object (&d.connection);
+  g_clear_signal_handler (&d.questions_closed_id, d.questions);
   g_clear_object (&d.questions);
   g_main_loop_unref (d.loop);
   return d.exit_code;
