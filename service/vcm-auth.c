@@ -13,9 +13,6 @@
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
 #define MAX_CACHED_CALLERS     4096
-#define NAME_LOST_MATCH \
-  "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus'," \
-  "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg2=''"
 
 /* A sender not yet identified: its calls wait for the one
  * GetConnectionCredentials asked about it. */
@@ -317,12 +314,7 @@ vcm_auth_finalize (GObject *object)
 {
   VcmAuth *self = VCM_AUTH (object);
 
-  g_dbus_connection_signal_unsubscribe (self->connection, self->name_owner_sub);
-  if (!g_dbus_connection_is_closed (self->connection))
-    g_dbus_connection_call (self->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                            "org.freedesktop.DBus", "RemoveMatch",
-                            g_variant_new ("(s)", NAME_LOST_MATCH), NULL, G_DBUS_CALL_FLAGS_NONE, -1,
-                            NULL, NULL, NULL);
+  g_dbus_connection_signal_unsubscribe (self->questions, self->name_owner_sub);
   g_clear_handle_id (&self->fetch_timeout, g_source_remove);
   g_clear_object (&self->fetch_cancellable);
   g_clear_pointer (&self->checks, g_hash_table_unref);
@@ -366,12 +358,9 @@ vcm_auth_new (GDBusConnection *connection, GDBusConnection *questions, guint tim
   self->connection = g_object_ref (connection);
   self->questions = g_object_ref (questions);
   self->timeout_ms = timeout_ms;
-  /* Only names that lose their owner (arg2 empty), not every connection
-   * that comes: a match rule of its own, which GDBus cannot write. */
-  g_dbus_connection_call (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                          "org.freedesktop.DBus", "AddMatch", g_variant_new ("(s)", NAME_LOST_MATCH),
-                          NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
-  self->name_owner_sub = vcm_senders_watch_gone (connection, on_sender_gone, self);
+  /* (the match rule is the service's VcmSenders', on @questions: there a
+   * sender's leaving is not queued behind its calls) */
+  self->name_owner_sub = vcm_senders_watch_gone (questions, on_sender_gone, self);
   /* Asked for now, so that the first caller need not wait for it. */
   fetch_authority (self);
   return self;

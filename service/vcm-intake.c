@@ -1,6 +1,6 @@
 /* vcm-intake: what the service takes in from the bus before the main loop
  * sees it: bounds on the calls waiting for it, descriptors a call cannot
- * use closed at once, and the senders that left. See vcm-intake.h. */
+ * use closed at once, and the calls of senders that left. See vcm-intake.h. */
 #include "config.h"
 
 #include <string.h>
@@ -9,22 +9,22 @@
 #include <gio/gunixfdlist.h>
 
 #include "vcm-intake.h"
-#include "vcm-senders.h"
 
 typedef struct {
   guint waiting; /* calls received, not yet taken */
-  gboolean gone; /* left the bus */
 } Sender;
 
 /* Shared with the filter, which may still run once the filter is removed:
  * freed by the connection when it no longer can. */
 typedef struct {
   GMutex lock;
+  VcmSenders *left;    /* who left the bus */
   GHashTable *senders; /* unique name -> Sender, while it has calls waiting */
   guint waiting;
   gsize waiting_bytes;
   guint refused;
   guint dropped;
+  guint dropped_early;    /* (of dropped) by the filter */
   GHashTable *signatures; /* method name -> its in-signature (no parentheses) */
   char *object_path;
   char *interface;
@@ -49,6 +49,7 @@ state_free (gpointer data)
 {
   State *st = data;
 
+  vcm_senders_unref (st->left);
   g_hash_table_unref (st->senders);
   g_hash_table_unref (st->signatures);
   g_free (st->object_path);
@@ -100,21 +101,6 @@ close_fds (GDBusMessage *message)
     close (fds[i]);
 }
 
-static void
-on_name_lost (State *st, GDBusMessage *message)
-{
-  const char *name = vcm_senders_gone_name (g_dbus_message_get_body (message));
-  Sender *s;
-
-  if (name == NULL)
-    return;
-  g_mutex_lock (&st->lock);
-  s = g_hash_table_lookup (st->senders, name);
-  if (s != NULL)
-    s->gone = TRUE;
-  g_mutex_unlock (&st->lock);
-}
-
 static GDBusMessage *
 filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
 {
@@ -129,17 +115,22 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
   Sender *s;
   const char *why = NULL;
 
-  if (!incoming || sender == NULL)
+  if (!incoming || sender == NULL || type != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
     return message;
-  if (type == G_DBUS_MESSAGE_TYPE_SIGNAL)
+
+  /* A call of a sender that left: nobody to answer, nothing to do; no
+   * dispatch to the main loop, no question about the sender, no reply
+   * (its descriptors are closed with it). A live sender's calls all pass,
+   * in the order they came. */
+  if (vcm_senders_has_left (st->left, sender))
     {
-      if (g_strcmp0 (g_dbus_message_get_member (message), "NameOwnerChanged") == 0 &&
-          g_str_equal (sender, "org.freedesktop.DBus"))
-        on_name_lost (st, message);
-      return message;
+      g_mutex_lock (&st->lock);
+      st->dropped++;
+      st->dropped_early++;
+      g_mutex_unlock (&st->lock);
+      g_object_unref (message); /* (the filter owns what it drops) */
+      return NULL;
     }
-  if (type != G_DBUS_MESSAGE_TYPE_METHOD_CALL)
-    return message;
 
   /* Descriptors with a call to any object of ours: kept only by a method
    * that takes them, and no more than it takes. */
@@ -200,6 +191,7 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
 
 VcmIntake *
 vcm_intake_new (GDBusConnection *connection,
+                VcmSenders *senders,
                 GDBusInterfaceInfo *iface,
                 const char *object_path,
                 const char *limits_error,
@@ -209,6 +201,7 @@ vcm_intake_new (GDBusConnection *connection,
   State *st = g_new0 (State, 1);
 
   g_mutex_init (&st->lock);
+  st->left = vcm_senders_ref (senders);
   st->senders = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   st->signatures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; iface->methods[i] != NULL; i++)
@@ -244,18 +237,18 @@ vcm_intake_take (VcmIntake *intake, GDBusMessage *message)
   State *st = intake->state;
   gsize counted = GPOINTER_TO_SIZE (g_object_steal_qdata (G_OBJECT (message), counted_quark ()));
   const char *sender = g_dbus_message_get_sender (message);
-  gboolean gone = FALSE;
+  gboolean gone;
   Sender *s;
 
   if (counted == 0 || sender == NULL)
     return TRUE; /* arrived before the filter was there */
+  gone = vcm_senders_has_left (st->left, sender);
   g_mutex_lock (&st->lock);
   s = g_hash_table_lookup (st->senders, sender);
   g_assert (s != NULL && s->waiting > 0);
   s->waiting--;
   st->waiting--;
   st->waiting_bytes -= counted - 1;
-  gone = s->gone;
   if (gone)
     st->dropped++;
   if (s->waiting == 0)
@@ -282,6 +275,17 @@ vcm_intake_get_dropped (VcmIntake *intake)
 
   g_mutex_lock (&intake->state->lock);
   n = intake->state->dropped;
+  g_mutex_unlock (&intake->state->lock);
+  return n;
+}
+
+guint
+vcm_intake_get_dropped_early (VcmIntake *intake)
+{
+  guint n;
+
+  g_mutex_lock (&intake->state->lock);
+  n = intake->state->dropped_early;
   g_mutex_unlock (&intake->state->lock);
   return n;
 }

@@ -2,12 +2,15 @@
  * sees it. A filter on the connection, in GDBus's worker thread, bounds the
  * method calls of the interface that wait for the main loop (per sender and
  * in all, by count and by size: beyond, they are refused there and then),
- * closes the descriptors sent with a call that takes none, and notes which
- * senders left the bus, so that their calls still waiting are dropped
- * unanswered instead of worked on. */
+ * closes the descriptors sent with a call that takes none, and drops the
+ * calls of senders that left the bus (as a VcmSenders knows them) unanswered
+ * instead of worked on: there, before any work of the main loop, or as the
+ * main loop takes those that came in before the news. */
 #pragma once
 
 #include <gio/gio.h>
+
+#include "vcm-senders.h"
 
 G_BEGIN_DECLS
 
@@ -20,8 +23,10 @@ G_BEGIN_DECLS
 typedef struct _VcmIntake VcmIntake;
 
 /* Filters @connection's incoming calls to @object_path of @iface, whose
- * refusals are @limits_error (a D-Bus error name) and @invalid_error. */
+ * refusals are @limits_error (a D-Bus error name) and @invalid_error;
+ * @senders says who left the bus. */
 VcmIntake *vcm_intake_new (GDBusConnection *connection,
+                           VcmSenders *senders,
                            GDBusInterfaceInfo *iface,
                            const char *object_path,
                            const char *limits_error,
@@ -35,9 +40,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmIntake, vcm_intake_free)
  * answer, the call is dropped. */
 gboolean vcm_intake_take (VcmIntake *intake, GDBusMessage *message);
 
-/* Counters for tests and benchmarks: calls refused by the filter, and calls
- * dropped because their sender had left. */
+/* Counters for tests and benchmarks: calls refused by the filter, calls
+ * dropped because their sender had left, and of those the ones the filter
+ * dropped (before the main loop saw them). */
 guint vcm_intake_get_refused (VcmIntake *intake);
 guint vcm_intake_get_dropped (VcmIntake *intake);
+guint vcm_intake_get_dropped_early (VcmIntake *intake);
 
 G_END_DECLS

@@ -30,6 +30,7 @@
 struct _VcmService {
   GObject parent;
   GDBusConnection *connection;
+  GDBusConnection *questions; /* where the bus says who left it */
   VcmDBusMount *skeleton;
   VcmEngine *engine; /* the domain: what each method does */
   gulong engine_ids[3];
@@ -39,6 +40,7 @@ struct _VcmService {
   GCancellable *cancellable;   /* cancelled at shutdown */
   GHashTable *calls;           /* set of Call in flight */
   GHashTable *calls_by_sender; /* unique name -> GQueue of its Calls */
+  VcmSenders *senders;         /* who left the bus, as soon as the bus says so */
   guint name_lost_sub;
   VcmGate *checking; /* calls of users that are not root being checked by polkit */
 };
@@ -519,6 +521,8 @@ vcm_service_finalize (GObject *object)
   VcmService *self = VCM_SERVICE (object);
 
   g_clear_pointer (&self->intake, vcm_intake_free);
+  g_clear_pointer (&self->senders, vcm_senders_unref);
+  g_clear_object (&self->questions);
   g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->calls_by_sender, g_hash_table_unref);
   g_clear_pointer (&self->checking, vcm_gate_free);
@@ -548,6 +552,7 @@ vcm_service_init (VcmService *self)
 
 VcmService *
 vcm_service_new_with (GDBusConnection *connection,
+                      GDBusConnection *questions,
                       VcmAuthorizer *auth,
                       VcmEngine *engine,
                       GError **error)
@@ -555,6 +560,7 @@ vcm_service_new_with (GDBusConnection *connection,
   g_autoptr (VcmService) self = g_object_new (VCM_TYPE_SERVICE, NULL);
 
   self->connection = g_object_ref (connection);
+  self->questions = g_object_ref (questions);
   self->skeleton = g_object_new (VCM_TYPE_SERVICE_SKELETON, NULL);
   VCM_SERVICE_SKELETON (self->skeleton)->service = self;
   self->engine = g_object_ref (engine);
@@ -563,8 +569,11 @@ vcm_service_new_with (GDBusConnection *connection,
   self->engine_ids[1] = g_signal_connect (engine, "mount-added", G_CALLBACK (on_mount_added), self);
   self->engine_ids[2] = g_signal_connect (engine, "mount-removed", G_CALLBACK (on_mount_removed), self);
   self->auth = g_object_ref (auth);
-  /* (the match rule is the auth's: names that lost their owner) */
-  self->name_lost_sub = vcm_senders_watch_gone (connection, on_sender_gone, self);
+  /* Who left is asked of the bus where the service asks its questions:
+   * there the news is not queued behind the calls sent to the service,
+   * those of whoever left included. */
+  self->senders = vcm_senders_new (questions);
+  self->name_lost_sub = vcm_senders_watch_gone (questions, on_sender_gone, self);
 
   vcm_dbus_mount_set_version (self->skeleton, VCM_VERSION);
   vcm_dbus_mount_set_shared_dir (self->skeleton, vcm_engine_get_shared_dir (engine));
@@ -572,7 +581,7 @@ vcm_service_new_with (GDBusConnection *connection,
   vcm_dbus_mount_set_generation (self->skeleton, vcm_engine_get_generation (engine));
 
   self->intake =
-    vcm_intake_new (connection, vcm_dbus_mount_interface_info (), VCM_OBJECT_PATH,
+    vcm_intake_new (connection, self->senders, vcm_dbus_mount_interface_info (), VCM_OBJECT_PATH,
                     "org.vc.Mount.Error.LimitsExceeded", "org.vc.Mount.Error.InvalidArgument");
   if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), connection,
                                          VCM_OBJECT_PATH, error))
@@ -592,7 +601,7 @@ vcm_service_new (GDBusConnection *connection,
   if (engine == NULL)
     return NULL;
   auth = vcm_auth_new (connection, questions, config->auth_timeout_ms);
-  return vcm_service_new_with (connection, VCM_AUTHORIZER (auth), engine, error);
+  return vcm_service_new_with (connection, questions, VCM_AUTHORIZER (auth), engine, error);
 }
 
 void
@@ -604,8 +613,10 @@ vcm_service_shutdown (VcmService *self)
     return;
   self->stopping = TRUE;
   if (self->intake != NULL)
-    g_debug ("calls refused before the main loop took them: %u; dropped, their caller gone: %u",
-             vcm_intake_get_refused (self->intake), vcm_intake_get_dropped (self->intake));
+    g_debug ("calls refused before the main loop took them: %u; dropped, their caller gone: %u "
+             "(%u of them before the main loop saw them)",
+             vcm_intake_get_refused (self->intake), vcm_intake_get_dropped (self->intake),
+             vcm_intake_get_dropped_early (self->intake));
   if (self->skeleton != NULL)
     VCM_SERVICE_SKELETON (self->skeleton)->service = NULL;
   if (self->skeleton != NULL &&
@@ -627,7 +638,7 @@ vcm_service_shutdown (VcmService *self)
     vcm_authorizer_shutdown (self->auth);
   g_clear_object (&self->auth);
   if (self->name_lost_sub != 0)
-    g_dbus_connection_signal_unsubscribe (self->connection, self->name_lost_sub);
+    g_dbus_connection_signal_unsubscribe (self->questions, self->name_lost_sub);
   self->name_lost_sub = 0;
   g_clear_object (&self->engine);
   g_clear_object (&self->skeleton);

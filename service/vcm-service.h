@@ -23,8 +23,10 @@ VcmService *vcm_service_new (GDBusConnection *connection,
                              GDBusConnection *questions,
                              const VcmConfig *config,
                              GError **error);
-/* The same with the parts given: who authorizes, what does the work. */
+/* The same with the parts given: who authorizes, what does the work
+ * (@questions: where the bus says who left it; may be @connection). */
 VcmService *vcm_service_new_with (GDBusConnection *connection,
+                                  GDBusConnection *questions,
                                   VcmAuthorizer *auth,
                                   VcmEngine *engine,
                                   GError **error);

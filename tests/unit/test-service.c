@@ -4,8 +4,9 @@
  * names (in order), run, and answered with what the engine gave; a call the
  * engine refuses, or any of its actions polkit refuses, is never run; what
  * the authorizer and the engine can say at once takes no detour (root's
- * calls); the engine's properties and changes reach the bus. Nothing is
- * mounted. */
+ * calls); the engine's properties and changes reach the bus; who left the
+ * bus is known as the bus says so, and remembered within a bound. Nothing
+ * is mounted. */
 #include "config.h"
 
 #include <gio/gio.h>
@@ -14,6 +15,7 @@
 #include "vcm-engine.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
+#include "vcm-senders.h"
 #include "vcm-service.h"
 
 #define VCM_INTERFACE "org.vc.Mount"
@@ -361,8 +363,8 @@ fixture_setup (Fixture *f, gconstpointer data)
   f->client = connect_to (f->bus);
   f->auth = g_object_new (FAKE_TYPE_AUTH, NULL);
   f->engine = g_object_new (FAKE_TYPE_ENGINE, NULL);
-  f->service =
-    vcm_service_new_with (f->service_conn, VCM_AUTHORIZER (f->auth), VCM_ENGINE (f->engine), &error);
+  f->service = vcm_service_new_with (f->service_conn, f->service_conn, VCM_AUTHORIZER (f->auth),
+                                     VCM_ENGINE (f->engine), &error);
   g_assert_no_error (error);
 }
 
@@ -598,6 +600,70 @@ test_properties_and_changes (Fixture *f, gconstpointer data)
   g_dbus_connection_signal_unsubscribe (f->client, sub);
 }
 
+static void
+on_gone (const char *sender, gpointer user_data)
+{
+  GPtrArray *gone = user_data;
+
+  g_ptr_array_add (gone, g_strdup (sender));
+}
+
+static gboolean
+contains (GPtrArray *names, const char *name)
+{
+  for (guint i = 0; i < names->len; i++)
+    if (g_str_equal (names->pdata[i], name))
+      return TRUE;
+  return FALSE;
+}
+
+/* A unique name that leaves the bus is known to have left by the time the
+ * main context hears of it; a live one is not. */
+static void
+test_senders_left (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmSenders) senders = vcm_senders_new (f->service_conn);
+  g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDBusConnection) leaving = connect_to (f->bus);
+  g_autofree char *name = g_strdup (g_dbus_connection_get_unique_name (leaving));
+  g_autoptr (GVariant) id = NULL;
+  g_autoptr (GError) error = NULL;
+  guint sub = vcm_senders_watch_gone (f->service_conn, on_gone, gone);
+
+  /* (a round trip: the bus has the match rule) */
+  id = g_dbus_connection_call_sync (f->service_conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                    "org.freedesktop.DBus", "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+                                    -1, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (vcm_senders_has_left (senders, name));
+  g_dbus_connection_close_sync (leaving, NULL, &error);
+  g_assert_no_error (error);
+  while (!contains (gone, name))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (vcm_senders_has_left (senders, name));
+  g_assert_false (vcm_senders_has_left (senders, g_dbus_connection_get_unique_name (f->client)));
+  g_dbus_connection_signal_unsubscribe (f->service_conn, sub);
+}
+
+/* The latest VCM_SENDERS_REMEMBERED names that left are remembered, the
+ * oldest forgotten first. */
+static void
+test_senders_bounded (Fixture *f, gconstpointer data)
+{
+  g_autoptr (VcmSenders) senders = vcm_senders_new (f->service_conn);
+
+  for (guint i = 0; i <= VCM_SENDERS_REMEMBERED; i++)
+    {
+      g_autofree char *name = g_strdup_printf (":9.%u", i);
+
+      vcm_senders_note_left (senders, name);
+      vcm_senders_note_left (senders, name); /* (once only) */
+    }
+  g_assert_false (vcm_senders_has_left (senders, ":9.0"));
+  g_assert_true (vcm_senders_has_left (senders, ":9.1"));
+  g_assert_true (vcm_senders_has_left (senders, ":9." G_STRINGIFY (VCM_SENDERS_REMEMBERED)));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -611,6 +677,8 @@ main (int argc, char **argv)
   ADD ("/service/pipeline/first-refusal-ends-it", test_first_refusal_ends_it);
   ADD ("/service/pipeline/at-once", test_at_once);
   ADD ("/service/properties-and-changes", test_properties_and_changes);
+  ADD ("/service/senders/left", test_senders_left);
+  ADD ("/service/senders/bounded", test_senders_bounded);
 #undef ADD
   return g_test_run ();
 }
