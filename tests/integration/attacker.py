@@ -26,6 +26,12 @@
 #                                        up once the bus has answered its
 #                                        Hello, without a reply; prints
 #                                        {"connections": N, "calls": M} at the end
+#   attacker.py ADDRESS pipeline SECONDS JSON
+#                                        as hangup, but each connection reads
+#                                        an answer to each of its calls before
+#                                        it hangs up; prints {"connections": N,
+#                                        "calls": M, "answered": K,
+#                                        "unanswered": [serials]} at the end
 #   attacker.py ADDRESS probe JSON       on a new connection each time, makes
 #                                        the call JSON ([method, signature,
 #                                        args-text]; ["GetId", null, null]: the
@@ -207,10 +213,10 @@ def cmd_flood(conn, n, spec, interactive, agent, n_fds=0, fd_path='/dev/null'):
     del held
 
 
-def cmd_hangup(address, seconds, spec):
-    """Connections that hang up at once: the bus's authentication, Hello and
-    the calls in one write (as sd-bus pipelines them), then close, never
-    reading an answer. Costs the caller next to nothing per call."""
+def pipelined(address, spec):
+    """The bus's socket path, and what a client that pipelines (as sd-bus
+    does) writes at once: the bus's authentication, Hello (serial 1) and the
+    calls of @spec (serials 2, 3, ...); and the number of calls."""
     path = address.split('unix:path=', 1)[1].split(',', 1)[0]
     uid = str(os.getuid()).encode().hex().encode()
     blob = b'\0AUTH EXTERNAL ' + uid + b'\r\nBEGIN\r\n'
@@ -222,7 +228,14 @@ def cmd_hangup(address, seconds, spec):
         msg = message_for(method, sig, args_text, False)
         msg.set_serial(serial)
         blob += msg.to_blob(Gio.DBusCapabilityFlags.NONE)
-    n_calls = len(load_spec(spec))
+    return path, blob, len(load_spec(spec))
+
+
+def cmd_hangup(address, seconds, spec):
+    """Connections that hang up at once: the bus's authentication, Hello and
+    the calls in one write (as sd-bus pipelines them), then close, never
+    reading an answer. Costs the caller next to nothing per call."""
+    path, blob, n_calls = pipelined(address, spec)
     connections = 0
     deadline = time.monotonic() + float(seconds)
     while time.monotonic() < deadline:
@@ -244,6 +257,53 @@ def cmd_hangup(address, seconds, spec):
         finally:
             s.close()
     print(json.dumps({'connections': connections, 'calls': connections * n_calls}), flush=True)
+
+
+def cmd_pipeline(address, seconds, spec):
+    """The hang-up flood's client that stays: for SECONDS, connections that
+    write the same calls at once and then read an answer to each (a return
+    or an error), in turn. Prints the connections, the calls, those
+    answered, and the serials of those that were not (within 60 s)."""
+    path, blob, n_calls = pipelined(address, spec)
+    connections = answered = 0
+    unanswered = []
+    deadline = time.monotonic() + float(seconds)
+    while time.monotonic() < deadline:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(60)
+        s.connect(path)
+        s.sendall(blob)
+        waiting = set(range(2, 2 + n_calls))
+        got = b''
+        try:
+            while b'\r\n' not in got:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise OSError('the bus hung up')
+                got += chunk
+            got = got.split(b'\r\n', 1)[1]   # (after the bus's "OK <guid>")
+            while waiting:
+                need = Gio.DBusMessage.bytes_needed(got) if len(got) >= 16 else 16
+                if len(got) < need:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                    continue
+                msg = Gio.DBusMessage.new_from_blob(got[:need], Gio.DBusCapabilityFlags.NONE)
+                got = got[need:]
+                if msg.get_message_type() in (Gio.DBusMessageType.METHOD_RETURN,
+                                              Gio.DBusMessageType.ERROR):
+                    waiting.discard(msg.get_reply_serial())
+        except (OSError, socket.timeout):
+            pass
+        finally:
+            s.close()
+        connections += 1
+        answered += n_calls - len(waiting)
+        unanswered += sorted(waiting)
+    print(json.dumps({'connections': connections, 'calls': connections * n_calls,
+                      'answered': answered, 'unanswered': unanswered}), flush=True)
 
 
 def cmd_probe(address, spec):
@@ -298,6 +358,9 @@ def main():
         return
     if command == 'probe':
         cmd_probe(address, sys.argv[3])
+        return
+    if command == 'pipeline':
+        cmd_pipeline(address, sys.argv[3], sys.argv[4])
         return
     conn = connect(address)
     if command == 'calls':
