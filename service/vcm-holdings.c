@@ -10,9 +10,10 @@
 struct _VcmHoldings {
   GMutex lock;
   gboolean loaded;
-  GHashTable *points; /* mount point -> Held */
-  GHashTable *users;  /* uid -> total (GUINT_TO_POINTER) */
-  guint64 taken;      /* how many takes so far: each Held's place in time */
+  GHashTable *points;    /* mount point -> Held */
+  GHashTable *users;     /* uid -> total (GUINT_TO_POINTER) */
+  guint64 taken;         /* how many takes so far: each Held's place in time */
+  GHashTable *pruned_at; /* uid -> monotonic time of its last prune (gint64, boxed) */
 };
 
 typedef struct {
@@ -30,6 +31,7 @@ vcm_holdings_new (void)
   g_mutex_init (&self->lock);
   self->points = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->users = g_hash_table_new (NULL, NULL);
+  self->pruned_at = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   return self;
 }
 
@@ -40,6 +42,7 @@ vcm_holdings_free (VcmHoldings *self)
     return;
   g_hash_table_unref (self->points);
   g_hash_table_unref (self->users);
+  g_hash_table_unref (self->pruned_at);
   g_mutex_clear (&self->lock);
   g_free (self);
 }
@@ -225,4 +228,29 @@ vcm_holdings_prune (VcmHoldings *self, uid_t uid, VcmMountTable *table, guint64 
     }
   g_mutex_unlock (&self->lock);
   return pruned;
+}
+
+gboolean
+vcm_holdings_prune_due (VcmHoldings *self, uid_t uid, gint64 now)
+{
+  gint64 *at;
+  gboolean due;
+
+  g_mutex_lock (&self->lock);
+  at = g_hash_table_lookup (self->pruned_at, GUINT_TO_POINTER (uid));
+  due = at == NULL || now - *at >= VCM_HOLDINGS_PRUNE_INTERVAL_US;
+  if (due)
+    {
+      if (at == NULL)
+        {
+          /* a small table: only users that met the bound, each once */
+          if (g_hash_table_size (self->pruned_at) >= 4096)
+            g_hash_table_remove_all (self->pruned_at);
+          at = g_new (gint64, 1);
+          g_hash_table_insert (self->pruned_at, GUINT_TO_POINTER (uid), at);
+        }
+      *at = now;
+    }
+  g_mutex_unlock (&self->lock);
+  return due;
 }

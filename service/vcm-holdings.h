@@ -63,4 +63,12 @@ guint64 vcm_holdings_mark (VcmHoldings *holdings);
  * newer than @table). Returns how many mounts were given back. */
 guint vcm_holdings_prune (VcmHoldings *holdings, uid_t uid, VcmMountTable *table, guint64 mark);
 
+/* How often one user's calls at the bound may have the mount table read. */
+#define VCM_HOLDINGS_PRUNE_INTERVAL_US G_USEC_PER_SEC
+
+/* Whether a prune for @uid is due at monotonic time @now (and if so, notes
+ * it done): at most one in VCM_HOLDINGS_PRUNE_INTERVAL_US per user, so
+ * that calls at the bound do not each cost a read of the mount table. */
+gboolean vcm_holdings_prune_due (VcmHoldings *holdings, uid_t uid, gint64 now);
+
 G_END_DECLS

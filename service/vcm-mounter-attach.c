@@ -625,14 +625,19 @@ vcm_mounter_get_holdings (VcmMounter *self)
 
 /* At the bound: gives back what @uid's mounts gone behind the service's
  * back held (no watch follows general binds). Reads the mount table, so
- * only when the bound is met. Whether anything was given back. */
+ * only when the bound is met, and at most once a second per user. Whether
+ * anything was given back. */
 static gboolean
 prune_holdings (VcmMounter *self, uid_t uid)
 {
-  guint64 mark = vcm_holdings_mark (self->holdings);
-  g_autoptr (VcmMountTable) table = vcm_mount_table_source_kernel (NULL, TRUE);
+  guint64 mark;
+  g_autoptr (VcmMountTable) table = NULL;
   guint pruned;
 
+  if (!vcm_holdings_prune_due (self->holdings, uid, g_get_monotonic_time ()))
+    return FALSE;
+  mark = vcm_holdings_mark (self->holdings);
+  table = vcm_mount_table_source_kernel (NULL, TRUE);
   if (table == NULL)
     return FALSE;
   pruned = vcm_holdings_prune (self->holdings, uid, table, mark);

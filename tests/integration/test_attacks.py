@@ -973,6 +973,10 @@ class TestHeldMounts(AttackCase):
                 raise OSError(ctypes.get_errno(), f'bind {d}')
         return top
 
+    def daemon_read_bytes(self):
+        with open(f'/proc/{self.w.daemon_pid}/io') as f:
+            return int(re.search(r'^rchar: (\d+)', f.read(), re.M).group(1))
+
     def test_mounts_one_user_holds_are_bounded(self):
         tree = self.make_tree()
         sandbox = os.path.join(self.shared, 'alice')
@@ -991,6 +995,17 @@ class TestHeldMounts(AttackCase):
         os.mkdir(single, 0o755)
         os.chown(single, ALICE, ALICE)
         self.refused(LIMITS, 'MountRootfs', 'alice', 'one', single, True, arg='source:')
+        # her calls at the bound do not each have the daemon read the mount
+        # table (to see whether mounts of hers went): once a second at most
+        with open('/proc/self/mountinfo', 'rb') as f:
+            table = len(f.read())
+        read, started = self.daemon_read_bytes(), time.monotonic()
+        for _ in range(10):
+            self.refused(LIMITS, 'MountRootfs', 'alice', 'one', single, True, arg='source:')
+        read, seconds = self.daemon_read_bytes() - read, time.monotonic() - started
+        print(f'# 10 calls at the bound in {seconds:.1f} s: the daemon read {read / table:.1f} '
+              f'mount tables\' worth')
+        self.assertLess(read, (int(seconds) + 2) * table)
         # root is never bounded (and can mount at all: the namespace is not full)
         for k in range(2):
             self.w.call('MountRootfs', 'alice', f'root{k}', single, True)
@@ -1022,7 +1037,12 @@ class TestHeldMounts(AttackCase):
         self.assertEqual(len(self.w.mounts_beneath(bind)), self.TREE)
         self.refused(LIMITS, 'MountRootfs', 'alice', 'one', single, True, arg='source:')
         subprocess.run(['umount', '-l', bind], check=True)
-        self.allowed('MountRootfs', 'alice', 'one', single, True)
+        # (her refused call just now read the table: the next read is due
+        # a second after it)
+        vcmtest.wait_until(lambda: self.calls_as(ALICE, [('MountRootfs', 'alice', 'one', single,
+                                                          True)])[0][0],
+                           10, 'her bind unmounted behind the service\'s back given back',
+                           interval=0.2)
         self.assertTrue(self.w.daemon_running())
 
 

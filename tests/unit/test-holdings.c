@@ -125,6 +125,23 @@ test_prune_leaves_what_came_after_the_table (void)
   vcm_holdings_free (h);
 }
 
+static void
+test_prune_at_most_once_a_second (void)
+{
+  VcmHoldings *h = vcm_holdings_new ();
+  gint64 t = 1000 * G_USEC_PER_SEC;
+
+  g_assert_true (vcm_holdings_prune_due (h, 1000, t));
+  /* the same user's next calls at the bound: not before a second passed */
+  g_assert_false (vcm_holdings_prune_due (h, 1000, t + 1));
+  g_assert_false (vcm_holdings_prune_due (h, 1000, t + VCM_HOLDINGS_PRUNE_INTERVAL_US - 1));
+  /* another user is apart */
+  g_assert_true (vcm_holdings_prune_due (h, 1001, t + 1));
+  g_assert_true (vcm_holdings_prune_due (h, 1000, t + VCM_HOLDINGS_PRUNE_INTERVAL_US));
+  g_assert_false (vcm_holdings_prune_due (h, 1000, t + VCM_HOLDINGS_PRUNE_INTERVAL_US + 1));
+  vcm_holdings_free (h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -134,5 +151,6 @@ main (int argc, char **argv)
   g_test_add_func ("/holdings/prune-what-went-behind-the-back", test_prune_what_went_behind_the_back);
   g_test_add_func ("/holdings/prune-leaves-what-came-after-the-table",
                    test_prune_leaves_what_came_after_the_table);
+  g_test_add_func ("/holdings/prune-at-most-once-a-second", test_prune_at_most_once_a_second);
   return g_test_run ();
 }
