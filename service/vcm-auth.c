@@ -9,7 +9,6 @@
 #include "vcm-auth.h"
 #include "vcm-authorizer.h"
 #include "vcm-error.h"
-#include "vcm-senders.h"
 
 #define INTERACTIVE_TIMEOUT_MS (5 * 60 * 1000)
 #define MAX_CACHED_CALLERS     4096
@@ -28,7 +27,6 @@ struct _VcmAuth {
   GDBusConnection *connection; /* the callers' */
   GDBusConnection *questions;  /* where the bus is asked who they are */
   guint timeout_ms;
-  guint name_owner_sub;
   GHashTable *callers;     /* unique name -> VcmCaller */
   GHashTable *identifying; /* unique name -> Identifying */
   GQueue to_ask;           /* Identifying not yet asked, oldest first (their links) */
@@ -174,11 +172,10 @@ vcm_caller_unref (VcmCaller *caller)
 
 static void identifying_end (VcmAuth *self, const char *sender, VcmCaller *caller, GError *error);
 
+/* (told by the service, which follows the bus's news) */
 static void
-on_sender_gone (const char *name, gpointer user_data)
+vcm_auth_sender_gone (VcmAuth *self, const char *name)
 {
-  VcmAuth *self = user_data;
-
   g_hash_table_remove (self->callers, name);
   /* its calls not yet identified: nobody to answer */
   identifying_end (self, name, NULL, NULL);
@@ -314,7 +311,6 @@ vcm_auth_finalize (GObject *object)
 {
   VcmAuth *self = VCM_AUTH (object);
 
-  g_dbus_connection_signal_unsubscribe (self->questions, self->name_owner_sub);
   g_clear_handle_id (&self->fetch_timeout, g_source_remove);
   g_clear_object (&self->fetch_cancellable);
   g_clear_pointer (&self->checks, g_hash_table_unref);
@@ -358,9 +354,6 @@ vcm_auth_new (GDBusConnection *connection, GDBusConnection *questions, guint tim
   self->connection = g_object_ref (connection);
   self->questions = g_object_ref (questions);
   self->timeout_ms = timeout_ms;
-  /* (the match rule is the service's VcmSenders', on @questions: there a
-   * sender's leaving is not queued behind its calls) */
-  self->name_owner_sub = vcm_senders_watch_gone (questions, on_sender_gone, self);
   /* Asked for now, so that the first caller need not wait for it. */
   fetch_authority (self);
   return self;
@@ -516,8 +509,9 @@ on_credentials (GObject *source, GAsyncResult *res, gpointer user_data)
     identifying_end (self, asked->sender, NULL, error);
   else
     {
-      /* A caller that left before this answer came is never removed by
-       * NameOwnerChanged: bound the cache so such entries cannot pile up. */
+      /* The news that a caller left follows this answer on the same
+       * connection and removes it; the bound is for what comes before the
+       * bus has the match rule: such entries cannot pile up. */
       if (g_hash_table_size (self->callers) >= MAX_CACHED_CALLERS)
         g_hash_table_remove_all (self->callers);
       g_hash_table_replace (self->callers, caller->sender, vcm_caller_ref (caller));
@@ -917,4 +911,5 @@ vcm_auth_authorizer_init (VcmAuthorizerInterface *iface)
   iface->check_finish = (gpointer) vcm_auth_check_finish;
   iface->was_granted = (gpointer) vcm_auth_was_granted;
   iface->shutdown = (gpointer) vcm_auth_shutdown;
+  iface->sender_gone = (gpointer) vcm_auth_sender_gone;
 }

@@ -77,3 +77,12 @@ vcm_authorizer_shutdown (VcmAuthorizer *authorizer)
   if (iface->shutdown != NULL)
     iface->shutdown (authorizer);
 }
+
+void
+vcm_authorizer_sender_gone (VcmAuthorizer *authorizer, const char *sender)
+{
+  VcmAuthorizerInterface *iface = VCM_AUTHORIZER_GET_IFACE (authorizer);
+
+  if (iface->sender_gone != NULL)
+    iface->sender_gone (authorizer, sender);
+}

@@ -64,6 +64,10 @@ struct _VcmAuthorizerInterface {
   /* Cancels every check in flight (they end as refused): the service is
    * going away. */
   void (*shutdown) (VcmAuthorizer *authorizer);
+  /* Optional: @sender left the bus (the service follows the bus's news of
+   * it): what is kept about it goes, its calls waiting to be identified
+   * end with G_IO_ERROR_CLOSED. */
+  void (*sender_gone) (VcmAuthorizer *authorizer, const char *sender);
 };
 
 void vcm_authorizer_identify_async (VcmAuthorizer *authorizer,
@@ -83,5 +87,6 @@ VcmCaller *vcm_authorizer_lookup (VcmAuthorizer *authorizer, GDBusMethodInvocati
 gboolean vcm_authorizer_allows_at_once (VcmAuthorizer *authorizer, const VcmAuthQuestion *question);
 gboolean vcm_authorizer_was_granted (VcmAuthorizer *authorizer, uid_t uid);
 void vcm_authorizer_shutdown (VcmAuthorizer *authorizer);
+void vcm_authorizer_sender_gone (VcmAuthorizer *authorizer, const char *sender);
 
 G_END_DECLS

@@ -370,8 +370,10 @@ on_identified (GObject *source, GAsyncResult *result, gpointer user_data)
   identified (call);
 }
 
-/* A sender left the bus: its calls are dropped, at once where they wait
- * their turn, as their work in flight lands otherwise. */
+/* A sender left the bus: the authorizer forgets it, and its calls are
+ * dropped, at once where they wait their turn, as their work in flight
+ * lands otherwise. (One subscriber for both: each is a turn of the main
+ * loop per connection that leaves, a flood's included.) */
 static void
 on_sender_gone (const char *name, gpointer user_data)
 {
@@ -379,6 +381,8 @@ on_sender_gone (const char *name, gpointer user_data)
   GQueue *same;
   GList *l, *next;
 
+  if (self->auth != NULL)
+    vcm_authorizer_sender_gone (self->auth, name);
   same = g_hash_table_lookup (self->calls_by_sender, name);
   for (l = same != NULL ? same->head : NULL; l != NULL; l = next)
     {
