@@ -11,7 +11,9 @@
 #include "vcm-intake.h"
 
 typedef struct {
-  guint waiting; /* calls received, not yet taken */
+  guint waiting;       /* calls received, not yet taken */
+  gsize waiting_bytes; /* their bodies' */
+  gboolean gone;       /* left the bus: its calls no longer count in all */
 } Sender;
 
 /* Shared with the filter, which may still run once the filter is removed:
@@ -101,6 +103,27 @@ close_fds (GDBusMessage *message)
     close (fds[i]);
 }
 
+/* A sender left (as the bus tells the questions' connection, possibly while
+ * its calls still wait here): they will be dropped as the main loop takes
+ * them, and no longer count against the bound in all, so that a flood of
+ * connections that hang up cannot fill it for the callers that stay. */
+static void
+on_left (const char *sender, gpointer user_data)
+{
+  State *st = user_data;
+  Sender *s;
+
+  g_mutex_lock (&st->lock);
+  s = g_hash_table_lookup (st->senders, sender);
+  if (s != NULL && !s->gone)
+    {
+      s->gone = TRUE;
+      st->waiting -= s->waiting;
+      st->waiting_bytes -= s->waiting_bytes;
+    }
+  g_mutex_unlock (&st->lock);
+}
+
 static GDBusMessage *
 filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, gpointer user_data)
 {
@@ -161,6 +184,15 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
   size = body != NULL ? g_variant_get_size (body) : 0;
   g_mutex_lock (&st->lock);
   s = g_hash_table_lookup (st->senders, sender);
+  if (s != NULL && s->gone)
+    {
+      /* (left, though no longer remembered as such) */
+      st->dropped++;
+      st->dropped_early++;
+      g_mutex_unlock (&st->lock);
+      g_object_unref (message);
+      return NULL;
+    }
   if (st->waiting >= VCM_INTAKE_MAX || st->waiting_bytes + size > VCM_INTAKE_MAX_BYTES)
     why = "the service is busy: too many calls are waiting for it; try again later";
   else if (s != NULL && s->waiting >= VCM_INTAKE_MAX_PER_SENDER)
@@ -173,6 +205,7 @@ filter (GDBusConnection *connection, GDBusMessage *message, gboolean incoming, g
           g_hash_table_insert (st->senders, g_strdup (sender), s);
         }
       s->waiting++;
+      s->waiting_bytes += size;
       st->waiting++;
       st->waiting_bytes += size;
     }
@@ -220,12 +253,15 @@ vcm_intake_new (GDBusConnection *connection,
   intake->connection = g_object_ref (connection);
   intake->state = st;
   intake->filter_id = g_dbus_connection_add_filter (connection, filter, st, state_free);
+  vcm_senders_watch_left (senders, on_left, st);
   return intake;
 }
 
 void
 vcm_intake_free (VcmIntake *intake)
 {
+  /* (first: the filter's removal may free the state) */
+  vcm_senders_unwatch_left (intake->state->left);
   g_dbus_connection_remove_filter (intake->connection, intake->filter_id);
   g_object_unref (intake->connection);
   g_free (intake);
@@ -247,8 +283,13 @@ vcm_intake_take (VcmIntake *intake, GDBusMessage *message)
   s = g_hash_table_lookup (st->senders, sender);
   g_assert (s != NULL && s->waiting > 0);
   s->waiting--;
-  st->waiting--;
-  st->waiting_bytes -= counted - 1;
+  s->waiting_bytes -= counted - 1;
+  gone = gone || s->gone;
+  if (!s->gone)
+    {
+      st->waiting--;
+      st->waiting_bytes -= counted - 1;
+    }
   if (gone)
     st->dropped++;
   if (s->waiting == 0)

@@ -56,8 +56,10 @@ vcm_senders_watch_gone (GDBusConnection *connection, VcmSenderGoneFunc func, gpo
  * is removed: freed by the connection when it no longer can). */
 typedef struct {
   GMutex lock;
-  GHashTable *names; /* set of the names in order */
-  GQueue order;      /* of the names (owned), oldest first */
+  GHashTable *names;       /* set of the names in order */
+  GQueue order;            /* of the names (owned), oldest first */
+  VcmSenderLeftFunc watch; /* called (under the lock) as a name is noted */
+  gpointer watch_data;
 } Memory;
 
 struct _VcmSenders {
@@ -101,6 +103,8 @@ memory_note (Memory *m, const char *name)
       copy = g_strdup (name);
       g_queue_push_tail (&m->order, copy);
       g_hash_table_add (m->names, copy);
+      if (m->watch != NULL)
+        m->watch (name, m->watch_data);
     }
   g_mutex_unlock (&m->lock);
 }
@@ -177,4 +181,27 @@ void
 vcm_senders_note_left (VcmSenders *senders, const char *sender)
 {
   memory_note (senders->memory, sender);
+}
+
+void
+vcm_senders_watch_left (VcmSenders *senders, VcmSenderLeftFunc func, gpointer user_data)
+{
+  Memory *m = senders->memory;
+
+  g_mutex_lock (&m->lock);
+  g_assert (m->watch == NULL);
+  m->watch = func;
+  m->watch_data = user_data;
+  g_mutex_unlock (&m->lock);
+}
+
+void
+vcm_senders_unwatch_left (VcmSenders *senders)
+{
+  Memory *m = senders->memory;
+
+  g_mutex_lock (&m->lock);
+  m->watch = NULL;
+  m->watch_data = NULL;
+  g_mutex_unlock (&m->lock);
 }

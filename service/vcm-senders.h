@@ -43,6 +43,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmSenders, vcm_senders_unref)
  * thread. */
 gboolean vcm_senders_has_left (VcmSenders *senders, const char *sender);
 
+typedef void (*VcmSenderLeftFunc) (const char *sender, gpointer user_data);
+
+/* Calls @func as each name that left is first noted (in GDBus's worker
+ * thread, or that of vcm_senders_note_left()), until
+ * vcm_senders_unwatch_left(); @func must not call back into @senders. One
+ * watch at a time. */
+void vcm_senders_watch_left (VcmSenders *senders, VcmSenderLeftFunc func, gpointer user_data);
+/* Stops the watch: once it returns, its function is not called again. */
+void vcm_senders_unwatch_left (VcmSenders *senders);
+
 /* Notes that @sender left the bus (what the filter does as a signal says
  * so; for tests). */
 void vcm_senders_note_left (VcmSenders *senders, const char *sender);

@@ -15,6 +15,7 @@
 #include "vcm-engine.h"
 #include "vcm-error.h"
 #include "vcm-generated.h"
+#include "vcm-intake.h"
 #include "vcm-senders.h"
 #include "vcm-service.h"
 
@@ -664,6 +665,73 @@ test_senders_bounded (Fixture *f, gconstpointer data)
   g_assert_true (vcm_senders_has_left (senders, ":9." G_STRINGIFY (VCM_SENDERS_REMEMBERED)));
 }
 
+/* Whether @name has an owner on the bus, as the bus says now. */
+static gboolean
+has_owner (Fixture *f, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) owner = g_dbus_connection_call_sync (
+    f->client, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+    g_variant_new ("(s)", name), NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+  return owner != NULL;
+}
+
+/* Calls waiting for the main loop count against the bound in all only while
+ * their sender is on the bus: connections that fill it with calls and hang
+ * up (the main loop has not turned meanwhile) leave room for the next
+ * caller, whose call is answered. */
+static void
+test_gone_senders_leave_room (Fixture *f, gconstpointer data)
+{
+  const char *service = g_dbus_connection_get_unique_name (f->service_conn);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree char *printed = NULL;
+
+  for (guint i = 0; i < VCM_INTAKE_MAX / VCM_INTAKE_MAX_PER_SENDER; i++)
+    {
+      g_autoptr (GDBusConnection) conn = connect_to (f->bus);
+      g_autofree char *name = g_strdup (g_dbus_connection_get_unique_name (conn));
+
+      for (guint j = 0; j < VCM_INTAKE_MAX_PER_SENDER; j++)
+        {
+          g_autoptr (GDBusMessage) msg =
+            g_dbus_message_new_method_call (service, VCM_OBJECT_PATH, VCM_INTERFACE, "IsSystemMount");
+
+          g_dbus_message_set_body (msg, g_variant_new ("(s)", "/p"));
+          g_dbus_message_set_flags (msg, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
+          g_dbus_connection_send_message (conn, msg, G_DBUS_SEND_MESSAGE_FLAGS_NONE, NULL, &error);
+          g_assert_no_error (error);
+        }
+      g_dbus_connection_flush_sync (conn, NULL, &error);
+      g_assert_no_error (error);
+      g_dbus_connection_close_sync (conn, NULL, &error);
+      g_assert_no_error (error);
+      /* (then the bus has sent the news of it to the service, before
+       * anything sent from here later) */
+      while (has_owner (f, name))
+        ;
+    }
+  g_dbus_connection_call (f->client, service, VCM_OBJECT_PATH, VCM_INTERFACE, "IsSystemMount",
+                          g_variant_new ("(s)", "/p"), NULL, G_DBUS_CALL_FLAGS_NONE, 10000, NULL,
+                          on_reply, &result);
+  /* (answered by GDBus where it reads the calls: the call above has been
+   * let in, or refused, before the main loop takes any) */
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_sync (f->client, service, "/", "org.freedesktop.DBus.Peer", "Ping",
+                                       NULL, NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_clear_pointer (&reply, g_variant_unref);
+  reply = g_dbus_connection_call_finish (f->client, result, &error);
+  g_assert_no_error (error);
+  printed = g_variant_print (reply, FALSE);
+  g_assert_cmpstr (printed, ==, "(true,)");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -679,6 +747,7 @@ main (int argc, char **argv)
   ADD ("/service/properties-and-changes", test_properties_and_changes);
   ADD ("/service/senders/left", test_senders_left);
   ADD ("/service/senders/bounded", test_senders_bounded);
+  ADD ("/service/senders/gone-leave-room", test_gone_senders_leave_room);
 #undef ADD
   return g_test_run ();
 }
