@@ -294,11 +294,28 @@ attached_near_shared (VcmWatch *self, guint64 id, const char *point)
   vcm_watch_fanotify_probe (self, parts[0], parts[1]);
 }
 
+/* An attached mount @id, statmount's @m and @point, seen: what it is. */
+static void
+attached_seen (
+  VcmWatch *self, guint64 id, VcmTracked *known, const VcmSysMountBrief *m, const char *point)
+{
+  note_old_id (self, id, m->mnt_id_old);
+  if (known != NULL && known->rootfs->unique_id == id)
+    {
+      if (!g_str_equal (point, known->rootfs->mount_point)) /* moved away */
+        vcm_watch_probe_tracked (self, known);
+      return; /* the service's own mount, or one seen by a probe */
+    }
+  if (known != NULL)
+    return; /* a submount already known (a probe came first) */
+  attached_near_shared (self, id, point);
+}
+
 static void
 on_attached (VcmWatch *self, guint64 id)
 {
   VcmTracked *known = g_hash_table_lookup (F (self)->by_unique, &id);
-  g_autofree char *point = NULL;
+  char *point = NULL;
   VcmSysMountBrief m;
   int errsv = 0;
 
@@ -311,16 +328,8 @@ on_attached (VcmWatch *self, guint64 id)
         vcm_watch_fanotify_want_reread (self, "statmount of an attached mount failed");
       return; /* ENOENT: detached again already; nothing to follow */
     }
-  note_old_id (self, id, m.mnt_id_old);
-  if (known != NULL && known->rootfs->unique_id == id)
-    {
-      if (!g_str_equal (point, known->rootfs->mount_point)) /* moved away */
-        vcm_watch_probe_tracked (self, known);
-      return; /* the service's own mount, or one seen by a probe */
-    }
-  if (known != NULL)
-    return; /* a submount already known (a probe came first) */
-  attached_near_shared (self, id, point);
+  attached_seen (self, id, known, &m, point);
+  g_free (point);
 }
 
 static void

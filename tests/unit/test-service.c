@@ -636,6 +636,7 @@ test_senders_left (Fixture *f, gconstpointer data)
                                     "org.freedesktop.DBus", "GetId", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
                                     -1, NULL, &error);
   g_assert_no_error (error);
+  g_assert_nonnull (id);
   g_assert_false (vcm_senders_has_left (senders, name));
   g_dbus_connection_close_sync (leaving, NULL, &error);
   g_assert_no_error (error);
