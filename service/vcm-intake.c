@@ -298,35 +298,15 @@ vcm_intake_take (VcmIntake *intake, GDBusMessage *message)
   return !gone;
 }
 
-guint
-vcm_intake_get_refused (VcmIntake *intake)
+void
+vcm_intake_get_counts (VcmIntake *intake,
+                       guint *out_refused,
+                       guint *out_dropped,
+                       guint *out_dropped_early)
 {
-  guint n;
-
   g_mutex_lock (&intake->state->lock);
-  n = intake->state->refused;
+  *out_refused = intake->state->refused;
+  *out_dropped = intake->state->dropped;
+  *out_dropped_early = intake->state->dropped_early;
   g_mutex_unlock (&intake->state->lock);
-  return n;
-}
-
-guint
-vcm_intake_get_dropped (VcmIntake *intake)
-{
-  guint n;
-
-  g_mutex_lock (&intake->state->lock);
-  n = intake->state->dropped;
-  g_mutex_unlock (&intake->state->lock);
-  return n;
-}
-
-guint
-vcm_intake_get_dropped_early (VcmIntake *intake)
-{
-  guint n;
-
-  g_mutex_lock (&intake->state->lock);
-  n = intake->state->dropped_early;
-  g_mutex_unlock (&intake->state->lock);
-  return n;
 }

@@ -40,11 +40,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (VcmIntake, vcm_intake_free)
  * answer, the call is dropped. */
 gboolean vcm_intake_take (VcmIntake *intake, GDBusMessage *message);
 
-/* Counters for tests and benchmarks: calls refused by the filter, calls
- * dropped because their sender had left, and of those the ones the filter
- * dropped (before the main loop saw them). */
-guint vcm_intake_get_refused (VcmIntake *intake);
-guint vcm_intake_get_dropped (VcmIntake *intake);
-guint vcm_intake_get_dropped_early (VcmIntake *intake);
+/* Its counters, read at once (for the log at stop, tests and benchmarks):
+ * calls refused by the filter, calls dropped because their sender had
+ * left, and of those the ones the filter dropped (before the main loop saw
+ * them). */
+void vcm_intake_get_counts (VcmIntake *intake,
+                            guint *out_refused,
+                            guint *out_dropped,
+                            guint *out_dropped_early);
 
 G_END_DECLS

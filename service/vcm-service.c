@@ -617,10 +617,14 @@ vcm_service_shutdown (VcmService *self)
     return;
   self->stopping = TRUE;
   if (self->intake != NULL)
-    g_debug ("calls refused before the main loop took them: %u; dropped, their caller gone: %u "
-             "(%u of them before the main loop saw them)",
-             vcm_intake_get_refused (self->intake), vcm_intake_get_dropped (self->intake),
-             vcm_intake_get_dropped_early (self->intake));
+    {
+      guint refused, dropped, dropped_early;
+
+      vcm_intake_get_counts (self->intake, &refused, &dropped, &dropped_early);
+      g_debug ("calls refused before the main loop took them: %u; dropped, their caller gone: %u "
+               "(%u of them before the main loop saw them)",
+               refused, dropped, dropped_early);
+    }
   if (self->skeleton != NULL)
     VCM_SERVICE_SKELETON (self->skeleton)->service = NULL;
   if (self->skeleton != NULL &&
