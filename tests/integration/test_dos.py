@@ -150,6 +150,7 @@ class TestHangupFlood(DosCase):
                  spec_of('IsSystemMount', '/proc'), spec_of('DescribePath', '/tmp')]
         rss_before = self.daemon_rss_kib()
         cpu_before = cpu_seconds(self.w.daemon_pid)
+        polkit_at = self.w.polkit_log_offset()
         root = self.probe(None, ('DescribePath', '/'))
         bob = self.probe(BOB, ('DescribePath', '/'))
         bus = self.probe(BOB, ('GetId',))
@@ -190,6 +191,12 @@ class TestHangupFlood(DosCase):
             print(f'# {who}: {len(lat)} calls from the flood on, latency median '
                   f'{statistics.median(lat):.3f} s, 90% {lat[len(lat) * 9 // 10]:.3f} s, '
                   f'max {max(lat):.3f} s; {outcomes}')
+        # bob's calls wait for polkit's answer, root's do not: when polkitd
+        # itself stood still (see polkit_stalls_since), bob waited with it
+        stalled = self.w.polkit_stalls_since(polkit_at)
+        if stalled:
+            print(f'# polkitd answered nobody for {stalled} s (its own lost wake-up); '
+                  f'bob\'s bound allows for that')
         for who, rs in replies.items():
             if who == 'the bus alone':
                 continue
@@ -197,7 +204,8 @@ class TestHangupFlood(DosCase):
             self.assertEqual({r['reply'] for r in during}, {'ok'}, who)
             # the target is 1 s (the figure above); the bound allows for a
             # loaded test machine (before the fix: a minute and more)
-            self.assertLess(max(r['seconds'] for r in during), vcmtest.scaled(10),
+            self.assertLess(max(r['seconds'] for r in during),
+                            vcmtest.scaled(10) + (stalled if who == 'bob' else 0),
                             f'{who} waited that long for an answer')
         # what the daemon counted (it says so as it stops)
         self.w.restart_daemon()

@@ -1030,6 +1030,17 @@ class World:
             f.seek(offset)
             return f.read()
 
+    def polkit_stalls_since(self, offset):
+        """The seconds polkitd spent, after @offset in its log, waiting for a
+        rules evaluation that had ended: polkit 122 (Debian 12's) loses the
+        wake-up of its runaway-script timer when the evaluation ends as the
+        timer starts waiting (fixed upstream in 123), and then answers nobody
+        until the timer runs out and it logs that it "terminated" the script.
+        Any caller that asks polkit about itself hits it now and then, also
+        without this service; a test of many checks may meet it."""
+        return sum(int(m.group(1)) for m in re.finditer(
+            r'Terminating runaway script after (\d+) seconds', self.polkit_log_since(offset)))
+
     def mark_logs(self):
         """Remembers the logs' sizes: logs_text(since_mark=True) shows what came after."""
         for _, path in self._logs():
