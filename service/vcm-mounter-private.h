@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 struct _VcmMounter {
   GObject parent;
-  char *shared_dir;
+  char *shared_dir;       /* as the kernel names it: no symlinks on the way */
+  char *shared_dir_alias; /* the configured path, when it went through a symlink; or NULL */
   int shared_fd;
   gboolean shared_dir_covered; /* its path leads elsewhere now (logged once) */
   VcmMountTableSource source;
@@ -25,6 +26,14 @@ struct _VcmMounter {
   gpointer targets_data;
   VcmHoldings *holdings; /* the mounts each caller that is not root holds */
 };
+
+/* Opens the shared dir (self->shared_dir, made already) as self->shared_fd
+ * and names it as the kernel does (vcm-mounter-shared.c). */
+gboolean vcm_mounter_open_shared_dir (VcmMounter *self, GError **error);
+
+/* Whether the shared dir's path still leads to the directory opened at start,
+ * on the same mount; an error (and a line in the log) when not. */
+gboolean vcm_mounter_shared_dir_reachable (VcmMounter *self, GError **error);
 
 /* The directory of the classic path's staging tmpfs, beneath the shared dir. */
 #define STAGING_DIR ".vcm-staging"

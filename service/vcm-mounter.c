@@ -42,6 +42,7 @@ vcm_mounter_finalize (GObject *object)
   g_mutex_clear (&self->staging_lock);
   vcm_holdings_free (self->holdings);
   g_free (self->shared_dir);
+  g_free (self->shared_dir_alias);
   G_OBJECT_CLASS (vcm_mounter_parent_class)->finalize (object);
 }
 
@@ -80,12 +81,8 @@ vcm_mounter_new (const char *shared_dir, VcmMounterFlags flags, GError **error)
       vcm_error_set_errno (error, errno, "cannot create the shared dir", self->shared_dir);
       return NULL;
     }
-  self->shared_fd = open (self->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (self->shared_fd < 0)
-    {
-      vcm_error_set_errno (error, errno, "cannot open the shared dir", self->shared_dir);
-      return NULL;
-    }
+  if (!vcm_mounter_open_shared_dir (self, error))
+    return NULL;
   self->legacy_api = (flags & VCM_MOUNTER_FLAGS_LEGACY_API) != 0;
   if (self->legacy_api)
     g_message ("Using the classic mount(2) API (asked for)");
@@ -218,6 +215,8 @@ relative_beneath_shared (
     return NULL;
   norm = vcm_path_normalize (path);
   rel = vcm_path_relative_to (norm, self->shared_dir);
+  if (rel == NULL && self->shared_dir_alias != NULL) /* named by the configured path */
+    rel = vcm_path_relative_to (norm, self->shared_dir_alias);
   if (rel == NULL || *rel == '\0')
     {
       g_autofree char *quoted = vcm_validate_quote (norm);
@@ -461,48 +460,6 @@ verify_attached (
 
 /* Resolves (making what is missing, as the caller inside mounts) the mount
  * point of @req, checks it, attaches the source, and checks the result. */
-/* Whether the shared dir's path still leads to the directory opened at
- * start, on the same mount. A mount made since on the shared dir or on a
- * directory above it covers it: the service would still mount beneath the
- * directory it holds open, but the path it hands out (and every client
- * uses) would lead into that mount instead. New mounts are refused while
- * it is there (unmounts go on: they only remove what the service made);
- * said once in the log when it begins and when it ends. */
-static gboolean
-shared_dir_reachable (VcmMounter *self, GError **error)
-{
-  vcm_autofd int fd = open (self->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct stat now, opened;
-  guint64 now_id = 0, opened_id = 0;
-  gboolean ok;
-
-  ok = fd >= 0 && fstat (fd, &now) == 0 && fstat (self->shared_fd, &opened) == 0 &&
-    now.st_dev == opened.st_dev && now.st_ino == opened.st_ino &&
-    vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &now_id, NULL, NULL, NULL, NULL) == 0 &&
-    vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) == 0 &&
-    now_id == opened_id;
-  /* runs are in worker threads: the flag only decides what is logged */
-  if (g_atomic_int_compare_and_exchange (&self->shared_dir_covered, ok, !ok))
-    {
-      if (ok)
-        g_message ("The shared dir %s leads to the directory opened at start again: "
-                   "mounting again",
-                   self->shared_dir);
-      else
-        g_warning ("The shared dir %s no longer leads to the directory opened at start: "
-                   "a mount made since covers it (on it or on a directory above it). "
-                   "MountRootfs and BindMount are refused until that mount is gone or the "
-                   "service is restarted",
-                   self->shared_dir);
-    }
-  if (!ok)
-    g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                 "the shared dir %s is covered by a mount made after the service started "
-                 "(on it or on a directory above it): a mount made now could not be reached "
-                 "by its path; remove that mount or restart the service",
-                 self->shared_dir);
-  return ok;
-}
 
 /* A caller that is not root never places a mount on another mount (nor on
  * a filesystem it may control): what lies beneath stays the kernel's and
@@ -667,7 +624,7 @@ run_attach (VcmMounter *self,
   struct stat st;
 
   g_return_val_if_fail (req->source_fd >= 0 || req->tree_fd >= 0, FALSE);
-  if (!shared_dir_reachable (self, error))
+  if (!vcm_mounter_shared_dir_reachable (self, error))
     return FALSE;
   if (rootfs ? !check_layout_dirs (self, req, -1, error)
              : !check_no_rootfs_below (self, req, arg_name, error))

@@ -24,7 +24,10 @@ typedef enum {
 
 /* Creates @shared_dir if missing (absolute path, from the administrator's
  * configuration) and opens it; every later path operation works beneath that
- * fd. A GObject: the work of a call in a worker thread holds a reference. */
+ * fd. Where @shared_dir goes through a symlink, the shared dir is from then
+ * on the path the kernel names the directory opened by (the mount table's;
+ * vcm_mounter_get_shared_dir ()), and @shared_dir an alias arguments may
+ * name. A GObject: the work of a call in a worker thread holds a reference. */
 VcmMounter *vcm_mounter_new (const char *shared_dir, VcmMounterFlags flags, GError **error);
 
 /* Where the mounter reads the mount table when the kernel cannot be asked
@@ -54,6 +57,7 @@ typedef GStrv (*VcmTargetsSource) (gpointer user_data, guint64 mount_id);
 void
 vcm_mounter_set_targets_source (VcmMounter *mounter, VcmTargetsSource targets, gpointer targets_data);
 
+/* The shared dir as the kernel names it (see vcm_mounter_new ()). */
 const char *vcm_mounter_get_shared_dir (VcmMounter *mounter);
 
 /* What is mounted at the rootfs mount point of @sandbox_id/@container_id right

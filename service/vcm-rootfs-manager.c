@@ -107,7 +107,8 @@ vcm_rootfs_manager_new (const char *shared_dir, VcmMounterFlags flags, GError **
   self->mounter = vcm_mounter_new (normalized, flags, error);
   if (self->mounter == NULL)
     return NULL;
-  self->watch = vcm_watch_new (normalized, error);
+  /* the path the mounter resolved: the mount table's name of the shared dir */
+  self->watch = vcm_watch_new (vcm_mounter_get_shared_dir (self->mounter), error);
   if (self->watch == NULL)
     return NULL;
   self->changed_id = g_signal_connect (self->watch, "changed", G_CALLBACK (on_watch_changed), self);
