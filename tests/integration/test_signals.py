@@ -1039,5 +1039,59 @@ class TestRestart(SignalsCase):
         self.assertEqual(self.w.mounts_beneath(self.shared), [])
 
 
+class TestSharedDirThroughSymlink(SignalsCase):
+    """The shared dir is configured through a symlink of a directory above it
+    (as /var/run -> /run): the mount table names it by its real path, and so
+    does the service. Its rootfs are listed, signalled (those made behind its
+    back too) and found again after a restart, and a bind's identity is
+    recovered; a destination named through the configured path is accepted."""
+
+    world_args = {'shared_dir_link': True}
+
+    def test_rootfs_and_binds_are_found_by_the_real_path(self):
+        configured = self.w.shared_dir_configured
+        self.assertNotEqual(configured, self.shared)
+        self.assertEqual(os.path.realpath(configured), self.shared)
+        with self.w.subscribe() as sigs:
+            g = self.w.get_property('Generation')
+            mp = self.w.call('MountRootfs', 'sbl', 'c1', self.make_tree('t1'), True)
+            g = self.expect(sigs, [('RootfsMounted', ('sbl', 'c1', mp, True))], g)
+            # named by the real path, as the mount table names it
+            self.assertEqual(mp, self.mp('sbl', 'c1'))
+            self.assertEqual(self.w.get_property('SharedDir'), self.shared)
+            # one made behind the service's back, at the real path
+            foreign = self.mp('sbl', 'cf')
+            os.makedirs(foreign)
+            sh('mount', '--bind', self.make_tree('foreign'), foreign)
+            g = self.expect(sigs, [('RootfsMounted', ('sbl', 'cf', foreign, False))], g)
+            # a bind whose destination is named through the configured path
+            dest = self.w.call('BindMount', self.make_tree('vol'),
+                               os.path.join(configured, 'sbl', 'c1', 'vol'), True)
+            self.assertEqual(dest, os.path.join(self.shared, 'sbl', 'c1', 'vol'))
+            self.assertIn(dest, [m['mount-point'] for m in self.w.call('ListMounts', {})[1]])
+        _, before = self.assert_listed_as_kernel()
+        self.assertEqual(sorted(before), [('sbl', 'c1'), ('sbl', 'cf')])
+
+        self.w.restart_daemon(kill9=True)
+        with self.w.subscribe() as sigs:
+            gen, after = self.assert_listed_as_kernel()
+            self.assertEqual(after, before, 'ListRootfs after the restart differs from before')
+            self.quiet(sigs)
+            self.assertEqual(sigs.signals, [], 'signals for mounts made before the restart')
+            mounts = {m['mount-point']: m for m in self.w.call('ListMounts', {})[1]}
+            for point in (dest, mp):
+                self.assertTrue(mounts[point].get('recovered'), mounts[point])
+            self.assertEqual(mounts[dest]['kind'], 'bind')
+            # an unmount named through the configured path
+            self.assertEqual(self.w.call('Unmount', os.path.join(configured, 'sbl', 'c1', 'vol')), [dest])
+            sh('umount', '-l', foreign)
+            g = self.expect(sigs, [('RootfsChanged', ('sbl', 'cf', foreign, 'vanished'))], gen)
+            self.assertEqual(self.w.call('UnmountSandbox', 'sbl'), ['c1'])
+            g = self.expect(sigs, [('RootfsUnmounted', ('sbl', 'c1', mp, [mp]))], g)
+        self.assertEqual(self.w.mounts_beneath(self.shared), [])
+        self.assertEqual(self.list_rootfs(), (g, {}))
+
+
+
 if __name__ == '__main__':
     unittest.main()

@@ -405,7 +405,7 @@ class World:
     daemon_slowdown = 1
 
     def __init__(self, start_daemon=True, daemon_args=(), verbose=True, defaults=False,
-                 read_only_host=False, root_bus_policy=''):
+                 read_only_host=False, root_bus_policy='', shared_dir_link=False):
         """@defaults: start vcmountd with its built-in defaults (no --shared-dir,
         --sysfs-root or --config): its shared dir is then the default one, which
         the caller has made safe (e.g. a tmpfs on /run/vc in this namespace).
@@ -416,7 +416,10 @@ class World:
         them cannot write to the host's files (as it would, on the same
         filesystems, through a writable bind).
         @root_bus_policy: bus policy rules for root (the daemon's user), e.g.
-        a deny that makes one of polkit's methods fail for the daemon."""
+        a deny that makes one of polkit's methods fail for the daemon.
+        @shared_dir_link: the daemon is given its shared dir through a
+        symlink of a directory above it (as /var/run -> /run): the path
+        configured is shared_dir_configured; shared_dir stays the real one."""
         self.read_only_host = read_only_host
         self.root_bus_policy = root_bus_policy
         self._host_writable = []    # mount points made read-only, made writable at teardown
@@ -424,6 +427,7 @@ class World:
         self.daemon_args = list(daemon_args)
         self.verbose = verbose
         self.defaults = defaults
+        self.shared_dir_link = shared_dir_link
         self.tmp = None
         self.shared_dir = None
         self.sysfs_root = None
@@ -468,6 +472,8 @@ class World:
         os.chmod(self.tmp, 0o755)        # the bus socket must be reachable by every uid
         self.shared_dir = os.path.join(self.tmp, 'shared')
         os.mkdir(self.shared_dir, 0o755)
+        if self.shared_dir_link:
+            os.symlink(self.tmp, os.path.join(self.tmp, 'var-run'))
         self.sysfs_root = os.path.join(self.tmp, 'sysfs')
         self._make_fake_sysfs()
         self.daemon_log = os.path.join(self.tmp, 'vcmountd.log')
@@ -740,6 +746,13 @@ class World:
 
     # the daemon ------------------------------------------------------------
 
+    @property
+    def shared_dir_configured(self):
+        """The path of the shared dir the daemon is given (see @shared_dir_link)."""
+        if self.shared_dir_link:
+            return os.path.join(self.tmp, 'var-run', os.path.relpath(self.shared_dir, self.tmp))
+        return self.shared_dir
+
     def daemon_command(self):
         cmd = [daemon_path()]
         refuse = os.environ.get('VCM_TEST_REFUSE_SYSCALLS')
@@ -748,7 +761,7 @@ class World:
             # RestrictSUIDSGID= confine it (the helper execs vcmountd)
             cmd = [os.environ['VCM_REFUSE_SYSCALLS_HELPER'], refuse] + cmd
         if not self.defaults:
-            cmd += ['--shared-dir', self.shared_dir, '--sysfs-root', self.sysfs_root,
+            cmd += ['--shared-dir', self.shared_dir_configured, '--sysfs-root', self.sysfs_root,
                     '--config', self.config_file]
         if self.verbose:
             cmd.append('--verbose')
