@@ -484,25 +484,17 @@ listmount_subtree (guint64 root)
   g_hash_table_add (seen, g_memdup2 (&root, sizeof root));
   for (guint i = 0; i < ids->len; i++)
     {
-      guint64 batch[64];
-      guint64 last = 0;
-      gssize n;
+      g_autoptr (GArray) children = vcm_sys_listmount_all (g_array_index (ids, guint64, i));
 
-      do
+      if (children == NULL)
+        return NULL;
+      for (guint j = 0; j < children->len; j++)
         {
-          n = vcm_sys_listmount (g_array_index (ids, guint64, i), last, batch, G_N_ELEMENTS (batch));
-          if (n < 0)
-            return NULL;
-          for (gssize j = 0; j < n; j++)
-            if (!g_hash_table_contains (seen, &batch[j]))
-              {
-                g_array_append_val (ids, batch[j]);
-                g_hash_table_add (seen, g_memdup2 (&batch[j], sizeof (guint64)));
-              }
-          if (n > 0)
-            last = batch[n - 1];
+          guint64 child = g_array_index (children, guint64, j);
+
+          if (g_hash_table_add (seen, g_memdup2 (&child, sizeof child)))
+            g_array_append_val (ids, child);
         }
-      while (n == G_N_ELEMENTS (batch));
     }
   return g_steal_pointer (&ids);
 }

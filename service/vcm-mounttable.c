@@ -689,22 +689,10 @@ patch_read (Patch *p, GError **error)
 static gboolean
 patch_read_below (Patch *p, guint64 unique, GError **error)
 {
-  g_autoptr (GArray) below = g_array_new (FALSE, FALSE, sizeof (guint64));
-  guint64 last = 0;
-  gssize n;
+  g_autoptr (GArray) below = vcm_sys_listmount_all (unique);
 
-  do
-    {
-      guint64 batch[128];
-
-      n = vcm_sys_listmount (unique, last, batch, G_N_ELEMENTS (batch));
-      if (n < 0)
-        return vcm_error_set_errno (error, errno, "listmount", "a moved mount");
-      g_array_append_vals (below, batch, (guint) n);
-      if (n > 0)
-        last = batch[n - 1];
-    }
-  while (n == 128);
+  if (below == NULL)
+    return vcm_error_set_errno (error, errno, "listmount", "a moved mount");
   for (guint k = 0; k < below->len; k++)
     {
       PatchItem sub = { .unique = g_array_index (below, guint64, k) };

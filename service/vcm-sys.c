@@ -210,6 +210,33 @@ vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n)
   return syscall (__NR_listmount, &req, ids, n, 0);
 }
 
+GArray *
+vcm_sys_listmount_all (guint64 parent_id)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 batch[64];
+  guint64 last = 0;
+  gssize n;
+
+  do
+    {
+      n = vcm_sys_listmount (parent_id, last, batch, G_N_ELEMENTS (batch));
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          g_array_unref (ids);
+          errno = errsv;
+          return NULL;
+        }
+      g_array_append_vals (ids, batch, (guint) n);
+      if (n > 0)
+        last = batch[n - 1];
+    }
+  while (n == G_N_ELEMENTS (batch));
+  return ids;
+}
+
 /* statmount(2) into a buffer large enough for the strings; NULL with errno. */
 static struct vcm_statmount *
 statmount_alloc (guint64 id, guint64 mask)

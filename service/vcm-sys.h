@@ -65,6 +65,10 @@ int vcm_sys_unique_mount_id (int fd, guint64 *out_id);
 /* Up to @n child mount IDs of @parent_id after @last_id (0 = from the start). */
 gssize vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n);
 
+/* Every child mount ID of @parent_id (listmount(2) called until it has
+ * told them all); NULL with errno. */
+GArray *vcm_sys_listmount_all (guint64 parent_id);
+
 /* The mount point of mount @id (as seen from this process's root). */
 char *vcm_sys_statmount_point (guint64 id, int *out_errno);
 

@@ -112,38 +112,29 @@ index_subs_below (VcmWatch *self, VcmTracked *t)
   g_array_append_val (todo, t->rootfs->unique_id);
   for (guint i = 0; i < todo->len; i++)
     {
-      guint64 batch[64];
-      guint64 last = 0;
-      gssize n;
+      g_autoptr (GArray) children = vcm_sys_listmount_all (g_array_index (todo, guint64, i));
 
-      do
+      if (children == NULL && errno == ENOENT)
+        continue; /* gone meanwhile: its detach event follows */
+      if (children == NULL)
         {
-          n = vcm_sys_listmount (g_array_index (todo, guint64, i), last, batch, G_N_ELEMENTS (batch));
-          if (n < 0)
-            {
-              int e = errno;
-              if (e == ENOENT)
-                break; /* gone meanwhile: its detach event follows */
-              g_warning ("Mount watch: cannot list the submounts of %s: %s", t->rootfs->mount_point,
-                         g_strerror (e));
-              return FALSE;
-            }
-          for (gssize j = 0; j < n; j++)
-            {
-              VcmSysMountBrief m;
-              int errsv = 0;
-
-              if (g_hash_table_contains (F (self)->by_unique, &batch[j]))
-                continue; /* seen (a kernel that lists grandchildren too) */
-              if (!vcm_sys_statmount_brief (batch[j], &m, NULL, &errsv))
-                continue; /* gone meanwhile */
-              add_sub_unique (self, t, batch[j], m.mnt_id_old);
-              g_array_append_val (todo, batch[j]);
-            }
-          if (n > 0)
-            last = batch[n - 1];
+          g_warning ("Mount watch: cannot list the submounts of %s: %s", t->rootfs->mount_point,
+                     g_strerror (errno));
+          return FALSE;
         }
-      while (n == G_N_ELEMENTS (batch));
+      for (guint j = 0; j < children->len; j++)
+        {
+          guint64 child = g_array_index (children, guint64, j);
+          VcmSysMountBrief m;
+          int errsv = 0;
+
+          if (g_hash_table_contains (F (self)->by_unique, &child))
+            continue; /* seen (a kernel that lists grandchildren too) */
+          if (!vcm_sys_statmount_brief (child, &m, NULL, &errsv))
+            continue; /* gone meanwhile */
+          add_sub_unique (self, t, child, m.mnt_id_old);
+          g_array_append_val (todo, child);
+        }
     }
   return TRUE;
 }

@@ -32,29 +32,21 @@ submounts_live (guint64 unique)
   g_array_append_val (todo, unique);
   for (guint i = 0; i < todo->len; i++)
     {
-      guint64 batch[64];
-      guint64 last = 0;
-      gssize n;
+      g_autoptr (GArray) children = vcm_sys_listmount_all (g_array_index (todo, guint64, i));
 
-      do
+      for (guint j = 0; children != NULL && j < children->len; j++)
         {
-          n = vcm_sys_listmount (g_array_index (todo, guint64, i), last, batch, G_N_ELEMENTS (batch));
-          for (gssize j = 0; j < n; j++)
-            {
-              VcmSysMountBrief m;
-              int errsv = 0;
+          guint64 id = g_array_index (children, guint64, j);
+          VcmSysMountBrief m;
+          int errsv = 0;
 
-              if (vcm_sys_statmount_brief (batch[j], &m, NULL, &errsv) &&
-                  !g_hash_table_contains (subs, &m.mnt_id_old))
-                {
-                  g_hash_table_add (subs, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old));
-                  g_array_append_val (todo, batch[j]);
-                }
+          if (vcm_sys_statmount_brief (id, &m, NULL, &errsv) &&
+              !g_hash_table_contains (subs, &m.mnt_id_old))
+            {
+              g_hash_table_add (subs, g_memdup2 (&m.mnt_id_old, sizeof m.mnt_id_old));
+              g_array_append_val (todo, id);
             }
-          if (n > 0)
-            last = batch[n - 1];
         }
-      while (n == G_N_ELEMENTS (batch));
     }
   return subs;
 }
