@@ -21,6 +21,12 @@
 #include "vcm-sys.h"
 #include "vcm-validate.h"
 
+void
+vcm_attached_clear (VcmAttached *attached)
+{
+  vcm_clear_fd (&attached->fd);
+}
+
 gboolean
 vcm_mounter_detach_fd (int fd, const char *what, GError **error)
 {
@@ -236,13 +242,8 @@ legacy_set_flags (
 }
 
 static gboolean
-attach_bind_legacy_staged (VcmMounter *self,
-                           const VcmMountRequest *req,
-                           int dst_fd,
-                           guint64 *out_id,
-                           guint64 *out_unique,
-                           int *out_mnt_fd,
-                           GError **error)
+attach_bind_legacy_staged (
+  VcmMounter *self, const VcmMountRequest *req, int dst_fd, VcmAttached *out, GError **error)
 {
   const char *dst_path = req->mount_point;
   g_autofree char *src = vcm_fdpath_proc_path (req->source_fd);
@@ -295,28 +296,22 @@ attach_bind_legacy_staged (VcmMounter *self,
       umount2 (mnt, MNT_DETACH);
       return vcm_error_set_errno (error, errsv, "cannot make private the mount at", dst_path);
     }
-  if (out_id != NULL)
-    *out_id = id;
-  if (out_unique != NULL && vcm_sys_unique_mount_id (mnt_fd, out_unique) < 0)
-    *out_unique = 0;
-  *out_mnt_fd = g_steal_fd (&mnt_fd);
+  out->id = id;
+  if (vcm_sys_unique_mount_id (mnt_fd, &out->unique) < 0)
+    out->unique = 0;
+  out->fd = g_steal_fd (&mnt_fd);
   return TRUE;
 }
 
 static gboolean
-attach_bind_legacy (VcmMounter *self,
-                    const VcmMountRequest *req,
-                    int dst_fd,
-                    guint64 *out_id,
-                    guint64 *out_unique,
-                    int *out_mnt_fd,
-                    GError **error)
+attach_bind_legacy (
+  VcmMounter *self, const VcmMountRequest *req, int dst_fd, VcmAttached *out, GError **error)
 {
   gboolean ok;
 
   /* the staging area is one for all: runs are in worker threads */
   g_mutex_lock (&self->staging_lock);
-  ok = attach_bind_legacy_staged (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
+  ok = attach_bind_legacy_staged (self, req, dst_fd, out, error);
   vcm_mounter_drop_staging (self);
   g_mutex_unlock (&self->staging_lock);
   return ok;
@@ -337,20 +332,18 @@ attach_bind_legacy_from_now (VcmMounter *self,
                              int errsv,
                              const VcmMountRequest *req,
                              int dst_fd,
-                             guint64 *out_id,
-                             guint64 *out_unique,
-                             int *out_mnt_fd,
+                             VcmAttached *out,
                              GError **error)
 {
   g_message ("%s() is refused (%s); using the classic mount(2) API from now on", syscall_name,
              g_strerror (errsv));
   self->legacy_api = TRUE;
-  return attach_bind_legacy (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
+  return attach_bind_legacy (self, req, dst_fd, out, error);
 }
 
 /* After the attach of the mount *@fd at @dst_path: gives it (and, with
  * @recursive, what came with it) @propagation again, reads its mount IDs and
- * hands *@fd over in @out_mnt_fd; on failure detaches it again, @what
+ * hands *@fd over in @out; on failure detaches it again, @what
  * saying which step failed. */
 static gboolean
 settle_attached (int *fd,
@@ -358,23 +351,21 @@ settle_attached (int *fd,
                  unsigned long propagation,
                  gboolean recursive,
                  const char *what,
-                 guint64 *out_id,
-                 guint64 *out_unique,
-                 int *out_mnt_fd,
+                 VcmAttached *out,
                  GError **error)
 {
   struct mount_attr attr = { .propagation = propagation };
 
   if (mount_setattr (*fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) < 0 ||
-      vcm_sys_stat_mount (*fd, "", AT_EMPTY_PATH, out_id, NULL, NULL, NULL, NULL) < 0)
+      vcm_sys_stat_mount (*fd, "", AT_EMPTY_PATH, &out->id, NULL, NULL, NULL, NULL) < 0)
     {
       int errsv = errno;
       vcm_mounter_detach_fd (*fd, dst_path, NULL);
       return vcm_error_set_errno (error, errsv, what, dst_path);
     }
-  if (out_unique != NULL && vcm_sys_unique_mount_id (*fd, out_unique) < 0)
-    *out_unique = 0;
-  *out_mnt_fd = g_steal_fd (fd);
+  if (vcm_sys_unique_mount_id (*fd, &out->unique) < 0)
+    out->unique = 0;
+  out->fd = g_steal_fd (fd);
   return TRUE;
 }
 
@@ -384,27 +375,21 @@ settle_attached (int *fd,
  * onto @dst_fd. Where the kernel or a filter refuses a call of that API
  * before anything is attached, the classic path takes over. */
 gboolean
-vcm_mounter_attach_bind (VcmMounter *self,
-                         const VcmMountRequest *req,
-                         int dst_fd,
-                         guint64 *out_id,
-                         guint64 *out_unique,
-                         int *out_mnt_fd,
-                         GError **error)
+vcm_mounter_attach_bind (
+  VcmMounter *self, const VcmMountRequest *req, int dst_fd, VcmAttached *out, GError **error)
 {
   const char *dst_path = req->mount_point;
   vcm_autofd int tree_fd = -1;
   struct mount_attr attr = { 0 };
 
   if (self->legacy_api)
-    return attach_bind_legacy (self, req, dst_fd, out_id, out_unique, out_mnt_fd, error);
+    return attach_bind_legacy (self, req, dst_fd, out, error);
 
   tree_fd = open_tree (req->source_fd, "",
                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
                          (req->recursive ? AT_RECURSIVE : 0));
   if (tree_fd < 0 && vcm_mounter_fd_api_refused (errno))
-    return attach_bind_legacy_from_now (self, "open_tree", errno, req, dst_fd, out_id, out_unique,
-                                        out_mnt_fd, error);
+    return attach_bind_legacy_from_now (self, "open_tree", errno, req, dst_fd, out, error);
   if (tree_fd < 0)
     return vcm_error_set_errno (error, errno, "cannot clone the source for", dst_path);
 
@@ -415,22 +400,20 @@ vcm_mounter_attach_bind (VcmMounter *self,
     {
       /* the clone is still detached: closing it drops it */
       if (vcm_mounter_fd_api_refused (errno))
-        return attach_bind_legacy_from_now (self, "mount_setattr", errno, req, dst_fd, out_id,
-                                            out_unique, out_mnt_fd, error);
+        return attach_bind_legacy_from_now (self, "mount_setattr", errno, req, dst_fd, out, error);
       return vcm_error_set_errno (error, errno, "cannot set the mount attributes for", dst_path);
     }
 
   if (move_mount (tree_fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     {
       if (vcm_mounter_fd_api_refused (errno))
-        return attach_bind_legacy_from_now (self, "move_mount", errno, req, dst_fd, out_id, out_unique,
-                                            out_mnt_fd, error);
+        return attach_bind_legacy_from_now (self, "move_mount", errno, req, dst_fd, out, error);
       return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
     }
 
   /* Attached beneath a shared parent, the kernel makes it shared again. */
   return settle_attached (&tree_fd, dst_path, MS_PRIVATE, req->recursive,
-                          "cannot make private the mount at", out_id, out_unique, out_mnt_fd, error);
+                          "cannot make private the mount at", out, error);
 }
 
 /* Attaches the detached, configured mount @tree_fd (a dup is moved) onto
@@ -441,9 +424,7 @@ vcm_mounter_attach_tree (int tree_fd,
                          int dst_fd,
                          const char *dst_path,
                          unsigned long propagation,
-                         guint64 *out_id,
-                         guint64 *out_unique,
-                         int *out_mnt_fd,
+                         VcmAttached *out,
                          GError **error)
 {
   vcm_autofd int fd = fcntl (tree_fd, F_DUPFD_CLOEXEC, 3);
@@ -453,7 +434,7 @@ vcm_mounter_attach_tree (int tree_fd,
   if (move_mount (fd, "", dst_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
     return vcm_error_set_errno (error, errno, "cannot attach the mount at", dst_path);
   return settle_attached (&fd, dst_path, propagation, TRUE, "cannot set the propagation of the mount at",
-                          out_id, out_unique, out_mnt_fd, error);
+                          out, error);
 }
 
 /* Checks that @fd is the root of a mount; returns its mount ID. */

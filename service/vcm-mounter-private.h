@@ -43,18 +43,29 @@ gboolean vcm_mounter_shared_dir_reachable (VcmMounter *self, GError **error);
  * read it as a string) quiet. */
 #define NO_FSTYPE "none"
 
+/* What an attach made: the mount's IDs (mountinfo's, and the unique one or
+ * 0 where the kernel cannot say) and an O_PATH fd pinning it. */
+typedef struct {
+  guint64 id;
+  guint64 unique;
+  int fd;
+} VcmAttached;
+
+#define VCM_ATTACHED_INIT \
+  { \
+    .fd = -1 \
+  }
+
+void vcm_attached_clear (VcmAttached *attached);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VcmAttached, vcm_attached_clear)
+
 /* Clones the mount at the request's source (with the mounts below it if the
  * request is recursive), sets the request's flags (read-only, nosuid, nodev,
  * noexec) and makes it private while it is still detached, then attaches it
  * onto @dst_fd. Where the kernel or a filter refuses a call of that API
  * before anything is attached, the classic path takes over. */
-gboolean vcm_mounter_attach_bind (VcmMounter *self,
-                                  const VcmMountRequest *req,
-                                  int dst_fd,
-                                  guint64 *out_id,
-                                  guint64 *out_unique,
-                                  int *out_mnt_fd,
-                                  GError **error);
+gboolean vcm_mounter_attach_bind (
+  VcmMounter *self, const VcmMountRequest *req, int dst_fd, VcmAttached *out, GError **error);
 
 /* Attaches the detached, configured mount @tree_fd (a dup is moved) onto
  * @dst_fd, then gives it (and what came with it) @propagation again: beneath
@@ -63,9 +74,7 @@ gboolean vcm_mounter_attach_tree (int tree_fd,
                                   int dst_fd,
                                   const char *dst_path,
                                   unsigned long propagation,
-                                  guint64 *out_id,
-                                  guint64 *out_unique,
-                                  int *out_mnt_fd,
+                                  VcmAttached *out,
                                   GError **error);
 
 gboolean vcm_mounter_detach_fd (int fd, const char *what, GError **error);

@@ -612,15 +612,13 @@ run_attach (VcmMounter *self,
             const VcmMountRequest *req,
             const char *arg_name,
             gboolean rootfs,
-            guint64 *out_id,
-            guint64 *out_unique,
+            VcmAttached *out,
             GError **error)
 {
   g_autoptr (VcmCreated) created = vcm_created_new ();
   g_autoptr (GError) local_error = NULL;
   vcm_autofd int dst_fd = -1;
   vcm_autofd int parent_fd = -1;
-  vcm_autofd int mnt_fd = -1;
   struct stat st;
 
   g_return_val_if_fail (req->source_fd >= 0 || req->tree_fd >= 0, FALSE);
@@ -664,12 +662,11 @@ run_attach (VcmMounter *self,
       !check_caller_mount_point (req, dst_fd, arg_name, error))
     goto fail;
   if (req->tree_fd >= 0
-        ? !vcm_mounter_attach_tree (req->tree_fd, dst_fd, req->mount_point, req->propagation, out_id,
-                                    out_unique, &mnt_fd, error)
-        : !vcm_mounter_attach_bind (self, req, dst_fd, out_id, out_unique, &mnt_fd, error))
+        ? !vcm_mounter_attach_tree (req->tree_fd, dst_fd, req->mount_point, req->propagation, out, error)
+        : !vcm_mounter_attach_bind (self, req, dst_fd, out, error))
     goto fail;
-  if (!verify_attached (self, req, mnt_fd, arg_name, error) ||
-      !check_mounts_brought (self, req, mnt_fd, error))
+  if (!verify_attached (self, req, out->fd, arg_name, error) ||
+      !check_mounts_brought (self, req, out->fd, error))
     goto fail;
   return TRUE;
 
@@ -683,14 +680,15 @@ fail:
 VcmRootfsRecord *
 vcm_mounter_run_mount_rootfs (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
-  guint64 id = 0, unique = 0;
+  g_auto (VcmAttached) attached = VCM_ATTACHED_INIT;
   VcmRootfsRecord *r;
 
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_MOUNT_ROOTFS, NULL);
-  if (!run_attach (self, req, "sandbox_id/container_id", TRUE, &id, &unique, error))
+  if (!run_attach (self, req, "sandbox_id/container_id", TRUE, &attached, error))
     return NULL;
-  r = vcm_rootfs_record_new (req->sandbox_id, req->container_id, req->mount_point, id, req->read_only);
-  r->unique_id = unique;
+  r = vcm_rootfs_record_new (req->sandbox_id, req->container_id, req->mount_point, attached.id,
+                             req->read_only);
+  r->unique_id = attached.unique;
   return r;
 }
 
@@ -760,8 +758,10 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
 char *
 vcm_mounter_run_bind (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
+  g_auto (VcmAttached) attached = VCM_ATTACHED_INIT;
+
   g_return_val_if_fail (req->op == VCM_MOUNT_OP_BIND, NULL);
-  if (!run_attach (self, req, "destination", FALSE, NULL, NULL, error))
+  if (!run_attach (self, req, "destination", FALSE, &attached, error))
     return NULL;
   return g_strdup (req->mount_point);
 }
