@@ -726,10 +726,25 @@ open_mount_point (VcmMounter *self,
   return g_steal_fd (&fd);
 }
 
+/* The end of an unmount: detaches the mount *@fd (mount ID @id; the fd is
+ * closed) with what lies below it and returns their points. The layout
+ * beneath the shared dir is the service's: what it made and leaves empty
+ * goes. */
+static GStrv
+detach_and_tidy (VcmMounter *self, const VcmMountRequest *req, int *fd, guint64 id, GError **error)
+{
+  g_auto (GStrv) detached = vcm_mounter_detached_targets (self, req, *fd, id);
+
+  if (!vcm_mounter_detach_fd (*fd, req->mount_point, error))
+    return NULL;
+  vcm_clear_fd (fd);
+  vcm_layout_remove_emptied (self->shared_fd, req->relpath);
+  return g_steal_pointer (&detached);
+}
+
 GStrv
 vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
-  g_auto (GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   vcm_autofd int cid_fd = -1;
   guint64 id = 0;
@@ -741,16 +756,7 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
                          &id, &cid_fd, error);
   if (fd < 0 || !check_layout_dirs (self, req, cid_fd, error))
     return NULL;
-
-  detached = vcm_mounter_detached_targets (self, req, fd, id);
-  if (!vcm_mounter_detach_fd (fd, req->mount_point, error))
-    return NULL;
-  vcm_clear_fd (&fd);
-
-  /* The layout beneath the shared dir is the service's: what it made and
-   * leaves empty goes. */
-  vcm_layout_remove_emptied (self->shared_fd, req->relpath);
-  return g_steal_pointer (&detached);
+  return detach_and_tidy (self, req, &fd, id, error);
 }
 
 /* ---- BindMount / Unmount --------------------------------------------------- */
@@ -914,7 +920,6 @@ check_uncovers_nothing (
 GStrv
 vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **error)
 {
-  g_auto (GStrv) detached = NULL;
   vcm_autofd int fd = -1;
   vcm_autofd int parent_fd = -1;
   guint64 id = 0;
@@ -928,10 +933,5 @@ vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **
     return NULL;
   if (!vcm_credentials_is_root (req->creds) && !check_uncovers_nothing (self, req, id, parent_fd, error))
     return NULL;
-  detached = vcm_mounter_detached_targets (self, req, fd, id);
-  if (!vcm_mounter_detach_fd (fd, req->mount_point, error))
-    return NULL;
-  vcm_clear_fd (&fd);
-  vcm_layout_remove_emptied (self->shared_fd, req->relpath);
-  return g_steal_pointer (&detached);
+  return detach_and_tidy (self, req, &fd, id, error);
 }
