@@ -96,16 +96,17 @@ vcm_caller_pidfd_open (pid_t pid, uid_t uid, GError **error)
   return g_steal_fd (&pidfd);
 }
 
-gboolean
-vcm_caller_same_mount_namespace (int pidfd, pid_t pid, gboolean *out_same, GError **error)
+/* Whether the mount namespace @path names beneath @dirfd (an entry of the
+ * caller's process @pid in /proc, read with the dormant privileges) is the
+ * service's own. */
+static gboolean
+mount_namespace_is_ours (int dirfd, const char *path, pid_t pid, gboolean *out_same, GError **error)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/ns/mnt", (int) pid);
   struct stat theirs, ours;
-
   int rc;
 
   vcm_privileges_raise_dormant ();
-  rc = stat (path, &theirs);
+  rc = fstatat (dirfd, path, &theirs, 0);
   vcm_privileges_lower_dormant ();
   if (rc < 0 || stat ("/proc/self/ns/mnt", &ours) < 0)
     {
@@ -114,13 +115,23 @@ vcm_caller_same_mount_namespace (int pidfd, pid_t pid, gboolean *out_same, GErro
                    g_strerror (errno));
       return FALSE;
     }
+  *out_same = theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
+  return TRUE;
+}
+
+gboolean
+vcm_caller_same_mount_namespace (int pidfd, pid_t pid, gboolean *out_same, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/ns/mnt", (int) pid);
+
+  if (!mount_namespace_is_ours (AT_FDCWD, path, pid, out_same, error))
+    return FALSE;
   /* the namespace read belonged to the pidfd's process if it still lives */
   if (!pidfd_alive (pidfd))
     {
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED, "the caller's process %d is gone", (int) pid);
       return FALSE;
     }
-  *out_same = theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
   return TRUE;
 }
 
@@ -157,8 +168,6 @@ same_mount_namespace_by_procfd (pid_t pid, uid_t uid, gboolean *out_same, GError
   vcm_autofd int statusfd = -1;
   char text[4096];
   gsize len = 0;
-  struct stat theirs, ours;
-  int rc;
 
   procfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (procfd >= 0)
@@ -180,20 +189,8 @@ same_mount_namespace_by_procfd (pid_t pid, uid_t uid, gboolean *out_same, GError
       len += (gsize) n;
     }
   text[len] = '\0';
-  if (!status_has_uid (text, pid, uid, error))
-    return FALSE;
-  vcm_privileges_raise_dormant ();
-  rc = fstatat (procfd, "ns/mnt", &theirs, 0);
-  vcm_privileges_lower_dormant ();
-  if (rc < 0 || stat ("/proc/self/ns/mnt", &ours) < 0)
-    {
-      g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
-                   "cannot tell the mount namespace of the caller's process %d: %s", (int) pid,
-                   g_strerror (errno));
-      return FALSE;
-    }
-  *out_same = theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino;
-  return TRUE;
+  return status_has_uid (text, pid, uid, error) &&
+    mount_namespace_is_ours (procfd, "ns/mnt", pid, out_same, error);
 }
 
 gboolean
