@@ -388,6 +388,24 @@ dir_is_roots_alone (int dir_fd, gboolean *out_fixed, GError **error)
   return TRUE;
 }
 
+/* A mount point at @relpath could be moved away: its directory @dir (both
+ * beneath @root_path) is @why. */
+static gboolean
+set_movable_error (GError **error,
+                   const char *arg_name,
+                   const char *root_path,
+                   const char *relpath,
+                   const char *dir,
+                   const char *why)
+{
+  g_autofree char *dir_path = g_build_filename (root_path, dir, NULL);
+  g_autofree char *full = g_build_filename (root_path, relpath, NULL);
+
+  g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT, "%s: '%s' lies in '%s', %s", arg_name, full,
+               dir_path, why);
+  return FALSE;
+}
+
 gboolean
 vcm_fdpath_check_immovable (int root_fd,
                             const char *root_path,
@@ -427,14 +445,12 @@ vcm_fdpath_check_immovable (int root_fd,
                                     "a directory of the mount point's path");
       if (kind != NULL)
         {
-          g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
-          g_autofree char *full = g_build_filename (root_path, relpath, NULL);
+          g_autofree char *why =
+            g_strdup_printf ("which is on %s: what such a filesystem reports "
+                             "proves nothing, and it can move the mount out of sight",
+                             kind);
 
-          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                       "%s: '%s' lies in '%s', which is on %s: what such a filesystem reports "
-                       "proves nothing, and it can move the mount out of sight",
-                       arg_name, full, dir, kind);
-          return FALSE;
+          return set_movable_error (error, arg_name, root_path, relpath, done->str, why);
         }
 
       /* On an ID-mapped mount stat shows owners that are not the
@@ -442,29 +458,15 @@ vcm_fdpath_check_immovable (int root_fd,
       if (!vcm_idmap_fd_is_idmapped (dir_fd, &idmapped, error))
         return FALSE;
       if (idmapped)
-        {
-          g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
-          g_autofree char *full = g_build_filename (root_path, relpath, NULL);
-
-          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                       "%s: '%s' lies in '%s', on an ID-mapped mount whose owners are not the "
-                       "filesystem's: the mount could be moved out of sight",
-                       arg_name, full, dir);
-          return FALSE;
-        }
+        return set_movable_error (error, arg_name, root_path, relpath, done->str,
+                                  "on an ID-mapped mount whose owners are not the filesystem's: the "
+                                  "mount could be moved out of sight");
       if (!dir_is_roots_alone (dir_fd, &fixed, error))
         return FALSE;
       if (!fixed)
-        {
-          g_autofree char *dir = g_build_filename (root_path, done->str, NULL);
-          g_autofree char *full = g_build_filename (root_path, relpath, NULL);
-
-          g_set_error (error, VCM_ERROR, VCM_ERROR_INVALID_ARGUMENT,
-                       "%s: '%s' lies in '%s', which others than root may write: the mount "
-                       "could be moved out of sight",
-                       arg_name, full, dir);
-          return FALSE;
-        }
+        return set_movable_error (error, arg_name, root_path, relpath, done->str,
+                                  "which others than root may write: the mount could be moved out of "
+                                  "sight");
       if (i == n - 1)
         break;
       next = open_one_beneath (dir_fd, parts[i], O_PATH | O_CLOEXEC | O_DIRECTORY, 0);
