@@ -753,17 +753,22 @@ op_item (Op *op)
 
 /* ---- the synchronous forms ---- */
 
+/* Whether @op, run, succeeded; if not, its error moves to @error. */
+static gboolean
+op_succeeded (Op *op, GError **error)
+{
+  if (op->error == NULL)
+    return TRUE;
+  g_propagate_error (error, g_steal_pointer (&op->error));
+  return FALSE;
+}
+
 VcmRootfsRecord *
 vcm_rootfs_manager_mount_rootfs (VcmRootfsManager *self, const VcmMountRequest *req, GError **error)
 {
   g_autoptr (Op) op = op_run (self, op_for_request (OP_MOUNT_ROOTFS, (VcmMountRequest *) req));
 
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return NULL;
-    }
-  return g_steal_pointer (&op_item (op)->mounted);
+  return op_succeeded (op, error) ? g_steal_pointer (&op_item (op)->mounted) : NULL;
 }
 
 GStrv
@@ -771,12 +776,7 @@ vcm_rootfs_manager_unmount_rootfs (VcmRootfsManager *self, const VcmMountRequest
 {
   g_autoptr (Op) op = op_run (self, op_for_request (OP_UNMOUNT_ROOTFS, (VcmMountRequest *) req));
 
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return NULL;
-    }
-  return g_steal_pointer (&op_item (op)->detached);
+  return op_succeeded (op, error) ? g_steal_pointer (&op_item (op)->detached) : NULL;
 }
 
 void
@@ -819,12 +819,7 @@ vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *self,
   g_autoptr (Op) op = op_run (self, op_for_sandbox (sandbox_id, creds));
 
   sandbox_done (op, done);
-  if (op->error != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&op->error));
-      return FALSE;
-    }
-  return TRUE;
+  return op_succeeded (op, error);
 }
 
 /* ---- the asynchronous forms ---- */
