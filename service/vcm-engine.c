@@ -172,10 +172,12 @@ op_task (Op *op, GCancellable *cancellable, GAsyncReadyCallback callback, gpoint
   return task;
 }
 
+/* Answers @op "stopping", which ends its task. */
 static void
 op_return_stopping (Op *op)
 {
   g_task_return_new_error (op->task, VCM_ERROR, VCM_ERROR_FAILED, "the service is stopping");
+  g_clear_object (&op->task);
 }
 
 /* ---- gates ------------------------------------------------------------------------ */
@@ -441,7 +443,6 @@ engine_prepare_async (VcmEngine *engine,
   if (self->stopping || op->entry == NULL)
     {
       op_return_stopping (op);
-      g_clear_object (&op->task);
       return;
     }
   if (op->caller->uid != 0)
@@ -507,7 +508,6 @@ op_done_running (Op *call)
   if (!call->self->stopping)
     return TRUE;
   op_return_stopping (call);
-  g_clear_object (&call->task);
   return FALSE;
 }
 
@@ -537,7 +537,6 @@ engine_run_async (VcmEngine *engine,
   if (self->stopping)
     {
       op_return_stopping (op);
-      g_clear_object (&op->task);
       return;
     }
   if (!op->entry->run (self, op, op->params))
@@ -629,7 +628,6 @@ engine_shutdown (VcmEngine *engine)
 
       op_through_gate (op);
       op_return_stopping (op);
-      g_clear_object (&op->task);
     }
   while ((entry = vcm_gate_pop_queued (self->running)) != NULL)
     {
@@ -637,7 +635,6 @@ engine_shutdown (VcmEngine *engine)
 
       op_through_gate (op);
       op_return_stopping (op);
-      g_clear_object (&op->task);
     }
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->query);
