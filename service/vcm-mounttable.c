@@ -469,29 +469,50 @@ vcm_mount_table_source_lookup_id (VcmMountTableSource source,
 #define VCM_SB_DIRSYNC     0x00000080u
 #define VCM_SB_LAZYTIME    0x02000000u
 
-/* The per-mount options as mountinfo shows them (fs/proc_namespace.c). */
+/* An option mountinfo shows where (flags & mask) == value, in its order
+ * (fs/proc_namespace.c). */
+typedef struct {
+  guint64 mask;
+  guint64 value;
+  const char *name;
+} OptionFlag;
+
+static const OptionFlag vfs_option_flags[] = {
+  { MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSUID, "nosuid" },
+  { MOUNT_ATTR_NODEV, MOUNT_ATTR_NODEV, "nodev" },
+  { MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOEXEC, "noexec" },
+  { MOUNT_ATTR__ATIME, MOUNT_ATTR_NOATIME, "noatime" },
+  { MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NODIRATIME, "nodiratime" },
+  { MOUNT_ATTR__ATIME, MOUNT_ATTR_RELATIME, "relatime" },
+  { MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW, "nosymfollow" },
+  { MOUNT_ATTR_IDMAP, MOUNT_ATTR_IDMAP, "idmapped" },
+};
+
+static const OptionFlag sb_option_flags[] = {
+  { VCM_SB_SYNCHRONOUS, VCM_SB_SYNCHRONOUS, "sync" },
+  { VCM_SB_DIRSYNC, VCM_SB_DIRSYNC, "dirsync" },
+  { VCM_SB_LAZYTIME, VCM_SB_LAZYTIME, "lazytime" },
+};
+
+/* "ro" or "rw", then the options of @flags that @value has. */
+static GString *
+options_of (gboolean read_only, guint64 value, const OptionFlag *flags, gsize n_flags)
+{
+  GString *s = g_string_new (read_only ? "ro" : "rw");
+
+  for (gsize i = 0; i < n_flags; i++)
+    if ((value & flags[i].mask) == flags[i].value)
+      g_string_append_printf (s, ",%s", flags[i].name);
+  return s;
+}
+
+/* The per-mount options as mountinfo shows them. */
 static char *
 vfs_options_of (guint64 attr)
 {
-  GString *s = g_string_new ((attr & MOUNT_ATTR_RDONLY) ? "ro" : "rw");
-
-  if (attr & MOUNT_ATTR_NOSUID)
-    g_string_append (s, ",nosuid");
-  if (attr & MOUNT_ATTR_NODEV)
-    g_string_append (s, ",nodev");
-  if (attr & MOUNT_ATTR_NOEXEC)
-    g_string_append (s, ",noexec");
-  if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME)
-    g_string_append (s, ",noatime");
-  if (attr & MOUNT_ATTR_NODIRATIME)
-    g_string_append (s, ",nodiratime");
-  if ((attr & MOUNT_ATTR__ATIME) == MOUNT_ATTR_RELATIME)
-    g_string_append (s, ",relatime");
-  if (attr & MOUNT_ATTR_NOSYMFOLLOW)
-    g_string_append (s, ",nosymfollow");
-  if (attr & MOUNT_ATTR_IDMAP)
-    g_string_append (s, ",idmapped");
-  return g_string_free (s, FALSE);
+  return g_string_free (options_of ((attr & MOUNT_ATTR_RDONLY) != 0, attr, vfs_option_flags,
+                                    G_N_ELEMENTS (vfs_option_flags)),
+                        FALSE);
 }
 
 /* The superblock options as mountinfo shows them: its flags, then the
@@ -499,14 +520,9 @@ vfs_options_of (guint64 attr)
 static char *
 fs_options_of (guint32 sb_flags, const char *mnt_opts)
 {
-  GString *s = g_string_new ((sb_flags & VCM_SB_RDONLY) ? "ro" : "rw");
+  GString *s = options_of ((sb_flags & VCM_SB_RDONLY) != 0, sb_flags, sb_option_flags,
+                           G_N_ELEMENTS (sb_option_flags));
 
-  if (sb_flags & VCM_SB_SYNCHRONOUS)
-    g_string_append (s, ",sync");
-  if (sb_flags & VCM_SB_DIRSYNC)
-    g_string_append (s, ",dirsync");
-  if (sb_flags & VCM_SB_LAZYTIME)
-    g_string_append (s, ",lazytime");
   while (*mnt_opts == ',')
     mnt_opts++;
   if (*mnt_opts != '\0')
