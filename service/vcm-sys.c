@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 
 #include "vcm-sys.h"
@@ -162,23 +163,67 @@ vcm_sys_unique_mount_id (int fd, guint64 *out_id)
 /* The one clone vcm_sys_clone_mount_cached() keeps, and which mount it is of. */
 static GMutex clone_lock;
 static int clone_fd = -1;
-static guint64 clone_of[3]; /* mount ID, device and inode of its root */
+static guint64 clone_of[4]; /* mount ID, device and inode of its root, the mount's attributes */
+
+/* The attributes of the mount @mount_fd is on that a clone takes with it
+ * (MOUNT_ATTR_RDONLY above all): statmount(2) of its unique ID @unique, or
+ * where the kernel (or a filter) refuses that, the flags statvfs(2)
+ * reports of it. FALSE with errno when the mount is gone from this
+ * namespace (detached) or cannot be asked. */
+static gboolean
+mount_attributes (int mount_fd, guint64 unique, guint64 *out_attr)
+{
+  VcmSysMountBrief brief;
+  struct statvfs sv;
+  int errsv = ENOSYS;
+
+  if (unique != 0 && vcm_sys_statmount_brief (unique, &brief, NULL, &errsv))
+    {
+      *out_attr = brief.mnt_attr;
+      return TRUE;
+    }
+  if (errsv == ENOENT) /* no longer a mount of this namespace */
+    {
+      errno = errsv;
+      return FALSE;
+    }
+  if (fstatvfs (mount_fd, &sv) < 0)
+    return FALSE;
+  *out_attr = sv.f_flag;
+  return TRUE;
+}
 
 int
 vcm_sys_clone_mount_cached (int mount_fd)
 {
   struct statx stx = { 0 };
-  guint64 key[3];
+  guint64 key[4], unique = 0;
   int fd, stale = -1;
 
   if (statx (mount_fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_INO | STATX_MNT_ID, &stx) < 0)
     return -1;
   if (!(stx.stx_mask & STATX_MNT_ID)) /* nothing to tell mounts apart by: a clone each time */
     return open_tree (mount_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
-  if (vcm_sys_unique_mount_id (mount_fd, &key[0]) < 0)
-    key[0] = stx.stx_mnt_id;
+  key[0] = vcm_sys_unique_mount_id (mount_fd, &unique) == 0 ? unique : stx.stx_mnt_id;
   key[1] = makedev (stx.stx_dev_major, stx.stx_dev_minor);
   key[2] = stx.stx_ino;
+  /* A clone keeps the attributes its mount had when it was made: after a
+   * remount (read-only, say) the kept one would let writes through into a
+   * tree the administrator closed. So the attributes are part of the key,
+   * and a mount no longer in this namespace gets no clone at all. */
+  if (!mount_attributes (mount_fd, unique, &key[3]))
+    {
+      int errsv = errno;
+
+      g_mutex_lock (&clone_lock);
+      stale = clone_fd;
+      clone_fd = -1;
+      g_mutex_unlock (&clone_lock);
+      if (stale >= 0)
+        close (stale);
+      errno = errsv;
+      return -1;
+    }
   g_mutex_lock (&clone_lock);
   if (clone_fd < 0 || memcmp (key, clone_of, sizeof key) != 0)
     {

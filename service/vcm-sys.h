@@ -26,7 +26,8 @@ int vcm_sys_openat2 (int dirfd, const char *path, guint64 flags, guint64 mode, g
  * (OPEN_TREE_CLONE: paths in it lead to what mounts on that mount cover), as
  * a descriptor of the caller's to close. The clone is made once and handed
  * out again (a dup) while @mount_fd names the same mount (its unique ID and
- * root): the last close of a detached mount dissolves it, which waits for an
+ * root) with the same attributes (a remount read-only makes a new one, read-
+ * only as well; a mount detached from this namespace gets none): the last close of a detached mount dissolves it, which waits for an
  * RCU grace period (0.3-0.5 ms on a busy VM), and the identity records and
  * the markers of the directories made are read and written through such a
  * clone on every mount and unmount. Thread-safe. -1 with errno. */
