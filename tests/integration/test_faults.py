@@ -324,5 +324,77 @@ class SharedDirCovered(unittest.TestCase):
             self.check_covered(w, os.path.join(w.tmp, 'run'))
 
 
+IDENTITY_XATTR = 'trusted.vc-mount.identity'
+
+
+class SharedDirRemounted(unittest.TestCase):
+    """The shared dir is a mount of its own, and root makes it read-only
+    (mount -o remount,bind,ro) while the daemon runs, after it wrote an
+    identity record. The daemon writes its records through a clone of the
+    shared dir's mount that it keeps; a clone made before the remount stays
+    writable, so the records must not go through that one: nothing is
+    written into the tree made read-only, neither a new mount's record nor
+    the removal of an old one's. Made writable again, records are written
+    again."""
+
+    def records(self, w, view, *containers):
+        """{container: whether its rootfs mount point carries a record},
+        read beneath @view, a bind of the shared dir's mount without the
+        mounts on it."""
+        out = {}
+        for c in containers:
+            try:
+                os.getxattr(os.path.join(view, 'sbr', c, 'rootfs'), IDENTITY_XATTR)
+                out[c] = True
+            except OSError:
+                out[c] = False
+        return out
+
+    def test_no_record_written_through_a_clone_made_before_a_remount(self):
+        with World(start_daemon=False) as w:
+            vcmtest.mount('tmpfs', w.shared_dir, 'tmpfs', 0, 'mode=0755')
+            view = os.path.join(w.tmp, 'view')
+            os.mkdir(view)
+            vcmtest.mount(w.shared_dir, view, None, vcmtest.MS_BIND)  # not recursive
+            try:
+                self.check_remounted(w, view)
+            finally:
+                vcmtest.umount(view)
+
+    def announced(self, w, member, method, *args):
+        """Calls @method and waits for its @member signal: the daemon writes
+        (or removes) the record after its answer, before that signal."""
+        with w.subscribe(member) as sigs:
+            res = w.call(method, *args)
+            sigs.wait_for()
+        return res
+
+    def check_remounted(self, w, view):
+        w.start_daemon()
+        src = make_rootfs(w, 'remounted')
+        self.announced(w, 'MountAdded', 'MountRootfs', 'sbr', 'c1', src, False)
+        self.assertEqual(self.records(w, view, 'c1'), {'c1': True})
+        for c in ('c2', 'c3'):
+            os.makedirs(os.path.join(w.shared_dir, 'sbr', c, 'rootfs'))
+        vcmtest.set_read_only(w.shared_dir, True)
+        try:
+            mp2 = self.announced(w, 'MountAdded', 'MountRootfs', 'sbr', 'c2', src, False)
+            self.assertEqual(self.records(w, view, 'c2'), {'c2': False},
+                             'a record was written into the shared dir made read-only')
+            self.assertEqual(self.announced(w, 'MountRemoved', 'UnmountRootfs', 'sbr', 'c1')[:1],
+                             [w.rootfs_mount_point('sbr', 'c1')])
+            self.assertEqual(self.records(w, view, 'c1'), {'c1': True},
+                             'a record was removed from the shared dir made read-only')
+        finally:
+            vcmtest.set_read_only(w.shared_dir, False)
+        # writable again: recorded again
+        self.announced(w, 'MountAdded', 'MountRootfs', 'sbr', 'c3', src, False)
+        self.assertEqual(self.records(w, view, 'c3'), {'c3': True})
+        self.assertEqual(self.announced(w, 'MountRemoved', 'UnmountRootfs', 'sbr', 'c2')[:1], [mp2])
+        self.announced(w, 'MountRemoved', 'UnmountRootfs', 'sbr', 'c3')
+        self.assertEqual(self.records(w, view, 'c3'), {'c3': False})
+        self.assertTrue(w.daemon_running())
+
+
 if __name__ == '__main__':
     unittest.main()
