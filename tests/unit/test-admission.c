@@ -9,9 +9,9 @@
 
 #include "vcm-admission.h"
 #include "vcm-error.h"
+#include "vcm-test-main.h"
 
-static void
-test_calls_per_uid_and_in_all (void)
+VCM_TEST ("/admission/calls-per-uid-and-in-all", test_calls_per_uid_and_in_all)
 {
   g_autoptr (VcmAdmission) a = vcm_admission_new ();
   g_autoptr (GError) error = NULL;
@@ -42,8 +42,7 @@ test_calls_per_uid_and_in_all (void)
   g_assert_false (vcm_admission_enter (a, 7000, 0, TRUE, NULL));
 }
 
-static void
-test_fds_per_uid_and_in_all (void)
+VCM_TEST ("/admission/fds-per-uid-and-in-all", test_fds_per_uid_and_in_all)
 {
   g_autoptr (VcmAdmission) a = vcm_admission_new ();
   g_autoptr (GError) error = NULL;
@@ -67,8 +66,7 @@ test_fds_per_uid_and_in_all (void)
 
 /* What the service opens for an admitted call counts against the same
  * bounds as what was sent with it. */
-static void
-test_fds_opened_for_a_call (void)
+VCM_TEST ("/admission/fds-opened-for-a-call", test_fds_opened_for_a_call)
 {
   g_autoptr (VcmAdmission) a = vcm_admission_new ();
   g_autoptr (GError) error = NULL;
@@ -126,8 +124,7 @@ item (Item *items, guint id, uid_t uid, gboolean granted)
   return &items[id];
 }
 
-static void
-test_gate_order_and_share (void)
+VCM_TEST ("/admission/gate-order-and-share", test_gate_order_and_share)
 {
   g_autoptr (GArray) opened = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (VcmGate) g = vcm_gate_new (2, 4, 1, on_open, opened);
@@ -168,8 +165,7 @@ test_gate_order_and_share (void)
   g_assert_cmpuint (vcm_gate_get_inside (g, 4), ==, 0);
 }
 
-static void
-test_gate_users_take_turns (void)
+VCM_TEST ("/admission/gate-users-take-turns", test_gate_users_take_turns)
 {
   g_autoptr (GArray) opened = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (VcmGate) g = vcm_gate_new (4, 1, 0, on_open, opened);
@@ -193,14 +189,4 @@ test_gate_users_take_turns (void)
   vcm_gate_leave (g, &items[4].entry);
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/admission/calls-per-uid-and-in-all", test_calls_per_uid_and_in_all);
-  g_test_add_func ("/admission/fds-per-uid-and-in-all", test_fds_per_uid_and_in_all);
-  g_test_add_func ("/admission/fds-opened-for-a-call", test_fds_opened_for_a_call);
-  g_test_add_func ("/admission/gate-order-and-share", test_gate_order_and_share);
-  g_test_add_func ("/admission/gate-users-take-turns", test_gate_users_take_turns);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

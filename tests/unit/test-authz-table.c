@@ -6,6 +6,7 @@
 
 #include "vcm-generated.h"
 #include "vcm-engine.h"
+#include "vcm-test-main.h"
 
 /* The action ids of the installed polkit policy. */
 static void
@@ -48,8 +49,7 @@ policy_actions (void)
   return ids;
 }
 
-static void
-test_every_method_has_its_xml_action (void)
+VCM_TEST ("/authz-table/every-method-has-its-xml-action", test_every_method_has_its_xml_action)
 {
   GDBusInterfaceInfo *info = vcm_dbus_mount_interface_info ();
   g_autoptr (GHashTable) actions = policy_actions ();
@@ -71,8 +71,7 @@ test_every_method_has_its_xml_action (void)
 }
 
 /* What the policy defines and no method uses is a grant nobody asked for. */
-static void
-test_every_policy_action_guards_a_method (void)
+VCM_TEST ("/authz-table/every-policy-action-guards-a-method", test_every_policy_action_guards_a_method)
 {
   GDBusInterfaceInfo *info = vcm_dbus_mount_interface_info ();
   g_autoptr (GHashTable) actions = policy_actions ();
@@ -105,21 +104,11 @@ test_every_policy_action_guards_a_method (void)
 }
 
 /* Deny by default: what the interface does not have is not served. */
-static void
-test_unknown_methods_have_no_action (void)
+VCM_TEST ("/authz-table/unknown-methods", test_unknown_methods_have_no_action)
 {
   g_assert_null (vcm_engine_action_for_method ("Frobnicate"));
   g_assert_null (vcm_engine_action_for_method ("mountrootfs"));
   g_assert_null (vcm_engine_action_for_method (""));
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/authz-table/every-method-has-its-xml-action", test_every_method_has_its_xml_action);
-  g_test_add_func ("/authz-table/every-policy-action-guards-a-method",
-                   test_every_policy_action_guards_a_method);
-  g_test_add_func ("/authz-table/unknown-methods", test_unknown_methods_have_no_action);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

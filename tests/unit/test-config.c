@@ -7,6 +7,7 @@
 
 #include "vcm-config.h"
 #include "vcm-error.h"
+#include "vcm-test-main.h"
 
 typedef struct {
   char *dir;
@@ -44,8 +45,8 @@ load (Fixture *f, const char *contents, GError **error)
   return g_steal_pointer (&config);
 }
 
-static void
-test_missing_file_gives_defaults (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/config/missing-file", test_missing_file_gives_defaults, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmConfig) config = load (f, NULL, &error);
@@ -58,8 +59,7 @@ test_missing_file_gives_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpuint (config->auth_timeout_ms, ==, 25000);
 }
 
-static void
-test_every_key (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/config/every-key", test_every_key, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmConfig) config =
@@ -76,8 +76,8 @@ test_every_key (Fixture *f, gconstpointer data)
   g_assert_cmpuint (config->auth_timeout_ms, ==, 3000);
 }
 
-static void
-test_other_groups_ignored (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/config/other-groups", test_other_groups_ignored, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmConfig) config = load (f, "[other]\nSharedDir=relative\n", &error);
@@ -99,8 +99,7 @@ check_refused (Fixture *f, const char *contents, const char *must_mention)
   g_assert_nonnull (strstr (error->message, f->path)); /* names the file */
 }
 
-static void
-test_errors (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/config/errors", test_errors, Fixture, fixture_set_up, fixture_tear_down)
 {
   check_refused (f, "[vcmountd\nSharedDir=/x\n", ""); /* not a key file */
   check_refused (f, "[vcmountd]\nSharedDir=relative/dir\n", "SharedDir");
@@ -112,15 +111,4 @@ test_errors (Fixture *f, gconstpointer data)
   check_refused (f, "[vcmountd]\nAuthTimeoutSeconds=soon\n", "AuthTimeoutSeconds");
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add ("/config/missing-file", Fixture, NULL, fixture_set_up, test_missing_file_gives_defaults,
-              fixture_tear_down);
-  g_test_add ("/config/every-key", Fixture, NULL, fixture_set_up, test_every_key, fixture_tear_down);
-  g_test_add ("/config/other-groups", Fixture, NULL, fixture_set_up, test_other_groups_ignored,
-              fixture_tear_down);
-  g_test_add ("/config/errors", Fixture, NULL, fixture_set_up, test_errors, fixture_tear_down);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
+#include "vcm-test-main.h"
 
 static char *
 fd_path (int fd)
@@ -87,8 +88,7 @@ expect_errno (Fixture *f, const char *rel, int errsv)
   g_assert_cmpint (errno, ==, errsv);
 }
 
-static void
-test_follows_symlinks_by_text (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/fdpath/follows-by-text", test_follows_symlinks_by_text, Fixture, setup, teardown)
 {
   expect_path (f, "rel", "a/b");
   expect_path (f, "abs/b", "a/b");
@@ -97,8 +97,7 @@ test_follows_symlinks_by_text (Fixture *f, gconstpointer data)
   expect_path (f, "a/./b//", "a/b");
 }
 
-static void
-test_refusals (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/fdpath/refusals", test_refusals, Fixture, setup, teardown)
 {
   expect_errno (f, "loop", ELOOP);
   expect_errno (f, "missing", ENOENT);
@@ -108,8 +107,7 @@ test_refusals (Fixture *f, gconstpointer data)
   g_assert_cmpint (errno, ==, EINVAL);
 }
 
-static void
-test_magic_links_by_text (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/fdpath/magic-links-by-text", test_magic_links_by_text, Fixture, setup, teardown)
 {
   g_autofree char *dir_b = g_build_filename (f->dir, "a", "b", NULL);
   vcm_autofd int held = open (dir_b, O_PATH | O_CLOEXEC);
@@ -135,8 +133,7 @@ test_magic_links_by_text (Fixture *f, gconstpointer data)
   close (pipe_fds[1]);
 }
 
-static void
-test_deleted_target_by_text (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/fdpath/deleted-target", test_deleted_target_by_text, Fixture, setup, teardown)
 {
   g_autofree char *victim = g_build_filename (f->dir, "gone", NULL);
   vcm_autofd int held = -1;
@@ -153,8 +150,7 @@ test_deleted_target_by_text (Fixture *f, gconstpointer data)
 
 /* A link that expands to thousands of components is refused after a bound
  * number of lookups, not walked. */
-static void
-test_bounded_steps (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/fdpath/bounded-steps", test_bounded_steps, Fixture, setup, teardown)
 {
   g_autofree char *d = g_build_filename (f->dir, "d", NULL);
   g_autofree char *link = g_build_filename (d, "l", NULL);
@@ -170,8 +166,7 @@ test_bounded_steps (Fixture *f, gconstpointer data)
 
 /* As the kernel's fs.protected_symlinks: another user's link in a sticky
  * world-writable directory of a third is not followed. */
-static void
-test_protected_symlinks (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/fdpath/protected-symlinks", test_protected_symlinks, Fixture, setup, teardown)
 {
   g_autofree char *tmp = g_build_filename (f->dir, "tmp", NULL);
   g_autofree char *link = g_build_filename (tmp, "planted", NULL);
@@ -193,15 +188,4 @@ test_protected_symlinks (Fixture *f, gconstpointer data)
   expect_path (f, "tmp/planted", "a");
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add ("/fdpath/follows-by-text", Fixture, NULL, setup, test_follows_symlinks_by_text, teardown);
-  g_test_add ("/fdpath/refusals", Fixture, NULL, setup, test_refusals, teardown);
-  g_test_add ("/fdpath/magic-links-by-text", Fixture, NULL, setup, test_magic_links_by_text, teardown);
-  g_test_add ("/fdpath/deleted-target", Fixture, NULL, setup, test_deleted_target_by_text, teardown);
-  g_test_add ("/fdpath/bounded-steps", Fixture, NULL, setup, test_bounded_steps, teardown);
-  g_test_add ("/fdpath/protected-symlinks", Fixture, NULL, setup, test_protected_symlinks, teardown);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

@@ -12,6 +12,7 @@
 
 #include "vcm-error.h"
 #include "vcm-fsgate.h"
+#include "vcm-test-main.h"
 
 typedef struct {
   GMutex lock;
@@ -62,8 +63,7 @@ dev_of (int fd)
   return st.st_dev;
 }
 
-static void
-test_share_per_filesystem (void)
+VCM_TEST ("/fsgate/share-per-filesystem", test_share_per_filesystem)
 {
   Shared s = { .move_to = -1 };
   GThread *holders[2];
@@ -138,10 +138,4 @@ test_share_per_filesystem (void)
   close (proc);
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/fsgate/share-per-filesystem", test_share_per_filesystem);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

@@ -9,9 +9,9 @@
 
 #include "vcm-holdings.h"
 #include "vcm-mounttable.h"
+#include "vcm-test-main.h"
 
-static void
-test_bound_per_user (void)
+VCM_TEST ("/holdings/bound-per-user", test_bound_per_user)
 {
   VcmHoldings *h = vcm_holdings_new ();
   guint held = 0;
@@ -42,8 +42,7 @@ test_bound_per_user (void)
   vcm_holdings_free (h);
 }
 
-static void
-test_drop_only_that_mount (void)
+VCM_TEST ("/holdings/drop-only-that-mount", test_drop_only_that_mount)
 {
   VcmHoldings *h = vcm_holdings_new ();
 
@@ -80,8 +79,7 @@ table_of (const char *text)
 #define ROOT_LINE        "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n"
 #define LINE(id, target) #id " 1 0:5 / " target " rw - tmpfs t rw\n"
 
-static void
-test_prune_what_went_behind_the_back (void)
+VCM_TEST ("/holdings/prune-what-went-behind-the-back", test_prune_what_went_behind_the_back)
 {
   VcmHoldings *h = vcm_holdings_new ();
   g_autoptr (VcmMountTable) before = NULL;
@@ -107,8 +105,8 @@ test_prune_what_went_behind_the_back (void)
   vcm_holdings_free (h);
 }
 
-static void
-test_prune_leaves_what_came_after_the_table (void)
+VCM_TEST ("/holdings/prune-leaves-what-came-after-the-table",
+          test_prune_leaves_what_came_after_the_table)
 {
   VcmHoldings *h = vcm_holdings_new ();
   g_autoptr (VcmMountTable) table = NULL;
@@ -125,8 +123,7 @@ test_prune_leaves_what_came_after_the_table (void)
   vcm_holdings_free (h);
 }
 
-static void
-test_prune_at_most_once_a_second (void)
+VCM_TEST ("/holdings/prune-at-most-once-a-second", test_prune_at_most_once_a_second)
 {
   VcmHoldings *h = vcm_holdings_new ();
   gint64 t = 1000 * G_USEC_PER_SEC;
@@ -142,15 +139,4 @@ test_prune_at_most_once_a_second (void)
   vcm_holdings_free (h);
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/holdings/bound-per-user", test_bound_per_user);
-  g_test_add_func ("/holdings/drop-only-that-mount", test_drop_only_that_mount);
-  g_test_add_func ("/holdings/prune-what-went-behind-the-back", test_prune_what_went_behind_the_back);
-  g_test_add_func ("/holdings/prune-leaves-what-came-after-the-table",
-                   test_prune_leaves_what_came_after_the_table);
-  g_test_add_func ("/holdings/prune-at-most-once-a-second", test_prune_at_most_once_a_second);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

@@ -27,6 +27,7 @@
 #include "vcm-fd.h"
 #include "vcm-fdpath.h"
 #include "vcm-idmap.h"
+#include "vcm-test-main.h"
 #include "vcm-test-util.h"
 
 /* A user of the test's own /etc/passwd, with subordinate ranges in its own
@@ -74,8 +75,7 @@ expect_invalid (const char *uid_map, const char *gid_map, const char *why)
   vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "options.idmap");
 }
 
-static void
-test_malformed (void)
+VCM_TEST ("/idmap/malformed", test_malformed)
 {
   const char *ok = "[(uint32 0, uint32 1000, uint32 1)]";
 
@@ -107,8 +107,7 @@ test_malformed (void)
   }
 }
 
-static void
-test_wrong_type_and_too_many (void)
+VCM_TEST ("/idmap/wrong-type-and-too-many", test_wrong_type_and_too_many)
 {
   g_autoptr (VcmIdMap) map = vcm_idmap_new ();
   g_autoptr (GError) error = NULL;
@@ -195,8 +194,7 @@ expect_allowed (
 /* (ID on the filesystem, ID shown, count) */
 #define R(f, s, c) "[(uint32 " #f ", uint32 " #s ", uint32 " #c ")]"
 
-static void
-test_ranges (void)
+VCM_TEST ("/idmap/ranges", test_ranges)
 {
   const char *own_gid = R (4343, 0, 1);
 
@@ -237,8 +235,7 @@ test_ranges (void)
   }
 }
 
-static void
-test_subid_file_changes (void)
+VCM_TEST ("/idmap/subid-file-changes", test_subid_file_changes)
 {
   g_autofree char *saved = NULL;
 
@@ -262,8 +259,7 @@ maps_equal (const VcmIdMap *a, const VcmIdMap *b)
   return g_str_equal (sa, sb);
 }
 
-static void
-test_make_and_read_userns (void)
+VCM_TEST ("/idmap/make-and-read-userns", test_make_and_read_userns)
 {
   g_autoptr (VcmIdMap) map =
     map_new ("[(uint32 0, uint32 300000, uint32 65536), (uint32 70000, uint32 4242, uint32 1)]",
@@ -359,8 +355,7 @@ userns_of_user (uid_t uid, guint inside, gboolean write_maps)
   return fd;
 }
 
-static void
-test_userns_of_caller (void)
+VCM_TEST ("/idmap/userns-of-caller", test_userns_of_caller)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmCredentials) creds = test_user_creds (TEST_UID);
@@ -402,8 +397,7 @@ test_userns_of_caller (void)
 
 /* As in the service: not dumpable (a thread took a caller's fsuid) and
  * without CAP_SYS_PTRACE, it must still make and read namespaces. */
-static void
-test_userns_without_ptrace (void)
+VCM_TEST ("/idmap/userns-without-ptrace", test_userns_without_ptrace)
 {
   pid_t pid = fork ();
   int status = 0;
@@ -433,8 +427,7 @@ test_userns_without_ptrace (void)
   g_assert_cmpint (WEXITSTATUS (status), ==, 0);
 }
 
-static void
-test_not_a_userns (void)
+VCM_TEST ("/idmap/not-a-userns", test_not_a_userns)
 {
   const char *paths[] = { "/proc/self/ns/mnt", "/proc/self/ns/user", "/etc/passwd", "/" };
 
@@ -478,8 +471,7 @@ expect_option_error (const char *text, const int *fds, int n_fds, int code, cons
     g_test_message ("  %s", error->message);
 }
 
-static void
-test_option (void)
+VCM_TEST ("/idmap/option", test_option)
 {
   vcm_autofd int own = userns_of_user (TEST_UID, TEST_UID, TRUE);
   vcm_autofd int usual = userns_of_user (TEST_UID, 0, TRUE);
@@ -567,8 +559,7 @@ stat_owner (int dir_fd, const char *name, uid_t *uid, gid_t *gid)
   *gid = st.st_gid;
 }
 
-static void
-test_apply_tmpfs (void)
+VCM_TEST ("/idmap/apply-tmpfs", test_apply_tmpfs)
 {
   g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
   g_autoptr (VcmIdMap) map = map_new (R (300000, 0, 65536), R (300000, 0, 65536));
@@ -641,8 +632,7 @@ test_apply_tmpfs (void)
   g_assert_cmpint (umount2 (target, MNT_DETACH), ==, 0);
 }
 
-static void
-test_apply_refused (void)
+VCM_TEST ("/idmap/apply-refused", test_apply_refused)
 {
   g_autoptr (VcmIdMap) map = map_new (R (0, 300000, 65536), R (0, 300000, 65536));
   g_autoptr (GError) error = NULL;
@@ -671,8 +661,7 @@ test_apply_refused (void)
 /* A caller's own directories, ID-mapped to show as root's (0755, uid 0),
  * must not pass for root's alone: the caller can rename them through its
  * own path, and a mount beneath them would drop out of sight. */
-static void
-test_mount_point_on_idmapped_mount (void)
+VCM_TEST ("/idmap/mount-point-on-idmapped-mount", test_mount_point_on_idmapped_mount)
 {
   g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
   g_autoptr (VcmIdMap) map = map_new (R (4242, 0, 1), R (4343, 0, 1));
@@ -722,27 +711,4 @@ test_mount_point_on_idmapped_mount (void)
   g_assert_cmpint (umount2 (target, MNT_DETACH), ==, 0);
 }
 
-int
-main (int argc, char **argv)
-{
-  int rc = vcm_test_enter_private_mount_ns ("test-idmap");
-
-  if (rc >= 0)
-    return rc;
-  g_test_init (&argc, &argv, NULL);
-  setup_etc ();
-
-  g_test_add_func ("/idmap/malformed", test_malformed);
-  g_test_add_func ("/idmap/wrong-type-and-too-many", test_wrong_type_and_too_many);
-  g_test_add_func ("/idmap/ranges", test_ranges);
-  g_test_add_func ("/idmap/subid-file-changes", test_subid_file_changes);
-  g_test_add_func ("/idmap/make-and-read-userns", test_make_and_read_userns);
-  g_test_add_func ("/idmap/userns-of-caller", test_userns_of_caller);
-  g_test_add_func ("/idmap/not-a-userns", test_not_a_userns);
-  g_test_add_func ("/idmap/userns-without-ptrace", test_userns_without_ptrace);
-  g_test_add_func ("/idmap/option", test_option);
-  g_test_add_func ("/idmap/apply-tmpfs", test_apply_tmpfs);
-  g_test_add_func ("/idmap/apply-refused", test_apply_refused);
-  g_test_add_func ("/idmap/mount-point-on-idmapped-mount", test_mount_point_on_idmapped_mount);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, setup_etc, NULL);

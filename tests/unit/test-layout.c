@@ -6,9 +6,9 @@
 
 #include "vcm-error.h"
 #include "vcm-layout.h"
+#include "vcm-test-main.h"
 
-static void
-test_places (void)
+VCM_TEST ("/layout/places", test_places)
 {
   static const struct {
     const char *relpath;
@@ -35,8 +35,7 @@ test_places (void)
     }
 }
 
-static void
-test_general_calls (void)
+VCM_TEST ("/layout/general-calls", test_general_calls)
 {
   static const struct {
     const char *relpath;
@@ -83,11 +82,4 @@ test_general_calls (void)
       }
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/layout/places", test_places);
-  g_test_add_func ("/layout/general-calls", test_general_calls);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

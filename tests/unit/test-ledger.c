@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "vcm-ledger.h"
+#include "vcm-test-main.h"
 
 typedef struct {
   GPtrArray *told; /* "kind sbx/cid gen" */
@@ -74,8 +75,7 @@ ids (guint n, ...)
   return set;
 }
 
-static void
-test_own_changes (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/ledger/own-changes", test_own_changes, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
   const char *const detached[] = { "/shared/s1/c1/rootfs", NULL };
@@ -98,8 +98,7 @@ test_own_changes (Fixture *f, gconstpointer data)
   g_assert_cmpuint (vcm_ledger_get_generation (f->ledger), ==, 4);
 }
 
-static void
-test_hold (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/ledger/hold", test_hold, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
   g_autoptr (VcmRootfsRecord) b = rootfs ("s1", "c2", 41, 1001, FALSE);
@@ -118,8 +117,7 @@ test_hold (Fixture *f, gconstpointer data)
   g_assert_cmpstr (all, ==, "mounted s1/c1 1; mounted s1/c2 2");
 }
 
-static void
-test_diff_one (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/ledger/diff-one", test_diff_one, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
   g_autoptr (VcmRootfsRecord) a_ro = rootfs ("s1", "c1", 40, 1000, TRUE);
@@ -150,8 +148,7 @@ test_diff_one (Fixture *f, gconstpointer data)
   g_assert_nonnull (vcm_ledger_lookup (f->ledger, "s1/c1"));
 }
 
-static void
-test_diff_all (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/ledger/diff-all", test_diff_all, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (GPtrArray) first = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs1 = g_ptr_array_new ();
@@ -193,8 +190,7 @@ test_diff_all (Fixture *f, gconstpointer data)
 /* A rootfs the service is changing off the main loop is left alone by a
  * read that sees it half done (its own mount, not yet noted); the end says
  * whether anything was seen there meanwhile, once. */
-static void
-test_busy (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/ledger/busy", test_busy, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (GPtrArray) none = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs0 = g_ptr_array_new ();
@@ -242,8 +238,7 @@ on_unindexed (gpointer data, VcmTracked *t)
 
 static const VcmLedgerIndex test_index = { on_indexed, on_unindexed };
 
-static void
-test_index_hooks (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/ledger/index", test_index_hooks, Fixture, fixture_set_up, fixture_tear_down)
 {
   g_autoptr (GHashTable) indexed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
@@ -263,15 +258,4 @@ test_index_hooks (Fixture *f, gconstpointer data)
   g_assert_cmpuint (g_hash_table_size (indexed), ==, 0);
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add ("/ledger/own-changes", Fixture, NULL, fixture_set_up, test_own_changes, fixture_tear_down);
-  g_test_add ("/ledger/hold", Fixture, NULL, fixture_set_up, test_hold, fixture_tear_down);
-  g_test_add ("/ledger/diff-one", Fixture, NULL, fixture_set_up, test_diff_one, fixture_tear_down);
-  g_test_add ("/ledger/diff-all", Fixture, NULL, fixture_set_up, test_diff_all, fixture_tear_down);
-  g_test_add ("/ledger/busy", Fixture, NULL, fixture_set_up, test_busy, fixture_tear_down);
-  g_test_add ("/ledger/index", Fixture, NULL, fixture_set_up, test_index_hooks, fixture_tear_down);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "vcm-memory.h"
+#include "vcm-test-main.h"
 #include "vcm-testing.h"
 
 /* Under AddressSanitizer, malloc is not glibc's: nothing to trim. */
@@ -82,8 +83,7 @@ wait_for_trims (guint count, gboolean settle)
     g_error ("a trim is still scheduled after %u s", wait_seconds ());
 }
 
-static void
-test_requests_share_one_trim (void)
+VCM_TEST ("/memory/requests-share-one-trim", test_requests_share_one_trim)
 {
   guint before = vcm_memory_get_trim_count ();
 
@@ -121,8 +121,7 @@ on_request (gpointer user_data)
   return trimmed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
-static void
-test_sustained_requests_still_trim (void)
+VCM_TEST ("/memory/sustained-requests-still-trim", test_sustained_requests_still_trim)
 {
   Stream s = { .before = vcm_memory_get_trim_count () };
 
@@ -143,8 +142,7 @@ test_sustained_requests_still_trim (void)
 #define CHUNK_SIZE 512 /* below the mmap threshold: from the heap */
 #define KEEP_EVERY 64  /* one chunk in 64 stays: about one per 32 KiB */
 
-static void
-test_trim_gives_memory_back (void)
+VCM_TEST ("/memory/trim-gives-memory-back", test_trim_gives_memory_back)
 {
   g_autofree char **chunks = g_new0 (char *, N_CHUNKS);
   guint64 full, freed, trimmed;
@@ -181,13 +179,4 @@ test_trim_gives_memory_back (void)
     g_free (chunks[i]);
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-
-  g_test_add_func ("/memory/requests-share-one-trim", test_requests_share_one_trim);
-  g_test_add_func ("/memory/sustained-requests-still-trim", test_sustained_requests_still_trim);
-  g_test_add_func ("/memory/trim-gives-memory-back", test_trim_gives_memory_back);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

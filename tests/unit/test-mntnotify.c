@@ -22,9 +22,10 @@
 #include "vcm-mntnotify.h"
 #include "vcm-mounttable.h"
 #include "vcm-sys.h"
+#include "vcm-test-main.h"
+#include "vcm-test-util.h"
 #include "vcm-testing.h"
 #include "vcm-watch.h"
-#include "vcm-test-util.h"
 
 #define EVENT_TIMEOUT_S 30 /* times VCM_TEST_TIMEOUT_MULTIPLIER */
 
@@ -91,8 +92,7 @@ wait_for_event (VcmMntNotify *n, VcmMntEventKind kind, guint64 id, GArray *seen)
     }
 }
 
-static void
-test_unsupported_is_said (void)
+VCM_TEST ("/mntnotify/unsupported-is-said", test_unsupported_is_said)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmMntNotify) n = NULL;
@@ -107,8 +107,7 @@ test_unsupported_is_said (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
 }
 
-static void
-test_attach_and_detach (void)
+VCM_TEST ("/mntnotify/attach-and-detach", test_attach_and_detach)
 {
   g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
   g_autoptr (GError) error = NULL;
@@ -249,8 +248,7 @@ patch_and_compare (VcmMountTable *table, GArray *changes)
 
 /* Attaches, detaches, stacked mounts, a tree detached at once, a move, mounts
  * with options: the table patched from the events equals a fresh read. */
-static void
-test_table_patched (void)
+VCM_TEST ("/mntnotify/table-patched", test_table_patched)
 {
   g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
   g_autoptr (GError) error = NULL;
@@ -336,8 +334,7 @@ test_table_patched (void)
 
 /* A detached mount the table cannot place (no ID known, not attached since
  * the read) is an error: the caller then reads the whole table. */
-static void
-test_table_patch_unplaceable (void)
+VCM_TEST ("/mntnotify/table-patch-unplaceable", test_table_patch_unplaceable)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
@@ -357,8 +354,7 @@ test_table_patch_unplaceable (void)
 /* The watch's table cache follows the events: after attaches and detaches a
  * caller gets a table equal to a fresh read without a full read; a change no
  * event explains (a remount) makes it read the whole table once. */
-static void
-test_watch_table_follows_events (void)
+VCM_TEST ("/mntnotify/watch-table-follows-events", test_watch_table_follows_events)
 {
   g_autoptr (VcmTestWorld) w = vcm_test_world_new ();
   g_autoptr (GError) error = NULL;
@@ -414,18 +410,4 @@ test_watch_table_follows_events (void)
   g_assert_true (vcm_mount_table_lookup_target (table, first)->read_only);
 }
 
-int
-main (int argc, char **argv)
-{
-  int rc = vcm_test_enter_private_mount_ns ("test-mntnotify");
-
-  if (rc >= 0)
-    return rc;
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/mntnotify/unsupported-is-said", test_unsupported_is_said);
-  g_test_add_func ("/mntnotify/attach-and-detach", test_attach_and_detach);
-  g_test_add_func ("/mntnotify/table-patched", test_table_patched);
-  g_test_add_func ("/mntnotify/table-patch-unplaceable", test_table_patch_unplaceable);
-  g_test_add_func ("/mntnotify/watch-table-follows-events", test_watch_table_follows_events);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, NULL, NULL);

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "test-mounter.h"
+#include "vcm-test-main.h"
 
 static void
 fixture_setup (Fixture *f, gconstpointer data)
@@ -181,20 +182,16 @@ test_mounter_add (const char *path, FixtureFunc fn)
   g_test_add (p, Fixture, GINT_TO_POINTER (legacy_api), fixture_setup, fn, fixture_teardown);
 }
 
-int
-main (int argc, char **argv)
+/* After g_test_init(): the legacy flag names every test's path. */
+static void
+add_tests (void)
 {
-  int rc = vcm_test_enter_private_mount_ns ("test-mounter");
-
-  if (rc >= 0)
-    return rc;
-  g_test_init (&argc, &argv, NULL);
   /* VCM_TEST_LEGACY_MOUNT_API=1: every test runs on the classic mount(2) path. */
   legacy_api = g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0;
   vcm_test_tolerate_rollback_warnings ();
   test_mounter_add_attacks ();
   test_mounter_add_paths ();
   test_mounter_add_policy ();
-
-  return g_test_run ();
 }
+
+VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, add_tests, NULL);

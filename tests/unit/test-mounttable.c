@@ -9,6 +9,7 @@
 
 #include "vcm-error.h"
 #include "vcm-mounttable.h"
+#include "vcm-test-main.h"
 
 static VcmMountTable *
 load_fixture (const char *name)
@@ -31,8 +32,7 @@ by_id (VcmMountTable *table, guint64 id)
   return e;
 }
 
-static void
-test_basic_fields (void)
+VCM_TEST ("/mounttable/basic-fields", test_basic_fields)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e;
@@ -67,8 +67,7 @@ test_basic_fields (void)
   g_assert_null (vcm_mount_table_lookup_target (table, "/nowhere"));
 }
 
-static void
-test_escapes (void)
+VCM_TEST ("/mounttable/escapes", test_escapes)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e;
@@ -88,8 +87,7 @@ test_escapes (void)
   g_assert_cmpstr (e->root, ==, "/sub dir");
 }
 
-static void
-test_stacked (void)
+VCM_TEST ("/mounttable/stacked", test_stacked)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *top = vcm_mount_table_lookup_target (table, "/a");
@@ -109,8 +107,7 @@ test_stacked (void)
   g_assert_cmpuint (vcm_mount_table_lookup_target (table, "/")->id, ==, 1);
 }
 
-static void
-test_bind_same_fs (void)
+VCM_TEST ("/mounttable/bind-same-fs", test_bind_same_fs)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *data = vcm_mount_table_lookup_target (table, "/data");
@@ -125,8 +122,7 @@ test_bind_same_fs (void)
   g_assert_cmpuint (data->id, !=, bind->id);
 }
 
-static void
-test_big_devnums (void)
+VCM_TEST ("/mounttable/big-devnums", test_big_devnums)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e;
@@ -150,8 +146,7 @@ test_big_devnums (void)
   g_assert_cmpuint ((d >> 8) & 0xfff, !=, 4096);
 }
 
-static void
-test_propagation (void)
+VCM_TEST ("/mounttable/propagation", test_propagation)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
 
@@ -163,8 +158,7 @@ test_propagation (void)
   g_assert_cmpstr (by_id (table, 42)->propagation, ==, "shared");
 }
 
-static void
-test_long_line (void)
+VCM_TEST ("/mounttable/long-line", test_long_line)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   const VcmMountEntry *e = by_id (table, 70);
@@ -176,8 +170,7 @@ test_long_line (void)
   g_assert_true (vcm_mount_table_lookup_target (table, e->target) == e);
 }
 
-static void
-test_descendants (void)
+VCM_TEST ("/mounttable/descendants", test_descendants)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   g_autoptr (GPtrArray) d = vcm_mount_table_get_descendants (table, 40);
@@ -201,8 +194,7 @@ test_descendants (void)
   g_assert_cmpuint (missing->len, ==, 0);
 }
 
-static void
-test_beneath (void)
+VCM_TEST ("/mounttable/beneath", test_beneath)
 {
   g_autoptr (VcmMountTable) table = load_fixture ("mountinfo-basic");
   g_autoptr (GPtrArray) ab = vcm_mount_table_get_beneath (table, "/a/b");
@@ -221,8 +213,7 @@ test_beneath (void)
   g_assert_cmpuint (none->len, ==, 0);
 }
 
-static void
-test_refcount (void)
+VCM_TEST ("/mounttable/refcount", test_refcount)
 {
   VcmMountTable *table = load_fixture ("mountinfo-basic");
   VcmMountTable *again = vcm_mount_table_ref (table);
@@ -233,8 +224,7 @@ test_refcount (void)
   vcm_mount_table_unref (again);
 }
 
-static void
-test_malformed (void)
+VCM_TEST ("/mounttable/malformed", test_malformed)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "mountinfo-malformed", NULL);
@@ -245,8 +235,7 @@ test_malformed (void)
   g_assert_nonnull (strstr (error->message, "line 2"));
 }
 
-static void
-test_missing_file (void)
+VCM_TEST ("/mounttable/missing-file", test_missing_file)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "fixtures", "does-not-exist", NULL);
@@ -257,8 +246,7 @@ test_missing_file (void)
   g_assert_true (error->domain == VCM_ERROR);
 }
 
-static void
-test_kernel (void)
+VCM_TEST ("/mounttable/kernel", test_kernel)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
@@ -271,24 +259,4 @@ test_kernel (void)
   g_assert_nonnull (vcm_mount_table_lookup_target (table, "/"));
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-
-  g_test_add_func ("/mounttable/basic-fields", test_basic_fields);
-  g_test_add_func ("/mounttable/escapes", test_escapes);
-  g_test_add_func ("/mounttable/stacked", test_stacked);
-  g_test_add_func ("/mounttable/bind-same-fs", test_bind_same_fs);
-  g_test_add_func ("/mounttable/big-devnums", test_big_devnums);
-  g_test_add_func ("/mounttable/propagation", test_propagation);
-  g_test_add_func ("/mounttable/long-line", test_long_line);
-  g_test_add_func ("/mounttable/descendants", test_descendants);
-  g_test_add_func ("/mounttable/beneath", test_beneath);
-  g_test_add_func ("/mounttable/refcount", test_refcount);
-  g_test_add_func ("/mounttable/malformed", test_malformed);
-  g_test_add_func ("/mounttable/missing-file", test_missing_file);
-  g_test_add_func ("/mounttable/kernel", test_kernel);
-
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

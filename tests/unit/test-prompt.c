@@ -8,17 +8,16 @@
 
 #include "vcm-mounter.h"
 #include "vcm-prompt.h"
+#include "vcm-test-main.h"
 
-static void
-test_quote_plain (void)
+VCM_TEST ("/prompt/quote/plain", test_quote_plain)
 {
   g_autofree char *q = vcm_prompt_quote ("/srv/alice/data");
 
   g_assert_cmpstr (q, ==, "'/srv/alice/data'");
 }
 
-static void
-test_quote_escapes (void)
+VCM_TEST ("/prompt/quote/escapes", test_quote_escapes)
 {
   struct {
     const char *in, *out;
@@ -48,8 +47,7 @@ test_quote_escapes (void)
     }
 }
 
-static void
-test_quote_shortens (void)
+VCM_TEST ("/prompt/quote/shortens", test_quote_shortens)
 {
   g_autoptr (GString) long_value = g_string_new ("/start");
   g_autofree char *q = NULL;
@@ -84,8 +82,7 @@ request (VcmMountOp op,
   return req;
 }
 
-static void
-test_request_details (void)
+VCM_TEST ("/prompt/request", test_request_details)
 {
   VcmMountRequest *bind =
     request (VCM_MOUNT_OP_BIND, "alice", "d1", "/srv/alice/data", "/run/vc/shared/alice/d1", TRUE);
@@ -148,8 +145,7 @@ test_request_details (void)
                    "Mount point: '/run/vc/shared/x y'");
 }
 
-static void
-test_sandbox_and_query (void)
+VCM_TEST ("/prompt/sandbox-and-query", test_sandbox_and_query)
 {
   g_autofree char *m1 = NULL, *m2 = NULL, *m3 = NULL;
   g_autoptr (GHashTable) d1 = vcm_prompt_sandbox ("sb1", &m1);
@@ -165,14 +161,4 @@ test_sandbox_and_query (void)
   g_assert_cmpstr (m3, ==, "Query mounts and devices");
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/prompt/quote/plain", test_quote_plain);
-  g_test_add_func ("/prompt/quote/escapes", test_quote_escapes);
-  g_test_add_func ("/prompt/quote/shortens", test_quote_shortens);
-  g_test_add_func ("/prompt/request", test_request_details);
-  g_test_add_func ("/prompt/sandbox-and-query", test_sandbox_and_query);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);

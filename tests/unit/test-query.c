@@ -19,6 +19,7 @@
 #include "vcm-ascaller.h"
 #include "vcm-error.h"
 #include "vcm-query.h"
+#include "vcm-test-main.h"
 #include "vcm-test-util.h"
 #include "vcm-testing.h"
 #include "vcm-validate.h"
@@ -196,16 +197,14 @@ check_device_for_path (const char *path, const char *expected_mount_point)
   g_assert_cmpstr (fm[1], ==, majmin);
 }
 
-static void
-test_device_for_path_tmpfs (void)
+VCM_TEST ("/query/device-for-path/tmpfs", test_device_for_path_tmpfs)
 {
   g_autofree char *f = g_build_filename (fx.t, "sub", "f", NULL);
   check_device_for_path (f, fx.t);
   check_device_for_path (fx.t, fx.t);
 }
 
-static void
-test_device_for_path_bind (void)
+VCM_TEST ("/query/device-for-path/bind", test_device_for_path_bind)
 {
   g_autofree char *f = g_build_filename (fx.b, "f", NULL);
   guint tmaj, tmin, bmaj, bmin;
@@ -220,8 +219,7 @@ test_device_for_path_bind (void)
   check_device_for_path (fx.b, fx.b);
 }
 
-static void
-test_device_for_path_stacked (void)
+VCM_TEST ("/query/device-for-path/stacked", test_device_for_path_stacked)
 {
   guint maj, min;
 
@@ -230,8 +228,7 @@ test_device_for_path_stacked (void)
   g_assert_false (maj == fx.stack1_major && min == fx.stack1_minor);
 }
 
-static void
-test_device_for_path_normalized (void)
+VCM_TEST ("/query/device-for-path/normalized", test_device_for_path_normalized)
 {
   g_autofree char *messy = g_strdup_printf ("%s//t/./sub/../sub/f/", fx.tmp);
   g_autofree char *link = g_build_filename (fx.t, "link", "f", NULL);
@@ -242,8 +239,7 @@ test_device_for_path_normalized (void)
   check_device_for_path ("/", "/");
 }
 
-static void
-test_device_for_path_errors (void)
+VCM_TEST ("/query/device-for-path/errors", test_device_for_path_errors)
 {
   g_autoptr (VcmQuery) query = kernel_query ();
   g_autofree char *missing = g_build_filename (fx.t, "missing", NULL);
@@ -301,8 +297,7 @@ stale_source (gpointer user_data, gboolean force_refresh)
   return table;
 }
 
-static void
-test_device_for_path_refresh (void)
+VCM_TEST ("/query/device-for-path/refresh", test_device_for_path_refresh)
 {
   StaleSource src = {
     0,
@@ -356,8 +351,7 @@ check_device_and_type (const char *mount_point, const char *device, const char *
   g_assert_cmpstr (out_type, ==, fs_type);
 }
 
-static void
-test_device_path_and_fs_type (void)
+VCM_TEST ("/query/device-path-and-fs-type/ok", test_device_path_and_fs_type)
 {
   g_autofree char *t_slash = g_strconcat (fx.t, "//", NULL);
   g_auto (GStrv) fm = findmnt ("SOURCE,FSTYPE", "/proc");
@@ -369,8 +363,7 @@ test_device_path_and_fs_type (void)
   check_device_and_type ("/proc", fm[0], fm[1]);
 }
 
-static void
-test_device_path_and_fs_type_errors (void)
+VCM_TEST ("/query/device-path-and-fs-type/errors", test_device_path_and_fs_type_errors)
 {
   g_autoptr (VcmQuery) query = kernel_query ();
   g_autofree char *plain = g_build_filename (fx.t, "plain", NULL);
@@ -405,8 +398,7 @@ test_device_path_and_fs_type_errors (void)
 
 /* ---- IsDeviceMapper, IsSystemMount, IsHostDevice ------------------------------ */
 
-static void
-test_device_mapper (void)
+VCM_TEST ("/query/device-mapper", test_device_mapper)
 {
   g_autoptr (VcmQuery) query = kernel_query ();
   g_autoptr (VcmQuery) elsewhere = vcm_query_new (fx.tmp, vcm_mount_table_source_kernel, NULL, NULL);
@@ -419,8 +411,7 @@ test_device_mapper (void)
   g_assert_false (vcm_query_is_device_mapper (elsewhere, 253, 0));
 }
 
-static void
-test_system_mount (void)
+VCM_TEST ("/query/system-mount", test_system_mount)
 {
   const struct {
     const char *path;
@@ -460,8 +451,7 @@ host_device (const char *path, const VcmCredentials *creds)
   return result;
 }
 
-static void
-test_host_device (void)
+VCM_TEST ("/query/host-device", test_host_device)
 {
   g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
 
@@ -501,8 +491,7 @@ test_host_device (void)
 
 /* ---- credentials ----------------------------------------------------------- */
 
-static void
-test_credentials_new (void)
+VCM_TEST ("/query/credentials/new", test_credentials_new)
 {
   const gid_t groups[] = { 4321, 100, 200 };
   g_autoptr (VcmCredentials) c = vcm_credentials_new (4242, groups, G_N_ELEMENTS (groups));
@@ -520,8 +509,7 @@ test_credentials_new (void)
   g_assert_true (vcm_credentials_is_root (NULL));
 }
 
-static void
-test_credentials_open (void)
+VCM_TEST ("/query/credentials/open", test_credentials_open)
 {
   g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
   g_autoptr (VcmCredentials) root = creds_of (0, NULL);
@@ -577,8 +565,7 @@ test_credentials_open (void)
   g_assert_cmpint (access (secret, R_OK), ==, 0);
 }
 
-static void
-test_credentials_queries (void)
+VCM_TEST ("/query/credentials/queries", test_credentials_queries)
 {
   g_autoptr (VcmQuery) query = kernel_query ();
   g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
@@ -619,8 +606,7 @@ switching_thread (gpointer data)
   return NULL;
 }
 
-static void
-test_credentials_per_thread (void)
+VCM_TEST ("/query/credentials/per-thread", test_credentials_per_thread)
 {
   g_autoptr (VcmCredentials) nobody = creds_of (NOBODY_UID, NULL);
   g_autofree char *secret = g_build_filename (fx.t, "secret", "file", NULL);
@@ -638,8 +624,7 @@ test_credentials_per_thread (void)
 
 /* ---- DescribePath ------------------------------------------------------------ */
 
-static void
-test_describe (void)
+VCM_TEST ("/query/describe/ok", test_describe)
 {
   g_autoptr (VcmQuery) query = kernel_query ();
   g_autoptr (GError) error = NULL;
@@ -702,8 +687,7 @@ test_describe (void)
   g_assert_cmpint (g_rmdir (dm_dir), ==, 0);
 }
 
-static void
-test_describe_errors (void)
+VCM_TEST ("/query/describe/errors", test_describe_errors)
 {
   g_autoptr (VcmQuery) query = kernel_query ();
   g_autofree char *missing = g_build_filename (fx.t, "missing", NULL);
@@ -718,8 +702,7 @@ test_describe_errors (void)
 
 /* ---- the mount table against the kernel ------------------------------------- */
 
-static void
-test_kernel_table (void)
+VCM_TEST ("/query/kernel-table", test_kernel_table)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmMountTable) table = vcm_mount_table_new_from_kernel (&error);
@@ -849,38 +832,4 @@ teardown_fixture (void)
   g_free (fx.sysfs);
 }
 
-int
-main (int argc, char **argv)
-{
-  /* Before any thread exists: unshare(CLONE_NEWNS) refuses threaded callers. */
-  int rc = vcm_test_enter_private_mount_ns ("test-query");
-
-  if (rc >= 0)
-    return rc;
-
-  g_test_init (&argc, &argv, NULL);
-  setup_fixture ();
-
-  g_test_add_func ("/query/device-for-path/tmpfs", test_device_for_path_tmpfs);
-  g_test_add_func ("/query/device-for-path/bind", test_device_for_path_bind);
-  g_test_add_func ("/query/device-for-path/stacked", test_device_for_path_stacked);
-  g_test_add_func ("/query/device-for-path/normalized", test_device_for_path_normalized);
-  g_test_add_func ("/query/device-for-path/errors", test_device_for_path_errors);
-  g_test_add_func ("/query/device-for-path/refresh", test_device_for_path_refresh);
-  g_test_add_func ("/query/device-path-and-fs-type/ok", test_device_path_and_fs_type);
-  g_test_add_func ("/query/device-path-and-fs-type/errors", test_device_path_and_fs_type_errors);
-  g_test_add_func ("/query/device-mapper", test_device_mapper);
-  g_test_add_func ("/query/system-mount", test_system_mount);
-  g_test_add_func ("/query/host-device", test_host_device);
-  g_test_add_func ("/query/credentials/new", test_credentials_new);
-  g_test_add_func ("/query/credentials/open", test_credentials_open);
-  g_test_add_func ("/query/credentials/queries", test_credentials_queries);
-  g_test_add_func ("/query/credentials/per-thread", test_credentials_per_thread);
-  g_test_add_func ("/query/describe/ok", test_describe);
-  g_test_add_func ("/query/describe/errors", test_describe_errors);
-  g_test_add_func ("/query/kernel-table", test_kernel_table);
-
-  rc = g_test_run ();
-  teardown_fixture ();
-  return rc;
-}
+VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, setup_fixture, teardown_fixture);

@@ -23,6 +23,7 @@
 #include "vcm-error.h"
 #include "vcm-mounter.h"
 #include "vcm-mounttable.h"
+#include "vcm-test-main.h"
 #include "vcm-test-util.h"
 #include "vcm-testing.h"
 
@@ -442,16 +443,13 @@ test_race (void)
   g_free (r.world_mounts);
 }
 
-int
-main (int argc, char **argv)
+/* After g_test_init(): one test, named by the mount API it runs on. */
+static void
+add_tests (void)
 {
-  int rc = vcm_test_enter_private_mount_ns ("test-race");
-
-  if (rc >= 0)
-    return rc;
-  g_test_init (&argc, &argv, NULL);
   vcm_test_tolerate_rollback_warnings ();
   g_test_add_func (g_strcmp0 (g_getenv (LEGACY_ENV), "1") == 0 ? "/race/legacy-api" : "/race/fd-api",
                    test_race);
-  return g_test_run ();
 }
+
+VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, add_tests, NULL);

@@ -10,6 +10,7 @@
 
 #include "vcm-error.h"
 #include "vcm-rootfs-manager.h"
+#include "vcm-test-main.h"
 #include "vcm-test-util.h"
 #include "vcm-testing.h"
 
@@ -106,8 +107,7 @@ unmount_rootfs (Fixture *f, const char *sbx, const char *cid, GError **error)
 
 /* Its own mount and unmount: one change each, told by the time the call
  * returns, listed with the Generation they reached. */
-static void
-test_own_changes (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/rootfs-manager/own-changes", test_own_changes, Fixture, setup, teardown)
 {
   g_autoptr (GError) error = NULL;
   guint64 gen0 = f->last_generation, gen = 0;
@@ -137,8 +137,11 @@ test_own_changes (Fixture *f, gconstpointer data)
 
 /* A rootfs detached behind the service's back is reported before the
  * service's own mount there, in that order, without the main loop running. */
-static void
-test_foreign_change_reported_first (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/rootfs-manager/foreign-change-reported-first",
+                  test_foreign_change_reported_first,
+                  Fixture,
+                  setup,
+                  teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (VcmRootfsRecord) r = mount_rootfs (f, "s1", "c1", &error);
@@ -157,8 +160,11 @@ test_foreign_change_reported_first (Fixture *f, gconstpointer data)
 
 /* A table read (the queries' source) in the middle of someone's work tells
  * nothing then: what it brought up to date is told from the main loop. */
-static void
-test_table_read_tells_nothing_at_once (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/rootfs-manager/table-read-tells-nothing-at-once",
+                  test_table_read_tells_nothing_at_once,
+                  Fixture,
+                  setup,
+                  teardown)
 {
   g_autofree char *rootfs = g_build_filename (f->w->shared, "s2", "c9", "rootfs", NULL);
   g_autoptr (VcmMountTable) table = NULL;
@@ -176,8 +182,7 @@ test_table_read_tells_nothing_at_once (Fixture *f, gconstpointer data)
 
 /* UnmountSandbox: each rootfs of the sandbox, in order, another sandbox's
  * left alone; one detached meanwhile is skipped, not an error. */
-static void
-test_unmount_sandbox (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/rootfs-manager/unmount-sandbox", test_unmount_sandbox, Fixture, setup, teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) done = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_unmounted_free);
@@ -204,8 +209,8 @@ test_unmount_sandbox (Fixture *f, gconstpointer data)
 }
 
 /* Bad input leaves the table as it was and tells nothing. */
-static void
-test_failures_change_nothing (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/rootfs-manager/failures-change-nothing", test_failures_change_nothing, Fixture, setup, teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *before = vcm_test_mountinfo_beneath (f->w->root);
@@ -237,8 +242,8 @@ on_watch_gone (gpointer data, GObject *where_the_object_was)
 
 /* The last unref returns at once, whatever the watch has in worker threads:
  * that work holds the watch, lands (doing nothing) and lets it go. */
-static void
-test_unref_with_work_in_flight (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/rootfs-manager/unref-with-work-in-flight", test_unref_with_work_in_flight, Fixture, setup, teardown)
 {
   g_autofree char *rootfs = g_build_filename (f->w->shared, "s3", "c1", "rootfs", NULL);
   g_autoptr (GError) error = NULL;
@@ -296,8 +301,7 @@ on_ran (GObject *source, GAsyncResult *result, gpointer user_data)
   st->done++;
 }
 
-static void
-test_async (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/rootfs-manager/async", test_async, Fixture, setup, teardown)
 {
   g_autoptr (GError) error = NULL;
   VcmMounter *mounter = vcm_rootfs_manager_get_mounter (f->m);
@@ -341,24 +345,4 @@ test_async (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
 }
 
-int
-main (int argc, char **argv)
-{
-  int rc = vcm_test_enter_private_mount_ns ("test-rootfs-manager");
-
-  if (rc >= 0)
-    return rc;
-  g_test_init (&argc, &argv, NULL);
-  g_test_add ("/rootfs-manager/own-changes", Fixture, NULL, setup, test_own_changes, teardown);
-  g_test_add ("/rootfs-manager/async", Fixture, NULL, setup, test_async, teardown);
-  g_test_add ("/rootfs-manager/foreign-change-reported-first", Fixture, NULL, setup,
-              test_foreign_change_reported_first, teardown);
-  g_test_add ("/rootfs-manager/table-read-tells-nothing-at-once", Fixture, NULL, setup,
-              test_table_read_tells_nothing_at_once, teardown);
-  g_test_add ("/rootfs-manager/unmount-sandbox", Fixture, NULL, setup, test_unmount_sandbox, teardown);
-  g_test_add ("/rootfs-manager/failures-change-nothing", Fixture, NULL, setup,
-              test_failures_change_nothing, teardown);
-  g_test_add ("/rootfs-manager/unref-with-work-in-flight", Fixture, NULL, setup,
-              test_unref_with_work_in_flight, teardown);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, NULL, NULL);

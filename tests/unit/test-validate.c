@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "vcm-error.h"
+#include "vcm-test-main.h"
 #include "vcm-validate.h"
 
 static void
@@ -20,8 +21,7 @@ assert_invalid (gboolean ok, GError *error, const char *arg_name)
   g_assert_true (g_utf8_validate (error->message, -1, NULL));
 }
 
-static void
-test_id_good (void)
+VCM_TEST ("/validate/id/good", test_id_good)
 {
   const char *good[] = { "a", "A", "0", "abc", "a.b", "a-b", "a_b", "a..", "0-._x", "sandbox-1234.5_X" };
 
@@ -33,8 +33,7 @@ test_id_good (void)
     }
 }
 
-static void
-test_id_bad (void)
+VCM_TEST ("/validate/id/bad", test_id_bad)
 {
   const char *bad[] = { "",    ".",    "..",   "a/b",         "/a",
                         "a/",  "-a",   ".a",   "_a",          "a b",
@@ -49,16 +48,14 @@ test_id_bad (void)
     }
 }
 
-static void
-test_id_null (void)
+VCM_TEST ("/validate/id/null", test_id_null)
 {
   g_autoptr (GError) error = NULL;
   gboolean ok = vcm_validate_id ("sandbox_id", NULL, &error);
   assert_invalid (ok, error, "sandbox_id");
 }
 
-static void
-test_id_length (void)
+VCM_TEST ("/validate/id/length", test_id_length)
 {
   g_autofree char *id128 = g_strnfill (128, 'x');
   g_autofree char *id129 = g_strnfill (129, 'x');
@@ -71,8 +68,7 @@ test_id_length (void)
   assert_invalid (ok, error, "sandbox_id");
 }
 
-static void
-test_id_message (void)
+VCM_TEST ("/validate/id/message", test_id_message)
 {
   g_autoptr (GError) error = NULL;
 
@@ -82,8 +78,7 @@ test_id_message (void)
   g_assert_nonnull (strstr (error->message, "'x/y'"));
 }
 
-static void
-test_id_huge_input_truncated (void)
+VCM_TEST ("/validate/id/huge-input", test_id_huge_input_truncated)
 {
   g_autoptr (GError) error = NULL;
   gsize len = 1024 * 1024;
@@ -95,8 +90,7 @@ test_id_huge_input_truncated (void)
   g_assert_cmpuint (strlen (error->message), <, 256);
 }
 
-static void
-test_quote (void)
+VCM_TEST ("/validate/quote", test_quote)
 {
   g_autofree char *q1 = vcm_validate_quote ("short");
   g_autofree char *q2 = NULL;
@@ -121,8 +115,7 @@ test_quote (void)
   g_assert_cmpint (g_utf8_strlen (q3, -1), ==, 64 + 3);
 }
 
-static void
-test_path_valid (void)
+VCM_TEST ("/validate/path/valid", test_path_valid)
 {
   const char *good[] = { "/", "/a", "/a/b/", "//x", "/a/../b", "/caf\xc3\xa9" };
 
@@ -134,8 +127,7 @@ test_path_valid (void)
     }
 }
 
-static void
-test_path_invalid (void)
+VCM_TEST ("/validate/path/invalid", test_path_invalid)
 {
   const char *bad[] = { "", "a", "a/b", "./a", "../a", " /a", "/a\xff" };
   g_autofree char *too_long = g_strnfill (PATH_MAX, 'p');
@@ -169,8 +161,7 @@ test_path_invalid (void)
   }
 }
 
-static void
-test_normalize (void)
+VCM_TEST ("/validate/path/normalize", test_normalize)
 {
   const struct {
     const char *in, *out;
@@ -196,8 +187,7 @@ test_normalize (void)
     }
 }
 
-static void
-test_prefix (void)
+VCM_TEST ("/validate/path/prefix", test_prefix)
 {
   g_assert_true (vcm_path_has_prefix ("/a/b", "/a/b"));
   g_assert_true (vcm_path_has_prefix ("/a/b/c", "/a/b"));
@@ -213,8 +203,7 @@ test_prefix (void)
   g_assert_cmpstr (vcm_path_relative_to ("/", "/"), ==, "");
 }
 
-static void
-test_system_mount (void)
+VCM_TEST ("/validate/system-mount", test_system_mount)
 {
   g_assert_true (vcm_path_is_system_mount ("/proc"));
   g_assert_true (vcm_path_is_system_mount ("/proc/x"));
@@ -228,8 +217,7 @@ test_system_mount (void)
   g_assert_false (vcm_path_is_system_mount ("/a/proc"));
 }
 
-static void
-test_host_device_rule (void)
+VCM_TEST ("/validate/host-device/rule", test_host_device_rule)
 {
   /* The rule itself, on made-up stat results. */
   g_assert_true (vcm_path_host_device_rule ("/dev", TRUE, S_IFDIR | 0755));
@@ -246,8 +234,7 @@ test_host_device_rule (void)
   g_assert_false (vcm_path_host_device_rule ("/", TRUE, S_IFDIR | 0755));
 }
 
-static void
-test_host_device_real (void)
+VCM_TEST ("/validate/host-device/real", test_host_device_real)
 {
   /* The stat'ing variant, on this system's /dev. */
   g_assert_true (vcm_path_is_host_device ("/dev"));
@@ -258,8 +245,7 @@ test_host_device_real (void)
   g_assert_false (vcm_path_is_host_device ("/"));
 }
 
-static void
-test_error_domain (void)
+VCM_TEST ("/validate/error-domain", test_error_domain)
 {
   g_autoptr (GError) error = NULL;
 
@@ -270,26 +256,4 @@ test_error_domain (void)
   g_assert_nonnull (strstr (error->message, "relative/dir"));
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-
-  g_test_add_func ("/validate/id/good", test_id_good);
-  g_test_add_func ("/validate/id/bad", test_id_bad);
-  g_test_add_func ("/validate/id/null", test_id_null);
-  g_test_add_func ("/validate/id/length", test_id_length);
-  g_test_add_func ("/validate/id/message", test_id_message);
-  g_test_add_func ("/validate/id/huge-input", test_id_huge_input_truncated);
-  g_test_add_func ("/validate/quote", test_quote);
-  g_test_add_func ("/validate/path/valid", test_path_valid);
-  g_test_add_func ("/validate/path/invalid", test_path_invalid);
-  g_test_add_func ("/validate/path/normalize", test_normalize);
-  g_test_add_func ("/validate/path/prefix", test_prefix);
-  g_test_add_func ("/validate/system-mount", test_system_mount);
-  g_test_add_func ("/validate/host-device/rule", test_host_device_rule);
-  g_test_add_func ("/validate/host-device/real", test_host_device_real);
-  g_test_add_func ("/validate/error-domain", test_error_domain);
-
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);
