@@ -18,6 +18,7 @@
 #include "vcm-intake.h"
 #include "vcm-senders.h"
 #include "vcm-service.h"
+#include "vcm-test-main.h"
 
 #define VCM_INTERFACE "org.vc.Mount"
 
@@ -417,8 +418,8 @@ call (Fixture *f, const char *method, GVariant *params, GError **error)
 /* ---- the tests ------------------------------------------------------------------ */
 
 /* Every stage in its order, and the engine's answer sent as it is. */
-static void
-test_answers_in_order (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/service/pipeline/answers-in-order", test_answers_in_order, Fixture, fixture_setup, fixture_teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = call (f, "IsSystemMount", g_variant_new ("(s)", "/p"), &error);
@@ -454,16 +455,16 @@ assert_refused_after (
 }
 
 /* Refused by the engine's checks: nobody is identified, nothing prepared. */
-static void
-test_invalid_argument (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/service/pipeline/invalid-argument", test_invalid_argument, Fixture, fixture_setup, fixture_teardown)
 {
   assert_refused_after (f, "IsSystemMount", g_variant_new ("(s)", "bad"),
                         "org.vc.Mount.Error.InvalidArgument", "validate:IsSystemMount");
 }
 
 /* A method the engine does not serve: refused before anything else. */
-static void
-test_unserved_method (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/service/pipeline/unserved-method", test_unserved_method, Fixture, fixture_setup, fixture_teardown)
 {
   assert_refused_after (f, "Unmount", g_variant_new ("(s)", "/m"), "org.vc.Mount.Error.NotAuthorized",
                         "validate:Unmount");
@@ -471,8 +472,11 @@ test_unserved_method (Fixture *f, gconstpointer data)
 
 /* Every action the engine names must allow it, in order; one refusal and
  * the request is never run. */
-static void
-test_every_action_asked (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/service/pipeline/every-action-asked",
+                  test_every_action_asked,
+                  Fixture,
+                  fixture_setup,
+                  fixture_teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
@@ -497,8 +501,11 @@ test_every_action_asked (Fixture *f, gconstpointer data)
 }
 
 /* The first action refused: the second is not even asked. */
-static void
-test_first_refusal_ends_it (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/service/pipeline/first-refusal-ends-it",
+                  test_first_refusal_ends_it,
+                  Fixture,
+                  fixture_setup,
+                  fixture_teardown)
 {
   f->auth->deny = g_strsplit ("org.vc.mount.bind", ",", -1);
   assert_refused_after (f, "BindMount", g_variant_new ("(ssb)", "/src", "/dst", FALSE),
@@ -509,8 +516,7 @@ test_first_refusal_ends_it (Fixture *f, gconstpointer data)
 /* What the authorizer says at once, and what the engine prepares at once:
  * a known root's calls go straight through, every action allowed without a
  * check; a known user's are still checked, one action after the other. */
-static void
-test_at_once (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/service/pipeline/at-once", test_at_once, Fixture, fixture_setup, fixture_teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
@@ -566,8 +572,11 @@ on_signal (GDBusConnection *connection,
 }
 
 /* The engine's properties are the service's; its changes are signals. */
-static void
-test_properties_and_changes (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/service/properties-and-changes",
+                  test_properties_and_changes,
+                  Fixture,
+                  fixture_setup,
+                  fixture_teardown)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) props = NULL;
@@ -620,8 +629,7 @@ contains (GPtrArray *names, const char *name)
 
 /* A unique name that leaves the bus is known to have left by the time the
  * main context hears of it; a live one is not. */
-static void
-test_senders_left (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/service/senders/left", test_senders_left, Fixture, fixture_setup, fixture_teardown)
 {
   g_autoptr (VcmSenders) senders = vcm_senders_new (f->service_conn);
   g_autoptr (GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
@@ -649,8 +657,8 @@ test_senders_left (Fixture *f, gconstpointer data)
 
 /* The latest VCM_SENDERS_REMEMBERED names that left are remembered, the
  * oldest forgotten first. */
-static void
-test_senders_bounded (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE (
+  "/service/senders/bounded", test_senders_bounded, Fixture, fixture_setup, fixture_teardown)
 {
   g_autoptr (VcmSenders) senders = vcm_senders_new (f->service_conn);
 
@@ -682,8 +690,11 @@ has_owner (Fixture *f, const char *name)
  * their sender is on the bus: connections that fill it with calls and hang
  * up (the main loop has not turned meanwhile) leave room for the next
  * caller, whose call is answered. */
-static void
-test_gone_senders_leave_room (Fixture *f, gconstpointer data)
+VCM_TEST_FIXTURE ("/service/senders/gone-leave-room",
+                  test_gone_senders_leave_room,
+                  Fixture,
+                  fixture_setup,
+                  fixture_teardown)
 {
   const char *service = g_dbus_connection_get_unique_name (f->service_conn);
   g_autoptr (GError) error = NULL;
@@ -733,22 +744,4 @@ test_gone_senders_leave_room (Fixture *f, gconstpointer data)
   g_assert_cmpstr (printed, ==, "(true,)");
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-
-#define ADD(path, fn) g_test_add (path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
-  ADD ("/service/pipeline/answers-in-order", test_answers_in_order);
-  ADD ("/service/pipeline/invalid-argument", test_invalid_argument);
-  ADD ("/service/pipeline/unserved-method", test_unserved_method);
-  ADD ("/service/pipeline/every-action-asked", test_every_action_asked);
-  ADD ("/service/pipeline/first-refusal-ends-it", test_first_refusal_ends_it);
-  ADD ("/service/pipeline/at-once", test_at_once);
-  ADD ("/service/properties-and-changes", test_properties_and_changes);
-  ADD ("/service/senders/left", test_senders_left);
-  ADD ("/service/senders/bounded", test_senders_bounded);
-  ADD ("/service/senders/gone-leave-room", test_gone_senders_leave_room);
-#undef ADD
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL);
