@@ -38,8 +38,11 @@ vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth)
 {
   g_autoptr (GError) agent_error = NULL;
 
+  auth->ctl = ctl;
   auth->agent = NULL;
   auth->saved_timeout_msec = vcm_client_get_timeout_msec (ctl->client);
+  auth->error = NULL;
+  auth->code = VCM_CTL_EXIT_OK;
   if (!vcm_ctl_agent_wanted (ctl->no_ask_password))
     return VCM_CALL_FLAGS_NONE;
   /* Typing a password takes longer than the default D-Bus timeout. */
@@ -51,43 +54,48 @@ vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth)
   return VCM_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION;
 }
 
-void
-vcm_ctl_auth_end (VcmCtl *ctl, VcmCtlAuth *auth)
+/* The exit code of a library call's error. */
+static VcmCtlExit
+exit_for_call_error (GError *error)
 {
-  vcm_ctl_agent_stop (auth->agent);
-  auth->agent = NULL;
-  vcm_client_set_timeout_msec (ctl->client, auth->saved_timeout_msec);
+  switch (error->code)
+    {
+    case VCM_CLIENT_ERROR_NOT_AUTHORIZED:
+      return VCM_CTL_EXIT_NOT_AUTHORIZED;
+    case VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED:
+      return VCM_CTL_EXIT_AUTHENTICATION_REQUIRED;
+    case VCM_CLIENT_ERROR_NOT_FOUND:
+    case VCM_CLIENT_ERROR_NOT_MOUNTED:
+      return VCM_CTL_EXIT_NOT_FOUND;
+    default:
+      return VCM_CTL_EXIT_FAILED;
+    }
 }
 
-VcmCtlExit
-vcm_ctl_report_call_error (GError *error, const char *what_format, ...)
+gboolean
+vcm_ctl_auth_end (VcmCtlAuth *auth, const char *what_format, ...)
 {
-  va_list ap;
+  g_autoptr (GError) error = g_steal_pointer (&auth->error);
   g_autofree char *what = NULL;
-  VcmCtlExit code = VCM_CTL_EXIT_FAILED;
+  va_list ap;
+
+  vcm_ctl_agent_stop (auth->agent);
+  auth->agent = NULL;
+  vcm_client_set_timeout_msec (auth->ctl->client, auth->saved_timeout_msec);
+  if (error == NULL)
+    return TRUE;
 
   va_start (ap, what_format);
   what = g_strdup_vprintf (what_format, ap);
   va_end (ap);
   if (error->domain != VCM_CLIENT_ERROR)
-    return vcm_ctl_report_error (error, what);
-  switch (error->code)
+    auth->code = vcm_ctl_report_error (error, what);
+  else
     {
-    case VCM_CLIENT_ERROR_NOT_AUTHORIZED:
-      code = VCM_CTL_EXIT_NOT_AUTHORIZED;
-      break;
-    case VCM_CLIENT_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED:
-      code = VCM_CTL_EXIT_AUTHENTICATION_REQUIRED;
-      break;
-    case VCM_CLIENT_ERROR_NOT_FOUND:
-    case VCM_CLIENT_ERROR_NOT_MOUNTED:
-      code = VCM_CTL_EXIT_NOT_FOUND;
-      break;
-    default:
-      code = VCM_CTL_EXIT_FAILED;
+      auth->code = exit_for_call_error (error);
+      print_error (what, error->message, auth->code);
     }
-  print_error (what, error->message, code);
-  return code;
+  return FALSE;
 }
 
 VcmCtlExit

@@ -132,25 +132,27 @@ options_summary (GVariant *options)
   return parts->len > 1 ? g_strjoinv (",", (char **) parts->pdata) : g_strdup ("-");
 }
 
-static void
-add_info_json (JsonBuilder *b, VcmMountInfo *info)
-{
-  json_builder_add_value (b, json_gvariant_serialize (vcm_mount_info_get_variant (info)));
-}
-
 /* One mount made: its mount point (people) or its whole info (JSON). */
 static void
 print_mount_info (VcmCtl *ctl, VcmMountInfo *info)
 {
-  if (ctl->json)
-    {
-      g_autoptr (JsonNode) node = json_gvariant_serialize (vcm_mount_info_get_variant (info));
+  vcm_ctl_print_answer (ctl->json, vcm_mount_info_get_variant (info), "%s\n",
+                        vcm_mount_info_get_mount_point (info));
+}
 
-      vcm_ctl_print_json_node (node);
-      return;
-    }
-  printf ("%s\n", vcm_mount_info_get_mount_point (info));
-  fflush (stdout);
+/* What the fd-based commands do before their call: the command line's
+ * options and the source opened here. -1 after reporting. */
+static int
+open_source_with_options (const char *command,
+                          const char *path,
+                          gboolean directory,
+                          VcmMountOptions **options_out,
+                          VcmCtlExit *exit_out)
+{
+  *options_out = options_from_command_line (command, TRUE, exit_out);
+  if (*options_out == NULL)
+    return -1;
+  return open_source (path, directory, exit_out);
 }
 
 /* mount-rootfs-fd SANDBOX CONTAINER ROOTFS and bind-fd SOURCE DEST: the
@@ -158,32 +160,27 @@ print_mount_info (VcmCtl *ctl, VcmMountInfo *info)
 static VcmCtlExit
 mount_by_fd (VcmCtl *ctl, char **args, gboolean rootfs)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (VcmMountOptions) options = NULL;
   g_autoptr (VcmMountInfo) info = NULL;
   VcmCtlExit code = VCM_CTL_EXIT_OK;
   VcmCtlAuth auth;
   VcmCallFlags flags;
-  int fd;
+  int fd = open_source_with_options (rootfs ? "mount-rootfs-fd" : "bind-fd", rootfs ? args[2] : args[0],
+                                     rootfs, &options, &code);
 
-  options = options_from_command_line (rootfs ? "mount-rootfs-fd" : "bind-fd", TRUE, &code);
-  if (options == NULL)
-    return code;
-  fd = open_source (rootfs ? args[2] : args[0], rootfs, &code);
   if (fd < 0)
     return code;
   flags = vcm_ctl_auth_begin (ctl, &auth);
   if (rootfs)
-    info =
-      vcm_client_mount_rootfs_fd_sync (ctl->client, args[0], args[1], fd, options, flags, NULL, &error);
+    info = vcm_client_mount_rootfs_fd_sync (ctl->client, args[0], args[1], fd, options, flags, NULL,
+                                            &auth.error);
   else
-    info = vcm_client_bind_mount_fd_sync (ctl->client, fd, args[1], options, flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
+    info = vcm_client_bind_mount_fd_sync (ctl->client, fd, args[1], options, flags, NULL, &auth.error);
   close (fd);
-  if (info == NULL && rootfs)
-    return vcm_ctl_report_call_error (error, "cannot mount the rootfs of %s/%s", args[0], args[1]);
-  if (info == NULL)
-    return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
+  if (!vcm_ctl_auth_end (&auth,
+                         rootfs ? "cannot mount the rootfs of %s/%s" : "cannot bind-mount %s at %s",
+                         args[0], args[1]))
+    return auth.code;
   print_mount_info (ctl, info);
   return VCM_CTL_EXIT_OK;
 }
@@ -273,91 +270,62 @@ exec_with_fd (int mount_fd, int fd_out, char **argv)
 static VcmCtlExit
 vcm_ctl_cmd_open_mount (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
   g_autoptr (VcmMountOptions) options = NULL;
   g_autoptr (VcmMountInfo) info = NULL;
   VcmCtlExit code = VCM_CTL_EXIT_OK;
   VcmCtlAuth auth;
   VcmCallFlags flags;
-  int fd, mount_fd;
+  int mount_fd;
+  int fd = open_source_with_options ("open-mount", args[0], FALSE, &options, &code);
 
-  options = options_from_command_line ("open-mount", TRUE, &code);
-  if (options == NULL)
-    return code;
-  fd = open_source (args[0], FALSE, &code);
   if (fd < 0)
     return code;
   flags = vcm_ctl_auth_begin (ctl, &auth);
-  mount_fd = vcm_client_open_mount_sync (ctl->client, fd, options, flags, NULL, &info, &error);
-  vcm_ctl_auth_end (ctl, &auth);
+  mount_fd = vcm_client_open_mount_sync (ctl->client, fd, options, flags, NULL, &info, &auth.error);
   close (fd);
-  if (mount_fd < 0)
-    return vcm_ctl_report_call_error (error, "cannot open a mount of %s", args[0]);
+  if (!vcm_ctl_auth_end (&auth, "cannot open a mount of %s", args[0]))
+    return auth.code;
   if (vcm_ctl_opt_fd_out >= 0)
     return exec_with_fd (mount_fd, vcm_ctl_opt_fd_out, args + 1);
   code = attach (mount_fd, vcm_ctl_opt_attach);
   close (mount_fd);
   if (code != VCM_CTL_EXIT_OK)
     return code;
-  if (ctl->json)
-    print_mount_info (ctl, info);
-  else
-    {
-      printf ("%s\n", vcm_ctl_opt_attach);
-      fflush (stdout);
-    }
+  vcm_ctl_print_answer (ctl->json, vcm_mount_info_get_variant (info), "%s\n", vcm_ctl_opt_attach);
   return VCM_CTL_EXIT_OK;
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_mounts (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) mounts = NULL;
   const char *sandbox_filter = args[0] != NULL && args[0][0] != '\0' ? args[0] : NULL;
+  g_autoptr (GPtrArray) mounts = NULL;
+  g_autoptr (VcmCtlTable) table = NULL;
+  GVariantBuilder items;
   guint64 generation = 0;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
   mounts = vcm_client_list_mounts_sync (ctl->client, sandbox_filter, vcm_ctl_opt_kind, flags, NULL,
-                                        &generation, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (mounts == NULL)
-    return vcm_ctl_report_call_error (error, "cannot list the mounts");
-  if (ctl->json)
+                                        &generation, &auth.error);
+  if (!vcm_ctl_auth_end (&auth, "cannot list the mounts"))
+    return auth.code;
+
+  table = vcm_ctl_table_new ("MOUNT-POINT", "KIND", "MOUNT-ID", "UID", "OPTIONS", "SOURCE", NULL);
+  g_variant_builder_init (&items, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < mounts->len; i++)
     {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
+      VcmMountInfo *m = mounts->pdata[i];
+      g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT "%s", vcm_mount_info_get_mount_id (m),
+                                             vcm_mount_info_get_mount_id_unique (m) ? "" : "*");
+      g_autofree char *uid = g_strdup_printf ("%u", vcm_mount_info_get_caller_uid (m));
+      g_autofree char *opts = options_summary (vcm_mount_info_get_options (m));
 
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "generation");
-      json_builder_add_int_value (b, (gint64) generation);
-      json_builder_set_member_name (b, "mounts");
-      json_builder_begin_array (b);
-      for (guint i = 0; i < mounts->len; i++)
-        add_info_json (b, mounts->pdata[i]);
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
+      g_variant_builder_add_value (&items, vcm_mount_info_get_variant (m));
+      vcm_ctl_table_add_row (table, vcm_mount_info_get_mount_point (m), vcm_mount_info_get_kind (m), id,
+                             uid, opts, vcm_mount_info_get_source (m));
     }
-  else
-    {
-      g_autoptr (VcmCtlTable) table =
-        vcm_ctl_table_new ("MOUNT-POINT", "KIND", "MOUNT-ID", "UID", "OPTIONS", "SOURCE", NULL);
-
-      for (guint i = 0; i < mounts->len; i++)
-        {
-          VcmMountInfo *m = mounts->pdata[i];
-          g_autofree char *id =
-            g_strdup_printf ("%" G_GUINT64_FORMAT "%s", vcm_mount_info_get_mount_id (m),
-                             vcm_mount_info_get_mount_id_unique (m) ? "" : "*");
-          g_autofree char *uid = g_strdup_printf ("%u", vcm_mount_info_get_caller_uid (m));
-          g_autofree char *opts = options_summary (vcm_mount_info_get_options (m));
-
-          vcm_ctl_table_add_row (table, vcm_mount_info_get_mount_point (m), vcm_mount_info_get_kind (m),
-                                 id, uid, opts, vcm_mount_info_get_source (m));
-        }
-      vcm_ctl_table_print (table);
-    }
+  vcm_ctl_print_listing (ctl->json, generation, "mounts", g_variant_builder_end (&items), table);
   return VCM_CTL_EXIT_OK;
 }
 

@@ -19,108 +19,49 @@ typedef struct {
   VcmCtlExit code;
 } Monitor;
 
-/* Starts a JSON line {"signal": NAME, "generation": N, "sandbox-id": …,
- * "container-id": …, "mount-point": …, leaving the object open. */
-static JsonBuilder *
-json_begin_signal (const char *name,
-                   guint64 generation,
-                   const char *sandbox_id,
-                   const char *container_id,
-                   const char *mount_point)
+/* One line for a signal about @rootfs: "NAME generation=N sandbox=…
+ * container=… mount-point=… KEY=TEXT", or in JSON {"signal": NAME,
+ * "generation": N, "sandbox-id": …, "container-id": …, "mount-point": …,
+ * KEY: VALUE} (@value: a floating reference is sunk). */
+static void
+print_signal (
+  Monitor *m, const char *name, VcmRootfs *rootfs, const char *key, GVariant *value, const char *text)
 {
-  JsonBuilder *b = json_builder_new ();
+  guint64 generation = vcm_rootfs_set_get_generation (m->set);
+  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
+  const char *container_id = vcm_rootfs_get_container_id (rootfs);
+  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
 
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "signal");
-  json_builder_add_string_value (b, name);
-  json_builder_set_member_name (b, "generation");
-  json_builder_add_int_value (b, (gint64) generation);
-  json_builder_set_member_name (b, "sandbox-id");
-  json_builder_add_string_value (b, sandbox_id);
-  json_builder_set_member_name (b, "container-id");
-  json_builder_add_string_value (b, container_id);
-  json_builder_set_member_name (b, "mount-point");
-  json_builder_add_string_value (b, mount_point);
-  return b;
+  vcm_ctl_print_answer (
+    m->ctl->json,
+    g_variant_new_parsed ("{'signal': <%s>, 'generation': <%t>, 'sandbox-id': <%s>, "
+                          "'container-id': <%s>, 'mount-point': <%s>, %s: %v}",
+                          name, generation, sandbox_id, container_id, mount_point, key, value),
+    "%s generation=%" G_GUINT64_FORMAT " sandbox=%s container=%s mount-point=%s %s=%s\n", name,
+    generation, sandbox_id, container_id, mount_point, key, text);
 }
 
 static void
 print_mounted (Monitor *m, VcmRootfs *rootfs)
 {
-  guint64 generation = vcm_rootfs_set_get_generation (m->set);
-  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
-  const char *container_id = vcm_rootfs_get_container_id (rootfs);
-  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
   gboolean read_only = vcm_rootfs_get_read_only (rootfs);
 
-  if (m->ctl->json)
-    {
-      g_autoptr (JsonBuilder) b =
-        json_begin_signal ("RootfsMounted", generation, sandbox_id, container_id, mount_point);
-      json_builder_set_member_name (b, "read-only");
-      json_builder_add_boolean_value (b, read_only);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-      return;
-    }
-  printf ("RootfsMounted generation=%" G_GUINT64_FORMAT
-          " sandbox=%s container=%s mount-point=%s read-only=%s\n",
-          generation, sandbox_id, container_id, mount_point, vcm_ctl_yes_no (read_only));
-  fflush (stdout);
+  print_signal (m, "RootfsMounted", rootfs, "read-only", g_variant_new_boolean (read_only),
+                vcm_ctl_yes_no (read_only));
 }
 
 static void
 print_unmounted (Monitor *m, VcmRootfs *rootfs, const char *const *detached)
 {
-  guint64 generation = vcm_rootfs_set_get_generation (m->set);
-  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
-  const char *container_id = vcm_rootfs_get_container_id (rootfs);
-  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
+  g_autofree char *list = g_strjoinv (",", (char **) detached);
 
-  if (m->ctl->json)
-    {
-      g_autoptr (JsonBuilder) b =
-        json_begin_signal ("RootfsUnmounted", generation, sandbox_id, container_id, mount_point);
-      json_builder_set_member_name (b, "detached");
-      json_builder_begin_array (b);
-      for (gsize i = 0; detached != NULL && detached[i] != NULL; i++)
-        json_builder_add_string_value (b, detached[i]);
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-      return;
-    }
-  {
-    g_autofree char *list = g_strjoinv (",", (char **) detached);
-    printf ("RootfsUnmounted generation=%" G_GUINT64_FORMAT
-            " sandbox=%s container=%s mount-point=%s detached=%s\n",
-            generation, sandbox_id, container_id, mount_point, list);
-    fflush (stdout);
-  }
+  print_signal (m, "RootfsUnmounted", rootfs, "detached", g_variant_new_strv (detached, -1), list);
 }
 
 static void
 print_changed (Monitor *m, VcmRootfs *rootfs, const char *change)
 {
-  guint64 generation = vcm_rootfs_set_get_generation (m->set);
-  const char *sandbox_id = vcm_rootfs_get_sandbox_id (rootfs);
-  const char *container_id = vcm_rootfs_get_container_id (rootfs);
-  const char *mount_point = vcm_rootfs_get_mount_point (rootfs);
-
-  if (m->ctl->json)
-    {
-      g_autoptr (JsonBuilder) b =
-        json_begin_signal ("RootfsChanged", generation, sandbox_id, container_id, mount_point);
-      json_builder_set_member_name (b, "change");
-      json_builder_add_string_value (b, change);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-      return;
-    }
-  printf ("RootfsChanged generation=%" G_GUINT64_FORMAT
-          " sandbox=%s container=%s mount-point=%s change=%s\n",
-          generation, sandbox_id, container_id, mount_point, change);
-  fflush (stdout);
+  print_signal (m, "RootfsChanged", rootfs, "change", g_variant_new_string (change), change);
 }
 
 /* The set's changes, as the service's signals: a rootfs that left the set

@@ -9,193 +9,123 @@
 gboolean vcm_ctl_opt_read_only = FALSE;
 
 /* Prints a single string answer: the bare string, or {"KEY": "..."}. */
-static void
+static VcmCtlExit
 print_string_answer (VcmCtl *ctl, const char *key, const char *value)
 {
-  if (ctl->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, key);
-      json_builder_add_string_value (b, value);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-    }
-  else
-    {
-      printf ("%s\n", value);
-      fflush (stdout);
-    }
+  vcm_ctl_print_answer (ctl->json, g_variant_new_parsed ("{%s: <%s>}", key, value), "%s\n", value);
+  return VCM_CTL_EXIT_OK;
 }
 
 /* Prints a list of strings: one a line, or {"KEY": ["...", …]}. */
-static void
-print_strv_answer (VcmCtl *ctl, const char *key, const char *const *values)
+static VcmCtlExit
+print_strv_answer (VcmCtl *ctl, const char *key, char **values)
 {
-  if (ctl->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, key);
-      json_builder_begin_array (b);
-      for (gsize i = 0; values[i] != NULL; i++)
-        json_builder_add_string_value (b, values[i]);
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-    }
-  else
-    {
-      for (gsize i = 0; values[i] != NULL; i++)
-        printf ("%s\n", values[i]);
-      fflush (stdout);
-    }
+  g_autofree char *lines = g_strjoinv ("\n", values);
+
+  vcm_ctl_print_answer (ctl->json, g_variant_new_parsed ("{%s: <%^as>}", key, values), "%s%s", lines,
+                        values[0] != NULL ? "\n" : "");
+  return VCM_CTL_EXIT_OK;
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_mount_rootfs (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount_point = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_autofree char *mount_point = vcm_client_mount_rootfs_sync (
+    ctl->client, args[0], args[1], args[2], vcm_ctl_opt_read_only, flags, NULL, &auth.error);
 
-  mount_point = vcm_client_mount_rootfs_sync (ctl->client, args[0], args[1], args[2],
-                                              vcm_ctl_opt_read_only, flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (mount_point == NULL)
-    return vcm_ctl_report_call_error (error, "cannot mount the rootfs of %s/%s", args[0], args[1]);
-  print_string_answer (ctl, "mount-point", mount_point);
-  return VCM_CTL_EXIT_OK;
+  if (!vcm_ctl_auth_end (&auth, "cannot mount the rootfs of %s/%s", args[0], args[1]))
+    return auth.code;
+  return print_string_answer (ctl, "mount-point", mount_point);
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_unmount_rootfs (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) detached = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_auto (GStrv) detached =
+    vcm_client_unmount_rootfs_sync (ctl->client, args[0], args[1], flags, NULL, &auth.error);
 
-  detached = vcm_client_unmount_rootfs_sync (ctl->client, args[0], args[1], flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (detached == NULL)
-    return vcm_ctl_report_call_error (error, "cannot unmount the rootfs of %s/%s", args[0], args[1]);
-  print_strv_answer (ctl, "detached", (const char *const *) detached);
-  return VCM_CTL_EXIT_OK;
+  if (!vcm_ctl_auth_end (&auth, "cannot unmount the rootfs of %s/%s", args[0], args[1]))
+    return auth.code;
+  return print_strv_answer (ctl, "detached", detached);
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_unmount_sandbox (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) containers = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_auto (GStrv) containers =
+    vcm_client_unmount_sandbox_sync (ctl->client, args[0], flags, NULL, &auth.error);
 
-  containers = vcm_client_unmount_sandbox_sync (ctl->client, args[0], flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (containers == NULL)
-    return vcm_ctl_report_call_error (error, "cannot unmount sandbox %s", args[0]);
-  print_strv_answer (ctl, "container-ids", (const char *const *) containers);
-  return VCM_CTL_EXIT_OK;
+  if (!vcm_ctl_auth_end (&auth, "cannot unmount sandbox %s", args[0]))
+    return auth.code;
+  return print_strv_answer (ctl, "container-ids", containers);
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_list (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) rootfs = NULL;
   const char *sandbox_filter = args[0] != NULL && args[0][0] != '\0' ? args[0] : NULL;
+  g_autoptr (GPtrArray) rootfs = NULL;
+  g_autoptr (VcmCtlTable) table = NULL;
+  GVariantBuilder items;
   guint64 generation = 0;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
 
-  rootfs = vcm_client_list_rootfs_sync (ctl->client, sandbox_filter, flags, NULL, &generation, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (rootfs == NULL && sandbox_filter != NULL)
-    return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts of sandbox %s",
-                                      sandbox_filter);
-  if (rootfs == NULL)
-    return vcm_ctl_report_call_error (error, "cannot list the rootfs mounts");
+  rootfs =
+    vcm_client_list_rootfs_sync (ctl->client, sandbox_filter, flags, NULL, &generation, &auth.error);
+  if (!vcm_ctl_auth_end (&auth, "cannot list the rootfs mounts%s%s",
+                         sandbox_filter != NULL ? " of sandbox " : "",
+                         sandbox_filter != NULL ? sandbox_filter : ""))
+    return auth.code;
 
-  if (ctl->json)
+  table = vcm_ctl_table_new ("SANDBOX", "CONTAINER", "MOUNT-POINT", "RO", NULL);
+  g_variant_builder_init (&items, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < rootfs->len; i++)
     {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
+      VcmRootfs *r = rootfs->pdata[i];
+      const char *sandbox_id = vcm_rootfs_get_sandbox_id (r);
+      const char *container_id = vcm_rootfs_get_container_id (r);
+      const char *mount_point = vcm_rootfs_get_mount_point (r);
+      gboolean read_only = vcm_rootfs_get_read_only (r);
 
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "generation");
-      json_builder_add_int_value (b, (gint64) generation);
-      json_builder_set_member_name (b, "rootfs");
-      json_builder_begin_array (b);
-      for (guint i = 0; i < rootfs->len; i++)
-        {
-          VcmRootfs *r = rootfs->pdata[i];
-
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "sandbox-id");
-          json_builder_add_string_value (b, vcm_rootfs_get_sandbox_id (r));
-          json_builder_set_member_name (b, "container-id");
-          json_builder_add_string_value (b, vcm_rootfs_get_container_id (r));
-          json_builder_set_member_name (b, "mount-point");
-          json_builder_add_string_value (b, vcm_rootfs_get_mount_point (r));
-          json_builder_set_member_name (b, "read-only");
-          json_builder_add_boolean_value (b, vcm_rootfs_get_read_only (r));
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
+      g_variant_builder_add_parsed (
+        &items, "{'sandbox-id': <%s>, 'container-id': <%s>, 'mount-point': <%s>, 'read-only': <%b>}",
+        sandbox_id, container_id, mount_point, read_only);
+      vcm_ctl_table_add_row (table, sandbox_id, container_id, mount_point, vcm_ctl_yes_no (read_only));
     }
-  else
-    {
-      g_autoptr (VcmCtlTable) table =
-        vcm_ctl_table_new ("SANDBOX", "CONTAINER", "MOUNT-POINT", "RO", NULL);
-
-      for (guint i = 0; i < rootfs->len; i++)
-        {
-          VcmRootfs *r = rootfs->pdata[i];
-
-          vcm_ctl_table_add_row (table, vcm_rootfs_get_sandbox_id (r), vcm_rootfs_get_container_id (r),
-                                 vcm_rootfs_get_mount_point (r),
-                                 vcm_ctl_yes_no (vcm_rootfs_get_read_only (r)));
-        }
-      vcm_ctl_table_print (table);
-    }
+  vcm_ctl_print_listing (ctl->json, generation, "rootfs", g_variant_builder_end (&items), table);
   return VCM_CTL_EXIT_OK;
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_bind (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount_point = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_autofree char *mount_point = vcm_client_bind_mount_sync (
+    ctl->client, args[0], args[1], vcm_ctl_opt_read_only, flags, NULL, &auth.error);
 
-  mount_point = vcm_client_bind_mount_sync (ctl->client, args[0], args[1], vcm_ctl_opt_read_only, flags,
-                                            NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (mount_point == NULL)
-    return vcm_ctl_report_call_error (error, "cannot bind-mount %s at %s", args[0], args[1]);
-  print_string_answer (ctl, "mount-point", mount_point);
-  return VCM_CTL_EXIT_OK;
+  if (!vcm_ctl_auth_end (&auth, "cannot bind-mount %s at %s", args[0], args[1]))
+    return auth.code;
+  return print_string_answer (ctl, "mount-point", mount_point);
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_unmount (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_auto (GStrv) detached = NULL;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_auto (GStrv) detached = vcm_client_unmount_sync (ctl->client, args[0], flags, NULL, &auth.error);
 
-  detached = vcm_client_unmount_sync (ctl->client, args[0], flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (detached == NULL)
-    return vcm_ctl_report_call_error (error, "cannot unmount %s", args[0]);
-  print_strv_answer (ctl, "detached", (const char *const *) detached);
-  return VCM_CTL_EXIT_OK;
+  if (!vcm_ctl_auth_end (&auth, "cannot unmount %s", args[0]))
+    return auth.code;
+  return print_strv_answer (ctl, "detached", detached);
 }
 
 /* mount-rootfs's and bind's --read-only. */

@@ -141,6 +141,46 @@ vcm_ctl_print_json (JsonBuilder *builder)
   vcm_ctl_print_json_node (root);
 }
 
+void
+vcm_ctl_print_json_variant (GVariant *value)
+{
+  g_autoptr (GVariant) sunk = g_variant_ref_sink (value);
+  g_autoptr (JsonNode) root = json_gvariant_serialize (sunk);
+
+  vcm_ctl_print_json_node (root);
+}
+
+void
+vcm_ctl_print_answer (gboolean json, GVariant *answer, const char *text_format, ...)
+{
+  va_list ap;
+
+  if (json)
+    {
+      vcm_ctl_print_json_variant (answer);
+      return;
+    }
+  g_variant_unref (g_variant_ref_sink (answer));
+  va_start (ap, text_format);
+  vprintf (text_format, ap);
+  va_end (ap);
+  fflush (stdout);
+}
+
+void
+vcm_ctl_print_listing (
+  gboolean json, guint64 generation, const char *key, GVariant *items, VcmCtlTable *table)
+{
+  if (json)
+    vcm_ctl_print_json_variant (
+      g_variant_new_parsed ("{'generation': <%t>, %s: <%@aa{sv}>}", generation, key, items));
+  else
+    {
+      g_variant_unref (g_variant_ref_sink (items));
+      vcm_ctl_table_print (table);
+    }
+}
+
 const char *
 vcm_ctl_yes_no (gboolean value)
 {

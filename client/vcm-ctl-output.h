@@ -26,6 +26,20 @@ void vcm_ctl_print_fields (const char *const *pairs);
 void vcm_ctl_print_json (JsonBuilder *builder);
 /* The same for a node. */
 void vcm_ctl_print_json_node (JsonNode *root);
+/* The same for a GVariant (a floating reference is sunk), in json-glib's
+ * mapping (json_gvariant_serialize()): an a{sv} is an object, its keys in order. */
+void vcm_ctl_print_json_variant (GVariant *value);
+
+/* Prints one answer: with @json, the dictionary @answer (a{sv}, a floating
+ * reference is sunk) as one JSON object, its keys in order; else the text of
+ * @text_format (with its own newlines). */
+void vcm_ctl_print_answer (gboolean json, GVariant *answer, const char *text_format, ...)
+  G_GNUC_PRINTF (3, 4);
+
+/* Prints a listing: with @json, {"generation": N, KEY: [ITEMS…]} (@items is
+ * an aa{sv}, a floating reference is sunk); else @table. */
+void vcm_ctl_print_listing (
+  gboolean json, guint64 generation, const char *key, GVariant *items, VcmCtlTable *table);
 
 /* "yes" or "no". */
 const char *vcm_ctl_yes_no (gboolean value);

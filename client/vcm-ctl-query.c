@@ -10,102 +10,55 @@
 static VcmCtlExit
 vcm_ctl_cmd_device (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VcmDeviceInfo) info = NULL;
-  guint major, minor;
-  const char *mount_point;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_autoptr (VcmDeviceInfo) info =
+    vcm_client_get_device_for_path_sync (ctl->client, args[0], flags, NULL, &auth.error);
+  guint major, minor;
+  const char *mount_point;
 
-  info = vcm_client_get_device_for_path_sync (ctl->client, args[0], flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (info == NULL)
-    return vcm_ctl_report_call_error (error, "cannot find the device of %s", args[0]);
+  if (!vcm_ctl_auth_end (&auth, "cannot find the device of %s", args[0]))
+    return auth.code;
   major = vcm_device_info_get_major (info);
   minor = vcm_device_info_get_minor (info);
   mount_point = vcm_device_info_get_mount_point (info);
-
-  if (ctl->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "path");
-      json_builder_add_string_value (b, args[0]);
-      json_builder_set_member_name (b, "major");
-      json_builder_add_int_value (b, major);
-      json_builder_set_member_name (b, "minor");
-      json_builder_add_int_value (b, minor);
-      json_builder_set_member_name (b, "mount-point");
-      json_builder_add_string_value (b, mount_point);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-    }
-  else
-    {
-      printf ("%u:%u %s\n", major, minor, mount_point);
-      fflush (stdout);
-    }
+  vcm_ctl_print_answer (ctl->json,
+                        g_variant_new_parsed ("{'path': <%s>, 'major': <%u>, 'minor': <%u>, "
+                                              "'mount-point': <%s>}",
+                                              args[0], major, minor, mount_point),
+                        "%u:%u %s\n", major, minor, mount_point);
   return VCM_CTL_EXIT_OK;
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_fs (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (VcmFsInfo) info = NULL;
-  const char *device, *fs_type;
   VcmCtlAuth auth;
   VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+  g_autoptr (VcmFsInfo) info =
+    vcm_client_get_device_path_and_fs_type_sync (ctl->client, args[0], flags, NULL, &auth.error);
+  const char *device, *fs_type;
 
-  info = vcm_client_get_device_path_and_fs_type_sync (ctl->client, args[0], flags, NULL, &error);
-  vcm_ctl_auth_end (ctl, &auth);
-  if (info == NULL)
-    return vcm_ctl_report_call_error (error, "cannot find the filesystem mounted at %s", args[0]);
+  if (!vcm_ctl_auth_end (&auth, "cannot find the filesystem mounted at %s", args[0]))
+    return auth.code;
   device = vcm_fs_info_get_device (info);
   fs_type = vcm_fs_info_get_fs_type (info);
-
-  if (ctl->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "mount-point");
-      json_builder_add_string_value (b, args[0]);
-      json_builder_set_member_name (b, "device");
-      json_builder_add_string_value (b, device);
-      json_builder_set_member_name (b, "fs-type");
-      json_builder_add_string_value (b, fs_type);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-    }
-  else
-    {
-      printf ("%s %s\n", device, fs_type);
-      fflush (stdout);
-    }
+  vcm_ctl_print_answer (ctl->json,
+                        g_variant_new_parsed ("{'mount-point': <%s>, 'device': <%s>, 'fs-type': <%s>}",
+                                              args[0], device, fs_type),
+                        "%s %s\n", device, fs_type);
   return VCM_CTL_EXIT_OK;
 }
 
 /* Prints a yes/no answer, or {"SUBJECT_KEY": SUBJECT, "KEY": bool}. */
-static void
+static VcmCtlExit
 print_bool_answer (
   VcmCtl *ctl, const char *subject_key, const char *subject, const char *key, gboolean value)
 {
-  if (ctl->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, subject_key);
-      json_builder_add_string_value (b, subject);
-      json_builder_set_member_name (b, key);
-      json_builder_add_boolean_value (b, value);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-    }
-  else
-    {
-      printf ("%s\n", vcm_ctl_yes_no (value));
-      fflush (stdout);
-    }
+  vcm_ctl_print_answer (ctl->json,
+                        g_variant_new_parsed ("{%s: <%s>, %s: <%b>}", subject_key, subject, key, value),
+                        "%s\n", vcm_ctl_yes_no (value));
+  return VCM_CTL_EXIT_OK;
 }
 
 static VcmCtlExit
@@ -134,47 +87,42 @@ vcm_ctl_cmd_is_device_mapper (VcmCtl *ctl, char **args)
 
   canonical = g_strdup_printf ("%u:%u", major, minor);
   flags = vcm_ctl_auth_begin (ctl, &auth);
-  if (!vcm_client_is_device_mapper_sync (ctl->client, major, minor, flags, NULL, &answer, &error))
-    {
-      vcm_ctl_auth_end (ctl, &auth);
-      return vcm_ctl_report_call_error (error, "cannot tell whether %s is a device-mapper device",
-                                        canonical);
-    }
-  vcm_ctl_auth_end (ctl, &auth);
-  print_bool_answer (ctl, "device", canonical, "device-mapper", answer);
-  return VCM_CTL_EXIT_OK;
+  vcm_client_is_device_mapper_sync (ctl->client, major, minor, flags, NULL, &answer, &auth.error);
+  if (!vcm_ctl_auth_end (&auth, "cannot tell whether %s is a device-mapper device", canonical))
+    return auth.code;
+  return print_bool_answer (ctl, "device", canonical, "device-mapper", answer);
+}
+
+/* is-system-mount and is-host-device: a yes/no question about a path. */
+static VcmCtlExit
+ask_about_path (
+  VcmCtl *ctl,
+  const char *path,
+  gboolean (*ask) (VcmClient *, const char *, VcmCallFlags, GCancellable *, gboolean *, GError **),
+  const char *what,
+  const char *key)
+{
+  gboolean answer = FALSE;
+  VcmCtlAuth auth;
+  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
+
+  ask (ctl->client, path, flags, NULL, &answer, &auth.error);
+  if (!vcm_ctl_auth_end (&auth, "cannot tell whether %s is %s", path, what))
+    return auth.code;
+  return print_bool_answer (ctl, "path", path, key, answer);
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_is_system_mount (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean answer = FALSE;
-  VcmCtlAuth auth;
-  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
-  gboolean ok = vcm_client_is_system_mount_sync (ctl->client, args[0], flags, NULL, &answer, &error);
-
-  vcm_ctl_auth_end (ctl, &auth);
-  if (!ok)
-    return vcm_ctl_report_call_error (error, "cannot tell whether %s is a system mount", args[0]);
-  print_bool_answer (ctl, "path", args[0], "system-mount", answer);
-  return VCM_CTL_EXIT_OK;
+  return ask_about_path (ctl, args[0], vcm_client_is_system_mount_sync, "a system mount",
+                         "system-mount");
 }
 
 static VcmCtlExit
 vcm_ctl_cmd_is_host_device (VcmCtl *ctl, char **args)
 {
-  g_autoptr (GError) error = NULL;
-  gboolean answer = FALSE;
-  VcmCtlAuth auth;
-  VcmCallFlags flags = vcm_ctl_auth_begin (ctl, &auth);
-  gboolean ok = vcm_client_is_host_device_sync (ctl->client, args[0], flags, NULL, &answer, &error);
-
-  vcm_ctl_auth_end (ctl, &auth);
-  if (!ok)
-    return vcm_ctl_report_call_error (error, "cannot tell whether %s is a host device", args[0]);
-  print_bool_answer (ctl, "path", args[0], "host-device", answer);
-  return VCM_CTL_EXIT_OK;
+  return ask_about_path (ctl, args[0], vcm_client_is_host_device_sync, "a host device", "host-device");
 }
 
 /* A value of the description in words: booleans as yes/no, strings bare. */
@@ -299,20 +247,9 @@ vcm_ctl_cmd_status (VcmCtl *ctl, char **args)
     }
 
   if (ctl->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "version");
-      json_builder_add_string_value (b, version);
-      json_builder_set_member_name (b, "shared-dir");
-      json_builder_add_string_value (b, shared_dir);
-      json_builder_set_member_name (b, "default-shm-size");
-      json_builder_add_int_value (b, (gint64) shm_size);
-      json_builder_set_member_name (b, "generation");
-      json_builder_add_int_value (b, (gint64) generation);
-      json_builder_end_object (b);
-      vcm_ctl_print_json (b);
-    }
+    vcm_ctl_print_json_variant (g_variant_new_parsed ("{'version': <%s>, 'shared-dir': <%s>, "
+                                                      "'default-shm-size': <%t>, 'generation': <%t>}",
+                                                      version, shared_dir, shm_size, generation));
   else
     {
       g_autofree char *shm_size_bytes = g_strdup_printf ("%" G_GUINT64_FORMAT, shm_size);

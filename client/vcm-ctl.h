@@ -32,18 +32,20 @@ GVariant *vcm_ctl_call (VcmCtl *ctl,
 
 /* Around one call through libvcmount: vcm_ctl_auth_begin() says whether
  * the call may ask for a password (then it starts the agent and lifts the
- * client's timeout, unless the user gave one), vcm_ctl_auth_end() undoes it. */
+ * client's timeout, unless the user gave one); the call puts its error in
+ * @error. vcm_ctl_auth_end() undoes what began; when the call failed it
+ * prints `vcmountctl: WHAT: MESSAGE`, keeps the exit code in @code and
+ * returns FALSE. */
 typedef struct {
+  VcmCtl *ctl;
   gpointer agent;
   int saved_timeout_msec;
+  GError *error;   /* the call's */
+  VcmCtlExit code; /* set by vcm_ctl_auth_end() */
 } VcmCtlAuth;
 
 VcmCallFlags vcm_ctl_auth_begin (VcmCtl *ctl, VcmCtlAuth *auth);
-void vcm_ctl_auth_end (VcmCtl *ctl, VcmCtlAuth *auth);
-
-/* Prints `vcmountctl: WHAT: MESSAGE` for the error of a library call and
- * returns its exit code. */
-VcmCtlExit vcm_ctl_report_call_error (GError *error, const char *what_format, ...) G_GNUC_PRINTF (2, 3);
+gboolean vcm_ctl_auth_end (VcmCtlAuth *auth, const char *what_format, ...) G_GNUC_PRINTF (2, 3);
 
 /* Reads every property of org.vc.Mount (Properties.GetAll, not the cache),
  * as an a{sv}; errors as for vcm_ctl_call(). */
