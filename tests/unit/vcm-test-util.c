@@ -228,8 +228,12 @@ foreach_mount (LineFunc fn, gpointer data)
     }
 }
 
+/* What a walk of the mount table beneath @prefix collects: the mount points
+ * (@out) and/or the raw lines (@text) of the mounts whose line is not in
+ * @before (when given). */
 typedef struct {
   const char *prefix;
+  GHashTable *before;
   GPtrArray *out;
   GString *text;
 } BeneathData;
@@ -242,6 +246,8 @@ collect_beneath (const char *line, char **fields, const char *target, gpointer d
   (void) fields;
   if (!under (target, d->prefix))
     return;
+  if (d->before != NULL && g_hash_table_contains (d->before, line))
+    return;
   if (d->out != NULL)
     g_ptr_array_add (d->out, g_strdup (target));
   if (d->text != NULL)
@@ -251,7 +257,7 @@ collect_beneath (const char *line, char **fields, const char *target, gpointer d
 GPtrArray *
 vcm_test_mount_targets_beneath (const char *prefix)
 {
-  BeneathData d = { prefix, g_ptr_array_new_with_free_func (g_free), NULL };
+  BeneathData d = { prefix, NULL, g_ptr_array_new_with_free_func (g_free), NULL };
 
   foreach_mount (collect_beneath, &d);
   return d.out;
@@ -260,26 +266,10 @@ vcm_test_mount_targets_beneath (const char *prefix)
 char *
 vcm_test_mountinfo_beneath (const char *prefix)
 {
-  BeneathData d = { prefix, NULL, g_string_new (NULL) };
+  BeneathData d = { prefix, NULL, NULL, g_string_new (NULL) };
 
   foreach_mount (collect_beneath, &d);
   return g_string_free (d.text, FALSE);
-}
-
-typedef struct {
-  const char *prefix;
-  GHashTable *before;
-  GPtrArray *out;
-} NewData;
-
-static void
-collect_new (const char *line, char **fields, const char *target, gpointer data)
-{
-  NewData *d = data;
-
-  (void) fields;
-  if (under (target, d->prefix) && !g_hash_table_contains (d->before, line))
-    g_ptr_array_add (d->out, g_strdup (target));
 }
 
 GPtrArray *
@@ -287,11 +277,11 @@ vcm_test_new_mount_targets (const char *before, const char *prefix)
 {
   g_auto (GStrv) lines = g_strsplit (before, "\n", -1);
   g_autoptr (GHashTable) set = g_hash_table_new (g_str_hash, g_str_equal);
-  NewData d = { prefix, set, g_ptr_array_new_with_free_func (g_free) };
+  BeneathData d = { prefix, set, g_ptr_array_new_with_free_func (g_free), NULL };
 
   for (guint i = 0; lines[i] != NULL; i++)
     g_hash_table_add (set, lines[i]);
-  foreach_mount (collect_new, &d);
+  foreach_mount (collect_beneath, &d);
   return d.out;
 }
 
