@@ -213,6 +213,12 @@ class SignalsCase(WorldCase):
         sigs.signals.clear()
         return g0 + len(expected)
 
+    def mount_rootfs_seen(self, sigs, g, sandbox_id, container_id, source, read_only):
+        """MountRootfs, then exactly its RootfsMounted (see expect()): returns
+        the mount point and the generation after it."""
+        mp = self.w.call('MountRootfs', sandbox_id, container_id, source, read_only)
+        return mp, self.expect(sigs, [('RootfsMounted', (sandbox_id, container_id, mp, read_only))], g)
+
 
 class TestForeignChanges(SignalsCase):
     def mounted_rootfs(self, sbx, cid, read_only=False):
@@ -342,10 +348,8 @@ class TestNoEcho(SignalsCase):
         vol = self.make_tree('volume')
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp1 = self.w.call('MountRootfs', 'sbn', 'c1', a, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbn', 'c1', mp1, False))], g)
-            mp2 = self.w.call('MountRootfs', 'sbn', 'c2', b, True)
-            g = self.expect(sigs, [('RootfsMounted', ('sbn', 'c2', mp2, True))], g)
+            mp1, g = self.mount_rootfs_seen(sigs, g, 'sbn', 'c1', a, False)
+            mp2, g = self.mount_rootfs_seen(sigs, g, 'sbn', 'c2', b, True)
             self.assert_listed_as_kernel()
 
             detached = self.w.call('UnmountRootfs', 'sbn', 'c1')
@@ -382,8 +386,7 @@ class TestNoEcho(SignalsCase):
         a = self.make_tree('a')
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbr', 'c1', a, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbr', 'c1', mp, False))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbr', 'c1', a, False)
             for call in (('MountRootfs', 'sbr', 'c1', a, False),
                          ('MountRootfs', 'sbr', 'c2', self.path('missing'), False),
                          ('UnmountRootfs', 'sbr', 'c9'),
@@ -415,8 +418,7 @@ class TestServiceCallRightAfterForeignChange(SignalsCase):
         vol = self.make_tree('volume')
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbq', 'c2', src, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbq', 'c2', mp, False))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbq', 'c2', src, False)
             vcmtest.mount(vol, os.path.join(mp, 'sub'), flags=MS_BIND)
             detached = self.w.call('UnmountRootfs', 'sbq', 'c2')
             self.assertEqual(detached, [mp, os.path.join(mp, 'sub')])
@@ -427,8 +429,7 @@ class TestServiceCallRightAfterForeignChange(SignalsCase):
         src = self.make_tree('rootfs')
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbq', 'c3', src, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbq', 'c3', mp, False))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbq', 'c3', src, False)
             vcmtest.mount(None, mp, flags=MS_REMOUNT | MS_BIND | MS_RDONLY)
             self.w.call('UnmountRootfs', 'sbq', 'c3')
             self.expect(sigs, [('RootfsChanged', ('sbq', 'c3', mp, 'remounted')),
@@ -438,8 +439,7 @@ class TestServiceCallRightAfterForeignChange(SignalsCase):
         src = self.make_tree('rootfs')
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbq', 'c4', src, True)
-            g = self.expect(sigs, [('RootfsMounted', ('sbq', 'c4', mp, True))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbq', 'c4', src, True)
             vcmtest.umount(mp, MNT_DETACH)
             self.assertEqual(self.w.call('MountRootfs', 'sbq', 'c4', src, False), mp)
             self.expect(sigs, [('RootfsChanged', ('sbq', 'c4', mp, 'vanished')),
@@ -494,8 +494,7 @@ class TestMountIdReuse(SignalsCase):
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
             for attempt in range(5):
-                mp = self.w.call('MountRootfs', 'sbi', 'c2', src, False)
-                g = self.expect(sigs, [('RootfsMounted', ('sbi', 'c2', mp, False))], g)
+                mp, g = self.mount_rootfs_seen(sigs, g, 'sbi', 'c2', src, False)
                 first = vcmtest.top_mount(mp)['id']
                 vcmtest.umount(mp, MNT_DETACH)
                 self.w.call('MountRootfs', 'sbi', 'c2', src, True)
@@ -710,8 +709,7 @@ class TestBurst(SignalsCase):
             os.mkdir(os.path.join(src, s))
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbb', name, src, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbb', name, mp, False))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbb', name, src, False)
         return mp, [os.path.join(mp, s) for s in subs], self.make_tree('volume-' + name), g
 
     def check_burst_signals(self, sigs, name, mp, g, n=N_BURST):
@@ -924,8 +922,7 @@ class TestMountNotifications(SignalsCase):
             os.makedirs(d)
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbn', 'c1', src, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbn', 'c1', mp, False))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbn', 'c1', src, False)
             # foreign mounts elsewhere around the remount: one wake-up may bring all
             for d in others[:10]:
                 vcmtest.mount(vol, d, flags=MS_BIND)
@@ -948,8 +945,7 @@ class TestMountNotifications(SignalsCase):
         pid = self.w.daemon_pid
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbo', 'c1', src, False)
-            g = self.expect(sigs, [('RootfsMounted', ('sbo', 'c1', mp, False))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbo', 'c1', src, False)
             overflows = sum('overflowed' in line for line in watch_log_lines(self.w))
             os.kill(pid, signal.SIGSTOP)
             try:
@@ -1054,8 +1050,7 @@ class TestSharedDirThroughSymlink(SignalsCase):
         self.assertEqual(os.path.realpath(configured), self.shared)
         with self.w.subscribe() as sigs:
             g = self.w.get_property('Generation')
-            mp = self.w.call('MountRootfs', 'sbl', 'c1', self.make_tree('t1'), True)
-            g = self.expect(sigs, [('RootfsMounted', ('sbl', 'c1', mp, True))], g)
+            mp, g = self.mount_rootfs_seen(sigs, g, 'sbl', 'c1', self.make_tree('t1'), True)
             # named by the real path, as the mount table names it
             self.assertEqual(mp, self.mp('sbl', 'c1'))
             self.assertEqual(self.w.get_property('SharedDir'), self.shared)
