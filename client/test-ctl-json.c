@@ -6,6 +6,8 @@
  * noticed here rather than by the users of --json. */
 #include <json-glib/json-glib.h>
 
+#include "vcm-test-main.h"
+
 static char *
 to_json (const char *variant_text)
 {
@@ -26,8 +28,7 @@ to_json (const char *variant_text)
   } \
   G_STMT_END
 
-static void
-test_describe_values (void)
+VCM_TEST ("/ctl/json/describe-values", test_describe_values)
 {
   /* DescribePath's values, as they arrive: boxed in variants */
   ASSERT_JSON ("<uint32 253>", "253");
@@ -42,8 +43,7 @@ test_describe_values (void)
   ASSERT_JSON ("<'/run/vc/a b\\n\"c\"\\\\'>", "\"/run/vc/a b\\n\\\"c\\\"\\\\\"");
 }
 
-static void
-test_other_shapes (void)
+VCM_TEST ("/ctl/json/other-shapes", test_other_shapes)
 {
   ASSERT_JSON ("<<'nested'>>", "\"nested\"");
   ASSERT_JSON ("<@as ['a', 'b']>", "[\"a\",\"b\"]");
@@ -56,8 +56,7 @@ test_other_shapes (void)
   ASSERT_JSON ("<@ay [1, 2]>", "[1,2]");
 }
 
-static void
-test_document (void)
+VCM_TEST ("/ctl/json/document", test_document)
 {
   /* the object describe builds: "path" first, then the answer's keys */
   g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -87,12 +86,4 @@ test_document (void)
     text, ==, "{\"path\":\"/x\",\"major\":0,\"mount-id\":30,\"read-only\":true,\"fs-type\":\"tmpfs\"}");
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/ctl/json/describe-values", test_describe_values);
-  g_test_add_func ("/ctl/json/other-shapes", test_other_shapes);
-  g_test_add_func ("/ctl/json/document", test_document);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL)

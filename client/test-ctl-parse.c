@@ -5,9 +5,9 @@
 #include <gio/gio.h>
 
 #include "vcm-ctl-parse.h"
+#include "vcm-test-main.h"
 
-static void
-test_devnum_good (void)
+VCM_TEST ("/ctl/devnum/good", test_devnum_good)
 {
   static const struct {
     const char *text;
@@ -33,8 +33,7 @@ test_devnum_good (void)
     }
 }
 
-static void
-test_devnum_bad (void)
+VCM_TEST ("/ctl/devnum/bad", test_devnum_bad)
 {
   static const char *const cases[] = {
     "",     ":",    "8",   "8:",    ":1",    "8:1:2",        "-1:0",         "8:-1",          "+8:1",
@@ -56,8 +55,7 @@ test_devnum_bad (void)
     }
 }
 
-static void
-test_timeout (void)
+VCM_TEST ("/ctl/timeout", test_timeout)
 {
   g_autoptr (GError) error = NULL;
   int msec = 0;
@@ -81,8 +79,7 @@ test_timeout (void)
     }
 }
 
-static void
-test_exit_for_name (void)
+VCM_TEST ("/ctl/exit/name", test_exit_for_name)
 {
   g_assert_cmpint (vcm_ctl_exit_for_error_name ("org.vc.Mount.Error.NotAuthorized"), ==,
                    VCM_CTL_EXIT_NOT_AUTHORIZED);
@@ -111,8 +108,7 @@ test_exit_for_name (void)
   g_assert_cmpint (vcm_ctl_exit_for_error_name (NULL), ==, VCM_CTL_EXIT_FAILED);
 }
 
-static void
-test_exit_for_error (void)
+VCM_TEST ("/ctl/exit/error", test_exit_for_error)
 {
   g_autoptr (GError) remote = NULL;
   g_autoptr (GError) denied = NULL;
@@ -134,8 +130,7 @@ test_exit_for_error (void)
   g_assert_cmpint (vcm_ctl_exit_for_error (NULL), ==, VCM_CTL_EXIT_OK);
 }
 
-static void
-test_hint_for_error_name (void)
+VCM_TEST ("/ctl/exit/hint-for-error-name", test_hint_for_error_name)
 {
   /* After `systemctl disable vcmountd`, as each bus says it. */
   const char *daemon = vcm_ctl_hint_for_error_name ("org.freedesktop.systemd1.NoSuchUnit",
@@ -169,8 +164,7 @@ test_hint_for_error_name (void)
   g_assert_null (vcm_ctl_hint_for_error_name (NULL, NULL));
 }
 
-static void
-test_hint_for_exit (void)
+VCM_TEST ("/ctl/exit/hint", test_hint_for_exit)
 {
   const char *hint = vcm_ctl_hint_for_exit (VCM_CTL_EXIT_AUTHENTICATION_REQUIRED);
 
@@ -183,8 +177,7 @@ test_hint_for_exit (void)
   g_assert_null (vcm_ctl_hint_for_exit (VCM_CTL_EXIT_OK));
 }
 
-static void
-test_mount_option (void)
+VCM_TEST ("/ctl/mount-option", test_mount_option)
 {
   static const struct {
     const char *text;
@@ -229,17 +222,4 @@ test_mount_option (void)
     }
 }
 
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/ctl/devnum/good", test_devnum_good);
-  g_test_add_func ("/ctl/devnum/bad", test_devnum_bad);
-  g_test_add_func ("/ctl/timeout", test_timeout);
-  g_test_add_func ("/ctl/exit/name", test_exit_for_name);
-  g_test_add_func ("/ctl/exit/error", test_exit_for_error);
-  g_test_add_func ("/ctl/exit/hint", test_hint_for_exit);
-  g_test_add_func ("/ctl/exit/hint-for-error-name", test_hint_for_error_name);
-  g_test_add_func ("/ctl/mount-option", test_mount_option);
-  return g_test_run ();
-}
+VCM_TEST_MAIN (NULL, NULL, NULL)
