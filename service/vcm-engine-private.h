@@ -158,7 +158,12 @@ gboolean op_done_running (Op *call);
 
 /* ---- identities (vcm-engine-runs.c) ---- */
 
-void engine_mount_removed (Engine *self, const char *mount_point, GVariant *info, GStrv detached);
+/* What the engine kept of the mounts an unmount detached (@detached, their
+ * mountinfo IDs @ids: NULL or in the same order, 0 where not known) goes:
+ * their holdings, the identity kept and recorded of the mount at
+ * @mount_point; a mount made at the same path since keeps its own. */
+void engine_mount_removed (
+  Engine *self, const char *mount_point, GVariant *info, GStrv detached, GArray *ids);
 
 /* The signals "mount-added" and "mount-removed" (vcm-engine.c). */
 void engine_emit_mount_added (Engine *self, GVariant *info);

@@ -103,23 +103,44 @@ identity_of_unmounted (Engine *self, const char *mount_point, GVariant *recorded
   return recorded != NULL ? g_variant_ref (recorded) : NULL;
 }
 
+static VcmSysMountIds
+detached_ids (GArray *ids, guint i)
+{
+  VcmSysMountIds none = { 0, 0 };
+
+  return ids != NULL && i < ids->len ? g_array_index (ids, VcmSysMountIds, i) : none;
+}
+
 void
-engine_mount_removed (Engine *self, const char *mount_point, GVariant *info, GStrv detached)
+engine_mount_removed (Engine *self, const char *mount_point, GVariant *info, GStrv detached, GArray *ids)
 {
   const char *rel = relpath_of (self, mount_point);
   VcmHoldings *holdings = vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (self->rootfs));
+  VcmSysMountIds gone = detached_ids (ids, 0), kept; /* detached[0] is @mount_point */
+  Known *known = g_hash_table_lookup (self->identities, mount_point);
   GVariantDict dict;
 
-  /* what the caller held there is given back, also what came along */
-  vcm_holdings_drop (holdings, mount_point, 0);
-  for (guint i = 0; detached != NULL && detached[i] != NULL; i++)
-    vcm_holdings_drop (holdings, detached[i], 0);
+  /* what the caller held there is given back, also what came along; by
+   * the IDs of the mounts that went (0: by path), so that a mount made at
+   * the same path meanwhile (a BindMount racing this Unmount) keeps its
+   * count, its kept identity and its record */
+  vcm_holdings_drop (holdings, mount_point, gone.old_id, gone.unique_id);
+  for (guint i = 1; detached != NULL && detached[i] != NULL; i++)
+    {
+      VcmSysMountIds sub = detached_ids (ids, i);
+
+      vcm_holdings_drop (holdings, detached[i], sub.old_id, sub.unique_id);
+    }
   g_variant_dict_init (&dict, info);
   if (info == NULL)
     g_variant_dict_insert (&dict, "mount-point", "s", mount_point);
   if (rel != NULL)
-    vcm_identity_forget (vcm_mounter_get_shared_fd (vcm_rootfs_manager_get_mounter (self->rootfs)), rel);
-  g_hash_table_remove (self->identities, mount_point);
+    vcm_identity_forget (vcm_mounter_get_shared_fd (vcm_rootfs_manager_get_mounter (self->rootfs)), rel,
+                         &gone);
+  if (known != NULL)
+    vcm_identity_ids (known->info, known->old_id, &kept);
+  if (known != NULL && vcm_sys_mount_ids_match (&kept, &gone))
+    g_hash_table_remove (self->identities, mount_point);
   engine_emit_mount_removed (self, g_variant_dict_end (&dict), detached);
 }
 
@@ -165,6 +186,7 @@ typedef struct {
   VcmRootfsRecord *mounted;
   char *mount_point;
   GStrv detached;
+  GArray *detached_ids;
   guint64 old_id, unique_id;
 } Ran;
 
@@ -174,6 +196,7 @@ ran_clear (Ran *ran)
   g_clear_pointer (&ran->mounted, vcm_rootfs_record_free);
   g_clear_pointer (&ran->mount_point, g_free);
   g_clear_pointer (&ran->detached, g_strfreev);
+  g_clear_pointer (&ran->detached_ids, g_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Ran, ran_clear)
@@ -184,8 +207,8 @@ ran (Op *call, GObject *source, GAsyncResult *result, Ran *out)
   g_autoptr (GError) error = NULL;
 
   if (vcm_rootfs_manager_run_finish (VCM_ROOTFS_MANAGER (source), result, &out->mounted,
-                                     &out->mount_point, &out->detached, &out->old_id, &out->unique_id,
-                                     &error))
+                                     &out->mount_point, &out->detached, &out->detached_ids, &out->old_id,
+                                     &out->unique_id, &error))
     return TRUE;
   op_return_error (call, error);
   return FALSE;
@@ -257,7 +280,7 @@ on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
 
       log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, r.detached);
-      engine_mount_removed (self, req->mount_point, info, r.detached);
+      engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids);
       op_return (call, g_variant_new ("(^as)", (const char *const *) r.detached));
     }
   g_clear_object (&call->task);
@@ -303,7 +326,7 @@ on_unmounted_sandbox (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr (GVariant) info = identity_of_unmounted (self, u->detached[0], u->identity);
 
       log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
-      engine_mount_removed (self, u->detached[0], info, u->detached);
+      engine_mount_removed (self, u->detached[0], info, u->detached, u->detached_ids);
       g_strv_builder_add (ids, u->container_id);
     }
   if (!ok)
@@ -378,7 +401,7 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
       const VcmMountRequest *req = call->prep->req;
       g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
 
-      engine_mount_removed (self, req->mount_point, info, r.detached);
+      engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids);
       vcm_log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller,
                   "Unmounted %s (%u mounts detached)", r.detached[0], g_strv_length (r.detached));
       op_return (call, g_variant_new ("(^as)", (const char *const *) r.detached));

@@ -579,7 +579,7 @@ on_change (VcmRootfsManager *rootfs, const VcmChange *change, gpointer user_data
    * is given back (that mount's, not one made at its place since) */
   if (change->kind == VCM_CHANGE_VANISHED && r->mount_id != 0)
     vcm_holdings_drop (vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (rootfs)),
-                       r->mount_point, r->mount_id);
+                       r->mount_point, r->mount_id, r->unique_id);
   if (change->kind != VCM_CHANGE_MOUNTED && change->kind != VCM_CHANGE_UNMOUNTED)
     vcm_log_op (G_LOG_LEVEL_INFO, MSGID_FOREIGN, NULL,
                 "rootfs %s/%s at %s: %s (not made by this service)", r->sandbox_id, r->container_id,

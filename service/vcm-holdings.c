@@ -20,7 +20,8 @@ typedef struct {
   uid_t uid;
   guint n;
   guint64 id;
-  guint64 taken; /* VcmHoldings.taken when it was counted */
+  guint64 unique_id; /* 0: not known */
+  guint64 taken;     /* VcmHoldings.taken when it was counted */
 } Held;
 
 VcmHoldings *
@@ -65,25 +66,32 @@ add_locked (VcmHoldings *self, uid_t uid, gint64 delta)
 }
 
 static void
-drop_locked (VcmHoldings *self, const char *mount_point, guint64 id)
+drop_locked (VcmHoldings *self, const char *mount_point, guint64 id, guint64 unique_id)
 {
   Held *h = g_hash_table_lookup (self->points, mount_point);
+  VcmSysMountIds held, gone = { id, unique_id };
 
-  if (h == NULL || (id != 0 && h->id != id))
+  if (h == NULL)
+    return;
+  held.old_id = h->id;
+  held.unique_id = h->unique_id;
+  if (!vcm_sys_mount_ids_match (&held, &gone))
     return;
   add_locked (self, h->uid, -(gint64) h->n);
   g_hash_table_remove (self->points, mount_point);
 }
 
 static void
-set_locked (VcmHoldings *self, uid_t uid, const char *mount_point, guint64 id, guint n)
+set_locked (
+  VcmHoldings *self, uid_t uid, const char *mount_point, guint64 id, guint64 unique_id, guint n)
 {
   Held *h = g_new0 (Held, 1);
 
-  drop_locked (self, mount_point, 0);
+  drop_locked (self, mount_point, 0, 0);
   h->uid = uid;
   h->n = n;
   h->id = id;
+  h->unique_id = unique_id;
   h->taken = ++self->taken;
   g_hash_table_replace (self->points, g_strdup (mount_point), h);
   add_locked (self, uid, n);
@@ -136,15 +144,20 @@ vcm_holdings_load (VcmHoldings *self, int shared_fd, const char *shared_dir, Vcm
       if (info != NULL && g_variant_lookup (info, "caller-uid", "u", &uid) && uid != 0 &&
           g_variant_lookup (info, "mounts", "u", &n) && n > 0 &&
           !g_hash_table_contains (self->points, points->pdata[i]))
-        set_locked (self, uid, points->pdata[i], id[i], n);
+        set_locked (self, uid, points->pdata[i], id[i], 0, n);
     }
   self->loaded = TRUE;
   g_mutex_unlock (&self->lock);
 }
 
 gboolean
-vcm_holdings_take (
-  VcmHoldings *self, uid_t uid, const char *mount_point, guint64 id, guint n, guint *out_held)
+vcm_holdings_take (VcmHoldings *self,
+                   uid_t uid,
+                   const char *mount_point,
+                   guint64 id,
+                   guint64 unique_id,
+                   guint n,
+                   guint *out_held)
 {
   gboolean ok;
   guint held;
@@ -153,7 +166,7 @@ vcm_holdings_take (
   held = held_locked (self, uid);
   ok = n <= VCM_MAX_MOUNTS_HELD && held <= VCM_MAX_MOUNTS_HELD - n;
   if (ok)
-    set_locked (self, uid, mount_point, id, n);
+    set_locked (self, uid, mount_point, id, unique_id, n);
   g_mutex_unlock (&self->lock);
   if (out_held != NULL)
     *out_held = held;
@@ -185,10 +198,10 @@ vcm_holdings_held (VcmHoldings *self, uid_t uid)
 }
 
 void
-vcm_holdings_drop (VcmHoldings *self, const char *mount_point, guint64 id)
+vcm_holdings_drop (VcmHoldings *self, const char *mount_point, guint64 id, guint64 unique_id)
 {
   g_mutex_lock (&self->lock);
-  drop_locked (self, mount_point, id);
+  drop_locked (self, mount_point, id, unique_id);
   g_mutex_unlock (&self->lock);
 }
 

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "vcm-mounttable.h"
+#include "vcm-sys.h"
 
 G_BEGIN_DECLS
 
@@ -37,11 +38,17 @@ void
 vcm_holdings_load (VcmHoldings *holdings, int shared_fd, const char *shared_dir, VcmMountTable *table);
 
 /* Counts @n mounts for @uid at @mount_point, the mount of mountinfo ID
- * @id (in place of what was counted there): FALSE, and nothing counted,
+ * @id, unique ID @unique_id (0: not known) (in place of what was counted
+ * there): FALSE, and nothing counted,
  * when what @uid holds would then be more than VCM_MAX_MOUNTS_HELD.
  * @out_held: what @uid holds (before). */
-gboolean vcm_holdings_take (
-  VcmHoldings *holdings, uid_t uid, const char *mount_point, guint64 id, guint n, guint *out_held);
+gboolean vcm_holdings_take (VcmHoldings *holdings,
+                            uid_t uid,
+                            const char *mount_point,
+                            guint64 id,
+                            guint64 unique_id,
+                            guint n,
+                            guint *out_held);
 
 /* What is counted at @mount_point (0: nothing). */
 guint vcm_holdings_lookup (VcmHoldings *holdings, const char *mount_point);
@@ -50,8 +57,11 @@ guint vcm_holdings_lookup (VcmHoldings *holdings, const char *mount_point);
 guint vcm_holdings_held (VcmHoldings *holdings, uid_t uid);
 
 /* Gives back what is counted at @mount_point (its mount is gone): if it
- * was counted for the mount of mountinfo ID @id, or whichever if @id is 0. */
-void vcm_holdings_drop (VcmHoldings *holdings, const char *mount_point, guint64 id);
+ * was counted for the mount of mountinfo ID @id and unique ID @unique_id
+ * (as vcm_sys_mount_ids_match () tells; both 0: whichever). A mountinfo ID
+ * is given to the next mount made once its mount is freed: the unique one
+ * tells a mount made at the same place since where the kernel has it. */
+void vcm_holdings_drop (VcmHoldings *holdings, const char *mount_point, guint64 id, guint64 unique_id);
 
 /* What was counted so far, to be passed to vcm_holdings_prune (): take the
  * mark, then read @table. */

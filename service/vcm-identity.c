@@ -169,11 +169,55 @@ vcm_identity_recover (int shared_fd,
 }
 
 void
-vcm_identity_forget (int shared_fd, const char *relpath)
+vcm_identity_ids (GVariant *info, guint64 old_id, VcmSysMountIds *out)
+{
+  gboolean unique = FALSE;
+  guint64 id = 0;
+
+  out->old_id = old_id;
+  out->unique_id = 0;
+  if (info != NULL && g_variant_lookup (info, "mount-id-unique", "b", &unique) && unique &&
+      g_variant_lookup (info, "mount-id", "t", &id))
+    out->unique_id = id;
+}
+
+/* The IDs of the mount the record on @fd names; FALSE if there is none of
+ * the service's. */
+static gboolean
+recorded_ids (int fd, VcmSysMountIds *out)
+{
+  g_autofree char *buf = g_malloc (RECORD_MAX);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GVariant) record = NULL;
+  g_autoptr (GVariant) info = NULL;
+  ssize_t n = fgetxattr (fd, VCM_IDENTITY_XATTR, buf, RECORD_MAX);
+  guint16 version;
+  guint64 old_id;
+
+  if (n <= 0)
+    return FALSE;
+  bytes = g_bytes_new_take (g_steal_pointer (&buf), n);
+  record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (RECORD_TYPE), bytes, FALSE));
+  if (!g_variant_is_normal_form (record))
+    return FALSE;
+  g_variant_get (record, "(qt@a{sv})", &version, &old_id, &info);
+  if (version != RECORD_VERSION)
+    return FALSE;
+  vcm_identity_ids (info, old_id, out);
+  return TRUE;
+}
+
+void
+vcm_identity_forget (int shared_fd, const char *relpath, const VcmSysMountIds *gone)
 {
   vcm_autofd int clone_fd = clone_shared (shared_fd);
   vcm_autofd int fd = clone_fd >= 0 ? open_covered (clone_fd, relpath) : -1;
+  VcmSysMountIds recorded;
 
-  if (fd >= 0 && fremovexattr (fd, VCM_IDENTITY_XATTR) < 0 && errno != ENODATA)
+  if (fd < 0)
+    return;
+  if (recorded_ids (fd, &recorded) && !vcm_sys_mount_ids_match (&recorded, gone))
+    return; /* a later mount's, made at the same place */
+  if (fremovexattr (fd, VCM_IDENTITY_XATTR) < 0 && errno != ENODATA)
     g_debug ("Cannot remove the identity record of %s: %s", relpath, g_strerror (errno));
 }

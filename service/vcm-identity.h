@@ -16,6 +16,8 @@
 #include <glib.h>
 #include <sys/types.h>
 
+#include "vcm-sys.h"
+
 G_BEGIN_DECLS
 
 #define VCM_IDENTITY_XATTR "trusted.vc-mount.identity"
@@ -53,7 +55,13 @@ GPtrArray *vcm_identity_recover (int shared_fd,
                                  const guint64 *old_ids,
                                  guint n_relpaths);
 
-/* Removes the record at @relpath (best effort), once its mount is gone. */
-void vcm_identity_forget (int shared_fd, const char *relpath);
+/* Removes the record at @relpath (best effort), once its mount is gone:
+ * the mount of the IDs @gone (all 0: whichever). A record that names
+ * another mount (one made at the same place since) stays. */
+void vcm_identity_forget (int shared_fd, const char *relpath, const VcmSysMountIds *gone);
+
+/* The IDs of the mount @info (a mount_info) is of: @old_id, and its
+ * "mount-id" where "mount-id-unique" says it is the unique one. */
+void vcm_identity_ids (GVariant *info, guint64 old_id, VcmSysMountIds *out);
 
 G_END_DECLS

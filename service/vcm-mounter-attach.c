@@ -484,7 +484,8 @@ listmount_subtree (guint64 root)
  * with listmount()/statmount(): the cost follows the number of submounts, not
  * the size of the host's mount table. FALSE when the kernel lacks them. */
 static gboolean
-detached_by_listmount (VcmMounter *self, const VcmMountRequest *req, int fd, GStrvBuilder *builder)
+detached_by_listmount (
+  VcmMounter *self, const VcmMountRequest *req, int fd, GStrvBuilder *builder, GArray *out_ids)
 {
   g_autoptr (GArray) ids = NULL;
   guint64 root = 0;
@@ -501,10 +502,16 @@ detached_by_listmount (VcmMounter *self, const VcmMountRequest *req, int fd, GSt
   for (guint i = 0; i < ids->len; i++)
     {
       int errsv = 0;
-      g_autofree char *point = vcm_sys_statmount_point (g_array_index (ids, guint64, i), &errsv);
+      VcmSysMountBrief brief;
+      g_autofree char *point = NULL;
 
-      if (point != NULL)
-        g_strv_builder_add (builder, point);
+      if (vcm_sys_statmount_brief (g_array_index (ids, guint64, i), &brief, &point, &errsv))
+        {
+          VcmSysMountIds pair = { brief.mnt_id_old, g_array_index (ids, guint64, i) };
+
+          g_strv_builder_add (builder, point);
+          g_array_append_val (out_ids, pair);
+        }
       else if (errsv != ENOENT) /* ENOENT: gone meanwhile, nothing to report */
         return FALSE;
     }
@@ -518,8 +525,11 @@ detached_by_listmount (VcmMounter *self, const VcmMountRequest *req, int fd, GSt
  * the list is cut, it ends with an empty string. */
 #define MAX_DETACHED_BYTES (1024 * 1024)
 
+/* With @found (NULL: unknown) the IDs of @targets (VcmSysMountIds), which
+ * go to @out_ids (NULL: not wanted) in the same order, the first @top where
+ * none was found, 0 for one not known or the cut's "". */
 static GStrv
-detached_list (GStrv targets)
+detached_list (GStrv targets, GArray *found, const VcmSysMountIds *top, GArray *out_ids)
 {
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
   gsize bytes = 0;
@@ -527,14 +537,24 @@ detached_list (GStrv targets)
   for (guint i = 0; targets[i] != NULL; i++)
     {
       g_autofree char *valid = g_utf8_make_valid (targets[i], -1);
+      VcmSysMountIds ids = { 0, 0 };
 
+      if (found != NULL && i < found->len)
+        ids = g_array_index (found, VcmSysMountIds, i);
+      else if (i == 0)
+        ids = *top;                /* the mount pinned */
       bytes += strlen (valid) + 5; /* a string's length, its NUL, alignment */
       if (bytes > MAX_DETACHED_BYTES)
         {
           g_strv_builder_add (builder, "");
-          break;
+          ids.old_id = ids.unique_id = 0;
         }
-      g_strv_builder_add (builder, valid);
+      else
+        g_strv_builder_add (builder, valid);
+      if (out_ids != NULL)
+        g_array_append_val (out_ids, ids);
+      if (bytes > MAX_DETACHED_BYTES)
+        break;
     }
   g_strfreev (targets);
   return g_strv_builder_end (builder);
@@ -543,35 +563,51 @@ detached_list (GStrv targets)
 /* The targets detached with the mount @id pinned by @fd: itself, then its
  * descendants. */
 GStrv
-vcm_mounter_detached_targets (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id)
+vcm_mounter_detached_targets (
+  VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id, GArray *ids)
 {
   const char *fallback_target = req->mount_point;
   g_autoptr (VcmMountTable) table = NULL;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GArray) found = g_array_new (FALSE, TRUE, sizeof (VcmSysMountIds));
+  VcmSysMountIds pinned = { id, 0 };
   const VcmMountEntry *top;
   g_autoptr (GPtrArray) below = NULL;
   GStrv known = NULL;
+  GStrv targets;
 
-  if (detached_by_listmount (self, req, fd, builder))
-    return detached_list (g_strv_builder_end (builder));
+  if (vcm_sys_unique_mount_id (fd, &pinned.unique_id) < 0)
+    pinned.unique_id = 0;
+  if (detached_by_listmount (self, req, fd, builder, found))
+    return detached_list (g_strv_builder_end (builder), found, &pinned, ids);
   if (self->targets != NULL && !req->off_main_loop &&
       (known = self->targets (self->targets_data, id)) != NULL)
-    return detached_list (known);
+    return detached_list (known, NULL, &pinned, ids);
   /* the owner's knowledge, taken on its main loop before the run: the
    * mount pinned (its ID from statx) is the one it knew */
   if (req->targets_hint != NULL && req->targets_hint_id == id)
-    return detached_list (g_strdupv (req->targets_hint));
+    return detached_list (g_strdupv (req->targets_hint), NULL, &pinned, ids);
 
   g_clear_pointer (&builder, g_strv_builder_unref);
   builder = g_strv_builder_new ();
+  g_array_set_size (found, 0);
   top = vcm_mounter_lookup_mount_id (self, req, id, &table);
   g_strv_builder_add (builder, top ? top->target : fallback_target);
-  if (table == NULL)
-    return detached_list (g_strv_builder_end (builder)); /* no table to name the submounts from */
-  below = vcm_mount_table_get_descendants (table, id);
-  for (guint i = 0; i < below->len; i++)
-    g_strv_builder_add (builder, ((const VcmMountEntry *) below->pdata[i])->target);
-  return detached_list (g_strv_builder_end (builder));
+  g_array_append_val (found, pinned);
+  if (table != NULL) /* else no table to name the submounts from */
+    {
+      below = vcm_mount_table_get_descendants (table, id);
+      for (guint i = 0; i < below->len; i++)
+        {
+          const VcmMountEntry *e = below->pdata[i];
+          VcmSysMountIds pair = { e->id, 0 };
+
+          g_strv_builder_add (builder, e->target);
+          g_array_append_val (found, pair);
+        }
+    }
+  targets = g_strv_builder_end (builder);
+  return detached_list (targets, found, &pinned, ids);
 }
 
 gssize
@@ -621,7 +657,7 @@ prune_holdings (VcmMounter *self, uid_t uid)
 
 gboolean
 vcm_mounter_hold_mounts (
-  VcmMounter *self, const VcmMountRequest *req, guint64 id, guint n, GError **error)
+  VcmMounter *self, const VcmMountRequest *req, guint64 id, guint64 unique_id, guint n, GError **error)
 {
   g_autofree char *quoted = NULL;
   guint held = 0;
@@ -633,10 +669,10 @@ vcm_mounter_hold_mounts (
 
       vcm_holdings_load (self->holdings, self->shared_fd, self->shared_dir, table);
     }
-  if (vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, n, &held))
+  if (vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, unique_id, n, &held))
     return TRUE;
   if (prune_holdings (self, req->creds->uid) &&
-      vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, n, &held))
+      vcm_holdings_take (self->holdings, req->creds->uid, req->mount_point, id, unique_id, n, &held))
     return TRUE;
   quoted = vcm_validate_quote (req->source != NULL ? req->source : "");
   g_set_error (error, VCM_ERROR, VCM_ERROR_LIMITS_EXCEEDED,

@@ -80,8 +80,10 @@ gboolean vcm_mounter_attach_tree (int tree_fd,
 gboolean vcm_mounter_detach_fd (int fd, const char *what, GError **error);
 
 /* The targets detached with the mount @id pinned by @fd: itself, then its
- * descendants. */
-GStrv vcm_mounter_detached_targets (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id);
+ * descendants; their IDs appended to @ids (VcmSysMountIds, may be NULL)
+ * in the same order, 0 where only the point is known. */
+GStrv vcm_mounter_detached_targets (
+  VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id, GArray *ids);
 
 void vcm_mounter_drop_staging (VcmMounter *self);
 
@@ -109,11 +111,12 @@ const VcmMountEntry *vcm_mounter_lookup_mount_id (VcmMounter *self,
  * when neither can say. */
 gssize vcm_mounter_count_mounts (VcmMounter *self, const VcmMountRequest *req, int fd, guint64 id);
 
-/* Counts the @n mounts of the caller's mount (mountinfo ID @id) as held
- * by the caller (not root): FALSE (LimitsExceeded naming source) when it
- * would then hold more than VCM_MAX_MOUNTS_HELD. The mount is not undone. */
+/* Counts the @n mounts of the caller's mount (mountinfo ID @id, unique ID
+ * @unique_id or 0) as held by the caller (not root): FALSE (LimitsExceeded
+ * naming source) when it would then hold more than VCM_MAX_MOUNTS_HELD.
+ * The mount is not undone. */
 gboolean vcm_mounter_hold_mounts (
-  VcmMounter *self, const VcmMountRequest *req, guint64 id, guint n, GError **error);
+  VcmMounter *self, const VcmMountRequest *req, guint64 id, guint64 unique_id, guint n, GError **error);
 
 /* The mountinfo IDs of the mounts below the mount @unique_id; NULL if the
  * kernel cannot say. */

@@ -33,7 +33,7 @@ vcm_mounter_unmount_rootfs (VcmMounter *self,
 
   if (req == NULL)
     return NULL;
-  detached = vcm_mounter_run_unmount_rootfs (self, req, error);
+  detached = vcm_mounter_run_unmount_rootfs (self, req, NULL, error);
   vcm_mount_request_free (req);
   return detached;
 }
@@ -60,7 +60,7 @@ vcm_mounter_unmount (VcmMounter *self, const char *mount_point, GError **error)
 
   if (req == NULL)
     return NULL;
-  detached = vcm_mounter_run_unmount (self, req, error);
+  detached = vcm_mounter_run_unmount (self, req, NULL, error);
   vcm_mount_request_free (req);
   return detached;
 }

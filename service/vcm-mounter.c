@@ -543,16 +543,18 @@ static gboolean
 check_mounts_brought (VcmMounter *self, const VcmMountRequest *req, int mnt_fd, GError **error)
 {
   g_autofree char *quoted = NULL;
-  guint64 id = 0;
+  guint64 id = 0, unique_id = 0;
   gssize n = -1;
 
   if (req->creds == NULL)
     return TRUE;
+  if (vcm_sys_unique_mount_id (mnt_fd, &unique_id) < 0)
+    unique_id = 0;
   if (vcm_sys_stat_mount (mnt_fd, "", AT_EMPTY_PATH, &id, NULL, NULL, NULL, NULL) == 0)
     n = vcm_mounter_count_mounts (self, req, mnt_fd, id);
   if (n >= 0 && n <= VCM_MAX_MOUNTS_BROUGHT)
     {
-      if (vcm_mounter_hold_mounts (self, req, id, (guint) n, error))
+      if (vcm_mounter_hold_mounts (self, req, id, unique_id, (guint) n, error))
         return TRUE;
       vcm_mounter_detach_fd (mnt_fd, req->mount_point, NULL);
       return FALSE;
@@ -731,19 +733,26 @@ open_mount_point (VcmMounter *self,
  * beneath the shared dir is the service's: what it made and leaves empty
  * goes. */
 static GStrv
-detach_and_tidy (VcmMounter *self, const VcmMountRequest *req, int *fd, guint64 id, GError **error)
+detach_and_tidy (
+  VcmMounter *self, const VcmMountRequest *req, int *fd, guint64 id, GArray **out_ids, GError **error)
 {
-  g_auto (GStrv) detached = vcm_mounter_detached_targets (self, req, *fd, id);
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (VcmSysMountIds));
+  g_auto (GStrv) detached = vcm_mounter_detached_targets (self, req, *fd, id, ids);
 
   if (!vcm_mounter_detach_fd (*fd, req->mount_point, error))
     return NULL;
   vcm_clear_fd (fd);
   vcm_layout_remove_emptied (self->shared_fd, req->relpath);
+  if (out_ids != NULL)
+    *out_ids = g_steal_pointer (&ids);
   return g_steal_pointer (&detached);
 }
 
 GStrv
-vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GError **error)
+vcm_mounter_run_unmount_rootfs (VcmMounter *self,
+                                const VcmMountRequest *req,
+                                GArray **out_ids,
+                                GError **error)
 {
   vcm_autofd int fd = -1;
   vcm_autofd int cid_fd = -1;
@@ -756,7 +765,7 @@ vcm_mounter_run_unmount_rootfs (VcmMounter *self, const VcmMountRequest *req, GE
                          &id, &cid_fd, error);
   if (fd < 0 || !check_layout_dirs (self, req, cid_fd, error))
     return NULL;
-  return detach_and_tidy (self, req, &fd, id, error);
+  return detach_and_tidy (self, req, &fd, id, out_ids, error);
 }
 
 /* ---- BindMount / Unmount --------------------------------------------------- */
@@ -918,7 +927,7 @@ check_uncovers_nothing (
 }
 
 GStrv
-vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **error)
+vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GArray **out_ids, GError **error)
 {
   vcm_autofd int fd = -1;
   vcm_autofd int parent_fd = -1;
@@ -933,5 +942,5 @@ vcm_mounter_run_unmount (VcmMounter *self, const VcmMountRequest *req, GError **
     return NULL;
   if (!vcm_credentials_is_root (req->creds) && !check_uncovers_nothing (self, req, id, parent_fd, error))
     return NULL;
-  return detach_and_tidy (self, req, &fd, id, error);
+  return detach_and_tidy (self, req, &fd, id, out_ids, error);
 }

@@ -232,8 +232,18 @@ vcm_mounter_run_mount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, G
 char *vcm_mounter_run_bind (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
 /* Return the mount points detached, the mount point itself first; what
  * the service made for the mount point and leaves empty is removed
- * (vcm_layout_remove_emptied), nothing else. */
-GStrv vcm_mounter_run_unmount_rootfs (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
-GStrv vcm_mounter_run_unmount (VcmMounter *mounter, const VcmMountRequest *req, GError **error);
+ * (vcm_layout_remove_emptied), nothing else. @out_ids (may be NULL)
+ * receives their IDs (VcmSysMountIds), read from the mounts pinned before
+ * the detach, in the same order (0 where the kernel could not say): what
+ * the service kept of a mount by its path is dropped by these, so that a
+ * mount made at the same path meanwhile keeps its own. */
+GStrv vcm_mounter_run_unmount_rootfs (VcmMounter *mounter,
+                                      const VcmMountRequest *req,
+                                      GArray **out_ids,
+                                      GError **error);
+GStrv vcm_mounter_run_unmount (VcmMounter *mounter,
+                               const VcmMountRequest *req,
+                               GArray **out_ids,
+                               GError **error);
 
 G_END_DECLS

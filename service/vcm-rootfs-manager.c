@@ -220,6 +220,7 @@ typedef struct {
   gboolean done;        /* the work got to it */
   VcmRootfsRecord *mounted;
   GStrv detached;
+  GArray *detached_ids; /* their mountinfo IDs, read before the detach */
   char *mount_point;
   guint64 old_id, unique_id; /* of the mount made, read where it was made */
 } Item;
@@ -243,6 +244,7 @@ item_free (gpointer data)
   g_clear_pointer (&item->now_sub, g_hash_table_unref);
   vcm_rootfs_record_free (item->mounted);
   g_strfreev (item->detached);
+  g_clear_pointer (&item->detached_ids, g_array_unref);
   g_free (item->mount_point);
   g_free (item);
 }
@@ -435,7 +437,7 @@ op_work (VcmRootfsManager *self, Op *op)
           break;
         case OP_UNMOUNT_ROOTFS:
         case OP_UNMOUNT_SANDBOX:
-          item->detached = vcm_mounter_run_unmount_rootfs (mounter, req, &error);
+          item->detached = vcm_mounter_run_unmount_rootfs (mounter, req, &item->detached_ids, &error);
           break;
         case OP_BIND:
           item->mount_point = vcm_mounter_run_bind (mounter, req, &error);
@@ -444,7 +446,7 @@ op_work (VcmRootfsManager *self, Op *op)
             item->old_id = item->unique_id = 0;
           break;
         case OP_UNMOUNT:
-          item->detached = vcm_mounter_run_unmount (mounter, req, &error);
+          item->detached = vcm_mounter_run_unmount (mounter, req, &item->detached_ids, &error);
           break;
         default:
           g_assert_not_reached ();
@@ -786,6 +788,7 @@ vcm_unmounted_free (VcmUnmounted *unmounted)
     return;
   g_free (unmounted->container_id);
   g_strfreev (unmounted->detached);
+  g_clear_pointer (&unmounted->detached_ids, g_array_unref);
   g_clear_pointer (&unmounted->identity, g_variant_unref);
   g_free (unmounted);
 }
@@ -804,6 +807,7 @@ sandbox_done (Op *op, GPtrArray *done)
       u = g_new0 (VcmUnmounted, 1);
       u->container_id = g_strdup (item->req->container_id);
       u->detached = g_steal_pointer (&item->detached);
+      u->detached_ids = g_steal_pointer (&item->detached_ids);
       u->identity = g_steal_pointer (&item->req->identity);
       g_ptr_array_add (done, u);
     }
@@ -848,6 +852,7 @@ vcm_rootfs_manager_run_finish (VcmRootfsManager *self,
                                VcmRootfsRecord **out_mounted,
                                char **out_mount_point,
                                GStrv *out_detached,
+                               GArray **out_detached_ids,
                                guint64 *out_old_id,
                                guint64 *out_unique_id,
                                GError **error)
@@ -864,6 +869,8 @@ vcm_rootfs_manager_run_finish (VcmRootfsManager *self,
     *out_mount_point = g_steal_pointer (&item->mount_point);
   if (out_detached != NULL)
     *out_detached = g_steal_pointer (&item->detached);
+  if (out_detached_ids != NULL)
+    *out_detached_ids = g_steal_pointer (&item->detached_ids);
   if (out_old_id != NULL)
     *out_old_id = item->old_id;
   if (out_unique_id != NULL)

@@ -37,8 +37,9 @@ VcmMountTable *vcm_rootfs_manager_get_table (gpointer manager, gboolean force_re
 /* One rootfs UnmountSandbox detached. */
 typedef struct {
   char *container_id;
-  GStrv detached;     /* the rootfs mount point first */
-  GVariant *identity; /* its recorded identity, read before it went (NULL: none) */
+  GStrv detached;       /* the rootfs mount point first */
+  GArray *detached_ids; /* their mountinfo IDs, in order (guint64; 0: not known) */
+  GVariant *identity;   /* its recorded identity, read before it went (NULL: none) */
 } VcmUnmounted;
 
 void vcm_unmounted_free (VcmUnmounted *unmounted);
@@ -61,8 +62,10 @@ gboolean vcm_rootfs_manager_unmount_sandbox (VcmRootfsManager *manager,
  * a time, in order), not the main loop. @req (any op) is the caller's until
  * the callback; the finish gives what the op gives: the rootfs mounted
  * (MountRootfs), the mount point (BindMount) or the mount points detached
- * (the unmounts), and the mountinfo and unique IDs of a mount made (read
- * in the worker thread; 0 when not known); each out argument may be NULL. An operation not yet begun
+ * (the unmounts) with their mountinfo IDs (@out_detached_ids, guint64, in
+ * the same order, 0 where not known), and the mountinfo and unique IDs of a
+ * mount made (read in the worker thread; 0 when not known); each out
+ * argument may be NULL. An operation not yet begun
  * when @cancellable is cancelled fails with G_IO_ERROR_CANCELLED. */
 void vcm_rootfs_manager_run_async (VcmRootfsManager *manager,
                                    VcmMountRequest *req,
@@ -74,6 +77,7 @@ gboolean vcm_rootfs_manager_run_finish (VcmRootfsManager *manager,
                                         VcmRootfsRecord **out_mounted,
                                         char **out_mount_point,
                                         GStrv *out_detached,
+                                        GArray **out_detached_ids,
                                         guint64 *out_old_id,
                                         guint64 *out_unique_id,
                                         GError **error);

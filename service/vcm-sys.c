@@ -160,6 +160,16 @@ vcm_sys_unique_mount_id (int fd, guint64 *out_id)
   return 0;
 }
 
+gboolean
+vcm_sys_mount_ids_match (const VcmSysMountIds *a, const VcmSysMountIds *b)
+{
+  if (a->unique_id != 0 && b->unique_id != 0)
+    return a->unique_id == b->unique_id;
+  if (a->old_id != 0 && b->old_id != 0)
+    return a->old_id == b->old_id;
+  return TRUE;
+}
+
 /* The one clone vcm_sys_clone_mount_cached() keeps, and which mount it is of. */
 static GMutex clone_lock;
 static int clone_fd = -1;

@@ -63,6 +63,19 @@ G_BEGIN_DECLS
 /* The unique mount ID of the mount holding @fd. */
 int vcm_sys_unique_mount_id (int fd, guint64 *out_id);
 
+/* The kernel's IDs of one mount: the mountinfo one (statx STATX_MNT_ID),
+ * which the kernel gives to the next mount made once the mount is freed,
+ * and the unique one, never reused (0 where not known). */
+typedef struct {
+  guint64 old_id;
+  guint64 unique_id;
+} VcmSysMountIds;
+
+/* Whether @a and @b may name the same mount: by the unique IDs where both
+ * have one, else by the mountinfo IDs where both have one, else (nothing
+ * to tell them apart by) TRUE. */
+gboolean vcm_sys_mount_ids_match (const VcmSysMountIds *a, const VcmSysMountIds *b);
+
 /* Up to @n child mount IDs of @parent_id after @last_id (0 = from the start). */
 gssize vcm_sys_listmount (guint64 parent_id, guint64 last_id, guint64 *ids, gsize n);
 

@@ -21,24 +21,24 @@ VCM_TEST ("/holdings/bound-per-user", test_bound_per_user)
     {
       g_autofree char *point = g_strdup_printf ("/s/a/c%u/rootfs", i);
 
-      g_assert_true (vcm_holdings_take (h, 1000, point, i + 1, per, &held));
+      g_assert_true (vcm_holdings_take (h, 1000, point, i + 1, 0, per, &held));
       g_assert_cmpuint (held, ==, i * per);
     }
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, VCM_MAX_MOUNTS_HELD);
   /* at the bound: not one more, and nothing counted */
-  g_assert_false (vcm_holdings_take (h, 1000, "/s/a/x/rootfs", 99, 1, &held));
+  g_assert_false (vcm_holdings_take (h, 1000, "/s/a/x/rootfs", 99, 0, 1, &held));
   g_assert_cmpuint (held, ==, VCM_MAX_MOUNTS_HELD);
   g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/x/rootfs"), ==, 0);
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, VCM_MAX_MOUNTS_HELD);
   /* another user is counted apart */
-  g_assert_true (vcm_holdings_take (h, 1001, "/s/b/c0/rootfs", 7, per, &held));
+  g_assert_true (vcm_holdings_take (h, 1001, "/s/b/c0/rootfs", 7, 0, per, &held));
   g_assert_cmpuint (held, ==, 0);
   /* more than the bound at once is refused even to a user holding none */
-  g_assert_false (vcm_holdings_take (h, 1002, "/s/c/c0/rootfs", 8, VCM_MAX_MOUNTS_HELD + 1, NULL));
+  g_assert_false (vcm_holdings_take (h, 1002, "/s/c/c0/rootfs", 8, 0, VCM_MAX_MOUNTS_HELD + 1, NULL));
   /* an unmount gives back what its mount held */
-  vcm_holdings_drop (h, "/s/a/c0/rootfs", 0);
+  vcm_holdings_drop (h, "/s/a/c0/rootfs", 0, 0);
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, VCM_MAX_MOUNTS_HELD - per);
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/x/rootfs", 100, per, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/x/rootfs", 100, 0, per, NULL));
   vcm_holdings_free (h);
 }
 
@@ -46,17 +46,17 @@ VCM_TEST ("/holdings/drop-only-that-mount", test_drop_only_that_mount)
 {
   VcmHoldings *h = vcm_holdings_new ();
 
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/c/rootfs", 10, 3, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/c/rootfs", 10, 0, 3, NULL));
   /* a mount at the same place counts in place of the earlier one */
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/c/rootfs", 11, 5, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/c/rootfs", 11, 0, 5, NULL));
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 5);
   /* the earlier mount's going gives back nothing of the later one's */
-  vcm_holdings_drop (h, "/s/a/c/rootfs", 10);
+  vcm_holdings_drop (h, "/s/a/c/rootfs", 10, 0);
   g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/c/rootfs"), ==, 5);
-  vcm_holdings_drop (h, "/s/a/c/rootfs", 11);
+  vcm_holdings_drop (h, "/s/a/c/rootfs", 11, 0);
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 0);
   /* a mount point never counted */
-  vcm_holdings_drop (h, "/s/a/none", 0);
+  vcm_holdings_drop (h, "/s/a/none", 0, 0);
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 0);
   /* nothing to read back: loaded once, empty */
   g_assert_false (vcm_holdings_loaded (h));
@@ -86,9 +86,9 @@ VCM_TEST ("/holdings/prune-what-went-behind-the-back", test_prune_what_went_behi
   g_autoptr (VcmMountTable) after = NULL;
   guint64 mark;
 
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/one", 10, 3, NULL));
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/two", 11, 4, NULL));
-  g_assert_true (vcm_holdings_take (h, 1001, "/s/b/v/one", 12, 5, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/one", 10, 0, 3, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/two", 11, 0, 4, NULL));
+  g_assert_true (vcm_holdings_take (h, 1001, "/s/b/v/one", 12, 0, 5, NULL));
   /* all there: nothing given back */
   mark = vcm_holdings_mark (h);
   before = table_of (ROOT_LINE LINE (10, "/s/a/v/one") LINE (11, "/s/a/v/two") LINE (12, "/s/b/v/one"));
@@ -112,11 +112,11 @@ VCM_TEST ("/holdings/prune-leaves-what-came-after-the-table",
   g_autoptr (VcmMountTable) table = NULL;
   guint64 mark;
 
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/gone", 10, 2, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/gone", 10, 0, 2, NULL));
   mark = vcm_holdings_mark (h);
   table = table_of (ROOT_LINE);
   /* counted after the table was read: not in it, yet not gone */
-  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/new", 30, 6, NULL));
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/v/new", 30, 0, 6, NULL));
   g_assert_cmpuint (vcm_holdings_prune (h, 1000, table, mark), ==, 2);
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 6);
   g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/v/new"), ==, 6);

@@ -290,7 +290,7 @@ test_policy_caller_binds_recursive (Fixture *f, gconstpointer data)
           {
             un = vcm_mounter_prepare_unmount (f->m, seen_sub, creds, &error);
             vcm_test_require_no_error (error);
-            g_assert_null (vcm_mounter_run_unmount (f->m, un, &error));
+            g_assert_null (vcm_mounter_run_unmount (f->m, un, NULL, &error));
             vcm_test_assert_error (error, VCM_ERROR_INVALID_ARGUMENT, "mount_point");
             g_clear_error (&error);
             g_assert_false (vcm_test_exists (seen_hidden));
@@ -302,7 +302,7 @@ test_policy_caller_binds_recursive (Fixture *f, gconstpointer data)
           g_autoptr (VcmMountRequest) un = vcm_mounter_prepare_unmount (f->m, dest, creds, &error);
 
           vcm_test_require_no_error (error);
-          detached = vcm_mounter_run_unmount (f->m, un, &error);
+          detached = vcm_mounter_run_unmount (f->m, un, NULL, &error);
         }
       else
         detached = vcm_mounter_unmount (f->m, dest, &error);

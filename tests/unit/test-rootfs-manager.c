@@ -292,7 +292,7 @@ on_ran (GObject *source, GAsyncResult *result, gpointer user_data)
   g_auto (GStrv) detached = NULL;
 
   if (!vcm_rootfs_manager_run_finish (VCM_ROOTFS_MANAGER (source), result, &mounted, NULL, &detached,
-                                      NULL, NULL, &error))
+                                      NULL, NULL, NULL, &error))
     g_ptr_array_add (st->order, g_strdup_printf ("error %s", error->message));
   else if (mounted != NULL)
     g_ptr_array_add (st->order, g_strdup_printf ("mounted %s", mounted->container_id));
