@@ -192,6 +192,7 @@ add_tests (void)
   test_mounter_add_attacks ();
   test_mounter_add_paths ();
   test_mounter_add_policy ();
+  test_mounter_add_ids ();
 }
 
 VCM_TEST_MAIN (vcm_test_enter_private_mount_ns, add_tests, NULL);

@@ -74,3 +74,4 @@ void unexpected_success (Fixture *f, Snap *before, const char *call);
 void test_mounter_add_attacks (void);
 void test_mounter_add_paths (void);
 void test_mounter_add_policy (void);
+void test_mounter_add_ids (void);
