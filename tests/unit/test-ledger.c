@@ -49,6 +49,16 @@ told (Fixture *f)
   return g_string_free (s, FALSE);
 }
 
+/* The changes told since the last look are @want (a macro: a failure
+ * names the line of the check). */
+#define assert_told(f, want) \
+  G_STMT_START \
+  { \
+    g_autofree char *told_ = told (f); \
+    g_assert_cmpstr (told_, ==, (want)); \
+  } \
+  G_STMT_END
+
 static VcmRootfsRecord *
 rootfs (const char *sbx, const char *cid, guint64 id, guint64 unique, gboolean ro)
 {
@@ -79,21 +89,17 @@ VCM_TEST_FIXTURE ("/ledger/own-changes", test_own_changes, Fixture, fixture_set_
 {
   g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
   const char *const detached[] = { "/shared/s1/c1/rootfs", NULL };
-  g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL;
 
   vcm_ledger_note_mounted (f->ledger, a);
-  t1 = told (f);
-  g_assert_cmpstr (t1, ==, "mounted s1/c1 1");
+  assert_told (f, "mounted s1/c1 1");
   g_assert_cmpuint (vcm_ledger_get_size (f->ledger), ==, 1);
   g_assert_true (vcm_ledger_find_mount (f->ledger, 40) == vcm_ledger_lookup (f->ledger, "s1/c1"));
   g_assert_null (vcm_ledger_find_mount (f->ledger, 41));
   /* mounted again while one is still tracked: the old one vanished first */
   vcm_ledger_note_mounted (f->ledger, a);
-  t2 = told (f);
-  g_assert_cmpstr (t2, ==, "vanished s1/c1 2; mounted s1/c1 3");
+  assert_told (f, "vanished s1/c1 2; mounted s1/c1 3");
   vcm_ledger_note_unmounted (f->ledger, "s1", "c1", detached);
-  t3 = told (f);
-  g_assert_cmpstr (t3, ==, "unmounted s1/c1 4");
+  assert_told (f, "unmounted s1/c1 4");
   g_assert_cmpuint (vcm_ledger_get_size (f->ledger), ==, 0);
   g_assert_cmpuint (vcm_ledger_get_generation (f->ledger), ==, 4);
 }
@@ -102,7 +108,6 @@ VCM_TEST_FIXTURE ("/ledger/hold", test_hold, Fixture, fixture_set_up, fixture_te
 {
   g_autoptr (VcmRootfsRecord) a = rootfs ("s1", "c1", 40, 1000, FALSE);
   g_autoptr (VcmRootfsRecord) b = rootfs ("s1", "c2", 41, 1001, FALSE);
-  g_autofree char *all = NULL;
 
   vcm_ledger_hold (f->ledger);
   vcm_ledger_hold (f->ledger);
@@ -113,8 +118,7 @@ VCM_TEST_FIXTURE ("/ledger/hold", test_hold, Fixture, fixture_set_up, fixture_te
   /* Generation is counted at once, told later */
   g_assert_cmpuint (vcm_ledger_get_generation (f->ledger), ==, 2);
   vcm_ledger_release (f->ledger);
-  all = told (f);
-  g_assert_cmpstr (all, ==, "mounted s1/c1 1; mounted s1/c2 2");
+  assert_told (f, "mounted s1/c1 1; mounted s1/c2 2");
 }
 
 VCM_TEST_FIXTURE ("/ledger/diff-one", test_diff_one, Fixture, fixture_set_up, fixture_tear_down)
@@ -124,23 +128,17 @@ VCM_TEST_FIXTURE ("/ledger/diff-one", test_diff_one, Fixture, fixture_set_up, fi
   g_autoptr (VcmRootfsRecord) other = rootfs ("s1", "c1", 40, 2000, TRUE); /* its ID reused */
   g_autoptr (GHashTable) two = ids (2, (guint64) 50, (guint64) 51);
   g_autoptr (GHashTable) one = ids (1, (guint64) 51);
-  g_autofree char *t1 = NULL, *t2 = NULL, *t3 = NULL, *t4 = NULL, *t5 = NULL;
 
   vcm_ledger_diff_one (f->ledger, "s1/c1", a, NULL, TRUE);
-  t1 = told (f);
-  g_assert_cmpstr (t1, ==, "mounted s1/c1 1");
+  assert_told (f, "mounted s1/c1 1");
   vcm_ledger_diff_one (f->ledger, "s1/c1", a, two, TRUE);
-  t2 = told (f);
-  g_assert_cmpstr (t2, ==, "submount-added s1/c1 2; submount-added s1/c1 3");
+  assert_told (f, "submount-added s1/c1 2; submount-added s1/c1 3");
   vcm_ledger_diff_one (f->ledger, "s1/c1", a_ro, one, TRUE);
-  t3 = told (f);
-  g_assert_cmpstr (t3, ==, "remounted s1/c1 4; submount-removed s1/c1 5");
+  assert_told (f, "remounted s1/c1 4; submount-removed s1/c1 5");
   vcm_ledger_diff_one (f->ledger, "s1/c1", other, NULL, TRUE);
-  t4 = told (f);
-  g_assert_cmpstr (t4, ==, "vanished s1/c1 6; mounted s1/c1 7");
+  assert_told (f, "vanished s1/c1 6; mounted s1/c1 7");
   vcm_ledger_diff_one (f->ledger, "s1/c1", NULL, NULL, TRUE);
-  t5 = told (f);
-  g_assert_cmpstr (t5, ==, "vanished s1/c1 8");
+  assert_told (f, "vanished s1/c1 8");
   /* taken in silently: nothing told, Generation as it was */
   vcm_ledger_diff_one (f->ledger, "s1/c1", a, NULL, FALSE);
   g_assert_cmpuint (f->told->len, ==, 0);
@@ -156,7 +154,6 @@ VCM_TEST_FIXTURE ("/ledger/diff-all", test_diff_all, Fixture, fixture_set_up, fi
     g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs2 = g_ptr_array_new ();
   g_autoptr (GPtrArray) list = NULL;
-  g_autofree char *t1 = NULL;
 
   g_ptr_array_add (first, rootfs ("a", "1", 40, 0, FALSE));
   g_ptr_array_add (first, rootfs ("b", "1", 41, 0, FALSE));
@@ -174,8 +171,7 @@ VCM_TEST_FIXTURE ("/ledger/diff-all", test_diff_all, Fixture, fixture_set_up, fi
   g_ptr_array_add (second, rootfs ("d", "1", 43, 0, FALSE));
   g_ptr_array_set_size (subs2, 3);
   vcm_ledger_diff_all (f->ledger, 2, second, subs2, TRUE);
-  t1 = told (f);
-  g_assert_cmpstr (t1, ==, "unmounted a/1 1; vanished b/1 2; mounted d/1 3");
+  assert_told (f, "unmounted a/1 1; vanished b/1 2; mounted d/1 3");
   list = vcm_ledger_list (f->ledger, NULL);
   g_assert_cmpuint (list->len, ==, 2);
   g_assert_cmpstr (((VcmRootfsRecord *) list->pdata[0])->sandbox_id, ==, "c");
@@ -197,8 +193,6 @@ VCM_TEST_FIXTURE ("/ledger/busy", test_busy, Fixture, fixture_set_up, fixture_te
   g_autoptr (GPtrArray) read = g_ptr_array_new_with_free_func ((GDestroyNotify) vcm_rootfs_record_free);
   g_autoptr (GPtrArray) subs1 = g_ptr_array_new ();
   g_autoptr (VcmRootfsRecord) mine = rootfs ("a", "1", 40, 400, FALSE);
-  g_autofree char *t1 = NULL;
-  g_autofree char *t2 = NULL;
 
   vcm_ledger_diff_all (f->ledger, 1, none, subs0, FALSE);
   g_assert_false (vcm_ledger_busy (f->ledger, "a/1"));
@@ -210,14 +204,12 @@ VCM_TEST_FIXTURE ("/ledger/busy", test_busy, Fixture, fixture_set_up, fixture_te
   g_ptr_array_add (read, rootfs ("b", "1", 41, 0, FALSE));
   g_ptr_array_set_size (subs1, 2);
   vcm_ledger_diff_all (f->ledger, 2, read, subs1, TRUE);
-  t1 = told (f);
-  g_assert_cmpstr (t1, ==, "mounted b/1 1");
+  assert_told (f, "mounted b/1 1");
   g_assert_false (vcm_ledger_end_local (f->ledger, "a/1"));
   /* then the service notes it: told once, as its own */
   vcm_ledger_note_mounted (f->ledger, mine);
   g_assert_true (vcm_ledger_end_local (f->ledger, "a/1")); /* the read saw it: look again */
-  t2 = told (f);
-  g_assert_cmpstr (t2, ==, "mounted a/1 2");
+  assert_told (f, "mounted a/1 2");
   g_assert_false (vcm_ledger_busy (f->ledger, "a/1"));
 }
 
