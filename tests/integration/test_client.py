@@ -374,14 +374,9 @@ class TestRootfs(ClientTestCase):
 
     def test_not_authorized_as_nobody(self):
         # A rule that says no: exit 3, one line, no hint to try again.
-        rule = self.w.add_rule('''
-polkit.addRule(function(action, subject) {
-    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "nobody")
-        return polkit.Result.NO;
-});''')
+        rule = self.w.add_rule(vcmtest.polkit_rule('org.vc.mount.manage-rootfs', 'nobody', 'NO'))
         self.addCleanup(self.w.remove_rule, rule)
-        vcmtest.wait_until(lambda: 'Not authorized' in self.w.pkcheck(65534, 'org.vc.mount.manage-rootfs')[1],
-                           10.0, 'polkit to say no to nobody')
+        self.w.wait_for_refusal(65534, 'org.vc.mount.manage-rootfs')
         rootfs = self.make_rootfs()
         for opts in (['--no-ask-password'], []):
             with self.subTest(opts=opts):
@@ -395,12 +390,8 @@ polkit.addRule(function(action, subject) {
                         os.path.join(self.shared, 'sbno', 'c1', 'nobody-bind'), as_nobody=True)
 
     def test_polkit_rule_allows_nobody(self):
-        rule = self.w.add_rule('''
-polkit.addRule(function(action, subject) {
-    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "nobody" &&
-        action.lookup("sandbox_id") == "sb-nobody")
-        return polkit.Result.YES;
-});''')
+        rule = self.w.add_rule(vcmtest.polkit_rule('org.vc.mount.manage-rootfs', 'nobody',
+                                                   sandbox_id='sb-nobody'))
         self.addCleanup(self.w.remove_rule, rule)
         rootfs = self.make_rootfs()
         os.chown(rootfs, 65534, 65534)  # writable: of a tree of the caller's own

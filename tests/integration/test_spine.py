@@ -880,8 +880,7 @@ polkit.addRule(function(action, subject) {
 ''')
         self.addCleanup(self.w.remove_rule, rule)
         # polkit's default is a challenge too: wait for the "no" to be live
-        vcmtest.wait_until(lambda: 'Not authorized' in self.w.pkcheck(NOBODY, 'org.vc.mount.manage-rootfs')[1],
-                           10.0, 'polkit to say no to nobody')
+        self.w.wait_for_refusal(NOBODY, 'org.vc.mount.manage-rootfs')
         rootfs = self.make_rootfs()
         self.w.mark_logs()
         # Without the flag: the one who could authenticate is told to call
@@ -918,13 +917,8 @@ polkit.addRule(function(action, subject) {
                 self.assertEqual((ok, res), (True, (self.shared,)), msg)
 
     def test_polkit_rule_allows_one_user_one_sandbox(self):
-        rule = self.w.add_rule('''
-polkit.addRule(function(action, subject) {
-    if (action.id == "org.vc.mount.manage-rootfs" && subject.user == "nobody" &&
-        action.lookup("sandbox_id") == "sb-nobody")
-        return polkit.Result.YES;
-});
-''')
+        rule = self.w.add_rule(vcmtest.polkit_rule('org.vc.mount.manage-rootfs', 'nobody',
+                                                   sandbox_id='sb-nobody'))
         self.addCleanup(self.w.remove_rule, rule)
         self.w.wait_for_rule(NOBODY, 'org.vc.mount.manage-rootfs', {'sandbox_id': 'sb-nobody'})
         rootfs = self.make_rootfs()
@@ -977,15 +971,10 @@ polkit.addRule(function(action, subject) {
         self.assertTrue(ok, f'{res}: {msg}')
 
     def test_polkit_rule_for_bind_sees_the_mount_point(self):
-        rule = self.w.add_rule('''
-polkit.addRule(function(action, subject) {
-    if (action.id == "org.vc.mount.bind" && subject.user == "vcmtest" &&
-        action.lookup("mount_point") == "%s")
-        return polkit.Result.YES;
-});
-''' % os.path.join(self.shared, 'sbx', 'c1', 'allowed'))
-        self.addCleanup(self.w.remove_rule, rule)
         allowed = os.path.join(self.shared, 'sbx', 'c1', 'allowed')
+        rule = self.w.add_rule(vcmtest.polkit_rule('org.vc.mount.bind', 'vcmtest',
+                                                   mount_point=allowed))
+        self.addCleanup(self.w.remove_rule, rule)
         self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'mount_point': allowed})
         src = self.make_rootfs('src')
         os.chown(src, TEST_UID, TEST_UID)  # writable: of a tree of the caller's own
@@ -996,13 +985,7 @@ polkit.addRule(function(action, subject) {
                          uid=TEST_UID)
 
     def test_polkit_rule_for_bind_sees_read_only(self):
-        rule = self.w.add_rule('''
-polkit.addRule(function(action, subject) {
-    if (action.id == "org.vc.mount.bind" && subject.user == "vcmtest" &&
-        action.lookup("read_only") == "true")
-        return polkit.Result.YES;
-});
-''')
+        rule = self.w.add_rule(vcmtest.polkit_rule('org.vc.mount.bind', 'vcmtest', read_only='true'))
         self.addCleanup(self.w.remove_rule, rule)
         dest = os.path.join(self.shared, 'sbx', 'c1', 'ro-only')
         self.w.wait_for_rule(TEST_UID, 'org.vc.mount.bind', {'read_only': 'true'})

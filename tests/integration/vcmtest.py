@@ -11,6 +11,7 @@
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import re
 import shutil
@@ -335,6 +336,18 @@ def unit_environment():
                     key, _, value = assignment.partition('=')
                     env[key] = value
     return env
+
+
+def polkit_rule(action, user, result='YES', **details):
+    """The text of a polkit rule that answers @result (a polkit.Result name)
+    when @user asks for @action with each detail of @details (name=value) as
+    given, and leaves every other question to the next rule."""
+    conds = [f'action.id == {json.dumps(action)}', f'subject.user == {json.dumps(user)}']
+    conds += [f'action.lookup({json.dumps(k)}) == {json.dumps(v)}' for k, v in details.items()]
+    return ('polkit.addRule(function(action, subject) {\n'
+            '    if (' + ' &&\n        '.join(conds) + ')\n'
+            f'        return polkit.Result.{result};\n'
+            '});\n')
 
 
 def wait_until(predicate, timeout, what, interval=0.01):
@@ -888,6 +901,13 @@ class World:
                        interval=0.02)
         finally:
             _stop(subject, signal.SIGKILL)
+
+    def wait_for_refusal(self, uid, action, timeout=WAIT_TIMEOUT):
+        """Polls pkcheck until polkit refuses @action to @uid outright ("Not
+        authorized", not the challenge that is also polkit's default): a rule
+        that says NO is live."""
+        wait_until(lambda: 'Not authorized' in self.pkcheck(uid, action)[1],
+                   timeout, f'polkit to say no to uid {uid} for {action}')
 
     # calls -------------------------------------------------------------------
 
