@@ -182,8 +182,7 @@ class TestFdSourceAttacks(test_rootless.RootlessBase):
         d = self.user_dir('own')
         dest = os.path.join(self.shared, 'rl', 'c4', 'p')
         args = f"(handle 0, '{dest}', @a{{sv}} {{'read-only': <true>}})"
-        ok, name, message, _ = self.fdcall('BindMountFd', 'dir', '/proc', args, prefix=self.as_user())
-        self.assertEqual((ok, name), (False, test_rootless.INVALID), message)
+        self.assert_user_fdcall_refused('BindMountFd', 'dir', '/proc', args, test_rootless.INVALID)
         ok, name, message, _ = self.fdcall('BindMountFd', 'dir', f'{d}/p', args,
                                            prefix=self.in_own_namespaces(),
                                            shell=f'mkdir {d}/p; mount --rbind /proc {d}/p')

@@ -49,6 +49,14 @@ class RootlessBase(WorldCase):
 
     # -- helpers ----------------------------------------------------------
 
+    def assert_user_fdcall_refused(self, method, kind, path, args, error, *fragments):
+        """fdcall() as the test user fails with the D-Bus error @error, and its
+        message holds each of @fragments."""
+        ok, name, message, _ = self.fdcall(method, kind, path, args, prefix=self.as_user())
+        self.assertEqual((ok, name), (False, error), message)
+        for fragment in fragments:
+            self.assertIn(fragment, message)
+
     def fdcall(self, method, kind, path, args, prefix=(), attach=None, pass_fds=(), shell=None,
                unmount=None):
         """Runs fdcall.py (behind @prefix: setpriv, unshare); with @shell, a
@@ -112,28 +120,19 @@ class RootlessCase(RootlessBase):
                  ('file', f, 'a regular file')]
         for kind, path, what in cases:
             with self.subTest(kind=kind):
-                ok, name, message, _ = self.fdcall('MountRootfsFd', kind, path,
-                                                   "('rl', 'c1', handle 0, @a{sv} {})", prefix=self.as_user())
-                self.assertFalse(ok)
-                self.assertEqual(name, INVALID, message)
-                self.assertIn('rootfs:', message)
-                self.assertIn(what, message)
+                self.assert_user_fdcall_refused('MountRootfsFd', kind, path, "('rl', 'c1', handle 0, @a{sv} {})",
+                                                INVALID, 'rootfs:', what)
         for kind, path, what in cases[:5]:
             what = 'memfd' if kind == 'memfd' else what
             with self.subTest(kind=kind, method='BindMountFd'):
-                ok, name, message, _ = self.fdcall('BindMountFd', kind, path,
-                                                   f"(handle 0, '{self.shared}/rl/x', @a{{sv}} {{}})",
-                                                   prefix=self.as_user())
-                self.assertEqual((ok, name), (False, INVALID), message)
-                self.assertIn('source:', message)
-                self.assertIn(what, message)
+                self.assert_user_fdcall_refused('BindMountFd', kind, path,
+                                                f"(handle 0, '{self.shared}/rl/x', @a{{sv}} {{}})",
+                                                INVALID, 'source:', what)
         self.assertEqual(self.w.mounts_beneath(self.shared), [])
 
     def test_no_fd_in_message(self):
-        ok, name, message, _ = self.fdcall('OpenMount', 'none', '', "(handle 0, @a{sv} {})",
-                                           prefix=self.as_user())
-        self.assertEqual((ok, name), (False, INVALID), message)
-        self.assertIn('source: the message carries no file descriptor', message)
+        self.assert_user_fdcall_refused('OpenMount', 'none', '', "(handle 0, @a{sv} {})",
+                                        INVALID, 'source: the message carries no file descriptor')
 
     def test_options_refused(self):
         d = self.user_dir('src')
@@ -144,12 +143,9 @@ class RootlessCase(RootlessBase):
                                 ("{'nosuid': <false>}", NOT_AUTHORIZED, "'nosuid' cannot be turned off"),
                                 ("{'recursive': <false>}", NOT_AUTHORIZED, "'recursive' cannot be turned off")]:
             with self.subTest(opts=opts):
-                ok, name, message, _ = self.fdcall('MountRootfsFd', 'dir', d,
-                                                   f"('rl', 'c1', handle 0, @a{{sv}} {opts})",
-                                                   prefix=self.as_user())
-                self.assertEqual((ok, name), (False, err), message)
-                self.assertIn('options:', message)
-                self.assertIn(what, message)
+                self.assert_user_fdcall_refused('MountRootfsFd', 'dir', d,
+                                                f"('rl', 'c1', handle 0, @a{{sv}} {opts})",
+                                                err, 'options:', what)
         self.assertEqual(self.w.mounts_beneath(self.shared), [])
 
     def test_writable_only_what_the_caller_owns(self):
