@@ -181,6 +181,15 @@ class TestFrozen(AttackCase):
         self.assertTrue(self.w.daemon_running())
         return call.result
 
+    def held_while_others_served(self, fs, what, uid, method, *args):
+        """With @fs frozen, @method as @uid waits in @fs (attack()) while the
+        others' calls are served (assert_served(@what)); it is answered once
+        her server goes (answered())."""
+        fs.freeze()
+        call = self.attack(fs, uid, method, *args)
+        self.assert_served(what)
+        self.answered(call, fs)
+
     def rootfs_on(self, fs, container_id):
         mp = self.allowed('MountRootfs', 'alice', container_id, fs_path(fs), True)[0]
         self.assertEqual(top_mount(mp)['fs_type'], 'fuse')
@@ -192,28 +201,22 @@ class TestFrozen(AttackCase):
         # MountRootfs of her FUSE (the manage-rootfs rule is all she needs):
         # the clone is looked at after it is attached.
         fs = self.her_filesystem()
-        fs.freeze()
-        call = self.attack(fs, ALICE, 'MountRootfs', 'alice', 'c1', fs_path(fs), True)
-        self.assert_served('MountRootfs of her filesystem')
-        self.answered(call, fs)
+        self.held_while_others_served(fs, 'MountRootfs of her filesystem',
+                                      ALICE, 'MountRootfs', 'alice', 'c1', fs_path(fs), True)
 
     def test_b_a_destination_in_her_filesystem(self):
         # her FUSE bound into her area (her bind rule); a BindMount beneath it
         fs = self.her_filesystem()
         self.allowed('BindMount', fs_path(fs), self.alice_path('f'), True)
-        fs.freeze()
-        call = self.attack(fs, ALICE, 'BindMount', os.path.join(self.srv, 'data'),
-                           self.alice_path('f', 'x'), True)
-        self.assert_served('BindMount into her filesystem')
-        self.answered(call, fs)
+        self.held_while_others_served(fs, 'BindMount into her filesystem',
+                                      ALICE, 'BindMount', os.path.join(self.srv, 'data'),
+                                      self.alice_path('f', 'x'), True)
 
     def test_b_an_unmount_in_her_filesystem(self):
         fs = self.her_filesystem()
         self.allowed('BindMount', fs_path(fs), self.alice_path('f'), True)
-        fs.freeze()
-        call = self.attack(fs, ALICE, 'Unmount', self.alice_path('f', 'x', 'y'))
-        self.assert_served('Unmount in her filesystem')
-        self.answered(call, fs)
+        self.held_while_others_served(fs, 'Unmount in her filesystem',
+                                      ALICE, 'Unmount', self.alice_path('f', 'x', 'y'))
 
     def test_c_a_rootfs_place_in_her_filesystem(self):
         # SHARED/alice/c2 is her FUSE: the rootfs mount point lies in it. No
@@ -225,10 +228,8 @@ class TestFrozen(AttackCase):
         place = os.path.join(self.shared, 'alice', 'c2')
         os.makedirs(place)
         subprocess.run(['mount', '--bind', fs_path(fs), place], check=True)
-        fs.freeze()
-        call = self.attack(fs, ALICE, 'MountRootfs', 'alice', 'c2', os.path.join(self.srv, 'data'), True)
-        self.assert_served('MountRootfs with its place in her filesystem')
-        self.answered(call, fs)
+        self.held_while_others_served(fs, 'MountRootfs with its place in her filesystem',
+                                      ALICE, 'MountRootfs', 'alice', 'c2', os.path.join(self.srv, 'data'), True)
 
     def test_d_roots_unmount_of_a_rootfs_on_her_filesystem(self):
         # root unmounts a rootfs of alice's that lies on her FUSE: done, and
