@@ -90,6 +90,7 @@ typedef struct _Op {
   GUnixFDList *reply_fds;             /* OpenMount: what the answer names */
   void (*start_run) (struct _Op *op); /* started when through the gate of runs */
   GAsyncReadyCallback run_done;       /* its run's completion */
+  guint64 holdings_mark;              /* what was held when its run began (vcm_holdings_mark) */
 } Op;
 
 /* Checks the arguments' size and syntax, before anything else is done. */
@@ -160,10 +161,11 @@ gboolean op_done_running (Op *call);
 
 /* What the engine kept of the mounts an unmount detached (@detached, their
  * mountinfo IDs @ids: NULL or in the same order, 0 where not known) goes:
- * their holdings, the identity kept and recorded of the mount at
- * @mount_point; a mount made at the same path since keeps its own. */
+ * their holdings (those counted by @mark, the unmount's holdings_mark),
+ * the identity kept and recorded of the mount at @mount_point; a mount
+ * made at the same path since keeps its own. */
 void engine_mount_removed (
-  Engine *self, const char *mount_point, GVariant *info, GStrv detached, GArray *ids);
+  Engine *self, const char *mount_point, GVariant *info, GStrv detached, GArray *ids, guint64 mark);
 
 /* The signals "mount-added" and "mount-removed" (vcm-engine.c). */
 void engine_emit_mount_added (Engine *self, GVariant *info);

@@ -112,7 +112,8 @@ detached_ids (GArray *ids, guint i)
 }
 
 void
-engine_mount_removed (Engine *self, const char *mount_point, GVariant *info, GStrv detached, GArray *ids)
+engine_mount_removed (
+  Engine *self, const char *mount_point, GVariant *info, GStrv detached, GArray *ids, guint64 mark)
 {
   const char *rel = relpath_of (self, mount_point);
   VcmHoldings *holdings = vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (self->rootfs));
@@ -123,13 +124,15 @@ engine_mount_removed (Engine *self, const char *mount_point, GVariant *info, GSt
   /* what the caller held there is given back, also what came along; by
    * the IDs of the mounts that went (0: by path), so that a mount made at
    * the same path meanwhile (a BindMount racing this Unmount) keeps its
-   * count, its kept identity and its record */
-  vcm_holdings_drop (holdings, mount_point, gone.old_id, gone.unique_id);
+   * count, its kept identity and its record; a count taken after the
+   * unmount began is never the one of what it detached (where the kernel
+   * has no unique IDs, the new mount may well have the gone one's) */
+  vcm_holdings_drop_taken_by (holdings, mount_point, gone.old_id, gone.unique_id, mark);
   for (guint i = 1; detached != NULL && detached[i] != NULL; i++)
     {
       VcmSysMountIds sub = detached_ids (ids, i);
 
-      vcm_holdings_drop (holdings, detached[i], sub.old_id, sub.unique_id);
+      vcm_holdings_drop_taken_by (holdings, detached[i], sub.old_id, sub.unique_id, mark);
     }
   g_variant_dict_init (&dict, info);
   if (info == NULL)
@@ -280,7 +283,8 @@ on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
 
       log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, r.detached);
-      engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids);
+      engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids,
+                            call->holdings_mark);
       op_return (call, g_variant_new ("(^as)", (const char *const *) r.detached));
     }
   g_clear_object (&call->task);
@@ -326,7 +330,8 @@ on_unmounted_sandbox (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr (GVariant) info = identity_of_unmounted (self, u->detached[0], u->identity);
 
       log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
-      engine_mount_removed (self, u->detached[0], info, u->detached, u->detached_ids);
+      engine_mount_removed (self, u->detached[0], info, u->detached, u->detached_ids,
+                            call->holdings_mark);
       g_strv_builder_add (ids, u->container_id);
     }
   if (!ok)
@@ -401,7 +406,8 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
       const VcmMountRequest *req = call->prep->req;
       g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
 
-      engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids);
+      engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids,
+                            call->holdings_mark);
       vcm_log_op (G_LOG_LEVEL_MESSAGE, MSGID_UNMOUNTED, call->caller,
                   "Unmounted %s (%u mounts detached)", r.detached[0], g_strv_length (r.detached));
       op_return (call, g_variant_new ("(^as)", (const char *const *) r.detached));

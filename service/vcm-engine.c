@@ -539,6 +539,11 @@ engine_run_async (VcmEngine *engine,
       op_return_stopping (op);
       return;
     }
+  /* what an unmount's end gives back was counted before this: not the
+   * count of a mount made at the same place while it ran */
+  if (self->rootfs != NULL)
+    op->holdings_mark =
+      vcm_holdings_mark (vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (self->rootfs)));
   if (!op->entry->run (self, op, op->params))
     g_clear_object (&op->task); /* answered already */
 }

@@ -66,12 +66,12 @@ add_locked (VcmHoldings *self, uid_t uid, gint64 delta)
 }
 
 static void
-drop_locked (VcmHoldings *self, const char *mount_point, guint64 id, guint64 unique_id)
+drop_locked (VcmHoldings *self, const char *mount_point, guint64 id, guint64 unique_id, guint64 mark)
 {
   Held *h = g_hash_table_lookup (self->points, mount_point);
   VcmSysMountIds held, gone = { id, unique_id };
 
-  if (h == NULL)
+  if (h == NULL || h->taken > mark)
     return;
   held.old_id = h->id;
   held.unique_id = h->unique_id;
@@ -87,7 +87,7 @@ set_locked (
 {
   Held *h = g_new0 (Held, 1);
 
-  drop_locked (self, mount_point, 0, 0);
+  drop_locked (self, mount_point, 0, 0, G_MAXUINT64);
   h->uid = uid;
   h->n = n;
   h->id = id;
@@ -201,7 +201,16 @@ void
 vcm_holdings_drop (VcmHoldings *self, const char *mount_point, guint64 id, guint64 unique_id)
 {
   g_mutex_lock (&self->lock);
-  drop_locked (self, mount_point, id, unique_id);
+  drop_locked (self, mount_point, id, unique_id, G_MAXUINT64);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+vcm_holdings_drop_taken_by (
+  VcmHoldings *self, const char *mount_point, guint64 id, guint64 unique_id, guint64 mark)
+{
+  g_mutex_lock (&self->lock);
+  drop_locked (self, mount_point, id, unique_id, mark);
   g_mutex_unlock (&self->lock);
 }
 

@@ -63,6 +63,14 @@ guint vcm_holdings_held (VcmHoldings *holdings, uid_t uid);
  * tells a mount made at the same place since where the kernel has it. */
 void vcm_holdings_drop (VcmHoldings *holdings, const char *mount_point, guint64 id, guint64 unique_id);
 
+/* vcm_holdings_drop (), and only if what is counted at @mount_point was
+ * counted by @mark (a vcm_holdings_mark () taken before the mount went):
+ * a mount made at the same place since keeps its count also where the
+ * kernel has no unique mount IDs and gave it the gone one's mountinfo ID
+ * (the lowest free one goes to the next mount made). */
+void vcm_holdings_drop_taken_by (
+  VcmHoldings *holdings, const char *mount_point, guint64 id, guint64 unique_id, guint64 mark);
+
 /* What was counted so far, to be passed to vcm_holdings_prune (): take the
  * mark, then read @table. */
 guint64 vcm_holdings_mark (VcmHoldings *holdings);

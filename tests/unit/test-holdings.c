@@ -65,6 +65,33 @@ VCM_TEST ("/holdings/drop-only-that-mount", test_drop_only_that_mount)
   vcm_holdings_free (h);
 }
 
+/* An unmount racing a bind at the same path, on a kernel without unique
+ * mount IDs: the bind's new mount gets the lowest free mountinfo ID, the
+ * one the unmount just freed, so the IDs cannot tell the two apart. What
+ * was counted after the unmount began is never what it detached. */
+VCM_TEST ("/holdings/drop-spares-what-came-after-the-mark", test_drop_spares_after_mark)
+{
+  VcmHoldings *h = vcm_holdings_new ();
+  guint64 mark;
+
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/b", 10, 0, 200, NULL));
+  mark = vcm_holdings_mark (h); /* the Unmount of /s/a/b begins */
+  /* its detach freed ID 10; a BindMount at the same path got it again */
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/b", 10, 0, 256, NULL));
+  /* the Unmount's end: the new mount keeps its count */
+  vcm_holdings_drop_taken_by (h, "/s/a/b", 10, 0, mark);
+  g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/b"), ==, 256);
+  g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 256);
+  /* its own Unmount, begun after it was counted, gives it back */
+  vcm_holdings_drop_taken_by (h, "/s/a/b", 10, 0, vcm_holdings_mark (h));
+  g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 0);
+  /* with unique IDs both tell: a mark taken later still spares another mount */
+  g_assert_true (vcm_holdings_take (h, 1000, "/s/a/b", 10, 77, 3, NULL));
+  vcm_holdings_drop_taken_by (h, "/s/a/b", 10, 76, vcm_holdings_mark (h));
+  g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 3);
+  vcm_holdings_free (h);
+}
+
 static VcmMountTable *
 table_of (const char *text)
 {
