@@ -1057,6 +1057,66 @@ class TestHeldMountsSharedDirLink(TestHeldMounts):
 
     world_args = {'shared_dir_link': True}
 
+class TestSharedDirAlias(AttackCase):
+    """Promises 1 and 2 with the shared dir configured through a symlink of a
+    directory above it (as /var/run -> /run): the service names its mounts
+    by the real path, and a caller may name a destination or a mount point
+    through either. Named through the configured path, what polkit is asked
+    is the real path (the one the README's rules are written with), and the
+    same place is confined the same way."""
+
+    world_args = {'shared_dir_link': True}
+    mp_of_root = TestWhatIsAsked.mp_of_root
+    hide_under_tmpfs = TestReach.hide_under_tmpfs
+    alice_reads = TestReach.alice_reads
+
+    def via_link(self, *parts):
+        """Her bind area named through the configured path."""
+        return os.path.join(self.w.shared_dir_configured, 'alice', 'vol', *parts)
+
+    def test_named_through_the_link_is_asked_and_done_as_the_real_path(self):
+        self.assertNotEqual(self.via_link('d1'), self.alice_path('d1'))
+        at = self.log_offset()
+        mp = self.allowed('BindMount', os.path.join(self.srv, 'data'), self.via_link('d1'), True)[0]
+        self.assertEqual(mp, self.alice_path('d1'))
+        d = self.wait_for_details(at, 'org.vc.mount.bind')[0]
+        self.assertEqual((d['mount_point'], d['sandbox_id'], d['container_id']),
+                         (mp, 'alice', 'vol'))
+        self.assertIsNotNone(top_mount(mp))
+        at = self.log_offset()
+        self.assertEqual(self.allowed('Unmount', self.via_link('d1') + '/')[0][0], mp)
+        self.assertEqual(self.wait_for_details(at, 'org.vc.mount.bind')[0]['mount_point'], mp)
+        self.assertIsNone(top_mount(mp))
+
+    def test_another_sandbox_through_the_link(self):
+        victim = self.mp_of_root('sb2', 'c1')
+        at = self.log_offset()
+        self.refused(AUTH_REQUIRED, 'BindMount', os.path.join(self.srv, 'data'),
+                     self.via_link('..', '..', 'sb2', 'c1', 'rootfs', 'usr', 'bin'), True)
+        d = self.details_logged(at, 'org.vc.mount.bind')[0]
+        self.assertEqual(d['mount_point'], os.path.join(victim, 'usr', 'bin'))
+        self.assertEqual((d['sandbox_id'], d['container_id']), ('sb2', 'c1'))
+        # a rootfs is the rootfs methods' to unmount or to cover, by either name
+        self.refused(INVALID, 'Unmount', self.via_link('..', '..', 'sb2', 'c1', 'rootfs'),
+                     arg='mount_point')
+        self.refused(INVALID, 'BindMount', os.path.join(self.srv, 'data'),
+                     self.via_link('..', '..', 'sb3', 'c1', 'rootfs'), True, arg='destination')
+        self.assertIsNotNone(top_mount(victim))
+        self.w.call('UnmountRootfs', 'sb2', 'c1')
+
+    def test_a_submount_that_came_along_stays_by_either_name(self):
+        own_secret = self.hide_under_tmpfs(os.path.join(self.srv, 'data', 'cover'))
+        bmp = self.allowed('BindMount', os.path.join(self.srv, 'data'), self.via_link('b'), True)[0]
+        self.assertEqual(bmp, self.alice_path('b'))
+        for name in (self.via_link('b', 'cover'), os.path.join(bmp, 'cover')):
+            with self.subTest(name=name):
+                self.refused(INVALID, 'Unmount', name, arg='mount_point')
+                self.assertIsNone(self.alice_reads(os.path.join(bmp, 'cover', 'secret')))
+        self.assertIsNone(self.alice_reads(own_secret))
+        self.allowed('Unmount', self.via_link('b'))
+        self.assertIsNone(top_mount(bmp))
+
+
 class TestPrivileges(AttackCase):
     """Promise 7: only the capabilities needed, whoever started the service."""
 
