@@ -119,6 +119,7 @@ engine_mount_removed (
   VcmHoldings *holdings = vcm_mounter_get_holdings (vcm_rootfs_manager_get_mounter (self->rootfs));
   VcmSysMountIds gone = detached_ids (ids, 0), kept; /* detached[0] is @mount_point */
   Known *known = g_hash_table_lookup (self->identities, mount_point);
+  gboolean replaced;
   GVariantDict dict;
 
   /* what the caller held there is given back, also what came along; by
@@ -137,12 +138,16 @@ engine_mount_removed (
   g_variant_dict_init (&dict, info);
   if (info == NULL)
     g_variant_dict_insert (&dict, "mount-point", "s", mount_point);
-  if (rel != NULL)
+  /* a caller's mount made there since the unmount began (counted after
+   * its mark) keeps its record and its kept identity whatever its IDs:
+   * after a restart the record is what counts its mounts again */
+  replaced = vcm_holdings_counted_since (holdings, mount_point, mark);
+  if (rel != NULL && !replaced)
     vcm_identity_forget (vcm_mounter_get_shared_fd (vcm_rootfs_manager_get_mounter (self->rootfs)), rel,
                          &gone);
   if (known != NULL)
     vcm_identity_ids (known->info, known->old_id, &kept);
-  if (known != NULL && vcm_sys_mount_ids_match (&kept, &gone))
+  if (known != NULL && !replaced && vcm_sys_mount_ids_match (&kept, &gone))
     g_hash_table_remove (self->identities, mount_point);
   engine_emit_mount_removed (self, g_variant_dict_end (&dict), detached);
 }

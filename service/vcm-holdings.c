@@ -214,6 +214,19 @@ vcm_holdings_drop_taken_by (
   g_mutex_unlock (&self->lock);
 }
 
+gboolean
+vcm_holdings_counted_since (VcmHoldings *self, const char *mount_point, guint64 mark)
+{
+  Held *h;
+  gboolean since;
+
+  g_mutex_lock (&self->lock);
+  h = g_hash_table_lookup (self->points, mount_point);
+  since = h != NULL && h->taken > mark;
+  g_mutex_unlock (&self->lock);
+  return since;
+}
+
 guint64
 vcm_holdings_mark (VcmHoldings *self)
 {

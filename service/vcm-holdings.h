@@ -71,6 +71,10 @@ void vcm_holdings_drop (VcmHoldings *holdings, const char *mount_point, guint64 
 void vcm_holdings_drop_taken_by (
   VcmHoldings *holdings, const char *mount_point, guint64 id, guint64 unique_id, guint64 mark);
 
+/* Whether what is counted at @mount_point was counted after @mark (a
+ * vcm_holdings_mark ()): a mount made there since. */
+gboolean vcm_holdings_counted_since (VcmHoldings *holdings, const char *mount_point, guint64 mark);
+
 /* What was counted so far, to be passed to vcm_holdings_prune (): take the
  * mark, then read @table. */
 guint64 vcm_holdings_mark (VcmHoldings *holdings);

@@ -78,7 +78,10 @@ VCM_TEST ("/holdings/drop-spares-what-came-after-the-mark", test_drop_spares_aft
   mark = vcm_holdings_mark (h); /* the Unmount of /s/a/b begins */
   /* its detach freed ID 10; a BindMount at the same path got it again */
   g_assert_true (vcm_holdings_take (h, 1000, "/s/a/b", 10, 0, 256, NULL));
-  /* the Unmount's end: the new mount keeps its count */
+  /* the Unmount's end: the new mount keeps its count (and is told new) */
+  g_assert_true (vcm_holdings_counted_since (h, "/s/a/b", mark));
+  g_assert_false (vcm_holdings_counted_since (h, "/s/a/b", vcm_holdings_mark (h)));
+  g_assert_false (vcm_holdings_counted_since (h, "/s/a/none", mark));
   vcm_holdings_drop_taken_by (h, "/s/a/b", 10, 0, mark);
   g_assert_cmpuint (vcm_holdings_lookup (h, "/s/a/b"), ==, 256);
   g_assert_cmpuint (vcm_holdings_held (h, 1000), ==, 256);
