@@ -89,26 +89,32 @@ path_identity (const VcmMountRequest *req, uid_t caller_uid)
   return info;
 }
 
-/* What is known of the mount at @mount_point that an unmount detached: the
- * identity kept since it was made, else @recorded (the record on its mount
- * point, read in the run before it went: req->identity). A new reference,
- * or NULL. */
-static GVariant *
-identity_of_unmounted (Engine *self, const char *mount_point, GVariant *recorded)
-{
-  Known *known = g_hash_table_lookup (self->identities, mount_point);
-
-  if (known != NULL)
-    return g_variant_ref (known->info);
-  return recorded != NULL ? g_variant_ref (recorded) : NULL;
-}
-
 static VcmSysMountIds
 detached_ids (GArray *ids, guint i)
 {
   VcmSysMountIds none = { 0, 0 };
 
   return ids != NULL && i < ids->len ? g_array_index (ids, VcmSysMountIds, i) : none;
+}
+
+/* What is known of the mount at @mount_point that an unmount detached (the
+ * first of @ids, its IDs): the identity kept since it was made, if it is
+ * of that mount (not of one unmounted behind the service's back, whose
+ * 32-bit ID the detached one got), else @recorded (the record on its mount
+ * point, read in the run before it went: req->identity). A new reference,
+ * or NULL. */
+static GVariant *
+identity_of_unmounted (Engine *self, const char *mount_point, GVariant *recorded, GArray *ids)
+{
+  Known *known = g_hash_table_lookup (self->identities, mount_point);
+  VcmSysMountIds gone = detached_ids (ids, 0), kept;
+
+  if (known != NULL)
+    {
+      vcm_identity_ids (known->info, known->old_id, &kept);
+      return vcm_sys_mount_ids_match (&kept, &gone) ? g_variant_ref (known->info) : NULL;
+    }
+  return recorded != NULL ? g_variant_ref (recorded) : NULL;
 }
 
 void
@@ -285,7 +291,8 @@ on_unmounted_rootfs (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (ran (call, source, result, &r))
     {
-      g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
+      g_autoptr (GVariant) info =
+        identity_of_unmounted (self, req->mount_point, req->identity, r.detached_ids);
 
       log_unmounted_rootfs (call->caller, req->sandbox_id, req->container_id, r.detached);
       engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids,
@@ -332,7 +339,8 @@ on_unmounted_sandbox (GObject *source, GAsyncResult *result, gpointer user_data)
   for (guint i = 0; i < done->len; i++)
     {
       const VcmUnmounted *u = done->pdata[i];
-      g_autoptr (GVariant) info = identity_of_unmounted (self, u->detached[0], u->identity);
+      g_autoptr (GVariant) info =
+        identity_of_unmounted (self, u->detached[0], u->identity, u->detached_ids);
 
       log_unmounted_rootfs (call->caller, sandbox_id, u->container_id, u->detached);
       engine_mount_removed (self, u->detached[0], info, u->detached, u->detached_ids,
@@ -409,7 +417,8 @@ on_unmounted (GObject *source, GAsyncResult *result, gpointer user_data)
   if (ran (call, source, result, &r))
     {
       const VcmMountRequest *req = call->prep->req;
-      g_autoptr (GVariant) info = identity_of_unmounted (self, req->mount_point, req->identity);
+      g_autoptr (GVariant) info =
+        identity_of_unmounted (self, req->mount_point, req->identity, r.detached_ids);
 
       engine_mount_removed (self, req->mount_point, info, r.detached, r.detached_ids,
                             call->holdings_mark);
@@ -555,43 +564,90 @@ engine_run_open_mount (Engine *self, Op *call, GVariant *params)
   return FALSE;
 }
 
-gboolean
-engine_run_list_mounts (Engine *self, Op *call, GVariant *params)
+/* The identity of a mount at a rootfs mount point that no record names:
+ * the kernel's facts. NULL where @e is not at a rootfs mount point. */
+static GVariant *
+rootfs_from_kernel (Engine *self, const VcmMountEntry *e)
 {
-  g_autoptr (GVariant) filter = g_variant_get_child_value (params, 0);
-  const char *want_sandbox = NULL, *want_kind = NULL;
+  g_auto (GStrv) parts = g_strsplit (relpath_of (self, e->target), "/", -1);
+  g_autoptr (GVariantDict) dict = NULL;
+
+  if (g_strv_length (parts) != 3 || !g_str_equal (parts[2], VCM_ROOTFS_DIR) ||
+      !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
+      !vcm_validate_id ("container_id", parts[1], NULL))
+    return NULL;
+  dict = g_variant_dict_new (NULL);
+  g_variant_dict_insert (dict, "kind", "s", "rootfs");
+  g_variant_dict_insert (dict, "mount-point", "s", e->target);
+  g_variant_dict_insert (dict, "sandbox-id", "s", parts[0]);
+  g_variant_dict_insert (dict, "container-id", "s", parts[1]);
+  g_variant_dict_insert (dict, "mount-id", "t", e->id);
+  g_variant_dict_insert (dict, "mount-id-unique", "b", FALSE);
+  return g_variant_ref_sink (g_variant_dict_end (dict));
+}
+
+/* The identities of the mounts beneath the shared dir in @table: kept
+ * since they were made, else recovered from their records, else (a
+ * rootfs) the kernel's facts. */
+static GPtrArray *
+identities_beneath (Engine *self, VcmMountTable *table)
+{
   const char *shared_dir = vcm_rootfs_manager_get_shared_dir (self->rootfs);
   int shared_fd = vcm_mounter_get_shared_fd (vcm_rootfs_manager_get_mounter (self->rootfs));
-  g_autoptr (VcmMountTable) table = vcm_rootfs_manager_get_table (self->rootfs, TRUE);
   g_autoptr (GPtrArray) beneath = NULL;
   g_autoptr (GPtrArray) unknown = g_ptr_array_new (); /* of VcmMountEntry */
   g_autoptr (GPtrArray) rels = g_ptr_array_new ();
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (VcmSysMountIds));
+  g_autoptr (GPtrArray) known_entries = g_ptr_array_new (); /* of VcmMountEntry */
+  g_autoptr (GPtrArray) known_targets = g_ptr_array_new ();
+  g_autoptr (GArray) known_live = g_array_new (FALSE, FALSE, sizeof (VcmSysMountIds));
   g_autoptr (GPtrArray) recovered = NULL;
-  g_autoptr (GPtrArray) found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  guint64 generation = vcm_rootfs_manager_get_generation (self->rootfs);
-  GVariantBuilder builder;
+  GPtrArray *found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
 
-  g_variant_lookup (filter, "sandbox-id", "&s", &want_sandbox);
-  g_variant_lookup (filter, "kind", "&s", &want_kind);
   beneath = table != NULL ? vcm_mount_table_get_beneath (table, shared_dir) : g_ptr_array_new ();
   for (guint i = 0; i < beneath->len; i++)
     {
       const VcmMountEntry *e = beneath->pdata[i];
       Known *known = g_hash_table_lookup (self->identities, e->target);
+      VcmSysMountIds live = { e->id, 0 };
 
       if (known != NULL && known->old_id == e->id)
+        {
+          g_ptr_array_add (known_entries, (gpointer) e);
+          g_ptr_array_add (known_targets, e->target);
+          g_array_append_val (known_live, live);
+        }
+      else if (relpath_of (self, e->target) != NULL && *relpath_of (self, e->target) != '\0')
+        {
+          g_ptr_array_add (unknown, (gpointer) e);
+          g_ptr_array_add (rels, (gpointer) relpath_of (self, e->target));
+          g_array_append_val (ids, live);
+        }
+    }
+  /* a kept identity names the mount there only if its unique ID is the
+   * live mount's too: the 32-bit one goes to the next mount made once its
+   * mount is gone (unmounted behind the service's back) */
+  vcm_identity_live_ids (shared_fd, (const char *const *) known_targets->pdata,
+                         (VcmSysMountIds *) known_live->data, known_live->len);
+  for (guint i = 0; i < known_entries->len; i++)
+    {
+      const VcmMountEntry *e = known_entries->pdata[i];
+      Known *known = g_hash_table_lookup (self->identities, e->target);
+      VcmSysMountIds kept, live = g_array_index (known_live, VcmSysMountIds, i);
+
+      vcm_identity_ids (known->info, known->old_id, &kept);
+      if (vcm_identity_names (&kept, &live))
         g_ptr_array_add (found, g_variant_ref (known->info));
       else if (relpath_of (self, e->target) != NULL && *relpath_of (self, e->target) != '\0')
         {
           g_ptr_array_add (unknown, (gpointer) e);
           g_ptr_array_add (rels, (gpointer) relpath_of (self, e->target));
-          g_array_append_val (ids, e->id);
+          g_array_append_val (ids, live);
         }
     }
   /* after a restart: from the records the service left on the mount points */
-  recovered = vcm_identity_recover (shared_fd, (const char *const *) rels->pdata,
-                                    (const guint64 *) ids->data, rels->len);
+  recovered = vcm_identity_recover (shared_fd, shared_dir, (const char *const *) rels->pdata,
+                                    (const VcmSysMountIds *) ids->data, rels->len);
   for (guint i = 0; i < unknown->len; i++)
     {
       const VcmMountEntry *e = unknown->pdata[i];
@@ -601,21 +657,9 @@ engine_run_list_mounts (Engine *self, Op *call, GVariant *params)
       if (info == NULL)
         {
           /* not recorded: a rootfs mount point's mount is listed from the kernel's facts */
-          g_auto (GStrv) parts = g_strsplit (relpath_of (self, e->target), "/", -1);
-          g_autoptr (GVariantDict) dict = NULL;
-
-          if (g_strv_length (parts) != 3 || !g_str_equal (parts[2], VCM_ROOTFS_DIR) ||
-              !vcm_validate_id ("sandbox_id", parts[0], NULL) ||
-              !vcm_validate_id ("container_id", parts[1], NULL))
-            continue;
-          dict = g_variant_dict_new (NULL);
-          g_variant_dict_insert (dict, "kind", "s", "rootfs");
-          g_variant_dict_insert (dict, "mount-point", "s", e->target);
-          g_variant_dict_insert (dict, "sandbox-id", "s", parts[0]);
-          g_variant_dict_insert (dict, "container-id", "s", parts[1]);
-          g_variant_dict_insert (dict, "mount-id", "t", e->id);
-          g_variant_dict_insert (dict, "mount-id-unique", "b", FALSE);
-          g_ptr_array_add (found, g_variant_ref_sink (g_variant_dict_end (dict)));
+          info = rootfs_from_kernel (self, e);
+          if (info != NULL)
+            g_ptr_array_add (found, info);
           continue;
         }
       known = g_new0 (Known, 1);
@@ -624,7 +668,21 @@ engine_run_list_mounts (Engine *self, Op *call, GVariant *params)
       g_hash_table_replace (self->identities, g_strdup (e->target), known);
       g_ptr_array_add (found, g_variant_ref (info));
     }
+  return found;
+}
 
+gboolean
+engine_run_list_mounts (Engine *self, Op *call, GVariant *params)
+{
+  g_autoptr (GVariant) filter = g_variant_get_child_value (params, 0);
+  const char *want_sandbox = NULL, *want_kind = NULL;
+  g_autoptr (VcmMountTable) table = vcm_rootfs_manager_get_table (self->rootfs, TRUE);
+  g_autoptr (GPtrArray) found = identities_beneath (self, table);
+  guint64 generation = vcm_rootfs_manager_get_generation (self->rootfs);
+  GVariantBuilder builder;
+
+  g_variant_lookup (filter, "sandbox-id", "&s", &want_sandbox);
+  g_variant_lookup (filter, "kind", "&s", &want_kind);
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("aa{sv}"));
   for (guint i = 0; i < found->len; i++)
     {

@@ -114,9 +114,9 @@ vcm_holdings_load (VcmHoldings *self, int shared_fd, const char *shared_dir, Vcm
   g_autoptr (GPtrArray) beneath = NULL;
   g_autoptr (GPtrArray) rels = g_ptr_array_new ();
   g_autoptr (GPtrArray) points = g_ptr_array_new ();
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (VcmSysMountIds));
   g_autoptr (GPtrArray) recovered = NULL;
-  const guint64 *id;
+  const VcmSysMountIds *id;
 
   if (vcm_holdings_loaded (self))
     return;
@@ -125,16 +125,17 @@ vcm_holdings_load (VcmHoldings *self, int shared_fd, const char *shared_dir, Vcm
     {
       const VcmMountEntry *e = beneath->pdata[i];
       const char *rel = vcm_path_relative_to (e->target, shared_dir);
+      VcmSysMountIds live = { e->id, 0 };
 
       if (rel == NULL || *rel == '\0')
         continue;
       g_ptr_array_add (rels, (gpointer) rel);
       g_ptr_array_add (points, e->target);
-      g_array_append_val (ids, e->id);
+      g_array_append_val (ids, live);
     }
-  recovered = vcm_identity_recover (shared_fd, (const char *const *) rels->pdata,
-                                    (const guint64 *) ids->data, rels->len);
-  id = (const guint64 *) ids->data;
+  recovered = vcm_identity_recover (shared_fd, shared_dir, (const char *const *) rels->pdata,
+                                    (const VcmSysMountIds *) ids->data, rels->len);
+  id = (const VcmSysMountIds *) ids->data;
   g_mutex_lock (&self->lock);
   for (guint i = 0; !self->loaded && i < recovered->len; i++)
     {
@@ -144,7 +145,7 @@ vcm_holdings_load (VcmHoldings *self, int shared_fd, const char *shared_dir, Vcm
       if (info != NULL && g_variant_lookup (info, "caller-uid", "u", &uid) && uid != 0 &&
           g_variant_lookup (info, "mounts", "u", &n) && n > 0 &&
           !g_hash_table_contains (self->points, points->pdata[i]))
-        set_locked (self, uid, points->pdata[i], id[i], 0, n);
+        set_locked (self, uid, points->pdata[i], id[i].old_id, id[i].unique_id, n);
     }
   self->loaded = TRUE;
   g_mutex_unlock (&self->lock);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -114,8 +115,11 @@ vcm_identity_record (int shared_fd, const char *relpath, guint64 old_id, GVarian
   return TRUE;
 }
 
+/* The record on the mount point @relpath: its info (with recovered =
+ * true) and the IDs of the mount it names; NULL if there is none of the
+ * service's. */
 static GVariant *
-read_record (int clone_fd, const char *relpath, guint64 old_id)
+read_record (int clone_fd, const char *relpath, VcmSysMountIds *out_ids)
 {
   vcm_autofd int fd = open_covered (clone_fd, relpath);
   g_autofree char *buf = NULL;
@@ -140,8 +144,9 @@ read_record (int clone_fd, const char *relpath, guint64 old_id)
   if (!g_variant_is_normal_form (record))
     return NULL;
   g_variant_get (record, "(qt@a{sv})", &version, &recorded_id, &info);
-  if (version != RECORD_VERSION || recorded_id != old_id)
-    return NULL; /* an earlier mount's */
+  if (version != RECORD_VERSION)
+    return NULL;
+  vcm_identity_ids (info, recorded_id, out_ids);
   g_variant_dict_init (&dict, info);
   g_variant_dict_insert (&dict, "recovered", "b", TRUE);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
@@ -154,17 +159,144 @@ variant_unref0 (gpointer variant)
     g_variant_unref (variant);
 }
 
+gboolean
+vcm_identity_names (const VcmSysMountIds *recorded, const VcmSysMountIds *live)
+{
+  if (recorded->old_id == 0 || recorded->old_id != live->old_id)
+    return FALSE;
+  if (recorded->unique_id != 0 || live->unique_id != 0)
+    return recorded->unique_id == live->unique_id;
+  return TRUE;
+}
+
+/* Whether @path is @prefix or lies beneath it. */
+static gboolean
+at_or_beneath (const char *path, const char *prefix)
+{
+  gsize n = strlen (prefix);
+
+  if (n > 0 && prefix[n - 1] == '/')
+    n--;
+  return strncmp (path, prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* vcm_identity_live_ids () from the mount tree: from the mount of
+ * @shared_fd down, only into the mounts on the way to a target. Stops
+ * where the kernel (or a filter) refuses listmount(2) or statmount(2). */
+static void
+live_ids_from_tree (int shared_fd, const char *const *targets, VcmSysMountIds *ids, guint n)
+{
+  g_autoptr (GArray) todo = g_array_new (FALSE, FALSE, sizeof (guint64));
+  guint64 root = 0;
+  guint left = 0;
+
+  for (guint i = 0; i < n; i++)
+    left += ids[i].unique_id == 0 && ids[i].old_id != 0;
+  if (left == 0 || vcm_sys_unique_mount_id (shared_fd, &root) < 0)
+    return;
+  g_array_append_val (todo, root);
+  /* each mount is visited once: a mount has one parent */
+  while (todo->len > 0 && left > 0)
+    {
+      guint64 parent = g_array_index (todo, guint64, todo->len - 1);
+      g_autoptr (GArray) children = NULL;
+
+      g_array_set_size (todo, todo->len - 1);
+      children = vcm_sys_listmount_all (parent);
+      if (children == NULL)
+        return; /* refused, or gone meanwhile: nothing there to find */
+      for (guint k = 0; k < children->len; k++)
+        {
+          guint64 child = g_array_index (children, guint64, k);
+          g_autofree char *point = NULL;
+          VcmSysMountBrief brief;
+          gboolean on_the_way = FALSE;
+          int errsv = 0;
+
+          if (!vcm_sys_statmount_brief (child, &brief, &point, &errsv) || point == NULL)
+            {
+              if (errsv == ENOENT)
+                continue; /* gone meanwhile */
+              return;
+            }
+          for (guint i = 0; i < n; i++)
+            {
+              if (ids[i].unique_id != 0 || ids[i].old_id == 0 || !at_or_beneath (targets[i], point))
+                continue;
+              on_the_way = TRUE; /* a target there, or a mount stacked on it */
+              if (brief.mnt_id_old == ids[i].old_id && g_str_equal (targets[i], point))
+                {
+                  ids[i].unique_id = child;
+                  left--;
+                }
+            }
+          if (on_the_way)
+            g_array_append_val (todo, child);
+        }
+    }
+}
+
+void
+vcm_identity_live_ids (int shared_fd, const char *const *targets, VcmSysMountIds *ids, guint n)
+{
+  live_ids_from_tree (shared_fd, targets, ids, n);
+  /* what the tree did not tell (no statmount(2); a mount on the way
+   * covered): statx(2) of the top-most mount at each target (a mount
+   * stacked on the one asked for hides its ID: left unknown), the path
+   * opened as far as the caches know it (the plain walk only where
+   * openat2(2) is refused, as everywhere on the main loop) */
+  for (guint i = 0; i < n; i++)
+    {
+      vcm_autofd int fd = -1;
+      guint64 old_id = 0, unique_id = 0;
+
+      if (ids[i].unique_id != 0 || ids[i].old_id == 0 || (fd = vcm_sys_open_cached (targets[i])) < 0)
+        continue;
+      if (vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &old_id, NULL, NULL, NULL, NULL) == 0 &&
+          old_id == ids[i].old_id && vcm_sys_unique_mount_id (fd, &unique_id) == 0)
+        ids[i].unique_id = unique_id;
+    }
+}
+
 GPtrArray *
 vcm_identity_recover (int shared_fd,
+                      const char *shared_dir,
                       const char *const *relpaths,
-                      const guint64 *old_ids,
+                      const VcmSysMountIds *ids,
                       guint n_relpaths)
 {
   GPtrArray *out = g_ptr_array_new_full (n_relpaths, variant_unref0);
   vcm_autofd int clone_fd = n_relpaths > 0 ? clone_shared (shared_fd) : -1;
+  g_autofree VcmSysMountIds *recorded = g_new0 (VcmSysMountIds, n_relpaths);
+  g_autofree VcmSysMountIds *live = g_memdup2 (ids, sizeof (VcmSysMountIds) * n_relpaths);
+  g_autoptr (GPtrArray) targets = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) ask = g_array_new (FALSE, FALSE, sizeof (VcmSysMountIds));
+  g_autoptr (GArray) asked = g_array_new (FALSE, FALSE, sizeof (guint));
 
   for (guint i = 0; i < n_relpaths; i++)
-    g_ptr_array_add (out, clone_fd >= 0 ? read_record (clone_fd, relpaths[i], old_ids[i]) : NULL);
+    {
+      GVariant *info = clone_fd >= 0 ? read_record (clone_fd, relpaths[i], &recorded[i]) : NULL;
+
+      /* a record of another 32-bit ID names another mount; one with a
+       * unique ID needs the live mount's (looked up once, for all) */
+      if (info != NULL && recorded[i].old_id != live[i].old_id)
+        g_clear_pointer (&info, g_variant_unref);
+      g_ptr_array_add (out, info);
+      if (info != NULL && live[i].unique_id == 0 && recorded[i].unique_id != 0)
+        {
+          g_ptr_array_add (targets, g_build_filename (shared_dir, relpaths[i], NULL));
+          g_array_append_val (ask, live[i]);
+          g_array_append_val (asked, i);
+        }
+    }
+  if (ask->len > 0)
+    vcm_identity_live_ids (shared_fd, (const char *const *) targets->pdata, (VcmSysMountIds *) ask->data,
+                           ask->len);
+  for (guint k = 0; k < asked->len; k++)
+    live[g_array_index (asked, guint, k)] = g_array_index (ask, VcmSysMountIds, k);
+  for (guint i = 0; i < n_relpaths; i++)
+    if (out->pdata[i] != NULL && !vcm_identity_names (&recorded[i], &live[i]))
+      g_clear_pointer (&out->pdata[i], g_variant_unref); /* an earlier mount's */
   return out;
 }
 

@@ -7,8 +7,9 @@
  * file) the service made on the shared dir's own filesystem, read through a
  * non-recursive clone of the shared dir's mount (which shows what the mount
  * covers). Only root can write trusted.* attributes; the record holds the
- * mount's IDs, so a record of an earlier mount at the same path is never
- * taken for the one there now. A mount point below another mount (a bind
+ * mount's IDs, and is taken for the mount there now only if they are its
+ * (the unique one where the kernel has it: the 32-bit one goes to the next
+ * mount made). A mount point below another mount (a bind
  * inside a rootfs, say) is not recorded: the service never writes into a
  * tree it did not make. */
 #pragma once
@@ -47,12 +48,33 @@ void vcm_identity_add_mount_fd (GVariantDict *info, int mnt_fd);
  * log at debug level) where it cannot be recorded. */
 gboolean vcm_identity_record (int shared_fd, const char *relpath, guint64 old_id, GVariant *info);
 
+/* Whether a record of the mount of the IDs @recorded names the live mount
+ * of the IDs @live: its 32-bit ID must be the live one's, and where either
+ * side has a unique ID (the kernel has them from Linux 6.8 on) the unique
+ * IDs must be equal too; a record whose unique ID cannot be checked against
+ * the live mount's names nothing. The 32-bit ID alone, which the kernel
+ * hands to the next mount made, decides only where neither has a unique
+ * one (a kernel before 6.8). */
+gboolean vcm_identity_names (const VcmSysMountIds *recorded, const VcmSysMountIds *live);
+
+/* Fills in the unique IDs of the live mounts at @targets[i] (absolute
+ * paths, as the mount table names them) whose 32-bit ID is @ids[i].old_id,
+ * where @ids[i].unique_id is 0 and the kernel can say: from listmount(2)
+ * and statmount(2) of the mounts beneath the mount of @shared_fd, else
+ * from statx(2) of the path opened with vcm_sys_open_cached () (for the
+ * main loop). Left 0 where it cannot be told. */
+void vcm_identity_live_ids (int shared_fd, const char *const *targets, VcmSysMountIds *ids, guint n);
+
 /* Reads the records of @n_relpaths mount points beneath @shared_fd (one
- * clone of the shared dir's mount for all): for each, the recorded info
- * (with recovered = true) when its recorded ID is @old_ids[i], else NULL. */
+ * clone of the shared dir's mount for all; @shared_dir, the real path of
+ * the shared dir, leads to the live mounts): for each, the recorded info
+ * (with recovered = true) when it names the live mount there of the IDs
+ * @ids[i] (vcm_identity_names (); a unique ID of 0 is looked up with
+ * vcm_identity_live_ids ()), else NULL. */
 GPtrArray *vcm_identity_recover (int shared_fd,
+                                 const char *shared_dir,
                                  const char *const *relpaths,
-                                 const guint64 *old_ids,
+                                 const VcmSysMountIds *ids,
                                  guint n_relpaths);
 
 /* Removes the record at @relpath (best effort), once its mount is gone:

@@ -369,7 +369,7 @@ read_identities (VcmMounter *mounter, Op *op)
 {
   g_autoptr (GPtrArray) rels = g_ptr_array_new ();
   g_autoptr (GPtrArray) reqs = g_ptr_array_new ();
-  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (VcmSysMountIds));
   g_autoptr (GPtrArray) found = NULL;
 
   if (op->kind != OP_UNMOUNT_ROOTFS && op->kind != OP_UNMOUNT && op->kind != OP_UNMOUNT_SANDBOX)
@@ -377,19 +377,20 @@ read_identities (VcmMounter *mounter, Op *op)
   for (guint i = 0; i < op->items->len; i++)
     {
       VcmMountRequest *req = ((Item *) op->items->pdata[i])->req;
-      guint64 old_id = 0, unique_id = 0;
+      VcmSysMountIds live = { 0, 0 };
 
       if (!req->read_identity || req->relpath == NULL || *req->relpath == '\0' ||
-          !vcm_mounter_mount_ids_at (mounter, req->relpath, &old_id, &unique_id))
+          !vcm_mounter_mount_ids_at (mounter, req->relpath, &live.old_id, &live.unique_id))
         continue;
       g_ptr_array_add (rels, req->relpath);
       g_ptr_array_add (reqs, req);
-      g_array_append_val (ids, old_id);
+      g_array_append_val (ids, live);
     }
   if (rels->len == 0)
     return;
-  found = vcm_identity_recover (vcm_mounter_get_shared_fd (mounter), (const char *const *) rels->pdata,
-                                (const guint64 *) ids->data, rels->len);
+  found = vcm_identity_recover (vcm_mounter_get_shared_fd (mounter),
+                                vcm_mounter_get_shared_dir (mounter), (const char *const *) rels->pdata,
+                                (const VcmSysMountIds *) ids->data, rels->len);
   for (guint i = 0; i < reqs->len; i++)
     {
       VcmMountRequest *req = reqs->pdata[i];

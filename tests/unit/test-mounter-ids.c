@@ -118,8 +118,106 @@ test_dropped_by_id (Fixture *f, gconstpointer data)
   vcm_holdings_free (holdings);
 }
 
+/* Whether a record names a live mount: by its 32-bit ID, and by the unique
+ * one where either side has one. */
+static void
+test_record_names (void)
+{
+  const struct {
+    VcmSysMountIds recorded, live;
+    gboolean names;
+  } cases[] = {
+    { { 68, 0x100000001 }, { 68, 0x100000001 }, TRUE },
+    /* the 32-bit ID given to a later mount: told by the unique one */
+    { { 68, 0x100000001 }, { 68, 0x100000009 }, FALSE },
+    /* a live mount whose unique ID cannot be read: not taken */
+    { { 68, 0x100000001 }, { 68, 0 }, FALSE },
+    /* a record without one (a kernel before 6.8) on a kernel that has them */
+    { { 68, 0 }, { 68, 0x100000009 }, FALSE },
+    /* neither has one: the 32-bit ID is all there is */
+    { { 68, 0 }, { 68, 0 }, TRUE },
+    { { 68, 0 }, { 69, 0 }, FALSE },
+    { { 68, 0x100000001 }, { 69, 0x100000001 }, FALSE },
+    { { 0, 0 }, { 0, 0 }, FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    g_assert_cmpint (vcm_identity_names (&cases[i].recorded, &cases[i].live), ==, cases[i].names);
+}
+
+/* The record of @f's mount at REL, as recovered for the live IDs @live
+ * (NULL: none that names it). */
+static GVariant *
+recover (Fixture *f, const VcmSysMountIds *live)
+{
+  const char *rels[] = { REL };
+  g_autoptr (GPtrArray) found = vcm_identity_recover (vcm_mounter_get_shared_fd (f->m),
+                                                      vcm_mounter_get_shared_dir (f->m), rels, live, 1);
+
+  g_assert_cmpuint (found->len, ==, 1);
+  return found->pdata[0] != NULL ? g_variant_ref (found->pdata[0]) : NULL;
+}
+
+/* A record names the mount it was written for, not one made at the same
+ * place since under the same 32-bit ID: the unique IDs tell them apart,
+ * also where only the 32-bit one is given (the live mount's unique one is
+ * then looked up: statmount(2), else statx(2)). */
+static void
+test_recovered_by_unique_id (Fixture *f, gconstpointer data)
+{
+  g_autofree char *dest = in (f->w->shared, REL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) info = NULL;
+  g_auto (GStrv) detached = NULL;
+  VcmSysMountIds first, second, by_old;
+  gboolean recovered = FALSE;
+
+  (void) data;
+  first = bind_at (f, dest);
+  if (!record (f, &first))
+    {
+      g_test_skip ("the kernel cannot clone the shared dir's mount: nothing is recorded");
+      detached = vcm_mounter_unmount (f->m, dest, &error);
+      return;
+    }
+  by_old = (VcmSysMountIds){ first.old_id, 0 };
+  info = recover (f, &first);
+  g_assert_nonnull (info);
+  g_assert_true (g_variant_lookup (info, "recovered", "b", &recovered) && recovered);
+  g_clear_pointer (&info, g_variant_unref);
+  info = recover (f, &by_old); /* the live unique ID looked up */
+  g_assert_nonnull (info);
+  g_clear_pointer (&info, g_variant_unref);
+
+  /* unmounted behind the record's back, another mount made there */
+  detached = vcm_mounter_unmount (f->m, dest, &error);
+  g_assert_no_error (error);
+  second = bind_at (f, dest);
+  if (first.unique_id == 0)
+    {
+      /* a kernel before 6.8: the 32-bit ID is all there is */
+      g_assert_true ((recover (f, &second) != NULL) == (second.old_id == first.old_id));
+      g_test_skip ("the kernel has no unique mount IDs");
+    }
+  else
+    {
+      VcmSysMountIds claimed = { first.old_id, second.unique_id };
+
+      g_assert_cmpuint (second.unique_id, !=, first.unique_id);
+      g_assert_null (recover (f, &second));
+      g_assert_null (recover (f, &claimed));
+      by_old = (VcmSysMountIds){ second.old_id, 0 };
+      g_assert_null (recover (f, &by_old));
+    }
+  g_clear_pointer (&detached, g_strfreev);
+  detached = vcm_mounter_unmount (f->m, dest, &error);
+  g_assert_no_error (error);
+}
+
 void
 test_mounter_add_ids (void)
 {
   test_mounter_add ("/unmount/dropped-by-id", test_dropped_by_id);
+  test_mounter_add ("/identity/recovered-by-unique-id", test_recovered_by_unique_id);
+  g_test_add_func ("/identity/record-names", test_record_names);
 }
