@@ -1047,6 +1047,34 @@ class TestHeldMounts(AttackCase):
         self.assertTrue(self.w.daemon_running())
 
 
+    def test_a_mount_made_at_hers_before_a_restart_is_not_hers(self):
+        """What she held is read back after a restart from the record on
+        each mount point, which must name that mount: the kernel gives the
+        32-bit ID of a mount unmounted behind the stopped service's back to
+        the next mount made, and root's mount made at her mount point would
+        otherwise be counted as hers (and shown as hers)."""
+        tree = self.make_tree()
+        for k in range(self.MAX_HELD // self.TREE):
+            self.allowed('MountRootfs', 'alice', f'h{k}', tree, True)
+        self.refused(LIMITS, 'MountRootfs', 'alice', 'more', tree, True, arg='source:')
+        mp = self.w.rootfs_mount_point('alice', 'h0')
+        first = top_mount(mp)['id']
+        self.w.stop_daemon()
+        root_tree = self.path('root-tree')
+        os.mkdir(root_tree, 0o755)
+        subprocess.run(['umount', '-l', mp], check=True)
+        self.addCleanup(self.w.unmount_all_beneath, self.path('ids'))
+        if not vcmtest.mount_with_freed_id(root_tree, mp, first, self.path('ids')):
+            self.w.start_daemon()
+            self.skipTest('the kernel did not give the freed mount ID to the next mount')
+        self.w.start_daemon()
+        # she holds what is still hers: one more tree of hers, not two
+        self.allowed('MountRootfs', 'alice', 'more', tree, True)
+        self.refused(LIMITS, 'MountRootfs', 'alice', 'more2', tree, True, arg='source:')
+        listed, = [m for m in self.w.call('ListMounts', {})[1] if m.get('mount-point') == mp]
+        self.assertNotIn('caller-uid', listed, f'root\'s mount at {mp} listed as hers: {listed}')
+        self.assertNotIn('recovered', listed)
+
 
 class TestHeldMountsSharedDirLink(TestHeldMounts):
     """TestHeldMounts with the shared dir configured through a symlink of a

@@ -510,6 +510,67 @@ class TestMountIdReuse(SignalsCase):
                                ('RootfsMounted', ('sbi', 'c2', mp, True))], g)
 
 
+    def replace_under_the_same_mount_id(self, mp, src, restart):
+        """Unmounts the rootfs at @mp behind the service's back (stopped
+        first when @restart) and binds @src there as the mount of the 32-bit
+        ID freed (skips when another mount took it); returns
+        the new mount's mountinfo entry, the daemon running again."""
+        first = vcmtest.top_mount(mp)['id']
+        if restart:
+            self.w.stop_daemon()
+        vcmtest.umount(mp, MNT_DETACH)
+        if not vcmtest.mount_with_freed_id(src, mp, first, self.path('ids')):
+            if restart:
+                self.w.start_daemon()
+            self.skipTest('the kernel did not give the freed mount ID to the next mount')
+        if restart:
+            self.w.start_daemon()
+        return vcmtest.top_mount(mp)
+
+    def assert_listed_from_the_kernel_only(self, mp, foreign):
+        listed = [m for m in self.w.call('ListMounts', {})[1] if m.get('mount-point') == mp]
+        self.assertEqual(len(listed), 1, listed)
+        m = listed[0]
+        for key in ('recovered', 'source', 'source-inode', 'caller-uid'):
+            self.assertNotIn(key, m, f'the mount made at {mp} since is listed with the old one\'s '
+                                     f'identity: {m}')
+        self.assertEqual((m['kind'], m['mount-id'], m['mount-id-unique']),
+                         ('rootfs', foreign['id'], False))
+        self.assert_listed_as_kernel()
+
+    def test_restart_after_rootfs_replaced_under_the_same_mount_id(self):
+        """The record on a rootfs' mount point names that mount only: another
+        made there behind the stopped service's back with the same 32-bit ID
+        is not taken for it after the restart."""
+        mp = self.w.call('MountRootfs', 'sbq', 'c1', self.make_tree('mine'), False)
+        info, = [m for m in self.w.call('ListMounts', {})[1] if m.get('mount-point') == mp]
+        self.assertEqual(info['caller-uid'], 0)
+        foreign = self.replace_under_the_same_mount_id(mp, self.make_tree('foreign'), restart=True)
+        self.assert_listed_from_the_kernel_only(mp, foreign)
+        # and the record that was is no longer taken for it after another restart
+        self.w.restart_daemon(kill9=True)
+        self.assert_listed_from_the_kernel_only(mp, foreign)
+
+    def test_kept_identity_after_rootfs_replaced_under_the_same_mount_id(self):
+        """What the running service keeps of a mount it made names that mount
+        only: another made at its place behind its back under the same
+        32-bit ID is listed with the kernel's facts."""
+        mp = self.w.call('MountRootfs', 'sbq', 'c2', self.make_tree('mine'), False)
+        listed = [m for m in self.w.call('ListMounts', {})[1] if m.get('mount-point') == mp]
+        self.assertEqual(len(listed), 1)
+        foreign = self.replace_under_the_same_mount_id(mp, self.make_tree('foreign'), restart=False)
+        self.assert_listed_from_the_kernel_only(mp, foreign)
+        # nor is its unmount told as the old one's
+        with self.w.subscribe('MountRemoved') as removed:
+            self.assertEqual(self.w.call('UnmountRootfs', 'sbq', 'c2'), [mp])
+            (_, (_, info, detached)), = removed.wait_for()
+        self.assertEqual(detached, [mp])
+        self.assertEqual(info.get('mount-point'), mp)
+        for key in ('recovered', 'source', 'source-inode', 'caller-uid'):
+            self.assertNotIn(key, info, f'the unmount of the mount made at {mp} since is told as '
+                                        f'the old one\'s: {info}')
+
+
 class Follower:
     """A client as the contract describes it: subscribes, lists once, then
     applies each signal to its set; checks the generations as it goes.

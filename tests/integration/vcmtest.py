@@ -81,6 +81,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 MNT_DETACH = 2
 UMOUNT_NOFOLLOW = 8
 MS_BIND = 4096
+MS_MOVE = 8192
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
 MS_RDONLY = 1
@@ -236,6 +237,33 @@ def is_beneath(path, directory, inclusive=True):
 def mounts_beneath(path, inclusive=True):
     """The mounts whose mount point is @path (when @inclusive) or below it."""
     return [m for m in mountinfo() if is_beneath(m['mount_point'], path, inclusive)]
+
+
+def mount_with_freed_id(source, target, freed, spare_dir, tries=4096):
+    """Binds @source at @target as the mount of the 32-bit ID @freed (one
+    just freed): the kernel gives a new mount the lowest free ID, so binds
+    of @source in directories made in @spare_dir take the free IDs below it
+    until one gets @freed, which is then moved to @target. The binds below
+    stay (in @spare_dir: the caller unmounts them). False when another
+    mount took @freed first."""
+    os.makedirs(spare_dir, exist_ok=True)
+    for k in range(tries):
+        spare = os.path.join(spare_dir, str(k))
+        os.mkdir(spare)
+        mount(source, spare, flags=MS_BIND)
+        fd = os.open(spare, os.O_PATH)
+        try:
+            with open(f'/proc/self/fdinfo/{fd}') as f:
+                got = int(re.search(r'^mnt_id:\s*(\d+)', f.read(), re.M).group(1))
+        finally:
+            os.close(fd)
+        if got == freed:
+            mount(spare, target, flags=MS_MOVE)
+            return True
+        if got > freed:
+            umount(spare)
+            return False
+    return False
 
 
 def top_mount(path):
