@@ -115,6 +115,34 @@ vcm_identity_record (int shared_fd, const char *relpath, guint64 old_id, GVarian
   return TRUE;
 }
 
+/* The record on @fd, if it is one of the service's: the IDs of the mount it
+ * names, and (@out_info, may be NULL) its info. */
+static gboolean
+recorded_ids (int fd, VcmSysMountIds *out, GVariant **out_info)
+{
+  g_autofree char *buf = g_malloc (RECORD_MAX);
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GVariant) record = NULL;
+  g_autoptr (GVariant) info = NULL;
+  ssize_t n = fgetxattr (fd, VCM_IDENTITY_XATTR, buf, RECORD_MAX);
+  guint16 version;
+  guint64 old_id;
+
+  if (n <= 0)
+    return FALSE;
+  bytes = g_bytes_new_take (g_steal_pointer (&buf), n);
+  record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (RECORD_TYPE), bytes, FALSE));
+  if (!g_variant_is_normal_form (record))
+    return FALSE;
+  g_variant_get (record, "(qt@a{sv})", &version, &old_id, &info);
+  if (version != RECORD_VERSION)
+    return FALSE;
+  vcm_identity_ids (info, old_id, out);
+  if (out_info != NULL)
+    *out_info = g_steal_pointer (&info);
+  return TRUE;
+}
+
 /* The record on the mount point @relpath: its info (with recovered =
  * true) and the IDs of the mount it names; NULL if there is none of the
  * service's. */
@@ -122,31 +150,11 @@ static GVariant *
 read_record (int clone_fd, const char *relpath, VcmSysMountIds *out_ids)
 {
   vcm_autofd int fd = open_covered (clone_fd, relpath);
-  g_autofree char *buf = NULL;
-  g_autoptr (GVariant) record = NULL;
   g_autoptr (GVariant) info = NULL;
   GVariantDict dict;
-  guint16 version;
-  guint64 recorded_id;
-  ssize_t n;
 
-  if (fd < 0)
+  if (fd < 0 || !recorded_ids (fd, out_ids, &info))
     return NULL;
-  buf = g_malloc (RECORD_MAX);
-  n = fgetxattr (fd, VCM_IDENTITY_XATTR, buf, RECORD_MAX);
-  if (n <= 0)
-    return NULL;
-  {
-    g_autoptr (GBytes) bytes = g_bytes_new_take (g_steal_pointer (&buf), n);
-
-    record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (RECORD_TYPE), bytes, FALSE));
-  }
-  if (!g_variant_is_normal_form (record))
-    return NULL;
-  g_variant_get (record, "(qt@a{sv})", &version, &recorded_id, &info);
-  if (version != RECORD_VERSION)
-    return NULL;
-  vcm_identity_ids (info, recorded_id, out_ids);
   g_variant_dict_init (&dict, info);
   g_variant_dict_insert (&dict, "recovered", "b", TRUE);
   return g_variant_ref_sink (g_variant_dict_end (&dict));
@@ -313,32 +321,6 @@ vcm_identity_ids (GVariant *info, guint64 old_id, VcmSysMountIds *out)
     out->unique_id = id;
 }
 
-/* The IDs of the mount the record on @fd names; FALSE if there is none of
- * the service's. */
-static gboolean
-recorded_ids (int fd, VcmSysMountIds *out)
-{
-  g_autofree char *buf = g_malloc (RECORD_MAX);
-  g_autoptr (GBytes) bytes = NULL;
-  g_autoptr (GVariant) record = NULL;
-  g_autoptr (GVariant) info = NULL;
-  ssize_t n = fgetxattr (fd, VCM_IDENTITY_XATTR, buf, RECORD_MAX);
-  guint16 version;
-  guint64 old_id;
-
-  if (n <= 0)
-    return FALSE;
-  bytes = g_bytes_new_take (g_steal_pointer (&buf), n);
-  record = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (RECORD_TYPE), bytes, FALSE));
-  if (!g_variant_is_normal_form (record))
-    return FALSE;
-  g_variant_get (record, "(qt@a{sv})", &version, &old_id, &info);
-  if (version != RECORD_VERSION)
-    return FALSE;
-  vcm_identity_ids (info, old_id, out);
-  return TRUE;
-}
-
 void
 vcm_identity_forget (int shared_fd, const char *relpath, const VcmSysMountIds *gone)
 {
@@ -348,7 +330,7 @@ vcm_identity_forget (int shared_fd, const char *relpath, const VcmSysMountIds *g
 
   if (fd < 0)
     return;
-  if (recorded_ids (fd, &recorded) && !vcm_sys_mount_ids_match (&recorded, gone))
+  if (recorded_ids (fd, &recorded, NULL) && !vcm_sys_mount_ids_match (&recorded, gone))
     return; /* a later mount's, made at the same place */
   if (fremovexattr (fd, VCM_IDENTITY_XATTR) < 0 && errno != ENODATA)
     g_debug ("Cannot remove the identity record of %s: %s", relpath, g_strerror (errno));
