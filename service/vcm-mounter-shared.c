@@ -14,6 +14,20 @@
 #include "vcm-sys.h"
 #include "vcm-validate.h"
 
+/* Whether @fd and @shared_fd are the same directory on the same mount. */
+static gboolean
+same_place (int fd, int shared_fd)
+{
+  struct stat a, b;
+  guint64 a_id = 0, b_id = 1;
+
+  return fd >= 0 && fstat (fd, &a) == 0 && fstat (shared_fd, &b) == 0 && a.st_dev == b.st_dev &&
+    a.st_ino == b.st_ino &&
+    vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &a_id, NULL, NULL, NULL, NULL) == 0 &&
+    vcm_sys_stat_mount (shared_fd, "", AT_EMPTY_PATH, &b_id, NULL, NULL, NULL, NULL) == 0 &&
+    a_id == b_id;
+}
+
 /* The path of the shared dir as the kernel names the directory opened (the
  * mount table's name for it): the configured path may go through symlinks
  * (/var/run -> /run), and every comparison with the mount table's paths,
@@ -27,16 +41,10 @@ resolve_shared_dir (VcmMounter *self, GError **error)
   g_autofree char *proc = vcm_fdpath_proc_path (self->shared_fd);
   g_autofree char *real = g_file_read_link (proc, NULL);
   vcm_autofd int fd = -1;
-  struct stat opened, named;
-  guint64 opened_id = 0, named_id = 1;
 
   if (real != NULL && real[0] == '/')
     fd = open (real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &named) < 0 || fstat (self->shared_fd, &opened) < 0 ||
-      named.st_dev != opened.st_dev || named.st_ino != opened.st_ino ||
-      vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &named_id, NULL, NULL, NULL, NULL) < 0 ||
-      vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) < 0 ||
-      named_id != opened_id)
+  if (!same_place (fd, self->shared_fd))
     {
       g_autofree char *quoted = vcm_validate_quote (real != NULL ? real : "");
       g_set_error (error, VCM_ERROR, VCM_ERROR_FAILED,
@@ -77,15 +85,7 @@ gboolean
 vcm_mounter_shared_dir_reachable (VcmMounter *self, GError **error)
 {
   vcm_autofd int fd = open (self->shared_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  struct stat now, opened;
-  guint64 now_id = 0, opened_id = 0;
-  gboolean ok;
-
-  ok = fd >= 0 && fstat (fd, &now) == 0 && fstat (self->shared_fd, &opened) == 0 &&
-    now.st_dev == opened.st_dev && now.st_ino == opened.st_ino &&
-    vcm_sys_stat_mount (fd, "", AT_EMPTY_PATH, &now_id, NULL, NULL, NULL, NULL) == 0 &&
-    vcm_sys_stat_mount (self->shared_fd, "", AT_EMPTY_PATH, &opened_id, NULL, NULL, NULL, NULL) == 0 &&
-    now_id == opened_id;
+  gboolean ok = same_place (fd, self->shared_fd);
   /* runs are in worker threads: the flag only decides what is logged */
   if (g_atomic_int_compare_and_exchange (&self->shared_dir_covered, ok, !ok))
     {
